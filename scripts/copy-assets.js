@@ -1,0 +1,14 @@
+'use strict';
+// tsc compiles only TypeScript: copy the editor files (.html), message catalogs and icons next to the compiled nodes.
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..');
+for (const dir of ['nodes', 'credentials']) {
+  const from = path.join(root, dir);
+  if (!fs.existsSync(from)) continue;
+  fs.cpSync(from, path.join(root, 'dist', dir), {
+    recursive: true,
+    filter: (src) => !src.endsWith('.ts'),
+  });
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'crypto';
+import { AxiosTransport } from './axios-transport';
+import { CarDataClient, DEFAULT_API_BASE_URL } from './client';
+import { DEFAULT_AUTH_BASE_URL } from './device-flow';
+import { QuotaLedger, type QuotaStore } from './quota';
+import { TokenManager } from './tokens';
+import type { Clock, Sleep, Transport } from './transport';
+import type { TokenSet } from './types';
+
+export interface AccountOptions {
+  clientId: string;
+  apiBaseUrl?: string;
+  authBaseUrl?: string;
+  tokens?: TokenSet;
+  onTokens?: (tokens: TokenSet) => void | Promise<void>;
+  onPersistError?: (error: unknown) => void;
+  dailyQuota?: number;
+  quotaStore?: QuotaStore;
+  transport?: Transport;
+  sleep?: Sleep;
+  now?: Clock;
+}
+
+/** Everything one BMW account needs in a process: the token manager, the quota ledger and the client. */
+export interface Account {
+  client: CarDataClient;
+  tokens: TokenManager;
+  quota: QuotaLedger;
+}
+
+/**
+ * The quota key of an account: its GCID once known, else a hash of the client ID (the client ID itself is a
+ * secret and is never written anywhere in clear).
+ */
+export function accountKey(clientId: string, gcid?: string): string {
+  return gcid || `client-${createHash('sha256').update(clientId.trim()).digest('hex').slice(0, 16)}`;
+}
+
+/** Wires a client for one account: axios transport, token manager with refresh, quota ledger. */
+export function createAccount(options: AccountOptions): Account {
+  const transport = options.transport ?? new AxiosTransport();
+  const tokens = new TokenManager({
+    transport,
+    clientId: options.clientId,
+    authBaseUrl: options.authBaseUrl ?? DEFAULT_AUTH_BASE_URL,
+    tokens: options.tokens,
+    onTokens: options.onTokens,
+    onPersistError: options.onPersistError,
+    now: options.now,
+  });
+  const quota = new QuotaLedger({ limit: options.dailyQuota ?? 50, store: options.quotaStore, now: options.now });
+  const client = new CarDataClient({
+    transport,
+    apiBaseUrl: options.apiBaseUrl ?? DEFAULT_API_BASE_URL,
+    tokens,
+    quota,
+    accountId: () => accountKey(options.clientId, tokens.gcid),
+    sleep: options.sleep,
+    now: options.now,
+  });
+  return { client, tokens, quota };
+}

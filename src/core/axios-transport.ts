@@ -1,0 +1,76 @@
+import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import { type Transport, type TransportRequest, type TransportResponse, TransportError } from './transport';
+
+function flattenHeaders(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (v === undefined || v === null) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
+}
+
+function parseBody(data: Buffer, contentType: string, responseType: TransportRequest['responseType']): unknown {
+  if (data.length === 0) return undefined;
+  if (contentType.includes('json') || (responseType !== 'binary' && /^\s*[[{]/.test(data.subarray(0, 1).toString()))) {
+    try {
+      return JSON.parse(data.toString('utf8'));
+    } catch {
+      return data.toString('utf8');
+    }
+  }
+  return responseType === 'binary' ? data : data.toString('utf8');
+}
+
+/** The axios adapter of the transport port. */
+export class AxiosTransport implements Transport {
+  private readonly http: AxiosInstance;
+
+  constructor(
+    private readonly defaultTimeoutMs = 30_000,
+    instance?: AxiosInstance,
+  ) {
+    this.http = instance ?? axios.create();
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const headers: Record<string, string> = { ...(req.headers ?? {}) };
+    let data: unknown;
+    if (req.form) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      data = new URLSearchParams(req.form).toString();
+    } else if (req.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      data = JSON.stringify(req.json);
+    }
+    const config: AxiosRequestConfig = {
+      method: req.method,
+      url: req.url,
+      params: req.query,
+      headers,
+      data,
+      timeout: req.timeoutMs ?? this.defaultTimeoutMs,
+      responseType: 'arraybuffer',
+      validateStatus: () => true,
+      maxRedirects: 0,
+      transitional: { clarifyTimeoutError: true },
+    };
+    try {
+      const res = await this.http.request<ArrayBuffer>(config);
+      const responseHeaders = flattenHeaders(res.headers);
+      const buffer = Buffer.from(res.data ?? new ArrayBuffer(0));
+      return {
+        status: res.status,
+        headers: responseHeaders,
+        body: parseBody(buffer, responseHeaders['content-type'] ?? '', req.responseType),
+      };
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      // axios puts the request config (with the Authorization header) on its errors: only the code and a
+      // generic message leave this adapter.
+      const code = err.code ?? 'ENETWORK';
+      throw new TransportError(`no answer from ${new URL(req.url).host} (${code})`, code);
+    }
+  }
+}

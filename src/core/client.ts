@@ -1,0 +1,346 @@
+import { AxiosTransport } from './axios-transport';
+import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
+import { OPERATIONS, type OperationId, type OperationSpec } from './operations';
+import { paginate, paginateItems, type PageOptions } from './pagination';
+import { type QuotaLedger, type QuotaState } from './quota';
+import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions } from './retry';
+import type { TokenProvider } from './tokens';
+import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, realSleep, TransportError } from './transport';
+import type {
+  ChargingHistoryPage,
+  ChargingSession,
+  ChargingSettingsPage,
+  Container,
+  ContainerDetails,
+  ContainerList,
+  CreateContainerRequest,
+  LocationBasedChargingSetting,
+  TelematicDataResponse,
+  TyreDiagnosis,
+  VehicleBasicData,
+  VehicleImage,
+  VehicleMapping,
+} from './types';
+import { checkContainerId, checkDescriptors, checkLimit, checkRange, checkVin, type DateInput } from './validation';
+import { ensureContainer, type EnsureContainerOptions, type EnsuredContainer } from './containers';
+
+export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
+
+export interface CarDataClientOptions {
+  /** Defaults to axios. The n8n nodes pass an adapter around n8n's request helpers. */
+  transport?: Transport;
+  apiBaseUrl?: string;
+  /** Supplies access tokens; omit when the transport authenticates by itself (n8n). */
+  tokens?: TokenProvider;
+  /** The daily budget; omit to not count locally. */
+  quota?: QuotaLedger;
+  /** The key of the quota ledger: one per BMW account (the GCID when known). */
+  accountId?: string | (() => string);
+  retry?: Partial<RetryOptions>;
+  sleep?: Sleep;
+  now?: Clock;
+  random?: () => number;
+  timeoutMs?: number;
+}
+
+/** Parameter values of one call, checked against the operation's parameter kinds before anything is sent. */
+export type CallParams = Record<string, unknown>;
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface RangeOptions extends PageOptions {
+  from: DateInput;
+  to: DateInput;
+}
+
+/**
+ * The CarData Customer API, one typed method per operation. Inputs are checked before any request, the quota is
+ * counted before every request, GETs ride out 5xx answers and dropped connections, and a 401 refreshes once.
+ */
+export class CarDataClient {
+  readonly apiBaseUrl: string;
+  readonly quota?: QuotaLedger;
+  private readonly transport: Transport;
+  private readonly tokens?: TokenProvider;
+  private readonly retry: RetryOptions;
+  private readonly sleep: Sleep;
+  private readonly now: Clock;
+  private readonly random: () => number;
+  private readonly accountIdOption?: string | (() => string);
+  private readonly timeoutMs?: number;
+  /** descriptor-set hash -> container ID, so repeated reads spend no call on finding the container. */
+  readonly containerCache = new Map<string, string>();
+  private lastQuota?: QuotaState;
+
+  constructor(options: CarDataClientOptions = {}) {
+    this.transport = options.transport ?? new AxiosTransport();
+    this.apiBaseUrl = (options.apiBaseUrl ?? DEFAULT_API_BASE_URL).replace(/\/+$/, '');
+    this.tokens = options.tokens;
+    this.quota = options.quota;
+    this.accountIdOption = options.accountId;
+    this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
+    this.sleep = options.sleep ?? realSleep;
+    this.now = options.now ?? realClock;
+    this.random = options.random ?? Math.random;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  get accountId(): string {
+    const id = typeof this.accountIdOption === 'function' ? this.accountIdOption() : this.accountIdOption;
+    return id || 'default';
+  }
+
+  /** Used, limit, remaining and reset time of the daily budget (no call is spent). */
+  async quotaState(): Promise<QuotaState | undefined> {
+    if (!this.quota) return this.lastQuota;
+    return this.quota.state(this.accountId);
+  }
+
+  private buildUrl(spec: OperationSpec, params: CallParams): { url: string; query: Record<string, string>; json?: unknown } {
+    let path = spec.path;
+    const query: Record<string, string> = {};
+    let json: unknown;
+    for (const p of spec.parameters) {
+      const raw = params[p.name];
+      if (raw === undefined || raw === null || raw === '') {
+        if (p.required && p.kind !== 'dateTime') throw inputError(p.name, `"${p.name}" is required for ${spec.id}`, p.description);
+        if (p.kind !== 'dateTime') continue;
+      }
+      let value: string | undefined;
+      switch (p.kind) {
+        case 'vin':
+          value = checkVin(raw);
+          break;
+        case 'containerId':
+          value = checkContainerId(raw);
+          break;
+        case 'dateTime':
+          // from and to are checked together (from before to) when the first of them is met.
+          if (p.name === 'from' || p.name === 'to') {
+            const range = checkRange(params.from as DateInput, params.to as DateInput);
+            value = range[p.name];
+          } else value = String(raw);
+          break;
+        case 'pageToken':
+          value = String(raw);
+          break;
+        case 'containerBody':
+          json = checkContainerRequest(raw);
+          break;
+      }
+      if (value === undefined) continue;
+      if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(value));
+      else if (p.in === 'query') query[p.name] = value;
+    }
+    return { url: `${this.apiBaseUrl}${path}`, query, json };
+  }
+
+  /**
+   * Calls one operation by its BMW operationId: checks the parameters, spends one unit of quota per request,
+   * authenticates, retries what is safe to retry, and turns errors into CarDataError.
+   */
+  async call(operationId: OperationId, params: CallParams = {}): Promise<CallResult> {
+    const spec = OPERATIONS[operationId];
+    if (!spec) throw inputError('operation', `Unknown operation ${String(operationId)}`);
+    const { url, query, json } = this.buildUrl(spec, params);
+    const idempotent = spec.method === 'GET';
+    let attempt = 0;
+    let refreshed = false;
+    for (;;) {
+      attempt += 1;
+      if (this.quota) this.lastQuota = await this.quota.take(this.accountId, spec.id);
+      const headers: Record<string, string> = { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
+      const token = this.tokens ? await this.tokens.getAccessToken() : undefined;
+      if (token) headers.Authorization = `Bearer ${token}`;
+      let res: TransportResponse;
+      try {
+        res = await this.transport.request({
+          method: spec.method,
+          url,
+          query,
+          headers,
+          json,
+          responseType: spec.response === 'binary' ? 'binary' : 'json',
+          timeoutMs: this.timeoutMs,
+        });
+      } catch (e) {
+        const code = e instanceof TransportError ? e.code : 'ENETWORK';
+        const delay = idempotent && isRetryableNetworkCode(code) ? retryDelay(attempt, this.retry, undefined, this.random) : undefined;
+        if (delay !== undefined) {
+          await this.sleep(delay);
+          continue;
+        }
+        throw new CarDataError({
+          kind: 'network',
+          message: `${spec.id}: no answer from BMW CarData (${code})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
+          hint: 'Check the network connection and the API base URL; try again later.',
+          retryable: true,
+          operation: spec.id,
+          cause: e,
+        });
+      }
+      if (spec.success.includes(res.status)) {
+        return { status: res.status, headers: res.headers, body: res.body };
+      }
+      if (isQuotaAnswer(res.status, res.body)) {
+        if (this.quota) this.lastQuota = await this.quota.markExhausted(this.accountId);
+        throw errorFromResponse(res.status, res.body, spec.id);
+      }
+      if (res.status === 401 && this.tokens && token && !refreshed) {
+        refreshed = true;
+        await this.tokens.refreshAfterUnauthorized(token);
+        continue;
+      }
+      const delay = idempotent && isRetryableStatus(res.status) ? retryDelay(attempt, this.retry, parseRetryAfter(res.headers['retry-after'], this.now()), this.random) : undefined;
+      if (delay !== undefined) {
+        await this.sleep(delay);
+        continue;
+      }
+      throw errorFromResponse(res.status, res.body, spec.id);
+    }
+  }
+
+  private async json<T>(operationId: OperationId, params: CallParams = {}): Promise<T> {
+    return (await this.call(operationId, params)).body as T;
+  }
+
+  /** Mapped vehicles. BMW answers a JSON array although its spec says an object; a wrapper is accepted too. */
+  async getMappings(): Promise<VehicleMapping[]> {
+    return normaliseMappings(await this.json<unknown>('getMappings'));
+  }
+
+  getBasicData(vin: string): Promise<VehicleBasicData> {
+    return this.json('getBasicData', { vin });
+  }
+
+  getTelematicData(vin: string, containerId: string): Promise<TelematicDataResponse> {
+    return this.json('getTelematicData', { vin, containerId });
+  }
+
+  getTyreDiagnosis(vin: string): Promise<TyreDiagnosis> {
+    return this.json('getSmartMaintenanceTyreDiagnosis', { vin });
+  }
+
+  async getImage(vin: string): Promise<VehicleImage> {
+    const res = await this.call('getImage', { vin });
+    const data = Buffer.isBuffer(res.body) ? res.body : Buffer.from(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
+    return { data, contentType: (res.headers['content-type'] ?? 'image/png').split(';')[0].trim() };
+  }
+
+  /** One page of charging sessions (`next_token` in the answer; pass it back as `nextToken`). */
+  getChargingHistoryPage(vin: string, range: { from: DateInput; to: DateInput; nextToken?: string }): Promise<ChargingHistoryPage> {
+    return this.json('getChargingHistory', { vin, from: range.from, to: range.to, nextToken: range.nextToken });
+  }
+
+  /** Every page of charging sessions, following the page token, stopping at `limit` items. */
+  chargingHistoryPages(vin: string, options: RangeOptions): AsyncGenerator<ChargingHistoryPage> {
+    const params = { vin: checkVin(vin), ...checkRange(options.from, options.to) };
+    return paginate<ChargingHistoryPage>((nextToken) => this.json('getChargingHistory', { ...params, nextToken }), OPERATIONS.getChargingHistory, options);
+  }
+
+  /** Every charging session in the range, one at a time, fetching pages only as needed. */
+  async *chargingSessions(vin: string, options: RangeOptions): AsyncGenerator<ChargingSession> {
+    yield* paginateItems<ChargingSession>(this.chargingHistoryPages(vin, options), OPERATIONS.getChargingHistory, checkLimit(options.limit));
+  }
+
+  /** All charging sessions in the range (up to `limit`), in one array. */
+  async getChargingHistory(vin: string, options: RangeOptions): Promise<ChargingSession[]> {
+    return collect(this.chargingSessions(vin, options));
+  }
+
+  getChargingSettingsPage(vin: string, nextToken?: string): Promise<ChargingSettingsPage> {
+    return this.json('getLocationBasedChargingSettings', { vin, nextToken });
+  }
+
+  chargingSettingsPages(vin: string, options: PageOptions = {}): AsyncGenerator<ChargingSettingsPage> {
+    const checked = checkVin(vin);
+    return paginate<ChargingSettingsPage>(
+      (nextToken) => this.json('getLocationBasedChargingSettings', { vin: checked, nextToken }),
+      OPERATIONS.getLocationBasedChargingSettings,
+      options,
+    );
+  }
+
+  async *chargingSettings(vin: string, options: PageOptions = {}): AsyncGenerator<LocationBasedChargingSetting> {
+    yield* paginateItems<LocationBasedChargingSetting>(this.chargingSettingsPages(vin, options), OPERATIONS.getLocationBasedChargingSettings, checkLimit(options.limit));
+  }
+
+  async getChargingSettings(vin: string, options: PageOptions = {}): Promise<LocationBasedChargingSetting[]> {
+    return collect(this.chargingSettings(vin, options));
+  }
+
+  async listContainers(): Promise<Container[]> {
+    const body = await this.json<ContainerList | Container[]>('listContainers');
+    return Array.isArray(body) ? body : (body?.containers ?? []);
+  }
+
+  createContainer(request: CreateContainerRequest): Promise<ContainerDetails> {
+    return this.json('createContainer', { body: request });
+  }
+
+  getContainer(containerId: string): Promise<ContainerDetails> {
+    return this.json('getContainerDetails', { containerId });
+  }
+
+  /** Deletes a container. Deleting one that is already deleted is not an error (BMW answers 208 CU-122). */
+  async deleteContainer(containerId: string): Promise<{ containerId: string; deleted: true; alreadyDeleted: boolean }> {
+    const res = await this.call('deleteContainer', { containerId });
+    for (const [key, id] of this.containerCache) if (id === containerId) this.containerCache.delete(key);
+    return { containerId: checkContainerId(containerId), deleted: true, alreadyDeleted: res.status === 208 };
+  }
+
+  /** Reuses an ACTIVE container holding exactly these descriptors, or creates one. */
+  ensureContainer(descriptors: unknown, options: EnsureContainerOptions = {}): Promise<EnsuredContainer> {
+    return ensureContainer(this, checkDescriptors(descriptors, options), options);
+  }
+
+  /**
+   * Telematic values for descriptors, with the container managed: found or created once, then remembered. If
+   * BMW no longer knows the remembered container (CU-105), it is found or created again, once.
+   */
+  async getTelematicValues(vin: string, descriptors: unknown, options: EnsureContainerOptions = {}): Promise<TelematicDataResponse & { containerId: string }> {
+    const checkedVin = checkVin(vin);
+    const ids = checkDescriptors(descriptors, options);
+    let ensured = await ensureContainer(this, ids, options);
+    try {
+      return { ...(await this.getTelematicData(checkedVin, ensured.containerId)), containerId: ensured.containerId };
+    } catch (e) {
+      if (!(e instanceof CarDataError) || e.exveErrorId !== 'CU-105' || !ensured.fromCache) throw e;
+      this.containerCache.delete(ensured.key);
+      ensured = await ensureContainer(this, ids, options);
+      return { ...(await this.getTelematicData(checkedVin, ensured.containerId)), containerId: ensured.containerId };
+    }
+  }
+}
+
+function checkContainerRequest(raw: unknown): CreateContainerRequest {
+  if (!raw || typeof raw !== 'object') throw inputError('body', 'A container needs a name, a purpose and descriptors');
+  const r = raw as Partial<CreateContainerRequest>;
+  const name = typeof r.name === 'string' ? r.name.trim() : '';
+  if (!name) throw inputError('name', 'A container name is required', 'Give the container a name you will recognise.');
+  if (name.length > 64) throw inputError('name', 'A container name is at most 64 characters');
+  const purpose = typeof r.purpose === 'string' && r.purpose.trim() ? r.purpose.trim() : name;
+  return { name, purpose, technicalDescriptors: checkDescriptors(r.technicalDescriptors) };
+}
+
+/** Mappings as an array, whether BMW answered an array, one object, or a wrapper. */
+export function normaliseMappings(body: unknown): VehicleMapping[] {
+  if (Array.isArray(body)) return body as VehicleMapping[];
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    for (const key of ['mappings', 'vehicles', 'data']) if (Array.isArray(b[key])) return b[key] as VehicleMapping[];
+    if (typeof b.vin === 'string') return [b as VehicleMapping];
+  }
+  return [];
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+

@@ -1,0 +1,185 @@
+import { createHash, randomBytes } from 'crypto';
+import { CarDataError, oauthError } from './errors';
+import { type Clock, type Sleep, type Transport, realClock, realSleep, TransportError } from './transport';
+import type { TokenSet } from './types';
+
+/** Sent explicitly: without it BMW issues tokens lacking cardata:api:read and every call fails with CU-103. */
+export const DEFAULT_SCOPE = 'authenticate_user openid cardata:api:read cardata:streaming:read';
+export const DEFAULT_AUTH_BASE_URL = 'https://customer.bmwgroup.com/gcdm';
+
+export interface AuthEndpoint {
+  transport: Transport;
+  clientId: string;
+  /** GCDM base, e.g. https://customer.bmwgroup.com/gcdm */
+  authBaseUrl?: string;
+  now?: Clock;
+}
+
+/** A started device login. `deviceCode` and `codeVerifier` are secrets: keep them in the runtime. */
+export interface DeviceAuthorization {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string;
+  /** Seconds between polls, as BMW asks (raised by 5 on every slow_down). */
+  interval: number;
+  /** Epoch ms after which the code is dead. */
+  expiresAt: number;
+  deviceCode: string;
+  codeVerifier: string;
+}
+
+export type PollResult = { status: 'pending'; interval: number } | { status: 'success'; tokens: TokenSet };
+
+function base64url(buf: Buffer): string {
+  return buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** PKCE (RFC 7636, S256): a random verifier and its challenge. */
+export function createPkcePair(): { verifier: string; challenge: string } {
+  const verifier = base64url(randomBytes(48));
+  return { verifier, challenge: base64url(createHash('sha256').update(verifier).digest()) };
+}
+
+function authUrl(endpoint: AuthEndpoint, path: string): string {
+  return `${(endpoint.authBaseUrl ?? DEFAULT_AUTH_BASE_URL).replace(/\/+$/, '')}${path}`;
+}
+
+function asRecord(body: unknown): Record<string, unknown> {
+  return body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as Record<string, unknown>) : {};
+}
+
+async function postForm(endpoint: AuthEndpoint, path: string, form: Record<string, string>, context: string) {
+  try {
+    return await endpoint.transport.request({
+      method: 'POST',
+      url: authUrl(endpoint, path),
+      form,
+      headers: { Accept: 'application/json' },
+      responseType: 'json',
+    });
+  } catch (e) {
+    const code = e instanceof TransportError ? e.code : 'ENETWORK';
+    throw new CarDataError({ kind: 'network', message: `${context}: no answer from BMW's login service (${code})`, hint: 'Check the network and the auth base URL.', retryable: true, cause: e });
+  }
+}
+
+function failure(status: number, body: unknown, context: string): CarDataError {
+  const b = asRecord(body);
+  if (typeof b.error === 'string') return oauthError(b.error, typeof b.error_description === 'string' ? b.error_description : undefined, status, context);
+  return new CarDataError({
+    kind: status >= 500 ? 'http' : 'auth',
+    status,
+    message: `${context}: BMW's login service answered HTTP ${status}`,
+    hint: status >= 500 ? 'BMW had a temporary problem; try again in a few minutes. If it persists, create a new client ID in the BMW portal.' : 'Check the client ID.',
+    retryable: status >= 500,
+  });
+}
+
+/** Maps GCDM's token answer to a TokenSet. */
+export function tokenSetFromResponse(body: unknown, now: number): TokenSet {
+  const b = asRecord(body);
+  if (typeof b.access_token !== 'string' || typeof b.refresh_token !== 'string') {
+    throw new CarDataError({ kind: 'auth', message: 'BMW login answered without tokens', hint: 'Authorize again.' });
+  }
+  const expiresIn = typeof b.expires_in === 'number' ? b.expires_in : Number(b.expires_in ?? 3599);
+  return {
+    accessToken: b.access_token,
+    refreshToken: b.refresh_token,
+    idToken: typeof b.id_token === 'string' ? b.id_token : undefined,
+    gcid: typeof b.gcid === 'string' ? b.gcid : undefined,
+    scope: typeof b.scope === 'string' ? b.scope : undefined,
+    expiresAt: now + (Number.isFinite(expiresIn) ? expiresIn : 3599) * 1000,
+  };
+}
+
+/** Step 1 of the device login: asks BMW for a user code and returns what the user must see. */
+export async function startDeviceAuthorization(endpoint: AuthEndpoint, scope = DEFAULT_SCOPE): Promise<DeviceAuthorization> {
+  if (!endpoint.clientId || !endpoint.clientId.trim()) {
+    throw new CarDataError({ kind: 'input', parameter: 'clientId', message: 'A client ID is required to log in', hint: 'Create one in the BMW CarData portal and paste it here.' });
+  }
+  const now = (endpoint.now ?? realClock)();
+  const pkce = createPkcePair();
+  const res = await postForm(
+    endpoint,
+    '/oauth/device/code',
+    { client_id: endpoint.clientId.trim(), response_type: 'device_code', scope, code_challenge: pkce.challenge, code_challenge_method: 'S256' },
+    'Starting the BMW login',
+  );
+  if (res.status !== 200) throw failure(res.status, res.body, 'Starting the BMW login');
+  const b = asRecord(res.body);
+  if (typeof b.device_code !== 'string' || typeof b.user_code !== 'string') {
+    throw new CarDataError({ kind: 'auth', status: res.status, message: 'BMW login answered without a device code', hint: 'Try again later.' });
+  }
+  const verificationUri = String(b.verification_uri ?? '');
+  return {
+    userCode: b.user_code,
+    verificationUri,
+    verificationUriComplete: String(b.verification_uri_complete ?? `${verificationUri}?user_code=${encodeURIComponent(b.user_code)}`),
+    interval: typeof b.interval === 'number' && b.interval >= 0 ? b.interval : 5,
+    expiresAt: now + (typeof b.expires_in === 'number' ? b.expires_in : 300) * 1000,
+    deviceCode: b.device_code,
+    codeVerifier: pkce.verifier,
+  };
+}
+
+/**
+ * One poll of the token endpoint. Pending answers (403 authorization_pending, 400 slow_down) return `pending`
+ * with the interval to wait; every other error is thrown. BMW's statuses are unusual, so the `error` string
+ * decides, not the status.
+ */
+export async function pollDeviceAuthorization(endpoint: AuthEndpoint, auth: DeviceAuthorization): Promise<PollResult> {
+  const now = endpoint.now ?? realClock;
+  if (now() >= auth.expiresAt) throw oauthError('expired_token', 'The code is expired', 401, 'BMW login');
+  const res = await postForm(
+    endpoint,
+    '/oauth/token',
+    { client_id: endpoint.clientId.trim(), grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.deviceCode, code_verifier: auth.codeVerifier },
+    'BMW login',
+  );
+  if (res.status === 200) return { status: 'success', tokens: tokenSetFromResponse(res.body, now()) };
+  const error = asRecord(res.body).error;
+  if (error === 'authorization_pending') return { status: 'pending', interval: auth.interval };
+  if (error === 'slow_down') {
+    auth.interval += 5;
+    return { status: 'pending', interval: auth.interval };
+  }
+  throw failure(res.status, res.body, 'BMW login');
+}
+
+export interface WaitOptions {
+  sleep?: Sleep;
+  signal?: AbortSignal;
+  /** Called before every wait, e.g. to show a countdown. */
+  onPending?: (secondsLeft: number) => void;
+}
+
+/** Steps 2-3: polls at BMW's interval until the user approved, declined, or the code expired. */
+export async function waitForDeviceAuthorization(endpoint: AuthEndpoint, auth: DeviceAuthorization, options: WaitOptions = {}): Promise<TokenSet> {
+  const sleep = options.sleep ?? realSleep;
+  const now = endpoint.now ?? realClock;
+  for (;;) {
+    if (options.signal?.aborted) throw new CarDataError({ kind: 'auth', message: 'BMW login cancelled', hint: 'Start the authorization again.' });
+    const result = await pollDeviceAuthorization(endpoint, auth);
+    if (result.status === 'success') return result.tokens;
+    options.onPending?.(Math.max(0, Math.round((auth.expiresAt - now()) / 1000)));
+    await sleep(result.interval * 1000);
+  }
+}
+
+/** The refresh grant. A refresh token BMW no longer accepts becomes an error that says to authorize again. */
+export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
+  const now = endpoint.now ?? realClock;
+  const res = await postForm(endpoint, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
+  if (res.status === 200) return tokenSetFromResponse(res.body, now());
+  const err = failure(res.status, res.body, 'Refreshing the BMW login');
+  if (err.oauthError === 'invalid_grant' || err.oauthError === 'invalid_request' || err.oauthError === 'invalid_token') {
+    throw new CarDataError({
+      kind: 'auth',
+      status: res.status,
+      oauthError: err.oauthError,
+      message: 'BMW no longer accepts the saved refresh token: authorize the account again',
+      hint: 'Refresh tokens rotate on every use and last two weeks; one that was already used, or an old backup, is refused. Run the device login again.',
+    });
+  }
+  throw err;
+}

@@ -1,0 +1,211 @@
+import type { CustomerErrorResponse } from './types';
+
+/**
+ * What went wrong, in one word a flow can branch on.
+ * - `bmw`: BMW answered with an error (see `exveErrorId`).
+ * - `quota`: the daily call budget is spent (BMW's CU-429, or refused locally before asking BMW).
+ * - `input`: a parameter was refused before any request was made.
+ * - `auth`: the login is missing, expired for good, or was refused; authorize again.
+ * - `network`: no answer (timeout, connection reset, DNS).
+ * - `http`: an HTTP error without BMW's error body.
+ */
+export type CarDataErrorKind = 'bmw' | 'quota' | 'input' | 'auth' | 'network' | 'http';
+
+/** BMW's 19 CarData error codes (Integration Guide 3.4), each with a plain-language hint. */
+export const CU_CODES: Readonly<Record<string, { message: string; hint: string }>> = {
+  'CU-100': { message: 'No token sent', hint: 'The request carried no access token. Authorize the account (device login) first.' },
+  'CU-101': { message: 'Authentication error', hint: 'BMW did not accept the access token. Authorize the account again.' },
+  'CU-102': { message: 'Token expired', hint: 'The access token expired and could not be refreshed. Authorize the account again if this persists.' },
+  'CU-103': {
+    message: 'Token-scope is not CarData',
+    hint: 'The token lacks the cardata:api:read scope. In the BMW portal, subscribe the client ID to "CarData API" (and "CarData Stream"), wait a minute, then authorize again.',
+  },
+  'CU-104': {
+    message: 'No permission for specified VIN',
+    hint: 'This VIN is not mapped to the account as PRIMARY user, or the vehicle is not telematics-capable. Check the mapped vehicles.',
+  },
+  'CU-105': {
+    message: 'No permission for specified containerId',
+    hint: 'The container does not exist, was deleted, or belongs to another account. List the containers or let the node manage the container.',
+  },
+  'CU-120': { message: 'Format of parameter VIN is invalid', hint: 'A VIN is exactly 17 upper-case letters and digits.' },
+  'CU-121': { message: 'Format of parameter containerId is invalid', hint: 'A container ID is exactly 13 characters.' },
+  'CU-122': { message: 'Container already set for deletion', hint: 'The container was already deleted; nothing more to do.' },
+  'CU-124': {
+    message: 'Maximum number of containers reached',
+    hint: 'An account may hold 10 containers, and deleted ones keep counting for 29 days. Delete containers you no longer use, or reuse an existing one.',
+  },
+  'CU-125': {
+    message: 'Pagination-Token expired',
+    hint: 'The page token expired while paging. Start the read again, ideally with a narrower date range or a limit.',
+  },
+  'CU-126': { message: 'No vehicle image found for given VIN', hint: 'BMW has no image for this vehicle.' },
+  'CU-127': { message: 'No LBCS data found', hint: 'This vehicle has no location-based charging settings.' },
+  'CU-400': { message: 'Bad request', hint: 'BMW refused the request as malformed. Check the parameters.' },
+  'CU-401': { message: 'Parameter Invalid', hint: 'A parameter was refused; dates must be ISO 8601 date-times (e.g. 2026-01-31T00:00:00Z).' },
+  'CU-402': {
+    message: 'Telematic key is invalid',
+    hint: 'At least one descriptor is unknown or deprecated. Pick descriptors from the current catalogue.',
+  },
+  'CU-429': {
+    message: 'API rate limit reached',
+    hint: 'The daily quota of CarData calls for this account is spent. It resets at 00:00 UTC; use streaming for frequent data.',
+  },
+  'CU-500': { message: 'Internal server error', hint: 'BMW had an internal error. Try again later.' },
+  'CU-503': { message: 'Service temporarily unavailable', hint: 'A BMW partner system is unavailable. Try again later.' },
+};
+
+export interface CarDataErrorInit {
+  kind: CarDataErrorKind;
+  message: string;
+  hint?: string;
+  status?: number;
+  exveErrorId?: string;
+  bmwMessage?: string;
+  exveErrorRef?: string;
+  retryable?: boolean;
+  operation?: string;
+  /** For `input` errors: which parameter was refused. */
+  parameter?: string;
+  /** For OAuth errors: the `error` string GCDM answered. */
+  oauthError?: string;
+  cause?: unknown;
+}
+
+/** The one error type the package throws. Its message never contains a token or a client ID. */
+export class CarDataError extends Error {
+  readonly kind: CarDataErrorKind;
+  readonly hint: string;
+  readonly status?: number;
+  readonly exveErrorId?: string;
+  readonly bmwMessage?: string;
+  readonly exveErrorRef?: string;
+  readonly retryable: boolean;
+  readonly operation?: string;
+  readonly parameter?: string;
+  readonly oauthError?: string;
+
+  constructor(init: CarDataErrorInit) {
+    super(init.message);
+    this.name = 'CarDataError';
+    this.kind = init.kind;
+    this.hint = init.hint ?? '';
+    this.status = init.status;
+    this.exveErrorId = init.exveErrorId;
+    this.bmwMessage = init.bmwMessage;
+    this.exveErrorRef = init.exveErrorRef;
+    this.retryable = init.retryable ?? false;
+    this.operation = init.operation;
+    this.parameter = init.parameter;
+    this.oauthError = init.oauthError;
+    if (init.cause !== undefined) Object.defineProperty(this, 'cause', { value: init.cause, enumerable: false });
+  }
+
+  /** A short code for status lines: the CU code, the OAuth error, or the kind. */
+  get code(): string {
+    return this.exveErrorId ?? this.oauthError ?? this.kind;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      kind: this.kind,
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      status: this.status,
+      exveErrorId: this.exveErrorId,
+      bmwMessage: this.bmwMessage,
+      exveErrorRef: this.exveErrorRef,
+      retryable: this.retryable,
+      operation: this.operation,
+      parameter: this.parameter,
+    };
+  }
+}
+
+export function isCarDataError(e: unknown): e is CarDataError {
+  return e instanceof CarDataError;
+}
+
+export function inputError(parameter: string, message: string, hint = ''): CarDataError {
+  return new CarDataError({ kind: 'input', parameter, message, hint });
+}
+
+function asErrorBody(body: unknown): CustomerErrorResponse | undefined {
+  let value = body;
+  if (Buffer.isBuffer(value)) value = value.toString('utf8');
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (value && typeof value === 'object' && 'exveErrorId' in value) return value as CustomerErrorResponse;
+  return undefined;
+}
+
+/** True when an answer means the daily quota is spent: BMW sends 403 + CU-429; a plain 429 is accepted too. */
+export function isQuotaAnswer(status: number, body: unknown): boolean {
+  return status === 429 || asErrorBody(body)?.exveErrorId === 'CU-429';
+}
+
+/** Turns a non-success HTTP answer from the CarData API into a CarDataError with BMW's code and a hint. */
+export function errorFromResponse(status: number, body: unknown, operation?: string): CarDataError {
+  const parsed = asErrorBody(body);
+  const id = parsed?.exveErrorId;
+  const known = id ? CU_CODES[id] : undefined;
+  const quota = isQuotaAnswer(status, body);
+  const bmwMessage = parsed?.exveErrorMsg ?? known?.message;
+  const where = operation ? `${operation}: ` : '';
+  if (quota) {
+    return new CarDataError({
+      kind: 'quota',
+      status,
+      exveErrorId: id ?? 'CU-429',
+      bmwMessage: bmwMessage ?? CU_CODES['CU-429'].message,
+      exveErrorRef: parsed?.exveErrorRef,
+      message: `${where}BMW CarData daily quota reached (${id ?? 'HTTP 429'}: ${bmwMessage ?? 'API rate limit reached'})`,
+      hint: CU_CODES['CU-429'].hint,
+      operation,
+    });
+  }
+  const retryable = status === 500 || status === 503 || status === 502 || status === 504;
+  const authFailure = id === 'CU-100' || id === 'CU-101' || id === 'CU-102' || (!id && status === 401);
+  return new CarDataError({
+    kind: id ? (authFailure ? 'auth' : 'bmw') : status === 401 ? 'auth' : 'http',
+    status,
+    exveErrorId: id,
+    bmwMessage,
+    exveErrorRef: parsed?.exveErrorRef,
+    message: id ? `${where}BMW CarData error ${id}: ${bmwMessage ?? 'no message'} (HTTP ${status})` : `${where}BMW CarData answered HTTP ${status}`,
+    hint: known?.hint ?? (retryable ? 'BMW had a temporary problem. Try again later.' : ''),
+    retryable,
+    operation,
+  });
+}
+
+/** Plain words for GCDM's OAuth errors during login and refresh (FACTS.md 1.3). */
+export const OAUTH_HINTS: Readonly<Record<string, string>> = {
+  authorization_pending: 'Waiting for you to approve the login in the browser.',
+  slow_down: 'Polling too fast; waiting longer between checks.',
+  access_denied: 'The login was declined in the browser. Start the authorization again and approve it.',
+  expired_token: 'The login code expired before it was approved. Start the authorization again.',
+  invalid_grant:
+    'BMW refused the grant. After a login this is usually a temporary BMW sync problem: wait a few minutes and authorize again. For a refresh it means the refresh token is no longer valid: authorize again.',
+  invalid_client:
+    'BMW does not know this client ID (or the account is pending activation). Check the client ID from the BMW CarData portal.',
+  invalid_request: 'BMW refused the login request as malformed. Check the client ID.',
+  invalid_token: 'BMW refused the login code as malformed. Start the authorization again.',
+};
+
+export function oauthError(error: string, description: string | undefined, status: number, context: string): CarDataError {
+  return new CarDataError({
+    kind: 'auth',
+    status,
+    oauthError: error,
+    message: `${context}: ${error}${description ? ` (${description})` : ''}`,
+    hint: OAUTH_HINTS[error] ?? 'Authorize the account again.',
+  });
+}

@@ -1,0 +1,15 @@
+export * from './types';
+export * from './errors';
+export * from './transport';
+export { AxiosTransport } from './axios-transport';
+export * from './operations';
+export * from './validation';
+export * from './catalogue';
+export * from './retry';
+export * from './pagination';
+export * from './quota';
+export * from './device-flow';
+export * from './tokens';
+export * from './containers';
+export * from './client';
+export * from './account';

@@ -1,0 +1,175 @@
+import type { HttpMethod } from './transport';
+
+/** The 11 operations of the CarData Customer API, by BMW's operationId. */
+export type OperationId =
+  | 'getMappings'
+  | 'getBasicData'
+  | 'getTelematicData'
+  | 'getChargingHistory'
+  | 'getSmartMaintenanceTyreDiagnosis'
+  | 'getLocationBasedChargingSettings'
+  | 'getImage'
+  | 'listContainers'
+  | 'createContainer'
+  | 'getContainerDetails'
+  | 'deleteContainer';
+
+/** How a parameter is checked before any request (see validation.ts). */
+export type ParameterKind = 'vin' | 'containerId' | 'dateTime' | 'pageToken' | 'containerBody';
+
+export interface ParameterSpec {
+  name: string;
+  in: 'path' | 'query' | 'body';
+  kind: ParameterKind;
+  required: boolean;
+  description: string;
+}
+
+export interface OperationSpec {
+  id: OperationId;
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  /** The resource hosts group the operation under. */
+  resource: 'vehicle' | 'telematicData' | 'chargingHistory' | 'tyreDiagnosis' | 'chargingSettings' | 'image' | 'container';
+  parameters: ParameterSpec[];
+  /** HTTP statuses that mean success (BMW answers 201 on create, 208 when a container was already deleted). */
+  success: number[];
+  response: 'json' | 'binary' | 'none';
+  /** For paged operations: the array of items, and the answer fields that may carry the next page token. */
+  paging?: { itemsField: string; tokenFields: string[]; tokenQuery: string };
+}
+
+const vin: ParameterSpec = { name: 'vin', in: 'path', kind: 'vin', required: true, description: 'Vehicle identification number (17 characters)' };
+const containerIdPath: ParameterSpec = {
+  name: 'containerId',
+  in: 'path',
+  kind: 'containerId',
+  required: true,
+  description: 'Container ID (13 characters)',
+};
+const nextToken: ParameterSpec = { name: 'nextToken', in: 'query', kind: 'pageToken', required: false, description: 'Page token of the previous answer' };
+// BMW spells the token differently per operation (next_token vs nextToken): both are read from every answer.
+const tokenFields = ['next_token', 'nextToken'];
+
+export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
+  getMappings: {
+    id: 'getMappings',
+    method: 'GET',
+    path: '/customers/vehicles/mappings',
+    summary: 'List the vehicles mapped to the account',
+    resource: 'vehicle',
+    parameters: [],
+    success: [200],
+    response: 'json',
+  },
+  getBasicData: {
+    id: 'getBasicData',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/basicData',
+    summary: 'Basic vehicle data (model, brand, drive train, battery size)',
+    resource: 'vehicle',
+    parameters: [vin],
+    success: [200],
+    response: 'json',
+  },
+  getTelematicData: {
+    id: 'getTelematicData',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/telematicData',
+    summary: "Telematic values of a container's descriptors",
+    resource: 'telematicData',
+    parameters: [vin, { name: 'containerId', in: 'query', kind: 'containerId', required: true, description: 'Container ID (13 characters)' }],
+    success: [200],
+    response: 'json',
+  },
+  getChargingHistory: {
+    id: 'getChargingHistory',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/chargingHistory',
+    summary: 'Charging sessions between two instants',
+    resource: 'chargingHistory',
+    parameters: [
+      vin,
+      { name: 'from', in: 'query', kind: 'dateTime', required: true, description: 'Start, ISO 8601 date-time' },
+      { name: 'to', in: 'query', kind: 'dateTime', required: true, description: 'End, ISO 8601 date-time' },
+      nextToken,
+    ],
+    success: [200],
+    response: 'json',
+    paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
+  },
+  getSmartMaintenanceTyreDiagnosis: {
+    id: 'getSmartMaintenanceTyreDiagnosis',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/smartMaintenanceTyreDiagnosis',
+    summary: 'Tyre diagnosis (mounted and stored tyres)',
+    resource: 'tyreDiagnosis',
+    parameters: [vin],
+    success: [200],
+    response: 'json',
+  },
+  getLocationBasedChargingSettings: {
+    id: 'getLocationBasedChargingSettings',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/locationBasedChargingSettings',
+    summary: 'Charging settings per location',
+    resource: 'chargingSettings',
+    parameters: [vin, nextToken],
+    success: [200],
+    response: 'json',
+    paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
+  },
+  getImage: {
+    id: 'getImage',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/image',
+    summary: 'Vehicle image',
+    resource: 'image',
+    parameters: [vin],
+    success: [200],
+    response: 'binary',
+  },
+  listContainers: {
+    id: 'listContainers',
+    method: 'GET',
+    path: '/customers/containers',
+    summary: 'List the containers of the account',
+    resource: 'container',
+    parameters: [],
+    success: [200],
+    response: 'json',
+  },
+  createContainer: {
+    id: 'createContainer',
+    method: 'POST',
+    path: '/customers/containers',
+    summary: 'Create a container of descriptors',
+    resource: 'container',
+    parameters: [{ name: 'body', in: 'body', kind: 'containerBody', required: true, description: 'name, purpose and technicalDescriptors' }],
+    success: [200, 201],
+    response: 'json',
+  },
+  getContainerDetails: {
+    id: 'getContainerDetails',
+    method: 'GET',
+    path: '/customers/containers/{containerId}',
+    summary: 'Container details with its descriptors',
+    resource: 'container',
+    parameters: [containerIdPath],
+    success: [200],
+    response: 'json',
+  },
+  deleteContainer: {
+    id: 'deleteContainer',
+    method: 'DELETE',
+    path: '/customers/containers/{containerId}',
+    summary: 'Delete a container',
+    resource: 'container',
+    parameters: [containerIdPath],
+    success: [200, 204, 208],
+    response: 'none',
+  },
+};
+
+export const OPERATION_IDS = Object.keys(OPERATIONS) as OperationId[];

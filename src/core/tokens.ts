@@ -1,0 +1,101 @@
+import { refreshTokens, type AuthEndpoint } from './device-flow';
+import { CarDataError } from './errors';
+import { type Clock, realClock } from './transport';
+import type { TokenSet } from './types';
+
+/** What the client needs from a login: a current access token, and a fresh one after a 401. */
+export interface TokenProvider {
+  getAccessToken(): Promise<string>;
+  /** The API refused `rejected`: return a token to retry with (refreshing at most once for it). */
+  refreshAfterUnauthorized(rejected: string): Promise<string>;
+}
+
+export interface TokenManagerOptions extends AuthEndpoint {
+  tokens?: TokenSet;
+  /** Called with every new token set, so the host stores the rotated refresh token. Awaited. */
+  onTokens?: (tokens: TokenSet) => void | Promise<void>;
+  /** Refresh this long before the access token expires. */
+  refreshMarginMs?: number;
+  /** Told when onTokens fails; the tokens are still used in memory. */
+  onPersistError?: (error: unknown) => void;
+}
+
+/**
+ * Holds the token set, refreshes it a few minutes before expiry and after a 401, and never runs two refreshes at
+ * once: BMW rotates refresh tokens, so a second concurrent refresh with the same token would be refused.
+ */
+export class TokenManager implements TokenProvider {
+  private tokens?: TokenSet;
+  private inflight?: Promise<TokenSet>;
+  private readonly now: Clock;
+  private readonly margin: number;
+
+  constructor(private readonly options: TokenManagerOptions) {
+    this.tokens = options.tokens;
+    this.now = options.now ?? realClock;
+    this.margin = options.refreshMarginMs ?? 5 * 60_000;
+  }
+
+  /** The current token set (a copy), if any. */
+  current(): TokenSet | undefined {
+    return this.tokens && { ...this.tokens };
+  }
+
+  get gcid(): string | undefined {
+    return this.tokens?.gcid;
+  }
+
+  /** Replaces the token set, e.g. after a device login. Calls onTokens. */
+  async setTokens(tokens: TokenSet): Promise<void> {
+    this.tokens = { ...tokens };
+    await this.persist(this.tokens);
+  }
+
+  private async persist(tokens: TokenSet): Promise<void> {
+    if (!this.options.onTokens) return;
+    try {
+      await this.options.onTokens({ ...tokens });
+    } catch (e) {
+      this.options.onPersistError?.(e);
+    }
+  }
+
+  private requireTokens(): TokenSet {
+    if (!this.tokens?.refreshToken) {
+      throw new CarDataError({ kind: 'auth', message: 'The account is not authorized', hint: 'Run the device login (Authorize) first.' });
+    }
+    return this.tokens;
+  }
+
+  /** Refreshes now (joining a refresh already under way). */
+  refresh(): Promise<TokenSet> {
+    if (!this.inflight) {
+      const current = this.requireTokens();
+      this.inflight = refreshTokens(this.options, current.refreshToken)
+        .then(async (fresh) => {
+          const merged: TokenSet = { ...fresh, gcid: fresh.gcid ?? current.gcid, idToken: fresh.idToken ?? current.idToken };
+          this.tokens = merged;
+          await this.persist(merged);
+          return merged;
+        })
+        .finally(() => {
+          this.inflight = undefined;
+        });
+    }
+    return this.inflight;
+  }
+
+  async getAccessToken(): Promise<string> {
+    if (this.inflight) return (await this.inflight).accessToken;
+    const tokens = this.requireTokens();
+    if (!tokens.accessToken || this.now() >= tokens.expiresAt - this.margin) return (await this.refresh()).accessToken;
+    return tokens.accessToken;
+  }
+
+  async refreshAfterUnauthorized(rejected: string): Promise<string> {
+    if (this.inflight) return (await this.inflight).accessToken;
+    // Another caller already replaced the rejected token: use the new one instead of refreshing again.
+    if (this.tokens && this.tokens.accessToken !== rejected) return this.tokens.accessToken;
+    return (await this.refresh()).accessToken;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The transport port: the only way core reaches the network. Adapters exist for axios (Node-RED, CLI, tests)
+ * and for n8n's request helpers, so core never depends on a host.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+export interface TransportRequest {
+  method: HttpMethod;
+  url: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** A JSON body (sent as application/json) or form fields (sent as application/x-www-form-urlencoded). */
+  json?: unknown;
+  form?: Record<string, string>;
+  /** `binary` returns the body as a Buffer; `json` parses JSON when the answer is JSON. */
+  responseType?: 'json' | 'binary';
+  timeoutMs?: number;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON, a string, a Buffer (binary), or undefined (no body). */
+  body: unknown;
+}
+
+/** Every HTTP status comes back as a response; only a failure to get an answer at all is thrown. */
+export interface Transport {
+  request(req: TransportRequest): Promise<TransportResponse>;
+}
+
+/** Thrown by adapters when no answer arrived (timeout, reset, refused, DNS). */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export type Sleep = (ms: number) => Promise<void>;
+export type Clock = () => number;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const realClock: Clock = () => Date.now();
