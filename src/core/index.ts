@@ -13,3 +13,5 @@ export * from './tokens';
 export * from './containers';
 export * from './client';
 export * from './account';
+export * from './ranges';
+export * from './flatten';
