@@ -1,0 +1,34 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { TokenSet } from '../core';
+
+/** What the command line keeps between runs: the account and its tokens, in one file readable only by its owner. */
+export interface CliConfig {
+  clientId?: string;
+  apiBaseUrl?: string;
+  authBaseUrl?: string;
+  tokens?: TokenSet;
+}
+
+export function defaultConfigPath(): string {
+  if (process.env.BMW_CARDATA_CONFIG) return process.env.BMW_CARDATA_CONFIG;
+  const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(base, 'bmw-cardata', 'account.json');
+}
+
+export async function readConfig(file: string): Promise<CliConfig> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as CliConfig;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+export async function writeConfig(file: string, config: CliConfig): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  await fs.rename(tmp, file);
+}

@@ -1,0 +1,329 @@
+#!/usr/bin/env node
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import {
+  AxiosTransport,
+  CarDataError,
+  checkLimit,
+  createAccount,
+  DEFAULT_API_BASE_URL,
+  DEFAULT_AUTH_BASE_URL,
+  FileQuotaStore,
+  flattenChargingSession,
+  relativeRange,
+  searchDescriptors,
+  startDeviceAuthorization,
+  waitForDeviceAuthorization,
+  type Account,
+} from '../core';
+import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
+import { toCsv } from './csv';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, quota: 4, bmw: 5 } as const;
+
+class UsageError extends Error {}
+
+const GLOBAL_HELP = `Usage: bmw-cardata <command> [options]
+
+Reads your BMW's data through the BMW CarData Customer API (50 calls a day per account).
+
+Commands:
+  login              Log in with the device code flow and save the tokens
+  vehicles           List the vehicles mapped to the account          (1 call)
+  basic-data         Basic data of a vehicle                           (1 call)
+  telematics         Telematic values of chosen descriptors            (1 call, +1-2 the first time)
+  charging-history   Charging sessions in a date range, as JSON or CSV (1 call per page)
+  charging-settings  Location-based charging settings                 (1 call per page)
+  tyres              Tyre diagnosis                                     (1 call)
+  image              Vehicle image to a file                            (1 call)
+  containers         List containers, or delete one                    (1 call)
+  quota              Calls used today and when the budget resets       (no call)
+  descriptors        Search the telematic catalogue                    (no call)
+
+Options for every command:
+  --config FILE      Account file (default ~/.config/bmw-cardata/account.json, or $BMW_CARDATA_CONFIG)
+  --base-url URL     CarData API base URL (default ${DEFAULT_API_BASE_URL})
+  --auth-url URL     BMW login base URL (default ${DEFAULT_AUTH_BASE_URL})
+  --format json|csv  Output format (default json)
+  --out FILE         Write the output to FILE instead of standard output
+  -h, --help         Help for a command: bmw-cardata <command> --help
+
+Exit codes: 0 done, 2 bad arguments, 3 login needed, 4 daily quota spent, 5 BMW or network error, 1 other.`;
+
+const COMMAND_HELP: Record<string, string> = {
+  login: `Usage: bmw-cardata login --client-id ID [--print]
+
+Runs BMW's device code login: prints a link and a code; open the link, log in with your BMW ID and approve.
+The tokens are saved to the account file (mode 0600). The client ID comes from the BMW CarData portal; it can
+also be given as $BMW_CARDATA_CLIENT_ID.
+  --client-id ID   The CarData client ID
+  --print          Also print the tokens as JSON on standard output (to paste the refresh token into n8n)`,
+  vehicles: 'Usage: bmw-cardata vehicles [--format json|csv] [--out FILE]\n\nLists the mapped vehicles (VIN, mapping type, mapped since).',
+  'basic-data': 'Usage: bmw-cardata basic-data --vin VIN [--format json|csv] [--out FILE]',
+  telematics: `Usage: bmw-cardata telematics --vin VIN --descriptors KEY[,KEY...] [--format json|csv] [--out FILE]
+
+Reads the current values of catalogue descriptors. A container holding exactly these descriptors is found or
+created once and reused afterwards. Find keys with: bmw-cardata descriptors --search "state of charge"`,
+  'charging-history': `Usage: bmw-cardata charging-history --vin VIN (--from DATE --to DATE | --last RANGE) [--limit N]
+                                  [--time-zone ZONE] [--format json|csv] [--out FILE]
+
+  --from, --to     ISO 8601 dates or date-times (2026-01-01, 2026-01-31T18:00:00Z)
+  --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default UTC)
+  --limit N        Stop after N sessions (saves calls)
+CSV has one row per session with flat columns; a progress line goes to standard error.`,
+  'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
+  tyres: 'Usage: bmw-cardata tyres --vin VIN [--out FILE]',
+  image: 'Usage: bmw-cardata image --vin VIN --out FILE.png',
+  containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
+  quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
+  descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue.',
+};
+
+const RANGES: Record<string, string> = { '24h': 'last24h', '7d': 'last7d', '30d': 'last30d', 'this-month': 'thisMonth', 'last-month': 'lastMonth' };
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(argv: string[]): { command?: string; sub?: string; values: Values } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      'base-url': { type: 'string' },
+      'auth-url': { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      'client-id': { type: 'string' },
+      print: { type: 'boolean' },
+      vin: { type: 'string' },
+      descriptors: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      last: { type: 'string' },
+      limit: { type: 'string' },
+      'time-zone': { type: 'string' },
+      'container-id': { type: 'string' },
+      search: { type: 'string' },
+    },
+  });
+  return { command: positionals[0], sub: positionals[1], values: values as Values };
+}
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function required(values: Values, name: string, command: string): string {
+  const v = str(values, name);
+  if (!v) throw new UsageError(`${command}: --${name} is required (see bmw-cardata ${command} --help)`);
+  return v;
+}
+
+interface Context {
+  values: Values;
+  configFile: string;
+  config: CliConfig;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+function openAccount(ctx: Context): Account {
+  const { config } = ctx;
+  if (!config.clientId || !config.tokens?.refreshToken) {
+    throw new CarDataError({ kind: 'auth', message: `not logged in (no tokens in ${ctx.configFile})`, hint: 'Run: bmw-cardata login --client-id <your client ID>' });
+  }
+  return createAccount({
+    clientId: config.clientId,
+    apiBaseUrl: str(ctx.values, 'base-url') ?? config.apiBaseUrl,
+    authBaseUrl: str(ctx.values, 'auth-url') ?? config.authBaseUrl,
+    tokens: config.tokens,
+    // Refresh tokens rotate: every new one is saved at once, or the next run could not log in.
+    onTokens: async (tokens) => {
+      ctx.config = { ...ctx.config, tokens };
+      await writeConfig(ctx.configFile, ctx.config);
+    },
+    quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json')),
+  });
+}
+
+async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
+  const format = str(ctx.values, 'format') ?? 'json';
+  if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
+  let text: string;
+  if (format === 'csv') {
+    if (!rows) throw new UsageError('this command has no CSV output; use --format json');
+    text = toCsv(rows);
+  } else text = `${JSON.stringify(data, null, 2)}\n`;
+  const out = str(ctx.values, 'out');
+  if (out) {
+    await fs.writeFile(out, text);
+    ctx.stderr.write(`wrote ${out}\n`);
+  } else ctx.stdout.write(text);
+}
+
+function progress(ctx: Context, what: string) {
+  const tty = (ctx.stderr as NodeJS.WriteStream).isTTY;
+  return ({ pages, items }: { pages: number; items: number }) => {
+    const line = `page ${pages} · ${items} ${what}`;
+    ctx.stderr.write(tty ? `\r${line}` : `${line}\n`);
+  };
+}
+
+async function quotaNote(ctx: Context, account: Account): Promise<void> {
+  const q = await account.client.quotaState();
+  if (q) ctx.stderr.write(`quota: ${q.used}/${q.limit} calls used today, resets ${q.resetsAt}\n`);
+}
+
+async function login(ctx: Context): Promise<void> {
+  const clientId = str(ctx.values, 'client-id') ?? process.env.BMW_CARDATA_CLIENT_ID ?? ctx.config.clientId;
+  if (!clientId) throw new UsageError('login: --client-id is required (from the BMW CarData portal)');
+  const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
+  const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
+  const endpoint = { transport: new AxiosTransport(), clientId, authBaseUrl };
+  const auth = await startDeviceAuthorization(endpoint);
+  ctx.stderr.write(
+    `\nOpen this link, log in with your BMW ID and approve:\n\n  ${auth.verificationUriComplete}\n\n(or open ${auth.verificationUri} and enter the code ${auth.userCode})\n\n`,
+  );
+  const tokens = await waitForDeviceAuthorization(endpoint, auth, {
+    onPending: (left) => ctx.stderr.write(`waiting for approval… ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left\n`),
+  });
+  ctx.config = { clientId, apiBaseUrl, authBaseUrl, tokens };
+  await writeConfig(ctx.configFile, ctx.config);
+  ctx.stderr.write(`Logged in. Tokens saved to ${ctx.configFile}\n`);
+  if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
+}
+
+async function run(command: string, sub: string | undefined, ctx: Context): Promise<void> {
+  const v = ctx.values;
+  switch (command) {
+    case 'login':
+      return login(ctx);
+    case 'quota': {
+      const account = openAccount(ctx);
+      const q = await account.client.quotaState();
+      return output(ctx, q, q ? [{ ...q }] : []);
+    }
+    case 'descriptors': {
+      const found = searchDescriptors(str(v, 'search') ?? '');
+      return output(
+        ctx,
+        found,
+        found.map((d) => ({ id: d.id, name: d.name, unit: d.unit, category: d.category, streamable: d.streamable })),
+      );
+    }
+    case 'vehicles': {
+      const account = openAccount(ctx);
+      const list = await account.client.getMappings();
+      await output(ctx, list, list.map((m) => ({ ...m })));
+      return quotaNote(ctx, account);
+    }
+    case 'basic-data': {
+      const account = openAccount(ctx);
+      const data = await account.client.getBasicData(required(v, 'vin', command));
+      await output(ctx, data, [{ ...data, chargingModes: data.chargingModes?.join(' ') }]);
+      return quotaNote(ctx, account);
+    }
+    case 'telematics': {
+      const vin = required(v, 'vin', command);
+      const descriptors = required(v, 'descriptors', command);
+      const account = openAccount(ctx);
+      const result = await account.client.getTelematicValues(vin, descriptors);
+      const rows = Object.entries(result.telematicData ?? {}).map(([descriptor, e]) => ({ descriptor, value: e.value, unit: e.unit, timestamp: e.timestamp }));
+      await output(ctx, result, rows);
+      return quotaNote(ctx, account);
+    }
+    case 'charging-history': {
+      const vin = required(v, 'vin', command);
+      const last = str(v, 'last');
+      let range: { from: string; to: string };
+      if (last) {
+        if (str(v, 'from') || str(v, 'to')) throw new UsageError('charging-history: give either --last or --from/--to, not both');
+        if (!RANGES[last]) throw new UsageError(`charging-history: --last must be one of ${Object.keys(RANGES).join(', ')}`);
+        range = relativeRange(RANGES[last], { timeZone: str(v, 'time-zone') });
+      } else range = { from: required(v, 'from', command), to: required(v, 'to', command) };
+      const account = openAccount(ctx);
+      const sessions = [];
+      for await (const s of account.client.chargingSessions(vin, { ...range, limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') })) sessions.push(s);
+      if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
+      await output(ctx, sessions, sessions.map(flattenChargingSession));
+      ctx.stderr.write(`${sessions.length} sessions from ${range.from} to ${range.to}\n`);
+      return quotaNote(ctx, account);
+    }
+    case 'charging-settings': {
+      const account = openAccount(ctx);
+      const settings = await account.client.getChargingSettings(required(v, 'vin', command), { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations') });
+      await output(ctx, settings, settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })));
+      return quotaNote(ctx, account);
+    }
+    case 'tyres': {
+      const account = openAccount(ctx);
+      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command)));
+      return quotaNote(ctx, account);
+    }
+    case 'image': {
+      const vin = required(v, 'vin', command);
+      const out = required(v, 'out', command);
+      const account = openAccount(ctx);
+      const image = await account.client.getImage(vin);
+      await fs.writeFile(out, image.data);
+      ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
+      return quotaNote(ctx, account);
+    }
+    case 'containers': {
+      const account = openAccount(ctx);
+      if (!sub || sub === 'list') {
+        const list = await account.client.listContainers();
+        await output(ctx, list, list.map((c) => ({ ...c })));
+      } else if (sub === 'delete') {
+        await output(ctx, await account.client.deleteContainer(required(v, 'container-id', 'containers delete')));
+      } else throw new UsageError(`containers: unknown action ${sub} (list or delete)`);
+      return quotaNote(ctx, account);
+    }
+    default:
+      throw new UsageError(`unknown command: ${command}\n\n${GLOBAL_HELP}`);
+  }
+}
+
+/** Runs the command line; returns the exit code. Streams are parameters so tests can run it in-process. */
+export async function main(argv: string[], stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  try {
+    const { command, sub, values } = parse(argv);
+    if (!command || command === 'help') {
+      stdout.write(`${GLOBAL_HELP}\n`);
+      return command ? EXIT.ok : values.help ? EXIT.ok : EXIT.usage;
+    }
+    if (values.help) {
+      stdout.write(`${COMMAND_HELP[command] ?? GLOBAL_HELP}\n`);
+      return COMMAND_HELP[command] ? EXIT.ok : EXIT.usage;
+    }
+    const configFile = str(values, 'config') ?? defaultConfigPath();
+    const ctx: Context = { values, configFile, config: await readConfig(configFile), stdout, stderr };
+    await run(command, sub, ctx);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      stderr.write(`bmw-cardata: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof CarDataError) {
+      stderr.write(`\nbmw-cardata: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      if (e.kind === 'input') return EXIT.usage;
+      if (e.kind === 'auth') return EXIT.auth;
+      if (e.kind === 'quota') return EXIT.quota;
+      return EXIT.bmw;
+    }
+    stderr.write(`bmw-cardata: ${(e as Error).message}\n`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
