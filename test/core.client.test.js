@@ -25,6 +25,7 @@ function accountFor(sim, extra = {}) {
     tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
     onTokens: (t) => rotations.push(t),
     sleep,
+    dailyQuota: sim.quota().limit,
     ...extra,
   });
   return { ...account, sleep, rotations };
@@ -55,7 +56,7 @@ describe('core client against the simulator', function () {
   });
 
   it('covers every operation of the table with a typed method', async () => {
-    const { client } = accountFor(sim, { dailyQuota: 1000 });
+    const { client } = accountFor(sim);
     const mappings = await client.getMappings();
     assert.ok(Array.isArray(mappings));
     assert.deepStrictEqual(mappings.map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort());

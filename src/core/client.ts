@@ -294,7 +294,7 @@ export class CarDataClient {
   }
 
   /** Reuses an ACTIVE container holding exactly these descriptors, or creates one. */
-  ensureContainer(descriptors: unknown, options: EnsureContainerOptions = {}): Promise<EnsuredContainer> {
+  async ensureContainer(descriptors: unknown, options: EnsureContainerOptions = {}): Promise<EnsuredContainer> {
     return ensureContainer(this, checkDescriptors(descriptors, options), options);
   }
 
