@@ -1,3 +1,5 @@
+import * as http from 'http';
+import * as https from 'https';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { type Transport, type TransportRequest, type TransportResponse, TransportError } from './transport';
 
@@ -31,7 +33,8 @@ export class AxiosTransport implements Transport {
     private readonly defaultTimeoutMs = 30_000,
     instance?: AxiosInstance,
   ) {
-    this.http = instance ?? axios.create();
+    // Keep-alive saves a TCP and TLS handshake per call; idle sockets do not keep the process running.
+    this.http = instance ?? axios.create({ httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) });
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
