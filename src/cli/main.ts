@@ -153,7 +153,6 @@ function openAccount(ctx: Context): Account {
 
 async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
   const format = str(ctx.values, 'format') ?? 'json';
-  if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
   let text: string;
   if (format === 'csv') {
     if (!rows) throw new UsageError('this command has no CSV output; use --format json');
@@ -301,6 +300,8 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
       stdout.write(`${COMMAND_HELP[command] ?? GLOBAL_HELP}\n`);
       return COMMAND_HELP[command] ? EXIT.ok : EXIT.usage;
     }
+    const format = str(values, 'format');
+    if (format !== undefined && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
     const configFile = str(values, 'config') ?? defaultConfigPath();
     const ctx: Context = { values, configFile, config: await readConfig(configFile), stdout, stderr };
     await run(command, sub, ctx);

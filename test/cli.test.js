@@ -1,0 +1,133 @@
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFile } = require('child_process');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+
+const CLI = path.join(__dirname, '../dist/src/cli/main.js');
+
+function run(args, env = {}) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('command line', function () {
+  let sim;
+  let dir;
+  let config;
+  const urls = () => ['--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', config];
+
+  before(async () => {
+    sim = await startSimulator({ autoApprove: true, pollIntervalSec: 0, chargingSessions: 400, dailyQuota: 1000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-'));
+    config = path.join(dir, 'account.json');
+  });
+  after(async () => {
+    await sim.close();
+  });
+
+  it('logs in with the device flow and saves the tokens with mode 0600', async () => {
+    const res = await run(['login', '--client-id', 'cli-client-id', ...urls()]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    assert.match(res.stderr, /oneid\/link\?user_code=/);
+    assert.match(res.stderr, /Logged in/);
+    assert.ok(!res.stderr.includes('cli-client-id'), 'the client ID is not printed');
+    const saved = JSON.parse(fs.readFileSync(config, 'utf8'));
+    assert.ok(saved.tokens.refreshToken);
+    assert.strictEqual(saved.tokens.gcid, sim.gcid);
+    assert.ok(!res.stderr.includes(saved.tokens.refreshToken), 'no token on the terminal');
+    assert.strictEqual(fs.statSync(config).mode & 0o777, 0o600);
+  });
+
+  it('prints the tokens for n8n only when asked', async () => {
+    const printed = path.join(dir, 'printed.json');
+    const res = await run(['login', '--client-id', 'cli-client-id', '--print', ...urls().slice(0, 4), '--config', printed]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout);
+    assert.strictEqual(out.refreshToken, JSON.parse(fs.readFileSync(printed, 'utf8')).tokens.refreshToken);
+  });
+
+  it('lists vehicles and reports the quota on stderr', async () => {
+    const res = await run(['vehicles', ...urls()]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    assert.deepStrictEqual(JSON.parse(res.stdout).map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort());
+    assert.match(res.stderr, /quota: \d+\/50 calls used today/);
+  });
+
+  it('exports several pages of charging history to CSV with a progress line', async () => {
+    sim.clearLog();
+    const out = path.join(dir, 'history.csv');
+    const res = await run(['charging-history', '--vin', SIM_VINS.bev, '--from', new Date(Date.now() - 180 * 86400_000).toISOString(), '--to', new Date().toISOString(), '--format', 'csv', '--out', out, ...urls()]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    const pages = sim.restCalls().filter((r) => r.path.endsWith('/chargingHistory')).length;
+    assert.ok(pages >= 3, `expected several pages, got ${pages}`);
+    assert.match(res.stderr, new RegExp(`page ${pages} · \\d+ sessions`));
+    const lines = fs.readFileSync(out, 'utf8').trimEnd().split('\r\n');
+    const header = lines[0].split(',');
+    for (const column of ['start', 'end', 'energyFromGridKwh', 'startSoc', 'endSoc', 'mileage']) assert.ok(header.includes(column), `missing column ${column}`);
+    const count = Number(res.stderr.match(/(\d+) sessions from/)[1]);
+    assert.ok(count > 25);
+    assert.strictEqual(lines.length, count + 1, 'one row per session plus the header');
+  });
+
+  it('stops at --limit and reads --last ranges', async () => {
+    sim.clearLog();
+    const res = await run(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', '--limit', '3', ...urls()]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    assert.strictEqual(JSON.parse(res.stdout).length, 3);
+    assert.strictEqual(sim.restCalls().length, 1);
+  });
+
+  it('reads telematic values through a managed container', async () => {
+    const res = await run(['telematics', '--vin', SIM_VINS.bev, '--descriptors', 'vehicle.drivetrain.batteryManagement.header', '--format', 'csv', ...urls()]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^descriptor,value,unit,timestamp\r\nvehicle\.drivetrain\.batteryManagement\.header,\d/);
+  });
+
+  const bad = [
+    ['an unknown command', ['fly'], 2, /unknown command: fly/],
+    ['an unknown option', ['vehicles', '--colour', 'red'], 2, /Unknown option '--colour'/],
+    ['a missing VIN', ['basic-data'], 2, /--vin is required/],
+    ['a malformed VIN', ['basic-data', '--vin', 'abc'], 2, /VIN must be 17 characters/],
+    ['a bad date', ['charging-history', '--vin', 'WBA00000000000000', '--from', 'yesterday', '--to', '2026-01-01'], 2, /not an ISO 8601 date-time/],
+    ['both --last and --from', ['charging-history', '--vin', 'WBA00000000000000', '--last', '7d', '--from', '2026-01-01'], 2, /either --last or --from/],
+    ['an unknown --last', ['charging-history', '--vin', 'WBA00000000000000', '--last', 'fortnight'], 2, /--last must be one of/],
+    ['a bad format', ['vehicles', '--format', 'xml'], 2, /--format must be json or csv/],
+  ];
+  for (const [name, args, code, message] of bad) {
+    it(`exits ${code} with a clear message on ${name}`, async () => {
+      sim.clearLog();
+      const res = await run([...args, ...urls()]);
+      assert.strictEqual(res.code, code, res.stderr);
+      assert.match(res.stderr, message);
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+  }
+
+  it('exits 3 when not logged in', async () => {
+    const res = await run(['vehicles', '--config', path.join(dir, 'none.json')]);
+    assert.strictEqual(res.code, 3);
+    assert.match(res.stderr, /bmw-cardata login/);
+  });
+
+  it('exits 4 when the daily quota is spent', async () => {
+    sim.setQuotaUsed(1000);
+    const res = await run(['vehicles', ...urls()]);
+    assert.strictEqual(res.code, 4);
+    assert.match(res.stderr, /quota/);
+    sim.setQuotaUsed(0);
+  });
+
+  it('has help for every command', async () => {
+    for (const command of ['login', 'vehicles', 'telematics', 'charging-history', 'quota', 'image', 'containers']) {
+      const res = await run([command, '--help']);
+      assert.strictEqual(res.code, 0);
+      assert.match(res.stdout, new RegExp(`Usage: bmw-cardata ${command}`));
+    }
+  });
+});
