@@ -15,3 +15,4 @@ export * from './client';
 export * from './account';
 export * from './ranges';
 export * from './flatten';
+export * from './flatten-settings';

@@ -1,0 +1,77 @@
+import {
+  type IDataObject,
+  type IExecuteFunctions,
+  type INodeExecutionData,
+  type INodeType,
+  type INodeTypeDescription,
+  NodeConnectionTypes,
+  NodeOperationError,
+} from 'n8n-workflow';
+import { getDescriptors } from './methods/descriptors';
+import { searchVehicles } from './methods/vehicles';
+import { findOperation, RESOURCES } from './resources';
+import { type N8nAccount, openAccount } from './shared/account';
+import { errorJson, toNodeError } from './shared/errors';
+import { describeResource, optionsOf } from './shared/operation';
+
+export class BmwCarData implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'BMW CarData',
+    name: 'bmwCarData',
+    icon: { light: 'file:bmwCarData.svg', dark: 'file:bmwCarData.dark.svg' },
+    group: ['input'],
+    version: 1,
+    subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+    description: 'Read vehicles, telematic data, charging history, charging settings, tyre diagnosis and images from BMW CarData',
+    defaults: { name: 'BMW CarData' },
+    usableAsTool: true,
+    inputs: [NodeConnectionTypes.Main],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [{ name: 'bmwCarDataApi', required: true }],
+    properties: [
+      {
+        displayName: 'Resource',
+        name: 'resource',
+        type: 'options',
+        noDataExpression: true,
+        options: RESOURCES.map((r) => ({ name: r.name, value: r.value })),
+        default: 'vehicle',
+      },
+      ...RESOURCES.flatMap(describeResource),
+    ],
+  };
+
+  methods = {
+    loadOptions: { getDescriptors },
+    listSearch: { searchVehicles },
+  };
+
+  async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+    const items = this.getInputData();
+    const out: INodeExecutionData[] = [];
+    let account: N8nAccount | undefined;
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const resource = this.getNodeParameter('resource', i) as string;
+        const operationName = this.getNodeParameter('operation', i) as string;
+        const operation = findOperation(resource, operationName);
+        if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`, { itemIndex: i });
+        account ??= await openAccount(this);
+        const results = await operation.execute.call(this, account, i);
+        const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
+        const quota = includeQuota ? ((await account.quota()) as IDataObject | undefined) : undefined;
+        for (const result of results) {
+          out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+        }
+      } catch (error) {
+        if (this.continueOnFail()) {
+          const quota = account ? ((await account.quota()) as IDataObject | undefined) : undefined;
+          out.push({ json: { ...errorJson(error), ...(quota ? { _quota: quota } : {}) }, pairedItem: { item: i } });
+          continue;
+        }
+        throw toNodeError(this.getNode(), error, i);
+      }
+    }
+    return [out];
+  }
+}

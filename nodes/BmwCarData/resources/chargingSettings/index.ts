@@ -1,0 +1,39 @@
+import type { IDataObject } from 'n8n-workflow';
+import { flattenChargingSetting } from '../../../../src/core/flatten-settings';
+import { returnAllAndLimit, vinLocator } from '../../shared/descriptions';
+import { type Operation, optionsOf, type Resource, vinOf } from '../../shared/operation';
+
+const getChargingSettings: Operation = {
+  value: 'getAll',
+  name: 'Get Many',
+  action: 'Get many charging settings',
+  description: 'Get the charging settings the vehicle keeps per location, one item per location',
+  quotaByDefault: false,
+  fields: [vinLocator('chargingSettings', ['getAll']), ...returnAllAndLimit('chargingSettings', 'getAll')],
+  options: [
+    {
+      displayName: 'Output',
+      name: 'output',
+      type: 'options',
+      default: 'flat',
+      options: [
+        { name: 'Flat Rows', value: 'flat', description: 'One row per location with plain columns, time windows as text' },
+        { name: 'Raw', value: 'raw', description: 'Settings as BMW sends them' },
+      ],
+    },
+  ],
+  async execute(account, i) {
+    const vin = vinOf(this, i);
+    const options = optionsOf(this, i);
+    const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
+    const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
+    const flat = options.output !== 'raw';
+    const out = [];
+    for await (const setting of account.client.chargingSettings(vin, { limit })) {
+      out.push({ json: (flat ? { vin, ...flattenChargingSetting(setting) } : { vin, ...setting }) as IDataObject });
+    }
+    return out;
+  },
+};
+
+export const chargingSettings: Resource = { value: 'chargingSettings', name: 'Charging Settings', operations: [getChargingSettings] };

@@ -1,0 +1,80 @@
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
+import { descriptorsField } from '../../shared/descriptions';
+import { type Operation, type Resource } from '../../shared/operation';
+
+const show = (operation: string) => ({ show: { resource: ['container'], operation: [operation] } });
+
+function containerIdField(operation: string): INodeProperties {
+  return {
+    displayName: 'Container ID',
+    name: 'containerId',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: 'e.g. C1A2B3C4D5E6F',
+    description: 'The 13-character ID of the container',
+    displayOptions: show(operation),
+  };
+}
+
+const createContainer: Operation = {
+  value: 'create',
+  name: 'Create',
+  action: 'Create a container',
+  description: 'Create a container of telematic keys (an account may hold 10)',
+  quotaByDefault: true,
+  fields: [
+    { displayName: 'Name', name: 'name', type: 'string', default: '', required: true, description: 'A name you will recognise (at most 64 characters)', displayOptions: show('create') },
+    descriptorsField(show('create')),
+  ],
+  options: [{ displayName: 'Purpose', name: 'purpose', type: 'string', default: '', description: 'What the container is for; defaults to the name' }],
+  async execute(account, i) {
+    const options = (this.getNodeParameter('options', i, {}) ?? {}) as IDataObject;
+    const created = await account.client.createContainer({
+      name: String(this.getNodeParameter('name', i, '')),
+      purpose: typeof options.purpose === 'string' ? options.purpose : '',
+      technicalDescriptors: this.getNodeParameter('descriptors', i, []) as string[],
+    });
+    return [{ json: { ...created } }];
+  },
+};
+
+const getContainer: Operation = {
+  value: 'get',
+  name: 'Get',
+  action: 'Get a container',
+  description: 'Get a container with its telematic keys',
+  quotaByDefault: true,
+  fields: [containerIdField('get')],
+  async execute(account, i) {
+    return [{ json: { ...(await account.client.getContainer(String(this.getNodeParameter('containerId', i, '')))) } }];
+  },
+};
+
+const getContainers: Operation = {
+  value: 'getAll',
+  name: 'Get Many',
+  action: 'Get many containers',
+  description: 'List the containers of the account, one item per container',
+  quotaByDefault: true,
+  fields: [],
+  async execute(account) {
+    return (await account.client.listContainers()).map((c) => ({ json: { ...c } }));
+  },
+};
+
+const deleteContainer: Operation = {
+  value: 'delete',
+  name: 'Delete',
+  action: 'Delete a container',
+  description: 'Delete a container (BMW keeps counting it for 29 days)',
+  quotaByDefault: true,
+  fields: [containerIdField('delete')],
+  async execute(account, i) {
+    const result = await account.client.deleteContainer(String(this.getNodeParameter('containerId', i, '')));
+    account.saveContainers();
+    return [{ json: { ...result } }];
+  },
+};
+
+export const container: Resource = { value: 'container', name: 'Container', operations: [createContainer, getContainer, getContainers, deleteContainer] };

@@ -1,0 +1,31 @@
+import { vinLocator } from '../../shared/descriptions';
+import { type Operation, type Resource, vinOf } from '../../shared/operation';
+
+const getImage: Operation = {
+  value: 'get',
+  name: 'Get',
+  action: 'Get the vehicle image',
+  description: 'Download the picture of the vehicle as binary data',
+  quotaByDefault: true,
+  fields: [
+    vinLocator('image', ['get']),
+    {
+      displayName: 'Put Output File in Field',
+      name: 'binaryPropertyName',
+      type: 'string',
+      default: 'data',
+      required: true,
+      hint: 'The name of the output binary field to put the image in',
+    },
+  ],
+  async execute(account, i) {
+    const vin = vinOf(this, i);
+    const field = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data';
+    const image = await account.client.getImage(vin);
+    const extension = image.contentType.split('/')[1]?.replace(/[^a-z0-9]/gi, '') || 'png';
+    const binary = await this.helpers.prepareBinaryData(image.data, `${vin}.${extension}`, image.contentType);
+    return [{ json: { vin, mimeType: image.contentType, fileName: `${vin}.${extension}`, bytes: image.data.length }, binary: { [field]: binary } }];
+  },
+};
+
+export const image: Resource = { value: 'image', name: 'Image', operations: [getImage] };

@@ -1,0 +1,84 @@
+import type { IDataObject } from 'n8n-workflow';
+import { descriptorsField, vinLocator } from '../../shared/descriptions';
+import { type Operation, optionsOf, type Resource, vinOf } from '../../shared/operation';
+
+const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
+
+const getTelematicData: Operation = {
+  value: 'get',
+  name: 'Get',
+  action: 'Get telematic data',
+  description: 'Get the latest values of telematic keys (state of charge, range, mileage, doors, location, ...)',
+  quotaByDefault: true,
+  fields: [
+    vinLocator('telematicData', ['get']),
+    {
+      displayName: 'Container',
+      name: 'containerMode',
+      type: 'options',
+      noDataExpression: true,
+      default: 'managed',
+      options: [
+        {
+          name: 'Managed Automatically',
+          value: 'managed',
+          description: 'Reuse the container holding exactly these keys, or create it once; later runs cost one call each',
+        },
+        { name: 'By ID', value: 'id', description: 'Read an existing container' },
+      ],
+      displayOptions: show(),
+    },
+    descriptorsField(show({ containerMode: ['managed'] })),
+    {
+      displayName: 'Container ID',
+      name: 'containerId',
+      type: 'string',
+      default: '',
+      required: true,
+      placeholder: 'e.g. C1A2B3C4D5E6F',
+      description: 'The 13-character ID of a container (see Container > Get Many)',
+      displayOptions: show({ containerMode: ['id'] }),
+    },
+  ],
+  options: [
+    {
+      displayName: 'Allow Unknown Keys',
+      name: 'allowUnknown',
+      type: 'boolean',
+      default: false,
+      description: 'Whether to accept keys missing from the bundled catalogue (BMW adds keys over time)',
+    },
+    {
+      displayName: 'Simplify',
+      name: 'simplify',
+      type: 'boolean',
+      default: false,
+      description: 'Whether to return each key as its plain value instead of value, unit and timestamp',
+    },
+  ],
+  async execute(account, i) {
+    const vin = vinOf(this, i);
+    const options = optionsOf(this, i);
+    const mode = this.getNodeParameter('containerMode', i, 'managed') as string;
+    let containerId: string;
+    let telematicData: IDataObject;
+    if (mode === 'id') {
+      containerId = String(this.getNodeParameter('containerId', i, '')).trim();
+      telematicData = ((await account.client.getTelematicData(vin, containerId)).telematicData ?? {}) as IDataObject;
+    } else {
+      const descriptors = this.getNodeParameter('descriptors', i, []) as string[] | string;
+      const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: options.allowUnknown === true });
+      account.saveContainers();
+      containerId = result.containerId;
+      telematicData = (result.telematicData ?? {}) as IDataObject;
+    }
+    if (options.simplify === true) {
+      const values: IDataObject = {};
+      for (const [key, entry] of Object.entries(telematicData)) values[key] = (entry as IDataObject | null)?.value ?? null;
+      return [{ json: { vin, containerId, ...values } }];
+    }
+    return [{ json: { vin, containerId, telematicData } }];
+  },
+};
+
+export const telematicData: Resource = { value: 'telematicData', name: 'Telematic Data', operations: [getTelematicData] };

@@ -1,0 +1,14 @@
+import { vinLocator } from '../../shared/descriptions';
+import { type Operation, vinOf } from '../../shared/operation';
+
+export const getVehicle: Operation = {
+  value: 'get',
+  name: 'Get',
+  action: 'Get a vehicle',
+  description: 'Get basic data of a vehicle: brand, model, drive train, battery size, construction date',
+  quotaByDefault: true,
+  fields: [vinLocator('vehicle', ['get'])],
+  async execute(account, i) {
+    return [{ json: { ...(await account.client.getBasicData(vinOf(this, i))) } }];
+  },
+};

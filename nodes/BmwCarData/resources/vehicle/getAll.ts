@@ -1,0 +1,16 @@
+import type { Operation } from '../../shared/operation';
+import { rememberVehicles } from '../../methods/vehicles';
+
+export const getAllVehicles: Operation = {
+  value: 'getAll',
+  name: 'Get Many',
+  action: 'Get many vehicles',
+  description: 'List the vehicles mapped to the account (VIN, mapping type, mapped since)',
+  quotaByDefault: true,
+  fields: [],
+  async execute(account) {
+    const mappings = await account.client.getMappings();
+    rememberVehicles(account.client.accountId, mappings);
+    return mappings.map((m) => ({ json: { ...m } }));
+  },
+};

@@ -1,0 +1,88 @@
+import { createHash } from 'crypto';
+import type { IDataObject } from 'n8n-workflow';
+import { accountKey } from '../../../src/core/account';
+import { CarDataClient } from '../../../src/core/client';
+import { QuotaLedger, type QuotaRecord, type QuotaState, type QuotaStore } from '../../../src/core/quota';
+import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
+
+/** BMW's daily budget of CarData calls per account. */
+export const DAILY_QUOTA = 50;
+
+// Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.
+const processCounts = new Map<string, QuotaRecord>();
+
+function later(a: QuotaRecord | undefined, b: QuotaRecord | undefined): QuotaRecord | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  if (a.day !== b.day) return a.day > b.day ? a : b;
+  return a.used >= b.used ? a : b;
+}
+
+/** Static data leaves n8n with exported workflows, so the account appears there only as a hash. */
+function storageKey(accountId: string): string {
+  return createHash('sha256').update(accountId).digest('hex').slice(0, 16);
+}
+
+/**
+ * The quota ledger's store in n8n: the process-wide count (shared by all workflows of this n8n) and the
+ * workflow's static data (kept across restarts for active workflows); the higher count of today wins. BMW sends
+ * no quota header, so this is the best local estimate; BMW's own CU-429 answer marks the day as spent.
+ */
+export class N8nQuotaStore implements QuotaStore {
+  constructor(private readonly staticData: IDataObject) {}
+
+  private saved(): Record<string, QuotaRecord> {
+    const value = this.staticData.bmwCarDataQuota;
+    return value && typeof value === 'object' ? (value as unknown as Record<string, QuotaRecord>) : {};
+  }
+
+  async load(accountId: string): Promise<QuotaRecord | undefined> {
+    const key = storageKey(accountId);
+    const record = later(processCounts.get(key), this.saved()[key]);
+    return record && { ...record };
+  }
+
+  async save(accountId: string, record: QuotaRecord): Promise<void> {
+    const key = storageKey(accountId);
+    processCounts.set(key, { ...record });
+    this.staticData.bmwCarDataQuota = { ...this.saved(), [key]: { day: record.day, used: record.used } } as unknown as IDataObject;
+  }
+}
+
+export interface N8nAccount {
+  client: CarDataClient;
+  /** Writes remembered containers back to the workflow's static data. */
+  saveContainers(): void;
+  quota(): Promise<QuotaState | undefined>;
+}
+
+/**
+ * A CarData client for one execution: core's client on n8n's authenticated requests, the quota ledger keyed by
+ * the account's GCID, and the containers the workflow found before (so a telematic read costs one call).
+ */
+export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
+  const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
+  const clientId = typeof credentials.clientId === 'string' ? credentials.clientId : '';
+  const gcid = typeof credentials.gcid === 'string' && credentials.gcid ? credentials.gcid : undefined;
+  const staticData = ctx.getWorkflowStaticData('global');
+  const client = new CarDataClient({
+    transport: new N8nTransport(ctx),
+    apiBaseUrl: typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined,
+    quota: new QuotaLedger({ limit: DAILY_QUOTA, store: new N8nQuotaStore(staticData) }),
+    accountId: accountKey(clientId, gcid),
+  });
+  const containersKey = `bmwCarDataContainers:${storageKey(client.accountId)}`;
+  const remembered = staticData[containersKey];
+  if (remembered && typeof remembered === 'object') {
+    for (const [key, id] of Object.entries(remembered as Record<string, unknown>)) if (typeof id === 'string') client.containerCache.set(key, id);
+  }
+  return {
+    client,
+    saveContainers() {
+      const now = Object.fromEntries(client.containerCache);
+      const before = JSON.stringify(staticData[containersKey] ?? {});
+      if (JSON.stringify(now) !== before) staticData[containersKey] = now;
+    },
+    quota: () => client.quotaState(),
+  };
+}

@@ -1,0 +1,80 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** VIN as BMW writes it: 17 upper-case letters and digits. */
+export const VIN_REGEX = '^[A-Z0-9]{17}$';
+
+/** The vehicle, picked from the account's mapped vehicles or typed as a VIN. */
+export function vinLocator(resource: string, operations: string[]): INodeProperties {
+  return {
+    displayName: 'Vehicle',
+    name: 'vin',
+    type: 'resourceLocator',
+    default: { mode: 'list', value: '' },
+    required: true,
+    description: 'The vehicle, one of those mapped to the BMW account as primary user',
+    displayOptions: { show: { resource: [resource], operation: operations } },
+    modes: [
+      {
+        displayName: 'From List',
+        name: 'list',
+        type: 'list',
+        typeOptions: { searchListMethod: 'searchVehicles', searchable: true },
+      },
+      {
+        displayName: 'By VIN',
+        name: 'vin',
+        type: 'string',
+        placeholder: 'e.g. WBA11AA010CH00001',
+        validation: [{ type: 'regex', properties: { regex: VIN_REGEX, errorMessage: 'A VIN is 17 upper-case letters and digits' } }],
+      },
+    ],
+  };
+}
+
+/** Telematic descriptors from the bundled catalogue, labelled by category. */
+export function descriptorsField(displayOptions: INodeProperties['displayOptions'], name = 'descriptors'): INodeProperties {
+  return {
+    displayName: 'Descriptor Names or IDs',
+    name,
+    type: 'multiOptions',
+    typeOptions: { loadOptionsMethod: 'getDescriptors' },
+    default: [],
+    required: true,
+    description:
+      'Telematic keys to read, e.g. vehicle.drivetrain.batteryManagement.header (state of charge). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+    displayOptions,
+  };
+}
+
+export function returnAllAndLimit(resource: string, operation: string): INodeProperties[] {
+  return [
+    {
+      displayName: 'Return All',
+      name: 'returnAll',
+      type: 'boolean',
+      default: false,
+      description: 'Whether to return all results or only up to a given limit. Every page costs one of the 50 daily calls.',
+      displayOptions: { show: { resource: [resource], operation: [operation] } },
+    },
+    {
+      displayName: 'Limit',
+      name: 'limit',
+      type: 'number',
+      typeOptions: { minValue: 1 },
+      default: 50,
+      description: 'Max number of results to return',
+      displayOptions: { show: { resource: [resource], operation: [operation], returnAll: [false] } },
+    },
+  ];
+}
+
+/** Whether items carry `_quota` (calls used, limit, remaining, reset time). */
+export function quotaOption(defaultValue: boolean): INodeProperties {
+  return {
+    displayName: 'Include Quota',
+    name: 'includeQuota',
+    type: 'boolean',
+    default: defaultValue,
+    description: 'Whether to add _quota to each item: calls used today, the daily limit (50), calls remaining and when the count resets (00:00 UTC)',
+  };
+}

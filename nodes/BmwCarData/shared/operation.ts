@@ -1,0 +1,59 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { N8nAccount } from './account';
+import { quotaOption } from './descriptions';
+
+/** One operation of the node: its fields and what it does for one input item. */
+export interface Operation {
+  value: string;
+  name: string;
+  action: string;
+  description: string;
+  /** Whether items carry `_quota` unless the user says otherwise (off where rows feed a CSV). */
+  quotaByDefault: boolean;
+  fields: INodeProperties[];
+  /** Extra entries of the operation's Options collection. */
+  options?: INodeProperties[];
+  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number): Promise<INodeExecutionData[]>;
+}
+
+export interface Resource {
+  value: string;
+  name: string;
+  operations: Operation[];
+}
+
+/** The operation selector and every field of one resource, each shown only for its operation. */
+export function describeResource(resource: Resource): INodeProperties[] {
+  const options: INodePropertyOptions[] = resource.operations.map((op) => ({ name: op.name, value: op.value, action: op.action, description: op.description }));
+  const selector: INodeProperties = {
+    displayName: 'Operation',
+    name: 'operation',
+    type: 'options',
+    noDataExpression: true,
+    displayOptions: { show: { resource: [resource.value] } },
+    options,
+    default: resource.operations[0].value,
+  };
+  const fields = resource.operations.flatMap((op) => [
+    ...op.fields.map((f) => ({ ...f, displayOptions: f.displayOptions ?? { show: { resource: [resource.value], operation: [op.value] } } })),
+    {
+      displayName: 'Options',
+      name: 'options',
+      type: 'collection' as const,
+      placeholder: 'Add Option',
+      default: {},
+      displayOptions: { show: { resource: [resource.value], operation: [op.value] } },
+      options: [...(op.options ?? []), quotaOption(op.quotaByDefault)].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+    },
+  ]);
+  return [selector, ...fields];
+}
+
+/** The VIN of the item, from the resource locator (list or typed). */
+export function vinOf(ctx: IExecuteFunctions, itemIndex: number): string {
+  return String(ctx.getNodeParameter('vin', itemIndex, '', { extractValue: true }) ?? '').trim();
+}
+
+export function optionsOf(ctx: IExecuteFunctions, itemIndex: number): Record<string, unknown> {
+  return (ctx.getNodeParameter('options', itemIndex, {}) ?? {}) as Record<string, unknown>;
+}

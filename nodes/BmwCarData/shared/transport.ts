@@ -1,0 +1,169 @@
+import type {
+  IDataObject,
+  IExecuteFunctions,
+  IHttpRequestHelper,
+  IHttpRequestOptions,
+  ILoadOptionsFunctions,
+  IPollFunctions,
+} from 'n8n-workflow';
+import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../../../src/core/transport';
+
+export const CREDENTIAL_TYPE = 'bmwCarDataApi';
+
+/** The n8n contexts that can make authenticated requests. */
+export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+
+/** What n8n's request helpers answer with `returnFullResponse`. */
+interface FullResponse {
+  body: unknown;
+  headers: Record<string, unknown>;
+  statusCode: number;
+}
+
+/** The error a failed login or refresh raises inside the credential (see BmwCarDataApi.credentials.ts). */
+export interface LoginFailure extends Error {
+  oauthError?: string;
+  hint?: string;
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+
+function plainHeaders(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  const source = typeof (headers as { toJSON?: () => unknown }).toJSON === 'function' ? (headers as { toJSON: () => unknown }).toJSON() : headers;
+  for (const [key, value] of Object.entries(source as Record<string, unknown>)) {
+    if (value === undefined || value === null) continue;
+    out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+function body(value: unknown, binary: boolean): unknown {
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  if (ArrayBuffer.isView(value) && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (!binary && Buffer.isBuffer(value)) {
+    const text = value.toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return value;
+}
+
+function toResponse(res: FullResponse, binary: boolean): TransportResponse {
+  return { status: res.statusCode, headers: plainHeaders(res.headers), body: body(res.body, binary) };
+}
+
+/** Walks an error and its causes (n8n wraps errors in NodeApiError, the request error sits in `cause`). */
+function causes(error: unknown): unknown[] {
+  const out: unknown[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 6; depth += 1) {
+    out.push(current);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+/** An HTTP answer hidden in an error (axios keeps it in `response`). */
+function responseIn(error: unknown, binary: boolean): TransportResponse | undefined {
+  for (const e of causes(error)) {
+    const r = (e as { response?: { status?: unknown; data?: unknown; headers?: unknown } }).response;
+    if (r && typeof r.status === 'number') return { status: r.status, headers: plainHeaders(r.headers), body: body(r.data, binary) };
+  }
+  return undefined;
+}
+
+/** The credential's own login error, if the request failed because refreshing the login failed. */
+export function loginFailureIn(error: unknown): LoginFailure | undefined {
+  for (const e of causes(error)) {
+    if (e instanceof Error && e.name === 'BmwCarDataLoginError') return e as LoginFailure;
+  }
+  return undefined;
+}
+
+function networkCodeIn(error: unknown): string | undefined {
+  for (const e of causes(error)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  }
+  return undefined;
+}
+
+function requestOptions(req: TransportRequest): IHttpRequestOptions {
+  const binary = req.responseType === 'binary';
+  const options: IHttpRequestOptions = {
+    method: req.method,
+    url: req.url,
+    headers: { ...(req.headers ?? {}) },
+    returnFullResponse: true,
+    json: !binary,
+  };
+  if (req.query && Object.keys(req.query).length) options.qs = { ...req.query };
+  if (binary) options.encoding = 'arraybuffer';
+  if (req.timeoutMs) options.timeout = req.timeoutMs;
+  if (req.json !== undefined) {
+    options.body = req.json as IDataObject;
+    options.headers = { ...options.headers, 'Content-Type': 'application/json' };
+  } else if (req.form) {
+    options.body = new URLSearchParams(req.form).toString();
+    options.headers = { ...options.headers, 'Content-Type': 'application/x-www-form-urlencoded' };
+  }
+  return options;
+}
+
+/**
+ * Core's transport port on top of n8n's `httpRequestWithAuthentication`. Every status comes back as an answer
+ * except 401, which n8n itself turns into a refresh (the credential's preAuthentication) and one resend. When
+ * the refresh fails because another execution already used the stored refresh token (BMW rotates it), the
+ * credential is read again (it now holds that execution's tokens) and the request is sent once more.
+ */
+export class N8nTransport implements Transport {
+  constructor(private readonly ctx: RequestContext) {}
+
+  private async send(options: IHttpRequestOptions): Promise<FullResponse> {
+    return (await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, CREDENTIAL_TYPE, { ...options, headers: { ...options.headers } })) as FullResponse;
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const binary = req.responseType === 'binary';
+    const options: IHttpRequestOptions = { ...requestOptions(req), ignoreHttpStatusErrors: { ignore: true, except: [401] } };
+    let reread = false;
+    for (;;) {
+      try {
+        return toResponse(await this.send(options), binary);
+      } catch (error) {
+        const answered = responseIn(error, binary);
+        if (answered) return answered;
+        const login = loginFailureIn(error);
+        if (login && login.oauthError === 'invalid_grant' && !reread) {
+          reread = true;
+          continue;
+        }
+        if (login) throw login;
+        const code = networkCodeIn(error);
+        if (code) throw new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code);
+        throw error;
+      }
+    }
+  }
+}
+
+/** Core's transport port on top of the plain `httpRequest` a credential's preAuthentication gets. */
+export class HttpRequestTransport implements Transport {
+  constructor(private readonly helper: IHttpRequestHelper) {}
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const binary = req.responseType === 'binary';
+    try {
+      const res = (await this.helper.helpers.httpRequest({ ...requestOptions(req), ignoreHttpStatusErrors: true })) as FullResponse;
+      return toResponse(res, binary);
+    } catch (error) {
+      const code = networkCodeIn(error) ?? 'ENETWORK';
+      throw new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code);
+    }
+  }
+}
