@@ -1,0 +1,51 @@
+import type { Node, NodeDef } from 'node-red';
+import type { Account, QuotaState, TokenSet, VehicleMapping } from '../../src/core';
+
+/** What the account config node keeps as credentials. Everything but clientId is a password credential. */
+export interface AccountCredentials {
+  clientId?: string;
+  accessToken?: string;
+  refreshToken?: string;
+  idToken?: string;
+  gcid?: string;
+  /** Epoch milliseconds of the access token's expiry, as text (credentials are strings in the editor). */
+  expiresAt?: string;
+}
+
+export interface AccountConfig extends NodeDef {
+  apiBaseUrl?: string;
+  authBaseUrl?: string;
+  dailyQuota?: string | number;
+}
+
+export interface MappedVehicles {
+  vehicles: VehicleMapping[];
+  /** ISO time of the call that filled the cache, or null when nothing was fetched yet. */
+  fetchedAt: string | null;
+}
+
+/** What the connection line in the editor shows. Never a token. */
+export interface ConnectionState {
+  deployed: boolean;
+  hasClientId: boolean;
+  authorized: boolean;
+  /** The GCID shortened to its first and last characters. */
+  gcid: string | null;
+  /** ISO time the access token expires (it is refreshed on use). */
+  accessTokenExpiresAt: string | null;
+  quota: QuotaState | null;
+}
+
+/** The account config node as the action nodes see it. */
+export interface AccountNode extends Node<AccountCredentials> {
+  /** The core account; throws a CarDataError (kind auth/input) when the node has no client ID. */
+  account(): Account;
+  /** Mapped vehicles from the day-long cache; `refresh` asks BMW (one call). */
+  mappedVehicles(refresh?: boolean): Promise<MappedVehicles>;
+  /** Puts fresh mappings into the cache (the vehicles node does this after its own call). */
+  rememberVehicles(vehicles: VehicleMapping[]): void;
+  /** Takes tokens from a device login done in the editor. */
+  adoptTokens(tokens: TokenSet): Promise<void>;
+}
+
+export const ACCOUNT_TYPE = 'bmw-cardata-account';

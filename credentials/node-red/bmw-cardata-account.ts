@@ -1,0 +1,390 @@
+import * as os from 'os';
+import * as path from 'path';
+import type { Request, Response } from 'express';
+import type { NodeAPI } from 'node-red';
+import {
+  accountKey,
+  AxiosTransport,
+  CarDataError,
+  createAccount,
+  DEFAULT_API_BASE_URL,
+  DEFAULT_AUTH_BASE_URL,
+  descriptorsByCategory,
+  FileQuotaStore,
+  pollDeviceAuthorization,
+  QuotaLedger,
+  startDeviceAuthorization,
+  type Account,
+  type AuthEndpoint,
+  type DeviceAuthorization,
+  type QuotaState,
+  type TokenSet,
+  type VehicleMapping,
+} from '../../src/core';
+import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
+import { TokenFile } from './token-file';
+
+const DAY_MS = 86_400_000;
+/** BMW asks for 5 s between polls; never poll faster than once a second, whatever an endpoint answers. */
+const MIN_POLL_MS = 1000;
+/** A finished login's outcome stays readable this long, so a dialog that polls late still sees it. */
+const OUTCOME_TTL_MS = 10 * 60_000;
+
+interface Login {
+  auth: DeviceAuthorization;
+  endpoint: AuthEndpoint;
+  clientId: string;
+  state: 'pending' | 'success' | 'error';
+  error?: EditorError;
+  gcid?: string;
+  timer?: NodeJS.Timeout;
+  cleanup?: NodeJS.Timeout;
+}
+
+interface EditorError {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+interface CachedVehicles {
+  key: string;
+  vehicles: VehicleMapping[];
+  fetchedAt: number;
+}
+
+function editorError(e: unknown): EditorError {
+  if (e instanceof CarDataError) return { code: e.code, message: e.message, hint: e.hint };
+  return { code: 'error', message: e instanceof Error ? e.message : String(e), hint: '' };
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+function shortGcid(gcid: string | undefined): string | null {
+  if (!gcid) return null;
+  return gcid.length <= 10 ? gcid : `${gcid.slice(0, 4)}…${gcid.slice(-4)}`;
+}
+
+function tokensFromCredentials(creds: AccountCredentials | undefined): TokenSet | undefined {
+  if (!creds?.refreshToken) return undefined;
+  const expiresAt = Number(creds.expiresAt);
+  return {
+    accessToken: creds.accessToken ?? '',
+    refreshToken: creds.refreshToken,
+    idToken: creds.idToken || undefined,
+    gcid: creds.gcid || undefined,
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
+  };
+}
+
+function credentialsWith(creds: AccountCredentials | undefined, tokens: TokenSet, clientId?: string): AccountCredentials {
+  const merged: AccountCredentials = {
+    ...(creds ?? {}),
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresAt: String(tokens.expiresAt),
+  };
+  if (tokens.idToken) merged.idToken = tokens.idToken;
+  if (tokens.gcid) merged.gcid = tokens.gcid;
+  if (clientId) merged.clientId = clientId;
+  return merged;
+}
+
+function quotaLimit(value: unknown): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : 50;
+}
+
+function credentialSecret(RED: NodeAPI): string | undefined {
+  const configured = RED.settings.credentialSecret;
+  if (typeof configured === 'string' && configured) return configured;
+  if (configured === false) return undefined;
+  try {
+    // Without a configured secret Node-RED generates one and keeps it in its runtime settings.
+    const generated: unknown = RED.settings.get('_credentialSecret');
+    return typeof generated === 'string' && generated ? generated : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export = function (RED: NodeAPI): void {
+  const userDir = RED.settings.userDir || path.join(os.homedir(), '.node-red');
+  const quotaStore = new FileQuotaStore(path.join(userDir, 'bmw-cardata-quota.json'));
+  const tokenFile = new TokenFile(path.join(userDir, 'bmw-cardata-tokens.json'), credentialSecret(RED));
+  const transport = new AxiosTransport();
+  const vehicleCache = new Map<string, CachedVehicles>();
+  const logins = new Map<string, Login>();
+
+  function deployedAccount(id: string): AccountNode | undefined {
+    const node = RED.nodes.getNode(id) as AccountNode | null;
+    return node && node.type === ACCOUNT_TYPE ? node : undefined;
+  }
+
+  function storedCredentials(id: string): AccountCredentials | undefined {
+    return (RED.nodes.getCredentials(id) as AccountCredentials | undefined) ?? undefined;
+  }
+
+  function stopLogin(id: string): void {
+    const login = logins.get(id);
+    if (!login) return;
+    if (login.timer) clearTimeout(login.timer);
+    if (login.cleanup) clearTimeout(login.cleanup);
+    logins.delete(id);
+  }
+
+  function finishLogin(id: string, login: Login): void {
+    login.timer = undefined;
+    login.cleanup = setTimeout(() => {
+      if (logins.get(id) === login) logins.delete(id);
+    }, OUTCOME_TTL_MS);
+    login.cleanup.unref?.();
+  }
+
+  async function saveLogin(id: string, login: Login, tokens: TokenSet): Promise<void> {
+    const merged = credentialsWith(storedCredentials(id), tokens, login.clientId);
+    await RED.nodes.addCredentials(id, merged);
+    await tokenFile.save(id, tokens);
+    const node = deployedAccount(id);
+    if (node) await node.adoptTokens(tokens);
+  }
+
+  function schedulePoll(id: string, login: Login, seconds: number): void {
+    login.timer = setTimeout(() => void poll(id, login), Math.max(MIN_POLL_MS, seconds * 1000));
+    login.timer.unref?.();
+  }
+
+  async function poll(id: string, login: Login): Promise<void> {
+    if (logins.get(id) !== login || login.state !== 'pending') return;
+    try {
+      const result = await pollDeviceAuthorization(login.endpoint, login.auth);
+      if (logins.get(id) !== login) return;
+      if (result.status === 'pending') {
+        schedulePoll(id, login, result.interval);
+        return;
+      }
+      await saveLogin(id, login, result.tokens);
+      login.state = 'success';
+      login.gcid = result.tokens.gcid;
+    } catch (e) {
+      if (logins.get(id) !== login) return;
+      login.state = 'error';
+      login.error = editorError(e);
+    }
+    finishLogin(id, login);
+  }
+
+  async function connectionState(id: string, config?: { dailyQuota?: unknown }): Promise<ConnectionState> {
+    const node = deployedAccount(id);
+    const creds = node?.credentials ?? storedCredentials(id);
+    const clientId = text(creds?.clientId);
+    let tokens = tokensFromCredentials(creds);
+    let quota: QuotaState | null = null;
+    if (node && clientId) {
+      const account = node.account();
+      tokens = account.tokens.current() ?? tokens;
+      quota = (await account.client.quotaState()) ?? null;
+    } else if (clientId) {
+      const ledger = new QuotaLedger({ limit: quotaLimit(config?.dailyQuota), store: quotaStore });
+      quota = await ledger.state(accountKey(clientId, tokens?.gcid));
+    }
+    return {
+      deployed: !!node,
+      hasClientId: !!clientId,
+      authorized: !!tokens?.refreshToken,
+      gcid: shortGcid(tokens?.gcid),
+      accessTokenExpiresAt: tokens?.expiresAt ? new Date(tokens.expiresAt).toISOString() : null,
+      quota,
+    };
+  }
+
+  function AccountNodeConstructor(this: AccountNode, config: AccountConfig): void {
+    RED.nodes.createNode(this, config);
+    setupAccount(this, config);
+  }
+
+  function setupAccount(node: AccountNode, config: AccountConfig): void {
+    const clientId = text(node.credentials?.clientId);
+    const apiBaseUrl = text(config.apiBaseUrl) || DEFAULT_API_BASE_URL;
+    const authBaseUrl = text(config.authBaseUrl) || DEFAULT_AUTH_BASE_URL;
+    const cacheKey = `${accountKey(clientId || '-')}|${apiBaseUrl}`;
+    let account: Account | undefined;
+
+    // The newer of the deployed credentials and the token file wins: the file holds rotations since the deploy.
+    const fromCredentials = tokensFromCredentials(node.credentials);
+    const fromFile = tokenFile.loadSync(node.id)?.tokens;
+    const initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
+
+    async function persist(tokens: TokenSet): Promise<void> {
+      const merged = credentialsWith(storedCredentials(node.id) ?? node.credentials, tokens);
+      node.credentials = merged;
+      await RED.nodes.addCredentials(node.id, merged);
+      await tokenFile.save(node.id, tokens);
+    }
+
+    node.account = (): Account => {
+      if (!clientId) {
+        throw new CarDataError({
+          kind: 'input',
+          parameter: 'clientId',
+          message: 'The BMW CarData account has no client ID',
+          hint: 'Open the account, paste the client ID from the BMW CarData portal, authorize and deploy.',
+        });
+      }
+      if (!account) {
+        account = createAccount({
+          clientId,
+          apiBaseUrl,
+          authBaseUrl,
+          tokens: initialTokens,
+          dailyQuota: quotaLimit(config.dailyQuota),
+          quotaStore,
+          transport,
+          onTokens: persist,
+          onPersistError: (e) => node.warn(`Could not save the rotated BMW tokens: ${e instanceof Error ? e.message : String(e)}`),
+        });
+      }
+      return account;
+    };
+
+    node.adoptTokens = async (tokens: TokenSet): Promise<void> => {
+      if (clientId) await node.account().tokens.setTokens(tokens);
+    };
+
+    node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
+      vehicleCache.set(node.id, { key: cacheKey, vehicles, fetchedAt: Date.now() });
+    };
+
+    node.mappedVehicles = async (refresh = false): Promise<MappedVehicles> => {
+      const cached = vehicleCache.get(node.id);
+      if (!refresh && cached && cached.key === cacheKey && Date.now() - cached.fetchedAt < DAY_MS) {
+        return { vehicles: cached.vehicles, fetchedAt: new Date(cached.fetchedAt).toISOString() };
+      }
+      if (!refresh) return { vehicles: [], fetchedAt: null };
+      const vehicles = await node.account().client.getMappings();
+      node.rememberVehicles(vehicles);
+      return { vehicles, fetchedAt: new Date().toISOString() };
+    };
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      if (!removed) return done();
+      stopLogin(node.id);
+      vehicleCache.delete(node.id);
+      tokenFile.remove(node.id).then(done, (e: unknown) => {
+        node.warn(`Could not remove the saved BMW tokens: ${e instanceof Error ? e.message : String(e)}`);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType<AccountNode, AccountConfig, unknown, AccountCredentials>(ACCOUNT_TYPE, AccountNodeConstructor, {
+    credentials: {
+      clientId: { type: 'text' },
+      accessToken: { type: 'password' },
+      refreshToken: { type: 'password' },
+      idToken: { type: 'password' },
+      gcid: { type: 'password' },
+      expiresAt: { type: 'password' },
+    },
+  });
+
+  // Admin routes for the editor: relative to the admin root, guarded by Node-RED's permission check.
+  const read = RED.auth.needsPermission(`${ACCOUNT_TYPE}.read`);
+  const write = RED.auth.needsPermission(`${ACCOUNT_TYPE}.write`);
+  const idOf = (req: Request): string => String(req.params.id);
+  const fail = (res: Response, status: number, e: unknown): void => {
+    res.status(status).json({ error: editorError(e) });
+  };
+
+  RED.httpAdmin.get('/bmw-cardata/catalogue', read, (_req: Request, res: Response) => {
+    res.json(
+      descriptorsByCategory().map((g) => ({
+        category: g.category.name,
+        description: g.category.description,
+        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: d.unit, streamable: d.streamable })),
+      })),
+    );
+  });
+
+  RED.httpAdmin.get('/bmw-cardata/:id/state', read, (req: Request, res: Response) => {
+    connectionState(idOf(req), { dailyQuota: req.query.dailyQuota }).then(
+      (state) => res.json(state),
+      (e: unknown) => fail(res, 500, e),
+    );
+  });
+
+  RED.httpAdmin.get('/bmw-cardata/:id/vehicles', read, (req: Request, res: Response) => {
+    const node = deployedAccount(idOf(req));
+    if (!node) {
+      res.json({ vehicles: [], fetchedAt: null, deployed: false });
+      return;
+    }
+    node.mappedVehicles(false).then(
+      (result) => res.json({ ...result, deployed: true }),
+      (e: unknown) => fail(res, 500, e),
+    );
+  });
+
+  RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, (req: Request, res: Response) => {
+    const node = deployedAccount(idOf(req));
+    if (!node) {
+      fail(res, 409, new CarDataError({ kind: 'input', message: 'The account is not deployed yet', hint: 'Deploy the account, then refresh the vehicle list.' }));
+      return;
+    }
+    node
+      .mappedVehicles(true)
+      .then(async (result) => res.json({ ...result, deployed: true, quota: (await node.account().client.quotaState()) ?? null }))
+      .catch((e: unknown) => fail(res, e instanceof CarDataError && e.kind !== 'network' ? 400 : 502, e));
+  });
+
+  RED.httpAdmin.post('/bmw-cardata/:id/auth/start', write, (req: Request, res: Response) => {
+    const id = idOf(req);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const node = deployedAccount(id);
+    const clientId = text(body.clientId) || text(node?.credentials?.clientId) || text(storedCredentials(id)?.clientId);
+    const authBaseUrl = text(body.authBaseUrl) || DEFAULT_AUTH_BASE_URL;
+    stopLogin(id);
+    const endpoint: AuthEndpoint = { transport, clientId, authBaseUrl };
+    startDeviceAuthorization(endpoint).then(
+      (auth) => {
+        const login: Login = { auth, endpoint, clientId, state: 'pending' };
+        logins.set(id, login);
+        schedulePoll(id, login, auth.interval);
+        res.json({
+          status: 'pending',
+          userCode: auth.userCode,
+          verificationUri: auth.verificationUri,
+          verificationUriComplete: auth.verificationUriComplete,
+          interval: auth.interval,
+          expiresAt: new Date(auth.expiresAt).toISOString(),
+        });
+      },
+      (e: unknown) => fail(res, e instanceof CarDataError && (e.kind === 'input' || e.kind === 'auth') ? 400 : 502, e),
+    );
+  });
+
+  RED.httpAdmin.get('/bmw-cardata/:id/auth/status', write, (req: Request, res: Response) => {
+    const login = logins.get(idOf(req));
+    if (!login) {
+      res.json({ status: 'none' });
+      return;
+    }
+    const secondsLeft = Math.max(0, Math.round((login.auth.expiresAt - Date.now()) / 1000));
+    if (login.state === 'pending') {
+      res.json({ status: 'pending', userCode: login.auth.userCode, verificationUriComplete: login.auth.verificationUriComplete, secondsLeft });
+    } else if (login.state === 'success') {
+      res.json({ status: 'success', gcid: shortGcid(login.gcid) });
+    } else {
+      res.json({ status: 'error', error: login.error });
+    }
+  });
+
+  RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, (req: Request, res: Response) => {
+    const id = idOf(req);
+    const had = logins.has(id);
+    stopLogin(id);
+    res.json({ status: 'cancelled', wasRunning: had });
+  });
+};

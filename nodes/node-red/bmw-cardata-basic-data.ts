@@ -1,0 +1,11 @@
+import type { NodeAPI } from 'node-red';
+import { registerAction, type ActionConfig } from './shared/action';
+
+export = function (RED: NodeAPI): void {
+  registerAction<ActionConfig>(RED, 'bmw-cardata-basic-data', async ({ account, msg, vin }) => {
+    const data = await account.client.getBasicData(vin);
+    msg.payload = data;
+    msg.vin = data.vin ?? vin;
+    return { summary: data.modelName ?? 'basic data', output: msg };
+  });
+};

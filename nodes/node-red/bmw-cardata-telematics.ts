@@ -1,0 +1,47 @@
+import type { NodeAPI } from 'node-red';
+import { checkContainerId, type TelematicDataEntry } from '../../src/core';
+import { pick, registerAction, type ActionConfig } from './shared/action';
+
+interface TelematicsConfig extends ActionConfig {
+  descriptors?: string[] | string;
+  /** `managed`: the node finds or creates the container; `id`: the container given in containerId. */
+  containerMode?: 'managed' | 'id';
+  containerId?: string;
+  allowUnknown?: boolean;
+}
+
+/** The value alone: numbers as numbers, true/false as booleans, everything else as BMW sent it. */
+function plainValue(entry: TelematicDataEntry | undefined): string | number | boolean | null {
+  const value = entry?.value;
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') return value;
+  if (value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value;
+}
+
+export = function (RED: NodeAPI): void {
+  registerAction<TelematicsConfig>(RED, 'bmw-cardata-telematics', async ({ account, msg, vin, config }) => {
+    const configuredId = config.containerMode === 'id' ? config.containerId : undefined;
+    const containerId = pick(msg.containerId, configuredId ?? '');
+    let data: Record<string, TelematicDataEntry>;
+    let usedContainer: string;
+    if (containerId) {
+      usedContainer = checkContainerId(containerId);
+      data = (await account.client.getTelematicData(vin, usedContainer)).telematicData ?? {};
+    } else {
+      const descriptors = pick(msg.descriptors, config.descriptors ?? []);
+      const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: config.allowUnknown === true });
+      data = result.telematicData ?? {};
+      usedContainer = result.containerId;
+    }
+    const values: Record<string, string | number | boolean | null> = {};
+    for (const [id, entry] of Object.entries(data)) values[id] = plainValue(entry);
+    msg.payload = data;
+    msg.values = values;
+    msg.containerId = usedContainer;
+    msg.vin = vin;
+    const count = Object.keys(data).length;
+    return { summary: `${count} value${count === 1 ? '' : 's'}`, output: msg };
+  });
+};

@@ -1,0 +1,12 @@
+import type { NodeAPI } from 'node-red';
+import { registerAction, type ActionConfig } from './shared/action';
+
+export = function (RED: NodeAPI): void {
+  registerAction<ActionConfig>(RED, 'bmw-cardata-tyre-diagnosis', async ({ account, msg, vin }) => {
+    const diagnosis = await account.client.getTyreDiagnosis(vin);
+    msg.payload = diagnosis;
+    msg.vin = vin;
+    const quality = diagnosis.passengerCar?.mountedTyres?.aggregatedQualityStatus?.qualityStatus;
+    return { summary: quality ? `tyres ${quality.toLowerCase()}` : 'tyre diagnosis', output: msg };
+  });
+};

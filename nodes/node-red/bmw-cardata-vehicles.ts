@@ -1,0 +1,11 @@
+import type { NodeAPI } from 'node-red';
+import { registerAction, type ActionConfig } from './shared/action';
+
+export = function (RED: NodeAPI): void {
+  registerAction<ActionConfig>(RED, 'bmw-cardata-vehicles', async ({ account, accountNode, msg }) => {
+    const vehicles = await account.client.getMappings();
+    accountNode.rememberVehicles(vehicles);
+    msg.payload = vehicles;
+    return { summary: `${vehicles.length} vehicle${vehicles.length === 1 ? '' : 's'}`, output: msg };
+  });
+};

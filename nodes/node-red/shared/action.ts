@@ -1,0 +1,157 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { CarDataError, type Account, type QuotaState } from '../../../src/core';
+import { ACCOUNT_TYPE, type AccountNode } from '../../../credentials/node-red/account-types';
+
+/** Fields every action node has. */
+export interface ActionConfig extends NodeDef {
+  account?: string;
+  vin?: string;
+}
+
+/** What a node's handler gets for one incoming message. */
+export interface ActionRun<C extends ActionConfig> {
+  node: Node;
+  config: C;
+  msg: NodeMessageInFlow;
+  account: Account;
+  accountNode: AccountNode;
+  /** The VIN: `msg.vin` when set, else the node's VIN. Checked by core before any call. */
+  vin: string;
+  /** Shows progress in the node status (e.g. per page). */
+  progress(text: string): void;
+  /** Sends one message now, with `msg.quota` attached (for nodes that answer with a series of messages). */
+  emit(msg: NodeMessage): Promise<void>;
+}
+
+export interface ActionOutcome {
+  /** Short words for the status line, e.g. "12 sessions". */
+  summary: string;
+  /** Sent with `msg.quota` attached; omit when the handler emitted its messages itself. */
+  output?: NodeMessage;
+}
+
+export type ActionHandler<C extends ActionConfig> = (run: ActionRun<C>) => Promise<ActionOutcome>;
+
+/** A message property if it is set (not undefined, null or empty text), else the node's own value. */
+export function pick<T>(fromMsg: unknown, fromNode: T): T | unknown {
+  if (fromMsg === undefined || fromMsg === null) return fromNode;
+  if (typeof fromMsg === 'string' && fromMsg.trim() === '') return fromNode;
+  return fromMsg;
+}
+
+function quotaText(quota: QuotaState | undefined): string {
+  return quota ? `${quota.remaining}/${quota.limit} left` : '';
+}
+
+function joinStatus(...parts: string[]): string {
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** The Error handed to done(): BMW's code as `code`, the plain-language hint in the message. Never a token. */
+function flowError(e: unknown): Error & { code?: string } {
+  if (e instanceof CarDataError) {
+    const err: Error & { code?: string } = new Error(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+    err.code = e.code;
+    return err;
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function statusCode(e: unknown): string {
+  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code;
+  return 'error';
+}
+
+/**
+ * Registers an action node: resolves the account, runs the handler for each message, attaches `msg.quota`,
+ * keeps the status line current, and reports failures once through done(err) so a Catch node sees each once.
+ */
+export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: string, handler: ActionHandler<C>): void {
+  function ActionNode(this: Node, config: C): void {
+    RED.nodes.createNode(this, config);
+    setupAction(this, config);
+  }
+
+  function setupAction(node: Node, config: C): void {
+    const accountNode = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+    if (!accountNode || accountNode.type !== ACCOUNT_TYPE) node.status({ fill: 'red', shape: 'ring', text: 'no account' });
+    else node.status({});
+
+    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
+      let account: Account | undefined;
+      const quota = async (): Promise<QuotaState | undefined> => {
+        try {
+          return account ? await account.client.quotaState() : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const run = async (): Promise<void> => {
+        if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
+          throw new CarDataError({ kind: 'input', parameter: 'account', message: 'No BMW CarData account is selected', hint: 'Open the node and pick or add an account.' });
+        }
+        account = accountNode.account();
+        node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
+        const vinValue = pick(msg.vin, config.vin ?? '');
+        const outcome = await handler({
+          node,
+          config,
+          msg,
+          account,
+          accountNode,
+          vin: typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string),
+          progress: (text) => node.status({ fill: 'blue', shape: 'dot', text }),
+          emit: async (out) => {
+            out.quota = await quota();
+            send(out);
+          },
+        });
+        const state = await quota();
+        if (outcome.output) {
+          outcome.output.quota = state;
+          send(outcome.output);
+        }
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(outcome.summary, quotaText(state)) });
+      };
+      run().then(
+        () => done(),
+        async (e: unknown) => {
+          const state = await quota();
+          msg.quota = state;
+          if (e instanceof CarDataError) msg.cardataError = e.toJSON();
+          node.status({ fill: 'red', shape: 'ring', text: joinStatus(statusCode(e), quotaText(state)) });
+          done(flowError(e));
+        },
+      );
+    });
+  }
+  RED.nodes.registerType(type, ActionNode);
+}
+
+/** Sends items as a sequence Node-RED's Join node can reassemble: `msg.parts` with the count on the last one. */
+export class PartsSender {
+  private held?: NodeMessage;
+  private index = 0;
+
+  constructor(
+    private readonly emit: (msg: NodeMessage) => Promise<void>,
+    private readonly id: string,
+  ) {}
+
+  /** Holds each message back until the next one arrives, so the last one can carry the count. */
+  async push(msg: NodeMessage): Promise<void> {
+    if (this.held) await this.emit(this.held);
+    msg.parts = { id: this.id, index: this.index, type: 'array', len: 1 };
+    this.index += 1;
+    this.held = msg;
+  }
+
+  async end(): Promise<number> {
+    if (this.held) {
+      (this.held.parts as { count?: number }).count = this.index;
+      await this.emit(this.held);
+      this.held = undefined;
+    }
+    return this.index;
+  }
+}

@@ -1,0 +1,375 @@
+'use strict';
+// The Node-RED action nodes in a real Node-RED runtime (node-red-node-test-helper), against the simulator.
+const assert = require('assert');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { relativeRange } = require('../dist/src/core');
+const { helper, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector } = require('./support/nodered');
+
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
+
+describe('Node-RED nodes', function () {
+  let sim;
+  before(async () => {
+    sim = await startSimulator({ chargingSessions: 400, chargingPageSize: 25, settingsPageSize: 2 });
+  });
+  after(() => sim.close());
+  beforeEach(async () => {
+    freshUserDir();
+    sim.clearLog();
+    sim.setQuotaUsed(0);
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  const restPaths = () => sim.restCalls().map((r) => r.path);
+
+  describe('vehicles', function () {
+    it('lists the mapped vehicles with msg.quota and fills the picker cache', async () => {
+      const { node, out } = await loadAction(sim, 'vehicles');
+      node.receive({ payload: 'go' });
+      const [msg] = await out.wait(1);
+      const vins = msg.payload.map((v) => v.vin);
+      assert.ok(vins.includes(SIM_VINS.bev) && vins.includes(SIM_VINS.secondary));
+      assert.strictEqual(msg.payload.find((v) => v.vin === SIM_VINS.secondary).mappingType, 'SECONDARY');
+      assert.deepStrictEqual({ used: msg.quota.used, limit: msg.quota.limit, remaining: msg.quota.remaining }, { used: 1, limit: 50, remaining: 49 });
+      assert.match(msg.quota.resetsAt, /T00:00:00/);
+      await sleep(20);
+      assert.match(lastStatus(node).text, /^\d+ vehicles · 49\/50 left$/);
+      const cached = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
+      assert.deepStrictEqual(cached.body.vehicles.map((v) => v.vin), vins);
+      assert.strictEqual(sim.restCalls().length, 1, 'the picker cache costs no call');
+    });
+  });
+
+  describe('basic data', function () {
+    it('reads the VIN of the node', async () => {
+      const { node, out } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.phev });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      assert.strictEqual(msg.payload.vin, SIM_VINS.phev);
+      assert.strictEqual(msg.quota.used, 1);
+    });
+
+    it('msg.vin overrides the VIN of the node', async () => {
+      const { node, out } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.phev });
+      node.receive({ vin: SIM_VINS.bev });
+      const [msg] = await out.wait(1);
+      assert.strictEqual(msg.payload.vin, SIM_VINS.bev);
+      assert.deepStrictEqual(restPaths(), [`/customers/vehicles/${SIM_VINS.bev}/basicData`]);
+    });
+  });
+
+  describe('telematics', function () {
+    it('manages the container: created once, then reused for every message', async () => {
+      const { node, out } = await loadAction(sim, 'telematics', { vin: SIM_VINS.bev, descriptors: [SOC, RANGE], containerMode: 'managed' });
+      node.receive({});
+      const [first] = await out.wait(1);
+      assert.deepStrictEqual(Object.keys(first.payload).sort(), [SOC, RANGE].sort());
+      assert.ok('value' in first.payload[SOC] && 'unit' in first.payload[SOC] && 'timestamp' in first.payload[SOC]);
+      assert.strictEqual(typeof first.values[SOC], 'number');
+      assert.strictEqual(first.containerId.length, 13);
+      const callsAfterFirst = sim.restCalls().length;
+      assert.strictEqual(callsAfterFirst, 3, 'list + create + read');
+      node.receive({});
+      const [, second] = await out.wait(2);
+      assert.strictEqual(second.containerId, first.containerId);
+      assert.strictEqual(sim.restCalls().length, callsAfterFirst + 1, 'only the read');
+      assert.strictEqual(second.quota.used, 4);
+    });
+
+    it('takes msg.descriptors and msg.containerId', async () => {
+      const { node, out } = await loadAction(sim, 'telematics', { vin: SIM_VINS.bev, descriptors: [SOC] });
+      node.receive({ descriptors: [RANGE] });
+      const [first] = await out.wait(1);
+      assert.deepStrictEqual(Object.keys(first.payload), [RANGE]);
+      sim.clearLog();
+      node.receive({ containerId: first.containerId });
+      const [, second] = await out.wait(2);
+      assert.deepStrictEqual(Object.keys(second.payload), [RANGE]);
+      assert.deepStrictEqual(restPaths(), [`/customers/vehicles/${SIM_VINS.bev}/telematicData`]);
+    });
+
+    it('refuses an unknown descriptor before any call', async () => {
+      const { node, out, caught } = await loadAction(sim, 'telematics', { vin: SIM_VINS.bev, descriptors: ['vehicle.no.such.key'] });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'input');
+      assert.match(err.error.message, /Unknown descriptor/);
+      assert.strictEqual(out.messages.length, 0);
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+  });
+
+  describe('charging history', function () {
+    const from = '2020-01-01T00:00:00Z';
+    const to = '2030-01-01T00:00:00Z';
+
+    it('follows the pages up to the limit and answers all sessions in one message', async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 30, output: 'array' });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      assert.strictEqual(msg.payload.length, 30);
+      assert.strictEqual(typeof msg.payload[0].startTime, 'number');
+      assert.strictEqual(sim.restCalls().length, 2, 'two pages of 25');
+      assert.strictEqual(msg.quota.used, 2);
+      await sleep(20);
+      assert.strictEqual(lastStatus(node).text, '30 sessions · 48/50 left');
+      const statuses = node.status.getCalls().map((c) => c.args[0].text);
+      assert.ok(statuses.includes('page 1 · 25 sessions') && statuses.includes('page 2 · 50 sessions'), statuses.join(' | '));
+    });
+
+    it('msg.limit overrides the limit and flat rows are ready for CSV', async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 30, output: 'rows' });
+      node.receive({ limit: 5 });
+      const [msg] = await out.wait(1);
+      assert.strictEqual(msg.payload.length, 5);
+      const row = msg.payload[0];
+      assert.match(row.start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+      assert.strictEqual(row.timeZone, 'Europe/Berlin');
+      for (const v of Object.values(row)) assert.ok(v === null || ['string', 'number', 'boolean'].includes(typeof v));
+      assert.strictEqual(typeof row.energyFromGridKwh, 'number');
+      assert.strictEqual(sim.restCalls().length, 1);
+    });
+
+    it('sends one message per session with msg.parts, which Join reassembles', async () => {
+      const join = coreNode('sequence/17-split.js');
+      const { node, out } = await loadAction(
+        sim,
+        'charging-history',
+        { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 27, output: 'each', wires: [['out', 'join']] },
+        { modules: [join], extraFlow: [{ id: 'join', z: 'tab', type: 'join', mode: 'auto', build: 'array', wires: [['joined']] }, { id: 'joined', z: 'tab', type: 'helper' }] },
+      );
+      const joined = collector(helper.getNode('joined'));
+      node.receive({ topic: 'history' });
+      const messages = await out.wait(27);
+      assert.deepStrictEqual(messages.map((m) => m.parts.index), [...Array(27).keys()]);
+      assert.strictEqual(messages[26].parts.count, 27);
+      assert.ok(messages.every((m) => m.topic === 'history' && m.quota && typeof m.payload.start === 'string' && m.session));
+      const [all] = await joined.wait(1);
+      assert.strictEqual(all.payload.length, 27);
+      await sleep(50);
+      assert.strictEqual(out.messages.length, 27);
+    });
+
+    it('computes a relative range in the chosen time zone, and msg.from/msg.to override it', async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: 'Europe/Berlin', limit: 1 });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      const expected = relativeRange('lastMonth', { timeZone: 'Europe/Berlin' });
+      assert.deepStrictEqual({ from: msg.from, to: msg.to }, expected);
+      assert.match(expected.from, /T2[23]:00:00Z$/, 'midnight in Berlin');
+      assert.deepStrictEqual(sim.restCalls()[0].query.from, expected.from);
+      node.receive({ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' });
+      await out.wait(2);
+      const q = sim.restCalls()[1].query;
+      assert.deepStrictEqual([q.from, q.to], ['2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z']);
+      node.receive({ range: 'last7d' });
+      await out.wait(3);
+      const q7 = sim.restCalls()[2].query;
+      assert.ok(Math.abs(Date.parse(q7.to) - Date.parse(q7.from) - 7 * 86400e3) < 5000);
+    });
+
+    it('refuses from after to before any call', async () => {
+      const { node, caught } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from: to, to: from });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'input');
+      assert.strictEqual(sim.restCalls().length, 0);
+      await sleep(20);
+      assert.match(lastStatus(node).text, /^input: from/);
+    });
+  });
+
+  describe('tyre diagnosis', function () {
+    it('answers the tyre diagnosis', async () => {
+      const { node, out } = await loadAction(sim, 'tyre-diagnosis', { vin: SIM_VINS.bev });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      assert.ok(msg.payload.passengerCar.mountedTyres.frontLeft);
+      assert.strictEqual(msg.quota.remaining, 49);
+    });
+  });
+
+  describe('charging settings', function () {
+    it('follows every page, or stops at the limit', async () => {
+      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev });
+      node.receive({});
+      const [all] = await out.wait(1);
+      const pages = sim.restCalls().length;
+      assert.ok(pages >= 2, `${pages} pages`);
+      assert.ok(all.payload.length > 2);
+      sim.clearLog();
+      node.receive({ limit: 3 });
+      const [, limited] = await out.wait(2);
+      assert.strictEqual(limited.payload.length, 3);
+      assert.strictEqual(sim.restCalls().length, 2);
+    });
+
+    it('reports CU-127 for a vehicle without settings', async () => {
+      const { node, caught } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.phev });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'CU-127');
+    });
+  });
+
+  describe('image', function () {
+    it('answers a Buffer with content type and file name', async () => {
+      const { node, out } = await loadAction(sim, 'image', { vin: SIM_VINS.bev });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      assert.ok(Buffer.isBuffer(msg.payload));
+      assert.strictEqual(msg.contentType, 'image/png');
+      assert.strictEqual(msg.payload.subarray(1, 4).toString('latin1'), 'PNG');
+      assert.strictEqual(msg.filename, `${SIM_VINS.bev}.png`);
+    });
+
+    it('reports CU-126 for a vehicle without image', async () => {
+      const { node, caught, out } = await loadAction(sim, 'image', { vin: SIM_VINS.phev });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'CU-126');
+      assert.strictEqual(out.messages.length, 0);
+    });
+  });
+
+  describe('containers', function () {
+    it('creates, lists, reads and deletes containers; a second delete is not an error', async () => {
+      const { node, out } = await loadAction(sim, 'containers', { operation: 'create', containerName: 'nr-test', purpose: 'test', descriptors: [SOC] });
+      node.receive({});
+      const [created] = await out.wait(1);
+      const id = created.payload.containerId;
+      assert.strictEqual(id.length, 13);
+      node.receive({ operation: 'list' });
+      const [, listed] = await out.wait(2);
+      assert.ok(listed.payload.some((c) => c.containerId === id));
+      node.receive({ operation: 'get', containerId: id });
+      const [, , got] = await out.wait(3);
+      assert.deepStrictEqual(got.payload.technicalDescriptors, [SOC]);
+      node.receive({ operation: 'delete', containerId: id });
+      const [, , , deleted] = await out.wait(4);
+      assert.deepStrictEqual(deleted.payload, { containerId: id, deleted: true, alreadyDeleted: false });
+      node.receive({ operation: 'delete', containerId: id });
+      const msgs = await out.wait(5);
+      assert.strictEqual(msgs[4].payload.alreadyDeleted, true);
+    });
+
+    it('ensure reuses a container with the same descriptors', async () => {
+      const { node, out } = await loadAction(sim, 'containers', { operation: 'ensure', descriptors: [RANGE, SOC] });
+      node.receive({});
+      const [first] = await out.wait(1);
+      node.receive({ descriptors: [SOC, RANGE] });
+      const [, second] = await out.wait(2);
+      assert.strictEqual(second.payload.containerId, first.payload.containerId);
+      assert.strictEqual(second.payload.created, false);
+    });
+
+    it('refuses an unknown operation', async () => {
+      const { node, caught } = await loadAction(sim, 'containers', { operation: 'list' });
+      node.receive({ operation: 'explode' });
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'input');
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+  });
+
+  describe('errors and quota', function () {
+    it('a Catch node receives a BMW error once, with the code and the hint', async () => {
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.secondary });
+      node.receive({ topic: 't' });
+      const [err] = await caught.wait(1);
+      await sleep(100);
+      assert.strictEqual(caught.messages.length, 1);
+      assert.strictEqual(out.messages.length, 0);
+      assert.strictEqual(err.error.code, 'CU-104');
+      assert.match(err.error.message, /CU-104/);
+      assert.match(err.error.message, /PRIMARY/, 'the hint is in the message');
+      assert.strictEqual(err.cardataError.exveErrorId, 'CU-104');
+      assert.strictEqual(err.quota.used, 1);
+      assert.strictEqual(err.topic, 't');
+      assert.strictEqual(lastStatus(node).text, 'CU-104 · 49/50 left');
+      const creds = helper.getNode('acc').credentials;
+      for (const secret of [creds.accessToken, creds.refreshToken, creds.clientId]) {
+        assert.ok(!JSON.stringify(err).includes(secret));
+        assert.ok(!JSON.stringify(node.status.getCalls().map((c) => c.args)).includes(secret));
+      }
+    });
+
+    it('an invalid VIN is refused before any call', async () => {
+      const { node, caught } = await loadAction(sim, 'tyre-diagnosis', { vin: 'wby31aw090fp15732' });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'input');
+      assert.match(err.error.message, /upper case/);
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+
+    it('refuses locally once the daily quota is spent', async () => {
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 2 } });
+      node.receive({});
+      node.receive({});
+      const [, second] = await out.wait(2);
+      assert.deepStrictEqual([second.quota.used, second.quota.remaining], [2, 0]);
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'CU-429');
+      assert.match(err.error.message, /refused locally/);
+      assert.strictEqual(err.quota.remaining, 0);
+      assert.strictEqual(sim.restCalls().length, 2, 'BMW was not asked a third time');
+      await sleep(20);
+      assert.strictEqual(lastStatus(node).text, 'CU-429 · 0/2 left');
+    });
+
+    it("trusts BMW's CU-429 and marks the day spent", async () => {
+      sim.setQuotaUsed(50);
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'CU-429');
+      assert.strictEqual(err.cardataError.kind, 'quota');
+      assert.strictEqual(err.quota.remaining, 0);
+    });
+
+    it('reports a missing account', async () => {
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab' },
+        { id: 'n1', z: 'tab', x: 1, y: 1, type: 'bmw-cardata-vehicles', account: '', wires: [[]] },
+        { id: 'catch', z: 'tab', x: 1, y: 2, type: 'catch', scope: null, wires: [['caught']] },
+        { id: 'caught', z: 'tab', x: 1, y: 3, type: 'helper' },
+      ]);
+      const caught = collector(helper.getNode('caught'));
+      helper.getNode('n1').receive({});
+      const [err] = await caught.wait(1);
+      assert.match(err.error.message, /No BMW CarData account/);
+    });
+
+    it('reports an account without authorization', async () => {
+      const { node, caught } = await loadAction(sim, 'vehicles', {}, { credentials: { clientId: 'nr-test-client' } });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.match(err.error.message, /not authorized/);
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+
+    it('every node of an account shares one quota ledger', async () => {
+      const creds = authorizedCredentials(sim);
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab' },
+        accountConfig(sim),
+        { id: 'a', z: 'tab', x: 1, y: 1, type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] },
+        { id: 'b', z: 'tab', x: 1, y: 2, type: 'bmw-cardata-tyre-diagnosis', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] },
+        { id: 'out', z: 'tab', x: 1, y: 3, type: 'helper' },
+      ], { acc: creds });
+      const out = collector(helper.getNode('out'));
+      helper.getNode('a').receive({});
+      await out.wait(1);
+      helper.getNode('b').receive({});
+      const [, second] = await out.wait(2);
+      assert.strictEqual(second.quota.used, 2);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+'use strict';
+// Node-RED test harness: the real runtime through node-red-node-test-helper, the nodes from dist/, and a
+// simulator on loopback. NODE_RED_PATH points the helper at another Node-RED (e.g. version 5).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const helper = require('node-red-node-test-helper');
+
+const runtimePath = process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red');
+helper.init(runtimePath);
+
+const dist = path.join(__dirname, '../../dist');
+const accountNode = require(path.join(dist, 'credentials/node-red/bmw-cardata-account.js'));
+const TYPES = ['vehicles', 'basic-data', 'telematics', 'charging-history', 'tyre-diagnosis', 'charging-settings', 'image', 'containers'];
+const actionNodes = Object.fromEntries(TYPES.map((t) => [t, require(path.join(dist, `nodes/node-red/bmw-cardata-${t}.js`))]));
+const allNodes = [accountNode, ...Object.values(actionNodes)];
+
+const CLIENT_ID = 'nr-test-client';
+
+/** A fresh Node-RED user directory, so quota ledgers and token files never leak between tests. */
+function freshUserDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-'));
+  helper.settings({ userDir: dir });
+  return dir;
+}
+
+function accountConfig(sim, extra = {}) {
+  return { id: 'acc', type: 'bmw-cardata-account', name: 'simulator', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50, ...extra };
+}
+
+/** Credentials of an authorized account: tokens issued by the simulator without the device flow. */
+function authorizedCredentials(sim) {
+  const t = sim.issueTokens({ clientId: CLIENT_ID });
+  return {
+    clientId: CLIENT_ID,
+    accessToken: t.access_token,
+    refreshToken: t.refresh_token,
+    idToken: t.id_token,
+    gcid: t.gcid,
+    expiresAt: String(Date.now() + t.expires_in * 1000),
+  };
+}
+
+/**
+ * Loads one action node wired to a helper node (and a Catch node wired to another helper), all on one tab.
+ * Returns the nodes and collectors of what arrived.
+ */
+async function loadAction(sim, type, config = {}, options = {}) {
+  const flow = [
+    { id: 'tab', type: 'tab', label: 'test' },
+    accountConfig(sim, options.account),
+    { id: 'n1', z: 'tab', type: `bmw-cardata-${type}`, account: 'acc', name: '', wires: [['out']], ...config },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'catch', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+    ...(options.extraFlow ?? []),
+  ].map((n, i) => (n.z ? { x: 100, y: 40 * (i + 1), ...n } : n));
+  const credentials = { acc: options.credentials ?? authorizedCredentials(sim) };
+  await helper.load([...allNodes, ...(options.modules ?? [])], flow, credentials);
+  const node = helper.getNode('n1');
+  const out = collector(helper.getNode('out'));
+  const caught = collector(helper.getNode('caught'));
+  return { node, out, caught, account: helper.getNode('acc') };
+}
+
+/** Records every message a helper node receives; `next(n)` waits for n more. */
+function collector(helperNode) {
+  const messages = [];
+  const waiters = [];
+  helperNode.on('input', (msg) => {
+    messages.push(msg);
+    for (const w of [...waiters]) {
+      if (messages.length >= w.count) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(messages.slice());
+      }
+    }
+  });
+  return {
+    messages,
+    wait(count = 1, timeoutMs = 10_000) {
+      if (messages.length >= count) return Promise.resolve(messages.slice());
+      return new Promise((resolve, reject) => {
+        const w = { count, resolve };
+        waiters.push(w);
+        setTimeout(() => {
+          const i = waiters.indexOf(w);
+          if (i >= 0) {
+            waiters.splice(i, 1);
+            reject(new Error(`expected ${count} message(s), got ${messages.length}`));
+          }
+        }, timeoutMs).unref();
+      });
+    },
+  };
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The last status the node showed. */
+function lastStatus(node) {
+  const calls = node.status.getCalls ? node.status.getCalls() : [];
+  return calls.length ? calls[calls.length - 1].args[0] : undefined;
+}
+
+module.exports = { helper, accountNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
+
+/** A core node module of the Node-RED under test (e.g. 'sequence/17-split.js' for Join). */
+function coreNode(relative) {
+  return require(require.resolve(`@node-red/nodes/core/${relative}`, { paths: [path.dirname(runtimePath)] }));
+}
+module.exports.coreNode = coreNode;
