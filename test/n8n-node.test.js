@@ -1,15 +1,17 @@
 'use strict';
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { runNode, authorizedCredentials, cleanup } = require('./support/n8n-harness');
+const { refreshTokens, AxiosTransport } = require('../dist/src/core');
+const { runNode, authorizedCredentials, MemoryCredentialsHelper, cleanup } = require('./support/n8n-harness');
 
 const VIN = SIM_VINS.bev;
 const vin = (value = VIN) => ({ __rl: true, mode: 'vin', value });
+const ALL_TIME = { range: 'custom', from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
 
 describe('n8n node bmwCarData through n8n-core', function () {
   let sim;
   before(async () => {
-    sim = await startSimulator({ port: 0, chargingPageSize: 10, settingsPageSize: 2 });
+    sim = await startSimulator({ port: 0, chargingSessions: 60, chargingPageSize: 10, settingsPageSize: 2, pollIntervalSec: 0 });
   });
   after(async () => {
     await sim.close();
@@ -20,15 +22,269 @@ describe('n8n node bmwCarData through n8n-core', function () {
     sim.setQuotaUsed(0);
   });
 
-  it('Vehicle > Get Many lists the mapped vehicles with the quota', async () => {
-    const creds = authorizedCredentials(sim);
-    const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
-    assert.ifError(error);
-    assert.ok(items.length >= 2);
-    assert.ok(items.some((i) => i.json.vin === VIN));
-    for (const item of items) assert.deepStrictEqual(item.pairedItem, { item: 0 });
-    assert.strictEqual(items[0].json._quota.used, 1);
-    assert.strictEqual(items[0].json._quota.limit, 50);
-    assert.strictEqual(sim.restCalls().length, 1);
+  describe('operations', () => {
+    it('Vehicle > Get Many lists the mapped vehicles, one item each, with the quota', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'getAll' });
+      assert.ifError(error);
+      assert.ok(items.length >= 2);
+      assert.ok(items.some((i) => i.json.vin === VIN));
+      for (const item of items) assert.deepStrictEqual(item.pairedItem, { item: 0 });
+      assert.deepStrictEqual(Object.keys(items[0].json._quota).sort(), ['limit', 'remaining', 'resetsAt', 'used']);
+      assert.strictEqual(items[0].json._quota.used, 1);
+      assert.strictEqual(items[0].json._quota.limit, 50);
+      assert.strictEqual(sim.restCalls().length, 1);
+    });
+
+    it('Vehicle > Get returns the basic data of the VIN chosen from the list mode', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'get', vin: { __rl: true, mode: 'list', value: VIN } });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 1);
+      assert.strictEqual(items[0].json.vin, VIN);
+      assert.ok(items[0].json.brand);
+      assert.strictEqual(sim.restCalls()[0].path, `/customers/vehicles/${VIN}/basicData`);
+    });
+
+    it('Telematic Data > Get manages the container and remembers it in static data (next run: one call)', async () => {
+      const creds = authorizedCredentials(sim);
+      const params = { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: ['vehicle.drivetrain.batteryManagement.header', 'vehicle.vehicle.travelledDistance'] };
+      const staticData = {};
+      const first = await runNode(creds, params, { staticData });
+      assert.ifError(first.error);
+      assert.match(first.items[0].json.containerId, /^.{13}$/);
+      assert.ok(first.items[0].json.telematicData['vehicle.drivetrain.batteryManagement.header']);
+      const firstCalls = sim.restCalls().map((c) => `${c.method} ${c.path}`);
+      assert.ok(firstCalls.includes('POST /customers/containers'), firstCalls.join());
+      sim.clearLog();
+      const second = await runNode(creds, { ...params, options: { simplify: true } }, { staticData: first.staticData });
+      assert.ifError(second.error);
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), [`/customers/vehicles/${VIN}/telematicData`]);
+      assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
+      assert.notStrictEqual(second.items[0].json['vehicle.vehicle.travelledDistance'], undefined);
+
+      sim.clearLog();
+      const byId = await runNode(creds, { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'id', containerId: first.items[0].json.containerId });
+      assert.ifError(byId.error);
+      assert.strictEqual(sim.restCalls().length, 1);
+      assert.ok(byId.items[0].json.telematicData['vehicle.drivetrain.batteryManagement.header']);
+    });
+
+    it('Charging History > Get Many with Return All follows every page, one flat item per session', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: true });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 60);
+      const pages = sim.restCalls().length;
+      assert.strictEqual(pages, 6);
+      const row = items[0].json;
+      for (const key of ['vin', 'start', 'end', 'energyFromGridKwh', 'startSoc', 'endSoc', 'municipality', 'mileage']) assert.ok(key in row, key);
+      for (const value of Object.values(row)) assert.ok(value === null || ['string', 'number', 'boolean'].includes(typeof value), 'flat values only');
+      assert.strictEqual(row._quota, undefined, 'no quota column in CSV rows by default');
+    });
+
+    it('Charging History > Get Many with a Limit stops paging at the limit; raw output keeps BMW fields', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        ...ALL_TIME,
+        returnAll: false,
+        limit: 15,
+        options: { output: 'raw', includeQuota: true },
+      });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 15);
+      assert.strictEqual(sim.restCalls().length, 2);
+      assert.strictEqual(typeof items[0].json.startTime, 'number');
+      assert.strictEqual(items[14].json._quota.used, 2);
+    });
+
+    it('Charging History reads a relative range (last month) in the chosen time zone', async () => {
+      const { error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        range: 'lastMonth',
+        returnAll: false,
+        limit: 1,
+        options: { timeZone: 'Europe/Berlin' },
+      });
+      assert.ifError(error);
+      const { from, to } = sim.restCalls()[0].query;
+      assert.match(from, /T2[23]:00:00Z$/, from); // midnight in Berlin is 22:00 or 23:00 UTC
+      assert.match(to, /T2[23]:00:00Z$/, to);
+      const days = (Date.parse(to) - Date.parse(from)) / 86400000;
+      assert.ok(days >= 28 && days <= 31.1, String(days));
+    });
+
+    it('Charging History converts custom dates from the picker (no offset) in the time zone', async () => {
+      const { error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        range: 'custom',
+        from: '2026-01-01T00:00:00',
+        to: '2026-01-31T00:00:00',
+        returnAll: true,
+        options: { timeZone: 'Europe/Berlin' },
+      });
+      assert.ifError(error);
+      assert.deepStrictEqual(sim.restCalls()[0].query.from, '2025-12-31T23:00:00Z');
+    });
+
+    it('Charging Settings > Get Many: Return All and Limit over the page token, flat rows', async () => {
+      const all = await runNode(authorizedCredentials(sim), { resource: 'chargingSettings', operation: 'getAll', vin: vin(), returnAll: true });
+      assert.ifError(all.error);
+      assert.ok(all.items.length > 2, 'more than one page');
+      assert.strictEqual(sim.restCalls().length, Math.ceil(all.items.length / 2));
+      assert.strictEqual(typeof all.items[0].json.chargingWindow, 'string');
+      sim.clearLog();
+      const one = await runNode(authorizedCredentials(sim), { resource: 'chargingSettings', operation: 'getAll', vin: vin(), returnAll: false, limit: 1 });
+      assert.strictEqual(one.items.length, 1);
+      assert.strictEqual(sim.restCalls().length, 1);
+    });
+
+    it('Tyre Diagnosis > Get', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'tyreDiagnosis', operation: 'get', vin: vin() });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 1);
+      assert.ok(Object.keys(items[0].json).length > 1);
+      assert.strictEqual(sim.restCalls()[0].path, `/customers/vehicles/${VIN}/smartMaintenanceTyreDiagnosis`);
+    });
+
+    it('Image > Get returns binary data named <VIN>.png with its MIME type', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'image', operation: 'get', vin: vin(), binaryPropertyName: 'picture' });
+      assert.ifError(error);
+      const bin = items[0].binary.picture;
+      assert.strictEqual(bin.mimeType, 'image/png');
+      assert.strictEqual(bin.fileName, `${VIN}.png`);
+      assert.ok(items[0].json.bytes > 100);
+      const raw = Buffer.from(bin.data, 'base64');
+      assert.deepStrictEqual([...raw.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    });
+
+    it('Container > Create, Get, Get Many, Delete', async () => {
+      const creds = authorizedCredentials(sim);
+      const created = await runNode(creds, { resource: 'container', operation: 'create', name: 'n8n test', descriptors: ['vehicle.vehicle.travelledDistance'] });
+      assert.ifError(created.error);
+      const id = created.items[0].json.containerId;
+      assert.match(id, /^.{13}$/);
+      const got = await runNode(creds, { resource: 'container', operation: 'get', containerId: id });
+      assert.deepStrictEqual(got.items[0].json.technicalDescriptors, ['vehicle.vehicle.travelledDistance']);
+      const list = await runNode(creds, { resource: 'container', operation: 'getAll' });
+      assert.ok(list.items.some((i) => i.json.containerId === id));
+      const deleted = await runNode(creds, { resource: 'container', operation: 'delete', containerId: id });
+      assert.strictEqual(deleted.items[0].json.deleted, true);
+      assert.strictEqual(deleted.items[0].json.alreadyDeleted, false);
+      const again = await runNode(creds, { resource: 'container', operation: 'delete', containerId: id });
+      assert.strictEqual(again.items[0].json.alreadyDeleted, true);
+    });
+  });
+
+  describe('errors', () => {
+    it("BMW's error reaches the user as NodeApiError with its CU code and hint", async () => {
+      const { error } = await runNode(authorizedCredentials(sim), { resource: 'image', operation: 'get', vin: vin(SIM_VINS.phev), binaryPropertyName: 'data' });
+      assert.ok(error);
+      assert.strictEqual(error.name, 'NodeApiError');
+      assert.match(error.message, /CU-126/);
+      assert.match(error.description, /no image/i);
+    });
+
+    it('a malformed VIN is refused before any request (NodeOperationError)', async () => {
+      // A typed VIN is checked by the editor; one from an expression is checked before the request.
+      const { error } = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'get', vin: vin('={{ "abc" }}') });
+      assert.strictEqual(error.name, 'NodeOperationError');
+      assert.match(error.message, /VIN/);
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+
+    it('continueOnFail: the failing item carries code and hint, the next item still runs, each paired', async () => {
+      const { items, error } = await runNode(
+        authorizedCredentials(sim),
+        { resource: 'vehicle', operation: 'get', vin: { __rl: true, mode: 'vin', value: '={{ $json.vin }}' } },
+        { items: [{ json: { vin: SIM_VINS.unmapped } }, { json: { vin: VIN } }], nodeExtra: { onError: 'continueRegularOutput' } },
+      );
+      assert.ifError(error);
+      assert.strictEqual(items.length, 2);
+      assert.strictEqual(items[0].json.code, 'CU-104');
+      assert.ok(items[0].json.hint);
+      assert.deepStrictEqual(items[0].pairedItem, { item: 0 });
+      assert.strictEqual(items[1].json.vin, VIN);
+      assert.deepStrictEqual(items[1].pairedItem, { item: 1 });
+    });
+
+    it('quota: BMW CU-429 becomes a quota error, and the next run is refused locally without a call', async () => {
+      const creds = authorizedCredentials(sim);
+      sim.setQuotaUsed(50);
+      const first = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.ok(first.error);
+      assert.match(first.error.message, /quota/i);
+      assert.match(first.error.message, /CU-429/);
+      assert.match(first.error.description, /00:00 UTC/);
+      sim.clearLog();
+      const second = await runNode(creds, { resource: 'vehicle', operation: 'getAll' }, { nodeExtra: { onError: 'continueRegularOutput' } });
+      assert.strictEqual(sim.restCalls().length, 0, 'refused locally');
+      assert.strictEqual(second.items[0].json.code, 'CU-429');
+      assert.strictEqual(second.items[0].json._quota.remaining, 0);
+    });
+  });
+
+  describe('tokens', () => {
+    it('a 401 refreshes once through preAuthentication and stores the rotated refresh token', async () => {
+      const creds = authorizedCredentials(sim);
+      const before = { ...creds.data };
+      sim.expireAccessTokens();
+      const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.ifError(error);
+      assert.ok(items.length >= 2);
+      assert.notStrictEqual(creds.data.refreshToken, before.refreshToken, 'rotated refresh token stored');
+      assert.notStrictEqual(creds.data.accessToken, before.accessToken);
+      assert.ok(creds.data.expiresAt > new Date().toISOString());
+      const refreshes = sim.requests.filter((r) => r.grantType === 'refresh_token');
+      assert.strictEqual(refreshes.length, 1);
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [401, 200]);
+      // The old refresh token is now dead at BMW: using the stored one is the only way on.
+      const again = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.ifError(again.error);
+      assert.strictEqual(sim.requests.filter((r) => r.grantType === 'refresh_token').length, 1, 'no refresh while the token is valid');
+    });
+
+    it('a refresh token pasted by hand (no access token yet) is used at once and rotated', async () => {
+      const t = sim.issueTokens({ clientId: 'sim-client-id' });
+      const creds = new MemoryCredentialsHelper({ clientId: 'sim-client-id', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, refreshToken: t.refresh_token });
+      const { error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.ifError(error);
+      assert.ok(creds.data.accessToken);
+      assert.notStrictEqual(creds.data.refreshToken, t.refresh_token);
+      assert.strictEqual(creds.data.gcid, t.gcid);
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [200]);
+    });
+
+    it('when another execution already rotated the refresh token, the credential is read again and the call succeeds', async () => {
+      const creds = authorizedCredentials(sim);
+      const stale = { ...creds.data };
+      sim.expireAccessTokens();
+      // Another execution refreshes first and stores its tokens.
+      const fresh = await refreshTokens({ transport: new AxiosTransport(), clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
+      creds.data = { ...stale, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
+      // This execution still holds the stale copy on its first read.
+      const getDecrypted = creds.getDecrypted.bind(creds);
+      let reads = 0;
+      // (The first read opens the account, the second signs the first request.)
+      creds.getDecrypted = async () => (reads++ < 2 ? { ...stale } : getDecrypted());
+      const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.ifError(error);
+      assert.ok(items.length >= 2);
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [401, 200]);
+      const refusals = sim.requests.filter((r) => r.grantType === 'refresh_token' && r.oauthError === 'invalid_grant');
+      assert.strictEqual(refusals.length, 1);
+      assert.strictEqual(creds.data.refreshToken, fresh.refreshToken, 'the winner’s token is kept');
+    });
+
+    it('a refresh token BMW no longer accepts fails with a plain message, no token in it', async () => {
+      const creds = authorizedCredentials(sim, { accessToken: '', refreshToken: 'not-a-valid-refresh-token' });
+      const { error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.ok(error);
+      assert.match(error.message, /authorize the account again/i);
+      assert.doesNotMatch(JSON.stringify(error), /not-a-valid-refresh-token/);
+    });
   });
 });

@@ -197,15 +197,21 @@ async function testCredential(credentials) {
 }
 
 /** Credential data for an account authorized at the simulator. */
+let accounts = 0;
+/**
+ * Credential data for an account authorized at the simulator. The quota ledger is shared by the whole process
+ * (as in n8n), so each test gets its own ledger key unless it asks for the real GCID.
+ */
 function authorizedCredentials(sim, extra = {}) {
-  const t = sim.issueTokens();
+  const t = sim.issueTokens({ clientId: 'sim-client-id', ...(extra.scope ? { scope: extra.scope } : {}) });
+  accounts += 1;
   return new MemoryCredentialsHelper({
     clientId: 'sim-client-id',
     apiBaseUrl: sim.apiBaseUrl,
     authBaseUrl: sim.authBaseUrl,
     accessToken: t.access_token,
     refreshToken: t.refresh_token,
-    gcid: t.gcid,
+    gcid: `${t.gcid}-${accounts}`,
     ...extra,
   });
 }

@@ -1,6 +1,16 @@
 import { type INode, type JsonObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { CarDataError } from '../../../src/core/errors';
-import { loginFailureIn } from './transport';
+import { type LoginFailure, loginFailureIn } from './transport';
+
+/**
+ * A refresh that failed inside the credential reaches core as a transport failure; core keeps it as the cause
+ * of its error. Found here, it is reported as what it is: the login, with BMW's reason.
+ */
+function unwrap(error: unknown): { login?: LoginFailure; carData?: CarDataError } {
+  const login = loginFailureIn(error);
+  if (login) return { login };
+  return { carData: error instanceof CarDataError ? error : undefined };
+}
 
 /**
  * An n8n error for anything the node may throw: refused input becomes a NodeOperationError, everything BMW said
@@ -8,38 +18,33 @@ import { loginFailureIn } from './transport';
  * a token or the client ID.
  */
 export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
-  if (error instanceof NodeOperationError || error instanceof NodeApiError) {
-    const login = error instanceof NodeApiError ? loginFailureIn(error) : undefined;
-    if (!login) return error;
-    error = login;
-  }
-  if (error instanceof CarDataError) {
-    if (error.kind === 'input') return new NodeOperationError(node, error.message, { itemIndex, description: error.hint || undefined });
-    return new NodeApiError(node, error.toJSON() as JsonObject, {
-      message: error.message,
-      description: error.hint || undefined,
-      httpCode: error.status ? String(error.status) : undefined,
+  const { login, carData } = unwrap(error);
+  if (login) return new NodeApiError(node, { message: login.message, code: login.oauthError ?? 'login' }, { message: login.message, itemIndex });
+  if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
+  if (carData) {
+    if (carData.kind === 'input') return new NodeOperationError(node, carData.message, { itemIndex, description: carData.hint || undefined });
+    return new NodeApiError(node, carData.toJSON() as JsonObject, {
+      message: carData.message,
+      description: carData.hint || undefined,
+      httpCode: carData.status ? String(carData.status) : undefined,
       itemIndex,
     });
   }
-  const login = loginFailureIn(error);
-  if (login) return new NodeApiError(node, { message: login.message, code: login.oauthError ?? 'login' }, { message: login.message, itemIndex });
   return new NodeOperationError(node, error instanceof Error ? error : String(error), { itemIndex });
 }
 
 /** What `continueOnFail` puts in the item: BMW's code and hint, so a flow can branch on them. */
 export function errorJson(error: unknown): JsonObject {
-  const found = error instanceof CarDataError ? error : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  const out: JsonObject = { error: message };
-  if (found) {
-    out.code = found.code;
-    out.kind = found.kind;
-    if (found.hint) out.hint = found.hint;
-    if (found.status) out.status = found.status;
+  const { login, carData } = unwrap(error);
+  if (login) return { error: login.message, code: login.oauthError ?? 'login', kind: 'auth' };
+  const out: JsonObject = { error: error instanceof Error ? error.message : String(error) };
+  if (carData) {
+    out.code = carData.code;
+    out.kind = carData.kind;
+    if (carData.hint) out.hint = carData.hint;
+    if (carData.status) out.status = carData.status;
   } else if (error instanceof NodeApiError || error instanceof NodeOperationError) {
     if (error.description) out.hint = error.description;
-    if (error instanceof NodeApiError && error.httpCode) out.status = Number(error.httpCode) || error.httpCode;
   }
   return out;
 }

@@ -1,0 +1,94 @@
+'use strict';
+const assert = require('assert');
+const { startSimulator } = require('../dist/src/simulator');
+const { MemoryCredentialsHelper, testCredential, runNode, authorizedCredentials, cleanup } = require('./support/n8n-harness');
+
+describe('n8n credential bmwCarDataApi: device login and test through n8n-core', function () {
+  let sim;
+  before(async () => {
+    sim = await startSimulator({ port: 0, pollIntervalSec: 0 });
+  });
+  after(async () => {
+    await sim.close();
+    cleanup();
+  });
+  beforeEach(() => sim.clearLog());
+
+  const fresh = (clientId = 'my-client-id') => new MemoryCredentialsHelper({ clientId, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl });
+
+  it('Save starts the device login and stores link and code; Retry after approval completes it', async () => {
+    const creds = fresh();
+    const first = await testCredential(creds);
+    assert.strictEqual(first.status, 'Error');
+    assert.match(first.message, /reopen this credential/i);
+    assert.match(first.message, /Retry/);
+    assert.match(creds.data.userCode, /\S+/);
+    assert.ok(creds.data.verificationUrl.startsWith(`${sim.authBaseUrl}/oneid/link`), creds.data.verificationUrl);
+    assert.ok(creds.data.verificationUrl.includes(encodeURIComponent(creds.data.userCode)) || creds.data.verificationUrl.includes(creds.data.userCode));
+    assert.ok(creds.data.deviceCode && creds.data.codeVerifier, 'device code and PKCE verifier kept in hidden fields');
+    assert.doesNotMatch(first.message, new RegExp(creds.data.deviceCode));
+
+    // Retry before approving: still pending, same code, nothing started anew.
+    const userCode = creds.data.userCode;
+    const pending = await testCredential(creds);
+    assert.strictEqual(pending.status, 'Error');
+    assert.strictEqual(creds.data.userCode, userCode);
+
+    sim.approve(userCode);
+    const done = await testCredential(creds);
+    assert.deepStrictEqual(done, { status: 'OK', message: 'Connection successful!' });
+    assert.ok(creds.data.accessToken && creds.data.refreshToken);
+    assert.strictEqual(creds.data.gcid, sim.gcid);
+    assert.strictEqual(creds.data.deviceCode, '');
+    assert.strictEqual(creds.data.userCode, '');
+
+    // The stored login now works in a workflow.
+    sim.clearLog();
+    const { error } = await runNode(creds, { resource: 'container', operation: 'getAll' });
+    assert.ifError(error);
+    assert.strictEqual(sim.requests.filter((r) => r.kind === 'auth').length, 0, 'no login call: the access token is valid');
+  });
+
+  it('a declined login starts a new code on the next Retry', async () => {
+    const creds = fresh();
+    await testCredential(creds);
+    const first = creds.data.userCode;
+    sim.deny(first);
+    const again = await testCredential(creds);
+    assert.strictEqual(again.status, 'Error');
+    assert.notStrictEqual(creds.data.userCode, first);
+  });
+
+  it('a token without the CarData scope: the test names CU-103 and what to do', async () => {
+    const creds = authorizedCredentials(sim, { scope: 'authenticate_user openid' });
+    const result = await testCredential(creds);
+    assert.strictEqual(result.status, 'Error');
+    assert.match(result.message, /CU-103/);
+    assert.match(result.message, /CarData API/);
+  });
+
+  it('a client ID BMW does not know for the code: the test says so in words', async () => {
+    const creds = fresh('client-a');
+    await testCredential(creds);
+    creds.data.clientId = 'client-b';
+    const result = await testCredential(creds);
+    assert.strictEqual(result.status, 'Error');
+    assert.match(result.message, /invalid_client/);
+    assert.match(result.message, /client ID/);
+  });
+
+  it('a working login: the test refreshes, stores the rotated token and reports success', async () => {
+    const creds = authorizedCredentials(sim);
+    const before = creds.data.refreshToken;
+    const result = await testCredential(creds);
+    assert.deepStrictEqual(result, { status: 'OK', message: 'Connection successful!' });
+    assert.notStrictEqual(creds.data.refreshToken, before);
+  });
+
+  it('no client ID: the test asks for it', async () => {
+    const creds = new MemoryCredentialsHelper({ clientId: '', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl });
+    const result = await testCredential(creds);
+    assert.strictEqual(result.status, 'Error');
+    assert.match(result.message, /client ID/);
+  });
+});
