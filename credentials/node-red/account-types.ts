@@ -44,8 +44,8 @@ export interface AccountNode extends Node<AccountCredentials> {
   mappedVehicles(refresh?: boolean): Promise<MappedVehicles>;
   /** Puts fresh mappings into the cache (the vehicles node does this after its own call). */
   rememberVehicles(vehicles: VehicleMapping[]): void;
-  /** Takes tokens from a device login done in the editor. */
-  adoptTokens(tokens: TokenSet): Promise<void>;
+  /** Takes tokens from a device login done in the editor (with the client ID the login used). */
+  adoptTokens(tokens: TokenSet, clientId?: string): Promise<void>;
 }
 
 export const ACCOUNT_TYPE = 'bmw-cardata-account';

@@ -148,7 +148,7 @@ export = function (RED: NodeAPI): void {
     await RED.nodes.addCredentials(id, merged);
     await tokenFile.save(id, tokens);
     const node = deployedAccount(id);
-    if (node) await node.adoptTokens(tokens);
+    if (node) await node.adoptTokens(tokens, login.clientId);
   }
 
   function schedulePoll(id: string, login: Login, seconds: number): void {
@@ -178,12 +178,17 @@ export = function (RED: NodeAPI): void {
 
   async function connectionState(id: string, config?: { dailyQuota?: unknown }): Promise<ConnectionState> {
     const node = deployedAccount(id);
-    const creds = node?.credentials ?? storedCredentials(id);
+    const creds = storedCredentials(id) ?? node?.credentials;
     const clientId = text(creds?.clientId);
     let tokens = tokensFromCredentials(creds);
     let quota: QuotaState | null = null;
-    if (node && clientId) {
-      const account = node.account();
+    let account: Account | undefined;
+    try {
+      account = node?.account();
+    } catch {
+      account = undefined;
+    }
+    if (account) {
       tokens = account.tokens.current() ?? tokens;
       quota = (await account.client.quotaState()) ?? null;
     } else if (clientId) {
@@ -206,16 +211,16 @@ export = function (RED: NodeAPI): void {
   }
 
   function setupAccount(node: AccountNode, config: AccountConfig): void {
-    const clientId = text(node.credentials?.clientId);
+    let clientId = text(node.credentials?.clientId);
     const apiBaseUrl = text(config.apiBaseUrl) || DEFAULT_API_BASE_URL;
     const authBaseUrl = text(config.authBaseUrl) || DEFAULT_AUTH_BASE_URL;
-    const cacheKey = `${accountKey(clientId || '-')}|${apiBaseUrl}`;
+    const cacheKey = () => `${accountKey(clientId || '-')}|${apiBaseUrl}`;
     let account: Account | undefined;
 
     // The newer of the deployed credentials and the token file wins: the file holds rotations since the deploy.
     const fromCredentials = tokensFromCredentials(node.credentials);
     const fromFile = tokenFile.loadSync(node.id)?.tokens;
-    const initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
+    let initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
 
     async function persist(tokens: TokenSet): Promise<void> {
       const merged = credentialsWith(storedCredentials(node.id) ?? node.credentials, tokens);
@@ -249,17 +254,25 @@ export = function (RED: NodeAPI): void {
       return account;
     };
 
-    node.adoptTokens = async (tokens: TokenSet): Promise<void> => {
+    node.adoptTokens = async (tokens: TokenSet, loginClientId?: string): Promise<void> => {
+      // A login with another client ID than the deployed one: the account follows the login.
+      if (loginClientId && loginClientId !== clientId) {
+        clientId = loginClientId;
+        account = undefined;
+        initialTokens = tokens;
+        node.credentials = storedCredentials(node.id) ?? node.credentials;
+        return;
+      }
       if (clientId) await node.account().tokens.setTokens(tokens);
     };
 
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
-      vehicleCache.set(node.id, { key: cacheKey, vehicles, fetchedAt: Date.now() });
+      vehicleCache.set(node.id, { key: cacheKey(), vehicles, fetchedAt: Date.now() });
     };
 
     node.mappedVehicles = async (refresh = false): Promise<MappedVehicles> => {
       const cached = vehicleCache.get(node.id);
-      if (!refresh && cached && cached.key === cacheKey && Date.now() - cached.fetchedAt < DAY_MS) {
+      if (!refresh && cached && cached.key === cacheKey() && Date.now() - cached.fetchedAt < DAY_MS) {
         return { vehicles: cached.vehicles, fetchedAt: new Date(cached.fetchedAt).toISOString() };
       }
       if (!refresh) return { vehicles: [], fetchedAt: null };

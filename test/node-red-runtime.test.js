@@ -1,0 +1,115 @@
+'use strict';
+// The package in a real Node-RED process with adminAuth: the admin routes refuse callers without the
+// permission (the test helper stubs the permission check), and the module, editor files and catalogs load.
+const assert = require('assert');
+const { startSimulator } = require('../dist/src/simulator');
+const { startNodeRed } = require('./support/nodered-runtime');
+
+describe('Node-RED runtime with adminAuth', function () {
+  this.timeout(60_000);
+  let sim;
+  let red;
+  let adminToken;
+  let viewerToken;
+
+  before(async () => {
+    sim = await startSimulator({ autoApprove: true, pollIntervalSec: 0 });
+    red = await startNodeRed({
+      users: [
+        { username: 'admin', password: 'admin-pass', permissions: '*' },
+        { username: 'viewer', password: 'viewer-pass', permissions: 'read' },
+      ],
+      flows: [
+        { id: 'tab', type: 'tab', label: 'BMW' },
+        { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50 },
+        { id: 'inj', z: 'tab', type: 'inject', props: [{ p: 'payload' }], payloadType: 'date', repeat: '', once: false, x: 100, y: 40, wires: [['v']] },
+        { id: 'v', z: 'tab', type: 'bmw-cardata-vehicles', account: 'acc', x: 100, y: 100, wires: [[]] },
+      ],
+    });
+    adminToken = await red.token('admin', 'admin-pass');
+    viewerToken = await red.token('viewer', 'viewer-pass', 'read');
+  });
+  after(async () => {
+    if (red) await red.stop();
+    if (sim) await sim.close();
+  });
+
+  const call = (method, route, token, body) =>
+    fetch(`${red.url}/${route}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  it('loads every node type of the package without error', async () => {
+    const res = await fetch(`${red.url}/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${adminToken}` } });
+    const sets = (await res.json()).filter((s) => s.module === 'n8n-nodes-bmw-cardata');
+    const types = sets.flatMap((s) => s.types).sort();
+    assert.deepStrictEqual(types, [
+      'bmw-cardata-account',
+      'bmw-cardata-basic-data',
+      'bmw-cardata-charging-history',
+      'bmw-cardata-charging-settings',
+      'bmw-cardata-containers',
+      'bmw-cardata-image',
+      'bmw-cardata-telematics',
+      'bmw-cardata-tyre-diagnosis',
+      'bmw-cardata-vehicles',
+    ]);
+    for (const s of sets) assert.ok(s.enabled && !s.err, `${s.id}: ${s.err || 'disabled'}`);
+  });
+
+  it('serves the editor files and the message catalogs', async () => {
+    const html = await (await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html', authorization: `Bearer ${adminToken}` } })).text();
+    assert.ok(html.includes('data-template-name="bmw-cardata-telematics"'));
+    assert.ok(html.includes('data-help-name="bmw-cardata-charging-history"'));
+    assert.ok(html.includes('window.BmwCarDataEditor'));
+    const catalog = await (await call('GET', 'locales/n8n-nodes-bmw-cardata/bmw-cardata-charging-history?lng=en-US', adminToken)).json();
+    assert.strictEqual(catalog['bmw-cardata-charging-history'].label.lastMonth, 'Last month');
+    const account = await (await call('GET', 'locales/n8n-nodes-bmw-cardata/bmw-cardata-account?lng=en-US', adminToken)).json();
+    assert.strictEqual(account['bmw-cardata-account'].label.authorize, 'Authorize');
+  });
+
+  it('refuses the admin routes without a login', async () => {
+    for (const [method, route] of [
+      ['GET', 'bmw-cardata/catalogue'],
+      ['GET', 'bmw-cardata/acc/state'],
+      ['GET', 'bmw-cardata/acc/vehicles'],
+      ['POST', 'bmw-cardata/acc/vehicles/refresh'],
+      ['POST', 'bmw-cardata/acc/auth/start'],
+      ['GET', 'bmw-cardata/acc/auth/status'],
+      ['POST', 'bmw-cardata/acc/auth/cancel'],
+    ]) {
+      const res = await call(method, route);
+      assert.strictEqual(res.status, 401, `${method} ${route}`);
+    }
+    assert.strictEqual(sim.requests.length, 0);
+  });
+
+  it('lets a read-only user read but not authorize', async () => {
+    assert.strictEqual((await call('GET', 'bmw-cardata/acc/state', viewerToken)).status, 200);
+    assert.strictEqual((await call('GET', 'bmw-cardata/catalogue', viewerToken)).status, 200);
+    const start = await call('POST', 'bmw-cardata/acc/auth/start', viewerToken, { clientId: 'viewer-client', authBaseUrl: sim.authBaseUrl });
+    assert.strictEqual(start.status, 401);
+    assert.strictEqual((await call('POST', 'bmw-cardata/acc/vehicles/refresh', viewerToken)).status, 401);
+    assert.strictEqual(sim.requests.length, 0, 'nothing reached BMW');
+  });
+
+  it('lets an admin authorize the deployed account, which then reads the vehicles', async () => {
+    const start = await call('POST', 'bmw-cardata/acc/auth/start', adminToken, { clientId: 'runtime-client', authBaseUrl: sim.authBaseUrl });
+    assert.strictEqual(start.status, 200);
+    let status;
+    for (let i = 0; i < 50; i++) {
+      status = await (await call('GET', 'bmw-cardata/acc/auth/status', adminToken)).json();
+      if (status.status !== 'pending') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.strictEqual(status.status, 'success');
+    const state = await (await call('GET', 'bmw-cardata/acc/state', viewerToken)).json();
+    assert.deepStrictEqual([state.deployed, state.authorized], [true, true]);
+    assert.strictEqual((await call('POST', 'inject/inj', adminToken)).status, 200);
+    for (let i = 0; i < 50 && sim.restCalls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepStrictEqual(sim.restCalls().map((r) => [r.path, r.status]), [['/customers/vehicles/mappings', 200]]);
+    assert.ok(!red.log().includes('runtime-client'), 'the client ID is not logged');
+  });
+});

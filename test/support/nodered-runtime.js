@@ -1,0 +1,96 @@
+'use strict';
+// A real Node-RED process (its own HTTP server, admin API and adminAuth) with this package installed in a
+// temporary user directory, for what the test helper cannot show: permissions, module loading, the editor files.
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+const bcrypt = require('bcryptjs');
+
+const packageRoot = path.join(__dirname, '../..');
+
+function redScript() {
+  if (process.env.NODE_RED_PATH) return path.join(process.env.NODE_RED_PATH, 'red.js');
+  return require.resolve('node-red/red.js');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts Node-RED with `users` ({username, password, permissions}) under adminAuth and the given flows.
+ * Resolves with { url, stop(), log() } once the admin API answers.
+ */
+async function startNodeRed({ users, flows = [] }) {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-runtime-'));
+  fs.mkdirSync(path.join(userDir, 'node_modules'));
+  fs.symlinkSync(packageRoot, path.join(userDir, 'node_modules', 'n8n-nodes-bmw-cardata'), 'dir');
+  const port = await freePort();
+  const settings = {
+    uiPort: port,
+    uiHost: '127.0.0.1',
+    flowFile: 'flows.json',
+    credentialSecret: 'runtime-test-secret',
+    editorTheme: { tours: false },
+    logging: { console: { level: 'info' } },
+    adminAuth: {
+      type: 'credentials',
+      users: users.map((u) => ({ username: u.username, password: bcrypt.hashSync(u.password, 8), permissions: u.permissions })),
+    },
+  };
+  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
+  let output = '';
+  const child = spawn(process.execPath, [redScript(), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
+    try {
+      const res = await fetch(`${url}/auth/login`);
+      if (res.ok && /Started flows|Server now running/.test(output)) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`Node-RED did not start: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    userDir,
+    log: () => output,
+    async token(username, password, scope = '*') {
+      const res = await fetch(`${url}/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }),
+      });
+      if (!res.ok) throw new Error(`login of ${username} failed: ${res.status}`);
+      return (await res.json()).access_token;
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      });
+    },
+  };
+}
+
+module.exports = { startNodeRed };
