@@ -1,0 +1,316 @@
+import type { IncomingMessage, Server, ServerResponse } from 'http';
+import { createServer } from 'http';
+import type { AddressInfo } from 'net';
+import { DeviceCodeStore } from './accounts';
+import { ContainerStore } from './containers';
+import { FixtureData } from './data';
+import { Faults } from './faults';
+import type { GcdmDeps} from './gcdm';
+import { deviceCode, token } from './gcdm';
+import { decide, indexPage, linkPage } from './pages';
+import { PageTokenStore } from './paging';
+import { QuotaCounter } from './quota';
+import { rngFor } from './random';
+import type { Reply} from './reply';
+import { cuError, isFormEncoded, oauthError, parseForm, readBody, send } from './reply';
+import type { RestDeps } from './rest';
+import { handleRest } from './rest';
+import { FULL_SCOPE, TokenStore } from './tokens';
+import type { DeviceCodeState, FaultControl, QuotaSnapshot, RequestKind, RequestLogEntry, SimulatorOptions, TokenResponse } from './types';
+import { SIM_VINS } from './vehicles';
+
+export { SIM_VINS } from './vehicles';
+export type {
+  DeviceCodeState,
+  FaultControl,
+  QuotaSnapshot,
+  RequestKind,
+  RequestLogEntry,
+  SimulatorOptions,
+  TokenResponse,
+} from './types';
+
+/** A well-formed container id that exists but belongs to another account: answers CU-105. */
+export const SIM_FOREIGN_CONTAINER_ID = 'CFOREIGN00001';
+
+function classify(path: string): RequestKind {
+  if (path.startsWith('/gcdm/oauth/')) return 'auth';
+  if (path === '/' || path === '/favicon.ico' || path.startsWith('/gcdm/')) return 'page';
+  return 'rest';
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m ? m[1] : undefined;
+}
+
+/** A local BMW CarData: GCDM device flow and the Customer API on one loopback port. */
+export class Simulator {
+  readonly url: string;
+  readonly apiBaseUrl: string;
+  readonly authBaseUrl: string;
+  readonly gcid: string;
+  readonly requests: RequestLogEntry[] = [];
+  readonly faults: FaultControl;
+
+  private readonly faultState: Faults;
+  private readonly now: () => number;
+  private readonly tokens: TokenStore;
+  private readonly devices: DeviceCodeStore;
+  private readonly quotaCounter: QuotaCounter;
+  private readonly pageTokens: PageTokenStore;
+  private readonly gcdmDeps: GcdmDeps;
+  private readonly restDeps: RestDeps;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly onRequest?: (entry: RequestLogEntry) => void;
+
+  private constructor(
+    private readonly server: Server,
+    url: string,
+    opts: SimulatorOptions,
+  ) {
+    this.url = url;
+    this.apiBaseUrl = url;
+    this.authBaseUrl = `${url}/gcdm`;
+    this.now = opts.now ?? Date.now;
+    this.onRequest = opts.onRequest;
+    const seed = opts.seed ?? 1;
+    this.gcid = rngFor(seed, 'gcid').uuid();
+    const accessTtlSec = opts.accessTokenTtlSec ?? 3599;
+    const deviceCodeTtlSec = opts.deviceCodeTtlSec ?? 300;
+    this.faultState = new Faults();
+    this.faults = this.faultState;
+    this.tokens = new TokenStore({
+      now: this.now,
+      accessTtlSec,
+      refreshTtlSec: opts.refreshTokenTtlSec ?? 1_209_600,
+      issuer: `${this.authBaseUrl}/oauth2`,
+    });
+    this.devices = new DeviceCodeStore(this.now, deviceCodeTtlSec, opts.autoApprove ?? false);
+    this.quotaCounter = new QuotaCounter(this.now, opts.dailyQuota ?? 50);
+    this.pageTokens = new PageTokenStore(this.now, opts.pageTokenTtlSec ?? 600);
+    const containers = new ContainerStore(this.now);
+    containers.addForeign(rngFor(seed, 'other-account').uuid(), SIM_FOREIGN_CONTAINER_ID);
+    this.gcdmDeps = {
+      now: this.now,
+      gcid: this.gcid,
+      devices: this.devices,
+      tokens: this.tokens,
+      pollIntervalSec: opts.pollIntervalSec ?? 5,
+      deviceCodeTtlSec,
+      verificationUri: `${this.authBaseUrl}/oneid/link`,
+    };
+    this.restDeps = {
+      tokens: this.tokens,
+      quota: this.quotaCounter,
+      containers,
+      data: new FixtureData(seed, this.now(), opts.chargingSessions ?? 400, this.gcid),
+      pages: this.pageTokens,
+      chargingPageSize: opts.chargingPageSize ?? 25,
+      settingsPageSize: opts.settingsPageSize ?? 2,
+    };
+  }
+
+  static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
+    validateOptions(opts);
+    // The server must exist before the simulator knows its URL; requests cannot arrive before listen() resolves.
+    const holder: { sim?: Simulator } = {};
+    const server = createServer((req, res) => {
+      if (holder.sim) void holder.sim.handle(req, res);
+      else res.destroy();
+    });
+    const host = opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    holder.sim = new Simulator(server, `http://${urlHost}:${port}`, opts);
+    return holder.sim;
+  }
+
+  restCalls(): RequestLogEntry[] {
+    return this.requests.filter((r) => r.kind === 'rest');
+  }
+
+  clearLog(): void {
+    this.requests.length = 0;
+  }
+
+  /** A token set as GCDM would answer it, without the device flow. */
+  issueTokens(opts: { scope?: string; clientId?: string } = {}): TokenResponse {
+    return this.tokens.issue(this.gcid, opts.scope ?? FULL_SCOPE, opts.clientId);
+  }
+
+  expireAccessTokens(): void {
+    this.tokens.expireAccessTokens();
+  }
+
+  approve(userCode: string): void {
+    this.devices.decide(userCode, 'approved');
+  }
+
+  deny(userCode: string): void {
+    this.devices.decide(userCode, 'denied');
+  }
+
+  expireDeviceCode(userCode: string): void {
+    this.devices.expire(userCode);
+  }
+
+  setAutoApprove(on: boolean): void {
+    this.devices.autoApprove = on;
+  }
+
+  lastDeviceCode(): { userCode: string; state: DeviceCodeState } | undefined {
+    return this.devices.last();
+  }
+
+  quota(): QuotaSnapshot {
+    return this.quotaCounter.snapshot(this.gcid);
+  }
+
+  setQuotaUsed(n: number): void {
+    this.quotaCounter.setUsed(this.gcid, n);
+  }
+
+  setDailyQuota(limit: number): void {
+    if (!(limit >= 0)) throw new Error('setDailyQuota: limit must be a number >= 0');
+    this.quotaCounter.limit = limit;
+  }
+
+  expirePageTokens(): void {
+    this.pageTokens.expireAll();
+  }
+
+  close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const entry: RequestLogEntry = {
+      at: this.now(),
+      kind: classify(url.pathname),
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+    };
+    const bearer = bearerOf(req);
+    if (bearer) entry.bearer = bearer;
+    this.requests.push(entry);
+
+    let reply: Reply;
+    try {
+      if (entry.kind === 'rest') {
+        const fault = this.faultState.take(url.pathname);
+        await this.delay(this.faultState.latencyMs);
+        if (fault?.kind === 'drop') {
+          req.socket.destroy();
+          this.onRequest?.(entry);
+          return;
+        }
+        reply = fault
+          ? cuError(fault.status === 503 ? 'CU-503' : 'CU-500', {
+              headers: fault.retryAfterSec !== undefined ? { 'Retry-After': String(fault.retryAfterSec) } : undefined,
+            })
+          : await handleRest(
+              { method, path: url.pathname, query: url.searchParams, headers: req.headers, bearer, readBody: () => readBody(req) },
+              this.restDeps,
+            );
+      } else if (entry.kind === 'auth') {
+        reply = await this.handleAuth(req, method, url.pathname, entry);
+      } else {
+        reply = await this.handlePage(req, method, url.pathname, entry.query);
+      }
+    } catch {
+      reply = entry.kind === 'auth' ? oauthError(500, 'server_error', 'Internal server error.') : cuError('CU-500');
+    }
+
+    entry.status = reply.status;
+    if (reply.exveErrorId) entry.exveErrorId = reply.exveErrorId;
+    if (reply.oauthError) entry.oauthError = reply.oauthError;
+    if (!res.destroyed) send(res, reply);
+    this.onRequest?.(entry);
+  }
+
+  private async handleAuth(req: IncomingMessage, method: string, path: string, entry: RequestLogEntry): Promise<Reply> {
+    const isDeviceCode = path === '/gcdm/oauth/device/code';
+    const isToken = path === '/gcdm/oauth/token';
+    if (!isDeviceCode && !isToken) return oauthError(404, 'invalid_request', 'Unknown endpoint');
+    if (method !== 'POST') return oauthError(405, 'invalid_request', 'Use POST');
+    let body: Buffer;
+    try {
+      body = await readBody(req, 64 * 1024);
+    } catch {
+      return oauthError(400, 'invalid_request', 'The request body is too large');
+    }
+    if (!isFormEncoded(req)) {
+      return oauthError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+    }
+    const form = parseForm(body);
+    if (isDeviceCode) return deviceCode(form, this.gcdmDeps);
+    if (form.grant_type) entry.grantType = form.grant_type;
+    if (form.refresh_token) entry.refreshToken = form.refresh_token;
+    return token(form, this.gcdmDeps);
+  }
+
+  private async handlePage(req: IncomingMessage, method: string, path: string, query: Record<string, string>): Promise<Reply> {
+    if (path === '/favicon.ico') return { status: 204 };
+    if (path === '/' && method === 'GET') {
+      return indexPage({ apiBaseUrl: this.apiBaseUrl, authBaseUrl: this.authBaseUrl, vins: { ...SIM_VINS } });
+    }
+    if (path === '/gcdm/oneid/link' && method === 'GET') return linkPage(query, this.devices);
+    if ((path === '/gcdm/oneid/approve' || path === '/gcdm/oneid/deny') && method === 'POST') {
+      const form = parseForm(await readBody(req));
+      return decide(form, path.endsWith('approve') ? 'approved' : 'denied', this.devices);
+    }
+    return cuError('CU-400', { status: 404, note: `No page ${method} ${path}.` });
+  }
+}
+
+function validateOptions(opts: SimulatorOptions): void {
+  const nonNegative: Array<keyof SimulatorOptions> = [
+    'dailyQuota',
+    'accessTokenTtlSec',
+    'refreshTokenTtlSec',
+    'deviceCodeTtlSec',
+    'pollIntervalSec',
+    'chargingSessions',
+    'pageTokenTtlSec',
+  ];
+  for (const key of nonNegative) {
+    const v = opts[key];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new Error(`SimulatorOptions.${key} must be a number >= 0`);
+  }
+  for (const key of ['chargingPageSize', 'settingsPageSize'] as const) {
+    const v = opts[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`SimulatorOptions.${key} must be a positive integer`);
+  }
+}
+
+export function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  return Simulator.start(options);
+}

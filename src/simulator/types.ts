@@ -1,0 +1,87 @@
+// Public shapes of the simulator. Kept apart from the implementation so the CLI, the tests and other packages can
+// depend on them without pulling in the server.
+
+export interface SimulatorOptions {
+  /** Default 0: the OS picks a free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** REST calls per account and UTC day. Default 50 (BMW's limit); Infinity allowed for benchmarks. */
+  dailyQuota?: number;
+  /** Lifetime of access and id tokens. Default 3599 s, like GCDM. */
+  accessTokenTtlSec?: number;
+  /** Default 1209600 s (two weeks). */
+  refreshTokenTtlSec?: number;
+  /** Default 300 s. */
+  deviceCodeTtlSec?: number;
+  /** Minimum seconds between two polls of one device code. Default 5; 0 disables slow_down. */
+  pollIntervalSec?: number;
+  /** Approve device codes the moment they are issued. Default false. */
+  autoApprove?: boolean;
+  /** Charging sessions of the BEV. Default 400; the PHEV gets a third of that. */
+  chargingSessions?: number;
+  /** Default 25. */
+  chargingPageSize?: number;
+  /** Default 2. */
+  settingsPageSize?: number;
+  /** Page tokens older than this answer CU-125. Default 600 s. */
+  pageTokenTtlSec?: number;
+  /** Clock in epoch ms for every expiry and for the quota day. Default Date.now. */
+  now?: () => number;
+  /** Seed of the fixture generator. Default 1. */
+  seed?: number;
+  /** Called after each request has been answered (or dropped); the CLI uses it for its access log. */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+export type RequestKind = 'rest' | 'auth' | 'page';
+
+export interface RequestLogEntry {
+  /** Clock time (options.now) when the request arrived. */
+  at: number;
+  kind: RequestKind;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** Raw bearer token sent, if any. */
+  bearer?: string;
+  /** HTTP status answered; 0 when the connection was dropped on purpose. */
+  status: number;
+  exveErrorId?: string;
+  oauthError?: string;
+  grantType?: string;
+  /** Refresh token sent to /oauth/token. */
+  refreshToken?: string;
+}
+
+/** The token answer of GCDM (TokenResponse in the device-code-flow spec). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+  /** Only present when the scope contains `openid`, as GCDM does. */
+  id_token?: string;
+  gcid: string;
+}
+
+export type DeviceCodeState = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+
+export interface FaultControl {
+  /** Added to every REST answer. */
+  latencyMs: number;
+  /** The next `count` REST requests (matching `path`) answer `status` with a CU-500 / CU-503 body. */
+  failNext(count: number, status?: 500 | 503, opts?: { retryAfterSec?: number; path?: RegExp }): void;
+  /** The next `count` REST requests (matching `path`) get their socket destroyed without an answer. */
+  dropNext(count: number, opts?: { path?: RegExp }): void;
+  reset(): void;
+}
+
+export interface QuotaSnapshot {
+  used: number;
+  limit: number;
+  /** ISO 8601, the next 00:00 UTC of the simulator clock. */
+  resetsAt: string;
+}
