@@ -1,0 +1,158 @@
+'use strict';
+// The example flows in examples/: their shape, and each one run in Node-RED against the simulator (the account
+// URLs and file paths are pointed at the test's simulator and a temporary directory; debug nodes become helpers).
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { createAccount, relativeRange } = require('../dist/src/core');
+const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode, sleep } = require('./support/nodered');
+
+const dir = path.join(__dirname, '../examples');
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+const load = (name) => JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
+
+describe('Node-RED example flows', function () {
+  it('each starts with a comment, uses the simulator account and holds no credentials', () => {
+    assert.ok(files.length >= 5);
+    for (const f of files) {
+      const flow = load(f.replace(/\.json$/, ''));
+      assert.strictEqual(flow[0].type, 'comment', f);
+      const accounts = flow.filter((n) => n.type === 'bmw-cardata-account');
+      assert.strictEqual(accounts.length, 1, f);
+      assert.deepStrictEqual([accounts[0].apiBaseUrl, accounts[0].authBaseUrl], ['http://127.0.0.1:4010', 'http://127.0.0.1:4010/gcdm'], f);
+      const text = JSON.stringify(flow);
+      assert.ok(!/credentials|clientId|refreshToken|accessToken/.test(text), f);
+      const ids = new Set(flow.map((n) => n.id));
+      for (const n of flow) for (const out of n.wires ?? []) for (const target of out) assert.ok(ids.has(target), `${f}: ${n.id} -> ${target}`);
+    }
+  });
+
+  it('every non-config node type appears in some example', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8'));
+    const used = new Set(files.flatMap((f) => load(f.replace(/\.json$/, '')).map((n) => n.type)));
+    for (const type of Object.keys(pkg['node-red'].nodes).filter((t) => t !== 'bmw-cardata-account')) assert.ok(used.has(type), type);
+  });
+
+  describe('run against the simulator', function () {
+    let sim;
+    let tmp;
+    let coreModules;
+    before(async () => {
+      sim = await startSimulator({ chargingSessions: 400 });
+      coreModules = CORE.map(coreNode);
+    });
+    after(() => sim.close());
+    beforeEach(async () => {
+      freshUserDir();
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-examples-'));
+      sim.clearLog();
+      sim.setQuotaUsed(0);
+      await helper.startServer();
+    });
+    afterEach(async () => {
+      await helper.unload();
+      await helper.stopServer();
+    });
+
+    /** Loads an example on one tab, pointed at the simulator, with every debug node turned into a helper. */
+    async function run(name, adapt = (n) => n) {
+      const flow = [{ id: 'tab', type: 'tab' }];
+      const creds = {};
+      for (const node of load(name)) {
+        const n = JSON.parse(JSON.stringify(node).split('/tmp/').join(`${tmp}/`));
+        if (n.type === 'bmw-cardata-account') {
+          n.apiBaseUrl = sim.apiBaseUrl;
+          n.authBaseUrl = sim.authBaseUrl;
+          creds[n.id] = authorizedCredentials(sim);
+        } else n.z = 'tab';
+        if (n.type === 'debug') n.type = 'helper';
+        if (n.type === 'inject') Object.assign(n, { once: false, repeat: '' });
+        flow.push(adapt(n));
+      }
+      await helper.load([...allNodes, ...coreModules], flow, creds);
+      return (id) => collector(helper.getNode(id));
+    }
+
+    it('charging history of last month to a CSV file', async () => {
+      const out = await run('Charging history of last month to CSV');
+      const done = out('d1');
+      helper.getNode('in1').receive({});
+      await done.wait(1);
+      const csv = fs.readFileSync(path.join(tmp, 'bmw-charging-last-month.csv'), 'utf8').trim().split('\n');
+      assert.match(csv[0], /^start,end,timeZone,chargingMinutes/);
+      const account = createAccount({ clientId: 'x', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: { ...tokenSet(sim) } });
+      const expected = await account.client.getChargingHistory(SIM_VINS.bev, relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }));
+      assert.ok(expected.length > 0);
+      assert.strictEqual(csv.length - 1, expected.length);
+      assert.match(csv[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00,/);
+    });
+
+    it('low state of charge to a notification message', async () => {
+      const out = await run('Low state of charge notification', (n) => (n.id === 'sw2' ? { ...n, rules: [{ t: 'lt', v: '101', vt: 'num' }] } : n));
+      const note = out('d2');
+      helper.getNode('in2').receive({});
+      const [msg] = await note.wait(1);
+      assert.strictEqual(msg.topic, 'Low battery');
+      assert.match(msg.payload, new RegExp(`^Battery of ${SIM_VINS.bev} is low: \\d+ %\\. Time to plug in\\. \\(4\\d CarData calls left today\\)$`));
+    });
+
+    it('no notification while the battery is above the threshold', async () => {
+      const out = await run('Low state of charge notification', (n) => (n.id === 'sw2' ? { ...n, rules: [{ t: 'lt', v: '0', vt: 'num' }] } : n));
+      const note = out('d2');
+      helper.getNode('in2').receive({});
+      await sleep(500);
+      assert.strictEqual(note.messages.length, 0);
+      assert.ok(sim.restCalls().some((r) => r.path.endsWith('/telematicData') && r.status === 200));
+    });
+
+    it('vehicle image to a file', async () => {
+      const out = await run('Vehicle image to a file');
+      const done = out('d3');
+      helper.getNode('in3').receive({});
+      const [msg] = await done.wait(1);
+      const file = path.join(tmp, `${SIM_VINS.bev}.png`);
+      assert.strictEqual(msg.filename, file);
+      assert.strictEqual(fs.readFileSync(file).subarray(1, 4).toString('latin1'), 'PNG');
+    });
+
+    it('containers housekeeping: list, delete old-*, ensure', async () => {
+      const account = createAccount({ clientId: 'x', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: tokenSet(sim) });
+      const old = await account.client.createContainer({ name: 'old-test', purpose: 'test', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] });
+      const keep = await account.client.createContainer({ name: 'keep-me', purpose: 'test', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] });
+      const out = await run('Containers housekeeping');
+      const listed = out('d4a');
+      const deleted = out('d4b');
+      const ensured = out('d4c');
+      helper.getNode('in4a').receive({});
+      const [list] = await listed.wait(1);
+      assert.ok(list.payload.some((c) => c.containerId === keep.containerId));
+      helper.getNode('in4b').receive({});
+      const [del] = await deleted.wait(1);
+      assert.deepStrictEqual(del.payload, { containerId: old.containerId, deleted: true, alreadyDeleted: false });
+      await sleep(200);
+      assert.strictEqual(deleted.messages.length, 1, 'only the old-* container');
+      helper.getNode('in4c').receive({});
+      const [ens] = await ensured.wait(1);
+      assert.strictEqual(ens.payload.containerId.length, 13);
+    });
+
+    it('vehicle overview: vehicles, basic data, tyre diagnosis, charging settings', async () => {
+      const out = await run('Vehicle overview');
+      for (let i = 0; i < 4; i++) {
+        const c = out(`d5${i}`);
+        helper.getNode(`in5${i}`).receive({});
+        const [msg] = await c.wait(1);
+        assert.ok(msg.payload && msg.quota, `row ${i}`);
+      }
+    });
+  });
+});
+
+function tokenSet(sim) {
+  const t = sim.issueTokens({ clientId: 'x' });
+  return { accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid, expiresAt: Date.now() + t.expires_in * 1000 };
+}
