@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+'use strict';
+// The sandbox behind `npm start`: the simulator plus a real Node-RED with this package, an account already
+// authorized against the simulator, and the example flows deployed. Nothing here needs the internet or a BMW account.
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+const { parseArgs } = require('util');
+
+const ROOT = path.join(__dirname, '..');
+const ACCOUNT_ID = 'sandbox-account';
+
+const HELP = `Usage: npm start [-- options]
+
+Starts the CarData simulator and a Node-RED editor with this package and the example flows.
+  --dir DIR         State folder (default .sandbox)
+  --reset           Delete the state folder first and start over
+  --port N          Node-RED editor port (default 1880)
+  --sim-port N      Simulator port (default 4010; the example flows expect 4010)
+  -h, --help        This help`;
+
+function options() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      dir: { type: 'string' },
+      reset: { type: 'boolean' },
+      port: { type: 'string' },
+      'sim-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const port = Number(values.port ?? 1880);
+  const simPort = Number(values['sim-port'] ?? 4010);
+  for (const [name, value] of [['--port', port], ['--sim-port', simPort]]) {
+    if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number`);
+  }
+  return { help: !!values.help, reset: !!values.reset, dir: path.resolve(values.dir ?? path.join(ROOT, '.sandbox')), port, simPort };
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds when dist/ is missing or older than any source file. */
+function buildIfNeeded() {
+  const stamp = path.join(ROOT, 'dist', '.built');
+  const sources = Math.max(...['src', 'nodes', 'credentials'].map((d) => newestMtime(path.join(ROOT, d))), fs.statSync(path.join(ROOT, 'package.json')).mtimeMs);
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= sources) return;
+  console.log('Building the package…');
+  const res = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (res.status !== 0) throw new Error('the build failed');
+  fs.writeFileSync(stamp, new Date().toISOString());
+}
+
+/** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
+function exampleFlows(simUrl) {
+  const dir = path.join(ROOT, 'examples');
+  const flows = [
+    {
+      id: ACCOUNT_ID,
+      type: 'bmw-cardata-account',
+      name: 'Sandbox (simulator)',
+      apiBaseUrl: simUrl,
+      authBaseUrl: `${simUrl}/gcdm`,
+      streamUrl: `mqtt://127.0.0.1:${new URL(simUrl).port}`,
+      dailyQuota: 50,
+    },
+  ];
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  files.forEach((file, index) => {
+    const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    const accounts = new Set(nodes.filter((n) => n.type === 'bmw-cardata-account').map((n) => n.id));
+    const tab = `sandbox-tab-${index + 1}`;
+    flows.push({ id: tab, type: 'tab', label: file.replace(/\.json$/, ''), disabled: false, info: '' });
+    for (const node of nodes) {
+      if (accounts.has(node.id)) continue;
+      const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
+      if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
+      if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
+      if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
+      if (Array.isArray(copy.links)) copy.links = copy.links.map((id) => `${tab}-${id}`);
+      flows.push(copy);
+    }
+  });
+  const csvFile = flows.find((n) => n.type === 'file' && /csv/i.test(String(n.filename)));
+  return { flows, tabs: files.map((f) => f.replace(/\.json$/, '')), csvFile: csvFile && csvFile.filename };
+}
+
+function prepareUserDir(opts, sim) {
+  if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
+  // Node-RED finds the package in the user directory's node_modules, as if installed from the palette.
+  const link = path.join(opts.dir, 'node_modules', 'n8n-nodes-bmw-cardata');
+  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, 'dir');
+  fs.writeFileSync(
+    path.join(opts.dir, 'settings.js'),
+    `module.exports = ${JSON.stringify(
+      { uiHost: '127.0.0.1', uiPort: opts.port, flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false, palette: { catalogues: [] } }, logging: { console: { level: 'info' } } },
+      null,
+      2,
+    )};\n`,
+  );
+  const flowFile = path.join(opts.dir, 'flows.json');
+  const { flows, tabs, csvFile } = exampleFlows(sim.url);
+  if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
+  // The simulator starts empty every time, so the sandbox account gets fresh tokens at every start.
+  const t = sim.issueTokens({ clientId: 'sandbox' });
+  const credFile = path.join(opts.dir, 'flows_cred.json');
+  const creds = fs.existsSync(credFile) ? JSON.parse(fs.readFileSync(credFile, 'utf8')) : {};
+  creds[ACCOUNT_ID] = {
+    clientId: 'sandbox',
+    accessToken: t.access_token,
+    refreshToken: t.refresh_token,
+    idToken: t.id_token,
+    gcid: t.gcid,
+    expiresAt: String(Date.now() + t.expires_in * 1000),
+  };
+  fs.writeFileSync(credFile, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  // Rotated tokens of an earlier run belong to an earlier simulator: drop them so the fresh ones are used.
+  fs.rmSync(path.join(opts.dir, 'bmw-cardata-tokens.json'), { force: true });
+  return { tabs, csvFile };
+}
+
+function waitForEditor(port, child, timeoutMs = 60_000) {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`Node-RED exited (code ${child.exitCode}); see the log above`));
+      const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000 }, (res) => {
+        res.resume();
+        if (res.statusCode === 200) resolve();
+        else retry();
+      });
+      req.on('error', retry);
+      req.on('timeout', () => req.destroy());
+    };
+    const retry = () => (Date.now() - started > timeoutMs ? reject(new Error('Node-RED did not start in time')) : setTimeout(attempt, 300));
+    attempt();
+  });
+}
+
+async function main() {
+  const opts = options();
+  if (opts.help) {
+    console.log(HELP);
+    return;
+  }
+  buildIfNeeded();
+  const { startSimulator, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
+  const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1' });
+  const { tabs, csvFile } = prepareUserDir(opts, sim);
+  const log = fs.openSync(path.join(opts.dir, 'node-red.log'), 'a');
+  const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {
+    cwd: opts.dir,
+    stdio: ['ignore', log, log],
+  });
+  let stopping = false;
+  const stop = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping the sandbox…');
+    if (red.exitCode === null) {
+      red.kill('SIGINT');
+      await new Promise((resolve) => {
+        const timer = setTimeout(() => red.kill('SIGKILL'), 10_000);
+        red.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await sim.close();
+    console.log('Stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+  red.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`Node-RED stopped unexpectedly (code ${code}); its log is ${path.join(opts.dir, 'node-red.log')}`);
+      stop(1);
+    }
+  });
+  try {
+    await waitForEditor(opts.port, red);
+  } catch (e) {
+    console.error(String(e.message));
+    return stop(1);
+  }
+  const editor = `http://127.0.0.1:${opts.port}`;
+  console.log(`
+BMW CarData sandbox is running (no BMW account, no internet needed).
+
+  Node-RED editor   ${editor}
+  Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl})
+  Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
+  State folder      ${opts.dir}   (npm start -- --reset starts over)
+
+What to click first:
+  1. Open ${editor} and the tab "${tabs.find((t) => /charging history/i.test(t)) ?? tabs[0]}".
+  2. Click the square button on the left of the inject node.
+  3. Open the debug sidebar (the bug icon, top right) to see the sessions${csvFile ? `; the CSV file is ${csvFile}` : ''}.
+  The account "Sandbox (simulator)" is already authorized; its Authorize button runs the login against the
+  simulator, whose approval page opens in a new tab.
+
+Press Ctrl-C to stop.`);
+}
+
+main().catch((e) => {
+  console.error(`sandbox: ${e.message}`);
+  process.exit(1);
+});
