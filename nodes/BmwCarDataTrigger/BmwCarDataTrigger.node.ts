@@ -43,8 +43,9 @@ export class BmwCarDataTrigger implements INodeType {
         name: 'limit',
         type: 'number',
         typeOptions: { minValue: 1 },
-        default: 25,
-        description: 'Max number of new sessions one poll emits (the newest ones; one page of history is read)',
+        default: 50,
+        description: 'Max number of results to return',
+        hint: 'The newest sessions of one page of history: a poll reads one page',
       },
       {
         displayName: 'Emit Existing Sessions on First Poll',
@@ -70,7 +71,7 @@ export class BmwCarDataTrigger implements INodeType {
 
   async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
     const vin = String(this.getNodeParameter('vin', '', { extractValue: true }) ?? '').trim();
-    const limit = this.getNodeParameter('limit', 25) as number;
+    const limit = this.getNodeParameter('limit', 50) as number;
     const flat = this.getNodeParameter('output', 'flat') !== 'raw';
     const manual = this.getMode() === 'manual';
     const state = this.getWorkflowStaticData('node') as PollState & IDataObject;

@@ -53,7 +53,8 @@ export function returnAllAndLimit(resource: string, operation: string): INodePro
       name: 'returnAll',
       type: 'boolean',
       default: false,
-      description: 'Whether to return all results or only up to a given limit. Every page costs one of the 50 daily calls.',
+      description: 'Whether to return all results or only up to a given limit',
+      hint: 'Every page of results costs one of the 50 daily CarData calls',
       displayOptions: { show: { resource: [resource], operation: [operation] } },
     },
     {
@@ -68,13 +69,10 @@ export function returnAllAndLimit(resource: string, operation: string): INodePro
   ];
 }
 
-/** Whether items carry `_quota` (calls used, limit, remaining, reset time). */
-export function quotaOption(defaultValue: boolean): INodeProperties {
-  return {
-    displayName: 'Include Quota',
-    name: 'includeQuota',
-    type: 'boolean',
-    default: defaultValue,
-    description: 'Whether to add _quota to each item: calls used today, the daily limit (50), calls remaining and when the count resets (00:00 UTC)',
-  };
-}
+const QUOTA_DESCRIPTION = 'Whether to add _quota to each item: calls used today, the daily limit (50), calls remaining and when the count resets (00:00 UTC)';
+
+/** Whether items carry `_quota` (calls used, limit, remaining, reset time): on for single answers... */
+export const quotaOptionOn: INodeProperties = { displayName: 'Include Quota', name: 'includeQuota', type: 'boolean', default: true, description: QUOTA_DESCRIPTION };
+
+/** ...off for rows that feed a CSV or a sheet. */
+export const quotaOptionOff: INodeProperties = { displayName: 'Include Quota', name: 'includeQuota', type: 'boolean', default: false, description: QUOTA_DESCRIPTION };

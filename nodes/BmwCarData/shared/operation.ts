@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { N8nAccount } from './account';
-import { quotaOption } from './descriptions';
+import { quotaOptionOff, quotaOptionOn } from './descriptions';
 
 /** One operation of the node: its fields and what it does for one input item. */
 export interface Operation {
@@ -32,10 +32,11 @@ export function describeResource(resource: Resource): INodeProperties[] {
     noDataExpression: true,
     displayOptions: { show: { resource: [resource.value] } },
     options,
-    default: resource.operations[0].value,
+    default: '',
   };
+  selector.default = resource.operations[0].value;
   const fields = resource.operations.flatMap((op) => [
-    ...op.fields.map((f) => ({ ...f, displayOptions: f.displayOptions ?? { show: { resource: [resource.value], operation: [op.value] } } })),
+    ...op.fields.map((f) => ({ ...f, default: f.default, displayOptions: f.displayOptions ?? { show: { resource: [resource.value], operation: [op.value] } } })),
     {
       displayName: 'Options',
       name: 'options',
@@ -43,7 +44,7 @@ export function describeResource(resource: Resource): INodeProperties[] {
       placeholder: 'Add Option',
       default: {},
       displayOptions: { show: { resource: [resource.value], operation: [op.value] } },
-      options: [...(op.options ?? []), quotaOption(op.quotaByDefault)].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+      options: [...(op.options ?? []), op.quotaByDefault ? quotaOptionOn : quotaOptionOff].sort((a, b) => a.displayName.localeCompare(b.displayName)),
     },
   ]);
   return [selector, ...fields];

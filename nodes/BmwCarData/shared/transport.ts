@@ -93,6 +93,14 @@ function networkCodeIn(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Errors of the transport go to core, not to n8n: core's port expects TransportError for "no answer" and core
+ * turns every failure into its CarDataError, which the node then reports as NodeApiError.
+ */
+function raise(error: unknown): never {
+  throw error;
+}
+
 function requestOptions(req: TransportRequest): IHttpRequestOptions {
   const binary = req.responseType === 'binary';
   const options: IHttpRequestOptions = {
@@ -145,8 +153,8 @@ export class N8nTransport implements Transport {
         }
         if (login) throw login;
         const code = networkCodeIn(error);
-        if (code) throw new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code);
-        throw error;
+        if (code) return raise(new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code));
+        return raise(error);
       }
     }
   }
@@ -163,7 +171,7 @@ export class HttpRequestTransport implements Transport {
       return toResponse(res, binary);
     } catch (error) {
       const code = networkCodeIn(error) ?? 'ENETWORK';
-      throw new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code);
+      return raise(new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code));
     }
   }
 }
