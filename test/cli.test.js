@@ -8,7 +8,7 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
 
-function run(args, env = {}) {
+function runCli(args, env = {}) {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? error.code : 0, stdout, stderr });
@@ -32,7 +32,7 @@ describe('command line', function () {
   });
 
   it('logs in with the device flow and saves the tokens with mode 0600', async () => {
-    const res = await run(['login', '--client-id', 'cli-client-id', ...urls()]);
+    const res = await runCli(['login', '--client-id', 'cli-client-id', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
     assert.match(res.stderr, /oneid\/link\?user_code=/);
     assert.match(res.stderr, /Logged in/);
@@ -46,14 +46,14 @@ describe('command line', function () {
 
   it('prints the tokens for n8n only when asked', async () => {
     const printed = path.join(dir, 'printed.json');
-    const res = await run(['login', '--client-id', 'cli-client-id', '--print', ...urls().slice(0, 4), '--config', printed]);
+    const res = await runCli(['login', '--client-id', 'cli-client-id', '--print', ...urls().slice(0, 4), '--config', printed]);
     assert.strictEqual(res.code, 0, res.stderr);
     const out = JSON.parse(res.stdout);
     assert.strictEqual(out.refreshToken, JSON.parse(fs.readFileSync(printed, 'utf8')).tokens.refreshToken);
   });
 
   it('lists vehicles and reports the quota on stderr', async () => {
-    const res = await run(['vehicles', ...urls()]);
+    const res = await runCli(['vehicles', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
     assert.deepStrictEqual(JSON.parse(res.stdout).map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort());
     assert.match(res.stderr, /quota: \d+\/50 calls used today/);
@@ -62,7 +62,7 @@ describe('command line', function () {
   it('exports several pages of charging history to CSV with a progress line', async () => {
     sim.clearLog();
     const out = path.join(dir, 'history.csv');
-    const res = await run(['charging-history', '--vin', SIM_VINS.bev, '--from', new Date(Date.now() - 180 * 86400_000).toISOString(), '--to', new Date().toISOString(), '--format', 'csv', '--out', out, ...urls()]);
+    const res = await runCli(['charging-history', '--vin', SIM_VINS.bev, '--from', new Date(Date.now() - 180 * 86400_000).toISOString(), '--to', new Date().toISOString(), '--format', 'csv', '--out', out, ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
     const pages = sim.restCalls().filter((r) => r.path.endsWith('/chargingHistory')).length;
     assert.ok(pages >= 3, `expected several pages, got ${pages}`);
@@ -77,14 +77,14 @@ describe('command line', function () {
 
   it('stops at --limit and reads --last ranges', async () => {
     sim.clearLog();
-    const res = await run(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', '--limit', '3', ...urls()]);
+    const res = await runCli(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', '--limit', '3', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
     assert.strictEqual(JSON.parse(res.stdout).length, 3);
     assert.strictEqual(sim.restCalls().length, 1);
   });
 
   it('reads telematic values through a managed container', async () => {
-    const res = await run(['telematics', '--vin', SIM_VINS.bev, '--descriptors', 'vehicle.drivetrain.batteryManagement.header', '--format', 'csv', ...urls()]);
+    const res = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', 'vehicle.drivetrain.batteryManagement.header', '--format', 'csv', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
     assert.match(res.stdout, /^descriptor,value,unit,timestamp\r\nvehicle\.drivetrain\.batteryManagement\.header,\d/);
   });
@@ -102,7 +102,7 @@ describe('command line', function () {
   for (const [name, args, code, message] of bad) {
     it(`exits ${code} with a clear message on ${name}`, async () => {
       sim.clearLog();
-      const res = await run([...args, ...urls()]);
+      const res = await runCli([...args, ...urls()]);
       assert.strictEqual(res.code, code, res.stderr);
       assert.match(res.stderr, message);
       assert.strictEqual(sim.restCalls().length, 0);
@@ -110,14 +110,14 @@ describe('command line', function () {
   }
 
   it('exits 3 when not logged in', async () => {
-    const res = await run(['vehicles', '--config', path.join(dir, 'none.json')]);
+    const res = await runCli(['vehicles', '--config', path.join(dir, 'none.json')]);
     assert.strictEqual(res.code, 3);
     assert.match(res.stderr, /bmw-cardata login/);
   });
 
   it('exits 4 when the daily quota is spent', async () => {
     sim.setQuotaUsed(1000);
-    const res = await run(['vehicles', ...urls()]);
+    const res = await runCli(['vehicles', ...urls()]);
     assert.strictEqual(res.code, 4);
     assert.match(res.stderr, /quota/);
     sim.setQuotaUsed(0);
@@ -125,7 +125,7 @@ describe('command line', function () {
 
   it('has help for every command', async () => {
     for (const command of ['login', 'vehicles', 'telematics', 'charging-history', 'quota', 'image', 'containers']) {
-      const res = await run([command, '--help']);
+      const res = await runCli([command, '--help']);
       assert.strictEqual(res.code, 0);
       assert.match(res.stdout, new RegExp(`Usage: bmw-cardata ${command}`));
     }
