@@ -16,3 +16,5 @@ export * from './account';
 export * from './ranges';
 export * from './flatten';
 export * from './flatten-settings';
+export * from './stream-message';
+export * from './stream';

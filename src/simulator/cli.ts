@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import type { Simulator} from './index';
+import { SCENARIO_NAMES, type ScenarioName } from './broker-scenarios';
 import { SIM_VINS, startSimulator } from './index';
 import type { SimulatorOptions } from './types';
 
@@ -8,7 +9,7 @@ import type { SimulatorOptions } from './types';
 
 const USAGE = `Usage: cardata-simulator [options]
 
-Runs a local BMW CarData (GCDM device login + Customer API) for development.
+Runs a local BMW CarData (GCDM device login + Customer API + CarData stream) for development.
 
 Options:
   --port N               port to listen on (default 4010; 0 = any free port)
@@ -18,6 +19,12 @@ Options:
   --access-token-ttl S   access/id token lifetime in seconds (default 3599)
   --sessions N           charging sessions of the BEV (default 400)
   --seed N               fixture seed (default 1)
+  --stream-port N        port of the CarData stream (MQTT; default: --port + 1, or any free
+                         port with --port 0)
+  --no-stream            do not run the CarData stream
+  --stream-scenarios L   scenarios played one after the other, in a loop: comma-separated list of
+                         charging, doors, trip, or "none" (default charging,doors,trip)
+  --stream-interval S    seconds between two stream messages (default 5)
   --quiet                do not log requests
   --help                 show this help
 `;
@@ -26,6 +33,11 @@ class UsageError extends Error {}
 
 interface CliOptions {
   sim: SimulatorOptions;
+  /** Undefined: the HTTP port + 1 (any free port when that is 0). */
+  streamPort?: number;
+  stream: boolean;
+  scenarios: ScenarioName[];
+  streamIntervalSec: number;
   quiet: boolean;
   help: boolean;
 }
@@ -38,7 +50,7 @@ function intArg(flag: string, value: string | undefined, min: number): number {
 }
 
 export function parseArgs(argv: string[]): CliOptions {
-  const out: CliOptions = { sim: { port: 4010 }, quiet: false, help: false };
+  const out: CliOptions = { sim: { port: 4010 }, stream: true, scenarios: [...SCENARIO_NAMES], streamIntervalSec: 5, quiet: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
@@ -72,6 +84,27 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--seed':
         out.sim.seed = intArg(flag, value(), 0);
         break;
+      case '--stream-port': {
+        const port = intArg(flag, value(), 0);
+        if (port > 65535) throw new UsageError('--stream-port must be at most 65535');
+        out.streamPort = port;
+        break;
+      }
+      case '--no-stream':
+        out.stream = false;
+        break;
+      case '--stream-scenarios': {
+        const v = value();
+        if (!v) throw new UsageError('--stream-scenarios needs a list such as charging,doors,trip or "none"');
+        const names = v === 'none' ? [] : v.split(',').map((n) => n.trim());
+        const unknown = names.find((n) => !(SCENARIO_NAMES as readonly string[]).includes(n));
+        if (unknown !== undefined) throw new UsageError(`unknown stream scenario "${unknown}" (use ${SCENARIO_NAMES.join(', ')} or none)`);
+        out.scenarios = names as ScenarioName[];
+        break;
+      }
+      case '--stream-interval':
+        out.streamIntervalSec = intArg(flag, value(), 1);
+        break;
       case '--quiet':
         out.quiet = true;
         break;
@@ -99,6 +132,11 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  if (cli.stream) {
+    const httpPort = cli.sim.port ?? 4010;
+    cli.streamPort ??= httpPort === 0 ? 0 : httpPort + 1;
+    cli.sim.stream = { port: cli.streamPort };
+  }
   if (!cli.quiet) {
     // Paths only: query strings can carry page tokens and are of no use in a console log.
     cli.sim.onRequest = (e) => process.stdout.write(`${new Date(e.at).toISOString()} ${e.kind.padEnd(4)} ${e.method} ${e.path} -> ${e.status}${e.exveErrorId ? ` ${e.exveErrorId}` : ''}${e.oauthError ? ` ${e.oauthError}` : ''}\n`);
@@ -124,7 +162,8 @@ async function main(): Promise<void> {
     sim = await startSimulator(cli.sim);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    process.stderr.write(`cardata-simulator: cannot listen on ${cli.sim.host ?? '127.0.0.1'}:${cli.sim.port}${code ? ` (${code})` : ''}\n`);
+    const ports = cli.stream ? `ports ${cli.sim.port} and ${cli.streamPort}` : `port ${cli.sim.port}`;
+    process.stderr.write(`cardata-simulator: cannot listen on ${cli.sim.host ?? '127.0.0.1'} ${ports}${code ? ` (${code})` : ''}\n`);
     process.exit(1);
   }
 
@@ -136,6 +175,7 @@ async function main(): Promise<void> {
       `  Auth base URL:  ${sim.authBaseUrl}`,
       `  Approval page:  ${sim.authBaseUrl}/oneid/link${cli.sim.autoApprove ? ' (auto-approve on)' : ''}`,
       `  Daily quota:    ${q.limit === Infinity ? 'unlimited' : q.limit}`,
+      `  Stream (MQTT):  ${sim.streamUrl ?? 'off'}${sim.streamUrl ? ` (scenarios: ${cli.scenarios.length ? `${cli.scenarios.join(', ')} every ${cli.streamIntervalSec} s` : 'none'})` : ''}`,
       '  VINs:',
       `    BEV (PRIMARY)        ${SIM_VINS.bev}`,
       `    PHEV (PRIMARY)       ${SIM_VINS.phev}`,
@@ -145,6 +185,22 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  if (sim.streamUrl && cli.scenarios.length > 0) void playScenarios(sim, cli.scenarios, cli.streamIntervalSec * 1000, () => stopping);
+}
+
+/** Plays the scenarios one after the other on the BEV, again and again, so connected nodes see live data. */
+async function playScenarios(sim: Simulator, names: ScenarioName[], intervalMs: number, stopped: () => boolean): Promise<void> {
+  while (!stopped()) {
+    for (const name of names) {
+      if (stopped()) return;
+      try {
+        await sim.stream.startScenario(name, { intervalMs }).done;
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
 }
 
 if (require.main === module) {

@@ -15,11 +15,14 @@ import type { Reply} from './reply';
 import { cuError, isFormEncoded, oauthError, parseForm, readBody, send } from './reply';
 import type { RestDeps } from './rest';
 import { handleRest } from './rest';
-import { FULL_SCOPE, TokenStore } from './tokens';
+import { StreamBroker, type StreamControl } from './broker';
+import { StreamTokenStore } from './broker-tokens';
+import { FULL_SCOPE } from './tokens';
 import type { DeviceCodeState, FaultControl, QuotaSnapshot, RequestKind, RequestLogEntry, SimulatorOptions, TokenResponse } from './types';
 import { SIM_VINS } from './vehicles';
 
 export { SIM_VINS } from './vehicles';
+export type { ScenarioHandle, ScenarioName, ScenarioOptions, StreamControl, StreamInput, StreamLogEntry, StreamLogEvent, StreamPublishedMessage } from './broker';
 export type {
   DeviceCodeState,
   FaultControl,
@@ -55,7 +58,8 @@ export class Simulator {
 
   private readonly faultState: Faults;
   private readonly now: () => number;
-  private readonly tokens: TokenStore;
+  private readonly tokens: StreamTokenStore;
+  private broker?: StreamBroker;
   private readonly devices: DeviceCodeStore;
   private readonly quotaCounter: QuotaCounter;
   private readonly pageTokens: PageTokenStore;
@@ -80,7 +84,7 @@ export class Simulator {
     const deviceCodeTtlSec = opts.deviceCodeTtlSec ?? 300;
     this.faultState = new Faults();
     this.faults = this.faultState;
-    this.tokens = new TokenStore({
+    this.tokens = new StreamTokenStore({
       now: this.now,
       accessTtlSec,
       refreshTtlSec: opts.refreshTokenTtlSec ?? 1_209_600,
@@ -129,8 +133,48 @@ export class Simulator {
     });
     const { port } = server.address() as AddressInfo;
     const urlHost = host.includes(':') ? `[${host}]` : host;
-    holder.sim = new Simulator(server, `http://${urlHost}:${port}`, opts);
-    return holder.sim;
+    const sim = new Simulator(server, `http://${urlHost}:${port}`, opts);
+    holder.sim = sim;
+    if (opts.stream) {
+      const streamOpts = typeof opts.stream === 'object' ? opts.stream : {};
+      try {
+        sim.broker = await StreamBroker.start({
+          host: streamOpts.host ?? host,
+          port: streamOpts.port ?? 0,
+          now: sim.now,
+          tokens: sim.tokens,
+          gcid: sim.gcid,
+          defaultVin: SIM_VINS.bev,
+          checkIntervalMs: streamOpts.checkIntervalMs,
+          configured: streamOpts.configured,
+        });
+      } catch (e) {
+        await sim.close();
+        throw e;
+      }
+    }
+    return sim;
+  }
+
+  /** `mqtt://host:port` of the simulated CarData stream; undefined unless started with `stream`. */
+  get streamUrl(): string | undefined {
+    return this.broker?.url;
+  }
+
+  /** The simulated stream (publish, scenarios, connections, kick). Needs `startSimulator({ stream: true })`. */
+  get stream(): StreamControl {
+    if (!this.broker) throw new Error('The stream broker is off: start the simulator with { stream: true }');
+    return this.broker;
+  }
+
+  /** false: SUBSCRIBE is refused with 0x80, as BMW does when no data stream is configured in the portal. */
+  setStreamConfigured(configured: boolean): void {
+    this.stream.setConfigured(configured);
+  }
+
+  /** Every id_token issued so far expires now; the broker closes their connections within its check interval. */
+  expireIdTokens(): void {
+    this.tokens.expireIdTokens();
   }
 
   restCalls(): RequestLogEntry[] {
@@ -187,9 +231,12 @@ export class Simulator {
     this.pageTokens.expireAll();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    const broker = this.broker;
+    this.broker = undefined;
+    if (broker) await broker.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

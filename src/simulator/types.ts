@@ -30,6 +30,12 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Seed of the fixture generator. Default 1. */
   seed?: number;
+  /**
+   * Also run the CarData stream (an MQTT broker on loopback, see `sim.streamUrl` and `sim.stream`). Default off.
+   * `port` 0 (default) picks a free port; `checkIntervalMs` is how often id_token expiry is checked (250 ms);
+   * `configured: false` starts with no data stream configured (SUBSCRIBE refused with 0x80).
+   */
+  stream?: boolean | { port?: number; host?: string; checkIntervalMs?: number; configured?: boolean };
   /** Called after each request has been answered (or dropped); the CLI uses it for its access log. */
   onRequest?: (entry: RequestLogEntry) => void;
 }
