@@ -1,6 +1,6 @@
 import * as http from 'http';
 import * as https from 'https';
-import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { type Transport, type TransportRequest, type TransportResponse, TransportError } from './transport';
 
 function flattenHeaders(headers: unknown): Record<string, string> {
@@ -27,14 +27,23 @@ function parseBody(data: Buffer, contentType: string, responseType: TransportReq
 
 /** The axios adapter of the transport port. */
 export class AxiosTransport implements Transport {
-  private readonly http: AxiosInstance;
+  private http?: AxiosInstance;
 
   constructor(
     private readonly defaultTimeoutMs = 30_000,
     instance?: AxiosInstance,
   ) {
-    // Keep-alive saves a TCP and TLS handshake per call; idle sockets do not keep the process running.
-    this.http = instance ?? axios.create({ httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) });
+    this.http = instance;
+  }
+
+  // axios is loaded on first use, so hosts with a transport of their own (n8n) never load it.
+  private async instance(): Promise<AxiosInstance> {
+    if (!this.http) {
+      const axios = (await import('axios')).default;
+      // Keep-alive saves a TCP and TLS handshake per call; idle sockets do not keep the process running.
+      this.http = axios.create({ httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) });
+    }
+    return this.http;
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
@@ -60,7 +69,7 @@ export class AxiosTransport implements Transport {
       transitional: { clarifyTimeoutError: true },
     };
     try {
-      const res = await this.http.request<ArrayBuffer>(config);
+      const res = await (await this.instance()).request<ArrayBuffer>(config);
       const responseHeaders = flattenHeaders(res.headers);
       const buffer = Buffer.from(res.data ?? new ArrayBuffer(0));
       return {

@@ -168,6 +168,8 @@ export class CarDataClient {
           timeoutMs: this.timeoutMs,
         });
       } catch (e) {
+        // A transport that authenticates by itself (n8n) may fail on the login: that error is passed on as it is.
+        if (e instanceof CarDataError) throw e;
         const code = e instanceof TransportError ? e.code : 'ENETWORK';
         const delay = idempotent && isRetryableNetworkCode(code) ? retryDelay(attempt, this.retry, undefined, this.random) : undefined;
         if (delay !== undefined) {
