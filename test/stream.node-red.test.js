@@ -1,0 +1,182 @@
+'use strict';
+// The Node-RED stream node in a real Node-RED runtime (node-red-node-test-helper) against the simulator's broker.
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { streamConnections } = require('../dist/src/core');
+const { helper, freshUserDir, accountNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
+
+const streamNode = require('../dist/nodes/node-red/bmw-cardata-stream.js');
+
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const PORT = 'vehicle.body.chargingPort.status';
+
+async function until(check, timeoutMs = 5000, what = 'condition') {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('Node-RED stream node', function () {
+  this.timeout(20000);
+  let sim;
+  beforeEach(async () => {
+    freshUserDir();
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    if (sim) await sim.close();
+    sim = undefined;
+    assert.deepStrictEqual(streamConnections(), [], 'redeploy/stop closes the stream');
+  });
+
+  async function load(nodes, { credentials, account = {}, modules = [] } = {}) {
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50, ...account },
+      ...nodes.map((n) => ({ z: 'tab', ...n })),
+    ];
+    await helper.load([accountNode, streamNode, ...modules], flow, { acc: credentials ?? authorizedCredentials(sim) });
+  }
+
+  it('emits one message per descriptor, filtered by VIN and descriptor, over one shared connection', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, descriptors: [SOC], streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 's2', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], streamUrl: sim.streamUrl, wires: [['o2']] },
+      { id: 'o1', type: 'helper' },
+      { id: 'o2', type: 'helper' },
+    ]);
+    const s1 = helper.getNode('s1');
+    const o1 = collector(helper.getNode('o1'));
+    const o2 = collector(helper.getNode('o2'));
+    await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected status');
+    assert.deepStrictEqual(lastStatus(s1), { fill: 'green', shape: 'dot', text: 'connected' });
+    assert.strictEqual(sim.stream.connections(), 1, 'two nodes, one connection');
+
+    await sim.stream.publish(SIM_VINS.phev, { [SOC]: 33 });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 64, [PORT]: 'CONNECTED' });
+    const [msg] = await o1.wait(1);
+    await o2.wait(3);
+    await sleep(100);
+    assert.strictEqual(o1.messages.length, 1);
+    assert.deepStrictEqual(
+      { topic: msg.topic, payload: msg.payload, numericValue: msg.numericValue, vin: msg.vin, unit: msg.unit, descriptor: msg.descriptor },
+      { topic: SOC, payload: 64, numericValue: 64, vin: SIM_VINS.bev, unit: '%', descriptor: SOC },
+    );
+    assert.match(msg.timestamp, /^\d{4}-\d\d-\d\dT/);
+    assert.deepStrictEqual(o2.messages.map((m) => [m.vin, m.topic, m.payload]), [
+      [SIM_VINS.phev, SOC, 33],
+      [SIM_VINS.bev, SOC, 64],
+      [SIM_VINS.bev, PORT, 'CONNECTED'],
+    ]);
+    assert.match(lastStatus(s1).text, /^connected · \d\d:\d\d:\d\d$/);
+  });
+
+  it('emits one message per BMW message in "message" mode', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC, PORT], output: 'message', streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const s1 = helper.getNode('s1');
+    const o1 = collector(helper.getNode('o1'));
+    await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 70, [PORT]: 'CONNECTED', 'vehicle.body.trunk.isLocked': true });
+    const [msg] = await o1.wait(1);
+    assert.deepStrictEqual(Object.keys(msg.payload).sort(), [PORT, SOC].sort());
+    assert.strictEqual(msg.payload[SOC].value, 70);
+    assert.strictEqual(msg.events.length, 2);
+    assert.strictEqual(Object.keys(msg.raw.data).length, 3);
+    assert.strictEqual(msg.topic, SIM_VINS.bev);
+  });
+
+  it('shows "not configured" with the portal hint, and reconnects after a dropped connection', async () => {
+    sim = await startSimulator({ stream: { configured: false } });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }]);
+    const s1 = helper.getNode('s1');
+    await until(() => lastStatus(s1)?.text === 'stream not configured in the BMW portal', 5000, 'not configured');
+    assert.strictEqual(lastStatus(s1).fill, 'red');
+    const warned = s1.warn.getCalls().map((c) => String(c.args[0]));
+    assert.ok(warned.some((w) => /Configure data stream/.test(w)), warned.join('\n'));
+    await helper.unload();
+
+    sim.setStreamConfigured(true);
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }]);
+    const again = helper.getNode('s1');
+    await until(() => lastStatus(again)?.text === 'connected', 5000, 'connected after configuring');
+    sim.stream.kick();
+    await until(() => /^reconnecting/.test(lastStatus(again)?.text ?? ''), 3000, 'reconnecting status');
+    assert.strictEqual(lastStatus(again).fill, 'yellow');
+    await until(() => lastStatus(again)?.text === 'connected', 8000, 'connected after the kick');
+  });
+
+  it('shows "not authorized" for an account without a login and opens nothing', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }], { credentials: { clientId: 'nr-test-client' } });
+    const s1 = helper.getNode('s1');
+    assert.deepStrictEqual(lastStatus(s1), { fill: 'red', shape: 'ring', text: 'not authorized' });
+    await sleep(200);
+    assert.strictEqual(sim.stream.log.length, 0);
+  });
+
+  it('renews the stream login through the account and persists the rotated tokens', async function () {
+    sim = await startSimulator({ stream: true, accessTokenTtlSec: 2 });
+    // The core default renews 5 minutes ahead; here the id_token lasts 2 s, so every renewal is "due now".
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC], streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const s1 = helper.getNode('s1');
+    const o1 = collector(helper.getNode('o1'));
+    await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
+    const before = helper.getNode('acc').credentials.refreshToken;
+    sim.expireIdTokens();
+    await until(() => sim.stream.log.some((l) => l.event === 'expired'), 3000, 'broker closed the expired connection');
+    await until(() => sim.stream.connections() === 1 && lastStatus(s1)?.text === 'connected', 8000, 'connected again');
+    assert.notStrictEqual(helper.getNode('acc').credentials.refreshToken, before, 'the rotated refresh token reached the account');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 81 });
+    const [msg] = await o1.wait(1);
+    assert.strictEqual(msg.payload, 81);
+  });
+
+  it('runs the example flow "Live state of charge stream" against the simulator', async () => {
+    sim = await startSimulator({ stream: true });
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/Live state of charge stream.json'), 'utf8'));
+    assert.strictEqual(example[0].type, 'comment');
+    assert.ok(!/credentials|clientId|refreshToken|accessToken|idToken/.test(JSON.stringify(example)));
+    const flow = [{ id: 'tab', type: 'tab' }];
+    for (const n of example) {
+      const node = { ...n };
+      if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl });
+      else node.z = 'tab';
+      if (node.type === 'bmw-cardata-stream') {
+        assert.strictEqual(node.streamUrl, 'mqtt://127.0.0.1:4011');
+        node.streamUrl = sim.streamUrl;
+      }
+      if (node.type === 'debug') node.type = 'helper';
+      flow.push(node);
+    }
+    const accId = example.find((n) => n.type === 'bmw-cardata-account').id;
+    const modules = ['function/10-switch.js', 'function/15-change.js', 'common/90-comment.js'].map(coreNode);
+    await helper.load([accountNode, streamNode, ...modules], flow, { [accId]: authorizedCredentials(sim) });
+    const stream = helper.getNode(example.find((n) => n.type === 'bmw-cardata-stream').id);
+    const socOut = collector(helper.getNode('dbs1'));
+    const notify = collector(helper.getNode('dbs2'));
+    await until(() => lastStatus(stream)?.text === 'connected', 5000, 'connected');
+    await sim.stream.startScenario('charging', { intervalMs: 10 }).done;
+    await socOut.wait(5);
+    assert.ok(socOut.messages.every((m) => m.topic === SOC && typeof m.payload === 'number'));
+    assert.strictEqual(notify.messages.length, 0);
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '15' });
+    const [note] = await notify.wait(1);
+    assert.strictEqual(note.topic, 'BMW: battery low');
+    assert.strictEqual(note.payload, 'State of charge 15 %');
+  });
+});
