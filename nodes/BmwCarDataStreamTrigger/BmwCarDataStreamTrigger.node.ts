@@ -1,0 +1,218 @@
+import {
+  type IDataObject,
+  type INodeType,
+  type INodeTypeDescription,
+  type ITriggerFunctions,
+  type ITriggerResponse,
+  NodeConnectionTypes,
+  NodeOperationError,
+} from 'n8n-workflow';
+import { findDescriptor } from '../../src/core/catalogue';
+import { CarDataError } from '../../src/core/errors';
+import { DEFAULT_STREAM_URL, subscribeStream, type StreamStatus, type StreamSubscription } from '../../src/core/stream';
+import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
+import { getDescriptors } from '../BmwCarData/methods/descriptors';
+import { CredentialStreamTokens } from './tokens';
+
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+
+function list(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
+  if (typeof value === 'string') return value.split(/[\s,;]+/).map((v) => v.trim()).filter(Boolean);
+  return [];
+}
+
+function eventItem(e: StreamEvent): IDataObject {
+  const json: IDataObject = { vin: e.vin, descriptor: e.descriptor, value: e.value, unit: e.unit, timestamp: e.timestamp };
+  if (e.numericValue !== undefined) json.numericValue = e.numericValue;
+  return json;
+}
+
+function messageItem(m: StreamMessage): IDataObject {
+  return {
+    vin: m.vin,
+    timestamp: m.timestamp,
+    entityId: m.entityId,
+    data: m.data as unknown as IDataObject,
+    events: m.events.map(eventItem),
+  };
+}
+
+/** What a manual run shows when the car sends nothing in time: the shape of a real item, marked as a sample. */
+function sampleItem(vins: string[], descriptors: string[], perMessage: boolean): IDataObject {
+  const descriptor = descriptors.find((d) => !d.endsWith('*')) ?? SOC;
+  const isSoc = descriptor === SOC;
+  const unit = isSoc ? '%' : findDescriptor(descriptor)?.unit || null;
+  const timestamp = new Date().toISOString();
+  const event: IDataObject = { vin: vins[0] ?? 'WBA00000000000000', descriptor, value: isSoc ? 64 : null, unit, timestamp };
+  if (isSoc) event.numericValue = 64;
+  const item = perMessage
+    ? { vin: event.vin, timestamp, entityId: null, data: { [descriptor]: { value: event.value, unit, timestamp } }, events: [event] }
+    : event;
+  return { ...item, sample: true };
+}
+
+export class BmwCarDataStreamTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'BMW CarData Stream Trigger',
+    name: 'bmwCarDataStreamTrigger',
+    icon: { light: 'file:bmwCarData.svg', dark: 'file:bmwCarData.dark.svg' },
+    group: ['trigger'],
+    version: 1,
+    subtitle: 'Live vehicle data',
+    description: 'Starts the workflow when the vehicle sends live data over the BMW CarData stream (no quota used)',
+    defaults: { name: 'BMW CarData Stream Trigger' },
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [{ name: 'bmwCarDataApi', required: true }],
+    properties: [
+      {
+        displayName:
+          "Set up the stream once in the BMW CarData portal: open 'Configure data stream', pick the data keys, save. BMW allows one stream connection per account: Home Assistant or evcc streaming the same account will compete with this trigger.",
+        name: 'streamNotice',
+        type: 'notice',
+        default: '',
+      },
+      {
+        displayName: 'VINs',
+        name: 'vins',
+        type: 'string',
+        default: '',
+        placeholder: 'e.g. WBA11AA010CH00001',
+        description: 'Vehicles to listen to, separated by commas; empty for every vehicle of the account',
+      },
+      {
+        displayName: 'Descriptor Names or IDs',
+        name: 'descriptors',
+        type: 'multiOptions',
+        typeOptions: { loadOptionsMethod: 'getDescriptors' },
+        default: [],
+        description:
+          'Values to listen to, e.g. vehicle.drivetrain.batteryManagement.header (state of charge); empty for all the stream sends. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+      },
+      {
+        displayName: 'Output',
+        name: 'output',
+        type: 'options',
+        default: 'event',
+        options: [
+          { name: 'One Item per Value', value: 'event', description: 'Vin, descriptor, value, unit, timestamp' },
+          { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
+        ],
+      },
+      {
+        displayName: 'Stream URL',
+        name: 'streamUrl',
+        type: 'string',
+        default: DEFAULT_STREAM_URL,
+        description: "BMW's stream broker. Change it only to use a local simulator (mqtt://127.0.0.1:4011).",
+      },
+      {
+        displayName: 'Options',
+        name: 'options',
+        type: 'collection',
+        placeholder: 'Add option',
+        default: {},
+        options: [
+          {
+            displayName: 'Sample After (Seconds)',
+            name: 'sampleAfterSec',
+            type: 'number',
+            typeOptions: { minValue: 0 },
+            default: 30,
+            description: 'In a manual test run, emit a sample item (marked sample: true) if the car sends nothing this long; 0 waits for real data',
+          },
+        ],
+      },
+    ],
+  };
+
+  methods = { loadOptions: { getDescriptors } };
+
+  async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+    const vins = list(this.getNodeParameter('vins', ''));
+    const descriptors = list(this.getNodeParameter('descriptors', []));
+    const perMessage = this.getNodeParameter('output', 'event') === 'message';
+    const url = String(this.getNodeParameter('streamUrl', DEFAULT_STREAM_URL) ?? '').trim() || DEFAULT_STREAM_URL;
+    const options = this.getNodeParameter('options', {}) as { sampleAfterSec?: number };
+    const manual = this.getMode() === 'manual';
+    const node = this.getNode();
+
+    const tokens = new CredentialStreamTokens(this);
+    await tokens.load();
+    const current = tokens.current();
+    if (!current) {
+      throw new NodeOperationError(node, 'The BMW CarData credential is not logged in', { description: 'Open the credential and log in with your BMW ID first.' });
+    }
+    if (!current.idToken || !current.gcid) {
+      // A pasted refresh token: the first refresh brings the id_token and GCID the stream logs in with.
+      try {
+        await tokens.refresh();
+      } catch (e) {
+        const err = e instanceof CarDataError ? e : undefined;
+        throw new NodeOperationError(node, err?.message ?? String(e), { description: err?.hint || undefined });
+      }
+    }
+
+    let done = false;
+    let sampleTimer: NodeJS.Timeout | undefined;
+    let resolveFirst: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => {
+      resolveFirst = resolve;
+    });
+    const emit = (json: IDataObject): void => {
+      if (done) return;
+      if (manual) {
+        // A manual run ends with its first item.
+        done = true;
+        if (sampleTimer) clearTimeout(sampleTimer);
+        resolveFirst();
+      }
+      this.emit([this.helpers.returnJsonArray([json])]);
+    };
+    let lastReported: string | undefined;
+    const onState = (s: StreamStatus): void => {
+      if (s.state === 'reconnecting') this.logger.warn(`BMW CarData stream reconnecting: ${s.reason ?? ''}`);
+      if ((s.state === 'not-configured' || s.state === 'unauthorized') && lastReported !== s.state && s.error) {
+        lastReported = s.state;
+        if (manual) {
+          done = true;
+          if (sampleTimer) clearTimeout(sampleTimer);
+          resolveFirst();
+        }
+        this.emitError(new NodeOperationError(node, s.error.message, { description: s.error.hint || undefined }));
+      }
+      if (s.state === 'connected') lastReported = undefined;
+    };
+
+    let subscription: StreamSubscription;
+    try {
+      subscription = subscribeStream(tokens, {
+        url,
+        vins,
+        descriptors,
+        onState,
+        onEvent: perMessage ? undefined : (e) => emit(eventItem(e)),
+        onMessage: perMessage ? (m) => emit(messageItem(m)) : undefined,
+        onError: (e) => this.logger.warn(e.message),
+      });
+    } catch (e) {
+      if (e instanceof CarDataError) throw new NodeOperationError(node, e.message, { description: e.hint || undefined });
+      throw e;
+    }
+
+    const sampleAfterMs = Math.max(0, Number(options.sampleAfterSec ?? 30)) * 1000;
+    if (manual && sampleAfterMs > 0) {
+      sampleTimer = setTimeout(() => emit(sampleItem(vins, descriptors, perMessage)), sampleAfterMs);
+    }
+
+    const closeFunction = async (): Promise<void> => {
+      done = true;
+      if (sampleTimer) clearTimeout(sampleTimer);
+      resolveFirst();
+      await subscription.close();
+    };
+    if (!manual) return { closeFunction };
+    return { closeFunction, manualTriggerFunction: () => first };
+  }
+}

@@ -1,0 +1,91 @@
+import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
+import { DEFAULT_AUTH_BASE_URL } from '../../src/core/device-flow';
+import { CarDataError } from '../../src/core/errors';
+import type { StreamTokenSource } from '../../src/core/stream';
+import type { TokenSet } from '../../src/core/types';
+import { CREDENTIAL_TYPE, loginFailureIn } from '../BmwCarData/shared/transport';
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+export function tokensOf(credentials: ICredentialDataDecryptedObject): TokenSet | undefined {
+  const refreshToken = text(credentials.refreshToken);
+  if (!refreshToken) return undefined;
+  const expiresAt = Date.parse(text(credentials.expiresAt));
+  return {
+    accessToken: text(credentials.accessToken),
+    refreshToken,
+    idToken: text(credentials.idToken) || undefined,
+    gcid: text(credentials.gcid) || undefined,
+    scope: text(credentials.scope) || undefined,
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
+  };
+}
+
+/**
+ * The stream's login (GCID + id_token) from the n8n credential. A refresh must go through n8n, so that the
+ * rotated refresh token is stored in the credential (BMW refuses the old one afterwards): n8n runs the
+ * credential's refresh when an authenticated request is answered with a status listed as "token expired". The
+ * request sent for that is a bare POST to the login service's token endpoint, which answers 400 (or 401) without
+ * costing a CarData call; n8n then refreshes, stores the new tokens and resends (answered 400 again, ignored).
+ */
+export class CredentialStreamTokens implements StreamTokenSource {
+  private tokens?: TokenSet;
+  private authBaseUrl = DEFAULT_AUTH_BASE_URL;
+  private inflight?: Promise<TokenSet>;
+
+  constructor(private readonly ctx: ITriggerFunctions) {}
+
+  async load(): Promise<TokenSet | undefined> {
+    const credentials = await this.ctx.getCredentials(CREDENTIAL_TYPE);
+    this.authBaseUrl = text(credentials.authBaseUrl).replace(/\/+$/, '') || DEFAULT_AUTH_BASE_URL;
+    this.tokens = tokensOf(credentials);
+    return this.tokens;
+  }
+
+  current(): TokenSet | undefined {
+    return this.tokens && { ...this.tokens };
+  }
+
+  refresh(): Promise<TokenSet> {
+    this.inflight ??= this.renew().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async renew(): Promise<TokenSet> {
+    const before = this.tokens?.idToken;
+    try {
+      await this.ctx.helpers.httpRequestWithAuthentication.call(
+        this.ctx,
+        CREDENTIAL_TYPE,
+        {
+          method: 'POST',
+          url: `${this.authBaseUrl}/oauth/token`,
+          body: 'grant_type=refresh_token',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          timeout: 30_000,
+        },
+        { preAuthenticationRetryStatusCode: [400, 401] },
+      );
+    } catch (error) {
+      const login = loginFailureIn(error);
+      if (login) {
+        throw new CarDataError({ kind: 'auth', oauthError: login.oauthError, message: login.message, hint: login.hint ?? 'Log in again in the credential.' });
+      }
+      // Otherwise this is the expected refusal of the bare request, after n8n refreshed the credential.
+    }
+    const fresh = await this.load();
+    if (!fresh?.idToken || !fresh.gcid || fresh.idToken === before) {
+      throw new CarDataError({
+        kind: 'network',
+        retryable: true,
+        message: 'The BMW login could not be renewed for the stream',
+        hint: 'Check the network and the Auth Base URL of the credential; the stream tries again.',
+      });
+    }
+    return fresh;
+  }
+}

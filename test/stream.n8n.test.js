@@ -1,0 +1,221 @@
+'use strict';
+// The n8n stream trigger through n8n's own TriggerContext (n8n-core): request helpers, credential refresh via
+// preAuthentication (the in-memory credential store of the harness follows n8n's rules), emit / emitError.
+const assert = require('assert');
+const { MemoryCredentialsHelper, CREDENTIAL } = require('./support/n8n-harness');
+const { TriggerContext } = require('n8n-core');
+const { Workflow, NodeHelpers } = require('n8n-workflow');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { streamConnections } = require('../dist/src/core');
+const { BmwCarDataStreamTrigger } = require('../dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js');
+
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const PORT = 'vehicle.body.chargingPort.status';
+const trigger = new BmwCarDataStreamTrigger();
+const nodeTypes = {
+  getByName: () => trigger,
+  getByNameAndVersion: (_name, version) => NodeHelpers.getVersionedNodeType(trigger, version),
+  getKnownTypes: () => ({}),
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(check, timeoutMs = 5000, what = 'condition') {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function credentialsFor(sim, extra = {}) {
+  const t = sim.issueTokens({ clientId: 'sim-client-id' });
+  return new MemoryCredentialsHelper({
+    clientId: 'sim-client-id',
+    apiBaseUrl: sim.apiBaseUrl,
+    authBaseUrl: sim.authBaseUrl,
+    accessToken: t.access_token,
+    refreshToken: t.refresh_token,
+    idToken: t.id_token,
+    gcid: t.gcid,
+    scope: t.scope,
+    expiresAt: new Date(Date.now() + t.expires_in * 1000).toISOString(),
+    ...extra,
+  });
+}
+
+function additionalData(credentialsHelper) {
+  return {
+    credentialsHelper,
+    getRunExecutionData: async () => undefined,
+    getRuntimeCredential: async () => undefined,
+    currentNodeExecutionIndex: 0,
+    restApiUrl: 'http://127.0.0.1:5678/rest',
+    instanceBaseUrl: 'http://127.0.0.1:5678/',
+    webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+    webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+    webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+    variables: {},
+    logAiEvent: () => {},
+  };
+}
+
+/** Activates the trigger as n8n does: a TriggerContext with emit / emitError, then trigger(). */
+async function activate(credentials, parameters, mode = 'trigger') {
+  const node = {
+    id: 'node-stream',
+    name: 'BMW CarData Stream Trigger',
+    type: 'CUSTOM.bmwCarDataStreamTrigger',
+    typeVersion: 1,
+    position: [0, 0],
+    parameters,
+    credentials: { bmwCarDataApi: CREDENTIAL },
+  };
+  const workflow = new Workflow({ id: 'wf-stream', name: 'stream', nodes: [node], connections: {}, active: mode === 'trigger', nodeTypes, staticData: {} });
+  const items = [];
+  const errors = [];
+  const ctx = new TriggerContext(
+    workflow,
+    node,
+    additionalData(credentials),
+    mode,
+    'activate',
+    (data) => items.push(...data[0].map((i) => i.json)),
+    (error) => errors.push(error),
+  );
+  const response = await trigger.trigger.call(ctx);
+  return { response, items, errors };
+}
+
+describe('n8n stream trigger (n8n-core TriggerContext) against the simulated broker', function () {
+  this.timeout(20000);
+  let sim;
+  let active;
+  afterEach(async () => {
+    if (active) await active.response.closeFunction();
+    active = undefined;
+    if (sim) await sim.close();
+    sim = undefined;
+    assert.deepStrictEqual(streamConnections(), []);
+  });
+
+  it('describes a trigger node with the account credential', () => {
+    const d = trigger.description;
+    assert.strictEqual(d.name, 'bmwCarDataStreamTrigger');
+    assert.deepStrictEqual(d.group, ['trigger']);
+    assert.deepStrictEqual(d.inputs, []);
+    assert.strictEqual(d.credentials[0].name, 'bmwCarDataApi');
+    assert.strictEqual(d.properties.find((p) => p.name === 'streamUrl').default, 'mqtts://customer.streaming-cardata.bmwgroup.com:9000');
+  });
+
+  it('emits one item per value as messages arrive, filtered, and disconnects in closeFunction', async () => {
+    sim = await startSimulator({ stream: true });
+    const credentials = credentialsFor(sim);
+    active = await activate(credentials, { vins: SIM_VINS.bev, descriptors: [SOC, PORT], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.connections() === 1, 5000, 'connection');
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 3000, 'subscription');
+    await sim.stream.publish(SIM_VINS.phev, { [SOC]: 20 });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 58, [PORT]: 'CONNECTED', 'vehicle.body.trunk.isLocked': true });
+    await until(() => active.items.length >= 2, 3000, 'items');
+    await sleep(100);
+    assert.deepStrictEqual(active.items.map((i) => [i.vin, i.descriptor, i.value]), [
+      [SIM_VINS.bev, SOC, 58],
+      [SIM_VINS.bev, PORT, 'CONNECTED'],
+    ]);
+    assert.strictEqual(active.items[0].numericValue, 58);
+    assert.strictEqual(active.items[0].unit, '%');
+    assert.deepStrictEqual(active.errors, []);
+    assert.strictEqual(sim.restCalls().length, 0, 'streaming costs no CarData call');
+
+    await active.response.closeFunction();
+    active = undefined;
+    await until(() => sim.stream.connections() === 0, 3000, 'disconnected');
+  });
+
+  it('emits one item per BMW message in "message" mode', async () => {
+    sim = await startSimulator({ stream: true });
+    active = await activate(credentialsFor(sim), { output: 'message', streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 61, [PORT]: 'CONNECTED' });
+    await until(() => active.items.length === 1, 3000, 'item');
+    const [item] = active.items;
+    assert.strictEqual(item.vin, SIM_VINS.bev);
+    assert.deepStrictEqual(Object.keys(item.data).sort(), [PORT, SOC].sort());
+    assert.strictEqual(item.events.length, 2);
+  });
+
+  it('renews the stream login through the credential, storing the rotated refresh token', async () => {
+    sim = await startSimulator({ stream: true });
+    const credentials = credentialsFor(sim);
+    const firstRefresh = credentials.data.refreshToken;
+    active = await activate(credentials, { descriptors: [SOC], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    sim.expireIdTokens();
+    await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length === 2, 8000, 'subscribed again');
+    assert.strictEqual(credentials.updates, 1, 'n8n stored the refreshed credential once');
+    assert.notStrictEqual(credentials.data.refreshToken, firstRefresh);
+    assert.ok(credentials.data.idToken && credentials.data.idToken !== undefined);
+    assert.strictEqual(sim.restCalls().length, 0, 'no CarData call spent on the refresh');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 90 });
+    await until(() => active.items.some((i) => i.value === 90), 3000, 'item after renewal');
+    // The stored refresh token is the live one: refreshing with it works.
+    const res = await fetch(`${sim.authBaseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credentials.data.refreshToken, client_id: 'sim-client-id' }),
+    });
+    assert.strictEqual(res.status, 200);
+  });
+
+  it('a pasted refresh token (no id_token yet) is refreshed first, then the stream connects', async () => {
+    sim = await startSimulator({ stream: true });
+    const credentials = credentialsFor(sim, { idToken: '', gcid: '', accessToken: 'stale' });
+    active = await activate(credentials, { streamUrl: sim.streamUrl });
+    await until(() => sim.stream.connections() === 1, 5000, 'connection');
+    assert.strictEqual(credentials.updates, 1);
+    assert.ok(credentials.data.gcid);
+  });
+
+  it('manual mode: resolves with the first message only', async () => {
+    sim = await startSimulator({ stream: true });
+    active = await activate(credentialsFor(sim), { streamUrl: sim.streamUrl, options: { sampleAfterSec: 0 } }, 'manual');
+    assert.strictEqual(typeof active.response.manualTriggerFunction, 'function');
+    const waiting = active.response.manualTriggerFunction();
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 44, [PORT]: 'CONNECTED' });
+    await waiting;
+    await sleep(100);
+    assert.strictEqual(active.items.length, 1);
+    assert.strictEqual(active.items[0].value, 44);
+  });
+
+  it('manual mode: a sample item when the car sends nothing in time', async () => {
+    sim = await startSimulator({ stream: true });
+    active = await activate(credentialsFor(sim), { vins: SIM_VINS.phev, descriptors: [SOC], streamUrl: sim.streamUrl, options: { sampleAfterSec: 0.3 } }, 'manual');
+    await active.response.manualTriggerFunction();
+    assert.strictEqual(active.items.length, 1);
+    assert.deepStrictEqual(
+      { sample: active.items[0].sample, vin: active.items[0].vin, descriptor: active.items[0].descriptor, unit: active.items[0].unit },
+      { sample: true, vin: SIM_VINS.phev, descriptor: SOC, unit: '%' },
+    );
+  });
+
+  it('"not configured" is reported through emitError with the portal hint', async () => {
+    sim = await startSimulator({ stream: { configured: false } });
+    active = await activate(credentialsFor(sim), { streamUrl: sim.streamUrl });
+    await until(() => active.errors.length === 1, 5000, 'error');
+    assert.match(active.errors[0].message, /no data stream is configured/);
+    assert.match(active.errors[0].description, /Configure data stream/);
+    await sleep(300);
+    assert.strictEqual(active.errors.length, 1, 'reported once');
+  });
+
+  it('a refresh token BMW refuses is reported as a login problem, without a secret', async () => {
+    sim = await startSimulator({ stream: true });
+    const credentials = credentialsFor(sim, { idToken: 'stale-id-token', refreshToken: 'refused-refresh-token' });
+    active = await activate(credentials, { streamUrl: sim.streamUrl });
+    await until(() => active.errors.length === 1, 5000, 'error');
+    assert.match(active.errors[0].message, /authorize|log in/i);
+    assert.doesNotMatch(`${active.errors[0].message} ${active.errors[0].description}`, /refused-refresh-token|stale-id-token/);
+  });
+});
