@@ -61,7 +61,7 @@ function buildIfNeeded() {
 }
 
 /** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
-function exampleFlows(simUrl) {
+function exampleFlows(simUrl, streamUrl) {
   const dir = path.join(ROOT, 'examples');
   const flows = [
     {
@@ -70,7 +70,6 @@ function exampleFlows(simUrl) {
       name: 'Sandbox (simulator)',
       apiBaseUrl: simUrl,
       authBaseUrl: `${simUrl}/gcdm`,
-      streamUrl: `mqtt://127.0.0.1:${new URL(simUrl).port}`,
       dailyQuota: 50,
     },
   ];
@@ -84,6 +83,7 @@ function exampleFlows(simUrl) {
       if (accounts.has(node.id)) continue;
       const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
       if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
+      if (copy.streamUrl) copy.streamUrl = streamUrl;
       if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
       if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
       if (Array.isArray(copy.links)) copy.links = copy.links.map((id) => `${tab}-${id}`);
@@ -109,7 +109,7 @@ function prepareUserDir(opts, sim) {
     )};\n`,
   );
   const flowFile = path.join(opts.dir, 'flows.json');
-  const { flows, tabs, csvFile } = exampleFlows(sim.url);
+  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl);
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
   // The simulator starts empty every time, so the sandbox account gets fresh tokens at every start.
   const t = sim.issueTokens({ clientId: 'sandbox' });
@@ -154,15 +154,17 @@ async function main() {
     return;
   }
   buildIfNeeded();
-  const { startSimulator, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
-  const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1' });
+  const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
+  // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
+  const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
+  let stopping = false;
+  playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
   const { tabs, csvFile } = prepareUserDir(opts, sim);
   const log = fs.openSync(path.join(opts.dir, 'node-red.log'), 'a');
   const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {
     cwd: opts.dir,
     stdio: ['ignore', log, log],
   });
-  let stopping = false;
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;
@@ -200,7 +202,7 @@ async function main() {
 BMW CarData sandbox is running (no BMW account, no internet needed).
 
   Node-RED editor   ${editor}
-  Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl})
+  Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
   State folder      ${opts.dir}   (npm start -- --reset starts over)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import type { Simulator} from './index';
 import { SCENARIO_NAMES, type ScenarioName } from './broker-scenarios';
-import { SIM_VINS, startSimulator } from './index';
+import { SIM_VINS, startSimulator, type Simulator } from './index';
+import { playScenarios } from './scenario-loop';
 import type { SimulatorOptions } from './types';
 
 // `cardata-simulator`: runs the simulator in the foreground for manual tests with n8n or Node-RED.
@@ -186,21 +186,6 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   if (sim.streamUrl && cli.scenarios.length > 0) void playScenarios(sim, cli.scenarios, cli.streamIntervalSec * 1000, () => stopping);
-}
-
-/** Plays the scenarios one after the other on the BEV, again and again, so connected nodes see live data. */
-async function playScenarios(sim: Simulator, names: ScenarioName[], intervalMs: number, stopped: () => boolean): Promise<void> {
-  while (!stopped()) {
-    for (const name of names) {
-      if (stopped()) return;
-      try {
-        await sim.stream.startScenario(name, { intervalMs }).done;
-      } catch {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
 }
 
 if (require.main === module) {

@@ -22,6 +22,8 @@ import type { DeviceCodeState, FaultControl, QuotaSnapshot, RequestKind, Request
 import { SIM_VINS } from './vehicles';
 
 export { SIM_VINS } from './vehicles';
+export { playScenarios } from './scenario-loop';
+export { SCENARIO_NAMES } from './broker-scenarios';
 export type { ScenarioHandle, ScenarioName, ScenarioOptions, StreamControl, StreamInput, StreamLogEntry, StreamLogEvent, StreamPublishedMessage } from './broker';
 export type {
   DeviceCodeState,
