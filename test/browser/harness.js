@@ -118,15 +118,26 @@ class Run {
     return dir;
   }
 
-  /** A child process whose output is kept (for waits and for the failure report). */
-  spawn(label, command, args, options = {}) {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  /**
+   * A child process whose output is kept (for waits and for the failure report). `group: true` starts it in its
+   * own process group, stopped as a whole, for programs that start helpers of their own (n8n's task runner).
+   */
+  spawn(label, command, args, { group = false, ...options } = {}) {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: group, ...options });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const proc = {
       label,
       child,
+      kill: (signal) => {
+        try {
+          if (group) process.kill(-child.pid, signal);
+          else child.kill(signal);
+        } catch {
+          // already gone
+        }
+      },
       output: () => output,
       exited: () => child.exitCode !== null || child.signalCode !== null,
     };
@@ -140,7 +151,7 @@ class Run {
     const proc = this.spawn(label, command, args, { cwd, env: env ?? process.env });
     const code = await new Promise((resolve) => {
       const timer = setTimeout(() => {
-        proc.child.kill('SIGKILL');
+        proc.kill('SIGKILL');
         resolve('timeout');
       }, timeoutMs);
       proc.child.on('close', (c) => {
@@ -224,13 +235,13 @@ class Run {
     for (const browser of this.browsers.splice(0)) {
       await Promise.race([browser.close().catch(() => {}), sleep(8000)]);
     }
-    const procs = this.procs.splice(0).filter((p) => !p.exited());
-    for (const p of procs) p.child.kill('SIGTERM');
+    const procs = this.procs.splice(0);
+    for (const p of procs) p.kill('SIGTERM');
     await Promise.all(
       procs.map(async (p) => {
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 8000;
         while (!p.exited() && Date.now() < deadline) await sleep(100);
-        if (!p.exited()) p.child.kill('SIGKILL');
+        p.kill('SIGKILL'); // the group's helpers too, if any outlived their parent
       }),
     );
     if (!this.keep) for (const dir of this.dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Browser tests of the editors with Chromium: the Node-RED editor, and the n8n editor when a local n8n is installed.
+# Browser tests of the editors with Chromium: the Node-RED editor, and the n8n editor (n8n is installed into the cache
+# by test/e2e/n8n-install.sh on first use).
 #   test/browser/run.sh [nodered|n8n|all] [--shots DIR] [--keep]
 # Default: nodered. SKIP_BUILD=1 skips `npm run build`. CHROMIUM_PATH overrides /usr/bin/chromium.
+# Screenshots go to docs/images unless --shots DIR is given.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,7 +18,7 @@ if [ ! -x "$chromium" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   chromium=/usr/bin/chromium
 fi
 export CHROMIUM_PATH=$chromium
@@ -27,13 +29,17 @@ fi
 
 status=0
 run() {
-  # The test bounds itself (3 minutes by default); the outer timeout is a backstop that also ends a hung process.
-  timeout --kill-after=15 240 node "$@" || status=1
+  # Each test bounds itself (Node-RED 3 minutes, n8n 4); the outer timeout is a backstop that also ends a hung process.
+  local limit=$1
+  shift
+  timeout --kill-after=15 "$limit" node "$@" || status=1
 }
 if [ "$which" = nodered ] || [ "$which" = all ]; then
-  run test/browser/nodered.browser.js "$@"
+  run 240 test/browser/nodered.browser.js "$@"
 fi
 if [ "$which" = n8n ] || [ "$which" = all ]; then
-  run test/browser/n8n.browser.js "$@"
+  # n8n 2.41.1 on Node 24, installed once into the cache (about 5 minutes the first time).
+  test/e2e/n8n-install.sh >/dev/null
+  run 300 test/browser/n8n.browser.js "$@"
 fi
 exit $status
