@@ -21,7 +21,7 @@ function layout(title: string, content: string): string {
   body { margin: 0; min-height: 100vh; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
          color: #1f2933; background: linear-gradient(160deg, #eef2f7 0%, #dde4ee 100%); }
   header { display: flex; align-items: center; gap: 12px; padding: 14px 24px; background: #0b1f3a; color: #fff; }
-  header .logo { width: 30px; height: 30px; border-radius: 50%; background: conic-gradient(#1c69d4 0 25%, #fff 0 50%, #1c69d4 0 75%, #fff 0); border: 3px solid #fff; }
+  header .logo { width: 30px; height: 30px; border-radius: 8px; background: #1c69d4; color: #fff; font: 700 15px/30px system-ui, sans-serif; text-align: center; }
   header strong { font-size: 17px; letter-spacing: .02em; }
   .badge { margin-left: auto; padding: 3px 10px; border-radius: 999px; background: #f5a524; color: #1f2933;
            font-size: 12px; font-weight: 700; letter-spacing: .08em; text-transform: uppercase; }
@@ -49,7 +49,7 @@ function layout(title: string, content: string): string {
 </style>
 </head>
 <body>
-<header><span class="logo" aria-hidden="true"></span><strong>CarData Simulator</strong><span class="badge">Simulator · not BMW</span></header>
+<header><span class="logo" aria-hidden="true">CD</span><strong>CarData Simulator</strong><span class="badge">Simulator · not BMW</span></header>
 <main><div class="card">
 ${content}
 </div></main>
