@@ -6,17 +6,6 @@ const { poll, authorizedCredentials, cleanup } = require('./support/n8n-harness'
 const VIN = SIM_VINS.bev;
 const params = (extra = {}) => ({ vin: { __rl: true, mode: 'vin', value: VIN }, limit: 5, output: 'flat', ...extra });
 
-/** A session that finished after the newest one the simulator had: BMW's history grows by one. */
-function addNewestSession(sim) {
-  const data = sim.restDeps.data;
-  const list = data.sessions(data.vehicle(VIN));
-  const newest = list[0];
-  const start = newest.endTime + 1800;
-  const session = { ...newest, startTime: start, endTime: start + 3600, mileage: newest.mileage + 42 };
-  list.unshift(session);
-  return session;
-}
-
 describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function () {
   let sim;
   before(async () => {
@@ -40,7 +29,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.strictEqual(second.result, null, 'nothing new');
     assert.strictEqual(sim.restCalls().length, 1);
 
-    const added = addNewestSession(sim);
+    const added = sim.addChargingSession(VIN);
     const third = await poll(creds, params(), { staticData: second.staticData });
     assert.ok(third.result);
     assert.strictEqual(third.result[0].length, 1);

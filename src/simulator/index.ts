@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'http';
+import type { ChargingSession } from '../core/types';
 import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { DeviceCodeStore } from './accounts';
@@ -231,6 +232,22 @@ export class Simulator {
 
   expirePageTokens(): void {
     this.pageTokens.expireAll();
+  }
+
+  /**
+   * The car has just charged: a session after the newest one is added to the vehicle's history (copied from the
+   * newest, half an hour after it ended, one hour long, unless `changes` says otherwise) and returned.
+   */
+  addChargingSession(vin: string, changes: Partial<ChargingSession> = {}): ChargingSession {
+    const vehicle = this.restDeps.data.vehicle(vin);
+    if (!vehicle) throw new Error(`addChargingSession: ${vin} is not a simulated vehicle`);
+    const list = this.restDeps.data.sessions(vehicle);
+    const newest = list[0];
+    if (!newest) throw new Error(`addChargingSession: ${vin} has no charging history`);
+    const startTime = newest.endTime + 1800;
+    const session: ChargingSession = { ...newest, startTime, endTime: startTime + 3600, mileage: newest.mileage + 42, ...changes };
+    list.unshift(session);
+    return session;
   }
 
   async close(): Promise<void> {
