@@ -126,7 +126,7 @@ export class BmwCarDataApi implements ICredentialType {
 
   displayName = 'BMW CarData API';
 
-  icon = { light: 'file:bmwCarData.svg', dark: 'file:bmwCarData.dark.svg' } as const;
+  icon = { light: 'file:../icons/bmwCarData.svg', dark: 'file:../icons/bmwCarData.dark.svg' } as const;
 
   documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-bmw-cardata';
 

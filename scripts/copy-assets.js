@@ -1,10 +1,10 @@
 'use strict';
-// tsc compiles only TypeScript: copy the editor files (.html), message catalogs and icons next to the compiled nodes.
+// tsc compiles only TypeScript: copy the editor files (.html), message catalogs and the icons into dist/.
 const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-for (const dir of ['nodes', 'credentials']) {
+for (const dir of ['nodes', 'credentials', 'icons']) {
   const from = path.join(root, dir);
   if (!fs.existsSync(from)) continue;
   fs.cpSync(from, path.join(root, 'dist', dir), {

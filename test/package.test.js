@@ -26,6 +26,8 @@ describe('npm package contents', function () {
       'dist/src/simulator/index.js',
       'dist/src/simulator/cli.js',
       'dist/src/cli/main.js',
+      'dist/icons/bmwCarData.svg',
+      'dist/icons/bmwCarData.dark.svg',
       ...Object.values(pkg.bin),
       ...pkg.n8n.nodes,
       ...pkg.n8n.credentials,

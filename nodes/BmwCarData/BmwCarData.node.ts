@@ -18,7 +18,7 @@ export class BmwCarData implements INodeType {
   description: INodeTypeDescription = {
     displayName: 'BMW CarData',
     name: 'bmwCarData',
-    icon: { light: 'file:bmwCarData.svg', dark: 'file:bmwCarData.dark.svg' },
+    icon: { light: 'file:../../icons/bmwCarData.svg', dark: 'file:../../icons/bmwCarData.dark.svg' },
     group: ['input'],
     version: 1,
     subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',

@@ -57,7 +57,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
   description: INodeTypeDescription = {
     displayName: 'BMW CarData Stream Trigger',
     name: 'bmwCarDataStreamTrigger',
-    icon: { light: 'file:bmwCarData.svg', dark: 'file:bmwCarData.dark.svg' },
+    icon: { light: 'file:../../icons/bmwCarData.svg', dark: 'file:../../icons/bmwCarData.dark.svg' },
     group: ['trigger'],
     version: 1,
     subtitle: 'Live vehicle data',

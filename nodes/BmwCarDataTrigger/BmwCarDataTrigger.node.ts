@@ -20,7 +20,7 @@ export class BmwCarDataTrigger implements INodeType {
   description: INodeTypeDescription = {
     displayName: 'BMW CarData Trigger',
     name: 'bmwCarDataTrigger',
-    icon: { light: 'file:bmwCarData.svg', dark: 'file:bmwCarData.dark.svg' },
+    icon: { light: 'file:../../icons/bmwCarData.svg', dark: 'file:../../icons/bmwCarData.dark.svg' },
     group: ['trigger'],
     version: 1,
     subtitle: 'New charging session',
