@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'crypto';
 import { promises as fs, readFileSync } from 'fs';
-import * as path from 'path';
-import type { TokenSet } from '../../src/core';
+import { writePrivateJson, type TokenSet } from '../../src/core';
 
 /** One account's tokens in the file, either in clear or sealed with AES-256-GCM. */
 interface StoredEntry {
@@ -50,14 +49,6 @@ export class TokenFile {
     } catch {
       return { version: 1, accounts: {} };
     }
-  }
-
-  private async writeAll(content: FileShape): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(content, null, 2), { mode: 0o600 });
-    await fs.rename(tmp, this.file);
-    await fs.chmod(this.file, 0o600);
   }
 
   private seal(tokens: TokenSet, issuedAt: number): StoredEntry {
@@ -113,7 +104,7 @@ export class TokenFile {
     return this.queue(async () => {
       const all = await this.readAll();
       all.accounts[id] = this.seal(tokens, issuedAt);
-      await this.writeAll(all);
+      await writePrivateJson(this.file, all);
     });
   }
 
@@ -122,7 +113,7 @@ export class TokenFile {
       const all = await this.readAll();
       if (!(id in all.accounts)) return;
       delete all.accounts[id];
-      await this.writeAll(all);
+      await writePrivateJson(this.file, all);
     });
   }
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { TokenSet } from '../core';
+import { writePrivateJson, type TokenSet } from '../core';
 
 /** What the command line keeps between runs: the account and its tokens, in one file readable only by its owner. */
 export interface CliConfig {
@@ -26,9 +26,6 @@ export async function readConfig(file: string): Promise<CliConfig> {
   }
 }
 
-export async function writeConfig(file: string, config: CliConfig): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  await fs.rename(tmp, file);
+export function writeConfig(file: string, config: CliConfig): Promise<void> {
+  return writePrivateJson(file, config);
 }

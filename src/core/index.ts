@@ -8,6 +8,7 @@ export * from './catalogue';
 export * from './retry';
 export * from './pagination';
 export * from './quota';
+export * from './private-file';
 export * from './device-flow';
 export * from './tokens';
 export * from './containers';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
-import * as path from 'path';
 import { DateTime } from 'luxon';
 import { CarDataError, CU_CODES } from './errors';
+import { writePrivateJson } from './private-file';
 import { type Clock, realClock } from './transport';
 
 /** What one account has spent on one UTC day. */
@@ -62,10 +62,7 @@ export class FileQuotaStore implements QuotaStore {
     const write = this.chain.then(async () => {
       const all = await this.readAll();
       all[accountId] = record;
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify({ accounts: all }, null, 2), { mode: 0o600 });
-      await fs.rename(tmp, this.file);
+      await writePrivateJson(this.file, { accounts: all });
     });
     this.chain = write.catch(() => undefined);
     return write;
