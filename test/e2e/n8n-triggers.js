@@ -1,0 +1,352 @@
+#!/usr/bin/env node
+'use strict';
+// Both triggers in ACTIVE workflows of a real n8n 2.41.1 (Node 24, server mode) against the simulator, which runs
+// in this process so the test can grow the charging history and publish stream messages:
+//  A. BMW CarData Trigger (polling once a minute, n8n's shortest interval) -> NoOp. Activation runs a first poll that
+//     only remembers; the simulator then gets a new charging session; the next poll's execution holds exactly that
+//     session and the poll after it nothing. Every poll is one CarData call.
+//  B. BMW CarData Stream Trigger -> NoOp. Two stream messages become executions with the normalised events; the
+//     trigger holds one stream connection for the account, closed when the workflow is deactivated.
+// Everything goes through n8n's REST API (owner, credential, workflows, activation, executions). Bounded to 5
+// minutes; n8n is always stopped. Prints `n8n triggers: N passed, M failed`.
+//
+//   node test/e2e/n8n-triggers.js [--keep]
+//
+// Needs a build (dist/) and the n8n install made by test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default
+// ~/.cache/bmw-cardata).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
+const h = require('../browser/harness');
+
+const ROOT = path.join(__dirname, '..', '..');
+const TIMEOUT_MS = Number(process.env.N8N_TRIGGERS_TIMEOUT_MS || 300_000);
+const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
+const N8N_VERSION = process.env.N8N_VERSION || '2.41.1';
+const N8N_DIR = path.join(CACHE, `n8n-${N8N_VERSION}`);
+const N8N_BIN = path.join(N8N_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
+const NODE24 = path.join(CACHE, 'node24', 'bin', 'node');
+const CLIENT_ID = '00000000-0000-4000-8000-000000000000'; // placeholder, as in the examples
+const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Triggers-test-1' };
+const POLL_WORKFLOW = 'New charging sessions';
+const STREAM_WORKFLOW = 'Live vehicle data';
+const POLL_NODE = 'BMW CarData Trigger';
+const STREAM_NODE = 'BMW CarData Stream Trigger';
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const LOCK = 'vehicle.cabin.door.lock.status';
+const VIN = SIM_VINS.bev;
+const MINUTE = 60_000;
+
+/** The cookie-authenticated REST API of one n8n instance. */
+function restClient(baseUrl) {
+  let cookie = '';
+  const call = async (method, route, body) => {
+    const res = await fetch(`${baseUrl}/${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'browser-id': 'triggers-test', ...(cookie ? { cookie } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const setCookie = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+    if (setCookie.length) cookie = setCookie.join('; ');
+    const text = await res.text();
+    h.assert(res.ok, `${method} /${route} answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  return { call, rest: async (method, route, body) => (await call(method, `rest/${route}`, body)).data };
+}
+
+/** A poll trigger -> NoOp, or a stream trigger -> NoOp. */
+function workflowBody(name, trigger) {
+  return {
+    name,
+    active: false,
+    settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveManualExecutions: true },
+    nodes: [trigger, { id: 'noop', name: 'No Operation', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [240, 0], parameters: {} }],
+    connections: { [trigger.name]: { main: [[{ node: 'No Operation', type: 'main', index: 0 }]] } },
+  };
+}
+
+async function main(run) {
+  h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
+  for (const node of ['BmwCarDataTrigger/BmwCarDataTrigger.node.js', 'BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js']) {
+    h.assert(fs.existsSync(path.join(ROOT, 'dist', 'nodes', node)), `dist/nodes/${node} is missing: build the package first`);
+  }
+  // n8n stores execution data with flatted; its own copy reads it back.
+  const flatted = require(path.join(N8N_DIR, 'node_modules', 'flatted'));
+  const work = run.tempDir('cardata-n8n-triggers-');
+
+  const sim = await startSimulator({ port: 0, stream: true, chargingPageSize: 50 });
+  const tokens = sim.issueTokens({ clientId: CLIENT_ID });
+  const chargingPath = `/customers/vehicles/${VIN}/chargingHistory`;
+
+  const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData nodes`, async () => {
+    const [port, brokerPort] = [await h.freePort(), await h.freePort()];
+    const env = {
+      ...process.env,
+      PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH}`,
+      N8N_USER_FOLDER: path.join(work, 'n8n'),
+      N8N_ENCRYPTION_KEY: 'triggers-test-only-key',
+      N8N_CUSTOM_EXTENSIONS: path.join(ROOT, 'dist'),
+      N8N_LISTEN_ADDRESS: '127.0.0.1',
+      N8N_PORT: String(port),
+      N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+      N8N_SECURE_COOKIE: 'false',
+      N8N_DIAGNOSTICS_ENABLED: 'false',
+      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+      N8N_PERSONALIZATION_ENABLED: 'false',
+      N8N_TEMPLATES_ENABLED: 'false',
+      N8N_HIRING_BANNER_ENABLED: 'false',
+      N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
+      EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+      // debug: n8n logs each poll it starts ("Poll trigger initiated for workflow ..."), counted below.
+      N8N_LOG_LEVEL: 'debug',
+    };
+    fs.mkdirSync(env.N8N_USER_FOLDER);
+    const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
+    await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);
+    return { ...restClient(`http://127.0.0.1:${port}`), proc };
+  });
+  const { rest } = n8n;
+  const pollsStarted = () => n8n.proc.output().split(`Poll trigger initiated for workflow "${POLL_WORKFLOW}"`).length - 1;
+
+  const executions = async (workflowId) => {
+    const list = await rest('GET', `executions?limit=100&filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`);
+    return list.results.sort((a, b) => Number(a.id) - Number(b.id));
+  };
+  /** The items a node emitted in one execution. */
+  const output = async (executionId, node) => {
+    const execution = await rest('GET', `executions/${executionId}`);
+    const data = typeof execution.data === 'string' ? flatted.parse(execution.data) : execution.data;
+    const runs = data.resultData.runData[node];
+    h.assert(runs && runs.length === 1, `execution ${executionId} has no single run of ${node}`);
+    return runs[0].data.main[0].map((item) => item.json);
+  };
+  const finished = (list) => list.length > 0 && list.every((e) => e.status === 'success');
+  /** n8n 2.41 activates ("publishes") in the background: the workflow's publication once it has settled. */
+  const publication = (workflowId) =>
+    h.waitFor(
+      'n8n to settle the publication',
+      async () => {
+        const p = await rest('GET', `workflows/${workflowId}/publication-status`);
+        return p.status !== 'in_progress' && p;
+      },
+      30_000,
+      n8n.proc,
+    );
+  const activate = async (workflow) => {
+    const active = await rest('POST', `workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
+    h.assert(active.active === true, `${workflow.name} is not active after activation`);
+    return publication(workflow.id);
+  };
+  const deactivate = async (workflow) => {
+    const inactive = await rest('POST', `workflows/${workflow.id}/deactivate`, {});
+    h.assert(inactive.active === false, `${workflow.name} is still active after deactivation`);
+    return publication(workflow.id);
+  };
+
+  // Once a minute is n8n's shortest poll interval. Its "Every Minute" is the cron `<random second> * * * * *`; the
+  // same with the second pinned 20 s ahead makes the first scheduled poll come about 20 s after activation,
+  // not anywhere within the minute (a poll right after activation would race with the test's checks).
+  const everyMinute = () => ({ mode: 'custom', cronExpression: `${(new Date().getSeconds() + 20) % 60} * * * * *` });
+  const pollParameters = (pollTimes) => ({ pollTimes: { item: [pollTimes] }, vin: { __rl: true, mode: 'vin', value: VIN }, limit: 50, emitExisting: false, output: 'flat' });
+
+  const ids = await run.step('the owner, a credential on the simulator and the stream workflow are set up over REST', async () => {
+    await rest('POST', 'owner/setup', OWNER);
+    const names = (await n8n.call('GET', 'types/nodes.json')).map((t) => t.name);
+    h.assert(names.includes('CUSTOM.bmwCarDataTrigger') && names.includes('CUSTOM.bmwCarDataStreamTrigger'), 'n8n did not load the BMW CarData triggers');
+    const credential = await rest('POST', 'credentials', {
+      name: 'BMW CarData (simulator)',
+      type: 'bmwCarDataApi',
+      data: {
+        clientId: CLIENT_ID,
+        apiBaseUrl: sim.apiBaseUrl,
+        authBaseUrl: sim.authBaseUrl,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+        idToken: tokens.id_token,
+        gcid: tokens.gcid,
+        scope: tokens.scope,
+        expiresAt: new Date(Date.now() + tokens.expires_in * 1000).toISOString(),
+      },
+    });
+    const credentials = { bmwCarDataApi: { id: credential.id, name: credential.name } };
+    const stream = await rest(
+      'POST',
+      'workflows',
+      workflowBody(STREAM_WORKFLOW, {
+        id: 'stream',
+        name: STREAM_NODE,
+        type: 'CUSTOM.bmwCarDataStreamTrigger',
+        typeVersion: 1,
+        position: [0, 0],
+        credentials,
+        parameters: { vins: `${SIM_VINS.bev}, ${SIM_VINS.phev}`, descriptors: [], output: 'event', streamUrl: sim.streamUrl },
+      }),
+    );
+    h.assert(credential.id && stream.id && stream.versionId, 'no ids for the credential or the stream workflow');
+    return { stream, credentials };
+  });
+
+  await run.step('n8n refuses to activate a poll more often than once a minute', async () => {
+    const fast = await rest(
+      'POST',
+      'workflows',
+      workflowBody('Too often', {
+        id: 'fast',
+        name: POLL_NODE,
+        type: 'CUSTOM.bmwCarDataTrigger',
+        typeVersion: 1,
+        position: [0, 0],
+        credentials: ids.credentials,
+        parameters: pollParameters({ mode: 'custom', cronExpression: '*/10 * * * * *' }),
+      }),
+    );
+    const status = await activate(fast);
+    const errors = status.triggers.map((t) => t.errorMessage).join(' ');
+    h.assert(status.status === 'failed' && /polling interval is too short/i.test(errors), `a 10-second poll was not refused: ${JSON.stringify(status)}`);
+    h.assert(sim.restCalls().length === 0, 'the refused workflow polled the simulator');
+    await deactivate(fast);
+  });
+
+  // ---- A: the polling trigger --------------------------------------------------------------------------------
+  let added;
+  let activatedAt;
+  await run.step('the polling workflow, activated, runs a first poll: one CarData call, nothing emitted (it only remembers)', async () => {
+    ids.poll = await rest(
+      'POST',
+      'workflows',
+      workflowBody(POLL_WORKFLOW, {
+        id: 'poll',
+        name: POLL_NODE,
+        type: 'CUSTOM.bmwCarDataTrigger',
+        typeVersion: 1,
+        position: [0, 0],
+        credentials: ids.credentials,
+        parameters: pollParameters(everyMinute()),
+      }),
+    );
+    sim.clearLog();
+    activatedAt = Date.now();
+    const status = await activate(ids.poll);
+    h.assert(status.status === 'published', `the polling workflow was not published: ${JSON.stringify(status)}`);
+    await h.waitFor('the first poll', () => sim.restCalls().length >= 1 && pollsStarted() >= 1, 20_000, n8n.proc);
+    await h.sleep(1500);
+    const calls = sim.restCalls();
+    h.assert(calls.length === 1 && calls[0].path === chargingPath && calls[0].status === 200, `the first poll made ${calls.length} CarData call(s): ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
+    h.assert(pollsStarted() === 1, `n8n started ${pollsStarted()} polls, expected 1`);
+    const list = await executions(ids.poll.id);
+    h.assert(list.length === 0, `the first poll started ${list.length} execution(s); it should only remember the sessions`);
+    h.assert(!/Poll trigger[^\n]*error|There was a problem with the trigger node "BMW CarData Trigger"/i.test(n8n.proc.output()), 'n8n logged a problem with the polling trigger');
+    added = sim.addChargingSession(VIN);
+  });
+
+  // ---- B: the stream trigger (while the polling workflow waits for its next minute) ---------------------------
+  const published = [];
+  await run.step('activating the stream workflow opens one stream connection for the account', async () => {
+    sim.stream.log.length = 0;
+    const status = await activate(ids.stream);
+    h.assert(status.status === 'published', `the stream workflow was not published: ${JSON.stringify(status)}`);
+    await h.waitFor('the stream trigger to subscribe', () => sim.stream.log.some((e) => e.event === 'subscribe'), 20_000, n8n.proc);
+    h.assert(sim.stream.connections() === 1, `the account has ${sim.stream.connections()} stream connections, expected 1`);
+    const refused = sim.stream.log.filter((e) => /refused|replaced/.test(e.event));
+    h.assert(refused.length === 0, `the broker refused something: ${refused.map((e) => e.event).join(', ')}`);
+  });
+
+  await run.step('two stream messages become executions with the normalised events; another VIN is filtered out', async () => {
+    await h.sleep(500); // the broker logs the subscription as it grants it; let the SUBACK reach the trigger
+    published.push(await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: 64, unit: '%', timestamp: '2026-01-02T03:04:05.000Z' } }));
+    await h.waitFor('the first stream execution', async () => finished(await executions(ids.stream.id)), 20_000, n8n.proc);
+    await sim.stream.publish(SIM_VINS.secondary, { [SOC]: 12 }); // not among the trigger's VINs
+    published.push(await sim.stream.publish(SIM_VINS.phev, { [LOCK]: { value: 'SECURED', timestamp: '2026-01-02T03:05:06.000Z' } }));
+    const list = await h.waitFor(
+      'the second stream execution',
+      async () => {
+        const l = await executions(ids.stream.id);
+        return l.length >= 2 && finished(l) && l;
+      },
+      20_000,
+      n8n.proc,
+    );
+    await h.sleep(2000);
+    const settled = await executions(ids.stream.id);
+    h.assert(settled.length === 2, `the stream workflow ran ${settled.length} times, expected 2 (one per message of its VINs)`);
+    h.assert(list.every((e) => e.mode === 'trigger'), `stream executions ran in mode ${list.map((e) => e.mode).join(', ')}`);
+    const items = [];
+    for (const e of settled) items.push(await output(e.id, STREAM_NODE));
+    h.assert(items.every((i) => i.length === 1), `each message should be one item: ${items.map((i) => i.length).join(', ')}`);
+    const expected = [
+      { vin: SIM_VINS.bev, descriptor: SOC, value: 64, unit: '%', timestamp: '2026-01-02T03:04:05.000Z', numericValue: 64 },
+      { vin: SIM_VINS.phev, descriptor: LOCK, value: 'SECURED', unit: null, timestamp: '2026-01-02T03:05:06.000Z' },
+    ];
+    for (const [i, want] of expected.entries()) {
+      const got = items[i][0];
+      h.assert(JSON.stringify(got) === JSON.stringify(want), `event ${i + 1} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    }
+    const noop = await output(settled[1].id, 'No Operation');
+    h.assert(noop.length === 1 && noop[0].descriptor === LOCK, 'the NoOp node did not receive the event');
+    h.assert(sim.stream.connections() === 1, `the account has ${sim.stream.connections()} stream connections, expected 1`);
+  });
+
+  await run.step('deactivating the stream workflow closes its connection; later messages start nothing', async () => {
+    await deactivate(ids.stream);
+    await h.waitFor('the stream connection to close', () => sim.stream.connections() === 0, 10_000, n8n.proc);
+    h.assert(sim.stream.log.some((e) => e.event === 'disconnect'), 'the broker saw no disconnect');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 65 });
+    await h.sleep(2000);
+    const list = await executions(ids.stream.id);
+    h.assert(list.length === 2, `the deactivated stream workflow ran again (${list.length} executions)`);
+  });
+
+  // ---- A again: the next polls ---------------------------------------------------------------------------------
+  await run.step('the next poll (the first scheduled one) emits exactly the new charging session', async () => {
+    const list = await h.waitFor(
+      'the polling workflow to run',
+      async () => {
+        const l = await executions(ids.poll.id);
+        return finished(l) && l;
+      },
+      Math.max(5000, activatedAt + MINUTE + 15_000 - Date.now()),
+      n8n.proc,
+    );
+    h.assert(list.length === 1, `the polling workflow ran ${list.length} times, expected 1`);
+    h.assert(list[0].mode === 'trigger', `the execution ran in mode ${list[0].mode}`);
+    const items = await output(list[0].id, POLL_NODE);
+    h.assert(items.length === 1, `the poll emitted ${items.length} sessions, expected only the new one`);
+    const [session] = items;
+    h.assert(session.vin === VIN, `the session is for ${session.vin}`);
+    h.assert(session.key === `${added.startTime}-${added.endTime}-${added.mileage}`, `the emitted session is ${session.key}, not the new one`);
+    h.assert(Date.parse(session.start) === added.startTime * 1000, `start ${session.start} is not the new session's startTime ${added.startTime}`);
+    h.assert(Date.parse(session.end) === added.endTime * 1000, `end ${session.end} is not the new session's endTime`);
+    h.assert(session.mileage === added.mileage && session.endSoc === added.displayedSoc, 'mileage or state of charge differ from the new session');
+    const noop = await output(list[0].id, 'No Operation');
+    h.assert(noop.length === 1 && noop[0].key === session.key, 'the NoOp node did not receive the session');
+    const calls = sim.restCalls();
+    h.assert(pollsStarted() === 2 && calls.length === 2, `${pollsStarted()} polls made ${calls.length} CarData calls, expected 2 and 2`);
+    h.assert(calls.every((c) => c.path === chargingPath && c.status === 200), `unexpected calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
+  });
+
+  await run.step('the poll a minute later emits nothing: the session came once; one CarData call per poll', async () => {
+    const second = sim.restCalls()[1].at;
+    await h.waitFor('the third poll', () => pollsStarted() >= 3 && sim.restCalls().length >= 3, Math.max(5000, second + MINUTE + 15_000 - Date.now()), n8n.proc);
+    await h.sleep(3000);
+    const calls = sim.restCalls();
+    h.assert(pollsStarted() === 3 && calls.length === 3, `${pollsStarted()} polls made ${calls.length} CarData calls, expected 3 and 3`);
+    h.assert(calls.every((c) => c.path === chargingPath && c.status === 200), `unexpected calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
+    const gap = (calls[2].at - calls[1].at) / 1000;
+    h.assert(gap > 55 && gap < 65, `the polls were ${gap.toFixed(1)} s apart, expected a minute`);
+    const list = await executions(ids.poll.id);
+    h.assert(list.length === 1, `the polling workflow ran ${list.length} times; the session must come only once`);
+    h.assert(sim.requests.filter((r) => r.kind === 'auth').length === 0, 'a trigger refreshed the token although the stored one was valid');
+    const log = n8n.proc.output();
+    h.assert(![tokens.access_token, tokens.refresh_token, tokens.id_token].some((t) => log.includes(t)), "a token appears in n8n's log");
+    await deactivate(ids.poll);
+    console.log(`    polls at +${calls.map((c) => ((c.at - activatedAt) / 1000).toFixed(1)).join(' s, +')} s after activation`);
+  });
+
+  await sim.close();
+}
+
+const keep = process.argv.includes('--keep');
+h.runTest({ name: 'n8n triggers', timeoutMs: TIMEOUT_MS, keep }, main);
