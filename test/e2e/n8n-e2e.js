@@ -35,10 +35,20 @@ function n8n(args) {
   });
 }
 
+/** The run's JSON in n8n's output: log lines may come before and after it. */
 function runData(output) {
-  const start = output.split('\n').findIndex((l) => l.startsWith('{'));
+  const lines = output.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('{'));
   assert.ok(start >= 0, `no JSON in n8n output:\n${output.slice(0, 2000)}`);
-  return JSON.parse(output.split('\n').slice(start).join('\n')).data.resultData.runData;
+  for (let end = start; end < lines.length; end += 1) {
+    if (!lines[end].trimEnd().endsWith('}')) continue;
+    try {
+      return JSON.parse(lines.slice(start, end + 1).join('\n')).data.resultData.runData;
+    } catch {
+      // Not the end of the object yet.
+    }
+  }
+  throw new Error(`no complete JSON in n8n output:\n${output.slice(0, 2000)}`);
 }
 
 async function main() {
