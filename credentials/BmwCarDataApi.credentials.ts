@@ -11,6 +11,7 @@ import type {
 import { DEFAULT_API_BASE_URL } from '../src/core/client';
 import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
 import { CarDataError, CU_CODES } from '../src/core/errors';
+import { DEFAULT_STREAM_URL } from '../src/core/stream-defaults';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../nodes/BmwCarData/shared/transport';
 
@@ -183,6 +184,13 @@ export class BmwCarDataApi implements ICredentialType {
       type: 'string',
       default: DEFAULT_AUTH_BASE_URL,
       description: "BMW's login service (GCDM). Change it only to use a local simulator.",
+    },
+    {
+      displayName: 'Stream URL',
+      name: 'streamUrl',
+      type: 'string',
+      default: DEFAULT_STREAM_URL,
+      description: "BMW's CarData stream broker (MQTT), used by the stream trigger. Change it only to use a local simulator.",
     },
     { displayName: 'Access Token', name: 'accessToken', type: 'hidden', typeOptions: { expirable: true, password: true }, default: '' },
     { displayName: 'ID Token', name: 'idToken', type: 'hidden', typeOptions: { password: true }, default: '' },

@@ -70,6 +70,7 @@ function exampleFlows(simUrl, streamUrl) {
       name: 'Sandbox (simulator)',
       apiBaseUrl: simUrl,
       authBaseUrl: `${simUrl}/gcdm`,
+      streamUrl,
       dailyQuota: 50,
     },
   ];
@@ -83,7 +84,6 @@ function exampleFlows(simUrl, streamUrl) {
       if (accounts.has(node.id)) continue;
       const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
       if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
-      if (copy.streamUrl) copy.streamUrl = streamUrl;
       if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
       if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
       if (Array.isArray(copy.links)) copy.links = copy.links.map((id) => `${tab}-${id}`);

@@ -105,7 +105,10 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.deepStrictEqual(d.group, ['trigger']);
     assert.deepStrictEqual(d.inputs, []);
     assert.strictEqual(d.credentials[0].name, 'bmwCarDataApi');
-    assert.strictEqual(d.properties.find((p) => p.name === 'streamUrl').default, 'mqtts://customer.streaming-cardata.bmwgroup.com:9000');
+    // Empty on the node: the credential's stream URL applies, BMW's unless changed there.
+    assert.strictEqual(d.properties.find((p) => p.name === 'streamUrl').default, '');
+    const credentialType = new (require('../dist/credentials/BmwCarDataApi.credentials.js').BmwCarDataApi)();
+    assert.strictEqual(credentialType.properties.find((p) => p.name === 'streamUrl').default, 'mqtts://customer.streaming-cardata.bmwgroup.com:9000');
   });
 
   it('emits one item per value as messages arrive, filtered, and disconnects in closeFunction', async () => {
@@ -134,7 +137,8 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
 
   it('emits one item per BMW message in "message" mode', async () => {
     sim = await startSimulator({ stream: true });
-    active = await activate(credentialsFor(sim), { output: 'message', streamUrl: sim.streamUrl });
+    // The broker comes from the credential here: the node leaves its own stream URL empty.
+    active = await activate(credentialsFor(sim, { streamUrl: sim.streamUrl }), { output: 'message' });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 61, [PORT]: 'CONNECTED' });
     await until(() => active.items.length === 1, 3000, 'item');

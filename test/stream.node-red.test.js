@@ -81,10 +81,14 @@ describe('Node-RED stream node', function () {
 
   it('emits one message per BMW message in "message" mode', async () => {
     sim = await startSimulator({ stream: true });
-    await load([
-      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC, PORT], output: 'message', streamUrl: sim.streamUrl, wires: [['o1']] },
-      { id: 'o1', type: 'helper' },
-    ]);
+    // The broker comes from the account here: the node leaves its own stream URL empty.
+    await load(
+      [
+        { id: 's1', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC, PORT], output: 'message', wires: [['o1']] },
+        { id: 'o1', type: 'helper' },
+      ],
+      { account: { streamUrl: sim.streamUrl } },
+    );
     const s1 = helper.getNode('s1');
     const o1 = collector(helper.getNode('o1'));
     await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
@@ -154,12 +158,10 @@ describe('Node-RED stream node', function () {
     const flow = [{ id: 'tab', type: 'tab' }];
     for (const n of example) {
       const node = { ...n };
-      if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl });
-      else node.z = 'tab';
-      if (node.type === 'bmw-cardata-stream') {
+      if (node.type === 'bmw-cardata-account') {
         assert.strictEqual(node.streamUrl, 'mqtt://127.0.0.1:4011');
-        node.streamUrl = sim.streamUrl;
-      }
+        Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
+      } else node.z = 'tab';
       if (node.type === 'debug') node.type = 'helper';
       flow.push(node);
     }

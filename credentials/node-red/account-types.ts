@@ -15,6 +15,8 @@ export interface AccountCredentials {
 export interface AccountConfig extends NodeDef {
   apiBaseUrl?: string;
   authBaseUrl?: string;
+  /** CarData stream broker; empty means BMW's. */
+  streamUrl?: string;
   dailyQuota?: string | number;
 }
 
@@ -38,6 +40,8 @@ export interface ConnectionState {
 
 /** The account config node as the action nodes see it. */
 export interface AccountNode extends Node<AccountCredentials> {
+  /** The stream broker URL of this account, or '' for BMW's. */
+  streamUrl: string;
   /** The core account; throws a CarDataError (kind auth/input) when the node has no client ID. */
   account(): Account;
   /** Mapped vehicles from the day-long cache; `refresh` asks BMW (one call). */

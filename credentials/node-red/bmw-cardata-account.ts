@@ -214,6 +214,7 @@ export = function (RED: NodeAPI): void {
     let clientId = text(node.credentials?.clientId);
     const apiBaseUrl = text(config.apiBaseUrl) || DEFAULT_API_BASE_URL;
     const authBaseUrl = text(config.authBaseUrl) || DEFAULT_AUTH_BASE_URL;
+    node.streamUrl = text(config.streamUrl);
     const cacheKey = () => `${accountKey(clientId || '-')}|${apiBaseUrl}`;
     let account: Account | undefined;
 

@@ -105,8 +105,9 @@ export class BmwCarDataStreamTrigger implements INodeType {
         displayName: 'Stream URL',
         name: 'streamUrl',
         type: 'string',
-        default: DEFAULT_STREAM_URL,
-        description: "BMW's stream broker. Change it only to use a local simulator (mqtt://127.0.0.1:4011).",
+        default: '',
+        placeholder: DEFAULT_STREAM_URL,
+        description: "The stream broker. Leave empty to use the credential's (BMW's unless changed there).",
       },
       {
         displayName: 'Options',
@@ -134,13 +135,14 @@ export class BmwCarDataStreamTrigger implements INodeType {
     const vins = list(this.getNodeParameter('vins', ''));
     const descriptors = list(this.getNodeParameter('descriptors', []));
     const perMessage = this.getNodeParameter('output', 'event') === 'message';
-    const url = String(this.getNodeParameter('streamUrl', DEFAULT_STREAM_URL) ?? '').trim() || DEFAULT_STREAM_URL;
+    const ownUrl = String(this.getNodeParameter('streamUrl', '') ?? '').trim();
     const options = this.getNodeParameter('options', {}) as { sampleAfterSec?: number };
     const manual = this.getMode() === 'manual';
     const node = this.getNode();
 
     const tokens = new CredentialStreamTokens(this);
     await tokens.load();
+    const url = ownUrl || tokens.streamUrl || DEFAULT_STREAM_URL;
     const current = tokens.current();
     if (!current) {
       throw new NodeOperationError(node, 'The BMW CarData credential is not logged in', { description: 'Open the credential and log in with your BMW ID first.' });

@@ -33,6 +33,8 @@ export function tokensOf(credentials: ICredentialDataDecryptedObject): TokenSet 
 export class CredentialStreamTokens implements StreamTokenSource {
   private tokens?: TokenSet;
   private authBaseUrl = DEFAULT_AUTH_BASE_URL;
+  /** The credential's stream broker URL ('' when it has none). */
+  streamUrl = '';
   private inflight?: Promise<TokenSet>;
 
   constructor(private readonly ctx: ITriggerFunctions) {}
@@ -40,6 +42,7 @@ export class CredentialStreamTokens implements StreamTokenSource {
   async load(): Promise<TokenSet | undefined> {
     const credentials = await this.ctx.getCredentials(CREDENTIAL_TYPE);
     this.authBaseUrl = text(credentials.authBaseUrl).replace(/\/+$/, '') || DEFAULT_AUTH_BASE_URL;
+    this.streamUrl = text(credentials.streamUrl);
     this.tokens = tokensOf(credentials);
     return this.tokens;
   }

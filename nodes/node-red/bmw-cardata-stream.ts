@@ -17,7 +17,6 @@ interface StreamConfig extends NodeDef {
 }
 
 /** An account node may carry a stream URL of its own (e.g. the simulator's). */
-type StreamAccountNode = AccountNode & { streamUrl?: unknown };
 
 function list(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
@@ -62,7 +61,7 @@ export = function (RED: NodeAPI): void {
   }
 
   function setup(node: Node, config: StreamConfig): void {
-    const accountNode = config.account ? (RED.nodes.getNode(config.account) as StreamAccountNode | null) : null;
+    const accountNode = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
       node.status({ fill: 'red', shape: 'ring', text: 'no account' });
       return;
@@ -106,7 +105,7 @@ export = function (RED: NodeAPI): void {
     try {
       const account = accountNode.account();
       const ownUrl = typeof config.streamUrl === 'string' ? config.streamUrl.trim() : '';
-      const accountUrl = typeof accountNode.streamUrl === 'string' ? accountNode.streamUrl.trim() : '';
+      const accountUrl = accountNode.streamUrl;
       const perMessage = config.output === 'message';
       subscription = subscribeStream(account.tokens, {
         url: ownUrl || accountUrl || undefined,

@@ -1,5 +1,6 @@
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
 import { CarDataError } from './errors';
+import { DEFAULT_STREAM_URL } from './stream-defaults';
 import {
   compileFilter,
   filterStreamMessage,
@@ -17,7 +18,7 @@ import { checkVin } from './validation';
 // BMW allows a single stream connection per account; the password is the id_token, which lasts an hour, so the
 // connection is renewed with a fresh id_token shortly before it expires.
 
-export const DEFAULT_STREAM_URL = 'mqtts://customer.streaming-cardata.bmwgroup.com:9000';
+export { DEFAULT_STREAM_URL };
 
 export const STREAM_PORTAL_HINT =
   "In the BMW CarData portal, open 'Configure data stream', pick the data keys, save. Data then flows when the car sends it.";
