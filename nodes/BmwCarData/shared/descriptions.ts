@@ -46,6 +46,20 @@ export function descriptorsField(displayOptions: INodeProperties['displayOptions
   };
 }
 
+/** A container given by its ID (BMW's IDs are always 13 characters). */
+export function containerIdField(displayOptions: INodeProperties['displayOptions'], description = 'The 13-character ID of the container'): INodeProperties {
+  return {
+    displayName: 'Container ID',
+    name: 'containerId',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: 'e.g. C1A2B3C4D5E6F',
+    description,
+    displayOptions,
+  };
+}
+
 export function returnAllAndLimit(resource: string, operation: string): INodeProperties[] {
   return [
     {

@@ -1,21 +1,8 @@
-import type { IDataObject, INodeProperties } from 'n8n-workflow';
-import { descriptorsField } from '../../shared/descriptions';
+import type { IDataObject } from 'n8n-workflow';
+import { containerIdField, descriptorsField } from '../../shared/descriptions';
 import { type Operation, type Resource } from '../../shared/operation';
 
 const show = (operation: string) => ({ show: { resource: ['container'], operation: [operation] } });
-
-function containerIdField(operation: string): INodeProperties {
-  return {
-    displayName: 'Container ID',
-    name: 'containerId',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: 'e.g. C1A2B3C4D5E6F',
-    description: 'The 13-character ID of the container',
-    displayOptions: show(operation),
-  };
-}
 
 const createContainer: Operation = {
   value: 'create',
@@ -45,7 +32,7 @@ const getContainer: Operation = {
   action: 'Get a container',
   description: 'Get a container with its telematic keys',
   quotaByDefault: true,
-  fields: [containerIdField('get')],
+  fields: [containerIdField(show('get'))],
   async execute(account, i) {
     return [{ json: { ...(await account.client.getContainer(String(this.getNodeParameter('containerId', i, '')))) } }];
   },
@@ -69,7 +56,7 @@ const deleteContainer: Operation = {
   action: 'Delete a container',
   description: 'Delete a container (BMW keeps counting it for 29 days)',
   quotaByDefault: true,
-  fields: [containerIdField('delete')],
+  fields: [containerIdField(show('delete'))],
   async execute(account, i) {
     const result = await account.client.deleteContainer(String(this.getNodeParameter('containerId', i, '')));
     account.saveContainers();

@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { descriptorsField, vinLocator } from '../../shared/descriptions';
+import { containerIdField, descriptorsField, vinLocator } from '../../shared/descriptions';
 import { type Operation, optionsOf, type Resource, vinOf } from '../../shared/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
@@ -29,16 +29,7 @@ const getTelematicData: Operation = {
       displayOptions: show(),
     },
     descriptorsField(show({ containerMode: ['managed'] })),
-    {
-      displayName: 'Container ID',
-      name: 'containerId',
-      type: 'string',
-      default: '',
-      required: true,
-      placeholder: 'e.g. C1A2B3C4D5E6F',
-      description: 'The 13-character ID of a container (see Container > Get Many)',
-      displayOptions: show({ containerMode: ['id'] }),
-    },
+    containerIdField(show({ containerMode: ['id'] }), 'The 13-character ID of a container (see Container > Get Many)'),
   ],
   options: [
     {
