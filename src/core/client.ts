@@ -104,6 +104,7 @@ export class CarDataClient {
     let path = spec.path;
     const query: Record<string, string> = {};
     let json: unknown;
+    let range: { from: string; to: string } | undefined;
     for (const p of spec.parameters) {
       const raw = params[p.name];
       if (raw === undefined || raw === null || raw === '') {
@@ -119,11 +120,9 @@ export class CarDataClient {
           value = checkContainerId(raw);
           break;
         case 'dateTime':
-          // from and to are checked together (from before to) when the first of them is met.
-          if (p.name === 'from' || p.name === 'to') {
-            const range = checkRange(params.from as DateInput, params.to as DateInput);
-            value = range[p.name];
-          } else value = String(raw);
+          // The only date parameters are from and to: checked together (from before to), once.
+          range ??= checkRange(params.from as DateInput, params.to as DateInput);
+          value = range[p.name as 'from' | 'to'];
           break;
         case 'pageToken':
           value = String(raw);
