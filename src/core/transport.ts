@@ -14,7 +14,10 @@ export interface TransportRequest {
   form?: Record<string, string>;
   /** `binary` returns the body as a Buffer; `json` parses JSON when the answer is JSON. */
   responseType?: 'json' | 'binary';
+  /** The attempt's total deadline in ms: headers and the whole body must have arrived by then. */
   timeoutMs?: number;
+  /** Aborts the request; the client's deadline. */
+  signal?: AbortSignal;
 }
 
 export interface TransportResponse {
@@ -29,7 +32,10 @@ export interface Transport {
   request(req: TransportRequest): Promise<TransportResponse>;
 }
 
-/** Thrown by adapters when no answer arrived (timeout, reset, refused, DNS). */
+/**
+ * Thrown by adapters when no answer arrived (timeout, reset, refused, DNS). `code` is Node's error code; a
+ * deadline that ran out is `ETIMEDOUT`.
+ */
 export class TransportError extends Error {
   constructor(
     message: string,
