@@ -14,6 +14,8 @@ export interface AccountOptions {
   tokens?: TokenSet;
   onTokens?: (tokens: TokenSet) => void | Promise<void>;
   onPersistError?: (error: unknown) => void;
+  /** Reads the stored token set again (see TokenManagerOptions.reload). */
+  reloadTokens?: () => Promise<TokenSet | undefined>;
   dailyQuota?: number;
   quotaStore?: QuotaStore;
   transport?: Transport;
@@ -46,7 +48,9 @@ export function createAccount(options: AccountOptions): Account {
     tokens: options.tokens,
     onTokens: options.onTokens,
     onPersistError: options.onPersistError,
+    reload: options.reloadTokens,
     now: options.now,
+    sleep: options.sleep,
   });
   const quota = new QuotaLedger({ limit: options.dailyQuota ?? 50, store: options.quotaStore, now: options.now });
   const client = new CarDataClient({

@@ -56,13 +56,17 @@ export class AxiosTransport implements Transport {
       headers['Content-Type'] = 'application/json';
       data = JSON.stringify(req.json);
     }
+    // axios's own timeout only notices a silent socket; the signal ends an answer that drips in too slowly.
+    const timeoutMs = req.timeoutMs ?? this.defaultTimeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
     const config: AxiosRequestConfig = {
       method: req.method,
       url: req.url,
       params: req.query,
       headers,
       data,
-      timeout: req.timeoutMs ?? this.defaultTimeoutMs,
+      timeout: timeoutMs,
+      signal: req.signal ? AbortSignal.any([deadline, req.signal]) : deadline,
       responseType: 'arraybuffer',
       validateStatus: () => true,
       maxRedirects: 0,
@@ -81,7 +85,7 @@ export class AxiosTransport implements Transport {
       const err = e as { code?: string; message?: string };
       // axios puts the request config (with the Authorization header) on its errors: only the code and a
       // generic message leave this adapter.
-      const code = err.code ?? 'ENETWORK';
+      const code = deadline.aborted ? 'ETIMEDOUT' : req.signal?.aborted ? 'ECANCELED' : (err.code ?? 'ENETWORK');
       throw new TransportError(`no answer from ${new URL(req.url).host} (${code})`, code);
     }
   }

@@ -1,9 +1,10 @@
 import { AxiosTransport } from './axios-transport';
+import { checkAnswer } from './answers';
 import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
-import { OPERATIONS, type OperationId, type OperationSpec } from './operations';
+import { OPERATION_IDS, OPERATIONS, type OperationId, type OperationSpec } from './operations';
 import { paginate, paginateItems, type PageOptions } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
-import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions } from './retry';
+import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
 import type { TokenProvider } from './tokens';
 import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, realSleep, TransportError } from './transport';
 import type {
@@ -25,6 +26,12 @@ import { checkContainerId, checkDescriptors, checkLimit, checkRange, checkVin, t
 import { ensureContainer, type EnsureContainerOptions, type EnsuredContainer } from './containers';
 
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
+/** Each attempt must have its whole answer within this time. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 20_000;
+/** A call ends within this time, retries and Retry-After waits included. */
+export const DEFAULT_CALL_DEADLINE_MS = 60_000;
+/** No attempt is started with less time than this left. */
+const MIN_ATTEMPT_MS = 1_000;
 
 export interface CarDataClientOptions {
   /** Defaults to axios. The n8n nodes pass an adapter around n8n's request helpers. */
@@ -40,7 +47,10 @@ export interface CarDataClientOptions {
   sleep?: Sleep;
   now?: Clock;
   random?: () => number;
+  /** The total time one attempt may take, headers and body (default 20 s). */
   timeoutMs?: number;
+  /** The total time one call may take, retries and waits included (default 60 s). */
+  deadlineMs?: number;
 }
 
 /** Parameter values of one call, checked against the operation's parameter kinds before anything is sent. */
@@ -59,7 +69,8 @@ export interface RangeOptions extends PageOptions {
 
 /**
  * The CarData Customer API, one typed method per operation. Inputs are checked before any request, the quota is
- * counted before every request, GETs ride out 5xx answers and dropped connections, and a 401 refreshes once.
+ * counted for every request that left, GETs ride out 5xx answers and dropped connections within a deadline, a 401
+ * refreshes once, and an answer that is not what BMW promises is an error, never data.
  */
 export class CarDataClient {
   readonly apiBaseUrl: string;
@@ -71,7 +82,8 @@ export class CarDataClient {
   private readonly now: Clock;
   private readonly random: () => number;
   private readonly accountIdOption?: string | (() => string);
-  private readonly timeoutMs?: number;
+  private readonly timeoutMs: number;
+  private readonly deadlineMs: number;
   /** descriptor-set hash -> container ID, so repeated reads spend no call on finding the container. */
   readonly containerCache = new Map<string, string>();
   private lastQuota?: QuotaState;
@@ -86,7 +98,8 @@ export class CarDataClient {
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? realClock;
     this.random = options.random ?? Math.random;
-    this.timeoutMs = options.timeoutMs;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
   }
 
   get accountId(): string {
@@ -139,22 +152,31 @@ export class CarDataClient {
   }
 
   /**
-   * Calls one operation by its BMW operationId: checks the parameters, spends one unit of quota per request,
-   * authenticates, retries what is safe to retry, and turns errors into CarDataError.
+   * Calls one operation by its BMW operationId: checks the parameters, authenticates, spends one unit of quota per
+   * request that left, retries what is safe to retry within the call's deadline, checks the answer's shape, and
+   * turns errors into CarDataError.
    */
   async call(operationId: OperationId, params: CallParams = {}): Promise<CallResult> {
-    const spec = OPERATIONS[operationId];
-    if (!spec) throw inputError('operation', `Unknown operation ${String(operationId)}`);
+    const spec = Object.hasOwn(OPERATIONS, operationId) ? OPERATIONS[operationId] : undefined;
+    if (!spec) throw inputError('operation', `Unknown operation ${String(operationId).slice(0, 40)}`, `One of: ${OPERATION_IDS.join(', ')}`);
     const { url, query, json } = this.buildUrl(spec, params);
     const idempotent = spec.method === 'GET';
+    const deadline = this.now() + this.deadlineMs;
     let attempt = 0;
+    let timeouts = 0;
     let refreshed = false;
+    /** Waits before the next attempt, or gives up with `error` when the wait would not fit in the deadline. */
+    const backOff = async (delay: number | undefined, error: () => CarDataError): Promise<void> => {
+      if (delay === undefined || this.now() + delay + MIN_ATTEMPT_MS > deadline) throw error();
+      await this.sleep(delay);
+    };
     for (;;) {
       attempt += 1;
-      if (this.quota) this.lastQuota = await this.quota.take(this.accountId, spec.id);
       const headers: Record<string, string> = { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
+      // The login comes first: a refresh that fails has cost nothing.
       const token = this.tokens ? await this.tokens.getAccessToken() : undefined;
       if (token) headers.Authorization = `Bearer ${token}`;
+      if (this.quota) this.lastQuota = await this.quota.take(this.accountId, spec.id);
       let res: TransportResponse;
       try {
         res = await this.transport.request({
@@ -164,30 +186,33 @@ export class CarDataClient {
           headers,
           json,
           responseType: spec.response === 'binary' ? 'binary' : 'json',
-          timeoutMs: this.timeoutMs,
+          timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(this.timeoutMs, deadline - this.now())),
         });
       } catch (e) {
-        // A transport that authenticates by itself (n8n) may fail on the login: that error is passed on as it is.
+        const code = e instanceof TransportError ? e.code : e instanceof CarDataError ? undefined : 'ENETWORK';
+        // Nothing reached BMW: a refused connection, a failed DNS lookup, or a login the transport ran itself (n8n).
+        if (this.quota && (code === undefined || wasNotSent(code))) this.lastQuota = await this.quota.giveBack(this.accountId);
         if (e instanceof CarDataError) throw e;
-        const code = e instanceof TransportError ? e.code : 'ENETWORK';
-        const delay = idempotent && isRetryableNetworkCode(code) ? retryDelay(attempt, this.retry, undefined, this.random) : undefined;
-        if (delay !== undefined) {
-          await this.sleep(delay);
-          continue;
-        }
-        throw new CarDataError({
-          kind: 'network',
-          message: `${spec.id}: no answer from BMW CarData (${code})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
-          hint: 'Check the network connection and the API base URL; try again later.',
-          retryable: true,
-          operation: spec.id,
-          cause: e,
-        });
+        const failure = () =>
+          new CarDataError({
+            kind: 'network',
+            message: `${spec.id}: no answer from BMW CarData (${code})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
+            hint: code === 'ETIMEDOUT' ? `BMW did not answer within ${Math.round(this.timeoutMs / 1000)} s. Try again later.` : 'Check the network connection and the API base URL; try again later.',
+            retryable: true,
+            operation: spec.id,
+            cause: e,
+          });
+        // A server that let one attempt run out of time gets one more, not more: each costs a unit of quota.
+        if (code === 'ETIMEDOUT') timeouts += 1;
+        const retryable = (idempotent || wasNotSent(code as string)) && isRetryableNetworkCode(code as string) && timeouts <= 1;
+        await backOff(retryable ? retryDelay(attempt, this.retry, undefined, this.random) : undefined, failure);
+        continue;
       }
       if (spec.success.includes(res.status)) {
-        return { status: res.status, headers: res.headers, body: res.body };
+        return { status: res.status, headers: res.headers, body: checkAnswer(spec, res) };
       }
-      if (isQuotaAnswer(res.status, res.body)) {
+      const retryAfter = parseRetryAfter(res.headers['retry-after'], this.now());
+      if (isQuotaAnswer(res.status, res.body, retryAfter)) {
         if (this.quota) this.lastQuota = await this.quota.markExhausted(this.accountId);
         throw errorFromResponse(res.status, res.body, spec.id);
       }
@@ -196,12 +221,10 @@ export class CarDataClient {
         await this.tokens.refreshAfterUnauthorized(token);
         continue;
       }
-      const delay = idempotent && isRetryableStatus(res.status) ? retryDelay(attempt, this.retry, parseRetryAfter(res.headers['retry-after'], this.now()), this.random) : undefined;
-      if (delay !== undefined) {
-        await this.sleep(delay);
-        continue;
-      }
-      throw errorFromResponse(res.status, res.body, spec.id);
+      // A 429 with a Retry-After is a rate limit: BMW did not process the request, so any method may wait and retry.
+      const retryable = res.status === 429 || (idempotent && isRetryableStatus(res.status));
+      const answer = res;
+      await backOff(retryable ? retryDelay(attempt, this.retry, retryAfter, this.random) : undefined, () => errorFromResponse(answer.status, answer.body, spec.id, retryAfter));
     }
   }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import { CarDataError, oauthError } from './errors';
+import { DEFAULT_RETRY, retryDelay } from './retry';
 import { type Clock, type Sleep, type Transport, realClock, realSleep, TransportError } from './transport';
 import type { TokenSet } from './types';
 
@@ -13,6 +14,9 @@ export interface AuthEndpoint {
   /** GCDM base, e.g. https://customer.bmwgroup.com/gcdm */
   authBaseUrl?: string;
   now?: Clock;
+  /** Waits between retries of a refresh that met a login-service hiccup. */
+  sleep?: Sleep;
+  random?: () => number;
 }
 
 /** A started device login. `deviceCode` and `codeVerifier` are secrets: keep them in the runtime. */
@@ -63,15 +67,30 @@ async function postForm(endpoint: AuthEndpoint, path: string, form: Record<strin
   }
 }
 
+/** OAuth errors that say the login service had a problem, not that the grant is bad (RFC 6749 5.2, 4.1.2.1). */
+const SERVICE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
+
+function unavailable(status: number, context: string, detail: string): CarDataError {
+  return new CarDataError({
+    kind: 'http',
+    status,
+    oauthError: detail.startsWith('HTTP') ? undefined : detail,
+    message: `${context}: BMW's login service is unavailable (${detail})`,
+    hint: 'This is a problem on BMW\'s side, not with your login, which is kept. Try again in a few minutes.',
+    retryable: true,
+  });
+}
+
 function failure(status: number, body: unknown, context: string): CarDataError {
   const b = asRecord(body);
-  if (typeof b.error === 'string') return oauthError(b.error, typeof b.error_description === 'string' ? b.error_description : undefined, status, context);
+  const error = typeof b.error === 'string' ? b.error : undefined;
+  if (status >= 500 || (error && SERVICE_ERRORS.has(error))) return unavailable(status, context, error ?? `HTTP ${status}`);
+  if (error) return oauthError(error, typeof b.error_description === 'string' ? b.error_description : undefined, status, context);
   return new CarDataError({
-    kind: status >= 500 ? 'http' : 'auth',
+    kind: 'auth',
     status,
     message: `${context}: BMW's login service answered HTTP ${status}`,
-    hint: status >= 500 ? 'BMW had a temporary problem; try again in a few minutes. If it persists, create a new client ID in the BMW portal.' : 'Check the client ID.',
-    retryable: status >= 500,
+    hint: 'Check the client ID.',
   });
 }
 
@@ -79,7 +98,13 @@ function failure(status: number, body: unknown, context: string): CarDataError {
 export function tokenSetFromResponse(body: unknown, now: number): TokenSet {
   const b = asRecord(body);
   if (typeof b.access_token !== 'string' || typeof b.refresh_token !== 'string') {
-    throw new CarDataError({ kind: 'auth', message: 'BMW login answered without tokens', hint: 'Authorize again.' });
+    // A proxy's page or a truncated answer: the login itself may be fine, so it is kept.
+    throw new CarDataError({
+      kind: 'response',
+      message: `BMW's login service answered without tokens (${typeof body === 'string' ? `text, ${Buffer.byteLength(body)} bytes` : 'JSON without access_token and refresh_token'})`,
+      hint: 'Something between you and BMW, or BMW itself, sent this instead of tokens. Try again in a few minutes.',
+      retryable: true,
+    });
   }
   const expiresIn = typeof b.expires_in === 'number' ? b.expires_in : Number(b.expires_in ?? 3599);
   return {
@@ -159,20 +184,34 @@ export async function waitForDeviceAuthorization(endpoint: AuthEndpoint, auth: D
   const now = endpoint.now ?? realClock;
   for (;;) {
     if (options.signal?.aborted) throw new CarDataError({ kind: 'auth', message: 'BMW login cancelled', hint: 'Start the authorization again.' });
-    const result = await pollDeviceAuthorization(endpoint, auth);
+    let result: PollResult;
+    try {
+      result = await pollDeviceAuthorization(endpoint, auth);
+    } catch (e) {
+      // A hiccup of the login service while the user approves: keep polling until the code expires.
+      if (!(e instanceof CarDataError) || !e.retryable || now() >= auth.expiresAt) throw e;
+      result = { status: 'pending', interval: auth.interval };
+    }
     if (result.status === 'success') return result.tokens;
     options.onPending?.(Math.max(0, Math.round((auth.expiresAt - now()) / 1000)));
     await sleep(result.interval * 1000);
   }
 }
 
-/** The refresh grant. A refresh token BMW no longer accepts becomes an error that says to authorize again. */
-export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
+/** OAuth errors of a refresh that mean the refresh token itself is dead: only a new login helps. */
+export const DEAD_GRANT_ERRORS: ReadonlySet<string> = new Set(['invalid_grant', 'invalid_request', 'invalid_token']);
+
+/** True for the error that means: authorize the account again (never for a hiccup of the login service). */
+export function isDeadLogin(e: unknown): boolean {
+  return e instanceof CarDataError && e.kind === 'auth' && !e.retryable;
+}
+
+async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
   const now = endpoint.now ?? realClock;
   const res = await postForm(endpoint, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
   if (res.status === 200) return tokenSetFromResponse(res.body, now());
   const err = failure(res.status, res.body, 'Refreshing the BMW login');
-  if (err.oauthError === 'invalid_grant' || err.oauthError === 'invalid_request' || err.oauthError === 'invalid_token') {
+  if (err.oauthError && DEAD_GRANT_ERRORS.has(err.oauthError)) {
     throw new CarDataError({
       kind: 'auth',
       status: res.status,
@@ -182,4 +221,22 @@ export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string
     });
   }
   throw err;
+}
+
+/**
+ * The refresh grant. A hiccup of the login service (5xx, server_error, no answer, a page that is not tokens) is
+ * retried a few times with backoff and then reported as "unavailable, try later"; a refresh token BMW no longer
+ * accepts becomes an error that says to authorize again.
+ */
+export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
+  const sleep = endpoint.sleep ?? realSleep;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await refreshOnce(endpoint, refreshToken);
+    } catch (e) {
+      const delay = e instanceof CarDataError && e.retryable ? retryDelay(attempt, DEFAULT_RETRY, undefined, endpoint.random) : undefined;
+      if (delay === undefined) throw e;
+      await sleep(delay);
+    }
+  }
 }

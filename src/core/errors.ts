@@ -7,9 +7,11 @@ import type { CustomerErrorResponse } from './types';
  * - `input`: a parameter was refused before any request was made.
  * - `auth`: the login is missing, expired for good, or was refused; authorize again.
  * - `network`: no answer (timeout, connection reset, DNS).
- * - `http`: an HTTP error without BMW's error body.
+ * - `http`: an HTTP error without BMW's error body (also: BMW's login service unavailable, a rate limit).
+ * - `response`: a success status whose body is not what BMW promises (an HTML page, truncated JSON, a missing list).
+ * - `storage`: a local file (quota count, tokens) cannot be read or written.
  */
-export type CarDataErrorKind = 'bmw' | 'quota' | 'input' | 'auth' | 'network' | 'http';
+export type CarDataErrorKind = 'bmw' | 'quota' | 'input' | 'auth' | 'network' | 'http' | 'response' | 'storage';
 
 /** BMW's 19 CarData error codes (Integration Guide 3.4), each with a plain-language hint. */
 export const CU_CODES: Readonly<Record<string, { message: string; hint: string }>> = {
@@ -146,17 +148,21 @@ function asErrorBody(body: unknown): CustomerErrorResponse | undefined {
   return undefined;
 }
 
-/** True when an answer means the daily quota is spent: BMW sends 403 + CU-429; a plain 429 is accepted too. */
-export function isQuotaAnswer(status: number, body: unknown): boolean {
-  return status === 429 || asErrorBody(body)?.exveErrorId === 'CU-429';
+/**
+ * True when an answer means the daily quota is spent: BMW sends 403 + CU-429. A plain 429 counts too unless it
+ * carries a Retry-After of at most an hour: that is a rate limit to wait out, not the day's budget.
+ */
+export function isQuotaAnswer(status: number, body: unknown, retryAfterMs?: number): boolean {
+  if (asErrorBody(body)?.exveErrorId === 'CU-429') return true;
+  return status === 429 && !(retryAfterMs !== undefined && retryAfterMs <= 3_600_000);
 }
 
 /** Turns a non-success HTTP answer from the CarData API into a CarDataError with BMW's code and a hint. */
-export function errorFromResponse(status: number, body: unknown, operation?: string): CarDataError {
+export function errorFromResponse(status: number, body: unknown, operation?: string, retryAfterMs?: number): CarDataError {
   const parsed = asErrorBody(body);
   const id = parsed?.exveErrorId;
   const known = id ? CU_CODES[id] : undefined;
-  const quota = isQuotaAnswer(status, body);
+  const quota = isQuotaAnswer(status, body, retryAfterMs);
   const bmwMessage = parsed?.exveErrorMsg ?? known?.message;
   const where = operation ? `${operation}: ` : '';
   if (quota) {
@@ -168,6 +174,17 @@ export function errorFromResponse(status: number, body: unknown, operation?: str
       exveErrorRef: parsed?.exveErrorRef,
       message: `${where}BMW CarData daily quota reached (${id ?? 'HTTP 429'}: ${bmwMessage ?? 'API rate limit reached'})`,
       hint: CU_CODES['CU-429'].hint,
+      operation,
+    });
+  }
+  if (status === 429) {
+    const seconds = Math.ceil((retryAfterMs ?? 0) / 1000);
+    return new CarDataError({
+      kind: 'http',
+      status,
+      message: `${where}BMW CarData asks to slow down (HTTP 429, retry after ${seconds} s)`,
+      hint: `A short rate limit, not the daily quota: try again in ${seconds} s.`,
+      retryable: true,
       operation,
     });
   }

@@ -3,6 +3,7 @@ export * from './errors';
 export * from './transport';
 export { AxiosTransport } from './axios-transport';
 export * from './operations';
+export * from './answers';
 export * from './validation';
 export * from './catalogue';
 export * from './retry';

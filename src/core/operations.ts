@@ -38,6 +38,19 @@ export interface OperationSpec {
   response: 'json' | 'binary' | 'none';
   /** For paged operations: the array of items, and the answer fields that may carry the next page token. */
   paging?: { itemsField: string; tokenFields: string[]; tokenQuery: string };
+  /** What a success answer must hold (BMW's schema, as far as clients rely on it); see answers.ts. */
+  answer: AnswerShape;
+}
+
+/**
+ * The promise of a success answer. `list`: where the items are (a field, or `''` for the body itself; the first
+ * one present counts), each a JSON object; `fields`: fields the body must have, with their JSON type.
+ */
+export interface AnswerShape {
+  list?: readonly string[];
+  /** Fields every item of the list must have. */
+  itemFields?: Readonly<Record<string, 'string' | 'object'>>;
+  fields?: Readonly<Record<string, 'string' | 'object'>>;
 }
 
 const vin: ParameterSpec = { name: 'vin', in: 'path', kind: 'vin', required: true, description: 'Vehicle identification number (17 characters)' };
@@ -62,6 +75,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [],
     success: [200],
     response: 'json',
+    answer: { list: ['', 'mappings', 'vehicles', 'data'], itemFields: { vin: 'string' } },
   },
   getBasicData: {
     id: 'getBasicData',
@@ -72,6 +86,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [vin],
     success: [200],
     response: 'json',
+    answer: { fields: { vin: 'string' } },
   },
   getTelematicData: {
     id: 'getTelematicData',
@@ -82,6 +97,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [vin, { name: 'containerId', in: 'query', kind: 'containerId', required: true, description: 'Container ID (13 characters)' }],
     success: [200],
     response: 'json',
+    answer: { fields: { telematicData: 'object' } },
   },
   getChargingHistory: {
     id: 'getChargingHistory',
@@ -98,6 +114,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'json',
     paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
+    answer: { list: ['data'] },
   },
   getSmartMaintenanceTyreDiagnosis: {
     id: 'getSmartMaintenanceTyreDiagnosis',
@@ -108,6 +125,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [vin],
     success: [200],
     response: 'json',
+    answer: {},
   },
   getLocationBasedChargingSettings: {
     id: 'getLocationBasedChargingSettings',
@@ -119,6 +137,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'json',
     paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
+    answer: { list: ['data'] },
   },
   getImage: {
     id: 'getImage',
@@ -129,6 +148,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [vin],
     success: [200],
     response: 'binary',
+    answer: {},
   },
   listContainers: {
     id: 'listContainers',
@@ -139,6 +159,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [],
     success: [200],
     response: 'json',
+    answer: { list: ['containers', ''], itemFields: { containerId: 'string' } },
   },
   createContainer: {
     id: 'createContainer',
@@ -149,6 +170,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [{ name: 'body', in: 'body', kind: 'containerBody', required: true, description: 'name, purpose and technicalDescriptors' }],
     success: [200, 201],
     response: 'json',
+    answer: { fields: { containerId: 'string' } },
   },
   getContainerDetails: {
     id: 'getContainerDetails',
@@ -159,6 +181,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [containerIdPath],
     success: [200],
     response: 'json',
+    answer: { fields: { containerId: 'string' } },
   },
   deleteContainer: {
     id: 'deleteContainer',
@@ -169,6 +192,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     parameters: [containerIdPath],
     success: [200, 204, 208],
     response: 'none',
+    answer: {},
   },
 };
 

@@ -1,19 +1,30 @@
 import { promises as fs } from 'fs';
+import * as path from 'path';
 import { DateTime } from 'luxon';
 import { CarDataError, CU_CODES } from './errors';
 import { writePrivateJson } from './private-file';
-import { type Clock, realClock } from './transport';
+import { type Clock, realClock, realSleep, type Sleep } from './transport';
 
 /** What one account has spent on one UTC day. */
 export interface QuotaRecord {
   day: string;
   used: number;
+  /** BMW said the day is spent (CU-429): nothing is given back until the reset. */
+  exhausted?: boolean;
+  /** The count of that day could not be read (a broken store): the day is treated as spent. */
+  unknown?: boolean;
 }
 
-/** Where the ledger keeps its counts: memory, a file, or a host's own storage. */
+/** A change of one account's record: the next record, or undefined to leave it as it is. */
+export type QuotaChange = (current: QuotaRecord | undefined) => QuotaRecord | undefined;
+
+/**
+ * Where the ledger keeps its counts: memory, a file, or a host's own storage. `update` reads, changes and writes
+ * one account's record as one step, also against other ledgers and processes that use the same store.
+ */
 export interface QuotaStore {
   load(accountId: string): Promise<QuotaRecord | undefined>;
-  save(accountId: string, record: QuotaRecord): Promise<void>;
+  update(accountId: string, change: QuotaChange): Promise<QuotaRecord | undefined>;
 }
 
 export interface QuotaState {
@@ -30,43 +41,201 @@ export class MemoryQuotaStore implements QuotaStore {
     const r = this.records.get(accountId);
     return r && { ...r };
   }
-  async save(accountId: string, record: QuotaRecord): Promise<void> {
-    this.records.set(accountId, { ...record });
+  async update(accountId: string, change: QuotaChange): Promise<QuotaRecord | undefined> {
+    const next = change(await this.load(accountId));
+    if (next) this.records.set(accountId, { ...next });
+    return next ?? this.load(accountId);
   }
 }
 
+/** A record as stored: a day in YYYY-MM-DD and a non-negative whole count, nothing else. */
+export function isQuotaRecord(value: unknown): value is QuotaRecord {
+  if (!value || typeof value !== 'object') return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r.day === 'string' &&
+    /^\d{4}-\d{2}-\d{2}$/.test(r.day) &&
+    typeof r.used === 'number' &&
+    Number.isInteger(r.used) &&
+    r.used >= 0 &&
+    (r.exhausted === undefined || typeof r.exhausted === 'boolean') &&
+    (r.unknown === undefined || typeof r.unknown === 'boolean')
+  );
+}
+
+const FILE_VERSION = 1;
+
+interface QuotaFile {
+  version: number;
+  accounts: Record<string, QuotaRecord>;
+  /** The day a broken file was found: accounts without a record count as spent on that day. */
+  unknownDay?: string;
+}
+
+export interface FileQuotaStoreOptions {
+  /** Told once per problem (a broken file kept aside), for the host's log. */
+  warn?: (message: string) => void;
+  now?: Clock;
+  sleep?: Sleep;
+  /** A lock older than this is taken over: its holder died. */
+  staleLockMs?: number;
+  /** How long to wait for another process's lock before giving up. */
+  lockTimeoutMs?: number;
+}
+
 /**
- * Counts kept in one JSON file (mode 0600), so a restart does not forget what was spent. Writes go to a
- * temporary file first and are renamed into place, so a crash never leaves half a file.
+ * Counts kept in one JSON file (mode 0600), so a restart does not forget what was spent. Every change holds a
+ * lock file (created exclusively), so ledgers in other processes on the same file never lose or double a count;
+ * writes go to a temporary file renamed into place, so a crash never leaves half a file. A file that cannot be
+ * read is never taken as zero: it is kept aside, said once, and the day counts as spent.
  */
 export class FileQuotaStore implements QuotaStore {
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly warn: (message: string) => void;
+  private readonly now: Clock;
+  private readonly sleep: Sleep;
+  private readonly staleLockMs: number;
+  private readonly lockTimeoutMs: number;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    options: FileQuotaStoreOptions = {},
+  ) {
+    this.warn = options.warn ?? ((message) => console.warn(message));
+    this.now = options.now ?? realClock;
+    this.sleep = options.sleep ?? realSleep;
+    this.staleLockMs = options.staleLockMs ?? 10_000;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
+  }
 
-  private async readAll(): Promise<Record<string, QuotaRecord>> {
+  private storageError(e: unknown, action: string): CarDataError {
+    const code = (e as NodeJS.ErrnoException)?.code ?? 'EIO';
+    const folder = path.dirname(this.file);
+    return new CarDataError({
+      kind: 'storage',
+      message: `Cannot ${action} the quota count in ${folder} (${code})`,
+      hint: `Check that the folder ${folder} exists and is writable by this process.`,
+      cause: e,
+    });
+  }
+
+  private today(): string {
+    return DateTime.fromMillis(this.now(), { zone: 'utc' }).toISODate() as string;
+  }
+
+  /** Reads the file; a broken one is renamed aside, said once, and replaced by one that counts today as spent. */
+  private async read(): Promise<QuotaFile> {
+    let text: string;
     try {
-      const parsed = JSON.parse(await fs.readFile(this.file, 'utf8')) as { accounts?: Record<string, QuotaRecord> };
-      return parsed.accounts ?? {};
-    } catch {
-      return {};
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: FILE_VERSION, accounts: {} };
+      throw this.storageError(e, 'read');
+    }
+    const problem = quotaFileProblem(text);
+    if (typeof problem !== 'string') return problem;
+    const aside = `${this.file}.broken-${DateTime.fromMillis(this.now(), { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmmss")}`;
+    try {
+      await fs.rename(this.file, aside);
+    } catch (e) {
+      throw this.storageError(e, 'move aside');
+    }
+    const replacement: QuotaFile = { version: FILE_VERSION, accounts: {}, unknownDay: this.today() };
+    await this.write(replacement);
+    this.warn(
+      `BMW CarData: the quota file ${this.file} could not be read (${problem}); it was kept as ${aside}. ` +
+        `Today's count is unknown, so today counts as spent: calls are refused locally until 00:00 UTC.`,
+    );
+    return replacement;
+  }
+
+  private async write(content: QuotaFile): Promise<void> {
+    try {
+      await writePrivateJson(this.file, content);
+    } catch (e) {
+      throw this.storageError(e, 'write');
     }
   }
 
-  async load(accountId: string): Promise<QuotaRecord | undefined> {
-    await this.chain;
-    return (await this.readAll())[accountId];
+  private recordIn(content: QuotaFile, accountId: string): QuotaRecord | undefined {
+    const record = Object.hasOwn(content.accounts, accountId) ? content.accounts[accountId] : undefined;
+    if (record) return { ...record };
+    return content.unknownDay ? { day: content.unknownDay, used: 0, unknown: true } : undefined;
   }
 
-  save(accountId: string, record: QuotaRecord): Promise<void> {
-    const write = this.chain.then(async () => {
-      const all = await this.readAll();
-      all[accountId] = record;
-      await writePrivateJson(this.file, { accounts: all });
-    });
-    this.chain = write.catch(() => undefined);
-    return write;
+  /** Holds the lock file while `fn` runs; a lock left by a dead process is taken over after staleLockMs. */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`;
+    const started = this.now();
+    try {
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw this.storageError(e, 'write');
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const handle = await fs.open(lock, 'wx', 0o600);
+        await handle.close();
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw this.storageError(e, 'write');
+        const age = await fs.stat(lock).then((s) => this.now() - s.mtimeMs, () => 0);
+        if (age > this.staleLockMs) {
+          await fs.rm(lock, { force: true });
+          continue;
+        }
+        if (this.now() - started > this.lockTimeoutMs) throw this.storageError(Object.assign(new Error('locked'), { code: 'ELOCKED' }), 'lock');
+        await this.sleep(5 + Math.min(50, attempt * 5));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await fs.rm(lock, { force: true });
+    }
   }
+
+  /** One step at a time in this process; the lock file keeps other processes out. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(() => this.locked(fn));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  load(accountId: string): Promise<QuotaRecord | undefined> {
+    return this.serial(async () => this.recordIn(await this.read(), accountId));
+  }
+
+  update(accountId: string, change: QuotaChange): Promise<QuotaRecord | undefined> {
+    return this.serial(async () => {
+      const content = await this.read();
+      const next = change(this.recordIn(content, accountId));
+      if (!next) return this.recordIn(content, accountId);
+      content.accounts[accountId] = { ...next };
+      await this.write(content);
+      return { ...next };
+    });
+  }
+}
+
+/** The parsed file, or what is wrong with it. */
+export function quotaFileProblem(text: string): QuotaFile | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text.trim() === '' ? 'empty' : 'not JSON';
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not an object';
+  const p = parsed as Record<string, unknown>;
+  // Files written before the version field have the same shape.
+  const version = p.version ?? FILE_VERSION;
+  if (version !== FILE_VERSION) return typeof version === 'number' && version > FILE_VERSION ? `a newer format (version ${version})` : 'an unknown format';
+  const accounts = p.accounts ?? {};
+  if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) return 'accounts is not an object';
+  for (const [id, record] of Object.entries(accounts)) if (!isQuotaRecord(record)) return `the count of account ${id.slice(0, 8)}... is not a day and a whole number`;
+  if (p.unknownDay !== undefined && (typeof p.unknownDay !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(p.unknownDay))) return 'unknownDay is not a day';
+  return { version: FILE_VERSION, accounts: accounts as Record<string, QuotaRecord>, unknownDay: p.unknownDay as string | undefined };
 }
 
 export interface QuotaLedgerOptions {
@@ -77,14 +246,14 @@ export interface QuotaLedgerOptions {
 }
 
 /**
- * The daily budget of CarData calls per account. Every request is counted before it is sent; once the day's
- * budget is spent the ledger refuses locally, so no call reaches BMW. Resets at 00:00 UTC.
+ * The daily budget of CarData calls per BMW account. A unit is reserved just before a request is sent and given
+ * back if the request never left (refused connection, DNS failure): only requests BMW may have counted are spent.
+ * Once the day's budget is spent the ledger refuses locally, so no call reaches BMW. Resets at 00:00 UTC.
  */
 export class QuotaLedger {
   readonly limit: number;
   private readonly store: QuotaStore;
   private readonly now: Clock;
-  private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: QuotaLedgerOptions = {}) {
     this.limit = options.limit ?? 50;
@@ -100,53 +269,66 @@ export class QuotaLedger {
     return DateTime.fromMillis(this.now(), { zone: 'utc' }).startOf('day').plus({ days: 1 }).toISO({ suppressMilliseconds: true }) as string;
   }
 
-  /** Runs `fn` alone for this account, so concurrent calls never double-spend the last unit. */
-  private exclusive<T>(accountId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(accountId) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    this.locks.set(accountId, next.catch(() => undefined));
-    return next;
+  /** Today's record (a record of another day counts as none). */
+  private current(record: QuotaRecord | undefined): QuotaRecord {
+    return record && record.day === this.today() ? record : { day: this.today(), used: 0 };
   }
 
-  private async usedToday(accountId: string): Promise<number> {
-    const record = await this.store.load(accountId);
-    return record && record.day === this.today() ? record.used : 0;
+  private used(record: QuotaRecord): number {
+    return record.unknown || record.exhausted ? Math.max(this.limit, record.used) : record.used;
   }
 
-  private stateFrom(used: number): QuotaState {
+  private stateFrom(record: QuotaRecord | undefined): QuotaState {
+    const used = this.used(this.current(record));
     return { used, limit: this.limit, remaining: Math.max(0, this.limit - used), resetsAt: this.resetsAt() };
   }
 
   async state(accountId: string): Promise<QuotaState> {
-    return this.stateFrom(await this.usedToday(accountId));
+    return this.stateFrom(await this.store.load(accountId));
   }
 
   /** Spends one call, or throws the quota error without spending when the budget is gone. */
-  take(accountId: string, operation?: string): Promise<QuotaState> {
-    return this.exclusive(accountId, async () => {
-      const used = await this.usedToday(accountId);
+  async take(accountId: string, operation?: string): Promise<QuotaState> {
+    let refused: number | undefined;
+    const record = await this.store.update(accountId, (stored) => {
+      const today = this.current(stored);
+      const used = this.used(today);
       if (used >= this.limit) {
-        const state = this.stateFrom(used);
-        throw new CarDataError({
-          kind: 'quota',
-          exveErrorId: 'CU-429',
-          bmwMessage: CU_CODES['CU-429'].message,
-          message: `${operation ? `${operation}: ` : ''}daily CarData quota spent (${used}/${this.limit}); refused locally, BMW was not called. Resets at ${state.resetsAt}`,
-          hint: CU_CODES['CU-429'].hint,
-          operation,
-        });
+        refused = used;
+        return undefined;
       }
-      await this.store.save(accountId, { day: this.today(), used: used + 1 });
-      return this.stateFrom(used + 1);
+      return { ...today, used: today.used + 1 };
     });
+    if (refused !== undefined) {
+      const state = this.stateFrom(record);
+      throw new CarDataError({
+        kind: 'quota',
+        exveErrorId: 'CU-429',
+        bmwMessage: CU_CODES['CU-429'].message,
+        message: `${operation ? `${operation}: ` : ''}daily CarData quota spent (${refused}/${this.limit}); refused locally, BMW was not called. Resets at ${state.resetsAt}`,
+        hint: CU_CODES['CU-429'].hint,
+        operation,
+      });
+    }
+    return this.stateFrom(record);
+  }
+
+  /** Gives back a unit taken for a request that never left (nothing BMW could have counted). */
+  async giveBack(accountId: string): Promise<QuotaState> {
+    const record = await this.store.update(accountId, (stored) => {
+      const today = this.current(stored);
+      if (stored?.day !== today.day || today.used === 0 || today.exhausted) return undefined;
+      return { ...today, used: today.used - 1 };
+    });
+    return this.stateFrom(record);
   }
 
   /** BMW said the quota is spent (CU-429): trust it, so later calls are refused locally until the reset. */
-  markExhausted(accountId: string): Promise<QuotaState> {
-    return this.exclusive(accountId, async () => {
-      const used = Math.max(this.limit, await this.usedToday(accountId));
-      await this.store.save(accountId, { day: this.today(), used });
-      return this.stateFrom(used);
+  async markExhausted(accountId: string): Promise<QuotaState> {
+    const record = await this.store.update(accountId, (stored) => {
+      const today = this.current(stored);
+      return { day: today.day, used: Math.max(this.limit, today.used), exhausted: true };
     });
+    return this.stateFrom(record);
   }
 }

@@ -7,7 +7,7 @@ export interface RetryOptions {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 };
 
 /** Statuses worth another try on an idempotent request; the quota answer (403/429) never is. */
 export function isRetryableStatus(status: number): boolean {
@@ -16,7 +16,12 @@ export function isRetryableStatus(status: number): boolean {
 
 /** Transport error codes that mean the request may not have arrived, so a GET can be sent again. */
 export function isRetryableNetworkCode(code: string): boolean {
-  return ['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'ERR_BAD_RESPONSE'].includes(code);
+  return wasNotSent(code) || ['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'ERR_BAD_RESPONSE'].includes(code);
+}
+
+/** Transport error codes that mean no byte of the request left: no server can have counted it. */
+export function wasNotSent(code: string): boolean {
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'].includes(code);
 }
 
 /** Retry-After in milliseconds (seconds or an HTTP date), or undefined. */

@@ -1,4 +1,4 @@
-import { refreshTokens, type AuthEndpoint } from './device-flow';
+import { isDeadLogin, refreshTokens, type AuthEndpoint } from './device-flow';
 import { CarDataError } from './errors';
 import { type Clock, realClock } from './transport';
 import type { TokenSet } from './types';
@@ -18,6 +18,11 @@ export interface TokenManagerOptions extends AuthEndpoint {
   refreshMarginMs?: number;
   /** Told when onTokens fails; the tokens are still used in memory. */
   onPersistError?: (error: unknown) => void;
+  /**
+   * Reads the token set as stored now. When BMW refuses the refresh token, another process sharing the store may
+   * have rotated it: the stored set is read and, if it is newer, used instead of asking to authorize again.
+   */
+  reload?: () => Promise<TokenSet | undefined>;
 }
 
 /**
@@ -71,18 +76,28 @@ export class TokenManager implements TokenProvider {
   refresh(): Promise<TokenSet> {
     if (!this.inflight) {
       const current = this.requireTokens();
-      this.inflight = refreshTokens(this.options, current.refreshToken)
-        .then(async (fresh) => {
-          const merged: TokenSet = { ...fresh, gcid: fresh.gcid ?? current.gcid, idToken: fresh.idToken ?? current.idToken };
-          this.tokens = merged;
-          await this.persist(merged);
-          return merged;
+      this.inflight = this.refreshFrom(current)
+        .catch(async (e: unknown) => {
+          const stored = isDeadLogin(e) && this.options.reload ? await this.options.reload().catch(() => undefined) : undefined;
+          if (!stored?.refreshToken || stored.refreshToken === current.refreshToken) throw e;
+          // Rotated by another process: its access token may still be good; else refresh once with its token.
+          this.tokens = { ...stored };
+          if (stored.accessToken && this.now() < stored.expiresAt - this.margin) return this.tokens;
+          return this.refreshFrom(stored);
         })
         .finally(() => {
           this.inflight = undefined;
         });
     }
     return this.inflight;
+  }
+
+  private async refreshFrom(current: TokenSet): Promise<TokenSet> {
+    const fresh = await refreshTokens(this.options, current.refreshToken);
+    const merged: TokenSet = { ...fresh, gcid: fresh.gcid ?? current.gcid, idToken: fresh.idToken ?? current.idToken };
+    this.tokens = merged;
+    await this.persist(merged);
+    return merged;
   }
 
   async getAccessToken(): Promise<string> {

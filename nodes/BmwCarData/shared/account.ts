@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 import { accountKey } from '../../../src/core/account';
 import { CarDataClient } from '../../../src/core/client';
-import { QuotaLedger, type QuotaRecord, type QuotaState, type QuotaStore } from '../../../src/core/quota';
+import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../../../src/core/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
 /** BMW's daily budget of CarData calls per account. */
@@ -42,10 +42,15 @@ export class N8nQuotaStore implements QuotaStore {
     return record && { ...record };
   }
 
-  async save(accountId: string, record: QuotaRecord): Promise<void> {
+  // Synchronous between the read and the write, so no other execution in this process can come in between.
+  async update(accountId: string, change: QuotaChange): Promise<QuotaRecord | undefined> {
     const key = storageKey(accountId);
+    const current = later(processCounts.get(key), this.saved()[key]);
+    const record = change(current && { ...current });
+    if (!record) return current && { ...current };
     processCounts.set(key, { ...record });
-    this.staticData.bmwCarDataQuota = { ...this.saved(), [key]: { day: record.day, used: record.used } } as unknown as IDataObject;
+    this.staticData.bmwCarDataQuota = { ...this.saved(), [key]: { ...record } } as unknown as IDataObject;
+    return { ...record };
   }
 }
 
