@@ -1000,6 +1000,24 @@ describe('simulator: fault injection and request log', () => {
     assert.deepStrictEqual(sim.restCalls().map((r) => r.status), [0, 200]);
   });
 
+  it('failNextRefresh answers 5xx server_error and dropNextRefresh no answer, without using up the refresh token', async () => {
+    const set = sim.issueTokens({ clientId: CLIENT_ID });
+    sim.faults.failNextRefresh(2);
+    sim.faults.failNextRefresh(1, 503);
+    sim.faults.dropNextRefresh(1);
+    for (const status of [500, 500, 503]) {
+      const res = await refresh(sim, set.refresh_token);
+      assert.strictEqual(res.status, status);
+      assert.deepStrictEqual(res.json, { error: 'server_error', error_description: 'Internal server error.' });
+    }
+    await assert.rejects(refresh(sim, set.refresh_token), (err) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
+    const ok = await refresh(sim, set.refresh_token);
+    assert.strictEqual(ok.status, 200, 'the refresh token was not used up by the failed attempts');
+    const auth = sim.requests.filter((r) => r.kind === 'auth');
+    assert.deepStrictEqual(auth.map((r) => [r.status, r.oauthError]), [[500, 'server_error'], [500, 'server_error'], [503, 'server_error'], [0, undefined], [200, undefined]]);
+    assert.throws(() => sim.faults.failNextRefresh(1, 404), /500, 502 or 503/);
+  });
+
   it('latencyMs delays REST answers but not token calls', async () => {
     sim.faults.latencyMs = 150;
     let t = Date.now();

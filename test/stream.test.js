@@ -451,6 +451,28 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     await gone;
   });
 
+  it('faults: refuses valid logins N times, refuses subscriptions with 0x80 N times, goes down and comes back', async () => {
+    const t = sim.issueTokens();
+    sim.stream.refuseNextLogins(2);
+    sim.stream.refuseNextLogins(1, 4);
+    for (const code of [5, 5, 4]) await assert.rejects(connected(raw(t.gcid, t.id_token)), (e) => e.code === code);
+    const c = raw(t.gcid, t.id_token);
+    await connected(c);
+    sim.stream.refuseNextSubscriptions(1);
+    await assert.rejects(c.subscribeAsync(`${t.gcid}/+`, { qos: 1 }), (e) => e.packet.granted[0] === 128);
+    assert.deepStrictEqual((await c.subscribeAsync(`${t.gcid}/+`, { qos: 1 })).map((g) => g.qos), [1], 'the stream is configured');
+    assert.deepStrictEqual(sim.stream.log.filter((l) => l.event === 'refused').map((l) => l.returnCode), [5, 5, 4]);
+
+    const gone = closed(c);
+    await sim.stream.pause();
+    await gone;
+    assert.strictEqual(sim.stream.paused, true);
+    await assert.rejects(connected(raw(t.gcid, t.id_token)), (e) => e.code === 'ECONNREFUSED');
+    await sim.stream.resume();
+    await connected(raw(t.gcid, t.id_token));
+    assert.strictEqual(sim.stream.connections(), 1);
+  });
+
   it('plays scenarios in BMW message format: charging, doors, trip', async () => {
     const t = sim.issueTokens();
     const c = raw(t.gcid, t.id_token);

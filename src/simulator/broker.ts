@@ -81,6 +81,18 @@ export interface StreamControl {
   kick(gcid?: string): number;
   setConfigured(configured: boolean): void;
   readonly configured: boolean;
+  /**
+   * The next `count` logins are refused with `returnCode` (default 5, not authorized) although their id_token is
+   * valid, as BMW's broker does in overnight bursts.
+   */
+  refuseNextLogins(count: number, returnCode?: 4 | 5): void;
+  /** The next `count` subscribed topics are refused with 0x80 although a stream is configured. */
+  refuseNextSubscriptions(count: number): void;
+  /** An outage: stops listening and drops every connection; new connections are refused until resume(). */
+  pause(): Promise<void>;
+  /** Listens again on the same port after pause(). */
+  resume(): Promise<void>;
+  readonly paused: boolean;
   readonly log: StreamLogEntry[];
   clearLog(): void;
 }
@@ -145,13 +157,18 @@ export class StreamBroker implements StreamControl {
   private readonly scenarios = new Set<{ stop(): void }>();
   private readonly cars = new Map<string, CarStreamState>();
   private readonly checkTimer: NodeJS.Timeout;
+  private readonly address: AddressInfo;
+  private loginRefusals: Array<{ remaining: number; returnCode: 4 | 5 }> = [];
+  private subscribeRefusals = 0;
+  private pausedFlag = false;
 
   private constructor(
     private readonly aedes: Aedes,
     private readonly server: Server,
     private readonly opts: StreamBrokerOptions,
   ) {
-    const { port } = server.address() as AddressInfo;
+    this.address = server.address() as AddressInfo;
+    const { port } = this.address;
     const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     this.url = `mqtt://${host}:${port}`;
     this.configuredFlag = opts.configured ?? true;
@@ -240,6 +257,11 @@ export class StreamBroker implements StreamControl {
     else if (!check.ok) refusal = authError('not authorized: the id_token expired', 5);
     else if (check.gcid !== username) refusal = authError('not authorized: the id_token belongs to another account', 5);
     else if (!check.streaming) refusal = authError('not authorized: the token has no cardata:streaming:read scope', 5);
+    else if (this.loginRefusals.length > 0) {
+      const rule = this.loginRefusals[0];
+      if (--rule.remaining <= 0) this.loginRefusals.shift();
+      refusal = authError('not authorized', rule.returnCode);
+    }
     if (refusal) {
       this.record('refused', client, undefined, (refusal as { returnCode: number }).returnCode);
       done(refusal, false);
@@ -278,7 +300,8 @@ export class StreamBroker implements StreamControl {
       done(new Error('topic not allowed'), false);
       return;
     }
-    if (!this.configuredFlag) {
+    if (!this.configuredFlag || this.subscribeRefusals > 0) {
+      if (this.configuredFlag) this.subscribeRefusals--;
       this.record('subscribe-refused', client, topic, 0x80);
       done(null, false);
       return;
@@ -297,6 +320,42 @@ export class StreamBroker implements StreamControl {
         client.close();
       }
     }
+  }
+
+  refuseNextLogins(count: number, returnCode: 4 | 5 = 5): void {
+    if (returnCode !== 4 && returnCode !== 5) throw new Error('refuseNextLogins: returnCode must be 4 or 5');
+    if (count > 0) this.loginRefusals.push({ remaining: count, returnCode });
+  }
+
+  refuseNextSubscriptions(count: number): void {
+    if (count > 0) this.subscribeRefusals += count;
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  async pause(): Promise<void> {
+    if (this.pausedFlag) return;
+    this.pausedFlag = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const client of [...this.sessions.keys()]) client.close();
+    this.sessions.clear();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.pausedFlag) return;
+    const { port } = this.address;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.pausedFlag = false;
   }
 
   connections(gcid = this.opts.gcid): number {
@@ -412,6 +471,6 @@ export class StreamBroker implements StreamControl {
     this.sessions.clear();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (!this.pausedFlag) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -307,7 +307,13 @@ export class Simulator {
               this.restDeps,
             );
       } else if (entry.kind === 'auth') {
-        reply = await this.handleAuth(req, method, url.pathname, entry);
+        const answer = await this.handleAuth(req, method, url.pathname, entry);
+        if (answer === 'drop') {
+          req.socket.destroy();
+          this.onRequest?.(entry);
+          return;
+        }
+        reply = answer;
       } else {
         reply = await this.handlePage(req, method, url.pathname, entry.query);
       }
@@ -322,7 +328,8 @@ export class Simulator {
     this.onRequest?.(entry);
   }
 
-  private async handleAuth(req: IncomingMessage, method: string, path: string, entry: RequestLogEntry): Promise<Reply> {
+  /** The login service's answer, or 'drop' for a refresh fault that gives no answer at all. */
+  private async handleAuth(req: IncomingMessage, method: string, path: string, entry: RequestLogEntry): Promise<Reply | 'drop'> {
     const isDeviceCode = path === '/gcdm/oauth/device/code';
     const isToken = path === '/gcdm/oauth/token';
     if (!isDeviceCode && !isToken) return oauthError(404, 'invalid_request', 'Unknown endpoint');
@@ -340,6 +347,9 @@ export class Simulator {
     if (isDeviceCode) return deviceCode(form, this.gcdmDeps);
     if (form.grant_type) entry.grantType = form.grant_type;
     if (form.refresh_token) entry.refreshToken = form.refresh_token;
+    const fault = form.grant_type === 'refresh_token' ? this.faultState.takeRefresh() : undefined;
+    if (fault?.kind === 'drop') return 'drop';
+    if (fault) return oauthError(fault.status, 'server_error', 'Internal server error.');
     return token(form, this.gcdmDeps);
   }
 
