@@ -6,7 +6,8 @@ const { runNode, authorizedCredentials, MemoryCredentialsHelper, cleanup } = req
 
 const VIN = SIM_VINS.bev;
 const vin = (value = VIN) => ({ __rl: true, mode: 'vin', value });
-const ALL_TIME = { range: 'custom', from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
+// Every session of the simulator: from 2000 to tomorrow (the client refuses dates more than a year ahead).
+const ALL_TIME = { range: 'custom', from: '2000-01-01T00:00:00Z', to: new Date(Date.now() + 86_400_000).toISOString() };
 
 describe('n8n node bmwCarData through n8n-core', function () {
   let sim;

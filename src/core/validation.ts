@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { findDescriptor, DESCRIPTORS } from './catalogue';
 import { inputError } from './errors';
+import { type Clock, realClock } from './transport';
 
 // Text copied from BMW's catalogue web page carries zero-width spaces inside keys; BMW then answers CU-402.
 const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
@@ -9,7 +10,10 @@ export function stripInvisible(text: string): string {
   return text.replace(INVISIBLE, '');
 }
 
-/** A VIN: exactly 17 upper-case letters and digits (BMW answers CU-120 otherwise). */
+/**
+ * A VIN: exactly 17 upper-case letters and digits, never I, O or Q (ISO 3779: they look like 1 and 0). BMW
+ * answers CU-120 otherwise.
+ */
 export function checkVin(vin: unknown): string {
   if (typeof vin !== 'string' || stripInvisible(vin).trim() === '') {
     throw inputError('vin', 'A VIN is required', 'Set the VIN in the node or pass it as msg.vin / the VIN field.');
@@ -18,22 +22,30 @@ export function checkVin(vin: unknown): string {
   if (value.length !== 17) {
     throw inputError('vin', `The VIN must be 17 characters, got ${value.length}`, 'Copy the VIN from the mapped vehicles.');
   }
-  if (/^[A-Za-z0-9]{17}$/.test(value) && value !== value.toUpperCase()) {
-    throw inputError('vin', `The VIN must be upper case: ${value.toUpperCase()}`, 'BMW refuses lower-case VINs (CU-120).');
+  if (!/^[A-Za-z0-9]{17}$/.test(value)) {
+    throw inputError('vin', 'The VIN may contain only letters and digits', 'Copy the VIN from the mapped vehicles.');
   }
-  if (!/^[A-Z0-9]{17}$/.test(value)) {
-    throw inputError('vin', 'The VIN may contain only letters A-Z and digits', 'Copy the VIN from the mapped vehicles.');
+  const banned = /[IOQ]/i.exec(value);
+  if (banned) {
+    throw inputError(
+      'vin',
+      `A VIN never contains the letters I, O or Q (ISO 3779), found "${banned[0]}" at position ${banned.index + 1}`,
+      'Check for a digit 1 or 0 typed as a letter; copy the VIN from the mapped vehicles.',
+    );
+  }
+  if (value !== value.toUpperCase()) {
+    throw inputError('vin', `The VIN must be upper case: ${value.toUpperCase()}`, 'BMW refuses lower-case VINs (CU-120).');
   }
   return value;
 }
 
-/** A container ID: always 13 characters (BMW answers CU-121 otherwise). */
+/** A container ID: always 13 letters and digits (BMW answers CU-121 otherwise). */
 export function checkContainerId(id: unknown): string {
   if (typeof id !== 'string' || stripInvisible(id).trim() === '') {
     throw inputError('containerId', 'A container ID is required', 'List the containers to find one, or let the node manage it.');
   }
   const value = stripInvisible(id).trim();
-  if (!/^[A-Za-z0-9_-]{13}$/.test(value)) {
+  if (!/^[A-Za-z0-9]{13}$/.test(value)) {
     throw inputError('containerId', `A container ID is 13 letters or digits, got "${value.slice(0, 40)}"`, 'List the containers to find one.');
   }
   return value;
@@ -41,32 +53,66 @@ export function checkContainerId(id: unknown): string {
 
 export type DateInput = string | Date | number;
 
-/** Parses an ISO 8601 date or date-time (a date alone is midnight UTC), a Date or epoch milliseconds. */
-export function parseInstant(value: DateInput, parameter: string): DateTime {
+/** Plain numbers below this are epoch seconds (that many milliseconds would be March 1973), from it on milliseconds. */
+export const EPOCH_SECONDS_BELOW = 1e11;
+const EPOCH_HINT = `A number is read as epoch seconds below ${EPOCH_SECONDS_BELOW} and as epoch milliseconds from there on.`;
+const FORMAT_HINT = `Use a form such as 2026-01-31 or 2026-01-31T18:30:00Z (BMW answers CU-401 otherwise), a Date, or a number. ${EPOCH_HINT}`;
+const EARLIEST = DateTime.fromISO('1970-01-01T00:00:00Z', { zone: 'utc' });
+
+const iso = (d: DateTime) => d.toUTC().toISO({ suppressMilliseconds: true }) as string;
+
+/**
+ * Parses an ISO 8601 date or date-time (a date alone is midnight UTC), a Date, or epoch seconds / milliseconds
+ * (numbers below {@link EPOCH_SECONDS_BELOW} are seconds). Instants before 1970 or more than a year after `now`
+ * are refused: they are typing mistakes, and BMW has no data there.
+ */
+export function parseInstant(value: DateInput, parameter: string, now: Clock = realClock): DateTime {
   let dt: DateTime;
   if (value instanceof Date) dt = DateTime.fromJSDate(value, { zone: 'utc' });
-  else if (typeof value === 'number') dt = DateTime.fromMillis(value, { zone: 'utc' });
-  else if (typeof value === 'string' && value.trim() !== '') dt = DateTime.fromISO(value.trim(), { zone: 'utc', setZone: true });
+  else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw inputError(parameter, `"${parameter}" is not a date: ${String(value)}`, FORMAT_HINT);
+    dt = DateTime.fromMillis(Math.abs(value) < EPOCH_SECONDS_BELOW ? value * 1000 : value, { zone: 'utc' });
+  } else if (typeof value === 'string' && value.trim() !== '') dt = DateTime.fromISO(value.trim(), { zone: 'utc', setZone: true });
   else throw inputError(parameter, `"${parameter}" is required`, 'Give an ISO 8601 date-time such as 2026-01-31T00:00:00Z.');
   if (!dt.isValid) {
+    const digits = typeof value === 'string' && /^\d+$/.test(value.trim());
+    throw inputError(parameter, `"${parameter}" is not an ISO 8601 date-time: ${String(value).slice(0, 40)}`, digits ? `Give an epoch time as a number, not as text. ${EPOCH_HINT}` : FORMAT_HINT);
+  }
+  if (dt.toMillis() < EARLIEST.toMillis()) {
+    throw inputError(parameter, `"${parameter}" (${iso(dt)}) is before 1970`, typeof value === 'number' ? `Check the number. ${EPOCH_HINT}` : 'Check the year.');
+  }
+  if (dt.toMillis() > DateTime.fromMillis(now(), { zone: 'utc' }).plus({ years: 1 }).toMillis()) {
     throw inputError(
       parameter,
-      `"${parameter}" is not an ISO 8601 date-time: ${String(value).slice(0, 40)}`,
-      'Use a form such as 2026-01-31 or 2026-01-31T18:30:00Z (BMW answers CU-401 otherwise).',
+      `"${parameter}" (${iso(dt)}) is more than a year ahead`,
+      `${typeof value === 'number' ? `Check the number. ${EPOCH_HINT}` : 'Check the year.'} To read up to now, give the current time.`,
     );
   }
   return dt;
 }
 
-/** `from`/`to` as BMW wants them: ISO 8601 UTC, from strictly before to. */
-export function checkRange(from: DateInput, to: DateInput): { from: string; to: string } {
-  const f = parseInstant(from, 'from');
-  const t = parseInstant(to, 'to');
+/** `from`/`to` as BMW wants them: ISO 8601 UTC, from strictly before to, both between 1970 and a year from now. */
+export function checkRange(from: DateInput, to: DateInput, now: Clock = realClock): { from: string; to: string } {
+  const f = parseInstant(from, 'from', now);
+  const t = parseInstant(to, 'to', now);
   if (f.toMillis() >= t.toMillis()) {
     throw inputError('from', `"from" (${f.toUTC().toISO()}) must be before "to" (${t.toUTC().toISO()})`, 'Swap the dates or widen the range.');
   }
-  const iso = (d: DateTime) => d.toUTC().toISO({ suppressMilliseconds: true }) as string;
   return { from: iso(f), to: iso(t) };
+}
+
+/**
+ * A link a person is asked to open (the device login's verification URI): an absolute http(s) URL, nothing
+ * else, so a hostile or broken login service cannot hand out a javascript: or data: link.
+ */
+export function isWebLink(value: unknown): value is string {
+  if (typeof value !== 'string' || value.trim() !== value || value === '') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function closest(id: string): string | undefined {

@@ -78,7 +78,7 @@ async function main() {
           typeVersion: 1,
           position: [200, 0],
           credentials: creds,
-          parameters: { resource: 'chargingHistory', operation: 'getAll', vin, range: 'custom', from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', returnAll: false, limit: 15 },
+          parameters: { resource: 'chargingHistory', operation: 'getAll', vin, range: 'custom', from: '2000-01-01T00:00:00Z', to: new Date(Date.now() + 86_400_000).toISOString(), returnAll: false, limit: 15 },
         },
         {
           id: 'a3',
