@@ -20,3 +20,6 @@ export * from './flatten';
 export * from './flatten-settings';
 export * from './stream-message';
 export * from './stream';
+export * from './vehicle-state';
+export * from './charging-events';
+export * from './live-data';
