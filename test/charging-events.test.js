@@ -1,0 +1,536 @@
+'use strict';
+const assert = require('assert');
+const core = require('../dist/src/core');
+const scripts = require('../dist/src/simulator/charging-scripts');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { scenarioSteps, initialCarState } = require('../dist/src/simulator/broker-scenarios');
+
+const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState, subscribeStream, streamConnections, createAccount, tokenSetFromResponse } = core;
+const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, chargingScriptItems, playChargingScript } = scripts;
+
+const BEV = SIM_VINS.bev;
+const PHEV = SIM_VINS.phev;
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+const PORT = 'vehicle.body.chargingPort.status';
+const POWER = 'vehicle.powertrain.electric.battery.charging.power';
+const MIN = 60;
+
+/** ISO time `s` seconds after the scripts' start. */
+const T = (s) => new Date(CHARGING_SCRIPT_START + s * 1000).toISOString();
+const sid = (vin, s) => `${vin}/${T(s)}`;
+
+/** Feeds a script to LiveData as a host would: lost messages while the stream is down, a restart from saved JSON. */
+function replay(name, { restart = 'restore' } = {}) {
+  const script = CHARGING_SCRIPTS[name];
+  let live = new LiveData({ now: () => CHARGING_SCRIPT_START });
+  let dropped = false;
+  const events = [];
+  const updates = [];
+  for (const item of chargingScriptItems(script)) {
+    if ('marker' in item) {
+      if (item.marker === 'stream-drop') dropped = true;
+      else if (item.marker === 'stream-back') dropped = false;
+      else live = new LiveData(restart === 'restore' ? { state: JSON.parse(JSON.stringify(live.serialize())) } : {});
+      continue;
+    }
+    if (dropped) continue;
+    const u = live.ingest(item.message, `gcid/${script.vin}`);
+    updates.push(u);
+    events.push(...u.events);
+  }
+  return { events, updates, live };
+}
+
+function finished(vin, fields) {
+  return {
+    kind: 'charging-finished',
+    vin,
+    at: fields.endedAt,
+    interruptions: 0,
+    errors: 0,
+    startObserved: true,
+    missing: [],
+    ...fields,
+  };
+}
+
+describe('Live data: charging events from scripted streams', () => {
+  it('the descriptors it reads exist in the catalogue (apart from the Neue Klasse state of charge)', () => {
+    const ids = [
+      CHARGING_DESCRIPTORS.status,
+      CHARGING_DESCRIPTORS.hvStatus,
+      CHARGING_DESCRIPTORS.soc[0],
+      CHARGING_DESCRIPTORS.targetSoc,
+      CHARGING_DESCRIPTORS.power,
+      CHARGING_DESCRIPTORS.energyContent,
+      CHARGING_DESCRIPTORS.gridEnergy,
+      ...CHARGING_DESCRIPTORS.batterySize,
+      ...CHARGING_DESCRIPTORS.plug,
+    ];
+    assert.deepStrictEqual(ids.filter((id) => !findDescriptor(id)), []);
+    assert.strictEqual(findDescriptor(CHARGING_DESCRIPTORS.soc[1]), undefined);
+  });
+
+  it('AC session: plugged in, started, target reached, finished with an estimated energy, unplugged', () => {
+    const { events, live } = replay('ac-session');
+    assert.deepStrictEqual(events, [
+      { kind: 'plugged-in', vin: BEV, at: T(0), soc: 48 },
+      { kind: 'charging-started', vin: BEV, at: T(4), sessionId: sid(BEV, 4), startSoc: 48, targetSoc: 80, startObserved: true },
+      { kind: 'target-reached', vin: BEV, at: T(146 * MIN), sessionId: sid(BEV, 4), soc: 80, targetSoc: 80 },
+      finished(BEV, {
+        sessionId: sid(BEV, 4),
+        startedAt: T(4),
+        endedAt: T(146 * MIN + 3),
+        durationSeconds: 146 * MIN + 3 - 4,
+        startSoc: 48,
+        endSoc: 80,
+        socAdded: 32,
+        maxPowerKw: 11.04,
+        // 32 % of the 80.7 kWh battery: no energy reading from the car, so an estimate, and labelled so.
+        energyAdded: { kwh: 25.82, estimate: true, method: 'soc-x-battery-size' },
+        targetSoc: 80,
+        targetReached: true,
+        endedBy: 'status',
+        endStatus: 'CHARGINGENDED',
+      }),
+      { kind: 'unplugged', vin: BEV, at: T(206 * MIN), soc: 80 },
+    ]);
+    const car = live.vehicle(BEV);
+    // BMW stopped sending power at the end: the last reading stays in the values, the charging state says 0.
+    assert.strictEqual(car.values[POWER].value, 9870);
+    assert.deepStrictEqual(
+      { plugged: car.charging.plugged, phase: car.charging.phase, charging: car.charging.charging, powerKw: car.charging.powerKw, session: car.charging.session },
+      { plugged: false, phase: 'idle', charging: false, powerKw: 0, session: null },
+    );
+  });
+
+  it('DC session: the energy added is the change of the battery energy content the car reports', () => {
+    const { events } = replay('dc-session');
+    assert.deepStrictEqual(events, [
+      { kind: 'plugged-in', vin: BEV, at: T(0), soc: 12 },
+      { kind: 'charging-started', vin: BEV, at: T(20), sessionId: sid(BEV, 20), startSoc: 12, targetSoc: 80, startObserved: true },
+      finished(BEV, {
+        sessionId: sid(BEV, 20),
+        startedAt: T(20),
+        endedAt: T(29 * MIN),
+        durationSeconds: 29 * MIN - 20,
+        startSoc: 12,
+        endSoc: 79,
+        socAdded: 67,
+        maxPowerKw: 205,
+        energyAdded: { kwh: 54.6, estimate: false, method: 'battery-energy-content' },
+        targetSoc: 80,
+        targetReached: false,
+        endedBy: 'status',
+        endStatus: 'CHARGINGENDED',
+      }),
+      { kind: 'unplugged', vin: BEV, at: T(30 * MIN), soc: 79 },
+    ]);
+  });
+
+  it('interrupted session: interrupted, resumed in the same session, error, finished once with both counted', () => {
+    const { events } = replay('interrupted');
+    const id = sid(BEV, 6);
+    assert.deepStrictEqual(events, [
+      { kind: 'plugged-in', vin: BEV, at: T(0), soc: 30 },
+      { kind: 'charging-started', vin: BEV, at: T(6), sessionId: id, startSoc: 30, targetSoc: 90, startObserved: true },
+      { kind: 'charging-interrupted', vin: BEV, at: T(31 * MIN), status: 'CHARGINGINTERRUPTED', sessionId: id, soc: 33 },
+      { kind: 'charging-error', vin: BEV, at: T(70 * MIN), status: 'CHARGINGERROR', sessionId: id, soc: 38 },
+      finished(BEV, {
+        sessionId: id,
+        startedAt: T(6),
+        endedAt: T(72 * MIN),
+        durationSeconds: 72 * MIN - 6,
+        startSoc: 30,
+        endSoc: 38,
+        socAdded: 8,
+        maxPowerKw: 7.23,
+        energyAdded: { kwh: 6.46, estimate: true, method: 'soc-x-battery-size' },
+        targetSoc: 90,
+        targetReached: false,
+        endedBy: 'status',
+        endStatus: 'NOCHARGING',
+        interruptions: 1,
+        errors: 1,
+      }),
+      { kind: 'unplugged', vin: BEV, at: T(75 * MIN), soc: 38 },
+    ]);
+  });
+
+  it('stream drop mid-session: one session across the gap; what was lost is not in the figures', () => {
+    const { events, updates } = replay('stream-drop');
+    assert.deepStrictEqual(events, [
+      { kind: 'plugged-in', vin: BEV, at: T(0), soc: 52 },
+      { kind: 'charging-started', vin: BEV, at: T(3), sessionId: sid(BEV, 3), startSoc: 52, targetSoc: 80, startObserved: true },
+      finished(BEV, {
+        sessionId: sid(BEV, 3),
+        startedAt: T(3),
+        endedAt: T(118 * MIN),
+        durationSeconds: 118 * MIN - 3,
+        startSoc: 52,
+        endSoc: 75,
+        socAdded: 23,
+        // The 11.2 kW reading was sent while the stream was down.
+        maxPowerKw: 11.05,
+        energyAdded: { kwh: 18.56, estimate: true, method: 'soc-x-battery-size' },
+        targetSoc: 80,
+        targetReached: false,
+        endedBy: 'status',
+        endStatus: 'CHARGINGENDED',
+      }),
+      { kind: 'unplugged', vin: BEV, at: T(150 * MIN), soc: 75 },
+    ]);
+    // After the drop the car re-sent plug and status unchanged: a change of state of charge and power only.
+    const back = updates[3];
+    assert.deepStrictEqual(back.changes, [SOC, POWER]);
+    assert.deepStrictEqual(back.events, []);
+  });
+
+  it('restart mid-session from the saved JSON: the redelivered message is a duplicate, exactly one finished event', () => {
+    const restarted = replay('restart');
+    const finishedEvents = restarted.events.filter((e) => e.kind === 'charging-finished');
+    assert.strictEqual(finishedEvents.length, 1);
+    assert.deepStrictEqual(restarted.events, [
+      { kind: 'plugged-in', vin: BEV, at: T(0), soc: 40 },
+      { kind: 'charging-started', vin: BEV, at: T(3), sessionId: sid(BEV, 3), startSoc: 40, targetSoc: 70, startObserved: true },
+      { kind: 'target-reached', vin: BEV, at: T(128 * MIN), sessionId: sid(BEV, 3), soc: 70, targetSoc: 70 },
+      finished(BEV, {
+        sessionId: sid(BEV, 3),
+        startedAt: T(3),
+        endedAt: T(128 * MIN + 2),
+        durationSeconds: 128 * MIN + 2 - 3,
+        startSoc: 40,
+        endSoc: 70,
+        socAdded: 30,
+        maxPowerKw: 11.03,
+        energyAdded: { kwh: 24.21, estimate: true, method: 'soc-x-battery-size' },
+        targetSoc: 70,
+        targetReached: true,
+        endedBy: 'status',
+        endStatus: 'CHARGINGENDED',
+      }),
+      { kind: 'unplugged', vin: BEV, at: T(140 * MIN), soc: 70 },
+    ]);
+    const redelivered = restarted.updates[3];
+    assert.deepStrictEqual({ changed: redelivered.changed, duplicates: redelivered.duplicates, events: redelivered.events }, { changed: false, duplicates: 2, events: [] });
+
+    // A host that lost its state instead starts from nothing: no open session, so neither target reached nor
+    // finished, and no unplugging from a plug state it never knew. Restoring the state is what keeps the session.
+    const forgotten = replay('restart', { restart: 'forget' });
+    assert.deepStrictEqual(forgotten.events.map((e) => e.kind), ['plugged-in', 'charging-started']);
+  });
+
+  it('duplicated and out-of-order readings: the events of the plain session, nothing more', () => {
+    const { events, updates } = replay('duplicates-out-of-order');
+    assert.deepStrictEqual(events, [
+      { kind: 'plugged-in', vin: BEV, at: T(0), soc: null },
+      // The state of charge and power came 3 s before the status: they count for the session.
+      { kind: 'charging-started', vin: BEV, at: T(5), sessionId: sid(BEV, 5), startSoc: 20, targetSoc: 60, startObserved: true },
+      { kind: 'target-reached', vin: BEV, at: T(180 * MIN), sessionId: sid(BEV, 5), soc: 60, targetSoc: 60 },
+      finished(BEV, {
+        sessionId: sid(BEV, 5),
+        startedAt: T(5),
+        endedAt: T(180 * MIN + 4),
+        durationSeconds: 180 * MIN + 4 - 5,
+        startSoc: 20,
+        endSoc: 60,
+        socAdded: 40,
+        maxPowerKw: 11.1,
+        energyAdded: { kwh: 32.28, estimate: true, method: 'soc-x-battery-size' },
+        targetSoc: 60,
+        targetReached: true,
+        endedBy: 'status',
+        endStatus: 'CHARGINGENDED',
+      }),
+      { kind: 'unplugged', vin: BEV, at: T(240 * MIN), soc: 60 },
+    ]);
+    assert.deepStrictEqual(
+      updates.map((u) => [u.changed, u.duplicates, u.stale]),
+      [
+        [true, 0, 0],
+        [false, 1, 0],
+        [true, 0, 0],
+        [true, 0, 0],
+        [false, 1, 0],
+        [true, 0, 0],
+        [false, 0, 2],
+        [true, 0, 0],
+        [true, 0, 0],
+        [false, 1, 0],
+        [true, 0, 0],
+        [false, 0, 2],
+        [true, 0, 0],
+        [false, 0, 1],
+        [false, 2, 0],
+      ],
+    );
+  });
+
+  it('PHEV without state of charge: the finished event names what is missing; the grid energy counter gives the energy', () => {
+    const { events } = replay('phev-no-soc');
+    assert.deepStrictEqual(events, [
+      { kind: 'plugged-in', vin: PHEV, at: T(0), soc: null },
+      { kind: 'charging-started', vin: PHEV, at: T(10), sessionId: sid(PHEV, 10), startSoc: null, targetSoc: 100, startObserved: true },
+      finished(PHEV, {
+        sessionId: sid(PHEV, 10),
+        startedAt: T(10),
+        endedAt: T(171 * MIN),
+        durationSeconds: 171 * MIN - 10,
+        startSoc: null,
+        endSoc: null,
+        socAdded: null,
+        maxPowerKw: 3.7,
+        energyAdded: { kwh: 10.5, estimate: false, method: 'grid-energy-counter' },
+        targetSoc: 100,
+        targetReached: false,
+        endedBy: 'status',
+        endStatus: 'CHARGINGENDED',
+        missing: ['startSoc', 'endSoc', 'socAdded'],
+      }),
+      { kind: 'unplugged', vin: PHEV, at: T(12 * 60 * MIN), soc: null },
+    ]);
+  });
+});
+
+/** A hand-written stream for one car; `at` in seconds from the scripts' start. */
+function feed(live, vin, steps) {
+  const events = [];
+  for (const [at, data] of steps) {
+    const message = { vin, timestamp: T(at), data: {} };
+    for (const [k, v] of Object.entries(data)) message.data[k] = { value: v, unit: null, timestamp: T(at) };
+    events.push(...live.ingest(message).events);
+  }
+  return events;
+}
+
+describe('Live data: charging edge cases', () => {
+  it('a cable pulled without an end status finishes the session (ended by unplugging), and no energy without a battery size', () => {
+    const events = feed(new LiveData(), BEV, [
+      [0, { [PORT]: 'CONNECTED', [STATUS]: 'NOCHARGING', [SOC]: 50 }],
+      [10, { [STATUS]: 'CHARGINGACTIVE', [POWER]: 7000 }],
+      [1800, { [SOC]: 58 }],
+      [1900, { [PORT]: 'DISCONNECTED' }],
+    ]);
+    assert.deepStrictEqual(
+      events.map((e) => e.kind),
+      ['plugged-in', 'charging-started', 'charging-finished', 'unplugged'],
+    );
+    const f = events[2];
+    assert.deepStrictEqual(
+      [f.endedBy, f.endStatus, f.endedAt, f.durationSeconds, f.socAdded, f.energyAdded, f.targetSoc, f.missing],
+      ['unplugged', null, T(1900), 1890, 8, null, null, ['energyAdded', 'targetSoc']],
+    );
+  });
+
+  it('the same status sent again after unplugging starts nothing; plugging in again and charging does', () => {
+    const live = new LiveData();
+    const first = feed(live, BEV, [
+      [0, { [PORT]: 'CONNECTED', [STATUS]: 'CHARGINGACTIVE', [SOC]: 40 }],
+      [600, { [PORT]: 'DISCONNECTED' }],
+      [700, { [STATUS]: 'CHARGINGACTIVE' }],
+    ]);
+    // The first message of all already said "charging": the start was not observed, and the event says so.
+    assert.deepStrictEqual(first.map((e) => [e.kind, e.startObserved]), [
+      ['plugged-in', undefined],
+      ['charging-started', false],
+      ['charging-finished', false],
+      ['unplugged', undefined],
+    ]);
+    const second = feed(live, BEV, [
+      [900, { [PORT]: 'CONNECTED' }],
+      [905, { [STATUS]: 'CHARGINGACTIVE' }],
+    ]);
+    assert.deepStrictEqual(second.map((e) => [e.kind, e.startObserved, e.at]), [
+      ['plugged-in', undefined, T(900)],
+      ['charging-started', true, T(905)],
+    ]);
+    assert.strictEqual(live.vehicle(BEV).charging.charging, true);
+  });
+
+  it('a state of charge that arrives only long after the start is no start value; a raised target is reached again', () => {
+    const target = CHARGING_DESCRIPTORS.targetSoc;
+    const events = feed(new LiveData(), BEV, [
+      [0, { [PORT]: 'CONNECTED', [target]: 60 }],
+      [5, { [STATUS]: 'CHARGINGACTIVE' }],
+      [1200, { [SOC]: 61 }],
+      [1300, { [target]: 70 }],
+      [2400, { [SOC]: 70 }],
+      [2500, { [STATUS]: 'CHARGINGENDED' }],
+    ]);
+    assert.deepStrictEqual(
+      events.map((e) => [e.kind, e.soc ?? null, e.targetSoc ?? null]),
+      [
+        ['plugged-in', null, null],
+        ['charging-started', null, 60],
+        ['target-reached', 61, 60],
+        ['target-reached', 70, 70],
+        ['charging-finished', null, 70],
+      ],
+    );
+    assert.deepStrictEqual(events[4].missing, ['startSoc', 'socAdded', 'maxPowerKw', 'energyAdded']);
+    assert.strictEqual(events[4].endSoc, 70);
+  });
+
+  it('cars that stream only hvStatus (the simulator\'s charging scenario) get the same events', () => {
+    const live = new LiveData({ now: () => CHARGING_SCRIPT_START });
+    const events = [];
+    scenarioSteps('charging', initialCarState()).forEach((step, i) => {
+      const data = {};
+      for (const [k, v] of Object.entries(step)) data[k] = { value: v, unit: null, timestamp: T(i * 60) };
+      events.push(...live.ingest({ vin: BEV, data }).events);
+    });
+    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'charging-finished', 'unplugged']);
+    const f = events[2];
+    assert.deepStrictEqual([f.startSoc, f.endSoc, f.endStatus, f.startObserved], [48, 80, 'NOT_CHARGING', false]);
+  });
+
+  it('event times are ISO 8601 with milliseconds whatever BMW\'s spelling (no milliseconds, epoch seconds)', () => {
+    const live = new LiveData();
+    const a = live.ingest({ vin: BEV, data: { [PORT]: { value: 'CONNECTED', timestamp: '2026-11-26T17:00:00Z' } } });
+    const b = live.ingest({ vin: BEV, data: { [STATUS]: { value: 'CHARGINGACTIVE', timestamp: 1795712405 } } });
+    assert.deepStrictEqual([...a.events, ...b.events].map((e) => [e.kind, e.at]), [
+      ['plugged-in', '2026-11-26T17:00:00.000Z'],
+      ['charging-started', '2026-11-26T17:00:05.000Z'],
+    ]);
+    assert.strictEqual(b.events[0].sessionId, `${BEV}/2026-11-26T17:00:05.000Z`);
+  });
+
+  it('keeps the cars of an account apart', () => {
+    const live = new LiveData();
+    feed(live, BEV, [[0, { [PORT]: 'CONNECTED', [STATUS]: 'CHARGINGACTIVE' }]]);
+    const phev = feed(live, PHEV, [[10, { [PORT]: 'DISCONNECTED', [STATUS]: 'NOCHARGING' }]]);
+    assert.deepStrictEqual(phev, []);
+    assert.deepStrictEqual(live.vins(), [BEV, PHEV]);
+    assert.strictEqual(live.vehicle(BEV).charging.charging, true);
+    assert.strictEqual(live.vehicle(PHEV).charging.plugged, false);
+  });
+});
+
+describe('Live data: the car\'s state', () => {
+  const LOCK = 'vehicle.cabin.door.lock.status';
+  const TRUNK = 'vehicle.body.trunk.isLocked';
+  const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
+
+  it('types values with the catalogue and keeps the unit BMW sent, else the catalogue\'s', () => {
+    const live = new LiveData();
+    const u = live.ingest({
+      vin: BEV,
+      data: {
+        [SOC]: { value: '62', unit: '', timestamp: T(0) },
+        [TRUNK]: { value: 'true', timestamp: T(0) },
+        [RANGE]: { value: 180, unit: 'mi', timestamp: T(0) },
+        [POWER]: { value: 'INVALID', timestamp: T(0) },
+        [LOCK]: { value: 'SECURED', timestamp: T(0) },
+        'vehicle.future.descriptor': { value: '17', unit: 'x', timestamp: T(0) },
+      },
+    });
+    assert.strictEqual(u.changed, true);
+    assert.deepStrictEqual(live.vehicle(BEV).values, {
+      [SOC]: { value: 62, unit: '%', timestamp: T(0) },
+      [TRUNK]: { value: true, unit: null, timestamp: T(0) },
+      [RANGE]: { value: 180, unit: 'mi', timestamp: T(0) },
+      [POWER]: { value: 'INVALID', unit: 'W', timestamp: T(0) },
+      [LOCK]: { value: 'SECURED', unit: null, timestamp: T(0) },
+      'vehicle.future.descriptor': { value: '17', unit: 'x', timestamp: T(0) },
+    });
+    assert.deepStrictEqual(u.changes, [SOC, TRUNK, RANGE, POWER, LOCK, 'vehicle.future.descriptor']);
+    assert.strictEqual(live.vehicle(BEV).updatedAt, T(0));
+  });
+
+  it('reports a change only when a value changes: re-sent, refreshed and older readings leave it alone', () => {
+    const live = new LiveData();
+    const at = (s, value) => ({ vin: BEV, data: { [SOC]: { value, timestamp: T(s) } } });
+    const outcome = (u) => [u.changed, u.changes.length, u.duplicates, u.stale, live.vehicle(BEV).values[SOC].value];
+    assert.deepStrictEqual(outcome(live.ingest(at(0, 50))), [true, 1, 0, 0, 50]);
+    assert.deepStrictEqual(outcome(live.ingest(at(0, 50))), [false, 0, 1, 0, 50], 'the same message again');
+    assert.deepStrictEqual(outcome(live.ingest(at(60, 50))), [false, 0, 0, 0, 50], 'the same value, later');
+    assert.deepStrictEqual(outcome(live.ingest(at(30, 49))), [false, 0, 0, 1, 50], 'older than the value held');
+    assert.deepStrictEqual(outcome(live.ingest(at(120, 51))), [true, 1, 0, 0, 51]);
+    const car = live.vehicle(BEV);
+    assert.deepStrictEqual(car.values[SOC], { value: 51, unit: '%', timestamp: T(120) });
+    // The refreshed reading moved the timestamp on: the 49 at 0:30 stayed out although it was newer than 0:00.
+    assert.strictEqual(car.updatedAt, T(120));
+  });
+
+  it('takes the injected clock for readings BMW sent without any timestamp', () => {
+    const live = new LiveData({ now: () => Date.parse('2026-12-01T08:00:00.000Z') });
+    live.ingest({ vin: BEV, data: { [LOCK]: { value: 'LOCKED' } } });
+    assert.strictEqual(live.vehicle(BEV).values[LOCK].timestamp, '2026-12-01T08:00:00.000Z');
+    assert.strictEqual(live.ingest({ vin: BEV }), undefined, 'a message without data');
+  });
+
+  it('snapshots do not move when the state goes on', () => {
+    const live = new LiveData();
+    live.ingest({ vin: BEV, data: { [SOC]: { value: 50, timestamp: T(0) } } });
+    const first = live.vehicle(BEV);
+    live.ingest({ vin: BEV, data: { [SOC]: { value: 51, timestamp: T(60) } } });
+    assert.strictEqual(first.values[SOC].value, 50);
+    first.values[SOC] = { value: 1, unit: null, timestamp: T(0) };
+    assert.strictEqual(live.vehicle(BEV).values[SOC].value, 51);
+  });
+
+  it('serialises to plain JSON and refuses what is not a saved state', () => {
+    const { live } = replay('ac-session');
+    const saved = live.serialize();
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(saved)), saved);
+    assert.deepStrictEqual(new LiveData({ state: saved }).serialize(), saved);
+    for (const bad of [null, [], { version: 2, vehicles: {} }, { version: 1 }, { version: 1, vehicles: { [BEV]: { values: {} } } }, { version: 1, vehicles: { [BEV]: { values: { [SOC]: { value: {}, timestamp: T(0) } }, charging: {} } } }]) {
+      assert.throws(() => restoreLiveDataState(bad), TypeError, JSON.stringify(bad));
+    }
+  });
+});
+
+describe('Live data: scripts replayed through the simulated stream', function () {
+  this.timeout(60000);
+  let sim;
+  let sub;
+
+  afterEach(async () => {
+    if (sub) await sub.close();
+    if (sim) await sim.close();
+    sub = undefined;
+    sim = undefined;
+    assert.deepStrictEqual(streamConnections(), []);
+  });
+
+  it('every script gives the same events over MQTT (core client, reconnecting after the drop) as fed directly', async () => {
+    sim = await startSimulator({ stream: true });
+    const account = createAccount({
+      clientId: 'test-client-id',
+      apiBaseUrl: sim.apiBaseUrl,
+      authBaseUrl: sim.authBaseUrl,
+      tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
+    });
+    let live;
+    let received = 0;
+    const events = [];
+    sub = subscribeStream(account.tokens, {
+      url: sim.streamUrl,
+      backoffMinMs: 20,
+      backoffMaxMs: 100,
+      onMessage: (m) => {
+        received += 1;
+        events.push(...live.ingest(m.raw, m.topic).events);
+      },
+    });
+    await sub.waitFor('connected', 5000);
+    for (const name of Object.keys(CHARGING_SCRIPTS)) {
+      live = new LiveData();
+      events.length = 0;
+      received = 0;
+      await playChargingScript(sim.stream, name, {
+        intervalMs: 10,
+        onMarker: async (marker) => {
+          if (marker === 'host-restart') live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())) });
+          if (marker === 'stream-back') await sub.waitFor('connected', 5000);
+        },
+      });
+      const expected = replay(name);
+      const deadline = Date.now() + 5000;
+      while (received < expected.updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.strictEqual(received, expected.updates.length, `${name}: messages received`);
+      assert.deepStrictEqual(events, expected.events, name);
+    }
+  });
+});
