@@ -155,6 +155,19 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(out.messages.length, 27);
     });
 
+    it('one message per session: a broken page 2 sends no message at all, and the error reaches Catch once', async () => {
+      const { node, out, caught } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 60, output: 'each' });
+      sim.faults.answerNext(1, { status: 200, body: '<html>sign in</html>', contentType: 'text/html' }, { path: /chargingHistory/, skip: 1 });
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'response');
+      assert.match(err.error.message, /not CarData JSON: text\/html/);
+      assert.strictEqual(sim.restCalls().length, 2);
+      await sleep(50);
+      assert.strictEqual(out.messages.length, 0, 'no part of a sequence that cannot be completed');
+      assert.strictEqual(caught.messages.length, 1);
+    });
+
     it('computes a relative range in the chosen time zone, and msg.from/msg.to override it', async () => {
       const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: 'Europe/Berlin', limit: 1 });
       node.receive({});

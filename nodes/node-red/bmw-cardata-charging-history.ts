@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import { checkTimeZone, flattenChargingSession, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../../src/core';
-import { PartsSender, pick, registerAction, type ActionConfig } from './shared/action';
+import { pick, registerAction, type ActionConfig } from './shared/action';
 
 interface HistoryConfig extends ActionConfig {
   /** `relative`: a named range in a time zone; `fixed`: the from/to dates. */
@@ -39,21 +39,21 @@ export = function (RED: NodeAPI): void {
       limit: pick(msg.limit, config.limit) as number | undefined,
       onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} sessions`),
     };
-    const sessions = account.client.chargingSessions(vin, options);
     const describe = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
+    // The whole read first: a page that fails fails it all, so a Join never waits for a sequence that stops halfway.
+    const all: ChargingSession[] = await account.client.getChargingHistory(vin, options);
     if (output === 'each') {
-      const sender = new PartsSender(emit, msg._msgid);
-      for await (const session of sessions) {
+      for (const [index, session] of all.entries()) {
         const out = RED.util.cloneMessage(msg);
         out.payload = flattenChargingSession(session);
         out.session = session;
         out.vin = vin;
-        await sender.push(out);
+        // type and len tell Join to rebuild an array (Node-RED's typings know only id, index and count).
+        Object.assign(out, { parts: { id: msg._msgid, index, count: all.length, type: 'array', len: 1 } });
+        await emit(out);
       }
-      return { summary: describe(await sender.end()) };
+      return { summary: describe(all.length) };
     }
-    const all: ChargingSession[] = [];
-    for await (const session of sessions) all.push(session);
     const payload: ChargingSession[] | FlatChargingSession[] = output === 'rows' ? all.map(flattenChargingSession) : all;
     msg.payload = payload;
     msg.vin = vin;

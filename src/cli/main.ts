@@ -147,7 +147,9 @@ function openAccount(ctx: Context): Account {
       ctx.config = { ...ctx.config, tokens };
       await writeConfig(ctx.configFile, ctx.config);
     },
-    quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json')),
+    // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
+    reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
+    quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) }),
   });
 }
 

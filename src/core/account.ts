@@ -21,6 +21,9 @@ export interface AccountOptions {
   transport?: Transport;
   sleep?: Sleep;
   now?: Clock;
+  /** Total time of one attempt, and of one call with its retries (see CarDataClientOptions). */
+  timeoutMs?: number;
+  deadlineMs?: number;
 }
 
 /** Everything one BMW account needs in a process: the token manager, the quota ledger and the client. */
@@ -61,6 +64,8 @@ export function createAccount(options: AccountOptions): Account {
     accountId: () => accountKey(options.clientId, tokens.gcid),
     sleep: options.sleep,
     now: options.now,
+    timeoutMs: options.timeoutMs,
+    deadlineMs: options.deadlineMs,
   });
   return { client, tokens, quota };
 }

@@ -51,7 +51,12 @@ function findList(body: unknown, shape: AnswerShape): unknown[] | undefined {
  */
 export function checkAnswer(spec: OperationSpec, res: TransportResponse): unknown {
   const type = (res.headers['content-type'] ?? '').toLowerCase();
-  if (spec.response === 'none') return res.body;
+  // No body is promised; a page (a proxy's login form) means the request never got to BMW.
+  if (spec.response === 'none') {
+    if (type.startsWith('text/html')) throw notCarData(spec, res, 'a web page');
+    if (typeof res.body === 'string' && res.body.trim() !== '') throw notCarData(spec, res, 'something that is not CarData JSON');
+    return res.body;
+  }
   if (spec.response === 'binary') {
     if (!Buffer.isBuffer(res.body) || res.body.length === 0 || (type !== '' && !type.startsWith('image/') && !type.startsWith('application/octet-stream'))) {
       throw notCarData(spec, res, 'something that is not an image');

@@ -186,7 +186,7 @@ export class CarDataClient {
           headers,
           json,
           responseType: spec.response === 'binary' ? 'binary' : 'json',
-          timeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(this.timeoutMs, deadline - this.now())),
+          timeoutMs: Math.min(this.timeoutMs, Math.max(MIN_ATTEMPT_MS, deadline - this.now())),
         });
       } catch (e) {
         const code = e instanceof TransportError ? e.code : e instanceof CarDataError ? undefined : 'ENETWORK';

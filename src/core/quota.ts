@@ -41,10 +41,13 @@ export class MemoryQuotaStore implements QuotaStore {
     const r = this.records.get(accountId);
     return r && { ...r };
   }
+  // No await between the read and the write: no other call can come in between.
   async update(accountId: string, change: QuotaChange): Promise<QuotaRecord | undefined> {
-    const next = change(await this.load(accountId));
+    const current = this.records.get(accountId);
+    const next = change(current && { ...current });
     if (next) this.records.set(accountId, { ...next });
-    return next ?? this.load(accountId);
+    const stored = this.records.get(accountId);
+    return stored && { ...stored };
   }
 }
 

@@ -262,6 +262,28 @@ export class Simulator {
     });
   }
 
+  /** Sends the headers, then the body one byte per interval (a connection that never goes quiet long enough to time out). */
+  private drip(res: ServerResponse, reply: Reply, intervalMs: number): void {
+    const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
+    res.writeHead(reply.status, { ...(reply.headers ?? {}), ...(reply.contentType ? { 'Content-Type': reply.contentType } : {}), 'Content-Length': body.length });
+    let sent = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      if (sent >= body.length) {
+        res.end();
+        return;
+      }
+      res.write(body.subarray(sent, sent + 1));
+      sent += 1;
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        next();
+      }, intervalMs);
+      this.timers.add(t);
+    };
+    next();
+  }
+
   private delay(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -289,23 +311,30 @@ export class Simulator {
     this.requests.push(entry);
 
     let reply: Reply;
+    const fault = entry.kind === 'page' ? undefined : this.faultState.take(url.pathname, entry.kind);
     try {
-      if (entry.kind === 'rest') {
-        const fault = this.faultState.take(url.pathname);
-        await this.delay(this.faultState.latencyMs);
-        if (fault?.kind === 'drop') {
-          req.socket.destroy();
-          this.onRequest?.(entry);
-          return;
-        }
-        reply = fault
-          ? cuError(fault.status === 503 ? 'CU-503' : 'CU-500', {
-              headers: fault.retryAfterSec !== undefined ? { 'Retry-After': String(fault.retryAfterSec) } : undefined,
-            })
-          : await handleRest(
-              { method, path: url.pathname, query: url.searchParams, headers: req.headers, bearer, readBody: () => readBody(req) },
-              this.restDeps,
-            );
+      if (fault?.kind === 'hang') {
+        this.onRequest?.(entry);
+        return;
+      }
+      if (entry.kind === 'rest') await this.delay(this.faultState.latencyMs);
+      if (fault?.kind === 'drop') {
+        req.socket.destroy();
+        this.onRequest?.(entry);
+        return;
+      }
+      if (fault?.kind === 'answer') {
+        const a = fault.answer;
+        reply = { status: a.status ?? 200, body: a.body, contentType: a.contentType, headers: a.headers };
+      } else if (fault?.kind === 'fail') {
+        reply = cuError(fault.status === 503 ? 'CU-503' : 'CU-500', {
+          headers: fault.retryAfterSec !== undefined ? { 'Retry-After': String(fault.retryAfterSec) } : undefined,
+        });
+      } else if (entry.kind === 'rest') {
+        reply = await handleRest(
+          { method, path: url.pathname, query: url.searchParams, headers: req.headers, bearer, readBody: () => readBody(req) },
+          this.restDeps,
+        );
       } else if (entry.kind === 'auth') {
         const answer = await this.handleAuth(req, method, url.pathname, entry);
         if (answer === 'drop') {
@@ -321,6 +350,12 @@ export class Simulator {
       reply = entry.kind === 'auth' ? oauthError(500, 'server_error', 'Internal server error.') : cuError('CU-500');
     }
 
+    if (fault?.kind === 'drip') {
+      entry.status = reply.status;
+      this.onRequest?.(entry);
+      this.drip(res, reply, fault.intervalMs);
+      return;
+    }
     entry.status = reply.status;
     if (reply.exveErrorId) entry.exveErrorId = reply.exveErrorId;
     if (reply.oauthError) entry.oauthError = reply.oauthError;

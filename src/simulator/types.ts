@@ -89,7 +89,24 @@ export interface FaultControl {
   failNextRefresh(count: number, status?: 500 | 502 | 503): void;
   /** The next `count` refreshes get their socket destroyed without an answer (the refresh token stays valid). */
   dropNextRefresh(count: number): void;
+  /**
+   * The next `count` requests (REST, or login ones when `path` matches them) get exactly this answer, after
+   * `skip` matching requests were let through (e.g. page 4 of a read).
+   */
+  answerNext(count: number, answer: RawAnswer, opts?: { path?: RegExp; skip?: number }): void;
+  /** The next `count` requests get no answer at all: the connection stays open and silent. */
+  hangNext(count: number, opts?: { path?: RegExp }): void;
+  /** The next `count` requests get their real answer one byte every `intervalMs` (default 5000). */
+  dripNext(count: number, opts?: { intervalMs?: number; path?: RegExp }): void;
   reset(): void;
+}
+
+/** An answer given as it is: any status, body and content type. */
+export interface RawAnswer {
+  status?: number;
+  body?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
 }
 
 export interface QuotaSnapshot {

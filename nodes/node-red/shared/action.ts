@@ -128,30 +128,3 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
   RED.nodes.registerType(type, ActionNode);
 }
 
-/** Sends items as a sequence Node-RED's Join node can reassemble: `msg.parts` with the count on the last one. */
-export class PartsSender {
-  private held?: NodeMessage;
-  private index = 0;
-
-  constructor(
-    private readonly emit: (msg: NodeMessage) => Promise<void>,
-    private readonly id: string,
-  ) {}
-
-  /** Holds each message back until the next one arrives, so the last one can carry the count. */
-  async push(msg: NodeMessage): Promise<void> {
-    if (this.held) await this.emit(this.held);
-    msg.parts = { id: this.id, index: this.index, type: 'array', len: 1 };
-    this.index += 1;
-    this.held = msg;
-  }
-
-  async end(): Promise<number> {
-    if (this.held) {
-      (this.held.parts as { count?: number }).count = this.index;
-      await this.emit(this.held);
-      this.held = undefined;
-    }
-    return this.index;
-  }
-}

@@ -1,0 +1,326 @@
+'use strict';
+// Every operation against the ways BMW, a proxy or a network misbehave: what the caller gets, and what it costs.
+const assert = require('assert');
+const net = require('net');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const core = require('../dist/src/core');
+
+const { createAccount, tokenSetFromResponse, CarDataError } = core;
+const YEAR_AGO = new Date(Date.now() - 365 * 86400_000).toISOString();
+const NOW = new Date().toISOString();
+
+/** A clock that only moves when the client sleeps, so waits are measured without waiting. */
+function fakeTime() {
+  let now = Date.now();
+  const waits = [];
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      waits.push(ms);
+      now += ms;
+    },
+    waits,
+  };
+}
+
+function accountFor(sim, extra = {}) {
+  const time = fakeTime();
+  const account = createAccount({
+    clientId: 'matrix-client',
+    apiBaseUrl: sim.apiBaseUrl,
+    authBaseUrl: sim.authBaseUrl,
+    tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now()),
+    sleep: time.sleep,
+    now: time.now,
+    dailyQuota: 50,
+    timeoutMs: 10_000,
+    deadlineMs: 60_000,
+    ...extra,
+  });
+  return { ...account, time };
+}
+
+async function failure(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the call to fail');
+}
+
+async function spent(client) {
+  return (await client.quotaState()).used;
+}
+
+/** Each operation with parameters that the simulator answers with success. */
+function operations(containerId) {
+  return [
+    ['getMappings', (c) => c.getMappings()],
+    ['getBasicData', (c) => c.getBasicData(SIM_VINS.bev)],
+    ['getTelematicData', (c) => c.getTelematicData(SIM_VINS.bev, containerId)],
+    ['getChargingHistory', (c) => c.getChargingHistoryPage(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })],
+    ['getSmartMaintenanceTyreDiagnosis', (c) => c.getTyreDiagnosis(SIM_VINS.bev)],
+    ['getLocationBasedChargingSettings', (c) => c.getChargingSettingsPage(SIM_VINS.bev)],
+    ['getImage', (c) => c.getImage(SIM_VINS.bev)],
+    ['listContainers', (c) => c.listContainers()],
+    ['createContainer', (c) => c.createContainer({ name: 'matrix', purpose: 'matrix', technicalDescriptors: ['vehicle.vehicle.travelledDistance'] })],
+    ['getContainerDetails', (c) => c.getContainer(containerId)],
+    ['deleteContainer', (c) => c.deleteContainer(containerId)],
+  ];
+}
+
+describe('fault matrix: every operation against a hostile BMW', function () {
+  this.timeout(30_000);
+  let sim;
+  let containerId;
+  beforeEach(async () => {
+    sim = await startSimulator({ dailyQuota: 10_000 });
+    const { client } = accountFor(sim);
+    containerId = (await client.createContainer({ name: 'matrix', technicalDescriptors: ['vehicle.vehicle.travelledDistance'] })).containerId;
+    sim.clearLog();
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  const badAnswers = [
+    ['an HTML page with 200', { status: 200, body: '<html><body>Corporate proxy: please log in</body></html>', contentType: 'text/html' }, /text\/html, 56 bytes/],
+    ['truncated JSON', { status: 200, body: '{"data":[{"startTime":17', contentType: 'application/json' }, /not CarData JSON: application\/json, 24 bytes/],
+  ];
+  for (const [label, answer, message] of badAnswers) {
+    it(`${label}: an error of kind "response" for every operation, one unit spent, never data`, async () => {
+      for (const [id, run] of operations(containerId)) {
+        const { client } = accountFor(sim);
+        sim.faults.answerNext(1, answer);
+        const before = sim.restCalls().length;
+        const e = await failure(run(client));
+        assert.ok(e instanceof CarDataError, `${id}: ${e}`);
+        assert.strictEqual(e.kind, 'response', `${id}: ${e.message}`);
+        assert.strictEqual(e.operation, id);
+        if (id === 'getImage') assert.match(e.message, /not an image/);
+        else if (id === 'deleteContainer') assert.match(e.message, /web page|not CarData/);
+        else assert.match(e.message, message, id);
+        assert.doesNotMatch(e.message, /Corporate proxy|startTime/, 'the body is never echoed');
+        assert.strictEqual(sim.restCalls().length - before, 1, `${id}: not retried`);
+        assert.strictEqual(await spent(client), 1, `${id}: the answer came, so it may have been counted`);
+      }
+    });
+  }
+
+  it('JSON without the promised list or fields, or with null entries, is an error, not an empty list', async () => {
+    const cases = [
+      ['getMappings', (c) => c.getMappings(), {}],
+      ['getMappings', (c) => c.getMappings(), [{ vin: SIM_VINS.bev }, null]],
+      ['getChargingHistory', (c) => c.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW }), {}],
+      ['getChargingHistory', (c) => c.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW }), { data: [null] }],
+      ['getLocationBasedChargingSettings', (c) => c.getChargingSettings(SIM_VINS.bev), { data: 'none' }],
+      ['listContainers', (c) => c.listContainers(), {}],
+      ['listContainers', (c) => c.listContainers(), { containers: [{ name: 'no id' }] }],
+      ['getBasicData', (c) => c.getBasicData(SIM_VINS.bev), {}],
+      ['getTelematicData', (c) => c.getTelematicData(SIM_VINS.bev, containerId), { telematicData: [] }],
+      ['createContainer', (c) => c.createContainer({ name: 'x', technicalDescriptors: ['vehicle.vehicle.travelledDistance'] }), { name: 'x' }],
+    ];
+    for (const [id, run, body] of cases) {
+      const { client } = accountFor(sim);
+      sim.faults.answerNext(1, { status: 200, body: JSON.stringify(body), contentType: 'application/json' });
+      const e = await failure(run(client));
+      assert.strictEqual(e.kind, 'response', `${id} ${JSON.stringify(body)}: ${e.message}`);
+      assert.strictEqual(e.operation, id);
+    }
+  });
+
+  it('a broken page 4 fails the whole read: no partial list is returned', async () => {
+    await sim.close();
+    sim = await startSimulator({ dailyQuota: 10_000, chargingPageSize: 5 });
+    const { client } = accountFor(sim);
+    const pages = [];
+    const e = await failure(
+      (async () => {
+        for await (const page of client.chargingHistoryPages(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })) {
+          pages.push(page);
+          if (pages.length === 3) sim.faults.answerNext(1, { status: 200, body: '{"data":[', contentType: 'application/json' });
+        }
+      })(),
+    );
+    assert.strictEqual(e.kind, 'response');
+    assert.strictEqual(pages.length, 3);
+    // The collected form never hands out the first pages of a read that failed.
+    let read;
+    sim.faults.answerNext(1, { status: 200, body: '<html></html>', contentType: 'text/html' }, { path: /chargingHistory/ });
+    await failure((async () => (read = await client.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })))());
+    assert.strictEqual(read, undefined);
+  });
+
+  it('a burst of 503s: GETs are retried within the deadline, each attempt spends a unit; POST is not retried', async () => {
+    for (const [id, run] of operations(containerId)) {
+      const { client, time } = accountFor(sim);
+      sim.faults.failNext(2, 503);
+      const before = sim.restCalls().length;
+      if (id === 'createContainer' || id === 'deleteContainer') {
+        const e = await failure(run(client));
+        assert.strictEqual(e.status, 503, id);
+        assert.strictEqual(sim.restCalls().length - before, 1, `${id} is not idempotent: sent once`);
+        assert.strictEqual(await spent(client), 1);
+        sim.faults.reset();
+        continue;
+      }
+      await run(client);
+      assert.strictEqual(sim.restCalls().length - before, 3, `${id}: ${sim.restCalls().slice(before).map((r) => `${r.path} ${r.status}`)}`);
+      assert.strictEqual(await spent(client), 3, `${id}: three requests reached BMW`);
+      assert.strictEqual(time.waits.length, 2);
+    }
+  });
+
+  it('a dropped connection is retried for a GET and counted, since the request was sent', async () => {
+    const { client } = accountFor(sim);
+    sim.faults.dropNext(1);
+    assert.ok((await client.getMappings()).length > 0);
+    assert.strictEqual(sim.restCalls().length, 2);
+    assert.strictEqual(await spent(client), 2);
+  });
+
+  it('a refused connection or an unknown host costs nothing', async () => {
+    const port = await new Promise((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    for (const apiBaseUrl of [`http://127.0.0.1:${port}`, 'http://cardata-api.invalid']) {
+      const { client, time } = accountFor(sim, { apiBaseUrl });
+      for (let i = 0; i < 13; i++) {
+        const e = await failure(client.getMappings());
+        assert.strictEqual(e.kind, 'network', `${apiBaseUrl} call ${i + 1}: ${e.message}`);
+      }
+      assert.strictEqual(await spent(client), 0, `${apiBaseUrl}: nothing left, nothing counted`);
+      assert.ok(time.waits.length > 0, 'retried with backoff');
+    }
+  });
+
+  it('a hang and a slow drip end within the attempt timeout; one more attempt, then a clear error', async () => {
+    for (const fault of ['hang', 'drip']) {
+      const { client } = accountFor(sim, { timeoutMs: 300, deadlineMs: 60_000 });
+      if (fault === 'hang') sim.faults.hangNext(5);
+      else sim.faults.dripNext(5, { intervalMs: 100 });
+      const started = Date.now();
+      const e = await failure(client.getBasicData(SIM_VINS.bev));
+      const took = Date.now() - started;
+      assert.strictEqual(e.kind, 'network', fault);
+      assert.match(e.message, /ETIMEDOUT/);
+      assert.ok(took < 2_000, `${fault}: ended after ${took} ms`);
+      assert.strictEqual(sim.restCalls().length, 2, `${fault}: one retry only`);
+      assert.strictEqual(await spent(client), 2, `${fault}: both requests were sent`);
+      sim.faults.reset();
+      sim.clearLog();
+    }
+  });
+
+  it('the whole call, waits included, ends within its deadline (Retry-After 20 s, deadline 60 s)', async () => {
+    const { client, time } = accountFor(sim, { deadlineMs: 60_000 });
+    sim.faults.failNext(10, 503, { retryAfterSec: 20 });
+    const e = await failure(client.getMappings());
+    assert.strictEqual(e.status, 503);
+    assert.deepStrictEqual(time.waits, [20_000, 20_000]);
+    assert.strictEqual(sim.restCalls().length, 3);
+  });
+
+  it('a Retry-After longer than the client waits is reported at once, not waited for', async () => {
+    const { client, time } = accountFor(sim);
+    sim.faults.failNext(3, 503, { retryAfterSec: 59 });
+    const e = await failure(client.getMappings());
+    assert.strictEqual(e.status, 503);
+    assert.deepStrictEqual(time.waits, []);
+    assert.strictEqual(sim.restCalls().length, 1);
+  });
+
+  it('a plain 429 with a short Retry-After is a rate limit: waited out, not the day spent', async () => {
+    const { client, time } = accountFor(sim);
+    sim.faults.answerNext(1, { status: 429, headers: { 'Retry-After': '2' }, body: '', contentType: 'text/plain' });
+    assert.ok((await client.getMappings()).length > 0);
+    assert.ok(time.waits[0] >= 2000, `waited ${time.waits[0]} ms`);
+    assert.strictEqual(await spent(client), 2);
+    assert.strictEqual((await client.quotaState()).remaining, 48, 'the day is not marked as spent');
+  });
+
+  it('a 429 without Retry-After, like 403 CU-429, means the day is spent: later calls are refused locally', async () => {
+    const { client } = accountFor(sim);
+    sim.faults.answerNext(1, { status: 429, body: '', contentType: 'text/plain' });
+    const e = await failure(client.getMappings());
+    assert.strictEqual(e.kind, 'quota');
+    const again = await failure(client.getMappings());
+    assert.match(again.message, /refused locally/);
+    assert.strictEqual(sim.restCalls().length, 1);
+  });
+});
+
+describe('fault matrix: logins', function () {
+  this.timeout(30_000);
+  let sim;
+  beforeEach(async () => {
+    sim = await startSimulator({ dailyQuota: 10_000 });
+  });
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('the login service answering 500 server_error is retried; the call succeeds and the login is kept', async () => {
+    const { client, tokens, time } = accountFor(sim);
+    await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+    const before = tokens.current().refreshToken;
+    sim.faults.failNextRefresh(2, 500);
+    assert.ok((await client.getMappings()).length > 0);
+    assert.strictEqual(time.waits.length, 2, 'two retries of the refresh');
+    assert.notStrictEqual(tokens.current().refreshToken, before, 'rotated once it worked');
+    assert.strictEqual(await spent(client), 1, 'only the REST call counts');
+  });
+
+  it('a login service that stays down says "unavailable, try later", keeps the refresh token and spends nothing', async () => {
+    const { client, tokens } = accountFor(sim);
+    await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+    const before = tokens.current().refreshToken;
+    for (const status of [500, 503]) {
+      sim.faults.failNextRefresh(20, status);
+      const e = await failure(client.getMappings());
+      assert.notStrictEqual(e.kind, 'auth', e.message);
+      assert.strictEqual(e.retryable, true);
+      assert.match(e.message, /login service is unavailable/);
+      assert.doesNotMatch(`${e.message} ${e.hint}`, /authorize (the account )?again/i);
+      assert.strictEqual(tokens.current().refreshToken, before);
+      sim.faults.reset();
+    }
+    assert.strictEqual(sim.restCalls().length, 0);
+    assert.strictEqual(await spent(client), 0);
+    // Once the service is back, the same login works.
+    assert.ok((await client.getMappings()).length > 0);
+  });
+
+  it('a retired refresh token says "authorize again" and spends nothing: 55 calls leave the whole day', async () => {
+    const { client, tokens } = accountFor(sim);
+    const old = tokens.current().refreshToken;
+    await tokens.refresh();
+    const stale = accountFor(sim, { tokens: { ...tokens.current(), refreshToken: old, expiresAt: 0 } });
+    for (let i = 0; i < 55; i++) {
+      const e = await failure(stale.client.getMappings());
+      assert.strictEqual(e.kind, 'auth');
+      assert.match(e.message, /authorize the account again/);
+    }
+    assert.strictEqual(await spent(stale.client), 0);
+    assert.strictEqual(sim.restCalls().length, 0);
+    assert.strictEqual((await client.quotaState()).remaining, 50);
+  });
+
+  it('a refresh token rotated by another process is read again instead of asking to authorize again', async () => {
+    // Two processes on one stored token set (the CLI and Node-RED on one account file).
+    let stored = tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now());
+    const shared = { tokens: { ...stored, expiresAt: 0 }, onTokens: (t) => (stored = { ...t }), reloadTokens: async () => stored };
+    const first = accountFor(sim, shared);
+    const second = accountFor(sim, shared);
+    assert.ok((await first.client.getMappings()).length > 0, 'the first process rotates the refresh token');
+    const refreshesBefore = sim.requests.filter((r) => r.grantType === 'refresh_token').length;
+    assert.ok((await second.client.getMappings()).length > 0, 'the second one adopts the rotated set');
+    const refreshes = sim.requests.filter((r) => r.grantType === 'refresh_token').length - refreshesBefore;
+    assert.strictEqual(refreshes, 1, 'its own refresh was refused; the stored access token was still good');
+    assert.strictEqual(second.tokens.current().refreshToken, stored.refreshToken);
+  });
+});
