@@ -112,7 +112,8 @@ function credentialSecret(RED: NodeAPI): string | undefined {
 
 export = function (RED: NodeAPI): void {
   const userDir = RED.settings.userDir || path.join(os.homedir(), '.node-red');
-  const quotaStore = new FileQuotaStore(path.join(userDir, 'bmw-cardata-quota.json'));
+  // One store for every account node: two nodes of one BMW account (same GCID) share one count.
+  const quotaStore = new FileQuotaStore(path.join(userDir, 'bmw-cardata-quota.json'), { warn: (message) => RED.log.warn(message) });
   const tokenFile = new TokenFile(path.join(userDir, 'bmw-cardata-tokens.json'), credentialSecret(RED));
   const transport = new AxiosTransport();
   const vehicleCache = new Map<string, CachedVehicles>();
