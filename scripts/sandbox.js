@@ -4,6 +4,7 @@
 // authorized against the simulator, and the example flows deployed. Nothing here needs the internet or a BMW account.
 const fs = require('fs');
 const http = require('http');
+const net = require('net');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { parseArgs } = require('util');
@@ -83,6 +84,8 @@ function exampleFlows(simUrl, streamUrl) {
     for (const node of nodes) {
       if (accounts.has(node.id)) continue;
       const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
+      // Nothing spends a call before the user clicks.
+      if (copy.type === 'inject') copy.once = false;
       if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
       if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
       if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
@@ -126,18 +129,43 @@ function prepareUserDir(opts, sim) {
   fs.writeFileSync(credFile, JSON.stringify(creds, null, 2), { mode: 0o600 });
   // Rotated tokens of an earlier run belong to an earlier simulator: drop them so the fresh ones are used.
   fs.rmSync(path.join(opts.dir, 'bmw-cardata-tokens.json'), { force: true });
+  // The simulator's quota starts fresh at every start: so does the local count, or the two would disagree.
+  fs.rmSync(path.join(opts.dir, 'bmw-cardata-quota.json'), { force: true });
   return { tabs, csvFile };
 }
 
+/** Resolves when nothing listens on the port (on loopback), else rejects with what to do instead. */
+function checkPortFree(port, what, flag) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (e) => {
+      const hint = e.code === 'EADDRINUSE' ? `is already in use${port === 1880 ? ' (is another Node-RED running?)' : ''}` : `cannot be used (${e.code})`;
+      reject(new Error(`Port ${port} for the ${what} ${hint}. Pick another one: npm start -- ${flag} ${port + 10}`));
+    });
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+/** Waits until the Node-RED started here answers its admin API with its version, not just any page. */
 function waitForEditor(port, child, timeoutMs = 60_000) {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`Node-RED exited (code ${child.exitCode}); see the log above`));
-      const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000 }, (res) => {
-        res.resume();
-        if (res.statusCode === 200) resolve();
-        else retry();
+      if (child.exitCode !== null) return reject(new Error(`Node-RED exited (code ${child.exitCode})`));
+      const req = http.get({ host: '127.0.0.1', port, path: '/settings', timeout: 2000, headers: { Accept: 'application/json' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => {
+          let version;
+          try {
+            version = JSON.parse(body).version;
+          } catch {
+            version = undefined;
+          }
+          if (res.statusCode === 200 && typeof version === 'string') resolve(version);
+          else retry();
+        });
       });
       req.on('error', retry);
       req.on('timeout', () => req.destroy());
@@ -147,12 +175,24 @@ function waitForEditor(port, child, timeoutMs = 60_000) {
   });
 }
 
+/** The last lines of Node-RED's log, for a start that failed. */
+function logTail(file, lines = 15) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
 async function main() {
   const opts = options();
   if (opts.help) {
     console.log(HELP);
     return;
   }
+  await checkPortFree(opts.port, 'Node-RED editor', '--port');
+  await checkPortFree(opts.simPort, 'simulator', '--sim-port');
+  await checkPortFree(opts.simPort + 1, "simulator's stream", '--sim-port');
   buildIfNeeded();
   const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
@@ -160,7 +200,8 @@ async function main() {
   let stopping = false;
   playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
   const { tabs, csvFile } = prepareUserDir(opts, sim);
-  const log = fs.openSync(path.join(opts.dir, 'node-red.log'), 'a');
+  const logFile = path.join(opts.dir, 'node-red.log');
+  const log = fs.openSync(logFile, 'a');
   const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {
     cwd: opts.dir,
     stdio: ['ignore', log, log],
@@ -185,26 +226,31 @@ async function main() {
   };
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+  let ready = false;
   red.once('exit', (code) => {
-    if (!stopping) {
-      console.error(`Node-RED stopped unexpectedly (code ${code}); its log is ${path.join(opts.dir, 'node-red.log')}`);
+    if (!stopping && ready) {
+      console.error(`Node-RED stopped unexpectedly (code ${code}); its log is ${logFile}`);
       stop(1);
     }
   });
+  let version;
   try {
-    await waitForEditor(opts.port, red);
+    version = await waitForEditor(opts.port, red);
+    ready = true;
   } catch (e) {
-    console.error(String(e.message));
+    console.error(`The sandbox could not start Node-RED: ${e.message}. The end of ${logFile}:\n${logTail(logFile)}`);
     return stop(1);
   }
   const editor = `http://127.0.0.1:${opts.port}`;
   console.log(`
 BMW CarData sandbox is running (no BMW account, no internet needed).
 
-  Node-RED editor   ${editor}
+  Node-RED editor   ${editor}  (Node-RED ${version})
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
   State folder      ${opts.dir}   (npm start -- --reset starts over)
+  Daily quota       50 calls; nothing is spent until you click, and the simulator and the local count start
+                    fresh at every npm start (the local count alone would say "resets at 00:00 UTC")
 
 What to click first:
   1. Open ${editor} and the tab "${tabs.find((t) => /charging history/i.test(t)) ?? tabs[0]}".

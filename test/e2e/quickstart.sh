@@ -23,6 +23,21 @@ cd "$work/repo"
 npm ci --silent >/dev/null 2>&1 || fail "npm ci on a fresh clone"
 check "npm ci on a fresh clone"
 
+# A busy editor port (anyone who already runs Node-RED): a clear refusal naming the port and --port, no banner.
+node -e "require('net').createServer().listen($port, '127.0.0.1')" & blocker=$!
+sleep 1
+set +e
+npm start -- --port "$port" > "$work/busy.log" 2>&1
+busy=$?
+set -e
+kill "$blocker" 2>/dev/null || true
+wait "$blocker" 2>/dev/null || true
+[ "$busy" != 0 ] || fail "npm start refuses a busy port"
+grep -q "Port $port for the Node-RED editor is already in use" "$work/busy.log" || fail "npm start names the busy port"
+grep -q -- "--port" "$work/busy.log" || fail "npm start says how to pick another port"
+grep -q "sandbox is running" "$work/busy.log" && fail "npm start never says running on a busy port"
+check "a busy port $port is refused with the way out (--port), and no 'running' banner"
+
 # setsid: npm start runs in its own process group, like a terminal session, so Ctrl-C (SIGINT) reaches it all.
 setsid npm start -- --port "$port" > "$work/start.log" 2>&1 &
 pid=$!
@@ -33,6 +48,10 @@ done
 grep -q "Press Ctrl-C to stop" "$work/start.log" || fail "npm start prints the editor URL"
 grep -q "http://127.0.0.1:$port" "$work/start.log" || fail "npm start prints the editor URL"
 check "npm start prints the editor URL and what to click first"
+
+sleep 3
+[ ! -s "$work/repo/.sandbox/bmw-cardata-quota.json" ] || fail "the sandbox spends no call at start"
+check "the sandbox spent no call at start"
 
 code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")"
 [ "$code" = 200 ] || fail "the editor answers (HTTP $code)"
