@@ -162,6 +162,8 @@ describe('Node-RED nodes', function () {
       const [err] = await caught.wait(1);
       assert.strictEqual(err.error.code, 'response');
       assert.match(err.error.message, /not CarData JSON: text\/html/);
+      assert.strictEqual(err.error.cause.kind, 'response');
+      assert.match(err.error.cause.hint, /proxy/, 'the hint on its own, not only inside the message');
       assert.strictEqual(sim.restCalls().length, 2);
       await sleep(50);
       assert.strictEqual(out.messages.length, 0, 'no part of a sequence that cannot be completed');

@@ -19,7 +19,9 @@ function unwrap(error: unknown): { login?: LoginFailure; carData?: CarDataError 
  */
 export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
   const { login, carData } = unwrap(error);
-  if (login) return new NodeApiError(node, { message: login.message, code: login.oauthError ?? 'login' }, { message: login.message, itemIndex });
+  if (login) {
+    return new NodeApiError(node, { message: login.message, code: login.oauthError ?? 'login' }, { message: login.message, description: login.hint || undefined, itemIndex });
+  }
   if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
   if (carData) {
     if (carData.kind === 'input') return new NodeOperationError(node, carData.message, { itemIndex, description: carData.hint || undefined });
@@ -36,7 +38,7 @@ export function toNodeError(node: INode, error: unknown, itemIndex?: number): No
 /** What `continueOnFail` puts in the item: BMW's code and hint, so a flow can branch on them. */
 export function errorJson(error: unknown): JsonObject {
   const { login, carData } = unwrap(error);
-  if (login) return { error: login.message, code: login.oauthError ?? 'login', kind: 'auth' };
+  if (login) return { error: login.message, code: login.oauthError ?? 'login', kind: 'auth', ...(login.hint ? { hint: login.hint } : {}) };
   const out: JsonObject = { error: error instanceof Error ? error.message : String(error) };
   if (carData) {
     out.code = carData.code;

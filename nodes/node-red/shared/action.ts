@@ -48,9 +48,13 @@ function joinStatus(...parts: string[]): string {
 }
 
 /** The Error handed to done(): BMW's code as `code`, the plain-language hint in the message. Never a token. */
+/**
+ * The error for done(err). Node-RED builds msg.error from an error's message, code, stack and cause only, so the
+ * hint travels in the message (for the debug sidebar) and, whole, in `cause` (msg.error.cause.hint, Node-RED 4+).
+ */
 function flowError(e: unknown): Error & { code?: string } {
   if (e instanceof CarDataError) {
-    const err: Error & { code?: string } = new Error(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+    const err: Error & { code?: string } = new Error(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { cause: e.toJSON() });
     err.code = e.code;
     return err;
   }
