@@ -4,65 +4,173 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { poll, authorizedCredentials, cleanup } = require('./support/n8n-harness');
 
 const VIN = SIM_VINS.bev;
+const NODE = 'node:BMW CarData Trigger';
+const HOUR = 3600;
+const DAY = 24 * HOUR;
 const params = (extra = {}) => ({ vin: { __rl: true, mode: 'vin', value: VIN }, limit: 5, output: 'flat', ...extra });
+const nowS = () => Math.floor(Date.now() / 1000);
 
 describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function () {
   let sim;
-  before(async () => {
+  let creds;
+  // Polls in a row, each with the static data the one before left.
+  let staticData;
+  const next = async (extra, opts = {}) => {
+    const run = await poll(creds, params(extra), { staticData, ...opts });
+    staticData = run.staticData;
+    return run.result ? run.result[0] : [];
+  };
+  const state = () => staticData[NODE];
+
+  beforeEach(async () => {
+    // 60 sessions over two years: about one every twelve days, so the last week holds few or none.
     sim = await startSimulator({ port: 0, chargingSessions: 60, chargingPageSize: 10 });
+    creds = authorizedCredentials(sim);
+    staticData = {};
   });
-  after(async () => {
+  afterEach(async () => {
     await sim.close();
-    cleanup();
   });
-  beforeEach(() => sim.clearLog());
+  after(() => cleanup());
 
   it('emits each new session once; a poll costs one call', async () => {
-    const creds = authorizedCredentials(sim);
-    const first = await poll(creds, params());
-    assert.strictEqual(first.result, null, 'first poll only remembers');
+    assert.deepStrictEqual(await next(), [], 'first poll only remembers');
     assert.strictEqual(sim.restCalls().length, 1);
-    assert.strictEqual(typeof first.staticData['node:BMW CarData Trigger'].highWater, 'number');
+    assert.strictEqual(state().version, 2);
 
     sim.clearLog();
-    const second = await poll(creds, params(), { staticData: first.staticData });
-    assert.strictEqual(second.result, null, 'nothing new');
+    assert.deepStrictEqual(await next(), [], 'nothing new');
     assert.strictEqual(sim.restCalls().length, 1);
 
-    const added = sim.addChargingSession(VIN);
-    const third = await poll(creds, params(), { staticData: second.staticData });
-    assert.ok(third.result);
-    assert.strictEqual(third.result[0].length, 1);
-    const item = third.result[0][0].json;
+    const added = sim.addChargingSession(VIN, { startTime: nowS() - 2 * HOUR });
+    const third = await next();
+    assert.strictEqual(third.length, 1);
+    const item = third[0].json;
     assert.strictEqual(item.vin, VIN);
+    assert.strictEqual(item.key, `${VIN}-${added.startTime}`);
     assert.strictEqual(item.mileage, added.mileage);
-    assert.ok(item.start);
+    assert.strictEqual(Date.parse(item.start), added.startTime * 1000);
 
-    const fourth = await poll(creds, params(), { staticData: third.staticData });
-    assert.strictEqual(fourth.result, null, 'emitted once');
+    assert.deepStrictEqual(await next(), [], 'emitted once');
   });
 
-  it('Emit Existing Sessions: the first poll emits the latest sessions (oldest first, up to the limit), the next none', async () => {
-    const creds = authorizedCredentials(sim);
-    const first = await poll(creds, params({ emitExisting: true, output: 'raw', limit: 2 }));
-    assert.strictEqual(first.result[0].length, 2);
-    const starts = first.result[0].map((i) => i.json.startTime);
-    assert.deepStrictEqual(starts, [...starts].sort((a, b) => a - b));
-    const second = await poll(creds, params({ emitExisting: true }), { staticData: first.staticData });
-    assert.strictEqual(second.result, null);
+  for (const [name, ongoing] of [
+    ['null', {}],
+    ['0', { endTime: 0 }],
+  ]) {
+    it(`a session in progress (endTime ${name}) is emitted once, when it has finished, with its final data`, async () => {
+      await next();
+      const started = sim.startChargingSession(VIN, { startTime: nowS() - 3 * HOUR, ...ongoing });
+      assert.ok(!started.endTime && started.energyConsumedFromPowerGridKwh === undefined, 'the simulator lists it as BMW does while it lasts');
+      assert.deepStrictEqual(await next(), [], 'not while it lasts');
+      assert.deepStrictEqual(await next(), [], 'still not');
+      const done = sim.finishChargingSession(VIN, started.startTime);
+      const items = await next({ output: 'raw' });
+      assert.strictEqual(items.length, 1);
+      assert.strictEqual(items[0].json.startTime, started.startTime);
+      assert.strictEqual(items[0].json.endTime, done.endTime);
+      assert.strictEqual(items[0].json.energyConsumedFromPowerGridKwh, done.energyConsumedFromPowerGridKwh);
+      assert.ok(done.endTime > done.startTime && done.energyConsumedFromPowerGridKwh > 0);
+      assert.deepStrictEqual(await next(), [], 'once');
+    });
+  }
+
+  it('a correction by BMW (mileage, end time) does not emit the session again', async () => {
+    await next();
+    const added = sim.addChargingSession(VIN, { startTime: nowS() - 5 * HOUR });
+    assert.strictEqual((await next()).length, 1);
+    sim.updateChargingSession(VIN, added.startTime, { mileage: added.mileage + 3 });
+    assert.deepStrictEqual(await next(), [], 'a new mileage is the same session');
+    sim.updateChargingSession(VIN, added.startTime, { endTime: added.endTime + 60 });
+    assert.deepStrictEqual(await next(), [], 'so is a new end time');
   });
 
-  it('manual mode returns the latest session as a sample and leaves the state alone', async () => {
-    const creds = authorizedCredentials(sim);
-    const { result, staticData } = await poll(creds, params(), { mode: 'manual' });
-    assert.strictEqual(result[0].length, 1);
-    assert.ok(result[0][0].json.start);
-    assert.strictEqual(Object.keys(staticData['node:BMW CarData Trigger'] || {}).length, 0);
+  it('more new sessions than Max Sessions per Poll: the rest come with the next polls, oldest first', async () => {
+    await next();
+    const starts = [];
+    for (let i = 6; i >= 1; i--) starts.push(sim.addChargingSession(VIN, { startTime: nowS() - i * 3 * HOUR }).startTime);
+    const first = await next({ output: 'raw' });
+    assert.deepStrictEqual(first.map((i) => i.json.startTime), starts.slice(0, 5));
+    const second = await next({ output: 'raw' });
+    assert.deepStrictEqual(second.map((i) => i.json.startTime), starts.slice(5));
+    assert.deepStrictEqual(await next(), []);
+  });
+
+  it('more new sessions than a page holds: one call per poll, none lost, each once', async () => {
+    await next();
+    const starts = [];
+    for (let i = 12; i >= 1; i--) starts.push(sim.addChargingSession(VIN, { startTime: nowS() - i * 4 * HOUR }).startTime);
+    sim.clearLog();
+    const emitted = [];
+    for (let i = 0; i < 4; i++) emitted.push(...(await next({ output: 'raw', limit: 50 })).map((item) => item.json.startTime));
+    assert.strictEqual(sim.restCalls().length, 4);
+    assert.deepStrictEqual([...emitted].sort((a, b) => a - b), starts);
+  });
+
+  it('a session BMW reports late, older than the newest one, is emitted once', async () => {
+    await next();
+    sim.addChargingSession(VIN, { startTime: nowS() - 2 * HOUR });
+    assert.strictEqual((await next()).length, 1);
+    const late = sim.addChargingSession(VIN, { startTime: nowS() - 3 * DAY });
+    const items = await next({ output: 'raw' });
+    assert.deepStrictEqual(items.map((i) => i.json.startTime), [late.startTime]);
+    assert.deepStrictEqual(await next(), []);
+  });
+
+  it('keeps a bounded state: only the sessions of the re-read window', async () => {
+    // The first poll reads 30 days, the next ones a week.
+    for (let i = 1; i <= 8; i++) sim.addChargingSession(VIN, { startTime: nowS() - i * 3 * DAY - HOUR });
+    await next();
+    const firstCount = state().emitted.length;
+    assert.ok(firstCount >= 8, `the first poll remembers the month's sessions (${firstCount})`);
+    await next();
+    const weekAgo = nowS() - 7 * DAY - 60;
+    assert.ok(state().emitted.length >= 2 && state().emitted.length < firstCount, JSON.stringify(state()));
+    assert.ok(state().emitted.every((t) => t >= weekAgo), 'nothing older than the window is kept');
+    assert.ok(state().floor >= weekAgo);
+  });
+
+  it('reads the state saved by earlier versions (high-water mark and keys) without emitting again', async () => {
+    const newest = sim.addChargingSession(VIN, { startTime: nowS() - 6 * HOUR });
+    staticData = { [NODE]: { highWater: newest.startTime, seenAtHighWater: [`${newest.startTime}-${newest.endTime}-${newest.mileage}`] } };
+    assert.deepStrictEqual(await next(), []);
+    assert.strictEqual(state().version, 2);
+    assert.ok(!('highWater' in state()) && !('seenAtHighWater' in state()), 'the old shape is replaced');
+    const added = sim.addChargingSession(VIN, { startTime: nowS() - HOUR });
+    const items = await next({ output: 'raw' });
+    assert.deepStrictEqual(items.map((i) => i.json.startTime), [added.startTime]);
+  });
+
+  it('Emit Existing Sessions: the first poll emits the latest finished sessions (oldest first, up to the limit), the next none', async () => {
+    // Newer than every generated session (those end an hour or more before the simulator started).
+    const older = sim.addChargingSession(VIN, { startTime: nowS() - 40 * 60 });
+    const newer = sim.addChargingSession(VIN, { startTime: nowS() - 30 * 60 });
+    const ongoing = sim.startChargingSession(VIN, { startTime: nowS() - 20 * 60 });
+    const first = await next({ emitExisting: true, output: 'raw', limit: 2 });
+    assert.deepStrictEqual(first.map((i) => i.json.startTime), [older.startTime, newer.startTime]);
+    assert.deepStrictEqual(await next({ emitExisting: true }), []);
+    sim.finishChargingSession(VIN, ongoing.startTime);
+    const later = await next({ emitExisting: true, output: 'raw' });
+    assert.deepStrictEqual(later.map((i) => i.json.startTime), [ongoing.startTime], 'the session in progress comes when it has finished');
+  });
+
+  it('another VIN starts afresh: its existing sessions are remembered, not emitted', async () => {
+    await next();
+    sim.addChargingSession(SIM_VINS.phev, { startTime: nowS() - 2 * HOUR });
+    assert.deepStrictEqual(await next({ vin: { __rl: true, mode: 'vin', value: SIM_VINS.phev } }), []);
+    assert.strictEqual(state().vin, SIM_VINS.phev);
+  });
+
+  it('manual mode returns the latest finished session as a sample and leaves the state alone', async () => {
+    const done = sim.addChargingSession(VIN, { startTime: nowS() - 4 * HOUR });
+    sim.startChargingSession(VIN, { startTime: nowS() - HOUR });
+    const items = await next({ output: 'raw' }, { mode: 'manual' });
+    assert.deepStrictEqual(items.map((i) => i.json.startTime), [done.startTime]);
+    assert.strictEqual(Object.keys(state() || {}).length, 0);
     assert.strictEqual(sim.restCalls().length, 1);
   });
 
   it('reports BMW errors as NodeApiError', async () => {
-    const creds = authorizedCredentials(sim);
     await assert.rejects(poll(creds, { ...params(), vin: { __rl: true, mode: 'vin', value: SIM_VINS.secondary } }), (e) => e.name === 'NodeApiError' && /CU-104/.test(e.message));
   });
 });

@@ -42,6 +42,9 @@ restDoc.components.schemas.TelematicDataEntryDto.properties = {
   unit: { type: ['string', 'null'] },
   timestamp: { type: ['string', 'null'] },
 };
+// A session still in progress has endTime null (and no energy yet), though the spec types endTime as a required
+// integer. Only that field is widened.
+restDoc.components.schemas.ChargingSessionDto.properties.endTime = { type: ['integer', 'null'], format: 'int64' };
 const gcdmDoc = closeObjects(JSON.parse(JSON.stringify(gcdmSpec)));
 gcdmDoc.$id = GCDM_ID;
 
@@ -416,6 +419,46 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
     const phev = await allSessions(sim, token, SIM_VINS.phev, '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z');
     assert.strictEqual(phev.sessions.length, 133);
     for (const s of phev.sessions.slice(0, 20)) assertRest('ChargingSessionDto', s);
+  });
+
+  it('grows the charging history: a new session, one in progress that later finishes, a correction, a late one', async () => {
+    const own = await startSimulator({ chargingSessions: 40 });
+    try {
+      const bearer = own.issueTokens().access_token;
+      const vin = SIM_VINS.bev;
+      const read = async () => (await allSessions(own, bearer, vin, '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z')).sessions;
+      const before = await read();
+      const added = own.addChargingSession(vin);
+      assert.ok(added.startTime > before[0].endTime && added.endTime > added.startTime);
+      assert.strictEqual(added.mileage, before[0].mileage + 42);
+      for (const b of added.chargingBlocks) assert.ok(b.startTime >= added.startTime && b.endTime <= added.endTime, 'blocks lie inside the session');
+
+      const ongoing = own.startChargingSession(vin);
+      assert.ok(ongoing.startTime > added.endTime);
+      let list = await read();
+      const res = await rest(own, 'GET', `/customers/vehicles/${vin}/chargingHistory?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`, { token: bearer });
+      assertRest('ChargingHistoryResponseDto', res.json);
+      const listed = list[0];
+      assert.strictEqual(listed.startTime, ongoing.startTime);
+      assert.strictEqual(listed.endTime, null);
+      for (const field of ['energyConsumedFromPowerGridKwh', 'energyDecreaseHvbKwh', 'energyDischargedKwh', 'chargingBlocks']) assert.ok(!(field in listed), `${field} while in progress`);
+
+      const done = own.finishChargingSession(vin, ongoing.startTime);
+      const corrected = own.updateChargingSession(vin, added.startTime, { mileage: added.mileage + 1 });
+      const late = own.addChargingSession(vin, { startTime: before[2].startTime + 60 });
+      list = await read();
+      assert.strictEqual(list.length, before.length + 3);
+      assert.deepStrictEqual(list.map((s) => s.startTime), [...list.map((s) => s.startTime)].sort((a, b) => b - a), 'still newest first');
+      assert.ok(done.endTime > done.startTime && done.energyConsumedFromPowerGridKwh > 0);
+      assert.deepStrictEqual(list[0], done);
+      assert.strictEqual(list[1].mileage, corrected.mileage);
+      assert.deepStrictEqual(list.find((s) => s.startTime === late.startTime), late);
+      for (const s of list.slice(0, 6)) assertRest('ChargingSessionDto', s);
+      assert.throws(() => own.finishChargingSession(vin, ongoing.startTime), /no ongoing session/);
+      assert.throws(() => own.updateChargingSession(vin, 1, {}), /no session that started at 1/);
+    } finally {
+      await own.close();
+    }
   });
 
   it('getLocationBasedChargingSettings pages with a camelCase nextToken', async () => {

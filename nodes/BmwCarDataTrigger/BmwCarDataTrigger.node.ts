@@ -7,14 +7,12 @@ import {
   NodeConnectionTypes,
 } from 'n8n-workflow';
 import { flattenChargingSession } from '../../src/core/flatten';
-import type { ChargingSession } from '../../src/core/types';
+import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { searchVehicles } from '../BmwCarData/methods/vehicles';
 import { openAccount } from '../BmwCarData/shared/account';
 import { vinLocator } from '../BmwCarData/shared/descriptions';
 import { toNodeError } from '../BmwCarData/shared/errors';
-import { newSessions, type PollState, sessionKey } from './state';
-
-const DAY_S = 24 * 60 * 60;
+import { decide, type PollState, readRange, readState, sessionKey } from './state';
 
 export class BmwCarDataTrigger implements INodeType {
   description: INodeTypeDescription = {
@@ -24,7 +22,7 @@ export class BmwCarDataTrigger implements INodeType {
     group: ['trigger'],
     version: 1,
     subtitle: 'New charging session',
-    description: 'Starts the workflow when a vehicle has finished a new charging session',
+    description: 'Starts the workflow once for each charging session a vehicle has finished',
     defaults: { name: 'BMW CarData Trigger' },
     polling: true,
     inputs: [],
@@ -45,7 +43,7 @@ export class BmwCarDataTrigger implements INodeType {
         typeOptions: { minValue: 1 },
         default: 50,
         description: 'Max number of results to return',
-        hint: 'The newest sessions of one page of history: a poll reads one page',
+        hint: 'New sessions come oldest first; any beyond this number come with the next polls',
       },
       {
         displayName: 'Emit Existing Sessions on First Poll',
@@ -76,30 +74,31 @@ export class BmwCarDataTrigger implements INodeType {
     const manual = this.getMode() === 'manual';
     const state = this.getWorkflowStaticData('node') as PollState & IDataObject;
     const nowS = Math.floor(Date.now() / 1000);
-    // BMW's times are epoch seconds; milliseconds are read too. An hour of overlap, the seen keys filter it.
-    const mark = typeof state.highWater === 'number' ? (state.highWater > 1e12 ? Math.floor(state.highWater / 1000) : state.highWater) : undefined;
-    const fromS = !manual && mark !== undefined ? Math.min(mark - 3600, nowS - 60) : nowS - 30 * DAY_S;
-    let sessions: ChargingSession[];
+    const known = manual ? undefined : readState(state, vin);
+    const range = readRange(known, nowS);
+    let page: ChargingHistoryPage;
     try {
       const account = await openAccount(this);
       // One page, newest first: a poll never costs more than one call.
-      const page = await account.client.getChargingHistoryPage(vin, { from: new Date(fromS * 1000).toISOString(), to: new Date(nowS * 1000).toISOString() });
-      sessions = (page.data ?? []).slice(0, Math.max(1, limit));
+      page = await account.client.getChargingHistoryPage(vin, { from: new Date(range.from * 1000).toISOString(), to: new Date(range.to * 1000).toISOString() });
     } catch (error) {
       throw toNodeError(this.getNode(), error);
     }
+    const sessions: unknown[] = Array.isArray(page?.data) ? page.data : [];
     const toItem = (s: ChargingSession): INodeExecutionData => ({
-      json: (flat ? { vin, key: sessionKey(s), ...flattenChargingSession(s) } : { vin, key: sessionKey(s), ...s }) as IDataObject,
+      json: (flat ? { vin, key: sessionKey(vin, s), ...flattenChargingSession(s) } : { vin, key: sessionKey(vin, s), ...s }) as IDataObject,
     });
     if (manual) {
-      // A sample for the editor: the latest session; what was seen is left untouched.
-      return sessions.length ? [[toItem(sessions[0])]] : null;
+      // A sample for the editor: the latest finished session; what was seen is left untouched.
+      const sample = decide(undefined, vin, { sessions, more: false }, range, { limit: 1, emitExisting: true }).emit;
+      return sample.length ? [sample.map(toItem)] : null;
     }
-    const firstPoll = typeof state.highWater !== 'number';
-    const { fresh, next } = newSessions(state, sessions);
-    state.highWater = next.highWater;
-    state.seenAtHighWater = next.seenAtHighWater;
-    if (firstPoll && this.getNodeParameter('emitExisting', false) !== true) return null;
-    return fresh.length ? [fresh.map(toItem)] : null;
+    const { emit, next } = decide(known, vin, { sessions, more: Boolean(page?.next_token ?? page?.nextToken) }, range, {
+      limit,
+      emitExisting: this.getNodeParameter('emitExisting', false) === true,
+    });
+    for (const key of Object.keys(state)) delete state[key];
+    Object.assign(state, next);
+    return emit.length ? [emit.map(toItem)] : null;
   }
 }

@@ -112,7 +112,8 @@ export interface ChargingSession {
   timeZone: string;
   /** Epoch seconds (BMW does not document the unit; community clients read seconds). */
   startTime: number;
-  endTime: number;
+  /** null (or 0) while the session is still in progress. */
+  endTime: number | null;
   totalChargingDurationSec: number;
   energyConsumedFromPowerGridKwh?: number;
   energyDecreaseHvbKwh?: number;

@@ -45,6 +45,29 @@ function classify(path: string): RequestKind {
   return 'rest';
 }
 
+/**
+ * The session after the newest of `list` (newest first), with the figures and the length of the newest finished
+ * one: half an hour after the newest ended (or, while that one is still in progress, an hour and a half after it
+ * started) unless `startTime` says when, and 42 km further.
+ */
+function nextSession(list: ChargingSession[], startTime?: number): ChargingSession {
+  const newest = list[0];
+  const template = list.find((s) => typeof s.endTime === 'number' && s.endTime > 0) ?? newest;
+  const ended = typeof newest.endTime === 'number' && newest.endTime > 0 ? newest.endTime : newest.startTime + 3600;
+  const start = startTime ?? ended + 1800;
+  const shift = start - template.startTime;
+  const endTime = typeof template.endTime === 'number' && template.endTime > 0 ? template.endTime + shift : start + 3600;
+  const session: ChargingSession = { ...template, startTime: start, endTime, mileage: newest.mileage + 42 };
+  if (template.chargingBlocks) session.chargingBlocks = template.chargingBlocks.map((b) => ({ ...b, startTime: b.startTime + shift, endTime: b.endTime + shift }));
+  return session;
+}
+
+/** Puts `session` into `list` (newest first) at the place of its start time. */
+function insertByStart(list: ChargingSession[], session: ChargingSession): void {
+  const index = list.findIndex((s) => s.startTime < session.startTime);
+  list.splice(index < 0 ? list.length : index, 0, session);
+}
+
 function bearerOf(req: IncomingMessage): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return m ? m[1] : undefined;
@@ -70,6 +93,8 @@ export class Simulator {
   private readonly restDeps: RestDeps;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly onRequest?: (entry: RequestLogEntry) => void;
+  /** The final figures of the sessions startChargingSession() began, by `${vin}:${startTime}`. */
+  private readonly finals = new Map<string, ChargingSession>();
 
   private constructor(
     private readonly server: Server,
@@ -236,18 +261,58 @@ export class Simulator {
 
   /**
    * The car has just charged: a session after the newest one is added to the vehicle's history (copied from the
-   * newest, half an hour after it ended, one hour long, unless `changes` says otherwise) and returned.
+   * newest finished one, as long as that one, half an hour after the newest ended, unless `changes` says otherwise)
+   * and returned. With an older `startTime` in `changes` the session takes its place in the history, as when BMW
+   * reports a session late.
    */
   addChargingSession(vin: string, changes: Partial<ChargingSession> = {}): ChargingSession {
+    const list = this.historyOf(vin, 'addChargingSession');
+    const session: ChargingSession = { ...nextSession(list, changes.startTime), ...changes };
+    insertByStart(list, session);
+    return { ...session };
+  }
+
+  /**
+   * The car has just been plugged in: a session still in progress is added after the newest one, as BMW lists it
+   * while it lasts (`endTime` null, no energy, no charging blocks yet; `changes` can say `endTime: 0` instead).
+   * finishChargingSession() later turns it into the finished session. Returns the ongoing session.
+   */
+  startChargingSession(vin: string, changes: Partial<ChargingSession> = {}): ChargingSession {
+    const list = this.historyOf(vin, 'startChargingSession');
+    const final = nextSession(list, changes.startTime);
+    const ongoing: ChargingSession = { ...final, endTime: null, totalChargingDurationSec: 0, displayedSoc: final.displayedStartSoc };
+    for (const field of ['energyConsumedFromPowerGridKwh', 'energyDecreaseHvbKwh', 'energyDischargedKwh', 'businessErrors', 'chargingBlocks'] as const) delete ongoing[field];
+    Object.assign(ongoing, changes);
+    this.finals.set(`${vin}:${ongoing.startTime}`, final);
+    insertByStart(list, ongoing);
+    return { ...ongoing };
+  }
+
+  /** The ongoing session that started at `startTime` has finished: it gets its final figures (and `changes`). */
+  finishChargingSession(vin: string, startTime: number, changes: Partial<ChargingSession> = {}): ChargingSession {
+    const final = this.finals.get(`${vin}:${startTime}`);
+    if (!final) throw new Error(`finishChargingSession: ${vin} has no ongoing session that started at ${startTime}`);
+    this.finals.delete(`${vin}:${startTime}`);
+    return this.updateChargingSession(vin, startTime, { ...final, ...changes });
+  }
+
+  /** BMW corrects a session afterwards (its mileage, say): the session that started at `startTime` gets `changes`. */
+  updateChargingSession(vin: string, startTime: number, changes: Partial<ChargingSession>): ChargingSession {
+    const list = this.historyOf(vin, 'updateChargingSession');
+    const index = list.findIndex((s) => s.startTime === startTime);
+    if (index < 0) throw new Error(`updateChargingSession: ${vin} has no session that started at ${startTime}`);
+    const [old] = list.splice(index, 1);
+    const session: ChargingSession = { ...old, ...changes };
+    insertByStart(list, session);
+    return { ...session };
+  }
+
+  private historyOf(vin: string, caller: string): ChargingSession[] {
     const vehicle = this.restDeps.data.vehicle(vin);
-    if (!vehicle) throw new Error(`addChargingSession: ${vin} is not a simulated vehicle`);
+    if (!vehicle) throw new Error(`${caller}: ${vin} is not a simulated vehicle`);
     const list = this.restDeps.data.sessions(vehicle);
-    const newest = list[0];
-    if (!newest) throw new Error(`addChargingSession: ${vin} has no charging history`);
-    const startTime = newest.endTime + 1800;
-    const session: ChargingSession = { ...newest, startTime, endTime: startTime + 3600, mileage: newest.mileage + 42, ...changes };
-    list.unshift(session);
-    return session;
+    if (!list.length) throw new Error(`${caller}: ${vin} has no charging history`);
+    return list;
   }
 
   async close(): Promise<void> {

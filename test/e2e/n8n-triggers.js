@@ -3,8 +3,9 @@
 // Both triggers in ACTIVE workflows of a real n8n 2.41.1 (Node 24, server mode) against the simulator, which runs
 // in this process so the test can grow the charging history and publish stream messages:
 //  A. BMW CarData Trigger (polling once a minute, n8n's shortest interval) -> NoOp. Activation runs a first poll that
-//     only remembers; the simulator then gets a new charging session; the next poll's execution holds exactly that
-//     session and the poll after it nothing. Every poll is one CarData call.
+//     only remembers; the simulator then gets a new charging session and one still in progress; the next poll's
+//     execution holds exactly the finished one. The one in progress then finishes and BMW corrects the mileage of
+//     the first: the poll after that holds only the newly finished session. Every poll is one CarData call.
 //  B. BMW CarData Stream Trigger -> NoOp. Two stream messages become executions with the normalised events; the
 //     trigger holds one stream connection for the account, closed when the workflow is deactivated.
 // Everything goes through n8n's REST API (owner, credential, workflows, activation, executions). Bounded to 5
@@ -212,6 +213,8 @@ async function main(run) {
 
   // ---- A: the polling trigger --------------------------------------------------------------------------------
   let added;
+  let ongoing;
+  let done;
   let activatedAt;
   await run.step('the polling workflow, activated, runs a first poll: one CarData call, nothing emitted (it only remembers)', async () => {
     ids.poll = await rest(
@@ -240,6 +243,7 @@ async function main(run) {
     h.assert(list.length === 0, `the first poll started ${list.length} execution(s); it should only remember the sessions`);
     h.assert(!/Poll trigger[^\n]*error|There was a problem with the trigger node "BMW CarData Trigger"/i.test(n8n.proc.output()), 'n8n logged a problem with the polling trigger');
     added = sim.addChargingSession(VIN);
+    ongoing = sim.startChargingSession(VIN, { startTime: Math.floor(Date.now() / 1000) - 300 });
   });
 
   // ---- B: the stream trigger (while the polling workflow waits for its next minute) ---------------------------
@@ -300,7 +304,7 @@ async function main(run) {
   });
 
   // ---- A again: the next polls ---------------------------------------------------------------------------------
-  await run.step('the next poll (the first scheduled one) emits exactly the new charging session', async () => {
+  await run.step('the next poll (the first scheduled one) emits exactly the new finished session, not the one in progress', async () => {
     const list = await h.waitFor(
       'the polling workflow to run',
       async () => {
@@ -316,7 +320,7 @@ async function main(run) {
     h.assert(items.length === 1, `the poll emitted ${items.length} sessions, expected only the new one`);
     const [session] = items;
     h.assert(session.vin === VIN, `the session is for ${session.vin}`);
-    h.assert(session.key === `${added.startTime}-${added.endTime}-${added.mileage}`, `the emitted session is ${session.key}, not the new one`);
+    h.assert(session.key === `${VIN}-${added.startTime}`, `the emitted session is ${session.key}, not the new one`);
     h.assert(Date.parse(session.start) === added.startTime * 1000, `start ${session.start} is not the new session's startTime ${added.startTime}`);
     h.assert(Date.parse(session.end) === added.endTime * 1000, `end ${session.end} is not the new session's endTime`);
     h.assert(session.mileage === added.mileage && session.endSoc === added.displayedSoc, 'mileage or state of charge differ from the new session');
@@ -325,9 +329,11 @@ async function main(run) {
     const calls = sim.restCalls();
     h.assert(pollsStarted() === 2 && calls.length === 2, `${pollsStarted()} polls made ${calls.length} CarData calls, expected 2 and 2`);
     h.assert(calls.every((c) => c.path === chargingPath && c.status === 200), `unexpected calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
+    done = sim.finishChargingSession(VIN, ongoing.startTime);
+    sim.updateChargingSession(VIN, added.startTime, { mileage: added.mileage + 1 });
   });
 
-  await run.step('the poll a minute later emits nothing: the session came once; one CarData call per poll', async () => {
+  await run.step('the poll a minute later emits only the session that has finished since; the corrected one not again', async () => {
     const second = sim.restCalls()[1].at;
     await h.waitFor('the third poll', () => pollsStarted() >= 3 && sim.restCalls().length >= 3, Math.max(5000, second + MINUTE + 15_000 - Date.now()), n8n.proc);
     await h.sleep(3000);
@@ -336,8 +342,20 @@ async function main(run) {
     h.assert(calls.every((c) => c.path === chargingPath && c.status === 200), `unexpected calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
     const gap = (calls[2].at - calls[1].at) / 1000;
     h.assert(gap > 55 && gap < 65, `the polls were ${gap.toFixed(1)} s apart, expected a minute`);
-    const list = await executions(ids.poll.id);
-    h.assert(list.length === 1, `the polling workflow ran ${list.length} times; the session must come only once`);
+    const list = await h.waitFor(
+      'the third poll to run',
+      async () => {
+        const l = await executions(ids.poll.id);
+        return l.length >= 2 && finished(l) && l;
+      },
+      15_000,
+      n8n.proc,
+    );
+    h.assert(list.length === 2, `the polling workflow ran ${list.length} times, expected 2`);
+    const items = await output(list[1].id, POLL_NODE);
+    const keys = items.map((i) => i.key).join(', ');
+    h.assert(items.length === 1 && items[0].key === `${VIN}-${ongoing.startTime}`, `the third poll emitted ${keys}, expected only the session that finished`);
+    h.assert(Date.parse(items[0].end) === done.endTime * 1000 && items[0].energyFromGridKwh === done.energyConsumedFromPowerGridKwh, 'the session came without its final data');
     h.assert(sim.requests.filter((r) => r.kind === 'auth').length === 0, 'a trigger refreshed the token although the stored one was valid');
     const log = n8n.proc.output();
     h.assert(![tokens.access_token, tokens.refresh_token, tokens.id_token].some((t) => log.includes(t)), "a token appears in n8n's log");
