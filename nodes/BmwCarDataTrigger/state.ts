@@ -1,3 +1,4 @@
+import { isChargingSessionEntry } from '../../src/core/flatten';
 import type { ChargingSession } from '../../src/core/types';
 
 const DAY_S = 24 * 60 * 60;
@@ -48,7 +49,7 @@ export function isFinished(s: ChargingSession): boolean {
 }
 
 function hasStart(s: unknown): s is ChargingSession {
-  return typeof s === 'object' && s !== null && typeof (s as ChargingSession).startTime === 'number' && (s as ChargingSession).startTime > 0;
+  return isChargingSessionEntry(s) && typeof s.startTime === 'number' && s.startTime > 0;
 }
 
 /** Reads the saved state, including the first shape: everything up to its high-water mark counts as emitted. */

@@ -72,7 +72,8 @@ created once and reused afterwards. Find keys with: bmw-cardata descriptors --se
   --from, --to     ISO 8601 dates or date-times (2026-01-01, 2026-01-31T18:00:00Z)
   --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default UTC)
   --limit N        Stop after N sessions (saves calls)
-CSV has one row per session with flat columns; a progress line goes to standard error.`,
+CSV has one row per session with flat columns; a progress line goes to standard error. A session still in
+progress has an empty end.`,
   'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
   tyres: 'Usage: bmw-cardata tyres --vin VIN [--out FILE]',
   image: 'Usage: bmw-cardata image --vin VIN --out FILE.png',

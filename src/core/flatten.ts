@@ -40,11 +40,23 @@ function round(value: number | null, digits: number): number | null {
   return Math.round(value * f) / f;
 }
 
-/** BMW's times are epoch seconds; milliseconds are accepted too (anything past the year 33658 in seconds). */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * BMW's times are epoch seconds; milliseconds are accepted too (anything past the year 33658 in seconds). 0 and
+ * null are no time (a session in progress has endTime null or 0), never 1970.
+ */
 function toMillis(value: unknown): number | null {
   const n = num(value);
-  if (n === null) return null;
+  if (n === null || n <= 0) return null;
   return n > 1e12 ? n : n * 1000;
+}
+
+/** A list entry that can be flattened: an object. null, numbers, strings and arrays are not sessions. */
+export function isChargingSessionEntry(value: unknown): value is ChargingSession {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isoIn(ms: number | null, zone: string): string {
@@ -62,18 +74,24 @@ function mileageUnit(units: unknown): string {
 /**
  * Flattens a charging session: start and end as ISO 8601 in the session's own time zone, durations in minutes,
  * energy in kWh, state of charge in %, mileage, location, and the public charging provider if BMW matched one.
+ * An unknown end (a session in progress: endTime null or 0, or an end before the start) is empty, and so are the
+ * plugged-in minutes. It never throws: a field that is missing or of another type is empty (null in number
+ * columns), and an entry that is not an object gives a row of empty values (hosts skip such entries: isChargingSessionEntry).
  */
-export function flattenChargingSession(session: ChargingSession): FlatChargingSession {
+export function flattenChargingSession(entry: ChargingSession): FlatChargingSession {
+  const session: Partial<ChargingSession> = isChargingSessionEntry(entry) ? entry : {};
   const zone = typeof session.timeZone === 'string' && IANAZone.isValidZone(session.timeZone) ? session.timeZone : 'UTC';
   const startMs = toMillis(session.startTime);
-  const endMs = toMillis(session.endTime);
+  const endAt = toMillis(session.endTime);
+  const endMs = endAt !== null && startMs !== null && endAt < startMs ? null : endAt;
   const chargingSec = num(session.totalChargingDurationSec);
   const grid = num(session.energyConsumedFromPowerGridKwh);
   const startSoc = num(session.displayedStartSoc);
   const endSoc = num(session.displayedSoc);
-  const location = session.chargingLocation;
-  const provider = session.publicChargingPoint?.potentialChargingPointMatches?.find((m) => m?.providerName)?.providerName ?? '';
-  const cost = session.chargingCostInformation;
+  const location = isChargingSessionEntry(session.chargingLocation) ? session.chargingLocation : undefined;
+  const matches = session.publicChargingPoint?.potentialChargingPointMatches;
+  const provider = Array.isArray(matches) ? text(matches.find((m) => text(m?.providerName))?.providerName) : '';
+  const cost = isChargingSessionEntry(session.chargingCostInformation) ? session.chargingCostInformation : undefined;
   return {
     start: isoIn(startMs, zone),
     end: isoIn(endMs, zone),
@@ -89,18 +107,19 @@ export function flattenChargingSession(session: ChargingSession): FlatChargingSe
     averagePowerKw: round(grid !== null && chargingSec ? grid / (chargingSec / 3600) : null, 2),
     mileage: num(session.mileage),
     mileageUnit: mileageUnit(session.mileageUnits),
-    municipality: location?.municipality ?? '',
-    address: location?.formattedAddress ?? '',
+    municipality: text(location?.municipality),
+    address: text(location?.formattedAddress),
     latitude: num(location?.mapMatchedLatitude),
     longitude: num(location?.mapMatchedLongitude),
     publicProvider: provider,
     preconditioning: session.isPreconditioningActivated === true,
     chargingBlocks: Array.isArray(session.chargingBlocks) ? session.chargingBlocks.length : 0,
     cost: num(cost?.calculatedChargingCost),
-    currency: cost?.currency ?? '',
-    businessErrors: (session.businessErrors ?? [])
-      .map((e) => e?.hint)
-      .filter((h): h is string => typeof h === 'string' && h !== '')
+    currency: text(cost?.currency),
+    businessErrors: (Array.isArray(session.businessErrors) ? session.businessErrors : [])
+      .map((e) => text(e?.hint))
+      .filter((h) => h !== '')
       .join('; '),
   };
 }
+

@@ -51,12 +51,12 @@ function classify(path: string): RequestKind {
  * started) unless `startTime` says when, and 42 km further.
  */
 function nextSession(list: ChargingSession[], startTime?: number): ChargingSession {
+  const ended = (s: ChargingSession): boolean => typeof s.endTime === 'number' && s.endTime > s.startTime;
   const newest = list[0];
-  const template = list.find((s) => typeof s.endTime === 'number' && s.endTime > 0) ?? newest;
-  const ended = typeof newest.endTime === 'number' && newest.endTime > 0 ? newest.endTime : newest.startTime + 3600;
-  const start = startTime ?? ended + 1800;
+  const template = list.find(ended) ?? newest;
+  const start = startTime ?? (ended(newest) ? (newest.endTime as number) : newest.startTime + 3600) + 1800;
   const shift = start - template.startTime;
-  const endTime = typeof template.endTime === 'number' && template.endTime > 0 ? template.endTime + shift : start + 3600;
+  const endTime = ended(template) ? (template.endTime as number) + shift : start + 3600;
   const session: ChargingSession = { ...template, startTime: start, endTime, mileage: newest.mileage + 42 };
   if (template.chargingBlocks) session.chargingBlocks = template.chargingBlocks.map((b) => ({ ...b, startTime: b.startTime + shift, endTime: b.endTime + shift }));
   return session;
