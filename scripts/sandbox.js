@@ -62,7 +62,8 @@ function buildIfNeeded() {
 }
 
 /** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
-function exampleFlows(simUrl, streamUrl) {
+function exampleFlows(simUrl, streamUrl, vin) {
+  const { VEHICLE_NODE_TYPES } = require(path.join(ROOT, 'dist/nodes/node-red/shared/action'));
   const dir = path.join(ROOT, 'examples');
   const flows = [
     {
@@ -86,6 +87,8 @@ function exampleFlows(simUrl, streamUrl) {
       const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
       // Nothing spends a call before the user clicks.
       if (copy.type === 'inject') copy.once = false;
+      // The examples pick no vehicle; the simulator's account has two, so the sandbox picks its BEV.
+      if (VEHICLE_NODE_TYPES.includes(copy.type) && !copy.vin) copy.vin = vin;
       if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
       if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
       if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
@@ -97,7 +100,7 @@ function exampleFlows(simUrl, streamUrl) {
   return { flows, tabs: files.map((f) => f.replace(/\.json$/, '')), csvFile: csvFile && csvFile.filename };
 }
 
-function prepareUserDir(opts, sim) {
+function prepareUserDir(opts, sim, vin) {
   if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
   // Node-RED finds the package in the user directory's node_modules, as if installed from the palette.
@@ -112,7 +115,7 @@ function prepareUserDir(opts, sim) {
     )};\n`,
   );
   const flowFile = path.join(opts.dir, 'flows.json');
-  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl);
+  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin);
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
   // The simulator starts empty every time, so the sandbox account gets fresh tokens at every start.
   const t = sim.issueTokens({ clientId: 'sandbox' });
@@ -199,7 +202,7 @@ async function main() {
   const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
   let stopping = false;
   playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
-  const { tabs, csvFile } = prepareUserDir(opts, sim);
+  const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev);
   const logFile = path.join(opts.dir, 'node-red.log');
   const log = fs.openSync(logFile, 'a');
   const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {

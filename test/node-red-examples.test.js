@@ -7,6 +7,8 @@ const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { createAccount, relativeRange } = require('../dist/src/core');
+const { VEHICLE_NODE_TYPES } = require('../dist/nodes/node-red/shared/action');
+const VEHICLE_NODES = new Set(VEHICLE_NODE_TYPES);
 const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode, sleep } = require('./support/nodered');
 
 const dir = path.join(__dirname, '../examples');
@@ -23,6 +25,9 @@ describe('Node-RED example flows', function () {
       assert.strictEqual(flow[0].type, 'comment', f);
       const accounts = flow.filter((n) => n.type === 'bmw-cardata-account');
       assert.strictEqual(accounts.length, 1, f);
+      // One account node id in every example: importing several reuses one account.
+      assert.strictEqual(accounts[0].id, 'bmw-cardata-example-account', f);
+      assert.ok(flow.every((n) => !n.vin), `${f}: no hard-coded VIN`);
       assert.deepStrictEqual([accounts[0].apiBaseUrl, accounts[0].authBaseUrl], ['http://127.0.0.1:4010', 'http://127.0.0.1:4010/gcdm'], f);
       const text = JSON.stringify(flow);
       assert.ok(!/credentials|clientId|refreshToken|accessToken/.test(text), f);
@@ -71,6 +76,8 @@ describe('Node-RED example flows', function () {
         } else n.z = 'tab';
         if (n.type === 'debug') n.type = 'helper';
         if (n.type === 'inject') Object.assign(n, { once: false, repeat: '' });
+        // The simulator's account has two cars: the examples pick none, so the BEV is set here (as the sandbox does).
+        if (VEHICLE_NODES.has(n.type) && !n.vin) n.vin = SIM_VINS.bev;
         flow.push(adapt(n));
       }
       await helper.load([...allNodes, ...coreModules], flow, creds);

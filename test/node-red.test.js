@@ -45,6 +45,31 @@ describe('Node-RED nodes', function () {
     });
   });
 
+  describe('a node without a VIN', function () {
+    it("uses the account's only vehicle from the day-cached list, at no extra call, and says so", async () => {
+      const { node, out, account } = await loadAction(sim, 'basic-data', { vin: '' });
+      account.rememberVehicles([{ vin: SIM_VINS.phev, mappingType: 'PRIMARY', mappedSince: '2024-01-01T00:00:00Z' }]);
+      node.receive({});
+      const [msg] = await out.wait(1);
+      assert.strictEqual(msg.payload.vin, SIM_VINS.phev);
+      assert.deepStrictEqual(restPaths(), [`/customers/vehicles/${SIM_VINS.phev}/basicData`]);
+      await sleep(20);
+      assert.match(lastStatus(node).text, new RegExp(`^${SIM_VINS.phev} \\(the only vehicle\\)`));
+    });
+
+    it('asks to pick one when the account has several, after one call for the list (then cached)', async () => {
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: '' });
+      node.receive({});
+      node.receive({});
+      const errors = await caught.wait(2);
+      for (const err of errors) {
+        assert.strictEqual(err.error.code, 'input');
+        assert.match(err.error.message, /has 2 vehicles: pick one/);
+      }
+      assert.deepStrictEqual(restPaths(), ['/customers/vehicles/mappings'], 'the list is read once, then cached');
+    });
+  });
+
   describe('basic data', function () {
     it('reads the VIN of the node', async () => {
       const { node, out } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.phev });

@@ -272,15 +272,25 @@ export = function (RED: NodeAPI): void {
       vehicleCache.set(node.id, { key: cacheKey(), vehicles, fetchedAt: Date.now() });
     };
 
+    let listing: Promise<MappedVehicles> | undefined;
     node.mappedVehicles = async (refresh = false): Promise<MappedVehicles> => {
       const cached = vehicleCache.get(node.id);
       if (!refresh && cached && cached.key === cacheKey() && Date.now() - cached.fetchedAt < DAY_MS) {
         return { vehicles: cached.vehicles, fetchedAt: new Date(cached.fetchedAt).toISOString() };
       }
       if (!refresh) return { vehicles: [], fetchedAt: null };
-      const vehicles = await node.account().client.getMappings();
-      node.rememberVehicles(vehicles);
-      return { vehicles, fetchedAt: new Date().toISOString() };
+      // Nodes asking at once share one call.
+      listing ??= node
+        .account()
+        .client.getMappings()
+        .then((vehicles) => {
+          node.rememberVehicles(vehicles);
+          return { vehicles, fetchedAt: new Date().toISOString() };
+        })
+        .finally(() => {
+          listing = undefined;
+        });
+      return listing;
     };
 
     node.on('close', (removed: boolean, done: () => void) => {

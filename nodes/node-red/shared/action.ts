@@ -32,6 +32,34 @@ export interface ActionOutcome {
 
 export type ActionHandler<C extends ActionConfig> = (run: ActionRun<C>) => Promise<ActionOutcome>;
 
+/** The nodes that read one vehicle: without a VIN they use the account's only mapped vehicle, or ask to pick one. */
+export const VEHICLE_NODE_TYPES: readonly string[] = [
+  'bmw-cardata-basic-data',
+  'bmw-cardata-telematics',
+  'bmw-cardata-charging-history',
+  'bmw-cardata-tyre-diagnosis',
+  'bmw-cardata-charging-settings',
+  'bmw-cardata-image',
+];
+
+/**
+ * The VIN of a message: `msg.vin`, else the node's, else the account's only PRIMARY vehicle (from the day-cached
+ * list; listing it costs one call the first time). Several vehicles: an input error that asks to pick one.
+ */
+async function resolveVin(given: string, accountNode: AccountNode): Promise<{ vin: string; implicit: boolean }> {
+  if (given) return { vin: given, implicit: false };
+  let { vehicles } = await accountNode.mappedVehicles(false);
+  if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
+  const own = vehicles.filter((v) => !v.mappingType || v.mappingType === 'PRIMARY');
+  if (own.length === 1 && own[0].vin) return { vin: own[0].vin, implicit: true };
+  throw new CarDataError({
+    kind: 'input',
+    parameter: 'vin',
+    message: own.length === 0 ? 'The account has no vehicle mapped as PRIMARY user' : `The account has ${own.length} vehicles: pick one (${own.map((v) => v.vin).join(', ')})`,
+    hint: own.length === 0 ? 'Map the vehicle to your BMW ID as primary user in the My BMW app.' : 'Open the node and pick the vehicle, or set msg.vin.',
+  });
+}
+
 /** A message property if it is set (not undefined, null or empty text), else the node's own value. */
 export function pick<T>(fromMsg: unknown, fromNode: T): T | unknown {
   if (fromMsg === undefined || fromMsg === null) return fromNode;
@@ -71,6 +99,7 @@ function statusCode(e: unknown): string {
  * keeps the status line current, and reports failures once through done(err) so a Catch node sees each once.
  */
 export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: string, handler: ActionHandler<C>): void {
+  const needsVin = VEHICLE_NODE_TYPES.includes(type);
   function ActionNode(this: Node, config: C): void {
     RED.nodes.createNode(this, config);
     setupAction(this, config);
@@ -97,13 +126,16 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         account = accountNode.account();
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
+        let vin = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
+        let implicit = false;
+        if (needsVin) ({ vin, implicit } = await resolveVin(vin, accountNode));
         const outcome = await handler({
           node,
           config,
           msg,
           account,
           accountNode,
-          vin: typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string),
+          vin,
           progress: (text) => node.status({ fill: 'blue', shape: 'dot', text }),
           emit: async (out) => {
             out.quota = await quota();
@@ -115,7 +147,7 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
           outcome.output.quota = state;
           send(outcome.output);
         }
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(outcome.summary, quotaText(state)) });
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(implicit ? `${vin} (the only vehicle)` : '', outcome.summary, quotaText(state)) });
       };
       run().then(
         () => done(),
