@@ -562,19 +562,17 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
     }
   });
 
-  it('10,000 charging sessions page quickly', async function () {
+  // Its speed is measured by bench/paging.js; here only what it answers.
+  it('10,000 charging sessions page through 400 pages without overlap', async function () {
     const big = await startSimulator({ chargingSessions: 10000, dailyQuota: Infinity });
     try {
       const t = big.issueTokens().access_token;
-      const started = Date.now();
       const { sessions, pages } = await allSessions(big, t, SIM_VINS.bev, '2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z');
-      const ms = Date.now() - started;
       assert.strictEqual(sessions.length, 10000);
       assert.strictEqual(pages, 400);
       assert.strictEqual(new Set(sessions.map((s) => s.startTime)).size, 10000);
       for (let i = 1; i < sessions.length; i++) assert.ok(sessions[i].endTime <= sessions[i - 1].startTime, `overlap at ${i}`);
       assert.ok(sessions[sessions.length - 1].mileage >= 0);
-      assert.ok(ms < 5000, `paging 10,000 sessions took ${ms} ms`);
     } finally {
       await big.close();
     }
