@@ -110,7 +110,7 @@ describe('Node-RED account: admin routes', function () {
   it('cancel stops polling', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
     await helper.request().post('/bmw-cardata/x3/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
-    const cancelled = await helper.request().post('/bmw-cardata/x3/auth/cancel').expect(200);
+    const cancelled = await helper.request().post('/bmw-cardata/x3/auth/cancel').send({}).expect(200);
     assert.strictEqual(cancelled.body.wasRunning, true);
     const before = sim.requests.length;
     await sleep(1500);
@@ -145,13 +145,13 @@ describe('Node-RED account: admin routes', function () {
     const empty = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
     assert.deepStrictEqual([empty.body.vehicles, empty.body.fetchedAt], [[], null]);
     assert.strictEqual(sim.restCalls().length, 0);
-    const refreshed = await helper.request().post('/bmw-cardata/acc/vehicles/refresh').expect(200);
+    const refreshed = await helper.request().post('/bmw-cardata/acc/vehicles/refresh').send({}).expect(200);
     assert.ok(refreshed.body.vehicles.some((v) => v.vin === SIM_VINS.bev));
     assert.strictEqual(refreshed.body.quota.used, 1);
     const cached = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
     assert.deepStrictEqual(cached.body.vehicles, refreshed.body.vehicles);
     assert.strictEqual(sim.restCalls().length, 1);
-    await helper.request().post('/bmw-cardata/undeployed/vehicles/refresh').expect(409);
+    await helper.request().post('/bmw-cardata/undeployed/vehicles/refresh').send({}).expect(409);
   });
 
   it('serves the descriptor catalogue grouped by category, without a call', async () => {

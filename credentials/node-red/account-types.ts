@@ -40,6 +40,8 @@ export interface ConnectionState {
 
 /** The account config node as the action nodes see it. */
 export interface AccountNode extends Node<AccountCredentials> {
+  /** The GCDM base URL this account is deployed with: editor logins of a deployed account go there only. */
+  authBaseUrl: string;
   /** The stream broker URL of this account, or '' for BMW's. */
   streamUrl: string;
   /** The core account; throws a CarDataError (kind auth/input) when the node has no client ID. */

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import * as path from 'path';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
 import {
   accountKey,
@@ -11,6 +11,7 @@ import {
   DEFAULT_AUTH_BASE_URL,
   descriptorsByCategory,
   FileQuotaStore,
+  isWebLink,
   pollDeviceAuthorization,
   QuotaLedger,
   startDeviceAuthorization,
@@ -90,6 +91,11 @@ function credentialsWith(creds: AccountCredentials | undefined, tokens: TokenSet
   if (tokens.gcid) merged.gcid = tokens.gcid;
   if (clientId) merged.clientId = clientId;
   return merged;
+}
+
+/** Two base URLs that differ only in surrounding blanks or trailing slashes are the same. */
+function sameBaseUrl(a: string, b: string): boolean {
+  return a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
 }
 
 function quotaLimit(value: unknown): number {
@@ -215,6 +221,7 @@ export = function (RED: NodeAPI): void {
     let clientId = text(node.credentials?.clientId);
     const apiBaseUrl = text(config.apiBaseUrl) || DEFAULT_API_BASE_URL;
     const authBaseUrl = text(config.authBaseUrl) || DEFAULT_AUTH_BASE_URL;
+    node.authBaseUrl = authBaseUrl;
     node.streamUrl = text(config.streamUrl);
     const cacheKey = () => `${accountKey(clientId || '-')}|${apiBaseUrl}`;
     let account: Account | undefined;
@@ -322,6 +329,22 @@ export = function (RED: NodeAPI): void {
   const fail = (res: Response, status: number, e: unknown): void => {
     res.status(status).json({ error: editorError(e) });
   };
+  // Routes that change something take a JSON body only: a page on another site can post a form or plain text
+  // without asking the browser, but JSON only after a CORS preflight. Node-RED's admin API grants every origin
+  // that preflight, so the browser's own word on where the request comes from (Sec-Fetch-Site) is checked too:
+  // with adminAuth off, no other site can start or cancel a login or spend quota through these routes.
+  const fromEditor = (req: Request, res: Response, next: NextFunction): void => {
+    if (!req.is('application/json')) {
+      fail(res, 415, new CarDataError({ kind: 'input', message: 'This route takes a JSON body (Content-Type: application/json)', hint: 'Send {} when there is nothing to say.' }));
+      return;
+    }
+    const site = req.get('sec-fetch-site');
+    if (site && site !== 'same-origin' && site !== 'none') {
+      fail(res, 403, new CarDataError({ kind: 'input', message: 'Refused: the request came from a page of another site', hint: 'Use the Node-RED editor itself.' }));
+      return;
+    }
+    next();
+  };
 
   RED.httpAdmin.get('/bmw-cardata/catalogue', read, (_req: Request, res: Response) => {
     res.json(
@@ -352,7 +375,7 @@ export = function (RED: NodeAPI): void {
     );
   });
 
-  RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, (req: Request, res: Response) => {
+  RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, fromEditor, (req: Request, res: Response) => {
     const node = deployedAccount(idOf(req));
     if (!node) {
       fail(res, 409, new CarDataError({ kind: 'input', message: 'The account is not deployed yet', hint: 'Deploy the account, then refresh the vehicle list.' }));
@@ -364,16 +387,57 @@ export = function (RED: NodeAPI): void {
       .catch((e: unknown) => fail(res, e instanceof CarDataError && e.kind !== 'network' ? 400 : 502, e));
   });
 
-  RED.httpAdmin.post('/bmw-cardata/:id/auth/start', write, (req: Request, res: Response) => {
+  RED.httpAdmin.post('/bmw-cardata/:id/auth/start', write, fromEditor, (req: Request, res: Response) => {
     const id = idOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const node = deployedAccount(id);
-    const clientId = text(body.clientId) || text(node?.credentials?.clientId) || text(storedCredentials(id)?.clientId);
-    const authBaseUrl = text(body.authBaseUrl) || DEFAULT_AUTH_BASE_URL;
+    const requestedUrl = text(body.authBaseUrl);
+    let clientId: string;
+    let authBaseUrl: string;
+    if (node) {
+      // A deployed account logs in where it is deployed to, never at a URL from the request: its client ID
+      // must not be sent anywhere an editor (or a page posting to the editor) names.
+      if (requestedUrl && !sameBaseUrl(requestedUrl, node.authBaseUrl)) {
+        fail(
+          res,
+          409,
+          new CarDataError({
+            kind: 'input',
+            parameter: 'authBaseUrl',
+            message: 'The account is deployed with another auth base URL',
+            hint: 'Deploy the changed URL first, then authorize.',
+          }),
+        );
+        return;
+      }
+      clientId = text(body.clientId) || text(node.credentials?.clientId) || text(storedCredentials(id)?.clientId);
+      authBaseUrl = node.authBaseUrl;
+    } else {
+      // A new account: only a client ID typed in the dialog, sent to the URL typed beside it.
+      clientId = text(body.clientId);
+      authBaseUrl = requestedUrl || DEFAULT_AUTH_BASE_URL;
+    }
+    if (!isWebLink(authBaseUrl)) {
+      fail(res, 400, new CarDataError({ kind: 'input', parameter: 'authBaseUrl', message: 'The auth base URL must be an http(s) URL', hint: `BMW's is ${DEFAULT_AUTH_BASE_URL}.` }));
+      return;
+    }
     stopLogin(id);
     const endpoint: AuthEndpoint = { transport, clientId, authBaseUrl };
     startDeviceAuthorization(endpoint).then(
       (auth) => {
+        // The user is asked to open this link: only a web address, never javascript:, data: or the like.
+        if (!isWebLink(auth.verificationUri) || !isWebLink(auth.verificationUriComplete)) {
+          fail(
+            res,
+            502,
+            new CarDataError({
+              kind: 'response',
+              message: "BMW's login service answered with a login link that is not an http(s) address; it is not shown",
+              hint: 'Check the auth base URL of the account.',
+            }),
+          );
+          return;
+        }
         const login: Login = { auth, endpoint, clientId, state: 'pending' };
         logins.set(id, login);
         schedulePoll(id, login, auth.interval);
@@ -406,7 +470,7 @@ export = function (RED: NodeAPI): void {
     }
   });
 
-  RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, (req: Request, res: Response) => {
+  RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, fromEditor, (req: Request, res: Response) => {
     const id = idOf(req);
     const had = logins.has(id);
     stopLogin(id);

@@ -193,6 +193,42 @@ async function main(run) {
     await page.screenshot({ path: path.join(shotsDir, 'nodered-authorized.png'), clip: await dialogClip(page, '#bmw-cardata-account-message') });
   });
 
+  await run.step('Authorize again and Cancel: the editor posts JSON, and the runtime stops the login', async () => {
+    const status = async () => (await fetch(`${nodeRed.url}/bmw-cardata/${ACCOUNT_ID}/auth/status`)).json();
+    await page.click('#node-config-bmw-cardata-authorize');
+    await page.waitForSelector('#bmw-cardata-account-login', { state: 'visible' });
+    h.assert((await status()).status === 'pending', 'the second login did not start');
+    await page.click('#node-config-bmw-cardata-cancel');
+    await h.waitForText(page, '#bmw-cardata-account-message', /Authorization cancelled/);
+    await h.waitFor('the runtime to drop the cancelled login', async () => (await status()).status === 'none', 10_000);
+  });
+
+  await run.step('a login link that is not an http(s) address is not shown as a link', async () => {
+    // The runtime refuses such a link itself; here the editor meets one anyway, from a hostile answer.
+    const cancels = [];
+    await page.route('**/auth/cancel', (route) => {
+      cancels.push(route.request().headers()['content-type']);
+      return route.continue();
+    });
+    await page.route('**/auth/start', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ status: 'pending', userCode: 'EVIL-1', verificationUri: 'javascript:alert(1)', verificationUriComplete: 'javascript:alert(1)', interval: 5, expiresAt: new Date(Date.now() + 300_000).toISOString() }),
+      }),
+    );
+    await page.click('#node-config-bmw-cardata-authorize');
+    await h.waitForText(page, '#bmw-cardata-account-message', /not a web address/);
+    h.assert(!(await page.isVisible('#bmw-cardata-account-login')), 'the login box is shown');
+    const href = (await page.getAttribute('#bmw-cardata-account-link', 'href')) || '';
+    h.assert(!/^\s*javascript:/i.test(href), `the link was set to ${href}`);
+    h.assert(!(await page.isDisabled('#node-config-bmw-cardata-authorize')), 'Authorize stays disabled');
+    await h.waitFor('the editor to cancel the refused login', () => cancels.length === 1, 5000);
+    h.assert(/^application\/json/.test(cancels[0]), `the cancel was posted as ${cancels[0]}`);
+    await page.unroute('**/auth/start');
+    await page.unroute('**/auth/cancel');
+  });
+
   await run.step('Done and Deploy save the authorized account', async () => {
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');

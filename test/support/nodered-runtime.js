@@ -27,10 +27,10 @@ function freePort() {
 }
 
 /**
- * Starts Node-RED with `users` ({username, password, permissions}) under adminAuth and the given flows.
- * Resolves with { url, stop(), log() } once the admin API answers.
+ * Starts Node-RED with `users` ({username, password, permissions}) under adminAuth, or with adminAuth off when
+ * there are none, and the given flows. Resolves with { url, stop(), log() } once the admin API answers.
  */
-async function startNodeRed({ users, flows = [] }) {
+async function startNodeRed({ users = [], flows = [], credentials }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-runtime-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(packageRoot, path.join(userDir, 'node_modules', 'n8n-nodes-bmw-cardata'), 'dir');
@@ -42,13 +42,17 @@ async function startNodeRed({ users, flows = [] }) {
     credentialSecret: 'runtime-test-secret',
     editorTheme: { tours: false },
     logging: { console: { level: 'info' } },
-    adminAuth: {
+  };
+  if (users.length > 0) {
+    settings.adminAuth = {
       type: 'credentials',
       users: users.map((u) => ({ username: u.username, password: bcrypt.hashSync(u.password, 8), permissions: u.permissions })),
-    },
-  };
+    };
+  }
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
+  // Credentials in the clear ({ nodeId: {...} }): Node-RED encrypts them with the credential secret on its first save.
+  if (credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
   let output = '';
   const child = spawn(process.execPath, [redScript(), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => (output += d));

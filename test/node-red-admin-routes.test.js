@@ -1,0 +1,294 @@
+'use strict';
+// The account's admin routes against misuse: routes that change something take JSON only and refuse what the
+// browser marks as coming from another site (so a page elsewhere cannot use them when adminAuth is off), a deployed account's client ID never goes to an auth URL named
+// in a request, and a login link that is not an http(s) address is refused. In Node-RED (node-red-node-test-helper,
+// and a real Node-RED process without adminAuth), against the simulator and a loopback "foreign" login service.
+const assert = require('assert');
+const http = require('http');
+const { startSimulator } = require('../dist/src/simulator');
+const { helper, freshUserDir, allNodes, accountConfig, authorizedCredentials, sleep, CLIENT_ID } = require('./support/nodered');
+const { startNodeRed } = require('./support/nodered-runtime');
+
+/**
+ * A login service on loopback that is not the account's: it records every request and answers the device-code
+ * request with `deviceAnswer` (by default a well-formed one).
+ */
+async function startForeignLogin(deviceAnswer = {}) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url, body });
+      if (req.url.endsWith('/oauth/device/code')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ device_code: 'dc-1', user_code: 'AB-12', verification_uri: 'https://login.example/link', interval: 0, expires_in: 300, ...deviceAnswer }));
+        return;
+      }
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'authorization_pending' }));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/gcdm`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+const authRequests = (sim) => sim.requests.filter((r) => r.kind === 'auth');
+
+describe('Node-RED account routes: JSON only, no foreign auth URL, web links only', function () {
+  let sim;
+  let foreign;
+  before(async () => {
+    sim = await startSimulator({ pollIntervalSec: 0 });
+  });
+  after(() => sim.close());
+  beforeEach(async () => {
+    freshUserDir();
+    sim.clearLog();
+    sim.setQuotaUsed(0);
+    sim.setAutoApprove(false);
+    foreign = await startForeignLogin();
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    await foreign.close();
+  });
+
+  const deployed = (creds) => helper.load(allNodes, [{ id: 'tab', type: 'tab' }, accountConfig(sim)], { acc: creds });
+  const status = async (id) => (await helper.request().get(`/bmw-cardata/${id}/auth/status`).expect(200)).body;
+
+  describe('routes that change something take a JSON body only', function () {
+    const bodies = [
+      ['a form', 'application/x-www-form-urlencoded', (fields) => new URLSearchParams(fields).toString()],
+      ['plain text', 'text/plain', (fields) => JSON.stringify(fields)],
+      ['multipart', 'multipart/form-data; boundary=x', (fields) => Object.entries(fields).map(([k, v]) => `--x\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--x--\r\n'],
+    ];
+
+    for (const [name, type, encode] of bodies) {
+      it(`auth/start posted as ${name} gets 415 and starts nothing`, async () => {
+        await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+        const res = await helper
+          .request()
+          .post('/bmw-cardata/newacc/auth/start')
+          .set('content-type', type)
+          .send(encode({ clientId: 'new-client-id', authBaseUrl: sim.authBaseUrl }))
+          .expect(415);
+        assert.strictEqual(res.body.error.code, 'input');
+        assert.match(res.body.error.message, /JSON/);
+        await sleep(100);
+        assert.strictEqual(sim.requests.length, 0, 'nothing reached the login service');
+        assert.deepStrictEqual(await status('newacc'), { status: 'none' });
+      });
+    }
+
+    it('auth/start without a body gets 415; the same request as JSON starts the login', async () => {
+      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+      await helper.request().post('/bmw-cardata/newacc/auth/start').expect(415);
+      assert.strictEqual(sim.requests.length, 0);
+      const started = await helper.request().post('/bmw-cardata/newacc/auth/start').send({ clientId: 'new-client-id', authBaseUrl: sim.authBaseUrl }).expect(200);
+      assert.strictEqual(started.body.status, 'pending');
+      assert.strictEqual(authRequests(sim).length, 1);
+    });
+
+    it('vehicles/refresh posted as a form gets 415 and spends no call', async () => {
+      await deployed(authorizedCredentials(sim));
+      await helper.request().post('/bmw-cardata/acc/vehicles/refresh').type('form').send({ x: '1' }).expect(415);
+      await helper.request().post('/bmw-cardata/acc/vehicles/refresh').expect(415);
+      assert.strictEqual(sim.restCalls().length, 0);
+      assert.strictEqual(sim.quota().used, 0);
+      const state = await helper.request().get('/bmw-cardata/acc/state').expect(200);
+      assert.strictEqual(state.body.quota.used, 0, 'no local quota spent');
+      const json = await helper.request().post('/bmw-cardata/acc/vehicles/refresh').send({}).expect(200);
+      assert.strictEqual(json.body.quota.used, 1, 'the JSON request is served');
+    });
+
+    it('auth/cancel posted as a form gets 415 and the login keeps running', async () => {
+      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+      await helper.request().post('/bmw-cardata/x1/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
+      await helper.request().post('/bmw-cardata/x1/auth/cancel').type('form').send({}).expect(415);
+      assert.strictEqual((await status('x1')).status, 'pending');
+      const cancelled = await helper.request().post('/bmw-cardata/x1/auth/cancel').send({}).expect(200);
+      assert.strictEqual(cancelled.body.wasRunning, true);
+      assert.deepStrictEqual(await status('x1'), { status: 'none' });
+    });
+  });
+
+  describe("a deployed account's client ID never goes to an auth URL from the request", function () {
+    it('a foreign auth URL for a deployed account is refused (409); the foreign service gets nothing', async () => {
+      await deployed({ clientId: CLIENT_ID });
+      for (const body of [{ authBaseUrl: foreign.url }, { clientId: CLIENT_ID, authBaseUrl: foreign.url }, { clientId: 'other-client-id', authBaseUrl: `${foreign.url}/` }]) {
+        const res = await helper.request().post('/bmw-cardata/acc/auth/start').send(body).expect(409);
+        assert.strictEqual(res.body.error.code, 'input');
+        assert.match(res.body.error.hint, /Deploy/);
+        assert.ok(!JSON.stringify(res.body).includes(CLIENT_ID));
+      }
+      await sleep(100);
+      assert.deepStrictEqual(foreign.requests, [], 'the foreign login service received no request');
+      assert.strictEqual(sim.requests.length, 0);
+      assert.deepStrictEqual(await status('acc'), { status: 'none' });
+    });
+
+    it("without a URL, or with the deployed one, the login goes to the account's own auth URL", async () => {
+      await deployed({ clientId: CLIENT_ID });
+      for (const body of [{}, { authBaseUrl: `${sim.authBaseUrl}/` }, { clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }]) {
+        sim.clearLog();
+        const res = await helper.request().post('/bmw-cardata/acc/auth/start').send(body).expect(200);
+        assert.ok(res.body.verificationUriComplete.startsWith(`${sim.authBaseUrl}/`));
+        assert.deepStrictEqual(authRequests(sim).map((r) => r.path), ['/gcdm/oauth/device/code']);
+      }
+      assert.deepStrictEqual(foreign.requests, []);
+    });
+
+    it('an undeployed account uses only a client ID from the request: a stored one never goes to the URL named', async () => {
+      // An earlier login from the editor stored a client ID for this (still undeployed) account.
+      sim.setAutoApprove(true);
+      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+      await helper.request().post('/bmw-cardata/newacc/auth/start').send({ clientId: 'stored-client-id', authBaseUrl: sim.authBaseUrl }).expect(200);
+      for (let i = 0; i < 50 && (await status('newacc')).status === 'pending'; i++) await sleep(100);
+      assert.strictEqual(helper._redNodes.getCredentials('newacc').clientId, 'stored-client-id');
+      const res = await helper.request().post('/bmw-cardata/newacc/auth/start').send({ authBaseUrl: foreign.url }).expect(400);
+      assert.strictEqual(res.body.error.code, 'input');
+      await sleep(100);
+      assert.deepStrictEqual(foreign.requests, [], 'the stored client ID did not leave');
+    });
+
+    it('a client ID typed for a new account may go to the URL typed beside it', async () => {
+      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+      const res = await helper.request().post('/bmw-cardata/newacc/auth/start').send({ clientId: 'typed-client-id', authBaseUrl: foreign.url }).expect(200);
+      assert.strictEqual(res.body.verificationUriComplete, 'https://login.example/link?user_code=AB-12');
+      assert.strictEqual(foreign.requests[0].url, '/gcdm/oauth/device/code');
+      assert.strictEqual(new URLSearchParams(foreign.requests[0].body).get('client_id'), 'typed-client-id');
+    });
+
+    it('an auth URL that is not http(s) is refused before any request', async () => {
+      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+      for (const url of ['javascript:alert(1)', 'file:///etc', 'ftp://127.0.0.1/gcdm']) {
+        const res = await helper.request().post('/bmw-cardata/newacc/auth/start').send({ clientId: 'typed-client-id', authBaseUrl: url }).expect(400);
+        assert.strictEqual(res.body.error.code, 'input');
+      }
+      assert.strictEqual(sim.requests.length, 0);
+    });
+  });
+
+  describe('a login link that is not an http(s) address is refused', function () {
+    const hostile = [
+      ['a javascript: link', { verification_uri: 'javascript:alert(document.cookie)' }],
+      ['a javascript: complete link', { verification_uri_complete: 'javascript:alert(1)//https://login.example/' }],
+      ['a data: link', { verification_uri: 'data:text/html,<script>alert(1)</script>', verification_uri_complete: 'https://login.example/ok' }],
+      ['a relative link', { verification_uri: '/oneid/link' }],
+    ];
+    for (const [name, answer] of hostile) {
+      it(`${name}: 502, nothing of it in the answer, no login polled`, async () => {
+        await foreign.close();
+        foreign = await startForeignLogin(answer);
+        await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+        const res = await helper.request().post('/bmw-cardata/newacc/auth/start').send({ clientId: 'typed-client-id', authBaseUrl: foreign.url }).expect(502);
+        assert.strictEqual(res.body.error.code, 'response');
+        assert.match(res.body.error.message, /not an http\(s\) address/);
+        const text = JSON.stringify(res.body);
+        for (const part of ['javascript', 'data:', '/oneid/link', 'AB-12']) assert.ok(!text.includes(part), part);
+        assert.deepStrictEqual(await status('newacc'), { status: 'none' });
+        await sleep(1300);
+        assert.deepStrictEqual(
+          foreign.requests.map((r) => r.url),
+          ['/gcdm/oauth/device/code'],
+          'the device code was never polled',
+        );
+      });
+    }
+  });
+});
+
+describe('Node-RED process without adminAuth: a page on another site cannot use the account routes', function () {
+  this.timeout(60_000);
+  let sim;
+  let foreign;
+  let red;
+  before(async () => {
+    sim = await startSimulator({ pollIntervalSec: 0 });
+    foreign = await startForeignLogin();
+    red = await startNodeRed({
+      flows: [
+        { id: 'tab', type: 'tab', label: 'BMW' },
+        { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50 },
+      ],
+      credentials: { acc: authorizedCredentials(sim) },
+    });
+  });
+  after(async () => {
+    if (red) await red.stop();
+    if (sim) await sim.close();
+    if (foreign) await foreign.close();
+  });
+
+  // What a form on evil.example sends when it posts to the editor: no preflight is needed for this.
+  const crossSite = (route, fields) =>
+    fetch(`${red.url}/${route}`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', referer: 'http://evil.example/', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  it('form posts are answered 415: no login starts, no call is spent, the client ID goes nowhere', async () => {
+    sim.clearLog();
+    const start = await crossSite('bmw-cardata/acc/auth/start', { authBaseUrl: foreign.url });
+    assert.strictEqual(start.status, 415);
+    const refresh = await crossSite('bmw-cardata/acc/vehicles/refresh', {});
+    assert.strictEqual(refresh.status, 415);
+    const cancel = await crossSite('bmw-cardata/acc/auth/cancel', {});
+    assert.strictEqual(cancel.status, 415);
+    await sleep(200);
+    assert.deepStrictEqual(foreign.requests, []);
+    assert.strictEqual(sim.requests.length, 0);
+    assert.deepStrictEqual(await (await fetch(`${red.url}/bmw-cardata/acc/auth/status`)).json(), { status: 'none' });
+    assert.ok(!red.log().includes(CLIENT_ID), 'the client ID is not logged');
+  });
+
+  it('a JSON post from another site, which Node-RED lets through its preflight, is refused by the browser\'s Sec-Fetch-Site', async () => {
+    sim.clearLog();
+    // Node-RED's admin API answers every origin's preflight: JSON alone would not keep another site out.
+    const preflight = await fetch(`${red.url}/bmw-cardata/acc/auth/start`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.strictEqual(preflight.headers.get('access-control-allow-origin'), '*');
+    // What the browser then sends for the page on evil.example (or on another port of the same host: same-site).
+    for (const site of ['cross-site', 'same-site']) {
+      for (const [route, body] of [
+        ['bmw-cardata/acc/auth/start', { authBaseUrl: foreign.url }],
+        ['bmw-cardata/acc/auth/start', {}],
+        ['bmw-cardata/acc/vehicles/refresh', {}],
+        ['bmw-cardata/acc/auth/cancel', {}],
+      ]) {
+        const res = await fetch(`${red.url}/${route}`, {
+          method: 'POST',
+          headers: { origin: 'http://evil.example', 'sec-fetch-site': site, 'sec-fetch-mode': 'cors', 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        assert.strictEqual(res.status, 403, `${site} ${route}`);
+        assert.match((await res.json()).error.message, /another site/);
+      }
+    }
+    await sleep(200);
+    assert.deepStrictEqual(foreign.requests, []);
+    assert.strictEqual(sim.requests.length, 0, 'no login started, no call spent');
+  });
+
+  it("the editor's own JSON request still works: the deployed account logs in at its own URL", async () => {
+    sim.clearLog();
+    const editor = { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', origin: red.url };
+    const res = await fetch(`${red.url}/bmw-cardata/acc/auth/start`, { method: 'POST', headers: editor, body: JSON.stringify({ authBaseUrl: sim.authBaseUrl }) });
+    assert.strictEqual(res.status, 200);
+    assert.ok((await res.json()).verificationUriComplete.startsWith(`${sim.authBaseUrl}/`));
+    assert.strictEqual(authRequests(sim).length >= 1, true);
+    const cancel = await fetch(`${red.url}/bmw-cardata/acc/auth/cancel`, { method: 'POST', headers: editor, body: '{}' });
+    assert.deepStrictEqual(await cancel.json(), { status: 'cancelled', wasRunning: true });
+    assert.deepStrictEqual(foreign.requests, []);
+  });
+});
