@@ -91,7 +91,7 @@ describe('command line', function () {
 
   const bad = [
     ['an unknown command', ['fly'], 2, /unknown command: fly/],
-    ['an unknown option', ['vehicles', '--colour', 'red'], 2, /Unknown option '--colour'/],
+    ['an unknown option', ['vehicles', '--colour', 'red'], 2, /unknown option --colour \(see bmw-cardata --help\)/],
     ['a missing VIN', ['basic-data'], 2, /--vin is required/],
     ['a malformed VIN', ['basic-data', '--vin', 'abc'], 2, /VIN must be 17 characters/],
     ['a bad date', ['charging-history', '--vin', 'WBA00000000000000', '--from', 'yesterday', '--to', '2026-01-01'], 2, /not an ISO 8601 date-time/],
@@ -129,5 +129,49 @@ describe('command line', function () {
       assert.strictEqual(res.code, 0);
       assert.match(res.stdout, new RegExp(`Usage: bmw-cardata ${command}`));
     }
+  });
+
+  const usage = [
+    [['descriptors', 'battery'], /unexpected argument "battery" \(to search: --search "battery"\)/],
+    [['vehicles', 'now'], /vehicles: unexpected argument "now"; see bmw-cardata vehicles --help/],
+    [['containers', 'list', 'all'], /unexpected argument "all"/],
+    [['vehicles', '--frobnicate'], /^bmw-cardata: unknown option --frobnicate \(see bmw-cardata --help\)\n$/],
+    [['vehicles', '--base-url', 'not-a-url'], /--base-url must be an http:\/\/ or https:\/\/ URL/],
+    [['charging-history', '--vin', 'WBY31AW090FP15732'], /give --last 24h\|7d\|30d\|this-month\|last-month, or --from DATE and --to DATE/],
+  ];
+  for (const [args, message] of usage) {
+    it(`a clear usage error, pointing to --help, for: ${args.join(' ')}`, async () => {
+      sim.clearLog();
+      const res = await runCli([...args, '--config', config]);
+      assert.strictEqual(res.code, 2, res.stderr);
+      assert.match(res.stderr, message);
+      assert.match(res.stderr, /--help|--search/);
+      assert.strictEqual(sim.restCalls().length, 0);
+    });
+  }
+
+  it('login without --client-id says it reuses the saved one, without showing it', async () => {
+    const res = await runCli(['login', ...urls()]);
+    assert.strictEqual(res.code, 0, res.stderr);
+    assert.match(res.stderr, /Using the client ID saved in .*account\.json/);
+    assert.ok(!res.stderr.includes('cli-client-id'));
+  });
+
+  it('help lists every command with its cost in one aligned column', async () => {
+    const res = await runCli(['--help']);
+    const lines = res.stdout.split('\n').filter((l) => /^  [a-z-]+ {2,}.*\((no call|1 call)/.test(l));
+    assert.strictEqual(lines.length, 11);
+    assert.strictEqual(new Set(lines.map((l) => l.lastIndexOf('('))).size, 1, lines.join('\n'));
+  });
+
+  it('a calendar range is taken in the machine time zone, and says which', async () => {
+    // A folder of its own: the quota count of the other tests stays behind.
+    const own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-tz-')), 'account.json');
+    fs.copyFileSync(config, own);
+    const args = ['charging-history', '--vin', SIM_VINS.bev, '--last', 'last-month', '--limit', '1', '--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', own];
+    const res = await runCli(args, { TZ: 'Europe/Berlin' });
+    assert.strictEqual(res.code, 0, res.stderr);
+    assert.match(res.stderr, /\(last-month in Europe\/Berlin\)/);
+    assert.match(res.stderr, /from \d{4}-\d\d-\d\dT2[23]:00:00Z/, 'midnight in Berlin');
   });
 });

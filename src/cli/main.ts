@@ -25,22 +25,30 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, quota: 4, bmw: 5 } as
 
 class UsageError extends Error {}
 
+/** Each command, what it does, and what it costs of the 50 daily calls. */
+const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
+  ['login', 'Log in (device code flow) and save the tokens', '(no call)'],
+  ['vehicles', 'List the vehicles mapped to the account', '(1 call)'],
+  ['basic-data', 'Basic data of a vehicle', '(1 call)'],
+  ['telematics', 'Telematic values of chosen descriptors', '(1 call; 3 the first time: container set-up)'],
+  ['charging-history', 'Charging sessions in a date range, JSON or CSV', '(1 call per page)'],
+  ['charging-settings', 'Location-based charging settings', '(1 call per page)'],
+  ['tyres', 'Tyre diagnosis', '(1 call)'],
+  ['image', 'Vehicle image to a file', '(1 call)'],
+  ['containers', 'List containers, or delete one', '(1 call)'],
+  ['quota', 'Calls used today and when the budget resets', '(no call)'],
+  ['descriptors', 'Search the telematic catalogue', '(no call)'],
+];
+
+/** How many words may follow each command (containers takes list or delete). */
+const POSITIONALS: Readonly<Record<string, number>> = { containers: 1 };
+
 const GLOBAL_HELP = `Usage: bmw-cardata <command> [options]
 
 Reads your BMW's data through the BMW CarData Customer API (50 calls a day per account).
 
 Commands:
-  login              Log in with the device code flow and save the tokens
-  vehicles           List the vehicles mapped to the account          (1 call)
-  basic-data         Basic data of a vehicle                           (1 call)
-  telematics         Telematic values of chosen descriptors            (1 call, +1-2 the first time)
-  charging-history   Charging sessions in a date range, as JSON or CSV (1 call per page)
-  charging-settings  Location-based charging settings                 (1 call per page)
-  tyres              Tyre diagnosis                                     (1 call)
-  image              Vehicle image to a file                            (1 call)
-  containers         List containers, or delete one                    (1 call)
-  quota              Calls used today and when the budget resets       (no call)
-  descriptors        Search the telematic catalogue                    (no call)
+${COMMANDS.map(([name, what, cost]) => `  ${name.padEnd(19)}${what.padEnd(50)}${cost}`).join('\n')}
 
 Options for every command:
   --config FILE      Account file (default ~/.config/bmw-cardata/account.json, or $BMW_CARDATA_CONFIG)
@@ -70,7 +78,7 @@ created once and reused afterwards. Find keys with: bmw-cardata descriptors --se
                                   [--time-zone ZONE] [--format json|csv] [--out FILE]
 
   --from, --to     ISO 8601 dates or date-times (2026-01-01, 2026-01-31T18:00:00Z)
-  --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default UTC)
+  --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default this machine's zone)
   --limit N        Stop after N sessions (saves calls)
 CSV has one row per session with flat columns; a progress line goes to standard error. A session still in
 progress has an empty end.`,
@@ -86,7 +94,7 @@ const RANGES: Record<string, string> = { '24h': 'last24h', '7d': 'last7d', '30d'
 
 type Values = Record<string, string | boolean | undefined>;
 
-function parse(argv: string[]): { command?: string; sub?: string; values: Values } {
+function parse(argv: string[]): { command?: string; sub?: string; values: Values; extra: string[] } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -111,7 +119,33 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
       search: { type: 'string' },
     },
   });
-  return { command: positionals[0], sub: positionals[1], values: values as Values };
+  const limit = POSITIONALS[positionals[0] ?? ''] ?? 0;
+  return { command: positionals[0], sub: limit > 0 ? positionals[1] : undefined, values: values as Values, extra: positionals.slice(1 + limit) };
+}
+
+function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** A base URL option, checked before anything is sent: a typo is a usage error, not a network error. */
+function checkUrl(values: Values, name: string): void {
+  const value = str(values, name);
+  if (value === undefined) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`--${name} must be an http:// or https:// URL, not ${JSON.stringify(value.slice(0, 60))} (see bmw-cardata --help)`);
+}
+
+/** parseArgs' messages name Node's own syntax; these say what to do. */
+function usageMessage(e: Error & { code?: string }): string {
+  const option = /'([^']+)'/.exec(e.message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? ''} (see bmw-cardata --help)`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `${e.message.split('.')[0]} (see bmw-cardata --help)`;
+  return `${e.message} (see bmw-cardata --help)`;
 }
 
 function str(values: Values, name: string): string | undefined {
@@ -182,8 +216,11 @@ async function quotaNote(ctx: Context, account: Account): Promise<void> {
 }
 
 async function login(ctx: Context): Promise<void> {
-  const clientId = str(ctx.values, 'client-id') ?? process.env.BMW_CARDATA_CLIENT_ID ?? ctx.config.clientId;
-  if (!clientId) throw new UsageError('login: --client-id is required (from the BMW CarData portal)');
+  const given = str(ctx.values, 'client-id') ?? process.env.BMW_CARDATA_CLIENT_ID;
+  const clientId = given ?? ctx.config.clientId;
+  if (!clientId) throw new UsageError('login: --client-id is required (from the BMW CarData portal; see bmw-cardata login --help)');
+  // The client ID is a secret: said where it comes from, never shown.
+  if (!given) ctx.stderr.write(`Using the client ID saved in ${ctx.configFile} (give --client-id to use another one)\n`);
   const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
   const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
   const endpoint = { transport: new AxiosTransport(), clientId, authBaseUrl };
@@ -242,18 +279,22 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     case 'charging-history': {
       const vin = required(v, 'vin', command);
       const last = str(v, 'last');
+      // Calendar ranges in the machine's zone unless told otherwise, as Node-RED and n8n do.
+      const zone = str(v, 'time-zone') ?? localTimeZone();
       let range: { from: string; to: string };
       if (last) {
         if (str(v, 'from') || str(v, 'to')) throw new UsageError('charging-history: give either --last or --from/--to, not both');
         if (!RANGES[last]) throw new UsageError(`charging-history: --last must be one of ${Object.keys(RANGES).join(', ')}`);
-        range = relativeRange(RANGES[last], { timeZone: str(v, 'time-zone') });
+        range = relativeRange(RANGES[last], { timeZone: zone });
+      } else if (!str(v, 'from') && !str(v, 'to')) {
+        throw new UsageError(`charging-history: give --last ${Object.keys(RANGES).join('|')}, or --from DATE and --to DATE (see bmw-cardata charging-history --help)`);
       } else range = { from: required(v, 'from', command), to: required(v, 'to', command) };
       const account = openAccount(ctx);
       const sessions = [];
       for await (const s of account.client.chargingSessions(vin, { ...range, limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') })) sessions.push(s);
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
       await output(ctx, sessions, sessions.map(flattenChargingSession));
-      ctx.stderr.write(`${sessions.length} sessions from ${range.from} to ${range.to}\n`);
+      ctx.stderr.write(`${sessions.length} session${sessions.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${last ? ` (${last} in ${zone})` : ''}\n`);
       return quotaNote(ctx, account);
     }
     case 'charging-settings': {
@@ -294,7 +335,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
 /** Runs the command line; returns the exit code. Streams are parameters so tests can run it in-process. */
 export async function main(argv: string[], stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   try {
-    const { command, sub, values } = parse(argv);
+    const { command, sub, values, extra } = parse(argv);
     if (!command || command === 'help') {
       stdout.write(`${GLOBAL_HELP}\n`);
       return command ? EXIT.ok : values.help ? EXIT.ok : EXIT.usage;
@@ -303,6 +344,12 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
       stdout.write(`${COMMAND_HELP[command] ?? GLOBAL_HELP}\n`);
       return COMMAND_HELP[command] ? EXIT.ok : EXIT.usage;
     }
+    if (extra.length) {
+      const hint = command === 'descriptors' ? ` (to search: --search ${JSON.stringify(extra.join(' '))})` : '';
+      throw new UsageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}${hint}; see bmw-cardata ${command} --help`);
+    }
+    checkUrl(values, 'base-url');
+    checkUrl(values, 'auth-url');
     const format = str(values, 'format');
     if (format !== undefined && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
     const configFile = str(values, 'config') ?? defaultConfigPath();
@@ -310,7 +357,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     await run(command, sub, ctx);
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      stderr.write(`bmw-cardata: ${usageMessage(e as Error)}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof UsageError) {
       stderr.write(`bmw-cardata: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
