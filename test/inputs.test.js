@@ -58,6 +58,8 @@ describe('inputs refused before any request', function () {
     // Years before 1970 or more than a year ahead.
     ['from in 1969', (c) => c.getChargingHistory(bev, { from: '1969-12-31T23:59:59Z', to: now() }), 'from', /before 1970/],
     ['from in year 1', (c) => c.getChargingHistory(bev, { from: '0001-01-01', to: now() }), 'from', /before 1970/],
+    ['a page token that is not text', (c) => c.getChargingHistoryPage(bev, { from: yearAgo(), to: now(), nextToken: { token: 'x' } }), 'nextToken', /page token text/],
+    ['an unknown operation', (c) => c.call('__proto__'), 'operation', /Unknown operation __proto__/],
     ['from as a Date before 1970', (c) => c.getChargingHistory(bev, { from: new Date('1960-05-01T00:00:00Z'), to: now() }), 'from', /before 1970/],
     ['to two years ahead', (c) => c.getChargingHistory(bev, { from: yearAgo(), to: inTwoYears() }), 'to', /more than a year ahead/],
     ['to in 2100', (c) => c.getChargingHistory(bev, { from: yearAgo(), to: '2100-01-01T00:00:00Z' }), 'to', /more than a year ahead/],

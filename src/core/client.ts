@@ -134,11 +134,12 @@ export class CarDataClient {
           break;
         case 'dateTime':
           // The only date parameters are from and to: checked together (from before to), once.
-          range ??= checkRange(params.from as DateInput, params.to as DateInput);
+          range ??= checkRange(params.from as DateInput, params.to as DateInput, this.now);
           value = range[p.name as 'from' | 'to'];
           break;
         case 'pageToken':
-          value = String(raw);
+          if (typeof raw !== 'string') throw inputError(p.name, `"${p.name}" must be the page token text of the previous answer`, p.description);
+          value = raw;
           break;
         case 'containerBody':
           json = checkContainerRequest(raw);
@@ -262,7 +263,7 @@ export class CarDataClient {
 
   /** Every page of charging sessions, following the page token, stopping at `limit` items. */
   chargingHistoryPages(vin: string, options: RangeOptions): AsyncGenerator<ChargingHistoryPage> {
-    const params = { vin: checkVin(vin), ...checkRange(options.from, options.to) };
+    const params = { vin: checkVin(vin), ...checkRange(options.from, options.to, this.now) };
     return paginate<ChargingHistoryPage>((nextToken) => this.json('getChargingHistory', { ...params, nextToken }), OPERATIONS.getChargingHistory, options);
   }
 
@@ -312,9 +313,10 @@ export class CarDataClient {
 
   /** Deletes a container. Deleting one that is already deleted is not an error (BMW answers 208 CU-122). */
   async deleteContainer(containerId: string): Promise<{ containerId: string; deleted: true; alreadyDeleted: boolean }> {
-    const res = await this.call('deleteContainer', { containerId });
-    for (const [key, id] of this.containerCache) if (id === containerId) this.containerCache.delete(key);
-    return { containerId: checkContainerId(containerId), deleted: true, alreadyDeleted: res.status === 208 };
+    const id = checkContainerId(containerId);
+    const res = await this.call('deleteContainer', { containerId: id });
+    for (const [key, cached] of this.containerCache) if (cached === id) this.containerCache.delete(key);
+    return { containerId: id, deleted: true, alreadyDeleted: res.status === 208 };
   }
 
   /** Reuses an ACTIVE container holding exactly these descriptors, or creates one. */
