@@ -12,3 +12,5 @@ for (const dir of ['nodes', 'credentials', 'icons']) {
     filter: (src) => !src.endsWith('.ts'),
   });
 }
+// The build's time stamp: the sandbox rebuilds only when a source file is newer.
+fs.writeFileSync(path.join(root, 'dist', '.built'), new Date().toISOString());
