@@ -108,7 +108,9 @@ function prepareUserDir(opts, sim, vin) {
   fs.writeFileSync(
     path.join(opts.dir, 'settings.js'),
     `module.exports = ${JSON.stringify(
-      { uiHost: '127.0.0.1', uiPort: opts.port, flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false, palette: { catalogues: [] } }, logging: { console: { level: 'info' } } },
+      { uiHost: '127.0.0.1', uiPort: opts.port, flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false, palette: { catalogues: [] } },
+        // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
+        telemetry: { enabled: false, updateNotification: false }, logging: { console: { level: 'info' } } },
       null,
       2,
     )};\n`,
