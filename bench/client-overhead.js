@@ -2,7 +2,7 @@
 // Per-call overhead of CarDataClient (checks, quota ledger, token manager, retry wrapper, axios) against a plain
 // http.request to the same simulator route. Prints the median latency of each and their ratio.
 const http = require('http');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 const { startSimulatorProcess } = require('./sim-process');
 
 const CALLS = Number(process.env.BENCH_CALLS || 400);

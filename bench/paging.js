@@ -1,7 +1,7 @@
 'use strict';
 // Pages through 10,000 charging sessions with the item iterator: wall time and peak memory of the client process.
 // Run with --expose-gc for steadier heap figures.
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 const { startSimulatorProcess } = require('./sim-process');
 const { SIM_VINS } = require('../dist/src/simulator');
 

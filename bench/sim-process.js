@@ -3,7 +3,7 @@
 // and logs in through the device flow with auto-approve.
 const { spawn } = require('child_process');
 const path = require('path');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 
 async function startSimulatorProcess(args) {
   const child = spawn(process.execPath, [path.join(__dirname, '../dist/src/simulator/cli.js'), '--port', '0', '--auto-approve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -16,7 +16,7 @@ async function startSimulatorProcess(args) {
     });
     child.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${out}`)));
   });
-  const endpoint = { transport: new core.AxiosTransport(), clientId: 'bench-client', authBaseUrl: `${apiBaseUrl}/gcdm` };
+  const endpoint = { transport: new core.AxiosTransport(), sleep: core.nodeSleep, clientId: 'bench-client', authBaseUrl: `${apiBaseUrl}/gcdm` };
   const auth = await core.startDeviceAuthorization(endpoint);
   const tokens = await core.waitForDeviceAuthorization(endpoint, auth, { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
   return { child, apiBaseUrl, authBaseUrl: endpoint.authBaseUrl, tokens, stop: () => child.kill('SIGTERM') };

@@ -8,6 +8,7 @@ import type {
   INodeProperties,
   IAuthenticateRuleResponseSuccessBody,
 } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 import { DEFAULT_API_BASE_URL } from '../src/core/client';
 import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
 import { CarDataError, CU_CODES } from '../src/core/errors';
@@ -71,6 +72,7 @@ function loginError(error: unknown): BmwCarDataLoginError {
 async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
   const endpoint = {
     transport: new HttpRequestTransport(helper),
+    sleep,
     clientId: text(credentials.clientId),
     authBaseUrl: text(credentials.authBaseUrl) || DEFAULT_AUTH_BASE_URL,
   };

@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('assert');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 const scripts = require('../dist/src/simulator/charging-scripts');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { scenarioSteps, initialCarState } = require('../dist/src/simulator/broker-scenarios');

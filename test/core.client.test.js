@@ -1,7 +1,7 @@
 'use strict';
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 
 const { createAccount, tokenSetFromResponse, CarDataError, OPERATION_IDS } = core;
 
@@ -325,7 +325,7 @@ describe('tokens', function () {
 describe('device code login', function () {
   let sim;
   const clientId = 'device-test-client';
-  const endpoint = () => ({ transport: new core.AxiosTransport(), clientId, authBaseUrl: sim.authBaseUrl });
+  const endpoint = () => ({ transport: new core.AxiosTransport(), sleep: core.nodeSleep, clientId, authBaseUrl: sim.authBaseUrl });
   beforeEach(async () => {
     sim = await startSimulator({ pollIntervalSec: 0 });
   });

@@ -3,7 +3,7 @@
 const assert = require('assert');
 const net = require('net');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 
 const { createAccount, tokenSetFromResponse, CarDataError } = core;
 const YEAR_AGO = new Date(Date.now() - 365 * 86400_000).toISOString();

@@ -4,7 +4,7 @@
 // milliseconds by their size.
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 
 const { createAccount, tokenSetFromResponse, CarDataError } = core;
 

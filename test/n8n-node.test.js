@@ -1,7 +1,7 @@
 'use strict';
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { refreshTokens, AxiosTransport } = require('../dist/src/core');
+const { refreshTokens, AxiosTransport, nodeSleep } = require('../dist/src/node');
 const { runNode, authorizedCredentials, MemoryCredentialsHelper, cleanup } = require('./support/n8n-harness');
 
 const VIN = SIM_VINS.bev;
@@ -264,7 +264,7 @@ describe('n8n node bmwCarData through n8n-core', function () {
       const stale = { ...creds.data };
       sim.expireAccessTokens();
       // Another execution refreshes first and stores its tokens.
-      const fresh = await refreshTokens({ transport: new AxiosTransport(), clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
+      const fresh = await refreshTokens({ transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
       creds.data = { ...stale, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
       // This execution still holds the stale copy on its first read.
       const getDecrypted = creds.getDecrypted.bind(creds);

@@ -21,6 +21,7 @@ describe('npm package contents', function () {
       'README.md',
       'LICENSE',
       'dist/src/core/index.js',
+      'dist/src/node/index.js',
       'dist/src/core/index.d.ts',
       'dist/src/core/telematic-catalogue.json',
       'dist/src/simulator/index.js',

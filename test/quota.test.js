@@ -5,7 +5,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 
 const { QuotaLedger, FileQuotaStore, MemoryQuotaStore } = core;
 
@@ -42,7 +42,7 @@ describe('quota ledger and stores', function () {
   it('two processes x 100 calls at once on one file leave exactly 200 on file', async () => {
     const file = tmpFile();
     const script = `
-      const { QuotaLedger, FileQuotaStore } = require(${JSON.stringify(path.resolve(__dirname, '../dist/src/core'))});
+      const { QuotaLedger, FileQuotaStore } = require(${JSON.stringify(path.resolve(__dirname, '../dist/src/node'))});
       const ledger = new QuotaLedger({ store: new FileQuotaStore(process.argv[1]), limit: 1000 });
       Promise.all(Array.from({ length: 100 }, () => ledger.take('gcid-1'))).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
     const run = () => new Promise((resolve, reject) => execFile(process.execPath, ['-e', script, file], (e, _out, err) => (e ? reject(new Error(err)) : resolve())));

@@ -4,7 +4,7 @@ const path = require('path');
 const { spawn } = require('child_process');
 const mqtt = require('mqtt');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const core = require('../dist/src/core');
+const core = require('../dist/src/node');
 
 const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, normalizeStreamMessage, StreamError } = core;
 
@@ -336,7 +336,7 @@ describe('CarData stream: core client against the simulated broker', function ()
   it('nothing keeps the process alive after the last subscriber left', async () => {
     const script = `
       const { startSimulator, SIM_VINS } = require(${JSON.stringify(path.resolve(__dirname, '../dist/src/simulator'))});
-      const core = require(${JSON.stringify(path.resolve(__dirname, '../dist/src/core'))});
+      const core = require(${JSON.stringify(path.resolve(__dirname, '../dist/src/node'))});
       (async () => {
         const sim = await startSimulator({ stream: true });
         const account = core.createAccount({ clientId: 'c', authBaseUrl: sim.authBaseUrl, tokens: core.tokenSetFromResponse(sim.issueTokens(), Date.now()) });

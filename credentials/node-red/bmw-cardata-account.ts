@@ -12,6 +12,7 @@ import {
   descriptorsByCategory,
   FileQuotaStore,
   isWebLink,
+  nodeSleep,
   pollDeviceAuthorization,
   QuotaLedger,
   startDeviceAuthorization,
@@ -21,7 +22,7 @@ import {
   type QuotaState,
   type TokenSet,
   type VehicleMapping,
-} from '../../src/core';
+} from '../../src/node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
 import { TokenFile } from './token-file';
 
@@ -422,7 +423,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
     stopLogin(id);
-    const endpoint: AuthEndpoint = { transport, clientId, authBaseUrl };
+    const endpoint: AuthEndpoint = { transport, sleep: nodeSleep, clientId, authBaseUrl };
     startDeviceAuthorization(endpoint).then(
       (auth) => {
         // The user is asked to open this link: only a web address, never javascript:, data: or the like.

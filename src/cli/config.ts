@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writePrivateJson, type TokenSet } from '../core';
+import { writePrivateJson, type TokenSet } from '../node';
 
 /** What the command line keeps between runs: the account and its tokens, in one file readable only by its owner. */
 export interface CliConfig {

@@ -10,13 +10,14 @@ import {
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
   FileQuotaStore,
+  nodeSleep,
   flattenChargingSession,
   relativeRange,
   searchDescriptors,
   startDeviceAuthorization,
   waitForDeviceAuthorization,
   type Account,
-} from '../core';
+} from '../node';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
 
@@ -223,7 +224,7 @@ async function login(ctx: Context): Promise<void> {
   if (!given) ctx.stderr.write(`Using the client ID saved in ${ctx.configFile} (give --client-id to use another one)\n`);
   const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
   const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
-  const endpoint = { transport: new AxiosTransport(), clientId, authBaseUrl };
+  const endpoint = { transport: new AxiosTransport(), sleep: nodeSleep, clientId, authBaseUrl };
   const auth = await startDeviceAuthorization(endpoint);
   ctx.stderr.write(
     `\nOpen this link, log in with your BMW ID and approve:\n\n  ${auth.verificationUriComplete}\n\n(or open ${auth.verificationUri} and enter the code ${auth.userCode})\n\n`,

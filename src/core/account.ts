@@ -1,5 +1,4 @@
 import { createHash } from 'crypto';
-import { AxiosTransport } from './axios-transport';
 import { CarDataClient, DEFAULT_API_BASE_URL } from './client';
 import { DEFAULT_AUTH_BASE_URL } from './device-flow';
 import { QuotaLedger, type QuotaStore } from './quota';
@@ -18,8 +17,9 @@ export interface AccountOptions {
   reloadTokens?: () => Promise<TokenSet | undefined>;
   dailyQuota?: number;
   quotaStore?: QuotaStore;
-  transport?: Transport;
-  sleep?: Sleep;
+  /** The host's ports: the network and a timer (src/node's createAccount passes axios and Node's timers). */
+  transport: Transport;
+  sleep: Sleep;
   now?: Clock;
   /** Total time of one attempt, and of one call with its retries (see CarDataClientOptions). */
   timeoutMs?: number;
@@ -41,9 +41,9 @@ export function accountKey(clientId: string, gcid?: string): string {
   return gcid || `client-${createHash('sha256').update(clientId.trim()).digest('hex').slice(0, 16)}`;
 }
 
-/** Wires a client for one account: axios transport, token manager with refresh, quota ledger. */
+/** Wires a client for one account on the host's ports: token manager with refresh, quota ledger, client. */
 export function createAccount(options: AccountOptions): Account {
-  const transport = options.transport ?? new AxiosTransport();
+  const transport = options.transport;
   const tokens = new TokenManager({
     transport,
     clientId: options.clientId,

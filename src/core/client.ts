@@ -1,4 +1,3 @@
-import { AxiosTransport } from './axios-transport';
 import { checkAnswer } from './answers';
 import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
 import { OPERATION_IDS, OPERATIONS, type OperationId, type OperationSpec } from './operations';
@@ -6,7 +5,7 @@ import { paginate, paginateItems, type PageOptions } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
 import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
 import type { TokenProvider } from './tokens';
-import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, realSleep, TransportError } from './transport';
+import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from './transport';
 import type {
   ChargingHistoryPage,
   ChargingSession,
@@ -34,8 +33,8 @@ export const DEFAULT_CALL_DEADLINE_MS = 60_000;
 const MIN_ATTEMPT_MS = 1_000;
 
 export interface CarDataClientOptions {
-  /** Defaults to axios. The n8n nodes pass an adapter around n8n's request helpers. */
-  transport?: Transport;
+  /** The network: axios in Node.js (src/node), n8n's request helpers in n8n (src/n8n). */
+  transport: Transport;
   apiBaseUrl?: string;
   /** Supplies access tokens; omit when the transport authenticates by itself (n8n). */
   tokens?: TokenProvider;
@@ -44,7 +43,8 @@ export interface CarDataClientOptions {
   /** The key of the quota ledger: one per BMW account (the GCID when known). */
   accountId?: string | (() => string);
   retry?: Partial<RetryOptions>;
-  sleep?: Sleep;
+  /** Waits between retries: the host's timer. */
+  sleep: Sleep;
   now?: Clock;
   random?: () => number;
   /** The total time one attempt may take, headers and body (default 20 s). */
@@ -88,14 +88,14 @@ export class CarDataClient {
   readonly containerCache = new Map<string, string>();
   private lastQuota?: QuotaState;
 
-  constructor(options: CarDataClientOptions = {}) {
-    this.transport = options.transport ?? new AxiosTransport();
+  constructor(options: CarDataClientOptions) {
+    this.transport = options.transport;
     this.apiBaseUrl = (options.apiBaseUrl ?? DEFAULT_API_BASE_URL).replace(/\/+$/, '');
     this.tokens = options.tokens;
     this.quota = options.quota;
     this.accountIdOption = options.accountId;
     this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
-    this.sleep = options.sleep ?? realSleep;
+    this.sleep = options.sleep;
     this.now = options.now ?? realClock;
     this.random = options.random ?? Math.random;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'crypto';
 import { CarDataError, oauthError } from './errors';
 import { DEFAULT_RETRY, retryDelay } from './retry';
-import { type Clock, type Sleep, type Transport, realClock, realSleep, TransportError } from './transport';
+import { type Clock, type Sleep, type Transport, realClock, TransportError } from './transport';
 import type { TokenSet } from './types';
 
 /** Sent explicitly: without it BMW issues tokens lacking cardata:api:read and every call fails with CU-103. */
@@ -14,8 +14,8 @@ export interface AuthEndpoint {
   /** GCDM base, e.g. https://customer.bmwgroup.com/gcdm */
   authBaseUrl?: string;
   now?: Clock;
-  /** Waits between retries of a refresh that met a login-service hiccup. */
-  sleep?: Sleep;
+  /** Waits between retries of a refresh that met a login-service hiccup, and between polls of a device login. */
+  sleep: Sleep;
   random?: () => number;
 }
 
@@ -172,6 +172,7 @@ export async function pollDeviceAuthorization(endpoint: AuthEndpoint, auth: Devi
 }
 
 export interface WaitOptions {
+  /** Defaults to the endpoint's. */
   sleep?: Sleep;
   signal?: AbortSignal;
   /** Called before every wait, e.g. to show a countdown. */
@@ -180,7 +181,7 @@ export interface WaitOptions {
 
 /** Steps 2-3: polls at BMW's interval until the user approved, declined, or the code expired. */
 export async function waitForDeviceAuthorization(endpoint: AuthEndpoint, auth: DeviceAuthorization, options: WaitOptions = {}): Promise<TokenSet> {
-  const sleep = options.sleep ?? realSleep;
+  const sleep = options.sleep ?? endpoint.sleep;
   const now = endpoint.now ?? realClock;
   for (;;) {
     if (options.signal?.aborted) throw new CarDataError({ kind: 'auth', message: 'BMW login cancelled', hint: 'Start the authorization again.' });
@@ -229,7 +230,7 @@ async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string): Promis
  * accepts becomes an error that says to authorize again.
  */
 export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
-  const sleep = endpoint.sleep ?? realSleep;
+  const sleep = endpoint.sleep;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await refreshOnce(endpoint, refreshToken);

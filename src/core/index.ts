@@ -1,7 +1,6 @@
 export * from './types';
 export * from './errors';
 export * from './transport';
-export { AxiosTransport } from './axios-transport';
 export * from './operations';
 export * from './answers';
 export * from './validation';
@@ -9,7 +8,6 @@ export * from './catalogue';
 export * from './retry';
 export * from './pagination';
 export * from './quota';
-export * from './private-file';
 export * from './device-flow';
 export * from './tokens';
 export * from './containers';

@@ -1,6 +1,6 @@
 /**
- * The transport port: the only way core reaches the network. Adapters exist for axios (Node-RED, CLI, tests)
- * and for n8n's request helpers, so core never depends on a host.
+ * The transport port: the only way core reaches the network. Adapters exist for axios (src/node: Node-RED, CLI,
+ * tests) and for n8n's request helpers (src/n8n), so core never depends on a host.
  */
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -46,8 +46,8 @@ export class TransportError extends Error {
   }
 }
 
+/** Waits. Core keeps no timers of its own: each host passes its own (Node's timers, n8n-workflow's sleep). */
 export type Sleep = (ms: number) => Promise<void>;
 export type Clock = () => number;
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const realClock: Clock = () => Date.now();

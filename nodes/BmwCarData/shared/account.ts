@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import type { IDataObject } from 'n8n-workflow';
+import { type IDataObject, sleep } from 'n8n-workflow';
 import { accountKey } from '../../../src/core/account';
 import { CarDataClient } from '../../../src/core/client';
 import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../../../src/core/quota';
@@ -72,6 +72,7 @@ export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
   const staticData = ctx.getWorkflowStaticData('global');
   const client = new CarDataClient({
     transport: new N8nTransport(ctx),
+    sleep,
     apiBaseUrl: typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined,
     quota: new QuotaLedger({ limit: DAILY_QUOTA, store: new N8nQuotaStore(staticData) }),
     accountId: accountKey(clientId, gcid),

@@ -1,7 +1,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
-import { type Transport, type TransportRequest, type TransportResponse, TransportError } from './transport';
+import { type Transport, type TransportRequest, type TransportResponse, TransportError } from '../core/transport';
 
 function flattenHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
