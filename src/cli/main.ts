@@ -18,6 +18,7 @@ import {
   waitForDeviceAuthorization,
   type Account,
 } from '../node';
+import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
 
@@ -39,6 +40,7 @@ const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
   ['containers', 'List containers, or delete one', '(1 call)'],
   ['quota', 'Calls used today and when the budget resets', '(no call)'],
   ['descriptors', 'Search the telematic catalogue', '(no call)'],
+  ['bridge', 'Relay the live stream to your MQTT broker', '(no call; with --ha-discovery 1 per car, once)'],
 ];
 
 /** How many words may follow each command (containers takes list or delete). */
@@ -88,6 +90,7 @@ progress has an empty end.`,
   image: 'Usage: bmw-cardata image --vin VIN --out FILE.png',
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
+  bridge: BRIDGE_HELP,
   descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue.',
 };
 
@@ -118,6 +121,7 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
       'time-zone': { type: 'string' },
       'container-id': { type: 'string' },
       search: { type: 'string' },
+      ...BRIDGE_OPTIONS,
     },
   });
   const limit = POSITIONALS[positionals[0] ?? ''] ?? 0;
@@ -328,6 +332,8 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       } else throw new UsageError(`containers: unknown action ${sub} (list or delete)`);
       return quotaNote(ctx, account);
     }
+    case 'bridge':
+      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx) });
     default:
       throw new UsageError(`unknown command: ${command}\n\n${GLOBAL_HELP}`);
   }

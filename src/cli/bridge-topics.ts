@@ -1,0 +1,108 @@
+import { CHARGING_DESCRIPTORS, numberOf, type StateValue, type VehicleRecord } from '../core';
+
+// What the bridge publishes for one car, as topic -> payload, computed from core's state of the car. Pure: the
+// bridge compares the result with what it published last and sends the difference. A value that is not known
+// has no entry, so nothing is published for it (never a 0 or an empty string standing in for "unknown").
+
+export const DEFAULT_PREFIX = 'bmw-cardata';
+
+export const DESCRIPTORS = {
+  electricRange: 'vehicle.drivetrain.electricEngine.remainingElectricRange',
+  totalRange: 'vehicle.drivetrain.totalRemainingRange',
+  odometer: 'vehicle.vehicle.travelledDistance',
+  latitude: 'vehicle.cabin.infotainment.navigation.currentLocation.latitude',
+  longitude: 'vehicle.cabin.infotainment.navigation.currentLocation.longitude',
+  heading: 'vehicle.cabin.infotainment.navigation.currentLocation.heading',
+} as const;
+
+/** Sub-topics of `<prefix>/<VIN>/` the bridge derives; data keys never collide with them (they contain dots). */
+export const SUBTOPICS = {
+  state: 'state',
+  charging: 'charging',
+  location: 'location',
+  event: 'event',
+  evcc: 'evcc',
+} as const;
+
+/** BMW's data keys are dotted words; anything else (a wildcard, a slash) gets no topic of its own. */
+const SAFE_KEY = /^[A-Za-z0-9._-]+$/;
+
+export function statusTopic(prefix: string): string {
+  return `${prefix}/status`;
+}
+
+export function vehicleTopic(prefix: string, vin: string, sub: string): string {
+  return `${prefix}/${vin}/${sub}`;
+}
+
+/** A value as MQTT payload: numbers and booleans as text, strings as they are, null as an empty payload. */
+export function payloadOf(value: StateValue['value']): string {
+  if (value === null) return '';
+  return typeof value === 'string' ? value : String(value);
+}
+
+function km(values: Record<string, StateValue>, descriptor: string): number | undefined {
+  const n = numberOf(values, descriptor);
+  // The catalogue has no unit for the odometer; BMW sends km. A value in another unit is left out.
+  return n && (n.unit === null || n.unit === 'km') ? n.value : undefined;
+}
+
+function stateOfCharge(values: Record<string, StateValue>): number | undefined {
+  for (const d of CHARGING_DESCRIPTORS.soc) {
+    const n = numberOf(values, d);
+    if (n) return n.value;
+  }
+  return undefined;
+}
+
+/** The values evcc reads (soc %, plugged, charging, range km, odometer km); unknown ones are absent. */
+export function evccValues(record: VehicleRecord): Partial<Record<'soc' | 'plugged' | 'charging' | 'range' | 'odometer', string>> {
+  const out: Partial<Record<'soc' | 'plugged' | 'charging' | 'range' | 'odometer', string>> = {};
+  const soc = stateOfCharge(record.values);
+  if (soc !== undefined) out.soc = String(soc);
+  const c = record.charging;
+  if (c.plugged !== null) out.plugged = String(c.plugged);
+  // Charging is known once a charging status arrived, or when the car is unplugged (then it cannot charge).
+  if (c.phase !== null || c.plugged === false) out.charging = String(c.phase !== null ? c.charging : false);
+  const range = km(record.values, DESCRIPTORS.electricRange);
+  if (range !== undefined) out.range = String(range);
+  const odometer = km(record.values, DESCRIPTORS.odometer);
+  if (odometer !== undefined) out.odometer = String(odometer);
+  return out;
+}
+
+/** Every retained topic of one car with its payload. */
+export function retainedTopics(prefix: string, record: VehicleRecord): Map<string, string> {
+  const out = new Map<string, string>();
+  const vin = record.vin;
+  for (const [descriptor, entry] of Object.entries(record.values)) {
+    if (SAFE_KEY.test(descriptor)) out.set(vehicleTopic(prefix, vin, descriptor), payloadOf(entry.value));
+  }
+  out.set(vehicleTopic(prefix, vin, SUBTOPICS.state), JSON.stringify(record));
+  const c = record.charging;
+  if (c.plugged !== null || c.phase !== null) {
+    out.set(
+      vehicleTopic(prefix, vin, SUBTOPICS.charging),
+      JSON.stringify({ plugged: c.plugged, status: c.status, phase: c.phase, charging: c.charging, powerKw: c.powerKw, sessionId: c.session?.id ?? null }),
+    );
+  }
+  const lat = numberOf(record.values, DESCRIPTORS.latitude);
+  const lon = numberOf(record.values, DESCRIPTORS.longitude);
+  if (lat && lon) {
+    const heading = numberOf(record.values, DESCRIPTORS.heading);
+    const location: Record<string, number | string> = { latitude: lat.value, longitude: lon.value };
+    if (heading) location.heading = heading.value;
+    location.timestamp = new Date(Math.max(lat.time, lon.time)).toISOString();
+    out.set(vehicleTopic(prefix, vin, SUBTOPICS.location), JSON.stringify(location));
+  }
+  for (const [name, payload] of Object.entries(evccValues(record))) out.set(vehicleTopic(prefix, vin, `${SUBTOPICS.evcc}/${name}`), payload);
+  return out;
+}
+
+/** A topic prefix: one or more levels, no wildcards, no empty level. */
+export function checkPrefix(prefix: string): string | undefined {
+  if (prefix === '') return 'must not be empty';
+  if (/[+#\0]/.test(prefix)) return 'must not contain +, # or NUL';
+  if (prefix.split('/').some((level) => level === '')) return 'must not start or end with / or contain //';
+  return undefined;
+}

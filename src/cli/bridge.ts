@@ -1,0 +1,548 @@
+import { randomBytes } from 'crypto';
+import { promises as fs, readFileSync } from 'fs';
+import * as path from 'path';
+import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  CarDataError,
+  checkVin,
+  LiveData,
+  restoreLiveDataState,
+  subscribeStream,
+  writePrivateJson,
+  type Account,
+  type LiveDataState,
+  type StreamMessage,
+  type StreamStatus,
+} from '../node';
+import { checkPrefix, DEFAULT_PREFIX, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
+import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
+
+// `bmw-cardata bridge`: holds the account's one BMW stream connection and republishes it to the user's own MQTT
+// broker, so Home Assistant, evcc, openWB and Node-RED can all read the car without competing for the stream.
+// The stream client and the live-data pipeline are core's; this file only wires them to a second MQTT client.
+
+export const BRIDGE_OPTIONS = {
+  broker: { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  insecure: { type: 'boolean' },
+  prefix: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'ha-discovery': { type: 'boolean' },
+  'ha-discovery-remove': { type: 'boolean' },
+  'ha-prefix': { type: 'string' },
+  'stream-url': { type: 'string' },
+  state: { type: 'string' },
+} as const;
+
+export const BRIDGE_HELP = `Usage: bmw-cardata bridge --broker URL [options]
+       bmw-cardata bridge --dry-run [options]
+
+Holds the account's one BMW stream connection (BMW allows one per account) and republishes it to your own MQTT
+broker, where Home Assistant, evcc, openWB or Node-RED read it. Runs until stopped (Ctrl-C or SIGTERM), then
+publishes "offline" and closes both connections. Uses no API calls, except with --ha-discovery one basic-data
+call per vehicle, once, for the device model.
+
+Topics (retained unless said otherwise):
+  <prefix>/status                        online / offline (the last will says offline)
+  <prefix>/<VIN>/<data key>              the latest value of each data key, as text
+  <prefix>/<VIN>/state                   the car's state as JSON, on change
+  <prefix>/<VIN>/charging                plug, charging status and power as JSON
+  <prefix>/<VIN>/location                latitude, longitude (and heading) as JSON
+  <prefix>/<VIN>/event                   charging events as JSON (not retained)
+  <prefix>/<VIN>/evcc/soc|plugged|charging|range|odometer   for evcc; only values that are known
+
+Options:
+  --broker URL          Your broker: mqtt://host:1883, mqtts://host:8883, ws://..., wss://...
+  --username NAME       Broker user name (or in the URL)
+  --password PASSWORD   Broker password (or $BMW_CARDATA_BROKER_PASSWORD, which keeps it out of ps)
+  --ca FILE             CA certificate(s) that signed the broker's TLS certificate (PEM)
+  --cert FILE           Client certificate (PEM), with --key FILE
+  --key FILE            Its private key (PEM)
+  --insecure            Do not check the broker's TLS certificate
+  --prefix TOPIC        Topic prefix (default ${DEFAULT_PREFIX})
+  --vin VIN[,VIN...]    Only these vehicles (default every vehicle of the account)
+  --ha-discovery        Publish Home Assistant MQTT discovery configs: one device per vehicle
+  --ha-discovery-remove Remove those configs again (empty retained configs), then exit
+  --ha-prefix TOPIC     Home Assistant's discovery prefix (default ${DEFAULT_DISCOVERY_PREFIX})
+  --stream-url URL      The CarData stream (default BMW's)
+  --state FILE          The saved live data (default bridge-state.json beside the account file)
+  --dry-run             Print what would be published, one JSON line each, and connect to nothing but
+                        BMW's stream (the saved live data is read, never written)
+
+A status line on standard error shows the BMW stream, the broker and the messages relayed.`;
+
+type Values = Record<string, string | boolean | undefined>;
+
+export interface BridgeContext {
+  values: Values;
+  configFile: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  openAccount: () => Account;
+}
+
+/** A car announced to Home Assistant, with what basic data said of it. */
+interface SavedVehicle extends VehicleInfo {
+  /** When basic data was read; absent while the call has not succeeded yet. */
+  basicDataAt?: string;
+}
+
+/** The bridge's file: the live data (values, open charging sessions) and the cars announced to Home Assistant. */
+interface BridgeState {
+  version: 1;
+  live: LiveDataState;
+  vehicles: Record<string, SavedVehicle>;
+}
+
+interface Publication {
+  topic: string;
+  payload: string;
+  retain: boolean;
+  /**
+   * 1 for the status and events: kept and sent again until the broker has them. Retained values go at QoS 0: a
+   * reconnect publishes them all afresh, and a stored older value must never be sent again after a newer one.
+   */
+  qos: 0 | 1;
+}
+
+/** Where publications go: the user's broker, or standard output for --dry-run. */
+interface Publisher {
+  readonly connected: boolean;
+  publish(p: Publication): void;
+  /** Publishes `last` (the offline status), then closes. */
+  close(last?: Publication): Promise<void>;
+}
+
+function bad(message: string, hint?: string): CarDataError {
+  return new CarDataError({ kind: 'input', message: `bridge: ${message}`, hint });
+}
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function readPem(values: Values, name: string): Buffer | undefined {
+  const file = str(values, name);
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw bad(`cannot read --${name} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** scheme://host:port of a broker URL, without user name or password, for status lines. */
+function brokerLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return 'the broker';
+  }
+}
+
+interface BrokerSettings {
+  url: string;
+  options: IClientOptions;
+}
+
+function brokerSettings(values: Values, prefix: string, withWill: boolean): BrokerSettings {
+  const url = str(values, 'broker');
+  if (!url) throw bad('--broker URL is required (or --dry-run)', 'For example: bmw-cardata bridge --broker mqtt://localhost:1883');
+  if (!/^(mqtts?|wss?|tcp|ssl|tls):\/\/[^/]/i.test(url)) throw bad(`--broker must be an mqtt://, mqtts://, ws:// or wss:// URL, not "${brokerLabel(url)}"`);
+  const cert = readPem(values, 'cert');
+  const key = readPem(values, 'key');
+  if (!cert !== !key) throw bad('--cert and --key go together');
+  const options: IClientOptions = {
+    clientId: `bmw-cardata-bridge-${randomBytes(4).toString('hex')}`,
+    clean: true,
+    keepalive: 30,
+    reconnectPeriod: 2_000,
+    connectTimeout: 10_000,
+    queueQoSZero: false,
+    rejectUnauthorized: !values.insecure,
+  };
+  const username = str(values, 'username');
+  const password = str(values, 'password') ?? process.env.BMW_CARDATA_BROKER_PASSWORD;
+  if (username !== undefined) options.username = username;
+  if (password !== undefined && password !== '') options.password = password;
+  const ca = readPem(values, 'ca');
+  if (ca) options.ca = ca;
+  if (cert && key) Object.assign(options, { cert, key });
+  if (withWill) options.will = { topic: statusTopic(prefix), payload: Buffer.from('offline'), qos: 1, retain: true };
+  return { url, options };
+}
+
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err?.code && typeof err.code === 'string' && !err.message.includes(err.code) ? `${err.message} (${err.code})` : (err?.message ?? String(e));
+}
+
+/** The user's broker; reconnects by itself (mqtt.js) after the broker restarts. */
+class BrokerPublisher implements Publisher {
+  private readonly client: MqttClient;
+  private lastError?: string;
+  private closing = false;
+
+  constructor(
+    settings: BrokerSettings,
+    private readonly onConnect: () => void,
+    private readonly onState: (state: string) => void,
+  ) {
+    this.client = mqttConnect(settings.url, settings.options);
+    this.client.on('connect', () => {
+      this.lastError = undefined;
+      this.onState('connected');
+      this.onConnect();
+    });
+    // Errors (refused, unreachable, a certificate not trusted) are reported with the close that follows them.
+    this.client.on('error', (e) => {
+      this.lastError = describeError(e);
+    });
+    this.client.on('close', () => {
+      if (!this.closing) this.onState(this.lastError ? `reconnecting (${this.lastError})` : 'reconnecting');
+    });
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  publish(p: Publication): void {
+    // QoS 1: queued while the broker is away, delivered when it is back.
+    this.client.publish(p.topic, p.payload, { qos: p.qos, retain: p.retain }, () => undefined);
+  }
+
+  close(last?: Publication): Promise<void> {
+    this.closing = true;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.client.end(true);
+        resolve();
+      }, 3_000);
+      if (this.client.connected && last) this.publish(last);
+      // end(false) waits for the publications in flight (the offline status among them).
+      this.client.end(!this.client.connected, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves once connected; rejects after `ms`. */
+  waitConnected(ms: number): Promise<void> {
+    if (this.client.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.removeListener('connect', done);
+        reject(new CarDataError({ kind: 'network', message: `bridge: cannot reach the broker${this.lastError ? `: ${this.lastError}` : ''}` }));
+      }, ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('connect', done);
+    });
+  }
+}
+
+/** --dry-run: one JSON line per publication on standard output. */
+class PrintPublisher implements Publisher {
+  readonly connected = true;
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  publish(p: Publication): void {
+    this.out.write(`${JSON.stringify({ topic: p.topic, payload: p.payload, retain: p.retain })}\n`);
+  }
+  close(last?: Publication): Promise<void> {
+    if (last) this.publish(last);
+    return Promise.resolve();
+  }
+}
+
+/** One line on standard error: rewritten in place on a terminal, a new line on each change otherwise. */
+class StatusLine {
+  bmw = 'connecting';
+  broker = 'connecting';
+  relayed = 0;
+  private printed = '';
+  private printedCount = 0;
+  private readonly tty: boolean;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly err: NodeJS.WritableStream,
+    private readonly brokerName: string,
+  ) {
+    this.tty = Boolean((err as NodeJS.WriteStream).isTTY);
+    // Off a terminal (a service's log), the count goes out at most once a minute.
+    this.timer = setInterval(() => {
+      if (this.relayed !== this.printedCount) this.show(true);
+    }, 60_000);
+    this.timer.unref();
+  }
+
+  private text(): string {
+    return `BMW stream: ${this.bmw} · ${this.brokerName}: ${this.broker} · ${this.relayed} ${this.relayed === 1 ? 'message' : 'messages'} relayed`;
+  }
+
+  show(force = false): void {
+    const states = `${this.bmw}|${this.broker}`;
+    if (this.tty) {
+      this.err.write(`\r\x1b[K${this.text()}`);
+    } else if (force || states !== this.printed) {
+      this.err.write(`${this.text()}\n`);
+      this.printedCount = this.relayed;
+    }
+    this.printed = states;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.tty) this.err.write('\n');
+  }
+}
+
+function streamState(s: StreamStatus): string {
+  switch (s.state) {
+    case 'connected':
+      return 'connected';
+    case 'not-configured':
+      return `not configured in the BMW portal (${s.error?.hint ?? ''})`.replace(' ()', '');
+    case 'unauthorized':
+      return `unauthorized: ${s.reason ?? ''}${s.error?.hint ? ` (${s.error.hint})` : ''}`;
+    default:
+      return s.reason ? `${s.state} (${s.reason})` : s.state;
+  }
+}
+
+async function loadState(file: string, warn: (m: string) => void): Promise<BridgeState> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, live: { version: 1, vehicles: {} }, vehicles: {} };
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const saved = JSON.parse(text) as Partial<BridgeState>;
+    const vehicles: Record<string, SavedVehicle> = {};
+    const asText = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+    for (const [vin, v] of Object.entries(saved.vehicles ?? {})) {
+      if (v && typeof v === 'object') vehicles[vin] = { brand: asText(v.brand), model: asText(v.model), basicDataAt: asText(v.basicDataAt) };
+    }
+    return { version: 1, live: restoreLiveDataState(saved.live), vehicles };
+  } catch (e) {
+    warn(`bridge: ignoring ${file} (${(e as Error).message}); starting without saved live data`);
+    return { version: 1, live: { version: 1, vehicles: {} }, vehicles: {} };
+  }
+}
+
+function vinList(values: Values): string[] {
+  const text = str(values, 'vin');
+  if (!text) return [];
+  return [...new Set(text.split(/[\s,;]+/).filter(Boolean).map((v) => checkVin(v)))];
+}
+
+function topicOption(values: Values, name: string, fallback: string): string {
+  const value = str(values, name) ?? fallback;
+  const problem = checkPrefix(value);
+  if (problem) throw bad(`--${name} ${problem}`);
+  return value;
+}
+
+/** Resolves on the first SIGTERM or SIGINT (a second one ends the process the usual way). */
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.removeListener('SIGTERM', done);
+      process.removeListener('SIGINT', done);
+      resolve();
+    };
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+}
+
+/** Runs the bridge until SIGTERM or SIGINT (or, with --ha-discovery-remove, removes the configs and returns). */
+export async function runBridge(ctx: BridgeContext): Promise<void> {
+  const { values, stderr } = ctx;
+  const prefix = topicOption(values, 'prefix', DEFAULT_PREFIX);
+  const discoveryPrefix = topicOption(values, 'ha-prefix', DEFAULT_DISCOVERY_PREFIX);
+  const vins = vinList(values);
+  const dryRun = Boolean(values['dry-run']);
+  const stateFile = str(values, 'state') ?? path.join(path.dirname(ctx.configFile), 'bridge-state.json');
+  const warn = (m: string): void => void stderr.write(`${m}\n`);
+  const saved = await loadState(stateFile, warn);
+  const wanted = (vin: string): boolean => vins.length === 0 || vins.includes(vin);
+
+  if (values['ha-discovery-remove']) {
+    const announced = vins.length > 0 ? vins : [...new Set([...Object.keys(saved.vehicles), ...Object.keys(saved.live.vehicles)])];
+    return removeDiscovery(ctx, { prefix, discoveryPrefix, dryRun, vins: announced });
+  }
+
+  // Everything that can be refused is checked before anything connects.
+  const settings = dryRun ? undefined : brokerSettings(values, prefix, true);
+  const account = ctx.openAccount();
+  if (!account.tokens.current()?.gcid) {
+    throw new CarDataError({ kind: 'auth', message: 'bridge: the saved login has no stream access (no GCID)', hint: 'Run: bmw-cardata login --client-id <your client ID>' });
+  }
+  const stop = stopSignal();
+  const live = new LiveData({ state: saved.live });
+  const info = saved.vehicles;
+  const haDiscovery = Boolean(values['ha-discovery']);
+  const version = packageVersion();
+  const status = new StatusLine(stderr, settings ? `broker ${brokerLabel(settings.url)}` : 'broker');
+
+  /** What the broker holds from this connection: topic -> payload. Cleared on every (re)connect. */
+  const published = new Map<string, string>();
+  /** The cars to publish: the chosen VINs, the saved ones, and every one the stream brings. */
+  const known = new Set<string>([...vins, ...live.vins().filter(wanted)]);
+  const fetching = new Map<string, Promise<void>>();
+  let publisher: Publisher | undefined;
+
+  const send = (p: Publication): void => publisher?.publish(p);
+  const syncVehicle = (vin: string): void => {
+    const record = live.vehicle(vin);
+    if (!record || !publisher?.connected) return;
+    for (const [topic, payload] of retainedTopics(prefix, record)) {
+      if (published.get(topic) === payload) continue;
+      published.set(topic, payload);
+      send({ topic, payload, retain: true, qos: 0 });
+    }
+  };
+  const announce = (vin: string): void => {
+    if (!haDiscovery || !publisher?.connected) return;
+    if (!info[vin]) {
+      // Remembered, so that --ha-discovery-remove finds it even if it never sent data.
+      info[vin] = {};
+      void save();
+    }
+    for (const d of discoveryConfigs({ prefix, discoveryPrefix, vin, info: info[vin], version })) {
+      send({ topic: d.topic, payload: JSON.stringify(d.config), retain: true, qos: 1 });
+    }
+  };
+  const onBrokerConnect = (): void => {
+    published.clear();
+    send({ topic: statusTopic(prefix), payload: 'online', retain: true, qos: 1 });
+    for (const vin of known) {
+      if (!fetching.has(vin)) announce(vin);
+      syncVehicle(vin);
+    }
+  };
+
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => {
+    if (dryRun) return Promise.resolve();
+    const state: BridgeState = { version: 1, live: live.serialize(), vehicles: info };
+    const write = (): Promise<void> => writePrivateJson(stateFile, state);
+    saving = saving.then(write, write);
+    return saving.catch((e: unknown) => warn(`bridge: cannot save ${stateFile}: ${describeError(e)}`));
+  };
+
+  // Home Assistant's device model comes from basic data: one call per car, once (kept in the state file).
+  const learn = (vin: string): Promise<void> => {
+    const pending = fetching.get(vin);
+    if (pending) return pending;
+    if (!haDiscovery || dryRun || info[vin]?.basicDataAt) return Promise.resolve();
+    const p = account.client
+      .getBasicData(vin)
+      .then(
+        (data) => {
+          info[vin] = { brand: data.brand || undefined, model: data.modelName || undefined, basicDataAt: new Date().toISOString() };
+          return save();
+        },
+        (e: unknown) => warn(`bridge: no basic data for ${vin} (${describeError(e)}); Home Assistant shows it without a model`),
+      )
+      .finally(() => fetching.delete(vin));
+    fetching.set(vin, p);
+    return p;
+  };
+
+  const handle = async (m: StreamMessage): Promise<void> => {
+    status.relayed += 1;
+    if (status.relayed === 1) status.show(true);
+    const u = live.ingest(m.raw, m.topic);
+    if (!u || !wanted(u.vin)) return;
+    // The state is saved before its events go out, so a restart neither repeats nor loses one.
+    if (u.changed) await save();
+    if (!known.has(u.vin)) {
+      known.add(u.vin);
+      void learn(u.vin).then(() => announce(u.vin));
+    }
+    syncVehicle(u.vin);
+    for (const e of u.events) send({ topic: vehicleTopic(prefix, u.vin, SUBTOPICS.event), payload: JSON.stringify(e), retain: false, qos: 1 });
+  };
+
+  await Promise.all([...known].map(learn));
+
+  if (settings) {
+    publisher = new BrokerPublisher(settings, onBrokerConnect, (s) => {
+      status.broker = s;
+      status.show();
+    });
+  } else {
+    publisher = new PrintPublisher(ctx.stdout);
+    status.broker = 'dry run, printing to standard output';
+    onBrokerConnect();
+  }
+
+  let queue: Promise<void> = Promise.resolve();
+  const stream = subscribeStream(account.tokens, {
+    url: str(values, 'stream-url'),
+    vins,
+    onState: (s) => {
+      status.bmw = streamState(s);
+      status.show();
+    },
+    onMessage: (m) => {
+      queue = queue.then(() => handle(m)).catch((e: unknown) => warn(`bridge: ${describeError(e)}`));
+    },
+    onError: (e) => warn(`bridge: ${e.message}`),
+  });
+
+  await stop;
+  // Clean shutdown: no more messages, the last ones handled and saved, "offline", both connections closed.
+  await stream.close();
+  await queue;
+  await Promise.all([...fetching.values()]);
+  await save();
+  await publisher.close({ topic: statusTopic(prefix), payload: 'offline', retain: true, qos: 1 });
+  status.bmw = 'closed';
+  status.broker = 'closed';
+  status.show(true);
+  status.stop();
+}
+
+async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[] }): Promise<void> {
+  if (opts.vins.length === 0) throw bad('no vehicles known to remove; give them with --vin');
+  const removals = opts.vins.flatMap((vin) => discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin }).map((d) => d.topic));
+  let publisher: Publisher;
+  if (opts.dryRun) publisher = new PrintPublisher(ctx.stdout);
+  else {
+    const broker = new BrokerPublisher(brokerSettings(ctx.values, opts.prefix, false), () => undefined, () => undefined);
+    try {
+      await broker.waitConnected(15_000);
+    } catch (e) {
+      await broker.close();
+      throw e;
+    }
+    publisher = broker;
+  }
+  // An empty retained config removes the entity (and the device with its last entity) from Home Assistant.
+  for (const topic of removals) publisher.publish({ topic, payload: '', retain: true, qos: 1 });
+  await publisher.close();
+  ctx.stderr.write(`removed ${removals.length} Home Assistant discovery configs of ${opts.vins.join(', ')}\n`);
+}

@@ -1,0 +1,600 @@
+'use strict';
+// `bmw-cardata bridge` as a real child process between the simulator's stream and a real Mosquitto (Debian's
+// `mosquitto`, started here on free loopback ports with a temporary configuration and stopped afterwards).
+const assert = require('assert');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { spawn, execFileSync } = require('child_process');
+const mqtt = require('mqtt');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
+const { LiveData, createAccount, tokenSetFromResponse } = require('../dist/src/node');
+
+const CLI = path.join(__dirname, '../dist/src/cli/main.js');
+const CLIENT_ID = 'bridge-test-client';
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const PORT = 'vehicle.body.chargingPort.status';
+const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
+const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
+const CONNECTED = /BMW stream: connected · broker \S+: connected/;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check, timeoutMs = 5000, what = 'condition') {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await sleep(25);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Mosquitto of our own: a plain listener, one with a password, one with TLS and client certificates. */
+class Mosquitto {
+  static async start() {
+    const m = new Mosquitto();
+    m.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-mosquitto-'));
+    m.ports = { plain: await freePort(), auth: await freePort(), tls: await freePort() };
+    const file = (name) => path.join(m.dir, name);
+    execFileSync('mosquitto_passwd', ['-c', '-b', file('passwd'), 'car', 'broker-secret-pw']);
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    const ssl = (...args) => execFileSync('openssl', args, { cwd: m.dir, stdio: 'pipe' });
+    ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=bridge test CA');
+    fs.writeFileSync(file('san'), 'subjectAltName=IP:127.0.0.1\n');
+    for (const who of ['server', 'client']) {
+      ssl('req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'bridge'}`);
+      ssl('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', ...(who === 'server' ? ['-extfile', 'san'] : []));
+    }
+    m.config = file('mosquitto.conf');
+    fs.writeFileSync(
+      m.config,
+      [
+        // As root Mosquitto would switch to its own user, which cannot read this directory.
+        `user ${os.userInfo().username}`,
+        'per_listener_settings true',
+        'persistence false',
+        'log_dest stderr',
+        `listener ${m.ports.plain} 127.0.0.1`,
+        'allow_anonymous true',
+        `listener ${m.ports.auth} 127.0.0.1`,
+        'allow_anonymous false',
+        `password_file ${file('passwd')}`,
+        `listener ${m.ports.tls} 127.0.0.1`,
+        'allow_anonymous true',
+        `cafile ${file('ca.pem')}`,
+        `certfile ${file('server.pem')}`,
+        `keyfile ${file('server.key')}`,
+        'require_certificate true',
+        '',
+      ].join('\n'),
+    );
+    await m.run();
+    return m;
+  }
+
+  file(name) {
+    return path.join(this.dir, name);
+  }
+
+  url(kind = 'plain') {
+    return `${kind === 'tls' ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.ports[kind]}`;
+  }
+
+  async run() {
+    this.log = '';
+    this.proc = spawn('mosquitto', ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc.stderr.on('data', (d) => (this.log += d));
+    this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
+    await until(() => /running/.test(this.log) || this.proc.exitCode !== null, 5000, () => `mosquitto to start:\n${this.log}`);
+    assert.strictEqual(this.proc.exitCode, null, `mosquitto did not start:\n${this.log}`);
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGTERM');
+    await this.exited;
+  }
+
+  async restart() {
+    await this.stop();
+    await this.run();
+  }
+}
+
+/** Everything a client subscribed to `filter` receives; `retain` is true for what the broker held already. */
+async function watch(url, filter = '#', options = {}) {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, ...options });
+  const messages = [];
+  client.on('message', (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  await new Promise((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return { messages, close: () => client.endAsync() };
+}
+
+/** The retained messages under `filter`, topic -> payload. */
+async function retained(url, filter = '#') {
+  const w = await watch(url, filter);
+  await sleep(300);
+  await w.close();
+  return new Map(w.messages.filter((m) => m.retain).map((m) => [m.topic, m.payload]));
+}
+
+/** The events and the state of the car a host gets from feeding the script to LiveData itself (restarts restored). */
+function expected(name) {
+  let live = new LiveData();
+  let dropped = false;
+  const events = [];
+  for (const item of chargingScriptItems(CHARGING_SCRIPTS[name])) {
+    if ('marker' in item) {
+      if (item.marker === 'stream-drop') dropped = true;
+      else if (item.marker === 'stream-back') dropped = false;
+      else live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())) });
+    } else if (!dropped) events.push(...live.ingest(item.message).events);
+  }
+  return { events, live };
+}
+
+const eventsOf = (w, vin) => w.messages.filter((m) => m.topic === `bmw-cardata/${vin}/event`).map((m) => JSON.parse(m.payload));
+
+// Home Assistant's MQTT discovery: the configuration variables each component documents
+// (home-assistant.io, integrations sensor.mqtt, binary_sensor.mqtt, device_tracker.mqtt), plus `origin`, which
+// the MQTT discovery documentation allows in every discovery payload. `platform` belongs to device-based
+// discovery only and is left out.
+const AVAILABILITY = ['availability', 'availability_mode', 'availability_template', 'availability_topic', 'payload_available', 'payload_not_available'];
+const ALLOWED = {
+  sensor: [
+    ...AVAILABILITY,
+    ...['device', 'device_class', 'enabled_by_default', 'encoding', 'entity_category', 'entity_picture', 'expire_after', 'force_update', 'icon'],
+    ...['json_attributes_template', 'json_attributes_topic', 'last_reset_value_template', 'name', 'object_id', 'options', 'suggested_display_precision'],
+    ...['qos', 'state_class', 'state_topic', 'unique_id', 'unit_of_measurement', 'value_template', 'origin'],
+  ],
+  binary_sensor: [
+    ...AVAILABILITY,
+    ...['device', 'device_class', 'enabled_by_default', 'encoding', 'entity_category', 'entity_picture', 'expire_after', 'force_update', 'icon'],
+    ...['json_attributes_template', 'json_attributes_topic', 'name', 'object_id', 'off_delay', 'payload_off', 'payload_on', 'qos', 'state_topic'],
+    ...['unique_id', 'value_template', 'origin'],
+  ],
+  device_tracker: [
+    ...AVAILABILITY,
+    ...['device', 'icon', 'json_attributes_template', 'json_attributes_topic', 'name', 'object_id', 'payload_home', 'payload_not_home', 'payload_reset'],
+    ...['qos', 'source_type', 'state_topic', 'unique_id', 'value_template', 'origin'],
+  ],
+};
+const DEVICE_KEYS = {
+  sensor: ['configuration_url', 'connections', 'hw_version', 'identifiers', 'manufacturer', 'model', 'model_id', 'name', 'serial_number', 'suggested_area', 'sw_version', 'via_device'],
+  binary_sensor: ['configuration_url', 'connections', 'hw_version', 'identifiers', 'manufacturer', 'model', 'model_id', 'name', 'serial_number', 'suggested_area', 'sw_version', 'via_device'],
+  device_tracker: ['configuration_url', 'connections', 'hw_version', 'identifiers', 'manufacturer', 'model', 'model_id', 'name', 'suggested_area', 'sw_version', 'via_device'],
+};
+const ORIGIN_KEYS = ['name', 'sw_version', 'support_url'];
+const BINARY_CLASSES = ['battery', 'battery_charging', 'carbon_monoxide', 'cold', 'connectivity', 'door', 'garage_door', 'gas', 'heat', 'light', 'lock', 'moisture', 'motion', 'moving', 'occupancy', 'opening', 'plug', 'power', 'presence', 'problem', 'running', 'safety', 'smoke', 'sound', 'tamper', 'update', 'vibration', 'window'];
+/** The sensor device classes used here, with the units Home Assistant accepts for them. */
+const SENSOR_UNITS = { battery: ['%'], distance: ['km', 'm', 'cm', 'mm', 'mi', 'yd', 'in', 'ft'], power: ['W', 'kW', 'MW', 'GW', 'TW'] };
+
+/** Checks one discovery config against the documented fields of its component; returns its problems. */
+function discoveryProblems(topic, config) {
+  const problems = [];
+  const m = topic.match(/^homeassistant\/(sensor|binary_sensor|device_tracker)\/([a-zA-Z0-9_-]+)\/config$/);
+  if (!m) return [`${topic}: not <discovery prefix>/<component>/<object_id>/config`];
+  const [, component, objectId] = m;
+  for (const key of Object.keys(config)) if (!ALLOWED[component].includes(key)) problems.push(`${topic}: ${key} is not a ${component} option`);
+  if (component === 'device_tracker') {
+    if (!config.state_topic && !config.json_attributes_topic) problems.push(`${topic}: needs state_topic or json_attributes_topic`);
+    if (config.source_type && !['gps', 'router', 'bluetooth', 'bluetooth_le'].includes(config.source_type)) problems.push(`${topic}: source_type ${config.source_type}`);
+  } else if (typeof config.state_topic !== 'string') problems.push(`${topic}: state_topic is required`);
+  if (config.unique_id !== objectId) problems.push(`${topic}: unique_id ${config.unique_id} is not the object id`);
+  if (config.availability_topic && config.availability) problems.push(`${topic}: availability and availability_topic together`);
+  const device = config.device ?? {};
+  for (const key of Object.keys(device)) if (!DEVICE_KEYS[component].includes(key)) problems.push(`${topic}: device.${key}`);
+  if (!device.identifiers?.length && !device.connections?.length) problems.push(`${topic}: device without identifiers`);
+  for (const key of Object.keys(config.origin ?? {})) if (!ORIGIN_KEYS.includes(key)) problems.push(`${topic}: origin.${key}`);
+  if (config.origin && !config.origin.name) problems.push(`${topic}: origin without name`);
+  if (component === 'binary_sensor' && config.device_class && !BINARY_CLASSES.includes(config.device_class)) problems.push(`${topic}: device_class ${config.device_class}`);
+  if (component === 'sensor' && config.device_class) {
+    const units = SENSOR_UNITS[config.device_class];
+    if (!units) problems.push(`${topic}: device_class ${config.device_class} not checked here`);
+    else if (!units.includes(config.unit_of_measurement)) problems.push(`${topic}: unit ${config.unit_of_measurement} for ${config.device_class}`);
+  }
+  if (config.state_class && !['measurement', 'total', 'total_increasing'].includes(config.state_class)) problems.push(`${topic}: state_class ${config.state_class}`);
+  return problems;
+}
+
+describe('bmw-cardata bridge', function () {
+  this.timeout(40000);
+  let sim;
+  let mosq;
+  const running = new Set();
+
+  before(async function () {
+    this.timeout(30000);
+    try {
+      execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
+    } catch (e) {
+      // mosquitto -h exits 3 after printing its help; only a missing program is a failure here.
+      if (e.code === 'ENOENT') throw new Error('these tests need Mosquitto: apt-get install -y mosquitto');
+    }
+    sim = await startSimulator({ stream: true, dailyQuota: 1000 });
+    mosq = await Mosquitto.start();
+  });
+  after(async () => {
+    if (mosq) await mosq.stop();
+    if (sim) await sim.close();
+  });
+  afterEach(async () => {
+    for (const b of running) {
+      if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill('SIGKILL');
+      await b.exited;
+    }
+    running.clear();
+    if (sim.stream.paused) await sim.stream.resume();
+    await until(() => sim.stream.connections() === 0, 5000, 'the stream connection of the last bridge to go');
+  });
+
+  function tmp() {
+    return fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-bridge-'));
+  }
+
+  /** A logged-in account file, as `bmw-cardata login` leaves it. */
+  function account(dir) {
+    const file = path.join(dir, 'account.json');
+    const tokens = tokenSetFromResponse(sim.issueTokens({ clientId: CLIENT_ID }), Date.now());
+    fs.writeFileSync(file, JSON.stringify({ clientId: CLIENT_ID, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens }), { mode: 0o600 });
+    return { file, tokens, args: ['--config', file, '--stream-url', sim.streamUrl] };
+  }
+
+  /** Starts `bmw-cardata bridge ARGS` as a child process. */
+  function bridge(args, env = {}) {
+    const proc = spawn(process.execPath, [CLI, 'bridge', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const b = { proc, stdout: '', stderr: '' };
+    proc.stdout.on('data', (d) => (b.stdout += d));
+    proc.stderr.on('data', (d) => (b.stderr += d));
+    b.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+    /** Waits for `re` on standard error, in what came after `since` (a length of b.stderr). */
+    b.waitFor = (re, timeoutMs = 10000, since = 0) => until(() => re.test(b.stderr.slice(since)), timeoutMs, () => `${re} on the bridge's standard error:\n${b.stderr}`);
+    b.stop = async () => {
+      proc.kill('SIGTERM');
+      return b.exited;
+    };
+    running.add(b);
+    return b;
+  }
+
+  function assertNoSecrets(b, acc, extra = []) {
+    for (const secret of [acc.tokens.refreshToken, acc.tokens.accessToken, acc.tokens.idToken, CLIENT_ID, ...extra]) {
+      assert.ok(!b.stderr.includes(secret) && !b.stdout.includes(secret), 'no token, client ID or password in the output');
+    }
+  }
+
+  it('relays a charging session: retained values, state, charging and evcc topics, events not retained, online then offline', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const name = 'ac-session';
+    const vin = CHARGING_SCRIPTS[name].vin;
+    const w = await watch(mosq.url(), 'bmw-cardata/#');
+    const b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    await until(() => w.messages.some((m) => m.topic === 'bmw-cardata/status' && m.payload === 'online'), 5000, 'online');
+
+    await playChargingScript(sim.stream, name, { intervalMs: 30 });
+    const want = expected(name);
+    await until(() => eventsOf(w, vin).length >= want.events.length, 5000, 'the charging events');
+    await sleep(200);
+    assert.deepStrictEqual(eventsOf(w, vin), want.events, 'the events core derives from the same messages, in order');
+    assert.deepStrictEqual(
+      want.events.map((e) => e.kind),
+      ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged'],
+    );
+
+    const r = await retained(mosq.url(), 'bmw-cardata/#');
+    const car = want.live.vehicle(vin);
+    assert.strictEqual(r.get('bmw-cardata/status'), 'online');
+    assert.deepStrictEqual(JSON.parse(r.get(`bmw-cardata/${vin}/state`)), car);
+    for (const [descriptor, e] of Object.entries(car.values)) assert.strictEqual(r.get(`bmw-cardata/${vin}/${descriptor}`), String(e.value), descriptor);
+    const { plugged, status, phase, charging, powerKw } = car.charging;
+    assert.deepStrictEqual(JSON.parse(r.get(`bmw-cardata/${vin}/charging`)), { plugged, status, phase, charging, powerKw, sessionId: null });
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), String(car.values[SOC].value));
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/plugged`), 'false');
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/charging`), 'false');
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/range`), String(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value));
+    assert.ok(!w.messages.some((m) => m.topic.endsWith('/evcc/odometer')), 'the script has no mileage: no odometer, not a 0');
+    assert.ok(![...r.keys()].some((t) => t.endsWith('/event')), 'events are not retained');
+    assert.ok(w.messages.some((m) => m.topic === `bmw-cardata/${vin}/evcc/charging` && m.payload === 'true'), 'charging was true while it charged');
+
+    const { code } = await b.stop();
+    assert.strictEqual(code, 0, b.stderr);
+    const messages = chargingScriptItems(CHARGING_SCRIPTS[name]).filter((i) => 'message' in i).length;
+    assert.match(b.stderr, new RegExp(`BMW stream: closed · broker mqtt://127\\.0\\.0\\.1:\\d+: closed · ${messages} messages relayed`));
+    assert.strictEqual((await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status'), 'offline');
+    const saved = path.join(dir, 'bridge-state.json');
+    assert.strictEqual(fs.statSync(saved).mode & 0o777, 0o600);
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(saved, 'utf8')).live, want.live.serialize(), 'the live data is saved beside the account file');
+    assertNoSecrets(b, acc);
+    await w.close();
+  });
+
+  it('publishes nothing for evcc that the car did not send (a PHEV without state of charge)', async () => {
+    const acc = account(tmp());
+    const name = 'phev-no-soc';
+    const vin = CHARGING_SCRIPTS[name].vin;
+    const w = await watch(mosq.url(), 'bmw-cardata/#');
+    const b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    await sleep(200);
+    assert.ok(!w.messages.some((m) => !m.retain && m.topic.includes('/evcc/')), 'nothing known yet: no evcc topic at all');
+    await playChargingScript(sim.stream, name, { intervalMs: 30 });
+    const want = expected(name);
+    await until(() => eventsOf(w, vin).length >= want.events.length, 5000, 'the charging events');
+    const evcc = (what) => w.messages.filter((m) => !m.retain && m.topic === `bmw-cardata/${vin}/evcc/${what}`).map((m) => m.payload);
+    assert.deepStrictEqual(evcc('soc'), [], 'no state of charge, and no 0 instead');
+    assert.deepStrictEqual(evcc('range'), []);
+    assert.deepStrictEqual(evcc('odometer'), []);
+    assert.deepStrictEqual(evcc('plugged'), ['true', 'false']);
+    // Plugged in first, with no charging status yet: charging is unknown until the status comes.
+    assert.deepStrictEqual(evcc('charging'), ['true', 'false']);
+    await w.close();
+  });
+
+  it('announces one Home Assistant device per VIN with valid discovery configs, and removes them again', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const vins = [SIM_VINS.bev, SIM_VINS.phev];
+    sim.clearLog();
+    const b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery', '--vin', vins.join(',')]);
+    await b.waitFor(CONNECTED);
+    await sim.stream.publish(SIM_VINS.bev, {
+      [SOC]: 64,
+      [PORT]: 'CONNECTED',
+      'vehicle.drivetrain.electricEngine.charging.status': 'CHARGINGACTIVE',
+      'vehicle.powertrain.electric.battery.charging.power': 7400,
+      'vehicle.drivetrain.electricEngine.remainingElectricRange': 281,
+      'vehicle.drivetrain.totalRemainingRange': 281,
+      'vehicle.vehicle.travelledDistance': 23418,
+      'vehicle.cabin.door.row1.driver.isOpen': false,
+      'vehicle.body.trunk.isLocked': true,
+      'vehicle.cabin.door.lock.status': 'SECURED',
+    });
+    await sim.stream.publish(SIM_VINS.bev, { [LAT]: 48.177, 'vehicle.cabin.infotainment.navigation.currentLocation.heading': 90 });
+    await sim.stream.publish(SIM_VINS.bev, { [LON]: 11.556 });
+    await until(async () => (await retained(mosq.url(), `bmw-cardata/${SIM_VINS.bev}/location`)).size === 1, 5000, 'the location');
+
+    const configs = await retained(mosq.url(), 'homeassistant/#');
+    const values = await retained(mosq.url(), 'bmw-cardata/#');
+    const problems = [...configs].flatMap(([topic, payload]) => discoveryProblems(topic, JSON.parse(payload)));
+    assert.deepStrictEqual(problems, []);
+    const client = createAccount({ clientId: CLIENT_ID, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: acc.tokens }).client;
+    const devices = new Map();
+    for (const [topic, payload] of configs) {
+      const c = JSON.parse(payload);
+      assert.strictEqual(c.availability_topic, 'bmw-cardata/status', topic);
+      const vin = vins.find((v) => c.unique_id.includes(v));
+      assert.ok(vin, topic);
+      assert.ok((c.state_topic ?? c.json_attributes_topic).startsWith(`bmw-cardata/${vin}/`), topic);
+      devices.set(JSON.stringify(c.device), vin);
+      const state = values.get(c.state_topic ?? c.json_attributes_topic);
+      if (state === undefined) continue;
+      // What Home Assistant would read from the bridge's topics must fit the entity.
+      if (topic.includes('/binary_sensor/')) assert.ok([c.payload_on, c.payload_off].includes(state), `${topic}: ${state}`);
+      else if (c.value_template) assert.strictEqual(typeof JSON.parse(state).powerKw, 'number', topic);
+      else if (c.unit_of_measurement) assert.ok(Number.isFinite(Number(state)) && state !== '', `${topic}: ${state}`);
+      if (topic.includes('/device_tracker/')) assert.deepStrictEqual([JSON.parse(state).latitude, JSON.parse(state).longitude], [48.177, 11.556]);
+    }
+    assert.strictEqual(devices.size, 2, 'one device per VIN, the same in every config');
+    for (const [device, vin] of devices) {
+      const basic = await client.getBasicData(vin);
+      assert.deepStrictEqual(JSON.parse(device), { identifiers: [`bmw_cardata_${vin}`], name: `BMW ${basic.modelName}`, manufacturer: 'BMW', model: basic.modelName });
+    }
+    const ids = [...configs.values()].map((p) => JSON.parse(p).unique_id);
+    assert.strictEqual(new Set(ids).size, ids.length, 'unique ids');
+    for (const vin of vins) {
+      const keys = ids.filter((id) => id.startsWith(`bmw_cardata_${vin}_`)).map((id) => id.slice(`bmw_cardata_${vin}_`.length));
+      for (const k of ['soc', 'electric_range', 'total_range', 'odometer', 'charging_status', 'charging_power', 'plugged', 'charging', 'door_front_left', 'door_lock', 'trunk_lock', 'position']) {
+        assert.ok(keys.includes(k), `${vin}: ${k}`);
+      }
+    }
+    assert.ok([...configs.keys()].some((t) => t === `homeassistant/device_tracker/bmw_cardata_${SIM_VINS.bev}_position/config`));
+    const basicDataCalls = () => sim.restCalls().filter((r) => r.path.endsWith('/basicData')).length;
+    assert.strictEqual(basicDataCalls(), 2 + vins.length, 'one call per car by the bridge (and the test\'s own)');
+
+    assert.strictEqual((await b.stop()).code, 0);
+    const again = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery', '--vin', vins.join(',')]);
+    await again.waitFor(CONNECTED);
+    assert.strictEqual((await again.stop()).code, 0);
+    assert.strictEqual(basicDataCalls(), 2 + vins.length, 'the models are kept: no call after a restart');
+
+    const remove = bridge(['--config', acc.file, '--broker', mosq.url(), '--ha-discovery-remove']);
+    const { code } = await remove.exited;
+    assert.strictEqual(code, 0, remove.stderr);
+    assert.match(remove.stderr, new RegExp(`removed ${configs.size} Home Assistant discovery configs of ${vins.join(', ')}`));
+    assert.strictEqual((await retained(mosq.url(), 'homeassistant/#')).size, 0, 'every config is gone');
+  });
+
+  it('leaves "offline" behind through its last will when it is killed', async () => {
+    const acc = account(tmp());
+    const b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    assert.strictEqual((await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status'), 'online');
+    const w = await watch(mosq.url(), 'bmw-cardata/status');
+    b.proc.kill('SIGKILL');
+    await b.exited;
+    await until(() => w.messages.some((m) => !m.retain && m.payload === 'offline'), 5000, 'the last will');
+    assert.strictEqual((await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status'), 'offline', 'retained');
+    await w.close();
+  });
+
+  it('reconnects to the broker after it restarts and publishes everything again, also what came meanwhile', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = SIM_VINS.bev;
+    const b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    await sim.stream.publish(vin, { [SOC]: 55, [PORT]: 'DISCONNECTED' });
+    await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '55', 5000, 'soc 55');
+
+    const mark = b.stderr.length;
+    await mosq.stop();
+    await b.waitFor(/broker \S+: reconnecting/, 10000, mark);
+    await sim.stream.publish(vin, { [PORT]: 'CONNECTED' }); // while the broker is down
+    const saved = () => JSON.parse(fs.readFileSync(path.join(dir, 'bridge-state.json'), 'utf8')).live.vehicles[vin].values[PORT].value;
+    await until(() => saved() === 'CONNECTED', 3000, 'the message handled and saved');
+    await mosq.run(); // no persistence: the broker comes back empty
+    await b.waitFor(CONNECTED, 15000, mark);
+    await until(async () => (await retained(mosq.url(), 'bmw-cardata/#')).get(`bmw-cardata/${vin}/evcc/plugged`) === 'true', 5000, 'the republished state');
+    const r = await retained(mosq.url(), 'bmw-cardata/#');
+    assert.strictEqual(r.get('bmw-cardata/status'), 'online');
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), '55');
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/${PORT}`), 'CONNECTED');
+    await sim.stream.publish(vin, { [SOC]: 56 });
+    await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '56', 5000, 'soc 56 after the restart');
+  });
+
+  it("reconnects to BMW's stream after the simulator's broker restarts", async () => {
+    const acc = account(tmp());
+    const vin = SIM_VINS.bev;
+    const b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    const mark = b.stderr.length;
+    await sim.stream.pause();
+    await b.waitFor(/BMW stream: reconnecting/, 10000, mark);
+    await sleep(500);
+    await sim.stream.resume();
+    await b.waitFor(CONNECTED, 20000, mark);
+    await sim.stream.publish(vin, { [SOC]: 71 });
+    await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '71', 5000, 'a value after the outage');
+  });
+
+  it('killed in the middle of a charge and started again, it gives one charging-finished (the saved live data)', async () => {
+    const acc = account(tmp());
+    const name = 'restart';
+    const vin = CHARGING_SCRIPTS[name].vin;
+    const args = [...acc.args, '--broker', mosq.url()];
+    const w = await watch(mosq.url(), 'bmw-cardata/#');
+    let b = bridge(args);
+    await b.waitFor(CONNECTED);
+    await playChargingScript(sim.stream, name, {
+      intervalMs: 40,
+      onMarker: async (marker) => {
+        if (marker !== 'host-restart') return;
+        await sleep(100);
+        b.proc.kill('SIGKILL');
+        await b.exited;
+        b = bridge(args);
+        await b.waitFor(CONNECTED);
+      },
+    });
+    const want = expected(name);
+    await until(() => eventsOf(w, vin).length >= want.events.length, 5000, 'the charging events');
+    await sleep(200);
+    const got = eventsOf(w, vin);
+    assert.deepStrictEqual(got, want.events);
+    assert.strictEqual(got.filter((e) => e.kind === 'charging-finished').length, 1);
+    assert.strictEqual(got.filter((e) => e.kind === 'charging-started').length, 1);
+    const statuses = w.messages.filter((m) => m.topic === 'bmw-cardata/status').map((m) => m.payload);
+    assert.deepStrictEqual(statuses.slice(-3), ['online', 'offline', 'online'], 'the last will between the two runs');
+    await w.close();
+  });
+
+  it('--dry-run prints what it would publish and connects to no broker', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    let connections = 0;
+    const trap = net.createServer((s) => {
+      connections += 1;
+      s.destroy();
+    });
+    await new Promise((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    sim.clearLog();
+    const b = bridge([...acc.args, '--dry-run', '--ha-discovery', '--broker', `mqtt://127.0.0.1:${trap.address().port}`]);
+    await b.waitFor(/BMW stream: connected · broker: dry run/);
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 42 });
+    await until(() => b.stdout.includes('/evcc/soc'), 5000, 'the printed publications');
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    const lines = b.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const find = (topic) => lines.find((l) => l.topic === topic);
+    assert.deepStrictEqual(lines[0], { topic: 'bmw-cardata/status', payload: 'online', retain: true });
+    assert.deepStrictEqual(lines[lines.length - 1], { topic: 'bmw-cardata/status', payload: 'offline', retain: true });
+    assert.deepStrictEqual(find(`bmw-cardata/${SIM_VINS.bev}/${SOC}`), { topic: `bmw-cardata/${SIM_VINS.bev}/${SOC}`, payload: '42', retain: true });
+    assert.strictEqual(find(`bmw-cardata/${SIM_VINS.bev}/evcc/soc`).payload, '42');
+    const discovery = lines.filter((l) => l.topic.startsWith('homeassistant/'));
+    assert.ok(discovery.length > 0 && discovery.every((l) => l.retain && discoveryProblems(l.topic, JSON.parse(l.payload)).length === 0));
+    assert.strictEqual(connections, 0, 'no connection to the broker');
+    assert.strictEqual(sim.restCalls().length, 0, 'no API call either');
+    assert.ok(!fs.existsSync(path.join(dir, 'bridge-state.json')), 'nothing saved');
+    trap.close();
+  });
+
+  it('logs in to the broker with a user name and password, and speaks TLS with client certificates, checked unless --insecure', async () => {
+    const acc = account(tmp());
+    const password = 'broker-secret-pw';
+    const withPassword = bridge([...acc.args, '--broker', mosq.url('auth'), '--username', 'car'], { BMW_CARDATA_BROKER_PASSWORD: password });
+    await withPassword.waitFor(CONNECTED);
+    assert.strictEqual((await withPassword.stop()).code, 0);
+    assertNoSecrets(withPassword, acc, [password]);
+
+    const wrong = bridge([...acc.args, '--broker', mosq.url('auth'), '--username', 'car', '--password', 'not-the-password']);
+    await wrong.waitFor(/broker \S+: reconnecting \(.*[Nn]ot authorized/);
+    assert.ok(!wrong.stderr.includes('not-the-password'));
+    await wrong.stop();
+
+    const tls = ['--broker', mosq.url('tls'), '--cert', mosq.file('client.pem'), '--key', mosq.file('client.key')];
+    const checked = bridge([...acc.args, ...tls, '--ca', mosq.file('ca.pem')]);
+    await checked.waitFor(CONNECTED);
+    assert.strictEqual((await checked.stop()).code, 0);
+
+    const unknownCa = bridge([...acc.args, ...tls]);
+    await unknownCa.waitFor(/broker mqtts:\S+: reconnecting \(.*(certificate|CERT)/);
+    await unknownCa.stop();
+
+    const insecure = bridge([...acc.args, ...tls, '--insecure']);
+    await insecure.waitFor(CONNECTED);
+    assert.strictEqual((await insecure.stop()).code, 0);
+  });
+
+  const refusals = [
+    ['no broker', [], 2, /--broker URL is required/],
+    ['a broker that is not a URL', ['--broker', 'localhost:1883'], 2, /--broker must be an mqtt:\/\//],
+    ['a prefix with a wildcard', ['--broker', 'mqtt://127.0.0.1:1', '--prefix', 'cars/#'], 2, /--prefix must not contain \+, #/],
+    ['a malformed VIN', ['--broker', 'mqtt://127.0.0.1:1', '--vin', 'WBY31AW090FP1573'], 2, /VIN must be 17 characters/],
+    ['a certificate without its key', ['--broker', 'mqtts://127.0.0.1:1', '--cert', __filename], 2, /--cert and --key go together/],
+    ['a CA file that is not there', ['--broker', 'mqtts://127.0.0.1:1', '--ca', '/nonexistent/ca.pem'], 2, /cannot read --ca/],
+  ];
+  for (const [what, args, code, message] of refusals) {
+    it(`refuses ${what} before connecting anything (exit ${code})`, async () => {
+      const acc = account(tmp());
+      const b = bridge([...acc.args, ...args]);
+      const exit = await b.exited;
+      assert.strictEqual(exit.code, code, b.stderr);
+      assert.match(b.stderr, message);
+      assert.strictEqual(sim.stream.connections(), 0);
+    });
+  }
+
+  it('exits 3 when not logged in', async () => {
+    const b = bridge(['--config', path.join(tmp(), 'none.json'), '--broker', mosq.url()]);
+    assert.strictEqual((await b.exited).code, 3);
+    assert.match(b.stderr, /bmw-cardata login/);
+  });
+
+  it('has help', async () => {
+    const b = spawn(process.execPath, [CLI, 'bridge', '--help']);
+    let out = '';
+    b.stdout.on('data', (d) => (out += d));
+    const code = await new Promise((resolve) => b.on('exit', resolve));
+    assert.strictEqual(code, 0);
+    assert.match(out, /Usage: bmw-cardata bridge --broker URL/);
+  });
+});
