@@ -597,4 +597,42 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(code, 0);
     assert.match(out, /Usage: bmw-cardata bridge --broker URL/);
   });
+
+  describe('Node-RED example "Bridge the stream to your MQTT broker"', function () {
+    const { helper, freshUserDir, accountNode, authorizedCredentials, coreNode } = require('./support/nodered');
+    const streamNode = require('../dist/nodes/node-red/bmw-cardata-stream.js');
+
+    afterEach(async () => {
+      await helper.unload();
+      await helper.stopServer();
+    });
+
+    it('publishes every value retained as bmw-cardata/<VIN>/<data key> through mqtt out, with online/offline', async () => {
+      freshUserDir();
+      await helper.startServer();
+      const example = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/Bridge the stream to your MQTT broker.json'), 'utf8'));
+      const flow = [{ id: 'tab', type: 'tab' }];
+      for (const n of example) {
+        const node = { ...n };
+        if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
+        else if (node.type === 'mqtt-broker') Object.assign(node, { broker: '127.0.0.1', port: String(mosq.ports.plain) });
+        else node.z = 'tab';
+        flow.push(node);
+      }
+      const accId = example.find((n) => n.type === 'bmw-cardata-account').id;
+      const modules = ['function/10-switch.js', 'function/15-change.js', 'common/90-comment.js', 'network/10-mqtt.js'].map(coreNode);
+      await helper.load([accountNode, streamNode, ...modules], flow, { [accId]: authorizedCredentials(sim) });
+      await until(() => sim.stream.connections() === 1, 5000, 'the stream node connected');
+      await until(async () => (await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status') === 'online', 5000, 'online');
+      await sim.stream.publish(SIM_VINS.bev, { [SOC]: 77, [PORT]: 'CONNECTED' });
+      await sim.stream.publish(SIM_VINS.bev, { [SOC]: 'INVALID' });
+      const vin = SIM_VINS.bev;
+      await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/#`)).get(`bmw-cardata/${vin}/${SOC}`) === 'INVALID', 5000, 'the values');
+      const r = await retained(mosq.url(), `bmw-cardata/${vin}/#`);
+      assert.strictEqual(r.get(`bmw-cardata/${vin}/${PORT}`), 'CONNECTED');
+      assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), '77', 'evcc keeps the last number');
+      await helper.unload();
+      await until(async () => (await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status') === 'offline', 5000, 'offline on stop');
+    });
+  });
 });
