@@ -310,7 +310,7 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), String(car.values[SOC].value));
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/plugged`), 'false');
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/charging`), 'false');
-    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/range`), String(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value));
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/range`), String(Math.round(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value)));
     assert.ok(!w.messages.some((m) => m.topic.endsWith('/evcc/odometer')), 'the script has no mileage: no odometer, not a 0');
     assert.ok(![...r.keys()].some((t) => t.endsWith('/event')), 'events are not retained');
     assert.ok(w.messages.some((m) => m.topic === `bmw-cardata/${vin}/evcc/charging` && m.payload === 'true'), 'charging was true while it charged');

@@ -55,7 +55,7 @@ function stateOfCharge(values: Record<string, StateValue>): number | undefined {
   return undefined;
 }
 
-/** The values evcc reads (soc %, plugged, charging, range km, odometer km); unknown ones are absent. */
+/** The values evcc reads (soc %, plugged, charging, range in whole km, odometer km); unknown ones are absent. */
 export function evccValues(record: VehicleRecord): Partial<Record<'soc' | 'plugged' | 'charging' | 'range' | 'odometer', string>> {
   const out: Partial<Record<'soc' | 'plugged' | 'charging' | 'range' | 'odometer', string>> = {};
   const soc = stateOfCharge(record.values);
@@ -64,8 +64,9 @@ export function evccValues(record: VehicleRecord): Partial<Record<'soc' | 'plugg
   if (c.plugged !== null) out.plugged = String(c.plugged);
   // Charging is known once a charging status arrived, or when the car is unplugged (then it cannot charge).
   if (c.phase !== null || c.plugged === false) out.charging = String(c.phase !== null ? c.charging : false);
+  // evcc reads the range as whole kilometres.
   const range = km(record.values, DESCRIPTORS.electricRange);
-  if (range !== undefined) out.range = String(range);
+  if (range !== undefined) out.range = String(Math.round(range));
   const odometer = km(record.values, DESCRIPTORS.odometer);
   if (odometer !== undefined) out.odometer = String(odometer);
   return out;
