@@ -142,7 +142,7 @@ export class CarDataClient {
           value = raw;
           break;
         case 'containerBody':
-          json = checkContainerRequest(raw);
+          json = checkContainerRequest(raw, params.allowUnknown === true);
           break;
       }
       if (value === undefined) continue;
@@ -303,8 +303,9 @@ export class CarDataClient {
     return Array.isArray(body) ? body : (body?.containers ?? []);
   }
 
-  createContainer(request: CreateContainerRequest): Promise<ContainerDetails> {
-    return this.json('createContainer', { body: request });
+  /** Creates a container; `allowUnknown` accepts descriptors missing from the bundled catalogue (BMW decides). */
+  createContainer(request: CreateContainerRequest, options: { allowUnknown?: boolean } = {}): Promise<ContainerDetails> {
+    return this.json('createContainer', { body: request, allowUnknown: options.allowUnknown });
   }
 
   getContainer(containerId: string): Promise<ContainerDetails> {
@@ -343,14 +344,14 @@ export class CarDataClient {
   }
 }
 
-function checkContainerRequest(raw: unknown): CreateContainerRequest {
+function checkContainerRequest(raw: unknown, allowUnknown: boolean): CreateContainerRequest {
   if (!raw || typeof raw !== 'object') throw inputError('body', 'A container needs a name, a purpose and descriptors');
   const r = raw as Partial<CreateContainerRequest>;
   const name = typeof r.name === 'string' ? r.name.trim() : '';
   if (!name) throw inputError('name', 'A container name is required', 'Give the container a name you will recognise.');
   if (name.length > 64) throw inputError('name', 'A container name is at most 64 characters');
   const purpose = typeof r.purpose === 'string' && r.purpose.trim() ? r.purpose.trim() : name;
-  return { name, purpose, technicalDescriptors: checkDescriptors(r.technicalDescriptors) };
+  return { name, purpose, technicalDescriptors: checkDescriptors(r.technicalDescriptors, { allowUnknown }) };
 }
 
 /** Mappings as an array, whether BMW answered an array, one object, or a wrapper. */

@@ -24,7 +24,7 @@ export interface EnsuredContainer {
 export interface ContainerApi {
   readonly containerCache: Map<string, string>;
   listContainers(): Promise<Container[]>;
-  createContainer(request: CreateContainerRequest): Promise<ContainerDetails>;
+  createContainer(request: CreateContainerRequest, options?: { allowUnknown?: boolean }): Promise<ContainerDetails>;
 }
 
 export const DEFAULT_CONTAINER_PREFIX = 'cardata-flows';
@@ -63,7 +63,10 @@ export function ensureContainer(api: ContainerApi, descriptors: string[], option
     }
     let created: ContainerDetails;
     try {
-      created = await api.createContainer({ name, purpose: options.purpose ?? 'n8n-nodes-bmw-cardata', technicalDescriptors: [...descriptors].sort() });
+      created = await api.createContainer(
+        { name, purpose: options.purpose ?? 'n8n-nodes-bmw-cardata', technicalDescriptors: [...descriptors].sort() },
+        { allowUnknown: options.allowUnknown },
+      );
     } catch (e) {
       if (e instanceof CarDataError && e.exveErrorId === 'CU-124') {
         const active = containers.filter((c) => c.state === 'ACTIVE').length;
