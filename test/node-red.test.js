@@ -127,6 +127,44 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(out.messages.length, 0);
       assert.strictEqual(sim.restCalls().length, 0);
     });
+
+    it('msg.values: "true"/"false" become booleans, numeric text numbers, other text stays text', async () => {
+      const LOCKED = 'vehicle.body.trunk.isLocked';
+      const MOVING = 'vehicle.isMoving';
+      const ACTIVITY = 'vehicle.vehicle.preConditioning.activity';
+      const { node, out } = await loadAction(sim, 'telematics', { vin: SIM_VINS.bev, descriptors: [LOCKED, MOVING, SOC, ACTIVITY] });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      const sent = (id) => msg.payload[id].value;
+      assert.deepStrictEqual([sent(LOCKED), sent(MOVING)], ['true', 'false'], 'BMW sends booleans as text');
+      assert.strictEqual(msg.values[LOCKED], true);
+      assert.strictEqual(msg.values[MOVING], false);
+      assert.strictEqual(typeof sent(SOC), 'string');
+      assert.strictEqual(msg.values[SOC], Number(sent(SOC)));
+      assert.ok(Number.isFinite(msg.values[SOC]));
+      assert.strictEqual(typeof sent(ACTIVITY), 'string');
+      assert.ok(!['true', 'false'].includes(sent(ACTIVITY)) && Number.isNaN(Number(sent(ACTIVITY))));
+      assert.strictEqual(msg.values[ACTIVITY], sent(ACTIVITY));
+    });
+
+    it('"allow unknown descriptors" off refuses them locally, on sends them to BMW', async () => {
+      const unknown = 'vehicle.no.such.key';
+      for (const allowUnknown of [false, true]) {
+        await helper.unload();
+        sim.clearLog();
+        const { node, out, caught } = await loadAction(sim, 'telematics', { vin: SIM_VINS.bev, descriptors: [unknown], allowUnknown });
+        node.receive({});
+        const [err] = await caught.wait(1);
+        assert.strictEqual(out.messages.length, 0);
+        if (allowUnknown) {
+          assert.strictEqual(err.error.code, 'CU-402', 'BMW was asked and refused the key');
+          assert.ok(sim.restCalls().length > 0);
+        } else {
+          assert.strictEqual(err.error.code, 'input');
+          assert.strictEqual(sim.restCalls().length, 0);
+        }
+      }
+    });
   });
 
   describe('charging history', function () {
