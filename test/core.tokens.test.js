@@ -1,0 +1,346 @@
+'use strict';
+// The login against the simulator's GCDM: the token manager (when it refreshes, what it keeps, what it tells the
+// host), the refresh grant's retries, and the device login's answers.
+const assert = require('assert');
+const { startSimulator } = require('../dist/src/simulator');
+const core = require('../dist/src/node');
+
+const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE } = core;
+
+const CLIENT = 'tokens-client';
+
+async function failure(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('core login', function () {
+  let sim;
+  beforeEach(async () => {
+    sim = await startSimulator({ pollIntervalSec: 0 });
+  });
+  afterEach(() => sim.close());
+
+  const refreshes = () => sim.requests.filter((r) => r.grantType === 'refresh_token').length;
+  const endpoint = (extra = {}) => ({ transport: new AxiosTransport(), clientId: CLIENT, authBaseUrl: sim.authBaseUrl, sleep: async () => {}, ...extra });
+  const issued = (now = Date.now()) => tokenSetFromResponse(sim.issueTokens({ clientId: CLIENT }), now);
+  const manager = (extra = {}) => new TokenManager({ ...endpoint(), ...extra });
+
+  describe('token manager', () => {
+    it('without a login: not authorized, nothing asked', async () => {
+      const tm = manager();
+      assert.strictEqual(tm.current(), undefined);
+      assert.strictEqual(tm.gcid, undefined);
+      for (const call of [() => tm.getAccessToken(), () => tm.refresh(), () => tm.refreshAfterUnauthorized('x')]) {
+        const e = await failure(Promise.resolve().then(call));
+        assert.deepStrictEqual([e.kind, e.message], ['auth', 'The account is not authorized']);
+        assert.match(e.hint, /device login/);
+      }
+      const noRefresh = manager({ tokens: { accessToken: 'a', refreshToken: '', expiresAt: Date.now() + 3_600_000 } });
+      assert.strictEqual((await failure(noRefresh.getAccessToken())).kind, 'auth');
+      assert.strictEqual(refreshes(), 0);
+    });
+
+    it('hands out the access token until the margin before expiry, then refreshes once and tells the host', async () => {
+      let now = Date.now();
+      const stored = [];
+      const tokens = issued(now);
+      const tm = manager({ tokens, now: () => now, onTokens: (t) => stored.push(t) });
+      assert.strictEqual(tm.gcid, tokens.gcid);
+      const copy = tm.current();
+      copy.accessToken = 'changed';
+      assert.strictEqual(tm.current().accessToken, tokens.accessToken, 'current() is a copy');
+      now = tokens.expiresAt - 5 * 60_000 - 1;
+      assert.strictEqual(await tm.getAccessToken(), tokens.accessToken);
+      assert.strictEqual(refreshes(), 0);
+      now = tokens.expiresAt - 5 * 60_000;
+      const fresh = await tm.getAccessToken();
+      assert.notStrictEqual(fresh, tokens.accessToken);
+      assert.strictEqual(refreshes(), 1);
+      assert.strictEqual(stored.length, 1);
+      assert.strictEqual(stored[0].accessToken, fresh);
+      assert.notStrictEqual(stored[0].refreshToken, tokens.refreshToken, 'the rotated refresh token is handed to the host');
+      assert.strictEqual(await tm.getAccessToken(), fresh, 'the new one is used from then on');
+      assert.strictEqual(refreshes(), 1);
+    });
+
+    it('a margin of its own, and an empty access token, are respected', async () => {
+      let now = Date.now();
+      const tokens = issued(now);
+      const tm = manager({ tokens, now: () => now, refreshMarginMs: 1000 });
+      now = tokens.expiresAt - 1001;
+      assert.strictEqual(await tm.getAccessToken(), tokens.accessToken);
+      now = tokens.expiresAt - 1000;
+      assert.notStrictEqual(await tm.getAccessToken(), tokens.accessToken);
+      const empty = manager({ tokens: { ...issued(), accessToken: '' } });
+      assert.ok(await empty.getAccessToken());
+      assert.strictEqual(refreshes(), 2);
+    });
+
+    it('setTokens replaces the set and tells the host; a host that cannot store is told, the tokens are still used', async () => {
+      const errors = [];
+      const tm = manager({ onTokens: () => Promise.reject(new Error('disk full')), onPersistError: (e) => errors.push(e.message) });
+      const tokens = issued();
+      await tm.setTokens(tokens);
+      tokens.accessToken = 'mutated afterwards';
+      assert.notStrictEqual(tm.current().accessToken, 'mutated afterwards');
+      assert.deepStrictEqual(errors, ['disk full']);
+      assert.ok(await tm.getAccessToken());
+      await tm.refresh();
+      assert.deepStrictEqual(errors, ['disk full', 'disk full']);
+      // Without onTokens nothing is called and nothing fails.
+      await manager().setTokens(issued());
+    });
+
+    it('a refresh keeps the GCID and id_token when GCDM does not send them again', async () => {
+      const tokens = { ...issued(), gcid: 'kept-gcid', idToken: 'kept-id' };
+      const tm = manager({ tokens });
+      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ access_token: 'a2', refresh_token: 'r2', expires_in: 3600 }) }, { path: /oauth\/token/ });
+      const fresh = await tm.refresh();
+      assert.deepStrictEqual([fresh.accessToken, fresh.refreshToken, fresh.gcid, fresh.idToken], ['a2', 'r2', 'kept-gcid', 'kept-id']);
+      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ access_token: 'a3', refresh_token: 'r3', gcid: 'new-gcid', id_token: 'new-id' }) }, { path: /oauth\/token/ });
+      const next = await tm.refresh();
+      assert.deepStrictEqual([next.gcid, next.idToken], ['new-gcid', 'new-id']);
+    });
+
+    it('concurrent refreshes and 401s share one refresh; a token already replaced is not refreshed again', async () => {
+      const tokens = issued();
+      const tm = manager({ tokens });
+      const [a, b, c] = await Promise.all([tm.refresh(), tm.refreshAfterUnauthorized(tokens.accessToken), tm.getAccessToken()]);
+      assert.strictEqual(refreshes(), 1);
+      assert.strictEqual(b, a.accessToken);
+      assert.strictEqual(c, a.accessToken);
+      // A 401 for the old token after the refresh: the new token, no second refresh.
+      assert.strictEqual(await tm.refreshAfterUnauthorized(tokens.accessToken), a.accessToken);
+      assert.strictEqual(refreshes(), 1);
+      // A 401 for the current token: one more refresh.
+      const again = await tm.refreshAfterUnauthorized(a.accessToken);
+      assert.notStrictEqual(again, a.accessToken);
+      assert.strictEqual(refreshes(), 2);
+      // After a refresh ended, the next one is a new one.
+      await tm.refresh();
+      assert.strictEqual(refreshes(), 3);
+    });
+
+    it('a refused refresh token: the stored set is read again; a newer one with a good access token is used as it is', async () => {
+      const mine = issued();
+      const other = manager({ tokens: { ...mine } });
+      const rotated = await other.refresh();
+      let reloads = 0;
+      const tm = manager({ tokens: { ...mine }, reload: async () => (reloads++, rotated) });
+      const before = refreshes();
+      const got = await tm.refresh();
+      assert.strictEqual(reloads, 1);
+      assert.strictEqual(got.accessToken, rotated.accessToken);
+      assert.strictEqual(tm.current().refreshToken, rotated.refreshToken);
+      assert.strictEqual(refreshes() - before, 1, 'only its own refused refresh');
+    });
+
+    it('a newer stored set whose access token is due is refreshed once with the stored refresh token', async () => {
+      const mine = issued();
+      const rotated = await manager({ tokens: { ...mine } }).refresh();
+      const stored = [];
+      const tm = manager({ tokens: { ...mine }, reload: async () => ({ ...rotated, expiresAt: Date.now() + 60_000 }), onTokens: (t) => stored.push(t) });
+      const before = refreshes();
+      const got = await tm.refresh();
+      assert.strictEqual(refreshes() - before, 2, 'its own refused one, then one with the stored token');
+      assert.notStrictEqual(got.refreshToken, rotated.refreshToken);
+      assert.strictEqual(stored.at(-1).refreshToken, got.refreshToken);
+    });
+
+    it('the stored set is the same, missing, or unreadable: "authorize again" stands', async () => {
+      const mine = issued();
+      await manager({ tokens: { ...mine } }).refresh();
+      for (const reload of [async () => ({ ...mine }), async () => undefined, async () => ({ ...mine, refreshToken: '' }), () => Promise.reject(new Error('EACCES'))]) {
+        const tm = manager({ tokens: { ...mine }, reload });
+        const e = await failure(tm.refresh());
+        assert.ok(isDeadLogin(e), e.message);
+        assert.match(e.message, /authorize the account again/);
+      }
+    });
+
+    it('a login-service hiccup is not a dead login: the store is not read', async () => {
+      let reloads = 0;
+      const tm = manager({ tokens: issued(), reload: async () => (reloads++, undefined), random: () => 0 });
+      sim.faults.failNextRefresh(10, 503);
+      const e = await failure(tm.refresh());
+      assert.deepStrictEqual([e.kind, e.retryable, isDeadLogin(e)], ['http', true, false]);
+      assert.strictEqual(reloads, 0);
+    });
+  });
+
+  describe('refresh grant', () => {
+    it('rides out a few 5xx and dropped answers with backoff, then succeeds', async () => {
+      const waits = [];
+      sim.faults.failNextRefresh(2, 502);
+      sim.faults.dropNextRefresh(1);
+      const fresh = await refreshTokens(endpoint({ sleep: async (ms) => waits.push(ms), random: () => 1 }), issued().refreshToken);
+      assert.ok(fresh.accessToken);
+      assert.deepStrictEqual(waits, [500, 1000, 2000]);
+    });
+
+    it('gives up after four attempts with "unavailable, try later", keeping the login', async () => {
+      const waits = [];
+      sim.faults.failNextRefresh(4, 500);
+      const e = await failure(refreshTokens(endpoint({ sleep: async (ms) => waits.push(ms), random: () => 1 }), issued().refreshToken));
+      assert.strictEqual(waits.length, 3);
+      assert.deepStrictEqual([e.kind, e.status, e.retryable], ['http', 500, true]);
+      assert.match(e.message, /^Refreshing the BMW login: BMW's login service is unavailable/);
+      assert.match(e.hint, /login, which is kept/);
+    });
+
+    it('a retired refresh token: "authorize again", not retried', async () => {
+      const tokens = issued();
+      await refreshTokens(endpoint(), tokens.refreshToken);
+      const waits = [];
+      const e = await failure(refreshTokens(endpoint({ sleep: async (ms) => waits.push(ms) }), tokens.refreshToken));
+      assert.deepStrictEqual([e.kind, e.oauthError, e.retryable, waits.length], ['auth', 'invalid_grant', false, 0]);
+      assert.strictEqual(e.message, 'BMW no longer accepts the saved refresh token: authorize the account again');
+      assert.match(e.hint, /two weeks/);
+    });
+
+    it('an answer without tokens is a retryable response error that names only its size', async () => {
+      sim.faults.answerNext(4, { status: 200, contentType: 'text/html', body: '<html>proxy</html>' }, { path: /oauth\/token/ });
+      const e = await failure(refreshTokens(endpoint(), issued().refreshToken));
+      assert.deepStrictEqual([e.kind, e.retryable], ['response', true]);
+      assert.strictEqual(e.message, "BMW's login service answered without tokens (text, 18 bytes)");
+      sim.faults.answerNext(4, { status: 200, contentType: 'application/json', body: '{"access_token":"a"}' }, { path: /oauth\/token/ });
+      const j = await failure(refreshTokens(endpoint(), issued().refreshToken));
+      assert.match(j.message, /\(JSON without access_token and refresh_token\)$/);
+    });
+
+    it('no answer at all is a network error', async () => {
+      const e = await failure(refreshTokens({ ...endpoint(), authBaseUrl: 'http://127.0.0.1:9' }, 'r'));
+      assert.deepStrictEqual([e.kind, e.retryable], ['network', true]);
+      assert.strictEqual(e.message, "Refreshing the BMW login: no answer from BMW's login service (ECONNREFUSED)");
+    });
+  });
+
+  describe('token answers', () => {
+    it('maps GCDM\'s answer, with an hour by default and numbers given as text', () => {
+      const body = { access_token: 'a', refresh_token: 'r', id_token: 'i', gcid: 'g', scope: 's', expires_in: 60 };
+      assert.deepStrictEqual(tokenSetFromResponse(body, 1000), { accessToken: 'a', refreshToken: 'r', idToken: 'i', gcid: 'g', scope: 's', expiresAt: 61_000 });
+      assert.strictEqual(tokenSetFromResponse({ access_token: 'a', refresh_token: 'r' }, 0).expiresAt, 3_599_000);
+      assert.strictEqual(tokenSetFromResponse({ access_token: 'a', refresh_token: 'r', expires_in: '120' }, 0).expiresAt, 120_000);
+      assert.strictEqual(tokenSetFromResponse({ access_token: 'a', refresh_token: 'r', expires_in: 'soon' }, 0).expiresAt, 3_599_000);
+      const bare = tokenSetFromResponse({ access_token: 'a', refresh_token: 'r', id_token: 5, gcid: null, scope: [] }, 0);
+      assert.deepStrictEqual([bare.idToken, bare.gcid, bare.scope], [undefined, undefined, undefined]);
+      for (const body2 of [{ access_token: 'a' }, { refresh_token: 'r' }, null, 'x', Buffer.from('{}')]) {
+        assert.throws(() => tokenSetFromResponse(body2, 0), (e) => e instanceof CarDataError && e.kind === 'response');
+      }
+    });
+  });
+
+  describe('device login', () => {
+    it('starts with PKCE, trims the client ID, and returns what the user must see', async () => {
+      const auth = await startDeviceAuthorization({ ...endpoint(), clientId: `  ${CLIENT} `, now: () => 1_000_000 });
+      const req = sim.requests.find((r) => r.path === '/gcdm/oauth/device/code') ?? sim.requests[0];
+      assert.ok(req);
+      assert.match(auth.userCode, /\S/);
+      assert.match(auth.verificationUri, /^https?:\/\//);
+      assert.ok(auth.verificationUriComplete.startsWith(auth.verificationUri));
+      assert.ok(auth.interval >= 0);
+      assert.ok(auth.expiresAt > 1_000_000);
+      assert.match(auth.codeVerifier, /^[A-Za-z0-9_-]{43,128}$/);
+      assert.ok(auth.deviceCode);
+    });
+
+    it('fills what GCDM leaves out: the complete link, a 5 s interval, 300 s of life', async () => {
+      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'U C', verification_uri: 'https://x.example/verify', interval: -1 }) }, { path: /device\/code/ });
+      const auth = await startDeviceAuthorization({ ...endpoint(), now: () => 1000 });
+      assert.deepStrictEqual(
+        { c: auth.verificationUriComplete, i: auth.interval, e: auth.expiresAt, u: auth.userCode, d: auth.deviceCode },
+        { c: 'https://x.example/verify?user_code=U%20C', i: 5, e: 301_000, u: 'U C', d: 'd' },
+      );
+      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'u', interval: 0, expires_in: 60 }) }, { path: /device\/code/ });
+      const zero = await startDeviceAuthorization({ ...endpoint(), now: () => 0 });
+      assert.deepStrictEqual([zero.interval, zero.expiresAt, zero.verificationUri], [0, 60_000, '']);
+    });
+
+    it('refuses an empty client ID before asking, and an answer without codes', async () => {
+      for (const clientId of ['', '   ']) {
+        const e = await failure(startDeviceAuthorization({ ...endpoint(), clientId }));
+        assert.deepStrictEqual([e.kind, e.parameter], ['input', 'clientId']);
+      }
+      assert.strictEqual(sim.requests.length, 0);
+      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ user_code: 'u' }) }, { path: /device\/code/ });
+      const e = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([e.kind, e.message], ['auth', 'BMW login answered without a device code']);
+      sim.faults.answerNext(1, { status: 503, contentType: 'text/plain', body: 'down' }, { path: /device\/code/ });
+      const down = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([down.kind, down.retryable, down.status], ['http', true, 503]);
+      assert.strictEqual(down.message, "Starting the BMW login: BMW's login service is unavailable (HTTP 503)");
+      sim.faults.answerNext(1, { status: 400, contentType: 'text/plain', body: 'no' }, { path: /device\/code/ });
+      const plain = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([plain.kind, plain.status, plain.message], ['auth', 400, "Starting the BMW login: BMW's login service answered HTTP 400"]);
+      sim.faults.answerNext(1, { status: 400, contentType: 'application/json', body: '{"error":"temporarily_unavailable"}' }, { path: /device\/code/ });
+      const busy = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([busy.kind, busy.oauthError, busy.retryable], ['http', 'temporarily_unavailable', true]);
+    });
+
+    it('polling: pending until approved, a code past its life is refused without asking', async () => {
+      const auth = await startDeviceAuthorization(endpoint());
+      assert.deepStrictEqual(await pollDeviceAuthorization(endpoint(), auth), { status: 'pending', interval: auth.interval });
+      sim.approve(auth.userCode);
+      const done = await pollDeviceAuthorization(endpoint(), auth);
+      assert.strictEqual(done.status, 'success');
+      assert.ok(done.tokens.refreshToken);
+      const asked = sim.requests.length;
+      const late = await failure(pollDeviceAuthorization({ ...endpoint(), now: () => auth.expiresAt }, auth));
+      assert.deepStrictEqual([late.kind, late.oauthError], ['auth', 'expired_token']);
+      assert.strictEqual(sim.requests.length, asked);
+    });
+
+    it('waiting: counts down, keeps polling through login-service hiccups, stops when cancelled', async () => {
+      const auth = await startDeviceAuthorization(endpoint());
+      const left = [];
+      const waits = [];
+      sim.faults.answerNext(1, { status: 502, contentType: 'text/plain', body: 'bad gateway' }, { path: /oauth\/token/ });
+      let polls = 0;
+      const tokens = await waitForDeviceAuthorization(endpoint(), auth, {
+        sleep: async (ms) => {
+          waits.push(ms);
+          polls += 1;
+          if (polls === 2) sim.approve(auth.userCode);
+        },
+        onPending: (s) => left.push(s),
+      });
+      assert.ok(tokens.accessToken);
+      assert.deepStrictEqual(waits, [auth.interval * 1000, auth.interval * 1000]);
+      assert.strictEqual(left.length, 2);
+      assert.ok(left.every((s) => Number.isInteger(s) && s > 0 && s <= Math.round((auth.expiresAt - Date.now()) / 1000) + 1));
+
+      const controller = new AbortController();
+      controller.abort();
+      const again = await startDeviceAuthorization(endpoint());
+      const e = await failure(waitForDeviceAuthorization(endpoint(), again, { signal: controller.signal }));
+      assert.deepStrictEqual([e.kind, e.message], ['auth', 'BMW login cancelled']);
+    });
+
+    it('a hiccup after the code expired ends the wait', async () => {
+      const auth = await startDeviceAuthorization(endpoint());
+      let now = Date.now();
+      sim.faults.answerNext(1, { status: 503, contentType: 'text/plain', body: 'x' }, { path: /oauth\/token/ });
+      const e = await failure(
+        waitForDeviceAuthorization({ ...endpoint(), now: () => now }, auth, {
+          sleep: async () => {
+            now = auth.expiresAt;
+          },
+          onPending: () => {
+            now = auth.expiresAt - 1;
+          },
+        }),
+      );
+      assert.ok(e instanceof CarDataError);
+      assert.ok(['http', 'auth'].includes(e.kind), e.kind);
+    });
+
+    it('asks for the CarData scopes by default', () => {
+      assert.deepStrictEqual(DEFAULT_SCOPE.split(' ').sort(), ['authenticate_user', 'cardata:api:read', 'cardata:streaming:read', 'openid']);
+    });
+  });
+});
