@@ -14,7 +14,7 @@ import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorizatio
 import { CarDataError, CU_CODES } from '../src/core/errors';
 import { DEFAULT_STREAM_URL } from '../src/core/stream-defaults';
 import type { TokenSet } from '../src/core/types';
-import { HttpRequestTransport } from '../nodes/BmwCarData/shared/transport';
+import { HttpRequestTransport } from '../src/n8n/transport';
 
 /** Fields the login writes back; all of them are cleared or replaced together. */
 const DEVICE_FIELDS_CLEARED = { deviceCode: '', codeVerifier: '', deviceExpiresAt: '', deviceInterval: '', userCode: '', verificationUrl: '' };

@@ -4,7 +4,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-for (const dir of ['nodes', 'credentials', 'icons']) {
+for (const dir of ['nodes', 'credentials', 'icons', 'src/node-red']) {
   const from = path.join(root, dir);
   if (!fs.existsSync(from)) continue;
   fs.cpSync(from, path.join(root, 'dist', dir), {

@@ -62,7 +62,7 @@ function buildIfNeeded() {
 
 /** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
 function exampleFlows(simUrl, streamUrl, vin) {
-  const { VEHICLE_NODE_TYPES } = require(path.join(ROOT, 'dist/nodes/node-red/shared/action'));
+  const { VEHICLE_NODE_TYPES } = require(path.join(ROOT, 'dist/src/node-red/action'));
   const dir = path.join(ROOT, 'examples');
   const flows = [
     {

@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { createAccount, relativeRange } = require('../dist/src/node');
-const { VEHICLE_NODE_TYPES } = require('../dist/nodes/node-red/shared/action');
+const { VEHICLE_NODE_TYPES } = require('../dist/src/node-red/action');
 const VEHICLE_NODES = new Set(VEHICLE_NODE_TYPES);
 const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode, sleep } = require('./support/nodered');
 

@@ -7,7 +7,7 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { streamConnections } = require('../dist/src/core');
 const { helper, freshUserDir, accountNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
-const streamNode = require('../dist/nodes/node-red/bmw-cardata-stream.js');
+const streamNode = require('../dist/src/node-red/bmw-cardata-stream.js');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';

@@ -7,12 +7,12 @@ import {
   NodeConnectionTypes,
   NodeOperationError,
 } from 'n8n-workflow';
-import { getDescriptors } from './methods/descriptors';
-import { searchVehicles } from './methods/vehicles';
+import { getDescriptors } from '../../src/n8n/descriptors';
+import { searchVehicles } from '../../src/n8n/vehicles';
 import { findOperation, RESOURCES } from './resources';
-import { type N8nAccount, openAccount } from './shared/account';
-import { errorJson, toNodeError } from './shared/errors';
-import { describeResource, optionsOf } from './shared/operation';
+import { type N8nAccount, openAccount } from '../../src/n8n/account';
+import { errorJson, toNodeError } from '../../src/n8n/errors';
+import { describeResource, optionsOf } from '../../src/n8n/operation';
 
 export class BmwCarData implements INodeType {
   description: INodeTypeDescription = {

@@ -12,7 +12,7 @@ import { findDescriptor } from '../../src/core/catalogue';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, subscribeStream, type StreamStatus, type StreamSubscription } from '../../src/core/stream';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
-import { getDescriptors } from '../BmwCarData/methods/descriptors';
+import { getDescriptors } from '../../src/n8n/descriptors';
 import { CredentialStreamTokens } from './tokens';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';

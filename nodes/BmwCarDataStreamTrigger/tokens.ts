@@ -3,7 +3,7 @@ import { DEFAULT_AUTH_BASE_URL } from '../../src/core/device-flow';
 import { CarDataError } from '../../src/core/errors';
 import type { StreamTokenSource } from '../../src/core/stream';
 import type { TokenSet } from '../../src/core/types';
-import { CREDENTIAL_TYPE, loginFailureIn } from '../BmwCarData/shared/transport';
+import { CREDENTIAL_TYPE, loginFailureIn } from '../../src/n8n/transport';
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';

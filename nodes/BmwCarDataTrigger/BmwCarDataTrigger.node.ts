@@ -8,10 +8,10 @@ import {
 } from 'n8n-workflow';
 import { flattenChargingSession } from '../../src/core/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
-import { searchVehicles } from '../BmwCarData/methods/vehicles';
-import { openAccount } from '../BmwCarData/shared/account';
-import { vinLocator } from '../BmwCarData/shared/descriptions';
-import { toNodeError } from '../BmwCarData/shared/errors';
+import { searchVehicles } from '../../src/n8n/vehicles';
+import { openAccount } from '../../src/n8n/account';
+import { vinLocator } from '../../src/n8n/descriptions';
+import { toNodeError } from '../../src/n8n/errors';
 import { decide, type PollState, readRange, readState, sessionKey } from './state';
 
 export class BmwCarDataTrigger implements INodeType {

@@ -97,7 +97,7 @@ async function main(run) {
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true }));
     await run.npmInstall(userDir, tgz);
     const installed = path.join(userDir, 'node_modules', PACKAGE);
-    for (const file of ['dist/credentials/node-red/bmw-cardata-account.html', 'dist/nodes/node-red/bmw-cardata-vehicles.js']) {
+    for (const file of ['dist/src/node-red/bmw-cardata-account.html', 'dist/src/node-red/bmw-cardata-vehicles.js']) {
       h.assert(fs.existsSync(path.join(installed, file)), `${file} is missing from the installed package`);
     }
   });

@@ -21,7 +21,7 @@ import { config } from '$lint/node_modules/@n8n/node-cli/dist/configs/eslint.js'
 export default [
   ...config,
   { files: ['package.json'], rules: { '@n8n/community-nodes/no-runtime-dependencies': 'off' } },
-  { files: ['nodes/BmwCarData/shared/transport.ts', 'nodes/BmwCarDataStreamTrigger/tokens.ts'], rules: { '@n8n/community-nodes/require-node-api-error': 'off' } },
+  { files: ['src/n8n/transport.ts', 'nodes/BmwCarDataStreamTrigger/tokens.ts'], rules: { '@n8n/community-nodes/require-node-api-error': 'off' } },
 ];
 CONFIG
 cd "$root"

@@ -10,9 +10,9 @@ const runtimePath = process.env.NODE_RED_PATH ? require.resolve(process.env.NODE
 helper.init(runtimePath);
 
 const dist = path.join(__dirname, '../../dist');
-const accountNode = require(path.join(dist, 'credentials/node-red/bmw-cardata-account.js'));
+const accountNode = require(path.join(dist, 'src/node-red/bmw-cardata-account.js'));
 const TYPES = ['vehicles', 'basic-data', 'telematics', 'charging-history', 'tyre-diagnosis', 'charging-settings', 'image', 'containers'];
-const actionNodes = Object.fromEntries(TYPES.map((t) => [t, require(path.join(dist, `nodes/node-red/bmw-cardata-${t}.js`))]));
+const actionNodes = Object.fromEntries(TYPES.map((t) => [t, require(path.join(dist, `src/node-red/bmw-cardata-${t}.js`))]));
 const allNodes = [accountNode, ...Object.values(actionNodes)];
 
 const CLIENT_ID = 'nr-test-client';

@@ -1,4 +1,4 @@
-import type { Operation, Resource } from '../shared/operation';
+import type { Operation, Resource } from '../../../src/n8n/operation';
 import { chargingHistory } from './chargingHistory';
 import { chargingSettings } from './chargingSettings';
 import { container } from './container';

@@ -1,8 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSession } from '../../../../src/core/flatten';
-import { returnAllAndLimit, vinLocator } from '../../shared/descriptions';
-import { RANGE_OPTIONS, rangeOf } from '../../shared/dates';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../shared/operation';
+import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
+import { RANGE_OPTIONS, rangeOf } from '../../../../src/n8n/dates';
+import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['chargingHistory'], operation: ['getAll'], ...extra } });
 

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSetting } from '../../../../src/core/flatten-settings';
-import { returnAllAndLimit, vinLocator } from '../../shared/descriptions';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../shared/operation';
+import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
+import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
 
 const getChargingSettings: Operation = {
   value: 'getAll',

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
-import { containerIdField, descriptorsField } from '../../shared/descriptions';
-import { type Operation, type Resource } from '../../shared/operation';
+import { containerIdField, descriptorsField } from '../../../../src/n8n/descriptions';
+import { type Operation, type Resource } from '../../../../src/n8n/operation';
 
 const show = (operation: string) => ({ show: { resource: ['container'], operation: [operation] } });
 

@@ -1,5 +1,5 @@
-import { vinLocator } from '../../shared/descriptions';
-import { type Operation, type Resource, vinOf } from '../../shared/operation';
+import { vinLocator } from '../../../../src/n8n/descriptions';
+import { type Operation, type Resource, vinOf } from '../../../../src/n8n/operation';
 
 const getImage: Operation = {
   value: 'get',

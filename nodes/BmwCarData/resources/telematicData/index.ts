@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
-import { containerIdField, descriptorsField, vinLocator } from '../../shared/descriptions';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../shared/operation';
+import { containerIdField, descriptorsField, vinLocator } from '../../../../src/n8n/descriptions';
+import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
 

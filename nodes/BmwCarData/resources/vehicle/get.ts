@@ -1,5 +1,5 @@
-import { vinLocator } from '../../shared/descriptions';
-import { type Operation, vinOf } from '../../shared/operation';
+import { vinLocator } from '../../../../src/n8n/descriptions';
+import { type Operation, vinOf } from '../../../../src/n8n/operation';
 
 export const getVehicle: Operation = {
   value: 'get',

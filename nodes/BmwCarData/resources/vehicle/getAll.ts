@@ -1,5 +1,5 @@
-import type { Operation } from '../../shared/operation';
-import { rememberVehicles } from '../../methods/vehicles';
+import type { Operation } from '../../../../src/n8n/operation';
+import { rememberVehicles } from '../../../../src/n8n/vehicles';
 
 export const getAllVehicles: Operation = {
   value: 'getAll',

@@ -1,4 +1,4 @@
-import type { Resource } from '../../shared/operation';
+import type { Resource } from '../../../../src/n8n/operation';
 import { getVehicle } from './get';
 import { getAllVehicles } from './getAll';
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'crypto';
 import { promises as fs, readFileSync } from 'fs';
-import { writePrivateJson, type TokenSet } from '../../src/node';
+import { writePrivateJson, type TokenSet } from '../node';
 
 /** One account's tokens in the file, either in clear or sealed with AES-256-GCM. */
 interface StoredEntry {

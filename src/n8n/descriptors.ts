@@ -1,5 +1,5 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
-import { dedicatedEndpointOf, descriptorsByCategory } from '../../../src/core/catalogue';
+import { dedicatedEndpointOf, descriptorsByCategory } from '../core/catalogue';
 
 function label(category: string): string {
   return category

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { checkContainerId, type TelematicDataEntry } from '../../src/core';
-import { pick, registerAction, type ActionConfig } from './shared/action';
+import { checkContainerId, type TelematicDataEntry } from '../core';
+import { pick, registerAction, type ActionConfig } from './action';
 
 interface TelematicsConfig extends ActionConfig {
   descriptors?: string[] | string;

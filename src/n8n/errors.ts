@@ -1,5 +1,5 @@
 import { type INode, type JsonObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { CarDataError } from '../../../src/core/errors';
+import { CarDataError } from '../core/errors';
 import { type LoginFailure, loginFailureIn } from './transport';
 
 /**

@@ -6,7 +6,7 @@ import type {
   ILoadOptionsFunctions,
   IPollFunctions,
 } from 'n8n-workflow';
-import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../../../src/core/transport';
+import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../core/transport';
 
 export const CREDENTIAL_TYPE = 'bmwCarDataApi';
 

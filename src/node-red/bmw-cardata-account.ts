@@ -22,7 +22,7 @@ import {
   type QuotaState,
   type TokenSet,
   type VehicleMapping,
-} from '../../src/node';
+} from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
 import { TokenFile } from './token-file';
 

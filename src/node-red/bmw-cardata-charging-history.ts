@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { checkTimeZone, flattenChargingSession, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../../src/core';
-import { pick, registerAction, type ActionConfig } from './shared/action';
+import { checkTimeZone, flattenChargingSession, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../core';
+import { pick, registerAction, type ActionConfig } from './action';
 
 interface HistoryConfig extends ActionConfig {
   /** `relative`: a named range in a time zone; `fixed`: the from/to dates. */

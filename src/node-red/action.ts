@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CarDataError, type Account, type QuotaState } from '../../../src/core';
-import { ACCOUNT_TYPE, type AccountNode } from '../../../credentials/node-red/account-types';
+import { CarDataError, type Account, type QuotaState } from '../core';
+import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 /** Fields every action node has. */
 export interface ActionConfig extends NodeDef {

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { type LocationBasedChargingSetting } from '../../src/core';
-import { pick, registerAction, type ActionConfig } from './shared/action';
+import { type LocationBasedChargingSetting } from '../core';
+import { pick, registerAction, type ActionConfig } from './action';
 
 interface SettingsConfig extends ActionConfig {
   limit?: string | number;

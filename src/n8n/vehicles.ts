@@ -1,7 +1,7 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
-import type { VehicleMapping } from '../../../src/core/types';
-import { openAccount } from '../shared/account';
-import { toNodeError } from '../shared/errors';
+import type { VehicleMapping } from '../core/types';
+import { openAccount } from './account';
+import { toNodeError } from './errors';
 
 /** Mapped vehicles change rarely: the picker reuses what it read for a day (a Vehicle > Get Many run renews it). */
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { inputError } from '../../src/core';
-import { pick, registerAction, type ActionConfig } from './shared/action';
+import { inputError } from '../core';
+import { pick, registerAction, type ActionConfig } from './action';
 
 const OPERATIONS = ['list', 'get', 'create', 'delete', 'ensure'] as const;
 type Operation = (typeof OPERATIONS)[number];

@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
 import { type IDataObject, sleep } from 'n8n-workflow';
-import { accountKey } from '../../../src/core/account';
-import { CarDataClient } from '../../../src/core/client';
-import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../../../src/core/quota';
+import { accountKey } from '../core/account';
+import { CarDataClient } from '../core/client';
+import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
 /** BMW's daily budget of CarData calls per account. */

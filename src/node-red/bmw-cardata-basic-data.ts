@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { registerAction, type ActionConfig } from './shared/action';
+import { registerAction, type ActionConfig } from './action';
 
 export = function (RED: NodeAPI): void {
   registerAction<ActionConfig>(RED, 'bmw-cardata-basic-data', async ({ account, msg, vin }) => {

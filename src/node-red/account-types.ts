@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red';
-import type { Account, QuotaState, TokenSet, VehicleMapping } from '../../src/core';
+import type { Account, QuotaState, TokenSet, VehicleMapping } from '../core';
 
 /** What the account config node keeps as credentials. Everything but clientId is a password credential. */
 export interface AccountCredentials {

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { checkVin } from '../../src/core';
-import { registerAction, type ActionConfig } from './shared/action';
+import { checkVin } from '../core';
+import { registerAction, type ActionConfig } from './action';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif', 'image/svg+xml': 'svg' };
 

@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { CarDataError, subscribeStream, type StreamEvent, type StreamMessage, type StreamStatus, type StreamSubscription } from '../../src/core';
-import { ACCOUNT_TYPE, type AccountNode } from '../../credentials/node-red/account-types';
+import { CarDataError, subscribeStream, type StreamEvent, type StreamMessage, type StreamStatus, type StreamSubscription } from '../core';
+import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 // Live data from the CarData stream (MQTT): no input, one message per descriptor change or per BMW message.
 // The connection belongs to core and is shared by every stream node of the same account.
