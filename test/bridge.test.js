@@ -462,6 +462,52 @@ describe('bmw-cardata bridge', function () {
     await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '56', 5000, 'soc 56 after the restart');
   });
 
+  it('keeps the events of a broker outage and delivers them when the broker is reachable again', async () => {
+    // A relay in front of Mosquitto that can be cut: the bridge loses the broker, the test's subscriber does not.
+    const sockets = new Set();
+    let open = true;
+    const relay = net.createServer((client) => {
+      if (!open) return client.destroy();
+      const upstream = net.connect(mosq.ports.plain, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = SIM_VINS.phev;
+    const w = await watch(mosq.url(), `bmw-cardata/${vin}/event`);
+    const b = bridge([...acc.args, '--broker', `mqtt://127.0.0.1:${relay.address().port}`]);
+    await b.waitFor(CONNECTED);
+    const mark = b.stderr.length;
+    open = false;
+    for (const s of sockets) s.destroy();
+    await b.waitFor(/broker \S+: reconnecting/, 10000, mark);
+    await sim.stream.publish(vin, { [PORT]: 'CONNECTED' });
+    const saved = () => JSON.parse(fs.readFileSync(path.join(dir, 'bridge-state.json'), 'utf8')).live.vehicles[vin]?.charging.plugged;
+    await until(() => fs.existsSync(path.join(dir, 'bridge-state.json')) && saved() === true, 5000, 'the plug-in handled while the broker is away');
+    assert.deepStrictEqual(w.messages, [], 'nothing reached the broker yet');
+    open = true;
+    await b.waitFor(CONNECTED, 15000, mark);
+    await until(() => w.messages.length > 0, 5000, 'the event of the outage');
+    await sleep(200);
+    assert.deepStrictEqual(
+      w.messages.map((m) => JSON.parse(m.payload).kind),
+      ['plugged-in'],
+    );
+    await w.close();
+    await b.stop();
+    relay.close();
+  });
+
   it("reconnects to BMW's stream after the simulator's broker restarts", async () => {
     const acc = account(tmp());
     const vin = SIM_VINS.bev;
