@@ -26,7 +26,8 @@ export interface LoginFailure extends Error {
   hint?: string;
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+// ERR_CANCELED: the request's abort signal fired (the client's deadline, or the execution was cancelled).
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_CANCELED']);
 
 function plainHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -113,6 +114,7 @@ function requestOptions(req: TransportRequest): IHttpRequestOptions {
   if (req.query && Object.keys(req.query).length) options.qs = { ...req.query };
   if (binary) options.encoding = 'arraybuffer';
   if (req.timeoutMs) options.timeout = req.timeoutMs;
+  if (req.signal) options.abortSignal = req.signal;
   if (req.json !== undefined) {
     options.body = req.json as IDataObject;
     options.headers = { ...options.headers, 'Content-Type': 'application/json' };
@@ -124,6 +126,18 @@ function requestOptions(req: TransportRequest): IHttpRequestOptions {
 }
 
 /**
+ * `httpRequestWithAuthentication` replaces a request's abort signal with the execution's cancel signal when the
+ * context has one (an action node's does). The request is therefore sent from a view of the context whose
+ * cancel signal fires on either: the execution's cancellation or the client's deadline.
+ */
+function withDeadline(ctx: RequestContext, signal: AbortSignal | undefined): RequestContext {
+  if (!signal) return ctx;
+  const cancel = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
+  const either = cancel ? AbortSignal.any([cancel, signal]) : signal;
+  return Object.create(ctx, { getExecutionCancelSignal: { value: () => either } }) as RequestContext;
+}
+
+/**
  * Core's transport port on top of n8n's `httpRequestWithAuthentication`. Every status comes back as an answer
  * except 401, which n8n itself turns into a refresh (the credential's preAuthentication) and one resend. When
  * the refresh fails because another execution already used the stored refresh token (BMW rotates it), the
@@ -132,17 +146,18 @@ function requestOptions(req: TransportRequest): IHttpRequestOptions {
 export class N8nTransport implements Transport {
   constructor(private readonly ctx: RequestContext) {}
 
-  private async send(options: IHttpRequestOptions): Promise<FullResponse> {
-    return (await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, CREDENTIAL_TYPE, { ...options, headers: { ...options.headers } })) as FullResponse;
+  private async send(ctx: RequestContext, options: IHttpRequestOptions): Promise<FullResponse> {
+    return (await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, { ...options, headers: { ...options.headers } })) as FullResponse;
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     const binary = req.responseType === 'binary';
     const options: IHttpRequestOptions = { ...requestOptions(req), ignoreHttpStatusErrors: { ignore: true, except: [401] } };
+    const ctx = withDeadline(this.ctx, req.signal);
     let reread = false;
     for (;;) {
       try {
-        return toResponse(await this.send(options), binary);
+        return toResponse(await this.send(ctx, options), binary);
       } catch (error) {
         const answered = responseIn(error, binary);
         if (answered) return answered;

@@ -155,6 +155,15 @@ async function poll(credentials, parameters, { staticData = {}, mode = 'trigger'
   return { result, staticData: workflow.staticData };
 }
 
+/** The context an action node's execute() gets; `abortSignal` is the execution's cancel signal. */
+function executeContext(credentials, { abortSignal } = {}) {
+  const node = nodeOf('bmwCarData', {});
+  const workflow = new Workflow({ id: 'wf-1', name: 'test', nodes: [node], connections: {}, active: false, nodeTypes });
+  const runExecutionData = createRunExecutionData({ executionData: { nodeExecutionStack: [] } });
+  const inputData = { main: [[{ json: {} }]] };
+  return new ExecuteContext(workflow, node, additionalData(credentials), 'manual', runExecutionData, 0, [], inputData, { node, data: inputData, source: null }, [], abortSignal);
+}
+
 /** The credential test as n8n's CredentialsTester runs it: RoutingNode on a temp noOp node, then the rules. */
 async function testCredential(credentials) {
   const test = credentialType.test;
@@ -220,4 +229,4 @@ function cleanup() {
   fs.rmSync(userFolder, { recursive: true, force: true });
 }
 
-module.exports = { MemoryCredentialsHelper, runNode, poll, testCredential, authorizedCredentials, cleanup, CREDENTIAL };
+module.exports = { MemoryCredentialsHelper, runNode, poll, executeContext, testCredential, authorizedCredentials, cleanup, CREDENTIAL };

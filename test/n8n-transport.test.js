@@ -1,0 +1,123 @@
+'use strict';
+// The n8n transport's deadline: the client's timeoutMs and signal reach n8n's request helpers, for the node's
+// requests (httpRequestWithAuthentication) and for the credential's refresh (httpRequest), against servers that
+// never answer or answer a byte at a time.
+const assert = require('assert');
+const http = require('http');
+const { N8nTransport, HttpRequestTransport } = require('../dist/nodes/BmwCarData/shared/transport');
+const { TransportError } = require('../dist/src/core');
+const { startSimulator } = require('../dist/src/simulator');
+const { executeContext, authorizedCredentials, cleanup } = require('./support/n8n-harness');
+
+/** A loopback server: `silent` accepts and never answers; `trickle` sends headers, then a byte every 100 ms. */
+async function hostileServer(kind) {
+  const open = new Set();
+  const server = http.createServer((req, res) => {
+    if (kind === 'silent') return;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[');
+    const timer = setInterval(() => res.write(' '), 100);
+    res.on('close', () => clearInterval(timer));
+  });
+  server.on('connection', (socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/customers/vehicles/mappings`,
+    close: () => {
+      for (const socket of open) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Runs `fn`, expects a TransportError, returns it with the time it took. */
+async function failure(fn) {
+  const started = Date.now();
+  try {
+    await fn();
+  } catch (error) {
+    return { error, ms: Date.now() - started };
+  }
+  throw new Error('the request did not fail');
+}
+
+describe('n8n transport: timeout and abort signal reach n8n', function () {
+  this.timeout(20000);
+  let sim;
+  const servers = [];
+  const server = async (kind) => {
+    const s = await hostileServer(kind);
+    servers.push(s);
+    return s;
+  };
+  before(async () => {
+    sim = await startSimulator({ port: 0 });
+  });
+  afterEach(async () => {
+    while (servers.length) await servers.pop().close();
+  });
+  after(async () => {
+    await sim.close();
+    cleanup();
+  });
+
+  it('a server that never answers: the signal ends the request at the deadline', async () => {
+    const { url } = await server('silent');
+    const transport = new N8nTransport(executeContext(authorizedCredentials(sim)));
+    const { error, ms } = await failure(() => transport.request({ method: 'GET', url, signal: AbortSignal.timeout(300) }));
+    assert.ok(error instanceof TransportError, String(error));
+    assert.strictEqual(error.code, 'ERR_CANCELED');
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+
+  it('a server that never answers: timeoutMs ends the request', async () => {
+    const { url } = await server('silent');
+    const transport = new N8nTransport(executeContext(authorizedCredentials(sim)));
+    const { error, ms } = await failure(() => transport.request({ method: 'GET', url, timeoutMs: 300 }));
+    assert.ok(error instanceof TransportError, String(error));
+    assert.match(error.code, /^(ECONNABORTED|ETIMEDOUT)$/);
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+
+  it('a server that answers a byte at a time: the signal ends the request although the socket is never idle', async () => {
+    const { url } = await server('trickle');
+    const transport = new N8nTransport(executeContext(authorizedCredentials(sim)));
+    const { error, ms } = await failure(() => transport.request({ method: 'GET', url, timeoutMs: 300, signal: AbortSignal.timeout(600) }));
+    assert.ok(error instanceof TransportError, String(error));
+    assert.strictEqual(error.code, 'ERR_CANCELED');
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+
+  it("the execution's cancellation still ends a request that carries the client's signal", async () => {
+    const { url } = await server('silent');
+    const cancel = new AbortController();
+    const transport = new N8nTransport(executeContext(authorizedCredentials(sim), { abortSignal: cancel.signal }));
+    const deadline = new AbortController(); // never fires
+    setTimeout(() => cancel.abort(), 300);
+    const { error, ms } = await failure(() => transport.request({ method: 'GET', url, signal: deadline.signal }));
+    assert.ok(error instanceof TransportError, String(error));
+    assert.strictEqual(error.code, 'ERR_CANCELED');
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+
+  it('a request within its deadline is answered as before', async () => {
+    const creds = authorizedCredentials(sim);
+    const transport = new N8nTransport(executeContext(creds));
+    const res = await transport.request({ method: 'GET', url: `${sim.apiBaseUrl}/customers/vehicles/mappings`, headers: { 'x-version': 'v1' }, timeoutMs: 5000, signal: AbortSignal.timeout(5000) });
+    assert.strictEqual(res.status, 200);
+    assert.ok(Array.isArray(res.body));
+  });
+
+  it("the credential's refresh request (n8n's httpRequest) ends at the signal too", async () => {
+    const { url } = await server('silent');
+    const ctx = executeContext(authorizedCredentials(sim));
+    const transport = new HttpRequestTransport({ helpers: { httpRequest: ctx.helpers.httpRequest } });
+    const { error, ms } = await failure(() => transport.request({ method: 'POST', url, form: { grant_type: 'refresh_token' }, signal: AbortSignal.timeout(300) }));
+    assert.ok(error instanceof TransportError, String(error));
+    assert.strictEqual(error.code, 'ERR_CANCELED');
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+});
