@@ -280,9 +280,34 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.strictEqual(creds.data.refreshToken, fresh.refreshToken, 'the winner’s token is kept');
     });
 
+    it('when the other execution stores its tokens only after this one was refused, it waits for them', async () => {
+      const creds = authorizedCredentials(sim);
+      const stale = { ...creds.data };
+      sim.expireAccessTokens();
+      // Another execution (another worker) refreshed first, but its tokens reach the database 1.5 s later, as
+      // under load in queue mode; until then every read returns the stale tokens.
+      const fresh = await refreshTokens({ transport: new AxiosTransport(), clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
+      const stored = setTimeout(() => {
+        creds.data = { ...stale, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
+      }, 1500);
+      try {
+        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+        assert.ifError(error);
+        assert.ok(items.length >= 2);
+      } finally {
+        clearTimeout(stored);
+      }
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [401, 200]);
+      const refusals = sim.requests.filter((r) => r.grantType === 'refresh_token' && r.oauthError === 'invalid_grant');
+      assert.strictEqual(refusals.length, 1, 'one refused refresh, then it waited instead of asking BMW again');
+      assert.strictEqual(creds.data.refreshToken, fresh.refreshToken);
+    });
+
     it('a refresh token BMW no longer accepts fails with a plain message, no token in it', async () => {
       const creds = authorizedCredentials(sim, { accessToken: '', refreshToken: 'not-a-valid-refresh-token' });
+      // No other execution stores a new token: after waiting for one, the refusal stands (one refresh request).
       const { error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
+      assert.strictEqual(sim.requests.filter((r) => r.grantType === 'refresh_token').length, 1);
       assert.ok(error);
       assert.match(error.message, /authorize the account again/i);
       assert.doesNotMatch(JSON.stringify(error), /not-a-valid-refresh-token/);

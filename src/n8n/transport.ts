@@ -1,14 +1,24 @@
-import type {
-  IDataObject,
-  IExecuteFunctions,
-  IHttpRequestHelper,
-  IHttpRequestOptions,
-  ILoadOptionsFunctions,
-  IPollFunctions,
+import {
+  sleep,
+  type ICredentialsDecrypted,
+  type IDataObject,
+  type IExecuteFunctions,
+  type IHttpRequestHelper,
+  type IHttpRequestOptions,
+  type ILoadOptionsFunctions,
+  type IPollFunctions,
 } from 'n8n-workflow';
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../core/transport';
 
 export const CREDENTIAL_TYPE = 'bmwCarDataApi';
+
+/**
+ * How long a request whose refresh BMW refused waits for another execution's new tokens to appear in the stored
+ * credential, and how often it reads the credential meanwhile. That execution writes them once its own refresh
+ * is answered; under load (several workers, one database) this took up to 3 s in n8n 2.41 on SQLite.
+ */
+const ROTATION_WAIT_MS = 10_000;
+const ROTATION_POLL_MS = 250;
 
 /** The n8n contexts that can make authenticated requests. */
 export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
@@ -139,32 +149,62 @@ function withDeadline(ctx: RequestContext, signal: AbortSignal | undefined): Req
 
 /**
  * Core's transport port on top of n8n's `httpRequestWithAuthentication`. Every status comes back as an answer
- * except 401, which n8n itself turns into a refresh (the credential's preAuthentication) and one resend. When
- * the refresh fails because another execution already used the stored refresh token (BMW rotates it), the
- * credential is read again (it now holds that execution's tokens) and the request is sent once more.
+ * except 401, which n8n itself turns into a refresh (the credential's preAuthentication) and one resend.
+ *
+ * BMW rotates the refresh token on every use and refuses the old one (invalid_grant). When executions run at
+ * once (several workers in queue mode, or one busy n8n), they can all find the access token expired and refresh
+ * with the same stored refresh token: one wins and n8n stores its tokens, the others are refused. n8n holds no
+ * lock around this, so the transport reads the credential itself, knows which refresh token a request used, and
+ * after a refusal reads the credential again until it holds a different one (the winner's), then sends the
+ * request once more with it. Only when no new token appears within ROTATION_WAIT_MS is the refusal final.
  */
 export class N8nTransport implements Transport {
   constructor(private readonly ctx: RequestContext) {}
 
-  private async send(ctx: RequestContext, options: IHttpRequestOptions): Promise<FullResponse> {
-    return (await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, { ...options, headers: { ...options.headers } })) as FullResponse;
+  /** The stored credential, read from n8n's database (each call reads it again). */
+  private async credentials(): Promise<ICredentialsDecrypted> {
+    const data = await this.ctx.getCredentials(CREDENTIAL_TYPE);
+    const stored = this.ctx.getNode().credentials?.[CREDENTIAL_TYPE];
+    return { id: stored?.id ?? '', name: stored?.name ?? '', type: CREDENTIAL_TYPE, data: { ...data } };
+  }
+
+  private async send(ctx: RequestContext, options: IHttpRequestOptions, credentialsDecrypted: ICredentialsDecrypted): Promise<FullResponse> {
+    const request = { ...options, headers: { ...options.headers } };
+    return (await ctx.helpers.httpRequestWithAuthentication.call(ctx, CREDENTIAL_TYPE, request, { credentialsDecrypted })) as FullResponse;
+  }
+
+  /** The credential once its refresh token is no longer `used`; undefined when that does not happen by `until`. */
+  private async rotated(used: string, until: number, signal?: AbortSignal): Promise<ICredentialsDecrypted | undefined> {
+    for (;;) {
+      const stored = await this.credentials();
+      const token = stored.data?.refreshToken;
+      if (typeof token === 'string' && token && token !== used) return stored;
+      if (Date.now() + ROTATION_POLL_MS > until || signal?.aborted) return undefined;
+      await sleep(ROTATION_POLL_MS);
+    }
   }
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     const binary = req.responseType === 'binary';
     const options: IHttpRequestOptions = { ...requestOptions(req), ignoreHttpStatusErrors: { ignore: true, except: [401] } };
     const ctx = withDeadline(this.ctx, req.signal);
-    let reread = false;
+    let credentials = await this.credentials();
+    let waitUntil: number | undefined;
     for (;;) {
+      const used = typeof credentials.data?.refreshToken === 'string' ? credentials.data.refreshToken : '';
       try {
-        return toResponse(await this.send(ctx, options), binary);
+        return toResponse(await this.send(ctx, options, credentials), binary);
       } catch (error) {
         const answered = responseIn(error, binary);
         if (answered) return answered;
         const login = loginFailureIn(error);
-        if (login && login.oauthError === 'invalid_grant' && !reread) {
-          reread = true;
-          continue;
+        if (login && login.oauthError === 'invalid_grant' && used) {
+          waitUntil ??= Date.now() + ROTATION_WAIT_MS;
+          const newer = await this.rotated(used, waitUntil, req.signal);
+          if (newer) {
+            credentials = newer;
+            continue;
+          }
         }
         if (login) throw login;
         const code = networkCodeIn(error);
