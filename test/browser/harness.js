@@ -236,6 +236,8 @@ class Run {
       await Promise.race([browser.close().catch(() => {}), sleep(8000)]);
     }
     const procs = this.procs.splice(0);
+    // --keep also keeps every process's whole output, beside the temporary folders.
+    if (this.keep && this.dirs.length) for (const p of procs) fs.writeFileSync(path.join(this.dirs[0], `${p.label.replace(/\W+/g, '-')}.log`), p.output());
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(
       procs.map(async (p) => {
