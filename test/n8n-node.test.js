@@ -69,6 +69,19 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ok(byId.items[0].json.telematicData['vehicle.drivetrain.batteryManagement.header']);
     });
 
+    it('Telematic Data > Get: an execution that starts without the static data (queue mode) reuses the container this n8n process found', async () => {
+      const creds = authorizedCredentials(sim);
+      const params = { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: ['vehicle.cabin.door.lock.status'] };
+      const first = await runNode(creds, params, { staticData: {} });
+      assert.ifError(first.error);
+      sim.clearLog();
+      // An n8n worker hands a new execution no static data: only the process remembers the container.
+      const second = await runNode(creds, params, { staticData: {} });
+      assert.ifError(second.error);
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), [`/customers/vehicles/${VIN}/telematicData`]);
+      assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
+    });
+
     it('Charging History > Get Many with Return All follows every page, one flat item per session', async () => {
       const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: true });
       assert.ifError(error);

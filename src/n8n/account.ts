@@ -11,6 +11,10 @@ export const DAILY_QUOTA = 50;
 // Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.
 const processCounts = new Map<string, QuotaRecord>();
 
+// Containers found by the executions of this n8n process, per account. In queue mode a new execution starts
+// without the workflow's static data (n8n 2.41), so this is what keeps a managed telematic read at one call.
+const processContainers = new Map<string, Record<string, string>>();
+
 function later(a: QuotaRecord | undefined, b: QuotaRecord | undefined): QuotaRecord | undefined {
   if (!a) return b;
   if (!b) return a;
@@ -63,7 +67,8 @@ export interface N8nAccount {
 
 /**
  * A CarData client for one execution: core's client on n8n's authenticated requests, the quota ledger keyed by
- * the account's GCID, and the containers the workflow found before (so a telematic read costs one call).
+ * the account's GCID, and the containers found before, by this workflow (static data) or by this n8n process,
+ * so a telematic read costs one call.
  */
 export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
   const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
@@ -77,15 +82,16 @@ export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
     quota: new QuotaLedger({ limit: DAILY_QUOTA, store: new N8nQuotaStore(staticData) }),
     accountId: accountKey(clientId, gcid),
   });
-  const containersKey = `bmwCarDataContainers:${storageKey(client.accountId)}`;
-  const remembered = staticData[containersKey];
-  if (remembered && typeof remembered === 'object') {
-    for (const [key, id] of Object.entries(remembered as Record<string, unknown>)) if (typeof id === 'string') client.containerCache.set(key, id);
-  }
+  const accountStorageKey = storageKey(client.accountId);
+  const containersKey = `bmwCarDataContainers:${accountStorageKey}`;
+  const saved = staticData[containersKey];
+  const remembered = { ...(saved && typeof saved === 'object' ? (saved as Record<string, unknown>) : {}), ...processContainers.get(accountStorageKey) };
+  for (const [key, id] of Object.entries(remembered)) if (typeof id === 'string') client.containerCache.set(key, id);
   return {
     client,
     saveContainers() {
       const now = Object.fromEntries(client.containerCache);
+      processContainers.set(accountStorageKey, now);
       const before = JSON.stringify(staticData[containersKey] ?? {});
       if (JSON.stringify(now) !== before) staticData[containersKey] = now;
     },
