@@ -36,7 +36,6 @@ export interface LoginFailure extends Error {
   hint?: string;
 }
 
-// ERR_CANCELED: the request's abort signal fired (the client's deadline, or the execution was cancelled).
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_CANCELED']);
 
 function plainHeaders(headers: unknown): Record<string, string> {
@@ -96,6 +95,36 @@ export function loginFailureIn(error: unknown): LoginFailure | undefined {
   return undefined;
 }
 
+/**
+ * When a request must end: at its deadline (`timeoutMs`: the whole answer, not just a silent socket, which is all
+ * n8n's own `timeout` notices) or when the caller aborts it, whichever comes first.
+ */
+interface Deadline {
+  signal?: AbortSignal;
+  /** Why the request was cut short, as core expects it: ETIMEDOUT at the deadline, ECANCELED when aborted. */
+  reason(): string | undefined;
+}
+
+function deadlineOf(req: TransportRequest): Deadline {
+  const timer = req.timeoutMs ? AbortSignal.timeout(req.timeoutMs) : undefined;
+  const signals = [timer, req.signal].filter((s): s is AbortSignal => s !== undefined);
+  return {
+    signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+    reason: () => (timer?.aborted ? 'ETIMEDOUT' : req.signal?.aborted ? 'ECANCELED' : undefined),
+  };
+}
+
+/** The TransportError for a request that got no answer. */
+function noAnswer(req: TransportRequest, deadline: Deadline, error: unknown): TransportError | undefined {
+  let code = deadline.reason() ?? networkCodeIn(error);
+  if (!code) return undefined;
+  // n8n's axios reports its own timeout (the same length as the deadline) as ECONNABORTED, and an aborted signal
+  // (here only the execution's cancel signal is left) as ERR_CANCELED.
+  if (code === 'ECONNABORTED' && req.timeoutMs) code = 'ETIMEDOUT';
+  if (code === 'ERR_CANCELED') code = 'ECANCELED';
+  return new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code);
+}
+
 function networkCodeIn(error: unknown): string | undefined {
   for (const e of causes(error)) {
     const code = (e as { code?: unknown }).code;
@@ -112,7 +141,7 @@ function raise(error: unknown): never {
   throw error;
 }
 
-function requestOptions(req: TransportRequest): IHttpRequestOptions {
+function requestOptions(req: TransportRequest, signal: AbortSignal | undefined): IHttpRequestOptions {
   const binary = req.responseType === 'binary';
   const options: IHttpRequestOptions = {
     method: req.method,
@@ -124,7 +153,7 @@ function requestOptions(req: TransportRequest): IHttpRequestOptions {
   if (req.query && Object.keys(req.query).length) options.qs = { ...req.query };
   if (binary) options.encoding = 'arraybuffer';
   if (req.timeoutMs) options.timeout = req.timeoutMs;
-  if (req.signal) options.abortSignal = req.signal;
+  if (signal) options.abortSignal = signal;
   if (req.json !== undefined) {
     options.body = req.json as IDataObject;
     options.headers = { ...options.headers, 'Content-Type': 'application/json' };
@@ -138,7 +167,7 @@ function requestOptions(req: TransportRequest): IHttpRequestOptions {
 /**
  * `httpRequestWithAuthentication` replaces a request's abort signal with the execution's cancel signal when the
  * context has one (an action node's does). The request is therefore sent from a view of the context whose
- * cancel signal fires on either: the execution's cancellation or the client's deadline.
+ * cancel signal fires on either: the execution's cancellation or the request's deadline.
  */
 function withDeadline(ctx: RequestContext, signal: AbortSignal | undefined): RequestContext {
   if (!signal) return ctx;
@@ -186,8 +215,9 @@ export class N8nTransport implements Transport {
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     const binary = req.responseType === 'binary';
-    const options: IHttpRequestOptions = { ...requestOptions(req), ignoreHttpStatusErrors: { ignore: true, except: [401] } };
-    const ctx = withDeadline(this.ctx, req.signal);
+    const deadline = deadlineOf(req);
+    const options: IHttpRequestOptions = { ...requestOptions(req, deadline.signal), ignoreHttpStatusErrors: { ignore: true, except: [401] } };
+    const ctx = withDeadline(this.ctx, deadline.signal);
     let credentials = await this.credentials();
     let waitUntil: number | undefined;
     for (;;) {
@@ -200,16 +230,16 @@ export class N8nTransport implements Transport {
         const login = loginFailureIn(error);
         if (login && login.oauthError === 'invalid_grant' && used) {
           waitUntil ??= Date.now() + ROTATION_WAIT_MS;
-          const newer = await this.rotated(used, waitUntil, req.signal);
+          const newer = await this.rotated(used, waitUntil, deadline.signal);
           if (newer) {
             credentials = newer;
             continue;
           }
+          // The deadline ran out while waiting: that is what the caller learns, not a dead login.
+          if (deadline.reason()) return raise(noAnswer(req, deadline, error) ?? login);
         }
         if (login) throw login;
-        const code = networkCodeIn(error);
-        if (code) return raise(new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code));
-        return raise(error);
+        return raise(noAnswer(req, deadline, error) ?? error);
       }
     }
   }
@@ -221,12 +251,12 @@ export class HttpRequestTransport implements Transport {
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     const binary = req.responseType === 'binary';
+    const deadline = deadlineOf(req);
     try {
-      const res = (await this.helper.helpers.httpRequest({ ...requestOptions(req), ignoreHttpStatusErrors: true })) as FullResponse;
+      const res = (await this.helper.helpers.httpRequest({ ...requestOptions(req, deadline.signal), ignoreHttpStatusErrors: true })) as FullResponse;
       return toResponse(res, binary);
     } catch (error) {
-      const code = networkCodeIn(error) ?? 'ENETWORK';
-      return raise(new TransportError(`No answer from ${new URL(req.url).host} (${code})`, code));
+      return raise(noAnswer(req, deadline, error) ?? new TransportError(`No answer from ${new URL(req.url).host} (ENETWORK)`, 'ENETWORK'));
     }
   }
 }
