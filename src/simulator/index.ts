@@ -447,7 +447,7 @@ export class Simulator {
     if (isDeviceCode) return deviceCode(form, this.gcdmDeps);
     if (form.grant_type) entry.grantType = form.grant_type;
     if (form.refresh_token) entry.refreshToken = form.refresh_token;
-    const fault = form.grant_type === 'refresh_token' ? this.faultState.takeRefresh() : undefined;
+    const fault = form.grant_type === 'refresh_token' && form.refresh_token ? this.faultState.takeRefresh() : undefined;
     if (fault?.kind === 'drop') return 'drop';
     if (fault) return oauthError(fault.status, 'server_error', 'Internal server error.');
     return token(form, this.gcdmDeps);

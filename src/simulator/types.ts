@@ -83,8 +83,8 @@ export interface FaultControl {
   /** The next `count` REST requests (matching `path`) get their socket destroyed without an answer. */
   dropNext(count: number, opts?: { path?: RegExp }): void;
   /**
-   * The next `count` refreshes (refresh-grant token requests) answer `status` (default 500) with an OAuth
-   * `server_error` body, as BMW's login service sometimes does; the refresh token stays valid.
+   * The next `count` refreshes (refresh-grant token requests that carry a refresh token) answer `status` (default
+   * 500) with an OAuth `server_error` body, as BMW's login service sometimes does; the refresh token stays valid.
    */
   failNextRefresh(count: number, status?: 500 | 502 | 503): void;
   /** The next `count` refreshes get their socket destroyed without an answer (the refresh token stays valid). */
