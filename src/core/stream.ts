@@ -1,4 +1,5 @@
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import { isDeadLogin } from './device-flow';
 import { CarDataError } from './errors';
 import { DEFAULT_STREAM_URL } from './stream-defaults';
 import {
@@ -17,6 +18,8 @@ import { checkVin } from './validation';
 // CarData streaming: one MQTT connection per account and process, shared by every subscriber.
 // BMW allows a single stream connection per account; the password is the id_token, which lasts an hour, so the
 // connection is renewed with a fresh id_token shortly before it expires.
+// Whatever goes wrong on the way (the login service, the network, the broker refusing a login it should accept)
+// is retried with backoff; only a login BMW refuses for good (the refresh token is dead) stops the stream.
 
 export { DEFAULT_STREAM_URL };
 
@@ -26,9 +29,11 @@ export const STREAM_PORTAL_HINT =
 /**
  * - `connecting`: first connection attempt under way.
  * - `connected`: logged in and subscribed; messages flow when the car sends them.
- * - `reconnecting`: the connection dropped or is being renewed; `reason` says why.
- * - `not-configured`: BMW refused the subscription (no stream configured in the portal).
- * - `unauthorized`: BMW refused the login; the account needs attention.
+ * - `reconnecting`: the connection dropped, is being renewed, or an attempt failed; it is retried by itself
+ *   (with backoff); `reason` and `error` say why.
+ * - `not-configured`: BMW refused the subscription (no stream configured in the portal); looked at again later.
+ * - `unauthorized`: the login is gone for good (BMW refused the refresh token, or the account has no login). The
+ *   stream has stopped until the account is authorized again and `retry()` is called or a subscriber joins.
  * - `closed`: no subscribers left, or closed on purpose.
  */
 export type StreamState = 'connecting' | 'connected' | 'reconnecting' | 'not-configured' | 'unauthorized' | 'closed';
@@ -41,8 +46,17 @@ export class StreamError extends CarDataError {
   /** The MQTT return / reason code involved, if any (5 or 0x87: not authorized, 0x80: subscription refused). */
   readonly reasonCode?: number;
 
-  constructor(init: { streamCode: StreamErrorCode; message: string; hint?: string; reasonCode?: number; kind?: 'bmw' | 'auth' | 'network'; cause?: unknown }) {
-    super({ kind: init.kind ?? 'bmw', message: init.message, hint: init.hint, retryable: init.streamCode === 'connection', cause: init.cause });
+  constructor(init: {
+    streamCode: StreamErrorCode;
+    message: string;
+    hint?: string;
+    reasonCode?: number;
+    kind?: 'bmw' | 'auth' | 'network';
+    /** Default: only `connection` problems are retried. */
+    retryable?: boolean;
+    cause?: unknown;
+  }) {
+    super({ kind: init.kind ?? 'bmw', message: init.message, hint: init.hint, retryable: init.retryable ?? init.streamCode === 'connection', cause: init.cause });
     this.name = 'StreamError';
     this.streamCode = init.streamCode;
     this.reasonCode = init.reasonCode;
@@ -84,7 +98,7 @@ export interface StreamConnectionOptions {
   /** Reconnect backoff: first delay and cap (jittered, doubling). Default 2 s and 60 s. */
   backoffMinMs?: number;
   backoffMaxMs?: number;
-  /** A connection that lived at least this long resets the backoff. Default 60 s. */
+  /** A connection that stayed up at least this long resets the backoff. Default 60 s. */
   stableAfterMs?: number;
   /** Default 30 s. */
   keepaliveSec?: number;
@@ -127,7 +141,10 @@ interface Subscriber {
   waiters: Set<(s: StreamStatus) => void>;
 }
 
+/** CONNACK codes of a refused login: bad user name or password, not authorized (3.1.1 and 5). */
 const AUTH_CODES = new Set([4, 5, 0x86, 0x87]);
+const SUBSCRIPTION_REFUSED = 0x80;
+const RENEW_HINT = "If this goes on, check that the client ID is subscribed to 'CarData Stream' in the BMW CarData portal, then authorize the account again.";
 const realTimers: StreamTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
@@ -141,6 +158,7 @@ function subscriptionRefused(err: Error | null, packet?: unknown): boolean {
 }
 
 function describe(err: unknown): string {
+  if (err instanceof CarDataError) return err.message;
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     return code && typeof code === 'string' ? `${err.message} (${code})` : err.message;
@@ -160,6 +178,8 @@ class StreamConnection {
   private readonly stableAfter: number;
   private statusValue: StreamStatus;
   private client?: MqttClient;
+  /** The token set the current client logged in with. */
+  private clientTokens?: TokenSet;
   /** Increases with every connection attempt; events of older clients are ignored. */
   private generation = 0;
   private attempt = 0;
@@ -168,9 +188,14 @@ class StreamConnection {
   private subscribedAt = 0;
   private topics = new Set<string>();
   private lastError?: string;
-  private authRefused = false;
-  /** Set after BMW refused a login and a refresh was tried; cleared by the next accepted login. */
-  private authRetried = false;
+  /** The CONNACK code with which the broker refused the current client's login, if it did. */
+  private loginRefusal?: number;
+  /** An id_token the broker refused: never offered again, the next attempt refreshes first (no expiry margin). */
+  private rejectedIdToken?: string;
+  /** Refusals (login or subscription) in a row since the broker last accepted a subscription. */
+  private refusals = 0;
+  /** The broker accepted a subscription since this connection was made or retry() was called. */
+  private subscribedOnce = false;
   private closing?: Promise<void>;
   private syncing = false;
   private resyncNeeded = false;
@@ -229,8 +254,9 @@ class StreamConnection {
 
   retry(): void {
     if (this.subs.size === 0) return;
-    this.authRetried = false;
     this.attempt = 0;
+    this.refusals = 0;
+    this.subscribedOnce = false;
     this.clearTimer();
     void this.open();
   }
@@ -283,19 +309,39 @@ class StreamConnection {
     return out;
   }
 
+  /** The next reconnect delay: doubling from the minimum up to the maximum, each drawn from its upper half. */
   private backoffDelay(): number {
     const base = Math.min(this.backoffMax, this.backoffMin * 2 ** Math.min(this.attempt, 20));
     this.attempt++;
     return Math.round(base / 2 + (this.random() * base) / 2);
   }
 
-  /** A token set whose id_token is good for longer than the margin: the current one, or a refreshed one. */
-  private async freshTokens(): Promise<TokenSet> {
+  /** A connection that stayed up long enough starts the backoff from the beginning again. */
+  private resetBackoffIfStable(): void {
+    if (this.subscribedAt && this.now() - this.subscribedAt >= this.stableAfter) this.attempt = 0;
+  }
+
+  /**
+   * The token set to log in with: the current one while its id_token is good for longer than the margin, was not
+   * refused by the broker and is not the one being `replacing`, else a refreshed one. With `orCurrent`, a failed
+   * refresh falls back to a current id_token that is still valid and was not refused (a login-service hiccup need
+   * not stop a reconnect).
+   */
+  private async loginTokens(opts: { orCurrent: boolean; replacing?: string }): Promise<TokenSet> {
+    const { orCurrent, replacing } = opts;
     const source = this.tokens();
     const current = source.current();
-    if (current?.idToken && current.gcid && current.expiresAt - this.margin > this.now()) return current;
+    const valid = !!current?.idToken && !!current.gcid && current.idToken !== this.rejectedIdToken;
+    const usable = valid && current.idToken !== replacing;
+    if (usable && current.expiresAt - this.margin > this.now()) return current;
     if (!current?.refreshToken) throw this.noLogin();
-    const fresh = await source.refresh();
+    let fresh: TokenSet;
+    try {
+      fresh = await source.refresh();
+    } catch (e) {
+      if (orCurrent && valid && !isDeadLogin(e) && current.expiresAt - 5_000 > this.now()) return current;
+      throw e;
+    }
     if (!fresh.idToken || !fresh.gcid) throw this.noLogin();
     return fresh;
   }
@@ -321,7 +367,7 @@ class StreamConnection {
 
     let tokens: TokenSet;
     try {
-      tokens = await this.freshTokens();
+      tokens = await this.loginTokens({ orCurrent: true });
     } catch (e) {
       if (gen !== this.generation || this.subs.size === 0) return;
       this.loginFailed(e);
@@ -329,11 +375,7 @@ class StreamConnection {
     }
     if (gen !== this.generation || this.subs.size === 0) return;
     if (tokens.gcid !== this.gcid) {
-      this.setStatus(
-        'unauthorized',
-        'the login belongs to another account',
-        new StreamError({ streamCode: 'unauthorized', kind: 'auth', message: 'The login belongs to another BMW account than this stream', hint: 'Use one account node per BMW account.' }),
-      );
+      this.stop(new StreamError({ streamCode: 'unauthorized', kind: 'auth', message: 'The login belongs to another BMW account than this stream', hint: 'Use one account node per BMW account.' }));
       return;
     }
 
@@ -349,7 +391,7 @@ class StreamConnection {
       resubscribe: false,
       rejectUnauthorized: this.options.rejectUnauthorized ?? true,
     };
-    this.authRefused = false;
+    this.loginRefusal = undefined;
     this.lastError = undefined;
     let client: MqttClient;
     try {
@@ -360,11 +402,11 @@ class StreamConnection {
       return;
     }
     this.client = client;
+    this.clientTokens = tokens;
     client.on('connect', () => {
       if (gen !== this.generation) return;
-      this.authRetried = false;
       this.topics = new Set();
-      this.subscribe(gen, client, [...this.desiredTopics()], tokens.expiresAt);
+      this.subscribe(gen, client, [...this.desiredTopics()], tokens);
     });
     client.on('message', (topic, payload) => {
       if (gen === this.generation) this.dispatch(topic, payload);
@@ -372,7 +414,7 @@ class StreamConnection {
     client.on('error', (err) => {
       if (gen !== this.generation) return;
       const code = (err as { code?: unknown }).code;
-      if (typeof code === 'number' && AUTH_CODES.has(code)) this.authRefused = true;
+      if (typeof code === 'number' && AUTH_CODES.has(code)) this.loginRefusal = code;
       this.lastError = describe(err);
     });
     client.on('close', () => {
@@ -384,12 +426,12 @@ class StreamConnection {
     });
   }
 
-  private subscribe(gen: number, client: MqttClient, topics: string[], expiresAt: number): void {
+  private subscribe(gen: number, client: MqttClient, topics: string[], tokens: TokenSet): void {
     if (topics.length === 0) return;
     client.subscribe(topics, { qos: 1 }, (err, _granted, packet) => {
       if (gen !== this.generation) return;
       if (subscriptionRefused(err ?? null, packet)) {
-        this.notConfigured();
+        this.subscriptionRefused(tokens);
         return;
       }
       if (err) {
@@ -401,8 +443,10 @@ class StreamConnection {
       for (const t of topics) this.topics.add(t);
       if (first) {
         this.subscribedAt = this.now();
-        this.scheduleRenewal(expiresAt);
+        this.scheduleRenewal(tokens.expiresAt);
       }
+      this.refusals = 0;
+      this.subscribedOnce = true;
       this.setStatus('connected');
       this.syncTopics();
     });
@@ -421,6 +465,7 @@ class StreamConnection {
     const drop = [...this.topics].filter((t) => !desired.has(t));
     if (add.length === 0 && drop.length === 0) return;
     const gen = this.generation;
+    const tokens = this.clientTokens;
     this.syncing = true;
     const finish = (): void => {
       this.syncing = false;
@@ -439,7 +484,7 @@ class StreamConnection {
       if (gen !== this.generation) return finish();
       if (subscriptionRefused(err ?? null, packet)) {
         this.syncing = false;
-        this.notConfigured();
+        if (tokens) this.subscriptionRefused(tokens);
         return;
       }
       if (!err) for (const t of add) this.topics.add(t);
@@ -447,17 +492,34 @@ class StreamConnection {
     });
   }
 
-  private notConfigured(): void {
+  /** Forgets the current client: its events are ignored from now on, and it is closed. */
+  private abandonClient(): void {
     this.generation++;
     this.clearRenewTimer();
     this.dropClient();
     this.topics = new Set();
+    this.resetBackoffIfStable();
+    this.subscribedAt = 0;
+  }
+
+  /**
+   * SUBACK 0x80. BMW's answer when no stream is configured in the portal, but also seen right after an accepted
+   * login in the nights when the broker refuses valid logins. So it counts as a refused login (drop the client,
+   * refresh, try again) unless it comes again with a fresh login on a stream that never subscribed: not configured.
+   */
+  private subscriptionRefused(tokens: TokenSet): void {
+    this.abandonClient();
+    if (!this.subscribedOnce && this.refusals > 0) this.notConfigured();
+    else this.refused(tokens, SUBSCRIPTION_REFUSED);
+  }
+
+  private notConfigured(): void {
     this.setStatus(
       'not-configured',
       'no data stream configured in the BMW CarData portal',
       new StreamError({
         streamCode: 'not-configured',
-        reasonCode: 0x80,
+        reasonCode: SUBSCRIPTION_REFUSED,
         message: 'BMW refused the stream subscription (0x80): no data stream is configured for this account',
         hint: STREAM_PORTAL_HINT,
       }),
@@ -480,16 +542,21 @@ class StreamConnection {
     const gen = this.generation;
     const client = this.client;
     try {
-      // Refresh while still connected, so the switch-over is short.
-      await this.freshTokens();
+      // Refresh while still connected, so the switch-over is short (unless someone else refreshed already).
+      await this.loginTokens({ orCurrent: false, replacing: this.clientTokens?.idToken });
     } catch (e) {
       if (gen !== this.generation) return;
-      if (e instanceof CarDataError && e.kind === 'auth') {
+      if (isDeadLogin(e)) {
         this.loginFailed(e);
         return;
       }
-      // The current id_token is still valid for a while: try again shortly, staying connected.
-      this.renewTimer = this.timers.setTimeout(() => void this.renew(), this.backoffMin);
+      // The current id_token is still valid for a while: try again later, staying connected. Should the broker
+      // close the connection at its expiry first, the reconnect goes on trying.
+      this.resetBackoffIfStable();
+      this.renewTimer = this.timers.setTimeout(() => {
+        this.renewTimer = undefined;
+        void this.renew();
+      }, this.backoffDelay());
       return;
     }
     if (gen !== this.generation || !client) return;
@@ -509,51 +576,74 @@ class StreamConnection {
     void this.open('renewing the stream login');
   }
 
+  /** The login could not be had: stop if BMW refused it for good, else try again after the backoff. */
   private loginFailed(e: unknown): void {
-    const err =
-      e instanceof StreamError
-        ? e
-        : new StreamError({
-            streamCode: e instanceof CarDataError && e.kind === 'auth' ? 'refresh-failed' : 'connection',
-            kind: e instanceof CarDataError && e.kind === 'auth' ? 'auth' : 'network',
-            message: `The stream login could not be renewed: ${describe(e)}`,
-            hint: e instanceof CarDataError && e.hint ? e.hint : 'Check the network; the stream retries by itself.',
-            cause: e,
-          });
-    if (err.streamCode === 'connection') {
-      this.setStatus('reconnecting', err.message, err);
-      this.schedule(this.backoffDelay(), () => void this.open());
+    if (isDeadLogin(e)) {
+      // The refresh token is gone, or the account has no login: only authorizing the account again helps.
+      this.stop(
+        e instanceof StreamError
+          ? e
+          : new StreamError({
+              streamCode: 'refresh-failed',
+              kind: 'auth',
+              message: `The stream login could not be renewed: ${describe(e)}`,
+              hint: e instanceof CarDataError && e.hint ? e.hint : 'Authorize the account again.',
+              cause: e,
+            }),
+      );
       return;
     }
-    // The refresh token is gone or the account has no login: only the user can fix that.
-    this.setStatus('unauthorized', err.message, err);
+    const err = new StreamError({
+      streamCode: 'connection',
+      kind: 'network',
+      message: `The stream login could not be renewed: ${describe(e)}`,
+      hint: e instanceof CarDataError && e.hint ? e.hint : 'Check the network; the stream retries by itself.',
+      cause: e,
+    });
+    this.setStatus('reconnecting', err.message, err);
+    this.schedule(this.backoffDelay(), () => void this.open(err.message));
+  }
+
+  /** Stops for good (until retry() or a new subscriber): the login is gone. */
+  private stop(error: StreamError): void {
+    this.abandonClient();
+    this.clearTimer();
+    this.setStatus('unauthorized', error.message, error);
+  }
+
+  /**
+   * The broker refused a login (CONNACK 4 or 5, or SUBACK 0x80 right after it), also one whose id_token is still
+   * valid, as BMW does in some nights. That id_token is not offered again: the next attempt refreshes first, at
+   * once after the first refusal, then with backoff.
+   */
+  private refused(tokens: TokenSet, code: number): void {
+    this.rejectedIdToken = tokens.idToken;
+    const delay = this.refusals === 0 ? 0 : this.backoffDelay();
+    this.refusals++;
+    const subscription = code === SUBSCRIPTION_REFUSED;
+    const what = subscription ? `BMW refused the stream subscription (0x80)` : `BMW refused the stream login (${code === 4 ? 'bad user name or password' : 'not authorized'})`;
+    const error = new StreamError({
+      streamCode: subscription ? 'not-configured' : 'unauthorized',
+      kind: subscription ? 'bmw' : 'auth',
+      reasonCode: code,
+      retryable: true,
+      message: what,
+      hint: subscription ? STREAM_PORTAL_HINT : RENEW_HINT,
+    });
+    const reason = `${what}; trying again with a renewed login`;
+    this.setStatus('reconnecting', reason, error);
+    this.schedule(delay, () => void this.open(reason));
   }
 
   private onClosed(tokens: TokenSet): void {
     if (this.subs.size === 0) return;
     this.clearRenewTimer();
     this.topics = new Set();
-    const lived = this.subscribedAt ? this.now() - this.subscribedAt : 0;
+    this.resetBackoffIfStable();
     this.subscribedAt = 0;
-    if (lived >= this.stableAfter) this.attempt = 0;
 
-    if (this.authRefused) {
-      if (!this.authRetried) {
-        // Refresh once and retry: the id_token may have expired or been replaced.
-        this.authRetried = true;
-        this.setStatus('reconnecting', 'BMW refused the stream login; renewing it');
-        void this.openAfterRefresh();
-        return;
-      }
-      const error = new StreamError({
-        streamCode: 'unauthorized',
-        kind: 'auth',
-        reasonCode: 5,
-        message: 'BMW refused the stream login (not authorized)',
-        hint: "Check that the client ID is subscribed to 'CarData Stream' in the BMW CarData portal, then authorize the account again.",
-      });
-      this.setStatus('unauthorized', error.message, error);
-      this.schedule(this.backoffMax, () => void this.open('trying the stream login again'));
+    if (this.loginRefusal !== undefined) {
+      this.refused(tokens, this.loginRefusal);
       return;
     }
 
@@ -562,19 +652,6 @@ class StreamConnection {
     const reason = this.lastError ?? (expired ? 'the stream login expired' : 'the connection was closed by the broker');
     this.setStatus('reconnecting', reason, new StreamError({ streamCode: 'connection', kind: 'network', message: `Stream connection lost: ${reason}` }));
     this.schedule(expired ? 0 : this.backoffDelay(), () => void this.open(reason));
-  }
-
-  private async openAfterRefresh(): Promise<void> {
-    const gen = this.generation;
-    try {
-      await this.tokens().refresh();
-    } catch (e) {
-      if (gen !== this.generation || this.subs.size === 0) return;
-      this.loginFailed(e);
-      return;
-    }
-    if (gen !== this.generation) return;
-    void this.open('BMW refused the stream login; trying with a renewed one');
   }
 
   private dispatch(topic: string, payload: Buffer): void {
@@ -600,6 +677,7 @@ class StreamConnection {
   private dropClient(): void {
     const client = this.client;
     this.client = undefined;
+    this.clientTokens = undefined;
     if (!client) return;
     client.removeAllListeners();
     client.on('error', () => undefined);
