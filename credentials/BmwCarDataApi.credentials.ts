@@ -25,6 +25,8 @@ class BmwCarDataLoginError extends Error {
     message: string,
     readonly oauthError?: string,
     readonly hint?: string,
+    /** The login service had a hiccup (5xx, no answer): the login itself is fine. */
+    readonly retryable = false,
   ) {
     super(hint ? `${message}. ${hint}` : message);
     this.name = 'BmwCarDataLoginError';
@@ -60,7 +62,7 @@ function deviceFields(auth: DeviceAuthorization): IDataObject {
 }
 
 function loginError(error: unknown): BmwCarDataLoginError {
-  if (error instanceof CarDataError) return new BmwCarDataLoginError(error.message, error.oauthError, error.hint);
+  if (error instanceof CarDataError) return new BmwCarDataLoginError(error.message, error.oauthError, error.hint, error.retryable);
   return new BmwCarDataLoginError(error instanceof Error ? error.message : 'BMW login failed');
 }
 

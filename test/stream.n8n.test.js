@@ -171,6 +171,26 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.strictEqual(res.status, 200);
   });
 
+  it('the renewal meets a login service answering 500 and then not at all: the trigger keeps going, no error', async function () {
+    this.timeout(30000);
+    sim = await startSimulator({ stream: true });
+    // The stored login is due for renewal in about 3 s (5 min margin).
+    const credentials = credentialsFor(sim, { expiresAt: new Date(Date.now() + 5 * 60_000 + 3000).toISOString() });
+    const firstRefresh = credentials.data.refreshToken;
+    active = await activate(credentials, { descriptors: [SOC], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    // One whole refresh fails: core tries four times, meeting 500, 500, no answer, no answer.
+    sim.faults.failNextRefresh(2);
+    sim.faults.dropNextRefresh(2);
+    await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length === 2, 20000, 'subscribed again with the renewed login');
+    const tried = sim.requests.filter((r) => r.refreshToken).map((r) => r.status);
+    assert.deepStrictEqual(tried, [500, 500, 0, 0, 200]);
+    assert.deepStrictEqual(active.errors, [], 'nothing reported: the login is fine');
+    assert.notStrictEqual(credentials.data.refreshToken, firstRefresh, 'the rotated refresh token was stored');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 47 });
+    await until(() => active.items.some((i) => i.value === 47), 3000, 'item after the renewal');
+  });
+
   it('a pasted refresh token (no id_token yet) is refreshed first, then the stream connects', async () => {
     sim = await startSimulator({ stream: true });
     const credentials = credentialsFor(sim, { idToken: '', gcid: '', accessToken: 'stale' });

@@ -75,6 +75,10 @@ export class CredentialStreamTokens implements StreamTokenSource {
       );
     } catch (error) {
       const login = loginFailureIn(error);
+      if (login?.retryable) {
+        // The login service had a hiccup (5xx, no answer); the login itself is kept and the stream tries again.
+        throw new CarDataError({ kind: 'network', retryable: true, oauthError: login.oauthError, message: login.message, hint: login.hint ?? 'The stream tries again.' });
+      }
       if (login) {
         throw new CarDataError({ kind: 'auth', oauthError: login.oauthError, message: login.message, hint: login.hint ?? 'Log in again in the credential.' });
       }

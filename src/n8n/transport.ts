@@ -34,6 +34,8 @@ interface FullResponse {
 export interface LoginFailure extends Error {
   oauthError?: string;
   hint?: string;
+  /** A hiccup of the login service (5xx, no answer), not a refused login: worth another try later. */
+  retryable?: boolean;
 }
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_CANCELED']);
