@@ -150,6 +150,49 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(msg.payload, 81);
   });
 
+  const statusTexts = (node) => node.status.getCalls().map((c) => c.args[0].text);
+
+  it('BMW refusing a valid login at night while the login service answers 500: keeps trying, never "authorize again"', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC], streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const s1 = helper.getNode('s1');
+    const o1 = collector(helper.getNode('o1'));
+    await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
+    // The id_token has most of its hour left; the broker refuses it anyway, and the refresh meets 500s.
+    sim.stream.refuseNextLogins(2);
+    sim.faults.failNextRefresh(4);
+    sim.stream.kick();
+    await until(() => /^reconnecting: .*unavailable/.test(lastStatus(s1)?.text ?? ''), 8000, 'the 500 shown as the reason');
+    await until(() => lastStatus(s1)?.text === 'connected', 10000, 'connected again');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 55 });
+    const [msg] = await o1.wait(1);
+    assert.strictEqual(msg.payload, 55);
+    assert.ok(!statusTexts(s1).some((t) => /authorize again|unauthorized/.test(t)), statusTexts(s1).join('\n'));
+    assert.deepStrictEqual(s1.warn.getCalls().map((c) => String(c.args[0])), [], 'nothing to warn the user about');
+  });
+
+  it('a refresh token BMW refuses stops the node with "authorize again" and a warning', async () => {
+    sim = await startSimulator({ stream: true });
+    const credentials = { ...authorizedCredentials(sim), refreshToken: 'revoked-refresh-token' };
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }], { credentials });
+    const s1 = helper.getNode('s1');
+    await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
+    sim.stream.refuseNextLogins(1);
+    sim.stream.kick();
+    await until(() => lastStatus(s1)?.text === 'authorize again', 5000, 'authorize again');
+    assert.strictEqual(lastStatus(s1).fill, 'red');
+    const warned = s1.warn.getCalls().map((c) => String(c.args[0]));
+    assert.strictEqual(warned.length, 1);
+    assert.match(warned[0], /authorize the account again/);
+    assert.doesNotMatch(warned[0], /revoked-refresh-token/);
+    await sleep(500);
+    assert.strictEqual(sim.stream.connections(), 0);
+    assert.strictEqual(lastStatus(s1).text, 'authorize again', 'stays stopped');
+  });
+
   it('runs the example flow "Live state of charge stream" against the simulator', async () => {
     sim = await startSimulator({ stream: true });
     const example = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/Live state of charge stream.json'), 'utf8'));

@@ -88,7 +88,7 @@ export = function (RED: NodeAPI): void {
           if (changed) node.warn(`${s.error?.message ?? 'The CarData stream is not configured'}. ${s.error?.hint ?? ''}`.trim());
           break;
         case 'unauthorized':
-          node.status({ fill: 'red', shape: 'ring', text: s.error?.code === 'no-login' ? 'not authorized' : 'unauthorized' });
+          node.status({ fill: 'red', shape: 'ring', text: s.error?.code === 'no-login' ? 'not authorized' : 'authorize again' });
           if (changed) node.warn(`${s.error?.message ?? 'BMW refused the stream login'}. ${s.error?.hint ?? ''}`.trim());
           break;
         case 'closed':
