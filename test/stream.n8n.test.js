@@ -191,6 +191,27 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await until(() => active.items.some((i) => i.value === 47), 3000, 'item after the renewal');
   });
 
+  it('skips repeated readings by default, and emits each with the switch off', async () => {
+    sim = await startSimulator({ stream: true });
+    const at = '2026-11-26T14:03:12.000Z';
+    const send = async () => {
+      for (const [value, timestamp] of [[64, at], [64, at], [65, at]]) await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value, timestamp } });
+    };
+    active = await activate(credentialsFor(sim), { descriptors: [SOC], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await send();
+    await until(() => active.items.length === 2, 3000, 'items');
+    await sleep(100);
+    assert.deepStrictEqual(active.items.map((i) => i.value), [64, 65]);
+    await active.response.closeFunction();
+
+    active = await activate(credentialsFor(sim), { descriptors: [SOC], streamUrl: sim.streamUrl, deduplicate: false });
+    await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length === 2, 5000, 'subscription');
+    await send();
+    await until(() => active.items.length === 3, 3000, 'items');
+    assert.deepStrictEqual(active.items.map((i) => i.value), [64, 64, 65]);
+  });
+
   it('a pasted refresh token (no id_token yet) is refreshed first, then the stream connects', async () => {
     sim = await startSimulator({ stream: true });
     const credentials = credentialsFor(sim, { idToken: '', gcid: '', accessToken: 'stale' });

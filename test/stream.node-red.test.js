@@ -197,6 +197,29 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(lastStatus(s1).text, 'authorize again', 'stays stopped');
   });
 
+  it('skips repeated readings by default; the switch turns that off; per-message output passes every message', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC], streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 's2', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC], dedupe: false, streamUrl: sim.streamUrl, wires: [['o2']] },
+      { id: 's3', type: 'bmw-cardata-stream', account: 'acc', descriptors: [SOC], output: 'message', streamUrl: sim.streamUrl, wires: [['o3']] },
+      { id: 'o1', type: 'helper' },
+      { id: 'o2', type: 'helper' },
+      { id: 'o3', type: 'helper' },
+    ]);
+    const s1 = helper.getNode('s1');
+    const [o1, o2, o3] = ['o1', 'o2', 'o3'].map((id) => collector(helper.getNode(id)));
+    await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
+    const at = '2026-11-26T14:03:12.000Z';
+    for (const [value, timestamp] of [[64, at], [64, at], [64, at], [65, at]]) await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value, timestamp } });
+    await o2.wait(4);
+    await o3.wait(4);
+    await sleep(100);
+    assert.deepStrictEqual(o1.messages.map((m) => m.payload), [64, 65]);
+    assert.deepStrictEqual(o2.messages.map((m) => m.payload), [64, 64, 64, 65]);
+    assert.strictEqual(o3.messages.length, 4);
+  });
+
   it('runs the example flow "Live state of charge stream" against the simulator', async () => {
     sim = await startSimulator({ stream: true });
     const example = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/Live state of charge stream.json'), 'utf8'));

@@ -6,7 +6,7 @@ const mqtt = require('mqtt');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
 
-const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, normalizeStreamMessage, StreamError } = core;
+const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, normalizeStreamMessage, StreamError, ReadingDeduplicator } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -134,6 +134,43 @@ describe('CarData stream: core client against the simulated broker', function ()
     assert.strictEqual(events[0].timestamp, '2026-01-01T00:00:01.000Z');
     assert.strictEqual(events[1].timestamp, '2026-01-01T00:00:00.000Z', 'falls back to the message time');
     assert.strictEqual(events[2].value, null);
+  });
+
+  it('deduplicate: a reading BMW sends again (same VIN, descriptor, value, timestamp) reaches onEvent once', async () => {
+    sim = await startSimulator({ stream: true });
+    const { tokens } = accountFor(sim);
+    const once = track(record(tokens, sim, { deduplicate: true }));
+    const all = track(record(tokens, sim));
+    await once.sub.waitFor('connected', 5000);
+    const at = '2026-11-26T14:03:12.000Z';
+    const later = '2026-11-26T14:04:12.000Z';
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: 64, timestamp: at }, [PORT]: { value: 'CONNECTED', timestamp: at } });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: 64, timestamp: at }, [PORT]: { value: 'CONNECTED', timestamp: at } });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: 64, timestamp: later }, [PORT]: { value: 'CONNECTED', timestamp: at } });
+    await sim.stream.publish(SIM_VINS.phev, { [SOC]: { value: 64, timestamp: at } });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: '64', timestamp: later } });
+    await until(() => all.events.length === 8, 3000, 'every event for the subscriber without deduplication');
+    await sleep(100);
+    assert.deepStrictEqual(once.events.map((e) => [e.vin, e.descriptor, e.value, e.timestamp]), [
+      [SIM_VINS.bev, SOC, 64, at],
+      [SIM_VINS.bev, PORT, 'CONNECTED', at],
+      [SIM_VINS.bev, SOC, 64, later],
+      [SIM_VINS.phev, SOC, 64, at],
+      [SIM_VINS.bev, SOC, '64', later],
+    ]);
+    assert.strictEqual(once.messages.length, 5, 'onMessage sees every message');
+  });
+
+  it('the deduplicator keeps one reading per VIN and descriptor, for a bounded number of them', () => {
+    const d = new ReadingDeduplicator(3);
+    const ev = (vin, descriptor, value, timestamp = 't1') => ({ vin, descriptor, value, timestamp });
+    assert.deepStrictEqual([ev('A', 'x', 1), ev('A', 'x', 1), ev('A', 'x', 2), ev('A', 'x', 1)].map((e) => d.pass(e)), [true, false, true, true]);
+    assert.strictEqual(d.pass(ev('A', 'x', null, null)), true, 'no timestamp: cannot tell a repeat');
+    assert.strictEqual(d.pass(ev('A', 'x', null, null)), true);
+    for (let i = 0; i < 1000; i++) d.pass(ev('A', `d${i}`, i));
+    assert.strictEqual(d.size, 3, 'bounded');
+    assert.strictEqual(d.pass(ev('A', 'd999', 999)), false, 'the newest are remembered');
+    assert.strictEqual(d.pass(ev('A', 'd0', 0)), true, 'the oldest were forgotten');
   });
 
   it('filters by VIN and descriptor, and subscribes only the topics needed', async () => {

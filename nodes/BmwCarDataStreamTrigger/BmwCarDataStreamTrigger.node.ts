@@ -102,6 +102,15 @@ export class BmwCarDataStreamTrigger implements INodeType {
         ],
       },
       {
+        displayName: 'Skip Repeated Readings',
+        name: 'deduplicate',
+        type: 'boolean',
+        default: true,
+        displayOptions: { show: { output: ['event'] } },
+        description:
+          'Whether to emit a reading BMW sends again (same VIN, descriptor, value and timestamp) only once. BMW sometimes sends the same reading more than once.',
+      },
+      {
         displayName: 'Stream URL',
         name: 'streamUrl',
         type: 'string',
@@ -135,6 +144,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
     const vins = list(this.getNodeParameter('vins', ''));
     const descriptors = list(this.getNodeParameter('descriptors', []));
     const perMessage = this.getNodeParameter('output', 'event') === 'message';
+    const deduplicate = !perMessage && this.getNodeParameter('deduplicate', true) !== false;
     const ownUrl = String(this.getNodeParameter('streamUrl', '') ?? '').trim();
     const options = this.getNodeParameter('options', {}) as { sampleAfterSec?: number };
     const manual = this.getMode() === 'manual';
@@ -191,6 +201,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
         url,
         vins,
         descriptors,
+        deduplicate,
         onState,
         onEvent: perMessage ? undefined : (e) => emit(eventItem(e)),
         onMessage: perMessage ? (m) => emit(messageItem(m)) : undefined,

@@ -182,3 +182,31 @@ export function filterStreamMessage(raw: StreamRawMessage, topic: string, events
     raw,
   };
 }
+
+/**
+ * Passes each reading once: BMW re-sends identical readings (same VIN, descriptor, value and timestamp). Only the
+ * last reading of each VIN and descriptor is kept, for at most `maxKeys` pairs (the longest unchanged are
+ * forgotten first), so memory stays bounded however long the stream runs.
+ */
+export class ReadingDeduplicator {
+  private readonly last = new Map<string, string>();
+
+  constructor(private readonly maxKeys = 10_000) {}
+
+  /** False when `event` repeats the last reading of its VIN and descriptor. A reading without a timestamp always passes. */
+  pass(event: StreamEvent): boolean {
+    if (event.timestamp === null) return true;
+    const key = `${event.vin}\n${event.descriptor}`;
+    const reading = `${event.timestamp}\n${JSON.stringify(event.value)}`;
+    if (this.last.get(key) === reading) return false;
+    // Deleted first so that the map stays in order of the last change, oldest first.
+    this.last.delete(key);
+    this.last.set(key, reading);
+    if (this.last.size > this.maxKeys) this.last.delete(this.last.keys().next().value as string);
+    return true;
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
+}

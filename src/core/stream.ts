@@ -7,6 +7,7 @@ import {
   filterStreamMessage,
   normalizeStreamMessage,
   parseStreamPayload,
+  ReadingDeduplicator,
   type CompiledFilter,
   type StreamEvent,
   type StreamFilter,
@@ -116,6 +117,11 @@ export interface StreamConnectionOptions {
 export interface StreamSubscribeOptions extends StreamFilter, StreamConnectionOptions {
   /** One call per descriptor that passes the filter. */
   onEvent?: (event: StreamEvent) => void;
+  /**
+   * BMW sends some readings more than once: with this, onEvent is not called again for a reading that repeats the
+   * last one of its VIN and descriptor (same value and timestamp). onMessage is not affected. Default false.
+   */
+  deduplicate?: boolean;
   /** One call per BMW message that has at least one descriptor passing the filter. */
   onMessage?: (message: StreamMessage) => void;
   /** Every state change of the shared connection, and the current state right away. */
@@ -139,6 +145,7 @@ interface Subscriber {
   tokens: StreamTokenSource;
   opts: StreamSubscribeOptions;
   waiters: Set<(s: StreamStatus) => void>;
+  dedupe?: ReadingDeduplicator;
 }
 
 /** CONNACK codes of a refused login: bad user name or password, not authorized (3.1.1 and 5). */
@@ -667,7 +674,7 @@ class StreamConnection {
       if (!message) continue;
       try {
         s.opts.onMessage?.(message);
-        if (s.opts.onEvent) for (const e of message.events) s.opts.onEvent(e);
+        if (s.opts.onEvent) for (const e of message.events) if (!s.dedupe || s.dedupe.pass(e)) s.opts.onEvent(e);
       } catch (e) {
         s.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
       }
@@ -734,7 +741,7 @@ export function subscribeStream(tokens: StreamTokenSource, options: StreamSubscr
   const url = normalizeUrl(options.url);
   const vins = (options.vins ?? []).map((v) => checkVin(v));
   const filter = compileFilter({ vins, descriptors: options.descriptors });
-  const sub: Subscriber = { filter, tokens, opts: options, waiters: new Set() };
+  const sub: Subscriber = { filter, tokens, opts: options, waiters: new Set(), dedupe: options.deduplicate ? new ReadingDeduplicator() : undefined };
   const now = options.now ?? Date.now;
 
   const gcid = tokens.current()?.gcid;

@@ -12,6 +12,8 @@ interface StreamConfig extends NodeDef {
   descriptors?: string[] | string;
   /** `event`: one message per descriptor; `message`: one message per BMW message. */
   output?: 'event' | 'message';
+  /** Per descriptor: pass a reading BMW sends again (same VIN, descriptor, value, timestamp) once. Default on. */
+  dedupe?: boolean;
   /** Broker URL; empty = the account's stream URL, else BMW's broker. */
   streamUrl?: string;
 }
@@ -111,6 +113,7 @@ export = function (RED: NodeAPI): void {
         url: ownUrl || accountUrl || undefined,
         vins: list(config.vin),
         descriptors: list(config.descriptors),
+        deduplicate: !perMessage && config.dedupe !== false,
         onState: show,
         onEvent: perMessage
           ? undefined
