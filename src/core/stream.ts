@@ -109,6 +109,7 @@ export interface StreamConnectionOptions {
   notConfiguredRetryMs?: number;
   /** Verify the broker's TLS certificate. Default true. */
   rejectUnauthorized?: boolean;
+  /** The clock, the jitter source and the timers of renewals and reconnects (tests drive them). Default: the real ones. */
   now?: () => number;
   random?: () => number;
   timers?: StreamTimers;
