@@ -646,7 +646,7 @@ describe('bmw-cardata bridge', function () {
 
   describe('Node-RED example "Bridge the stream to your MQTT broker"', function () {
     const { helper, freshUserDir, accountNode, authorizedCredentials, coreNode } = require('./support/nodered');
-    const streamNode = require('../dist/nodes/node-red/bmw-cardata-stream.js');
+    const streamNode = require('../dist/src/node-red/bmw-cardata-stream.js');
 
     afterEach(async () => {
       await helper.unload();
