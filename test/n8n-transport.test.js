@@ -4,7 +4,7 @@
 // for the credential's refresh (httpRequest), against servers that never answer or answer a byte at a time.
 const assert = require('assert');
 const http = require('http');
-const { N8nTransport, HttpRequestTransport } = require('../dist/nodes/BmwCarData/shared/transport');
+const { N8nTransport, HttpRequestTransport } = require('../dist/src/n8n/transport');
 const { TransportError } = require('../dist/src/core');
 const { startSimulator } = require('../dist/src/simulator');
 const { executeContext, authorizedCredentials, cleanup } = require('./support/n8n-harness');
