@@ -13,7 +13,7 @@ function layer(files, banned, why) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.sandbox/**', 'test-output/**'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '.sandbox/**', 'test-output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -65,6 +65,10 @@ export default tseslint.config(
   ...layer(['src/node-red/**/*.ts'], ['nodes', 'credentials', 'n8n', 'cli', 'simulator'], 'Node-RED code imports core and src/node only'),
   ...layer(['src/cli/**/*.ts'], ['nodes', 'credentials', 'n8n', 'node-red', 'simulator'], 'the command line imports core and src/node only'),
   ...layer(['src/simulator/**/*.ts'], ['nodes', 'credentials', 'n8n', 'node-red', 'cli', 'node'], 'the simulator imports core only'),
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },

@@ -5,50 +5,64 @@ const path = require('path');
 const fs = require('fs');
 
 const root = path.join(__dirname, '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const build = path.join(root, 'build');
+const read = (...p) => JSON.parse(fs.readFileSync(path.join(...p), 'utf8'));
 
-describe('npm package contents', function () {
-  this.timeout(60000);
-  let files;
+describe('npm packages, one per audience', function () {
+  this.timeout(120000);
+  const files = {};
+  const manifests = {};
   before(() => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
-    files = JSON.parse(out)[0].files.map((f) => f.path);
+    execFileSync(process.execPath, [path.join(root, 'scripts/packages.js'), '--no-pack'], { cwd: root, encoding: 'utf8' });
+    for (const name of fs.readdirSync(build)) {
+      if (!fs.existsSync(path.join(build, name, 'package.json'))) continue;
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: path.join(build, name), encoding: 'utf8' });
+      files[name] = JSON.parse(out)[0].files.map((f) => f.path);
+      manifests[name] = read(build, name, 'package.json');
+    }
   });
 
-  it('ships the compiled core, simulator, command line and both hosts', () => {
-    const needed = [
-      'package.json',
-      'README.md',
-      'LICENSE',
-      'dist/src/core/index.js',
-      'dist/src/node/index.js',
-      'dist/src/core/index.d.ts',
-      'dist/src/core/telematic-catalogue.json',
-      'dist/src/simulator/index.js',
-      'dist/src/simulator/cli.js',
-      'dist/src/cli/main.js',
-      'dist/icons/bmwCarData.svg',
-      'dist/icons/bmwCarData.dark.svg',
-      ...Object.values(pkg.bin),
-      ...pkg.n8n.nodes,
-      ...pkg.n8n.credentials,
-      ...Object.values(pkg['node-red'].nodes),
-      ...Object.values(pkg['node-red'].nodes).map((js) => js.replace(/\.js$/, '.html')),
-    ];
-    for (const file of needed) assert.ok(files.includes(file), `missing from the package: ${file}`);
-    const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'));
-    assert.ok(examples.length >= 4);
-    for (const example of examples) assert.ok(files.includes(`examples/${example}`), `missing example ${example}`);
+  it('n8n-nodes-bmw-cardata: the node, the polling trigger and the credential, no runtime dependency, no Node.js adapter, no mqtt', () => {
+    const pkg = manifests['n8n-nodes-bmw-cardata'];
+    assert.deepStrictEqual(pkg.dependencies, {});
+    assert.deepStrictEqual(pkg.n8n.nodes, ['dist/nodes/BmwCarData/BmwCarData.node.js', 'dist/nodes/BmwCarDataTrigger/BmwCarDataTrigger.node.js']);
+    for (const f of [...pkg.n8n.nodes, ...pkg.n8n.credentials, 'dist/icons/bmwCarData.svg', 'README.md', 'LICENSE']) assert.ok(files['n8n-nodes-bmw-cardata'].includes(f), f);
+    const foreign = files['n8n-nodes-bmw-cardata'].filter((f) => /src\/(node|node-red|cli|simulator)\/|src\/core\/stream\.js|StreamTrigger/.test(f));
+    assert.deepStrictEqual(foreign, []);
+  });
+
+  it('n8n-nodes-bmw-cardata-stream: the stream trigger, with mqtt only', () => {
+    const pkg = manifests['n8n-nodes-bmw-cardata-stream'];
+    assert.deepStrictEqual(Object.keys(pkg.dependencies), ['mqtt']);
+    assert.deepStrictEqual(pkg.n8n.nodes, ['dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js']);
+    assert.ok(files['n8n-nodes-bmw-cardata-stream'].includes(pkg.n8n.nodes[0]));
+  });
+
+  it('node-red-contrib-bmw-cardata: every Node-RED node with its editor file, catalog and examples; at most axios, luxon and mqtt', () => {
+    const pkg = manifests['node-red-contrib-bmw-cardata'];
+    assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['axios', 'luxon', 'mqtt']);
+    assert.ok(pkg.keywords.includes('node-red'));
+    const list = files['node-red-contrib-bmw-cardata'];
+    for (const js of Object.values(pkg['node-red'].nodes)) {
+      assert.ok(list.includes(js), js);
+      assert.ok(list.includes(js.replace(/\.js$/, '.html')), `${js}: editor file`);
+      assert.ok(list.includes(js.replace(/([^/]+)\.js$/, 'locales/en-US/$1.json')), `${js}: message catalog`);
+    }
+    for (const example of fs.readdirSync(path.join(root, 'examples'))) assert.ok(list.includes(`examples/${example}`), example);
+    assert.deepStrictEqual(list.filter((f) => /nodes\/Bmw|credentials\/|src\/(n8n|simulator|cli)\//.test(f)), []);
+  });
+
+  it('bmw-cardata: the library with its types, the command line and the simulator; the broker only here', () => {
+    const pkg = manifests['bmw-cardata'];
+    assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['aedes', 'axios', 'luxon', 'mqtt']);
+    for (const f of [pkg.main, pkg.types, ...Object.values(pkg.bin), 'dist/src/simulator/index.js']) assert.ok(files['bmw-cardata'].includes(f), f);
+    for (const other of ['n8n-nodes-bmw-cardata', 'n8n-nodes-bmw-cardata-stream', 'node-red-contrib-bmw-cardata']) assert.ok(!manifests[other].dependencies.aedes, other);
   });
 
   it('ships nothing users do not need', () => {
-    const unwanted = files.filter(
-      (f) => /^(test|bench|scripts|spec|docs|\.ci|src|nodes|credentials|node_modules|\.sandbox)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$|\.log$/.test(f),
-    );
-    assert.deepStrictEqual(unwanted, []);
-  });
-
-  it('has every file the package.json points at', () => {
-    for (const file of [pkg.main, pkg.types]) assert.ok(files.includes(file), file);
+    for (const [name, list] of Object.entries(files)) {
+      const unwanted = list.filter((f) => /^(test|bench|scripts|spec|docs|\.ci|src|nodes|credentials|packages|node_modules)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$|\.log$/.test(f));
+      assert.deepStrictEqual(unwanted, [], name);
+    }
   });
 });

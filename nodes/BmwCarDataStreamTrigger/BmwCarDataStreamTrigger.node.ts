@@ -13,7 +13,7 @@ import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, subscribeStream, type StreamStatus, type StreamSubscription } from '../../src/core/stream';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
 import { getDescriptors } from '../../src/n8n/descriptors';
-import { CredentialStreamTokens } from './tokens';
+import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 

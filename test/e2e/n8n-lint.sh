@@ -1,10 +1,6 @@
 #!/usr/bin/env bash
 # n8n's community-node lint (@n8n/node-cli's ESLint config, Node 24) on the n8n nodes, the credential and
-# package.json. Two rules cannot apply to this package and are switched off here, each for a stated reason:
-#  - no-runtime-dependencies: the same package serves Node-RED, whose nodes and the command line need axios,
-#    luxon, mqtt and aedes at run time (the n8n nodes themselves use n8n's request helpers, not axios).
-#  - require-node-api-error in the two adapters that hand errors to core (core's transport port expects its own
-#    TransportError / CarDataError and turns them into the errors the node reports as NodeApiError).
+# package.json, with every rule as n8n sets it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cache="${BMW_CARDATA_CACHE:-$HOME/.cache/bmw-cardata}"
@@ -18,11 +14,7 @@ config="$root/.n8n-lint.tmp.mjs"
 trap 'rm -f "$config"' EXIT
 cat > "$config" <<CONFIG
 import { config } from '$lint/node_modules/@n8n/node-cli/dist/configs/eslint.js';
-export default [
-  ...config,
-  { files: ['package.json'], rules: { '@n8n/community-nodes/no-runtime-dependencies': 'off' } },
-  { files: ['src/n8n/transport.ts', 'nodes/BmwCarDataStreamTrigger/tokens.ts'], rules: { '@n8n/community-nodes/require-node-api-error': 'off' } },
-];
+export default config;
 CONFIG
 cd "$root"
 "$lint/node_modules/.bin/eslint" -c "$config" --max-warnings 4 \

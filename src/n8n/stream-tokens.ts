@@ -1,9 +1,9 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
-import { DEFAULT_AUTH_BASE_URL } from '../../src/core/device-flow';
-import { CarDataError } from '../../src/core/errors';
-import type { StreamTokenSource } from '../../src/core/stream';
-import type { TokenSet } from '../../src/core/types';
-import { CREDENTIAL_TYPE, loginFailureIn } from '../../src/n8n/transport';
+import { DEFAULT_AUTH_BASE_URL } from '../core/device-flow';
+import { CarDataError } from '../core/errors';
+import type { StreamTokenSource } from '../core/stream';
+import type { TokenSet } from '../core/types';
+import { CREDENTIAL_TYPE, loginFailureIn } from './transport';
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
