@@ -299,7 +299,7 @@ describe('n8n node bmwCarData through n8n-core', function () {
       sim.expireAccessTokens();
       // Another execution (another worker) refreshed first, but its tokens reach the database 1.5 s later, as
       // under load in queue mode; until then every read returns the stale tokens.
-      const fresh = await refreshTokens({ transport: new AxiosTransport(), clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
+      const fresh = await refreshTokens({ transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
       const stored = setTimeout(() => {
         creds.data = { ...stale, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
       }, 1500);

@@ -24,7 +24,7 @@ const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
-const { refreshTokens, AxiosTransport } = require('../../dist/src/core');
+const { refreshTokens, AxiosTransport, nodeSleep } = require('../../dist/src/node');
 const h = require('../browser/harness');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -303,7 +303,7 @@ async function main(run) {
     h.assert(![tokens.access_token, tokens.refresh_token, stored.refreshToken, stored.accessToken].some((t) => log.includes(t)), "a token appears in n8n's log");
     // Checked against the simulator outside n8n: the first refresh token is refused when reused, the stored one
     // is accepted (which uses it up, so this comes last).
-    const login = { transport: new AxiosTransport(), clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl };
+    const login = { transport: new AxiosTransport(), sleep: nodeSleep, clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl };
     const refusal = await refreshTokens(login, tokens.refresh_token).then(
       () => undefined,
       (e) => e,
