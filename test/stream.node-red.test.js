@@ -8,6 +8,7 @@ const { streamConnections } = require('../dist/src/core');
 const { helper, freshUserDir, accountNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
 const streamNode = require('../dist/src/node-red/bmw-cardata-stream.js');
+const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -250,5 +251,77 @@ describe('Node-RED stream node', function () {
     const [note] = await notify.wait(1);
     assert.strictEqual(note.topic, 'BMW: battery low');
     assert.strictEqual(note.payload, 'State of charge 15 %');
+  });
+
+  it('charging events: an AC session gives plugged in, started, finished with its figures, unplugged, in order', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'charging', streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const out = collector(helper.getNode('o1'));
+    await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await until(() => out.messages.some((m) => m.topic === 'unplugged'), 5000, 'unplugged');
+    const kinds = out.messages.map((m) => m.topic);
+    assert.deepStrictEqual(kinds, ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged'].filter((k) => kinds.includes(k)));
+    assert.ok(['plugged-in', 'charging-started', 'charging-finished', 'unplugged'].every((k) => kinds.filter((x) => x === k).length === 1), kinds.join());
+    const finished = out.messages.find((m) => m.topic === 'charging-finished').payload;
+    assert.strictEqual(finished.vin, SIM_VINS.bev);
+    assert.ok(finished.socAdded > 0 && finished.endSoc > finished.startSoc, JSON.stringify(finished));
+    assert.ok(finished.energyAdded && typeof finished.energyAdded.kwh === 'number');
+    assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
+  });
+
+  it('charging events survive a restart of Node-RED mid-charge: exactly one finished event', async () => {
+    sim = await startSimulator({ stream: true });
+    const nodes = [
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'charging', kinds: 'charging-started, charging-finished', streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ];
+    await load(nodes);
+    let out = collector(helper.getNode('o1'));
+    const seen = [];
+    await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
+    await playChargingScript(sim.stream, 'restart', {
+      vin: SIM_VINS.bev,
+      intervalMs: 5,
+      onMarker: async (marker) => {
+        if (marker !== 'host-restart') return;
+        await sleep(100);
+        seen.push(...out.messages.map((m) => m.topic));
+        // A restart: the runtime stops (not a removal, so the saved state stays) and loads the flow again.
+        await helper.unload();
+        await load(nodes);
+        out = collector(helper.getNode('o1'));
+        await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected again');
+      },
+    });
+    await until(() => out.messages.some((m) => m.topic === 'charging-finished'), 5000, 'finished');
+    await sleep(100);
+    seen.push(...out.messages.map((m) => m.topic));
+    assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
+  });
+
+  it("the car's state: the whole typed state on every change, repeats ignored", async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'state', descriptors: [SOC, PORT], streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const out = collector(helper.getNode('o1'));
+    await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '64', [PORT]: 'CONNECTED', 'vehicle.body.trunk.isLocked': true });
+    const [first] = await out.wait(1);
+    assert.strictEqual(first.topic, SIM_VINS.bev);
+    assert.strictEqual(first.payload.values[SOC].value, 64, 'typed with the catalogue: a number');
+    assert.deepStrictEqual(Object.keys(first.payload.values).sort(), [PORT, SOC].sort(), 'only the values picked');
+    await sim.stream.publish(SIM_VINS.bev, { 'vehicle.body.trunk.isLocked': false });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 65 });
+    const [, second] = await out.wait(2);
+    assert.strictEqual(second.payload.values[SOC].value, 65);
+    assert.deepStrictEqual(second.changes, [SOC]);
+    await sleep(100);
+    assert.strictEqual(out.messages.length, 2, 'a change of a value not picked sends nothing');
   });
 });

@@ -110,6 +110,17 @@ export type ChargingEventKind =
   | 'charging-finished'
   | 'unplugged';
 
+/** Every event kind, in the order they come within one message; hosts offer them as choices. */
+export const CHARGING_EVENT_KINDS: readonly ChargingEventKind[] = [
+  'plugged-in',
+  'charging-started',
+  'charging-interrupted',
+  'charging-error',
+  'target-reached',
+  'charging-finished',
+  'unplugged',
+];
+
 interface EventBase {
   vin: string;
   /** When it happened: the timestamp of the reading that showed it. */

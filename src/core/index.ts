@@ -21,3 +21,4 @@ export * from './stream';
 export * from './vehicle-state';
 export * from './charging-events';
 export * from './live-data';
+export * from './live-feed';

@@ -1,5 +1,21 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { CarDataError, subscribeStream, type StreamEvent, type StreamMessage, type StreamStatus, type StreamSubscription } from '../core';
+import {
+  CarDataError,
+  createLiveFeed,
+  subscribeStream,
+  type ChargingEvent,
+  type ChargingEventKind,
+  type LiveFeed,
+  type StreamEvent,
+  type StreamMessage,
+  type StreamStatus,
+  type StreamSubscription,
+  type VehicleRecord,
+} from '../core';
+import { writePrivateJson } from '../node/private-file';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 // Live data from the CarData stream (MQTT): no input, one message per descriptor change or per BMW message.
@@ -10,8 +26,13 @@ interface StreamConfig extends NodeDef {
   /** One or more VINs, separated by commas or spaces; empty = every vehicle of the account. */
   vin?: string;
   descriptors?: string[] | string;
-  /** `event`: one message per descriptor; `message`: one message per BMW message. */
-  output?: 'event' | 'message';
+  /**
+   * `event`: one message per descriptor; `message`: one message per BMW message; `state`: the car's whole state
+   * when it changed; `charging`: charging events (msg.topic = the event kind).
+   */
+  output?: 'event' | 'message' | 'state' | 'charging';
+  /** For `charging`: the event kinds to send; empty = all. */
+  kinds?: string[] | string;
   /** Per descriptor: pass a reading BMW sends again (same VIN, descriptor, value, timestamp) once. Default on. */
   dedupe?: boolean;
   /** Broker URL; empty = the account's stream URL, else BMW's broker. */
@@ -44,6 +65,14 @@ function eventMessage(e: StreamEvent): NodeMessage {
   return msg;
 }
 
+function stateMessage(v: VehicleRecord, changes: string[]): NodeMessage {
+  return { topic: v.vin, payload: v, vin: v.vin, changes } as NodeMessage;
+}
+
+function chargingMessage(e: ChargingEvent): NodeMessage {
+  return { topic: e.kind, payload: e, vin: e.vin, timestamp: e.at } as NodeMessage;
+}
+
 function wholeMessage(m: StreamMessage): NodeMessage {
   const msg: NodeMessage & Record<string, unknown> = {
     topic: m.vin,
@@ -57,6 +86,19 @@ function wholeMessage(m: StreamMessage): NodeMessage {
 }
 
 export = function (RED: NodeAPI): void {
+  // The state and charging tracker of each node in state or charging mode, kept across restarts.
+  const liveDir = path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'bmw-cardata-live');
+  const liveFile = (id: string) => path.join(liveDir, `${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+
+  function savedLive(node: Node): unknown {
+    try {
+      return JSON.parse(fs.readFileSync(liveFile(node.id), 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') node.warn(`The saved live state could not be read; starting afresh (${(e as Error).message})`);
+      return undefined;
+    }
+  }
+
   function StreamNode(this: Node, config: StreamConfig): void {
     RED.nodes.createNode(this, config);
     setup(this, config);
@@ -108,25 +150,43 @@ export = function (RED: NodeAPI): void {
       const account = accountNode.account();
       const ownUrl = typeof config.streamUrl === 'string' ? config.streamUrl.trim() : '';
       const accountUrl = accountNode.streamUrl;
-      const perMessage = config.output === 'message';
+      const output = config.output ?? 'event';
+      const perMessage = output === 'message';
+      const descriptors = list(config.descriptors);
+      let feed: LiveFeed | undefined;
+      if (output === 'state' || output === 'charging') {
+        feed = createLiveFeed({
+          saved: savedLive(node),
+          save: (state) => writePrivateJson(liveFile(node.id), state),
+          descriptors: output === 'state' ? descriptors : undefined,
+          kinds: list(config.kinds) as ChargingEventKind[],
+          onVehicle: output === 'state' ? (v, u) => node.send(stateMessage(v, u.changes)) : undefined,
+          onChargingEvent: output === 'charging' ? (e) => node.send(chargingMessage(e)) : undefined,
+          onProblem: (message) => node.warn(message),
+        });
+      }
       subscription = subscribeStream(account.tokens, {
         url: ownUrl || accountUrl || undefined,
         vins: list(config.vin),
-        descriptors: list(config.descriptors),
-        deduplicate: !perMessage && config.dedupe !== false,
+        // The tracker needs the status, plug, charge and power readings: a feed gets every message whole.
+        descriptors: feed ? [] : descriptors,
+        deduplicate: output === 'event' && config.dedupe !== false,
         onState: show,
-        onEvent: perMessage
-          ? undefined
-          : (e) => {
-              node.send(eventMessage(e));
-              seen(e.timestamp);
-            },
-        onMessage: perMessage
-          ? (m) => {
-              node.send(wholeMessage(m));
-              seen(m.timestamp);
-            }
-          : undefined,
+        onEvent:
+          output === 'event'
+            ? (e) => {
+                node.send(eventMessage(e));
+                seen(e.timestamp);
+              }
+            : undefined,
+        onMessage:
+          perMessage || feed
+            ? (m) => {
+                if (feed) void feed.push(m);
+                else node.send(wholeMessage(m));
+                seen(m.timestamp);
+              }
+            : undefined,
         onError: (e) => node.warn(e.message),
       });
     } catch (e) {
@@ -135,9 +195,10 @@ export = function (RED: NodeAPI): void {
       node.error(e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e));
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       const s = subscription;
       subscription = undefined;
+      if (removed) fs.rmSync(liveFile(node.id), { force: true });
       if (!s) return done();
       s.close().then(done, done);
     });
