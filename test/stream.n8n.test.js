@@ -8,6 +8,7 @@ const { Workflow, NodeHelpers } = require('n8n-workflow');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { streamConnections } = require('../dist/src/core');
 const { BmwCarDataStreamTrigger } = require('../dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js');
+const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -61,7 +62,7 @@ function additionalData(credentialsHelper) {
 }
 
 /** Activates the trigger as n8n does: a TriggerContext with emit / emitError, then trigger(). */
-async function activate(credentials, parameters, mode = 'trigger') {
+async function activate(credentials, parameters, mode = 'trigger', staticData = {}) {
   const node = {
     id: 'node-stream',
     name: 'BMW CarData Stream Trigger',
@@ -71,7 +72,7 @@ async function activate(credentials, parameters, mode = 'trigger') {
     parameters,
     credentials: { bmwCarDataApi: CREDENTIAL },
   };
-  const workflow = new Workflow({ id: 'wf-stream', name: 'stream', nodes: [node], connections: {}, active: mode === 'trigger', nodeTypes, staticData: {} });
+  const workflow = new Workflow({ id: 'wf-stream', name: 'stream', nodes: [node], connections: {}, active: mode === 'trigger', nodeTypes, staticData });
   const items = [];
   const errors = [];
   const ctx = new TriggerContext(
@@ -262,5 +263,58 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await until(() => active.errors.length === 1, 5000, 'error');
     assert.match(active.errors[0].message, /authorize|log in/i);
     assert.doesNotMatch(`${active.errors[0].message} ${active.errors[0].description}`, /refused-refresh-token|stale-id-token/);
+  });
+
+  it('Trigger On charging events: started and finished of an AC session, with its figures, no quota', async () => {
+    sim = await startSimulator({ stream: true });
+    active = await activate(credentialsFor(sim), { output: 'charging', events: ['charging-started', 'charging-finished'], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await until(() => active.items.some((i) => i.kind === 'charging-finished'), 5000, 'finished');
+    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started', 'charging-finished']);
+    const finished = active.items[1];
+    assert.ok(finished.socAdded > 0 && typeof finished.energyAdded.kwh === 'number', JSON.stringify(finished));
+    assert.strictEqual(sim.restCalls().length, 0);
+  });
+
+  it('a restart of the active workflow mid-charge still gives exactly one finished event (static data)', async () => {
+    sim = await startSimulator({ stream: true });
+    const staticData = {};
+    const params = { output: 'charging', events: ['charging-started', 'charging-finished'], streamUrl: sim.streamUrl };
+    const credentials = credentialsFor(sim);
+    active = await activate(credentials, params, 'trigger', staticData);
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    const seen = [];
+    await playChargingScript(sim.stream, 'restart', {
+      vin: SIM_VINS.bev,
+      intervalMs: 5,
+      onMarker: async (marker) => {
+        if (marker !== 'host-restart') return;
+        await sleep(100);
+        seen.push(...active.items.map((i) => i.kind));
+        await active.response.closeFunction();
+        const subscribes = sim.stream.log.filter((l) => l.event === 'subscribe').length;
+        active = await activate(credentials, params, 'trigger', JSON.parse(JSON.stringify(staticData)));
+        await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length > subscribes, 5000, 'subscribed again');
+      },
+    });
+    await until(() => active.items.some((i) => i.kind === 'charging-finished'), 5000, 'finished');
+    await sleep(100);
+    seen.push(...active.items.map((i) => i.kind));
+    assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
+  });
+
+  it("the car's state on change: the typed state of the vehicle, only the values picked", async () => {
+    sim = await startSimulator({ stream: true });
+    active = await activate(credentialsFor(sim), { output: 'state', descriptors: [SOC], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '41', [PORT]: 'CONNECTED' });
+    await until(() => active.items.length === 1, 5000, 'state');
+    assert.strictEqual(active.items[0].vin, SIM_VINS.bev);
+    assert.deepStrictEqual(Object.keys(active.items[0].values), [SOC]);
+    assert.strictEqual(active.items[0].values[SOC].value, 41);
+    await sim.stream.publish(SIM_VINS.bev, { 'vehicle.body.trunk.isLocked': true });
+    await sleep(150);
+    assert.strictEqual(active.items.length, 1, 'a value not picked changes nothing that is emitted');
   });
 });

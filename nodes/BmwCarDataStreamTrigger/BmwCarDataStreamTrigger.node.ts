@@ -9,6 +9,8 @@ import {
   sleep,
 } from 'n8n-workflow';
 import { findDescriptor } from '../../src/core/catalogue';
+import { CHARGING_EVENT_KINDS, type ChargingEventKind } from '../../src/core/charging-events';
+import { createLiveFeed, type LiveFeed } from '../../src/core/live-feed';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, subscribeStream, type StreamStatus, type StreamSubscription } from '../../src/core/stream';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
@@ -16,6 +18,16 @@ import { getDescriptors } from '../../src/n8n/descriptors';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
+
+const EVENT_NAMES: Readonly<Record<ChargingEventKind, string>> = {
+  'plugged-in': 'Plugged In',
+  'charging-started': 'Charging Started',
+  'charging-interrupted': 'Charging Interrupted',
+  'charging-error': 'Charging Error',
+  'target-reached': 'Target Reached',
+  'charging-finished': 'Charging Finished',
+  unplugged: 'Unplugged',
+};
 
 function list(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
@@ -99,7 +111,18 @@ export class BmwCarDataStreamTrigger implements INodeType {
         options: [
           { name: 'One Item per Value', value: 'event', description: 'Vin, descriptor, value, unit, timestamp' },
           { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
+          { name: "The Car's State on Change", value: 'state', description: 'The latest typed value of every descriptor of the vehicle, whenever one changes' },
+          { name: 'Charging Events', value: 'charging', description: 'Plugged in, charging started, finished (with kWh and SoC), interrupted, unplugged, worked out from the stream' },
         ],
+      },
+      {
+        displayName: 'Trigger On',
+        name: 'events',
+        type: 'multiOptions',
+        default: ['charging-finished'],
+        displayOptions: { show: { output: ['charging'] } },
+        options: CHARGING_EVENT_KINDS.map((kind) => ({ name: EVENT_NAMES[kind], value: kind })),
+        description: 'The charging events that start the workflow. The state behind them is kept in the workflow, so a restart during a charge still gives one finished event.',
       },
       {
         displayName: 'Skip Repeated Readings',
@@ -143,8 +166,9 @@ export class BmwCarDataStreamTrigger implements INodeType {
   async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
     const vins = list(this.getNodeParameter('vins', ''));
     const descriptors = list(this.getNodeParameter('descriptors', []));
-    const perMessage = this.getNodeParameter('output', 'event') === 'message';
-    const deduplicate = !perMessage && this.getNodeParameter('deduplicate', true) !== false;
+    const output = String(this.getNodeParameter('output', 'event'));
+    const perMessage = output === 'message';
+    const deduplicate = output === 'event' && this.getNodeParameter('deduplicate', true) !== false;
     const ownUrl = String(this.getNodeParameter('streamUrl', '') ?? '').trim();
     const options = this.getNodeParameter('options', {}) as { sampleAfterSec?: number };
     const manual = this.getMode() === 'manual';
@@ -195,16 +219,34 @@ export class BmwCarDataStreamTrigger implements INodeType {
       if (s.state === 'connected') lastReported = undefined;
     };
 
+    let feed: LiveFeed | undefined;
+    if (output === 'state' || output === 'charging') {
+      // The workflow's static data keeps the state between executions and restarts of an active workflow.
+      const staticData = this.getWorkflowStaticData('node');
+      feed = createLiveFeed({
+        saved: manual ? undefined : staticData.liveData,
+        save: (state) => {
+          if (!manual) staticData.liveData = state as unknown as IDataObject;
+        },
+        descriptors: output === 'state' ? descriptors : undefined,
+        kinds: output === 'charging' ? (list(this.getNodeParameter('events', [])) as ChargingEventKind[]) : undefined,
+        onVehicle: output === 'state' ? (v, u) => emit({ ...(v as unknown as IDataObject), changes: u.changes }) : undefined,
+        onChargingEvent: output === 'charging' ? (e) => emit(e as unknown as IDataObject) : undefined,
+        onProblem: (message) => this.logger.warn(message),
+      });
+    }
+
     let subscription: StreamSubscription;
     try {
       subscription = subscribeStream(tokens, {
         url,
         vins,
-        descriptors,
+        // The charging tracker needs every reading of the car, whatever the values picked.
+        descriptors: feed ? [] : descriptors,
         deduplicate,
         onState,
-        onEvent: perMessage ? undefined : (e) => emit(eventItem(e)),
-        onMessage: perMessage ? (m) => emit(messageItem(m)) : undefined,
+        onEvent: output === 'event' ? (e) => emit(eventItem(e)) : undefined,
+        onMessage: perMessage ? (m) => emit(messageItem(m)) : feed ? (m) => void feed.push(m) : undefined,
         onError: (e) => this.logger.warn(e.message),
       });
     } catch (e) {
@@ -213,7 +255,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
     }
 
     const sampleAfterMs = Math.max(0, Number(options.sampleAfterSec ?? 30)) * 1000;
-    if (manual && sampleAfterMs > 0) {
+    if (manual && sampleAfterMs > 0 && !feed) {
       // emit() ignores the sample once the run has ended or a real message came first.
       void sleep(sampleAfterMs).then(() => emit(sampleItem(vins, descriptors, perMessage)));
     }
