@@ -324,4 +324,57 @@ describe('Node-RED stream node', function () {
     await sleep(100);
     assert.strictEqual(out.messages.length, 2, 'a change of a value not picked sends nothing');
   });
+
+  /** Loads an example flow against the simulator: debug nodes become helpers; `adapt` changes nodes for the test. */
+  async function loadExample(name, adapt = (n) => n) {
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, `../examples/${name}.json`), 'utf8'));
+    const flow = [{ id: 'tab', type: 'tab' }];
+    for (const n of example) {
+      const node = { ...n };
+      if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
+      else node.z = 'tab';
+      if (node.type === 'debug') node.type = 'helper';
+      flow.push(adapt(node));
+    }
+    const modules = ['function/10-switch.js', 'function/15-change.js', 'function/89-trigger.js', 'common/90-comment.js'].map(coreNode);
+    await helper.load([accountNode, streamNode, ...modules], flow, { 'bmw-cardata-example-account': authorizedCredentials(sim) });
+    const stream = helper.getNode(example.find((n) => n.type === 'bmw-cardata-stream').id);
+    await until(() => lastStatus(stream)?.text === 'connected', 5000, 'connected');
+  }
+
+  it('example "Charging finished message": one chat message with kWh and state of charge at the end of a charge', async () => {
+    sim = await startSimulator({ stream: true });
+    await loadExample('Charging finished message');
+    const chat = collector(helper.getNode('cf3'));
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    const [msg] = await chat.wait(1);
+    assert.strictEqual(msg.topic, 'BMW: charging finished');
+    assert.match(msg.payload, /^Charging finished: \d+ % to \d+ %, \d+\.\d kWh( \(estimate\))? in \d+ min(, up to [\d.]+ kW)?$/);
+    await sleep(100);
+    assert.strictEqual(chat.messages.length, 1);
+  });
+
+  it('example "Charging finished message" says what a PHEV without state of charge did not report', async () => {
+    sim = await startSimulator({ stream: true });
+    await loadExample('Charging finished message');
+    const chat = collector(helper.getNode('cf3'));
+    await playChargingScript(sim.stream, 'phev-no-soc', { intervalMs: 5 });
+    const [msg] = await chat.wait(1);
+    assert.match(msg.payload, /^Charging finished: state of charge not reported, /);
+  });
+
+  it('example "Plugged in but not charging": a notification after the wait, none when charging starts in time', async () => {
+    sim = await startSimulator({ stream: true });
+    await loadExample('Plugged in but not charging', (n) => (n.type === 'trigger' ? { ...n, duration: '300', units: 'ms' } : n));
+    const note = collector(helper.getNode('pn6'));
+    // Charging starts within the wait: no notification.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await sleep(500);
+    assert.strictEqual(note.messages.length, 0);
+    // Plugged in, then nothing: the notification comes after the wait.
+    await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'CONNECTED', 'vehicle.drivetrain.electricEngine.charging.status': 'NOCHARGING' });
+    const [msg] = await note.wait(1, 3000);
+    assert.strictEqual(msg.topic, 'BMW: plugged in, not charging');
+    assert.match(msg.payload, /^Plugged in since \d\d:\d\d but not charging\.$/);
+  });
 });
