@@ -19,6 +19,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
+const { playChargingScript } = require('../../dist/src/simulator/charging-scripts');
 const h = require('../browser/harness');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -186,8 +187,21 @@ async function main(run) {
         parameters: { vins: `${SIM_VINS.bev}, ${SIM_VINS.phev}`, descriptors: [], output: 'event', streamUrl: sim.streamUrl },
       }),
     );
-    h.assert(credential.id && stream.id && stream.versionId, 'no ids for the credential or the stream workflow');
-    return { stream, credentials };
+    const charging = await rest(
+      'POST',
+      'workflows',
+      workflowBody('Charging events', {
+        id: 'charging',
+        name: STREAM_NODE,
+        type: 'CUSTOM.bmwCarDataStreamTrigger',
+        typeVersion: 1,
+        position: [0, 0],
+        credentials,
+        parameters: { vins: '', descriptors: [], output: 'charging', events: ['charging-started', 'charging-finished'], streamUrl: sim.streamUrl },
+      }),
+    );
+    h.assert(credential.id && stream.id && stream.versionId && charging.id, 'no ids for the credential or the stream workflows');
+    return { stream, charging, credentials };
   });
 
   await run.step('n8n refuses to activate a poll more often than once a minute', async () => {
@@ -301,6 +315,34 @@ async function main(run) {
     await h.sleep(2000);
     const list = await executions(ids.stream.id);
     h.assert(list.length === 2, `the deactivated stream workflow ran again (${list.length} executions)`);
+  });
+
+  await run.step('an active workflow on charging events: an AC session gives charging started, then finished with its figures', async () => {
+    const status = await activate(ids.charging);
+    h.assert(status.status === 'published', `the charging workflow was not published: ${JSON.stringify(status)}`);
+    sim.stream.log.length = 0;
+    await h.waitFor('the charging trigger to subscribe', () => sim.stream.log.some((e) => e.event === 'subscribe'), 20_000, n8n.proc);
+    await h.sleep(500);
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 20 });
+    const list = await h.waitFor(
+      'two charging executions',
+      async () => {
+        const l = await executions(ids.charging.id);
+        return l.length >= 2 && finished(l) && l;
+      },
+      30_000,
+      n8n.proc,
+    );
+    await h.sleep(1000);
+    const settled = (await executions(ids.charging.id)).slice().reverse();
+    const kinds = [];
+    for (const e of settled) for (const item of await output(e.id, STREAM_NODE)) kinds.push(item);
+    kinds.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    h.assert(JSON.stringify(kinds.map((k) => k.kind)) === JSON.stringify(['charging-started', 'charging-finished']), `events: ${kinds.map((k) => k.kind).join(', ')}`);
+    const done = kinds[1];
+    h.assert(done.vin === SIM_VINS.bev && done.socAdded > 0 && typeof done.energyAdded.kwh === 'number', `finished event: ${JSON.stringify(done)}`);
+    await deactivate(ids.charging);
+    await h.waitFor('the charging stream connection to close', () => sim.stream.connections() === 0, 10_000, n8n.proc);
   });
 
   // ---- A again: the next polls ---------------------------------------------------------------------------------
