@@ -324,7 +324,7 @@ async function main(run) {
     await h.waitFor('the charging trigger to subscribe', () => sim.stream.log.some((e) => e.event === 'subscribe'), 20_000, n8n.proc);
     await h.sleep(500);
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 20 });
-    const list = await h.waitFor(
+    await h.waitFor(
       'two charging executions',
       async () => {
         const l = await executions(ids.charging.id);
