@@ -325,6 +325,9 @@ describe('Node-RED nodes', function () {
       node.receive({ operation: 'list' });
       const [, listed] = await out.wait(2);
       assert.ok(listed.payload.some((c) => c.containerId === id));
+      await sleep(20);
+      const n = listed.payload.length;
+      assert.match(lastStatus(node).text, new RegExp(`^${n} container${n === 1 ? '' : 's'} \\(\\d+ active\\)`), 'one container, not "1 containers"');
       node.receive({ operation: 'get', containerId: id });
       const [, , got] = await out.wait(3);
       assert.deepStrictEqual(got.payload.technicalDescriptors, [SOC]);

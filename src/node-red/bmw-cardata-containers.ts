@@ -28,7 +28,7 @@ export = function (RED: NodeAPI): void {
         const containers = await client.listContainers();
         msg.payload = containers;
         const active = containers.filter((c) => c.state === 'ACTIVE').length;
-        return { summary: `${containers.length} containers (${active} active)`, output: msg };
+        return { summary: `${containers.length} container${containers.length === 1 ? '' : 's'} (${active} active)`, output: msg };
       }
       case 'get':
         msg.payload = await client.getContainer(containerId);
