@@ -11,6 +11,7 @@ bash "$(dirname "$0")/../support/node24.sh" >/dev/null
 export PATH="$NODE24/bin:$PATH"
 
 if [ ! -f "$N8N_DIR/.installed" ]; then
+  echo "Installing n8n $N8N_VERSION into $N8N_DIR (once: about 5 minutes and 3 GB)…" >&2
   mkdir -p "$N8N_DIR"
   cd "$N8N_DIR"
   echo '{"name":"n8n-runtime","private":true}' > package.json

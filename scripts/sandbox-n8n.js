@@ -1,0 +1,391 @@
+#!/usr/bin/env node
+'use strict';
+// The sandbox behind `npm run start:n8n`: the simulator plus a real n8n (the version the package is tested with,
+// installed once into the cache) with this package's nodes, a credential already logged in to the simulator, the
+// example workflows imported and an owner account to sign in with. Nothing here needs a BMW account.
+const fs = require('fs');
+const path = require('path');
+const { spawn } = require('child_process');
+const { randomBytes } = require('crypto');
+const { parseArgs } = require('util');
+const { ROOT, buildIfNeeded, checkPortFree, logTail, portOption } = require('./sandbox-support');
+
+const INSTALL_SCRIPT = path.join(ROOT, 'test', 'e2e', 'n8n-install.sh');
+const CREDENTIAL = { id: 'bmwSandboxCredential', name: 'BMW CarData (simulator)', type: 'bmwCarDataApi' };
+const CLIENT_ID = 'sandbox';
+const OWNER_EMAIL = 'sandbox@example.com';
+const PACKAGE_NAME = require(path.join(ROOT, 'package.json')).name;
+// Sent with every REST call: n8n ties its login cookie to the browser ID it was issued with.
+const BROWSER_ID = 'bmw-cardata-sandbox';
+const START_TIMEOUT_MS = 240_000; // n8n's first start runs its database migrations
+
+const HELP = `Usage: npm run start:n8n [-- options]
+
+Starts the CarData simulator and an n8n editor with this package, a credential logged in to the simulator and
+the example workflows. The first start installs n8n into ~/.cache/bmw-cardata (about 5 minutes and 3 GB).
+  --dir DIR         State folder (default .sandbox-n8n)
+  --reset           Delete the state folder first and start over
+  --port N          n8n editor port (default 5678); n8n's task runners use the next port
+  --sim-port N      Simulator port (default 4020, beside npm start's 4010); the stream uses the next port
+  -h, --help        This help`;
+
+function options() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      dir: { type: 'string' },
+      reset: { type: 'boolean' },
+      port: { type: 'string' },
+      'sim-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const port = portOption('--port', values.port, 5678);
+  const simPort = portOption('--sim-port', values['sim-port'], 4020);
+  if (port === 65535 || simPort === 65535) throw new Error('--port and --sim-port need the next port too');
+  return { help: !!values.help, reset: !!values.reset, dir: path.resolve(values.dir ?? path.join(ROOT, '.sandbox-n8n')), port, simPort };
+}
+
+/**
+ * The pinned n8n and its Node.js from test/e2e/n8n-install.sh, which installs them on first use. Its progress
+ * goes to the terminal; its last lines name the binaries.
+ */
+function installN8n(track) {
+  return new Promise((resolve, reject) => {
+    const child = track(spawn('bash', [INSTALL_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const found = {};
+    let pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        const m = /^(node24|n8n): (.+)$/.exec(line);
+        if (m) found[m[1]] = m[2];
+        else process.stdout.write(`${line}\n`);
+      }
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0 || !found.node24 || !found.n8n) return reject(new Error(`installing n8n failed (${INSTALL_SCRIPT} exited with code ${code})`));
+      const version = JSON.parse(fs.readFileSync(path.join(path.dirname(fs.realpathSync(found.n8n)), '..', 'package.json'), 'utf8')).version;
+      resolve({ node: found.node24, bin: found.n8n, version });
+    });
+  });
+}
+
+/** The folder n8n loads the nodes from: the common folder of the files package.json lists for n8n. */
+function extensionsDir() {
+  const { n8n } = require(path.join(ROOT, 'package.json'));
+  const files = [...n8n.nodes, ...n8n.credentials];
+  for (const file of files) {
+    if (!fs.existsSync(path.join(ROOT, file))) throw new Error(`${file} is missing after the build`);
+  }
+  const parts = files.map((f) => path.dirname(f).split('/'));
+  const common = [];
+  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i += 1) common.push(parts[0][i]);
+  return path.join(ROOT, ...common);
+}
+
+/** The example workflows as the sandbox imports them: its credential, and the nodes as n8n names custom nodes. */
+function exampleWorkflows() {
+  const dir = path.join(ROOT, 'n8n-examples');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file, index) => {
+      const workflow = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      const nodes = workflow.nodes.map((node) => {
+        if (!node.type.startsWith(`${PACKAGE_NAME}.`)) return node;
+        const copy = { ...node, type: `CUSTOM.${node.type.slice(PACKAGE_NAME.length + 1)}` };
+        if (copy.credentials && copy.credentials[CREDENTIAL.type]) copy.credentials = { ...copy.credentials, [CREDENTIAL.type]: { id: CREDENTIAL.id, name: CREDENTIAL.name } };
+        return copy;
+      });
+      return { ...workflow, id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`, active: false, nodes, meta: { ...workflow.meta, templateCredsSetupCompleted: true } };
+    });
+}
+
+/** `n8n <args>` in the sandbox's environment; rejects with the end of its output when it fails. */
+function n8nCommand(n8n, env, args, track) {
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(n8n.node, [n8n.bin, ...args], { env, cwd: env.N8N_USER_FOLDER, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`n8n ${args[0]} failed (${signal ?? `code ${code}`}):\n${output.trimEnd().split('\n').slice(-15).join('\n')}`));
+    });
+  });
+}
+
+/**
+ * The credential with tokens the simulator has just issued. The simulator starts empty every time, so the
+ * credential gets fresh tokens at every start (and with them n8n's rotated ones of an earlier run are replaced).
+ */
+async function importCredential(n8n, env, sim, track, stateDir) {
+  const t = sim.issueTokens({ clientId: CLIENT_ID });
+  const credential = {
+    ...CREDENTIAL,
+    data: {
+      clientId: CLIENT_ID,
+      apiBaseUrl: sim.apiBaseUrl,
+      authBaseUrl: sim.authBaseUrl,
+      streamUrl: sim.streamUrl,
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token,
+      idToken: t.id_token,
+      gcid: t.gcid,
+      scope: t.scope,
+      expiresAt: new Date(Date.now() + t.expires_in * 1000).toISOString(),
+    },
+  };
+  const file = path.join(stateDir, 'credential-import.json');
+  fs.writeFileSync(file, JSON.stringify([credential]), { mode: 0o600 });
+  try {
+    await n8nCommand(n8n, env, ['import:credentials', `--input=${file}`], track);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** The cookie-authenticated API of the n8n started here: `call('GET', 'rest/settings')` gives { status, body }. */
+function restClient(baseUrl) {
+  let cookie = '';
+  return async (method, route, body) => {
+    const res = await fetch(`${baseUrl}/${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, ...(cookie ? { cookie } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+    if (set.length) cookie = set.join('; ');
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      return { status: res.status, body: undefined };
+    }
+  };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Set by Ctrl-C: whatever fails from then on fails because it is being stopped.
+let stopping = false;
+
+/** Waits until the n8n started here is ready: its readiness check and then its own settings answer. */
+async function waitForN8n(url, child) {
+  const started = Date.now();
+  const call = restClient(url);
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`n8n exited (${child.signalCode ?? `code ${child.exitCode}`})`);
+    if (Date.now() - started > START_TIMEOUT_MS) throw new Error(`n8n did not start within ${START_TIMEOUT_MS / 1000} s`);
+    try {
+      const ready = await fetch(`${url}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+      const body = ready.ok ? await ready.json() : undefined;
+      if (body && body.status === 'ok') {
+        const settings = await call('GET', 'rest/settings');
+        if (settings.status === 200 && settings.body && settings.body.data && settings.body.data.userManagement) return settings.body.data;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(1000);
+  }
+}
+
+/**
+ * The owner account, created on the first start with a password kept in the state folder, then signed in: the
+ * editor opens on the sign-in page, not the set-up form.
+ */
+async function signIn(url, publicSettings, stateDir) {
+  const ownerFile = path.join(stateDir, 'owner.json');
+  const call = restClient(url);
+  if (publicSettings.userManagement.showSetupOnFirstLoad) {
+    const owner = { email: OWNER_EMAIL, password: `Sandbox-${randomBytes(6).toString('hex')}` };
+    const res = await call('POST', 'rest/owner/setup', { ...owner, firstName: 'Sandbox', lastName: 'Owner' });
+    if (res.status !== 200) throw new Error(`n8n refused the owner set-up (HTTP ${res.status})`);
+    fs.writeFileSync(ownerFile, JSON.stringify(owner, null, 2), { mode: 0o600 });
+  }
+  let owner;
+  try {
+    owner = JSON.parse(fs.readFileSync(ownerFile, 'utf8'));
+  } catch {
+    throw new Error(`n8n already has an owner but ${ownerFile} is missing: start over with --reset`);
+  }
+  const login = await call('POST', 'rest/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+  if (login.status !== 200) throw new Error(`the owner in ${ownerFile} cannot sign in (HTTP ${login.status}); was the password changed? Start over with --reset`);
+  return { owner, call };
+}
+
+/** After signing in: n8n answers as the version started here, with this package's nodes and the credential. */
+async function checkN8n(call, version) {
+  const settings = await call('GET', 'rest/settings');
+  const answered = settings.body && settings.body.data && settings.body.data.versionCli;
+  if (answered !== version) throw new Error(`the editor's port answers as n8n ${answered ?? '(no version)'}, not as the n8n ${version} started here`);
+  const types = await call('GET', 'types/nodes.json');
+  const names = Array.isArray(types.body) ? types.body.map((t) => t.name) : [];
+  if (!names.includes('CUSTOM.bmwCarData')) throw new Error("n8n did not load this package's nodes");
+  const credential = await call('GET', `rest/credentials/${CREDENTIAL.id}`);
+  if (credential.status !== 200) throw new Error(`n8n has no credential "${CREDENTIAL.name}" (HTTP ${credential.status})`);
+}
+
+async function main() {
+  const opts = options();
+  if (opts.help) {
+    console.log(HELP);
+    return;
+  }
+  const wayOut = (flag, port) => `npm run start:n8n -- ${flag} ${port + 10}`;
+  await checkPortFree(opts.port, 'n8n editor', { wayOut: wayOut('--port', opts.port), busyNote: opts.port === 5678 ? ' (is another n8n running?)' : '' });
+  await checkPortFree(opts.port + 1, "n8n's task runners (the editor port + 1)", { wayOut: wayOut('--port', opts.port) });
+  await checkPortFree(opts.simPort, 'simulator', { wayOut: wayOut('--sim-port', opts.simPort) });
+  await checkPortFree(opts.simPort + 1, "simulator's stream (the simulator port + 1)", { wayOut: wayOut('--sim-port', opts.simPort) });
+
+  // Everything started from here on is stopped by Ctrl-C, also while n8n is still being installed or started.
+  const children = new Set();
+  const track = (child) => {
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+  let sim;
+  const stop = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping the sandbox…');
+    await Promise.all(
+      [...children].map(
+        (child) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const signal = (s) => {
+              try {
+                // n8n runs in its own process group (with its task runner); the other children are single processes.
+                process.kill(child.detachedGroup ? -child.pid : child.pid, s);
+              } catch {
+                // Already gone.
+              }
+            };
+            const timer = setTimeout(() => signal('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            signal('SIGTERM');
+          }),
+      ),
+    );
+    if (sim) await sim.close();
+    console.log('Stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => stop(0));
+  process.on('SIGTERM', () => stop(0));
+
+  if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const n8n = await installN8n(track);
+  if (stopping) return;
+  buildIfNeeded();
+
+  const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
+  const simLog = fs.openSync(path.join(opts.dir, 'simulator.log'), 'a');
+  // Every request n8n makes to the simulator, in one line each (no tokens: method, path and status only).
+  const onRequest = (e) => fs.writeSync(simLog, `${new Date(e.at).toISOString()} ${e.kind} ${e.method} ${e.path} -> ${e.status}\n`);
+  sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 }, onRequest });
+  playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
+
+  const url = `http://127.0.0.1:${opts.port}`;
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(n8n.node)}${path.delimiter}${process.env.PATH}`,
+    N8N_USER_FOLDER: opts.dir,
+    N8N_CUSTOM_EXTENSIONS: extensionsDir(),
+    N8N_LISTEN_ADDRESS: '127.0.0.1',
+    N8N_PORT: String(opts.port),
+    N8N_EDITOR_BASE_URL: url,
+    N8N_RUNNERS_BROKER_PORT: String(opts.port + 1),
+    N8N_SECURE_COOKIE: 'false',
+    N8N_DIAGNOSTICS_ENABLED: 'false',
+    N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+    N8N_PERSONALIZATION_ENABLED: 'false',
+    N8N_TEMPLATES_ENABLED: 'false',
+    N8N_HIRING_BANNER_ENABLED: 'false',
+    N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
+    N8N_LOG_LEVEL: 'info',
+  };
+  const stateFile = path.join(opts.dir, 'sandbox.json');
+  const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
+  console.log(`Preparing n8n ${n8n.version}: the credential${state.workflows ? '' : ' and the example workflows'}…`);
+  await importCredential(n8n, env, sim, track, opts.dir);
+  if (!state.workflows) {
+    // Imported once: edits made in the editor survive the next start (--reset brings the examples back).
+    const workflows = exampleWorkflows();
+    const file = path.join(opts.dir, 'workflow-import.json');
+    fs.writeFileSync(file, JSON.stringify(workflows, null, 2));
+    await n8nCommand(n8n, env, ['import:workflow', `--input=${file}`], track);
+    fs.rmSync(file, { force: true });
+    state.workflows = workflows.map((w) => ({ id: w.id, name: w.name }));
+    fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  }
+  if (stopping) return;
+
+  console.log(`Starting n8n ${n8n.version} on ${url} (about a minute; its log is ${path.join(opts.dir, 'n8n.log')})…`);
+  const logFile = path.join(opts.dir, 'n8n.log');
+  const log = fs.openSync(logFile, 'a');
+  // Its own process group: Ctrl-C reaches n8n once, from here, and n8n's task runner goes with it.
+  const child = track(spawn(n8n.node, [n8n.bin, 'start'], { env, cwd: opts.dir, stdio: ['ignore', log, log], detached: true }));
+  child.detachedGroup = true;
+  let ready = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping && ready) {
+      console.error(`n8n stopped unexpectedly (${signal ?? `code ${code}`}); its log is ${logFile}`);
+      stop(1);
+    }
+  });
+
+  let signedIn;
+  try {
+    const publicSettings = await waitForN8n(url, child);
+    signedIn = await signIn(url, publicSettings, opts.dir);
+    await checkN8n(signedIn.call, n8n.version);
+    ready = true;
+  } catch (e) {
+    if (stopping) return;
+    console.error(`The sandbox could not start n8n: ${e.message}. The end of ${logFile}:\n${logTail(logFile)}`);
+    return stop(1);
+  }
+  if (stopping) return;
+  const [first] = state.workflows;
+  console.log(`
+BMW CarData n8n sandbox is running (no BMW account needed).
+
+  n8n editor        ${url}  (n8n ${n8n.version})
+  Sign in with      ${signedIn.owner.email}, password ${signedIn.owner.password}
+  Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
+  Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
+  State folder      ${opts.dir}   (npm run start:n8n -- --reset starts over)
+  Daily quota       50 calls; nothing is spent until you click. The simulator and n8n count afresh at every
+                    start (an active workflow keeps its count until --reset). Every call n8n makes to the
+                    simulator is listed in ${path.join(opts.dir, 'simulator.log')}
+
+What to click first:
+  1. Open ${url}/workflow/${first.id} and sign in: the workflow "${first.name}" opens.
+  2. Click "Execute workflow" below the canvas.
+  3. Double-click the node "Charging sessions of last month" to see the sessions the simulator returned;
+     "Convert to CSV" holds them as a CSV file (Download in its output).
+  The credential "${CREDENTIAL.name}" (Overview, Credentials) is already logged in to the simulator.
+
+Press Ctrl-C to stop.`);
+}
+
+main().catch((e) => {
+  if (stopping) return;
+  console.error(`sandbox: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+'use strict';
+// What a sandbox needs around its host: building the package when the sources are newer than dist/, checking a
+// port before anything starts, and the end of a log for a start that failed.
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const ROOT = path.join(__dirname, '..');
+
+function newestMtime(target) {
+  if (!fs.existsSync(target)) return 0;
+  const stat = fs.statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = 0;
+  for (const entry of fs.readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
+  return newest;
+}
+
+/** The folders the build reads: the top folders of tsconfig's include, the icons, and package.json. */
+function buildSources() {
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
+  const tops = new Set((tsconfig.include ?? []).map((pattern) => pattern.split('/')[0]));
+  return [...tops, 'icons', 'package.json'].map((name) => path.join(ROOT, name));
+}
+
+/** Builds when dist/ is missing or older than any source file (the build writes dist/.built). */
+function buildIfNeeded() {
+  const stamp = path.join(ROOT, 'dist', '.built');
+  const sources = Math.max(...buildSources().map(newestMtime));
+  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= sources) return;
+  console.log('Building the package…');
+  const res = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (res.status !== 0) throw new Error('the build failed');
+}
+
+/**
+ * Resolves when nothing listens on the port (on loopback), else rejects with what to do instead:
+ * `Port 5678 for the n8n editor is already in use (is another n8n running?). Pick another one: <way out>`.
+ */
+function checkPortFree(port, what, { wayOut, busyNote = '' }) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (e) => {
+      const problem = e.code === 'EADDRINUSE' ? `is already in use${busyNote}` : `cannot be used (${e.code})`;
+      reject(new Error(`Port ${port} for the ${what} ${problem}. Pick another one: ${wayOut}`));
+    });
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+/** The last lines of a log file, for a start that failed. */
+function logTail(file, lines = 15) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** A port number from an option, or an error naming the option. */
+function portOption(name, value, fallback) {
+  const port = Number(value ?? fallback);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number`);
+  return port;
+}
+
+module.exports = { ROOT, buildIfNeeded, checkPortFree, logTail, portOption };

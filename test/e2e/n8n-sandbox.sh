@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The n8n sandbox (npm run start:n8n) as a newcomer uses it: a busy port refused, the first and the next start
+# with n8n 2.41.1 from the cache, the credential and the example workflow, one run of it, Ctrl-C. About 4 minutes.
+# First run installs n8n (about 5 minutes). SKIP_BUILD=1 skips `npm run build`.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+"$here/n8n-install.sh" >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  (cd "$root" && npm run build --silent)
+fi
+# The test bounds itself to 10 minutes and stops the sandbox; the outer timeout is a backstop.
+timeout --kill-after=15 630 node "$here/n8n-sandbox.js" "$@"
