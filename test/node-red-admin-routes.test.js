@@ -250,14 +250,15 @@ describe('Node-RED process without adminAuth: a page on another site cannot use 
     assert.ok(!red.log().includes(CLIENT_ID), 'the client ID is not logged');
   });
 
-  it('a JSON post from another site, which Node-RED lets through its preflight, is refused by the browser\'s Sec-Fetch-Site', async () => {
+  it('a JSON post from another site, which Node-RED may let through its preflight, is refused by the browser\'s Sec-Fetch-Site', async () => {
     sim.clearLog();
-    // Node-RED's admin API answers every origin's preflight: JSON alone would not keep another site out.
+    // Node-RED 4's admin API answers every origin's preflight (Node-RED 5 answers none): JSON alone would not keep
+    // another site out of Node-RED 4, so the routes look at Sec-Fetch-Site themselves, whatever the version.
     const preflight = await fetch(`${red.url}/bmw-cardata/acc/auth/start`, {
       method: 'OPTIONS',
       headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
-    assert.strictEqual(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.ok([null, '*'].includes(preflight.headers.get('access-control-allow-origin')));
     // What the browser then sends for the page on evil.example (or on another port of the same host: same-site).
     for (const site of ['cross-site', 'same-site']) {
       for (const [route, body] of [
