@@ -325,6 +325,33 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(out.messages.length, 2, 'a change of a value not picked sends nothing');
   });
 
+  it("the car's state seeded at deploy by one REST read (off by default), then kept current by the stream", async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, output: 'state', seed: true, descriptors: [SOC, PORT], streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const out = collector(helper.getNode('o1'));
+    const [seeded] = await out.wait(1);
+    assert.strictEqual(seeded.vin, SIM_VINS.bev);
+    assert.strictEqual(typeof seeded.payload.values[SOC].value, 'number', 'typed like a streamed value');
+    const telematics = sim.restCalls().filter((r) => r.path.endsWith('/telematicData'));
+    assert.strictEqual(telematics.length, 1, 'one read of the values');
+    await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: 12, unit: '%', timestamp: new Date(Date.now() + 60_000).toISOString() } });
+    const [, streamed] = await out.wait(2);
+    assert.strictEqual(streamed.payload.values[SOC].value, 12);
+    assert.strictEqual(streamed.payload.values[PORT].value, seeded.payload.values[PORT].value, 'the seeded value stays');
+  });
+
+  it("the car's state is not seeded unless asked: no REST call", async () => {
+    sim = await startSimulator({ stream: true });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, output: 'state', descriptors: [SOC], streamUrl: sim.streamUrl, wires: [] }]);
+    await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
+    await sleep(200);
+    assert.strictEqual(sim.restCalls().length, 0);
+  });
+
   /** Loads an example flow against the simulator: debug nodes become helpers; `adapt` changes nodes for the test. */
   async function loadExample(name, adapt = (n) => n) {
     const example = JSON.parse(fs.readFileSync(path.join(__dirname, `../examples/${name}.json`), 'utf8'));

@@ -1,6 +1,7 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
 import { LiveData, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
-import type { StreamMessage } from './stream-message';
+import type { StreamMessage, StreamRawMessage } from './stream-message';
+import type { TelematicDataResponse } from './types';
 
 /** What a host wants from the stream besides raw readings. */
 export interface LiveFeedOptions {
@@ -22,6 +23,11 @@ export interface LiveFeedOptions {
 export interface LiveFeed {
   /** Hand every stream message here (`onMessage` of subscribeStream). Messages are handled one after another. */
   push(message: StreamMessage): Promise<void>;
+  /**
+   * Seeds one car's state with a REST telematics answer (`telematicData`, the same shape the stream sends), as
+   * if it had streamed it; a later streamed reading of a key wins when it is newer.
+   */
+  seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void>;
   readonly live: LiveData;
 }
 
@@ -45,8 +51,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const descriptors = options.descriptors && options.descriptors.length > 0 ? new Set(options.descriptors) : undefined;
   let chain: Promise<void> = Promise.resolve();
 
-  const handle = async (m: StreamMessage): Promise<void> => {
-    const update = live.ingest(m.raw, m.topic);
+  const handle = async (raw: StreamRawMessage, topic: string): Promise<void> => {
+    const update = live.ingest(raw, topic);
     if (!update || !update.changed) return;
     if (options.save) {
       try {
@@ -66,8 +72,15 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   return {
     live,
     push(message: StreamMessage): Promise<void> {
-      chain = chain.then(() => handle(message)).catch((e: unknown) => options.onProblem?.(`A stream message could not be handled: ${(e as Error).message}`));
-      return chain;
+      return enqueue(message.raw, message.topic);
+    },
+    seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void> {
+      return enqueue({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, '');
     },
   };
+
+  function enqueue(raw: StreamRawMessage, topic: string): Promise<void> {
+    chain = chain.then(() => handle(raw, topic)).catch((e: unknown) => options.onProblem?.(`A stream message could not be handled: ${(e as Error).message}`));
+    return chain;
+  }
 }

@@ -35,6 +35,8 @@ interface StreamConfig extends NodeDef {
   kinds?: string[] | string;
   /** Per descriptor: pass a reading BMW sends again (same VIN, descriptor, value, timestamp) once. Default on. */
   dedupe?: boolean;
+  /** For `state`: seed each car's state with one REST telematics read of the values picked at start (costs calls). */
+  seed?: boolean;
   /** Broker URL; empty = the account's stream URL, else BMW's broker. */
   streamUrl?: string;
 }
@@ -146,6 +148,25 @@ export = function (RED: NodeAPI): void {
       if (lastState === 'connected') node.status({ fill: 'green', shape: 'dot', text: `connected · ${lastData}` });
     };
 
+    /** One REST read per car of the values picked (a container: 1 call, 3 the first time), fed in as if streamed. */
+    const seed = async (feed: LiveFeed, descriptors: string[]): Promise<void> => {
+      try {
+        if (descriptors.length === 0) throw new CarDataError({ kind: 'input', parameter: 'descriptors', message: 'Seeding from BMW needs the values picked', hint: 'Pick the values the state should start with.' });
+        let vins = list(config.vin);
+        if (vins.length === 0) {
+          let { vehicles } = await accountNode.mappedVehicles(false);
+          if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
+          vins = vehicles.filter((v) => !v.mappingType || v.mappingType === 'PRIMARY').map((v) => v.vin as string);
+        }
+        for (const vin of vins) {
+          const read = await accountNode.account().client.getTelematicValues(vin, descriptors);
+          await feed.seed(vin, read.telematicData);
+        }
+      } catch (e) {
+        node.warn(`The state could not be seeded from BMW: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
+      }
+    };
+
     try {
       const account = accountNode.account();
       const ownUrl = typeof config.streamUrl === 'string' ? config.streamUrl.trim() : '';
@@ -164,6 +185,7 @@ export = function (RED: NodeAPI): void {
           onChargingEvent: output === 'charging' ? (e) => node.send(chargingMessage(e)) : undefined,
           onProblem: (message) => node.warn(message),
         });
+        if (output === 'state' && config.seed === true) void seed(feed, descriptors);
       }
       subscription = subscribeStream(account.tokens, {
         url: ownUrl || accountUrl || undefined,
