@@ -229,4 +229,4 @@ function cleanup() {
   fs.rmSync(userFolder, { recursive: true, force: true });
 }
 
-module.exports = { MemoryCredentialsHelper, runNode, poll, executeContext, testCredential, authorizedCredentials, cleanup, CREDENTIAL };
+module.exports = { MemoryCredentialsHelper, runNode, poll, executeContext, testCredential, authorizedCredentials, cleanup, CREDENTIAL, additionalData, nodeOf, nodeTypes };
