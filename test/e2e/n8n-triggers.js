@@ -318,9 +318,9 @@ async function main(run) {
   });
 
   await run.step('an active workflow on charging events: an AC session gives charging started, then finished with its figures', async () => {
+    sim.stream.log.length = 0;
     const status = await activate(ids.charging);
     h.assert(status.status === 'published', `the charging workflow was not published: ${JSON.stringify(status)}`);
-    sim.stream.log.length = 0;
     await h.waitFor('the charging trigger to subscribe', () => sim.stream.log.some((e) => e.event === 'subscribe'), 20_000, n8n.proc);
     await h.sleep(500);
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 20 });
