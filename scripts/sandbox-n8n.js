@@ -361,7 +361,8 @@ async function main() {
     return stop(1);
   }
   if (stopping) return;
-  const [first] = state.workflows;
+  // The one to click first runs by hand: the charging-history export (the stream examples need activating).
+  const first = state.workflows.find((w) => /charging sessions to CSV/i.test(w.name)) ?? state.workflows[0];
   console.log(`
 BMW CarData n8n sandbox is running (no BMW account needed).
 
