@@ -96,6 +96,30 @@ describe('core containers', function () {
       assert.deepStrictEqual(calls(), [], 'from the cache: no call');
     });
 
+    it('starts with the containers a host kept and tells it every change: a new process reads at one call', async () => {
+      const kept = [];
+      const accountWith = (containers) =>
+        createAccount({
+          clientId: 'containers-client',
+          apiBaseUrl: sim.apiBaseUrl,
+          authBaseUrl: sim.authBaseUrl,
+          tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'containers-client' }), Date.now()),
+          sleep: async () => {},
+          containers,
+          onContainers: (c) => kept.push(c),
+        });
+      const first = accountWith(undefined).client;
+      const made = await first.getTelematicValues(SIM_VINS.bev, [SOC]);
+      assert.deepStrictEqual(kept, [{ [containerNameFor([SOC])]: made.containerId }], 'told once, when found');
+      sim.clearLog();
+      const next = accountWith(kept[0]).client;
+      assert.strictEqual((await next.getTelematicValues(SIM_VINS.bev, [SOC])).containerId, made.containerId);
+      assert.deepStrictEqual(calls(), [`GET /customers/vehicles/${SIM_VINS.bev}/telematicData`], 'no lookup');
+      assert.strictEqual(kept.length, 1, 'a read from memory changes nothing');
+      await next.deleteContainer(made.containerId);
+      assert.deepStrictEqual(kept[1], {}, 'a deleted container is forgotten');
+    });
+
     it('a deleted container of the set is not reused: a new one is created', async () => {
       const first = accountFor().client;
       const made = await first.ensureContainer([SOC]);

@@ -3,6 +3,7 @@ import { CarDataClient, DEFAULT_API_BASE_URL } from './client';
 import { DEFAULT_AUTH_BASE_URL } from './device-flow';
 import { QuotaLedger, type QuotaStore } from './quota';
 import { TokenManager } from './tokens';
+import type { RememberedContainers } from './containers';
 import type { Clock, Sleep, Transport } from './transport';
 import type { TokenSet } from './types';
 
@@ -24,6 +25,9 @@ export interface AccountOptions {
   /** Total time of one attempt, and of one call with its retries (see CarDataClientOptions). */
   timeoutMs?: number;
   deadlineMs?: number;
+  /** Containers kept from before, and who hears of every change (see ContainerMemory). */
+  containers?: RememberedContainers;
+  onContainers?: (containers: RememberedContainers) => void;
 }
 
 /** Everything one BMW account needs in a process: the token manager, the quota ledger and the client. */
@@ -66,6 +70,8 @@ export function createAccount(options: AccountOptions): Account {
     now: options.now,
     timeoutMs: options.timeoutMs,
     deadlineMs: options.deadlineMs,
+    containers: options.containers,
+    onContainers: options.onContainers,
   });
   return { client, tokens, quota };
 }

@@ -22,7 +22,7 @@ import type {
   VehicleMapping,
 } from './types';
 import { checkContainerId, checkDescriptors, checkLimit, checkRange, checkVin, type DateInput } from './validation';
-import { ensureContainer, type EnsureContainerOptions, type EnsuredContainer } from './containers';
+import { ContainerMemory, ensureContainer, type EnsureContainerOptions, type EnsuredContainer, type RememberedContainers } from './containers';
 
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
 /** Each attempt must have its whole answer within this time. */
@@ -51,6 +51,9 @@ export interface CarDataClientOptions {
   timeoutMs?: number;
   /** The total time one call may take, retries and waits included (default 60 s). */
   deadlineMs?: number;
+  /** Containers remembered from before (see ContainerMemory), and who hears of every change to keep them. */
+  containers?: RememberedContainers;
+  onContainers?: (containers: RememberedContainers) => void;
 }
 
 /** Parameter values of one call, checked against the operation's parameter kinds before anything is sent. */
@@ -85,7 +88,7 @@ export class CarDataClient {
   private readonly timeoutMs: number;
   private readonly deadlineMs: number;
   /** descriptor-set hash -> container ID, so repeated reads spend no call on finding the container. */
-  readonly containerCache = new Map<string, string>();
+  readonly containerCache: ContainerMemory;
   private lastQuota?: QuotaState;
 
   constructor(options: CarDataClientOptions) {
@@ -100,6 +103,7 @@ export class CarDataClient {
     this.random = options.random ?? Math.random;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.deadlineMs = options.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
+    this.containerCache = new ContainerMemory(options.containers, options.onContainers);
   }
 
   get accountId(): string {

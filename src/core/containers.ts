@@ -29,6 +29,47 @@ export interface ContainerApi {
 
 export const DEFAULT_CONTAINER_PREFIX = 'cardata-flows';
 
+/** Remembered containers as a host keeps them: descriptor-set key -> container ID. */
+export type RememberedContainers = Record<string, string>;
+
+/**
+ * The containers a client remembers. Starts with what a host kept from before and tells `onChange` every change
+ * (found, created, forgotten), so the host can keep them for its next start: a restart then costs no lookup.
+ */
+export class ContainerMemory extends Map<string, string> {
+  private readonly onChange?: (containers: RememberedContainers) => void;
+
+  constructor(remembered: RememberedContainers = {}, onChange?: (containers: RememberedContainers) => void) {
+    super();
+    for (const [key, id] of Object.entries(remembered)) if (typeof id === 'string' && id) super.set(key, id);
+    this.onChange = onChange;
+  }
+
+  override set(key: string, id: string): this {
+    const changed = super.get(key) !== id;
+    super.set(key, id);
+    if (changed) this.changed();
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.changed();
+    return had;
+  }
+
+  override clear(): void {
+    const had = this.size > 0;
+    super.clear();
+    if (had) this.changed();
+  }
+
+  private changed(): void {
+    // Called from Map's constructor too, before onChange is set: nothing to tell then.
+    this.onChange?.(Object.fromEntries(this));
+  }
+}
+
 /** A short, stable hash of a descriptor set: the same keys in any order give the same name. */
 export function descriptorSetKey(descriptors: readonly string[]): string {
   return createHash('sha256').update([...new Set(descriptors)].sort().join('\n')).digest('hex').slice(0, 10);

@@ -24,6 +24,7 @@ import {
   type VehicleMapping,
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
+import { AccountCache } from './account-cache';
 import { TokenFile } from './token-file';
 
 const DAY_MS = 86_400_000;
@@ -47,12 +48,6 @@ interface EditorError {
   code: string;
   message: string;
   hint: string;
-}
-
-interface CachedVehicles {
-  key: string;
-  vehicles: VehicleMapping[];
-  fetchedAt: number;
 }
 
 function editorError(e: unknown): EditorError {
@@ -122,8 +117,9 @@ export = function (RED: NodeAPI): void {
   // One store for every account node: two nodes of one BMW account (same GCID) share one count.
   const quotaStore = new FileQuotaStore(path.join(userDir, 'bmw-cardata-quota.json'), { warn: (message) => RED.log.warn(message) });
   const tokenFile = new TokenFile(path.join(userDir, 'bmw-cardata-tokens.json'), credentialSecret(RED));
+  // Containers and mapped vehicles of every account node, so a restart costs no call to look them up again.
+  const accountCache = new AccountCache(path.join(userDir, 'bmw-cardata-cache.json'), (message) => RED.log.warn(message));
   const transport = new AxiosTransport();
-  const vehicleCache = new Map<string, CachedVehicles>();
   const logins = new Map<string, Login>();
 
   function deployedAccount(id: string): AccountNode | undefined {
@@ -232,6 +228,10 @@ export = function (RED: NodeAPI): void {
     const fromFile = tokenFile.loadSync(node.id)?.tokens;
     let initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
 
+    const keep = (key: string, what: string, change: Parameters<AccountCache['update']>[2]): void => {
+      accountCache.update(node.id, key, change).catch((e: unknown) => node.warn(`Could not save the ${what}: ${e instanceof Error ? e.message : String(e)}`));
+    };
+
     async function persist(tokens: TokenSet): Promise<void> {
       const merged = credentialsWith(storedCredentials(node.id) ?? node.credentials, tokens);
       node.credentials = merged;
@@ -249,6 +249,7 @@ export = function (RED: NodeAPI): void {
         });
       }
       if (!account) {
+        const key = cacheKey();
         account = createAccount({
           clientId,
           apiBaseUrl,
@@ -259,6 +260,8 @@ export = function (RED: NodeAPI): void {
           transport,
           onTokens: persist,
           onPersistError: (e) => node.warn(`Could not save the rotated BMW tokens: ${e instanceof Error ? e.message : String(e)}`),
+          containers: accountCache.get(node.id, key)?.containers,
+          onContainers: (containers) => keep(key, 'containers found', (entry) => (entry.containers = containers)),
         });
       }
       return account;
@@ -277,14 +280,14 @@ export = function (RED: NodeAPI): void {
     };
 
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
-      vehicleCache.set(node.id, { key: cacheKey(), vehicles, fetchedAt: Date.now() });
+      keep(cacheKey(), 'vehicle list', (entry) => (entry.vehicles = { list: vehicles, fetchedAt: Date.now() }));
     };
 
     let listing: Promise<MappedVehicles> | undefined;
     node.mappedVehicles = async (refresh = false): Promise<MappedVehicles> => {
-      const cached = vehicleCache.get(node.id);
-      if (!refresh && cached && cached.key === cacheKey() && Date.now() - cached.fetchedAt < DAY_MS) {
-        return { vehicles: cached.vehicles, fetchedAt: new Date(cached.fetchedAt).toISOString() };
+      const cached = accountCache.get(node.id, cacheKey())?.vehicles;
+      if (!refresh && cached && Date.now() - cached.fetchedAt < DAY_MS) {
+        return { vehicles: cached.list, fetchedAt: new Date(cached.fetchedAt).toISOString() };
       }
       if (!refresh) return { vehicles: [], fetchedAt: null };
       // Nodes asking at once share one call.
@@ -302,13 +305,13 @@ export = function (RED: NodeAPI): void {
     };
 
     node.on('close', (removed: boolean, done: () => void) => {
-      if (!removed) return done();
+      // A stop or a redeploy: what is still being written reaches the file first.
+      if (!removed) return void accountCache.flush().then(done);
       stopLogin(node.id);
-      vehicleCache.delete(node.id);
-      tokenFile.remove(node.id).then(done, (e: unknown) => {
-        node.warn(`Could not remove the saved BMW tokens: ${e instanceof Error ? e.message : String(e)}`);
-        done();
-      });
+      Promise.all([
+        tokenFile.remove(node.id).catch((e: unknown) => node.warn(`Could not remove the saved BMW tokens: ${e instanceof Error ? e.message : String(e)}`)),
+        accountCache.remove(node.id).catch((e: unknown) => node.warn(`Could not remove the saved containers and vehicles: ${e instanceof Error ? e.message : String(e)}`)),
+      ]).then(() => done());
     });
   }
 
