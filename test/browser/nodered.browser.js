@@ -16,7 +16,8 @@ const { SIM_VINS } = require('../../dist/src/simulator');
 const h = require('./harness');
 
 const ROOT = path.join(__dirname, '..', '..');
-const PACKAGE = require(path.join(ROOT, 'package.json')).name;
+// The package a Node-RED user installs, as `npm run packages` builds it (build/<name>/).
+const PACKAGE = 'node-red-contrib-bmw-cardata';
 const TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 180_000);
 const CLIENT_ID = '00000000-0000-4000-8000-000000000000'; // placeholder, as in the example flows
 const ACCOUNT_ID = 'cardata-account';
@@ -93,7 +94,8 @@ async function main(run) {
   fs.mkdirSync(shotsDir, { recursive: true });
 
   await run.step('the packed package installs into a fresh Node-RED user directory', async () => {
-    const tgz = await run.pack(ROOT, work);
+    await run.exec('scripts/packages.js', process.execPath, [path.join(ROOT, 'scripts', 'packages.js'), '--no-pack'], { cwd: ROOT });
+    const tgz = await run.pack(path.join(ROOT, 'build', PACKAGE), work);
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true }));
     await run.npmInstall(userDir, tgz);
     const installed = path.join(userDir, 'node_modules', PACKAGE);
