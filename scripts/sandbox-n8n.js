@@ -18,6 +18,7 @@ const PACKAGE_NAME = require(path.join(ROOT, 'package.json')).name;
 // Sent with every REST call: n8n ties its login cookie to the browser ID it was issued with.
 const BROWSER_ID = 'bmw-cardata-sandbox';
 const START_TIMEOUT_MS = 240_000; // n8n's first start runs its database migrations
+const STREAM_LOOP_MINUTES = 3; // charging, doors and a trip, a message every 5 s
 
 const HELP = `Usage: npm run start:n8n [-- options]
 
@@ -104,6 +105,19 @@ function exampleWorkflows() {
       });
       return { ...workflow, id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`, active: false, nodes, meta: { ...workflow.meta, templateCredsSetupCompleted: true } };
     });
+}
+
+/** What the banner says of an imported workflow: how it starts, the first BMW CarData node, the last node. */
+function summary(workflow) {
+  const cardata = workflow.nodes.find((n) => n.type.startsWith('CUSTOM.'));
+  const ends = workflow.nodes.filter((n) => !workflow.connections[n.name]);
+  return {
+    id: workflow.id,
+    name: workflow.name,
+    manual: workflow.nodes.some((n) => n.type === 'n8n-nodes-base.manualTrigger'),
+    node: cardata && cardata.name,
+    last: ends.length ? ends[ends.length - 1].name : undefined,
+  };
 }
 
 /** `n8n <args>` in the sandbox's environment; rejects with the end of its output when it fails. */
@@ -298,7 +312,6 @@ async function main() {
   // Every request n8n makes to the simulator, in one line each (no tokens: method, path and status only).
   const onRequest = (e) => fs.writeSync(simLog, `${new Date(e.at).toISOString()} ${e.kind} ${e.method} ${e.path} -> ${e.status}\n`);
   sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 }, onRequest });
-  playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
 
   const url = `http://127.0.0.1:${opts.port}`;
   const env = {
@@ -330,7 +343,7 @@ async function main() {
     fs.writeFileSync(file, JSON.stringify(workflows, null, 2));
     await n8nCommand(n8n, env, ['import:workflow', `--input=${file}`], track);
     fs.rmSync(file, { force: true });
-    state.workflows = workflows.map((w) => ({ id: w.id, name: w.name }));
+    state.workflows = workflows.map(summary);
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
   }
   if (stopping) return;
@@ -361,8 +374,17 @@ async function main() {
     return stop(1);
   }
   if (stopping) return;
-  // The one to click first runs by hand: the charging-history export (the stream examples need activating).
-  const first = state.workflows.find((w) => /charging sessions to CSV/i.test(w.name)) ?? state.workflows[0];
+  // The stream plays charging, doors and a trip in a loop from the moment a workflow subscribes, so the first
+  // workflow to listen sees a whole charging session, from plugging in to finished, within a minute.
+  const listening = setInterval(() => {
+    if (stopping || !sim.stream.log.some((e) => e.event === 'subscribe')) return;
+    clearInterval(listening);
+    setTimeout(() => playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping), 1000);
+  }, 500);
+  // The one to click first runs by hand (the charging-history export); the stream examples need publishing.
+  const first = state.workflows.find((w) => w.manual) ?? state.workflows[0];
+  const others = state.workflows.filter((w) => w !== first);
+  const look = [first.node && `"${first.node}" to see what the simulator returned`, first.last && first.last !== first.node && `"${first.last}" for the result`].filter(Boolean);
   console.log(`
 BMW CarData n8n sandbox is running (no BMW account needed).
 
@@ -372,16 +394,22 @@ BMW CarData n8n sandbox is running (no BMW account needed).
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
   State folder      ${opts.dir}   (npm run start:n8n -- --reset starts over)
   Daily quota       50 calls; nothing is spent until you click. The simulator and n8n count afresh at every
-                    start (an active workflow keeps its count until --reset). Every call n8n makes to the
+                    start (a published workflow keeps its count until --reset). Every call n8n makes to the
                     simulator is listed in ${path.join(opts.dir, 'simulator.log')}
 
 What to click first:
   1. Open ${url}/workflow/${first.id} and sign in: the workflow "${first.name}" opens.
-  2. Click "Execute workflow" below the canvas.
-  3. Double-click the node "Charging sessions of last month" to see the sessions the simulator returned;
-     "Convert to CSV" holds them as a CSV file (Download in its output).
+  2. Click "Execute workflow" below the canvas.${look.length ? `\n  3. Double-click ${look.join(', and ')}.` : ''}
   The credential "${CREDENTIAL.name}" (Overview, Credentials) is already logged in to the simulator.
-
+${
+  others.length
+    ? `
+Also imported, started by the simulator's stream: click Publish. The stream starts playing once a workflow
+listens: a charging session within a minute, then every ${STREAM_LOOP_MINUTES} minutes; each run shows under Executions.
+${others.map((w) => `  "${w.name}"\n      ${url}/workflow/${w.id}`).join('\n')}
+`
+    : ''
+}
 Press Ctrl-C to stop.`);
 }
 
