@@ -30,6 +30,8 @@ const EXAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'n8n-examples', 'char
 const SESSIONS_NODE = EXAMPLE.nodes.find((n) => n.type.endsWith('.bmwCarData')).name;
 const CSV_NODE = EXAMPLE.nodes.find((n) => n.type === 'n8n-nodes-base.convertToFile').name;
 const TRIGGER_NODE = EXAMPLE.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger').name;
+const STREAM_EXAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'n8n-examples', 'charging-finished-chat-message.json'), 'utf8'));
+const MESSAGE_NODE = STREAM_EXAMPLE.nodes.find((n) => n.type === 'n8n-nodes-base.set').name;
 const BANNER = 'Press Ctrl-C to stop.';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -192,6 +194,35 @@ async function main(run) {
 
   await run.step('nothing called the simulator at start (no CarData call, no login)', async () => {
     h.assert(simLog().trim() === '', `the simulator saw requests at start:\n${simLog()}`);
+  });
+
+  await run.step("the stream example, published, runs on the simulator's charging session: its message", async () => {
+    const [listed] = (await call('GET', 'rest/workflows')).data.filter((w) => w.name === STREAM_EXAMPLE.name);
+    h.assert(listed, `no workflow named "${STREAM_EXAMPLE.name}"`);
+    h.assert(first.proc.output().includes(`${url}/workflow/${listed.id}`), 'the banner does not list the stream example');
+    const workflow = (await call('GET', `rest/workflows/${listed.id}`)).data;
+    const t0 = Date.now();
+    await call('POST', `rest/workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
+    const status = await h.waitFor('the publication', async () => {
+      const p = (await call('GET', `rest/workflows/${workflow.id}/publication-status`)).data;
+      return p.status !== 'in_progress' && p;
+    }, 30_000);
+    h.assert(status.status === 'published', `the stream example was not published: ${JSON.stringify(status)}`);
+    const publishedAt = Date.now();
+    const filter = encodeURIComponent(JSON.stringify({ workflowId: workflow.id }));
+    const [execution] = await h.waitFor('a run of the stream example', async () => {
+      const list = (await call('GET', `rest/executions?limit=10&filter=${filter}`)).data.results;
+      return list.length > 0 && list.every((e) => e.status === 'success') && list;
+    }, 240_000, first.proc);
+    const data = flatted.parse((await call('GET', `rest/executions/${execution.id}`)).data.data);
+    const output = (node) => data.resultData.runData[node][0].data.main[0].map((item) => item.json);
+    const [event] = output(STREAM_EXAMPLE.nodes[0].name);
+    const [{ text }] = output(MESSAGE_NODE);
+    h.assert(event.kind === 'charging-finished' && event.vin === SIM_VINS.bev, `the trigger emitted ${JSON.stringify(event).slice(0, 300)}`);
+    const energy = event.energyAdded && event.energyAdded.kwh != null ? `${event.energyAdded.kwh.toFixed(1)} kWh` : 'energy not reported';
+    h.assert(typeof text === 'string' && text.startsWith(`Charging finished: ${event.startSoc} % to ${event.endSoc} %, ${energy}`), `the message is ${JSON.stringify(text)} for ${JSON.stringify(event).slice(0, 300)}`);
+    await call('POST', `rest/workflows/${workflow.id}/deactivate`, {});
+    console.log(`    "${text}", ${((Date.now() - t0) / 1000).toFixed(0)} s after publishing (published in ${((publishedAt - t0) / 1000).toFixed(0)} s)`);
   });
 
   let tokens;
