@@ -4,12 +4,11 @@
 // authorized against the simulator, and the example flows deployed. Nothing here needs the internet or a BMW account.
 const fs = require('fs');
 const http = require('http');
-const net = require('net');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const { parseArgs } = require('util');
 
-const ROOT = path.join(__dirname, '..');
+const { ROOT, buildIfNeeded, checkPortFree, logTail, portOption } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
 
 const HELP = `Usage: npm start [-- options]
@@ -32,32 +31,9 @@ function options() {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const port = Number(values.port ?? 1880);
-  const simPort = Number(values['sim-port'] ?? 4010);
-  for (const [name, value] of [['--port', port], ['--sim-port', simPort]]) {
-    if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number`);
-  }
+  const port = portOption('--port', values.port, 1880);
+  const simPort = portOption('--sim-port', values['sim-port'], 4010);
   return { help: !!values.help, reset: !!values.reset, dir: path.resolve(values.dir ?? path.join(ROOT, '.sandbox')), port, simPort };
-}
-
-function newestMtime(dir) {
-  let newest = 0;
-  if (!fs.existsSync(dir)) return newest;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds when dist/ is missing or older than any source file. */
-function buildIfNeeded() {
-  const stamp = path.join(ROOT, 'dist', '.built');
-  const sources = Math.max(...['src', 'nodes', 'credentials'].map((d) => newestMtime(path.join(ROOT, d))), fs.statSync(path.join(ROOT, 'package.json')).mtimeMs);
-  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= sources) return;
-  console.log('Building the package…');
-  const res = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-  if (res.status !== 0) throw new Error('the build failed');
 }
 
 /** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
@@ -138,18 +114,6 @@ function prepareUserDir(opts, sim, vin) {
   return { tabs, csvFile };
 }
 
-/** Resolves when nothing listens on the port (on loopback), else rejects with what to do instead. */
-function checkPortFree(port, what, flag) {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (e) => {
-      const hint = e.code === 'EADDRINUSE' ? `is already in use${port === 1880 ? ' (is another Node-RED running?)' : ''}` : `cannot be used (${e.code})`;
-      reject(new Error(`Port ${port} for the ${what} ${hint}. Pick another one: npm start -- ${flag} ${port + 10}`));
-    });
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
-  });
-}
-
 /** Waits until the Node-RED started here answers its admin API with its version, not just any page. */
 function waitForEditor(port, child, timeoutMs = 60_000) {
   const started = Date.now();
@@ -179,24 +143,15 @@ function waitForEditor(port, child, timeoutMs = 60_000) {
   });
 }
 
-/** The last lines of Node-RED's log, for a start that failed. */
-function logTail(file, lines = 15) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
 async function main() {
   const opts = options();
   if (opts.help) {
     console.log(HELP);
     return;
   }
-  await checkPortFree(opts.port, 'Node-RED editor', '--port');
-  await checkPortFree(opts.simPort, 'simulator', '--sim-port');
-  await checkPortFree(opts.simPort + 1, "simulator's stream", '--sim-port');
+  await checkPortFree(opts.port, 'Node-RED editor', { wayOut: `npm start -- --port ${opts.port + 10}`, busyNote: opts.port === 1880 ? ' (is another Node-RED running?)' : '' });
+  await checkPortFree(opts.simPort, 'simulator', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
+  await checkPortFree(opts.simPort + 1, "simulator's stream", { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   buildIfNeeded();
   const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
