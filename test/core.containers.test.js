@@ -5,7 +5,7 @@ const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
 
-const { createAccount, tokenSetFromResponse, descriptorSetKey, containerNameFor, ensureContainer, DEFAULT_CONTAINER_PREFIX, CarDataError } = core;
+const { createAccount, tokenSetFromResponse, descriptorSetKey, containerNameFor, ensureContainer, DEFAULT_CONTAINER_PREFIX, CarDataError, ContainerMemory } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
@@ -37,6 +37,27 @@ describe('core containers', function () {
       assert.strictEqual(DEFAULT_CONTAINER_PREFIX, 'cardata-flows');
       assert.strictEqual(containerNameFor([SOC]), `cardata-flows-${descriptorSetKey([SOC])}`);
       assert.strictEqual(containerNameFor([SOC], 'mine'), `mine-${descriptorSetKey([SOC])}`);
+    });
+  });
+
+  describe('memory a host keeps', () => {
+    it('starts with the remembered IDs (text only) and tells every real change, not a repeat', () => {
+      const told = [];
+      const m = new ContainerMemory({ a: 'CABCDEFGHJ123', b: '', c: 5 }, (all) => told.push(all));
+      assert.deepStrictEqual([...m], [['a', 'CABCDEFGHJ123']]);
+      assert.deepStrictEqual(told, [], 'loading is no change');
+      m.set('a', 'CABCDEFGHJ123');
+      assert.deepStrictEqual(told, [], 'the same ID again is no change');
+      m.set('d', 'CABCDEFGHJ124');
+      m.set('a', 'CABCDEFGHJ125');
+      assert.strictEqual(m.delete('x'), false);
+      assert.strictEqual(m.delete('d'), true);
+      m.clear();
+      m.clear();
+      assert.deepStrictEqual(told, [{ a: 'CABCDEFGHJ123', d: 'CABCDEFGHJ124' }, { a: 'CABCDEFGHJ125', d: 'CABCDEFGHJ124' }, { a: 'CABCDEFGHJ125' }, {}]);
+      const quiet = new ContainerMemory();
+      quiet.set('k', 'v');
+      assert.strictEqual(quiet.get('k'), 'v');
     });
   });
 

@@ -94,7 +94,9 @@ describe('core errors', function () {
     it('reads BMW\'s body from text and bytes, and ignores bodies that are not BMW\'s', () => {
       assert.strictEqual(errorFromResponse(403, JSON.stringify(bmw('CU-105'))).exveErrorId, 'CU-105');
       assert.strictEqual(errorFromResponse(403, Buffer.from(JSON.stringify(bmw('CU-105')))).exveErrorId, 'CU-105');
-      for (const body of ['{"error":"x"}', '<html></html>', { message: 'x' }, null, 42]) {
+      const noId = errorFromResponse(400, { exveErrorMsg: 'words without a code' });
+      assert.deepStrictEqual([noId.exveErrorId, noId.bmwMessage, noId.kind], [undefined, undefined, 'http'], 'without exveErrorId it is not BMW\'s error body');
+      for (const body of ['{"error":"x"}', '<html></html>', { message: 'x' }, null, 42, '42', 'null']) {
         assert.strictEqual(errorFromResponse(403, body).exveErrorId, undefined, JSON.stringify(body));
       }
     });

@@ -124,7 +124,7 @@ describe('core quota', function () {
   describe('records and files', () => {
     it('a record is a YYYY-MM-DD day and a whole count from zero, with optional flags', () => {
       for (const r of [{ day: DAY, used: 0 }, { day: DAY, used: 7, exhausted: true }, { day: DAY, used: 7, unknown: false }]) assert.strictEqual(isQuotaRecord(r), true, JSON.stringify(r));
-      for (const r of [null, 'x', { day: DAY }, { used: 1 }, { day: '2026-3-10', used: 1 }, { day: `${DAY}x`, used: 1 }, { day: 20260310, used: 1 }, { day: DAY, used: -1 }, { day: DAY, used: 1.5 }, { day: DAY, used: '1' }, { day: DAY, used: 1, exhausted: 'yes' }, { day: DAY, used: 1, unknown: 1 }]) {
+      for (const r of [null, 'x', { day: DAY }, { used: 1 }, { day: '2026-3-10', used: 1 }, { day: `${DAY}x`, used: 1 }, { day: `x${DAY}`, used: 1 }, { day: [DAY], used: 1 }, { day: 20260310, used: 1 }, { day: DAY, used: -1 }, { day: DAY, used: 1.5 }, { day: DAY, used: '1' }, { day: DAY, used: 1, exhausted: 'yes' }, { day: DAY, used: 1, unknown: 1 }]) {
         assert.strictEqual(isQuotaRecord(r), false, JSON.stringify(r));
       }
     });
@@ -208,6 +208,24 @@ describe('core quota', function () {
       const e = await failure(new FileQuotaStore(file).load('a'));
       assert.deepStrictEqual([e.kind, e.message], ['storage', `Cannot read the quota count in ${dir} (EISDIR)`]);
       assert.strictEqual(e.hint, `Check that the folder ${dir} exists and is writable by this process.`);
+    });
+
+    it('a broken file that cannot be moved aside, or a file that cannot be written, is a storage error saying which', async () => {
+      const file = tmpFile();
+      fs.writeFileSync(file, 'garbage');
+      const aside = `${file}.broken-20260310T070809`;
+      fs.mkdirSync(aside);
+      fs.writeFileSync(path.join(aside, 'x'), '');
+      const e = await failure(new FileQuotaStore(file, { now: at(`${DAY}T07:08:09Z`), warn: () => {} }).load('a'));
+      assert.deepStrictEqual([e.kind, e.message], ['storage', `Cannot move aside the quota count in ${path.dirname(file)} (${e.message.match(/\((\w+)\)$/)[1]})`]);
+      assert.match(e.message, /\((EISDIR|ENOTEMPTY|EEXIST)\)$/);
+      assert.strictEqual(fs.readFileSync(file, 'utf8'), 'garbage', 'the broken file is left where it was');
+
+      const other = tmpFile();
+      fs.mkdirSync(`${other}.${process.pid}.tmp`);
+      const w = await failure(new FileQuotaStore(other).update('a', () => ({ day: DAY, used: 1 })));
+      assert.deepStrictEqual([w.kind, w.message], ['storage', `Cannot write the quota count in ${path.dirname(other)} (EISDIR)`]);
+      assert.ok(!fs.existsSync(`${other}.lock`), 'the lock is released after the failed write');
     });
 
     it('a lock held by a live process is waited for, then given up with a clear error', async () => {

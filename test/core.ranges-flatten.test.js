@@ -1,7 +1,7 @@
 'use strict';
 // Named date ranges and the flat rows for CSV (pure).
 const assert = require('assert');
-const { relativeRange, isRelativeRange, checkTimeZone, RELATIVE_RANGES, flattenChargingSession, flattenChargingSetting, formatChargingWindow, CarDataError } = require('../dist/src/node');
+const { relativeRange, isRelativeRange, checkTimeZone, RELATIVE_RANGES, flattenChargingSession, flattenChargingSetting, formatChargingWindow, isChargingSessionEntry, CarDataError } = require('../dist/src/node');
 
 function inputFailure(fn) {
   try {
@@ -48,6 +48,8 @@ describe('core named ranges', function () {
     assert.strictEqual(z.message, 'Unknown time zone: Mars/Olympus');
     assert.match(z.hint, /IANA/);
     assert.strictEqual(inputFailure(() => checkTimeZone(42)).message, 'Unknown time zone: 42');
+    assert.strictEqual(inputFailure(() => checkTimeZone('Z'.repeat(50))).message, `Unknown time zone: ${'Z'.repeat(40)}`);
+    assert.strictEqual(inputFailure(() => relativeRange('y'.repeat(50), { now })).message, `Unknown range: ${'y'.repeat(40)}`);
   });
 
   it('checkTimeZone: empty means UTC, names are trimmed', () => {
@@ -162,6 +164,42 @@ describe('core flat rows', function () {
     assert.strictEqual(flattenChargingSession({ startTime: 1767258000 }).pluggedMinutes, null);
     assert.strictEqual(flattenChargingSession({ isPreconditioningActivated: 'true' }).preconditioning, false);
     assert.strictEqual(flattenChargingSession({ chargingBlocks: 'many' }).chargingBlocks, 0);
+  });
+
+  it('0 and negative times are no time; 1e12 is still seconds, above it milliseconds; an end before the start is unknown', () => {
+    for (const t of [0, -5]) {
+      const f = flattenChargingSession({ startTime: 1767258000, endTime: t });
+      assert.deepStrictEqual([f.end, f.pluggedMinutes], ['', null], String(t));
+    }
+    assert.strictEqual(flattenChargingSession({ startTime: 0 }).start, '');
+    assert.strictEqual(flattenChargingSession({ startTime: 1e12 + 1 }).start, '2001-09-09T01:46:40.001Z', 'just above 1e12: milliseconds');
+    assert.notStrictEqual(flattenChargingSession({ startTime: 1e12 }).start, '2001-09-09T01:46:40Z', '1e12 itself: seconds');
+    const backwards = flattenChargingSession({ startTime: 1767258000, endTime: 1767257999 });
+    assert.deepStrictEqual([backwards.start !== '', backwards.end, backwards.pluggedMinutes], [true, '', null]);
+    const same = flattenChargingSession({ startTime: 1767258000, endTime: 1767258000 });
+    assert.deepStrictEqual([same.end, same.pluggedMinutes], ['2026-01-01T09:00:00Z', 0], 'an end equal to the start is kept');
+    assert.strictEqual(flattenChargingSession({ endTime: 1767258000 }).end, '2026-01-01T09:00:00Z', 'an end without a start is kept');
+    assert.strictEqual(flattenChargingSession({ endTime: 1767258000 }).pluggedMinutes, null);
+  });
+
+  it('entries that are not objects, and parts of the wrong type, give empty values', () => {
+    for (const v of [null, 5, 'x', [], undefined]) assert.strictEqual(isChargingSessionEntry(v), false, String(v));
+    assert.strictEqual(isChargingSessionEntry({}), true);
+    const empty = flattenChargingSession({});
+    for (const entry of [null, 'x', [{ startTime: 1767258000 }], 42]) assert.deepStrictEqual(flattenChargingSession(entry), empty, JSON.stringify(entry));
+    const odd = flattenChargingSession({
+      chargingLocation: ['Munich'],
+      chargingCostInformation: 'free',
+      publicChargingPoint: { potentialChargingPointMatches: [null, { providerName: 5 }, { providerName: 'EnBW' }] },
+      businessErrors: 'oops',
+      mileageUnits: 'MILES',
+    });
+    assert.deepStrictEqual([odd.municipality, odd.cost, odd.currency, odd.publicProvider, odd.businessErrors, odd.mileageUnit], ['', null, '', 'EnBW', '', 'MILES']);
+    const hints = flattenChargingSession({ businessErrors: [null, { hint: 7 }, { hint: 'a' }] });
+    assert.strictEqual(hints.businessErrors, 'a');
+    assert.strictEqual(flattenChargingSession({ publicChargingPoint: { potentialChargingPointMatches: 'Ionity' } }).publicProvider, '');
+    assert.strictEqual(flattenChargingSession({ mileageUnits: 'KMH' }).mileageUnit, 'KMH', 'only a unit that ends in KM is km');
+    assert.strictEqual(flattenChargingSession({ mileageUnits: 'MIX' }).mileageUnit, 'MIX');
   });
 
   it('charging windows read HH:MM-HH:MM, minutes default to 00, an unset window is empty', () => {

@@ -42,6 +42,7 @@ describe('core stream messages', function () {
     assert.strictEqual(vinOfTopic(`a/b/${VIN}`), VIN);
     assert.strictEqual(vinOfTopic(VIN), VIN);
     assert.strictEqual(vinOfTopic('gcid/'), '');
+    assert.strictEqual(vinOfTopic(`/${VIN}`), VIN);
   });
 
   it('payloads: JSON objects only', () => {
@@ -110,6 +111,23 @@ describe('core stream messages', function () {
       assert.deepStrictEqual(Object.keys(m.data), [SOC, 'vehicle.cabin.door.row1.isOpen']);
       assert.deepStrictEqual(m.events.map((e) => e.descriptor), [SOC, 'vehicle.cabin.door.row1.isOpen']);
       assert.strictEqual(m.raw, raw, 'raw stays unfiltered');
+    });
+
+    it('blank entries are no filter; an exact key is not a prefix', () => {
+      const blank = compileFilter({ descriptors: ['  ', ''] });
+      assert.strictEqual(blank.matchesDescriptor(PORT), true);
+      const exact = compileFilter({ descriptors: ['vehicle.cabin.door'] });
+      assert.strictEqual(exact.matchesDescriptor('vehicle.cabin.door'), true);
+      assert.strictEqual(exact.matchesDescriptor('vehicle.cabin.doors'), false);
+      assert.strictEqual(exact.matchesDescriptor('vehicle.cabin.doo'), false);
+      const star = compileFilter({ descriptors: ['*'] });
+      assert.strictEqual(star.matchesDescriptor(PORT), true, 'a lone * is every key');
+    });
+
+    it('bare values of any kind become points in data', () => {
+      const bare = { vin: VIN, data: { n: 5, t: true, s: 'x' } };
+      const m = filterStreamMessage(bare, `g/${VIN}`, normalizeStreamMessage(bare, `g/${VIN}`), compileFilter({}));
+      assert.deepStrictEqual(m.data, { n: { value: 5 }, t: { value: true }, s: { value: 'x' } });
     });
 
     it('nothing passes: no message', () => {

@@ -220,6 +220,87 @@ describe('core login', function () {
     });
   });
 
+  describe('login service answers', () => {
+    it('a base URL with trailing slashes and a padded client ID still reach the right endpoint as the right client', async () => {
+      const padded = endpoint({ clientId: `  ${CLIENT}  `, authBaseUrl: `${sim.authBaseUrl}//` });
+      const fresh = await refreshTokens(padded, issued().refreshToken);
+      assert.ok(fresh.accessToken);
+      const auth = await startDeviceAuthorization(padded);
+      sim.approve(auth.userCode);
+      assert.strictEqual((await pollDeviceAuthorization(padded, auth)).status, 'success');
+      assert.ok(sim.requests.every((r) => !r.path.includes('//')), sim.requests.map((r) => r.path).join());
+    });
+
+    it('OAuth errors carry GCDM\'s description; 5xx is "unavailable" from 500 on, 4xx without an error names the status', async () => {
+      const answer = (status, body) => sim.faults.answerNext(1, { status, contentType: 'application/json', body: JSON.stringify(body) }, { path: /device\/code/ });
+      answer(400, { error: 'invalid_client', error_description: 'unknown client' });
+      const described = await failure(startDeviceAuthorization(endpoint()));
+      assert.strictEqual(described.message, 'Starting the BMW login: invalid_client (unknown client)');
+      assert.deepStrictEqual([described.kind, described.oauthError, described.retryable], ['auth', 'invalid_client', false]);
+      answer(400, { error: 'invalid_client', error_description: 42 });
+      assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).message, 'Starting the BMW login: invalid_client');
+      answer(400, { error: 5 });
+      const numeric = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([numeric.kind, numeric.message, numeric.hint], ['auth', "Starting the BMW login: BMW's login service answered HTTP 400", 'Check the client ID.']);
+      answer(499, {});
+      assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).kind, 'auth');
+      answer(500, { error: 'invalid_grant' });
+      const five = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([five.kind, five.retryable, five.oauthError], ['http', true, 'invalid_grant']);
+      assert.strictEqual(five.message, "Starting the BMW login: BMW's login service is unavailable (invalid_grant)");
+      answer(503, {});
+      assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).oauthError, undefined, 'no OAuth error for a bare status');
+    });
+
+    it('a dead login is an auth error that is not retryable, nothing else', () => {
+      assert.strictEqual(isDeadLogin(new CarDataError({ kind: 'auth', message: 'x' })), true);
+      assert.strictEqual(isDeadLogin(new CarDataError({ kind: 'auth', message: 'x', retryable: true })), false);
+      assert.strictEqual(isDeadLogin(new CarDataError({ kind: 'http', message: 'x' })), false);
+      assert.strictEqual(isDeadLogin(Object.assign(new Error('x'), { kind: 'auth', retryable: false })), false);
+      assert.strictEqual(isDeadLogin(undefined), false);
+    });
+
+    it('a device login with a negative or missing interval polls every 5 s; waiting sleeps the interval in ms', async () => {
+      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'u', interval: 'soon' }) }, { path: /device\/code/ });
+      const auth = await startDeviceAuthorization(endpoint());
+      assert.strictEqual(auth.interval, 5);
+      const real = await startDeviceAuthorization(endpoint());
+      real.interval = 2;
+      const waits = [];
+      await waitForDeviceAuthorization(endpoint(), real, { sleep: async (ms) => (waits.push(ms), sim.approve(real.userCode)) });
+      assert.deepStrictEqual(waits, [2000]);
+    });
+
+    it('a hiccup while the code is still alive keeps polling; one at its expiry ends the wait', async () => {
+      const auth = await startDeviceAuthorization(endpoint());
+      let now = auth.expiresAt - 10_000;
+      sim.faults.answerNext(1, { status: 503, contentType: 'text/plain', body: 'x' }, { path: /oauth\/token/ });
+      let polls = 0;
+      const tokens = await waitForDeviceAuthorization({ ...endpoint(), now: () => now }, auth, {
+        sleep: async () => {
+          polls += 1;
+          sim.approve(auth.userCode);
+        },
+      });
+      assert.ok(tokens.accessToken);
+      assert.strictEqual(polls, 1);
+      const late = await startDeviceAuthorization(endpoint());
+      now = late.expiresAt - 1;
+      sim.faults.answerNext(1, { status: 503, contentType: 'text/plain', body: 'x' }, { path: /oauth\/token/ });
+      const e = await failure(waitForDeviceAuthorization({ ...endpoint(), now: () => now }, late, { sleep: async () => (now = late.expiresAt) }));
+      assert.strictEqual(e.kind, 'auth', 'after the hiccup the code expired: expired_token');
+      assert.strictEqual(e.oauthError, 'expired_token');
+    });
+
+    it('no answer from the login service names the code', async () => {
+      const e = await failure(startDeviceAuthorization({ ...endpoint(), authBaseUrl: 'http://127.0.0.1:9' }));
+      assert.strictEqual(e.message, "Starting the BMW login: no answer from BMW's login service (ECONNREFUSED)");
+      assert.strictEqual(e.hint, 'Check the network and the auth base URL.');
+      const odd = await failure(startDeviceAuthorization({ ...endpoint(), transport: { request: async () => Promise.reject(new Error('boom')) } }));
+      assert.strictEqual(odd.message, "Starting the BMW login: no answer from BMW's login service (ENETWORK)");
+    });
+  });
+
   describe('token answers', () => {
     it('maps GCDM\'s answer, with an hour by default and numbers given as text', () => {
       const body = { access_token: 'a', refresh_token: 'r', id_token: 'i', gcid: 'g', scope: 's', expires_in: 60 };

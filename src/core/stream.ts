@@ -237,7 +237,11 @@ class StreamConnection {
   add(sub: Subscriber): void {
     const first = this.subs.size === 0 && !this.client && this.timer === undefined;
     this.subs.add(sub);
-    sub.opts.onState?.(this.status);
+    try {
+      sub.opts.onState?.(this.status);
+    } catch {
+      // As in setStatus: a host's status handler must not break the connection (nor leave it without a closer).
+    }
     if (first) {
       if (this.after) void this.after.then(() => this.open());
       else void this.open();
