@@ -13,7 +13,7 @@ function layer(files, banned, why) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '.sandbox/**', 'test-output/**', '.stryker-tmp/**', 'reports/**'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '.sandbox/**', 'test-output/**', '.stryker-tmp*/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
