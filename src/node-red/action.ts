@@ -42,20 +42,25 @@ export const VEHICLE_NODE_TYPES: readonly string[] = [
   'bmw-cardata-image',
 ];
 
+/** The VINs mapped to the account as PRIMARY user, from the day-cached list (read from BMW when there is none). */
+export async function primaryVins(accountNode: AccountNode): Promise<string[]> {
+  let { vehicles } = await accountNode.mappedVehicles(false);
+  if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
+  return vehicles.filter((v) => v.vin && (!v.mappingType || v.mappingType === 'PRIMARY')).map((v) => v.vin as string);
+}
+
 /**
  * The VIN of a message: `msg.vin`, else the node's, else the account's only PRIMARY vehicle (from the day-cached
  * list; listing it costs one call the first time). Several vehicles: an input error that asks to pick one.
  */
 async function resolveVin(given: string, accountNode: AccountNode): Promise<{ vin: string; implicit: boolean }> {
   if (given) return { vin: given, implicit: false };
-  let { vehicles } = await accountNode.mappedVehicles(false);
-  if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
-  const own = vehicles.filter((v) => !v.mappingType || v.mappingType === 'PRIMARY');
-  if (own.length === 1 && own[0].vin) return { vin: own[0].vin, implicit: true };
+  const own = await primaryVins(accountNode);
+  if (own.length === 1) return { vin: own[0], implicit: true };
   throw new CarDataError({
     kind: 'input',
     parameter: 'vin',
-    message: own.length === 0 ? 'The account has no vehicle mapped as PRIMARY user' : `The account has ${own.length} vehicles: pick one (${own.map((v) => v.vin).join(', ')})`,
+    message: own.length === 0 ? 'The account has no vehicle mapped as PRIMARY user' : `The account has ${own.length} vehicles: pick one (${own.join(', ')})`,
     hint: own.length === 0 ? 'Map the vehicle to your BMW ID as primary user in the My BMW app.' : 'Open the node and pick the vehicle, or set msg.vin.',
   });
 }

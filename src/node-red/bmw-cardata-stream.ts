@@ -17,6 +17,7 @@ import {
 } from '../core';
 import { writePrivateJson } from '../node/private-file';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
+import { primaryVins } from './action';
 
 // Live data from the CarData stream (MQTT): no input, one message per descriptor change or per BMW message.
 // The connection belongs to core and is shared by every stream node of the same account.
@@ -152,12 +153,8 @@ export = function (RED: NodeAPI): void {
     const seed = async (feed: LiveFeed, descriptors: string[]): Promise<void> => {
       try {
         if (descriptors.length === 0) throw new CarDataError({ kind: 'input', parameter: 'descriptors', message: 'Seeding from BMW needs the values picked', hint: 'Pick the values the state should start with.' });
-        let vins = list(config.vin);
-        if (vins.length === 0) {
-          let { vehicles } = await accountNode.mappedVehicles(false);
-          if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
-          vins = vehicles.filter((v) => !v.mappingType || v.mappingType === 'PRIMARY').map((v) => v.vin as string);
-        }
+        const configured = list(config.vin);
+        const vins = configured.length > 0 ? configured : await primaryVins(accountNode);
         for (const vin of vins) {
           const read = await accountNode.account().client.getTelematicValues(vin, descriptors);
           await feed.seed(vin, read.telematicData);
