@@ -7,8 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { randomBytes } = require('crypto');
-const { parseArgs } = require('util');
-const { ROOT, buildIfNeeded, checkPortFree, logTail, portOption } = require('./sandbox-support');
+const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
 
 const INSTALL_SCRIPT = path.join(ROOT, 'test', 'e2e', 'n8n-install.sh');
 const CREDENTIAL = { id: 'bmwSandboxCredential', name: 'BMW CarData (simulator)', type: 'bmwCarDataApi' };
@@ -31,20 +30,9 @@ the example workflows. The first start installs n8n into ~/.cache/bmw-cardata (a
   -h, --help        This help`;
 
 function options() {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      dir: { type: 'string' },
-      reset: { type: 'boolean' },
-      port: { type: 'string' },
-      'sim-port': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const port = portOption('--port', values.port, 5678);
-  const simPort = portOption('--sim-port', values['sim-port'], 4020);
-  if (port === 65535 || simPort === 65535) throw new Error('--port and --sim-port need the next port too');
-  return { help: !!values.help, reset: !!values.reset, dir: path.resolve(values.dir ?? path.join(ROOT, '.sandbox-n8n')), port, simPort };
+  const opts = sandboxOptions({ dir: '.sandbox-n8n', port: 5678, simPort: 4020 });
+  if (opts.port === 65535 || opts.simPort === 65535) throw new Error('--port and --sim-port need the next port too');
+  return opts;
 }
 
 /**

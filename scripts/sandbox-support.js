@@ -5,6 +5,7 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { parseArgs } = require('util');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -65,4 +66,25 @@ function portOption(name, value, fallback) {
   return port;
 }
 
-module.exports = { ROOT, buildIfNeeded, checkPortFree, logTail, portOption };
+/** The options both sandboxes take: --dir, --reset, --port, --sim-port, --help, with each sandbox's defaults. */
+function sandboxOptions(defaults) {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      dir: { type: 'string' },
+      reset: { type: 'boolean' },
+      port: { type: 'string' },
+      'sim-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  return {
+    help: !!values.help,
+    reset: !!values.reset,
+    dir: path.resolve(values.dir ?? path.join(ROOT, defaults.dir)),
+    port: portOption('--port', values.port, defaults.port),
+    simPort: portOption('--sim-port', values['sim-port'], defaults.simPort),
+  };
+}
+
+module.exports = { ROOT, buildIfNeeded, checkPortFree, logTail, portOption, sandboxOptions };

@@ -6,9 +6,8 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { spawn } = require('child_process');
-const { parseArgs } = require('util');
 
-const { ROOT, buildIfNeeded, checkPortFree, logTail, portOption } = require('./sandbox-support');
+const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
 
 const HELP = `Usage: npm start [-- options]
@@ -21,19 +20,7 @@ Starts the CarData simulator and a Node-RED editor with this package and the exa
   -h, --help        This help`;
 
 function options() {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      dir: { type: 'string' },
-      reset: { type: 'boolean' },
-      port: { type: 'string' },
-      'sim-port': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const port = portOption('--port', values.port, 1880);
-  const simPort = portOption('--sim-port', values['sim-port'], 4010);
-  return { help: !!values.help, reset: !!values.reset, dir: path.resolve(values.dir ?? path.join(ROOT, '.sandbox')), port, simPort };
+  return sandboxOptions({ dir: '.sandbox', port: 1880, simPort: 4010 });
 }
 
 /** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
