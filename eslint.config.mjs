@@ -2,9 +2,6 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-// The stream's MQTT connection still sits in core until it moves to src/node.
-const CORE_STREAM_CONNECTION = ['src/core/stream.ts'];
-
 // Top-level folders of the tree; an import reaching one of `banned` from `files` is an error.
 const FOLDERS = { nodes: 'nodes', credentials: 'credentials', n8n: 'src/n8n', node: 'src/node', 'node-red': 'src/node-red', cli: 'src/cli', simulator: 'src/simulator' };
 function layer(files, banned, why) {
@@ -27,7 +24,6 @@ export default tseslint.config(
   // and imports nothing above it (adapters, hosts, the simulator). n8n's scanner sees the same code in the n8n package.
   {
     files: ['src/core/**/*.ts'],
-    ignores: CORE_STREAM_CONNECTION,
     rules: {
       'no-restricted-imports': [
         'error',

@@ -12,7 +12,7 @@ import { sleep } from 'n8n-workflow';
 import { DEFAULT_API_BASE_URL } from '../src/core/client';
 import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
 import { CarDataError, CU_CODES } from '../src/core/errors';
-import { DEFAULT_STREAM_URL } from '../src/core/stream-defaults';
+import { DEFAULT_STREAM_URL } from '../src/core/stream-types';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
 

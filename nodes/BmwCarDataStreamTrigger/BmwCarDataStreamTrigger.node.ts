@@ -12,10 +12,11 @@ import { findDescriptor } from '../../src/core/catalogue';
 import { CHARGING_EVENT_KINDS, type ChargingEventKind } from '../../src/core/charging-events';
 import { createLiveFeed, type LiveFeed } from '../../src/core/live-feed';
 import { CarDataError } from '../../src/core/errors';
-import { DEFAULT_STREAM_URL, subscribeStream, type StreamStatus, type StreamSubscription } from '../../src/core/stream';
+import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream-types';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
 import { getDescriptors } from '../../src/n8n/descriptors';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
+import { subscribeStream } from '../../src/node/stream';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 

@@ -17,6 +17,7 @@ export * from './ranges';
 export * from './flatten';
 export * from './flatten-settings';
 export * from './stream-message';
+export * from './stream-types';
 export * from './stream';
 export * from './vehicle-state';
 export * from './charging-events';

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
 import { DEFAULT_AUTH_BASE_URL } from '../core/device-flow';
 import { CarDataError } from '../core/errors';
-import type { StreamTokenSource } from '../core/stream';
+import type { StreamTokenSource } from '../core/stream-types';
 import type { TokenSet } from '../core/types';
 import { CREDENTIAL_TYPE, loginFailureIn } from './transport';
 

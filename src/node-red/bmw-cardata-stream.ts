@@ -5,7 +5,6 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
   CarDataError,
   createLiveFeed,
-  subscribeStream,
   type ChargingEvent,
   type ChargingEventKind,
   type LiveFeed,
@@ -16,11 +15,12 @@ import {
   type VehicleRecord,
 } from '../core';
 import { writePrivateJson } from '../node/private-file';
+import { subscribeStream } from '../node/stream';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 import { primaryVins } from './action';
 
 // Live data from the CarData stream (MQTT): no input, one message per descriptor change or per BMW message.
-// The connection belongs to core and is shared by every stream node of the same account.
+// The connection belongs to core (on Node's mqtt and timers) and is shared by every stream node of the same account.
 
 interface StreamConfig extends NodeDef {
   account?: string;

@@ -1,8 +1,11 @@
-// The library for Node.js: core with its Node.js adapters (axios, files, timers). createAccount here shadows
-// core's: it fills in those adapters.
+// The library for Node.js: core with its Node.js adapters (axios, files, timers, mqtt). createAccount and
+// subscribeStream here shadow core's: they fill in those adapters.
 export * from '../core';
 export { AxiosTransport } from './axios-transport';
 export { FileQuotaStore, type FileQuotaStoreOptions, quotaFileProblem } from './file-quota-store';
 export { writePrivateJson } from './private-file';
 export { nodeSleep } from './sleep';
+export { nodeTimers } from './timers';
+export { mqttConnect } from './mqtt-connection';
 export { createAccount, type NodeAccountOptions } from './account';
+export { subscribeStream, type NodeStreamSubscribeOptions } from './stream';
