@@ -415,7 +415,7 @@ export class StreamConnection {
   }
 
   /** Renews the login before the broker closes the connection at the id_token's expiry. */
-  private async renew(): Promise<void> {
+  private async renew(retry = false): Promise<void> {
     const gen = this.generation;
     const client = this.client;
     try {
@@ -428,11 +428,12 @@ export class StreamConnection {
         return;
       }
       // The current id_token is still valid for a while: try again later, staying connected. Should the broker
-      // close the connection at its expiry first, the reconnect goes on trying.
-      this.resetBackoffIfStable();
+      // close the connection at its expiry first, the reconnect goes on trying. A stable connection starts the
+      // retries from the first delay once; they then double (the connection stays stable while they run).
+      if (!retry) this.resetBackoffIfStable();
       this.renewTimer = this.timers.setTimeout(() => {
         this.renewTimer = undefined;
-        void this.renew();
+        void this.renew(true);
       }, this.backoffDelay());
       return;
     }
