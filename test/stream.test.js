@@ -42,26 +42,8 @@ function accountFor(sim, { scope, tokens } = {}) {
   return { ...account, rotations };
 }
 
-/** Timers that remember every delay the stream asked for. */
-function recordingTimers() {
-  const delays = [];
-  return {
-    delays,
-    setTimeout: (fn, ms) => {
-      delays.push(ms);
-      return setTimeout(fn, ms);
-    },
-    clearTimeout: (handle) => clearTimeout(handle),
-  };
-}
-
-/** The delay of each backoff step k (0, 1, ...) lies in the upper half of min * 2^k, capped at max. */
-function assertBackoff(delays, { min, max }) {
-  delays.forEach((d, k) => {
-    const base = Math.min(max, min * 2 ** k);
-    assert.ok(d >= base / 2 && d <= base, `delay ${k} is ${d} ms, expected ${base / 2}..${base} (all: ${delays.join(', ')})`);
-  });
-}
+// The waits themselves (backoff, jitter, its reset, renewal times) are read exactly on a fake clock in
+// core.stream-backoff.test.js; here the stream meets the simulated broker and login service, with short waits.
 
 const refreshes = (sim) => sim.requests.filter((r) => r.grantType === 'refresh_token');
 const refusals = (sim) => sim.stream.log.filter((l) => l.event === 'refused');
@@ -307,11 +289,10 @@ describe('CarData stream: core client against the simulated broker', function ()
     assert.strictEqual(refreshes, 1);
   });
 
-  it('a login the broker keeps refusing (no streaming scope) is retried with backoff, each time with a renewed login', async () => {
+  it('a login the broker keeps refusing (no streaming scope) is retried, each time with a renewed login', async () => {
     sim = await startSimulator({ stream: true });
     const { tokens, rotations } = accountFor(sim, { scope: 'authenticate_user openid cardata:api:read' });
-    const timers = recordingTimers();
-    const rec = track(record(tokens, sim, { backoffMinMs: 40, backoffMaxMs: 160, timers }));
+    const rec = track(record(tokens, sim, { backoffMinMs: 40, backoffMaxMs: 160 }));
     await until(() => refusals(sim).length >= 6, 5000, 'six refusals');
     assert.ok(!rec.states.some((s) => s.state === 'unauthorized'), 'never stops: the broker refusing a login is not the end of the login');
     const st = rec.sub.status;
@@ -323,10 +304,6 @@ describe('CarData stream: core client against the simulated broker', function ()
     assert.match(st.error.hint, /CarData Stream/);
     // A refused id_token is never offered again: every new try starts with a refresh, however long it is valid.
     assert.ok(rotations.length >= refusals(sim).length - 1, `${rotations.length} refreshes for ${refusals(sim).length} refusals`);
-    // The first refusal is retried at once with a renewed login, the following ones back off.
-    const retries = timers.delays.filter((d) => d < 1000);
-    assert.strictEqual(retries[0], 0);
-    assertBackoff(retries.slice(1, 5), { min: 40, max: 160 });
   });
 
   it('"not configured" (SUBACK 0x80) gives a clear error and no reconnect loop; retry() after fixing it connects', async () => {
@@ -463,13 +440,14 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: value });
     await until(() => rec.events.some((e) => e.value === value), 3000, `the reading ${value}`);
   }
+  /** Connection attempts that failed with a reason matching `pattern`: each one is told as "reconnecting". */
+  const failedAttempts = (rec, pattern) => rec.states.filter((s) => s.state === 'reconnecting' && s.error?.code === 'connection' && pattern.test(s.reason ?? '')).length;
   const neverStopped = (rec) => assert.deepStrictEqual(rec.states.filter((s) => s.state === 'unauthorized' || s.state === 'not-configured').map((s) => s.reason), []);
 
   it('a valid id_token refused at night while the login service answers 500: keeps trying, reconnects and receives data', async () => {
     sim = await startSimulator({ stream: true });
     const { tokens } = accountFor(sim);
-    const timers = recordingTimers();
-    const rec = track(record(tokens, sim, { ...TIMING, timers }));
+    const rec = track(record(tokens, sim, TIMING));
     await rec.sub.waitFor('connected', 5000);
     await receives(rec, 50);
 
@@ -477,7 +455,6 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     // service answers 500 to the first six refresh requests (core tries four times per refresh).
     sim.stream.refuseNextLogins(3);
     sim.faults.failNextRefresh(6);
-    timers.delays.length = 0;
     sim.stream.kick();
     await until(() => rec.states.filter((s) => s.state === 'connected').length >= 2, 8000, 'connected again');
     await receives(rec, 51);
@@ -489,9 +466,6 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     assert.ok(rec.states.some((s) => s.state === 'reconnecting' && /login could not be renewed.*unavailable/.test(s.reason)), 'the 500s show as the reason');
     // Three refused id_tokens, none offered twice: three successful refreshes after the failed ones.
     assert.strictEqual(refreshes(sim).filter((r) => r.status === 200).length, 3);
-    const retries = timers.delays.filter((d) => d < 1000);
-    assert.ok(retries.every((d) => d <= 160), `bounded: ${retries.join(', ')}`);
-    assert.ok(retries.length >= 4, `retried ${retries.length} times`);
   });
 
   it('a SUBACK 0x80 right after an accepted login drops the client and tries again with a renewed login', async () => {
@@ -515,14 +489,11 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     assert.strictEqual(sim.stream.connections(), 1, 'the refused clients are gone');
   });
 
-  it('the hourly renewal meets login 500s: stays connected, retries with growing jittered delays, renews', async function () {
+  it('the hourly renewal meets login 500s: stays connected, retries, renews', async function () {
     sim = await startSimulator({ stream: true, accessTokenTtlSec: 3 });
     const { tokens, rotations } = accountFor(sim);
-    const timers = recordingTimers();
-    const rec = track(record(tokens, sim, { ...TIMING, backoffMinMs: 60, backoffMaxMs: 240, refreshMarginMs: 1500, timers }));
+    const rec = track(record(tokens, sim, { ...TIMING, backoffMinMs: 60, backoffMaxMs: 240, refreshMarginMs: 1500 }));
     await rec.sub.waitFor('connected', 5000);
-    // The renewal timer was set on connecting; from here on come its retries (waitFor's timeout runs on the same timers).
-    timers.delays.length = 0;
     // Three renewal refreshes fail (four requests each), the fourth works.
     sim.faults.failNextRefresh(12);
     await until(() => rotations.length >= 1, 8000, 'renewed');
@@ -532,8 +503,6 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     assert.strictEqual(refreshes(sim).filter((r) => r.status === 500).length, 12);
     assert.strictEqual(sim.stream.log.filter((l) => l.event === 'expired').length, 0, 'renewed before the broker closed it');
     assert.ok(!rec.states.some((s) => s.state === 'reconnecting' && /could not/.test(s.reason ?? '')), 'data kept flowing while the renewal was retried');
-    // The three retries of the renewal.
-    assertBackoff(timers.delays.slice(0, 3), { min: 60, max: 240 });
   });
 
   it('a reconnect while the login service is down uses the id_token it still has', async () => {
@@ -551,42 +520,26 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     neverStopped(rec);
   });
 
-  it('broker down: keeps retrying with bounded, jittered backoff, reconnects, and a connection that stayed up resets the backoff', async () => {
+  it('broker down: keeps retrying, and reconnects once it is back', async () => {
     sim = await startSimulator({ stream: true });
     const { tokens } = accountFor(sim);
-    const timers = recordingTimers();
-    const rec = track(record(tokens, sim, { ...TIMING, stableAfterMs: 300, timers }));
+    const rec = track(record(tokens, sim, TIMING));
     await rec.sub.waitFor('connected', 5000);
-    timers.delays.length = 0;
     await sim.stream.pause();
-    await until(() => timers.delays.filter((d) => d < 1000).length >= 7, 5000, 'seven retries');
-    const down = timers.delays.filter((d) => d < 1000);
-    assertBackoff(down, { min: 40, max: 160 });
-    assert.ok(new Set(down.slice(3)).size > 1, `jittered: ${down.join(', ')}`);
-    assert.match(rec.sub.status.reason, /ECONNREFUSED/);
+    await until(() => failedAttempts(rec, /ECONNREFUSED/) >= 4, 5000, 'four failed attempts');
+    assert.strictEqual(rec.sub.status.state, 'reconnecting');
     await sim.stream.resume();
     await rec.sub.waitFor('connected', 5000);
     await receives(rec, 90);
-
-    // Up for longer than stableAfterMs: the next drop starts the backoff from the beginning again.
-    await sleep(400);
-    timers.delays.length = 0;
-    await sim.stream.pause();
-    await until(() => timers.delays.filter((d) => d < 1000).length >= 2, 5000, 'retries');
-    assertBackoff(timers.delays.filter((d) => d < 1000), { min: 40, max: 160 });
-    await sim.stream.resume();
-    await rec.sub.waitFor('connected', 5000);
     neverStopped(rec);
   });
 
   it('a broker name that does not resolve (DNS) is retried, not given up', async () => {
     sim = await startSimulator({ stream: true });
     const { tokens } = accountFor(sim);
-    const timers = recordingTimers();
-    const rec = track(record(tokens, { streamUrl: 'mqtt://cardata-stream.invalid:1883' }, { ...TIMING, timers }));
-    await until(() => timers.delays.filter((d) => d < 1000).length >= 4, 8000, 'four retries');
+    const rec = track(record(tokens, { streamUrl: 'mqtt://cardata-stream.invalid:1883' }, TIMING));
+    await until(() => failedAttempts(rec, /ENOTFOUND|EAI_AGAIN/) >= 4, 8000, 'four failed attempts');
     assert.strictEqual(rec.sub.status.state, 'reconnecting');
-    assert.match(rec.sub.status.reason, /ENOTFOUND|EAI_AGAIN/);
     neverStopped(rec);
   });
 
