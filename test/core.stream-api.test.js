@@ -3,6 +3,8 @@
 // a subscription without a login, waitFor's timeouts and closes, handlers that throw, and a broker that is not
 // there.
 const assert = require('assert');
+const path = require('path');
+const { execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
 
@@ -38,6 +40,21 @@ describe('core stream API', function () {
     subs.push(sub);
     return sub;
   };
+
+  it('mqtt is loaded with the first stream connection, never by the REST client, core or the other commands', () => {
+    const dist = path.join(__dirname, '../dist');
+    const script = `
+      const loaded = () => Object.keys(require.cache).some((f) => /node_modules.mqtt./.test(f));
+      const seen = [];
+      for (const m of ['src/core', 'src/node', 'src/cli/main.js', 'src/node-red/bmw-cardata-account.js', 'src/node-red/bmw-cardata-stream.js', 'nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js']) {
+        require(${JSON.stringify(dist)} + '/' + m);
+        seen.push(loaded());
+      }
+      const events = { connect() {}, message() {}, error() {}, close: () => console.log(JSON.stringify([...seen, loaded()])) };
+      require(${JSON.stringify(dist)} + '/src/node').mqttConnect('mqtt://127.0.0.1:9', { clientId: 'c', username: 'u', password: 'p', keepaliveSec: 30, connectTimeoutMs: 1000, rejectUnauthorized: true }, events);`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.deepStrictEqual(JSON.parse(out), [false, false, false, false, false, false, true]);
+  });
 
   it('refuses a URL that is not MQTT, and a bad VIN, before anything connects', () => {
     for (const url of ['http://broker.example', 'broker.example:9000', 'ftp://x']) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
-import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import {
   CarDataError,
   checkVin,
@@ -193,16 +193,20 @@ function describeError(e: unknown): string {
 
 /** The user's broker; reconnects by itself (mqtt.js) after the broker restarts. */
 class BrokerPublisher implements Publisher {
-  private readonly client: MqttClient;
   private lastError?: string;
   private closing = false;
 
-  constructor(
-    settings: BrokerSettings,
+  /** mqtt is loaded when the bridge connects, so the other commands never load it. */
+  static async open(settings: BrokerSettings, onConnect: () => void, onState: (state: string) => void): Promise<BrokerPublisher> {
+    const { connect } = await import('mqtt');
+    return new BrokerPublisher(connect(settings.url, settings.options), onConnect, onState);
+  }
+
+  private constructor(
+    private readonly client: MqttClient,
     private readonly onConnect: () => void,
     private readonly onState: (state: string) => void,
   ) {
-    this.client = mqttConnect(settings.url, settings.options);
     this.client.on('connect', () => {
       this.lastError = undefined;
       this.onState('connected');
@@ -489,7 +493,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   await Promise.all([...known].map(learn));
 
   if (settings) {
-    publisher = new BrokerPublisher(settings, onBrokerConnect, (s) => {
+    publisher = await BrokerPublisher.open(settings, onBrokerConnect, (s) => {
       status.broker = s;
       status.show();
     });
@@ -532,7 +536,7 @@ async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; disco
   let publisher: Publisher;
   if (opts.dryRun) publisher = new PrintPublisher(ctx.stdout);
   else {
-    const broker = new BrokerPublisher(brokerSettings(ctx.values, opts.prefix, false), () => undefined, () => undefined);
+    const broker = await BrokerPublisher.open(brokerSettings(ctx.values, opts.prefix, false), () => undefined, () => undefined);
     try {
       await broker.waitConnected(15_000);
     } catch (e) {
