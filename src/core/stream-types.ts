@@ -123,7 +123,10 @@ export interface MqttConnection {
 /** The MQTT connection port: opens one connection to `url` and reports to `events`. */
 export type MqttConnect = (url: string, login: MqttLogin, events: MqttEvents) => MqttConnection;
 
-/** The ports the stream runs on. src/node's `subscribeStream` fills them with mqtt and Node's timers. */
+/**
+ * The ports the stream runs on. src/node's `subscribeStream` fills them with mqtt and Node's timers. Like the
+ * connection settings, those of an account's first subscriber serve every later one.
+ */
 export interface StreamPorts {
   connect: MqttConnect;
   timers: StreamTimers;
