@@ -4,9 +4,12 @@ import globals from 'globals';
 
 // Top-level folders of the tree; an import reaching one of `banned` from `files` is an error.
 const FOLDERS = { nodes: 'nodes', credentials: 'credentials', n8n: 'src/n8n', node: 'src/node', 'node-red': 'src/node-red', cli: 'src/cli', simulator: 'src/simulator' };
-function layer(files, banned, why) {
+// The n8n and Node-RED code reaches BMW's network (axios, mqtt) and the broker (aedes) only through src/node's
+// adapters, which load them on first use.
+const NETWORK = ['axios', 'mqtt', 'aedes'].map((name) => ({ name, message: "reach the network through src/node's adapters" }));
+function layer(files, banned, why, paths = []) {
   const regex = `^(\\.\\.?/)+(${banned.map((b) => FOLDERS[b].replace(/^src\//, '(src/)?')).join('|')})(/|$)`;
-  return [{ files, rules: { 'no-restricted-imports': ['error', { patterns: [{ regex, message: why }] }] } }];
+  return [{ files, rules: { 'no-restricted-imports': ['error', { paths, patterns: [{ regex, message: why }] }] } }];
 }
 
 export default tseslint.config(
@@ -52,13 +55,13 @@ export default tseslint.config(
   // The direction of the layers: hosts (n8n, Node-RED, the command line) may import core and adapters; adapters
   // import core; nodes/ and credentials/ never import each other; no host imports another.
   // A later block replaces an earlier one's list for the same file, so each list is complete.
-  ...layer(['nodes/**/*.ts'], ['credentials', 'node-red', 'cli', 'simulator'], 'n8n nodes import core, src/n8n and (the stream trigger) src/node, never the credential or another host'),
+  ...layer(['nodes/**/*.ts'], ['credentials', 'node-red', 'cli', 'simulator'], 'n8n nodes import core, src/n8n and (the stream trigger) src/node, never the credential or another host', NETWORK),
   // The verified n8n package (the node, the polling trigger, the credential) takes nothing from Node.js adapters.
-  ...layer(['nodes/BmwCarData/**/*.ts', 'nodes/BmwCarDataTrigger/**/*.ts'], ['credentials', 'node-red', 'cli', 'simulator', 'node'], 'the node and the polling trigger import core and src/n8n only (n8n verifies them)'),
-  ...layer(['credentials/**/*.ts'], ['nodes', 'node-red', 'cli', 'simulator', 'node'], 'the n8n credential imports core and src/n8n only, never a node'),
-  ...layer(['src/n8n/**/*.ts'], ['nodes', 'credentials', 'node-red', 'cli', 'simulator', 'node'], 'src/n8n holds n8n adapters over core'),
+  ...layer(['nodes/BmwCarData/**/*.ts', 'nodes/BmwCarDataTrigger/**/*.ts'], ['credentials', 'node-red', 'cli', 'simulator', 'node'], 'the node and the polling trigger import core and src/n8n only (n8n verifies them)', NETWORK),
+  ...layer(['credentials/**/*.ts'], ['nodes', 'node-red', 'cli', 'simulator', 'node'], 'the n8n credential imports core and src/n8n only, never a node', NETWORK),
+  ...layer(['src/n8n/**/*.ts'], ['nodes', 'credentials', 'node-red', 'cli', 'simulator', 'node'], 'src/n8n holds n8n adapters over core', NETWORK),
   ...layer(['src/node/**/*.ts'], ['nodes', 'credentials', 'n8n', 'node-red', 'cli', 'simulator'], "src/node holds Node.js adapters of core's ports, for every host"),
-  ...layer(['src/node-red/**/*.ts'], ['nodes', 'credentials', 'n8n', 'cli', 'simulator'], 'Node-RED code imports core and src/node only'),
+  ...layer(['src/node-red/**/*.ts'], ['nodes', 'credentials', 'n8n', 'cli', 'simulator'], 'Node-RED code imports core and src/node only', NETWORK),
   ...layer(['src/cli/**/*.ts'], ['nodes', 'credentials', 'n8n', 'node-red', 'simulator'], 'the command line imports core and src/node only'),
   ...layer(['src/simulator/**/*.ts'], ['nodes', 'credentials', 'n8n', 'node-red', 'cli', 'node'], 'the simulator imports core only'),
   {
