@@ -12,6 +12,7 @@ import { sleep } from 'n8n-workflow';
 import { DEFAULT_API_BASE_URL } from '../src/core/client';
 import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
 import { CarDataError, CU_CODES } from '../src/core/errors';
+import { probeRequest } from '../src/core/operations';
 import { DEFAULT_STREAM_URL } from '../src/core/stream-defaults';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
@@ -114,6 +115,9 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
     throw loginError(e);
   }
 }
+
+/** The credential test's request, as core's operations table describes it. */
+const PROBE = probeRequest();
 
 const NOT_LOGGED_IN =
   'Not logged in yet. Close and reopen this credential, open the Login Link, sign in with your BMW ID, confirm the User Code, then click Retry (not Save).';
@@ -221,8 +225,9 @@ export class BmwCarDataApi implements ICredentialType {
   test: ICredentialTestRequest = {
     request: {
       baseURL: '={{$credentials.apiBaseUrl}}',
-      url: '/customers/containers',
-      headers: { 'x-version': 'v1', Accept: 'application/json' },
+      method: PROBE.method,
+      url: PROBE.path,
+      headers: PROBE.headers,
       // Every answer reaches the rules below, so the test reports BMW's error code in words.
       ignoreHttpStatusErrors: true,
     },

@@ -87,7 +87,7 @@ CSV has one row per session with flat columns; a progress line goes to standard 
 progress has an empty end.`,
   'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
   tyres: 'Usage: bmw-cardata tyres --vin VIN [--out FILE]',
-  image: 'Usage: bmw-cardata image --vin VIN --out FILE.png',
+  image: 'Usage: bmw-cardata image --vin VIN [--out FILE]\n\nSaves the vehicle image; without --out as VIN.png (the extension follows the image type).',
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
   bridge: BRIDGE_HELP,
@@ -315,9 +315,9 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'image': {
       const vin = required(v, 'vin', command);
-      const out = required(v, 'out', command);
       const account = openAccount(ctx);
       const image = await account.client.getImage(vin);
+      const out = str(v, 'out') ?? image.fileName;
       await fs.writeFile(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
       return quotaNote(ctx, account);

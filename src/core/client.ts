@@ -1,6 +1,6 @@
 import { checkAnswer } from './answers';
 import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
-import { OPERATION_IDS, OPERATIONS, type OperationId, type OperationSpec } from './operations';
+import { OPERATION_IDS, OPERATIONS, operationHeaders, type OperationId, type OperationSpec } from './operations';
 import { paginate, paginateItems, type PageOptions } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
 import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
@@ -22,6 +22,7 @@ import type {
   VehicleMapping,
 } from './types';
 import { checkContainerId, checkDescriptors, checkLimit, checkRange, checkVin, type DateInput } from './validation';
+import { imageFileName } from './image-file';
 import { ContainerMemory, ensureContainer, type EnsureContainerOptions, type EnsuredContainer, type RememberedContainers } from './containers';
 
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
@@ -177,7 +178,7 @@ export class CarDataClient {
     };
     for (;;) {
       attempt += 1;
-      const headers: Record<string, string> = { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
+      const headers = operationHeaders(spec);
       // The login comes first: a refresh that fails has cost nothing.
       const token = this.tokens ? await this.tokens.getAccessToken() : undefined;
       if (token) headers.Authorization = `Bearer ${token}`;
@@ -255,9 +256,11 @@ export class CarDataClient {
   }
 
   async getImage(vin: string): Promise<VehicleImage> {
-    const res = await this.call('getImage', { vin });
+    const checked = checkVin(vin);
+    const res = await this.call('getImage', { vin: checked });
     const data = Buffer.isBuffer(res.body) ? res.body : Buffer.from(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
-    return { data, contentType: (res.headers['content-type'] ?? 'image/png').split(';')[0].trim() };
+    const contentType = (res.headers['content-type'] ?? 'image/png').split(';')[0].trim();
+    return { data, contentType, fileName: imageFileName(checked, contentType) };
   }
 
   /** One page of charging sessions (`next_token` in the answer; pass it back as `nextToken`). */

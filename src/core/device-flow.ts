@@ -44,19 +44,24 @@ export function createPkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: base64url(createHash('sha256').update(verifier).digest()) };
 }
 
-function authUrl(endpoint: AuthEndpoint, path: string): string {
-  return `${(endpoint.authBaseUrl ?? DEFAULT_AUTH_BASE_URL).replace(/\/+$/, '')}${path}`;
+function authUrl(authBaseUrl: string | undefined, path: string): string {
+  return `${(authBaseUrl || DEFAULT_AUTH_BASE_URL).replace(/\/+$/, '')}${path}`;
+}
+
+/** GCDM's token endpoint (device login, refresh): where every host sends its token requests. */
+export function tokenUrl(authBaseUrl?: string): string {
+  return authUrl(authBaseUrl, '/oauth/token');
 }
 
 function asRecord(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as Record<string, unknown>) : {};
 }
 
-async function postForm(endpoint: AuthEndpoint, path: string, form: Record<string, string>, context: string) {
+async function postForm(endpoint: AuthEndpoint, url: string, form: Record<string, string>, context: string) {
   try {
     return await endpoint.transport.request({
       method: 'POST',
-      url: authUrl(endpoint, path),
+      url,
       form,
       headers: { Accept: 'application/json' },
       responseType: 'json',
@@ -126,7 +131,7 @@ export async function startDeviceAuthorization(endpoint: AuthEndpoint, scope = D
   const pkce = createPkcePair();
   const res = await postForm(
     endpoint,
-    '/oauth/device/code',
+    authUrl(endpoint.authBaseUrl, '/oauth/device/code'),
     { client_id: endpoint.clientId.trim(), response_type: 'device_code', scope, code_challenge: pkce.challenge, code_challenge_method: 'S256' },
     'Starting the BMW login',
   );
@@ -157,7 +162,7 @@ export async function pollDeviceAuthorization(endpoint: AuthEndpoint, auth: Devi
   if (now() >= auth.expiresAt) throw oauthError('expired_token', 'The code is expired', 401, 'BMW login');
   const res = await postForm(
     endpoint,
-    '/oauth/token',
+    tokenUrl(endpoint.authBaseUrl),
     { client_id: endpoint.clientId.trim(), grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.deviceCode, code_verifier: auth.codeVerifier },
     'BMW login',
   );
@@ -209,7 +214,7 @@ export function isDeadLogin(e: unknown): boolean {
 
 async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
   const now = endpoint.now ?? realClock;
-  const res = await postForm(endpoint, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
+  const res = await postForm(endpoint, tokenUrl(endpoint.authBaseUrl), { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
   if (res.status === 200) return tokenSetFromResponse(res.body, now());
   const err = failure(res.status, res.body, 'Refreshing the BMW login');
   if (err.oauthError && DEAD_GRANT_ERRORS.has(err.oauthError)) {

@@ -22,3 +22,6 @@ export * from './vehicle-state';
 export * from './charging-events';
 export * from './live-data';
 export * from './live-feed';
+export * from './vehicle-cache';
+export * from './image-file';
+export * from './telematic-values';

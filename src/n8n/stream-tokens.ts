@@ -1,5 +1,5 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
-import { DEFAULT_AUTH_BASE_URL } from '../core/device-flow';
+import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/device-flow';
 import { CarDataError } from '../core/errors';
 import type { StreamTokenSource } from '../core/stream';
 import type { TokenSet } from '../core/types';
@@ -66,7 +66,7 @@ export class CredentialStreamTokens implements StreamTokenSource {
         CREDENTIAL_TYPE,
         {
           method: 'POST',
-          url: `${this.authBaseUrl}/oauth/token`,
+          url: tokenUrl(this.authBaseUrl),
           body: 'grant_type=refresh_token',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
           timeout: 30_000,
