@@ -55,7 +55,7 @@ const getChargingSessions: Operation = {
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const session of account.client.chargingSessions(vin, { from, to, limit })) {
+    for await (const session of account.client.paginate('getChargingHistory', { vin, from, to }, { limit })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSession(session) } : { vin, ...session }) as IDataObject });
     }
     return out;

@@ -29,7 +29,7 @@ const getChargingSettings: Operation = {
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const setting of account.client.chargingSettings(vin, { limit })) {
+    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSetting(setting) } : { vin, ...setting }) as IDataObject });
     }
     return out;
