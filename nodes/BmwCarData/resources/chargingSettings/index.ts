@@ -1,9 +1,10 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSetting } from '../../../../src/core/flatten-settings';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
 
 const getChargingSettings: Operation = {
+  operationId: 'getLocationBasedChargingSettings',
   value: 'getAll',
   name: 'Get Many',
   action: 'Get many charging settings',
@@ -36,4 +37,4 @@ const getChargingSettings: Operation = {
   },
 };
 
-export const chargingSettings: Resource = { value: 'chargingSettings', name: 'Charging Settings', operations: [getChargingSettings] };
+export const chargingSettingsOperations: Operation[] = [getChargingSettings];

@@ -1,7 +1,8 @@
 import { vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, vinOf } from '../../../../src/n8n/operation';
 
 const getImage: Operation = {
+  operationId: 'getImage',
   value: 'get',
   name: 'Get',
   action: 'Get the vehicle image',
@@ -27,4 +28,4 @@ const getImage: Operation = {
   },
 };
 
-export const image: Resource = { value: 'image', name: 'Image', operations: [getImage] };
+export const imageOperations: Operation[] = [getImage];

@@ -2,11 +2,12 @@ import type { IDataObject } from 'n8n-workflow';
 import { telematicValues } from '../../../../src/core/telematic-values';
 import type { TelematicDataEntry } from '../../../../src/core/types';
 import { containerIdField, descriptorsField, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
 
 const getTelematicData: Operation = {
+  operationId: 'getTelematicData',
   value: 'get',
   name: 'Get',
   action: 'Get telematic data',
@@ -70,4 +71,4 @@ const getTelematicData: Operation = {
   },
 };
 
-export const telematicData: Resource = { value: 'telematicData', name: 'Telematic Data', operations: [getTelematicData] };
+export const telematicDataOperations: Operation[] = [getTelematicData];
