@@ -13,6 +13,7 @@ import {
   descriptorsByCategory,
   FileQuotaStore,
   isWebLink,
+  LoginError,
   nodeSleep,
   pollDeviceAuthorization,
   QuotaLedger,
@@ -449,7 +450,7 @@ export = function (RED: NodeAPI): void {
           expiresAt: new Date(auth.expiresAt).toISOString(),
         });
       },
-      (e: unknown) => fail(res, e instanceof CarDataError && (e.kind === 'input' || e.kind === 'auth') ? 400 : 502, e),
+      (e: unknown) => fail(res, (e instanceof LoginError && !e.retryable) || (e instanceof CarDataError && e.kind === 'input') ? 400 : 502, e),
     );
   });
 
