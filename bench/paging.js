@@ -20,9 +20,8 @@ async function main() {
     let kwh = 0;
     const started = process.hrtime.bigint();
     const from = new Date(Date.now() - 40 * 365 * 86400_000).toISOString();
-    for await (const session of client.chargingSessions(SIM_VINS.bev, {
-      from,
-      to: new Date(Date.now() + 86400_000).toISOString(),
+    const to = new Date(Date.now() + 86400_000).toISOString();
+    for await (const session of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from, to }, {
       onPage: (p) => {
         pages = p.pages;
         const m = process.memoryUsage();

@@ -11,27 +11,14 @@ import type {
 import { sleep } from 'n8n-workflow';
 import { DEFAULT_API_BASE_URL } from '../src/core/client';
 import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
-import { CarDataError, CU_CODES } from '../src/core/errors';
+import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
+import { probeRequest } from '../src/core/operations';
 import { DEFAULT_STREAM_URL } from '../src/core/stream-types';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
 
 /** Fields the login writes back; all of them are cleared or replaced together. */
 const DEVICE_FIELDS_CLEARED = { deviceCode: '', codeVerifier: '', deviceExpiresAt: '', deviceInterval: '', userCode: '', verificationUrl: '' };
-
-/** A login failure in words. Named so the node transport can tell it from other request errors. */
-class BmwCarDataLoginError extends Error {
-  constructor(
-    message: string,
-    readonly oauthError?: string,
-    readonly hint?: string,
-    /** The login service had a hiccup (5xx, no answer): the login itself is fine. */
-    readonly retryable = false,
-  ) {
-    super(hint ? `${message}. ${hint}` : message);
-    this.name = 'BmwCarDataLoginError';
-  }
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : String(value).trim();
@@ -61,9 +48,19 @@ function deviceFields(auth: DeviceAuthorization): IDataObject {
   };
 }
 
-function loginError(error: unknown): BmwCarDataLoginError {
-  if (error instanceof CarDataError) return new BmwCarDataLoginError(error.message, error.oauthError, error.hint, error.retryable);
-  return new BmwCarDataLoginError(error instanceof Error ? error.message : 'BMW login failed');
+/**
+ * A failed login or refresh, thrown so that the node transport finds it: a LoginError, as the cause of an error
+ * that has only its words. n8n's credential test shows an error's `code` instead of its message when it has one
+ * (a LoginError's code is BMW's OAuth error), and shows nothing but the message: the hint is in it too.
+ */
+function loginError(error: unknown): Error {
+  let login: LoginError;
+  if (!(error instanceof CarDataError)) login = new LoginError({ kind: 'auth', message: error instanceof Error ? error.message : 'BMW login failed', cause: error });
+  else {
+    const { kind, status, oauthError, hint, retryable, parameter } = error;
+    login = new LoginError({ kind, status, oauthError, hint, retryable, parameter, message: hint ? `${error.message}. ${hint}` : error.message, cause: error });
+  }
+  return new Error(login.message, { cause: login });
 }
 
 /**
@@ -78,7 +75,7 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
     clientId: text(credentials.clientId),
     authBaseUrl: text(credentials.authBaseUrl) || DEFAULT_AUTH_BASE_URL,
   };
-  if (!endpoint.clientId) throw new BmwCarDataLoginError('Enter the client ID from the BMW CarData portal');
+  if (!endpoint.clientId) throw loginError(new LoginError({ kind: 'input', parameter: 'clientId', message: 'Enter the client ID from the BMW CarData portal' }));
   const refreshToken = text(credentials.refreshToken);
   if (refreshToken) {
     try {
@@ -114,6 +111,9 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
     throw loginError(e);
   }
 }
+
+/** The credential test's request, as core's operations table describes it. */
+const PROBE = probeRequest();
 
 const NOT_LOGGED_IN =
   'Not logged in yet. Close and reopen this credential, open the Login Link, sign in with your BMW ID, confirm the User Code, then click Retry (not Save).';
@@ -221,8 +221,9 @@ export class BmwCarDataApi implements ICredentialType {
   test: ICredentialTestRequest = {
     request: {
       baseURL: '={{$credentials.apiBaseUrl}}',
-      url: '/customers/containers',
-      headers: { 'x-version': 'v1', Accept: 'application/json' },
+      method: PROBE.method,
+      url: PROBE.path,
+      headers: PROBE.headers,
       // Every answer reaches the rules below, so the test reports BMW's error code in words.
       ignoreHttpStatusErrors: true,
     },

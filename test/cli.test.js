@@ -8,9 +8,9 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
 
-function runCli(args, env = {}) {
+function runCli(args, env = {}, cwd = undefined) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000, cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? error.code : 0, stdout, stderr });
     });
   });
@@ -113,6 +113,17 @@ describe('command line', function () {
     const res = await runCli(['vehicles', '--config', path.join(dir, 'none.json')]);
     assert.strictEqual(res.code, 3);
     assert.match(res.stderr, /bmw-cardata login/);
+  });
+
+  it('saves the vehicle image as <VIN>.<extension of its type> unless --out names the file', async () => {
+    const res = await runCli(['image', '--vin', SIM_VINS.bev, ...urls()], {}, dir);
+    assert.strictEqual(res.code, 0, res.stderr);
+    const file = path.join(dir, `${SIM_VINS.bev}.png`);
+    assert.match(res.stderr, new RegExp(`wrote ${SIM_VINS.bev}\\.png \\(image/png, \\d+ bytes\\)`));
+    assert.strictEqual(fs.readFileSync(file).subarray(1, 4).toString('latin1'), 'PNG');
+    const named = path.join(dir, 'car.png');
+    assert.strictEqual((await runCli(['image', '--vin', SIM_VINS.bev, '--out', named, ...urls()])).code, 0);
+    assert.ok(fs.statSync(named).size > 100);
   });
 
   it('exits 4 when the daily quota is spent', async () => {

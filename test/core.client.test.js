@@ -72,11 +72,11 @@ describe('core client against the simulator', function () {
     assert.strictEqual(image.contentType, 'image/png');
     assert.deepStrictEqual([...image.data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-    const sessions = await client.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW, limit: 5 });
+    const sessions = await client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }, { limit: 5 });
     assert.strictEqual(sessions.length, 5);
     assert.ok(sessions.every((s) => typeof s.startTime === 'number' && typeof s.displayedSoc === 'number'));
 
-    const settings = await client.getChargingSettings(SIM_VINS.bev);
+    const settings = await client.paginate('getLocationBasedChargingSettings', { vin: SIM_VINS.bev });
     assert.ok(settings.length >= 3, `expected several locations, got ${settings.length}`);
 
     const created = await client.createContainer({ name: 'test', purpose: 'test', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] });
@@ -108,7 +108,7 @@ describe('core client against the simulator', function () {
   it('follows next_token across charging history pages and returns every session once', async () => {
     const { client } = accountFor(sim);
     const pages = [];
-    for await (const page of client.chargingHistoryPages(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })) pages.push(page);
+    for await (const page of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }).pages()) pages.push(page);
     assert.ok(pages.length > 3, `expected several pages, got ${pages.length}`);
     assert.ok(pages.slice(0, -1).every((p) => typeof p.next_token === 'string' && p.nextToken === undefined), 'history uses snake_case tokens');
     const starts = pages.flatMap((p) => p.data.map((s) => s.startTime));
@@ -118,10 +118,34 @@ describe('core client against the simulator', function () {
     assert.strictEqual(withToken.length, pages.length - 1);
   });
 
+  it('paginate: awaited, iterated and paged, one read of the same items; only paged operations', async () => {
+    const { client } = accountFor(sim);
+    const range = { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW };
+    const read = client.paginate('getChargingHistory', range, { limit: 60 });
+    assert.strictEqual(sim.restCalls().length, 0, 'nothing is read until awaited or iterated');
+    const all = await read;
+    assert.strictEqual(all.length, 60);
+    assert.strictEqual(sim.restCalls().length, 3, '25 per page: three pages for 60 sessions');
+    const iterated = [];
+    for await (const session of client.paginate('getChargingHistory', range, { limit: 60 })) iterated.push(session);
+    assert.deepStrictEqual(iterated, all);
+    const pages = [];
+    for await (const page of client.paginate('getChargingHistory', range, { limit: 60 }).pages()) pages.push(page);
+    assert.deepStrictEqual(pages.flatMap((p) => p.data).slice(0, 60), all);
+    sim.clearLog();
+    for (const id of ['getMappings', 'getImage', 'noSuchOperation']) {
+      assert.throws(
+        () => client.paginate(id, { vin: SIM_VINS.bev }),
+        (e) => e instanceof CarDataError && e.kind === 'input' && e.parameter === 'operation' && /getChargingHistory, getLocationBasedChargingSettings/.test(e.hint),
+      );
+    }
+    assert.strictEqual(sim.restCalls().length, 0);
+  });
+
   it('follows nextToken across charging settings pages', async () => {
     const { client } = accountFor(sim);
     const pages = [];
-    for await (const page of client.chargingSettingsPages(SIM_VINS.bev)) pages.push(page);
+    for await (const page of client.paginate('getLocationBasedChargingSettings', { vin: SIM_VINS.bev }).pages()) pages.push(page);
     assert.ok(pages.length >= 2);
     assert.ok(pages.slice(0, -1).every((p) => typeof p.nextToken === 'string' && p.next_token === undefined), 'settings use camelCase tokens');
     const ids = pages.flatMap((p) => p.data.map((d) => d.id));
@@ -132,7 +156,7 @@ describe('core client against the simulator', function () {
     const { client } = accountFor(sim);
     const progress = [];
     const sessions = [];
-    for await (const s of client.chargingSessions(SIM_VINS.bev, { from: YEAR_AGO, to: NOW, limit: 30, onPage: (p) => progress.push(p) })) sessions.push(s);
+    for await (const s of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }, { limit: 30, onPage: (p) => progress.push(p) })) sessions.push(s);
     assert.strictEqual(sessions.length, 30);
     // 25 per page: 30 items need exactly two pages, not one more.
     assert.strictEqual(sim.restCalls().length, 2);
@@ -141,7 +165,7 @@ describe('core client against the simulator', function () {
 
   it('reports an expired page token (CU-125) as a clear error instead of looping', async () => {
     const { client } = accountFor(sim);
-    const iterator = client.chargingHistoryPages(SIM_VINS.bev, { from: YEAR_AGO, to: NOW });
+    const iterator = client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }).pages();
     await iterator.next();
     sim.expirePageTokens();
     const err = await rejects(iterator.next(), (e) => assert.ok(e instanceof CarDataError));
@@ -434,17 +458,17 @@ describe('input checks before any request', function () {
     ['container ID of 12 characters', (c) => c.getContainer('ABCDEF123456'), 'containerId'],
     ['container ID of 14 characters', (c) => c.deleteContainer('ABCDEF12345678'), 'containerId'],
     ['container ID with a slash', (c) => c.getTelematicData(bev(), 'ABCDEF/123456'), 'containerId'],
-    ['missing from', (c) => c.getChargingHistory(bev(), { to: NOW }), 'from'],
-    ['from not ISO 8601', (c) => c.getChargingHistory(bev(), { from: '31/01/2026', to: NOW }), 'from'],
-    ['to as unix seconds text', (c) => c.getChargingHistory(bev(), { from: YEAR_AGO, to: '1767225600' }), 'to'],
-    ['from after to', (c) => c.getChargingHistory(bev(), { from: NOW, to: YEAR_AGO }), 'from'],
-    ['from equal to to', (c) => c.getChargingHistory(bev(), { from: NOW, to: NOW }), 'from'],
+    ['missing from', (c) => c.paginate('getChargingHistory', { vin: bev(), to: NOW }), 'from'],
+    ['from not ISO 8601', (c) => c.paginate('getChargingHistory', { vin: bev(), from: '31/01/2026', to: NOW }), 'from'],
+    ['to as unix seconds text', (c) => c.paginate('getChargingHistory', { vin: bev(), from: YEAR_AGO, to: '1767225600' }), 'to'],
+    ['from after to', (c) => c.paginate('getChargingHistory', { vin: bev(), from: NOW, to: YEAR_AGO }), 'from'],
+    ['from equal to to', (c) => c.paginate('getChargingHistory', { vin: bev(), from: NOW, to: NOW }), 'from'],
     ['unknown descriptor', (c) => c.getTelematicValues(bev(), ['vehicle.no.such.key']), 'descriptors'],
     ['empty descriptor list', (c) => c.ensureContainer([]), 'descriptors'],
     ['descriptors not a list', (c) => c.ensureContainer(42), 'descriptors'],
     ['container without a name', (c) => c.createContainer({ purpose: 'p', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] }), 'name'],
-    ['negative limit', (c) => c.getChargingHistory(bev(), { from: YEAR_AGO, to: NOW, limit: -3 }), 'limit'],
-    ['fractional limit', (c) => c.getChargingSettings(bev(), { limit: 2.5 }), 'limit'],
+    ['negative limit', (c) => c.paginate('getChargingHistory', { vin: bev(), from: YEAR_AGO, to: NOW }, { limit: -3 }), 'limit'],
+    ['fractional limit', (c) => c.paginate('getLocationBasedChargingSettings', { vin: bev() }, { limit: 2.5 }), 'limit'],
   ];
 
   for (const [name, run, parameter] of cases) {

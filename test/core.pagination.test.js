@@ -5,7 +5,7 @@ const assert = require('assert');
 const http = require('http');
 const core = require('../dist/src/node');
 
-const { paginate, paginateItems, pageToken, pageItems, OPERATIONS, CarDataClient, CarDataError, AxiosTransport } = core;
+const { paginate, pageToken, pageItems, OPERATIONS, CarDataClient, CarDataError, AxiosTransport } = core;
 
 const HISTORY = OPERATIONS.getChargingHistory;
 const VIN = 'WBA00000000000001';
@@ -88,7 +88,7 @@ describe('core paging', function () {
       const pages = [{ data: [1, 2], next_token: 't1' }, { data: [3], nextToken: 't2' }, { data: [4, 5, 6] }];
       const { fetchPage, asked } = pagesOf(pages);
       const progress = [];
-      const got = await all(paginate(fetchPage, HISTORY, { onPage: (p) => progress.push({ ...p }) }));
+      const got = await all(paginate(fetchPage, HISTORY, { onPage: (p) => progress.push({ ...p }) }).pages());
       assert.deepStrictEqual(got, pages);
       assert.deepStrictEqual(asked, [undefined, 't1', 't2']);
       assert.deepStrictEqual(progress, [
@@ -102,7 +102,7 @@ describe('core paging', function () {
       const pages = [{ data: [1, 2], next_token: 't1' }, { data: [3, 4], next_token: 't2' }, { data: [5] }];
       const { fetchPage, asked } = pagesOf(pages);
       const progress = [];
-      const got = await all(paginate(fetchPage, HISTORY, { limit: 3, onPage: (p) => progress.push(p.items) }));
+      const got = await all(paginate(fetchPage, HISTORY, { limit: 3, onPage: (p) => progress.push(p.items) }).pages());
       assert.strictEqual(got.length, 2);
       assert.deepStrictEqual(asked, [undefined, 't1']);
       assert.deepStrictEqual(progress, [2, 4]);
@@ -110,13 +110,13 @@ describe('core paging', function () {
 
     it('a limit reached exactly at the end of a page fetches no further page', async () => {
       const { fetchPage, asked } = pagesOf([{ data: [1, 2], next_token: 't1' }, { data: [3] }]);
-      assert.strictEqual((await all(paginate(fetchPage, HISTORY, { limit: 2 }))).length, 1);
+      assert.strictEqual((await all(paginate(fetchPage, HISTORY, { limit: 2 }).pages())).length, 1);
       assert.strictEqual(asked.length, 1);
     });
 
     it('refuses a bad limit before fetching anything', async () => {
       const { fetchPage, asked } = pagesOf([{ data: [1] }]);
-      const err = await failure(all(paginate(fetchPage, HISTORY, { limit: -1 })));
+      const err = await failure(all(paginate(fetchPage, HISTORY, { limit: -1 }).pages()));
       assert.ok(err instanceof CarDataError);
       assert.strictEqual(err.kind, 'input');
       assert.strictEqual(err.parameter, 'limit');
@@ -129,7 +129,7 @@ describe('core paging', function () {
       const got = [];
       const err = await failure(
         (async () => {
-          for await (const page of paginate(fetchPage, HISTORY)) got.push(page);
+          for await (const page of paginate(fetchPage, HISTORY).pages()) got.push(page);
         })(),
       );
       assert.deepStrictEqual(asked, [undefined, 'a', 'b'], 'the repeated token is not sent again');
@@ -147,7 +147,7 @@ describe('core paging', function () {
       const got = [];
       const err = await failure(
         (async () => {
-          for await (const page of paginate(fetchPage, HISTORY, { maxPages: 3 })) got.push(page);
+          for await (const page of paginate(fetchPage, HISTORY, { maxPages: 3 }).pages()) got.push(page);
         })(),
       );
       assert.strictEqual(n, 3);
@@ -157,32 +157,47 @@ describe('core paging', function () {
 
     it('a page without a token as the last of maxPages ends normally', async () => {
       const { fetchPage } = pagesOf([{ data: [1], next_token: 'a' }, { data: [2] }]);
-      assert.strictEqual((await all(paginate(fetchPage, HISTORY, { maxPages: 2 }))).length, 2);
+      assert.strictEqual((await all(paginate(fetchPage, HISTORY, { maxPages: 2 }).pages())).length, 2);
     });
 
     it('allows 1000 pages by default', async function () {
       let n = 0;
       const fetchPage = async () => ({ data: [], next_token: `t${++n}` });
-      const err = await failure(all(paginate(fetchPage, HISTORY)));
+      const err = await failure(all(paginate(fetchPage, HISTORY).pages()));
       assert.strictEqual(n, 1000);
       assert.match(err.message, /after 1000 pages \(page limit reached\)/);
     });
   });
 
-  describe('paginateItems', () => {
-    it('yields the items of every page in order, and stops pulling pages at the limit', async () => {
-      let pulled = 0;
-      async function* pages() {
-        for (const page of [{ data: [1, 2] }, { data: [] }, { data: [3, 4] }, { data: [5] }]) {
-          pulled += 1;
-          yield page;
-        }
-      }
-      assert.deepStrictEqual(await all(paginateItems(pages(), HISTORY)), [1, 2, 3, 4, 5]);
-      pulled = 0;
-      assert.deepStrictEqual(await all(paginateItems(pages(), HISTORY, 3)), [1, 2, 3]);
-      assert.strictEqual(pulled, 3, 'the page after the limit is not pulled');
-      assert.deepStrictEqual(await all(paginateItems(pages(), HISTORY, 2)), [1, 2]);
+  describe('items, one at a time or all at once', () => {
+    const PAGES = [{ data: [1, 2], next_token: 'a' }, { data: [], next_token: 'b' }, { data: [3, 4], next_token: 'c' }, { data: [5] }];
+
+    it('iterated: the items of every page in order, no page pulled past the limit', async () => {
+      let read = pagesOf(PAGES);
+      assert.deepStrictEqual(await all(paginate(read.fetchPage, HISTORY)), [1, 2, 3, 4, 5]);
+      read = pagesOf(PAGES);
+      assert.deepStrictEqual(await all(paginate(read.fetchPage, HISTORY, { limit: 3 })), [1, 2, 3]);
+      assert.strictEqual(read.asked.length, 3, 'the page after the limit is not pulled');
+      read = pagesOf(PAGES);
+      assert.deepStrictEqual(await all(paginate(read.fetchPage, HISTORY, { limit: 2 })), [1, 2]);
+      assert.strictEqual(read.asked.length, 1);
+    });
+
+    it('awaited: every item up to the limit in one array, read once however often it is awaited', async () => {
+      const read = pagesOf(PAGES);
+      const paged = paginate(read.fetchPage, HISTORY, { limit: 4 });
+      assert.strictEqual(read.asked.length, 0, 'nothing is fetched before it is awaited or iterated');
+      assert.deepStrictEqual(await paged, [1, 2, 3, 4]);
+      assert.deepStrictEqual(await paged, [1, 2, 3, 4]);
+      assert.strictEqual(read.asked.length, 3);
+      assert.ok(paged instanceof Object && typeof paged.catch === 'function' && typeof paged.finally === 'function');
+    });
+
+    it('awaited: a page that fails fails the whole read', async () => {
+      const { fetchPage } = pagesOf(PAGES.slice(0, 2));
+      const err = await failure(paginate(fetchPage, HISTORY));
+      assert.match(err.message, /page 3 was never meant to be fetched/);
+      await assert.rejects(paginate(fetchPage, HISTORY, { limit: -1 }), (e) => e.parameter === 'limit');
     });
   });
 
@@ -195,7 +210,7 @@ describe('core paging', function () {
     it('stops after the second page with an error that says so, and sends the token once', async () => {
       bmw = await repeatingBmw('same-token');
       const client = new CarDataClient({ apiBaseUrl: bmw.url, transport: new AxiosTransport(), sleep: async () => {} });
-      const err = await failure(client.getChargingHistory(VIN, { from: FROM, to: TO }));
+      const err = await failure(client.paginate('getChargingHistory', { vin: VIN, from: FROM, to: TO }));
       assert.ok(err instanceof CarDataError);
       assert.strictEqual(err.kind, 'bmw');
       assert.match(err.message, /after 2 pages \(BMW repeated a page token\)/);
@@ -209,7 +224,7 @@ describe('core paging', function () {
     it('the settings pages stop the same way', async () => {
       bmw = await repeatingBmw('again');
       const client = new CarDataClient({ apiBaseUrl: bmw.url, transport: new AxiosTransport(), sleep: async () => {} });
-      const err = await failure(client.getChargingSettings(VIN));
+      const err = await failure(client.paginate('getLocationBasedChargingSettings', { vin: VIN }));
       assert.match(err.message, /^getLocationBasedChargingSettings: paging stopped after 2 pages \(BMW repeated a page token\)$/);
       assert.strictEqual(bmw.requests.length, 2);
     });

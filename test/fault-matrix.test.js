@@ -59,9 +59,9 @@ function operations(containerId) {
     ['getMappings', (c) => c.getMappings()],
     ['getBasicData', (c) => c.getBasicData(SIM_VINS.bev)],
     ['getTelematicData', (c) => c.getTelematicData(SIM_VINS.bev, containerId)],
-    ['getChargingHistory', (c) => c.getChargingHistoryPage(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })],
+    ['getChargingHistory', (c) => c.call('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW })],
     ['getSmartMaintenanceTyreDiagnosis', (c) => c.getTyreDiagnosis(SIM_VINS.bev)],
-    ['getLocationBasedChargingSettings', (c) => c.getChargingSettingsPage(SIM_VINS.bev)],
+    ['getLocationBasedChargingSettings', (c) => c.call('getLocationBasedChargingSettings', { vin: SIM_VINS.bev })],
     ['getImage', (c) => c.getImage(SIM_VINS.bev)],
     ['listContainers', (c) => c.listContainers()],
     ['createContainer', (c) => c.createContainer({ name: 'matrix', purpose: 'matrix', technicalDescriptors: ['vehicle.vehicle.travelledDistance'] })],
@@ -112,9 +112,9 @@ describe('fault matrix: every operation against a hostile BMW', function () {
     const cases = [
       ['getMappings', (c) => c.getMappings(), {}],
       ['getMappings', (c) => c.getMappings(), [{ vin: SIM_VINS.bev }, null]],
-      ['getChargingHistory', (c) => c.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW }), {}],
-      ['getChargingHistory', (c) => c.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW }), { data: [null] }],
-      ['getLocationBasedChargingSettings', (c) => c.getChargingSettings(SIM_VINS.bev), { data: 'none' }],
+      ['getChargingHistory', (c) => c.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }), {}],
+      ['getChargingHistory', (c) => c.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }), { data: [null] }],
+      ['getLocationBasedChargingSettings', (c) => c.paginate('getLocationBasedChargingSettings', { vin: SIM_VINS.bev }), { data: 'none' }],
       ['listContainers', (c) => c.listContainers(), {}],
       ['listContainers', (c) => c.listContainers(), { containers: [{ name: 'no id' }] }],
       ['getBasicData', (c) => c.getBasicData(SIM_VINS.bev), {}],
@@ -137,7 +137,7 @@ describe('fault matrix: every operation against a hostile BMW', function () {
     const pages = [];
     const e = await failure(
       (async () => {
-        for await (const page of client.chargingHistoryPages(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })) {
+        for await (const page of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }).pages()) {
           pages.push(page);
           if (pages.length === 3) sim.faults.answerNext(1, { status: 200, body: '{"data":[', contentType: 'application/json' });
         }
@@ -148,7 +148,7 @@ describe('fault matrix: every operation against a hostile BMW', function () {
     // The collected form never hands out the first pages of a read that failed.
     let read;
     sim.faults.answerNext(1, { status: 200, body: '<html></html>', contentType: 'text/html' }, { path: /chargingHistory/ });
-    await failure((async () => (read = await client.getChargingHistory(SIM_VINS.bev, { from: YEAR_AGO, to: NOW })))());
+    await failure((async () => (read = await client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW })))());
     assert.strictEqual(read, undefined);
   });
 

@@ -5,7 +5,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { helper, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, CLIENT_ID } = require('./support/nodered');
+const { helper, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID } = require('./support/nodered');
 
 async function pollStatus(id, until, timeoutMs = 8000) {
   const end = Date.now() + timeoutMs;
@@ -242,6 +242,9 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     helper.getNode('b').receive({});
     const [err] = await caught.wait(1);
     assert.match(err.error.message, /authorize the account again/);
+    // A failed login is told apart from BMW's other errors: the status says it is the login.
+    assert.strictEqual(err.cardataError.name, 'LoginError');
+    assert.match(lastStatus(helper.getNode('b')).text, /^login: invalid_grant/);
   });
 
   it('removes the token file entry when the account node is deleted', async () => {

@@ -94,7 +94,7 @@ describe('Node-RED example flows', function () {
       const csv = fs.readFileSync(path.join(tmp, 'bmw-charging-last-month.csv'), 'utf8').trim().split('\n');
       assert.match(csv[0], /^start,end,timeZone,chargingMinutes/);
       const account = createAccount({ clientId: 'x', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: { ...tokenSet(sim) } });
-      const expected = await account.client.getChargingHistory(SIM_VINS.bev, relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }));
+      const expected = await account.client.paginate('getChargingHistory', { vin: SIM_VINS.bev, ...relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }) });
       assert.ok(expected.length > 0);
       assert.strictEqual(csv.length - 1, expected.length);
       assert.match(csv[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00,/);

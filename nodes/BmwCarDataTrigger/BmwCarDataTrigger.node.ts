@@ -76,11 +76,15 @@ export class BmwCarDataTrigger implements INodeType {
     const nowS = Math.floor(Date.now() / 1000);
     const known = manual ? undefined : readState(state, vin);
     const range = readRange(known, nowS);
-    let page: ChargingHistoryPage;
+    let page: ChargingHistoryPage | undefined;
     try {
       const account = await openAccount(this);
+      const read = account.client.paginate('getChargingHistory', { vin, from: new Date(range.from * 1000).toISOString(), to: new Date(range.to * 1000).toISOString() });
       // One page, newest first: a poll never costs more than one call.
-      page = await account.client.getChargingHistoryPage(vin, { from: new Date(range.from * 1000).toISOString(), to: new Date(range.to * 1000).toISOString() });
+      for await (const first of read.pages()) {
+        page = first;
+        break;
+      }
     } catch (error) {
       throw toNodeError(this.getNode(), error);
     }

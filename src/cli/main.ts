@@ -87,7 +87,7 @@ CSV has one row per session with flat columns; a progress line goes to standard 
 progress has an empty end.`,
   'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
   tyres: 'Usage: bmw-cardata tyres --vin VIN [--out FILE]',
-  image: 'Usage: bmw-cardata image --vin VIN --out FILE.png',
+  image: 'Usage: bmw-cardata image --vin VIN [--out FILE]\n\nSaves the vehicle image; without --out as VIN.png (the extension follows the image type).',
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
   bridge: BRIDGE_HELP,
@@ -295,8 +295,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         throw new UsageError(`charging-history: give --last ${Object.keys(RANGES).join('|')}, or --from DATE and --to DATE (see bmw-cardata charging-history --help)`);
       } else range = { from: required(v, 'from', command), to: required(v, 'to', command) };
       const account = openAccount(ctx);
-      const sessions = [];
-      for await (const s of account.client.chargingSessions(vin, { ...range, limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') })) sessions.push(s);
+      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') });
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
       await output(ctx, sessions, sessions.map(flattenChargingSession));
       ctx.stderr.write(`${sessions.length} session${sessions.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${last ? ` (${last} in ${zone})` : ''}\n`);
@@ -304,7 +303,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'charging-settings': {
       const account = openAccount(ctx);
-      const settings = await account.client.getChargingSettings(required(v, 'vin', command), { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations') });
+      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations') });
       await output(ctx, settings, settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })));
       return quotaNote(ctx, account);
     }
@@ -315,9 +314,9 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'image': {
       const vin = required(v, 'vin', command);
-      const out = required(v, 'out', command);
       const account = openAccount(ctx);
       const image = await account.client.getImage(vin);
+      const out = str(v, 'out') ?? image.fileName;
       await fs.writeFile(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
       return quotaNote(ctx, account);

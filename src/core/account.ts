@@ -59,7 +59,7 @@ export function createAccount(options: AccountOptions): Account {
     now: options.now,
     sleep: options.sleep,
   });
-  const quota = new QuotaLedger({ limit: options.dailyQuota ?? 50, store: options.quotaStore, now: options.now });
+  const quota = new QuotaLedger({ limit: options.dailyQuota, store: options.quotaStore, now: options.now });
   const client = new CarDataClient({
     transport,
     apiBaseUrl: options.apiBaseUrl ?? DEFAULT_API_BASE_URL,

@@ -1,7 +1,7 @@
 import { checkAnswer } from './answers';
 import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
-import { OPERATION_IDS, OPERATIONS, type OperationId, type OperationSpec } from './operations';
-import { paginate, paginateItems, type PageOptions } from './pagination';
+import { OPERATION_IDS, OPERATIONS, operationHeaders, type OperationId, type OperationSpec } from './operations';
+import { paginate, type PageOptions, type Paged } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
 import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
 import type { TokenProvider } from './tokens';
@@ -21,7 +21,8 @@ import type {
   VehicleImage,
   VehicleMapping,
 } from './types';
-import { checkContainerId, checkDescriptors, checkLimit, checkRange, checkVin, type DateInput } from './validation';
+import { checkContainerId, checkDescriptors, checkRange, checkVin, type DateInput } from './validation';
+import { imageFileName } from './image-file';
 import { ContainerMemory, ensureContainer, type EnsureContainerOptions, type EnsuredContainer, type RememberedContainers } from './containers';
 
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
@@ -65,10 +66,13 @@ export interface CallResult {
   body: unknown;
 }
 
-export interface RangeOptions extends PageOptions {
-  from: DateInput;
-  to: DateInput;
+/** What each paged operation takes, answers per page, and lists. */
+export interface PagedOperations {
+  getChargingHistory: { params: { vin: string; from: DateInput; to: DateInput }; page: ChargingHistoryPage; item: ChargingSession };
+  getLocationBasedChargingSettings: { params: { vin: string }; page: ChargingSettingsPage; item: LocationBasedChargingSetting };
 }
+
+export type PagedOperationId = keyof PagedOperations;
 
 /**
  * The CarData Customer API, one typed method per operation. Inputs are checked before any request, the quota is
@@ -177,7 +181,7 @@ export class CarDataClient {
     };
     for (;;) {
       attempt += 1;
-      const headers: Record<string, string> = { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
+      const headers = operationHeaders(spec);
       // The login comes first: a refresh that fails has cost nothing.
       const token = this.tokens ? await this.tokens.getAccessToken() : undefined;
       if (token) headers.Authorization = `Bearer ${token}`;
@@ -255,51 +259,24 @@ export class CarDataClient {
   }
 
   async getImage(vin: string): Promise<VehicleImage> {
-    const res = await this.call('getImage', { vin });
-    const data = Buffer.isBuffer(res.body) ? res.body : Buffer.from(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
-    return { data, contentType: (res.headers['content-type'] ?? 'image/png').split(';')[0].trim() };
-  }
-
-  /** One page of charging sessions (`next_token` in the answer; pass it back as `nextToken`). */
-  getChargingHistoryPage(vin: string, range: { from: DateInput; to: DateInput; nextToken?: string }): Promise<ChargingHistoryPage> {
-    return this.json('getChargingHistory', { vin, from: range.from, to: range.to, nextToken: range.nextToken });
-  }
-
-  /** Every page of charging sessions, following the page token, stopping at `limit` items. */
-  chargingHistoryPages(vin: string, options: RangeOptions): AsyncGenerator<ChargingHistoryPage> {
-    const params = { vin: checkVin(vin), ...checkRange(options.from, options.to, this.now) };
-    return paginate<ChargingHistoryPage>((nextToken) => this.json('getChargingHistory', { ...params, nextToken }), OPERATIONS.getChargingHistory, options);
-  }
-
-  /** Every charging session in the range, one at a time, fetching pages only as needed. */
-  async *chargingSessions(vin: string, options: RangeOptions): AsyncGenerator<ChargingSession> {
-    yield* paginateItems<ChargingSession>(this.chargingHistoryPages(vin, options), OPERATIONS.getChargingHistory, checkLimit(options.limit));
-  }
-
-  /** All charging sessions in the range (up to `limit`), in one array. */
-  async getChargingHistory(vin: string, options: RangeOptions): Promise<ChargingSession[]> {
-    return collect(this.chargingSessions(vin, options));
-  }
-
-  getChargingSettingsPage(vin: string, nextToken?: string): Promise<ChargingSettingsPage> {
-    return this.json('getLocationBasedChargingSettings', { vin, nextToken });
-  }
-
-  chargingSettingsPages(vin: string, options: PageOptions = {}): AsyncGenerator<ChargingSettingsPage> {
     const checked = checkVin(vin);
-    return paginate<ChargingSettingsPage>(
-      (nextToken) => this.json('getLocationBasedChargingSettings', { vin: checked, nextToken }),
-      OPERATIONS.getLocationBasedChargingSettings,
-      options,
-    );
+    const res = await this.call('getImage', { vin: checked });
+    const data = Buffer.isBuffer(res.body) ? res.body : Buffer.from(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
+    const contentType = (res.headers['content-type'] ?? 'image/png').split(';')[0].trim();
+    return { data, contentType, fileName: imageFileName(checked, contentType) };
   }
 
-  async *chargingSettings(vin: string, options: PageOptions = {}): AsyncGenerator<LocationBasedChargingSetting> {
-    yield* paginateItems<LocationBasedChargingSetting>(this.chargingSettingsPages(vin, options), OPERATIONS.getLocationBasedChargingSettings, checkLimit(options.limit));
-  }
-
-  async getChargingSettings(vin: string, options: PageOptions = {}): Promise<LocationBasedChargingSetting[]> {
-    return collect(this.chargingSettings(vin, options));
+  /**
+   * A paged operation, read page after page following the token: `await` it for every item (up to
+   * `options.limit`), iterate it with `for await` for one item at a time, or iterate `.pages()` for the pages.
+   * Parameters are checked before the first request; no page is fetched past the limit.
+   */
+  paginate<Op extends PagedOperationId>(operationId: Op, params: PagedOperations[Op]['params'], options: PageOptions = {}): Paged<PagedOperations[Op]['item'], PagedOperations[Op]['page']> {
+    const spec = Object.hasOwn(OPERATIONS, operationId) ? OPERATIONS[operationId] : undefined;
+    const paging = spec?.paging;
+    // Only a caller without the types can name another operation: told at once, before anything is read.
+    if (!spec || !paging) throw inputError('operation', `${String(operationId).slice(0, 40)} is not a paged operation`, `One of: ${OPERATION_IDS.filter((id) => OPERATIONS[id].paging).join(', ')}`);
+    return paginate((nextToken) => this.json(spec.id, { ...params, [paging.tokenQuery]: nextToken }), spec, options);
   }
 
   async listContainers(): Promise<Container[]> {
@@ -368,10 +345,3 @@ export function normaliseMappings(body: unknown): VehicleMapping[] {
   }
   return [];
 }
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'crypto';
-import { CarDataError, oauthError } from './errors';
+import { CarDataError, LoginError, oauthError } from './errors';
 import { DEFAULT_RETRY, retryDelay } from './retry';
 import { type Clock, type Sleep, type Transport, realClock, TransportError } from './transport';
 import type { TokenSet } from './types';
@@ -44,34 +44,39 @@ export function createPkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: base64url(createHash('sha256').update(verifier).digest()) };
 }
 
-function authUrl(endpoint: AuthEndpoint, path: string): string {
-  return `${(endpoint.authBaseUrl ?? DEFAULT_AUTH_BASE_URL).replace(/\/+$/, '')}${path}`;
+function authUrl(authBaseUrl: string | undefined, path: string): string {
+  return `${(authBaseUrl || DEFAULT_AUTH_BASE_URL).replace(/\/+$/, '')}${path}`;
+}
+
+/** GCDM's token endpoint (device login, refresh): where every host sends its token requests. */
+export function tokenUrl(authBaseUrl?: string): string {
+  return authUrl(authBaseUrl, '/oauth/token');
 }
 
 function asRecord(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as Record<string, unknown>) : {};
 }
 
-async function postForm(endpoint: AuthEndpoint, path: string, form: Record<string, string>, context: string) {
+async function postForm(endpoint: AuthEndpoint, url: string, form: Record<string, string>, context: string) {
   try {
     return await endpoint.transport.request({
       method: 'POST',
-      url: authUrl(endpoint, path),
+      url,
       form,
       headers: { Accept: 'application/json' },
       responseType: 'json',
     });
   } catch (e) {
     const code = e instanceof TransportError ? e.code : 'ENETWORK';
-    throw new CarDataError({ kind: 'network', message: `${context}: no answer from BMW's login service (${code})`, hint: 'Check the network and the auth base URL.', retryable: true, cause: e });
+    throw new LoginError({ kind: 'network', message: `${context}: no answer from BMW's login service (${code})`, hint: 'Check the network and the auth base URL.', retryable: true, cause: e });
   }
 }
 
 /** OAuth errors that say the login service had a problem, not that the grant is bad (RFC 6749 5.2, 4.1.2.1). */
 const SERVICE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
-function unavailable(status: number, context: string, detail: string): CarDataError {
-  return new CarDataError({
+function unavailable(status: number, context: string, detail: string): LoginError {
+  return new LoginError({
     kind: 'http',
     status,
     oauthError: detail.startsWith('HTTP') ? undefined : detail,
@@ -81,12 +86,12 @@ function unavailable(status: number, context: string, detail: string): CarDataEr
   });
 }
 
-function failure(status: number, body: unknown, context: string): CarDataError {
+function failure(status: number, body: unknown, context: string): LoginError {
   const b = asRecord(body);
   const error = typeof b.error === 'string' ? b.error : undefined;
   if (status >= 500 || (error && SERVICE_ERRORS.has(error))) return unavailable(status, context, error ?? `HTTP ${status}`);
   if (error) return oauthError(error, typeof b.error_description === 'string' ? b.error_description : undefined, status, context);
-  return new CarDataError({
+  return new LoginError({
     kind: 'auth',
     status,
     message: `${context}: BMW's login service answered HTTP ${status}`,
@@ -99,7 +104,7 @@ export function tokenSetFromResponse(body: unknown, now: number): TokenSet {
   const b = asRecord(body);
   if (typeof b.access_token !== 'string' || typeof b.refresh_token !== 'string') {
     // A proxy's page or a truncated answer: the login itself may be fine, so it is kept.
-    throw new CarDataError({
+    throw new LoginError({
       kind: 'response',
       message: `BMW's login service answered without tokens (${typeof body === 'string' ? `text, ${Buffer.byteLength(body)} bytes` : 'JSON without access_token and refresh_token'})`,
       hint: 'Something between you and BMW, or BMW itself, sent this instead of tokens. Try again in a few minutes.',
@@ -126,14 +131,14 @@ export async function startDeviceAuthorization(endpoint: AuthEndpoint, scope = D
   const pkce = createPkcePair();
   const res = await postForm(
     endpoint,
-    '/oauth/device/code',
+    authUrl(endpoint.authBaseUrl, '/oauth/device/code'),
     { client_id: endpoint.clientId.trim(), response_type: 'device_code', scope, code_challenge: pkce.challenge, code_challenge_method: 'S256' },
     'Starting the BMW login',
   );
   if (res.status !== 200) throw failure(res.status, res.body, 'Starting the BMW login');
   const b = asRecord(res.body);
   if (typeof b.device_code !== 'string' || typeof b.user_code !== 'string') {
-    throw new CarDataError({ kind: 'auth', status: res.status, message: 'BMW login answered without a device code', hint: 'Try again later.' });
+    throw new LoginError({ kind: 'auth', status: res.status, message: 'BMW login answered without a device code', hint: 'Try again later.' });
   }
   const verificationUri = String(b.verification_uri ?? '');
   return {
@@ -157,7 +162,7 @@ export async function pollDeviceAuthorization(endpoint: AuthEndpoint, auth: Devi
   if (now() >= auth.expiresAt) throw oauthError('expired_token', 'The code is expired', 401, 'BMW login');
   const res = await postForm(
     endpoint,
-    '/oauth/token',
+    tokenUrl(endpoint.authBaseUrl),
     { client_id: endpoint.clientId.trim(), grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.deviceCode, code_verifier: auth.codeVerifier },
     'BMW login',
   );
@@ -184,7 +189,7 @@ export async function waitForDeviceAuthorization(endpoint: AuthEndpoint, auth: D
   const sleep = options.sleep ?? endpoint.sleep;
   const now = endpoint.now ?? realClock;
   for (;;) {
-    if (options.signal?.aborted) throw new CarDataError({ kind: 'auth', message: 'BMW login cancelled', hint: 'Start the authorization again.' });
+    if (options.signal?.aborted) throw new LoginError({ kind: 'auth', message: 'BMW login cancelled', hint: 'Start the authorization again.' });
     let result: PollResult;
     try {
       result = await pollDeviceAuthorization(endpoint, auth);
@@ -209,11 +214,11 @@ export function isDeadLogin(e: unknown): boolean {
 
 async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
   const now = endpoint.now ?? realClock;
-  const res = await postForm(endpoint, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
+  const res = await postForm(endpoint, tokenUrl(endpoint.authBaseUrl), { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
   if (res.status === 200) return tokenSetFromResponse(res.body, now());
   const err = failure(res.status, res.body, 'Refreshing the BMW login');
   if (err.oauthError && DEAD_GRANT_ERRORS.has(err.oauthError)) {
-    throw new CarDataError({
+    throw new LoginError({
       kind: 'auth',
       status: res.status,
       oauthError: err.oauthError,

@@ -126,6 +126,29 @@ export class CarDataError extends Error {
   }
 }
 
+const LOGIN_ERROR = Symbol.for('bmw-cardata.LoginError');
+
+/**
+ * A login or a refresh that failed: BMW's login service refused it (authorize again), or could not be reached or
+ * had a hiccup (`retryable`: the login itself is kept). The device flow and the token refresh throw it, and so
+ * does n8n's credential, so a host tells a failed login from other errors with `instanceof LoginError`.
+ */
+export class LoginError extends CarDataError {
+  constructor(init: CarDataErrorInit) {
+    super(init);
+    this.name = 'LoginError';
+    Object.defineProperty(this, LOGIN_ERROR, { value: true });
+  }
+
+  /**
+   * n8n loads the credential and the stream trigger from two packages, each with its own copy of this class: so
+   * that a login error of either copy is one to both, `instanceof` looks for the mark every copy sets.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [LOGIN_ERROR]?: unknown })[LOGIN_ERROR] === true;
+  }
+}
+
 export function isCarDataError(e: unknown): e is CarDataError {
   return e instanceof CarDataError;
 }
@@ -217,8 +240,8 @@ export const OAUTH_HINTS: Readonly<Record<string, string>> = {
   invalid_token: 'BMW refused the login code as malformed. Start the authorization again.',
 };
 
-export function oauthError(error: string, description: string | undefined, status: number, context: string): CarDataError {
-  return new CarDataError({
+export function oauthError(error: string, description: string | undefined, status: number, context: string): LoginError {
+  return new LoginError({
     kind: 'auth',
     status,
     oauthError: error,

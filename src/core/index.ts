@@ -23,3 +23,6 @@ export * from './vehicle-state';
 export * from './charging-events';
 export * from './live-data';
 export * from './live-feed';
+export * from './vehicle-cache';
+export * from './image-file';
+export * from './telematic-values';

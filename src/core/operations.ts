@@ -6,13 +6,16 @@ export type OperationId =
   | 'getBasicData'
   | 'getTelematicData'
   | 'getChargingHistory'
-  | 'getSmartMaintenanceTyreDiagnosis'
   | 'getLocationBasedChargingSettings'
+  | 'getSmartMaintenanceTyreDiagnosis'
   | 'getImage'
   | 'listContainers'
   | 'createContainer'
   | 'getContainerDetails'
   | 'deleteContainer';
+
+/** What hosts group operations under (n8n's resources). */
+export type ResourceId = 'vehicle' | 'telematicData' | 'chargingHistory' | 'chargingSettings' | 'tyreDiagnosis' | 'image' | 'container';
 
 /** How a parameter is checked before any request (see validation.ts). */
 export type ParameterKind = 'vin' | 'containerId' | 'dateTime' | 'pageToken' | 'containerBody';
@@ -31,7 +34,7 @@ export interface OperationSpec {
   path: string;
   summary: string;
   /** The resource hosts group the operation under. */
-  resource: 'vehicle' | 'telematicData' | 'chargingHistory' | 'tyreDiagnosis' | 'chargingSettings' | 'image' | 'container';
+  resource: ResourceId;
   parameters: ParameterSpec[];
   /** HTTP statuses that mean success (BMW answers 201 on create, 208 when a container was already deleted). */
   success: number[];
@@ -116,17 +119,6 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
     answer: { list: ['data'] },
   },
-  getSmartMaintenanceTyreDiagnosis: {
-    id: 'getSmartMaintenanceTyreDiagnosis',
-    method: 'GET',
-    path: '/customers/vehicles/{vin}/smartMaintenanceTyreDiagnosis',
-    summary: 'Tyre diagnosis (mounted and stored tyres)',
-    resource: 'tyreDiagnosis',
-    parameters: [vin],
-    success: [200],
-    response: 'json',
-    answer: {},
-  },
   getLocationBasedChargingSettings: {
     id: 'getLocationBasedChargingSettings',
     method: 'GET',
@@ -138,6 +130,17 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     response: 'json',
     paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
     answer: { list: ['data'] },
+  },
+  getSmartMaintenanceTyreDiagnosis: {
+    id: 'getSmartMaintenanceTyreDiagnosis',
+    method: 'GET',
+    path: '/customers/vehicles/{vin}/smartMaintenanceTyreDiagnosis',
+    summary: 'Tyre diagnosis (mounted and stored tyres)',
+    resource: 'tyreDiagnosis',
+    parameters: [vin],
+    success: [200],
+    response: 'json',
+    answer: {},
   },
   getImage: {
     id: 'getImage',
@@ -197,3 +200,20 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
 };
 
 export const OPERATION_IDS = Object.keys(OPERATIONS) as OperationId[];
+
+/** The resources, in the order of their first operation in the table: the order hosts list them in. */
+export const RESOURCE_IDS: readonly ResourceId[] = [...new Set(OPERATION_IDS.map((id) => OPERATIONS[id].resource))];
+
+/** The headers every request of an operation carries. */
+export function operationHeaders(spec: OperationSpec): Record<string, string> {
+  return { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
+}
+
+/**
+ * The request that tests a login (n8n's credential test): an operation without parameters or side effects, so
+ * it needs no VIN and changes nothing; it costs one call.
+ */
+export function probeRequest(): { operationId: OperationId; method: HttpMethod; path: string; headers: Record<string, string> } {
+  const spec = OPERATIONS.listContainers;
+  return { operationId: spec.id, method: spec.method, path: spec.path, headers: operationHeaders(spec) };
+}

@@ -36,45 +36,72 @@ export function pageItems<T>(page: unknown, spec: OperationSpec): T[] {
 }
 
 /**
- * Pages of a paged operation, following the token until there is none or `limit` items were read. A repeated
- * token is an error, never a loop; an expired token (CU-125) surfaces as BMW's error with its hint.
+ * A paged read. Awaited (it is a promise), all its items up to `limit` in one array, read once however often it
+ * is awaited; iterated with `for await`, its items one at a time, fetching pages only as needed; `pages()`
+ * iterates the pages themselves. Nothing is fetched until one of these starts; each iteration reads afresh.
  */
-export async function* paginate<P>(fetchPage: (nextToken?: string) => Promise<P>, spec: OperationSpec, options: PageOptions = {}): AsyncGenerator<P> {
-  const limit = checkLimit(options.limit);
-  const maxPages = options.maxPages ?? 1000;
-  const seen = new Set<string>();
-  let token: string | undefined;
-  let pages = 0;
-  let items = 0;
-  for (;;) {
-    const page = await fetchPage(token);
-    pages += 1;
-    items += pageItems(page, spec).length;
-    options.onPage?.({ pages, items });
-    yield page;
-    if (limit !== undefined && items >= limit) return;
-    token = pageToken(page, spec);
-    if (!token) return;
-    if (seen.has(token) || pages >= maxPages) {
-      throw new CarDataError({
-        kind: 'bmw',
-        operation: spec.id,
-        message: `${spec.id}: paging stopped after ${pages} pages (${seen.has(token) ? 'BMW repeated a page token' : 'page limit reached'})`,
-        hint: 'Narrow the date range or set a limit.',
-      });
-    }
-    seen.add(token);
-  }
+export interface Paged<T, P> extends Promise<T[]>, AsyncIterable<T> {
+  pages(): AsyncIterable<P>;
 }
 
-/** The items of every page, stopping at `limit`: the page iterator is not advanced past it. */
-export async function* paginateItems<T>(pages: AsyncIterable<unknown>, spec: OperationSpec, limit?: number): AsyncGenerator<T> {
-  let count = 0;
-  for await (const page of pages) {
-    for (const item of pageItems<T>(page, spec)) {
-      if (limit !== undefined && count >= limit) return;
-      count += 1;
-      yield item;
+/**
+ * The paged read of one operation: follows the page token (the spelling the operations table names) until there
+ * is none or `limit` items were read. A repeated token is an error, never a loop; an expired token (CU-125)
+ * surfaces as BMW's error with its hint.
+ */
+export function paginate<T, P>(fetchPage: (nextToken?: string) => Promise<P>, spec: OperationSpec, options: PageOptions = {}): Paged<T, P> {
+  async function* pages(): AsyncGenerator<P> {
+    const limit = checkLimit(options.limit);
+    const maxPages = options.maxPages ?? 1000;
+    const seen = new Set<string>();
+    let token: string | undefined;
+    let pageCount = 0;
+    let items = 0;
+    for (;;) {
+      const page = await fetchPage(token);
+      pageCount += 1;
+      items += pageItems(page, spec).length;
+      options.onPage?.({ pages: pageCount, items });
+      yield page;
+      if (limit !== undefined && items >= limit) return;
+      token = pageToken(page, spec);
+      if (!token) return;
+      if (seen.has(token) || pageCount >= maxPages) {
+        throw new CarDataError({
+          kind: 'bmw',
+          operation: spec.id,
+          message: `${spec.id}: paging stopped after ${pageCount} pages (${seen.has(token) ? 'BMW repeated a page token' : 'page limit reached'})`,
+          hint: 'Narrow the date range or set a limit.',
+        });
+      }
+      seen.add(token);
     }
   }
+  // The items of every page, stopping at `limit`: the page iterator is not advanced past it.
+  async function* items(): AsyncGenerator<T> {
+    const limit = checkLimit(options.limit);
+    let count = 0;
+    for await (const page of pages()) {
+      for (const item of pageItems<T>(page, spec)) {
+        if (limit !== undefined && count >= limit) return;
+        count += 1;
+        yield item;
+      }
+    }
+  }
+  let all: Promise<T[]> | undefined;
+  const collected = (): Promise<T[]> =>
+    (all ??= (async () => {
+      const out: T[] = [];
+      for await (const item of items()) out.push(item);
+      return out;
+    })());
+  return {
+    pages,
+    [Symbol.asyncIterator]: items,
+    [Symbol.toStringTag]: 'Paged',
+    then: (onFulfilled, onRejected) => collected().then(onFulfilled, onRejected),
+    catch: (onRejected) => collected().catch(onRejected),
+    finally: (onFinally) => collected().finally(onFinally),
+  };
 }

@@ -63,9 +63,12 @@ export function isQuotaRecord(value: unknown): value is QuotaRecord {
   );
 }
 
+/** BMW's daily budget of CarData calls per account. */
+export const DEFAULT_DAILY_QUOTA = 50;
+
 export interface QuotaLedgerOptions {
   store?: QuotaStore;
-  /** Calls per UTC day; BMW allows 50. */
+  /** Calls per UTC day (default DEFAULT_DAILY_QUOTA). */
   limit?: number;
   now?: Clock;
 }
@@ -81,7 +84,7 @@ export class QuotaLedger {
   private readonly now: Clock;
 
   constructor(options: QuotaLedgerOptions = {}) {
-    this.limit = options.limit ?? 50;
+    this.limit = options.limit ?? DEFAULT_DAILY_QUOTA;
     this.store = options.store ?? new MemoryQuotaStore();
     this.now = options.now ?? realClock;
   }

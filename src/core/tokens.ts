@@ -1,5 +1,5 @@
 import { isDeadLogin, refreshTokens, type AuthEndpoint } from './device-flow';
-import { CarDataError } from './errors';
+import { LoginError } from './errors';
 import { type Clock, realClock } from './transport';
 import type { TokenSet } from './types';
 
@@ -67,7 +67,7 @@ export class TokenManager implements TokenProvider {
 
   private requireTokens(): TokenSet {
     if (!this.tokens?.refreshToken) {
-      throw new CarDataError({ kind: 'auth', message: 'The account is not authorized', hint: 'Run the device login (Authorize) first.' });
+      throw new LoginError({ kind: 'auth', message: 'The account is not authorized', hint: 'Run the device login (Authorize) first.' });
     }
     return this.tokens;
   }

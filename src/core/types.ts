@@ -221,6 +221,8 @@ export interface TyreDiagnosis {
 export interface VehicleImage {
   data: Buffer;
   contentType: string;
+  /** `<VIN>.<extension of the content type>`, the name hosts save the image under. */
+  fileName: string;
 }
 
 /** BMW's error body (CustomerErrorResponse). */

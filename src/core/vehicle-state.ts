@@ -1,11 +1,11 @@
-import { DESCRIPTORS } from './catalogue';
 import type { StreamEvent } from './stream-message';
+import { catalogueUnit, cleanUnit, telematicValue, type TelematicScalar } from './telematic-values';
 
 // The car's state as the stream reports it: the latest value of every descriptor per VIN, typed with the
 // catalogue (numbers as numbers, booleans as booleans, the unit attached). Pure: no clock of its own, no I/O.
 // Entries are replaced, never changed in place, so a shallow copy of `values` is a snapshot.
 
-export type StateScalar = string | number | boolean | null;
+export type StateScalar = TelematicScalar;
 
 /** The latest reading of one descriptor. */
 export interface StateValue {
@@ -35,56 +35,19 @@ export interface TypedReading {
  */
 export type ReadingOutcome = 'added' | 'changed' | 'refreshed' | 'duplicate' | 'stale';
 
-type Kind = 'number' | 'boolean' | 'other';
-
-const NUMERIC_TYPES = new Set(['float', 'double', 'int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32']);
-const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-
-/** BMW's unit spellings as shown to users: `percent` and `%` are one unit; empty means none. */
-export function cleanUnit(unit: string | null | undefined): string | null {
-  if (typeof unit !== 'string') return null;
-  const u = unit.trim();
-  if (u === '' || u === 'null') return null;
-  return u === 'percent' ? '%' : u;
-}
-
-const TYPING = new Map<string, { kind: Kind; unit: string | null }>(
-  DESCRIPTORS.map((d) => {
-    const unit = cleanUnit(d.unit);
-    // A few descriptors have no datatype but a unit (the 12 V battery's %): a measurement, so a number.
-    const kind: Kind = NUMERIC_TYPES.has(d.datatype) || (d.datatype === '' && unit !== null) ? 'number' : d.datatype === 'boolean' ? 'boolean' : 'other';
-    return [d.id, { kind, unit }];
-  }),
-);
-
-function typed(kind: Kind | undefined, value: StateScalar): StateScalar {
-  if (typeof value !== 'string') return value;
-  if (kind === 'number') {
-    const t = value.trim();
-    if (NUMERIC.test(t)) return Number(t);
-  } else if (kind === 'boolean') {
-    const t = value.trim().toLowerCase();
-    if (t === 'true') return true;
-    if (t === 'false') return false;
-  }
-  // "INVALID", "-NA-" and states stay as BMW sent them.
-  return value;
-}
-
 /**
  * A normalised stream event, typed with the catalogue: numeric strings of numeric descriptors become numbers,
  * "true"/"false" of boolean descriptors booleans; the unit is the one BMW sent, else the catalogue's. A reading
  * without a usable timestamp takes `now` (epoch ms).
  */
 export function typeReading(event: StreamEvent, now: number): TypedReading {
-  const typing = TYPING.get(event.descriptor);
   const parsed = event.timestamp ? Date.parse(event.timestamp) : NaN;
   const time = Number.isNaN(parsed) ? now : parsed;
   return {
     vin: event.vin,
     descriptor: event.descriptor,
-    value: typed(typing?.kind, event.value),
-    unit: cleanUnit(event.unit) ?? typing?.unit ?? null,
+    value: telematicValue(event.descriptor, event.value),
+    unit: cleanUnit(event.unit) ?? catalogueUnit(event.descriptor),
     timestamp: Number.isNaN(parsed) ? new Date(now).toISOString() : (event.timestamp as string),
     time,
   };

@@ -5,9 +5,6 @@ import { CarDataClient } from '../core/client';
 import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
-/** BMW's daily budget of CarData calls per account. */
-export const DAILY_QUOTA = 50;
-
 // Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.
 const processCounts = new Map<string, QuotaRecord>();
 
@@ -79,7 +76,7 @@ export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
     transport: new N8nTransport(ctx),
     sleep,
     apiBaseUrl: typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined,
-    quota: new QuotaLedger({ limit: DAILY_QUOTA, store: new N8nQuotaStore(staticData) }),
+    quota: new QuotaLedger({ store: new N8nQuotaStore(staticData) }),
     accountId: accountKey(clientId, gcid),
   });
   const accountStorageKey = storageKey(client.accountId);

@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { DEFAULT_DAILY_QUOTA } from '../core/quota';
 
 /** VIN as BMW writes it: 17 upper-case letters and digits. */
 export const VIN_REGEX = '^[A-Z0-9]{17}$';
@@ -83,7 +84,7 @@ export function returnAllAndLimit(resource: string, operation: string): INodePro
   ];
 }
 
-const QUOTA_DESCRIPTION = 'Whether to add _quota to each item: calls used today, the daily limit (50), calls remaining and when the count resets (00:00 UTC)';
+const QUOTA_DESCRIPTION = `Whether to add _quota to each item: calls used today, the daily limit (${DEFAULT_DAILY_QUOTA}), calls remaining and when the count resets (00:00 UTC)`;
 
 /** Whether items carry `_quota` (calls used, limit, remaining, reset time): on for single answers... */
 export const quotaOptionOn: INodeProperties = { displayName: 'Include Quota', name: 'includeQuota', type: 'boolean', default: true, description: QUOTA_DESCRIPTION };

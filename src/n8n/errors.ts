@@ -1,12 +1,12 @@
 import { type INode, type JsonObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { CarDataError } from '../core/errors';
-import { type LoginFailure, loginFailureIn } from './transport';
+import { CarDataError, type LoginError } from '../core/errors';
+import { loginFailureIn } from './transport';
 
 /**
  * A refresh that failed inside the credential reaches core as a transport failure; core keeps it as the cause
  * of its error. Found here, it is reported as what it is: the login, with BMW's reason.
  */
-function unwrap(error: unknown): { login?: LoginFailure; carData?: CarDataError } {
+function unwrap(error: unknown): { login?: LoginError; carData?: CarDataError } {
   const login = loginFailureIn(error);
   if (login) return { login };
   return { carData: error instanceof CarDataError ? error : undefined };

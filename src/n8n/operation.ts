@@ -1,9 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/operations';
 import type { N8nAccount } from './account';
 import { quotaOptionOff, quotaOptionOn } from './descriptions';
 
 /** One operation of the node: its fields and what it does for one input item. */
 export interface Operation {
+  /** The operation of the CarData API it runs (its entry in the operations table says its resource). */
+  operationId: OperationId;
   value: string;
   name: string;
   action: string;
@@ -17,9 +20,19 @@ export interface Operation {
 }
 
 export interface Resource {
-  value: string;
+  value: ResourceId;
   name: string;
   operations: Operation[];
+}
+
+/**
+ * The node's resources from the operations table: its resources in its order, each with the node's operations
+ * whose API operation belongs to it. A resource none of the operations belongs to is left out.
+ */
+export function resourcesOf(names: Readonly<Record<ResourceId, string>>, operations: readonly Operation[]): Resource[] {
+  return RESOURCE_IDS.map((value) => ({ value, name: names[value], operations: operations.filter((op) => OPERATIONS[op.operationId].resource === value) })).filter(
+    (r) => r.operations.length > 0,
+  );
 }
 
 /** The operation selector and every field of one resource, each shown only for its operation. */

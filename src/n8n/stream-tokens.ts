@@ -1,6 +1,6 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
-import { DEFAULT_AUTH_BASE_URL } from '../core/device-flow';
-import { CarDataError } from '../core/errors';
+import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/device-flow';
+import { CarDataError, LoginError } from '../core/errors';
 import type { StreamTokenSource } from '../core/stream-types';
 import type { TokenSet } from '../core/types';
 import { CREDENTIAL_TYPE, loginFailureIn } from './transport';
@@ -66,7 +66,7 @@ export class CredentialStreamTokens implements StreamTokenSource {
         CREDENTIAL_TYPE,
         {
           method: 'POST',
-          url: `${this.authBaseUrl}/oauth/token`,
+          url: tokenUrl(this.authBaseUrl),
           body: 'grant_type=refresh_token',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
           timeout: 30_000,
@@ -77,10 +77,10 @@ export class CredentialStreamTokens implements StreamTokenSource {
       const login = loginFailureIn(error);
       if (login?.retryable) {
         // The login service had a hiccup (5xx, no answer); the login itself is kept and the stream tries again.
-        throw new CarDataError({ kind: 'network', retryable: true, oauthError: login.oauthError, message: login.message, hint: login.hint ?? 'The stream tries again.' });
+        throw new LoginError({ kind: 'network', retryable: true, oauthError: login.oauthError, message: login.message, hint: login.hint || 'The stream tries again.' });
       }
       if (login) {
-        throw new CarDataError({ kind: 'auth', oauthError: login.oauthError, message: login.message, hint: login.hint ?? 'Log in again in the credential.' });
+        throw new LoginError({ kind: 'auth', oauthError: login.oauthError, message: login.message, hint: login.hint || 'Log in again in the credential.' });
       }
       // Otherwise this is the expected refusal of the bare request, after n8n refreshed the credential.
     }

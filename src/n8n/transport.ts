@@ -8,6 +8,7 @@ import {
   type ILoadOptionsFunctions,
   type IPollFunctions,
 } from 'n8n-workflow';
+import { LoginError } from '../core/errors';
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../core/transport';
 
 export const CREDENTIAL_TYPE = 'bmwCarDataApi';
@@ -28,14 +29,6 @@ interface FullResponse {
   body: unknown;
   headers: Record<string, unknown>;
   statusCode: number;
-}
-
-/** The error a failed login or refresh raises inside the credential (see BmwCarDataApi.credentials.ts). */
-export interface LoginFailure extends Error {
-  oauthError?: string;
-  hint?: string;
-  /** A hiccup of the login service (5xx, no answer), not a refused login: worth another try later. */
-  retryable?: boolean;
 }
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_CANCELED']);
@@ -89,10 +82,10 @@ function responseIn(error: unknown, binary: boolean): TransportResponse | undefi
   return undefined;
 }
 
-/** The credential's own login error, if the request failed because refreshing the login failed. */
-export function loginFailureIn(error: unknown): LoginFailure | undefined {
+/** The credential's login error (see BmwCarDataApi.credentials.ts), if the request failed because its login or refresh did. */
+export function loginFailureIn(error: unknown): LoginError | undefined {
   for (const e of causes(error)) {
-    if (e instanceof Error && e.name === 'BmwCarDataLoginError') return e as LoginFailure;
+    if (e instanceof LoginError) return e;
   }
   return undefined;
 }

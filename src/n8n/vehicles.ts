@@ -1,30 +1,38 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import type { VehicleMapping } from '../core/types';
+import { type CachedVehicles, VehicleCache } from '../core/vehicle-cache';
 import { openAccount } from './account';
 import { toNodeError } from './errors';
 
-/** Mapped vehicles change rarely: the picker reuses what it read for a day (a Vehicle > Get Many run renews it). */
-const DAY_MS = 24 * 60 * 60 * 1000;
-const cache = new Map<string, { at: number; vehicles: VehicleMapping[] }>();
+// The mapped vehicles of every account this n8n process has read, so the picker costs a call a day at most.
+const lists = new Map<string, CachedVehicles>();
+const caches = new Map<string, VehicleCache>();
 
+function cacheOf(accountId: string): VehicleCache {
+  let cache = caches.get(accountId);
+  if (!cache) {
+    cache = new VehicleCache({ load: () => lists.get(accountId), save: (entry) => lists.set(accountId, entry) });
+    caches.set(accountId, cache);
+  }
+  return cache;
+}
+
+/** Keeps what a Vehicle > Get Many run read, so the picker reuses it. */
 export function rememberVehicles(accountId: string, vehicles: VehicleMapping[]): void {
-  cache.set(accountId, { at: Date.now(), vehicles: vehicles.map((v) => ({ ...v })) });
+  cacheOf(accountId).remember(vehicles);
 }
 
 /** The picker of the Vehicle field: the account's mapped vehicles, read once a day. */
 export async function searchVehicles(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
   const account = await openAccount(this);
-  let entry = cache.get(account.client.accountId);
-  if (!entry || Date.now() - entry.at > DAY_MS) {
-    try {
-      rememberVehicles(account.client.accountId, await account.client.getMappings());
-    } catch (e) {
-      throw toNodeError(this.getNode(), e);
-    }
-    entry = cache.get(account.client.accountId);
+  let vehicles: VehicleMapping[];
+  try {
+    vehicles = (await cacheOf(account.client.accountId).get(account.client)).list;
+  } catch (e) {
+    throw toNodeError(this.getNode(), e);
   }
   const needle = (filter ?? '').trim().toUpperCase();
-  const results = (entry?.vehicles ?? [])
+  const results = vehicles
     .filter((v) => typeof v.vin === 'string' && (!needle || v.vin.includes(needle)))
     .map((v) => ({ name: `${v.vin}${v.mappingType ? ` (${String(v.mappingType).toLowerCase()})` : ''}`, value: v.vin as string }));
   return { results };

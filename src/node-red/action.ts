@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CarDataError, type Account, type QuotaState } from '../core';
+import { CarDataError, LoginError, type Account, type QuotaState } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 /** Fields every action node has. */
@@ -95,6 +95,8 @@ function flowError(e: unknown): Error & { code?: string } {
 }
 
 function statusCode(e: unknown): string {
+  // A failed login says so: the account needs authorizing again, or BMW's login service is down for now.
+  if (e instanceof LoginError) return `login: ${e.code}`;
   if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code;
   return 'error';
 }

@@ -9,25 +9,28 @@ import {
   createAccount,
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
+  DEFAULT_DAILY_QUOTA,
   descriptorsByCategory,
   FileQuotaStore,
   isWebLink,
+  LoginError,
   nodeSleep,
   pollDeviceAuthorization,
   QuotaLedger,
   startDeviceAuthorization,
   type Account,
   type AuthEndpoint,
+  type CachedVehicles,
   type DeviceAuthorization,
   type QuotaState,
   type TokenSet,
+  VehicleCache,
   type VehicleMapping,
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
 import { AccountCache } from './account-cache';
 import { TokenFile } from './token-file';
 
-const DAY_MS = 86_400_000;
 /** BMW asks for 5 s between polls; never poll faster than once a second, whatever an endpoint answers. */
 const MIN_POLL_MS = 1000;
 /** A finished login's outcome stays readable this long, so a dialog that polls late still sees it. */
@@ -96,7 +99,7 @@ function sameBaseUrl(a: string, b: string): boolean {
 
 function quotaLimit(value: unknown): number {
   const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : 50;
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_DAILY_QUOTA;
 }
 
 function credentialSecret(RED: NodeAPI): string | undefined {
@@ -279,29 +282,22 @@ export = function (RED: NodeAPI): void {
       if (clientId) await node.account().tokens.setTokens(tokens);
     };
 
+    // The cache file keeps the list per account: a list of another client ID or base URL is not this account's.
+    const vehicleCache = new VehicleCache({
+      load: () => accountCache.get(node.id, cacheKey())?.vehicles,
+      save: (entry) => keep(cacheKey(), 'vehicle list', (cached) => (cached.vehicles = entry)),
+    });
+    const listed = (entry: CachedVehicles): MappedVehicles => ({ vehicles: entry.list, fetchedAt: new Date(entry.fetchedAt).toISOString() });
+
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
-      keep(cacheKey(), 'vehicle list', (entry) => (entry.vehicles = { list: vehicles, fetchedAt: Date.now() }));
+      vehicleCache.remember(vehicles);
     };
 
-    let listing: Promise<MappedVehicles> | undefined;
+    // Without `refresh` no call is spent: a stale or missing list is an empty one.
     node.mappedVehicles = async (refresh = false): Promise<MappedVehicles> => {
-      const cached = accountCache.get(node.id, cacheKey())?.vehicles;
-      if (!refresh && cached && Date.now() - cached.fetchedAt < DAY_MS) {
-        return { vehicles: cached.list, fetchedAt: new Date(cached.fetchedAt).toISOString() };
-      }
-      if (!refresh) return { vehicles: [], fetchedAt: null };
-      // Nodes asking at once share one call.
-      listing ??= node
-        .account()
-        .client.getMappings()
-        .then((vehicles) => {
-          node.rememberVehicles(vehicles);
-          return { vehicles, fetchedAt: new Date().toISOString() };
-        })
-        .finally(() => {
-          listing = undefined;
-        });
-      return listing;
+      if (refresh) return listed(await vehicleCache.refresh(node.account().client));
+      const fresh = vehicleCache.fresh();
+      return fresh ? listed(fresh) : { vehicles: [], fetchedAt: null };
     };
 
     node.on('close', (removed: boolean, done: () => void) => {
@@ -454,7 +450,7 @@ export = function (RED: NodeAPI): void {
           expiresAt: new Date(auth.expiresAt).toISOString(),
         });
       },
-      (e: unknown) => fail(res, e instanceof CarDataError && (e.kind === 'input' || e.kind === 'auth') ? 400 : 502, e),
+      (e: unknown) => fail(res, (e instanceof LoginError && !e.retryable) || (e instanceof CarDataError && e.kind === 'input') ? 400 : 502, e),
     );
   });
 

@@ -35,13 +35,12 @@ export = function (RED: NodeAPI): void {
     const range = resolveRange(config, msg);
     const output = pick(msg.output, config.output || 'array') as string;
     const options = {
-      ...range,
       limit: pick(msg.limit, config.limit) as number | undefined,
       onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} sessions`),
     };
     const describe = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
     // The whole read first: a page that fails fails it all, so a Join never waits for a sequence that stops halfway.
-    const all: ChargingSession[] = await account.client.getChargingHistory(vin, options);
+    const all: ChargingSession[] = await account.client.paginate('getChargingHistory', { vin, ...range }, options);
     if (output === 'each') {
       for (const [index, session] of all.entries()) {
         const out = RED.util.cloneMessage(msg);

@@ -8,12 +8,11 @@ interface SettingsConfig extends ActionConfig {
 
 export = function (RED: NodeAPI): void {
   registerAction<SettingsConfig>(RED, 'bmw-cardata-charging-settings', async ({ account, msg, vin, config, progress }) => {
-    const settings: LocationBasedChargingSetting[] = [];
     const options = {
       limit: pick(msg.limit, config.limit) as number | undefined,
       onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} settings`),
     };
-    for await (const setting of account.client.chargingSettings(vin, options)) settings.push(setting);
+    const settings: LocationBasedChargingSetting[] = await account.client.paginate('getLocationBasedChargingSettings', { vin }, options);
     msg.payload = settings;
     msg.vin = vin;
     return { summary: `${settings.length} setting${settings.length === 1 ? '' : 's'}`, output: msg };

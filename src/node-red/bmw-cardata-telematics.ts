@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { checkContainerId, type TelematicDataEntry } from '../core';
+import { checkContainerId, telematicValues, type TelematicDataEntry } from '../core';
 import { pick, registerAction, type ActionConfig } from './action';
 
 interface TelematicsConfig extends ActionConfig {
@@ -8,16 +8,6 @@ interface TelematicsConfig extends ActionConfig {
   containerMode?: 'managed' | 'id';
   containerId?: string;
   allowUnknown?: boolean;
-}
-
-/** The value alone: numbers as numbers, true/false as booleans, everything else as BMW sent it. */
-function plainValue(entry: TelematicDataEntry | undefined): string | number | boolean | null {
-  const value = entry?.value;
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') return value;
-  if (value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  if (value === 'true' || value === 'false') return value === 'true';
-  return value;
 }
 
 export = function (RED: NodeAPI): void {
@@ -35,10 +25,8 @@ export = function (RED: NodeAPI): void {
       data = result.telematicData ?? {};
       usedContainer = result.containerId;
     }
-    const values: Record<string, string | number | boolean | null> = {};
-    for (const [id, entry] of Object.entries(data)) values[id] = plainValue(entry);
     msg.payload = data;
-    msg.values = values;
+    msg.values = telematicValues(data);
     msg.containerId = usedContainer;
     msg.vin = vin;
     const count = Object.keys(data).length;

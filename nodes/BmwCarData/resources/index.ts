@@ -1,14 +1,33 @@
-import type { Operation, Resource } from '../../../src/n8n/operation';
-import { chargingHistory } from './chargingHistory';
-import { chargingSettings } from './chargingSettings';
-import { container } from './container';
-import { image } from './image';
-import { telematicData } from './telematicData';
-import { tyreDiagnosis } from './tyreDiagnosis';
-import { vehicle } from './vehicle';
+import { type Operation, type Resource, resourcesOf } from '../../../src/n8n/operation';
+import { chargingHistoryOperations } from './chargingHistory';
+import { chargingSettingsOperations } from './chargingSettings';
+import { containerOperations } from './container';
+import { imageOperations } from './image';
+import { telematicDataOperations } from './telematicData';
+import { tyreDiagnosisOperations } from './tyreDiagnosis';
+import { vehicleOperations } from './vehicle';
 
-/** Resources in the order the node lists them. */
-export const RESOURCES: Resource[] = [vehicle, telematicData, chargingHistory, chargingSettings, tyreDiagnosis, image, container];
+/** The resources as the operations table groups and orders them, under the names the node shows. */
+export const RESOURCES: Resource[] = resourcesOf(
+  {
+    vehicle: 'Vehicle',
+    telematicData: 'Telematic Data',
+    chargingHistory: 'Charging History',
+    chargingSettings: 'Charging Settings',
+    tyreDiagnosis: 'Tyre Diagnosis',
+    image: 'Image',
+    container: 'Container',
+  },
+  [
+    ...vehicleOperations,
+    ...telematicDataOperations,
+    ...chargingHistoryOperations,
+    ...chargingSettingsOperations,
+    ...tyreDiagnosisOperations,
+    ...imageOperations,
+    ...containerOperations,
+  ],
+);
 
 export function findOperation(resource: string, operation: string): Operation | undefined {
   return RESOURCES.find((r) => r.value === resource)?.operations.find((o) => o.value === operation);

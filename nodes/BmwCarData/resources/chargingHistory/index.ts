@@ -2,11 +2,12 @@ import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSession } from '../../../../src/core/flatten';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
 import { RANGE_OPTIONS, rangeOf } from '../../../../src/n8n/dates';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['chargingHistory'], operation: ['getAll'], ...extra } });
 
 const getChargingSessions: Operation = {
+  operationId: 'getChargingHistory',
   value: 'getAll',
   name: 'Get Many',
   action: 'Get many charging sessions',
@@ -55,11 +56,11 @@ const getChargingSessions: Operation = {
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const session of account.client.chargingSessions(vin, { from, to, limit })) {
+    for await (const session of account.client.paginate('getChargingHistory', { vin, from, to }, { limit })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSession(session) } : { vin, ...session }) as IDataObject });
     }
     return out;
   },
 };
 
-export const chargingHistory: Resource = { value: 'chargingHistory', name: 'Charging History', operations: [getChargingSessions] };
+export const chargingHistoryOperations: Operation[] = [getChargingSessions];

@@ -1,9 +1,10 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSetting } from '../../../../src/core/flatten-settings';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
 
 const getChargingSettings: Operation = {
+  operationId: 'getLocationBasedChargingSettings',
   value: 'getAll',
   name: 'Get Many',
   action: 'Get many charging settings',
@@ -29,11 +30,11 @@ const getChargingSettings: Operation = {
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const setting of account.client.chargingSettings(vin, { limit })) {
+    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSetting(setting) } : { vin, ...setting }) as IDataObject });
     }
     return out;
   },
 };
 
-export const chargingSettings: Resource = { value: 'chargingSettings', name: 'Charging Settings', operations: [getChargingSettings] };
+export const chargingSettingsOperations: Operation[] = [getChargingSettings];

@@ -1,10 +1,11 @@
 import type { IDataObject } from 'n8n-workflow';
 import { containerIdField, descriptorsField } from '../../../../src/n8n/descriptions';
-import { type Operation, type Resource } from '../../../../src/n8n/operation';
+import { type Operation } from '../../../../src/n8n/operation';
 
 const show = (operation: string) => ({ show: { resource: ['container'], operation: [operation] } });
 
 const createContainer: Operation = {
+  operationId: 'createContainer',
   value: 'create',
   name: 'Create',
   action: 'Create a container',
@@ -27,6 +28,7 @@ const createContainer: Operation = {
 };
 
 const getContainer: Operation = {
+  operationId: 'getContainerDetails',
   value: 'get',
   name: 'Get',
   action: 'Get a container',
@@ -39,6 +41,7 @@ const getContainer: Operation = {
 };
 
 const getContainers: Operation = {
+  operationId: 'listContainers',
   value: 'getAll',
   name: 'Get Many',
   action: 'Get many containers',
@@ -51,6 +54,7 @@ const getContainers: Operation = {
 };
 
 const deleteContainer: Operation = {
+  operationId: 'deleteContainer',
   value: 'delete',
   name: 'Delete',
   action: 'Delete a container',
@@ -64,4 +68,4 @@ const deleteContainer: Operation = {
   },
 };
 
-export const container: Resource = { value: 'container', name: 'Container', operations: [createContainer, getContainer, getContainers, deleteContainer] };
+export const containerOperations: Operation[] = [createContainer, getContainer, getContainers, deleteContainer];

@@ -1,7 +1,8 @@
 import { vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, vinOf } from '../../../../src/n8n/operation';
 
 const getImage: Operation = {
+  operationId: 'getImage',
   value: 'get',
   name: 'Get',
   action: 'Get the vehicle image',
@@ -22,10 +23,9 @@ const getImage: Operation = {
     const vin = vinOf(this, i);
     const field = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data';
     const image = await account.client.getImage(vin);
-    const extension = image.contentType.split('/')[1]?.replace(/[^a-z0-9]/gi, '') || 'png';
-    const binary = await this.helpers.prepareBinaryData(image.data, `${vin}.${extension}`, image.contentType);
-    return [{ json: { vin, mimeType: image.contentType, fileName: `${vin}.${extension}`, bytes: image.data.length }, binary: { [field]: binary } }];
+    const binary = await this.helpers.prepareBinaryData(image.data, image.fileName, image.contentType);
+    return [{ json: { vin, mimeType: image.contentType, fileName: image.fileName, bytes: image.data.length }, binary: { [field]: binary } }];
   },
 };
 
-export const image: Resource = { value: 'image', name: 'Image', operations: [getImage] };
+export const imageOperations: Operation[] = [getImage];

@@ -1,10 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
+import { telematicValues } from '../../../../src/core/telematic-values';
+import type { TelematicDataEntry } from '../../../../src/core/types';
 import { containerIdField, descriptorsField, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
 
 const getTelematicData: Operation = {
+  operationId: 'getTelematicData',
   value: 'get',
   name: 'Get',
   action: 'Get telematic data',
@@ -52,24 +55,20 @@ const getTelematicData: Operation = {
     const options = optionsOf(this, i);
     const mode = this.getNodeParameter('containerMode', i, 'managed') as string;
     let containerId: string;
-    let telematicData: IDataObject;
+    let telematicData: Record<string, TelematicDataEntry>;
     if (mode === 'id') {
       containerId = String(this.getNodeParameter('containerId', i, '')).trim();
-      telematicData = ((await account.client.getTelematicData(vin, containerId)).telematicData ?? {}) as IDataObject;
+      telematicData = (await account.client.getTelematicData(vin, containerId)).telematicData ?? {};
     } else {
       const descriptors = this.getNodeParameter('descriptors', i, []) as string[] | string;
       const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: options.allowUnknown === true });
       account.saveContainers();
       containerId = result.containerId;
-      telematicData = (result.telematicData ?? {}) as IDataObject;
+      telematicData = result.telematicData ?? {};
     }
-    if (options.simplify === true) {
-      const values: IDataObject = {};
-      for (const [key, entry] of Object.entries(telematicData)) values[key] = (entry as IDataObject | null)?.value ?? null;
-      return [{ json: { vin, containerId, ...values } }];
-    }
-    return [{ json: { vin, containerId, telematicData } }];
+    if (options.simplify === true) return [{ json: { vin, containerId, ...telematicValues(telematicData) } }];
+    return [{ json: { vin, containerId, telematicData: telematicData as IDataObject } }];
   },
 };
 
-export const telematicData: Resource = { value: 'telematicData', name: 'Telematic Data', operations: [getTelematicData] };
+export const telematicDataOperations: Operation[] = [getTelematicData];

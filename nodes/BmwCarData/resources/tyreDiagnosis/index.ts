@@ -1,7 +1,8 @@
 import { vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, type Resource, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, vinOf } from '../../../../src/n8n/operation';
 
 const getTyreDiagnosis: Operation = {
+  operationId: 'getSmartMaintenanceTyreDiagnosis',
   value: 'get',
   name: 'Get',
   action: 'Get the tyre diagnosis',
@@ -13,4 +14,4 @@ const getTyreDiagnosis: Operation = {
   },
 };
 
-export const tyreDiagnosis: Resource = { value: 'tyreDiagnosis', name: 'Tyre Diagnosis', operations: [getTyreDiagnosis] };
+export const tyreDiagnosisOperations: Operation[] = [getTyreDiagnosis];

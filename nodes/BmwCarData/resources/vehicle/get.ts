@@ -2,6 +2,7 @@ import { vinLocator } from '../../../../src/n8n/descriptions';
 import { type Operation, vinOf } from '../../../../src/n8n/operation';
 
 export const getVehicle: Operation = {
+  operationId: 'getBasicData',
   value: 'get',
   name: 'Get',
   action: 'Get a vehicle',

@@ -2,6 +2,7 @@ import type { Operation } from '../../../../src/n8n/operation';
 import { rememberVehicles } from '../../../../src/n8n/vehicles';
 
 export const getAllVehicles: Operation = {
+  operationId: 'getMappings',
   value: 'getAll',
   name: 'Get Many',
   action: 'Get many vehicles',

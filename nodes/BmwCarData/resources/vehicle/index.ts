@@ -1,5 +1,5 @@
-import type { Resource } from '../../../../src/n8n/operation';
+import type { Operation } from '../../../../src/n8n/operation';
 import { getVehicle } from './get';
 import { getAllVehicles } from './getAll';
 
-export const vehicle: Resource = { value: 'vehicle', name: 'Vehicle', operations: [getAllVehicles, getVehicle] };
+export const vehicleOperations: Operation[] = [getAllVehicles, getVehicle];

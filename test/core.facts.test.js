@@ -1,0 +1,106 @@
+'use strict';
+// Facts every host uses, defined once in core: the token endpoint, the daily quota, the credential probe, the
+// vehicle cache and the image file name.
+const assert = require('assert');
+const core = require('../dist/src/core');
+
+const { tokenUrl, DEFAULT_DAILY_QUOTA, QuotaLedger, OPERATIONS, probeRequest, operationHeaders, VehicleCache, VEHICLE_CACHE_MS, imageFileName, imageExtension } = core;
+
+describe('core facts', () => {
+  it('the token endpoint of an auth base URL, with or without a trailing slash, and BMW\'s by default', () => {
+    assert.strictEqual(tokenUrl('http://127.0.0.1:1/gcdm/'), 'http://127.0.0.1:1/gcdm/oauth/token');
+    assert.strictEqual(tokenUrl('http://127.0.0.1:1/gcdm'), 'http://127.0.0.1:1/gcdm/oauth/token');
+    assert.strictEqual(tokenUrl(), 'https://customer.bmwgroup.com/gcdm/oauth/token');
+    assert.strictEqual(tokenUrl(''), 'https://customer.bmwgroup.com/gcdm/oauth/token');
+  });
+
+  it('the daily quota is 50 and is what a ledger and an account count against unless told otherwise', () => {
+    assert.strictEqual(DEFAULT_DAILY_QUOTA, 50);
+    assert.strictEqual(new QuotaLedger().limit, DEFAULT_DAILY_QUOTA);
+    const account = require('../dist/src/node').createAccount({ clientId: 'c' });
+    assert.strictEqual(account.quota.limit, DEFAULT_DAILY_QUOTA);
+    assert.strictEqual(new QuotaLedger({ limit: 7 }).limit, 7);
+  });
+
+  it('the credential probe is the container list as the operations table describes it', () => {
+    const spec = OPERATIONS.listContainers;
+    assert.deepStrictEqual(probeRequest(), { operationId: 'listContainers', method: spec.method, path: spec.path, headers: operationHeaders(spec) });
+    assert.deepStrictEqual(operationHeaders(spec), { 'x-version': 'v1', Accept: 'application/json' });
+    assert.deepStrictEqual(operationHeaders(OPERATIONS.getImage), { 'x-version': 'v1', Accept: '*/*' });
+  });
+
+  it("the n8n credential's test request is core's probe", () => {
+    const { BmwCarDataApi } = require('../dist/credentials/BmwCarDataApi.credentials');
+    const probe = probeRequest();
+    const { request } = new BmwCarDataApi().test;
+    assert.deepStrictEqual({ method: request.method, url: request.url, headers: request.headers }, { method: probe.method, url: probe.path, headers: probe.headers });
+    assert.strictEqual(request.baseURL, '={{$credentials.apiBaseUrl}}');
+  });
+
+  describe('image file name', () => {
+    for (const [type, name] of [
+      ['image/png', 'V.png'],
+      ['image/jpeg', 'V.jpg'],
+      ['IMAGE/JPEG; charset=binary', 'V.jpg'],
+      ['image/webp', 'V.webp'],
+      ['image/svg+xml', 'V.svg'],
+      ['application/octet-stream', 'V.bin'],
+      ['', 'V.bin'],
+    ]) {
+      it(`${type || 'no type'} -> ${name}`, () => assert.strictEqual(imageFileName('V', type), name));
+    }
+    it('the extension alone', () => assert.strictEqual(imageExtension('image/gif'), 'gif'));
+  });
+
+  describe('vehicle cache', () => {
+    const store = () => {
+      let entry;
+      return { load: () => entry, save: (e) => (entry = e), peek: () => entry };
+    };
+    const mappings = (calls, list = [{ vin: 'WBA12345678901234', mappingType: 'PRIMARY' }]) => ({
+      getMappings: async () => {
+        calls.push(1);
+        return list;
+      },
+    });
+
+    it('reads BMW once, then answers from the store for a day, then counts the list as stale', async () => {
+      let now = 1_000_000;
+      const s = store();
+      const cache = new VehicleCache(s, () => now);
+      const calls = [];
+      assert.strictEqual(cache.fresh(), undefined);
+      const first = await cache.get(mappings(calls));
+      assert.deepStrictEqual(first, { list: [{ vin: 'WBA12345678901234', mappingType: 'PRIMARY' }], fetchedAt: now });
+      assert.deepStrictEqual(s.peek(), first);
+      now += VEHICLE_CACHE_MS - 1;
+      assert.deepStrictEqual(await cache.get(mappings(calls)), first);
+      assert.strictEqual(calls.length, 1);
+      now += 1;
+      assert.strictEqual(cache.fresh(), undefined);
+      await cache.get(mappings(calls));
+      assert.strictEqual(calls.length, 2);
+      assert.strictEqual(VEHICLE_CACHE_MS, 86_400_000);
+    });
+
+    it('callers at once share one call; remember() keeps a list read elsewhere', async () => {
+      const cache = new VehicleCache(store(), () => 5);
+      const calls = [];
+      const client = mappings(calls);
+      const [a, b] = await Promise.all([cache.refresh(client), cache.refresh(client)]);
+      assert.strictEqual(calls.length, 1);
+      assert.strictEqual(a, b);
+      const kept = cache.remember([{ vin: 'X' }]);
+      assert.deepStrictEqual(cache.fresh(), { list: [{ vin: 'X' }], fetchedAt: 5 });
+      assert.strictEqual(kept.fetchedAt, 5);
+    });
+
+    it('a failed read keeps nothing and the next caller asks again', async () => {
+      const cache = new VehicleCache(store(), () => 5);
+      await assert.rejects(cache.refresh({ getMappings: async () => Promise.reject(new Error('down')) }), /down/);
+      const calls = [];
+      await cache.refresh(mappings(calls));
+      assert.strictEqual(calls.length, 1);
+    });
+  });
+});
