@@ -192,12 +192,15 @@
     }
 
     // Rows shown for some values of a select: <div class="form-row" data-bmw-cardata-when="operation=get,delete">.
-    function showWhen() {
+    // A node saved before the select existed has no value for it: the dialog starts from the default.
+    function showWhen(node) {
         var rows = $('[data-bmw-cardata-when]');
         var selects = {};
         rows.each(function () { selects[$(this).attr('data-bmw-cardata-when').split('=')[0]] = true; });
         Object.keys(selects).forEach(function (prop) {
-            $('#node-input-' + prop).on('change', function () {
+            var select = $('#node-input-' + prop);
+            if (!select.val() && node._def.defaults[prop]) select.val(node._def.defaults[prop].value);
+            select.on('change', function () {
                 var value = $(this).val();
                 rows.each(function () {
                     var when = $(this).attr('data-bmw-cardata-when').split('=');
@@ -212,7 +215,7 @@
         if ($('.bmw-cardata-vin-picker').length) vinPicker(this);
         var picker = $('.bmw-cardata-descriptor-picker');
         if (picker.length) this._descriptorPicker = descriptorPicker(picker, this.descriptors, this);
-        showWhen();
+        showWhen(this);
     }
     /** oneditsave: the picked values. */
     function save() {
