@@ -273,8 +273,8 @@ async function main(run) {
   });
 
   await run.step('the debug sidebar shows the VINs', async () => {
-    await page.click('#red-ui-tab-debug-link-button');
-    const msg = page.locator('#red-ui-sidebar-content .red-ui-debug-msg').last();
+    await page.evaluate(() => window.RED.sidebar.show('debug')); // the sidebar's tab buttons differ in Node-RED 5
+    const msg = page.locator('#red-ui-sidebar .red-ui-debug-msg').last();
     await msg.waitFor({ state: 'visible' });
     h.assert(/array\[\d+\]/.test(await msg.textContent()), 'the debug message is not the array of vehicles');
     // Expand the array and each vehicle so the VINs are on screen.
@@ -283,7 +283,7 @@ async function main(run) {
       if ((await collapsed.count()) === 0) break;
       await collapsed.first().click();
     }
-    await h.waitForText(page, '#red-ui-sidebar-content .red-ui-debug-msg:last-child', new RegExp(`${SIM_VINS.bev}[\\s\\S]*${SIM_VINS.phev}|${SIM_VINS.phev}[\\s\\S]*${SIM_VINS.bev}`));
+    await h.waitForText(page, '#red-ui-sidebar .red-ui-debug-msg:last-child', new RegExp(`${SIM_VINS.bev}[\\s\\S]*${SIM_VINS.phev}|${SIM_VINS.phev}[\\s\\S]*${SIM_VINS.bev}`));
     const text = await msg.textContent();
     h.assert(text.includes('PRIMARY'), 'the mapping type is not shown');
     h.assert(text.includes('debug-vins') || text.includes('VINs'), 'the message is not from the VINs debug node');
