@@ -73,4 +73,9 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  // The Node-RED editor's shared script runs in the browser, next to Node-RED's editor (RED, jQuery).
+  {
+    files: ['src/node-red/resources/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+  },
 );

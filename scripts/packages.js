@@ -43,6 +43,8 @@ const PACKAGES = [
     provided: [],
     manifest: { 'node-red': root['node-red'] },
     examples: 'examples',
+    // The editor's shared script: Node-RED serves a package's resources/ at resources/<package name>/.
+    resources: 'dist/src/node-red/resources',
   },
   {
     name: 'bmw-cardata',
@@ -123,6 +125,7 @@ function assemble(spec) {
   }
   for (const asset of spec.assets ?? []) copy(path.join(ROOT, asset), path.join(dir, asset));
   if (spec.examples) copy(path.join(ROOT, spec.examples), path.join(dir, 'examples'));
+  if (spec.resources) copy(path.join(ROOT, spec.resources), path.join(dir, 'resources'));
   copy(path.join(ROOT, 'LICENSE'), path.join(dir, 'LICENSE'));
   copy(path.join(ROOT, 'packages', spec.name, 'README.md'), path.join(dir, 'README.md'));
   const template = JSON.parse(fs.readFileSync(path.join(ROOT, 'packages', spec.name, 'package.json'), 'utf8'));
@@ -134,10 +137,11 @@ function assemble(spec) {
     license: root.license,
     author: root.author,
     ...(root.repository ? { repository: root.repository } : {}),
+    bugs: root.bugs,
     keywords: template.keywords,
     engines: root.engines,
     ...spec.manifest,
-    files: ['dist/', 'LICENSE', 'README.md', ...(spec.examples ? ['examples/'] : [])],
+    files: ['dist/', 'LICENSE', 'README.md', ...(spec.examples ? ['examples/'] : []), ...(spec.resources ? ['resources/'] : [])],
     dependencies: Object.fromEntries(spec.dependencies.map((d) => [d, versions[d]])),
   };
   for (const d of spec.dependencies) if (!versions[d]) throw new Error(`${spec.name}: no version of ${d} in the root package.json`);
@@ -168,5 +172,5 @@ function main() {
   }
 }
 
-module.exports = { PACKAGES, closure };
+module.exports = { PACKAGES, closure, assemble };
 if (require.main === module) main();

@@ -9,6 +9,7 @@ const { spawn } = require('child_process');
 
 const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
+const NODE_RED_PACKAGE = 'node-red-contrib-bmw-cardata';
 
 const HELP = `Usage: npm start [-- options]
 
@@ -65,9 +66,14 @@ function exampleFlows(simUrl, streamUrl, vin) {
 function prepareUserDir(opts, sim, vin) {
   if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
-  // Node-RED finds the package in the user directory's node_modules, as if installed from the palette.
-  const link = path.join(opts.dir, 'node_modules', 'n8n-nodes-bmw-cardata');
-  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, 'dir');
+  // Node-RED finds the package in the user directory's node_modules, as if installed from the palette: the
+  // Node-RED package as `npm run packages` assembles it (its editor files load resources/<package name>/).
+  const { PACKAGES, assemble } = require('./packages');
+  const { dir } = assemble(PACKAGES.find((p) => p.name === NODE_RED_PACKAGE));
+  fs.rmSync(path.join(opts.dir, 'node_modules', 'n8n-nodes-bmw-cardata'), { force: true }); // the whole tree, linked by earlier versions
+  const link = path.join(opts.dir, 'node_modules', NODE_RED_PACKAGE);
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(dir, link, 'dir');
   fs.writeFileSync(
     path.join(opts.dir, 'settings.js'),
     `module.exports = ${JSON.stringify(

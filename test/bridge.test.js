@@ -645,8 +645,7 @@ describe('bmw-cardata bridge', function () {
   });
 
   describe('Node-RED example "Bridge the stream to your MQTT broker"', function () {
-    const { helper, freshUserDir, accountNode, authorizedCredentials, coreNode } = require('./support/nodered');
-    const streamNode = require('../dist/src/node-red/bmw-cardata-stream.js');
+    const { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, coreNode } = require('./support/nodered');
 
     afterEach(async () => {
       await helper.unload();

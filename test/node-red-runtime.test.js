@@ -3,7 +3,7 @@
 // permission (the test helper stubs the permission check), and the module, editor files and catalogs load.
 const assert = require('assert');
 const { startSimulator } = require('../dist/src/simulator');
-const { startNodeRed } = require('./support/nodered-runtime');
+const { startNodeRed, MODULE } = require('./support/nodered-runtime');
 
 describe('Node-RED runtime with adminAuth', function () {
   this.timeout(60_000);
@@ -43,7 +43,7 @@ describe('Node-RED runtime with adminAuth', function () {
 
   it('loads every node type of the package without error', async () => {
     const res = await fetch(`${red.url}/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${adminToken}` } });
-    const sets = (await res.json()).filter((s) => s.module === 'n8n-nodes-bmw-cardata');
+    const sets = (await res.json()).filter((s) => s.module === MODULE);
     const types = sets.flatMap((s) => s.types).sort();
     assert.deepStrictEqual(types, Object.keys(require('../package.json')['node-red'].nodes).sort());
     for (const s of sets) assert.ok(s.enabled && !s.err, `${s.id}: ${s.err || 'disabled'}`);
@@ -53,11 +53,17 @@ describe('Node-RED runtime with adminAuth', function () {
     const html = await (await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html', authorization: `Bearer ${adminToken}` } })).text();
     assert.ok(html.includes('data-template-name="bmw-cardata-telematics"'));
     assert.ok(html.includes('data-help-name="bmw-cardata-charging-history"'));
-    assert.ok(html.includes('window.BmwCarDataEditor'));
-    const catalog = await (await call('GET', 'locales/n8n-nodes-bmw-cardata/bmw-cardata-charging-history?lng=en-US', adminToken)).json();
+    // Every editor file loads the one shared script, which Node-RED serves from the package's resources/.
+    assert.strictEqual(html.split(`<script src="resources/${MODULE}/bmw-cardata-editor.js"></script>`).length - 1, 10);
+    const script = await call('GET', `resources/${MODULE}/bmw-cardata-editor.js`, adminToken);
+    assert.strictEqual(script.status, 200);
+    assert.ok((await script.text()).includes('window.BmwCarDataEditor = {'));
+    const catalog = await (await call('GET', `locales/${MODULE}/bmw-cardata-charging-history?lng=en-US`, adminToken)).json();
     assert.strictEqual(catalog['bmw-cardata-charging-history'].label.lastMonth, 'Last month');
-    const account = await (await call('GET', 'locales/n8n-nodes-bmw-cardata/bmw-cardata-account?lng=en-US', adminToken)).json();
+    const account = await (await call('GET', `locales/${MODULE}/bmw-cardata-account?lng=en-US`, adminToken)).json();
     assert.strictEqual(account['bmw-cardata-account'].label.authorize, 'Authorize');
+    // The strings the dialogs share live once, in the account's catalog.
+    assert.strictEqual(account['bmw-cardata'].label.vin, 'VIN');
   });
 
   it('refuses the admin routes without a login', async () => {

@@ -38,7 +38,7 @@ describe('npm packages, one per audience', function () {
     assert.ok(files['n8n-nodes-bmw-cardata-stream'].includes(pkg.n8n.nodes[0]));
   });
 
-  it('node-red-contrib-bmw-cardata: every Node-RED node with its editor file, catalog and examples; at most axios, luxon and mqtt', () => {
+  it('node-red-contrib-bmw-cardata: every Node-RED node with its editor file, catalog, help and examples, the shared editor script; at most axios, luxon and mqtt', () => {
     const pkg = manifests['node-red-contrib-bmw-cardata'];
     assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['axios', 'luxon', 'mqtt']);
     assert.ok(pkg.keywords.includes('node-red'));
@@ -47,7 +47,11 @@ describe('npm packages, one per audience', function () {
       assert.ok(list.includes(js), js);
       assert.ok(list.includes(js.replace(/\.js$/, '.html')), `${js}: editor file`);
       assert.ok(list.includes(js.replace(/([^/]+)\.js$/, 'locales/en-US/$1.json')), `${js}: message catalog`);
+      assert.ok(list.includes(js.replace(/([^/]+)\.js$/, 'locales/en-US/$1.html')), `${js}: help`);
     }
+    // The editor's shared script, served by Node-RED at resources/<package name>/.
+    assert.ok(list.includes('resources/bmw-cardata-editor.js'));
+    assert.ok(pkg.bugs && pkg.bugs.email, 'a bugs address (the flow library asks for a repository or one)');
     for (const example of fs.readdirSync(path.join(root, 'examples'))) assert.ok(list.includes(`examples/${example}`), example);
     assert.deepStrictEqual(list.filter((f) => /nodes\/Bmw|credentials\/|src\/(n8n|simulator|cli)\//.test(f)), []);
   });

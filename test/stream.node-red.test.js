@@ -5,9 +5,8 @@ const fs = require('fs');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { streamConnections } = require('../dist/src/core');
-const { helper, freshUserDir, accountNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
+const { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
-const streamNode = require('../dist/src/node-red/bmw-cardata-stream.js');
 const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';

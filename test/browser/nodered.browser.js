@@ -49,6 +49,9 @@ function flows(simUrl) {
       wires: [['vehicles']],
     },
     { id: 'vehicles', type: 'bmw-cardata-vehicles', z: 'tab-cardata', name: '', account: ACCOUNT_ID, x: 360, y: 100, wires: [['debug-vins']] },
+    // On a tab of its own, so the screenshots of the first tab stay as they are.
+    { id: 'tab-more', type: 'tab', label: 'More', disabled: false, info: '' },
+    { id: 'basic-data', type: 'bmw-cardata-basic-data', z: 'tab-more', name: '', account: ACCOUNT_ID, vin: '', x: 360, y: 180, wires: [[]] },
     {
       id: 'debug-vins',
       type: 'debug',
@@ -99,7 +102,7 @@ async function main(run) {
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true }));
     await run.npmInstall(userDir, tgz);
     const installed = path.join(userDir, 'node_modules', PACKAGE);
-    for (const file of ['dist/src/node-red/bmw-cardata-account.html', 'dist/src/node-red/bmw-cardata-vehicles.js']) {
+    for (const file of ['dist/src/node-red/bmw-cardata-account.html', 'dist/src/node-red/bmw-cardata-vehicles.js', 'dist/src/node-red/locales/en-US/bmw-cardata-vehicles.html', 'resources/bmw-cardata-editor.js']) {
       h.assert(fs.existsSync(path.join(installed, file)), `${file} is missing from the installed package`);
     }
   });
@@ -270,8 +273,8 @@ async function main(run) {
   });
 
   await run.step('the debug sidebar shows the VINs', async () => {
-    await page.click('#red-ui-tab-debug-link-button');
-    const msg = page.locator('#red-ui-sidebar-content .red-ui-debug-msg').last();
+    await page.evaluate(() => window.RED.sidebar.show('debug')); // the sidebar's tab buttons differ in Node-RED 5
+    const msg = page.locator('#red-ui-sidebar .red-ui-debug-msg').last();
     await msg.waitFor({ state: 'visible' });
     h.assert(/array\[\d+\]/.test(await msg.textContent()), 'the debug message is not the array of vehicles');
     // Expand the array and each vehicle so the VINs are on screen.
@@ -280,7 +283,7 @@ async function main(run) {
       if ((await collapsed.count()) === 0) break;
       await collapsed.first().click();
     }
-    await h.waitForText(page, '#red-ui-sidebar-content .red-ui-debug-msg:last-child', new RegExp(`${SIM_VINS.bev}[\\s\\S]*${SIM_VINS.phev}|${SIM_VINS.phev}[\\s\\S]*${SIM_VINS.bev}`));
+    await h.waitForText(page, '#red-ui-sidebar .red-ui-debug-msg:last-child', new RegExp(`${SIM_VINS.bev}[\\s\\S]*${SIM_VINS.phev}|${SIM_VINS.phev}[\\s\\S]*${SIM_VINS.bev}`));
     const text = await msg.textContent();
     h.assert(text.includes('PRIMARY'), 'the mapping type is not shown');
     h.assert(text.includes('debug-vins') || text.includes('VINs'), 'the message is not from the VINs debug node');
@@ -289,6 +292,19 @@ async function main(run) {
     const box = await h.unionBox(page, ['#red-ui-workspace', '#red-ui-sidebar']);
     const msgBox = await msg.boundingBox();
     await page.screenshot({ path: path.join(shotsDir, 'nodered-output.png'), clip: { ...box, height: Math.min(box.height, msgBox.y + msgBox.height + 40 - box.y) } });
+  });
+
+  await run.step('an action dialog has the shared rows, a VIN picker with the listed vehicles, and its help', async () => {
+    await page.evaluate(() => window.RED.editor.edit(window.RED.nodes.node('basic-data')));
+    await page.waitForSelector('#node-input-account', { state: 'attached' });
+    const labels = await page.locator('.red-ui-tray:last-child form label').allTextContents();
+    for (const text of ['Account', 'VIN', 'Name']) h.assert(labels.some((l) => l.trim() === text), `no "${text}" row: ${labels.join(' | ')}`);
+    await h.waitFor('the VIN picker to list the vehicles', async () => (await page.locator('.bmw-cardata-vin-picker option').allTextContents()).some((o) => o.includes(SIM_VINS.bev)), 10_000);
+    await page.selectOption('.bmw-cardata-vin-picker select', SIM_VINS.bev);
+    h.assert((await page.inputValue('#node-input-vin')) === SIM_VINS.bev, 'picking a vehicle does not fill the VIN');
+    const help = await page.evaluate(() => window.$('script[data-help-name="bmw-cardata-basic-data"]').html() || '');
+    h.assert(/Reads the basic data of a vehicle/.test(help), 'the help of the node is missing');
+    await page.click('#node-dialog-cancel');
   });
 }
 

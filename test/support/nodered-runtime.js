@@ -1,5 +1,5 @@
 'use strict';
-// A real Node-RED process (its own HTTP server, admin API and adminAuth) with this package installed in a
+// A real Node-RED process (its own HTTP server, admin API and adminAuth) with the Node-RED package installed in a
 // temporary user directory, for what the test helper cannot show: permissions, module loading, the editor files.
 const fs = require('fs');
 const net = require('net');
@@ -8,7 +8,9 @@ const path = require('path');
 const { spawn } = require('child_process');
 const bcrypt = require('bcryptjs');
 
-const packageRoot = path.join(__dirname, '../..');
+// The Node-RED package as `npm run packages` assembles it from dist/ (assembled here, so it matches the build).
+const { PACKAGES, assemble } = require('../../scripts/packages');
+const MODULE = 'node-red-contrib-bmw-cardata';
 
 function redScript() {
   if (process.env.NODE_RED_PATH) return path.join(process.env.NODE_RED_PATH, 'red.js');
@@ -33,7 +35,7 @@ function freePort() {
 async function startNodeRed({ users = [], flows = [], credentials }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-runtime-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
-  fs.symlinkSync(packageRoot, path.join(userDir, 'node_modules', 'n8n-nodes-bmw-cardata'), 'dir');
+  fs.symlinkSync(assemble(PACKAGES.find((p) => p.name === MODULE)).dir, path.join(userDir, 'node_modules', MODULE), 'dir');
   const port = await freePort();
   const settings = {
     uiPort: port,
@@ -97,4 +99,4 @@ async function startNodeRed({ users = [], flows = [], credentials }) {
   };
 }
 
-module.exports = { startNodeRed };
+module.exports = { MODULE, startNodeRed };

@@ -1,5 +1,5 @@
 'use strict';
-// Node-RED test harness: the real runtime through node-red-node-test-helper, the nodes from dist/, and a
+// Node-RED test harness: the real runtime through node-red-node-test-helper, the nodes of the assembled package, and a
 // simulator on loopback. NODE_RED_PATH points the helper at another Node-RED (e.g. version 5).
 const fs = require('fs');
 const os = require('os');
@@ -9,8 +9,13 @@ const helper = require('node-red-node-test-helper');
 const runtimePath = process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red');
 helper.init(runtimePath);
 
-const dist = path.join(__dirname, '../../dist');
+// The nodes as users install them: the package `npm run packages` assembles from dist/ (assembled here, so it
+// never lags behind the build).
+const { PACKAGES, assemble } = require('../../scripts/packages');
+const { dir: packageDir } = assemble(PACKAGES.find((p) => p.name === 'node-red-contrib-bmw-cardata'));
+const dist = path.join(packageDir, 'dist');
 const accountNode = require(path.join(dist, 'src/node-red/bmw-cardata-account.js'));
+const streamNode = require(path.join(dist, 'src/node-red/bmw-cardata-stream.js'));
 const TYPES = ['vehicles', 'basic-data', 'telematics', 'charging-history', 'tyre-diagnosis', 'charging-settings', 'image', 'containers'];
 const actionNodes = Object.fromEntries(TYPES.map((t) => [t, require(path.join(dist, `src/node-red/bmw-cardata-${t}.js`))]));
 const allNodes = [accountNode, ...Object.values(actionNodes)];
@@ -105,7 +110,7 @@ function lastStatus(node) {
   return calls.length ? calls[calls.length - 1].args[0] : undefined;
 }
 
-module.exports = { helper, accountNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
+module.exports = { helper, accountNode, streamNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
 
 /** A core node module of the Node-RED under test (e.g. 'sequence/17-split.js' for Join). */
 function coreNode(relative) {
