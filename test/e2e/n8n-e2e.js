@@ -1,15 +1,17 @@
 'use strict';
-// End to end in a real n8n: imports a credential pointed at the simulator (with an expired access token) and a
-// workflow using our nodes, runs it with `n8n execute`, checks the output, and checks that n8n stored the
-// refresh token BMW rotated. Called by n8n-e2e.sh with N8N_BIN and NODE24_BIN set.
+// End to end in a real n8n: installs the packed n8n packages into n8n's nodes folder as n8n installs community
+// packages, imports a credential pointed at the simulator (with an expired access token) and a workflow using the
+// node (charging sessions in a date range, which needs luxon, from n8n), runs it with `n8n execute`, checks the
+// output, and checks that n8n stored the refresh token BMW rotated. Called by n8n-e2e.sh with N8N_BIN and
+// NODE24_BIN set; needs the tarballs of `npm run packages`.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
+const { installPackages, describeInstall, TYPES } = require('../support/n8n-packages');
 
-const root = path.join(__dirname, '..', '..');
 const N8N = process.env.N8N_BIN;
 const NODE24 = process.env.NODE24_BIN;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
@@ -18,7 +20,6 @@ const env = {
   PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
   N8N_USER_FOLDER: path.join(work, 'user'),
   N8N_ENCRYPTION_KEY: 'e2e-only-key',
-  N8N_CUSTOM_EXTENSIONS: path.join(root, 'dist'),
   N8N_DIAGNOSTICS_ENABLED: 'false',
   N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
   N8N_LOG_LEVEL: 'info',
@@ -52,6 +53,8 @@ function runData(output) {
 }
 
 async function main() {
+  // N8N_BIN is <n8n install>/node_modules/n8n/bin/n8n.
+  console.log(describeInstall(await installPackages(env.N8N_USER_FOLDER, path.join(path.dirname(N8N), '..', '..', '..'))));
   const sim = await startSimulator({ port: 0, chargingPageSize: 10 });
   try {
     const t = sim.issueTokens({ clientId: 'e2e-client-id' });
@@ -74,7 +77,7 @@ async function main() {
         {
           id: 'a2',
           name: 'Charging sessions',
-          type: 'CUSTOM.bmwCarData',
+          type: TYPES.bmwCarData,
           typeVersion: 1,
           position: [200, 0],
           credentials: creds,
@@ -83,7 +86,7 @@ async function main() {
         {
           id: 'a3',
           name: 'Vehicle image',
-          type: 'CUSTOM.bmwCarData',
+          type: TYPES.bmwCarData,
           typeVersion: 1,
           position: [400, 0],
           executeOnce: true,
