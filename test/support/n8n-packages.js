@@ -86,6 +86,11 @@ async function installPackages(userFolder, n8nDir, names = PACKAGES) {
     if (!fs.existsSync(manifest)) throw new Error(`npm did not install ${name} into ${nodeModules}`);
     const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8'));
     if (pkg.version !== version) throw new Error(`${name} ${pkg.version} was installed, not ${version}`);
+    // Its own dependencies (mqtt for the stream package) from its install, not from n8n.
+    for (const dep of Object.keys(pkg.dependencies ?? {})) {
+      const resolved = require.resolve(`${dep}/package.json`, { paths: [path.join(nodeModules, name)] });
+      if (!resolved.startsWith(nodeModules + path.sep)) throw new Error(`${name}'s ${dep} resolves to ${resolved}, outside ${nodeModules}`);
+    }
     return `${name}@${pkg.version}`;
   });
   for (const module of HOST_PROVIDED) {
