@@ -168,5 +168,5 @@ function main() {
   }
 }
 
-module.exports = { PACKAGES, closure };
+module.exports = { PACKAGES, closure, assemble };
 if (require.main === module) main();
