@@ -10,11 +10,14 @@ const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
-const { installPackages, describeInstall, TYPES } = require('../support/n8n-packages');
+const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
 
 const N8N = process.env.N8N_BIN;
 const NODE24 = process.env.NODE24_BIN;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
+// N8N_BIN is <n8n install>/node_modules/n8n/bin/n8n.
+const N8N_DIR = path.join(path.dirname(N8N), '..', '..', '..');
+const TRACE = path.join(work, 'modules.trace');
 const env = {
   ...process.env,
   PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
@@ -24,6 +27,7 @@ const env = {
   N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
   N8N_LOG_LEVEL: 'info',
   N8N_RUNNERS_BROKER_PORT: String(15700 + Math.floor(Math.random() * 200)),
+  ...traceModules(TRACE),
 };
 
 // Asynchronous on purpose: the simulator answers from this process while n8n runs.
@@ -53,8 +57,8 @@ function runData(output) {
 }
 
 async function main() {
-  // N8N_BIN is <n8n install>/node_modules/n8n/bin/n8n.
-  console.log(describeInstall(await installPackages(env.N8N_USER_FOLDER, path.join(path.dirname(N8N), '..', '..', '..'))));
+  const install = await installPackages(env.N8N_USER_FOLDER, N8N_DIR);
+  console.log(describeInstall(install));
   const sim = await startSimulator({ port: 0, chargingPageSize: 10 });
   try {
     const t = sim.issueTokens({ clientId: 'e2e-client-id' });
@@ -115,6 +119,7 @@ async function main() {
     assert.strictEqual(image[0].json._quota.used, 3);
     const refreshes = sim.requests.filter((r) => r.grantType === 'refresh_token');
     assert.strictEqual(refreshes.length, 1, 'one refresh after the 401');
+    for (const line of checkModuleTrace(TRACE, install, path.resolve(N8N_DIR))) console.log(line);
     console.log(`n8n run 1: ${sessions.length} sessions, image ${image[0].json.bytes} bytes, REST ${sim.restCalls().map((c) => c.status).join(',')}`);
 
     const exported = path.join(work, 'creds-out.json');

@@ -120,4 +120,34 @@ function describeInstall({ nodesDir, installed, dependencies, seconds, provided 
   return `installed ${installed.join(', ')} (+${dependencies} dependencies) into ${nodesDir} in ${seconds.toFixed(1)} s; ${provided.join(' and ')} from n8n`;
 }
 
-module.exports = { PACKAGES, TYPES, installPackages, describeInstall, tarball };
+/**
+ * Environment for n8n that records where Node.js finds each module the packages require (n8n-module-trace.js,
+ * preloaded into n8n and its workers), for checkModuleTrace.
+ */
+function traceModules(file) {
+  const preload = `--require "${path.join(__dirname, 'n8n-module-trace.js')}"`;
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' '), N8N_MODULE_TRACE: file };
+}
+
+/**
+ * What n8n loaded for the packages, from the trace: n8n-workflow and luxon from n8n's install (`n8nDir`), every
+ * other module (mqtt) from the nodes folder. Throws on anything else; returns one line per package.
+ */
+function checkModuleTrace(file, { nodesDir }, n8nDir) {
+  if (!fs.existsSync(file)) throw new Error('n8n loaded no file of the BMW CarData packages (no module trace)');
+  const byPackage = {};
+  // One line per module and package from each n8n process (commands, main, workers).
+  for (const line of new Set(fs.readFileSync(file, 'utf8').trim().split('\n'))) {
+    const [pkg, module, ...rest] = line.split(' ');
+    const resolved = rest.join(' ');
+    const home = HOST_PROVIDED.includes(module) ? n8nDir : nodesDir;
+    if (!resolved.startsWith(home + path.sep)) throw new Error(`${pkg} loaded ${module} from ${resolved}, not from ${home}`);
+    (byPackage[pkg] ??= []).push(`${module} from ${HOST_PROVIDED.includes(module) ? "n8n's" : 'its own'} ${path.relative(home, resolved).split(path.sep).slice(0, 2).join('/')}`);
+  }
+  for (const module of HOST_PROVIDED) {
+    if (!Object.values(byPackage).some((list) => list.some((l) => l.startsWith(`${module} `)))) throw new Error(`no package loaded ${module}`);
+  }
+  return Object.entries(byPackage).map(([pkg, list]) => `${pkg} loaded ${list.join(', ')}`);
+}
+
+module.exports = { PACKAGES, TYPES, installPackages, describeInstall, traceModules, checkModuleTrace, tarball };
