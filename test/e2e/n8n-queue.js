@@ -28,7 +28,7 @@ const { execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
 const { refreshTokens, AxiosTransport, nodeSleep } = require('../../dist/src/node');
 const h = require('../browser/harness');
-const { installPackages, describeInstall, TYPES } = require('../support/n8n-packages');
+const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
 
 const TIMEOUT_MS = Number(process.env.N8N_QUEUE_TIMEOUT_MS || 300_000);
 const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
@@ -145,8 +145,10 @@ async function main(run) {
     N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
     N8N_LOG_LEVEL: 'info',
   };
-  await run.step("the packed n8n packages are installed into the shared user folder's nodes folder", async () => {
-    console.log(`    ${describeInstall(await installPackages(env.N8N_USER_FOLDER, N8N_DIR))}`);
+  const install = await run.step("the packed n8n packages are installed into the shared user folder's nodes folder", async () => {
+    const installed = await installPackages(env.N8N_USER_FOLDER, N8N_DIR);
+    console.log(`    ${describeInstall(installed)}`);
+    return installed;
   });
   const cli = async (args) => run.exec(`n8n ${args[0]}`, NODE24, [N8N_BIN, ...args], { cwd: work, env: { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) } });
 
@@ -174,7 +176,7 @@ async function main(run) {
     });
     const started = [];
     for (let i = 1; i <= WORKERS; i += 1) {
-      const workerEnv = { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) };
+      const workerEnv = { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()), ...traceModules(path.join(work, `worker-${i}.trace`)) };
       started.push(run.spawn(`n8n worker ${i}`, NODE24, [N8N_BIN, 'worker', '--concurrency=10'], { env: workerEnv, cwd: work, group: true }));
     }
     await h.waitFor('n8n main to open its editor', () => /Editor is now accessible/.test(n8nMain.output()), 150_000, n8nMain);
@@ -182,6 +184,9 @@ async function main(run) {
       await h.waitFor(`n8n main to register the webhook of "${w.name}"`, () => n8nMain.output().includes(`Added webhook "Webhook" for workflow "${w.name}"`), 90_000, n8nMain);
     }
     for (const w of started) await h.waitFor(`${w.label} to be ready`, () => /n8n worker is now ready/.test(w.output()), 150_000, w);
+    for (let i = 1; i <= WORKERS; i += 1) {
+      for (const line of checkModuleTrace(path.join(work, `worker-${i}.trace`), install, N8N_DIR)) console.log(`    worker ${i}: ${line}`);
+    }
     return { port: mainPort, procs: [n8nMain, ...started], workers: started };
   });
 

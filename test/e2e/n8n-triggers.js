@@ -23,7 +23,7 @@ const path = require('path');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
 const { playChargingScript } = require('../../dist/src/simulator/charging-scripts');
 const h = require('../browser/harness');
-const { installPackages, describeInstall, TYPES } = require('../support/n8n-packages');
+const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
 
 const TIMEOUT_MS = Number(process.env.N8N_TRIGGERS_TIMEOUT_MS || 300_000);
 const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
@@ -83,8 +83,11 @@ async function main(run) {
   const chargingPath = `/customers/vehicles/${VIN}/chargingHistory`;
 
   const userFolder = path.join(work, 'n8n');
-  await run.step("the packed n8n packages are installed into n8n's nodes folder, without n8n-workflow and luxon", async () => {
-    console.log(`    ${describeInstall(await installPackages(userFolder, N8N_DIR))}`);
+  const trace = path.join(work, 'modules.trace');
+  const install = await run.step("the packed n8n packages are installed into n8n's nodes folder, without n8n-workflow and luxon", async () => {
+    const installed = await installPackages(userFolder, N8N_DIR);
+    console.log(`    ${describeInstall(installed)}`);
+    return installed;
   });
 
   const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData packages`, async () => {
@@ -107,9 +110,11 @@ async function main(run) {
       EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
       // debug: n8n logs each poll it starts ("Poll trigger initiated for workflow ..."), counted below.
       N8N_LOG_LEVEL: 'debug',
+      ...traceModules(trace),
     };
     const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
     await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);
+    for (const line of checkModuleTrace(trace, install, N8N_DIR)) console.log(`    ${line}`);
     return { ...restClient(`http://127.0.0.1:${port}`), proc };
   });
   const { rest } = n8n;
