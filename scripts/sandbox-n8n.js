@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 'use strict';
 // The sandbox behind `npm run start:n8n`: the simulator plus a real n8n (the version the package is tested with,
-// installed once into the cache) with this package's nodes, a credential already logged in to the simulator, the
-// example workflows imported and an owner account to sign in with. Nothing here needs a BMW account.
+// installed once into the cache) with this clone's n8n packages, a credential already logged in to the simulator,
+// the example workflows imported and an owner account to sign in with. Nothing here needs a BMW account.
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { randomBytes } = require('crypto');
 const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
+const { PACKAGES, assemble } = require('./packages');
 
 const INSTALL_SCRIPT = path.join(ROOT, 'test', 'e2e', 'n8n-install.sh');
 const CREDENTIAL = { id: 'bmwSandboxCredential', name: 'BMW CarData (simulator)', type: 'bmwCarDataApi' };
 const CLIENT_ID = 'sandbox';
 const OWNER_EMAIL = 'sandbox@example.com';
-const PACKAGE_NAME = require(path.join(ROOT, 'package.json')).name;
+const N8N_PACKAGES = PACKAGES.filter((p) => p.manifest.n8n).map((p) => p.name);
+const NODE_TYPE = `${require(path.join(ROOT, 'package.json')).name}.bmwCarData`;
+// What the state folder's workflows were imported for: older sandboxes loaded the nodes as CUSTOM.*.
+const NODE_SOURCE = 'packages';
 // Sent with every REST call: n8n ties its login cookie to the browser ID it was issued with.
 const BROWSER_ID = 'bmw-cardata-sandbox';
 const START_TIMEOUT_MS = 240_000; // n8n's first start runs its database migrations
@@ -63,20 +67,27 @@ function installN8n(track) {
   });
 }
 
-/** The folder n8n loads the nodes from: the common folder of the files package.json lists for n8n. */
-function extensionsDir() {
-  const { n8n } = require(path.join(ROOT, 'package.json'));
-  const files = [...n8n.nodes, ...n8n.credentials];
-  for (const file of files) {
-    if (!fs.existsSync(path.join(ROOT, file))) throw new Error(`${file} is missing after the build`);
+/**
+ * This clone's n8n packages where n8n loads community packages from: assembled into build/ from dist/ (the files
+ * their tarballs hold) and linked into the nodes folder of the state folder, which n8n scans for n8n-nodes-*
+ * packages at every start. Linked, not installed: a rebuilt clone is seen at the next start, nothing is packed or
+ * fetched, and what the packages require resolves from the clone's node_modules. (The n8n tests install the
+ * tarballs, as users get them.)
+ */
+function linkPackages(stateDir) {
+  const nodeModules = path.join(stateDir, '.n8n', 'nodes', 'node_modules');
+  fs.mkdirSync(nodeModules, { recursive: true });
+  for (const spec of PACKAGES.filter((p) => N8N_PACKAGES.includes(p.name))) {
+    const { dir } = assemble(spec);
+    const link = path.join(nodeModules, spec.name);
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(dir, link, process.platform === 'win32' ? 'junction' : 'dir');
   }
-  const parts = files.map((f) => path.dirname(f).split('/'));
-  const common = [];
-  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i += 1) common.push(parts[0][i]);
-  return path.join(ROOT, ...common);
 }
 
-/** The example workflows as the sandbox imports them: its credential, and the nodes as n8n names custom nodes. */
+const ours = (node) => N8N_PACKAGES.some((name) => node.type.startsWith(`${name}.`));
+
+/** The example workflows as the sandbox imports them, with its credential. */
 function exampleWorkflows() {
   const dir = path.join(ROOT, 'n8n-examples');
   return fs
@@ -86,10 +97,8 @@ function exampleWorkflows() {
     .map((file, index) => {
       const workflow = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       const nodes = workflow.nodes.map((node) => {
-        if (!node.type.startsWith(`${PACKAGE_NAME}.`)) return node;
-        const copy = { ...node, type: `CUSTOM.${node.type.slice(PACKAGE_NAME.length + 1)}` };
-        if (copy.credentials && copy.credentials[CREDENTIAL.type]) copy.credentials = { ...copy.credentials, [CREDENTIAL.type]: { id: CREDENTIAL.id, name: CREDENTIAL.name } };
-        return copy;
+        if (!ours(node) || !node.credentials || !node.credentials[CREDENTIAL.type]) return node;
+        return { ...node, credentials: { ...node.credentials, [CREDENTIAL.type]: { id: CREDENTIAL.id, name: CREDENTIAL.name } } };
       });
       return { ...workflow, id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`, active: false, nodes, meta: { ...workflow.meta, templateCredsSetupCompleted: true } };
     });
@@ -97,7 +106,7 @@ function exampleWorkflows() {
 
 /** What the banner says of an imported workflow: how it starts, the first BMW CarData node, the last node. */
 function summary(workflow) {
-  const cardata = workflow.nodes.find((n) => n.type.startsWith('CUSTOM.'));
+  const cardata = workflow.nodes.find(ours);
   const ends = workflow.nodes.filter((n) => !workflow.connections[n.name]);
   return {
     id: workflow.id,
@@ -224,14 +233,15 @@ async function signIn(url, publicSettings, stateDir) {
   return { owner, call };
 }
 
-/** After signing in: n8n answers as the version started here, with this package's nodes and the credential. */
+/** After signing in: n8n answers as the version started here, with this clone's packages and the credential. */
 async function checkN8n(call, version) {
   const settings = await call('GET', 'rest/settings');
   const answered = settings.body && settings.body.data && settings.body.data.versionCli;
   if (answered !== version) throw new Error(`the editor's port answers as n8n ${answered ?? '(no version)'}, not as the n8n ${version} started here`);
   const types = await call('GET', 'types/nodes.json');
   const names = Array.isArray(types.body) ? types.body.map((t) => t.name) : [];
-  if (!names.includes('CUSTOM.bmwCarData')) throw new Error("n8n did not load this package's nodes");
+  const missing = N8N_PACKAGES.filter((name) => !names.some((n) => n.startsWith(`${name}.`)));
+  if (missing.length || !names.includes(NODE_TYPE)) throw new Error(`n8n did not load ${missing.join(' and ') || NODE_TYPE}`);
   const credential = await call('GET', `rest/credentials/${CREDENTIAL.id}`);
   if (credential.status !== 200) throw new Error(`n8n has no credential "${CREDENTIAL.name}" (HTTP ${credential.status})`);
 }
@@ -294,6 +304,7 @@ async function main() {
   const n8n = await installN8n(track);
   if (stopping) return;
   buildIfNeeded();
+  linkPackages(opts.dir);
 
   const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   const simLog = fs.openSync(path.join(opts.dir, 'simulator.log'), 'a');
@@ -306,7 +317,6 @@ async function main() {
     ...process.env,
     PATH: `${path.dirname(n8n.node)}${path.delimiter}${process.env.PATH}`,
     N8N_USER_FOLDER: opts.dir,
-    N8N_CUSTOM_EXTENSIONS: extensionsDir(),
     N8N_LISTEN_ADDRESS: '127.0.0.1',
     N8N_PORT: String(opts.port),
     N8N_EDITOR_BASE_URL: url,
@@ -322,6 +332,10 @@ async function main() {
   };
   const stateFile = path.join(opts.dir, 'sandbox.json');
   const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
+  if (state.workflows && state.nodes !== NODE_SOURCE) {
+    console.log('The example workflows in this state folder name the nodes as an older sandbox loaded them (CUSTOM.*): importing them again, over any edits.');
+    delete state.workflows;
+  }
   console.log(`Preparing n8n ${n8n.version}: the credential${state.workflows ? '' : ' and the example workflows'}…`);
   await importCredential(n8n, env, sim, track, opts.dir);
   if (!state.workflows) {
@@ -332,6 +346,7 @@ async function main() {
     await n8nCommand(n8n, env, ['import:workflow', `--input=${file}`], track);
     fs.rmSync(file, { force: true });
     state.workflows = workflows.map(summary);
+    state.nodes = NODE_SOURCE;
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
   }
   if (stopping) return;

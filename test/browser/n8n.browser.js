@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 'use strict';
-// The n8n editor in a real browser: n8n 2.41.1 (Node 24, server mode) with the package's nodes, a BMW CarData
+// The n8n editor in a real browser: n8n 2.41.1 (Node 24, server mode) with the packed n8n packages installed into
+// its nodes folder (as n8n installs community packages), a BMW CarData
 // credential pointed at the simulator holding a refresh token from the package CLI's device login, a workflow run
 // from the editor, the VINs in the node's output and a successful connection test in the credential dialog.
 // Each step is asserted; screenshots go to docs/images (or --shots DIR).
 //
 //   node test/browser/n8n.browser.js [--shots DIR] [--keep]
 //
-// Needs a build (dist/), Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and the n8n install made by
+// Needs a build (dist/, for the simulator and the CLI), the tarballs of `npm run packages`, Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and the n8n install made by
 // test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default ~/.cache/bmw-cardata). Exits non-zero on any failure.
 const fs = require('fs');
 const os = require('os');
@@ -16,12 +17,14 @@ const { parseArgs } = require('util');
 const { chromium } = require('playwright-core');
 const { SIM_VINS } = require('../../dist/src/simulator');
 const h = require('./harness');
+const { installPackages, describeInstall, TYPES } = require('../support/n8n-packages');
 
 const ROOT = path.join(__dirname, '..', '..');
 const TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 240_000); // n8n's first start runs its migrations (~1 min)
 const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
 const N8N_VERSION = process.env.N8N_VERSION || '2.41.1';
-const N8N_BIN = path.join(CACHE, `n8n-${N8N_VERSION}`, 'node_modules', 'n8n', 'bin', 'n8n');
+const N8N_DIR = path.join(CACHE, `n8n-${N8N_VERSION}`);
+const N8N_BIN = path.join(N8N_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
 const NODE24 = path.join(CACHE, 'node24', 'bin', 'node');
 const CLIENT_ID = '00000000-0000-4000-8000-000000000000'; // placeholder, as in the examples
 const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Browser-test-1' };
@@ -35,7 +38,6 @@ const shotsDir = path.resolve(opts.shots ?? path.join(ROOT, 'docs', 'images'));
 
 async function main(run) {
   h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
-  h.assert(fs.existsSync(path.join(ROOT, 'dist', 'nodes', 'BmwCarData', 'BmwCarData.node.js')), 'dist/nodes/BmwCarData is missing: build the package first');
   const work = run.tempDir('cardata-n8n-browser-');
   fs.mkdirSync(shotsDir, { recursive: true });
 
@@ -61,14 +63,18 @@ async function main(run) {
     return parsed;
   });
 
-  const n8n = await run.step(`n8n ${N8N_VERSION} starts on Node 24 with the BMW CarData nodes`, async () => {
+  const userFolder = path.join(work, 'n8n');
+  await run.step("the packed n8n packages are installed into n8n's nodes folder", async () => {
+    console.log(`    ${describeInstall(await installPackages(userFolder, N8N_DIR))}`);
+  });
+
+  const n8n = await run.step(`n8n ${N8N_VERSION} starts on Node 24 with the BMW CarData packages`, async () => {
     const [port, brokerPort] = [await h.freePort(), await h.freePort()];
     const env = {
       ...process.env,
       PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH}`,
-      N8N_USER_FOLDER: path.join(work, 'n8n'),
+      N8N_USER_FOLDER: userFolder,
       N8N_ENCRYPTION_KEY: 'browser-test-only-key',
-      N8N_CUSTOM_EXTENSIONS: path.join(ROOT, 'dist'),
       N8N_LISTEN_ADDRESS: '127.0.0.1',
       N8N_PORT: String(port),
       N8N_RUNNERS_BROKER_PORT: String(brokerPort),
@@ -81,7 +87,6 @@ async function main(run) {
       N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
       N8N_LOG_LEVEL: 'info',
     };
-    fs.mkdirSync(env.N8N_USER_FOLDER);
     const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
     const url = `http://127.0.0.1:${port}`;
     await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);
@@ -102,7 +107,7 @@ async function main(run) {
   const ids = await run.step('the owner, a credential on the simulator and a workflow are set up through the REST API', async () => {
     await rest('POST', 'owner/setup', OWNER);
     const names = (await call('GET', 'types/nodes.json')).map((t) => t.name);
-    h.assert(names.includes('CUSTOM.bmwCarData') && names.includes('CUSTOM.bmwCarDataTrigger'), 'n8n did not load the BMW CarData nodes');
+    h.assert(names.includes(TYPES.bmwCarData) && names.includes(TYPES.bmwCarDataTrigger), 'n8n did not load the BMW CarData nodes from the package');
     const credential = await rest('POST', 'credentials', {
       name: 'BMW CarData (simulator)',
       type: 'bmwCarDataApi',
@@ -117,7 +122,7 @@ async function main(run) {
         {
           id: 'cardata',
           name: NODE_NAME,
-          type: 'CUSTOM.bmwCarData',
+          type: TYPES.bmwCarData,
           typeVersion: 1,
           position: [240, 0],
           parameters: { resource: 'vehicle', operation: 'getAll' },
@@ -140,7 +145,7 @@ async function main(run) {
     await page.fill('input[type=password]', OWNER.password);
     await page.click('button:has-text("Sign in")');
     await cardataNode.waitFor({ timeout: 45_000 });
-    h.assert((await cardataNode.getAttribute('data-node-type')) === 'CUSTOM.bmwCarData', 'the node on the canvas is not the BMW CarData node');
+    h.assert((await cardataNode.getAttribute('data-node-type')) === TYPES.bmwCarData, 'the node on the canvas is not the BMW CarData node');
     await page.getByText('getAll: vehicle').first().waitFor();
   });
 

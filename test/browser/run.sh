@@ -2,7 +2,8 @@
 # Browser tests of the editors with Chromium: the Node-RED editor, and the n8n editor (n8n is installed into the cache
 # by test/e2e/n8n-install.sh on first use).
 #   test/browser/run.sh [nodered|n8n|all] [--shots DIR] [--keep]
-# Default: nodered. SKIP_BUILD=1 skips `npm run build`. CHROMIUM_PATH overrides /usr/bin/chromium.
+# Default: nodered. SKIP_BUILD=1 skips the build (`npm run build`; `npm run packages` when n8n runs: n8n loads the
+# packed n8n packages from build/). CHROMIUM_PATH overrides /usr/bin/chromium.
 # Screenshots go to docs/images unless --shots DIR is given.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +25,7 @@ fi
 export CHROMIUM_PATH=$chromium
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  npm run build --silent
+  if [ "$which" = nodered ]; then npm run build --silent; else npm run packages --silent; fi
 fi
 
 status=0

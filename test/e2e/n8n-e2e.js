@@ -1,28 +1,33 @@
 'use strict';
-// End to end in a real n8n: imports a credential pointed at the simulator (with an expired access token) and a
-// workflow using our nodes, runs it with `n8n execute`, checks the output, and checks that n8n stored the
-// refresh token BMW rotated. Called by n8n-e2e.sh with N8N_BIN and NODE24_BIN set.
+// End to end in a real n8n: installs the packed n8n packages into n8n's nodes folder as n8n installs community
+// packages, imports a credential pointed at the simulator (with an expired access token) and a workflow using the
+// node (charging sessions in a date range, which needs luxon, from n8n), runs it with `n8n execute`, checks the
+// output, and checks that n8n stored the refresh token BMW rotated. Called by n8n-e2e.sh with N8N_BIN and
+// NODE24_BIN set; needs the tarballs of `npm run packages`.
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
+const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
 
-const root = path.join(__dirname, '..', '..');
 const N8N = process.env.N8N_BIN;
 const NODE24 = process.env.NODE24_BIN;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
+// N8N_BIN is <n8n install>/node_modules/n8n/bin/n8n.
+const N8N_DIR = path.join(path.dirname(N8N), '..', '..', '..');
+const TRACE = path.join(work, 'modules.trace');
 const env = {
   ...process.env,
   PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
   N8N_USER_FOLDER: path.join(work, 'user'),
   N8N_ENCRYPTION_KEY: 'e2e-only-key',
-  N8N_CUSTOM_EXTENSIONS: path.join(root, 'dist'),
   N8N_DIAGNOSTICS_ENABLED: 'false',
   N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
   N8N_LOG_LEVEL: 'info',
   N8N_RUNNERS_BROKER_PORT: String(15700 + Math.floor(Math.random() * 200)),
+  ...traceModules(TRACE),
 };
 
 // Asynchronous on purpose: the simulator answers from this process while n8n runs.
@@ -52,6 +57,8 @@ function runData(output) {
 }
 
 async function main() {
+  const install = await installPackages(env.N8N_USER_FOLDER, N8N_DIR);
+  console.log(describeInstall(install));
   const sim = await startSimulator({ port: 0, chargingPageSize: 10 });
   try {
     const t = sim.issueTokens({ clientId: 'e2e-client-id' });
@@ -74,7 +81,7 @@ async function main() {
         {
           id: 'a2',
           name: 'Charging sessions',
-          type: 'CUSTOM.bmwCarData',
+          type: TYPES.bmwCarData,
           typeVersion: 1,
           position: [200, 0],
           credentials: creds,
@@ -83,7 +90,7 @@ async function main() {
         {
           id: 'a3',
           name: 'Vehicle image',
-          type: 'CUSTOM.bmwCarData',
+          type: TYPES.bmwCarData,
           typeVersion: 1,
           position: [400, 0],
           executeOnce: true,
@@ -112,6 +119,7 @@ async function main() {
     assert.strictEqual(image[0].json._quota.used, 3);
     const refreshes = sim.requests.filter((r) => r.grantType === 'refresh_token');
     assert.strictEqual(refreshes.length, 1, 'one refresh after the 401');
+    for (const line of checkModuleTrace(TRACE, install, path.resolve(N8N_DIR))) console.log(line);
     console.log(`n8n run 1: ${sessions.length} sessions, image ${image[0].json.bytes} bytes, REST ${sim.restCalls().map((c) => c.status).join(',')}`);
 
     const exported = path.join(work, 'creds-out.json');

@@ -8,7 +8,9 @@
 // refresh token (the only one the simulator still accepts; the first one is refused when reused), and no token
 // appears in n8n's logs. Prints what the local quota ledger counted on each worker against what the simulator
 // counted, for 20 concurrent and 6 sequential executions, and what a managed telematic container costs per
-// execution on each worker (see docs/n8n-queue-mode.md). Bounded to 5 minutes; everything it started is stopped.
+// execution on each worker (see docs/n8n-queue-mode.md). The node comes from the packed package, installed into
+// the nodes folder of the user folder the main and the workers share, as n8n installs community packages.
+// Bounded to 5 minutes; everything it started is stopped.
 //
 // The webhook answers at once ("Respond: Immediately"); the results are read from n8n's database, which does not
 // depend on n8n relaying the last node's output from a worker to the main (in one run of this test, n8n 2.41
@@ -16,7 +18,7 @@
 //
 //   node test/e2e/n8n-queue.js [--keep]      (--keep also keeps every process's log)
 //
-// Needs a build (dist/), the n8n install made by test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default
+// Needs a build (dist/, for the simulator), the tarballs of `npm run packages`, the n8n install made by test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default
 // ~/.cache/bmw-cardata), redis-server (REDIS_SERVER) and PostgreSQL's programs (PG_BIN); test/e2e/n8n-queue.sh
 // installs what is missing.
 const fs = require('fs');
@@ -26,8 +28,8 @@ const { execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
 const { refreshTokens, AxiosTransport, nodeSleep } = require('../../dist/src/node');
 const h = require('../browser/harness');
+const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
 
-const ROOT = path.join(__dirname, '..', '..');
 const TIMEOUT_MS = Number(process.env.N8N_QUEUE_TIMEOUT_MS || 300_000);
 const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
 const N8N_VERSION = process.env.N8N_VERSION || '2.41.1';
@@ -74,7 +76,7 @@ function workflow({ id, name, path: webhookPath, parameters }, index) {
       {
         id: 'q2',
         name: NODE,
-        type: 'CUSTOM.bmwCarData',
+        type: TYPES.bmwCarData,
         typeVersion: 1,
         position: [220, 0],
         credentials: { bmwCarDataApi: { id: CREDENTIAL_ID, name: 'BMW CarData (simulator)' } },
@@ -87,7 +89,6 @@ function workflow({ id, name, path: webhookPath, parameters }, index) {
 
 async function main(run) {
   h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
-  h.assert(fs.existsSync(path.join(ROOT, 'dist', 'nodes', 'BmwCarData', 'BmwCarData.node.js')), 'dist/ is missing: build the package first');
   // n8n's own copies: the PostgreSQL client and flatted (n8n stores execution data with it).
   const { Client } = require(path.join(N8N_DIR, 'node_modules', 'pg'));
   const flatted = require(path.join(N8N_DIR, 'node_modules', 'flatted'));
@@ -136,7 +137,6 @@ async function main(run) {
     QUEUE_BULL_REDIS_PORT: String(redisPort),
     N8N_USER_FOLDER: path.join(work, 'n8n'),
     N8N_ENCRYPTION_KEY: 'queue-test-only-key',
-    N8N_CUSTOM_EXTENSIONS: path.join(ROOT, 'dist'),
     N8N_LISTEN_ADDRESS: '127.0.0.1',
     N8N_DIAGNOSTICS_ENABLED: 'false',
     N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
@@ -145,7 +145,11 @@ async function main(run) {
     N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
     N8N_LOG_LEVEL: 'info',
   };
-  fs.mkdirSync(env.N8N_USER_FOLDER);
+  const install = await run.step("the packed n8n packages are installed into the shared user folder's nodes folder", async () => {
+    const installed = await installPackages(env.N8N_USER_FOLDER, N8N_DIR);
+    console.log(`    ${describeInstall(installed)}`);
+    return installed;
+  });
   const cli = async (args) => run.exec(`n8n ${args[0]}`, NODE24, [N8N_BIN, ...args], { cwd: work, env: { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) } });
 
   await run.step('the credential (expired access token) and the workflows are imported and published', async () => {
@@ -172,7 +176,7 @@ async function main(run) {
     });
     const started = [];
     for (let i = 1; i <= WORKERS; i += 1) {
-      const workerEnv = { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) };
+      const workerEnv = { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()), ...traceModules(path.join(work, `worker-${i}.trace`)) };
       started.push(run.spawn(`n8n worker ${i}`, NODE24, [N8N_BIN, 'worker', '--concurrency=10'], { env: workerEnv, cwd: work, group: true }));
     }
     await h.waitFor('n8n main to open its editor', () => /Editor is now accessible/.test(n8nMain.output()), 150_000, n8nMain);
@@ -180,6 +184,9 @@ async function main(run) {
       await h.waitFor(`n8n main to register the webhook of "${w.name}"`, () => n8nMain.output().includes(`Added webhook "Webhook" for workflow "${w.name}"`), 90_000, n8nMain);
     }
     for (const w of started) await h.waitFor(`${w.label} to be ready`, () => /n8n worker is now ready/.test(w.output()), 150_000, w);
+    for (let i = 1; i <= WORKERS; i += 1) {
+      for (const line of checkModuleTrace(path.join(work, `worker-${i}.trace`), install, N8N_DIR)) console.log(`    worker ${i}: ${line}`);
+    }
     return { port: mainPort, procs: [n8nMain, ...started], workers: started };
   });
 

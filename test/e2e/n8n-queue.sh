@@ -4,7 +4,8 @@
 # installs n8n (about 5 minutes) and, when missing, Debian's redis-server and postgresql (apt-get, as root or with
 # sudo; apt may start their default services, which the test does not use). The test starts its own Redis and
 # PostgreSQL on loopback ports in temporary folders and stops them after it.
-# SKIP_BUILD=1 skips `npm run build`.
+# The node comes from the packed package. SKIP_BUILD=1 uses the tarballs already in build/ (otherwise
+# `npm run packages` builds and packs first).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -22,7 +23,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  (cd "$root" && npm run build --silent)
+  (cd "$root" && npm run packages --silent)
 fi
 # The test bounds itself to 5 minutes and stops what it started; the outer timeout is a backstop.
 PG_BIN="$(pg_bin)" REDIS_SERVER="$(command -v redis-server)" timeout --kill-after=15 330 node "$here/n8n-queue.js" "$@"

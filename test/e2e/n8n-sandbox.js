@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // The n8n sandbox as a newcomer starts it: `npm run start:n8n` refuses a busy port before starting anything;
-// started, it prints the URL and what to click only once n8n answers as the pinned version with this package's
-// nodes; the credential (logged in to the simulator) and the example workflow exist; nothing called CarData at
+// started, it prints the URL and what to click only once n8n answers as the pinned version with the clone's n8n
+// packages (assembled in build/ and linked into the state folder's nodes folder); the credential (logged in to the simulator) and the example workflow exist; nothing called CarData at
 // start; the example, run once as the editor's "Execute workflow" runs it, returns last month's sessions from
 // the simulator as a CSV file; no token appears in any output; Ctrl-C stops everything; the next start runs the
 // workflow again against the restarted simulator. Prints `n8n sandbox: N passed, M failed` and the start times.
@@ -18,6 +18,7 @@ const path = require('path');
 const { DateTime } = require('luxon');
 const { SIM_VINS } = require('../../dist/src/simulator');
 const h = require('../browser/harness');
+const { PACKAGES, TYPES } = require('../support/n8n-packages');
 
 const ROOT = path.join(__dirname, '..', '..');
 const TIMEOUT_MS = Number(process.env.N8N_SANDBOX_TIMEOUT_MS || 600_000);
@@ -83,7 +84,6 @@ async function main(run) {
     ...process.env,
     PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH}`,
     N8N_USER_FOLDER: state,
-    N8N_CUSTOM_EXTENSIONS: path.join(ROOT, 'dist'),
     N8N_DIAGNOSTICS_ENABLED: 'false',
     N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
   };
@@ -169,14 +169,19 @@ async function main(run) {
   });
 
   const call = client(url);
-  await run.step(`n8n answers as ${N8N_VERSION} with the package's nodes; the owner from the banner signs in`, async () => {
+  await run.step(`n8n answers as ${N8N_VERSION} with the packages linked from build/; the owner from the banner signs in`, async () => {
+    for (const name of PACKAGES) {
+      const link = path.join(state, '.n8n', 'nodes', 'node_modules', name);
+      h.assert(fs.existsSync(link) && fs.realpathSync(link) === path.join(ROOT, 'build', name), `${link} is not the package assembled in build/`);
+    }
     const password = /password (\S+)/.exec(first.proc.output())[1];
     await call('POST', 'rest/login', { emailOrLdapLoginId: 'sandbox@example.com', password });
     const settings = (await call('GET', 'rest/settings')).data;
     h.assert(settings.versionCli === N8N_VERSION, `n8n answers as ${settings.versionCli}`);
     h.assert(settings.userManagement.showSetupOnFirstLoad === false, 'n8n still asks for an owner set-up');
     const names = (await call('GET', 'types/nodes.json')).map((t) => t.name);
-    h.assert(names.includes('CUSTOM.bmwCarData') && names.includes('CUSTOM.bmwCarDataTrigger'), "n8n did not load the package's nodes");
+    const missing = Object.values(TYPES).filter((type) => !names.includes(type));
+    h.assert(missing.length === 0, `n8n did not load ${missing.join(', ')}`);
   });
 
   const ids = await run.step('the credential and the example workflow exist, the workflow using the credential', async () => {
@@ -186,7 +191,7 @@ async function main(run) {
     h.assert(workflows.length === 1, `${workflows.length} workflows named "${EXAMPLE.name}", expected 1`);
     const workflow = (await call('GET', `rest/workflows/${workflows[0].id}`)).data;
     const node = workflow.nodes.find((n) => n.name === SESSIONS_NODE);
-    h.assert(node && node.type === 'CUSTOM.bmwCarData', `the workflow's node is ${node && node.type}`);
+    h.assert(node && node.type === TYPES.bmwCarData, `the workflow's node is ${node && node.type}`);
     h.assert(node.credentials.bmwCarDataApi.id === credentials[0].id, 'the workflow does not use the sandbox credential');
     h.assert(first.proc.output().includes(`${url}/workflow/${workflow.id}`), "the banner's link is not the example workflow");
     return { credential: credentials[0].id, workflow: workflow.id };

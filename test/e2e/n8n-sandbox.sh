@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The n8n sandbox (npm run start:n8n) as a newcomer uses it: a busy port refused, the first and the next start
 # with n8n 2.41.1 from the cache, the credential and the example workflows, a run of the charging-history one and
-# of the stream one, Ctrl-C. About 2 to 4 minutes.
+# of the stream one, Ctrl-C. About 2 to 4 minutes. The sandbox links the n8n packages it assembles in build/.
 # First run installs n8n (about 5 minutes). SKIP_BUILD=1 skips `npm run build`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -8,21 +8,23 @@
 //     the first: the poll after that holds only the newly finished session. Every poll is one CarData call.
 //  B. BMW CarData Stream Trigger -> NoOp. Two stream messages become executions with the normalised events; the
 //     trigger holds one stream connection for the account, closed when the workflow is deactivated.
-// Everything goes through n8n's REST API (owner, credential, workflows, activation, executions). Bounded to 5
-// minutes; n8n is always stopped. Prints `n8n triggers: N passed, M failed`.
+// Both come from the packed packages (n8n-nodes-bmw-cardata and n8n-nodes-bmw-cardata-stream, with mqtt from its
+// tarball's install), installed into n8n's nodes folder as n8n installs community packages. Everything goes
+// through n8n's REST API (owner, credential, workflows, activation, executions). Bounded to 5 minutes; n8n is
+// always stopped. Prints `n8n triggers: N passed, M failed`.
 //
 //   node test/e2e/n8n-triggers.js [--keep]
 //
-// Needs a build (dist/) and the n8n install made by test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default
-// ~/.cache/bmw-cardata).
+// Needs a build (dist/, for the simulator), the tarballs of `npm run packages` and the n8n install made by
+// test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default ~/.cache/bmw-cardata).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
 const { playChargingScript } = require('../../dist/src/simulator/charging-scripts');
 const h = require('../browser/harness');
+const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
 
-const ROOT = path.join(__dirname, '..', '..');
 const TIMEOUT_MS = Number(process.env.N8N_TRIGGERS_TIMEOUT_MS || 300_000);
 const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
 const N8N_VERSION = process.env.N8N_VERSION || '2.41.1';
@@ -72,9 +74,6 @@ function workflowBody(name, trigger) {
 
 async function main(run) {
   h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
-  for (const node of ['BmwCarDataTrigger/BmwCarDataTrigger.node.js', 'BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js']) {
-    h.assert(fs.existsSync(path.join(ROOT, 'dist', 'nodes', node)), `dist/nodes/${node} is missing: build the package first`);
-  }
   // n8n stores execution data with flatted; its own copy reads it back.
   const flatted = require(path.join(N8N_DIR, 'node_modules', 'flatted'));
   const work = run.tempDir('cardata-n8n-triggers-');
@@ -83,14 +82,21 @@ async function main(run) {
   const tokens = sim.issueTokens({ clientId: CLIENT_ID });
   const chargingPath = `/customers/vehicles/${VIN}/chargingHistory`;
 
-  const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData nodes`, async () => {
+  const userFolder = path.join(work, 'n8n');
+  const trace = path.join(work, 'modules.trace');
+  const install = await run.step("the packed n8n packages are installed into n8n's nodes folder, without n8n-workflow and luxon", async () => {
+    const installed = await installPackages(userFolder, N8N_DIR);
+    console.log(`    ${describeInstall(installed)}`);
+    return installed;
+  });
+
+  const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData packages`, async () => {
     const [port, brokerPort] = [await h.freePort(), await h.freePort()];
     const env = {
       ...process.env,
       PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH}`,
-      N8N_USER_FOLDER: path.join(work, 'n8n'),
+      N8N_USER_FOLDER: userFolder,
       N8N_ENCRYPTION_KEY: 'triggers-test-only-key',
-      N8N_CUSTOM_EXTENSIONS: path.join(ROOT, 'dist'),
       N8N_LISTEN_ADDRESS: '127.0.0.1',
       N8N_PORT: String(port),
       N8N_RUNNERS_BROKER_PORT: String(brokerPort),
@@ -104,10 +110,11 @@ async function main(run) {
       EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
       // debug: n8n logs each poll it starts ("Poll trigger initiated for workflow ..."), counted below.
       N8N_LOG_LEVEL: 'debug',
+      ...traceModules(trace),
     };
-    fs.mkdirSync(env.N8N_USER_FOLDER);
     const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
     await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);
+    for (const line of checkModuleTrace(trace, install, N8N_DIR)) console.log(`    ${line}`);
     return { ...restClient(`http://127.0.0.1:${port}`), proc };
   });
   const { rest } = n8n;
@@ -157,7 +164,7 @@ async function main(run) {
   const ids = await run.step('the owner, a credential on the simulator and the stream workflow are set up over REST', async () => {
     await rest('POST', 'owner/setup', OWNER);
     const names = (await n8n.call('GET', 'types/nodes.json')).map((t) => t.name);
-    h.assert(names.includes('CUSTOM.bmwCarDataTrigger') && names.includes('CUSTOM.bmwCarDataStreamTrigger'), 'n8n did not load the BMW CarData triggers');
+    h.assert(names.includes(TYPES.bmwCarDataTrigger) && names.includes(TYPES.bmwCarDataStreamTrigger), 'n8n did not load the BMW CarData triggers from the packages');
     const credential = await rest('POST', 'credentials', {
       name: 'BMW CarData (simulator)',
       type: 'bmwCarDataApi',
@@ -180,7 +187,7 @@ async function main(run) {
       workflowBody(STREAM_WORKFLOW, {
         id: 'stream',
         name: STREAM_NODE,
-        type: 'CUSTOM.bmwCarDataStreamTrigger',
+        type: TYPES.bmwCarDataStreamTrigger,
         typeVersion: 1,
         position: [0, 0],
         credentials,
@@ -193,7 +200,7 @@ async function main(run) {
       workflowBody('Charging events', {
         id: 'charging',
         name: STREAM_NODE,
-        type: 'CUSTOM.bmwCarDataStreamTrigger',
+        type: TYPES.bmwCarDataStreamTrigger,
         typeVersion: 1,
         position: [0, 0],
         credentials,
@@ -211,7 +218,7 @@ async function main(run) {
       workflowBody('Too often', {
         id: 'fast',
         name: POLL_NODE,
-        type: 'CUSTOM.bmwCarDataTrigger',
+        type: TYPES.bmwCarDataTrigger,
         typeVersion: 1,
         position: [0, 0],
         credentials: ids.credentials,
@@ -237,7 +244,7 @@ async function main(run) {
       workflowBody(POLL_WORKFLOW, {
         id: 'poll',
         name: POLL_NODE,
-        type: 'CUSTOM.bmwCarDataTrigger',
+        type: TYPES.bmwCarDataTrigger,
         typeVersion: 1,
         position: [0, 0],
         credentials: ids.credentials,
