@@ -17,6 +17,7 @@ Starts the CarData simulator and a Node-RED editor with this package and the exa
   --reset           Delete the state folder first and start over
   --port N          Node-RED editor port (default 1880)
   --sim-port N      Simulator port (default 4010; the example flows expect 4010)
+  --n8n             The n8n sandbox instead (the same as npm run start:n8n; its options: npm start -- --n8n --help)
   -h, --help        This help`;
 
 function options() {
@@ -208,7 +209,13 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-main().catch((e) => {
-  console.error(`sandbox: ${e.message}`);
-  process.exit(1);
-});
+if (process.argv.includes('--n8n')) {
+  // `npm start -- --n8n` is `npm run start:n8n`: the n8n sandbox takes the other options.
+  process.argv = process.argv.filter((arg) => arg !== '--n8n');
+  require('./sandbox-n8n');
+} else {
+  main().catch((e) => {
+    console.error(`sandbox: ${e.message}`);
+    process.exit(1);
+  });
+}
