@@ -74,7 +74,9 @@ function prepareUserDir(opts, sim, vin) {
     `module.exports = ${JSON.stringify(
       { uiHost: '127.0.0.1', uiPort: opts.port, flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false, palette: { catalogues: [] } },
         // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
-        telemetry: { enabled: false, updateNotification: false }, logging: { console: { level: 'info' } } },
+        telemetry: { enabled: false, updateNotification: false }, logging: { console: { level: 'info' } },
+        // The nodes add this to a spent-quota error: here the way out is a fresh start, not waiting for midnight.
+        bmwCardata: { quotaHint: 'In the sandbox, npm start -- --reset starts over with a fresh quota.' } },
       null,
       2,
     )};\n`,

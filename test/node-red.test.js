@@ -405,6 +405,27 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(lastStatus(node).text, 'CU-429 · 0/2 left');
     });
 
+    it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
+      const dir = freshUserDir();
+      helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      node.receive({});
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'CU-429');
+      assert.match(err.error.message, /resets at 00:00 UTC; use streaming for frequent data\. Reset the test quota\.\)$/);
+      assert.match(err.cardataError.hint, /Reset the test quota\.$/);
+      await helper.unload();
+      // Without the setting (every real Node-RED), the error says only what BMW's quota does.
+      helper.settings({ userDir: freshUserDir() });
+      const plain = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      plain.node.receive({});
+      plain.node.receive({});
+      const [other] = await plain.caught.wait(1);
+      assert.strictEqual(other.error.code, 'CU-429');
+      assert.doesNotMatch(other.error.message, /Reset the test/);
+    });
+
     it("trusts BMW's CU-429 and marks the day spent", async () => {
       sim.setQuotaUsed(50);
       const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev });
