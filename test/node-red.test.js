@@ -233,12 +233,24 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(caught.messages.length, 1);
     });
 
+    it("without a time zone, a relative range starts in the machine's zone, as the command line's does, and says so", async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: '', limit: 1 });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+      assert.strictEqual(msg.timeZone, zone);
+      assert.deepStrictEqual({ from: msg.from, to: msg.to }, relativeRange('lastMonth', { timeZone: zone }));
+    });
+
     it('computes a relative range in the chosen time zone, and msg.from/msg.to override it', async () => {
       const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: 'Europe/Berlin', limit: 1 });
       node.receive({});
       const [msg] = await out.wait(1);
       const expected = relativeRange('lastMonth', { timeZone: 'Europe/Berlin' });
       assert.deepStrictEqual({ from: msg.from, to: msg.to }, expected);
+      assert.strictEqual(msg.timeZone, 'Europe/Berlin');
+      await sleep(20);
+      assert.match(lastStatus(node).text, /^1 session \(Europe\/Berlin\) · /);
       assert.match(expected.from, /T2[23]:00:00Z$/, 'midnight in Berlin');
       assert.deepStrictEqual(sim.restCalls()[0].query.from, expected.from);
       node.receive({ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' });
