@@ -9,6 +9,8 @@ const { spawn } = require('child_process');
 
 const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
+/** What the sandbox's simulator plays besides its defaults, so that every tab has something to show. */
+const SIMULATOR_OPTIONS = { demo: true };
 
 const HELP = `Usage: npm start [-- options]
 
@@ -145,7 +147,8 @@ async function main() {
   buildIfNeeded();
   const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
-  const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
+  // demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
+  const sim = await startSimulator({ ...SIMULATOR_OPTIONS, port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
   let stopping = false;
   playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
   const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev);
@@ -198,6 +201,8 @@ BMW CarData sandbox is running (no BMW account, no internet needed).
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
   State folder      ${opts.dir}   (npm start -- --reset starts over)
+  Demo data         an old container (old-soc-export) for "Containers housekeeping" to delete, and a
+                    battery below 20 % for the first 20 minutes of every hour for "Low state of charge notification"
   Daily quota       50 calls; nothing is spent until you click, and the simulator and the local count start
                     fresh at every npm start (the local count alone would say "resets at 00:00 UTC")
 
@@ -211,7 +216,11 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-if (process.argv.includes('--n8n')) {
+module.exports = { exampleFlows, SIMULATOR_OPTIONS, ACCOUNT_ID };
+
+if (require.main !== module) {
+  // Required by a test for its flows and options: start nothing.
+} else if (process.argv.includes('--n8n')) {
   // `npm start -- --n8n` is `npm run start:n8n`: the n8n sandbox takes the other options.
   process.argv = process.argv.filter((arg) => arg !== '--n8n');
   require('./sandbox-n8n');
