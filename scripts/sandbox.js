@@ -65,24 +65,29 @@ function exampleFlows(simUrl, streamUrl, vin) {
   return { flows, tabs: files.map((f) => f.replace(/\.json$/, '')), csvFile: csvFile && csvFile.filename };
 }
 
+/** The sandbox's Node-RED settings. */
+function nodeRedSettings(port) {
+  return {
+    uiHost: '127.0.0.1',
+    uiPort: port,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    editorTheme: { tours: false, palette: { catalogues: [] } },
+    // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
+    telemetry: { enabled: false, updateNotification: false },
+    logging: { console: { level: 'info' } },
+    // The nodes add this to a spent-quota error: here the way out is a fresh start, not waiting for midnight.
+    bmwCardata: { quotaHint: 'In the sandbox, npm start -- --reset starts over with a fresh quota.' },
+  };
+}
+
 function prepareUserDir(opts, sim, vin) {
   if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
   // Node-RED finds the package in the user directory's node_modules, as if installed from the palette.
   const link = path.join(opts.dir, 'node_modules', 'n8n-nodes-bmw-cardata');
   if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, 'dir');
-  fs.writeFileSync(
-    path.join(opts.dir, 'settings.js'),
-    `module.exports = ${JSON.stringify(
-      { uiHost: '127.0.0.1', uiPort: opts.port, flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false, palette: { catalogues: [] } },
-        // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
-        telemetry: { enabled: false, updateNotification: false }, logging: { console: { level: 'info' } },
-        // The nodes add this to a spent-quota error: here the way out is a fresh start, not waiting for midnight.
-        bmwCardata: { quotaHint: 'In the sandbox, npm start -- --reset starts over with a fresh quota.' } },
-      null,
-      2,
-    )};\n`,
-  );
+  fs.writeFileSync(path.join(opts.dir, 'settings.js'), `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};\n`);
   const flowFile = path.join(opts.dir, 'flows.json');
   const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin);
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
@@ -216,7 +221,7 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-module.exports = { exampleFlows, SIMULATOR_OPTIONS, ACCOUNT_ID };
+module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID };
 
 if (require.main !== module) {
   // Required by a test for its flows and options: start nothing.

@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { demoSoc } = require('../dist/src/simulator/demo');
-const { exampleFlows, SIMULATOR_OPTIONS, ACCOUNT_ID } = require('../scripts/sandbox');
+const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID } = require('../scripts/sandbox');
 const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode } = require('./support/nodered');
 
 const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
@@ -25,7 +25,8 @@ describe('sandbox tabs show a result', function () {
   beforeEach(async () => {
     sim = await startSimulator({ ...SIMULATOR_OPTIONS });
     ({ flows } = exampleFlows(sim.url, 'mqtt://127.0.0.1:1', SIM_VINS.bev));
-    freshUserDir();
+    // The sandbox's own Node-RED settings, in a fresh user directory.
+    helper.settings({ ...nodeRedSettings(1880), userDir: freshUserDir() });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-sandbox-tabs-'));
     await helper.startServer();
   });
@@ -80,6 +81,15 @@ describe('sandbox tabs show a result', function () {
     const [deleted] = await debug.deleted.wait(1);
     assert.strictEqual(deleted.payload.deleted, true);
     assert.strictEqual(deleted.payload.containerId, list.payload.find((c) => c.name.startsWith('old-')).containerId);
+  });
+
+  it('a spent quota says how the sandbox starts over: npm start -- --reset', async () => {
+    sim.setQuotaUsed(50);
+    const { debug, click } = await loadTab('Vehicle overview');
+    click('mapped vehicles');
+    const [err] = await debug['error with hint'].wait(1);
+    assert.strictEqual(err.error.code, 'CU-429');
+    assert.match(err.error.message, /npm start -- --reset starts over with a fresh quota/);
   });
 
   it('"Low state of charge notification": the first read sends the notification', async () => {
