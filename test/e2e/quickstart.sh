@@ -10,6 +10,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 port="${QUICKSTART_PORT:-18801}"
+# Not the default 4010, which a sandbox already running on this machine may hold.
+simport="${QUICKSTART_SIM_PORT:-18810}"
 passed=0
 pid=""
 
@@ -69,10 +71,11 @@ grep -q "sandbox is running" "$work/busy.log" && fail "npm start never says runn
 check "a busy port $port is refused with the way out (--port), and no 'running' banner"
 
 # setsid: npm start runs in its own process group, like a terminal session, so Ctrl-C (SIGINT) reaches it all.
-setsid npm start -- --port "$port" > "$work/start.log" 2>&1 &
+setsid npm start -- --port "$port" --sim-port "$simport" > "$work/start.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do
   grep -q "Press Ctrl-C to stop" "$work/start.log" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || break
   sleep 1
 done
 grep -q "Press Ctrl-C to stop" "$work/start.log" || fail "npm start prints the editor URL"
