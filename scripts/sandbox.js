@@ -10,6 +10,8 @@ const { spawn } = require('child_process');
 const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
 const NODE_RED_PACKAGE = 'node-red-contrib-bmw-cardata';
+/** What the sandbox's simulator plays besides its defaults, so that every tab has something to show. */
+const SIMULATOR_OPTIONS = { demo: true };
 
 const HELP = `Usage: npm start [-- options]
 
@@ -18,6 +20,7 @@ Starts the CarData simulator and a Node-RED editor with this package and the exa
   --reset           Delete the state folder first and start over
   --port N          Node-RED editor port (default 1880)
   --sim-port N      Simulator port (default 4010; the example flows expect 4010)
+  --n8n             The n8n sandbox instead (the same as npm run start:n8n; its options: npm start -- --n8n --help)
   -h, --help        This help`;
 
 function options() {
@@ -63,6 +66,22 @@ function exampleFlows(simUrl, streamUrl, vin) {
   return { flows, tabs: files.map((f) => f.replace(/\.json$/, '')), csvFile: csvFile && csvFile.filename };
 }
 
+/** The sandbox's Node-RED settings. */
+function nodeRedSettings(port) {
+  return {
+    uiHost: '127.0.0.1',
+    uiPort: port,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    editorTheme: { tours: false, palette: { catalogues: [] } },
+    // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
+    telemetry: { enabled: false, updateNotification: false },
+    logging: { console: { level: 'info' } },
+    // The nodes add this to a spent-quota error: here the way out is a fresh start, not waiting for midnight.
+    bmwCardata: { quotaHint: 'In the sandbox, npm start -- --reset starts over with a fresh quota.' },
+  };
+}
+
 function prepareUserDir(opts, sim, vin) {
   if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
@@ -74,16 +93,8 @@ function prepareUserDir(opts, sim, vin) {
   const link = path.join(opts.dir, 'node_modules', NODE_RED_PACKAGE);
   fs.rmSync(link, { force: true });
   fs.symlinkSync(dir, link, 'dir');
-  fs.writeFileSync(
-    path.join(opts.dir, 'settings.js'),
-    `module.exports = ${JSON.stringify(
-      { uiHost: '127.0.0.1', uiPort: opts.port, flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false, palette: { catalogues: [] } },
-        // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
-        telemetry: { enabled: false, updateNotification: false }, logging: { console: { level: 'info' } } },
-      null,
-      2,
-    )};\n`,
-  );
+  fs.writeFileSync(path.join(opts.dir, 'settings.js'), `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};
+`);
   const flowFile = path.join(opts.dir, 'flows.json');
   const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin);
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
@@ -148,7 +159,8 @@ async function main() {
   buildIfNeeded();
   const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
-  const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
+  // demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
+  const sim = await startSimulator({ ...SIMULATOR_OPTIONS, port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
   let stopping = false;
   playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
   const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev);
@@ -201,6 +213,8 @@ BMW CarData sandbox is running (no BMW account, no internet needed).
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
   State folder      ${opts.dir}   (npm start -- --reset starts over)
+  Demo data         an old container (old-soc-export) for "Containers housekeeping" to delete, and a
+                    battery below 20 % for the first 20 minutes of every hour for "Low state of charge notification"
   Daily quota       50 calls; nothing is spent until you click, and the simulator and the local count start
                     fresh at every npm start (the local count alone would say "resets at 00:00 UTC")
 
@@ -214,7 +228,17 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-main().catch((e) => {
-  console.error(`sandbox: ${e.message}`);
-  process.exit(1);
-});
+module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID };
+
+if (require.main !== module) {
+  // Required by a test for its flows and options: start nothing.
+} else if (process.argv.includes('--n8n')) {
+  // `npm start -- --n8n` is `npm run start:n8n`: the n8n sandbox takes the other options.
+  process.argv = process.argv.filter((arg) => arg !== '--n8n');
+  require('./sandbox-n8n');
+} else {
+  main().catch((e) => {
+    console.error(`sandbox: ${e.message}`);
+    process.exit(1);
+  });
+}

@@ -111,8 +111,8 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.strictEqual(items[14].json._quota.used, 2);
     });
 
-    it('Charging History reads a relative range (last month) in the chosen time zone', async () => {
-      const { error } = await runNode(authorizedCredentials(sim), {
+    it('Charging History reads a relative range (last month) in the chosen time zone, and says which', async () => {
+      const { error, run } = await runNode(authorizedCredentials(sim), {
         resource: 'chargingHistory',
         operation: 'getAll',
         vin: vin(),
@@ -123,6 +123,9 @@ describe('n8n node bmwCarData through n8n-core', function () {
       });
       assert.ifError(error);
       const { from, to } = sim.restCalls()[0].query;
+      assert.deepStrictEqual(run.data.resultData.runData['BMW CarData'][0].hints, [
+        { message: `Charging sessions from ${from} to ${to} (periods in Europe/Berlin)`, location: 'outputPane' },
+      ]);
       assert.match(from, /T2[23]:00:00Z$/, from); // midnight in Berlin is 22:00 or 23:00 UTC
       assert.match(to, /T2[23]:00:00Z$/, to);
       const days = (Date.parse(to) - Date.parse(from)) / 86400000;

@@ -233,12 +233,24 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(caught.messages.length, 1);
     });
 
+    it("without a time zone, a relative range starts in the machine's zone, as the command line's does, and says so", async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: '', limit: 1 });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+      assert.strictEqual(msg.timeZone, zone);
+      assert.deepStrictEqual({ from: msg.from, to: msg.to }, relativeRange('lastMonth', { timeZone: zone }));
+    });
+
     it('computes a relative range in the chosen time zone, and msg.from/msg.to override it', async () => {
       const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: 'Europe/Berlin', limit: 1 });
       node.receive({});
       const [msg] = await out.wait(1);
       const expected = relativeRange('lastMonth', { timeZone: 'Europe/Berlin' });
       assert.deepStrictEqual({ from: msg.from, to: msg.to }, expected);
+      assert.strictEqual(msg.timeZone, 'Europe/Berlin');
+      await sleep(20);
+      assert.match(lastStatus(node).text, /^1 session \(Europe\/Berlin\) · /);
       assert.match(expected.from, /T2[23]:00:00Z$/, 'midnight in Berlin');
       assert.deepStrictEqual(sim.restCalls()[0].query.from, expected.from);
       node.receive({ from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' });
@@ -403,6 +415,27 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(sim.restCalls().length, 2, 'BMW was not asked a third time');
       await sleep(20);
       assert.strictEqual(lastStatus(node).text, 'CU-429 · 0/2 left');
+    });
+
+    it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
+      const dir = freshUserDir();
+      helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      node.receive({});
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'CU-429');
+      assert.match(err.error.message, /resets at 00:00 UTC; use streaming for frequent data\. Reset the test quota\.\)$/);
+      assert.match(err.cardataError.hint, /Reset the test quota\.$/);
+      await helper.unload();
+      // Without the setting (every real Node-RED), the error says only what BMW's quota does.
+      helper.settings({ userDir: freshUserDir() });
+      const plain = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      plain.node.receive({});
+      plain.node.receive({});
+      const [other] = await plain.caught.wait(1);
+      assert.strictEqual(other.error.code, 'CU-429');
+      assert.doesNotMatch(other.error.message, /Reset the test/);
     });
 
     it("trusts BMW's CU-429 and marks the day spent", async () => {

@@ -80,18 +80,38 @@ function joinStatus(...parts: string[]): string {
   return parts.filter(Boolean).join(' · ');
 }
 
-/** The Error handed to done(): BMW's code as `code`, the plain-language hint in the message. Never a token. */
 /**
- * The error for done(err). Node-RED builds msg.error from an error's message, code, stack and cause only, so the
- * hint travels in the message (for the debug sidebar) and, whole, in `cause` (msg.error.cause.hint, Node-RED 4+).
+ * The error for done(err): BMW's code as `code`, never a token. Node-RED builds msg.error from an error's message,
+ * code, stack and cause only, so the hint travels in the message (for the debug sidebar) and, whole, in `cause`
+ * (msg.error.cause.hint, Node-RED 4+). A spent quota gets the runtime's own words, when its settings have some.
  */
-function flowError(e: unknown): Error & { code?: string } {
+function flowError(e: unknown, quotaHint: string): Error & { code?: string } {
   if (e instanceof CarDataError) {
-    const err: Error & { code?: string } = new Error(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { cause: e.toJSON() });
+    const cause = errorDetails(e, quotaHint);
+    const err: Error & { code?: string } = new Error(`${e.message}${cause.hint ? ` (${cause.hint})` : ''}`, { cause });
     err.code = e.code;
     return err;
   }
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** The error as JSON (msg.error.cause, msg.cardataError), with the runtime's words added to a spent quota's hint. */
+function errorDetails(e: CarDataError, quotaHint: string): ReturnType<CarDataError['toJSON']> {
+  const json = e.toJSON();
+  return e.kind === 'quota' && quotaHint ? { ...json, hint: [json.hint, quotaHint].filter(Boolean).join(' ') } : json;
+}
+
+/**
+ * What to do about a spent daily quota in this runtime, from Node-RED's settings (`bmwCardata.quotaHint`), e.g. how a
+ * test setup resets its count. Empty unless set.
+ */
+function settingsQuotaHint(RED: NodeAPI): string {
+  try {
+    const own = (RED.settings as unknown as { bmwCardata?: { quotaHint?: unknown } }).bmwCardata;
+    return typeof own?.quotaHint === 'string' ? own.quotaHint.trim() : '';
+  } catch {
+    return '';
+  }
 }
 
 function statusCode(e: unknown): string {
@@ -107,6 +127,7 @@ function statusCode(e: unknown): string {
  */
 export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: string, handler: ActionHandler<C>): void {
   const needsVin = VEHICLE_NODE_TYPES.includes(type);
+  const quotaHint = settingsQuotaHint(RED);
   function ActionNode(this: Node, config: C): void {
     RED.nodes.createNode(this, config);
     setupAction(this, config);
@@ -161,9 +182,9 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         async (e: unknown) => {
           const state = await quota();
           msg.quota = state;
-          if (e instanceof CarDataError) msg.cardataError = e.toJSON();
+          if (e instanceof CarDataError) msg.cardataError = errorDetails(e, quotaHint);
           node.status({ fill: 'red', shape: 'ring', text: joinStatus(statusCode(e), quotaText(state)) });
-          done(flowError(e));
+          done(flowError(e, quotaHint));
         },
       );
     });

@@ -16,8 +16,14 @@ interface HistoryConfig extends ActionConfig {
 
 type DateValue = string | number | Date;
 
-function resolveRange(config: HistoryConfig, msg: Record<string, unknown>): { from: DateValue; to: DateValue } {
-  const timeZone = checkTimeZone(pick(msg.timeZone, config.timeZone ?? ''));
+/** The zone of the machine Node-RED runs on, as the command line uses: the default of a relative range. */
+function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** The range to read; `timeZone` is set for a relative range (the zone its days and months start in). */
+function resolveRange(config: HistoryConfig, msg: Record<string, unknown>): { from: DateValue; to: DateValue; timeZone?: string } {
+  const timeZone = checkTimeZone(pick(msg.timeZone, config.timeZone ?? '') || machineTimeZone());
   if (msg.from !== undefined || msg.to !== undefined) {
     const fallback = config.rangeMode === 'fixed' ? config : undefined;
     return {
@@ -25,20 +31,21 @@ function resolveRange(config: HistoryConfig, msg: Record<string, unknown>): { fr
       to: pick(msg.to, fallback?.to || new Date().toISOString()) as DateValue,
     };
   }
-  if (isRelativeRange(msg.range)) return relativeRange(msg.range, { timeZone });
+  if (isRelativeRange(msg.range)) return { ...relativeRange(msg.range, { timeZone }), timeZone };
   if (config.rangeMode === 'fixed') return { from: config.from ?? '', to: config.to || new Date().toISOString() };
-  return relativeRange(config.range || 'last30d', { timeZone });
+  return { ...relativeRange(config.range || 'last30d', { timeZone }), timeZone };
 }
 
 export = function (RED: NodeAPI): void {
   registerAction<HistoryConfig>(RED, 'bmw-cardata-charging-history', async ({ account, msg, vin, config, progress, emit }) => {
-    const range = resolveRange(config, msg);
+    const { timeZone, ...range } = resolveRange(config, msg);
     const output = pick(msg.output, config.output || 'array') as string;
     const options = {
       limit: pick(msg.limit, config.limit) as number | undefined,
       onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} sessions`),
     };
-    const describe = (n: number) => `${n} session${n === 1 ? '' : 's'}`;
+    // A relative range says the zone it was computed in, in the status and as msg.timeZone.
+    const describe = (n: number) => `${n} session${n === 1 ? '' : 's'}${timeZone ? ` (${timeZone})` : ''}`;
     // The whole read first: a page that fails fails it all, so a Join never waits for a sequence that stops halfway.
     const all: ChargingSession[] = await account.client.paginate('getChargingHistory', { vin, ...range }, options);
     if (output === 'each') {
@@ -47,6 +54,7 @@ export = function (RED: NodeAPI): void {
         out.payload = flattenChargingSession(session);
         out.session = session;
         out.vin = vin;
+        if (timeZone) out.timeZone = timeZone;
         // type and len tell Join to rebuild an array (Node-RED's typings know only id, index and count).
         Object.assign(out, { parts: { id: msg._msgid, index, count: all.length, type: 'array', len: 1 } });
         await emit(out);
@@ -58,6 +66,7 @@ export = function (RED: NodeAPI): void {
     msg.vin = vin;
     msg.from = range.from;
     msg.to = range.to;
+    if (timeZone) msg.timeZone = timeZone;
     return { summary: describe(all.length), output: msg };
   });
 };

@@ -16,6 +16,8 @@ Options:
   --host H               interface to bind (default 127.0.0.1)
   --quota N              REST calls per UTC day (default 50; "unlimited" for no limit)
   --auto-approve         approve device logins without opening the approval page
+  --demo                 the sandbox's story: an old container (old-soc-export) and a battery below 20 %
+                         for the first 20 minutes of every hour
   --access-token-ttl S   access/id token lifetime in seconds (default 3599)
   --sessions N           charging sessions of the BEV (default 400)
   --seed N               fixture seed (default 1)
@@ -74,6 +76,9 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--auto-approve':
         out.sim.autoApprove = true;
+        break;
+      case '--demo':
+        out.sim.demo = true;
         break;
       case '--access-token-ttl':
         out.sim.accessTokenTtlSec = intArg(flag, value(), 1);

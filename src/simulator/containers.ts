@@ -80,6 +80,20 @@ export class ContainerStore {
     return 'deleted';
   }
 
+  /** An ACTIVE container of `owner` created `ageDays` ago (a leftover for housekeeping to find). */
+  addOld(owner: string, spec: { name: string; purpose: string; technicalDescriptors: string[]; ageDays: number }): void {
+    const containerId = this.newId();
+    this.containers.set(containerId, {
+      owner,
+      containerId,
+      name: spec.name,
+      purpose: spec.purpose,
+      state: 'ACTIVE',
+      created: new Date(this.now() - spec.ageDays * 86_400_000).toISOString(),
+      technicalDescriptors: [...spec.technicalDescriptors],
+    });
+  }
+
   /** A container of another account, so tests can provoke CU-105 for a well-formed, existing id. */
   addForeign(owner: string, containerId: string): void {
     this.containers.set(containerId, {

@@ -7,12 +7,13 @@ import type {
   VehicleMapping,
 } from '../core/types';
 import { generateSessions } from './charging';
+import { demoTelematic } from './demo';
 import { renderVehicleImage } from './image';
 import { generateChargingSettings } from './lbcs';
 import { generateTelematics, NEVER_REPORTED } from './telematics';
 import { generateTyreDiagnosis } from './tyres';
 import type { VehicleProfile } from './vehicles';
-import { buildFleet } from './vehicles';
+import { buildFleet, SIM_VINS } from './vehicles';
 
 /**
  * Every fixture the REST API serves, generated lazily per vehicle and cached: the same seed and start time give
@@ -32,6 +33,8 @@ export class FixtureData {
     private readonly anchorMs: number,
     private readonly chargingSessions: number,
     private readonly gcid: string,
+    /** Set for the sandbox's story: the BEV's state of charge then follows demoSoc() on this clock. */
+    private readonly demoClock?: () => number,
   ) {
     this.fleet = buildFleet(seed, anchorMs);
   }
@@ -64,7 +67,9 @@ export class FixtureData {
       map = generateTelematics(v, this.anchorMs, this.seed);
       this.telematicsCache.set(v.vin, map);
     }
-    return { ...(map.get(descriptor) ?? NEVER_REPORTED) };
+    const entry = map.get(descriptor) ?? NEVER_REPORTED;
+    const story = this.demoClock && v.vin === SIM_VINS.bev ? demoTelematic(descriptor, entry, this.anchorMs, this.demoClock()) : undefined;
+    return { ...(story ?? entry) };
   }
 
   tyres(v: VehicleProfile): TyreDiagnosis {

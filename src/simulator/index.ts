@@ -4,6 +4,7 @@ import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { DeviceCodeStore } from './accounts';
 import { ContainerStore } from './containers';
+import { DEMO_STALE_CONTAINER } from './demo';
 import { FixtureData } from './data';
 import { Faults } from './faults';
 import type { GcdmDeps} from './gcdm';
@@ -123,6 +124,7 @@ export class Simulator {
     this.pageTokens = new PageTokenStore(this.now, opts.pageTokenTtlSec ?? 600);
     const containers = new ContainerStore(this.now);
     containers.addForeign(rngFor(seed, 'other-account').uuid(), SIM_FOREIGN_CONTAINER_ID);
+    if (opts.demo) containers.addOld(this.gcid, DEMO_STALE_CONTAINER);
     this.gcdmDeps = {
       now: this.now,
       gcid: this.gcid,
@@ -136,7 +138,7 @@ export class Simulator {
       tokens: this.tokens,
       quota: this.quotaCounter,
       containers,
-      data: new FixtureData(seed, this.now(), opts.chargingSessions ?? 400, this.gcid),
+      data: new FixtureData(seed, this.now(), opts.chargingSessions ?? 400, this.gcid, opts.demo ? this.now : undefined),
       pages: this.pageTokens,
       chargingPageSize: opts.chargingPageSize ?? 25,
       settingsPageSize: opts.settingsPageSize ?? 2,

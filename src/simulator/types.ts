@@ -36,6 +36,12 @@ export interface SimulatorOptions {
    * `configured: false` starts with no data stream configured (SUBSCRIBE refused with 0x80).
    */
   stream?: boolean | { port?: number; host?: string; checkIntervalMs?: number; configured?: boolean };
+  /**
+   * The sandbox's story (default off): a 40-day-old ACTIVE container named `old-soc-export` for the housekeeping
+   * example, and a BEV whose state of charge is below 20 % for the first 20 minutes of every hour since the start
+   * (17 % falling to 15 %), then charges to 80 % (REST values; the stream plays its own scenarios).
+   */
+  demo?: boolean;
   /** Called after each request has been answered (or dropped); the CLI uses it for its access log. */
   onRequest?: (entry: RequestLogEntry) => void;
 }

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# The README quick start on a fresh clone: npm ci, npm start in the background, the editor answers, an example
-# flow produces output, Ctrl-C stops everything. Prints "quickstart: N passed, 0 failed" when all checks hold.
+# The newcomer's path on a fresh clone: npm install; npx bmw-cardata and npx cardata-simulator right after it;
+# npm start with Node-RED's port 1880 taken (and with a busy --port), then running: the editor answers, an
+# example flow produces output, Ctrl-C stops everything; every README snippet (test/readme-snippets.test.js); two
+# examples imported into a fresh plain Node-RED (the packed Node-RED package in a new user directory) through the
+# admin API give one account node. The n8n sandbox has test/e2e/n8n-sandbox.sh.
+# Prints "quickstart: N passed, 0 failed" when all checks hold.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 port="${QUICKSTART_PORT:-18801}"
+# Not the default 4010, which a sandbox already running on this machine may hold.
+simport="${QUICKSTART_SIM_PORT:-18810}"
 passed=0
 pid=""
 
+red=""
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -INT "$pid" 2>/dev/null || true; sleep 2; kill -9 "$pid" 2>/dev/null || true; fi
+  if [ -n "$red" ] && kill -0 "$red" 2>/dev/null; then kill "$red" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -20,8 +28,32 @@ fail() { echo "not ok - $1"; echo "quickstart: $passed passed, 1 failed"; tail -
 
 git clone -q "$root" "$work/repo"
 cd "$work/repo"
-npm ci --silent >/dev/null 2>&1 || fail "npm ci on a fresh clone"
-check "npm ci on a fresh clone"
+started=$SECONDS
+npm install --no-audit --no-fund --silent >/dev/null 2>&1 || fail "npm install on a fresh clone"
+check "npm install on a fresh clone ($((SECONDS - started)) s)"
+
+# Right after install, nothing built yet: the commands build the tree once and answer.
+[ ! -e dist ] || fail "a fresh clone has no dist/ yet"
+npx bmw-cardata --help > "$work/cli.log" 2>&1 || fail "npx bmw-cardata --help right after npm install"
+grep -q "^Usage: bmw-cardata <command>" "$work/cli.log" || fail "npx bmw-cardata --help prints the usage"
+npx cardata-simulator --help > "$work/sim.log" 2>&1 || fail "npx cardata-simulator --help right after npm install"
+grep -qi "usage: cardata-simulator" "$work/sim.log" || fail "npx cardata-simulator --help prints the usage"
+check "npx bmw-cardata --help and npx cardata-simulator --help right after npm install"
+
+# Port 1880 taken, as by anyone who already runs Node-RED (held here, or already held by another program).
+node -e "require('net').createServer().on('error', () => {}).listen(1880, '127.0.0.1')" & blocker=$!
+sleep 1
+set +e
+timeout 120 npm start > "$work/busy1880.log" 2>&1
+busy=$?
+set -e
+kill "$blocker" 2>/dev/null || true
+wait "$blocker" 2>/dev/null || true
+[ "$busy" != 0 ] || fail "npm start refuses a busy 1880"
+grep -q "Port 1880 for the Node-RED editor is already in use (is another Node-RED running?)" "$work/busy1880.log" || fail "npm start names the busy port 1880"
+grep -q -- "npm start -- --port" "$work/busy1880.log" || fail "npm start says how to pick another port"
+grep -q "sandbox is running" "$work/busy1880.log" && fail "npm start never says running on a busy 1880"
+check "a busy 1880 is refused with the way out (npm start -- --port N), and no 'running' banner"
 
 # A busy editor port (anyone who already runs Node-RED): a clear refusal naming the port and --port, no banner.
 node -e "require('net').createServer().listen($port, '127.0.0.1')" & blocker=$!
@@ -39,10 +71,11 @@ grep -q "sandbox is running" "$work/busy.log" && fail "npm start never says runn
 check "a busy port $port is refused with the way out (--port), and no 'running' banner"
 
 # setsid: npm start runs in its own process group, like a terminal session, so Ctrl-C (SIGINT) reaches it all.
-setsid npm start -- --port "$port" > "$work/start.log" 2>&1 &
+setsid npm start -- --port "$port" --sim-port "$simport" > "$work/start.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do
   grep -q "Press Ctrl-C to stop" "$work/start.log" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || break
   sleep 1
 done
 grep -q "Press Ctrl-C to stop" "$work/start.log" || fail "npm start prints the editor URL"
@@ -80,5 +113,46 @@ sleep 1
 curl -s -o /dev/null "http://127.0.0.1:$port/" && fail "Node-RED is gone after Ctrl-C"
 check "Ctrl-C stops Node-RED and the simulator"
 pid=""
+
+# Every README snippet, in the clone, against the simulator.
+npx mocha --no-config --timeout 60000 --exit test/readme-snippets.test.js > "$work/snippets.log" 2>&1 || { cat "$work/snippets.log"; fail "the README snippets run"; }
+snippets="$(grep -Eo '[0-9]+ passing' "$work/snippets.log")"
+check "the README snippets run ($snippets, $(grep -Eo '[0-9]+ pending' "$work/snippets.log" || echo 0 pending) marked not run)"
+
+# Two examples imported into a fresh plain Node-RED: the packed package installed into a new user directory.
+npm run packages --silent > "$work/packages.log" 2>&1 || { tail -20 "$work/packages.log"; fail "npm run packages"; }
+tgz="$work/repo/$(ls build/node-red-contrib-bmw-cardata-[0-9]*.tgz)"
+user="$work/plain-node-red"
+mkdir -p "$user" && (cd "$user" && echo '{"name":"node-red-project","private":true}' > package.json && npm install --no-audit --no-fund --silent "$tgz" >/dev/null 2>&1) || fail "the packed Node-RED package installs into a user directory"
+plain="$((port + 1))"
+echo "module.exports = { uiHost: '127.0.0.1', uiPort: $plain, flowFile: 'flows.json', credentialSecret: false, telemetry: { enabled: false, updateNotification: false } };" > "$user/settings.js"
+node node_modules/node-red/red.js --userDir "$user" --settings "$user/settings.js" > "$work/plain.log" 2>&1 &
+red=$!
+for _ in $(seq 1 60); do curl -s -H 'Accept: application/json' "http://127.0.0.1:$plain/settings" | grep -q '"version"' && break; sleep 1; done
+curl -s -H 'Accept: application/json' "http://127.0.0.1:$plain/nodes" | grep -q '"module":"node-red-contrib-bmw-cardata"' || { tail -20 "$work/plain.log"; fail "the plain Node-RED loads the packed package"; }
+# Imported as the editor does: each example on a tab of its own, nodes whose id is already deployed not added again.
+for example in "Low state of charge notification" "Containers housekeeping"; do
+  curl -s -H 'Accept: application/json' "http://127.0.0.1:$plain/flows" > "$work/deployed.json"
+  node -e "
+    const fs = require('fs');
+    const deployed = JSON.parse(fs.readFileSync('$work/deployed.json', 'utf8'));
+    const example = JSON.parse(fs.readFileSync('examples/$example.json', 'utf8'));
+    const have = new Set(deployed.map((n) => n.id));
+    const tab = 'tab-' + deployed.length;
+    const nodes = example.filter((n) => !have.has(n.id)).map((n) => (n.type === 'bmw-cardata-account' ? n : { ...n, z: tab }));
+    fs.writeFileSync('$work/import.json', JSON.stringify([...deployed, { id: tab, type: 'tab', label: '$example' }, ...nodes]));
+  "
+  code="$(curl -s -o "$work/deploy.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -H 'Node-RED-Deployment-Type: full' --data-binary @"$work/import.json" "http://127.0.0.1:$plain/flows")"
+  [ "$code" = 200 ] || [ "$code" = 204 ] || { cat "$work/deploy.out"; fail "the admin API deploys the example $example (HTTP $code)"; }
+done
+curl -s -H 'Accept: application/json' "http://127.0.0.1:$plain/flows" > "$work/deployed.json"
+accounts="$(node -e "const f = require('$work/deployed.json'); console.log(f.filter((n) => n.type === 'bmw-cardata-account').length)")"
+tabs="$(node -e "const f = require('$work/deployed.json'); console.log(f.filter((n) => n.type === 'tab').length)")"
+users="$(node -e "const f = require('$work/deployed.json'); console.log(new Set(f.filter((n) => n.account).map((n) => n.z)).size)")"
+[ "$tabs" = 2 ] && [ "$users" = 2 ] || fail "both examples deployed on their tabs ($tabs tabs, $users using an account)"
+[ "$accounts" = 1 ] || fail "two imported examples give one account node, not $accounts"
+grep -q "Started flows" "$work/plain.log" || fail "the plain Node-RED started the flows"
+check "two examples imported into a fresh plain Node-RED through the admin API: one account node, $tabs tabs"
+kill "$red"; wait "$red" 2>/dev/null || true; red=""
 
 echo "quickstart: $passed passed, 0 failed"

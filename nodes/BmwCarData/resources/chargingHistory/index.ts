@@ -51,7 +51,9 @@ const getChargingSessions: Operation = {
   async execute(account, i) {
     const vin = vinOf(this, i);
     const options = optionsOf(this, i);
-    const { from, to } = rangeOf(this, i, options.timeZone);
+    const { from, to, timeZone } = rangeOf(this, i, options.timeZone);
+    // The output pane says which period was read, and in which zone (the option's, else the workflow's).
+    this.addExecutionHints({ message: `Charging sessions from ${from} to ${to} (periods in ${timeZone})`, location: 'outputPane' });
     const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';

@@ -1,0 +1,102 @@
+'use strict';
+// The sandbox's tabs, as npm start deploys them, against a simulator started with the sandbox's options: every
+// button of every tab the user clicks shows a result in the debug sidebar, including the two that need the
+// simulator's story (an old container to delete, a battery below 20 %). Stream tabs are covered by the stream tests.
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { demoSoc } = require('../dist/src/simulator/demo');
+const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID } = require('../scripts/sandbox');
+const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode } = require('./support/nodered');
+
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
+
+describe('sandbox tabs show a result', function () {
+  let sim;
+  let flows;
+  let tmp;
+  let coreModules;
+  before(() => {
+    coreModules = CORE.map(coreNode);
+  });
+  // A fresh simulator for each test, as npm start starts one.
+  beforeEach(async () => {
+    sim = await startSimulator({ ...SIMULATOR_OPTIONS });
+    ({ flows } = exampleFlows(sim.url, 'mqtt://127.0.0.1:1', SIM_VINS.bev));
+    // The sandbox's own Node-RED settings, in a fresh user directory.
+    helper.settings({ ...nodeRedSettings(1880), userDir: freshUserDir() });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-sandbox-tabs-'));
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    await sim.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("the simulator's story: below 20 % for the first 20 minutes of each hour, then charged", () => {
+    assert.deepStrictEqual([0, 10, 19.9, 35, 55, 60, 79].map((m) => demoSoc(m * 60_000)), [17, 16, 15, 48, 80, 17, 15]);
+  });
+
+  /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */
+  async function loadTab(label) {
+    const tab = flows.find((n) => n.type === 'tab' && n.label === label);
+    assert.ok(tab, label);
+    const nodes = flows
+      .filter((n) => n.id === tab.id || n.z === tab.id || n.id === ACCOUNT_ID)
+      .map((n) => JSON.parse(JSON.stringify(n).split('/tmp/').join(`${tmp}/`)))
+      .map((n) => (n.type === 'debug' ? { ...n, type: 'helper' } : n.type === 'inject' ? { ...n, repeat: '' } : n));
+    await helper.load([...allNodes, ...coreModules], nodes, { [ACCOUNT_ID]: authorizedCredentials(sim) });
+    const debug = Object.fromEntries(nodes.filter((n) => n.type === 'helper').map((n) => [n.name, collector(helper.getNode(n.id))]));
+    const click = (name) => helper.getNode(nodes.find((n) => n.type === 'inject' && n.name === name).id).receive({ payload: Date.now() });
+    return { nodes, debug, click };
+  }
+
+  it('every button of every tab that has buttons and no stream gives a debug message', async () => {
+    const tabs = flows.filter((n) => n.type === 'tab');
+    const clickable = tabs.filter((t) => flows.some((n) => n.z === t.id && n.type === 'inject') && !flows.some((n) => n.z === t.id && n.type === 'bmw-cardata-stream'));
+    assert.ok(clickable.length >= 5, clickable.map((t) => t.label).join(', '));
+    for (const tab of clickable) {
+      const { nodes, debug } = await loadTab(tab.label);
+      for (const inject of nodes.filter((n) => n.type === 'inject')) {
+        const before = Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0);
+        helper.getNode(inject.id).receive({ payload: Date.now() });
+        const deadline = Date.now() + 10_000;
+        while (Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0) > before, `${tab.label}: "${inject.name}" showed nothing`);
+      }
+      await helper.unload();
+    }
+  });
+
+  it('"Containers housekeeping": delete old-* deletes the old container the sandbox starts with', async () => {
+    const { debug, click } = await loadTab('Containers housekeeping');
+    click('list');
+    const [list] = await debug.containers.wait(1);
+    assert.deepStrictEqual(list.payload.filter((c) => c.name.startsWith('old-')).map((c) => c.state), ['ACTIVE']);
+    click('delete old-*');
+    const [deleted] = await debug.deleted.wait(1);
+    assert.strictEqual(deleted.payload.deleted, true);
+    assert.strictEqual(deleted.payload.containerId, list.payload.find((c) => c.name.startsWith('old-')).containerId);
+  });
+
+  it('a spent quota says how the sandbox starts over: npm start -- --reset', async () => {
+    sim.setQuotaUsed(50);
+    const { debug, click } = await loadTab('Vehicle overview');
+    click('mapped vehicles');
+    const [err] = await debug['error with hint'].wait(1);
+    assert.strictEqual(err.error.code, 'CU-429');
+    assert.match(err.error.message, /npm start -- --reset starts over with a fresh quota/);
+  });
+
+  it('"Low state of charge notification": the first read sends the notification', async () => {
+    const { debug, click } = await loadTab('Low state of charge notification');
+    click('every hour');
+    const [note] = await debug.notification.wait(1);
+    assert.strictEqual(note.topic, 'Low battery');
+    assert.match(note.payload, new RegExp(`^Battery of ${SIM_VINS.bev} is low: 1[5-7] %\\. Time to plug in\\.`));
+  });
+});
