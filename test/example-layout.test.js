@@ -13,11 +13,14 @@ const MIN_GAP = 30;
 // Node-RED sizes a node by its label: 14 px text (about 7.5 px a character, wide enough for its font), 50 px for the
 // icon and the padding, rounded up to 20 px, at least 100 px; 30 px high. x and y are the centre.
 const CHAR_PX = 7.5;
+// A node without a name is labelled "BMW <its palette label>" (the editor's shared label, from the node's catalog).
 function defaultLabels() {
   const labels = {};
-  for (const file of fs.readdirSync(path.join(ROOT, 'src/node-red')).filter((f) => f.endsWith('.html'))) {
-    const m = /label:\s*function\s*\(\)\s*\{\s*return this\.name \|\| '([^']+)'/.exec(fs.readFileSync(path.join(ROOT, 'src/node-red', file), 'utf8'));
-    if (m) labels[file.replace(/\.html$/, '')] = m[1];
+  const catalogs = path.join(ROOT, 'src/node-red/locales/en-US');
+  for (const file of fs.readdirSync(catalogs).filter((f) => f.endsWith('.json'))) {
+    const type = file.replace(/\.json$/, '');
+    const palette = JSON.parse(fs.readFileSync(path.join(catalogs, file), 'utf8'))[type]?.paletteLabel;
+    if (palette) labels[type] = `BMW ${palette}`;
   }
   return labels;
 }
