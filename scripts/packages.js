@@ -160,7 +160,8 @@ function* walk(dir) {
 function main() {
   const pack = !process.argv.includes('--no-pack');
   fs.mkdirSync(OUT, { recursive: true });
-  for (const f of fs.readdirSync(OUT)) if (f.endsWith('.tgz')) fs.rmSync(path.join(OUT, f));
+  // Packing replaces the tarballs; assembling alone (--no-pack, as the tests and the sandboxes do) leaves them.
+  if (pack) for (const f of fs.readdirSync(OUT)) if (f.endsWith('.tgz')) fs.rmSync(path.join(OUT, f));
   for (const spec of PACKAGES) {
     const { dir, files, modules } = assemble(spec);
     let tarball = '';
