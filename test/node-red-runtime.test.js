@@ -53,6 +53,10 @@ describe('Node-RED runtime with adminAuth', function () {
     const html = await (await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html', authorization: `Bearer ${adminToken}` } })).text();
     assert.ok(html.includes('data-template-name="bmw-cardata-telematics"'));
     assert.ok(html.includes('data-help-name="bmw-cardata-charging-history"'));
+    // The help parts the nodes share are written once (shared-help.html) and built into each node's help.
+    assert.ok(!html.includes('<!-- shared:'), 'a shared help part was left out');
+    assert.strictEqual(html.split("Every request counts against the account's daily budget").length - 1, 8);
+    assert.strictEqual(html.split('<dd>The VIN that was read.</dd>').length - 1, 6);
     // Every editor file loads the one shared script, which Node-RED serves from the package's resources/.
     assert.strictEqual(html.split(`<script src="resources/${MODULE}/bmw-cardata-editor.js"></script>`).length - 1, 10);
     const script = await call('GET', `resources/${MODULE}/bmw-cardata-editor.js`, adminToken);
