@@ -91,7 +91,7 @@ code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")"
 check "the editor answers on port $port"
 
 nodes="$(curl -s -H 'Accept: application/json' "http://127.0.0.1:$port/nodes")"
-echo "$nodes" | grep -q '"module":"n8n-nodes-bmw-cardata"' || fail "the package is installed in Node-RED"
+echo "$nodes" | grep -q '"module":"node-red-contrib-bmw-cardata"' || fail "the package is installed in Node-RED"
 check "the package's nodes are loaded"
 
 csv="$(node -e "const f=require('$work/repo/.sandbox/flows.json'); const n=f.find(n=>n.type==='file'&&/csv/i.test(n.filename)); console.log(n.filename)")"
