@@ -17,7 +17,8 @@ pid=""
 
 red=""
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -INT "$pid" 2>/dev/null || true; sleep 2; kill -9 "$pid" 2>/dev/null || true; fi
+  # The sandbox's whole process group (npm, the sandbox, Node-RED, the simulator), as Ctrl-C would.
+  if [ -n "$pid" ]; then kill -INT -- "-$pid" 2>/dev/null || true; sleep 2; kill -9 -- "-$pid" 2>/dev/null || true; fi
   if [ -n "$red" ] && kill -0 "$red" 2>/dev/null; then kill "$red" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -106,8 +107,9 @@ head -1 "$csv" | grep -q '^start,end,' || fail "the CSV has a header"
 check "the charging-history example wrote $csv with $rows sessions"
 
 kill -INT -- "-$pid"
-for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-kill -0 "$pid" 2>/dev/null && fail "Ctrl-C stops the sandbox"
+# Every process of the group ends: npm, the sandbox, Node-RED and the simulator.
+for _ in $(seq 1 20); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 1; done
+kill -0 -- "-$pid" 2>/dev/null && fail "Ctrl-C stops the sandbox, Node-RED and the simulator"
 grep -q "Stopped." "$work/start.log" || fail "the sandbox says it stopped"
 sleep 1
 curl -s -o /dev/null "http://127.0.0.1:$port/" && fail "Node-RED is gone after Ctrl-C"
