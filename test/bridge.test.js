@@ -11,6 +11,7 @@ const mqtt = require('mqtt');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
 const { LiveData, createAccount, tokenSetFromResponse } = require('../dist/src/node');
+const { freePort } = require('./support/free-port');
 
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
 const CLIENT_ID = 'bridge-test-client';
@@ -29,17 +30,6 @@ async function until(check, timeoutMs = 5000, what = 'condition') {
     if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await sleep(25);
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A Mosquitto of our own: a plain listener, one with a password, one with TLS and client certificates. */

@@ -56,6 +56,31 @@ describe('core stream API', function () {
     assert.deepStrictEqual(JSON.parse(out), [false, false, false, false, false, false, true]);
   });
 
+  it('mqtt that could not be loaded is loaded again at the next attempt', () => {
+    const dist = path.join(__dirname, '../dist');
+    const script = `
+      const Module = require('module');
+      const load = Module._load;
+      let refuse = true;
+      Module._load = function (request, ...rest) {
+        if (request === 'mqtt' && refuse) {
+          refuse = false;
+          throw new Error('mqtt not loadable');
+        }
+        return load.call(this, request, ...rest);
+      };
+      const { mqttConnect } = require(${JSON.stringify(dist)} + '/src/node');
+      const login = { clientId: 'c', username: 'u', password: 'p', keepaliveSec: 30, connectTimeoutMs: 1000, rejectUnauthorized: true };
+      const attempt = () => new Promise((resolve) => {
+        const errors = [];
+        mqttConnect('mqtt://127.0.0.1:9', login, { connect() {}, message() {}, error: (e) => errors.push(e.message), close: () => resolve(errors) });
+      });
+      attempt().then(async (first) => console.log(JSON.stringify([first, await attempt()])));`;
+    const [first, second] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 }));
+    assert.deepStrictEqual(first, ['mqtt not loadable']);
+    assert.ok(second.length > 0 && second.every((m) => !/not loadable/.test(m)), JSON.stringify(second));
+  });
+
   it('refuses a URL that is not MQTT, and a bad VIN, before anything connects', () => {
     for (const url of ['http://broker.example', 'broker.example:9000', 'ftp://x']) {
       assert.throws(

@@ -10,9 +10,12 @@ const { LoginError, CarDataError, refreshTokens, startDeviceAuthorization, Axios
 const { loginFailureIn } = require('../dist/src/n8n/transport');
 const { startSimulator } = require('../dist/src/simulator');
 
+const copies = [];
+
 /** A second copy of core's errors module, as the n8n stream package carries one of its own. */
 function secondCopy() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-copy-'));
+  copies.push(dir);
   fs.copyFileSync(path.join(__dirname, '../dist/src/core/errors.js'), path.join(dir, 'errors.js'));
   return require(path.join(dir, 'errors.js'));
 }
@@ -24,6 +27,7 @@ describe('LoginError', function () {
   });
   after(async () => {
     await sim.close();
+    for (const dir of copies) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('is a CarDataError with its kind, code and hint', () => {

@@ -4,7 +4,7 @@ const assert = require('assert');
 const { toNodeError, errorJson } = require('../dist/src/n8n/errors');
 const { CarDataError, CU_CODES } = require('../dist/src/core/errors');
 
-const node = { id: 'n1', name: 'BMW CarData', type: 'CUSTOM.bmwCarData', typeVersion: 1, position: [0, 0], parameters: {} };
+const node = { id: 'n1', name: 'BMW CarData', type: 'n8n-nodes-bmw-cardata.bmwCarData', typeVersion: 1, position: [0, 0], parameters: {} };
 
 describe('n8n errors carry the hint', function () {
   const errors = [
@@ -12,8 +12,8 @@ describe('n8n errors carry the hint', function () {
     new CarDataError({ kind: 'quota', status: 403, exveErrorId: 'CU-429', message: 'daily quota spent', hint: CU_CODES['CU-429'].hint }),
     new CarDataError({ kind: 'input', parameter: 'vin', message: 'The VIN must be 17 characters', hint: 'Pick the vehicle.' }),
     // Words n8n replaces by its own message must not cost the hint.
-    new CarDataError({ kind: 'network', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:4010', hint: 'Check the API base URL.' }),
-    new CarDataError({ kind: 'network', code: 'ETIMEDOUT', message: 'no answer within 20 s (ETIMEDOUT)', hint: 'Try again later.' }),
+    new CarDataError({ kind: 'network', message: 'connect ECONNREFUSED 127.0.0.1:4010', hint: 'Check the API base URL.' }),
+    new CarDataError({ kind: 'network', message: 'no answer within 20 s (ETIMEDOUT)', hint: 'Try again later.' }),
     new CarDataError({ kind: 'auth', message: 'The login is no longer valid', hint: 'Authorize again.' }),
     new CarDataError({ kind: 'response', status: 200, message: 'BMW answered with something that is not CarData JSON', hint: 'Try again later.' }),
   ];

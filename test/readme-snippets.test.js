@@ -10,11 +10,11 @@
 // Any other block (no language, an unknown one, no marker) fails, so a new snippet is run or marked on purpose.
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { execFileSync, spawn } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { freePort } = require('./support/free-port');
 
 const ROOT = path.join(__dirname, '..');
 const READMES = ['README.md', ...fs.readdirSync(path.join(ROOT, 'packages')).map((p) => path.join('packages', p, 'README.md'))].filter((f) => fs.existsSync(path.join(ROOT, f)));
@@ -51,17 +51,6 @@ function kindOf(block) {
     return new Error(`a block in "${block.language || 'no language'}" is neither run nor marked: tag it text or json, or put <!-- snippet: not run: why --> before it`);
   }
   return block.language.startsWith('j') ? 'js' : 'bash';
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a command to its end; resolves with its exit code and output. */

@@ -10,6 +10,7 @@ import {
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
   FileQuotaStore,
+  machineTimeZone,
   nodeSleep,
   flattenChargingSession,
   relativeRange,
@@ -126,10 +127,6 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
   });
   const limit = POSITIONALS[positionals[0] ?? ''] ?? 0;
   return { command: positionals[0], sub: limit > 0 ? positionals[1] : undefined, values: values as Values, extra: positionals.slice(1 + limit) };
-}
-
-function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
 /** A base URL option, checked before anything is sent: a typo is a usage error, not a network error. */
@@ -285,7 +282,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const vin = required(v, 'vin', command);
       const last = str(v, 'last');
       // Calendar ranges in the machine's zone unless told otherwise, as Node-RED and n8n do.
-      const zone = str(v, 'time-zone') ?? localTimeZone();
+      const zone = str(v, 'time-zone') ?? machineTimeZone();
       let range: { from: string; to: string };
       if (last) {
         if (str(v, 'from') || str(v, 'to')) throw new UsageError('charging-history: give either --last or --from/--to, not both');

@@ -1,5 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import { checkTimeZone, flattenChargingSession, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../core';
+import { machineTimeZone } from '../node/time-zone';
 import { pick, registerAction, type ActionConfig } from './action';
 
 interface HistoryConfig extends ActionConfig {
@@ -15,11 +16,6 @@ interface HistoryConfig extends ActionConfig {
 }
 
 type DateValue = string | number | Date;
-
-/** The zone of the machine Node-RED runs on, as the command line uses: the default of a relative range. */
-function machineTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
 
 /** The range to read; `timeZone` is set for a relative range (the zone its days and months start in). */
 function resolveRange(config: HistoryConfig, msg: Record<string, unknown>): { from: DateValue; to: DateValue; timeZone?: string } {

@@ -6,6 +6,7 @@ export { FileQuotaStore, type FileQuotaStoreOptions, quotaFileProblem } from './
 export { writePrivateJson } from './private-file';
 export { nodeSleep } from './sleep';
 export { nodeTimers } from './timers';
+export { machineTimeZone } from './time-zone';
 export { mqttConnect } from './mqtt-connection';
 export { createAccount, type NodeAccountOptions } from './account';
 export { subscribeStream, type NodeStreamSubscribeOptions } from './stream';

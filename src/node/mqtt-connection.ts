@@ -23,7 +23,12 @@ function detach(client: Mqtt.MqttClient): void {
 export const mqttConnect: MqttConnect = (url, login, events) => {
   let client: Mqtt.MqttClient | undefined;
   let ended = false;
-  const opened = (loading ??= import('mqtt'))
+  // A failed load is not kept: the next attempt loads again.
+  loading ??= import('mqtt').catch((e: unknown) => {
+    loading = undefined;
+    throw e;
+  });
+  const opened = loading
     .then((mqtt) => {
       if (ended) return;
       const c = mqtt.connect(url, {

@@ -2,10 +2,10 @@
 // What the browser tests share: numbered steps with real asserts, child processes and the browser that are always
 // stopped (on success, failure, overall timeout or a signal), the simulator CLI on a free port, npm pack/install.
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
+const { freePort } = require('../support/free-port');
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -16,17 +16,6 @@ function assert(condition, message) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` (sync or async, truthy = done) until `timeoutMs`; a dead `proc` ends the wait at once. */
 async function waitFor(what, check, timeoutMs = 20_000, proc) {

@@ -41,34 +41,28 @@ npx cardata-simulator --help > "$work/sim.log" 2>&1 || fail "npx cardata-simulat
 grep -qi "usage: cardata-simulator" "$work/sim.log" || fail "npx cardata-simulator --help prints the usage"
 check "npx bmw-cardata --help and npx cardata-simulator --help right after npm install"
 
-# Port 1880 taken, as by anyone who already runs Node-RED (held here, or already held by another program).
-node -e "require('net').createServer().on('error', () => {}).listen(1880, '127.0.0.1')" & blocker=$!
-sleep 1
-set +e
-timeout 120 npm start > "$work/busy1880.log" 2>&1
-busy=$?
-set -e
-kill "$blocker" 2>/dev/null || true
-wait "$blocker" 2>/dev/null || true
-[ "$busy" != 0 ] || fail "npm start refuses a busy 1880"
-grep -q "Port 1880 for the Node-RED editor is already in use (is another Node-RED running?)" "$work/busy1880.log" || fail "npm start names the busy port 1880"
-grep -q -- "npm start -- --port" "$work/busy1880.log" || fail "npm start says how to pick another port"
-grep -q "sandbox is running" "$work/busy1880.log" && fail "npm start never says running on a busy 1880"
-check "a busy 1880 is refused with the way out (npm start -- --port N), and no 'running' banner"
+# npm start on a busy editor port (anyone who already runs Node-RED): it exits with a clear refusal naming the
+# port and the way out, and never prints the "running" banner. The port is held here (or already by another program).
+refuses_busy_port() {
+  local busy_port="$1" log="$2" named="$3" way_out="$4"
+  shift 4
+  node -e "require('net').createServer().on('error', () => {}).listen($busy_port, '127.0.0.1')" & blocker=$!
+  sleep 1
+  set +e
+  timeout 120 npm start "$@" > "$log" 2>&1
+  local status=$?
+  set -e
+  kill "$blocker" 2>/dev/null || true
+  wait "$blocker" 2>/dev/null || true
+  [ "$status" != 0 ] || fail "npm start refuses a busy port $busy_port"
+  grep -q "$named" "$log" || fail "npm start names the busy port $busy_port"
+  grep -q -- "$way_out" "$log" || fail "npm start says how to pick another port"
+  if grep -q "sandbox is running" "$log"; then fail "npm start never says running on a busy port $busy_port"; fi
+}
 
-# A busy editor port (anyone who already runs Node-RED): a clear refusal naming the port and --port, no banner.
-node -e "require('net').createServer().listen($port, '127.0.0.1')" & blocker=$!
-sleep 1
-set +e
-npm start -- --port "$port" > "$work/busy.log" 2>&1
-busy=$?
-set -e
-kill "$blocker" 2>/dev/null || true
-wait "$blocker" 2>/dev/null || true
-[ "$busy" != 0 ] || fail "npm start refuses a busy port"
-grep -q "Port $port for the Node-RED editor is already in use" "$work/busy.log" || fail "npm start names the busy port"
-grep -q -- "--port" "$work/busy.log" || fail "npm start says how to pick another port"
-grep -q "sandbox is running" "$work/busy.log" && fail "npm start never says running on a busy port"
+refuses_busy_port 1880 "$work/busy1880.log" "Port 1880 for the Node-RED editor is already in use (is another Node-RED running?)" "npm start -- --port"
+check "a busy 1880 is refused with the way out (npm start -- --port N), and no 'running' banner"
+refuses_busy_port "$port" "$work/busy.log" "Port $port for the Node-RED editor is already in use" "--port" -- --port "$port"
 check "a busy port $port is refused with the way out (--port), and no 'running' banner"
 
 # setsid: npm start runs in its own process group, like a terminal session, so Ctrl-C (SIGINT) reaches it all.

@@ -4,22 +4,13 @@
 // and without error, and the editor's shared script is served from the package's resources/.
 const fs = require('fs');
 const http = require('http');
-const net = require('net');
 const path = require('path');
 const { spawn } = require('child_process');
+const { freePort } = require('./free-port');
 
 const userDir = path.resolve(process.argv[2]);
 const MODULE = 'node-red-contrib-bmw-cardata';
 const expected = Object.keys(JSON.parse(fs.readFileSync(path.join(userDir, 'node_modules', MODULE, 'package.json'), 'utf8'))['node-red'].nodes);
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function getJson(port, route) {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,6 @@
 // A real Node-RED process (its own HTTP server, admin API and adminAuth) with the Node-RED package installed in a
 // temporary user directory, for what the test helper cannot show: permissions, module loading, the editor files.
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
@@ -10,22 +9,12 @@ const bcrypt = require('bcryptjs');
 
 // The Node-RED package as `npm run packages` assembles it from dist/ (assembled here, so it matches the build).
 const { PACKAGES, assemble } = require('../../scripts/packages');
+const { freePort } = require('./free-port');
 const MODULE = 'node-red-contrib-bmw-cardata';
 
 function redScript() {
   if (process.env.NODE_RED_PATH) return path.join(process.env.NODE_RED_PATH, 'red.js');
   return require.resolve('node-red/red.js');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
