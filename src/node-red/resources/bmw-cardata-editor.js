@@ -43,9 +43,9 @@
         }
     }
 
-    // A stream broker address: empty (BMW's) or mqtt(s):// or ws(s)://.
+    // A stream broker address: empty (BMW's), or the schemes the stream accepts: mqtt(s), ws(s), tcp, ssl, tls.
     function isStreamUrl(v) {
-        return !v || /^(mqtts?|wss?):\/\/\S+$/i.test(v);
+        return !v || /^(mqtts?|wss?|tcp|ssl|tls):\/\/\S+$/i.test(v);
     }
 
     function accountOf(value) {
