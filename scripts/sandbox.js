@@ -48,17 +48,18 @@ function exampleFlows(simUrl, streamUrl, vin) {
     const accounts = new Set(nodes.filter((n) => n.type === 'bmw-cardata-account').map((n) => n.id));
     const tab = `sandbox-tab-${index + 1}`;
     flows.push({ id: tab, type: 'tab', label: file.replace(/\.json$/, ''), disabled: false, info: '' });
+    // Every id of the example gets the tab's prefix, the account's the sandbox account's; so does every value that
+    // names one (wires, links, scope, config nodes such as account and broker), in arrays too.
+    const ids = new Map(nodes.map((n) => [n.id, accounts.has(n.id) ? ACCOUNT_ID : `${tab}-${n.id}`]));
+    const remap = (value) => (Array.isArray(value) ? value.map(remap) : typeof value === 'string' && ids.has(value) ? ids.get(value) : value);
     for (const node of nodes) {
       if (accounts.has(node.id)) continue;
-      const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
+      const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, remap(value)]));
+      copy.z = tab;
       // Nothing spends a call before the user clicks.
       if (copy.type === 'inject') copy.once = false;
       // The examples pick no vehicle; the simulator's account has two, so the sandbox picks its BEV.
       if (VEHICLE_NODE_TYPES.includes(copy.type) && !copy.vin) copy.vin = vin;
-      if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
-      if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
-      if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
-      if (Array.isArray(copy.links)) copy.links = copy.links.map((id) => `${tab}-${id}`);
       flows.push(copy);
     }
   });

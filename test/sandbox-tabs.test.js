@@ -41,6 +41,28 @@ describe('sandbox tabs show a result', function () {
     assert.deepStrictEqual([0, 10, 19.9, 35, 55, 60, 79].map((m) => demoSoc(m * 60_000)), [17, 16, 15, 48, 80, 17, 15]);
   });
 
+  it("every reference to another node of an example names that node's copy on its tab (or the sandbox account)", () => {
+    const deployed = new Map(flows.map((n) => [n.id, n]));
+    const dir = path.join(__dirname, '../examples');
+    for (const tab of flows.filter((n) => n.type === 'tab')) {
+      const example = JSON.parse(fs.readFileSync(path.join(dir, `${tab.label}.json`), 'utf8'));
+      const ids = new Set(example.map((n) => n.id));
+      const strings = (value) => (Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : []);
+      for (const node of flows.filter((n) => n.z === tab.id)) {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'id' || key === 'z') continue;
+          for (const s of strings(value)) {
+            assert.ok(!ids.has(s), `${tab.label}: ${node.type} "${node.name ?? node.id}" ${key} names "${s}", which the sandbox deployed under another id`);
+            if (s.startsWith(`${tab.id}-`) || s === ACCOUNT_ID) {
+              const target = deployed.get(s);
+              assert.ok(target && (target.z === tab.id || target.id === ACCOUNT_ID), `${tab.label}: ${key} -> ${s}`);
+            }
+          }
+        }
+      }
+    }
+  });
+
   /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */
   async function loadTab(label) {
     const tab = flows.find((n) => n.type === 'tab' && n.label === label);
