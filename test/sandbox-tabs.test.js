@@ -1,20 +1,32 @@
 'use strict';
 // The sandbox's tabs, as npm start deploys them, against a simulator started with the sandbox's options: every
 // button of every tab the user clicks shows a result in the debug sidebar, including the two that need the
-// simulator's story (an old container to delete, a battery below 20 %). Stream tabs are covered by the stream tests.
+// simulator's story (an old container to delete, a battery below 20 %), and the stream tabs that need the sandbox's
+// own setting (a local MQTT broker for the bridge).
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const mqtt = require('mqtt');
+const { startSimulator, startPlainBroker, SIM_VINS } = require('../dist/src/simulator');
 const { demoSoc } = require('../dist/src/simulator/demo');
 const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID } = require('../scripts/sandbox');
-const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode } = require('./support/nodered');
+const { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js'];
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+
+async function until(check, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 describe('sandbox tabs show a result', function () {
   let sim;
+  let broker;
   let flows;
   let tmp;
   let coreModules;
@@ -23,8 +35,9 @@ describe('sandbox tabs show a result', function () {
   });
   // A fresh simulator for each test, as npm start starts one.
   beforeEach(async () => {
-    sim = await startSimulator({ ...SIMULATOR_OPTIONS });
-    ({ flows } = exampleFlows(sim.url, 'mqtt://127.0.0.1:1', SIM_VINS.bev));
+    sim = await startSimulator({ ...SIMULATOR_OPTIONS, stream: true });
+    broker = await startPlainBroker();
+    ({ flows } = exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker));
     // The sandbox's own Node-RED settings, in a fresh user directory.
     helper.settings({ ...nodeRedSettings(1880), userDir: freshUserDir() });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-sandbox-tabs-'));
@@ -33,6 +46,7 @@ describe('sandbox tabs show a result', function () {
   afterEach(async () => {
     await helper.unload();
     await helper.stopServer();
+    await broker.close();
     await sim.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -71,10 +85,11 @@ describe('sandbox tabs show a result', function () {
       .filter((n) => n.id === tab.id || n.z === tab.id || n.id === ACCOUNT_ID)
       .map((n) => JSON.parse(JSON.stringify(n).split('/tmp/').join(`${tmp}/`)))
       .map((n) => (n.type === 'debug' ? { ...n, type: 'helper' } : n.type === 'inject' ? { ...n, repeat: '' } : n));
-    await helper.load([...allNodes, ...coreModules], nodes, { [ACCOUNT_ID]: authorizedCredentials(sim) });
+    await helper.load([...allNodes, streamNode, ...coreModules], nodes, { [ACCOUNT_ID]: authorizedCredentials(sim) });
     const debug = Object.fromEntries(nodes.filter((n) => n.type === 'helper').map((n) => [n.name, collector(helper.getNode(n.id))]));
     const click = (name) => helper.getNode(nodes.find((n) => n.type === 'inject' && n.name === name).id).receive({ payload: Date.now() });
-    return { nodes, debug, click };
+    const node = (type) => helper.getNode(nodes.find((n) => n.type === type).id);
+    return { nodes, debug, click, node };
   }
 
   it('every button of every tab that has buttons and no stream gives a debug message', async () => {
@@ -120,5 +135,27 @@ describe('sandbox tabs show a result', function () {
     const [note] = await debug.notification.wait(1);
     assert.strictEqual(note.topic, 'Low battery');
     assert.match(note.payload, new RegExp(`^Battery of ${SIM_VINS.bev} is low: 1[5-7] %\\. Time to plug in\\.`));
+  });
+
+  it('"Bridge the stream to your MQTT broker": the local broker receives every value, the state of charge for evcc, online', async () => {
+    const { node } = await loadTab('Bridge the stream to your MQTT broker');
+    await until(() => lastStatus(node('mqtt out'))?.text === 'node-red:common.status.connected', 10_000, 'mqtt out connected');
+    await until(() => lastStatus(node('bmw-cardata-stream'))?.text === 'connected', 10_000, 'the stream connected');
+    const watcher = await mqtt.connectAsync(broker.url);
+    try {
+      const seen = new Map();
+      watcher.on('message', (topic, payload) => seen.set(topic, payload.toString()));
+      await watcher.subscribeAsync('bmw-cardata/#');
+      await sim.stream.publish(SIM_VINS.bev, { [SOC]: 64 });
+      const vin = SIM_VINS.bev;
+      await until(() => seen.has(`bmw-cardata/${vin}/evcc/soc`), 10_000, `the bridged values (${[...seen.keys()].join(', ')})`);
+      assert.strictEqual(seen.get(`bmw-cardata/${vin}/${SOC}`), '64');
+      assert.strictEqual(seen.get(`bmw-cardata/${vin}/evcc/soc`), '64');
+      assert.strictEqual(seen.get('bmw-cardata/status'), 'online');
+    } finally {
+      await watcher.endAsync();
+    }
+    const tab = flows.find((n) => n.type === 'tab' && n.label === 'Bridge the stream to your MQTT broker');
+    assert.match(tab.info, new RegExp(`local MQTT broker at mqtt://127\\.0\\.0\\.1:${broker.port}; watch what arrives with npx mqtt sub -h 127\\.0\\.0\\.1 -p ${broker.port} -t 'bmw-cardata/#' -v`));
   });
 });

@@ -118,7 +118,7 @@ interface Session {
 type AedesModule = { Aedes: { createBroker(opts?: AedesOptions): Promise<Aedes> } };
 
 /** aedes is an ES module: require() works on current Node 20/22, an import() fallback covers older 20.x. */
-async function loadAedes(): Promise<AedesModule> {
+export async function loadAedes(): Promise<AedesModule> {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('aedes') as AedesModule;
