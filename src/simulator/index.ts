@@ -26,7 +26,7 @@ import { SIM_VINS } from './vehicles';
 export { SIM_VINS } from './vehicles';
 export { playScenarios } from './scenario-loop';
 export { startPlainBroker, type PlainBroker } from './plain-broker';
-export { SCENARIO_NAMES } from './broker-scenarios';
+export { PLUGGED_WAITING_INTERVALS, SCENARIO_NAMES } from './broker-scenarios';
 export type { ScenarioHandle, ScenarioName, ScenarioOptions, StreamControl, StreamInput, StreamLogEntry, StreamLogEvent, StreamPublishedMessage } from './broker';
 export type {
   DeviceCodeState,
