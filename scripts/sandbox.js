@@ -7,11 +7,16 @@ const http = require('http');
 const path = require('path');
 const { spawn } = require('child_process');
 
-const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
+const { ROOT, STREAM_INTERVAL_MS, buildIfNeeded, checkPortFree, logTail, playStreamStoryOnceListening, sandboxOptions } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
 const NODE_RED_PACKAGE = 'node-red-contrib-bmw-cardata';
 /** What the sandbox's simulator plays besides its defaults, so that every tab has something to show. */
 const SIMULATOR_OPTIONS = { demo: true };
+/**
+ * An example's wait of minutes (a trigger) waits this long in the sandbox: less than the simulator's car stays
+ * plugged in without charging in its stream story, so that "Plugged in but not charging" shows its notification.
+ */
+const SANDBOX_WAIT_MIN = 1;
 
 const HELP = `Usage: npm start [-- options]
 
@@ -38,6 +43,13 @@ function watchCommand(broker) {
  * info says it with (undefined: nothing changed).
  */
 function sandboxChange(copy, broker) {
+  if (copy.type === 'trigger' && copy.units === 'min' && Number(copy.duration) > SANDBOX_WAIT_MIN) {
+    const { PLUGGED_WAITING_INTERVALS } = require(path.join(ROOT, 'dist/src/simulator'));
+    const example = copy.name;
+    copy.duration = String(SANDBOX_WAIT_MIN);
+    copy.name = `wait ${SANDBOX_WAIT_MIN} minute (sandbox)`;
+    return `"${example}" waits ${SANDBOX_WAIT_MIN} minute here, so that it shows within minutes: once in every round of its stream, the simulator's car stays plugged in without charging for ${(PLUGGED_WAITING_INTERVALS * STREAM_INTERVAL_MS) / 1000} seconds.`;
+  }
   if (copy.type === 'mqtt-broker') {
     copy.broker = broker.host;
     copy.port = String(broker.port);
@@ -186,12 +198,12 @@ async function main() {
   await checkPortFree(opts.simPort + 1, "simulator's stream", { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   await checkPortFree(opts.simPort + 2, 'local MQTT broker', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   buildIfNeeded();
-  const { startSimulator, startPlainBroker, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
-  // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
-  // demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
+  const { startSimulator, startPlainBroker, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
+  // The stream runs next to the API (the live example expects 4011) and plays its story in a loop once the flows
+  // connect. demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
   const sim = await startSimulator({ ...SIMULATOR_OPTIONS, port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
   let stopping = false;
-  playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
+  playStreamStoryOnceListening(sim, () => stopping);
   // "Your" MQTT broker, for the bridge example to publish to.
   const broker = await startPlainBroker({ host: '127.0.0.1', port: opts.simPort + 2 });
   const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev, broker);
@@ -249,6 +261,9 @@ BMW CarData sandbox is running (no BMW account, no internet needed).
   State folder      ${opts.dir}   (npm start -- --reset starts over)
   Demo data         an old container (old-soc-export) for "Containers housekeeping" to delete, and a
                     battery below 20 % for the first 20 minutes of every hour for "Low state of charge notification"
+  Stream            a charging session, the car plugged in without charging, doors and a trip, a round about
+                    every 4 minutes once the flows connect; "Plugged in but not charging" waits ${SANDBOX_WAIT_MIN} minute here
+                    (its tab's info says so) and shows its notification about 2 minutes after the start
   Daily quota       50 calls; nothing is spent until you click, and the simulator and the local count start
                     fresh at every npm start (the local count alone would say "resets at 00:00 UTC")
 
@@ -262,7 +277,7 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID };
+module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID };
 
 if (require.main !== module) {
   // Required by a test for its flows and options: start nothing.

@@ -8,12 +8,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const mqtt = require('mqtt');
-const { startSimulator, startPlainBroker, SIM_VINS } = require('../dist/src/simulator');
+const { startSimulator, startPlainBroker, SIM_VINS, SCENARIO_NAMES, PLUGGED_WAITING_INTERVALS } = require('../dist/src/simulator');
 const { demoSoc } = require('../dist/src/simulator/demo');
-const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID } = require('../scripts/sandbox');
+const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID } = require('../scripts/sandbox');
+const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
 const { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js'];
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js', 'function/89-trigger.js'];
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 
 async function until(check, timeoutMs, what) {
@@ -78,13 +79,14 @@ describe('sandbox tabs show a result', function () {
   });
 
   /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */
-  async function loadTab(label) {
+  async function loadTab(label, adapt = (n) => n) {
     const tab = flows.find((n) => n.type === 'tab' && n.label === label);
     assert.ok(tab, label);
     const nodes = flows
       .filter((n) => n.id === tab.id || n.z === tab.id || n.id === ACCOUNT_ID)
       .map((n) => JSON.parse(JSON.stringify(n).split('/tmp/').join(`${tmp}/`)))
-      .map((n) => (n.type === 'debug' ? { ...n, type: 'helper' } : n.type === 'inject' ? { ...n, repeat: '' } : n));
+      .map((n) => (n.type === 'debug' ? { ...n, type: 'helper' } : n.type === 'inject' ? { ...n, repeat: '' } : n))
+      .map(adapt);
     await helper.load([...allNodes, streamNode, ...coreModules], nodes, { [ACCOUNT_ID]: authorizedCredentials(sim) });
     const debug = Object.fromEntries(nodes.filter((n) => n.type === 'helper').map((n) => [n.name, collector(helper.getNode(n.id))]));
     const click = (name) => helper.getNode(nodes.find((n) => n.type === 'inject' && n.name === name).id).receive({ payload: Date.now() });
@@ -157,5 +159,31 @@ describe('sandbox tabs show a result', function () {
     }
     const tab = flows.find((n) => n.type === 'tab' && n.label === 'Bridge the stream to your MQTT broker');
     assert.match(tab.info, new RegExp(`local MQTT broker at mqtt://127\\.0\\.0\\.1:${broker.port}; watch what arrives with npx mqtt sub -h 127\\.0\\.0\\.1 -p ${broker.port} -t 'bmw-cardata/#' -v`));
+  });
+
+  it('"Plugged in but not charging": the stream story sends the notification once a round, with the sandbox\'s shorter wait', async () => {
+    const label = 'Plugged in but not charging';
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, `../examples/${label}.json`), 'utf8'));
+    assert.deepStrictEqual(example.filter((n) => n.type === 'trigger').map((n) => [n.duration, n.units]), [['10', 'min']], 'the example itself waits 10 minutes');
+    const tab = flows.find((n) => n.type === 'tab' && n.label === label);
+    const trigger = flows.find((n) => n.z === tab.id && n.type === 'trigger');
+    assert.deepStrictEqual([trigger.duration, trigger.units, trigger.name], [String(SANDBOX_WAIT_MIN), 'min', `wait ${SANDBOX_WAIT_MIN} minute (sandbox)`]);
+    assert.match(tab.info, /"wait 10 minutes" waits 1 minute here/);
+    // The story on a faster clock: every interval and the wait shortened alike (5 s -> 50 ms).
+    const intervalMs = 50;
+    const waitMs = (SANDBOX_WAIT_MIN * 60_000 * intervalMs) / STREAM_INTERVAL_MS;
+    assert.ok(PLUGGED_WAITING_INTERVALS * intervalMs > waitMs * 1.2, 'the car stays plugged in longer than the sandbox waits');
+    const { debug, node } = await loadTab(label, (n) => (n.type === 'trigger' ? { ...n, duration: String(waitMs), units: 'ms' } : n));
+    await until(() => lastStatus(node('bmw-cardata-stream'))?.text === 'connected', 10_000, 'the stream connected');
+    // One round of the story, as the sandbox plays it.
+    for (const name of SCENARIO_NAMES) {
+      await sim.stream.startScenario(name, { intervalMs }).done;
+      await sleep(intervalMs);
+    }
+    await sleep(waitMs * 2);
+    assert.strictEqual(debug.notification.messages.length, 1, 'one notification a round: none for the charge that starts at once');
+    const [note] = debug.notification.messages;
+    assert.strictEqual(note.topic, 'BMW: plugged in, not charging');
+    assert.match(note.payload, /^Plugged in since \d\d:\d\d but not charging\.$/);
   });
 });
