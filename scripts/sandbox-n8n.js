@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { randomBytes } = require('crypto');
-const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
+const { ROOT, buildIfNeeded, checkPortFree, logTail, playStreamStoryOnceListening, sandboxOptions } = require('./sandbox-support');
 const { PACKAGES, assemble } = require('./packages');
 
 const INSTALL_SCRIPT = path.join(ROOT, 'test', 'e2e', 'n8n-install.sh');
@@ -306,7 +306,7 @@ async function main() {
   buildIfNeeded();
   linkPackages(opts.dir);
 
-  const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
+  const { startSimulator, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   const simLog = fs.openSync(path.join(opts.dir, 'simulator.log'), 'a');
   // Every request n8n makes to the simulator, in one line each (no tokens: method, path and status only).
   const onRequest = (e) => fs.writeSync(simLog, `${new Date(e.at).toISOString()} ${e.kind} ${e.method} ${e.path} -> ${e.status}\n`);
@@ -377,13 +377,7 @@ async function main() {
     return stop(1);
   }
   if (stopping) return;
-  // The stream plays charging, doors and a trip in a loop from the moment a workflow subscribes, so the first
-  // workflow to listen sees a whole charging session, from plugging in to finished, within a minute.
-  const listening = setInterval(() => {
-    if (stopping || !sim.stream.log.some((e) => e.event === 'subscribe')) return;
-    clearInterval(listening);
-    setTimeout(() => playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping), 1000);
-  }, 500);
+  playStreamStoryOnceListening(sim, () => stopping);
   // The one to click first runs by hand (the charging-history export); the stream examples need publishing.
   const first = state.workflows.find((w) => w.manual) ?? state.workflows[0];
   const others = state.workflows.filter((w) => w !== first);

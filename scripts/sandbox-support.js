@@ -1,6 +1,6 @@
 'use strict';
 // What a sandbox needs around its host: building the package when the sources are newer than dist/, checking a
-// port before anything starts, and the end of a log for a start that failed.
+// port before anything starts, the end of a log for a start that failed, and the simulator's stream story.
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
@@ -87,4 +87,22 @@ function sandboxOptions(defaults) {
   };
 }
 
-module.exports = { ROOT, buildIfNeeded, checkPortFree, logTail, portOption, sandboxOptions };
+/** Between two messages of the simulator's stream story in the sandboxes. */
+const STREAM_INTERVAL_MS = 5000;
+
+/**
+ * Plays the stream's scenarios (charging, plugged in without charging, doors, a trip) in a loop from the moment
+ * a flow or workflow subscribes, so the first one to listen sees the story from its start: a whole charging
+ * session within a minute.
+ */
+function playStreamStoryOnceListening(sim, stopped) {
+  const { playScenarios, SCENARIO_NAMES } = require(path.join(ROOT, 'dist/src/simulator'));
+  const listening = setInterval(() => {
+    if (stopped()) return clearInterval(listening);
+    if (!sim.stream.log.some((e) => e.event === 'subscribe')) return;
+    clearInterval(listening);
+    setTimeout(() => playScenarios(sim, [...SCENARIO_NAMES], STREAM_INTERVAL_MS, stopped), 1000);
+  }, 500);
+}
+
+module.exports = { ROOT, STREAM_INTERVAL_MS, buildIfNeeded, checkPortFree, logTail, playStreamStoryOnceListening, portOption, sandboxOptions };

@@ -7,11 +7,16 @@ const http = require('http');
 const path = require('path');
 const { spawn } = require('child_process');
 
-const { ROOT, buildIfNeeded, checkPortFree, logTail, sandboxOptions } = require('./sandbox-support');
+const { ROOT, STREAM_INTERVAL_MS, buildIfNeeded, checkPortFree, logTail, playStreamStoryOnceListening, sandboxOptions } = require('./sandbox-support');
 const ACCOUNT_ID = 'sandbox-account';
 const NODE_RED_PACKAGE = 'node-red-contrib-bmw-cardata';
 /** What the sandbox's simulator plays besides its defaults, so that every tab has something to show. */
 const SIMULATOR_OPTIONS = { demo: true };
+/**
+ * An example's wait of minutes (a trigger) waits this long in the sandbox: less than the simulator's car stays
+ * plugged in without charging in its stream story, so that "Plugged in but not charging" shows its notification.
+ */
+const SANDBOX_WAIT_MIN = 1;
 
 const HELP = `Usage: npm start [-- options]
 
@@ -19,7 +24,8 @@ Starts the CarData simulator and a Node-RED editor with this package and the exa
   --dir DIR         State folder (default .sandbox)
   --reset           Delete the state folder first and start over
   --port N          Node-RED editor port (default 1880)
-  --sim-port N      Simulator port (default 4010; the example flows expect 4010)
+  --sim-port N      Simulator port (default 4010; the example flows expect 4010); its stream listens on
+                    N+1 and the local MQTT broker for "Bridge the stream to your MQTT broker" on N+2
   --n8n             The n8n sandbox instead (the same as npm run start:n8n; its options: npm start -- --n8n --help)
   -h, --help        This help`;
 
@@ -27,8 +33,36 @@ function options() {
   return sandboxOptions({ dir: '.sandbox', port: 1880, simPort: 4010 });
 }
 
-/** The example flows, one tab each, all sharing the sandbox account pointed at the simulator. */
-function exampleFlows(simUrl, streamUrl, vin) {
+/** How to watch what arrives at the sandbox's local MQTT broker. */
+function watchCommand(broker) {
+  return `npx mqtt sub -h ${broker.host} -p ${broker.port} -t 'bmw-cardata/#' -v`;
+}
+
+/**
+ * What the sandbox changes in an example's node so that its tab shows a result here, and the sentence the tab's
+ * info says it with (undefined: nothing changed).
+ */
+function sandboxChange(copy, broker) {
+  if (copy.type === 'trigger' && copy.units === 'min' && Number(copy.duration) > SANDBOX_WAIT_MIN) {
+    const { PLUGGED_WAITING_INTERVALS } = require(path.join(ROOT, 'dist/src/simulator'));
+    const example = copy.name;
+    copy.duration = String(SANDBOX_WAIT_MIN);
+    copy.name = `wait ${SANDBOX_WAIT_MIN} minute (sandbox)`;
+    return `"${example}" waits ${SANDBOX_WAIT_MIN} minute here, so that it shows within minutes: once in every round of its stream, the simulator's car stays plugged in without charging for ${(PLUGGED_WAITING_INTERVALS * STREAM_INTERVAL_MS) / 1000} seconds.`;
+  }
+  if (copy.type === 'mqtt-broker') {
+    copy.broker = broker.host;
+    copy.port = String(broker.port);
+    return `"${copy.name}" is the sandbox's local MQTT broker at mqtt://${broker.host}:${broker.port}; watch what arrives with ${watchCommand(broker)} (mosquitto_sub takes the same options).`;
+  }
+  return undefined;
+}
+
+/**
+ * The example flows, one tab each, all sharing the sandbox account pointed at the simulator; `broker` is the
+ * local MQTT broker ({host, port}) the examples' broker nodes point at.
+ */
+function exampleFlows(simUrl, streamUrl, vin, broker) {
   const { VEHICLE_NODE_TYPES } = require(path.join(ROOT, 'dist/src/node-red/action'));
   const dir = path.join(ROOT, 'examples');
   const flows = [
@@ -47,20 +81,26 @@ function exampleFlows(simUrl, streamUrl, vin) {
     const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     const accounts = new Set(nodes.filter((n) => n.type === 'bmw-cardata-account').map((n) => n.id));
     const tab = `sandbox-tab-${index + 1}`;
-    flows.push({ id: tab, type: 'tab', label: file.replace(/\.json$/, ''), disabled: false, info: '' });
+    const tabNode = { id: tab, type: 'tab', label: file.replace(/\.json$/, ''), disabled: false, info: '' };
+    flows.push(tabNode);
+    const changes = [];
+    // Every id of the example gets the tab's prefix, the account's the sandbox account's; so does every value that
+    // names one (wires, links, scope, config nodes such as account and broker), in arrays too.
+    const ids = new Map(nodes.map((n) => [n.id, accounts.has(n.id) ? ACCOUNT_ID : `${tab}-${n.id}`]));
+    const remap = (value) => (Array.isArray(value) ? value.map(remap) : typeof value === 'string' && ids.has(value) ? ids.get(value) : value);
     for (const node of nodes) {
       if (accounts.has(node.id)) continue;
-      const copy = { ...node, id: `${tab}-${node.id}`, z: tab };
+      const copy = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, remap(value)]));
+      copy.z = tab;
       // Nothing spends a call before the user clicks.
       if (copy.type === 'inject') copy.once = false;
       // The examples pick no vehicle; the simulator's account has two, so the sandbox picks its BEV.
       if (VEHICLE_NODE_TYPES.includes(copy.type) && !copy.vin) copy.vin = vin;
-      if (accounts.has(copy.account)) copy.account = ACCOUNT_ID;
-      if (Array.isArray(copy.wires)) copy.wires = copy.wires.map((out) => out.map((id) => `${tab}-${id}`));
-      if (Array.isArray(copy.scope)) copy.scope = copy.scope.map((id) => `${tab}-${id}`);
-      if (Array.isArray(copy.links)) copy.links = copy.links.map((id) => `${tab}-${id}`);
+      const change = sandboxChange(copy, broker);
+      if (change) changes.push(change);
       flows.push(copy);
     }
+    if (changes.length > 0) tabNode.info = `In the sandbox: ${changes.join(' ')}`;
   });
   const csvFile = flows.find((n) => n.type === 'file' && /csv/i.test(String(n.filename)));
   return { flows, tabs: files.map((f) => f.replace(/\.json$/, '')), csvFile: csvFile && csvFile.filename };
@@ -82,7 +122,7 @@ function nodeRedSettings(port) {
   };
 }
 
-function prepareUserDir(opts, sim, vin) {
+function prepareUserDir(opts, sim, vin, broker) {
   if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
   // Node-RED finds the package in the user directory's node_modules, as if installed from the palette: the
@@ -96,7 +136,7 @@ function prepareUserDir(opts, sim, vin) {
   fs.writeFileSync(path.join(opts.dir, 'settings.js'), `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};
 `);
   const flowFile = path.join(opts.dir, 'flows.json');
-  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin);
+  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin, broker);
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
   // The simulator starts empty every time, so the sandbox account gets fresh tokens at every start.
   const t = sim.issueTokens({ clientId: 'sandbox' });
@@ -156,14 +196,17 @@ async function main() {
   await checkPortFree(opts.port, 'Node-RED editor', { wayOut: `npm start -- --port ${opts.port + 10}`, busyNote: opts.port === 1880 ? ' (is another Node-RED running?)' : '' });
   await checkPortFree(opts.simPort, 'simulator', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   await checkPortFree(opts.simPort + 1, "simulator's stream", { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
+  await checkPortFree(opts.simPort + 2, 'local MQTT broker', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   buildIfNeeded();
-  const { startSimulator, playScenarios, SCENARIO_NAMES, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
-  // The stream runs next to the API (the live example expects 4011) and plays charging, doors and a trip in a loop.
-  // demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
+  const { startSimulator, startPlainBroker, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
+  // The stream runs next to the API (the live example expects 4011) and plays its story in a loop once the flows
+  // connect. demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
   const sim = await startSimulator({ ...SIMULATOR_OPTIONS, port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 } });
   let stopping = false;
-  playScenarios(sim, [...SCENARIO_NAMES], 5000, () => stopping);
-  const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev);
+  playStreamStoryOnceListening(sim, () => stopping);
+  // "Your" MQTT broker, for the bridge example to publish to.
+  const broker = await startPlainBroker({ host: '127.0.0.1', port: opts.simPort + 2 });
+  const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev, broker);
   const logFile = path.join(opts.dir, 'node-red.log');
   const log = fs.openSync(logFile, 'a');
   const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {
@@ -184,6 +227,7 @@ async function main() {
         });
       });
     }
+    await broker.close();
     await sim.close();
     console.log('Stopped.');
     process.exit(code);
@@ -212,9 +256,14 @@ BMW CarData sandbox is running (no BMW account, no internet needed).
   Node-RED editor   ${editor}  (Node-RED ${version})
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
+  Local MQTT broker ${broker.url}  for "Bridge the stream to your MQTT broker"; watch it:
+                    ${watchCommand(broker)}
   State folder      ${opts.dir}   (npm start -- --reset starts over)
   Demo data         an old container (old-soc-export) for "Containers housekeeping" to delete, and a
                     battery below 20 % for the first 20 minutes of every hour for "Low state of charge notification"
+  Stream            a charging session, the car plugged in without charging, doors and a trip, a round about
+                    every 4 minutes once the flows connect; "Plugged in but not charging" waits ${SANDBOX_WAIT_MIN} minute here
+                    (its tab's info says so) and shows its notification about 2 minutes after the start
   Daily quota       50 calls; nothing is spent until you click, and the simulator and the local count start
                     fresh at every npm start (the local count alone would say "resets at 00:00 UTC")
 
@@ -228,7 +277,7 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID };
+module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID };
 
 if (require.main !== module) {
   // Required by a test for its flows and options: start nothing.

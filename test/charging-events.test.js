@@ -3,7 +3,7 @@ const assert = require('assert');
 const core = require('../dist/src/node');
 const scripts = require('../dist/src/simulator/charging-scripts');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { scenarioSteps, initialCarState } = require('../dist/src/simulator/broker-scenarios');
+const { scenarioSteps, initialCarState, PLUGGED_WAITING_INTERVALS } = require('../dist/src/simulator/broker-scenarios');
 
 const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState, subscribeStream, streamConnections, createAccount, tokenSetFromResponse } = core;
 const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, chargingScriptItems, playChargingScript } = scripts;
@@ -383,6 +383,19 @@ describe('Live data: charging edge cases', () => {
     assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'charging-finished', 'unplugged']);
     const f = events[2];
     assert.deepStrictEqual([f.startSoc, f.endSoc, f.endStatus, f.startObserved], [48, 80, 'NOT_CHARGING', false]);
+  });
+
+  it("the simulator's plugged-waiting scenario: plugged in, nothing sent for a while, unplugged, no charge", () => {
+    const live = new LiveData({ now: () => CHARGING_SCRIPT_START });
+    const steps = scenarioSteps('plugged-waiting', initialCarState());
+    assert.deepStrictEqual(steps.map((s) => Object.keys(s).length > 0), [true, ...Array(PLUGGED_WAITING_INTERVALS - 1).fill(false), true]);
+    const events = [];
+    steps.forEach((step, i) => {
+      const data = {};
+      for (const [k, v] of Object.entries(step)) data[k] = { value: v, unit: null, timestamp: T(i * 5) };
+      if (Object.keys(data).length > 0) events.push(...live.ingest({ vin: BEV, data }).events);
+    });
+    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'unplugged']);
   });
 
   it('event times are ISO 8601 with milliseconds whatever BMW\'s spelling (no milliseconds, epoch seconds)', () => {

@@ -1,20 +1,33 @@
 'use strict';
 // The sandbox's tabs, as npm start deploys them, against a simulator started with the sandbox's options: every
 // button of every tab the user clicks shows a result in the debug sidebar, including the two that need the
-// simulator's story (an old container to delete, a battery below 20 %). Stream tabs are covered by the stream tests.
+// simulator's story (an old container to delete, a battery below 20 %), and the stream tabs that need the sandbox's
+// own setting (a local MQTT broker for the bridge).
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const mqtt = require('mqtt');
+const { startSimulator, startPlainBroker, SIM_VINS, SCENARIO_NAMES, PLUGGED_WAITING_INTERVALS } = require('../dist/src/simulator');
 const { demoSoc } = require('../dist/src/simulator/demo');
-const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, ACCOUNT_ID } = require('../scripts/sandbox');
-const { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode } = require('./support/nodered');
+const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID } = require('../scripts/sandbox');
+const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
+const { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js', 'function/89-trigger.js'];
+const SOC = 'vehicle.drivetrain.batteryManagement.header';
+
+async function until(check, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 describe('sandbox tabs show a result', function () {
   let sim;
+  let broker;
   let flows;
   let tmp;
   let coreModules;
@@ -23,8 +36,9 @@ describe('sandbox tabs show a result', function () {
   });
   // A fresh simulator for each test, as npm start starts one.
   beforeEach(async () => {
-    sim = await startSimulator({ ...SIMULATOR_OPTIONS });
-    ({ flows } = exampleFlows(sim.url, 'mqtt://127.0.0.1:1', SIM_VINS.bev));
+    sim = await startSimulator({ ...SIMULATOR_OPTIONS, stream: true });
+    broker = await startPlainBroker();
+    ({ flows } = exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker));
     // The sandbox's own Node-RED settings, in a fresh user directory.
     helper.settings({ ...nodeRedSettings(1880), userDir: freshUserDir() });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-sandbox-tabs-'));
@@ -33,6 +47,7 @@ describe('sandbox tabs show a result', function () {
   afterEach(async () => {
     await helper.unload();
     await helper.stopServer();
+    await broker.close();
     await sim.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -41,18 +56,42 @@ describe('sandbox tabs show a result', function () {
     assert.deepStrictEqual([0, 10, 19.9, 35, 55, 60, 79].map((m) => demoSoc(m * 60_000)), [17, 16, 15, 48, 80, 17, 15]);
   });
 
+  it("every reference to another node of an example names that node's copy on its tab (or the sandbox account)", () => {
+    const deployed = new Map(flows.map((n) => [n.id, n]));
+    const dir = path.join(__dirname, '../examples');
+    for (const tab of flows.filter((n) => n.type === 'tab')) {
+      const example = JSON.parse(fs.readFileSync(path.join(dir, `${tab.label}.json`), 'utf8'));
+      const ids = new Set(example.map((n) => n.id));
+      const strings = (value) => (Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : []);
+      for (const node of flows.filter((n) => n.z === tab.id)) {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'id' || key === 'z') continue;
+          for (const s of strings(value)) {
+            assert.ok(!ids.has(s), `${tab.label}: ${node.type} "${node.name ?? node.id}" ${key} names "${s}", which the sandbox deployed under another id`);
+            if (s.startsWith(`${tab.id}-`) || s === ACCOUNT_ID) {
+              const target = deployed.get(s);
+              assert.ok(target && (target.z === tab.id || target.id === ACCOUNT_ID), `${tab.label}: ${key} -> ${s}`);
+            }
+          }
+        }
+      }
+    }
+  });
+
   /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */
-  async function loadTab(label) {
+  async function loadTab(label, adapt = (n) => n) {
     const tab = flows.find((n) => n.type === 'tab' && n.label === label);
     assert.ok(tab, label);
     const nodes = flows
       .filter((n) => n.id === tab.id || n.z === tab.id || n.id === ACCOUNT_ID)
       .map((n) => JSON.parse(JSON.stringify(n).split('/tmp/').join(`${tmp}/`)))
-      .map((n) => (n.type === 'debug' ? { ...n, type: 'helper' } : n.type === 'inject' ? { ...n, repeat: '' } : n));
-    await helper.load([...allNodes, ...coreModules], nodes, { [ACCOUNT_ID]: authorizedCredentials(sim) });
+      .map((n) => (n.type === 'debug' ? { ...n, type: 'helper' } : n.type === 'inject' ? { ...n, repeat: '' } : n))
+      .map(adapt);
+    await helper.load([...allNodes, streamNode, ...coreModules], nodes, { [ACCOUNT_ID]: authorizedCredentials(sim) });
     const debug = Object.fromEntries(nodes.filter((n) => n.type === 'helper').map((n) => [n.name, collector(helper.getNode(n.id))]));
     const click = (name) => helper.getNode(nodes.find((n) => n.type === 'inject' && n.name === name).id).receive({ payload: Date.now() });
-    return { nodes, debug, click };
+    const node = (type) => helper.getNode(nodes.find((n) => n.type === type).id);
+    return { nodes, debug, click, node };
   }
 
   it('every button of every tab that has buttons and no stream gives a debug message', async () => {
@@ -98,5 +137,53 @@ describe('sandbox tabs show a result', function () {
     const [note] = await debug.notification.wait(1);
     assert.strictEqual(note.topic, 'Low battery');
     assert.match(note.payload, new RegExp(`^Battery of ${SIM_VINS.bev} is low: 1[5-7] %\\. Time to plug in\\.`));
+  });
+
+  it('"Bridge the stream to your MQTT broker": the local broker receives every value, the state of charge for evcc, online', async () => {
+    const { node } = await loadTab('Bridge the stream to your MQTT broker');
+    await until(() => lastStatus(node('bmw-cardata-stream'))?.text === 'connected', 10_000, 'the stream connected');
+    const watcher = await mqtt.connectAsync(broker.url);
+    try {
+      const seen = new Map();
+      watcher.on('message', (topic, payload) => seen.set(topic, payload.toString()));
+      await watcher.subscribeAsync('bmw-cardata/#');
+      // The broker node says online when it connects (retained).
+      await until(() => seen.get('bmw-cardata/status') === 'online', 10_000, 'online');
+      await sim.stream.publish(SIM_VINS.bev, { [SOC]: 64 });
+      const vin = SIM_VINS.bev;
+      await until(() => seen.has(`bmw-cardata/${vin}/evcc/soc`), 10_000, `the bridged values (${[...seen.keys()].join(', ')})`);
+      assert.strictEqual(seen.get(`bmw-cardata/${vin}/${SOC}`), '64');
+      assert.strictEqual(seen.get(`bmw-cardata/${vin}/evcc/soc`), '64');
+    } finally {
+      await watcher.endAsync();
+    }
+    const tab = flows.find((n) => n.type === 'tab' && n.label === 'Bridge the stream to your MQTT broker');
+    assert.match(tab.info, new RegExp(`local MQTT broker at mqtt://127\\.0\\.0\\.1:${broker.port}; watch what arrives with npx mqtt sub -h 127\\.0\\.0\\.1 -p ${broker.port} -t 'bmw-cardata/#' -v`));
+  });
+
+  it('"Plugged in but not charging": the stream story sends the notification once a round, with the sandbox\'s shorter wait', async () => {
+    const label = 'Plugged in but not charging';
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, `../examples/${label}.json`), 'utf8'));
+    assert.deepStrictEqual(example.filter((n) => n.type === 'trigger').map((n) => [n.duration, n.units]), [['10', 'min']], 'the example itself waits 10 minutes');
+    const tab = flows.find((n) => n.type === 'tab' && n.label === label);
+    const trigger = flows.find((n) => n.z === tab.id && n.type === 'trigger');
+    assert.deepStrictEqual([trigger.duration, trigger.units, trigger.name], [String(SANDBOX_WAIT_MIN), 'min', `wait ${SANDBOX_WAIT_MIN} minute (sandbox)`]);
+    assert.match(tab.info, /"wait 10 minutes" waits 1 minute here/);
+    // The story on a faster clock: every interval and the wait shortened alike (5 s -> 50 ms).
+    const intervalMs = 50;
+    const waitMs = (SANDBOX_WAIT_MIN * 60_000 * intervalMs) / STREAM_INTERVAL_MS;
+    assert.ok(PLUGGED_WAITING_INTERVALS * intervalMs > waitMs * 1.2, 'the car stays plugged in longer than the sandbox waits');
+    const { debug, node } = await loadTab(label, (n) => (n.type === 'trigger' ? { ...n, duration: String(waitMs), units: 'ms' } : n));
+    await until(() => lastStatus(node('bmw-cardata-stream'))?.text === 'connected', 10_000, 'the stream connected');
+    // One round of the story, as the sandbox plays it.
+    for (const name of SCENARIO_NAMES) {
+      await sim.stream.startScenario(name, { intervalMs }).done;
+      await sleep(intervalMs);
+    }
+    await sleep(waitMs * 2);
+    assert.strictEqual(debug.notification.messages.length, 1, 'one notification a round: none for the charge that starts at once');
+    const [note] = debug.notification.messages;
+    assert.strictEqual(note.topic, 'BMW: plugged in, not charging');
+    assert.match(note.payload, /^Plugged in since \d\d:\d\d but not charging\.$/);
   });
 });

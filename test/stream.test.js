@@ -736,7 +736,7 @@ describe('CarData stream: simulator command line', () => {
   const { parseArgs } = require('../dist/src/simulator/cli');
   it('runs the stream by default with every scenario, and takes stream options', () => {
     const d = parseArgs([]);
-    assert.deepStrictEqual([d.stream, d.streamPort, d.scenarios, d.streamIntervalSec], [true, undefined, ['charging', 'doors', 'trip'], 5]);
+    assert.deepStrictEqual([d.stream, d.streamPort, d.scenarios, d.streamIntervalSec], [true, undefined, ['charging', 'plugged-waiting', 'doors', 'trip'], 5]);
     const o = parseArgs(['--stream-port', '0', '--stream-scenarios', 'trip,doors', '--stream-interval=2']);
     assert.deepStrictEqual([o.streamPort, o.scenarios, o.streamIntervalSec], [0, ['trip', 'doors'], 2]);
     assert.deepStrictEqual(parseArgs(['--stream-scenarios', 'none']).scenarios, []);

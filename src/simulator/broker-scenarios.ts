@@ -1,14 +1,18 @@
 import { HOME, WORK } from './places';
 
-// Scripted stream scenarios: what a car sends while charging, while being unlocked and opened, and on a short
-// trip. Each scenario is a list of messages (descriptor -> value) published one per interval. Values are typed
-// as BMW streams them: numbers for measurements, booleans for flags, strings for states.
+// Scripted stream scenarios: what a car sends while charging, while plugged in without charging, while being
+// unlocked and opened, and on a short trip. Each scenario is a list of messages (descriptor -> value) published
+// one per interval; a step without values is an interval in which the car sends nothing. Values are typed as BMW
+// streams them: numbers for measurements, booleans for flags, strings for states.
 
-export type ScenarioName = 'charging' | 'doors' | 'trip';
-export const SCENARIO_NAMES: readonly ScenarioName[] = ['charging', 'doors', 'trip'];
+export type ScenarioName = 'charging' | 'plugged-waiting' | 'doors' | 'trip';
+export const SCENARIO_NAMES: readonly ScenarioName[] = ['charging', 'plugged-waiting', 'doors', 'trip'];
 
 export type StreamScalar = string | number | boolean | null;
 export type ScenarioStep = Record<string, StreamScalar>;
+
+/** How many intervals the car of "plugged-waiting" stays plugged in without charging: 90 s at the usual 5 s. */
+export const PLUGGED_WAITING_INTERVALS = 18;
 
 /** What the car "is" between scenarios, per VIN, so a trip after a charge starts with the charged battery. */
 export interface CarStreamState {
@@ -58,6 +62,18 @@ function charging(s: CarStreamState): ScenarioStep[] {
   steps.push({ [HV_STATUS]: 'NOT_CHARGING', [AMPERE]: 0, [TIME_REMAINING]: 0 });
   steps.push({ [PORT]: 'DISCONNECTED' });
   return steps;
+}
+
+/**
+ * Plugged in at a wallbox that waits for a cheap tariff that does not come: the car says it waits, then nothing
+ * for PLUGGED_WAITING_INTERVALS, and the driver unplugs. No charge.
+ */
+function pluggedWaiting(s: CarStreamState): ScenarioStep[] {
+  return [
+    { [PORT]: 'CONNECTED', [HV_STATUS]: 'WAITING_FOR_CHARGING', [AMPERE]: 0, [SOC]: s.soc },
+    ...Array.from({ length: PLUGGED_WAITING_INTERVALS - 1 }, () => ({})),
+    { [PORT]: 'DISCONNECTED', [HV_STATUS]: 'NOT_CHARGING' },
+  ];
 }
 
 /** Unlock, open and close the driver's door, open and close the boot, lock again. */
@@ -115,6 +131,8 @@ export function scenarioSteps(name: ScenarioName, state: CarStreamState): Scenar
   switch (name) {
     case 'charging':
       return charging(state);
+    case 'plugged-waiting':
+      return pluggedWaiting(state);
     case 'doors':
       return doors();
     case 'trip':

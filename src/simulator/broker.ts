@@ -118,7 +118,7 @@ interface Session {
 type AedesModule = { Aedes: { createBroker(opts?: AedesOptions): Promise<Aedes> } };
 
 /** aedes is an ES module: require() works on current Node 20/22, an import() fallback covers older 20.x. */
-async function loadAedes(): Promise<AedesModule> {
+export async function loadAedes(): Promise<AedesModule> {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('aedes') as AedesModule;
@@ -443,13 +443,10 @@ export class StreamBroker implements StreamControl {
       }
       const step = steps[i++];
       // One message after the other: the next is scheduled once this one is out, and `done` follows the last.
-      this.publish(vin, step)
-        .then(
-          (m) => {
-            published.push(m);
-          },
-          () => undefined,
-        )
+      // A step without values is an interval without a message.
+      const sent = Object.keys(step).length === 0 ? Promise.resolve() : this.publish(vin, step).then((m) => void published.push(m));
+      sent
+        .catch(() => undefined)
         .then(() => {
           if (stopped) return;
           if (i >= steps.length && !opts.repeat) control.stop();

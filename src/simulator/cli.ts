@@ -25,7 +25,7 @@ Options:
                          port with --port 0)
   --no-stream            do not run the CarData stream
   --stream-scenarios L   scenarios played one after the other, in a loop: comma-separated list of
-                         charging, doors, trip, or "none" (default charging,doors,trip)
+                         charging, plugged-waiting, doors, trip, or "none" (default: all four)
   --stream-interval S    seconds between two stream messages (default 5)
   --quiet                do not log requests
   --help                 show this help

@@ -25,7 +25,8 @@ import { SIM_VINS } from './vehicles';
 
 export { SIM_VINS } from './vehicles';
 export { playScenarios } from './scenario-loop';
-export { SCENARIO_NAMES } from './broker-scenarios';
+export { startPlainBroker, type PlainBroker } from './plain-broker';
+export { PLUGGED_WAITING_INTERVALS, SCENARIO_NAMES } from './broker-scenarios';
 export type { ScenarioHandle, ScenarioName, ScenarioOptions, StreamControl, StreamInput, StreamLogEntry, StreamLogEvent, StreamPublishedMessage } from './broker';
 export type {
   DeviceCodeState,
