@@ -131,7 +131,7 @@ function prepareUserDir(opts, sim, vin, broker) {
   const { dir } = assemble(PACKAGES.find((p) => p.name === NODE_RED_PACKAGE));
   fs.rmSync(path.join(opts.dir, 'node_modules', 'n8n-nodes-bmw-cardata'), { force: true }); // the whole tree, linked by earlier versions
   const link = path.join(opts.dir, 'node_modules', NODE_RED_PACKAGE);
-  fs.rmSync(link, { force: true });
+  fs.rmSync(link, { recursive: true, force: true }); // an earlier link, or a copy installed from the palette
   fs.symlinkSync(dir, link, 'dir');
   fs.writeFileSync(path.join(opts.dir, 'settings.js'), `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};
 `);
