@@ -4,6 +4,7 @@
 const assert = require('assert');
 const http = require('http');
 const { AxiosTransport, TransportError } = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 async function server(handler) {
   const seen = [];
@@ -35,15 +36,6 @@ const reply = (status, type, body, extra = {}) => (req, res) => {
   res.writeHead(status, { ...(type ? { 'content-type': type } : {}), ...extra });
   res.end(body);
 };
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('core axios transport', function () {
   let srv;

@@ -4,6 +4,7 @@
 const assert = require('assert');
 const http = require('http');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { CarDataClient, AxiosTransport, QuotaLedger, MemoryQuotaStore, CarDataError, OPERATION_IDS } = core;
 
@@ -54,15 +55,6 @@ function failingTransport(code) {
       throw new core.TransportError(`no answer (${code})`, code);
     },
   };
-}
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('core client edges', function () {

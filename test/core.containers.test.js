@@ -4,21 +4,13 @@
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { createAccount, tokenSetFromResponse, descriptorSetKey, containerNameFor, ensureContainer, DEFAULT_CONTAINER_PREFIX, CarDataError, ContainerMemory } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
 const MILEAGE = 'vehicle.vehicle.travelledDistance';
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('core containers', function () {
   describe('names', () => {

@@ -4,6 +4,7 @@
 const assert = require('assert');
 const http = require('http');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { paginate, pageToken, pageItems, OPERATIONS, CarDataClient, CarDataError, AxiosTransport } = core;
 
@@ -28,15 +29,6 @@ async function all(iterable) {
   const out = [];
   for await (const x of iterable) out.push(x);
   return out;
-}
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 /** A BMW that answers every charging-history page with one session and the same next token. */

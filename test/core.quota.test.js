@@ -6,6 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { QuotaLedger, MemoryQuotaStore, FileQuotaStore, isQuotaRecord, quotaFileProblem, CU_CODES, writePrivateJson } = core;
 
@@ -14,15 +15,6 @@ const at = (iso) => () => Date.parse(iso);
 
 function tmpFile() {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quota-edges-')), 'quota.json');
-}
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('core quota', function () {

@@ -7,21 +7,13 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, StreamError, CarDataError, DEFAULT_STREAM_URL } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const FAST = { backoffMinMs: 50, backoffMaxMs: 200, notConfiguredRetryMs: 0 };
 const noLogin = { current: () => undefined, refresh: async () => Promise.reject(new Error('no login')) };
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('core stream API', function () {
   this.timeout(20_000);

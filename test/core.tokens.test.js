@@ -4,19 +4,11 @@
 const assert = require('assert');
 const { startSimulator } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE } = core;
 
 const CLIENT = 'tokens-client';
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('core login', function () {
   let sim;

@@ -4,6 +4,7 @@ const assert = require('assert');
 const net = require('net');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { createAccount, tokenSetFromResponse, CarDataError } = core;
 const YEAR_AGO = new Date(Date.now() - 365 * 86400_000).toISOString();
@@ -38,15 +39,6 @@ function accountFor(sim, extra = {}) {
     ...extra,
   });
   return { ...account, time };
-}
-
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the call to fail');
 }
 
 async function spent(client) {
