@@ -5,19 +5,11 @@
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
+const { failure } = require('./support/failure');
 
 const { createAccount, tokenSetFromResponse, CarDataError } = core;
 
 const DAY_MS = 86_400_000;
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('inputs refused before any request', function () {
   let sim;
@@ -80,7 +72,7 @@ describe('inputs refused before any request', function () {
       sim.clearLog();
       const localBefore = (await client.quotaState()).used;
       const bmwBefore = sim.quota().used;
-      const e = await rejection(run(client));
+      const e = await failure(run(client));
       assert.ok(e instanceof CarDataError, e && e.stack);
       assert.strictEqual(e.kind, 'input');
       assert.strictEqual(e.parameter, parameter);
@@ -94,7 +86,7 @@ describe('inputs refused before any request', function () {
 
   it('the date hints say how a number is read', async () => {
     for (const bad of [{ from: -1, to: nowS() }, { from: 'x', to: nowS() }, { from: nowS() - 60, to: Date.now() * 1000 }]) {
-      const e = await rejection(client.paginate('getChargingHistory', { vin: bev, ...bad }));
+      const e = await failure(client.paginate('getChargingHistory', { vin: bev, ...bad }));
       assert.match(e.hint, /epoch seconds below 100000000000 and as epoch milliseconds from there on/);
     }
   });
