@@ -20,10 +20,16 @@ const MIN = 60;
 const T = (s) => new Date(CHARGING_SCRIPT_START + s * 1000).toISOString();
 const sid = (vin, s) => `${vin}/${T(s)}`;
 
-/** Feeds a script to LiveData as a host would: lost messages while the stream is down, a restart from saved JSON. */
+/**
+ * Feeds a script to LiveData as a host would: lost messages while the stream is down, a restart from saved JSON.
+ * The host's clock follows the messages (each arrives when it was sent); at the end it runs on past the settle
+ * window, as the host's timer would.
+ */
 function replay(name, { restart = 'restore' } = {}) {
   const script = CHARGING_SCRIPTS[name];
-  let live = new LiveData({ now: () => CHARGING_SCRIPT_START });
+  let clock = CHARGING_SCRIPT_START;
+  const now = () => clock;
+  let live = new LiveData({ now });
   let dropped = false;
   const events = [];
   const updates = [];
@@ -31,14 +37,17 @@ function replay(name, { restart = 'restore' } = {}) {
     if ('marker' in item) {
       if (item.marker === 'stream-drop') dropped = true;
       else if (item.marker === 'stream-back') dropped = false;
-      else live = new LiveData(restart === 'restore' ? { state: JSON.parse(JSON.stringify(live.serialize())) } : {});
+      else live = new LiveData(restart === 'restore' ? { state: JSON.parse(JSON.stringify(live.serialize())), now } : { now });
       continue;
     }
+    clock = Math.max(clock, Date.parse(item.at));
     if (dropped) continue;
     const u = live.ingest(item.message, `gcid/${script.vin}`);
     updates.push(u);
     events.push(...u.events);
   }
+  clock += 24 * 3_600_000;
+  for (const u of live.settle()) events.push(...u.events);
   return { events, updates, live };
 }
 
@@ -373,13 +382,17 @@ describe('Live data: charging edge cases', () => {
   });
 
   it('cars that stream only hvStatus (the simulator\'s charging scenario) get the same events', () => {
-    const live = new LiveData({ now: () => CHARGING_SCRIPT_START });
+    let clock = CHARGING_SCRIPT_START;
+    const live = new LiveData({ now: () => clock });
     const events = [];
     scenarioSteps('charging', initialCarState()).forEach((step, i) => {
       const data = {};
+      clock = CHARGING_SCRIPT_START + i * 60_000;
       for (const [k, v] of Object.entries(step)) data[k] = { value: v, unit: null, timestamp: T(i * 60) };
       events.push(...live.ingest({ vin: BEV, data }).events);
     });
+    clock += 3_600_000;
+    for (const u of live.settle()) events.push(...u.events);
     assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'charging-finished', 'unplugged']);
     const f = events[2];
     assert.deepStrictEqual([f.startSoc, f.endSoc, f.endStatus, f.startObserved], [48, 80, 'NOT_CHARGING', false]);

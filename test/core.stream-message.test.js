@@ -5,7 +5,7 @@ const assert = require('assert');
 const core = require('../dist/src/node');
 
 const { streamTimestamp, numericValueOf, vinOfTopic, parseStreamPayload, normalizeStreamMessage, compileFilter, filterStreamMessage } = core;
-const { cleanUnit, typeReading, applyReading, numberOf, timeOf } = core;
+const { cleanUnit, typeReading, applyReading, numberOf, timeOf, FUTURE_TOLERANCE_MS } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const LOCKED = 'vehicle.body.trunk.isLocked';
@@ -24,6 +24,10 @@ describe('core stream messages', function () {
     assert.strictEqual(streamTimestamp('17672256001234'), '17672256001234', 'fourteen digits: kept as text');
     assert.strictEqual(streamTimestamp(' 2026-01-01T00:00:00Z '), '2026-01-01T00:00:00Z');
     for (const v of [NaN, Infinity, '', '  ', null, undefined, {}, true]) assert.strictEqual(streamTimestamp(v), null, String(v));
+    // Beyond the dates JavaScript holds (±8.64e15 ms): no timestamp, never an exception.
+    for (const v of [1e20, 9e15, -9e15, -1e20, Number.MAX_VALUE, -Number.MAX_VALUE, '99999999999999']) assert.strictEqual(streamTimestamp(v), v === '99999999999999' ? v : null, String(v));
+    assert.strictEqual(streamTimestamp(8.64e15), '+275760-09-13T00:00:00.000Z', 'the last date JavaScript holds');
+    assert.strictEqual(streamTimestamp(-1767225600), '1914-01-01T00:00:00.000Z', 'negative seconds');
   });
 
   it('numeric values: numbers and plain numeric text, nothing else', () => {
@@ -171,13 +175,25 @@ describe('core vehicle state', function () {
     assert.strictEqual(typeReading(event(SOC, '1', { unit: 'percent' }), 0).unit, '%');
     assert.strictEqual(typeReading(event(SOC, '1'), 0).unit, '%', 'from the catalogue');
     assert.strictEqual(typeReading(event('vehicle.not.in.catalogue', '1'), 0).unit, null);
-    const timed = typeReading(event(SOC, '1'), 5);
+    const timed = typeReading(event(SOC, '1'), Date.parse('2026-01-01T00:01:00Z'));
     assert.deepStrictEqual([timed.timestamp, timed.time, timed.vin, timed.descriptor], ['2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:00:00Z'), VIN, SOC]);
+    assert.strictEqual(timed.future, undefined);
     const now = Date.parse('2026-02-02T00:00:00Z');
     for (const timestamp of [null, 'garbage']) {
       const r = typeReading(event(SOC, '1', { timestamp }), now);
       assert.deepStrictEqual([r.timestamp, r.time], ['2026-02-02T00:00:00.000Z', now], String(timestamp));
     }
+  });
+
+  it('a reading stamped more than five minutes ahead of the clock is taken as arriving now', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const within = typeReading(event(SOC, '1', { timestamp: new Date(now + FUTURE_TOLERANCE_MS).toISOString() }), now);
+    assert.deepStrictEqual([within.time, within.future], [now + FUTURE_TOLERANCE_MS, undefined], 'at the tolerance: its own time');
+    for (const timestamp of [new Date(now + FUTURE_TOLERANCE_MS + 1).toISOString(), '2027-06-01T00:00:00Z', '+100000-01-01T00:00:00Z']) {
+      const r = typeReading(event(SOC, '1', { timestamp }), now);
+      assert.deepStrictEqual([r.timestamp, r.time, r.future], ['2026-01-01T00:00:00.000Z', now, true], timestamp);
+    }
+    assert.strictEqual(FUTURE_TOLERANCE_MS, 5 * 60_000);
   });
 
   it('a reading is added, changed, refreshed, a duplicate, or stale', () => {

@@ -66,6 +66,9 @@ const HV_STATUS_PHASES: Readonly<Record<string, ChargingPhase>> = {
 
 const PLUG_SET: ReadonlySet<string> = new Set(CHARGING_DESCRIPTORS.plug);
 
+/** The descriptors whose readings a session keeps to compute its figures by time. */
+const SAMPLED: ReadonlySet<string> = new Set([...CHARGING_DESCRIPTORS.soc, CHARGING_DESCRIPTORS.energyContent, CHARGING_DESCRIPTORS.gridEnergy, CHARGING_DESCRIPTORS.power]);
+
 /** An open charging session, as kept in the state. */
 export interface ChargingSessionState {
   id: string;
@@ -80,6 +83,28 @@ export interface ChargingSessionState {
   targetReachedSoc: number | null;
   interruptions: number;
   errors: number;
+  /**
+   * The readings the finish's figures are computed from, by their own times: `[epoch ms, value]` per descriptor
+   * (state of charge, energy content, grid energy, power), in time order, including readings that arrived late.
+   * Absent in states saved by earlier versions (the figures then come from the values held).
+   */
+  samples?: Record<string, Array<[number, number]>>;
+  /** A plug or status reading from before the start arrived after it (out of order): the start was observed. */
+  seenBefore?: boolean;
+}
+
+/**
+ * A session whose end was seen and whose figures wait for readings that BMW delivers late (it buffers them through
+ * tunnels and garages): the finish goes out once the settle window after its end has passed; events of the car
+ * that happened after the end wait behind it, so events keep their order.
+ */
+export interface FinishingState {
+  session: ChargingSessionState;
+  endedAt: string;
+  endedBy: 'status' | 'unplugged';
+  endStatus: string | null;
+  /** Events of the car after the end, held until the finish goes out. */
+  after: ChargingEvent[];
 }
 
 /** What the tracker believes about a car's charging; plain JSON, part of the persisted state. */
@@ -95,11 +120,24 @@ export interface ChargingState {
   /** The latest charging power of the open session in kW; 0 otherwise (BMW stops sending power instead of 0). */
   powerKw: number;
   session: ChargingSessionState | null;
+  /** The session that ended and waits for late readings before its finish goes out (see FinishingState). */
+  finishing?: FinishingState | null;
 }
 
 export function initialChargingState(): ChargingState {
-  return { plugged: null, status: null, statusAt: null, phase: null, charging: false, powerKw: 0, session: null };
+  return { plugged: null, status: null, statusAt: null, phase: null, charging: false, powerKw: 0, session: null, finishing: null };
 }
+
+/**
+ * How long (ms) after the end of a charge, by the car's clock, its finish waits for readings BMW delivers late.
+ * BMW holds readings back for minutes when the car has no signal; a late state of charge would otherwise
+ * falsify the session's figures. The cost: `charging-finished` (and what the car did after it) comes this much
+ * after the end.
+ */
+export const FINISH_SETTLE_MS = 5 * 60_000;
+
+/** Readings kept per descriptor and session for its figures; beyond it, the oldest after the start go first. */
+const MAX_SAMPLES = 1_000;
 
 export type ChargingEventKind =
   | 'plugged-in'
@@ -298,42 +336,133 @@ function updateSession(session: ChargingSessionState, values: Record<string, Sta
   }
 }
 
-function energyAdded(session: ChargingSessionState, values: Record<string, StateValue>, socAdded: number | null): EnergyAdded | null {
-  const grid = inSession(session, numberOf(values, CHARGING_DESCRIPTORS.gridEnergy));
-  if (grid && session.startGridEnergyKwh !== null && grid.value >= session.startGridEnergyKwh) {
-    return { kwh: round(grid.value - session.startGridEnergyKwh), estimate: false, method: 'grid-energy-counter' };
+/** One reading as the tracker sees it: every reading of a message that was not a duplicate, late ones included. */
+export interface TrackedReading {
+  descriptor: string;
+  value: StateValue['value'];
+  unit: string | null;
+  /** Epoch ms. */
+  time: number;
+}
+
+type Sample = [number, number];
+
+function addSample(session: ChargingSessionState, descriptor: string, time: number, value: number): void {
+  const samples = (session.samples ??= {});
+  const list = (samples[descriptor] ??= []);
+  let i = list.length;
+  while (i > 0 && list[i - 1][0] > time) i -= 1;
+  if (i > 0 && list[i - 1][0] === time) list[i - 1] = [time, value];
+  else list.splice(i, 0, [time, value]);
+  if (list.length > MAX_SAMPLES) {
+    const after = list.findIndex(([t]) => t > Date.parse(session.startedAt) + SESSION_SLACK_MS);
+    list.splice(after > 0 && after < list.length - 1 ? after : 1, 1);
   }
-  const content = inSession(session, numberOf(values, CHARGING_DESCRIPTORS.energyContent));
-  if (content && session.startEnergyContentKwh !== null && content.value >= session.startEnergyContentKwh) {
-    return { kwh: round(content.value - session.startEnergyContentKwh), estimate: false, method: 'battery-energy-content' };
+}
+
+/** A sampled value as kept: power in kW, the others as they are. */
+function sampleValue(descriptor: string, value: number, unit: string | null): number {
+  return descriptor === CHARGING_DESCRIPTORS.power ? round(kw({ value, unit, time: 0 })) : value;
+}
+
+/** The values held when a session opens, with their times (a state of charge from before the plug went in counts). */
+function seedSamples(session: ChargingSessionState, values: Record<string, StateValue>): void {
+  session.samples ??= {};
+  for (const id of SAMPLED) {
+    const n = numberOf(values, id);
+    if (n) addSample(session, id, n.time, sampleValue(id, n.value, n.unit));
   }
-  const size = firstNumber(values, CHARGING_DESCRIPTORS.batterySize);
-  if (socAdded !== null && size && size.value > 0) {
-    return { kwh: round((socAdded / 100) * size.value), estimate: true, method: 'soc-x-battery-size' };
+}
+
+/** A session saved before sessions kept their readings: its start values stand at its start. */
+function upgradeSession(session: ChargingSessionState, values: Record<string, StateValue>): void {
+  if (session.samples) return;
+  const at = Date.parse(session.startedAt);
+  session.samples = {};
+  if (session.startSoc !== null) addSample(session, CHARGING_DESCRIPTORS.soc[0], at, session.startSoc);
+  if (session.startEnergyContentKwh !== null) addSample(session, CHARGING_DESCRIPTORS.energyContent, at, session.startEnergyContentKwh);
+  if (session.startGridEnergyKwh !== null) addSample(session, CHARGING_DESCRIPTORS.gridEnergy, at, session.startGridEnergyKwh);
+  if (session.maxPowerKw !== null) addSample(session, CHARGING_DESCRIPTORS.power, at, session.maxPowerKw);
+  seedSamples(session, values);
+}
+
+function samplesOf(session: ChargingSessionState, ids: readonly string[]): Sample[] {
+  for (const id of ids) {
+    const list = session.samples?.[id];
+    if (list && list.length > 0) return list;
   }
+  return [];
+}
+
+/** The latest sample at or before `limit`, unless it is from before the session (less the slack). */
+function endValue(session: ChargingSessionState, list: Sample[], limit: number): number | null {
+  const from = Date.parse(session.startedAt) - SESSION_SLACK_MS;
+  for (let i = list.length - 1; i >= 0; i -= 1) if (list[i][0] <= limit) return list[i][0] >= from ? list[i][1] : null;
   return null;
 }
 
-function finished(
-  vin: string,
-  session: ChargingSessionState,
-  values: Record<string, StateValue>,
-  endedAt: string,
-  endedBy: 'status' | 'unplugged',
-  endStatus: string | null,
-): ChargingFinishedEvent {
-  const endSoc = inSession(session, firstNumber(values, CHARGING_DESCRIPTORS.soc))?.value ?? null;
-  const socAdded = session.startSoc !== null && endSoc !== null ? round(endSoc - session.startSoc) : null;
-  const targetSoc = numberOf(values, CHARGING_DESCRIPTORS.targetSoc)?.value ?? null;
-  const figures = {
-    startSoc: session.startSoc,
-    endSoc,
-    socAdded,
-    maxPowerKw: session.maxPowerKw,
-    energyAdded: energyAdded(session, values, socAdded),
-    targetSoc,
+/** The value at the start: the latest at or before it, else the first within the slack after it. */
+function startSample(session: ChargingSessionState, list: Sample[]): number | null {
+  const start = Date.parse(session.startedAt);
+  let value: number | null = null;
+  for (const [t, v] of list) {
+    if (t <= start) value = v;
+    else return value ?? (t <= start + SESSION_SLACK_MS ? v : null);
+  }
+  return value;
+}
+
+interface Figures {
+  startSoc: number | null;
+  endSoc: number | null;
+  socAdded: number | null;
+  maxPowerKw: number | null;
+  energyAdded: EnergyAdded | null;
+  targetSoc: number | null;
+}
+
+/** A session's figures from its readings by their own times, whatever order they arrived in. */
+function figures(session: ChargingSessionState, values: Record<string, StateValue>, endedAt: string): Figures {
+  const end = Date.parse(endedAt);
+  const from = Date.parse(session.startedAt) - SESSION_SLACK_MS;
+  const soc = samplesOf(session, CHARGING_DESCRIPTORS.soc);
+  const startSoc = startSample(session, soc);
+  const endSoc = endValue(session, soc, end);
+  const socAdded = startSoc !== null && endSoc !== null ? round(endSoc - startSoc) : null;
+  let maxPowerKw: number | null = null;
+  for (const [t, v] of samplesOf(session, [CHARGING_DESCRIPTORS.power])) if (t >= from && t <= end && (maxPowerKw === null || v > maxPowerKw)) maxPowerKw = v;
+  const delta = (id: string): number | null => {
+    const list = samplesOf(session, [id]);
+    const a = startSample(session, list);
+    const b = endValue(session, list, end);
+    return a !== null && b !== null && b >= a ? round(b - a) : null;
   };
-  return {
+  const grid = delta(CHARGING_DESCRIPTORS.gridEnergy);
+  const content = grid === null ? delta(CHARGING_DESCRIPTORS.energyContent) : null;
+  const size = firstNumber(values, CHARGING_DESCRIPTORS.batterySize);
+  let energy: EnergyAdded | null = null;
+  if (grid !== null) energy = { kwh: grid, estimate: false, method: 'grid-energy-counter' };
+  else if (content !== null) energy = { kwh: content, estimate: false, method: 'battery-energy-content' };
+  else if (socAdded !== null && size && size.value > 0) energy = { kwh: round((socAdded / 100) * size.value), estimate: true, method: 'soc-x-battery-size' };
+  const targetSoc = numberOf(values, CHARGING_DESCRIPTORS.targetSoc)?.value ?? null;
+  return { startSoc, endSoc, socAdded, maxPowerKw, energyAdded: energy, targetSoc };
+}
+
+function finished(vin: string, f: FinishingState, values: Record<string, StateValue>): ChargingEvent[] {
+  const { session, endedAt } = f;
+  const fig = figures(session, values, endedAt);
+  const out: ChargingEvent[] = [];
+  // A state of charge that arrived late can show the target reached before the end.
+  const target = fig.targetSoc;
+  if (session.targetReachedSoc === null && target !== null && target > 0) {
+    const start = Date.parse(session.startedAt);
+    const hit = samplesOf(session, CHARGING_DESCRIPTORS.soc).find(([t, v]) => t >= start && t <= Date.parse(endedAt) && v >= target);
+    if (hit) {
+      session.targetReachedSoc = target;
+      out.push({ kind: 'target-reached', vin, at: new Date(hit[0]).toISOString(), sessionId: session.id, soc: hit[1], targetSoc: target });
+    }
+  }
+  out.push({
     kind: 'charging-finished',
     vin,
     at: endedAt,
@@ -341,17 +470,77 @@ function finished(
     startedAt: session.startedAt,
     endedAt,
     durationSeconds: Math.max(0, Math.round((Date.parse(endedAt) - Date.parse(session.startedAt)) / 1000)),
-    ...figures,
+    ...fig,
     targetReached: session.targetReachedSoc !== null,
-    endedBy,
-    endStatus,
+    endedBy: f.endedBy,
+    endStatus: f.endStatus,
     interruptions: session.interruptions,
     errors: session.errors,
-    startObserved: session.startObserved,
-    missing: Object.entries(figures)
+    startObserved: session.startObserved || session.seenBefore === true,
+    missing: Object.entries(fig)
       .filter(([, v]) => v === null)
       .map(([k]) => k),
-  };
+  });
+  return out;
+}
+
+/** The finish of the session that waits, with the events held behind it. */
+function release(vin: string, state: ChargingState, values: Record<string, StateValue>): ChargingEvent[] {
+  const f = state.finishing;
+  if (!f) return [];
+  state.finishing = null;
+  return [...finished(vin, f, values), ...f.after];
+}
+
+/** Readings that arrived after their session had opened (or ended) go to the session's figures by their time. */
+function record(state: ChargingState, values: Record<string, StateValue>, readings: readonly TrackedReading[]): void {
+  const source = statusSource(values);
+  for (const r of readings) {
+    const n = typeof r.value === 'number' && Number.isFinite(r.value) ? r.value : undefined;
+    for (const session of [state.session, state.finishing?.session]) {
+      if (!session) continue;
+      if (n !== undefined && SAMPLED.has(r.descriptor)) addSample(session, r.descriptor, r.time, sampleValue(r.descriptor, n, r.unit));
+      if (r.time < Date.parse(session.startedAt) && (PLUG_SET.has(r.descriptor) || r.descriptor === source?.id)) session.seenBefore = true;
+    }
+    // The earliest end signal decides the end, in whatever order the signals arrived.
+    const f = state.finishing;
+    if (!f || r.time >= Date.parse(f.endedAt) || r.time < Date.parse(f.session.startedAt)) continue;
+    const at = new Date(r.time).toISOString();
+    if (source && r.descriptor === source.id && typeof r.value === 'string') {
+      const phase = source.phases[r.value];
+      if (phase === 'idle' || phase === 'ended') Object.assign(f, { endedAt: at, endedBy: 'status', endStatus: r.value });
+    } else if (PLUG_SET.has(r.descriptor) && plugValue({ value: r.value, unit: null, timestamp: at }) === false) {
+      Object.assign(f, { endedAt: at, endedBy: 'unplugged', endStatus: null });
+    }
+  }
+}
+
+/** Options of trackCharging and settleCharging. */
+export interface TrackOptions {
+  /** The host's clock (epoch ms); without it, a finish goes out at once. */
+  now?: number;
+  /** Default FINISH_SETTLE_MS. */
+  settleMs?: number;
+  /**
+   * Every reading of the message that was not a duplicate, late (stale) ones included, for the session's figures.
+   * Default: the touched descriptors' values.
+   */
+  readings?: readonly TrackedReading[];
+}
+
+function due(state: ChargingState, opts: TrackOptions): boolean {
+  const f = state.finishing;
+  return !!f && (opts.now === undefined || opts.now >= Date.parse(f.endedAt) + (opts.settleMs ?? FINISH_SETTLE_MS));
+}
+
+/** The finish that waits for late readings, once its settle window has passed (for a timer: no message needed). */
+export function settleCharging(vin: string, state: ChargingState, values: Record<string, StateValue>, opts: TrackOptions = {}): ChargingEvent[] {
+  return due(state, opts) ? release(vin, state, values) : [];
+}
+
+/** When (epoch ms) the finish that waits is due; undefined when none waits. */
+export function settleDueAt(state: ChargingState, settleMs = FINISH_SETTLE_MS): number | undefined {
+  return state.finishing ? Date.parse(state.finishing.endedAt) + settleMs : undefined;
 }
 
 /**
@@ -365,14 +554,30 @@ export function trackCharging(
   state: ChargingState,
   values: Record<string, StateValue>,
   touched: Iterable<string>,
+  opts: TrackOptions = {},
 ): ChargingEvent[] {
-  const events: ChargingEvent[] = [];
+  const out: ChargingEvent[] = [];
+  // Events that happened after the end of the session that waits for late readings are held behind its finish.
+  const emit = (e: ChargingEvent): void => {
+    if (state.finishing) state.finishing.after.push(e);
+    else out.push(e);
+  };
+  if (state.session) upgradeSession(state.session, values);
+  if (state.finishing) upgradeSession(state.finishing.session, values);
+  const ids = [...touched];
+  record(state, values, opts.readings ?? ids.filter((id) => values[id]).map((id) => ({ descriptor: id, value: values[id].value, unit: values[id].unit, time: Date.parse(values[id].timestamp) })));
+  const end = (session: ChargingSessionState, endedAt: string, endedBy: 'status' | 'unplugged', endStatus: string | null): void => {
+    // A finish still waiting goes out now: only one waits at a time.
+    out.push(...release(vin, state, values));
+    state.finishing = { session, endedAt, endedBy, endStatus, after: [] };
+    state.session = null;
+  };
   // A session whose "charging" is the first thing ever heard of the car did not start under observation.
   const knewBefore = state.phase !== null || state.plugged !== null;
   const source = statusSource(values);
   let statusTouched = false;
   let plugAt: string | undefined;
-  for (const id of touched) {
+  for (const id of ids) {
     if (source && id === source.id) statusTouched = true;
     else if (PLUG_SET.has(id)) {
       const ts = iso(values[id].timestamp);
@@ -384,7 +589,7 @@ export function trackCharging(
 
   if (plugAt !== undefined && plugged === true && state.plugged !== true) {
     state.plugged = true;
-    events.push({ kind: 'plugged-in', vin, at: plugAt, soc: soc() });
+    emit({ kind: 'plugged-in', vin, at: plugAt, soc: soc() });
   }
 
   let endByStatus: { at: string; status: string } | undefined;
@@ -405,7 +610,8 @@ export function trackCharging(
         if (phase === 'charging' && !session) {
           state.session = openSession(vin, at, knewBefore);
           updateSession(state.session, values);
-          events.push({
+          seedSamples(state.session, values);
+          emit({
             kind: 'charging-started',
             vin,
             at,
@@ -419,7 +625,7 @@ export function trackCharging(
             if (phase === 'interrupted') session.interruptions += 1;
             else session.errors += 1;
           }
-          events.push({
+          emit({
             kind: phase === 'interrupted' ? 'charging-interrupted' : 'charging-error',
             vin,
             at,
@@ -441,7 +647,7 @@ export function trackCharging(
     const target = numberOf(values, CHARGING_DESCRIPTORS.targetSoc);
     if (current && target && target.value > 0 && current.value >= target.value && (session.targetReachedSoc === null || target.value > session.targetReachedSoc)) {
       session.targetReachedSoc = target.value;
-      events.push({
+      emit({
         kind: 'target-reached',
         vin,
         at: new Date(Math.max(current.time, target.time)).toISOString(),
@@ -450,17 +656,12 @@ export function trackCharging(
         targetSoc: target.value,
       });
     }
-    if (endByStatus) {
-      events.push(finished(vin, session, values, endByStatus.at, 'status', endByStatus.status));
-      state.session = null;
-    } else if (plugAt !== undefined && plugged === false && plugAt >= session.startedAt) {
-      events.push(finished(vin, session, values, plugAt, 'unplugged', null));
-      state.session = null;
-    }
+    if (endByStatus) end(session, endByStatus.at, 'status', endByStatus.status);
+    else if (plugAt !== undefined && plugged === false && plugAt >= session.startedAt) end(session, plugAt, 'unplugged', null);
   }
 
   if (plugAt !== undefined && plugged === false && state.plugged !== false) {
-    if (state.plugged === true) events.push({ kind: 'unplugged', vin, at: plugAt, soc: soc() });
+    if (state.plugged === true) emit({ kind: 'unplugged', vin, at: plugAt, soc: soc() });
     state.plugged = false;
     // Unplugged means not charging, whatever status the car sent last.
     if (state.phase !== null && state.phase !== 'idle' && state.phase !== 'ended') state.phase = 'idle';
@@ -469,5 +670,5 @@ export function trackCharging(
   state.charging = state.session !== null && state.phase === 'charging';
   const power = state.session && state.charging ? inSession(state.session, numberOf(values, CHARGING_DESCRIPTORS.power)) : undefined;
   state.powerKw = power ? round(kw(power)) : 0;
-  return events;
+  return [...out, ...settleCharging(vin, state, values, opts)];
 }

@@ -1,6 +1,6 @@
-import { initialChargingState, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState } from './charging-events';
+import { initialChargingState, settleCharging, settleDueAt, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState, type TrackedReading } from './charging-events';
 import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from './stream-message';
-import { applyReading, typeReading, type StateValue } from './vehicle-state';
+import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
 
 // Live data without quota: stream messages in, the car's state and charging events out.
 // normalise -> type and de-duplicate -> state -> events. Pure: the clock is injected, nothing is written;
@@ -32,6 +32,8 @@ export interface LiveUpdate {
   duplicates: number;
   /** Readings ignored: older than the value held. */
   stale: number;
+  /** Readings stamped too far ahead of the host's clock, taken as measured when they arrived. */
+  future: number;
   /** Charging events, in the order they happened. */
   events: ChargingEvent[];
 }
@@ -39,8 +41,10 @@ export interface LiveUpdate {
 export interface LiveDataOptions {
   /** A state from serialize(), to continue after a restart. */
   state?: LiveDataState;
-  /** Epoch ms, for readings BMW sent without a timestamp. Default Date.now. */
+  /** Epoch ms, for readings BMW sent without a timestamp (or from the future), and for the settle window. Default Date.now. */
   now?: () => number;
+  /** How long a finished charge waits for late readings (ms). Default FINISH_SETTLE_MS. */
+  settleMs?: number;
 }
 
 const PHASES: ReadonlySet<ChargingPhase | null> = new Set([null, 'idle', 'preparing', 'charging', 'paused', 'ended', 'interrupted', 'error']);
@@ -53,25 +57,40 @@ function bad(what: string): never {
   throw new TypeError(`Not a saved live-data state: ${what}`);
 }
 
-/** Checks a saved state (for example read back from a file) and returns a copy LiveData can own. */
-export function restoreLiveDataState(saved: unknown): LiveDataState {
+/** Names that are members of every object ('__proto__', 'constructor' …): never a VIN or a descriptor. */
+export function isPlainKey(key: string): boolean {
+  return key !== '' && !(key in Object.prototype);
+}
+
+/**
+ * Checks a saved state (for example read back from a file) and returns a copy LiveData can own. A value stamped
+ * too far ahead of `now` (saved before such readings were taken as arriving) is restamped with `now`.
+ */
+export function restoreLiveDataState(saved: unknown, now = Date.now()): LiveDataState {
   if (!isObject(saved)) bad('not an object');
   if (saved.version !== 1) bad(`version ${JSON.stringify(saved.version)} (expected 1)`);
   if (!isObject(saved.vehicles)) bad('no vehicles');
   const state: LiveDataState = { version: 1, vehicles: {} };
   for (const [vin, record] of Object.entries(saved.vehicles)) {
+    if (!isPlainKey(vin)) continue;
     if (!isObject(record) || !isObject(record.values) || !isObject(record.charging)) bad(`vehicle ${vin}`);
     const values: Record<string, StateValue> = {};
     for (const [id, e] of Object.entries(record.values)) {
+      if (!isPlainKey(id)) continue;
       if (!isObject(e) || typeof e.timestamp !== 'string' || Number.isNaN(Date.parse(e.timestamp))) bad(`value ${id} of ${vin}`);
       const v = e.value;
       if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') bad(`value ${id} of ${vin}`);
-      values[id] = { value: v, unit: typeof e.unit === 'string' ? e.unit : null, timestamp: e.timestamp };
+      const timestamp = Date.parse(e.timestamp) > now + FUTURE_TOLERANCE_MS ? new Date(now).toISOString() : e.timestamp;
+      values[id] = { value: v, unit: typeof e.unit === 'string' ? e.unit : null, timestamp };
     }
     const c = record.charging;
     if (!PHASES.has(c.phase as ChargingPhase | null)) bad(`charging phase of ${vin}`);
     const charging: ChargingState = { ...initialChargingState(), ...(JSON.parse(JSON.stringify(c)) as Partial<ChargingState>) };
     if (charging.session !== null && (!isObject(charging.session) || typeof charging.session.startedAt !== 'string')) bad(`charging session of ${vin}`);
+    const f = charging.finishing;
+    if (f != null && (!isObject(f) || !isObject(f.session) || typeof f.session.startedAt !== 'string' || typeof f.endedAt !== 'string' || !Array.isArray(f.after))) {
+      bad(`finishing charging session of ${vin}`);
+    }
     state.vehicles[vin] = { vin, updatedAt: typeof record.updatedAt === 'string' ? record.updatedAt : null, values, charging };
   }
   return state;
@@ -88,7 +107,7 @@ function snapshot(r: VehicleRecord): VehicleRecord {
 }
 
 function sameCharging(a: ChargingState, b: ChargingState): boolean {
-  return a.plugged === b.plugged && a.phase === b.phase && a.charging === b.charging && a.powerKw === b.powerKw && a.session === b.session;
+  return a.plugged === b.plugged && a.phase === b.phase && a.charging === b.charging && a.powerKw === b.powerKw && a.session === b.session && a.finishing === b.finishing;
 }
 
 /**
@@ -105,10 +124,12 @@ function sameCharging(a: ChargingState, b: ChargingState): boolean {
 export class LiveData {
   private readonly state: LiveDataState;
   private readonly now: () => number;
+  private readonly settleMs?: number;
 
   constructor(opts: LiveDataOptions = {}) {
-    this.state = opts.state ? restoreLiveDataState(opts.state) : { version: 1, vehicles: {} };
     this.now = opts.now ?? Date.now;
+    this.settleMs = opts.settleMs;
+    this.state = opts.state ? restoreLiveDataState(opts.state, this.now()) : { version: 1, vehicles: {} };
   }
 
   /** One BMW stream message (as parsed from the payload). undefined when it carries no readings. */
@@ -121,7 +142,7 @@ export class LiveData {
   ingestEvents(events: readonly StreamEvent[]): LiveUpdate[] {
     const byVin = new Map<string, StreamEvent[]>();
     for (const e of events) {
-      if (!e.vin) continue;
+      if (!isPlainKey(e.vin) || !isPlainKey(e.descriptor)) continue;
       const list = byVin.get(e.vin);
       if (list) list.push(e);
       else byVin.set(e.vin, [e]);
@@ -138,12 +159,16 @@ export class LiveData {
     }
     const changes: string[] = [];
     const touched: string[] = [];
+    const readings: TrackedReading[] = [];
     let duplicates = 0;
     let stale = 0;
+    let future = 0;
     let latest = record.updatedAt ? Date.parse(record.updatedAt) : -Infinity;
     for (const e of list) {
       const reading = typeReading(e, now);
+      if (reading.future) future += 1;
       const outcome = applyReading(record.values, reading);
+      if (outcome !== 'duplicate') readings.push(reading);
       if (outcome === 'duplicate') duplicates += 1;
       else if (outcome === 'stale') stale += 1;
       else {
@@ -158,9 +183,35 @@ export class LiveData {
       }
     }
     const before = { ...record.charging };
-    const events = touched.length > 0 ? trackCharging(vin, record.charging, record.values, touched) : [];
+    const opts = { now, settleMs: this.settleMs, readings };
+    const events = readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
+    // A late reading that only joins a session's figures changes nothing shown; it is saved with the next change.
     const changed = changes.length > 0 || events.length > 0 || !sameCharging(before, record.charging);
-    return { vin, changed, changes, duplicates, stale, events };
+    return { vin, changed, changes, duplicates, stale, future, events };
+  }
+
+  /**
+   * The finishes whose settle window has passed, for cars that sent nothing since (hosts call it when
+   * `nextSettleAt()` comes): one update per car with events.
+   */
+  settle(): LiveUpdate[] {
+    const now = this.now();
+    const updates: LiveUpdate[] = [];
+    for (const record of Object.values(this.state.vehicles)) {
+      const events = settleCharging(record.vin, record.charging, record.values, { now, settleMs: this.settleMs });
+      if (events.length > 0) updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events });
+    }
+    return updates;
+  }
+
+  /** When (epoch ms) the next finish waiting for late readings is due; undefined when none waits. */
+  nextSettleAt(): number | undefined {
+    let next: number | undefined;
+    for (const record of Object.values(this.state.vehicles)) {
+      const at = settleDueAt(record.charging, this.settleMs);
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
   }
 
   /** A snapshot of one car's state (a copy: later messages do not change it). */

@@ -1,6 +1,15 @@
 import { isDeadLogin } from './device-flow';
 import { CarDataError } from './errors';
-import { filterStreamMessage, normalizeStreamMessage, parseStreamPayload, type CompiledFilter, type ReadingDeduplicator } from './stream-message';
+import {
+  filterStreamMessage,
+  normalizeStreamMessage,
+  parseStreamPayload,
+  vinOfTopic,
+  type CompiledFilter,
+  type ReadingDeduplicator,
+  type StreamEvent,
+  type StreamRawMessage,
+} from './stream-message';
 import {
   STREAM_PORTAL_HINT,
   StreamError,
@@ -34,6 +43,22 @@ export interface Subscriber {
 const AUTH_CODES = new Set([4, 5, 0x86, 0x87]);
 const SUBSCRIPTION_REFUSED = 0x80;
 const RENEW_HINT = "If this goes on, check that the client ID is subscribed to 'CarData Stream' in the BMW CarData portal, then authorize the account again.";
+
+/** Skipped messages are reported at most this often (ms). */
+const SKIP_REPORT_MS = 60_000;
+
+function clip(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** Hands an error to a subscriber; a subscriber whose error handler throws is not allowed to take the connection down. */
+function report(s: Subscriber, error: Error): void {
+  try {
+    s.opts.onError?.(error);
+  } catch {
+    // The subscriber's own handler failed; nothing more can be told to it.
+  }
+}
 
 function describe(err: unknown): string {
   if (err instanceof CarDataError) return err.message;
@@ -77,6 +102,8 @@ export class StreamConnection {
   private closing?: Promise<void>;
   private syncing = false;
   private resyncNeeded = false;
+  /** Unreadable messages since the last report, and when that was (epoch ms). */
+  private skips = { count: 0, reportedAt: -Infinity };
 
   constructor(
     readonly key: string,
@@ -534,23 +561,41 @@ export class StreamConnection {
   }
 
   private dispatch(topic: string, payload: Buffer | string): void {
-    const raw = parseStreamPayload(payload);
-    if (!raw) {
-      const err = new Error(`A stream message on ${topic} is not JSON; skipped`);
-      for (const s of this.subs) s.opts.onError?.(err);
-      return;
+    // Nothing a message carries may escape into the MQTT client's handler (an exception there ends the host).
+    let raw: StreamRawMessage | undefined;
+    let events: StreamEvent[];
+    try {
+      raw = parseStreamPayload(payload);
+      if (!raw) return this.skipped(topic, 'it is not a JSON object');
+      events = normalizeStreamMessage(raw, topic);
+    } catch (e) {
+      return this.skipped(topic, describe(e));
     }
-    const events = normalizeStreamMessage(raw, topic);
     for (const s of [...this.subs]) {
-      const message = filterStreamMessage(raw, topic, events, s.filter);
-      if (!message) continue;
       try {
+        const message = filterStreamMessage(raw, topic, events, s.filter);
+        if (!message) continue;
         s.opts.onMessage?.(message);
         if (s.opts.onEvent) for (const e of message.events) if (!s.dedupe || s.dedupe.pass(e)) s.opts.onEvent(e);
       } catch (e) {
-        s.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+        report(s, e instanceof Error ? e : new Error(String(e)));
       }
     }
+  }
+
+  /**
+   * A message that cannot be read is skipped; subscribers hear of it at most once a minute, with the count and
+   * the reason (never the payload, which can carry anything).
+   */
+  private skipped(topic: string, reason: string): void {
+    this.skips.count++;
+    const now = this.now();
+    if (now - this.skips.reportedAt < SKIP_REPORT_MS) return;
+    const n = this.skips.count;
+    this.skips = { count: 0, reportedAt: now };
+    const what = n === 1 ? 'A stream message' : `${n} stream messages (since the last report)`;
+    const err = new Error(`${what} could not be read and ${n === 1 ? 'was' : 'were'} skipped; the last, for ${vinOfTopic(topic) || 'an unknown car'}, because ${clip(reason)}`);
+    for (const s of [...this.subs]) report(s, err);
   }
 
   private dropClient(): void {

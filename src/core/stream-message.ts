@@ -60,11 +60,17 @@ export interface StreamFilter {
 
 const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
-/** Epoch seconds or milliseconds, or an ISO string, as an ISO string. Anything else is kept as text. */
+/** The largest distance from 1970 a JavaScript date can hold (ms). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Epoch seconds or milliseconds, or an ISO string, as an ISO string. Anything else is kept as text; a number
+ * outside the dates JavaScript can hold is no timestamp (null).
+ */
 export function streamTimestamp(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) {
-    const ms = value < 1e12 ? value * 1000 : value;
-    return new Date(ms).toISOString();
+    const ms = Math.abs(value) < 1e12 ? value * 1000 : value;
+    return Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
   }
   if (typeof value === 'string' && value.trim() !== '') {
     const t = value.trim();

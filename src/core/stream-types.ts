@@ -168,7 +168,7 @@ export interface StreamSubscribeOptions extends StreamFilter, StreamConnectionOp
   onMessage?: (message: StreamMessage) => void;
   /** Every state change of the shared connection, and the current state right away. */
   onState?: (status: StreamStatus) => void;
-  /** A message that could not be read (not JSON). The stream goes on. */
+  /** Messages that could not be read (told at most once a minute, without their content), or an error thrown by this subscriber's own onMessage or onEvent. The stream goes on. */
   onError?: (error: Error) => void;
 }
 

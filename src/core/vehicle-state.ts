@@ -23,6 +23,8 @@ export interface TypedReading {
   unit: string | null;
   timestamp: string;
   time: number;
+  /** Stamped too far ahead of the host's clock: `timestamp` and `time` are the arrival time instead. */
+  future?: true;
 }
 
 /**
@@ -36,21 +38,32 @@ export interface TypedReading {
 export type ReadingOutcome = 'added' | 'changed' | 'refreshed' | 'duplicate' | 'stale';
 
 /**
+ * How far (ms) a reading's timestamp may lie ahead of this machine's clock. A car's clock and the host's differ
+ * by seconds; a reading stamped further ahead (a day, a year) would hold its descriptor until that time, since
+ * every later reading would look older. Such a reading is taken as measured when it arrived.
+ */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
  * A normalised stream event, typed with the catalogue: numeric strings of numeric descriptors become numbers,
  * "true"/"false" of boolean descriptors booleans; the unit is the one BMW sent, else the catalogue's. A reading
- * without a usable timestamp takes `now` (epoch ms).
+ * without a usable timestamp, or stamped more than FUTURE_TOLERANCE_MS ahead of `now` (epoch ms), takes `now`
+ * (`future` says which).
  */
 export function typeReading(event: StreamEvent, now: number): TypedReading {
   const parsed = event.timestamp ? Date.parse(event.timestamp) : NaN;
-  const time = Number.isNaN(parsed) ? now : parsed;
-  return {
+  const future = parsed > now + FUTURE_TOLERANCE_MS;
+  const usable = !Number.isNaN(parsed) && !future;
+  const reading: TypedReading = {
     vin: event.vin,
     descriptor: event.descriptor,
     value: telematicValue(event.descriptor, event.value),
     unit: cleanUnit(event.unit) ?? catalogueUnit(event.descriptor),
-    timestamp: Number.isNaN(parsed) ? new Date(now).toISOString() : (event.timestamp as string),
-    time,
+    timestamp: usable ? (event.timestamp as string) : new Date(now).toISOString(),
+    time: usable ? parsed : now,
   };
+  if (future) reading.future = true;
+  return reading;
 }
 
 /** The time of a state entry in epoch ms (NaN only for a hand-made entry with a broken timestamp). */
