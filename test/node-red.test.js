@@ -361,6 +361,21 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(second.payload.created, false);
     });
 
+    it("creates a container from msg.descriptors alone, named as the telematics node names one, which it then reuses", async () => {
+      // Descriptors no other test of this simulator puts in a container.
+      const MILEAGE = 'vehicle.vehicle.travelledDistance';
+      const { node, out, caught } = await loadAction(sim, 'containers', { operation: 'create' });
+      node.receive({ descriptors: [SOC, MILEAGE] });
+      const [created] = await Promise.race([out.wait(1), caught.wait(1).then(([m]) => Promise.reject(new Error(m.error.message)))]);
+      assert.strictEqual(created.payload.containerId.length, 13);
+      assert.match(created.payload.name, /^cardata-flows-[0-9a-f]{10}$/);
+      assert.deepStrictEqual([...created.payload.technicalDescriptors].sort(), [MILEAGE, SOC].sort());
+      node.receive({ operation: 'ensure', descriptors: [MILEAGE, SOC] });
+      const [, ensured] = await out.wait(2);
+      assert.deepStrictEqual([ensured.payload.containerId, ensured.payload.created], [created.payload.containerId, false]);
+      assert.strictEqual(sim.restCalls().filter((c) => c.method === 'POST').length, 1, 'one container created');
+    });
+
     it('refuses an unknown operation', async () => {
       const { node, caught } = await loadAction(sim, 'containers', { operation: 'list' });
       node.receive({ operation: 'explode' });
