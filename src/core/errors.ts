@@ -153,6 +153,12 @@ export function isCarDataError(e: unknown): e is CarDataError {
   return e instanceof CarDataError;
 }
 
+/** Input as a message repeats it: the first `max` characters, then "…", so a huge value is never echoed whole. */
+export function shown(value: unknown, max = 60): string {
+  const text = String(value);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export function inputError(parameter: string, message: string, hint = ''): CarDataError {
   return new CarDataError({ kind: 'input', parameter, message, hint });
 }
