@@ -3,7 +3,7 @@
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { relativeRange } = require('../dist/src/core');
-const { helper, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector } = require('./support/nodered');
+const { helper, editor, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector } = require('./support/nodered');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
@@ -39,7 +39,7 @@ describe('Node-RED nodes', function () {
       assert.match(msg.quota.resetsAt, /T00:00:00/);
       await sleep(20);
       assert.match(lastStatus(node).text, /^\d+ vehicles · 49\/50 left$/);
-      const cached = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
+      const cached = await editor().get('/bmw-cardata/acc/vehicles').expect(200);
       assert.deepStrictEqual(cached.body.vehicles.map((v) => v.vin), vins);
       assert.strictEqual(sim.restCalls().length, 1, 'the picker cache costs no call');
     });

@@ -4,7 +4,7 @@
 // execution code) and the command line (a process) all run against one loopback server that answers every API call
 // with a CarData error quoting the Authorization header, and every token request with an OAuth error quoting the form.
 const assert = require('assert');
-const crypto = require('crypto');
+const { randomBytes, randomUUID } = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const os = require('os');
@@ -18,10 +18,10 @@ const { failure } = require('./support/failure');
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 // Tokens shaped as BMW's: opaque base64url access and refresh tokens, a JWT as the ID token; a UUID client ID.
-const CLIENT_ID = crypto.randomUUID();
-const ACCESS = crypto.randomBytes(38).toString('base64url');
-const REFRESH = crypto.randomBytes(34).toString('base64url');
-const ID_TOKEN = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: CLIENT_ID, iat: 1 })}.${crypto.randomBytes(64).toString('base64url')}`;
+const CLIENT_ID = randomUUID();
+const ACCESS = randomBytes(38).toString('base64url');
+const REFRESH = randomBytes(34).toString('base64url');
+const ID_TOKEN = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: CLIENT_ID, iat: 1 })}.${randomBytes(64).toString('base64url')}`;
 const SECRETS = { ACCESS, REFRESH, ID_TOKEN, CLIENT_ID };
 
 /** Fails when `text` holds a secret, or a 16-character piece of one. */
