@@ -81,12 +81,12 @@ describe('core input checks', function () {
       }
     });
 
-    it('a wrong one, quoted up to 40 characters', () => {
+    it('a wrong one, quoted up to 60 characters', () => {
       const e = refusal(() => checkContainerId('CABCDEFGHJ12'), 'containerId');
       assert.strictEqual(e.message, 'A container ID is 13 letters or digits, got "CABCDEFGHJ12"');
       assert.strictEqual(e.hint, 'List the containers to find one.');
-      const long = 'X'.repeat(60);
-      assert.strictEqual(refusal(() => checkContainerId(long), 'containerId').message, `A container ID is 13 letters or digits, got "${'X'.repeat(40)}"`);
+      assert.strictEqual(refusal(() => checkContainerId('X'.repeat(60)), 'containerId').message, `A container ID is 13 letters or digits, got "${'X'.repeat(60)}"`);
+      assert.strictEqual(refusal(() => checkContainerId('X'.repeat(61)), 'containerId').message, `A container ID is 13 letters or digits, got "${'X'.repeat(60)}…"`);
     });
   });
 
@@ -120,7 +120,7 @@ describe('core input checks', function () {
       assert.match(digits.hint, /^Give an epoch time as a number, not as text\. A number is read/);
       const mixed = refusal(() => parseInstant('2026x', 'from', clock), 'from');
       assert.match(mixed.hint, /^Use a form such as/, 'not only digits: the format hint');
-      assert.strictEqual(refusal(() => parseInstant('x'.repeat(60), 'from', clock), 'from').message, `"from" is not an ISO 8601 date-time: ${'x'.repeat(40)}`);
+      assert.strictEqual(refusal(() => parseInstant('x'.repeat(61), 'from', clock), 'from').message, `"from" is not an ISO 8601 date-time: ${'x'.repeat(60)}…`);
       assert.strictEqual(refusal(() => parseInstant(new Date('nope'), 'from', clock), 'from').message, '"from" is not an ISO 8601 date-time: Invalid Date');
     });
 
@@ -195,6 +195,19 @@ describe('core input checks', function () {
       assert.strictEqual(mixed.hint, `Did you mean ${SOC}, ${RANGE}?`);
     });
 
+    it('a 5 MB descriptor is named by its first 60 characters; 5 MB of keys are refused quickly, in a short message', () => {
+      const huge = `vehicle.${'x'.repeat(5 * 1024 * 1024)}`;
+      const one = refusal(() => checkDescriptors(huge), 'descriptors');
+      assert.strictEqual(one.message, `Unknown descriptor: ${huge.slice(0, 60)}…`);
+      assert.ok(one.hint.length < 100, one.hint);
+      const keys = Array.from({ length: 600_000 }, (_, i) => `x.k${i}`);
+      const started = Date.now();
+      const many = refusal(() => checkDescriptors(keys.join(',')), 'descriptors');
+      const ms = Date.now() - started;
+      assert.strictEqual(many.message, 'Unknown descriptors: x.k0, x.k1, x.k2, x.k3, x.k4 and 599995 more');
+      assert.ok(ms < 5000, `${ms} ms`);
+    });
+
     it('allowUnknown lets keys missing from the catalogue through', () => {
       assert.deepStrictEqual(checkDescriptors(['vehicle.newer.key', SOC], { allowUnknown: true }), ['vehicle.newer.key', SOC]);
     });
@@ -209,7 +222,7 @@ describe('core input checks', function () {
     });
 
     it('anything else is refused, quoted up to 20 characters', () => {
-      for (const [v, shown] of [[-1, '-1'], [2.5, '2.5'], ['abc', 'abc'], ['0', '0'], [true, 'true'], [NaN, 'NaN'], ['x'.repeat(30), 'x'.repeat(20)], [[3], '3']]) {
+      for (const [v, shown] of [[-1, '-1'], [2.5, '2.5'], ['abc', 'abc'], ['0', '0'], [true, 'true'], [NaN, 'NaN'], ['x'.repeat(30), `${'x'.repeat(20)}…`], [[3], '3']]) {
         const e = refusal(() => checkLimit(v), 'limit');
         assert.strictEqual(e.message, `The limit must be a positive whole number, got ${shown}`);
         assert.strictEqual(e.hint, 'Leave it empty to read everything.');

@@ -5,12 +5,12 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { helper, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID } = require('./support/nodered');
+const { helper, editor, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID } = require('./support/nodered');
 
 async function pollStatus(id, until, timeoutMs = 8000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const res = await helper.request().get(`/bmw-cardata/${id}/auth/status`).expect(200);
+    const res = await editor().get(`/bmw-cardata/${id}/auth/status`).expect(200);
     if (until(res.body)) return res.body;
     if (Date.now() > end) throw new Error(`status stayed ${JSON.stringify(res.body)}`);
     await sleep(100);
@@ -43,8 +43,7 @@ describe('Node-RED account: admin routes', function () {
   it('authorizes a new, undeployed account: start, poll to success, credentials stored', async () => {
     sim.setAutoApprove(true);
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
-    const start = await helper
-      .request()
+    const start = await editor()
       .post('/bmw-cardata/newacc/auth/start')
       .send({ clientId: 'new-client-id', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl })
       .expect(200);
@@ -67,7 +66,7 @@ describe('Node-RED account: admin routes', function () {
     const tokenPoll = sim.requests.filter((r) => r.kind === 'auth' && r.grantType && r.grantType.includes('device_code'));
     assert.ok(tokenPoll.length >= 1);
     // The state route reports the login without showing any token.
-    const state = await helper.request().get('/bmw-cardata/newacc/state').expect(200);
+    const state = await editor().get('/bmw-cardata/newacc/state').expect(200);
     assert.strictEqual(state.body.authorized, true);
     assert.strictEqual(state.body.deployed, false);
     const text = JSON.stringify([start.body, done, state.body]);
@@ -79,7 +78,7 @@ describe('Node-RED account: admin routes', function () {
     await helper.load(allNodes, flowWith(sim, [{ id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] }, { id: 'out', type: 'helper' }]), {
       acc: { clientId: CLIENT_ID },
     });
-    await helper.request().post('/bmw-cardata/acc/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(200);
+    await editor().post('/bmw-cardata/acc/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(200);
     assert.strictEqual((await pollStatus('acc', (b) => b.status !== 'pending')).status, 'success');
     const out = collector(helper.getNode('out'));
     helper.getNode('v').receive({});
@@ -89,7 +88,7 @@ describe('Node-RED account: admin routes', function () {
 
   it('reports a declined login in plain words', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
-    const start = await helper.request().post('/bmw-cardata/x1/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
+    const start = await editor().post('/bmw-cardata/x1/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
     sim.deny(start.body.userCode);
     const done = await pollStatus('x1', (b) => b.status !== 'pending');
     assert.strictEqual(done.status, 'error');
@@ -100,7 +99,7 @@ describe('Node-RED account: admin routes', function () {
 
   it('reports an expired code', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
-    const start = await helper.request().post('/bmw-cardata/x2/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
+    const start = await editor().post('/bmw-cardata/x2/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
     sim.expireDeviceCode(start.body.userCode);
     const done = await pollStatus('x2', (b) => b.status !== 'pending');
     assert.strictEqual(done.error.code, 'expired_token');
@@ -109,18 +108,18 @@ describe('Node-RED account: admin routes', function () {
 
   it('cancel stops polling', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
-    await helper.request().post('/bmw-cardata/x3/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
-    const cancelled = await helper.request().post('/bmw-cardata/x3/auth/cancel').send({}).expect(200);
+    await editor().post('/bmw-cardata/x3/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
+    const cancelled = await editor().post('/bmw-cardata/x3/auth/cancel').send({}).expect(200);
     assert.strictEqual(cancelled.body.wasRunning, true);
     const before = sim.requests.length;
     await sleep(1500);
     assert.strictEqual(sim.requests.length, before, 'no poll after cancel');
-    assert.deepStrictEqual((await helper.request().get('/bmw-cardata/x3/auth/status').expect(200)).body, { status: 'none' });
+    assert.deepStrictEqual((await editor().get('/bmw-cardata/x3/auth/status').expect(200)).body, { status: 'none' });
   });
 
   it('refuses to start without a client ID, with a hint', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
-    const res = await helper.request().post('/bmw-cardata/x4/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(400);
+    const res = await editor().post('/bmw-cardata/x4/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(400);
     assert.strictEqual(res.body.error.code, 'input');
     assert.match(res.body.error.hint, /portal/);
   });
@@ -128,7 +127,7 @@ describe('Node-RED account: admin routes', function () {
   it('connection state: authorized, GCID shortened, expiry, quota; no token', async () => {
     const creds = authorizedCredentials(sim);
     await helper.load(allNodes, flowWith(sim, []), { acc: creds });
-    const res = await helper.request().get('/bmw-cardata/acc/state').expect(200);
+    const res = await editor().get('/bmw-cardata/acc/state').expect(200);
     assert.strictEqual(res.body.deployed, true);
     assert.strictEqual(res.body.authorized, true);
     assert.strictEqual(res.body.gcid, `${sim.gcid.slice(0, 4)}…${sim.gcid.slice(-4)}`);
@@ -136,27 +135,27 @@ describe('Node-RED account: admin routes', function () {
     assert.deepStrictEqual([res.body.quota.used, res.body.quota.limit], [0, 50]);
     const text = JSON.stringify(res.body);
     for (const secret of [creds.accessToken, creds.refreshToken, creds.clientId]) assert.ok(!text.includes(secret));
-    const unknown = await helper.request().get('/bmw-cardata/nope/state').expect(200);
+    const unknown = await editor().get('/bmw-cardata/nope/state').expect(200);
     assert.deepStrictEqual([unknown.body.deployed, unknown.body.authorized], [false, false]);
   });
 
   it('vehicle list: the cache costs nothing, a refresh costs one call and is kept', async () => {
     await helper.load(allNodes, flowWith(sim, []), { acc: authorizedCredentials(sim) });
-    const empty = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
+    const empty = await editor().get('/bmw-cardata/acc/vehicles').expect(200);
     assert.deepStrictEqual([empty.body.vehicles, empty.body.fetchedAt], [[], null]);
     assert.strictEqual(sim.restCalls().length, 0);
-    const refreshed = await helper.request().post('/bmw-cardata/acc/vehicles/refresh').send({}).expect(200);
+    const refreshed = await editor().post('/bmw-cardata/acc/vehicles/refresh').send({}).expect(200);
     assert.ok(refreshed.body.vehicles.some((v) => v.vin === SIM_VINS.bev));
     assert.strictEqual(refreshed.body.quota.used, 1);
-    const cached = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
+    const cached = await editor().get('/bmw-cardata/acc/vehicles').expect(200);
     assert.deepStrictEqual(cached.body.vehicles, refreshed.body.vehicles);
     assert.strictEqual(sim.restCalls().length, 1);
-    await helper.request().post('/bmw-cardata/undeployed/vehicles/refresh').send({}).expect(409);
+    await editor().post('/bmw-cardata/undeployed/vehicles/refresh').send({}).expect(409);
   });
 
   it('serves the descriptor catalogue grouped by category, without a call', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
-    const res = await helper.request().get('/bmw-cardata/catalogue').expect(200);
+    const res = await editor().get('/bmw-cardata/catalogue').expect(200);
     const ids = res.body.flatMap((g) => g.descriptors.map((d) => d.id));
     assert.ok(res.body.length > 3);
     assert.ok(ids.includes('vehicle.drivetrain.batteryManagement.header'));

@@ -5,7 +5,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { helper, allNodes, accountConfig, authorizedCredentials, collector, freshUserDir, sleep, CLIENT_ID } = require('./support/nodered');
+const { helper, editor, allNodes, accountConfig, authorizedCredentials, collector, freshUserDir, sleep, CLIENT_ID } = require('./support/nodered');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const VIN = SIM_VINS.bev;
@@ -98,10 +98,10 @@ describe('Node-RED account: containers and vehicles survive a restart', function
   it('the vehicle list read for the picker is still there after a restart, at no call', async () => {
     await start();
     sim.clearLog();
-    const refreshed = await helper.request().post('/bmw-cardata/acc/vehicles/refresh').send({}).expect(200);
+    const refreshed = await editor().post('/bmw-cardata/acc/vehicles/refresh').send({}).expect(200);
     assert.ok(refreshed.body.vehicles.length > 0);
     await restart();
-    const cached = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
+    const cached = await editor().get('/bmw-cardata/acc/vehicles').expect(200);
     assert.deepStrictEqual(cached.body.vehicles, refreshed.body.vehicles);
     assert.strictEqual(cached.body.fetchedAt, refreshed.body.fetchedAt);
     assert.deepStrictEqual(calls(), []);

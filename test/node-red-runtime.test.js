@@ -3,7 +3,7 @@
 // permission (the test helper stubs the permission check), and the module, editor files and catalogs load.
 const assert = require('assert');
 const { startSimulator } = require('../dist/src/simulator');
-const { startNodeRed, MODULE } = require('./support/nodered-runtime');
+const { startNodeRed, MODULE, EDITOR_HEADERS } = require('./support/nodered-runtime');
 
 describe('Node-RED runtime with adminAuth', function () {
   this.timeout(60_000);
@@ -37,7 +37,7 @@ describe('Node-RED runtime with adminAuth', function () {
   const call = (method, route, token, body) =>
     fetch(`${red.url}/${route}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...EDITOR_HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
 

@@ -3,7 +3,7 @@
 const assert = require('assert');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { relativeRange } = require('../dist/src/core');
-const { helper, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector } = require('./support/nodered');
+const { helper, editor, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector } = require('./support/nodered');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
@@ -39,7 +39,7 @@ describe('Node-RED nodes', function () {
       assert.match(msg.quota.resetsAt, /T00:00:00/);
       await sleep(20);
       assert.match(lastStatus(node).text, /^\d+ vehicles · 49\/50 left$/);
-      const cached = await helper.request().get('/bmw-cardata/acc/vehicles').expect(200);
+      const cached = await editor().get('/bmw-cardata/acc/vehicles').expect(200);
       assert.deepStrictEqual(cached.body.vehicles.map((v) => v.vin), vins);
       assert.strictEqual(sim.restCalls().length, 1, 'the picker cache costs no call');
     });
@@ -359,6 +359,21 @@ describe('Node-RED nodes', function () {
       const [, second] = await out.wait(2);
       assert.strictEqual(second.payload.containerId, first.payload.containerId);
       assert.strictEqual(second.payload.created, false);
+    });
+
+    it("creates a container from msg.descriptors alone, named as the telematics node names one, which it then reuses", async () => {
+      // Descriptors no other test of this simulator puts in a container.
+      const MILEAGE = 'vehicle.vehicle.travelledDistance';
+      const { node, out, caught } = await loadAction(sim, 'containers', { operation: 'create' });
+      node.receive({ descriptors: [SOC, MILEAGE] });
+      const [created] = await Promise.race([out.wait(1), caught.wait(1).then(([m]) => Promise.reject(new Error(m.error.message)))]);
+      assert.strictEqual(created.payload.containerId.length, 13);
+      assert.match(created.payload.name, /^cardata-flows-[0-9a-f]{10}$/);
+      assert.deepStrictEqual([...created.payload.technicalDescriptors].sort(), [MILEAGE, SOC].sort());
+      node.receive({ operation: 'ensure', descriptors: [MILEAGE, SOC] });
+      const [, ensured] = await out.wait(2);
+      assert.deepStrictEqual([ensured.payload.containerId, ensured.payload.created], [created.payload.containerId, false]);
+      assert.strictEqual(sim.restCalls().filter((c) => c.method === 'POST').length, 1, 'one container created');
     });
 
     it('refuses an unknown operation', async () => {

@@ -74,7 +74,38 @@ export interface CarDataErrorInit {
   cause?: unknown;
 }
 
-/** The one error type the package throws. Its message never contains a token or a client ID. */
+const REDACTED = '[redacted]';
+// A JWT: its header is base64url of '{"', so it starts with eyJ; three segments.
+const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+// An HTTP credential: "Bearer <token>", "Basic <token>".
+const SCHEME = /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/-]{8,}=*/gi;
+// A secret named as a JSON field, a form or query field, or a header: "access_token":"…", refresh_token=…, Authorization: ….
+const FIELD = /\b((?:access|refresh|id)_?token|device_?code|client_?(?:id|secret)|authorization)("?\s*[:=]\s*"?)(?!Bearer\b|Basic\b|\[redacted\])[^\s"&,;}]{8,}/gi;
+// An opaque token: 40 or more base64 or base64url characters of at least two kinds (upper case, lower case, digits).
+const OPAQUE = /[A-Za-z0-9_~+-]{40,}=*/g;
+const kinds = (t: string): number => Number(/[a-z]/.test(t)) + Number(/[A-Z]/.test(t)) + Number(/\d/.test(t));
+// A UUID: the shape of a client ID.
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/**
+ * `text` with everything that looks like a token or a client ID replaced by "[redacted]". What BMW (or something
+ * posing as BMW) sends back may echo the request's credentials; no message, hint or code repeats them. With
+ * `uuids: false` a UUID is kept: BMW's error reference (exveErrorRef) is one, and support asks for it.
+ */
+export function redactSecrets(text: string, { uuids = true }: { uuids?: boolean } = {}): string {
+  return (uuids ? text.replace(UUID, REDACTED) : text)
+    .replace(JWT, REDACTED)
+    .replace(SCHEME, (_m, scheme: string, space: string) => `${scheme}${space}${REDACTED}`)
+    .replace(FIELD, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`)
+    .replace(OPAQUE, (t) => (kinds(t) >= 2 ? REDACTED : t));
+}
+
+const redacted = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactSecrets(text));
+
+/**
+ * The one error type the package throws. Its message never contains a token or a client ID: whatever it is
+ * built from, text that looks like one is redacted (see {@link redactSecrets}).
+ */
 export class CarDataError extends Error {
   readonly kind: CarDataErrorKind;
   readonly hint: string;
@@ -88,18 +119,18 @@ export class CarDataError extends Error {
   readonly oauthError?: string;
 
   constructor(init: CarDataErrorInit) {
-    super(init.message);
+    super(redactSecrets(init.message));
     this.name = 'CarDataError';
     this.kind = init.kind;
-    this.hint = init.hint ?? '';
+    this.hint = redactSecrets(init.hint ?? '');
     this.status = init.status;
-    this.exveErrorId = init.exveErrorId;
-    this.bmwMessage = init.bmwMessage;
-    this.exveErrorRef = init.exveErrorRef;
+    this.exveErrorId = redacted(init.exveErrorId);
+    this.bmwMessage = redacted(init.bmwMessage);
+    this.exveErrorRef = init.exveErrorRef === undefined ? undefined : redactSecrets(init.exveErrorRef, { uuids: false });
     this.retryable = init.retryable ?? false;
     this.operation = init.operation;
     this.parameter = init.parameter;
-    this.oauthError = init.oauthError;
+    this.oauthError = redacted(init.oauthError);
     if (init.cause !== undefined) Object.defineProperty(this, 'cause', { value: init.cause, enumerable: false });
   }
 
@@ -151,6 +182,12 @@ export class LoginError extends CarDataError {
 
 export function isCarDataError(e: unknown): e is CarDataError {
   return e instanceof CarDataError;
+}
+
+/** Input as a message repeats it: the first `max` characters, then "…", so a huge value is never echoed whole. */
+export function shown(value: unknown, max = 60): string {
+  const text = String(value);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 export function inputError(parameter: string, message: string, hint = ''): CarDataError {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { findDescriptor, DESCRIPTORS } from './catalogue';
-import { inputError } from './errors';
+import { inputError, shown } from './errors';
 import { type Clock, realClock } from './transport';
 
 // Text copied from BMW's catalogue web page carries zero-width spaces inside keys; BMW then answers CU-402.
@@ -46,7 +46,7 @@ export function checkContainerId(id: unknown): string {
   }
   const value = stripInvisible(id).trim();
   if (!/^[A-Za-z0-9]{13}$/.test(value)) {
-    throw inputError('containerId', `A container ID is 13 letters or digits, got "${value.slice(0, 40)}"`, 'List the containers to find one.');
+    throw inputError('containerId', `A container ID is 13 letters or digits, got "${shown(value)}"`, 'List the containers to find one.');
   }
   return value;
 }
@@ -70,13 +70,13 @@ export function parseInstant(value: DateInput, parameter: string, now: Clock = r
   let dt: DateTime;
   if (value instanceof Date) dt = DateTime.fromJSDate(value, { zone: 'utc' });
   else if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw inputError(parameter, `"${parameter}" is not a date: ${String(value)}`, FORMAT_HINT);
+    if (!Number.isFinite(value)) throw inputError(parameter, `"${parameter}" is not a date: ${shown(value)}`, FORMAT_HINT);
     dt = DateTime.fromMillis(Math.abs(value) < EPOCH_SECONDS_BELOW ? value * 1000 : value, { zone: 'utc' });
   } else if (typeof value === 'string' && value.trim() !== '') dt = DateTime.fromISO(value.trim(), { zone: 'utc', setZone: true });
   else throw inputError(parameter, `"${parameter}" is required`, 'Give an ISO 8601 date-time such as 2026-01-31T00:00:00Z.');
   if (!dt.isValid) {
     const digits = typeof value === 'string' && /^\d+$/.test(value.trim());
-    throw inputError(parameter, `"${parameter}" is not an ISO 8601 date-time: ${String(value).slice(0, 40)}`, digits ? `Give an epoch time as a number, not as text. ${EPOCH_HINT}` : FORMAT_HINT);
+    throw inputError(parameter, `"${parameter}" is not an ISO 8601 date-time: ${shown(value)}`, digits ? `Give an epoch time as a number, not as text. ${EPOCH_HINT}` : FORMAT_HINT);
   }
   if (dt.toMillis() < EARLIEST.toMillis()) {
     throw inputError(parameter, `"${parameter}" (${iso(dt)}) is before 1970`, typeof value === 'number' ? `Check the number. ${EPOCH_HINT}` : 'Check the year.');
@@ -116,8 +116,9 @@ export function isWebLink(value: unknown): value is string {
 }
 
 function closest(id: string): string | undefined {
-  const tail = id.split('.').slice(-2).join('.').toLowerCase();
-  return DESCRIPTORS.find((d) => d.id.toLowerCase() === id.toLowerCase())?.id ?? DESCRIPTORS.find((d) => d.id.toLowerCase().endsWith(tail))?.id;
+  const lower = id.toLowerCase();
+  const tail = lower.split('.').slice(-2).join('.');
+  return DESCRIPTORS.find((d) => d.id.toLowerCase() === lower)?.id ?? DESCRIPTORS.find((d) => d.id.toLowerCase().endsWith(tail))?.id;
 }
 
 /**
@@ -129,25 +130,27 @@ export function checkDescriptors(input: unknown, options: { allowUnknown?: boole
   if (Array.isArray(input)) list = input;
   else if (typeof input === 'string') list = input.split(/[\s,;]+/);
   else throw inputError('descriptors', 'Descriptors must be a list of catalogue keys', 'Pick them from the catalogue or pass msg.descriptors as an array.');
-  const ids: string[] = [];
+  const ids = new Set<string>();
   for (const item of list) {
     if (typeof item !== 'string') throw inputError('descriptors', 'Every descriptor must be a string', '');
     const id = stripInvisible(item).trim();
-    if (id !== '' && !ids.includes(id)) ids.push(id);
+    if (id !== '') ids.add(id);
   }
-  if (ids.length === 0) throw inputError('descriptors', 'At least one descriptor is required', 'Pick descriptors from the catalogue.');
+  if (ids.size === 0) throw inputError('descriptors', 'At least one descriptor is required', 'Pick descriptors from the catalogue.');
   if (!options.allowUnknown) {
-    const unknown = ids.filter((id) => !findDescriptor(id));
+    const unknown = [...ids].filter((id) => !findDescriptor(id));
     if (unknown.length > 0) {
-      const suggestions = unknown.map((u) => closest(u)).filter((s): s is string => !!s);
+      // Only the first five are named, and suggested for: a pasted list of thousands stays a short message.
+      const named = unknown.slice(0, 5);
+      const suggestions = named.map((u) => closest(u)).filter((s): s is string => !!s);
       throw inputError(
         'descriptors',
-        `Unknown descriptor${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
+        `Unknown descriptor${unknown.length > 1 ? 's' : ''}: ${named.map((u) => shown(u)).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
         suggestions.length ? `Did you mean ${suggestions.join(', ')}?` : 'Pick descriptors from the catalogue (BMW would answer CU-402).',
       );
     }
   }
-  return ids;
+  return [...ids];
 }
 
 /** A positive whole number, or undefined for "no limit". */
@@ -155,7 +158,7 @@ export function checkLimit(limit: unknown): number | undefined {
   if (limit === undefined || limit === null || limit === '' || limit === 0) return undefined;
   const n = typeof limit === 'string' ? Number(limit) : limit;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw inputError('limit', `The limit must be a positive whole number, got ${String(limit).slice(0, 20)}`, 'Leave it empty to read everything.');
+    throw inputError('limit', `The limit must be a positive whole number, got ${shown(limit, 20)}`, 'Leave it empty to read everything.');
   }
   return n;
 }

@@ -35,6 +35,8 @@ import { TokenFile } from './token-file';
 const MIN_POLL_MS = 1000;
 /** A finished login's outcome stays readable this long, so a dialog that polls late still sees it. */
 const OUTCOME_TTL_MS = 10 * 60_000;
+/** The header the editor's script (resources/bmw-cardata-editor.js) sets on its requests to the admin routes. */
+const EDITOR_HEADER = 'BMW-CarData-Editor';
 
 interface Login {
   auth: DeviceAuthorization;
@@ -95,6 +97,15 @@ function credentialsWith(creds: AccountCredentials | undefined, tokens: TokenSet
 /** Two base URLs that differ only in surrounding blanks or trailing slashes are the same. */
 function sameBaseUrl(a: string, b: string): boolean {
   return a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
+}
+
+/** Whether a request's Origin names the host it was sent to. */
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 function quotaLimit(value: unknown): number {
@@ -329,24 +340,39 @@ export = function (RED: NodeAPI): void {
   const fail = (res: Response, status: number, e: unknown): void => {
     res.status(status).json({ error: editorError(e) });
   };
-  // Routes that change something take a JSON body only: a page on another site can post a form or plain text
-  // without asking the browser, but JSON only after a CORS preflight. Node-RED's admin API grants every origin
-  // that preflight, so the browser's own word on where the request comes from (Sec-Fetch-Site) is checked too:
-  // with adminAuth off, no other site can start or cancel a login or spend quota through these routes.
+  // The routes serve the editor only. With adminAuth off anyone who reaches Node-RED may use its admin API, and
+  // Node-RED lets every origin read the answers (Access-Control-Allow-Origin: *) and grants every preflight: so a
+  // page on another site could read the vehicle list and the live state, or start a login. Every route therefore
+  // 1. refuses what the browser marks as coming from another site: Sec-Fetch-Site where the browser sends it, else
+  //    an Origin that is not this host (a browser sends Origin on every cross-origin request it lets a page make);
+  // 2. asks for a header the editor's script sets (EDITOR_HEADER): a page elsewhere cannot send it without a
+  //    preflight, after which its request carries its Origin; a plain link, image, script or form cannot send it;
+  // 3. answers without Access-Control-Allow-Origin, so no other origin may read what it says.
   const fromEditor = (req: Request, res: Response, next: NextFunction): void => {
-    if (!req.is('application/json')) {
-      fail(res, 415, new CarDataError({ kind: 'input', message: 'This route takes a JSON body (Content-Type: application/json)', hint: 'Send {} when there is nothing to say.' }));
+    res.removeHeader('Access-Control-Allow-Origin');
+    const site = req.get('sec-fetch-site');
+    const origin = req.get('origin');
+    if (site ? site !== 'same-origin' && site !== 'none' : origin !== undefined && !sameHost(origin, req.get('host'))) {
+      fail(res, 403, new CarDataError({ kind: 'input', message: 'Refused: the request came from a page of another site', hint: 'Use the Node-RED editor itself.' }));
       return;
     }
-    const site = req.get('sec-fetch-site');
-    if (site && site !== 'same-origin' && site !== 'none') {
-      fail(res, 403, new CarDataError({ kind: 'input', message: 'Refused: the request came from a page of another site', hint: 'Use the Node-RED editor itself.' }));
+    if (!req.get(EDITOR_HEADER)) {
+      fail(res, 403, new CarDataError({ kind: 'input', message: 'Refused: this route serves the Node-RED editor only', hint: `Requests from the editor carry the ${EDITOR_HEADER} header.` }));
+      return;
+    }
+    next();
+  };
+  // Routes that change something take a JSON body only: a page on another site can post a form or plain text
+  // without asking the browser, but JSON only after a CORS preflight.
+  const jsonBody = (req: Request, res: Response, next: NextFunction): void => {
+    if (!req.is('application/json')) {
+      fail(res, 415, new CarDataError({ kind: 'input', message: 'This route takes a JSON body (Content-Type: application/json)', hint: 'Send {} when there is nothing to say.' }));
       return;
     }
     next();
   };
 
-  RED.httpAdmin.get('/bmw-cardata/catalogue', read, (_req: Request, res: Response) => {
+  RED.httpAdmin.get('/bmw-cardata/catalogue', read, fromEditor, (_req: Request, res: Response) => {
     res.json(
       descriptorsByCategory().map((g) => ({
         category: g.category.name,
@@ -356,14 +382,14 @@ export = function (RED: NodeAPI): void {
     );
   });
 
-  RED.httpAdmin.get('/bmw-cardata/:id/state', read, (req: Request, res: Response) => {
+  RED.httpAdmin.get('/bmw-cardata/:id/state', read, fromEditor, (req: Request, res: Response) => {
     connectionState(idOf(req), { dailyQuota: req.query.dailyQuota }).then(
       (state) => res.json(state),
       (e: unknown) => fail(res, 500, e),
     );
   });
 
-  RED.httpAdmin.get('/bmw-cardata/:id/vehicles', read, (req: Request, res: Response) => {
+  RED.httpAdmin.get('/bmw-cardata/:id/vehicles', read, fromEditor, (req: Request, res: Response) => {
     const node = deployedAccount(idOf(req));
     if (!node) {
       res.json({ vehicles: [], fetchedAt: null, deployed: false });
@@ -375,7 +401,7 @@ export = function (RED: NodeAPI): void {
     );
   });
 
-  RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, fromEditor, (req: Request, res: Response) => {
+  RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, jsonBody, fromEditor, (req: Request, res: Response) => {
     const node = deployedAccount(idOf(req));
     if (!node) {
       fail(res, 409, new CarDataError({ kind: 'input', message: 'The account is not deployed yet', hint: 'Deploy the account, then refresh the vehicle list.' }));
@@ -387,7 +413,7 @@ export = function (RED: NodeAPI): void {
       .catch((e: unknown) => fail(res, e instanceof CarDataError && e.kind !== 'network' ? 400 : 502, e));
   });
 
-  RED.httpAdmin.post('/bmw-cardata/:id/auth/start', write, fromEditor, (req: Request, res: Response) => {
+  RED.httpAdmin.post('/bmw-cardata/:id/auth/start', write, jsonBody, fromEditor, (req: Request, res: Response) => {
     const id = idOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const node = deployedAccount(id);
@@ -454,7 +480,7 @@ export = function (RED: NodeAPI): void {
     );
   });
 
-  RED.httpAdmin.get('/bmw-cardata/:id/auth/status', write, (req: Request, res: Response) => {
+  RED.httpAdmin.get('/bmw-cardata/:id/auth/status', write, fromEditor, (req: Request, res: Response) => {
     const login = logins.get(idOf(req));
     if (!login) {
       res.json({ status: 'none' });
@@ -470,7 +496,7 @@ export = function (RED: NodeAPI): void {
     }
   });
 
-  RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, fromEditor, (req: Request, res: Response) => {
+  RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, jsonBody, fromEditor, (req: Request, res: Response) => {
     const id = idOf(req);
     const had = logins.has(id);
     stopLogin(id);

@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { inputError } from '../core';
+import { checkDescriptors, containerNameFor, inputError } from '../core';
 import { pick, registerAction, type ActionConfig } from './action';
 
 const OPERATIONS = ['list', 'get', 'create', 'delete', 'ensure'] as const;
@@ -34,7 +34,9 @@ export = function (RED: NodeAPI): void {
         msg.payload = await client.getContainer(containerId);
         return { summary: 'container read', output: msg };
       case 'create': {
-        const name = pick(msg.name, config.containerName ?? '') as string;
+        // Without a name, the one the telematics node gives a container of these descriptors: it then reuses it.
+        const given = pick(msg.name, config.containerName ?? '');
+        const name = typeof given === 'string' && given.trim() === '' ? containerNameFor(checkDescriptors(descriptors)) : (given as string);
         const purpose = pick(msg.purpose, config.purpose ?? '') as string;
         const created = await client.createContainer({ name, purpose, technicalDescriptors: descriptors as string[] });
         msg.payload = created;

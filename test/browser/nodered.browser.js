@@ -14,6 +14,7 @@ const { parseArgs } = require('util');
 const { chromium } = require('playwright-core');
 const { SIM_VINS } = require('../../dist/src/simulator');
 const h = require('./harness');
+const { EDITOR_HEADERS } = require('../support/nodered-runtime');
 
 const ROOT = path.join(__dirname, '..', '..');
 // The package a Node-RED user installs, as `npm run packages` builds it (build/<name>/).
@@ -199,7 +200,7 @@ async function main(run) {
   });
 
   await run.step('Authorize again and Cancel: the editor posts JSON, and the runtime stops the login', async () => {
-    const status = async () => (await fetch(`${nodeRed.url}/bmw-cardata/${ACCOUNT_ID}/auth/status`)).json();
+    const status = async () => (await fetch(`${nodeRed.url}/bmw-cardata/${ACCOUNT_ID}/auth/status`, { headers: EDITOR_HEADERS })).json();
     await page.click('#node-config-bmw-cardata-authorize');
     await page.waitForSelector('#bmw-cardata-account-login', { state: 'visible' });
     h.assert((await status()).status === 'pending', 'the second login did not start');
@@ -212,7 +213,7 @@ async function main(run) {
     // The runtime refuses such a link itself; here the editor meets one anyway, from a hostile answer.
     const cancels = [];
     await page.route('**/auth/cancel', (route) => {
-      cancels.push(route.request().headers()['content-type']);
+      cancels.push(route.request().headers());
       return route.continue();
     });
     await page.route('**/auth/start', (route) =>
@@ -229,7 +230,8 @@ async function main(run) {
     h.assert(!/^\s*javascript:/i.test(href), `the link was set to ${href}`);
     h.assert(!(await page.isDisabled('#node-config-bmw-cardata-authorize')), 'Authorize stays disabled');
     await h.waitFor('the editor to cancel the refused login', () => cancels.length === 1, 5000);
-    h.assert(/^application\/json/.test(cancels[0]), `the cancel was posted as ${cancels[0]}`);
+    h.assert(/^application\/json/.test(cancels[0]['content-type']), `the cancel was posted as ${cancels[0]['content-type']}`);
+    for (const [name, value] of Object.entries(EDITOR_HEADERS)) h.assert(cancels[0][name.toLowerCase()] === value, `the cancel was sent without ${name}`);
     await page.unroute('**/auth/start');
     await page.unroute('**/auth/cancel');
   });

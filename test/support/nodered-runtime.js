@@ -88,4 +88,7 @@ async function startNodeRed({ users = [], flows = [], credentials }) {
   };
 }
 
-module.exports = { MODULE, startNodeRed };
+/** The header the editor's script sets on every request to the account's admin routes. */
+const EDITOR_HEADERS = { 'BMW-CarData-Editor': '1' };
+
+module.exports = { MODULE, startNodeRed, EDITOR_HEADERS };

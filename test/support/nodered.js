@@ -5,6 +5,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
+const { EDITOR_HEADERS } = require('./nodered-runtime');
 
 const runtimePath = process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red');
 helper.init(runtimePath);
@@ -104,13 +105,19 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The account's admin routes as the editor calls them (supertest on the helper's admin app). */
+function editor() {
+  const request = helper.request();
+  return { get: (route) => request.get(route).set(EDITOR_HEADERS), post: (route) => request.post(route).set(EDITOR_HEADERS) };
+}
+
 /** The last status the node showed. */
 function lastStatus(node) {
   const calls = node.status.getCalls ? node.status.getCalls() : [];
   return calls.length ? calls[calls.length - 1].args[0] : undefined;
 }
 
-module.exports = { helper, accountNode, streamNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
+module.exports = { helper, editor, EDITOR_HEADERS, accountNode, streamNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
 
 /** A core node module of the Node-RED under test (e.g. 'sequence/17-split.js' for Join). */
 function coreNode(relative) {

@@ -27,9 +27,15 @@
         return 'Request failed' + (xhr && xhr.status ? ' (' + xhr.status + ')' : '') + '.';
     }
 
-    // Routes that change something take JSON only (a page on another site cannot post JSON without asking).
+    // Every request to the BMW CarData routes goes through these two: the runtime answers only requests that carry
+    // this header, which a page on another site cannot send without asking the browser first. Routes that change
+    // something take JSON only.
+    var HEADERS = { 'BMW-CarData-Editor': '1' };
+    function getJson(url, data) {
+        return $.ajax({ url: url, method: 'GET', dataType: 'json', data: data, headers: HEADERS });
+    }
     function postJson(url, data) {
-        return $.ajax({ url: url, method: 'POST', contentType: 'application/json', dataType: 'json', data: JSON.stringify(data || {}) });
+        return $.ajax({ url: url, method: 'POST', contentType: 'application/json', dataType: 'json', data: JSON.stringify(data || {}), headers: HEADERS });
     }
 
     // Only an http(s) address is shown as a link: never javascript:, data: or the like.
@@ -107,7 +113,7 @@
             var id = accountOf($('#node-input-account').val());
             info.hide();
             if (!id) { fill([]); return; }
-            $.getJSON(API + encodeURIComponent(id) + '/vehicles')
+            getJson(API + encodeURIComponent(id) + '/vehicles')
                 .done(function (r) { fill(r.vehicles, r.fetchedAt); })
                 .fail(function (xhr) { fill([]); info.text(errorText(xhr)).show(); });
         }
@@ -176,7 +182,7 @@
                 $(this).toggle(any);
             });
         });
-        $.getJSON(API + 'catalogue').done(render).fail(function (xhr) {
+        getJson(API + 'catalogue').done(render).fail(function (xhr) {
             list.text(errorText(xhr));
             other.val(Object.keys(chosen).join('\n'));
             chosen = {};
@@ -229,6 +235,7 @@
     window.BmwCarDataEditor = {
         API: API,
         errorText: errorText,
+        getJson: getJson,
         postJson: postJson,
         isWebLink: isWebLink,
         isStreamUrl: isStreamUrl,
