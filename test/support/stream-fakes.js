@@ -83,6 +83,10 @@ function fakeBroker() {
           c.ended = force ? 'dropped' : 'disconnected';
           c.connected = false;
         },
+        /** The broker delivers a message on `topic` (as the MQTT client hands it on). */
+        receive(topic, payload) {
+          events.message(topic, payload);
+        },
         /** The broker or the network closes the connection. */
         drop() {
           c.connected = false;
