@@ -71,6 +71,8 @@ export interface CarDataErrorInit {
   parameter?: string;
   /** For OAuth errors: the `error` string GCDM answered. */
   oauthError?: string;
+  /** How long the server asked to wait before trying again (its Retry-After), in ms. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -86,6 +88,7 @@ export class CarDataError extends Error {
   readonly operation?: string;
   readonly parameter?: string;
   readonly oauthError?: string;
+  readonly retryAfterMs?: number;
 
   constructor(init: CarDataErrorInit) {
     super(init.message);
@@ -100,6 +103,7 @@ export class CarDataError extends Error {
     this.operation = init.operation;
     this.parameter = init.parameter;
     this.oauthError = init.oauthError;
+    this.retryAfterMs = init.retryAfterMs;
     if (init.cause !== undefined) Object.defineProperty(this, 'cause', { value: init.cause, enumerable: false });
   }
 
