@@ -411,6 +411,23 @@ describe('fault matrix: logins', function () {
     assert.strictEqual(await spent(account.client), 0);
   });
 
+  it('an access token BMW refuses with a dead refresh token: 55 calls spend nothing, and a new login has the whole day', async () => {
+    const { tokens } = accountFor(sim);
+    const old = tokens.current().refreshToken;
+    await tokens.refresh();
+    const dead = accountFor(sim, { tokens: { ...tokens.current(), accessToken: 'revoked-access-token', refreshToken: old, expiresAt: Date.now() + 3_600_000 } });
+    for (let i = 0; i < 55; i++) {
+      const e = await failure(dead.client.getMappings());
+      assert.strictEqual(e.kind, 'auth');
+    }
+    assert.strictEqual(sim.restCalls().filter((r) => r.status === 401).length, 55, 'each call met a 401 at BMW');
+    assert.strictEqual(await spent(dead.client), 0, 'a 401 is not counted');
+    // Authorized again: the same account (one quota store) is not locked out.
+    await dead.tokens.setTokens(tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now()));
+    assert.ok((await dead.client.getMappings()).length > 0);
+    assert.strictEqual(await spent(dead.client), 1);
+  });
+
   it('a refresh token rotated by another process is read again instead of asking to authorize again', async () => {
     // Two processes on one stored token set (the CLI and Node-RED on one account file).
     let stored = tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now());

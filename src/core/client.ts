@@ -1,5 +1,5 @@
 import { checkAnswer } from './answers';
-import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
+import { CarDataError, errorFromResponse, inputError, isQuotaAnswer, isUnauthorizedAnswer } from './errors';
 import { OPERATION_IDS, OPERATIONS, operationHeaders, type OperationId, type OperationSpec } from './operations';
 import { paginate, type PageOptions, type Paged } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
@@ -160,7 +160,7 @@ export class CarDataClient {
 
   /**
    * Calls one operation by its BMW operationId: checks the parameters, authenticates, spends one unit of quota per
-   * request that left, retries what is safe to retry within the call's deadline, checks the answer's shape, and
+   * request BMW may have counted (one that left and was not refused for its token), retries what is safe to retry within the call's deadline, checks the answer's shape, and
    * turns errors into CarDataError.
    */
   async call(operationId: OperationId, params: CallParams = {}): Promise<CallResult> {
@@ -218,6 +218,9 @@ export class CarDataClient {
       if (spec.success.includes(res.status)) {
         return { status: res.status, headers: res.headers, body: checkAnswer(spec, res) };
       }
+      // BMW counts per account (GCID), which it knows only once it accepted the token: a refused token is not
+      // counted. Were it ever counted, BMW's own CU-429 would say so; a local count would lock out for nothing.
+      if (this.quota && isUnauthorizedAnswer(res.status, res.body)) this.lastQuota = await this.quota.giveBack(this.accountId);
       const retryAfter = parseRetryAfter(res.headers['retry-after'], this.now());
       if (isQuotaAnswer(res.status, res.body, retryAfter)) {
         if (this.quota) this.lastQuota = await this.quota.markExhausted(this.accountId);
