@@ -109,6 +109,19 @@ describe('command line', function () {
     });
   }
 
+  it("exits 5, not 3, when BMW's login service answers a firewall page, and keeps the saved login", async () => {
+    const saved = JSON.parse(fs.readFileSync(config, 'utf8'));
+    const expired = path.join(dir, 'expired.json');
+    fs.writeFileSync(expired, JSON.stringify({ ...saved, tokens: { ...saved.tokens, expiresAt: 0 } }));
+    sim.faults.answerNext(4, { status: 403, body: '<html><body>Request blocked</body></html>', contentType: 'text/html' }, { path: /oauth\/token/ });
+    const res = await runCli(['vehicles', ...urls().slice(0, 4), '--config', expired]);
+    sim.faults.reset();
+    assert.strictEqual(res.code, 5, res.stderr);
+    assert.match(res.stderr, /login service is unavailable \(HTTP 403\)/);
+    assert.doesNotMatch(res.stderr, /client ID|authorize|Request blocked/i);
+    assert.strictEqual(JSON.parse(fs.readFileSync(expired, 'utf8')).tokens.refreshToken, saved.tokens.refreshToken);
+  });
+
   it('exits 3 when not logged in', async () => {
     const res = await runCli(['vehicles', '--config', path.join(dir, 'none.json')]);
     assert.strictEqual(res.code, 3);

@@ -223,7 +223,7 @@ describe('core login', function () {
       assert.ok(sim.requests.every((r) => !r.path.includes('//')), sim.requests.map((r) => r.path).join());
     });
 
-    it('OAuth errors carry GCDM\'s description; 5xx is "unavailable" from 500 on, 4xx without an error names the status', async () => {
+    it('OAuth errors carry GCDM\'s description; any answer without one, and every 5xx, is "unavailable"', async () => {
       const answer = (status, body) => sim.faults.answerNext(1, { status, contentType: 'application/json', body: JSON.stringify(body) }, { path: /device\/code/ });
       answer(400, { error: 'invalid_client', error_description: 'unknown client' });
       const described = await failure(startDeviceAuthorization(endpoint()));
@@ -233,9 +233,14 @@ describe('core login', function () {
       assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).message, 'Starting the BMW login: invalid_client');
       answer(400, { error: 5 });
       const numeric = await failure(startDeviceAuthorization(endpoint()));
-      assert.deepStrictEqual([numeric.kind, numeric.message, numeric.hint], ['auth', "Starting the BMW login: BMW's login service answered HTTP 400", 'Check the client ID.']);
+      assert.deepStrictEqual([numeric.kind, numeric.retryable, numeric.message], ['http', true, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"]);
       answer(499, {});
-      assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).kind, 'auth');
+      assert.deepStrictEqual([(await failure(startDeviceAuthorization(endpoint()))).kind], ['http']);
+      answer(400, { error: 'Rate <b>limited</b>, see https://example.invalid' });
+      const odd = await failure(startDeviceAuthorization(endpoint()));
+      assert.deepStrictEqual([odd.kind, odd.oauthError, odd.message], ['http', undefined, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"], 'a text that is no OAuth code is not repeated');
+      answer(429, { error: 'invalid_request' });
+      assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).kind, 'http', 'a 429 is a hiccup whatever its body says');
       answer(500, { error: 'invalid_grant' });
       const five = await failure(startDeviceAuthorization(endpoint()));
       assert.deepStrictEqual([five.kind, five.retryable, five.oauthError], ['http', true, 'invalid_grant']);
@@ -287,7 +292,7 @@ describe('core login', function () {
     it('no answer from the login service names the code', async () => {
       const e = await failure(startDeviceAuthorization({ ...endpoint(), authBaseUrl: 'http://127.0.0.1:9' }));
       assert.strictEqual(e.message, "Starting the BMW login: no answer from BMW's login service (ECONNREFUSED)");
-      assert.strictEqual(e.hint, 'Check the network and the auth base URL.');
+      assert.strictEqual(e.hint, 'Check the network and the auth base URL. The login is kept; try again in a few minutes.');
       const odd = await failure(startDeviceAuthorization({ ...endpoint(), transport: { request: async () => Promise.reject(new Error('boom')) } }));
       assert.strictEqual(odd.message, "Starting the BMW login: no answer from BMW's login service (ENETWORK)");
     });
@@ -349,7 +354,7 @@ describe('core login', function () {
       assert.strictEqual(down.message, "Starting the BMW login: BMW's login service is unavailable (HTTP 503)");
       sim.faults.answerNext(1, { status: 400, contentType: 'text/plain', body: 'no' }, { path: /device\/code/ });
       const plain = await failure(startDeviceAuthorization(endpoint()));
-      assert.deepStrictEqual([plain.kind, plain.status, plain.message], ['auth', 400, "Starting the BMW login: BMW's login service answered HTTP 400"]);
+      assert.deepStrictEqual([plain.kind, plain.status, plain.retryable, plain.message], ['http', 400, true, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"]);
       sim.faults.answerNext(1, { status: 400, contentType: 'application/json', body: '{"error":"temporarily_unavailable"}' }, { path: /device\/code/ });
       const busy = await failure(startDeviceAuthorization(endpoint()));
       assert.deepStrictEqual([busy.kind, busy.oauthError, busy.retryable], ['http', 'temporarily_unavailable', true]);

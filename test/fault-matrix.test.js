@@ -6,7 +6,7 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
 const { failure } = require('./support/failure');
 
-const { createAccount, tokenSetFromResponse, CarDataError } = core;
+const { createAccount, tokenSetFromResponse, CarDataError, nodeSleep } = core;
 const YEAR_AGO = new Date(Date.now() - 365 * 86400_000).toISOString();
 const NOW = new Date().toISOString();
 
@@ -300,6 +300,132 @@ describe('fault matrix: logins', function () {
     assert.strictEqual(await spent(stale.client), 0);
     assert.strictEqual(sim.restCalls().length, 0);
     assert.strictEqual((await client.quotaState()).remaining, 50);
+  });
+
+  /** Every way the login service can answer without an OAuth error: none of them says anything about the login. */
+  const LOGIN_HICCUPS = [
+    ['429 with Retry-After', { status: 429, headers: { 'Retry-After': '1' }, body: 'slow down', contentType: 'text/plain' }],
+    ["a firewall's 403 page", { status: 403, body: '<html><body>Request blocked by WAF</body></html>', contentType: 'text/html' }],
+    ['408', { status: 408, body: '', contentType: 'text/plain' }],
+    ['a 404 maintenance page', { status: 404, body: '<html><h1>Down for maintenance</h1></html>', contentType: 'text/html' }],
+    ['502 from a proxy', { status: 502, body: 'Bad Gateway', contentType: 'text/plain' }],
+    ['400 with an empty body', { status: 400, body: '', contentType: 'application/json' }],
+    ['401 without an OAuth error', { status: 401, body: '{"message":"Unauthorized"}', contentType: 'application/json' }],
+    ['200 with an HTML page', { status: 200, body: '<html>captive portal</html>', contentType: 'text/html' }],
+  ];
+
+  for (const [label, answer] of LOGIN_HICCUPS) {
+    it(`the login service answering ${label}: retried, then "unavailable, try later"; the login is kept, nothing spent`, async () => {
+      let reloads = 0;
+      const { client, tokens, time } = accountFor(sim, { reloadTokens: async () => (reloads++, undefined) });
+      await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+      const before = tokens.current().refreshToken;
+      sim.faults.answerNext(20, answer, { path: /oauth\/token/ });
+      const e = await failure(client.getMappings());
+      assert.ok(e instanceof CarDataError, String(e));
+      assert.notStrictEqual(e.kind, 'auth', e.message);
+      assert.strictEqual(e.retryable, true);
+      assert.match(e.message, /login service (is unavailable|answered without tokens)/);
+      assert.match(e.hint, /try again in a few minutes/i);
+      assert.doesNotMatch(`${e.message} ${e.hint}`, /client ID|authorize (the account )?again|WAF|maintenance|captive/i);
+      assert.strictEqual(time.waits.length, 3, 'four attempts with backoff');
+      if (answer.headers) assert.ok(time.waits.every((w) => w >= 1000), `Retry-After honoured: ${time.waits}`);
+      assert.strictEqual(reloads, 0, 'nothing to read again: the login is not in doubt');
+      assert.strictEqual(tokens.current().refreshToken, before);
+      assert.strictEqual(sim.restCalls().length, 0);
+      assert.strictEqual(await spent(client), 0);
+      sim.faults.reset();
+      assert.ok((await client.getMappings()).length > 0, 'the same login works once the service is back');
+    });
+  }
+
+  it('no answer or a reset from the login service: "no answer", the login kept, nothing spent', async () => {
+    const { client, tokens } = accountFor(sim);
+    await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+    const before = tokens.current().refreshToken;
+    sim.faults.dropNextRefresh(4);
+    const e = await failure(client.getMappings());
+    assert.deepStrictEqual([e.kind, e.retryable], ['network', true]);
+    assert.match(e.message, /no answer from BMW's login service/);
+    assert.strictEqual(tokens.current().refreshToken, before);
+    assert.strictEqual(await spent(client), 0);
+  });
+
+  it("a Retry-After of the login service is waited for before the refresh is tried again", async () => {
+    const { client, tokens, time } = accountFor(sim);
+    await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+    sim.faults.answerNext(1, { status: 429, headers: { 'Retry-After': '7' }, body: '', contentType: 'text/plain' }, { path: /oauth\/token/ });
+    sim.faults.answerNext(1, { status: 503, headers: { 'Retry-After': '3' }, body: '', contentType: 'text/plain' }, { path: /oauth\/token/ });
+    assert.ok((await client.getMappings()).length > 0);
+    assert.strictEqual(time.waits.length, 2);
+    assert.ok(time.waits[0] >= 7000 && time.waits[1] >= 3000, `waited ${time.waits}`);
+    assert.strictEqual(await spent(client), 1);
+  });
+
+  for (const [error, status] of [
+    ['invalid_grant', 400],
+    ['invalid_request', 400],
+  ]) {
+    it(`an OAuth ${error} ends the login after the stored tokens were read once more: "authorize again"`, async () => {
+      let reloads = 0;
+      const { client, tokens, time } = accountFor(sim, { reloadTokens: async () => (reloads++, tokens.current()) });
+      await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+      sim.faults.answerNext(1, { status, body: JSON.stringify({ error, error_description: 'Unknown refresh token' }), contentType: 'application/json' }, { path: /oauth\/token/ });
+      const e = await failure(client.getMappings());
+      assert.deepStrictEqual([e.kind, e.retryable, e.oauthError], ['auth', false, error]);
+      assert.match(e.message, /authorize the account again/);
+      assert.strictEqual(reloads, 1);
+      assert.deepStrictEqual(time.waits, [], 'not retried');
+      assert.strictEqual(await spent(client), 0);
+    });
+  }
+
+  it('an OAuth invalid_client ends the login: "check the client ID"', async () => {
+    const { client, tokens } = accountFor(sim);
+    await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
+    sim.faults.answerNext(1, { status: 401, body: JSON.stringify({ error: 'invalid_client' }), contentType: 'application/json' }, { path: /oauth\/token/ });
+    const e = await failure(client.getMappings());
+    assert.deepStrictEqual([e.kind, e.retryable, e.oauthError], ['auth', false, 'invalid_client']);
+    assert.match(e.hint, /Check the client ID/);
+  });
+
+  it('a hanging login service counts inside the call deadline: the whole call ends by it', async function () {
+    this.timeout(10_000);
+    const account = createAccount({
+      clientId: 'matrix-client',
+      apiBaseUrl: sim.apiBaseUrl,
+      authBaseUrl: sim.authBaseUrl,
+      tokens: { ...tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now()), expiresAt: 0 },
+      sleep: nodeSleep,
+      timeoutMs: 400,
+      deadlineMs: 1_500,
+    });
+    sim.faults.hangNext(20, { path: /oauth\/token/ });
+    const started = Date.now();
+    const e = await failure(account.client.getMappings());
+    const took = Date.now() - started;
+    assert.deepStrictEqual([e.kind, e.retryable], ['network', true]);
+    assert.match(e.message, /ETIMEDOUT/);
+    assert.ok(took <= 1_500 + 1_000, `ended after ${took} ms`);
+    assert.strictEqual(sim.restCalls().length, 0);
+    assert.strictEqual(await spent(account.client), 0);
+  });
+
+  it('an access token BMW refuses with a dead refresh token: 55 calls spend nothing, and a new login has the whole day', async () => {
+    const { tokens } = accountFor(sim);
+    const old = tokens.current().refreshToken;
+    await tokens.refresh();
+    const dead = accountFor(sim, { tokens: { ...tokens.current(), accessToken: 'revoked-access-token', refreshToken: old, expiresAt: Date.now() + 3_600_000 } });
+    for (let i = 0; i < 55; i++) {
+      const e = await failure(dead.client.getMappings());
+      assert.strictEqual(e.kind, 'auth');
+    }
+    assert.strictEqual(sim.restCalls().filter((r) => r.status === 401).length, 55, 'each call met a 401 at BMW');
+    assert.strictEqual(await spent(dead.client), 0, 'a 401 is not counted');
+    // Authorized again: the same account (one quota store) is not locked out.
+    await dead.tokens.setTokens(tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now()));
+    assert.ok((await dead.client.getMappings()).length > 0);
+    assert.strictEqual(await spent(dead.client), 1);
   });
 
   it('a refresh token rotated by another process is read again instead of asking to authorize again', async () => {

@@ -3,9 +3,14 @@
 // by one rule. Both hosts run for real (Node-RED's runtime, n8n's execution code) against a loopback BMW that
 // answers exactly what each test says.
 const assert = require('assert');
+const fs = require('fs');
 const http = require('http');
+const os = require('os');
+const path = require('path');
+const { Writable } = require('stream');
 const { helper, loadAction, freshUserDir } = require('./support/nodered');
-const { runNode, authorizedCredentials, cleanup } = require('./support/n8n-harness');
+const { runNode, authorizedCredentials, cleanup, MemoryCredentialsHelper } = require('./support/n8n-harness');
+const { main: cli } = require('../dist/src/cli/main');
 
 const VIN = 'WBA12345678901234';
 const CONTAINER = 'ABCDEFGHIJKLM';
@@ -114,4 +119,129 @@ describe('Node-RED and n8n agree', function () {
       assert.strictEqual(item.json.fileName, fileName);
     });
   }
+});
+
+const CU = (id, exveErrorMsg) => ({ exveErrorId: id, exveErrorMsg });
+const MAPPED = [{ vin: VIN, mappingType: 'PRIMARY', mappedSince: '2024-01-01T00:00:00Z' }];
+
+/**
+ * A BMW whose next answers are set by the test: `rest` for the CarData API (default: one mapped vehicle) and
+ * `token` for the login service (default: new tokens of the same account). Every REST request is counted.
+ */
+async function scriptedBmw(gcid) {
+  const bmw = { rest: [], token: [], restCalls: 0 };
+  let n = 0;
+  const tokens = () => ({ access_token: `access-${++n}`, refresh_token: `refresh-${n}`, id_token: `id-${n}`, gcid, expires_in: 3600 });
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const isToken = req.url.startsWith('/gcdm/oauth/token');
+      if (!isToken) bmw.restCalls += 1;
+      const [status, body] = (isToken ? bmw.token : bmw.rest).shift() ?? [200, isToken ? tokens() : MAPPED];
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return Object.assign(bmw, {
+    apiBaseUrl: url,
+    authBaseUrl: `${url}/gcdm`,
+    issueTokens: tokens,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  });
+}
+
+/**
+ * The same answers for every host, step by step: what BMW answers to the REST calls and to the login service,
+ * the units counted after the step, and the requests that reached BMW's API in it.
+ */
+const STEPS = [
+  { name: '401 CU-102, refresh, 200', rest: [[401, CU('CU-102', 'Token expired')], [200, MAPPED]], token: [], used: 1, restCalls: 2 },
+  { name: 'dead login: 401 CU-101, the refresh refused (invalid_grant)', rest: [[401, CU('CU-101', 'Authentication error')]], token: [[400, { error: 'invalid_grant' }]], used: 1, restCalls: 1 },
+  { name: '200', rest: [[200, MAPPED]], token: [], used: 2, restCalls: 1 },
+  { name: '403 CU-429', rest: [[403, CU('CU-429', 'API rate limit reached')]], token: [], used: 50, restCalls: 1 },
+  { name: '200, refused locally', rest: [[200, MAPPED]], token: [], used: 50, restCalls: 0 },
+];
+
+/** Each host as a function that makes one call (Vehicles / Get Many) and returns the units it counted today. */
+const HOSTS = {
+  async 'Node-RED'(bmw) {
+    freshUserDir();
+    const gcid = bmw.issueTokens().gcid;
+    const t = bmw.issueTokens();
+    const credentials = { clientId: 'agree-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid, expiresAt: String(Date.now() + 3_600_000) };
+    const { node, out, caught, account } = await loadAction(bmw, 'vehicles', {}, { credentials });
+    return {
+      async call() {
+        const seen = out.messages.length + caught.messages.length;
+        node.receive({});
+        for (let i = 0; i < 500 && out.messages.length + caught.messages.length === seen; i++) await new Promise((r) => setTimeout(r, 10));
+        return (await account.account().client.quotaState()).used;
+      },
+      close: () => helper.unload(),
+    };
+  },
+  async n8n(bmw) {
+    const t = bmw.issueTokens();
+    const creds = new MemoryCredentialsHelper({ clientId: 'agree-client', apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid });
+    return {
+      async call() {
+        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' }, { nodeExtra: { onError: 'continueRegularOutput' } });
+        assert.ifError(error);
+        return items[0].json._quota.used;
+      },
+      close: async () => undefined,
+    };
+  },
+  async CLI(bmw) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-agree-'));
+    const config = path.join(dir, 'account.json');
+    const t = bmw.issueTokens();
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ clientId: 'agree-client', apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, tokens: { accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid: t.gcid, expiresAt: Date.now() + 3_600_000 } }),
+    );
+    const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
+    return {
+      async call() {
+        await cli(['vehicles', '--config', config], sink(), sink());
+        let shown = '';
+        const out = new Writable({ write: (chunk, _enc, done) => ((shown += chunk), done()) });
+        assert.strictEqual(await cli(['quota', '--config', config], out, sink()), 0);
+        return JSON.parse(shown).used;
+      },
+      close: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
+describe('Node-RED, n8n and the CLI count the same quota', function () {
+  // n8n waits up to 10 s for another execution's rotated refresh token before it takes a refusal as final.
+  this.timeout(60_000);
+  after(() => cleanup());
+
+  it('for 401 then 200, a dead login, a 200, CU-429 and a call after it: only answers BMW can have counted', async () => {
+    const counts = {};
+    for (const [host, open] of Object.entries(HOSTS)) {
+      const bmw = await scriptedBmw(`gcid-agree-${host}-${Date.now()}`);
+      const run = await open(bmw);
+      try {
+        counts[host] = [];
+        for (const step of STEPS) {
+          bmw.rest = step.rest.slice();
+          bmw.token = step.token.slice();
+          const before = bmw.restCalls;
+          counts[host].push(await run.call());
+          assert.strictEqual(bmw.restCalls - before, step.restCalls, `${host}, ${step.name}: requests that reached BMW`);
+          assert.deepStrictEqual([bmw.rest.length, bmw.token.length], [step.rest.length - step.restCalls, 0], `${host}, ${step.name}: the scripted answers were asked for`);
+        }
+      } finally {
+        await run.close();
+        await bmw.close();
+      }
+    }
+    const expected = STEPS.map((s) => s.used);
+    for (const [host, used] of Object.entries(counts)) assert.deepStrictEqual(used, expected, `${host} counted ${used}`);
+  });
 });

@@ -192,6 +192,26 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await until(() => active.items.some((i) => i.value === 47), 3000, 'item after the renewal');
   });
 
+  it("the renewal meets a firewall's 403 page and a 429 from the login service: the trigger keeps going, no error", async function () {
+    this.timeout(30000);
+    sim = await startSimulator({ stream: true });
+    const credentials = credentialsFor(sim, { expiresAt: new Date(Date.now() + 5 * 60_000 + 3000).toISOString() });
+    const firstRefresh = credentials.data.refreshToken;
+    active = await activate(credentials, { descriptors: [SOC], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    const token = { path: /oauth\/token/ };
+    // The trigger's bare request that makes n8n refresh goes through; the credential's refresh meets the faults.
+    sim.faults.answerNext(1, { status: 403, body: '<html><body>Request blocked</body></html>', contentType: 'text/html' }, { ...token, skip: 1 });
+    sim.faults.answerNext(1, { status: 429, headers: { 'Retry-After': '0' }, body: '', contentType: 'text/plain' }, token);
+    await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length === 2, 25000, 'subscribed again with the renewed login');
+    const met = sim.requests.filter((r) => r.path === '/gcdm/oauth/token' && (r.status === 403 || r.status === 429)).map((r) => r.status);
+    assert.deepStrictEqual(met, [403, 429]);
+    assert.deepStrictEqual(active.errors, [], 'nothing reported: the login is fine');
+    assert.notStrictEqual(credentials.data.refreshToken, firstRefresh, 'renewed and stored');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 48 });
+    await until(() => active.items.some((i) => i.value === 48), 3000, 'item after the renewal');
+  });
+
   it('skips repeated readings by default, and emits each with the switch off', async () => {
     sim = await startSimulator({ stream: true });
     const at = '2026-11-26T14:03:12.000Z';

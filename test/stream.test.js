@@ -505,6 +505,32 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     assert.ok(!rec.states.some((s) => s.state === 'reconnecting' && /could not/.test(s.reason ?? '')), 'data kept flowing while the renewal was retried');
   });
 
+  it('the hourly renewal meets a 429, a firewall page, a 408, a maintenance page, an empty 400, a bare 401: never stops, renews', async function () {
+    sim = await startSimulator({ stream: true, accessTokenTtlSec: 3 });
+    const { tokens, rotations } = accountFor(sim);
+    const rec = track(record(tokens, sim, { ...TIMING, backoffMinMs: 60, backoffMaxMs: 240, refreshMarginMs: 1500 }));
+    await rec.sub.waitFor('connected', 5000);
+    const token = { path: /oauth\/token/ };
+    const hiccups = [
+      { status: 429, headers: { 'Retry-After': '0' }, body: 'slow down', contentType: 'text/plain' },
+      { status: 403, body: '<html><body>Request blocked</body></html>', contentType: 'text/html' },
+      { status: 408, body: '', contentType: 'text/plain' },
+      { status: 404, body: '<html>Down for maintenance</html>', contentType: 'text/html' },
+      { status: 400, body: '', contentType: 'application/json' },
+      { status: 401, body: '{"message":"Unauthorized"}', contentType: 'application/json' },
+    ];
+    for (const answer of hiccups) sim.faults.answerNext(1, answer, token);
+    await until(() => rotations.length >= 1, 8000, 'renewed');
+    await until(() => rec.sub.status.state === 'connected', 5000, 'connected with the renewed login');
+    await receives(rec, 75);
+    neverStopped(rec);
+    assert.deepStrictEqual(
+      sim.requests.filter((r) => r.path === '/gcdm/oauth/token' && r.status !== 200).map((r) => r.status),
+      hiccups.map((a) => a.status),
+      'every answer was met, and the refresh was tried again after each',
+    );
+  });
+
   it('a reconnect while the login service is down uses the id_token it still has', async () => {
     sim = await startSimulator({ stream: true, accessTokenTtlSec: 20 });
     const { tokens, rotations } = accountFor(sim);

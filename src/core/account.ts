@@ -22,7 +22,7 @@ export interface AccountOptions {
   transport: Transport;
   sleep: Sleep;
   now?: Clock;
-  /** Total time of one attempt, and of one call with its retries (see CarDataClientOptions). */
+  /** Total time of one attempt (to the API or the login service), and of one call with its login and retries. */
   timeoutMs?: number;
   deadlineMs?: number;
   /** Containers kept from before, and who hears of every change (see ContainerMemory). */
@@ -58,6 +58,7 @@ export function createAccount(options: AccountOptions): Account {
     reload: options.reloadTokens,
     now: options.now,
     sleep: options.sleep,
+    timeoutMs: options.timeoutMs,
   });
   const quota = new QuotaLedger({ limit: options.dailyQuota, store: options.quotaStore, now: options.now });
   const client = new CarDataClient({

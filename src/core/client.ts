@@ -1,9 +1,9 @@
 import { checkAnswer } from './answers';
-import { CarDataError, errorFromResponse, inputError, isQuotaAnswer } from './errors';
+import { CarDataError, errorFromResponse, inputError, isQuotaAnswer, isUnauthorizedAnswer } from './errors';
 import { OPERATION_IDS, OPERATIONS, operationHeaders, type OperationId, type OperationSpec } from './operations';
 import { paginate, type PageOptions, type Paged } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
-import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
+import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, MIN_ATTEMPT_MS, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
 import type { TokenProvider } from './tokens';
 import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from './transport';
 import type {
@@ -28,10 +28,8 @@ import { ContainerMemory, ensureContainer, type EnsureContainerOptions, type Ens
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
 /** Each attempt must have its whole answer within this time. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 20_000;
-/** A call ends within this time, retries and Retry-After waits included. */
+/** A call ends within this time, the login, retries and Retry-After waits included. */
 export const DEFAULT_CALL_DEADLINE_MS = 60_000;
-/** No attempt is started with less time than this left. */
-const MIN_ATTEMPT_MS = 1_000;
 
 export interface CarDataClientOptions {
   /** The network: axios in Node.js (src/node), n8n's request helpers in n8n (src/n8n). */
@@ -50,7 +48,7 @@ export interface CarDataClientOptions {
   random?: () => number;
   /** The total time one attempt may take, headers and body (default 20 s). */
   timeoutMs?: number;
-  /** The total time one call may take, retries and waits included (default 60 s). */
+  /** The total time one call may take, a refresh of the login, retries and waits included (default 60 s). */
   deadlineMs?: number;
   /** Containers remembered from before (see ContainerMemory), and who hears of every change to keep them. */
   containers?: RememberedContainers;
@@ -162,7 +160,7 @@ export class CarDataClient {
 
   /**
    * Calls one operation by its BMW operationId: checks the parameters, authenticates, spends one unit of quota per
-   * request that left, retries what is safe to retry within the call's deadline, checks the answer's shape, and
+   * request BMW may have counted (one that left and was not refused for its token), retries what is safe to retry within the call's deadline, checks the answer's shape, and
    * turns errors into CarDataError.
    */
   async call(operationId: OperationId, params: CallParams = {}): Promise<CallResult> {
@@ -182,8 +180,8 @@ export class CarDataClient {
     for (;;) {
       attempt += 1;
       const headers = operationHeaders(spec);
-      // The login comes first: a refresh that fails has cost nothing.
-      const token = this.tokens ? await this.tokens.getAccessToken() : undefined;
+      // The login comes first, within the call's deadline: a refresh that fails has cost nothing.
+      const token = this.tokens ? await this.tokens.getAccessToken({ deadline }) : undefined;
       if (token) headers.Authorization = `Bearer ${token}`;
       if (this.quota) this.lastQuota = await this.quota.take(this.accountId, spec.id);
       let res: TransportResponse;
@@ -220,6 +218,9 @@ export class CarDataClient {
       if (spec.success.includes(res.status)) {
         return { status: res.status, headers: res.headers, body: checkAnswer(spec, res) };
       }
+      // BMW counts per account (GCID), which it knows only once it accepted the token: a refused token is not
+      // counted. Were it ever counted, BMW's own CU-429 would say so; a local count would lock out for nothing.
+      if (this.quota && isUnauthorizedAnswer(res.status, res.body)) this.lastQuota = await this.quota.giveBack(this.accountId);
       const retryAfter = parseRetryAfter(res.headers['retry-after'], this.now());
       if (isQuotaAnswer(res.status, res.body, retryAfter)) {
         if (this.quota) this.lastQuota = await this.quota.markExhausted(this.accountId);
@@ -227,7 +228,7 @@ export class CarDataClient {
       }
       if (res.status === 401 && this.tokens && token && !refreshed) {
         refreshed = true;
-        await this.tokens.refreshAfterUnauthorized(token);
+        await this.tokens.refreshAfterUnauthorized(token, { deadline });
         continue;
       }
       // A 429 with a Retry-After is a rate limit: BMW did not process the request, so any method may wait and retry.

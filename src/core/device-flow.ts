@@ -1,12 +1,16 @@
 import { createHash, randomBytes } from 'crypto';
 import { CarDataError, LoginError, oauthError } from './errors';
-import { DEFAULT_RETRY, retryDelay } from './retry';
-import { type Clock, type Sleep, type Transport, realClock, TransportError } from './transport';
+import { DEFAULT_RETRY, MIN_ATTEMPT_MS, parseRetryAfter, retryDelay } from './retry';
+import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from './transport';
 import type { TokenSet } from './types';
 
 /** Sent explicitly: without it BMW issues tokens lacking cardata:api:read and every call fails with CU-103. */
 export const DEFAULT_SCOPE = 'authenticate_user openid cardata:api:read cardata:streaming:read';
 export const DEFAULT_AUTH_BASE_URL = 'https://customer.bmwgroup.com/gcdm';
+/** Each request to the login service must have its whole answer within this time. */
+export const DEFAULT_LOGIN_ATTEMPT_MS = 20_000;
+/** A refresh with its retries ends within this time when the caller sets no deadline of its own. */
+export const DEFAULT_LOGIN_DEADLINE_MS = 60_000;
 
 export interface AuthEndpoint {
   transport: Transport;
@@ -17,6 +21,8 @@ export interface AuthEndpoint {
   /** Waits between retries of a refresh that met a login-service hiccup, and between polls of a device login. */
   sleep: Sleep;
   random?: () => number;
+  /** The longest one request to the login service may take (default DEFAULT_LOGIN_ATTEMPT_MS). */
+  timeoutMs?: number;
 }
 
 /** A started device login. `deviceCode` and `codeVerifier` are secrets: keep them in the runtime. */
@@ -57,7 +63,7 @@ function asRecord(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as Record<string, unknown>) : {};
 }
 
-async function postForm(endpoint: AuthEndpoint, url: string, form: Record<string, string>, context: string) {
+async function postForm(endpoint: AuthEndpoint, url: string, form: Record<string, string>, context: string, timeoutMs = endpoint.timeoutMs ?? DEFAULT_LOGIN_ATTEMPT_MS) {
   try {
     return await endpoint.transport.request({
       method: 'POST',
@@ -65,38 +71,64 @@ async function postForm(endpoint: AuthEndpoint, url: string, form: Record<string
       form,
       headers: { Accept: 'application/json' },
       responseType: 'json',
+      timeoutMs,
     });
   } catch (e) {
     const code = e instanceof TransportError ? e.code : 'ENETWORK';
-    throw new LoginError({ kind: 'network', message: `${context}: no answer from BMW's login service (${code})`, hint: 'Check the network and the auth base URL.', retryable: true, cause: e });
+    throw new LoginError({
+      kind: 'network',
+      message: `${context}: no answer from BMW's login service (${code})`,
+      hint: 'Check the network and the auth base URL. The login is kept; try again in a few minutes.',
+      retryable: true,
+      cause: e,
+    });
   }
 }
 
-/** OAuth errors that say the login service had a problem, not that the grant is bad (RFC 6749 5.2, 4.1.2.1). */
-const SERVICE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
+/**
+ * OAuth errors that end a login (RFC 6749 5.2, RFC 8628 3.5): the grant, the code or the client is refused, and
+ * asking again will not change that. Every other answer of the login service is a hiccup.
+ */
+const FINAL_OAUTH_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_grant',
+  'invalid_request',
+  'invalid_token',
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'access_denied',
+  'expired_token',
+]);
 
-function unavailable(status: number, context: string, detail: string): LoginError {
+function unavailable(res: TransportResponse, context: string, error: string | undefined, now: number): LoginError {
+  // Only a word that looks like an OAuth error code is repeated; a page's text never is.
+  const code = error && /^[a-z_]{1,40}$/.test(error) ? error : undefined;
   return new LoginError({
     kind: 'http',
-    status,
-    oauthError: detail.startsWith('HTTP') ? undefined : detail,
-    message: `${context}: BMW's login service is unavailable (${detail})`,
-    hint: 'This is a problem on BMW\'s side, not with your login, which is kept. Try again in a few minutes.',
+    status: res.status,
+    oauthError: code,
+    message: `${context}: BMW's login service is unavailable (${code ?? `HTTP ${res.status}`})`,
+    hint: 'This is a problem on BMW\'s side or on the way to it, not with your login, which is kept. Try again in a few minutes.',
     retryable: true,
+    retryAfterMs: parseRetryAfter(res.headers?.['retry-after'], now),
   });
 }
 
-function failure(status: number, body: unknown, context: string): LoginError {
-  const b = asRecord(body);
+/**
+ * Only an OAuth error body from the login service ends a login: a firewall's page, a rate limit, a maintenance
+ * page, an empty answer or a 5xx says nothing about the grant, so the login is kept and tried again later. BMW's
+ * statuses are unusual (403 for pending, 401 for an expired code), so the `error` string decides, except that a
+ * status that itself means "later" (408, 429, 5xx) always is a hiccup.
+ */
+function failure(res: TransportResponse, context: string, now: number): LoginError {
+  const b = asRecord(res.body);
   const error = typeof b.error === 'string' ? b.error : undefined;
-  if (status >= 500 || (error && SERVICE_ERRORS.has(error))) return unavailable(status, context, error ?? `HTTP ${status}`);
-  if (error) return oauthError(error, typeof b.error_description === 'string' ? b.error_description : undefined, status, context);
-  return new LoginError({
-    kind: 'auth',
-    status,
-    message: `${context}: BMW's login service answered HTTP ${status}`,
-    hint: 'Check the client ID.',
-  });
+  const later = res.status === 408 || res.status === 429 || res.status >= 500 || res.status < 400;
+  if (error && FINAL_OAUTH_ERRORS.has(error) && !later) {
+    return oauthError(error, typeof b.error_description === 'string' ? b.error_description : undefined, res.status, context);
+  }
+  return unavailable(res, context, error, now);
 }
 
 /** Maps GCDM's token answer to a TokenSet. */
@@ -135,7 +167,7 @@ export async function startDeviceAuthorization(endpoint: AuthEndpoint, scope = D
     { client_id: endpoint.clientId.trim(), response_type: 'device_code', scope, code_challenge: pkce.challenge, code_challenge_method: 'S256' },
     'Starting the BMW login',
   );
-  if (res.status !== 200) throw failure(res.status, res.body, 'Starting the BMW login');
+  if (res.status !== 200) throw failure(res, 'Starting the BMW login', now);
   const b = asRecord(res.body);
   if (typeof b.device_code !== 'string' || typeof b.user_code !== 'string') {
     throw new LoginError({ kind: 'auth', status: res.status, message: 'BMW login answered without a device code', hint: 'Try again later.' });
@@ -173,7 +205,7 @@ export async function pollDeviceAuthorization(endpoint: AuthEndpoint, auth: Devi
     auth.interval += 5;
     return { status: 'pending', interval: auth.interval };
   }
-  throw failure(res.status, res.body, 'BMW login');
+  throw failure(res, 'BMW login', now());
 }
 
 export interface WaitOptions {
@@ -207,17 +239,32 @@ export async function waitForDeviceAuthorization(endpoint: AuthEndpoint, auth: D
 /** OAuth errors of a refresh that mean the refresh token itself is dead: only a new login helps. */
 export const DEAD_GRANT_ERRORS: ReadonlySet<string> = new Set(['invalid_grant', 'invalid_request', 'invalid_token']);
 
+/**
+ * True when BMW refused the refresh token itself (invalid_grant, or invalid_request as BMW answers for a refresh
+ * token it no longer knows): another process sharing the stored tokens may have rotated it, so they are worth
+ * reading again before asking to authorize again.
+ */
+export function isRefusedGrant(e: unknown): boolean {
+  return e instanceof CarDataError && !e.retryable && e.oauthError !== undefined && DEAD_GRANT_ERRORS.has(e.oauthError);
+}
+
 /** True for the error that means: authorize the account again (never for a hiccup of the login service). */
 export function isDeadLogin(e: unknown): boolean {
   return e instanceof CarDataError && e.kind === 'auth' && !e.retryable;
 }
 
-async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
+async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string, timeoutMs: number): Promise<TokenSet> {
   const now = endpoint.now ?? realClock;
-  const res = await postForm(endpoint, tokenUrl(endpoint.authBaseUrl), { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() }, 'Refreshing the BMW login');
+  const res = await postForm(
+    endpoint,
+    tokenUrl(endpoint.authBaseUrl),
+    { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: endpoint.clientId.trim() },
+    'Refreshing the BMW login',
+    timeoutMs,
+  );
   if (res.status === 200) return tokenSetFromResponse(res.body, now());
-  const err = failure(res.status, res.body, 'Refreshing the BMW login');
-  if (err.oauthError && DEAD_GRANT_ERRORS.has(err.oauthError)) {
+  const err = failure(res, 'Refreshing the BMW login', now());
+  if (isRefusedGrant(err)) {
     throw new LoginError({
       kind: 'auth',
       status: res.status,
@@ -229,20 +276,27 @@ async function refreshOnce(endpoint: AuthEndpoint, refreshToken: string): Promis
   throw err;
 }
 
+export interface RefreshOptions {
+  /** Epoch ms by which the refresh, retries and waits included, is over (default: DEFAULT_LOGIN_DEADLINE_MS from now). */
+  deadline?: number;
+}
+
 /**
- * The refresh grant. A hiccup of the login service (5xx, server_error, no answer, a page that is not tokens) is
- * retried a few times with backoff and then reported as "unavailable, try later"; a refresh token BMW no longer
- * accepts becomes an error that says to authorize again.
+ * The refresh grant. A hiccup of the login service (any answer but an OAuth error body, no answer, a page that is
+ * not tokens) is retried a few times with backoff, honouring Retry-After, within the deadline, and then reported as
+ * "unavailable, try later"; a refresh token BMW no longer accepts becomes an error that says to authorize again.
  */
-export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string): Promise<TokenSet> {
-  const sleep = endpoint.sleep;
+export async function refreshTokens(endpoint: AuthEndpoint, refreshToken: string, options: RefreshOptions = {}): Promise<TokenSet> {
+  const now = endpoint.now ?? realClock;
+  const deadline = options.deadline ?? now() + DEFAULT_LOGIN_DEADLINE_MS;
+  const attemptMs = endpoint.timeoutMs ?? DEFAULT_LOGIN_ATTEMPT_MS;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await refreshOnce(endpoint, refreshToken);
+      return await refreshOnce(endpoint, refreshToken, Math.min(attemptMs, Math.max(MIN_ATTEMPT_MS, deadline - now())));
     } catch (e) {
-      const delay = e instanceof CarDataError && e.retryable ? retryDelay(attempt, DEFAULT_RETRY, undefined, endpoint.random) : undefined;
-      if (delay === undefined) throw e;
-      await sleep(delay);
+      const delay = e instanceof CarDataError && e.retryable ? retryDelay(attempt, DEFAULT_RETRY, e.retryAfterMs, endpoint.random) : undefined;
+      if (delay === undefined || now() + delay + MIN_ATTEMPT_MS > deadline) throw e;
+      await endpoint.sleep(delay);
     }
   }
 }

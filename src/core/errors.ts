@@ -71,6 +71,8 @@ export interface CarDataErrorInit {
   parameter?: string;
   /** For OAuth errors: the `error` string GCDM answered. */
   oauthError?: string;
+  /** How long the server asked to wait before trying again (its Retry-After), in ms. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -117,6 +119,7 @@ export class CarDataError extends Error {
   readonly operation?: string;
   readonly parameter?: string;
   readonly oauthError?: string;
+  readonly retryAfterMs?: number;
 
   constructor(init: CarDataErrorInit) {
     super(redactSecrets(init.message));
@@ -131,6 +134,7 @@ export class CarDataError extends Error {
     this.operation = init.operation;
     this.parameter = init.parameter;
     this.oauthError = redacted(init.oauthError);
+    this.retryAfterMs = init.retryAfterMs;
     if (init.cause !== undefined) Object.defineProperty(this, 'cause', { value: init.cause, enumerable: false });
   }
 
@@ -217,6 +221,15 @@ export function isQuotaAnswer(status: number, body: unknown, retryAfterMs?: numb
   return status === 429 && !(retryAfterMs !== undefined && retryAfterMs <= 3_600_000);
 }
 
+/** BMW's codes for a request it refused for its token: none sent, not accepted, expired. */
+const UNAUTHORIZED_CODES: ReadonlySet<string> = new Set(['CU-100', 'CU-101', 'CU-102']);
+
+/** True when BMW refused a request for its token (401, CU-100, CU-101, CU-102): it did not serve the account. */
+export function isUnauthorizedAnswer(status: number, body: unknown): boolean {
+  const id = asErrorBody(body)?.exveErrorId;
+  return id ? UNAUTHORIZED_CODES.has(id) : status === 401;
+}
+
 /** Turns a non-success HTTP answer from the CarData API into a CarDataError with BMW's code and a hint. */
 export function errorFromResponse(status: number, body: unknown, operation?: string, retryAfterMs?: number): CarDataError {
   const parsed = asErrorBody(body);
@@ -249,9 +262,8 @@ export function errorFromResponse(status: number, body: unknown, operation?: str
     });
   }
   const retryable = status === 500 || status === 503 || status === 502 || status === 504;
-  const authFailure = id === 'CU-100' || id === 'CU-101' || id === 'CU-102' || (!id && status === 401);
   return new CarDataError({
-    kind: id ? (authFailure ? 'auth' : 'bmw') : status === 401 ? 'auth' : 'http',
+    kind: isUnauthorizedAnswer(status, body) ? 'auth' : id ? 'bmw' : 'http',
     status,
     exveErrorId: id,
     bmwMessage,

@@ -7,6 +7,9 @@ export interface RetryOptions {
   maxRetryAfterMs: number;
 }
 
+/** No attempt is started with less time than this left of its call's deadline. */
+export const MIN_ATTEMPT_MS = 1_000;
+
 export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 };
 
 /** Statuses worth another try on an idempotent request; the quota answer (403/429) never is. */

@@ -42,6 +42,8 @@ export interface Subscriber {
 /** CONNACK codes of a refused login: bad user name or password, not authorized (3.1.1 and 5). */
 const AUTH_CODES = new Set([4, 5, 0x86, 0x87]);
 const SUBSCRIPTION_REFUSED = 0x80;
+/** A longer Retry-After from the login service is not believed: the stream looks again after an hour. */
+const MAX_LOGIN_RETRY_AFTER_MS = 3_600_000;
 const RENEW_HINT = "If this goes on, check that the client ID is subscribed to 'CarData Stream' in the BMW CarData portal, then authorize the account again.";
 
 /** Skipped messages are reported at most this often (ms). */
@@ -223,6 +225,12 @@ export class StreamConnection {
     const base = Math.min(this.backoffMax, this.backoffMin * 2 ** Math.min(this.attempt, 20));
     this.attempt++;
     return Math.round(base / 2 + (this.random() * base) / 2);
+  }
+
+  /** The backoff, or longer when the login service asked to wait longer (its Retry-After, up to an hour). */
+  private loginRetryDelay(e: unknown): number {
+    const asked = e instanceof CarDataError ? (e.retryAfterMs ?? 0) : 0;
+    return Math.max(this.backoffDelay(), Math.min(asked, MAX_LOGIN_RETRY_AFTER_MS));
   }
 
   /** A connection that stayed up long enough starts the backoff from the beginning again. */
@@ -461,7 +469,7 @@ export class StreamConnection {
       this.renewTimer = this.timers.setTimeout(() => {
         this.renewTimer = undefined;
         void this.renew(true);
-      }, this.backoffDelay());
+      }, this.loginRetryDelay(e));
       return;
     }
     if (gen !== this.generation || !client) return;
@@ -507,7 +515,7 @@ export class StreamConnection {
       cause: e,
     });
     this.setStatus('reconnecting', err.message, err);
-    this.schedule(this.backoffDelay(), () => void this.open(err.message));
+    this.schedule(this.loginRetryDelay(e), () => void this.open(err.message));
   }
 
   /** Stops for good (until retry() or a new subscriber): the login is gone. */

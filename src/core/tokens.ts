@@ -1,13 +1,16 @@
-import { isDeadLogin, refreshTokens, type AuthEndpoint } from './device-flow';
+import { isDeadLogin, refreshTokens, type AuthEndpoint, type RefreshOptions } from './device-flow';
 import { LoginError } from './errors';
 import { type Clock, realClock } from './transport';
 import type { TokenSet } from './types';
 
-/** What the client needs from a login: a current access token, and a fresh one after a 401. */
+/**
+ * What the client needs from a login: a current access token, and a fresh one after a 401. `deadline` is the
+ * calling request's: a refresh it has to wait for ends by then.
+ */
 export interface TokenProvider {
-  getAccessToken(): Promise<string>;
+  getAccessToken(options?: RefreshOptions): Promise<string>;
   /** The API refused `rejected`: return a token to retry with (refreshing at most once for it). */
-  refreshAfterUnauthorized(rejected: string): Promise<string>;
+  refreshAfterUnauthorized(rejected: string, options?: RefreshOptions): Promise<string>;
 }
 
 export interface TokenManagerOptions extends AuthEndpoint {
@@ -72,18 +75,21 @@ export class TokenManager implements TokenProvider {
     return this.tokens;
   }
 
-  /** Refreshes now (joining a refresh already under way). */
-  refresh(): Promise<TokenSet> {
+  /**
+   * Refreshes now (joining a refresh already under way). The refresh ends by `deadline`, that of the caller that
+   * started it: a caller that joins it started later, so its own deadline is rarely the earlier one.
+   */
+  refresh(options: RefreshOptions = {}): Promise<TokenSet> {
     if (!this.inflight) {
       const current = this.requireTokens();
-      this.inflight = this.refreshFrom(current)
+      this.inflight = this.refreshFrom(current, options)
         .catch(async (e: unknown) => {
           const stored = isDeadLogin(e) && this.options.reload ? await this.options.reload().catch(() => undefined) : undefined;
           if (!stored?.refreshToken || stored.refreshToken === current.refreshToken) throw e;
           // Rotated by another process: its access token may still be good; else refresh once with its token.
           this.tokens = { ...stored };
           if (stored.accessToken && this.now() < stored.expiresAt - this.margin) return this.tokens;
-          return this.refreshFrom(stored);
+          return this.refreshFrom(stored, options);
         })
         .finally(() => {
           this.inflight = undefined;
@@ -92,25 +98,25 @@ export class TokenManager implements TokenProvider {
     return this.inflight;
   }
 
-  private async refreshFrom(current: TokenSet): Promise<TokenSet> {
-    const fresh = await refreshTokens(this.options, current.refreshToken);
+  private async refreshFrom(current: TokenSet, options: RefreshOptions): Promise<TokenSet> {
+    const fresh = await refreshTokens(this.options, current.refreshToken, options);
     const merged: TokenSet = { ...fresh, gcid: fresh.gcid ?? current.gcid, idToken: fresh.idToken ?? current.idToken };
     this.tokens = merged;
     await this.persist(merged);
     return merged;
   }
 
-  async getAccessToken(): Promise<string> {
+  async getAccessToken(options: RefreshOptions = {}): Promise<string> {
     if (this.inflight) return (await this.inflight).accessToken;
     const tokens = this.requireTokens();
-    if (!tokens.accessToken || this.now() >= tokens.expiresAt - this.margin) return (await this.refresh()).accessToken;
+    if (!tokens.accessToken || this.now() >= tokens.expiresAt - this.margin) return (await this.refresh(options)).accessToken;
     return tokens.accessToken;
   }
 
-  async refreshAfterUnauthorized(rejected: string): Promise<string> {
+  async refreshAfterUnauthorized(rejected: string, options: RefreshOptions = {}): Promise<string> {
     if (this.inflight) return (await this.inflight).accessToken;
     // Another caller already replaced the rejected token: use the new one instead of refreshing again.
     if (this.tokens && this.tokens.accessToken !== rejected) return this.tokens.accessToken;
-    return (await this.refresh()).accessToken;
+    return (await this.refresh(options)).accessToken;
   }
 }

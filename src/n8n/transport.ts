@@ -8,6 +8,7 @@ import {
   type ILoadOptionsFunctions,
   type IPollFunctions,
 } from 'n8n-workflow';
+import { isRefusedGrant } from '../core/device-flow';
 import { LoginError } from '../core/errors';
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../core/transport';
 
@@ -177,7 +178,8 @@ function withDeadline(ctx: RequestContext, signal: AbortSignal | undefined): Req
  *
  * BMW rotates the refresh token on every use and refuses the old one (invalid_grant). When executions run at
  * once (several workers in queue mode, or one busy n8n), they can all find the access token expired and refresh
- * with the same stored refresh token: one wins and n8n stores its tokens, the others are refused. n8n holds no
+ * with the same stored refresh token: one wins and n8n stores its tokens, the others are refused (invalid_grant,
+ * or invalid_request as BMW answers some refresh tokens it no longer knows). n8n holds no
  * lock around this, so the transport reads the credential itself, knows which refresh token a request used, and
  * after a refusal reads the credential again until it holds a different one (the winner's), then sends the
  * request once more with it. Only when no new token appears within ROTATION_WAIT_MS is the refusal final.
@@ -223,7 +225,7 @@ export class N8nTransport implements Transport {
         const answered = responseIn(error, binary);
         if (answered) return answered;
         const login = loginFailureIn(error);
-        if (login && login.oauthError === 'invalid_grant' && used) {
+        if (login && isRefusedGrant(login) && used) {
           waitUntil ??= Date.now() + ROTATION_WAIT_MS;
           const newer = await this.rotated(used, waitUntil, deadline.signal);
           if (newer) {
