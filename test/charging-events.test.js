@@ -507,6 +507,108 @@ describe('Live data: the car\'s state', () => {
   });
 });
 
+describe('Live data: readings out of order and from the future', () => {
+  /** A small seeded random generator, so that a failing run can be repeated. */
+  function random(seed) {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** A script's messages (markers left out), each arriving `delay()` ms after it was sent; the host's clock is the arrival. */
+  function delayed(name, delay) {
+    const items = chargingScriptItems(CHARGING_SCRIPTS[name]).filter((i) => !('marker' in i));
+    const arrivals = items.map((i, n) => ({ at: Date.parse(i.at) + delay(), n, message: i.message })).sort((a, b) => a.at - b.at || a.n - b.n);
+    let clock = CHARGING_SCRIPT_START;
+    const live = new LiveData({ now: () => clock });
+    const events = [];
+    for (const a of arrivals) {
+      clock = a.at;
+      events.push(...live.ingest(a.message, `gcid/${a.message.vin}`).events);
+    }
+    clock += 3_600_000;
+    for (const u of live.settle()) events.push(...u.events);
+    return events;
+  }
+
+  const FIGURES = ['sessionId', 'startedAt', 'endedAt', 'durationSeconds', 'startSoc', 'endSoc', 'socAdded', 'maxPowerKw', 'energyAdded', 'targetSoc', 'targetReached', 'endedBy', 'endStatus', 'startObserved'];
+  const figures = (e) => Object.fromEntries(FIGURES.map((k) => [k, e[k]]));
+
+  for (const name of ['ac-session', 'dc-session', 'duplicates-out-of-order', 'phev-no-soc']) {
+    it(`${name}: every message late by 0 to 5 minutes, 200 times: one finish each time, its figures exact`, () => {
+      const [expected] = replay(name).events.filter((e) => e.kind === 'charging-finished');
+      const next = random(20261206);
+      let exact = 0;
+      for (let run = 0; run < 200; run += 1) {
+        const finishes = delayed(name, () => Math.floor(next() * 5 * 60_000)).filter((e) => e.kind === 'charging-finished');
+        assert.strictEqual(finishes.length, 1, `run ${run}: one finish`);
+        if (JSON.stringify(figures(finishes[0])) === JSON.stringify(figures(expected))) exact += 1;
+      }
+      assert.ok(exact >= 190, `${exact} of 200 exact`);
+    });
+  }
+
+  it('without the settle window a late state of charge falsifies the finish (the window is what makes it exact)', () => {
+    const live = new LiveData({ now: () => Date.parse(T(146 * MIN + 10)), settleMs: 0 });
+    const items = chargingScriptItems(CHARGING_SCRIPTS['ac-session']).map((i) => i.message);
+    const late = items[6]; // the 80 % at 146 min
+    const events = [];
+    for (const m of items.filter((m) => m !== late)) events.push(...live.ingest(m, '').events);
+    live.ingest(late, '');
+    const finish = events.find((e) => e.kind === 'charging-finished');
+    assert.deepStrictEqual([finish.endSoc, finish.socAdded], [74, 26], 'decided before the 80 % came');
+  });
+
+  it('a reading stamped a day or a year ahead does not hold its value: later readings still count, and the charge gives its events', () => {
+    let clock = CHARGING_SCRIPT_START;
+    const live = new LiveData({ now: () => clock });
+    const items = chargingScriptItems(CHARGING_SCRIPTS['ac-session']).filter((i) => !('marker' in i));
+    const events = [];
+    // Before the charge: a status and a state of charge stamped far ahead.
+    const u = live.ingest({ vin: BEV, data: { [STATUS]: { value: 'NOCHARGING', timestamp: '2027-06-01T00:00:00Z' }, [SOC]: { value: 40, timestamp: T(86_400) } } }, '');
+    assert.strictEqual(u.future, 2);
+    for (const i of items) {
+      clock = Date.parse(i.at);
+      events.push(...live.ingest(i.message, '').events);
+    }
+    clock += 3_600_000;
+    for (const s of live.settle()) events.push(...s.events);
+    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged']);
+    assert.strictEqual(live.vehicle(BEV).values[SOC].value, 80);
+    // A state saved with a value from the future is restamped when it is restored.
+    const saved = live.serialize();
+    saved.vehicles[BEV].values[SOC].timestamp = '2030-01-01T00:00:00.000Z';
+    const again = new LiveData({ state: saved, now: () => clock });
+    assert.strictEqual(again.vehicle(BEV).values[SOC].timestamp, new Date(clock).toISOString());
+  });
+
+  it('a finish waits five minutes of the host clock after its end, and what the car did meanwhile waits behind it', () => {
+    let clock = CHARGING_SCRIPT_START;
+    const live = new LiveData({ now: () => clock });
+    const items = chargingScriptItems(CHARGING_SCRIPTS['dc-session']).filter((i) => !('marker' in i));
+    const kinds = [];
+    for (const i of items) {
+      clock = Date.parse(i.at);
+      kinds.push(...live.ingest(i.message, '').events.map((e) => e.kind));
+    }
+    // Ended at 29 min, unplugged at 30 min: the finish is not due before 34 min; the unplugging waits behind it.
+    assert.deepStrictEqual(kinds, ['plugged-in', 'charging-started']);
+    assert.strictEqual(live.nextSettleAt(), Date.parse(T(29 * MIN)) + 5 * 60_000);
+    clock = Date.parse(T(34 * MIN)) - 1;
+    assert.deepStrictEqual(live.settle(), []);
+    clock += 1;
+    const [u] = live.settle();
+    assert.deepStrictEqual(u.events.map((e) => e.kind), ['charging-finished', 'unplugged']);
+    assert.strictEqual(live.nextSettleAt(), undefined);
+    assert.deepStrictEqual(live.settle(), [], 'once');
+  });
+});
+
 describe('Live data: scripts replayed through the simulated stream', function () {
   this.timeout(60000);
   let sim;
