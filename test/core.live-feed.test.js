@@ -24,7 +24,7 @@ function recorder(extra = {}) {
   const feed = createLiveFeed({
     onVehicle: (v, u) => (seen.vehicles.push({ v, u }), seen.order.push('vehicle')),
     onChargingEvent: (e) => (seen.events.push(e), seen.order.push(`event:${e.kind}`)),
-    save: (s) => (seen.saves.push(s), seen.order.push('save')),
+    save: (json) => (seen.saves.push(JSON.parse(json)), seen.order.push('save')),
     onProblem: (m) => seen.problems.push(m),
     ...extra,
   });
@@ -115,7 +115,7 @@ describe('core live feed', function () {
     const problems = [];
     const feed = createLiveFeed({
       save: async (s) => {
-        order.push(`save ${Object.keys(s.vehicles[VIN].values).length}`);
+        order.push(`save ${Object.keys(JSON.parse(s).vehicles[VIN].values).length}`);
         if (order.length === 1) await gate;
       },
       onVehicle: (v) => {

@@ -1,4 +1,5 @@
 import { initialChargingState, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState } from './charging-events';
+import { findDescriptor } from './catalogue';
 import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from './stream-message';
 import { applyReading, typeReading, type StateValue } from './vehicle-state';
 
@@ -34,13 +35,44 @@ export interface LiveUpdate {
   stale: number;
   /** Charging events, in the order they happened. */
   events: ChargingEvent[];
+  /** Readings refused by the limits (see LiveDataLimits), by data key; absent when none was. */
+  dropped?: DroppedReadings;
 }
+
+/** The data keys of readings LiveData refused to keep. */
+export interface DroppedReadings {
+  /** New keys the catalogue does not know, beyond `maxKeysPerCar`. */
+  keys: string[];
+  /** Readings larger than `maxReadingChars`. */
+  size: string[];
+}
+
+/**
+ * What one car may hold, so that a broken or hostile stream cannot grow the state (and every save of it) without
+ * end. A car has about 250 keys in the catalogue; text values are short states and names.
+ */
+export interface LiveDataLimits {
+  /**
+   * Data keys per car. Keys of the catalogue are always kept; a new key the catalogue does not know is dropped once
+   * the car holds this many. Default 1,000.
+   */
+  maxKeysPerCar: number;
+  /**
+   * Characters of one reading: data key, value, unit and timestamp together. A larger reading is dropped whole and
+   * the value held before stays: a value cut short would be a value BMW never sent. Default 16,384.
+   */
+  maxReadingChars: number;
+}
+
+export const DEFAULT_LIVE_DATA_LIMITS: Readonly<LiveDataLimits> = { maxKeysPerCar: 1000, maxReadingChars: 16_384 };
 
 export interface LiveDataOptions {
   /** A state from serialize(), to continue after a restart. */
   state?: LiveDataState;
   /** Epoch ms, for readings BMW sent without a timestamp. Default Date.now. */
   now?: () => number;
+  /** Default DEFAULT_LIVE_DATA_LIMITS. */
+  limits?: Partial<LiveDataLimits>;
 }
 
 const PHASES: ReadonlySet<ChargingPhase | null> = new Set([null, 'idle', 'preparing', 'charging', 'paused', 'ended', 'interrupted', 'error']);
@@ -87,6 +119,38 @@ function snapshot(r: VehicleRecord): VehicleRecord {
   return { vin: r.vin, updatedAt: r.updatedAt, values, charging };
 }
 
+function readingChars(e: StreamEvent): number {
+  return e.descriptor.length + (typeof e.value === 'string' ? e.value.length : 0) + (e.unit?.length ?? 0) + (e.timestamp?.length ?? 0);
+}
+
+/** The readings of one car that fit the limits, and the keys of those that do not. */
+function withinLimits(values: Record<string, StateValue> | undefined, list: StreamEvent[], limits: LiveDataLimits): { kept: StreamEvent[]; dropped?: DroppedReadings } {
+  let kept: StreamEvent[] | undefined;
+  let dropped: DroppedReadings | undefined;
+  let keys = -1;
+  let added: Set<string> | undefined;
+  for (let i = 0; i < list.length; i += 1) {
+    const e = list[i];
+    let refused: 'keys' | 'size' | undefined;
+    if (readingChars(e) > limits.maxReadingChars) refused = 'size';
+    else if (!(values && Object.prototype.hasOwnProperty.call(values, e.descriptor)) && !findDescriptor(e.descriptor) && !added?.has(e.descriptor)) {
+      // Counted only for a key the car does not hold yet, so the steady stream pays nothing for it.
+      if (keys < 0) keys = values ? Object.keys(values).length : 0;
+      if (keys >= limits.maxKeysPerCar) refused = 'keys';
+      else {
+        keys += 1;
+        (added ??= new Set()).add(e.descriptor);
+      }
+    }
+    if (refused) {
+      kept ??= list.slice(0, i);
+      dropped ??= { keys: [], size: [] };
+      dropped[refused].push(e.descriptor);
+    } else kept?.push(e);
+  }
+  return { kept: kept ?? list, dropped };
+}
+
 function sameCharging(a: ChargingState, b: ChargingState): boolean {
   return a.plugged === b.plugged && a.phase === b.phase && a.charging === b.charging && a.powerKw === b.powerKw && a.session === b.session;
 }
@@ -105,10 +169,14 @@ function sameCharging(a: ChargingState, b: ChargingState): boolean {
 export class LiveData {
   private readonly state: LiveDataState;
   private readonly now: () => number;
+  private readonly limits: LiveDataLimits;
+  /** Each car's state as JSON text, kept until a message for the car comes: a save re-serialises only those. */
+  private readonly json = new Map<string, string>();
 
   constructor(opts: LiveDataOptions = {}) {
     this.state = opts.state ? restoreLiveDataState(opts.state) : { version: 1, vehicles: {} };
     this.now = opts.now ?? Date.now;
+    this.limits = { ...DEFAULT_LIVE_DATA_LIMITS, ...opts.limits };
   }
 
   /** One BMW stream message (as parsed from the payload). undefined when it carries no readings. */
@@ -127,7 +195,13 @@ export class LiveData {
       else byVin.set(e.vin, [e]);
     }
     const now = this.now();
-    return [...byVin].map(([vin, list]) => this.apply(vin, list, now));
+    return [...byVin].map(([vin, list]) => {
+      const { kept, dropped } = withinLimits(this.state.vehicles[vin]?.values, list, this.limits);
+      const update = this.apply(vin, kept, now);
+      if (dropped) update.dropped = dropped;
+      this.json.delete(vin);
+      return update;
+    });
   }
 
   private apply(vin: string, list: StreamEvent[], now: number): LiveUpdate {
@@ -175,6 +249,23 @@ export class LiveData {
 
   /** The whole state as plain JSON, to persist and pass back as `state` after a restart. */
   serialize(): LiveDataState {
-    return JSON.parse(JSON.stringify(this.state)) as LiveDataState;
+    return JSON.parse(this.serializeText()) as LiveDataState;
+  }
+
+  /**
+   * serialize() as JSON text, for a host that writes it: only the cars that had a message since the last call
+   * are serialised again, the others come from a cache.
+   */
+  serializeText(): string {
+    const parts: string[] = [];
+    for (const vin of Object.keys(this.state.vehicles)) {
+      let text = this.json.get(vin);
+      if (text === undefined) {
+        text = `${JSON.stringify(vin)}:${JSON.stringify(this.state.vehicles[vin])}`;
+        this.json.set(vin, text);
+      }
+      parts.push(text);
+    }
+    return `{"version":1,"vehicles":{${parts.join(',')}}}`;
   }
 }

@@ -14,8 +14,9 @@ import {
   type StreamSubscription,
   type VehicleRecord,
 } from '../core';
-import { writePrivateJson } from '../node/private-file';
+import { writePrivateText } from '../node/private-file';
 import { subscribeStream } from '../node/stream';
+import { nodeTimers } from '../node/timers';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 import { primaryVins } from './action';
 
@@ -114,6 +115,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
     let subscription: StreamSubscription | undefined;
+    let feed: LiveFeed | undefined;
     let lastState: StreamStatus['state'] | undefined;
     let lastData = '';
 
@@ -171,11 +173,12 @@ export = function (RED: NodeAPI): void {
       const output = config.output ?? 'event';
       const perMessage = output === 'message';
       const descriptors = list(config.descriptors);
-      let feed: LiveFeed | undefined;
       if (output === 'state' || output === 'charging') {
         feed = createLiveFeed({
           saved: savedLive(node),
-          save: (state) => writePrivateJson(liveFile(node.id), state),
+          // Readings are written every 30 s, events at once: the SD card of a home server is spared.
+          save: (json) => writePrivateText(liveFile(node.id), json),
+          timers: nodeTimers,
           descriptors: output === 'state' ? descriptors : undefined,
           kinds: list(config.kinds) as ChargingEventKind[],
           onVehicle: output === 'state' ? (v, u) => node.send(stateMessage(v, u.changes)) : undefined,
@@ -217,9 +220,12 @@ export = function (RED: NodeAPI): void {
     node.on('close', (removed: boolean, done: () => void) => {
       const s = subscription;
       subscription = undefined;
-      if (removed) fs.rmSync(liveFile(node.id), { force: true });
-      if (!s) return done();
-      s.close().then(done, done);
+      // The stream first, so no message comes after the last save; then what the batch still holds.
+      void (async () => {
+        await s?.close().catch(() => undefined);
+        await feed?.close();
+        if (removed) fs.rmSync(liveFile(node.id), { force: true });
+      })().then(done, done);
     });
   }
 
