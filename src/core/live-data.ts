@@ -133,13 +133,15 @@ function withinLimits(values: Record<string, StateValue> | undefined, list: Stre
     const e = list[i];
     let refused: 'keys' | 'size' | undefined;
     if (readingChars(e) > limits.maxReadingChars) refused = 'size';
-    else if (!(values && Object.prototype.hasOwnProperty.call(values, e.descriptor)) && !findDescriptor(e.descriptor) && !added?.has(e.descriptor)) {
-      // Counted only for a key the car does not hold yet, so the steady stream pays nothing for it.
-      if (keys < 0) keys = values ? Object.keys(values).length : 0;
-      if (keys >= limits.maxKeysPerCar) refused = 'keys';
-      else {
-        keys += 1;
+    else if (!(values && Object.prototype.hasOwnProperty.call(values, e.descriptor)) && !added?.has(e.descriptor)) {
+      // Keys are counted only once a key the catalogue does not know comes, so the steady stream pays nothing.
+      if (!findDescriptor(e.descriptor)) {
+        if (keys < 0) keys = (values ? Object.keys(values).length : 0) + (added?.size ?? 0);
+        if (keys >= limits.maxKeysPerCar) refused = 'keys';
+      }
+      if (!refused) {
         (added ??= new Set()).add(e.descriptor);
+        if (keys >= 0) keys += 1;
       }
     }
     if (refused) {
