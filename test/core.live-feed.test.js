@@ -212,7 +212,7 @@ describe('core live feed', function () {
     });
 
     it('a message with charging events is on disk, awaited, before its events go out', async () => {
-      const { feed, seen } = batched({
+      const { feed, seen, clock } = batched({
         save: async (json) => {
           seen.order.push('save started');
           await new Promise((r) => setTimeout(r, 20));
@@ -221,11 +221,17 @@ describe('core live feed', function () {
         },
       });
       await feed.push(soc(40, 0));
-      assert.deepStrictEqual(seen.order, ['vehicle'], 'a plain reading waits for the batch');
+      await feed.push(soc(70, 0, VIN2));
+      assert.deepStrictEqual(seen.order, ['vehicle', 'vehicle'], 'a plain reading waits for the batch');
       await feed.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(1) } }));
-      assert.deepStrictEqual(seen.order, ['vehicle', 'save started', 'save done', 'vehicle', 'event:plugged-in']);
+      assert.deepStrictEqual(seen.order, ['vehicle', 'vehicle', 'save started', 'save done', 'vehicle', 'event:plugged-in']);
       assert.strictEqual(seen.saves[0].vehicles[VIN].charging.plugged, true, 'the state that says it happened');
       assert.strictEqual(seen.saves[0].vehicles[VIN].values[SOC].value, 40, 'with the readings that waited');
+      assert.deepStrictEqual(clock.pending(), [30000], "the other car's reading still waits for its batch");
+      await clock.advance(30000);
+      await feed.flush(); // waits for the timer's save under way, and finds nothing more to write
+      assert.strictEqual(seen.saves.length, 2);
+      assert.deepStrictEqual(seen.saves[1], feed.live.serialize());
     });
 
     it('flush() and close() write what waits; after close a change is saved at once and no timer is left', async () => {
@@ -258,17 +264,19 @@ describe('core live feed', function () {
       };
       let { feed, clock } = start();
       await feed.push(soc(40, 0));
+      await feed.push(soc(70, 0, VIN2));
       await clock.advance(30000);
       await feed.push(soc(41, 60));
+      await feed.push(soc(71, 60, VIN2));
       const plug = message({ [PORT]: { value: 'CONNECTED', timestamp: T(61) } });
       await feed.push(plug);
       await feed.push(soc(42, 62));
       assert.deepStrictEqual([disk.length, events], [2, ['plugged-in']]);
       // kill -9: no close, no flush; the next run starts from what is on disk.
       ({ feed, clock } = start(disk.at(-1)));
-      const values = feed.live.vehicle(VIN).values;
-      assert.strictEqual(values[SOC].value, 41, 'the reading after the event is lost, the one before it is not');
+      assert.strictEqual(feed.live.vehicle(VIN).values[SOC].value, 41, 'the reading after the event is lost, the one before it is not');
       assert.strictEqual(feed.live.vehicle(VIN).charging.plugged, true);
+      assert.strictEqual(feed.live.vehicle(VIN2).values[SOC].value, 70, 'another car: what the last batch saved (its reading since waited for the next)');
       // The broker delivers again what was not acknowledged: the event does not come twice.
       await feed.push(plug);
       await feed.push(soc(42, 62));

@@ -172,8 +172,12 @@ export class LiveData {
   private readonly state: LiveDataState;
   private readonly now: () => number;
   private readonly limits: LiveDataLimits;
-  /** Each car's state as JSON text, kept until a message for the car comes: a save re-serialises only those. */
+  /** Each car's state as JSON text, as last serialised. */
   private readonly json = new Map<string, string>();
+  /** The cars that had a message since they were last serialised. */
+  private readonly dirty = new Set<string>();
+  /** Each value's JSON text (`"key":{...}`): entries are replaced, never changed, so the entry itself is the key. */
+  private readonly entryJson = new WeakMap<StateValue, string>();
 
   constructor(opts: LiveDataOptions = {}) {
     this.state = opts.state ? restoreLiveDataState(opts.state) : { version: 1, vehicles: {} };
@@ -201,7 +205,7 @@ export class LiveData {
       const { kept, dropped } = withinLimits(this.state.vehicles[vin]?.values, list, this.limits);
       const update = this.apply(vin, kept, now);
       if (dropped) update.dropped = dropped;
-      this.json.delete(vin);
+      this.dirty.add(vin);
       return update;
     });
   }
@@ -255,19 +259,39 @@ export class LiveData {
   }
 
   /**
-   * serialize() as JSON text, for a host that writes it: only the cars that had a message since the last call
-   * are serialised again, the others come from a cache.
+   * serialize() as JSON text, for a host that writes it: only the cars that had a message since they were last
+   * serialised are serialised again, and of each only the values that changed. With `only`, just those cars are
+   * brought up to date and the others come as they were last serialised (an older state of theirs, whole and
+   * valid): a save for one car's event costs that car.
    */
-  serializeText(): string {
+  serializeText(only?: readonly string[]): string {
     const parts: string[] = [];
     for (const vin of Object.keys(this.state.vehicles)) {
       let text = this.json.get(vin);
-      if (text === undefined) {
-        text = `${JSON.stringify(vin)}:${JSON.stringify(this.state.vehicles[vin])}`;
+      if (text === undefined || (this.dirty.has(vin) && (!only || only.includes(vin)))) {
+        this.dirty.delete(vin);
+        text = `${JSON.stringify(vin)}:${this.vehicleText(this.state.vehicles[vin])}`;
         this.json.set(vin, text);
       }
       parts.push(text);
     }
     return `{"version":1,"vehicles":{${parts.join(',')}}}`;
+  }
+
+  /** One car as JSON, `values` last, serialising only the values that changed since the last time. */
+  private vehicleText(record: VehicleRecord): string {
+    const { values, ...rest } = record;
+    const ids = Object.keys(values);
+    const parts: string[] = new Array<string>(ids.length);
+    for (let i = 0; i < ids.length; i += 1) {
+      const entry = values[ids[i]];
+      let text = this.entryJson.get(entry);
+      if (text === undefined) {
+        text = `${JSON.stringify(ids[i])}:${JSON.stringify(entry)}`;
+        this.entryJson.set(entry, text);
+      }
+      parts[i] = text;
+    }
+    return `${JSON.stringify(rest).slice(0, -1)},"values":{${parts.join(',')}}}`;
   }
 }

@@ -94,8 +94,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const saveAfterMs = options.saveAfterMs ?? 30_000;
   const told = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
-  /** A change not saved yet. */
-  let unsaved = false;
+  /** The cars with a change not saved yet. */
+  const unsaved = new Set<string>();
   let timer: unknown;
   let closed = false;
   let failing = false;
@@ -105,15 +105,17 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     timer = undefined;
   };
 
-  const save = async (): Promise<void> => {
-    stopTimer();
-    if (!unsaved || !options.save) return;
-    unsaved = false;
+  /** Saves every car's changes, or with `vin` that car's (the others as they were last saved, for an event). */
+  const save = async (vin?: string): Promise<void> => {
+    if (unsaved.size === 0 || !options.save) return stopTimer();
+    const saving = vin === undefined ? [...unsaved] : [vin];
+    for (const v of saving) unsaved.delete(v);
+    if (unsaved.size === 0) stopTimer();
     try {
-      await options.save(live.serializeText());
+      await options.save(live.serializeText(vin === undefined ? undefined : saving));
       failing = false;
     } catch (e) {
-      unsaved = true;
+      for (const v of saving) unsaved.add(v);
       if (!failing) options.onProblem?.(`The live state could not be saved: ${(e as Error).message}`);
       failing = true;
       later();
@@ -125,7 +127,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     if (timer !== undefined || closed || !timers) return;
     timer = timers.setTimeout(() => {
       timer = undefined;
-      void enqueue(save);
+      void enqueue(() => save());
     }, saveAfterMs);
   }
 
@@ -142,8 +144,9 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     const update = live.ingest(raw, topic);
     if (update?.dropped) report(update.vin, update.dropped);
     if (!update || !update.changed) return;
-    unsaved = true;
-    if (update.events.length > 0 || closed || !timers || saveAfterMs <= 0) await save();
+    unsaved.add(update.vin);
+    if (closed || !timers || saveAfterMs <= 0) await save();
+    else if (update.events.length > 0) await save(update.vin);
     else later();
     if (options.onVehicle && (!descriptors || update.changes.some((d) => descriptors.has(d)) || update.events.length > 0)) {
       const vehicle = live.vehicle(update.vin) as VehicleRecord;
@@ -162,12 +165,12 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       return enqueue(() => handle({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, ''));
     },
     flush(): Promise<void> {
-      return enqueue(save);
+      return enqueue(() => save());
     },
     close(): Promise<void> {
       closed = true;
       stopTimer();
-      return enqueue(save);
+      return enqueue(() => save());
     },
   };
 
