@@ -176,8 +176,11 @@ export class LiveData {
   private readonly json = new Map<string, string>();
   /** The cars that had a message since they were last serialised. */
   private readonly dirty = new Set<string>();
-  /** Each value's JSON text (`"key":{...}`): entries are replaced, never changed, so the entry itself is the key. */
-  private readonly entryJson = new WeakMap<StateValue, string>();
+  /**
+   * Each car's values as JSON text (`"key":{...}`) with the entry they were made from: entries are replaced, never
+   * changed in place, so a value whose entry is the same object needs no new text.
+   */
+  private readonly entryJson = new Map<string, Map<string, { entry: StateValue; text: string }>>();
 
   constructor(opts: LiveDataOptions = {}) {
     this.state = opts.state ? restoreLiveDataState(opts.state) : { version: 1, vehicles: {} };
@@ -281,17 +284,19 @@ export class LiveData {
   /** One car as JSON, `values` last, serialising only the values that changed since the last time. */
   private vehicleText(record: VehicleRecord): string {
     const { values, ...rest } = record;
-    const ids = Object.keys(values);
-    const parts: string[] = new Array<string>(ids.length);
-    for (let i = 0; i < ids.length; i += 1) {
-      const entry = values[ids[i]];
-      let text = this.entryJson.get(entry);
-      if (text === undefined) {
-        text = `${JSON.stringify(ids[i])}:${JSON.stringify(entry)}`;
-        this.entryJson.set(entry, text);
+    let cache = this.entryJson.get(record.vin);
+    if (!cache) this.entryJson.set(record.vin, (cache = new Map()));
+    const parts: string[] = [];
+    for (const id of Object.keys(values)) {
+      const entry = values[id];
+      let held = cache.get(id);
+      if (held?.entry !== entry) {
+        held = { entry, text: `${JSON.stringify(id)}:${JSON.stringify(entry)}` };
+        cache.set(id, held);
       }
-      parts[i] = text;
+      parts.push(held.text);
     }
     return `${JSON.stringify(rest).slice(0, -1)},"values":{${parts.join(',')}}}`;
   }
+
 }
