@@ -2,9 +2,15 @@
 // Live data pipeline: stream messages through normalise -> de-duplicate -> state -> charging events (LiveData).
 // Prints the throughput in readings per second on BMW-shaped messages (the charging scripts back to back for a
 // few cars whose state already holds the streamable descriptors, every tenth message sent twice), and the added
-// latency of one reading (one-reading messages, each call timed): median and p99 in microseconds; and what a
-// host adds when it takes a copy of the car's whole state on a change.
-const { LiveData, DESCRIPTORS } = require('../dist/src/core');
+// latency of one reading (one-reading messages, each call timed): median and p99 in microseconds; what a
+// host adds when it takes a copy of the car's whole state on a change; and the live feed with saving on for a
+// fleet of cars (FEED_CARS, default 100) through a simulated hour: its throughput, and the saves (disk writes) per
+// hour, batched, against a save per change.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { LiveData, DESCRIPTORS, createLiveFeed } = require('../dist/src/core');
+const { writePrivateText } = require('../dist/src/node/private-file');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 400);
@@ -93,7 +99,151 @@ function snapshotCost(live) {
   return { median: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-function main() {
+const FEED_CARS = Number(process.env.FEED_CARS || 100);
+const HOUR = 3_600_000;
+/** A reading every this often per car: 5 values that change (range, speed, consumption, ...), a busy car. */
+const EVERY_MS = 10_000;
+const PLAIN = DESCRIPTORS.filter((d) => d.streamable && /float|int|double/.test(d.datatype) && !/charg|battery/i.test(d.id)).slice(0, 5);
+
+function fleetVin(i) {
+  return `WBA00000000${String(100000 + i).slice(-6)}`;
+}
+
+/**
+ * One hour of a fleet: every car starts with its whole state (244 keys), sends 5 changing values every 10 s and
+ * charges once (a charging script squeezed into its hour, at a start of its own), all in time order.
+ */
+function buildHour() {
+  const t0 = Date.UTC(2026, 10, 2);
+  const setup = [];
+  const timed = [];
+  const scripts = Object.values(CHARGING_SCRIPTS);
+  for (let c = 0; c < FEED_CARS; c += 1) {
+    const vin = fleetVin(c);
+    setup.push(fullState(vin, new Date(t0 - DAY).toISOString()));
+    const offset = (c * 7919) % EVERY_MS;
+    for (let t = offset, n = 0; t < HOUR; t += EVERY_MS, n += 1) {
+      const at = new Date(t0 + t).toISOString();
+      const data = {};
+      PLAIN.forEach((d, i) => {
+        data[d.id] = { value: String((n * (i + 3) + c) % 500), unit: d.unit || null, timestamp: at };
+      });
+      timed.push({ at: t0 + t, message: { vin, topic: vin, timestamp: at, data } });
+    }
+    const script = scripts[c % scripts.length];
+    const items = [...chargingScriptItems(script, { vin, start: 0 })].filter((i) => 'message' in i);
+    const span = Math.max(1, Date.parse(items.at(-1).message.timestamp) - Date.parse(items[0].message.timestamp));
+    const start = ((c * 104729) % (HOUR / 2)) + 1;
+    for (const item of items) {
+      const at = t0 + start + Math.round(((Date.parse(item.message.timestamp) - Date.parse(items[0].message.timestamp)) * (HOUR / 3)) / span);
+      timed.push({ at, message: retime(item.message, at) });
+    }
+  }
+  timed.sort((a, b) => a.at - b.at);
+  return { t0, setup, timed };
+}
+
+/** A script message moved to `at` (each reading keeps its distance to the message's time). */
+function retime(m, at) {
+  const shift = at - Date.parse(m.timestamp);
+  const move = (ts) => (ts ? new Date(Date.parse(ts) + shift).toISOString() : ts);
+  const data = {};
+  for (const [k, v] of Object.entries(m.data)) data[k] = v && typeof v === 'object' ? { ...v, timestamp: move(v.timestamp) } : v;
+  return { ...m, timestamp: move(m.timestamp), data };
+}
+
+/** A clock and timers that move only with the stream's time, so an hour runs as fast as the feed goes. */
+function streamClock(start) {
+  let now = start;
+  let seq = 0;
+  const pending = new Map();
+  return {
+    now: () => now,
+    timers: {
+      setTimeout: (fn, ms) => (pending.set(++seq, { at: now + ms, fn }), seq),
+      clearTimeout: (id) => pending.delete(id),
+    },
+    to(t) {
+      for (;;) {
+        let next;
+        for (const entry of pending) if (entry[1].at <= t && (!next || entry[1].at < next[1].at)) next = entry;
+        if (!next) break;
+        pending.delete(next[0]);
+        now = next[1].at;
+        next[1].fn();
+      }
+      now = Math.max(now, t);
+    },
+  };
+}
+
+/** The hour through the feed; `write` is what a save does with the text. */
+async function feedHour(hour, { saveAfterMs, write }) {
+  const clock = streamClock(hour.t0 - DAY);
+  const counts = { saves: 0, bytes: 0, events: 0, eventSaves: 0 };
+  let eventPending = false;
+  const feed = createLiveFeed({
+    timers: clock.timers,
+    now: clock.now,
+    saveAfterMs,
+    save: async (json) => {
+      counts.saves += 1;
+      counts.bytes += json.length;
+      if (eventPending) counts.eventSaves += 1;
+      await write(json);
+    },
+    onChargingEvent: () => (counts.events += 1),
+  });
+  for (const m of hour.setup) await feed.push({ raw: m, topic: m.topic });
+  await feed.flush();
+  Object.assign(counts, { saves: 0, bytes: 0 });
+  const t = process.hrtime.bigint();
+  for (const { at, message } of hour.timed) {
+    clock.to(at);
+    eventPending = true; // counted as an event save when the message's events force it (cleared below otherwise)
+    const before = counts.saves;
+    const events = counts.events;
+    await feed.push({ raw: message, topic: message.topic });
+    if (counts.events === events && counts.saves > before) counts.eventSaves -= counts.saves - before;
+    eventPending = false;
+  }
+  clock.to(hour.t0 + HOUR);
+  await feed.close();
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  return { seconds, ...counts };
+}
+
+/** The messages of the hour that change the state: a save each, when every change is saved. */
+function changesOf(hour) {
+  const live = new LiveData({ now: () => hour.t0 });
+  for (const m of hour.setup) live.ingest(m, m.topic);
+  return hour.timed.filter(({ message }) => live.ingest(message, message.topic)?.changed).length;
+}
+
+async function feedBench() {
+  const hour = buildHour();
+  const readings = readingsOf(hour.timed.map((x) => x.message));
+  const memory = () => undefined;
+  await feedHour(hour, { saveAfterMs: 30_000, write: memory }); // warm-up
+  const batched = await feedHour(hour, { saveAfterMs: 30_000, write: memory });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-bench-'));
+  const onDisk = await feedHour(hour, { saveAfterMs: 30_000, write: (json) => writePrivateText(path.join(dir, 'live.json'), json) });
+  fs.rmSync(dir, { recursive: true, force: true });
+  // A save per change, as before: every message that changed the state (the first 2,000 timed: it is slow).
+  const part = { ...hour, timed: hour.timed.slice(0, 2000) };
+  const perChange = await feedHour(part, { saveAfterMs: 0, write: memory });
+  const partReadings = readingsOf(part.timed.map((x) => x.message));
+  const rate = (n, r) => Math.round(n / r.seconds).toLocaleString('en');
+  const mb = (b) => Math.round(b / 1e6).toLocaleString('en');
+  console.log(
+    `live feed, saving on: ${FEED_CARS} cars, one simulated hour: ${hour.timed.length} messages, ${readings} readings, ${batched.events} charging events (each car: 5 values every ${EVERY_MS / 1000} s, one charge); state ${Math.round(batched.bytes / Math.max(1, batched.saves) / 1000)} kB`,
+  );
+  console.log(`  throughput   ${rate(readings, batched)} readings/s with each save handed over as JSON text; ${rate(readings, onDisk)} readings/s writing each to a file`);
+  console.log(`  disk writes  ${batched.saves} per hour (${batched.saves - batched.eventSaves} batches of readings, ${batched.eventSaves} for messages with events), ${mb(batched.bytes)} MB`);
+  console.log(`  before       a save per change: ${changesOf(hour)} writes per hour; ${rate(partReadings, perChange)} readings/s (first ${part.timed.length} messages)`);
+}
+
+async function main() {
   const messages = buildStream();
   const readings = readingsOf(messages);
   throughput(messages); // warm-up
@@ -106,6 +256,10 @@ function main() {
   console.log(`  throughput   ${Math.round(readings / best.seconds).toLocaleString('en')} readings/s (${Math.round(messages.length / best.seconds).toLocaleString('en')} messages/s), best of 3`);
   console.log(`  per reading  median ${lat.median.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs (${lat.count} one-reading messages, each timed)`);
   console.log(`  state copy   median ${snap.median.toFixed(2)} µs, p99 ${snap.p99.toFixed(2)} µs (live.vehicle(vin) of a car holding ${Object.keys(lat.live.vehicle(VINS[0]).values).length} descriptors)`);
+  await feedBench();
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

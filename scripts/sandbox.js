@@ -50,6 +50,10 @@ function sandboxChange(copy, broker) {
     copy.name = `wait ${SANDBOX_WAIT_MIN} minute (sandbox)`;
     return `"${example}" waits ${SANDBOX_WAIT_MIN} minute here, so that it shows within minutes: once in every round of its stream, the simulator's car stays plugged in without charging for ${(PLUGGED_WAITING_INTERVALS * STREAM_INTERVAL_MS) / 1000} seconds.`;
   }
+  if (copy.type === 'bmw-cardata-stream' && copy.output === 'charging') {
+    copy.settle = 0;
+    return 'Its stream node sends a finished charge at once here: the simulator delivers every reading on time, so there are no late readings to wait for (with BMW it waits 5 minutes for them).';
+  }
   if (copy.type === 'mqtt-broker') {
     copy.broker = broker.host;
     copy.port = String(broker.port);

@@ -1,10 +1,10 @@
 'use strict';
-// Live data (pure): a saved state is checked field by field before it is used, updates say what changed, and
-// snapshots are copies.
+// Live data (pure): a saved state is checked field by field before it is used, updates say what changed,
+// snapshots are copies, a car's keys and a reading's size are bounded, and the saved text is built per car.
 const assert = require('assert');
 const core = require('../dist/src/node');
 
-const { LiveData, restoreLiveDataState, initialChargingState } = core;
+const { LiveData, restoreLiveDataState, initialChargingState, DEFAULT_LIVE_DATA_LIMITS } = core;
 
 const VIN = 'WBA12345678901234';
 const VIN2 = 'WBA12345678901235';
@@ -168,6 +168,68 @@ describe('core live data', function () {
       live.ingest(msg({ [SOC]: { value: 10 } }));
       assert.strictEqual(live.vehicle(VIN).values[SOC].timestamp, '2026-05-05T05:05:05.000Z');
       assert.strictEqual(live.vehicle(VIN).updatedAt, '2026-05-05T05:05:05.000Z');
+    });
+  });
+
+  describe('bounds', () => {
+    const unknown = (n, from = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x.unknown.key${from + i}`, { value: i, timestamp: T(0) }]));
+
+    it('a car holds at most 1,000 keys: 50,000 unknown keys keep 1,000, catalogue keys are always kept', () => {
+      assert.deepStrictEqual(DEFAULT_LIVE_DATA_LIMITS, { maxKeysPerCar: 1000, maxReadingChars: 16384 });
+      const live = new LiveData();
+      const u = live.ingest(msg({ [SOC]: { value: 50, timestamp: T(0) }, ...unknown(50000) }));
+      assert.strictEqual(Object.keys(live.vehicle(VIN).values).length, 1000);
+      assert.strictEqual(u.changes.length, 1000);
+      assert.strictEqual(u.dropped.keys.length, 49001);
+      assert.deepStrictEqual([u.dropped.keys[0], u.dropped.size], ['x.unknown.key999', []]);
+      const later = live.ingest(msg({ [PORT]: { value: 'CONNECTED', timestamp: T(1) }, 'x.unknown.key5': { value: 'held', timestamp: T(1) }, 'x.new': { value: 1, timestamp: T(1) } }));
+      assert.deepStrictEqual(later.changes, [PORT, 'x.unknown.key5'], 'a catalogue key and a key held go on; a new unknown one does not');
+      assert.deepStrictEqual(later.dropped, { keys: ['x.new'], size: [] });
+      assert.strictEqual(live.vehicle(VIN).charging.plugged, true);
+      const other = live.ingest(msg(unknown(3), VIN2));
+      assert.strictEqual(other.dropped, undefined, 'the limit is per car');
+      const small = new LiveData({ limits: { maxKeysPerCar: 2 } });
+      small.ingest(msg(unknown(2)));
+      assert.deepStrictEqual(small.ingest(msg(unknown(1, 2))).dropped, { keys: ['x.unknown.key2'], size: [] });
+    });
+
+    it('a reading longer than 16,384 characters (key, value, unit and time) is dropped whole, the value held stays', () => {
+      const live = new LiveData();
+      const name = 'vehicle.cabin.infotainment.navigation.currentLocation.address';
+      live.ingest(msg({ [name]: { value: 'Main Street 1', timestamp: T(0) } }));
+      const huge = 'x'.repeat(20_000_000);
+      const u = live.ingest(msg({ [name]: { value: huge, timestamp: T(1) }, [SOC]: { value: 51, timestamp: T(1) } }));
+      assert.deepStrictEqual(u.dropped, { keys: [], size: [name] });
+      assert.deepStrictEqual(u.changes, [SOC]);
+      assert.strictEqual(live.vehicle(VIN).values[name].value, 'Main Street 1');
+      assert.ok(!live.serializeText().includes('xxxx'));
+      const fits = 'y'.repeat(16384 - name.length - T(2).length);
+      assert.strictEqual(live.ingest(msg({ [name]: { value: fits, timestamp: T(2) } })).dropped, undefined, 'exactly the limit is kept');
+      assert.strictEqual(live.vehicle(VIN).values[name].value, fits);
+      const bigKey = `x.${'k'.repeat(20000)}`;
+      const bigUnit = live.ingest(msg({ [bigKey]: { value: 1, timestamp: T(3) }, [SOC]: { value: 52, unit: 'u'.repeat(20000), timestamp: T(3) } }));
+      assert.deepStrictEqual(bigUnit.dropped, { keys: [], size: [bigKey, SOC] });
+      assert.strictEqual(live.vehicle(VIN).values[SOC].value, 51);
+    });
+  });
+
+  describe('saved text', () => {
+    it('serializeText() is serialize() as text, and follows every change of every car', () => {
+      const live = new LiveData();
+      const same = () => assert.strictEqual(live.serializeText(), JSON.stringify(live.serialize()));
+      same();
+      live.ingest(msg({ [SOC]: { value: 50, timestamp: T(0) } }));
+      same();
+      live.ingest(msg({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }, VIN2));
+      const before = live.serializeText();
+      live.ingest(msg({ [SOC]: { value: 50, timestamp: T(5) } }));
+      assert.notStrictEqual(live.serializeText(), before, 'a refresh (same value, later) moves the saved time on');
+      assert.strictEqual(JSON.parse(live.serializeText()).vehicles[VIN].values[SOC].timestamp, T(5));
+      live.ingest(msg({ [STATUS]: { value: 'CHARGINGACTIVE', timestamp: T(6) } }, VIN2));
+      same();
+      assert.strictEqual(JSON.parse(live.serializeText()).vehicles[VIN2].charging.phase, 'charging');
+      const restored = new LiveData({ state: JSON.parse(live.serializeText()) });
+      assert.strictEqual(restored.serializeText(), live.serializeText());
     });
   });
 });

@@ -1,12 +1,15 @@
 'use strict';
-// The live feed (pure): stream messages in, the car's state and charging events out, saved first, filtered by
-// data key and event kind, one message after another, and a broken saved state or save reported, not fatal.
+// The live feed (pure): stream messages in, the car's state and charging events out, filtered by data key and event
+// kind, one message after another; events saved before they go out, plain readings saved in batches on a timer,
+// and a broken saved state, a failed save or dropped readings reported, not fatal.
 const assert = require('assert');
 const core = require('../dist/src/node');
+const { fakeClock } = require('./support/stream-fakes');
 
 const { createLiveFeed, normalizeStreamMessage, filterStreamMessage, compileFilter, ReadingDeduplicator } = core;
 
 const VIN = 'WBA12345678901234';
+const VIN2 = 'WBA12345678901235';
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
 const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
@@ -24,7 +27,7 @@ function recorder(extra = {}) {
   const feed = createLiveFeed({
     onVehicle: (v, u) => (seen.vehicles.push({ v, u }), seen.order.push('vehicle')),
     onChargingEvent: (e) => (seen.events.push(e), seen.order.push(`event:${e.kind}`)),
-    save: (s) => (seen.saves.push(s), seen.order.push('save')),
+    save: (json) => (seen.saves.push(JSON.parse(json)), seen.order.push('save')),
     onProblem: (m) => seen.problems.push(m),
     ...extra,
   });
@@ -115,7 +118,7 @@ describe('core live feed', function () {
     const problems = [];
     const feed = createLiveFeed({
       save: async (s) => {
-        order.push(`save ${Object.keys(s.vehicles[VIN].values).length}`);
+        order.push(`save ${Object.keys(JSON.parse(s).vehicles[VIN].values).length}`);
         if (order.length === 1) await gate;
       },
       onVehicle: (v) => {
@@ -170,5 +173,214 @@ describe('core live feed', function () {
     assert.strictEqual(small.size, 2);
     assert.strictEqual(small.pass(ev('A', 'a', 2, 't')), false, 'a changed recently: kept');
     assert.strictEqual(small.pass(ev('A', 'b', 1, 't')), true, 'b unchanged longest: forgotten');
+  });
+
+  describe('saving in batches', () => {
+    /** A feed on a fake clock whose saves are recorded (as parsed state) in the order things happen. */
+    function batched(extra = {}) {
+      const clock = fakeClock(Date.parse(T(0)));
+      const rec = recorder({ timers: clock.timers, now: clock.now, ...extra });
+      return { clock, ...rec };
+    }
+    const soc = (v, s, vin = VIN) => message({ [SOC]: { value: v, unit: '%', timestamp: T(s) } }, vin);
+
+    it('plain readings: many changes, one save per 30 s, holding the latest of each car', async () => {
+      const { feed, seen, clock } = batched();
+      for (let i = 0; i < 100; i += 1) await feed.push(soc(i, i, i % 2 ? VIN : 'WBA12345678909999'));
+      assert.strictEqual(seen.saves.length, 0);
+      assert.strictEqual(seen.vehicles.length, 100, 'the car\'s state goes out at once all the same');
+      assert.deepStrictEqual(clock.asked, [30000], 'one timer for the batch');
+      await clock.advance(29999);
+      assert.strictEqual(seen.saves.length, 0);
+      await clock.advance(1);
+      assert.strictEqual(seen.saves.length, 1);
+      assert.deepStrictEqual(seen.saves[0], feed.live.serialize());
+      assert.strictEqual(seen.saves[0].vehicles[VIN].values[SOC].value, 99);
+      await clock.advance(60000);
+      assert.strictEqual(seen.saves.length, 1, 'nothing new, nothing written');
+      await feed.push(soc(99, 99));
+      await feed.push(soc(99, 99));
+      await clock.advance(60000);
+      assert.strictEqual(seen.saves.length, 1, 'a refresh or a duplicate alone does not wake the disk');
+      await feed.push(soc(5, 200));
+      await clock.advance(30000);
+      assert.strictEqual(seen.saves.length, 2);
+      assert.strictEqual(seen.saves[1].vehicles[VIN].values[SOC].timestamp, T(200));
+      const quick = batched({ saveAfterMs: 5000 });
+      await quick.feed.push(soc(1, 0));
+      assert.deepStrictEqual(quick.clock.asked, [5000]);
+    });
+
+    it('a message with charging events is on disk, awaited, before its events go out', async () => {
+      const { feed, seen, clock } = batched({
+        save: async (json) => {
+          seen.order.push('save started');
+          await new Promise((r) => setTimeout(r, 20));
+          seen.saves.push(JSON.parse(json));
+          seen.order.push('save done');
+        },
+      });
+      await feed.push(soc(40, 0));
+      await feed.push(soc(70, 0, VIN2));
+      assert.deepStrictEqual(seen.order, ['vehicle', 'vehicle'], 'a plain reading waits for the batch');
+      await feed.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(1) } }));
+      assert.deepStrictEqual(seen.order, ['vehicle', 'vehicle', 'save started', 'save done', 'vehicle', 'event:plugged-in']);
+      assert.strictEqual(seen.saves[0].vehicles[VIN].charging.plugged, true, 'the state that says it happened');
+      assert.strictEqual(seen.saves[0].vehicles[VIN].values[SOC].value, 40, 'with the readings that waited');
+      assert.deepStrictEqual(clock.pending(), [30000], "the other car's reading still waits for its batch");
+      await clock.advance(30000);
+      await feed.flush(); // waits for the timer's save under way, and finds nothing more to write
+      assert.strictEqual(seen.saves.length, 2);
+      assert.deepStrictEqual(seen.saves[1], feed.live.serialize());
+    });
+
+    it('flush() and close() write what waits; after close a change is saved at once and no timer is left', async () => {
+      const { feed, seen, clock } = batched();
+      await feed.flush();
+      assert.strictEqual(seen.saves.length, 0, 'nothing to write');
+      await feed.push(soc(40, 0));
+      await feed.flush();
+      assert.strictEqual(seen.saves.length, 1);
+      assert.deepStrictEqual(clock.pending(), [], 'the batch timer is stopped');
+      await feed.push(soc(41, 1));
+      const pushed = feed.push(soc(42, 2));
+      await feed.close();
+      await pushed;
+      assert.strictEqual(seen.saves.length, 2, 'the messages pushed before close are in its save');
+      assert.strictEqual(seen.saves[1].vehicles[VIN].values[SOC].value, 42);
+      assert.deepStrictEqual(clock.pending(), []);
+      await feed.push(soc(43, 3));
+      assert.strictEqual(seen.saves.length, 3);
+      assert.deepStrictEqual(clock.pending(), []);
+    });
+
+    it('a crash between batches loses at most the readings since the last save, never an event', async () => {
+      const disk = [];
+      const events = [];
+      const start = (saved) => {
+        const clock = fakeClock();
+        const feed = createLiveFeed({ saved, save: (json) => disk.push(json), timers: clock.timers, onChargingEvent: (e) => events.push(e.kind) });
+        return { feed, clock };
+      };
+      let { feed, clock } = start();
+      await feed.push(soc(40, 0));
+      await feed.push(soc(70, 0, VIN2));
+      await clock.advance(30000);
+      await feed.push(soc(41, 60));
+      await feed.push(soc(71, 60, VIN2));
+      const plug = message({ [PORT]: { value: 'CONNECTED', timestamp: T(61) } });
+      await feed.push(plug);
+      await feed.push(soc(42, 62));
+      assert.deepStrictEqual([disk.length, events], [2, ['plugged-in']]);
+      // kill -9: no close, no flush; the next run starts from what is on disk.
+      ({ feed, clock } = start(disk.at(-1)));
+      assert.strictEqual(feed.live.vehicle(VIN).values[SOC].value, 41, 'the reading after the event is lost, the one before it is not');
+      assert.strictEqual(feed.live.vehicle(VIN).charging.plugged, true);
+      assert.strictEqual(feed.live.vehicle(VIN2).values[SOC].value, 70, 'another car: what the last batch saved (its reading since waited for the next)');
+      // The broker delivers again what was not acknowledged: the event does not come twice.
+      await feed.push(plug);
+      await feed.push(soc(42, 62));
+      assert.deepStrictEqual(events, ['plugged-in']);
+      assert.strictEqual(feed.live.vehicle(VIN).values[SOC].value, 42);
+    });
+
+    it('a batch that cannot be saved is said once and tried again at the next interval', async () => {
+      let fail = true;
+      const { feed, seen, clock } = batched({
+        save: (json) => {
+          if (fail) throw new Error('read-only file system');
+          seen.saves.push(JSON.parse(json));
+        },
+      });
+      await feed.push(soc(40, 0));
+      await clock.advance(30000);
+      await feed.push(soc(41, 1));
+      await clock.advance(30000);
+      assert.deepStrictEqual(seen.problems, ['The live state could not be saved: read-only file system']);
+      assert.deepStrictEqual(clock.pending(), [30000]);
+      fail = false;
+      await clock.advance(30000);
+      assert.strictEqual(seen.saves.length, 1);
+      assert.strictEqual(seen.saves[0].vehicles[VIN].values[SOC].value, 41);
+      assert.deepStrictEqual(clock.pending(), []);
+    });
+
+    it('the saved text comes back, as text or parsed', async () => {
+      const { feed, clock } = batched();
+      let text;
+      const first = createLiveFeed({ save: (json) => (text = json), timers: clock.timers });
+      await first.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }));
+      assert.strictEqual(typeof text, 'string');
+      for (const saved of [text, JSON.parse(text)]) assert.strictEqual(createLiveFeed({ saved }).live.vehicle(VIN).charging.plugged, true);
+      const problems = [];
+      createLiveFeed({ saved: '{"version":', onProblem: (m) => problems.push(m) });
+      assert.strictEqual(problems.length, 1);
+      assert.match(problems[0], /^The saved live state could not be used \(.*JSON.*\); starting afresh\.$/);
+      await feed.close();
+    });
+
+    it('dropped readings are said once per car and limit, with the key cut short', async () => {
+      const { feed, seen } = batched({ limits: { maxKeysPerCar: 2 } });
+      const unknown = (from, vin = VIN) => message({ [`x.a${from}`]: { value: 1, timestamp: T(0) }, [`x.a${from + 1}`]: { value: 1, timestamp: T(0) }, [`x.a${from + 2}`]: { value: 1, timestamp: T(0) } }, vin);
+      await feed.push(unknown(0));
+      await feed.push(unknown(10));
+      await feed.push(unknown(0, VIN2));
+      const long = `x.${'k'.repeat(20000)}`;
+      await feed.push(message({ [long]: { value: 1, timestamp: T(1) } }));
+      await feed.push(message({ [SOC]: { value: 'v'.repeat(20000), timestamp: T(1) } }));
+      assert.deepStrictEqual(seen.problems, [
+        `Car ${VIN} holds 2 data keys: new keys the catalogue does not know are dropped (first: x.a2).`,
+        `Car ${VIN2} holds 2 data keys: new keys the catalogue does not know are dropped (first: x.a2).`,
+        `Car ${VIN}: a reading longer than 16384 characters was dropped, the value held before stays (x.${'k'.repeat(78)}…); later ones are dropped too.`,
+      ]);
+    });
+  });
+
+  describe('a finish that waits for late readings', () => {
+    const scripts = require('../dist/src/simulator/charging-scripts');
+    const items = scripts.chargingScriptItems(scripts.CHARGING_SCRIPTS['dc-session']).filter((i) => !('marker' in i));
+
+    it('goes out on the timer five minutes after the end, saved first, with what the car did meanwhile behind it', async () => {
+      const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
+      const order = [];
+      const feed = createLiveFeed({
+        timers: clock.timers,
+        now: clock.now,
+        save: () => order.push('save'),
+        onChargingEvent: (e) => order.push(e.kind),
+      });
+      for (const i of items) {
+        await clock.advance(Date.parse(i.at) - clock.now());
+        await feed.push({ raw: i.message, topic: '' });
+      }
+      const end = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.electricEngine.charging.status']?.value === 'CHARGINGENDED').at);
+      assert.ok(!order.includes('charging-finished'), 'not before the wait is over');
+      await clock.advance(end + 5 * 60_000 - 1 - clock.now());
+      assert.ok(!order.includes('charging-finished'), 'not a millisecond early');
+      await clock.advance(1);
+      assert.deepStrictEqual(order.slice(-3), ['save', 'charging-finished', 'unplugged']);
+      const finish = feed.live.vehicle(items[0].message.vin).charging;
+      assert.strictEqual(finish.finishing, null);
+      await clock.advance(3_600_000);
+      assert.strictEqual(order.filter((k) => k === 'charging-finished').length, 1, 'once');
+      await feed.close();
+    });
+
+    it('a waiting finish saved before a restart goes out after it, once', async () => {
+      const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
+      let saved;
+      const kinds = [];
+      let feed = createLiveFeed({ timers: clock.timers, now: clock.now, save: (json) => (saved = JSON.parse(json)), onChargingEvent: (e) => kinds.push(e.kind) });
+      for (const i of items.slice(0, -2)) {
+        await clock.advance(Date.parse(i.at) - clock.now());
+        await feed.push({ raw: i.message, topic: '' });
+      }
+      await feed.close();
+      assert.ok(!kinds.includes('charging-finished'));
+      feed = createLiveFeed({ saved, timers: clock.timers, now: clock.now, save: () => undefined, onChargingEvent: (e) => kinds.push(e.kind) });
+      await clock.advance(10 * 60_000);
+      assert.deepStrictEqual(kinds.filter((k) => k === 'charging-finished'), ['charging-finished']);
+      await feed.close();
+    });
   });
 });

@@ -324,6 +324,22 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
   });
 
+  it("the car's state is kept in the static data in batches, and what waits is kept when the workflow stops", async () => {
+    sim = await startSimulator({ stream: true });
+    const staticData = {};
+    const kept = () => Object.values(staticData).find((v) => v && v.liveData !== undefined)?.liveData;
+    active = await activate(credentialsFor(sim), { output: 'state', streamUrl: sim.streamUrl }, 'trigger', staticData);
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '64' });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '65' });
+    await until(() => active.items.length === 2, 5000, 'state');
+    await sleep(100);
+    assert.strictEqual(kept(), undefined, 'no copy of the whole state per reading: the batch waits 30 s');
+    await active.response.closeFunction();
+    active = undefined;
+    assert.strictEqual(JSON.parse(kept()).vehicles[SIM_VINS.bev].values[SOC].value, 65);
+  });
+
   it("the car's state on change: the typed state of the vehicle, only the values picked", async () => {
     sim = await startSimulator({ stream: true });
     active = await activate(credentialsFor(sim), { output: 'state', descriptors: [SOC], streamUrl: sim.streamUrl });

@@ -324,6 +324,26 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(out.messages.length, 2, 'a change of a value not picked sends nothing');
   });
 
+  it("the car's state is written in batches, not per message, and what waits is written when the node stops", async () => {
+    sim = await startSimulator({ stream: true });
+    const dir = freshUserDir();
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'state', streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ]);
+    const out = collector(helper.getNode('o1'));
+    await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '64' });
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '65' });
+    await out.wait(2);
+    const file = path.join(dir, 'bmw-cardata-live', 's1.json');
+    await sleep(200);
+    assert.strictEqual(fs.existsSync(file), false, 'no write per reading: the batch waits 30 s');
+    await helper.unload();
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.strictEqual(saved.vehicles[SIM_VINS.bev].values[SOC].value, 65);
+  });
+
   it("the car's state seeded at deploy by one REST read (off by default), then kept current by the stream", async () => {
     sim = await startSimulator({ stream: true });
     await load([

@@ -17,6 +17,7 @@ import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
 import { getDescriptors } from '../../src/n8n/descriptors';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
 import { subscribeStream } from '../../src/node/stream';
+import { nodeTimers } from '../../src/node/timers';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 
@@ -226,9 +227,12 @@ export class BmwCarDataStreamTrigger implements INodeType {
       const staticData = this.getWorkflowStaticData('node');
       feed = createLiveFeed({
         saved: manual ? undefined : staticData.liveData,
-        save: (state) => {
-          if (!manual) staticData.liveData = state as unknown as IDataObject;
+        // As JSON text: only the cars that changed are serialised again. Readings are kept every 30 s, events
+        // before they go out, what is left when the workflow stops.
+        save: (json) => {
+          if (!manual) staticData.liveData = json;
         },
+        timers: nodeTimers,
         descriptors: output === 'state' ? descriptors : undefined,
         kinds: output === 'charging' ? (list(this.getNodeParameter('events', [])) as ChargingEventKind[]) : undefined,
         onVehicle: output === 'state' ? (v, u) => emit({ ...(v as unknown as IDataObject), changes: u.changes }) : undefined,
@@ -265,6 +269,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
       done = true;
       resolveFirst();
       await subscription.close();
+      await feed?.close();
     };
     if (!manual) return { closeFunction };
     return { closeFunction, manualTriggerFunction: () => first };

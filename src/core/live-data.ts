@@ -1,4 +1,5 @@
 import { initialChargingState, settleCharging, settleDueAt, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState, type TrackedReading } from './charging-events';
+import { findDescriptor } from './catalogue';
 import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from './stream-message';
 import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
 
@@ -36,7 +37,36 @@ export interface LiveUpdate {
   future: number;
   /** Charging events, in the order they happened. */
   events: ChargingEvent[];
+  /** Readings refused by the limits (see LiveDataLimits), by data key; absent when none was. */
+  dropped?: DroppedReadings;
 }
+
+/** The data keys of readings LiveData refused to keep. */
+export interface DroppedReadings {
+  /** New keys the catalogue does not know, beyond `maxKeysPerCar`. */
+  keys: string[];
+  /** Readings larger than `maxReadingChars`. */
+  size: string[];
+}
+
+/**
+ * What one car may hold, so that a broken or hostile stream cannot grow the state (and every save of it) without
+ * end. A car has about 250 keys in the catalogue; text values are short states and names.
+ */
+export interface LiveDataLimits {
+  /**
+   * Data keys per car. Keys of the catalogue are always kept; a new key the catalogue does not know is dropped once
+   * the car holds this many. Default 1,000.
+   */
+  maxKeysPerCar: number;
+  /**
+   * Characters of one reading: data key, value, unit and timestamp together. A larger reading is dropped whole and
+   * the value held before stays: a value cut short would be a value BMW never sent. Default 16,384.
+   */
+  maxReadingChars: number;
+}
+
+export const DEFAULT_LIVE_DATA_LIMITS: Readonly<LiveDataLimits> = { maxKeysPerCar: 1000, maxReadingChars: 16_384 };
 
 export interface LiveDataOptions {
   /** A state from serialize(), to continue after a restart. */
@@ -45,6 +75,8 @@ export interface LiveDataOptions {
   now?: () => number;
   /** How long a finished charge waits for late readings (ms). Default FINISH_SETTLE_MS. */
   settleMs?: number;
+  /** Default DEFAULT_LIVE_DATA_LIMITS. */
+  limits?: Partial<LiveDataLimits>;
 }
 
 const PHASES: ReadonlySet<ChargingPhase | null> = new Set([null, 'idle', 'preparing', 'charging', 'paused', 'ended', 'interrupted', 'error']);
@@ -106,6 +138,40 @@ function snapshot(r: VehicleRecord): VehicleRecord {
   return { vin: r.vin, updatedAt: r.updatedAt, values, charging };
 }
 
+function readingChars(e: StreamEvent): number {
+  return e.descriptor.length + (typeof e.value === 'string' ? e.value.length : 0) + (e.unit?.length ?? 0) + (e.timestamp?.length ?? 0);
+}
+
+/** The readings of one car that fit the limits, and the keys of those that do not. */
+function withinLimits(values: Record<string, StateValue> | undefined, list: StreamEvent[], limits: LiveDataLimits): { kept: StreamEvent[]; dropped?: DroppedReadings } {
+  let kept: StreamEvent[] | undefined;
+  let dropped: DroppedReadings | undefined;
+  let keys = -1;
+  let added: Set<string> | undefined;
+  for (let i = 0; i < list.length; i += 1) {
+    const e = list[i];
+    let refused: 'keys' | 'size' | undefined;
+    if (readingChars(e) > limits.maxReadingChars) refused = 'size';
+    else if (!(values && Object.prototype.hasOwnProperty.call(values, e.descriptor)) && !added?.has(e.descriptor)) {
+      // Keys are counted only once a key the catalogue does not know comes, so the steady stream pays nothing.
+      if (!findDescriptor(e.descriptor)) {
+        if (keys < 0) keys = (values ? Object.keys(values).length : 0) + (added?.size ?? 0);
+        if (keys >= limits.maxKeysPerCar) refused = 'keys';
+      }
+      if (!refused) {
+        (added ??= new Set()).add(e.descriptor);
+        if (keys >= 0) keys += 1;
+      }
+    }
+    if (refused) {
+      kept ??= list.slice(0, i);
+      dropped ??= { keys: [], size: [] };
+      dropped[refused].push(e.descriptor);
+    } else kept?.push(e);
+  }
+  return { kept: kept ?? list, dropped };
+}
+
 function sameCharging(a: ChargingState, b: ChargingState): boolean {
   return a.plugged === b.plugged && a.phase === b.phase && a.charging === b.charging && a.powerKw === b.powerKw && a.session === b.session && a.finishing === b.finishing;
 }
@@ -125,11 +191,22 @@ export class LiveData {
   private readonly state: LiveDataState;
   private readonly now: () => number;
   private readonly settleMs?: number;
+  private readonly limits: LiveDataLimits;
+  /** Each car's state as JSON text, as last serialised. */
+  private readonly json = new Map<string, string>();
+  /** The cars that had a message since they were last serialised. */
+  private readonly dirty = new Set<string>();
+  /**
+   * Each car's values as JSON text (`"key":{...}`) with the entry they were made from: entries are replaced, never
+   * changed in place, so a value whose entry is the same object needs no new text.
+   */
+  private readonly entryJson = new Map<string, Map<string, { entry: StateValue; text: string }>>();
 
   constructor(opts: LiveDataOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.settleMs = opts.settleMs;
     this.state = opts.state ? restoreLiveDataState(opts.state, this.now()) : { version: 1, vehicles: {} };
+    this.limits = { ...DEFAULT_LIVE_DATA_LIMITS, ...opts.limits };
   }
 
   /** One BMW stream message (as parsed from the payload). undefined when it carries no readings. */
@@ -148,7 +225,13 @@ export class LiveData {
       else byVin.set(e.vin, [e]);
     }
     const now = this.now();
-    return [...byVin].map(([vin, list]) => this.apply(vin, list, now));
+    return [...byVin].map(([vin, list]) => {
+      const { kept, dropped } = withinLimits(this.state.vehicles[vin]?.values, list, this.limits);
+      const update = this.apply(vin, kept, now);
+      if (dropped) update.dropped = dropped;
+      this.dirty.add(vin);
+      return update;
+    });
   }
 
   private apply(vin: string, list: StreamEvent[], now: number): LiveUpdate {
@@ -199,7 +282,9 @@ export class LiveData {
     const updates: LiveUpdate[] = [];
     for (const record of Object.values(this.state.vehicles)) {
       const events = settleCharging(record.vin, record.charging, record.values, { now, settleMs: this.settleMs });
-      if (events.length > 0) updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events });
+      if (events.length === 0) continue;
+      this.dirty.add(record.vin);
+      updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events });
     }
     return updates;
   }
@@ -226,6 +311,45 @@ export class LiveData {
 
   /** The whole state as plain JSON, to persist and pass back as `state` after a restart. */
   serialize(): LiveDataState {
-    return JSON.parse(JSON.stringify(this.state)) as LiveDataState;
+    return JSON.parse(this.serializeText()) as LiveDataState;
   }
+
+  /**
+   * serialize() as JSON text, for a host that writes it: only the cars that had a message since they were last
+   * serialised are serialised again, and of each only the values that changed. With `only`, just those cars are
+   * brought up to date and the others come as they were last serialised (an older state of theirs, whole and
+   * valid): a save for one car's event costs that car.
+   */
+  serializeText(only?: readonly string[]): string {
+    const parts: string[] = [];
+    for (const vin of Object.keys(this.state.vehicles)) {
+      let text = this.json.get(vin);
+      if (text === undefined || (this.dirty.has(vin) && (!only || only.includes(vin)))) {
+        this.dirty.delete(vin);
+        text = `${JSON.stringify(vin)}:${this.vehicleText(this.state.vehicles[vin])}`;
+        this.json.set(vin, text);
+      }
+      parts.push(text);
+    }
+    return `{"version":1,"vehicles":{${parts.join(',')}}}`;
+  }
+
+  /** One car as JSON, `values` last, serialising only the values that changed since the last time. */
+  private vehicleText(record: VehicleRecord): string {
+    const { values, ...rest } = record;
+    let cache = this.entryJson.get(record.vin);
+    if (!cache) this.entryJson.set(record.vin, (cache = new Map()));
+    const parts: string[] = [];
+    for (const id of Object.keys(values)) {
+      const entry = values[id];
+      let held = cache.get(id);
+      if (held?.entry !== entry) {
+        held = { entry, text: `${JSON.stringify(id)}:${JSON.stringify(entry)}` };
+        cache.set(id, held);
+      }
+      parts.push(held.text);
+    }
+    return `${JSON.stringify(rest).slice(0, -1)},"values":{${parts.join(',')}}}`;
+  }
+
 }

@@ -1,23 +1,51 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
-import { LiveData, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
+import { DEFAULT_LIVE_DATA_LIMITS, LiveData, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
 import type { StreamMessage, StreamRawMessage } from './stream-message';
+import type { StreamTimers } from './stream-types';
 import type { TelematicDataResponse } from './types';
 
 /** What a host wants from the stream besides raw readings. */
 export interface LiveFeedOptions {
-  /** The state saved before (from `save`), to continue after a restart; a broken one is reported and dropped. */
+  /**
+   * The state saved before (the text from `save`, or that text parsed), to continue after a restart; a broken one
+   * is reported and dropped.
+   */
   saved?: unknown;
-  /** Persists the state. Awaited before anything is emitted, so a restart never repeats or loses an event. */
-  save?: (state: LiveDataState) => void | Promise<void>;
+  /**
+   * Persists the state: the whole of it as JSON text (LiveData.serializeText: only the cars that changed are
+   * serialised again). Saves come one after another, never two at once. A message that gives charging events is
+   * saved, awaited, before its events go out, so a restart never repeats or loses an event. Other changes are saved
+   * in batches, `saveAfterMs` after the first unsaved one; call `flush()` or `close()` before the host stops.
+   */
+  save?: (json: string) => void | Promise<void>;
+  /**
+   * How long plain readings may wait for a save (ms), as Node-RED's own file store waits 30 s: at most what came
+   * in this long before a crash is lost, never an event. Only with `timers`; without them, or with 0, every change
+   * is saved before the feed goes on. Default 30,000.
+   */
+  saveAfterMs?: number;
+  /** The timers that batch the saves (src/node's nodeTimers in the hosts). */
+  timers?: StreamTimers;
   /** The car's whole state, when a message changed it. `descriptors` limits the values handed out. */
   onVehicle?: (vehicle: VehicleRecord, update: LiveUpdate) => void;
   /** Charging events, in the order they happened; `kinds` limits them. */
   onChargingEvent?: (event: ChargingEvent) => void;
   kinds?: readonly ChargingEventKind[];
   descriptors?: readonly string[];
-  /** Told when the saved state was unusable or saving failed; the feed goes on. */
+  /**
+   * Told when the saved state was unusable, when saving failed (once until a save works again) and, once per car
+   * and limit, when readings were dropped (LiveDataLimits); the feed goes on.
+   */
   onProblem?: (message: string) => void;
   now?: () => number;
+  /**
+   * How long a finished charge waits for readings BMW delivers late (ms; default FINISH_SETTLE_MS, 5 minutes): its
+   * figures then come from the readings' own times. With `timers` it goes out when the wait is over; without,
+   * with the car's next message.
+   */
+  settleMs?: number;
+  /** What one car may hold; default DEFAULT_LIVE_DATA_LIMITS. */
+  limits?: Partial<LiveDataLimits>;
 }
 
 export interface LiveFeed {
@@ -28,39 +56,131 @@ export interface LiveFeed {
    * if it had streamed it; a later streamed reading of a key wins when it is newer.
    */
   seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void>;
+  /** Saves what has not been saved yet, after the messages pushed before. */
+  flush(): Promise<void>;
+  /** Stops the batch timer and saves what is left; later changes, if any, are saved at once. */
+  close(): Promise<void>;
   readonly live: LiveData;
 }
 
 function restore(saved: unknown, options: LiveFeedOptions): LiveData {
-  if (saved === undefined || saved === null) return new LiveData({ now: options.now });
+  const fresh = { now: options.now, limits: options.limits, settleMs: options.settleMs };
+  if (saved === undefined || saved === null) return new LiveData(fresh);
   try {
-    return new LiveData({ state: saved as LiveDataState, now: options.now });
+    const state = (typeof saved === 'string' ? JSON.parse(saved) : saved) as LiveDataState;
+    return new LiveData({ ...fresh, state });
   } catch (e) {
     options.onProblem?.(`The saved live state could not be used (${(e as Error).message}); starting afresh.`);
-    return new LiveData({ now: options.now });
+    return new LiveData(fresh);
   }
 }
 
+/** Text from the stream, cut for a log line. */
+function short(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** What a host is told, once per car and limit, when LiveData dropped readings. */
+function droppedMessage(vin: string, kind: keyof DroppedReadings, first: string, limits: LiveDataLimits): string {
+  return kind === 'keys'
+    ? `Car ${short(vin)} holds ${limits.maxKeysPerCar} data keys: new keys the catalogue does not know are dropped (first: ${short(first)}).`
+    : `Car ${short(vin)}: a reading longer than ${limits.maxReadingChars} characters was dropped, the value held before stays (${short(first)}); later ones are dropped too.`;
+}
+
 /**
- * Stream messages in, the car's state and charging events out, with the state saved before anything leaves:
- * the one loop the Node-RED node, the n8n trigger and the bridge share.
+ * Stream messages in, the car's state and charging events out, with the state saved before any event leaves:
+ * the one loop the Node-RED node and the n8n trigger share.
  */
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const live = restore(options.saved, options);
+  const limits: LiveDataLimits = { ...DEFAULT_LIVE_DATA_LIMITS, ...options.limits };
   const kinds = options.kinds && options.kinds.length > 0 ? new Set(options.kinds) : undefined;
   const descriptors = options.descriptors && options.descriptors.length > 0 ? new Set(options.descriptors) : undefined;
+  const timers = options.timers;
+  const saveAfterMs = options.saveAfterMs ?? 30_000;
+  const told = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
+  /** The cars with a change not saved yet. */
+  const unsaved = new Set<string>();
+  let timer: unknown;
+  /** Fires when the next finish waiting for late readings is due. */
+  let settleTimer: unknown;
+  const now = options.now ?? Date.now;
+  let closed = false;
+  let failing = false;
+
+  const stopTimer = (): void => {
+    if (timer !== undefined) timers?.clearTimeout(timer);
+    timer = undefined;
+  };
+
+  /** Saves every car's changes, or with `vin` that car's (the others as they were last saved, for an event). */
+  const save = async (vin?: string): Promise<void> => {
+    if (unsaved.size === 0 || !options.save) return stopTimer();
+    const saving = vin === undefined ? [...unsaved] : [vin];
+    for (const v of saving) unsaved.delete(v);
+    if (unsaved.size === 0) stopTimer();
+    try {
+      await options.save(live.serializeText(vin === undefined ? undefined : saving));
+      failing = false;
+    } catch (e) {
+      for (const v of saving) unsaved.add(v);
+      if (!failing) options.onProblem?.(`The live state could not be saved: ${(e as Error).message}`);
+      failing = true;
+      later();
+    }
+  };
+
+  /** Saves in a while, unless a save is due already. */
+  function later(): void {
+    if (timer !== undefined || closed || !timers) return;
+    timer = timers.setTimeout(() => {
+      timer = undefined;
+      void enqueue(() => save());
+    }, saveAfterMs);
+  }
+
+  const report = (vin: string, dropped: DroppedReadings): void => {
+    for (const kind of ['keys', 'size'] as const) {
+      const key = `${kind}\n${vin}`;
+      if (dropped[kind].length === 0 || told.has(key)) continue;
+      told.add(key);
+      options.onProblem?.(droppedMessage(vin, kind, dropped[kind][0], limits));
+    }
+  };
+
+  /** A timer for the next finish that waits; it goes out (saved first) when the wait is over. */
+  const scheduleSettle = (): void => {
+    if (settleTimer !== undefined) timers?.clearTimeout(settleTimer);
+    settleTimer = undefined;
+    const at = live.nextSettleAt();
+    if (at === undefined || closed || !timers) return;
+    settleTimer = timers.setTimeout(
+      () => {
+        settleTimer = undefined;
+        void enqueue(async () => {
+          for (const update of live.settle()) await deliver(update);
+          scheduleSettle();
+        });
+      },
+      Math.max(0, at - now()),
+    );
+  };
 
   const handle = async (raw: StreamRawMessage, topic: string): Promise<void> => {
     const update = live.ingest(raw, topic);
+    if (update?.dropped) report(update.vin, update.dropped);
     if (!update || !update.changed) return;
-    if (options.save) {
-      try {
-        await options.save(live.serialize());
-      } catch (e) {
-        options.onProblem?.(`The live state could not be saved: ${(e as Error).message}`);
-      }
-    }
+    await deliver(update);
+    scheduleSettle();
+  };
+
+  /** Saves what changed (at once for an event, else in the next batch), then hands the car and its events on. */
+  const deliver = async (update: LiveUpdate): Promise<void> => {
+    unsaved.add(update.vin);
+    if (closed || !timers || saveAfterMs <= 0) await save();
+    else if (update.events.length > 0) await save(update.vin);
+    else later();
     if (options.onVehicle && (!descriptors || update.changes.some((d) => descriptors.has(d)) || update.events.length > 0)) {
       const vehicle = live.vehicle(update.vin) as VehicleRecord;
       if (descriptors) vehicle.values = Object.fromEntries(Object.entries(vehicle.values).filter(([d]) => descriptors.has(d)));
@@ -69,18 +189,28 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     if (options.onChargingEvent) for (const e of update.events) if (!kinds || kinds.has(e.kind)) options.onChargingEvent(e);
   };
 
+  scheduleSettle();
   return {
     live,
     push(message: StreamMessage): Promise<void> {
-      return enqueue(message.raw, message.topic);
+      return enqueue(() => handle(message.raw, message.topic));
     },
     seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void> {
-      return enqueue({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, '');
+      return enqueue(() => handle({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, ''));
+    },
+    flush(): Promise<void> {
+      return enqueue(() => save());
+    },
+    close(): Promise<void> {
+      closed = true;
+      stopTimer();
+      scheduleSettle();
+      return enqueue(() => save());
     },
   };
 
-  function enqueue(raw: StreamRawMessage, topic: string): Promise<void> {
-    chain = chain.then(() => handle(raw, topic)).catch((e: unknown) => options.onProblem?.(`A stream message could not be handled: ${(e as Error).message}`));
+  function enqueue(task: () => Promise<void>): Promise<void> {
+    chain = chain.then(task).catch((e: unknown) => options.onProblem?.(`A stream message could not be handled: ${(e as Error).message}`));
     return chain;
   }
 }

@@ -5,6 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
   CarDataError,
   createLiveFeed,
+  FINISH_SETTLE_MS,
   type ChargingEvent,
   type ChargingEventKind,
   type LiveFeed,
@@ -14,8 +15,9 @@ import {
   type StreamSubscription,
   type VehicleRecord,
 } from '../core';
-import { writePrivateJson } from '../node/private-file';
+import { writePrivateText } from '../node/private-file';
 import { subscribeStream } from '../node/stream';
+import { nodeTimers } from '../node/timers';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 import { primaryVins } from './action';
 
@@ -40,6 +42,14 @@ interface StreamConfig extends NodeDef {
   seed?: boolean;
   /** Broker URL; empty = the account's stream URL, else BMW's broker. */
   streamUrl?: string;
+  /** For `charging`: seconds a finished charge waits for late readings; default 300. */
+  settle?: number | string;
+}
+
+/** The late-readings wait of the node, in seconds: a number from 0 up, else the default (five minutes). */
+function settleSeconds(value: unknown): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : FINISH_SETTLE_MS / 1000;
 }
 
 /** An account node may carry a stream URL of its own (e.g. the simulator's). */
@@ -114,6 +124,7 @@ export = function (RED: NodeAPI): void {
       return;
     }
     let subscription: StreamSubscription | undefined;
+    let feed: LiveFeed | undefined;
     let lastState: StreamStatus['state'] | undefined;
     let lastData = '';
 
@@ -171,11 +182,13 @@ export = function (RED: NodeAPI): void {
       const output = config.output ?? 'event';
       const perMessage = output === 'message';
       const descriptors = list(config.descriptors);
-      let feed: LiveFeed | undefined;
       if (output === 'state' || output === 'charging') {
         feed = createLiveFeed({
           saved: savedLive(node),
-          save: (state) => writePrivateJson(liveFile(node.id), state),
+          // Readings are written every 30 s, events at once: the SD card of a home server is spared.
+          save: (json) => writePrivateText(liveFile(node.id), json),
+          timers: nodeTimers,
+          settleMs: settleSeconds(config.settle) * 1000,
           descriptors: output === 'state' ? descriptors : undefined,
           kinds: list(config.kinds) as ChargingEventKind[],
           onVehicle: output === 'state' ? (v, u) => node.send(stateMessage(v, u.changes)) : undefined,
@@ -217,9 +230,12 @@ export = function (RED: NodeAPI): void {
     node.on('close', (removed: boolean, done: () => void) => {
       const s = subscription;
       subscription = undefined;
-      if (removed) fs.rmSync(liveFile(node.id), { force: true });
-      if (!s) return done();
-      s.close().then(done, done);
+      // The stream first, so no message comes after the last save; then what the batch still holds.
+      void (async () => {
+        await s?.close().catch(() => undefined);
+        await feed?.close();
+        if (removed) fs.rmSync(liveFile(node.id), { force: true });
+      })().then(done, done);
     });
   }
 

@@ -6,9 +6,14 @@ import * as path from 'path';
  * never leaves half a file. Used for tokens and quota counts.
  */
 export async function writePrivateJson(file: string, value: unknown): Promise<void> {
+  await writePrivateText(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** writePrivateJson for text already serialised (the live state, whose cars are serialised one by one). */
+export async function writePrivateText(file: string, text: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await fs.writeFile(tmp, text, { mode: 0o600 });
   await fs.rename(tmp, file);
   // rename keeps the mode of the temporary file, but a file that existed before may have been looser.
   await fs.chmod(file, 0o600);
