@@ -3,7 +3,7 @@
 export * from '../core';
 export { AxiosTransport } from './axios-transport';
 export { FileQuotaStore, type FileQuotaStoreOptions, quotaFileProblem } from './file-quota-store';
-export { writePrivateJson } from './private-file';
+export { writePrivateJson, type WritePrivateOptions } from './private-file';
 export { nodeSleep } from './sleep';
 export { nodeTimers } from './timers';
 export { machineTimeZone } from './time-zone';
