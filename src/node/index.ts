@@ -10,3 +10,4 @@ export { machineTimeZone } from './time-zone';
 export { mqttConnect } from './mqtt-connection';
 export { createAccount, type NodeAccountOptions } from './account';
 export { subscribeStream, type NodeStreamSubscribeOptions } from './stream';
+export { DEFAULT_OUTBOX_LIMIT, FileOutbox, type FileOutboxOptions, type OutboxEntry } from './outbox';
