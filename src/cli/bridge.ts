@@ -262,7 +262,7 @@ class BrokerPublisher implements Publisher {
           this.credentialsSaid = true;
           this.events.warn?.(
             `bridge: the broker ${this.label} refuses the user name and password (${this.lastError}). Check --username and --password ` +
-              '(or $BMW_CARDATA_BROKER_PASSWORD) and the broker\'s user list; the bridge tries again, at most once a minute.',
+              '(or $BMW_CARDATA_BROKER_PASSWORD) and the broker\'s user list; the bridge tries again, less often each time, then once a minute.',
           );
         }
       } else {

@@ -11,7 +11,7 @@ export interface OutboxEntry {
   id: string;
 }
 
-export interface FileOutboxOptions<T extends OutboxEntry> {
+export interface FileOutboxOptions {
   /** Where the messages wait; without a file they wait in memory only (nothing is written). */
   file?: string;
   /** The most messages kept; beyond it the oldest are dropped, said once (default 5000). */
@@ -43,12 +43,12 @@ export class FileOutbox<T extends OutboxEntry> {
   private removalFailureSaid = false;
   private readonly limit: number;
 
-  private constructor(private readonly options: FileOutboxOptions<T>) {
+  private constructor(private readonly options: FileOutboxOptions) {
     this.limit = Math.max(1, options.limit ?? DEFAULT_OUTBOX_LIMIT);
   }
 
   /** Reads the messages a previous run left. A file that cannot be read is kept aside, said once. */
-  static async open<T extends OutboxEntry>(options: FileOutboxOptions<T>): Promise<FileOutbox<T>> {
+  static async open<T extends OutboxEntry>(options: FileOutboxOptions): Promise<FileOutbox<T>> {
     const outbox = new FileOutbox<T>(options);
     if (options.file) await outbox.load(options.file);
     return outbox;
