@@ -7,115 +7,15 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
-const mqtt = require('mqtt');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
-const { LiveData, createAccount, tokenSetFromResponse } = require('../dist/src/node');
-const { freePort } = require('./support/free-port');
+const { LiveData, FileOutbox, createAccount, isVin } = require('../dist/src/node');
+const { CLI, CLIENT_ID, CONNECTED, Mosquitto, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
 
-const CLI = path.join(__dirname, '../dist/src/cli/main.js');
-const CLIENT_ID = 'bridge-test-client';
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
 const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
 const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
-const CONNECTED = /BMW stream: connected · broker \S+: connected/;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check, timeoutMs = 5000, what = 'condition') {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(25);
-  }
-}
-
-/** A Mosquitto of our own: a plain listener, one with a password, one with TLS and client certificates. */
-class Mosquitto {
-  static async start() {
-    const m = new Mosquitto();
-    m.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-mosquitto-'));
-    m.ports = { plain: await freePort(), auth: await freePort(), tls: await freePort() };
-    const file = (name) => path.join(m.dir, name);
-    execFileSync('mosquitto_passwd', ['-c', '-b', file('passwd'), 'car', 'broker-secret-pw']);
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    const ssl = (...args) => execFileSync('openssl', args, { cwd: m.dir, stdio: 'pipe' });
-    ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=bridge test CA');
-    fs.writeFileSync(file('san'), 'subjectAltName=IP:127.0.0.1\n');
-    for (const who of ['server', 'client']) {
-      ssl('req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'bridge'}`);
-      ssl('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', ...(who === 'server' ? ['-extfile', 'san'] : []));
-    }
-    m.config = file('mosquitto.conf');
-    fs.writeFileSync(
-      m.config,
-      [
-        // As root Mosquitto would switch to its own user, which cannot read this directory.
-        `user ${os.userInfo().username}`,
-        'per_listener_settings true',
-        'persistence false',
-        'log_dest stderr',
-        `listener ${m.ports.plain} 127.0.0.1`,
-        'allow_anonymous true',
-        `listener ${m.ports.auth} 127.0.0.1`,
-        'allow_anonymous false',
-        `password_file ${file('passwd')}`,
-        `listener ${m.ports.tls} 127.0.0.1`,
-        'allow_anonymous true',
-        `cafile ${file('ca.pem')}`,
-        `certfile ${file('server.pem')}`,
-        `keyfile ${file('server.key')}`,
-        'require_certificate true',
-        '',
-      ].join('\n'),
-    );
-    await m.run();
-    return m;
-  }
-
-  file(name) {
-    return path.join(this.dir, name);
-  }
-
-  url(kind = 'plain') {
-    return `${kind === 'tls' ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.ports[kind]}`;
-  }
-
-  async run() {
-    this.log = '';
-    this.proc = spawn('mosquitto', ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.proc.stderr.on('data', (d) => (this.log += d));
-    this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
-    await until(() => /running/.test(this.log) || this.proc.exitCode !== null, 5000, () => `mosquitto to start:\n${this.log}`);
-    assert.strictEqual(this.proc.exitCode, null, `mosquitto did not start:\n${this.log}`);
-  }
-
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null) return;
-    this.proc.kill('SIGTERM');
-    await this.exited;
-  }
-
-  async restart() {
-    await this.stop();
-    await this.run();
-  }
-}
-
-/** Everything a client subscribed to `filter` receives; `retain` is true for what the broker held already. */
-async function watch(url, filter = '#', options = {}) {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, ...options });
-  const messages = [];
-  client.on('message', (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain }));
-  await new Promise((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('error', reject);
-  });
-  await client.subscribeAsync(filter, { qos: 1 });
-  return { messages, close: () => client.endAsync() };
-}
 
 /** The retained messages under `filter`, topic -> payload. */
 async function retained(url, filter = '#') {
@@ -135,7 +35,7 @@ function expected(name) {
       if (item.marker === 'stream-drop') dropped = true;
       else if (item.marker === 'stream-back') dropped = false;
       else live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())) });
-    } else if (!dropped) events.push(...live.ingest(item.message).events);
+    } else if (!dropped) events.push(...live.ingest(item.message).events.map(withId));
   }
   return { events, live };
 }
@@ -240,26 +140,11 @@ describe('bmw-cardata bridge', function () {
   }
 
   /** A logged-in account file, as `bmw-cardata login` leaves it. */
-  function account(dir) {
-    const file = path.join(dir, 'account.json');
-    const tokens = tokenSetFromResponse(sim.issueTokens({ clientId: CLIENT_ID }), Date.now());
-    fs.writeFileSync(file, JSON.stringify({ clientId: CLIENT_ID, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens }), { mode: 0o600 });
-    return { file, tokens, args: ['--config', file, '--stream-url', sim.streamUrl] };
-  }
+  const account = (dir) => writeAccount(sim, dir);
 
-  /** Starts `bmw-cardata bridge ARGS` as a child process. */
+  /** Starts `bmw-cardata bridge ARGS` as a child process, killed after the test if still running. */
   function bridge(args, env = {}) {
-    const proc = spawn(process.execPath, [CLI, 'bridge', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const b = { proc, stdout: '', stderr: '' };
-    proc.stdout.on('data', (d) => (b.stdout += d));
-    proc.stderr.on('data', (d) => (b.stderr += d));
-    b.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-    /** Waits for `re` on standard error, in what came after `since` (a length of b.stderr). */
-    b.waitFor = (re, timeoutMs = 10000, since = 0) => until(() => re.test(b.stderr.slice(since)), timeoutMs, () => `${re} on the bridge's standard error:\n${b.stderr}`);
-    b.stop = async () => {
-      proc.kill('SIGTERM');
-      return b.exited;
-    };
+    const b = spawnBridge(args, env);
     running.add(b);
     return b;
   }
@@ -454,38 +339,21 @@ describe('bmw-cardata bridge', function () {
 
   it('keeps the events of a broker outage and delivers them when the broker is reachable again', async () => {
     // A relay in front of Mosquitto that can be cut: the bridge loses the broker, the test's subscriber does not.
-    const sockets = new Set();
-    let open = true;
-    const relay = net.createServer((client) => {
-      if (!open) return client.destroy();
-      const upstream = net.connect(mosq.ports.plain, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relay = await Relay.start(mosq.ports.plain);
     const dir = tmp();
     const acc = account(dir);
     const vin = SIM_VINS.phev;
     const w = await watch(mosq.url(), `bmw-cardata/${vin}/event`);
-    const b = bridge([...acc.args, '--broker', `mqtt://127.0.0.1:${relay.address().port}`]);
+    const b = bridge([...acc.args, '--broker', relay.url]);
     await b.waitFor(CONNECTED);
     const mark = b.stderr.length;
-    open = false;
-    for (const s of sockets) s.destroy();
+    relay.cut();
     await b.waitFor(/broker \S+: reconnecting/, 10000, mark);
     await sim.stream.publish(vin, { [PORT]: 'CONNECTED' });
     const saved = () => JSON.parse(fs.readFileSync(path.join(dir, 'bridge-state.json'), 'utf8')).live.vehicles[vin]?.charging.plugged;
     await until(() => fs.existsSync(path.join(dir, 'bridge-state.json')) && saved() === true, 5000, 'the plug-in handled while the broker is away');
     assert.deepStrictEqual(w.messages, [], 'nothing reached the broker yet');
-    open = true;
+    relay.restore();
     await b.waitFor(CONNECTED, 15000, mark);
     await until(() => w.messages.length > 0, 5000, 'the event of the outage');
     await sleep(200);
@@ -495,8 +363,71 @@ describe('bmw-cardata bridge', function () {
     );
     await w.close();
     await b.stop();
-    relay.close();
+    await relay.close();
   });
+
+  it('keeps the events of an outage through restarts (stopped, then killed) and sends them first when the broker is back', async () => {
+    const relay = await Relay.start(mosq.ports.plain);
+    relay.cut();
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = SIM_VINS.bev;
+    const w = await watch(mosq.url(), `bmw-cardata/${vin}/event`);
+    const args = [...acc.args, '--broker', relay.url];
+    const state = () => JSON.parse(fs.readFileSync(path.join(dir, 'bridge-state.json'), 'utf8')).live.vehicles[vin]?.charging;
+    const outbox = path.join(dir, 'bridge-state.outbox.json');
+    const waiting = () => (fs.existsSync(outbox) ? JSON.parse(fs.readFileSync(outbox, 'utf8')).entries.map((e) => JSON.parse(e.payload).kind) : []);
+
+    let b = bridge(args);
+    await b.waitFor(/BMW stream: connected/);
+    await sim.stream.publish(vin, { [PORT]: 'CONNECTED', [SOC]: 41 });
+    await until(() => fs.existsSync(path.join(dir, 'bridge-state.json')) && state()?.plugged === true, 5000, 'the plug-in saved');
+    assert.deepStrictEqual(waiting(), ['plugged-in'], 'the event waits on disk');
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+
+    b = bridge(args);
+    await b.waitFor(/BMW stream: connected/);
+    await sim.stream.publish(vin, { 'vehicle.drivetrain.electricEngine.charging.status': 'CHARGINGACTIVE', 'vehicle.powertrain.electric.battery.charging.power': 11000 });
+    await until(() => state()?.phase === 'charging', 5000, 'the start of the charge saved');
+    b.proc.kill('SIGKILL');
+    await b.exited;
+    assert.deepStrictEqual(waiting(), ['plugged-in', 'charging-started']);
+    assert.deepStrictEqual(w.messages, [], 'nothing reached the broker yet');
+
+    b = bridge(args);
+    await b.waitFor(/BMW stream: connected/);
+    relay.restore();
+    await b.waitFor(CONNECTED, 15000);
+    await until(() => w.messages.length >= 2, 5000, 'the two events');
+    await sleep(200);
+    const got = w.messages.map((m) => JSON.parse(m.payload));
+    assert.deepStrictEqual(got.map((e) => e.kind), ['plugged-in', 'charging-started'], 'both, in the order they happened');
+    for (const e of got) assert.match(e.id, /^[0-9a-f]{24}$/);
+    await until(() => waiting().length === 0, 5000, 'the outbox emptied once the broker acknowledged them');
+    assert.strictEqual(fs.statSync(outbox).mode & 0o777, 0o600);
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    await w.close();
+    await relay.close();
+  });
+
+  for (const brokerUp of [true, false]) {
+    it(`killed with SIGKILL at random moments of a charge, ${brokerUp ? 'with the broker up' : 'while the broker is away'}: every event arrives, a repeated one with the same id`, async function () {
+      // The same trials as bench/bridge-kills.js (50 each), a few of them here.
+      const trials = 3;
+      this.timeout(trials * 15000);
+      const seed = Number(process.env.BRIDGE_KILL_SEED || Date.now() % 100000);
+      const random = seeded(seed + (brokerUp ? 0 : 1));
+      for (let t = 0; t < trials; t++) {
+        const r = await killTrial({ sim, mosq, random, brokerUp, spawn: bridge });
+        const what = `seed ${seed}, trial ${t}: ${r.name}, killed ${r.killDelay.toFixed(1)} ms after message ${r.killAfter}`;
+        assert.deepStrictEqual(r.missing.map((e) => e.kind), [], `${what}: events lost`);
+        assert.deepStrictEqual(r.unexpected.map((e) => e.kind), [], `${what}: events that did not happen`);
+        assert.strictEqual(r.differing, 0, `${what}: copies under one id differ`);
+        assert.strictEqual(r.wrong, 0, `${what}: an event not as core derives it`);
+        await until(() => sim.stream.connections() === 0, 5000, 'the trial bridge to go');
+      }
+    });
+  }
 
   it("reconnects to BMW's stream after the simulator's broker restarts", async () => {
     const acc = account(tmp());
@@ -582,7 +513,7 @@ describe('bmw-cardata bridge', function () {
     assertNoSecrets(withPassword, acc, [password]);
 
     const wrong = bridge([...acc.args, '--broker', mosq.url('auth'), '--username', 'car', '--password', 'not-the-password']);
-    await wrong.waitFor(/broker \S+: reconnecting \(.*[Nn]ot authorized/);
+    await wrong.waitFor(/broker \S+: refuses the user name and password \(.*[Nn]ot authorized\)/);
     assert.ok(!wrong.stderr.includes('not-the-password'));
     await wrong.stop();
 
@@ -598,6 +529,113 @@ describe('bmw-cardata bridge', function () {
     const insecure = bridge([...acc.args, ...tls, '--insecure']);
     await insecure.waitFor(CONNECTED);
     assert.strictEqual((await insecure.stop()).code, 0);
+  });
+
+  it('asks a broker that refuses its user name and password again, less and less often, says so, and connects once the broker takes it', async function () {
+    this.timeout(30000);
+    const acc = account(tmp());
+    const password = 'late-user-pw';
+    const b = bridge([...acc.args, '--broker', mosq.url('auth'), '--username', 'late', '--password', password]);
+    // Mosquitto logs each refused try: when it came.
+    const mark = mosq.log.length;
+    const refusals = [];
+    const poll = setInterval(() => {
+      const n = (mosq.log.slice(mark).match(/not authorised/g) ?? []).length;
+      while (refusals.length < n) refusals.push(Date.now());
+    }, 20);
+    try {
+      await until(() => refusals.length >= 2, 10000, () => `two refusals:\n${b.stderr}`);
+    } finally {
+      clearInterval(poll);
+    }
+    assert.match(b.stderr, /bridge: the broker mqtt:\/\/127\.0\.0\.1:\d+ refuses the user name and password \(Connection refused: Not authorized\)\. Check --username and --password/);
+    assert.strictEqual(b.stderr.match(/^bridge: the broker .* refuses/gm).length, 1, 'said once in the log');
+    assert.match(b.stderr, /broker \S+: refuses the user name and password \(Connection refused: Not authorized\); next try in 2 s/);
+    await b.waitFor(/broker \S+: refuses the user name and password \(Connection refused: Not authorized\); next try in 4 s/, 1000);
+    assert.ok(refusals[1] - refusals[0] >= 1500, `about 2 s between the first two tries, not ${refusals[1] - refusals[0]} ms`);
+    // The broker learns the user: the next try (4 s later) gets in, and the wait starts from 2 s again.
+    execFileSync('mosquitto_passwd', ['-b', mosq.file('passwd'), 'late', password]);
+    mosq.proc.kill('SIGHUP');
+    await b.waitFor(CONNECTED, 10000);
+    assert.ok(Date.now() - refusals[1] >= 3000, `the second wait was about 4 s, not ${Date.now() - refusals[1]} ms`);
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    assert.ok(!b.stderr.includes(password));
+  });
+
+  it('skips a VIN from the stream that is not a VIN (wildcards, a slash), once said, and stays connected; drops one from the saved state', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const good = SIM_VINS.bev;
+    // What a previous version saved: the names that became broken topics, and a car that is fine.
+    const stateFile = path.join(dir, 'bridge-state.json');
+    const charging = { plugged: null, status: null, phase: null, charging: false, powerKw: null, session: null };
+    const record = (vin) => ({ vin, updatedAt: null, values: {}, charging });
+    fs.writeFileSync(stateFile, JSON.stringify({ version: 1, live: { version: 1, vehicles: { 'WBY31AW090FP1573#': record('WBY31AW090FP1573#'), [SIM_VINS.phev]: record(SIM_VINS.phev) } }, vehicles: { 'A/B': {} } }));
+    const w = await watch(mosq.url(), '#');
+    const b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery']);
+    await b.waitFor(CONNECTED);
+    assert.match(b.stderr, /bridge: dropping "WBY31AW090FP1573#" from .*bridge-state\.json: not a VIN/);
+    assert.match(b.stderr, /bridge: dropping "A\/B" from .*bridge-state\.json: not a VIN/);
+    const raw = (vin, value) => JSON.stringify({ vin, entityId: null, topic: good, timestamp: new Date().toISOString(), data: { [SOC]: { value, unit: '%', timestamp: new Date().toISOString() } } });
+    const bad = ['WBY31AW090FP1573#', 'WBY31AW090FP157+2', 'WBY31AW0/0FP15732', 'wby31aw090fp15732', 'WBY31AW090FP15732X', 'WBI31AW090FP15732'];
+    for (const vin of [...bad, ...bad]) await sim.stream.publishRaw(good, raw(vin, 12));
+    await sim.stream.publishRaw(good, raw(good, 63));
+    await until(async () => (await retained(mosq.url(), `bmw-cardata/${good}/evcc/soc`)).get(`bmw-cardata/${good}/evcc/soc`) === '63', 5000, () => `the good message relayed:\n${b.stderr}`);
+    await sleep(300);
+    for (const vin of bad) assert.strictEqual(b.stderr.split(`skipping the messages of ${JSON.stringify(vin)}: not a VIN`).length - 1, 1, `one warning for ${vin}`);
+    assert.doesNotMatch(b.stderr, /reconnecting/, 'the broker never dropped the bridge');
+    const topics = [...new Set(w.messages.map((m) => m.topic))];
+    const cars = new Set(topics.filter((t) => t.startsWith('bmw-cardata/') && t !== 'bmw-cardata/status').map((t) => t.split('/')[1]));
+    assert.deepStrictEqual([...cars].sort(), [good, SIM_VINS.phev].sort(), 'topics for the real cars only');
+    assert.ok(topics.filter((t) => t.startsWith('homeassistant/')).every((t) => /^homeassistant\/\w+\/bmw_cardata_[A-Z0-9]{17}_\w+\/config$/.test(t)), 'discovery topics for the real cars only');
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    assert.deepStrictEqual(Object.keys(saved.live.vehicles).sort(), [good, SIM_VINS.phev].sort());
+    assert.ok(Object.keys(saved.vehicles).every((vin) => isVin(vin)), Object.keys(saved.vehicles).join());
+    await w.close();
+  });
+
+  it("the simulator's VINs are VINs", () => {
+    for (const vin of Object.values(SIM_VINS)) assert.ok(isVin(vin), vin);
+    for (const script of Object.values(CHARGING_SCRIPTS)) assert.ok(isVin(script.vin), script.vin);
+    for (const notVin of ['WBY31AW090FP1573', 'WBY31AW090FP15732 ', 'WBO31AW090FP15732', 'WBQ31AW090FP15732', 'wby31aw090fp15732', 'WBY31AW090FP1573/', '', 17]) assert.ok(!isVin(notVin), String(notVin));
+  });
+
+  describe('the outbox', () => {
+    const entry = (n) => ({ id: `e${n}`, vin: SIM_VINS.bev, payload: `{"n":${n}}` });
+
+    it('keeps at most its limit, drops the oldest and says so once; what it held is there after a restart', async () => {
+      const file = path.join(tmp(), 'outbox.json');
+      const said = [];
+      const box = await FileOutbox.open({ file, limit: 3, warn: (m) => said.push(m) });
+      await box.add([entry(1), entry(2)]);
+      await box.add([entry(2), entry(3), entry(4)]);
+      await box.add([entry(5)]);
+      assert.deepStrictEqual(box.pending().map((e) => e.id), ['e3', 'e4', 'e5']);
+      assert.strictEqual(said.length, 1, said.join('\n'));
+      assert.match(said[0], /more than 3 messages wait for delivery in .*outbox\.json; the oldest are dropped/);
+      box.remove('e4');
+      await box.settled();
+      const again = await FileOutbox.open({ file, limit: 3, warn: (m) => said.push(m) });
+      assert.deepStrictEqual(again.pending(), [entry(3), entry(5)]);
+      assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), ['outbox.json'], 'no temporary file left');
+    });
+
+    it('keeps a file it cannot read aside, says so, and starts empty; drops entries that are not its own', async () => {
+      const dir = tmp();
+      const file = path.join(dir, 'outbox.json');
+      fs.writeFileSync(file, '{"version": 1, "entr');
+      const said = [];
+      const box = await FileOutbox.open({ file, warn: (m) => said.push(m) });
+      assert.strictEqual(box.size, 0);
+      assert.match(said[0], /the outbox .*outbox\.json could not be read .*; it was kept as .*outbox\.json\.broken-/);
+      assert.strictEqual(fs.readdirSync(dir).filter((f) => f.includes('.broken-')).length, 1);
+      fs.writeFileSync(file, JSON.stringify({ version: 1, entries: [entry(1), { id: 7 }, { id: 'x', vin: 'A/B', payload: '{}' }, 'text'] }));
+      const kept = await FileOutbox.open({ file, warn: (m) => said.push(m), accept: (e) => isVin(e.vin) });
+      assert.deepStrictEqual(kept.pending(), [entry(1)]);
+      assert.match(said[1], /held 3 messages that could not be read; dropped/);
+    });
   });
 
   const refusals = [

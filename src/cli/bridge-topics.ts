@@ -1,4 +1,5 @@
-import { CHARGING_DESCRIPTORS, numberOf, type StateValue, type VehicleRecord } from '../core';
+import { createHash } from 'crypto';
+import { CHARGING_DESCRIPTORS, numberOf, type ChargingEvent, type StateValue, type VehicleRecord } from '../core';
 
 // What the bridge publishes for one car, as topic -> payload, computed from core's state of the car. Pure: the
 // bridge compares the result with what it published last and sends the difference. A value that is not known
@@ -70,6 +71,20 @@ export function evccValues(record: VehicleRecord): Partial<Record<'soc' | 'plugg
   const odometer = km(record.values, DESCRIPTORS.odometer);
   if (odometer !== undefined) out.odometer = String(odometer);
   return out;
+}
+
+/**
+ * A charging event's id: the same for the same event however often it is derived or sent (again after a restart,
+ * or from a message the stream delivered twice), different for two events. A consumer drops an id it has seen.
+ */
+export function eventId(event: ChargingEvent): string {
+  const key = [event.vin, event.kind, event.at, 'sessionId' in event ? event.sessionId : null];
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 24);
+}
+
+/** The payload of `<prefix>/<VIN>/event`: the event as JSON, its id first. */
+export function eventPayload(event: ChargingEvent): string {
+  return JSON.stringify({ id: eventId(event), ...event });
 }
 
 /** Every retained topic of one car with its payload. */

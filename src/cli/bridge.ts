@@ -5,6 +5,8 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import {
   CarDataError,
   checkVin,
+  FileOutbox,
+  isVin,
   LiveData,
   restoreLiveDataState,
   subscribeStream,
@@ -14,7 +16,7 @@ import {
   type StreamMessage,
   type StreamStatus,
 } from '../node';
-import { checkPrefix, DEFAULT_PREFIX, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
+import { checkPrefix, DEFAULT_PREFIX, eventId, eventPayload, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
 import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
 
 // `bmw-cardata bridge`: holds the account's one BMW stream connection and republishes it to the user's own MQTT
@@ -52,7 +54,8 @@ Topics (retained unless said otherwise):
   <prefix>/<VIN>/state                   the car's state as JSON, on change
   <prefix>/<VIN>/charging                plug, charging status and power as JSON
   <prefix>/<VIN>/location                latitude, longitude (and heading) as JSON
-  <prefix>/<VIN>/event                   charging events as JSON (not retained)
+  <prefix>/<VIN>/event                   charging events as JSON (not retained), each with an "id": a
+                                         repeated event has the same id
   <prefix>/<VIN>/evcc/soc|plugged|charging|range|odometer   for evcc; only values that are known
 
 Options:
@@ -69,11 +72,13 @@ Options:
   --ha-discovery-remove Remove those configs again (empty retained configs), then exit
   --ha-prefix TOPIC     Home Assistant's discovery prefix (default ${DEFAULT_DISCOVERY_PREFIX})
   --stream-url URL      The CarData stream (default BMW's)
-  --state FILE          The saved live data (default bridge-state.json beside the account file)
+  --state FILE          The saved live data (default bridge-state.json beside the account file); the events
+                        the broker has not yet acknowledged wait beside it (bridge-state.outbox.json)
   --dry-run             Print what would be published, one JSON line each, and connect to nothing but
                         BMW's stream (the saved live data is read, never written)
 
-A status line on standard error shows the BMW stream, the broker and the messages relayed.`;
+A status line on standard error shows the BMW stream, the broker and the messages relayed. A VIN from the stream
+that is not a VIN (17 letters and digits, no I, O or Q) is skipped with a warning.`;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -112,7 +117,8 @@ interface Publication {
 /** Where publications go: the user's broker, or standard output for --dry-run. */
 interface Publisher {
   readonly connected: boolean;
-  publish(p: Publication): void;
+  /** `done` is told once the publication is delivered (QoS 1: the broker acknowledged it), or why not. */
+  publish(p: Publication, done?: (error?: Error) => void): void;
   /** Publishes `last` (the offline status), then closes. */
   close(last?: Publication): Promise<void>;
 }
@@ -154,6 +160,19 @@ function brokerLabel(url: string): string {
   }
 }
 
+/** How often the bridge tries the broker again; after a refusal this doubles, up to MAX_RETRY_MS. */
+const RETRY_MS = 2_000;
+const MAX_RETRY_MS = 60_000;
+/** CONNACK codes that refuse the user name and password (MQTT 3.1.1: 4, 5; MQTT 5: 0x86, 0x87). */
+const CREDENTIAL_REFUSALS: ReadonlySet<number> = new Set([4, 5, 0x86, 0x87]);
+
+/** The broker's CONNACK refusal in an mqtt.js error: its code, and whether it is about the credentials. */
+function refusalOf(e: unknown): { code: number; credentials: boolean } | undefined {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'number' || !/^Connection refused/.test((e as Error).message ?? '')) return undefined;
+  return { code, credentials: CREDENTIAL_REFUSALS.has(code) };
+}
+
 interface BrokerSettings {
   url: string;
   options: IClientOptions;
@@ -170,7 +189,9 @@ function brokerSettings(values: Values, prefix: string, withWill: boolean): Brok
     clientId: `bmw-cardata-bridge-${randomBytes(4).toString('hex')}`,
     clean: true,
     keepalive: 30,
-    reconnectPeriod: 2_000,
+    reconnectPeriod: RETRY_MS,
+    // A broker that refuses the connection is asked again too, less and less often (see BrokerPublisher).
+    reconnectOnConnackError: true,
     connectTimeout: 10_000,
     queueQoSZero: false,
     rejectUnauthorized: !values.insecure,
@@ -195,29 +216,61 @@ function describeError(e: unknown): string {
 class BrokerPublisher implements Publisher {
   private lastError?: string;
   private closing = false;
+  /** Refusals since the last connection: each doubles the wait before the next try. */
+  private refusals = 0;
+  /** What the status says while the broker refuses the bridge. */
+  private refusal?: string;
+  private credentialsSaid = false;
 
   /** mqtt is loaded when the bridge connects, so the other commands never load it. */
-  static async open(settings: BrokerSettings, onConnect: () => void, onState: (state: string) => void): Promise<BrokerPublisher> {
+  static async open(settings: BrokerSettings, events: BrokerEvents): Promise<BrokerPublisher> {
     const { connect } = await import('mqtt');
-    return new BrokerPublisher(connect(settings.url, settings.options), onConnect, onState);
+    return new BrokerPublisher(connect(settings.url, settings.options), brokerLabel(settings.url), events);
   }
 
   private constructor(
     private readonly client: MqttClient,
-    private readonly onConnect: () => void,
-    private readonly onState: (state: string) => void,
+    private readonly label: string,
+    private readonly events: BrokerEvents,
   ) {
     this.client.on('connect', () => {
       this.lastError = undefined;
-      this.onState('connected');
-      this.onConnect();
+      this.refusal = undefined;
+      this.refusals = 0;
+      this.credentialsSaid = false;
+      this.client.options.reconnectPeriod = RETRY_MS;
+      this.events.onState?.('connected');
+      this.events.onConnect?.();
     });
     // Errors (refused, unreachable, a certificate not trusted) are reported with the close that follows them.
     this.client.on('error', (e) => {
       this.lastError = describeError(e);
+      const refused = refusalOf(e);
+      if (!refused) {
+        this.refusal = undefined;
+        return;
+      }
+      // The broker is there and says no: asking every 2 s changes nothing, so wait longer each time (up to a
+      // minute), in case its user list changes. mqtt.js reads the period when it schedules the next try.
+      this.refusals += 1;
+      const wait = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** (this.refusals - 1));
+      this.client.options.reconnectPeriod = wait;
+      const next = `next try in ${wait / 1000} s`;
+      if (refused.credentials) {
+        this.refusal = `refuses the user name and password (${this.lastError}); ${next}`;
+        if (!this.credentialsSaid) {
+          this.credentialsSaid = true;
+          this.events.warn?.(
+            `bridge: the broker ${this.label} refuses the user name and password (${this.lastError}). Check --username and --password ` +
+              '(or $BMW_CARDATA_BROKER_PASSWORD) and the broker\'s user list; the bridge tries again, less often each time, then once a minute.',
+          );
+        }
+      } else {
+        this.refusal = `refuses the connection (${this.lastError}); ${next}`;
+      }
     });
     this.client.on('close', () => {
-      if (!this.closing) this.onState(this.lastError ? `reconnecting (${this.lastError})` : 'reconnecting');
+      if (!this.closing) this.events.onState?.(this.refusal ?? (this.lastError ? `reconnecting (${this.lastError})` : 'reconnecting'));
     });
   }
 
@@ -225,9 +278,9 @@ class BrokerPublisher implements Publisher {
     return this.client.connected;
   }
 
-  publish(p: Publication): void {
-    // QoS 1: queued while the broker is away, delivered when it is back.
-    this.client.publish(p.topic, p.payload, { qos: p.qos, retain: p.retain }, () => undefined);
+  publish(p: Publication, done?: (error?: Error) => void): void {
+    // QoS 1: kept by mqtt.js through reconnects until the broker acknowledges it, then `done`.
+    this.client.publish(p.topic, p.payload, { qos: p.qos, retain: p.retain }, (e) => done?.(e ?? undefined));
   }
 
   close(last?: Publication): Promise<void> {
@@ -246,29 +299,42 @@ class BrokerPublisher implements Publisher {
     });
   }
 
-  /** Resolves once connected; rejects after `ms`. */
+  /** Resolves once connected; rejects after `ms`, or at once when the broker refuses the user name and password. */
   waitConnected(ms: number): Promise<void> {
     if (this.client.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.client.removeListener('connect', done);
-        reject(new CarDataError({ kind: 'network', message: `bridge: cannot reach the broker${this.lastError ? `: ${this.lastError}` : ''}` }));
-      }, ms);
-      const done = (): void => {
+      const finish = (e?: CarDataError): void => {
         clearTimeout(timer);
-        resolve();
+        this.client.removeListener('connect', connected);
+        this.client.removeListener('error', failed);
+        if (e) reject(e);
+        else resolve();
       };
-      this.client.once('connect', done);
+      const timer = setTimeout(() => finish(new CarDataError({ kind: 'network', message: `bridge: cannot reach the broker${this.lastError ? `: ${this.lastError}` : ''}` })), ms);
+      const connected = (): void => finish();
+      const failed = (e: unknown): void => {
+        if (!refusalOf(e)?.credentials) return;
+        finish(new CarDataError({ kind: 'auth', message: `bridge: the broker ${this.label} refuses the user name and password (${describeError(e)})`, hint: 'Check --username and --password.' }));
+      };
+      this.client.once('connect', connected);
+      this.client.on('error', failed);
     });
   }
+}
+
+interface BrokerEvents {
+  onConnect?: () => void;
+  onState?: (state: string) => void;
+  warn?: (message: string) => void;
 }
 
 /** --dry-run: one JSON line per publication on standard output. */
 class PrintPublisher implements Publisher {
   readonly connected = true;
   constructor(private readonly out: NodeJS.WritableStream) {}
-  publish(p: Publication): void {
+  publish(p: Publication, done?: (error?: Error) => void): void {
     this.out.write(`${JSON.stringify({ topic: p.topic, payload: p.payload, retain: p.retain })}\n`);
+    done?.();
   }
   close(last?: Publication): Promise<void> {
     if (last) this.publish(last);
@@ -344,14 +410,43 @@ async function loadState(file: string, warn: (m: string) => void): Promise<Bridg
     const saved = JSON.parse(text) as Partial<BridgeState>;
     const vehicles: Record<string, SavedVehicle> = {};
     const asText = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+    // A name that is not a VIN (kept by an older version) would become a broken topic on every start: dropped.
+    const dropped = new Set<string>();
+    const keep = (vin: string): boolean => isVin(vin) || (dropped.add(vin), false);
     for (const [vin, v] of Object.entries(saved.vehicles ?? {})) {
-      if (v && typeof v === 'object') vehicles[vin] = { brand: asText(v.brand), model: asText(v.model), basicDataAt: asText(v.basicDataAt) };
+      if (v && typeof v === 'object' && keep(vin)) vehicles[vin] = { brand: asText(v.brand), model: asText(v.model), basicDataAt: asText(v.basicDataAt) };
     }
+    const live = saved.live as { vehicles?: unknown } | undefined;
+    if (live && typeof live.vehicles === 'object' && live.vehicles !== null) {
+      live.vehicles = Object.fromEntries(Object.entries(live.vehicles).filter(([vin]) => keep(vin)));
+    }
+    for (const vin of dropped) warn(`bridge: dropping ${shown(vin)} from ${file}: not a VIN`);
     return { version: 1, live: restoreLiveDataState(saved.live), vehicles };
   } catch (e) {
     warn(`bridge: ignoring ${file} (${(e as Error).message}); starting without saved live data`);
     return { version: 1, live: { version: 1, vehicles: {} }, vehicles: {} };
   }
+}
+
+/** A name from the stream or a file, for a warning: quoted, short, control characters escaped. */
+function shown(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+}
+
+/** The outbox of the bridge's events: beside its state file. */
+function outboxFile(stateFile: string): string {
+  return `${stateFile.replace(/\.json$/i, '')}.outbox.json`;
+}
+
+/** An event waiting in the outbox: its id, its car and its payload (JSON, with the id). */
+interface PendingEvent {
+  id: string;
+  vin: string;
+  payload: string;
+}
+
+function isPendingEvent(e: Record<string, unknown>): boolean {
+  return typeof e.payload === 'string' && isVin(e.vin);
 }
 
 function vinList(values: Values): string[] {
@@ -405,6 +500,12 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   }
   const stop = stopSignal();
   const live = new LiveData({ state: saved.live });
+  // Events wait on disk until the broker has them (in memory only for --dry-run, which writes nothing).
+  const outbox = await FileOutbox.open<PendingEvent>({
+    file: dryRun ? undefined : outboxFile(stateFile),
+    warn: (m) => warn(`bridge: ${m}`),
+    accept: isPendingEvent,
+  });
   const info = saved.vehicles;
   const haDiscovery = Boolean(values['ha-discovery']);
   const version = packageVersion();
@@ -415,9 +516,25 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   /** The cars to publish: the chosen VINs, the saved ones, and every one the stream brings. */
   const known = new Set<string>([...vins, ...live.vins().filter(wanted)]);
   const fetching = new Map<string, Promise<void>>();
+  /** Names from the stream that are not VINs, each said once (up to a hundred of them). */
+  const notVins = new Set<string>();
+  /** Events handed to the broker's client and not yet acknowledged: mqtt.js sends them again after a reconnect. */
+  const inFlight = new Set<string>();
   let publisher: Publisher | undefined;
 
   const send = (p: Publication): void => publisher?.publish(p);
+  /** Sends what waits in the outbox, oldest first; each event leaves it when the broker acknowledged it. */
+  const deliver = (): void => {
+    if (!publisher?.connected) return;
+    for (const e of outbox.pending()) {
+      if (inFlight.has(e.id)) continue;
+      inFlight.add(e.id);
+      publisher.publish({ topic: vehicleTopic(prefix, e.vin, SUBTOPICS.event), payload: e.payload, retain: false, qos: 1 }, (error) => {
+        inFlight.delete(e.id);
+        if (!error) outbox.remove(e.id);
+      });
+    }
+  };
   const syncVehicle = (vin: string): void => {
     const record = live.vehicle(vin);
     if (!record || !publisher?.connected) return;
@@ -441,6 +558,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const onBrokerConnect = (): void => {
     published.clear();
     send({ topic: statusTopic(prefix), payload: 'online', retain: true, qos: 1 });
+    // What waited (from before a restart, or through the outage) goes before anything new.
+    deliver();
     for (const vin of known) {
       if (!fetching.has(vin)) announce(vin);
       syncVehicle(vin);
@@ -450,8 +569,12 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   let saving: Promise<void> = Promise.resolve();
   const save = (): Promise<void> => {
     if (dryRun) return Promise.resolve();
-    const state: BridgeState = { version: 1, live: live.serialize(), vehicles: info };
-    const write = (): Promise<void> => writePrivateJson(stateFile, state);
+    const write = async (): Promise<void> => {
+      // The state never says an event happened before the event is on disk: the outbox's writes come first, and
+      // the state is taken right after them, before another message can be handled.
+      while (outbox.busy) await outbox.settled();
+      await writePrivateJson(stateFile, { version: 1, live: live.serialize(), vehicles: info } satisfies BridgeState);
+    };
     saving = saving.then(write, write);
     return saving.catch((e: unknown) => warn(`bridge: cannot save ${stateFile}: ${describeError(e)}`));
   };
@@ -476,26 +599,42 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   };
 
   const handle = async (m: StreamMessage): Promise<void> => {
+    // The VIN becomes a topic level and a key of the saved state: a wildcard or a slash in it would make the
+    // broker drop the bridge, or give Home Assistant broken topics, again after every restart.
+    if (!isVin(m.vin)) {
+      if (!notVins.has(m.vin) && notVins.size < 100) {
+        notVins.add(m.vin);
+        warn(`bridge: skipping the messages of ${shown(m.vin)}: not a VIN`);
+      }
+      return;
+    }
     status.relayed += 1;
     if (status.relayed === 1) status.show(true);
     const u = live.ingest(m.raw, m.topic);
     if (!u || !wanted(u.vin)) return;
-    // The state is saved before its events go out, so a restart neither repeats nor loses one.
+    // Its events go to the outbox (on disk) before the state that says they happened is saved: a crash at any
+    // moment can send an event twice (with the same id), never lose it.
+    const events = u.events.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e) }));
+    if (events.length > 0) await outbox.add(events).catch((e: unknown) => warn(`bridge: cannot save the events in ${outboxFile(stateFile)}: ${describeError(e)}`));
     if (u.changed) await save();
     if (!known.has(u.vin)) {
       known.add(u.vin);
       void learn(u.vin).then(() => announce(u.vin));
     }
     syncVehicle(u.vin);
-    for (const e of u.events) send({ topic: vehicleTopic(prefix, u.vin, SUBTOPICS.event), payload: JSON.stringify(e), retain: false, qos: 1 });
+    deliver();
   };
 
   await Promise.all([...known].map(learn));
 
   if (settings) {
-    publisher = await BrokerPublisher.open(settings, onBrokerConnect, (s) => {
-      status.broker = s;
-      status.show();
+    publisher = await BrokerPublisher.open(settings, {
+      onConnect: onBrokerConnect,
+      onState: (s) => {
+        status.broker = s;
+        status.show();
+      },
+      warn,
     });
   } else {
     publisher = new PrintPublisher(ctx.stdout);
@@ -518,12 +657,14 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   });
 
   await stop;
-  // Clean shutdown: no more messages, the last ones handled and saved, "offline", both connections closed.
+  // Clean shutdown: no more messages, the last ones handled and saved, "offline", both connections closed; the
+  // events the broker did not acknowledge stay in the outbox for the next start.
   await stream.close();
   await queue;
   await Promise.all([...fetching.values()]);
   await save();
   await publisher.close({ topic: statusTopic(prefix), payload: 'offline', retain: true, qos: 1 });
+  await outbox.settled();
   status.bmw = 'closed';
   status.broker = 'closed';
   status.show(true);
@@ -536,7 +677,7 @@ async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; disco
   let publisher: Publisher;
   if (opts.dryRun) publisher = new PrintPublisher(ctx.stdout);
   else {
-    const broker = await BrokerPublisher.open(brokerSettings(ctx.values, opts.prefix, false), () => undefined, () => undefined);
+    const broker = await BrokerPublisher.open(brokerSettings(ctx.values, opts.prefix, false), {});
     try {
       await broker.waitConnected(15_000);
     } catch (e) {

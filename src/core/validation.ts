@@ -39,6 +39,15 @@ export function checkVin(vin: unknown): string {
   return value;
 }
 
+/**
+ * Whether `text` is a VIN exactly as it stands (no trimming): 17 characters of A-H, J-N, P, R-Z and 0-9
+ * (ISO 3779). For names that come from the stream and become topics or file keys, where anything else (a `/`, an
+ * MQTT wildcard) would do harm.
+ */
+export function isVin(text: unknown): text is string {
+  return typeof text === 'string' && /^[A-HJ-NPR-Z0-9]{17}$/.test(text);
+}
+
 /** A container ID: always 13 letters and digits (BMW answers CU-121 otherwise). */
 export function checkContainerId(id: unknown): string {
   if (typeof id !== 'string' || stripInvisible(id).trim() === '') {

@@ -3,10 +3,11 @@
 export * from '../core';
 export { AxiosTransport } from './axios-transport';
 export { FileQuotaStore, type FileQuotaStoreOptions, quotaFileProblem } from './file-quota-store';
-export { writePrivateJson, writePrivateText } from './private-file';
+export { writePrivateJson, writePrivateText, type WritePrivateOptions } from './private-file';
 export { nodeSleep } from './sleep';
 export { nodeTimers } from './timers';
 export { machineTimeZone } from './time-zone';
 export { mqttConnect } from './mqtt-connection';
 export { createAccount, type NodeAccountOptions } from './account';
 export { subscribeStream, type NodeStreamSubscribeOptions } from './stream';
+export { DEFAULT_OUTBOX_LIMIT, FileOutbox, type FileOutboxOptions, type OutboxEntry } from './outbox';
