@@ -141,6 +141,29 @@ describe('quota file lock between processes', function () {
     assert.deepStrictEqual(results.map((r) => r.used).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
+  it('two copies of the lock in one process (two packages) never take each other\'s lock for one of an earlier life', async () => {
+    const file = `${tmpFile()}.lock`;
+    const modulePath = require.resolve('../dist/src/node/file-lock');
+    const { FileLock } = require(modulePath);
+    delete require.cache[modulePath];
+    const { FileLock: OtherCopy } = require(modulePath);
+    assert.notStrictEqual(OtherCopy, FileLock);
+    const options = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), staleMs: 10_000, timeoutMs: 15_000 };
+    let release;
+    const holding = new FileLock(file, options).run(() => new Promise((resolve) => (release = resolve)));
+    await until(() => fs.existsSync(file) && release);
+    let entered = false;
+    const waiting = new OtherCopy(file, options).run(async () => {
+      entered = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.strictEqual(entered, false, 'waits for the holder');
+    release();
+    await holding;
+    await waiting;
+    assert.strictEqual(entered, true);
+  });
+
   for (const [label, mtime] of [['new', undefined], ['old', new Date(Date.now() - 60_000)]]) {
     it(`a folder (${label}) at the lock path is a clear error naming it, at once`, async () => {
       const file = tmpFile();

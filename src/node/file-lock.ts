@@ -27,8 +27,13 @@ interface Seen {
   owner?: Owner;
 }
 
-/** The tokens of the locks this process holds now (a lock of this pid with another token is from an earlier life). */
-const held = new Set<string>();
+/**
+ * The tokens of the locks this process holds now (a lock of this pid with another token is from an earlier life).
+ * Kept on the global object, so two copies of this module in one process (two packages) know each other's locks.
+ */
+const HELD = Symbol.for('bmw-cardata.file-locks.held');
+const held: Set<string> = ((globalThis as Record<symbol, unknown>)[HELD] as Set<string> | undefined) ?? new Set<string>();
+(globalThis as Record<symbol, unknown>)[HELD] = held;
 
 function ownerOf(text: string): Owner | undefined {
   try {
