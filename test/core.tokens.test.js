@@ -163,6 +163,44 @@ describe('core login', function () {
       assert.deepStrictEqual([e.kind, e.retryable, isDeadLogin(e)], ['http', true, false]);
       assert.strictEqual(reloads, 0);
     });
+
+    it('a store that could not keep new tokens refuses the refresh before it is made: the refresh token stays good', async () => {
+      const mine = issued();
+      const refused = new CarDataError({ kind: 'storage', message: 'Cannot save the BMW tokens in /x (EACCES)' });
+      let writable = false;
+      const stored = [];
+      const tm = manager({ tokens: { ...mine }, checkStore: async () => {
+        if (!writable) throw refused;
+      }, onTokens: (t) => stored.push(t) });
+      assert.strictEqual(await failure(tm.refresh()), refused);
+      assert.strictEqual(await failure(tm.refreshAfterUnauthorized(mine.accessToken)), refused);
+      assert.strictEqual(refreshes(), 0, 'no refresh was made');
+      assert.deepStrictEqual(tm.current(), mine);
+      writable = true;
+      const fresh = await tm.refresh();
+      assert.strictEqual(refreshes(), 1, 'the old refresh token still worked');
+      assert.strictEqual(stored[0].refreshToken, fresh.refreshToken);
+    });
+
+    it('new tokens that could not be stored are said, kept in memory, and refreshed further without asking the store', async () => {
+      const persistErrors = [];
+      let checks = 0;
+      const tm = manager({
+        tokens: issued(),
+        checkStore: async () => {
+          checks += 1;
+        },
+        onTokens: () => Promise.reject(new Error('ENOSPC')),
+        onPersistError: (e) => persistErrors.push(e.message),
+      });
+      const first = await tm.refresh();
+      assert.deepStrictEqual([checks, persistErrors], [1, ['ENOSPC']]);
+      assert.strictEqual(tm.current().refreshToken, first.refreshToken, 'kept in memory');
+      // The stored token is spent already: the next refresh goes on with the one in memory.
+      const second = await tm.refresh();
+      assert.notStrictEqual(second.refreshToken, first.refreshToken);
+      assert.deepStrictEqual([checks, persistErrors.length, refreshes()], [1, 2, 2]);
+    });
   });
 
   describe('refresh grant', () => {

@@ -1,7 +1,8 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { writePrivateJson, type TokenSet } from '../node';
+import type { TokenSet } from '../node';
+import { fileError, writePrivateJson } from '../node/private-file';
 
 /** What the command line keeps between runs: the account and its tokens, in one file readable only by its owner. */
 export interface CliConfig {
@@ -26,6 +27,11 @@ export async function readConfig(file: string): Promise<CliConfig> {
   }
 }
 
-export function writeConfig(file: string, config: CliConfig): Promise<void> {
-  return writePrivateJson(file, config);
+/** Saves the account file; an error names the folder (a storage error). */
+export async function writeConfig(file: string, config: CliConfig): Promise<void> {
+  try {
+    await writePrivateJson(file, config);
+  } catch (e) {
+    throw fileError(e, file, 'save the BMW tokens');
+  }
 }

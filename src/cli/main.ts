@@ -19,6 +19,8 @@ import {
   waitForDeviceAuthorization,
   type Account,
 } from '../node';
+import { checkTokenFile } from '../node/account';
+import { removeLeftovers } from '../node/private-file';
 import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
@@ -62,7 +64,8 @@ Options for every command:
   --out FILE         Write the output to FILE instead of standard output
   -h, --help         Help for a command: bmw-cardata <command> --help
 
-Exit codes: 0 done, 2 bad arguments, 3 login needed, 4 daily quota spent, 5 BMW or network error, 1 other.`;
+Exit codes: 0 done, 2 bad arguments, 3 login needed, 4 daily quota spent, 5 BMW or network error,
+1 other (also: a local file that cannot be written).`;
 
 const COMMAND_HELP: Record<string, string> = {
   login: `Usage: bmw-cardata login --client-id ID [--print]
@@ -167,6 +170,8 @@ interface Context {
   config: CliConfig;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** New tokens could not be saved: the command ends with exit code 1. */
+  unsaved?: boolean;
 }
 
 function openAccount(ctx: Context): Account {
@@ -179,10 +184,21 @@ function openAccount(ctx: Context): Account {
     apiBaseUrl: str(ctx.values, 'base-url') ?? config.apiBaseUrl,
     authBaseUrl: str(ctx.values, 'auth-url') ?? config.authBaseUrl,
     tokens: config.tokens,
-    // Refresh tokens rotate: every new one is saved at once, or the next run could not log in.
+    // Refresh tokens rotate: every new one is saved at once, or the next run could not log in. A refresh is
+    // made only once the file is known to be writable; should the write still fail, this run says so loudly,
+    // goes on with the tokens in memory, and ends with exit code 1.
+    tokenFile: ctx.configFile,
     onTokens: async (tokens) => {
       ctx.config = { ...ctx.config, tokens };
       await writeConfig(ctx.configFile, ctx.config);
+    },
+    onPersistError: (e) => {
+      ctx.unsaved = true;
+      ctx.stderr.write(
+        `\nbmw-cardata: ERROR: ${(e as Error).message}: BMW has replaced the saved refresh token, and the new one ` +
+          `could not be saved. It is kept in memory while this command runs; afterwards run bmw-cardata login again.\n` +
+          `${e instanceof CarDataError && e.hint ? `hint: ${e.hint}\n` : ''}`,
+      );
     },
     // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
     reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
@@ -226,6 +242,8 @@ async function login(ctx: Context): Promise<void> {
   const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
   const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
   const endpoint = { transport: new AxiosTransport(), sleep: nodeSleep, clientId, authBaseUrl };
+  // Before the user approves anything: a login that could not be saved would be lost.
+  await checkTokenFile(ctx.configFile);
   const auth = await startDeviceAuthorization(endpoint);
   ctx.stderr.write(
     `\nOpen this link, log in with your BMW ID and approve:\n\n  ${auth.verificationUriComplete}\n\n(or open ${auth.verificationUri} and enter the code ${auth.userCode})\n\n`,
@@ -357,8 +375,10 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     if (format !== undefined && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
     const configFile = str(values, 'config') ?? defaultConfigPath();
     const ctx: Context = { values, configFile, config: await readConfig(configFile), stdout, stderr };
+    // Temporary files of a run that crashed while saving.
+    await removeLeftovers(configFile, 60_000);
     await run(command, sub, ctx);
-    return EXIT.ok;
+    return ctx.unsaved ? EXIT.failed : EXIT.ok;
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       stderr.write(`bmw-cardata: ${usageMessage(e as Error)}\n`);
@@ -373,6 +393,7 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
       if (e.kind === 'input') return EXIT.usage;
       if (e.kind === 'auth') return EXIT.auth;
       if (e.kind === 'quota') return EXIT.quota;
+      if (e.kind === 'storage') return EXIT.failed;
       return EXIT.bmw;
     }
     stderr.write(`bmw-cardata: ${(e as Error).message}\n`);

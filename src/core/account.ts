@@ -14,6 +14,8 @@ export interface AccountOptions {
   tokens?: TokenSet;
   onTokens?: (tokens: TokenSet) => void | Promise<void>;
   onPersistError?: (error: unknown) => void;
+  /** Checks before each refresh that the new tokens can be stored (see TokenManagerOptions.checkStore). */
+  checkTokenStore?: () => Promise<void>;
   /** Reads the stored token set again (see TokenManagerOptions.reload). */
   reloadTokens?: () => Promise<TokenSet | undefined>;
   dailyQuota?: number;
@@ -55,6 +57,7 @@ export function createAccount(options: AccountOptions): Account {
     tokens: options.tokens,
     onTokens: options.onTokens,
     onPersistError: options.onPersistError,
+    checkStore: options.checkTokenStore,
     reload: options.reloadTokens,
     now: options.now,
     sleep: options.sleep,

@@ -22,6 +22,13 @@ export interface TokenManagerOptions extends AuthEndpoint {
   /** Told when onTokens fails; the tokens are still used in memory. */
   onPersistError?: (error: unknown) => void;
   /**
+   * Checks that onTokens will be able to store a new token set, before a refresh spends the refresh token (BMW
+   * retires it): throws, and no refresh is made, when it could not. The stored refresh token then stays good.
+   * Not asked once a token set could not be stored (the stored one is spent already; the process goes on with
+   * the tokens in memory).
+   */
+  checkStore?: () => Promise<void>;
+  /**
    * Reads the token set as stored now. When BMW refuses the refresh token, another process sharing the store may
    * have rotated it: the stored set is read and, if it is newer, used instead of asking to authorize again.
    */
@@ -35,6 +42,8 @@ export interface TokenManagerOptions extends AuthEndpoint {
 export class TokenManager implements TokenProvider {
   private tokens?: TokenSet;
   private inflight?: Promise<TokenSet>;
+  /** The last token set could not be stored: the stored refresh token is already spent, nothing to protect. */
+  private unsaved = false;
   private readonly now: Clock;
   private readonly margin: number;
 
@@ -63,7 +72,9 @@ export class TokenManager implements TokenProvider {
     if (!this.options.onTokens) return;
     try {
       await this.options.onTokens({ ...tokens });
+      this.unsaved = false;
     } catch (e) {
+      this.unsaved = true;
       this.options.onPersistError?.(e);
     }
   }
@@ -99,6 +110,7 @@ export class TokenManager implements TokenProvider {
   }
 
   private async refreshFrom(current: TokenSet, options: RefreshOptions): Promise<TokenSet> {
+    if (!this.unsaved) await this.options.checkStore?.();
     const fresh = await refreshTokens(this.options, current.refreshToken, options);
     const merged: TokenSet = { ...fresh, gcid: fresh.gcid ?? current.gcid, idToken: fresh.idToken ?? current.idToken };
     this.tokens = merged;

@@ -130,7 +130,7 @@ export = function (RED: NodeAPI): void {
   const userDir = RED.settings.userDir || path.join(os.homedir(), '.node-red');
   // One store for every account node: two nodes of one BMW account (same GCID) share one count.
   const quotaStore = new FileQuotaStore(path.join(userDir, 'bmw-cardata-quota.json'), { warn: (message) => RED.log.warn(message) });
-  const tokenFile = new TokenFile(path.join(userDir, 'bmw-cardata-tokens.json'), credentialSecret(RED));
+  const tokenFile = new TokenFile(path.join(userDir, 'bmw-cardata-tokens.json'), credentialSecret(RED), (message) => RED.log.warn(message));
   // Containers and mapped vehicles of every account node, so a restart costs no call to look them up again.
   const accountCache = new AccountCache(path.join(userDir, 'bmw-cardata-cache.json'), (message) => RED.log.warn(message));
   const transport = new AxiosTransport();
@@ -273,7 +273,13 @@ export = function (RED: NodeAPI): void {
           quotaStore,
           transport,
           onTokens: persist,
-          onPersistError: (e) => node.warn(`Could not save the rotated BMW tokens: ${e instanceof Error ? e.message : String(e)}`),
+          // Refreshed only once the token file is known to be writable: BMW retires the refresh token it was given.
+          tokenFile: tokenFile.file,
+          onPersistError: (e) =>
+            node.error(
+              `${e instanceof Error ? e.message : String(e)}: BMW has replaced the saved refresh token and the new one could not be saved. ` +
+                'It is kept in memory until Node-RED stops; make the folder writable before then, or authorize the account again afterwards.',
+            ),
           containers: accountCache.get(node.id, key)?.containers,
           onContainers: (containers) => keep(key, 'containers found', (entry) => (entry.containers = containers)),
         });

@@ -1,10 +1,11 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DateTime } from 'luxon';
-import { CarDataError } from '../core/errors';
+import type { CarDataError } from '../core/errors';
 import { isQuotaRecord, type QuotaChange, type QuotaRecord, type QuotaStore } from '../core/quota';
 import { type Clock, realClock, type Sleep } from '../core/transport';
-import { writePrivateJson } from './private-file';
+import { FileLock } from './file-lock';
+import { fileError, removeLeftovers, writePrivateJson } from './private-file';
 import { nodeSleep } from './sleep';
 
 const FILE_VERSION = 1;
@@ -21,7 +22,10 @@ export interface FileQuotaStoreOptions {
   warn?: (message: string) => void;
   now?: Clock;
   sleep?: Sleep;
-  /** A lock older than this is taken over: its holder died. */
+  /**
+   * A lock older than this, or seen unchanged this long, is taken over: its holder hangs or died. A lock of a
+   * process of this machine that no longer runs is taken at once.
+   */
   staleLockMs?: number;
   /** How long to wait for another process's lock before giving up. */
   lockTimeoutMs?: number;
@@ -29,9 +33,10 @@ export interface FileQuotaStoreOptions {
 
 /**
  * Counts kept in one JSON file (mode 0600), so a restart does not forget what was spent. Every change holds a
- * lock file (created exclusively), so ledgers in other processes on the same file never lose or double a count;
- * writes go to a temporary file renamed into place, so a crash never leaves half a file. A file that cannot be
- * read is never taken as zero: it is kept aside, said once, and the day counts as spent.
+ * lock file (see FileLock: a dead holder's lock is taken at once, and only by one process), so ledgers in other
+ * processes on the same file never lose or double a count; writes go to a temporary file renamed into place, so a
+ * crash never leaves half a file, and the first step removes the temporary files of crashed writers. A file that
+ * cannot be read is never taken as zero: it is kept aside, said once, and the day counts as spent.
  */
 export class FileQuotaStore implements QuotaStore {
   private chain: Promise<unknown> = Promise.resolve();
@@ -39,7 +44,8 @@ export class FileQuotaStore implements QuotaStore {
   private readonly now: Clock;
   private readonly sleep: Sleep;
   private readonly staleLockMs: number;
-  private readonly lockTimeoutMs: number;
+  private readonly lock: FileLock;
+  private cleaned = false;
 
   constructor(
     readonly file: string,
@@ -49,18 +55,16 @@ export class FileQuotaStore implements QuotaStore {
     this.now = options.now ?? realClock;
     this.sleep = options.sleep ?? nodeSleep;
     this.staleLockMs = options.staleLockMs ?? 10_000;
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
+    this.lock = new FileLock(`${file}.lock`, {
+      now: this.now,
+      sleep: this.sleep,
+      staleMs: this.staleLockMs,
+      timeoutMs: options.lockTimeoutMs ?? 15_000,
+    });
   }
 
   private storageError(e: unknown, action: string): CarDataError {
-    const code = (e as NodeJS.ErrnoException)?.code ?? 'EIO';
-    const folder = path.dirname(this.file);
-    return new CarDataError({
-      kind: 'storage',
-      message: `Cannot ${action} the quota count in ${folder} (${code})`,
-      hint: `Check that the folder ${folder} exists and is writable by this process.`,
-      cause: e,
-    });
+    return fileError(e, this.file, `${action} the quota count`);
   }
 
   private today(): string {
@@ -107,35 +111,34 @@ export class FileQuotaStore implements QuotaStore {
     return content.unknownDay ? { day: content.unknownDay, used: 0, unknown: true } : undefined;
   }
 
-  /** Holds the lock file while `fn` runs; a lock left by a dead process is taken over after staleLockMs. */
+  /** Holds the lock file while `fn` runs; the first time, removes what crashed writers left. */
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = `${this.file}.lock`;
-    const started = this.now();
     try {
       await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     } catch (e) {
       throw this.storageError(e, 'write');
     }
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const handle = await fs.open(lock, 'wx', 0o600);
-        await handle.close();
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw this.storageError(e, 'write');
-        const age = await fs.stat(lock).then((s) => this.now() - s.mtimeMs, () => 0);
-        if (age > this.staleLockMs) {
-          await fs.rm(lock, { force: true });
-          continue;
-        }
-        if (this.now() - started > this.lockTimeoutMs) throw this.storageError(Object.assign(new Error('locked'), { code: 'ELOCKED' }), 'lock');
-        await this.sleep(5 + Math.min(50, attempt * 5));
-      }
-    }
+    // What `fn` throws goes through as it is; what the lock throws is said as a storage error.
+    let failure: { error: unknown } | undefined;
     try {
-      return await fn();
-    } finally {
-      await fs.rm(lock, { force: true });
+      return await this.lock.run(async () => {
+        if (!this.cleaned) {
+          this.cleaned = true;
+          await removeLeftovers(this.file, this.staleLockMs);
+        }
+        return fn().catch((error: unknown) => {
+          failure = { error };
+          throw error;
+        });
+      });
+    } catch (e) {
+      if (failure) throw failure.error;
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (code === 'EISDIR') {
+        const where = (e as NodeJS.ErrnoException).path;
+        throw fileError(e, this.file, 'lock the quota count', `${where} is a folder, not a lock file: remove it (the lock is a file this package creates and removes).`);
+      }
+      throw this.storageError(e, code === 'ELOCKED' ? 'lock' : 'write');
     }
   }
 

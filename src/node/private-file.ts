@@ -1,5 +1,7 @@
+import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { CarDataError } from '../core/errors';
 
 export interface WritePrivateOptions {
   /**
@@ -50,4 +52,72 @@ async function syncFolder(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+/**
+ * Proves that `file` can be written as writePrivateJson writes it: the folder exists (or is made), a temporary file
+ * of a few kilobytes can be written in it and removed, and nothing but a file is at the path. Throws the file
+ * system's error (with its code) when not.
+ */
+export async function checkWritable(file: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const there = await fs.stat(file).catch(() => undefined);
+  if (there && !there.isFile()) throw Object.assign(new Error(`${file} is not a file`), { code: 'EISDIR' });
+  const probe = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fs.writeFile(probe, Buffer.alloc(4096, 0x20), { mode: 0o600 });
+  } finally {
+    await fs.unlink(probe).catch(() => undefined);
+  }
+}
+
+/** A local file that cannot be read or written: a storage error naming the folder and the system's code. */
+export function fileError(e: unknown, file: string, action: string, hint?: string): CarDataError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? 'EIO';
+  const folder = path.dirname(file);
+  return new CarDataError({
+    kind: 'storage',
+    message: `Cannot ${action} in ${folder} (${code})`,
+    hint: hint ?? `Check that the folder ${folder} exists and is writable by this process.`,
+    cause: e,
+  });
+}
+
+/** Whether a process with this id runs on this machine (one of another user counts as running). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const LEFTOVER = /^\.(?:[a-z]+\.)*(\d+)\.(?:[0-9a-f]+\.)?tmp$/;
+
+/**
+ * Removes the temporary files a writer of `file` left when it crashed (`<file>.<pid>.tmp` and the like): those of
+ * a process that no longer runs, and any older than `olderThanMs` (a write takes milliseconds). Returns how many.
+ */
+export async function removeLeftovers(file: string, olderThanMs: number): Promise<number> {
+  const folder = path.dirname(file);
+  const base = `${path.basename(file)}`;
+  let names: string[];
+  try {
+    names = await fs.readdir(folder);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const match = name.startsWith(base) ? LEFTOVER.exec(name.slice(base.length)) : null;
+    if (!match) continue;
+    const leftover = path.join(folder, name);
+    const stat = await fs.lstat(leftover).catch(() => undefined);
+    if (!stat?.isFile()) continue;
+    const pid = Number(match[1]);
+    if (processAlive(pid) && Date.now() - stat.mtimeMs <= olderThanMs) continue;
+    if (await fs.unlink(leftover).then(() => true, () => false)) removed += 1;
+  }
+  return removed;
 }
