@@ -366,6 +366,17 @@ describe('core live feed', function () {
       await feed.close();
     });
 
+    it('readings stamped ahead of the clock are said once per car, and the value is held with the arrival time', async () => {
+      const problems = [];
+      const now = Date.parse('2026-01-01T10:00:00Z');
+      const feed = createLiveFeed({ now: () => now, onProblem: (m) => problems.push(m) });
+      const ahead = (v) => message({ [SOC]: { value: v, unit: '%', timestamp: '2027-01-01T00:00:00Z' } });
+      await feed.push(ahead(50));
+      await feed.push(ahead(51));
+      assert.deepStrictEqual(problems, [`Car ${VIN} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`]);
+      assert.deepStrictEqual(feed.live.vehicle(VIN).values[SOC], { value: 51, unit: '%', timestamp: new Date(now).toISOString() });
+    });
+
     it('a waiting finish saved before a restart goes out after it, once', async () => {
       const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
       let saved;

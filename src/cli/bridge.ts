@@ -13,6 +13,7 @@ import {
   writePrivateJson,
   type Account,
   type LiveDataState,
+  type LiveUpdate,
   type StreamMessage,
   type StreamStatus,
 } from '../node';
@@ -598,6 +599,9 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     return p;
   };
 
+  let queue: Promise<void> = Promise.resolve();
+  /** The cars whose readings came stamped ahead of the clock (said once each). */
+  const ahead = new Set<string>();
   const handle = async (m: StreamMessage): Promise<void> => {
     // The VIN becomes a topic level and a key of the saved state: a wildcard or a slash in it would make the
     // broker drop the bridge, or give Home Assistant broken topics, again after every restart.
@@ -612,6 +616,30 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     if (status.relayed === 1) status.show(true);
     const u = live.ingest(m.raw, m.topic);
     if (!u || !wanted(u.vin)) return;
+    if (u.future > 0 && !ahead.has(u.vin)) {
+      ahead.add(u.vin);
+      warn(`bridge: ${u.vin} sends readings stamped ahead of this machine's clock; they are taken as received now (is the clock right?)`);
+    }
+    await relay(u);
+    scheduleSettle();
+  };
+
+  /** A finished charge waits for late readings; its timer hands it on when the wait is over. */
+  let settleTimer: NodeJS.Timeout | undefined;
+  const scheduleSettle = (): void => {
+    if (settleTimer) clearTimeout(settleTimer);
+    const at = live.nextSettleAt();
+    settleTimer = at === undefined ? undefined : setTimeout(() => {
+      queue = queue
+        .then(async () => {
+          for (const u of live.settle()) if (wanted(u.vin)) await relay(u);
+          scheduleSettle();
+        })
+        .catch((e: unknown) => warn(`bridge: ${describeError(e)}`));
+    }, Math.max(0, at - Date.now()));
+  };
+
+  const relay = async (u: LiveUpdate): Promise<void> => {
     // Its events go to the outbox (on disk) before the state that says they happened is saved: a crash at any
     // moment can send an event twice (with the same id), never lose it.
     const events = u.events.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e) }));
@@ -642,7 +670,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     onBrokerConnect();
   }
 
-  let queue: Promise<void> = Promise.resolve();
+  scheduleSettle();
   const stream = subscribeStream(account.tokens, {
     url: str(values, 'stream-url'),
     vins,
@@ -657,6 +685,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   });
 
   await stop;
+  if (settleTimer) clearTimeout(settleTimer);
   // Clean shutdown: no more messages, the last ones handled and saved, "offline", both connections closed; the
   // events the broker did not acknowledge stay in the outbox for the next start.
   await stream.close();

@@ -170,6 +170,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const handle = async (raw: StreamRawMessage, topic: string): Promise<void> => {
     const update = live.ingest(raw, topic);
     if (update?.dropped) report(update.vin, update.dropped);
+    if (update && update.future > 0 && !told.has(`future\n${update.vin}`)) {
+      told.add(`future\n${update.vin}`);
+      options.onProblem?.(`Car ${short(update.vin)} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`);
+    }
     if (!update || !update.changed) return;
     await deliver(update);
     scheduleSettle();
