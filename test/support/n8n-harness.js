@@ -127,16 +127,20 @@ function nodeOf(type, parameters, extra = {}) {
   };
 }
 
-/** A workflow of one BMW CarData node fed with `items`; runs it and returns the node's output or its error. */
-async function runNode(credentials, parameters, { items = [{ json: {} }], staticData = {}, nodeExtra = {} } = {}) {
+/**
+ * A workflow of one BMW CarData node fed with `items`; runs it and returns the node's output or its error. `mode` is
+ * n8n's execution mode: 'manual' (the editor's Execute buttons, the default here) or 'trigger' (started by a trigger
+ * or a schedule).
+ */
+async function runNode(credentials, parameters, { items = [{ json: {} }], staticData = {}, nodeExtra = {}, mode = 'manual' } = {}) {
   const node = nodeOf('bmwCarData', parameters, nodeExtra);
   const workflow = new Workflow({ id: 'wf-1', name: 'test', nodes: [node], connections: {}, active: false, nodeTypes, staticData });
   const data = additionalData(credentials);
-  data.hooks = new ExecutionLifecycleHooks('manual', 'exec-1', { id: 'wf-1', name: 'test', nodes: [node], connections: {}, active: false, settings: {} });
+  data.hooks = new ExecutionLifecycleHooks(mode, 'exec-1', { id: 'wf-1', name: 'test', nodes: [node], connections: {}, active: false, settings: {} });
   const runData = createRunExecutionData({
     executionData: { nodeExecutionStack: [{ node, data: { main: [items] }, source: null }] },
   });
-  const run = await new WorkflowExecute(data, 'manual', runData).processRunExecutionData(workflow);
+  const run = await new WorkflowExecute(data, mode, runData).processRunExecutionData(workflow);
   const task = run.data.resultData.runData[node.name][0];
   return {
     run,
@@ -146,10 +150,14 @@ async function runNode(credentials, parameters, { items = [{ json: {} }], static
   };
 }
 
-/** One poll of the trigger through n8n's PollContext; `mode` 'manual' is the editor's "Fetch Test Event". */
-async function poll(credentials, parameters, { staticData = {}, mode = 'trigger' } = {}) {
+/**
+ * One poll of the trigger through n8n's PollContext; `mode` 'manual' is the editor's "Fetch Test Event". `timezone`
+ * is the workflow's time zone setting (n8n's default otherwise).
+ */
+async function poll(credentials, parameters, { staticData = {}, mode = 'trigger', timezone } = {}) {
   const node = nodeOf('bmwCarDataTrigger', parameters);
-  const workflow = new Workflow({ id: 'wf-2', name: 'trigger', nodes: [node], connections: {}, active: true, nodeTypes, staticData });
+  const settings = timezone ? { timezone } : {};
+  const workflow = new Workflow({ id: 'wf-2', name: 'trigger', nodes: [node], connections: {}, active: true, nodeTypes, staticData, settings });
   const ctx = new PollContext(workflow, node, additionalData(credentials), mode, 'activate');
   const result = await nodeTypes.types.bmwCarDataTrigger.poll.call(ctx);
   return { result, staticData: workflow.staticData };
