@@ -13,6 +13,7 @@ import { DEFAULT_API_BASE_URL } from '../src/core/client';
 import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
 import { probeRequest } from '../src/core/operations';
+import { DEFAULT_QUOTA_RESERVE } from '../src/core/quota';
 import { DEFAULT_STREAM_URL } from '../src/core/stream-types';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
@@ -174,6 +175,15 @@ export class BmwCarDataApi implements ICredentialType {
       default: '',
       description:
         'Filled in by the login. Instead of logging in here you can paste a refresh token obtained with "npx n8n-nodes-bmw-cardata login". BMW replaces it on every use; n8n stores the new one.',
+    },
+    {
+      displayName: 'Keep in Reserve',
+      name: 'quotaReserve',
+      type: 'number',
+      typeOptions: { minValue: 0 },
+      default: DEFAULT_QUOTA_RESERVE,
+      description:
+        'The last calls of the 50 a day that only manual executions may spend. Executions started by a trigger or a schedule, and the BMW CarData Trigger, stop before them, so a workflow that runs on its own never leaves you without calls. 0 gives them the whole day.',
     },
     {
       displayName: 'API Base URL',

@@ -9,6 +9,7 @@ import {
   createAccount,
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
+  DEFAULT_QUOTA_RESERVE,
   FileQuotaStore,
   machineTimeZone,
   nodeSleep,
@@ -203,6 +204,10 @@ function openAccount(ctx: Context): Account {
     // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
     reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
     quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) }),
+    // A command is typed by hand: it may spend the calls kept in reserve, which unattended work sharing this quota
+    // file leaves alone.
+    quotaReserve: DEFAULT_QUOTA_RESERVE,
+    attended: true,
   });
 }
 

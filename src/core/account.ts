@@ -19,6 +19,10 @@ export interface AccountOptions {
   /** Reads the stored token set again (see TokenManagerOptions.reload). */
   reloadTokens?: () => Promise<TokenSet | undefined>;
   dailyQuota?: number;
+  /** The last calls of the day kept for runs started by hand (default 0: none; hosts offer DEFAULT_QUOTA_RESERVE). */
+  quotaReserve?: number;
+  /** Whether the client's calls are started by hand (see CarDataClientOptions.attended); default false. */
+  attended?: boolean;
   quotaStore?: QuotaStore;
   /** The host's ports: the network and a timer (src/node's createAccount passes axios and Node's timers). */
   transport: Transport;
@@ -63,13 +67,14 @@ export function createAccount(options: AccountOptions): Account {
     sleep: options.sleep,
     timeoutMs: options.timeoutMs,
   });
-  const quota = new QuotaLedger({ limit: options.dailyQuota, store: options.quotaStore, now: options.now });
+  const quota = new QuotaLedger({ limit: options.dailyQuota, reserve: options.quotaReserve, store: options.quotaStore, now: options.now });
   const client = new CarDataClient({
     transport,
     apiBaseUrl: options.apiBaseUrl ?? DEFAULT_API_BASE_URL,
     tokens,
     quota,
     accountId: () => accountKey(options.clientId, tokens.gcid),
+    attended: options.attended,
     sleep: options.sleep,
     now: options.now,
     timeoutMs: options.timeoutMs,

@@ -41,6 +41,11 @@ export interface CarDataClientOptions {
   quota?: QuotaLedger;
   /** The key of the quota ledger: one per BMW account (the GCID when known). */
   accountId?: string | (() => string);
+  /**
+   * Whether the calls are for a run someone started by hand, which may spend the quota's reserve (see TakeOptions);
+   * default false, the safe side. `forRun` gives the same client for another run.
+   */
+  attended?: boolean;
   retry?: Partial<RetryOptions>;
   /** Waits between retries: the host's timer. */
   sleep: Sleep;
@@ -92,8 +97,10 @@ export class CarDataClient {
   /** descriptor-set hash -> container ID, so repeated reads spend no call on finding the container. */
   readonly containerCache: ContainerMemory;
   private lastQuota?: QuotaState;
+  private attended: boolean;
 
   constructor(options: CarDataClientOptions) {
+    this.attended = options.attended ?? false;
     this.transport = options.transport;
     this.apiBaseUrl = (options.apiBaseUrl ?? DEFAULT_API_BASE_URL).replace(/\/+$/, '');
     this.tokens = options.tokens;
@@ -111,6 +118,16 @@ export class CarDataClient {
   get accountId(): string {
     const id = typeof this.accountIdOption === 'function' ? this.accountIdOption() : this.accountIdOption;
     return id || 'default';
+  }
+
+  /**
+   * This client (its login, quota, containers and everything else it keeps) for the calls of one run, started by
+   * hand (`attended`) or not: a host that shares one client between runs says for each which it is.
+   */
+  forRun(run: { attended: boolean }): CarDataClient {
+    const view = Object.create(this) as CarDataClient;
+    view.attended = run.attended;
+    return view;
   }
 
   /** Used, limit, remaining and reset time of the daily budget (no call is spent). */
@@ -183,7 +200,7 @@ export class CarDataClient {
       // The login comes first, within the call's deadline: a refresh that fails has cost nothing.
       const token = this.tokens ? await this.tokens.getAccessToken({ deadline }) : undefined;
       if (token) headers.Authorization = `Bearer ${token}`;
-      if (this.quota) this.lastQuota = await this.quota.take(this.accountId, spec.id);
+      if (this.quota) this.lastQuota = await this.quota.take(this.accountId, spec.id, { attended: this.attended });
       let res: TransportResponse;
       try {
         res = await this.transport.request({

@@ -66,11 +66,34 @@ export function isQuotaRecord(value: unknown): value is QuotaRecord {
 /** BMW's daily budget of CarData calls per account. */
 export const DEFAULT_DAILY_QUOTA = 50;
 
+/**
+ * The last calls of the day a host keeps for what the user starts by hand, by default: work that runs unattended
+ * never spends them (the most careful of the other CarData tools keeps 10 spare too).
+ */
+export const DEFAULT_QUOTA_RESERVE = 10;
+
 export interface QuotaLedgerOptions {
   store?: QuotaStore;
   /** Calls per UTC day (default DEFAULT_DAILY_QUOTA). */
   limit?: number;
+  /** The last calls of the day that only attended calls may spend (default 0: no reserve). */
+  reserve?: number;
   now?: Clock;
+}
+
+/** Who a call is for. */
+export interface TakeOptions {
+  /**
+   * A run someone started by hand (an editor's button, a manual execution, a command typed): it may spend the
+   * reserve. Anything else runs unattended, which is also what a host that cannot tell must say.
+   */
+  attended?: boolean;
+}
+
+/** A reserve as set: a whole number of calls, 0 or more. */
+export function quotaReserve(value: unknown, fallback = DEFAULT_QUOTA_RESERVE): number {
+  const n = typeof value === 'string' && value.trim() === '' ? NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
 }
 
 /**
@@ -80,11 +103,13 @@ export interface QuotaLedgerOptions {
  */
 export class QuotaLedger {
   readonly limit: number;
+  readonly reserve: number;
   private readonly store: QuotaStore;
   private readonly now: Clock;
 
   constructor(options: QuotaLedgerOptions = {}) {
     this.limit = options.limit ?? DEFAULT_DAILY_QUOTA;
+    this.reserve = quotaReserve(options.reserve, 0);
     this.store = options.store ?? new MemoryQuotaStore();
     this.now = options.now ?? realClock;
   }
@@ -115,30 +140,46 @@ export class QuotaLedger {
     return this.stateFrom(await this.store.load(accountId));
   }
 
-  /** Spends one call, or throws the quota error without spending when the budget is gone. */
-  async take(accountId: string, operation?: string): Promise<QuotaState> {
+  /**
+   * Spends one call, or throws the quota error without spending when the budget is gone, or when an unattended call
+   * would spend the reserve (the last `reserve` calls of the day).
+   */
+  async take(accountId: string, operation?: string, options: TakeOptions = {}): Promise<QuotaState> {
     let refused: number | undefined;
+    const stop = options.attended ? this.limit : this.limit - this.reserve;
     const record = await this.store.update(accountId, (stored) => {
       const today = this.current(stored);
       const used = this.used(today);
-      if (used >= this.limit) {
+      if (used >= stop) {
         refused = used;
         return undefined;
       }
       return { ...today, used: today.used + 1 };
     });
-    if (refused !== undefined) {
-      const state = this.stateFrom(record);
+    if (refused === undefined) return this.stateFrom(record);
+    const state = this.stateFrom(record);
+    const prefix = operation ? `${operation}: ` : '';
+    const retryAfterMs = Math.max(0, Date.parse(state.resetsAt) - this.now());
+    if (refused >= this.limit) {
       throw new CarDataError({
         kind: 'quota',
         exveErrorId: 'CU-429',
         bmwMessage: CU_CODES['CU-429'].message,
-        message: `${operation ? `${operation}: ` : ''}daily CarData quota spent (${refused}/${this.limit}); refused locally, BMW was not called. Resets at ${state.resetsAt}`,
+        message: `${prefix}daily CarData quota spent (${refused}/${this.limit}); refused locally, BMW was not called. Resets at ${state.resetsAt}`,
         hint: CU_CODES['CU-429'].hint,
         operation,
+        retryAfterMs,
       });
     }
-    return this.stateFrom(record);
+    throw new CarDataError({
+      kind: 'quota',
+      message:
+        `${prefix}the last ${this.reserve} of the ${this.limit} daily CarData calls are kept in reserve for what you start by hand ` +
+        `(${refused} used); refused locally, BMW was not called. Resets at ${state.resetsAt}`,
+      hint: 'Work that runs on its own (a trigger, a schedule, a repeating inject) stops here; a run started by hand may still call BMW. Lower "Keep in Reserve" in the account to give such work more of the day.',
+      operation,
+      retryAfterMs,
+    });
   }
 
   /** Gives back a unit taken for a request that never left (nothing BMW could have counted). */

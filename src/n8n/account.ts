@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { type IDataObject, sleep } from 'n8n-workflow';
 import { accountKey } from '../core/account';
 import { CarDataClient } from '../core/client';
-import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
+import { QuotaLedger, quotaReserve, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
 // Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.
@@ -63,11 +63,21 @@ export interface N8nAccount {
 }
 
 /**
- * A CarData client for one execution: core's client on n8n's authenticated requests, the quota ledger keyed by
- * the account's GCID, and the containers found before, by this workflow (static data) or by this n8n process,
- * so a telematic read costs one call.
+ * Whether n8n runs this by hand: a manual execution (the editor's Execute Workflow, Execute Step and Fetch Test
+ * Event buttons). Every other mode (trigger, webhook, a sub-workflow, a retry, n8n's CLI, an agent) may run without
+ * anyone there and counts as unattended.
  */
-export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
+export function runByHand(ctx: RequestContext): boolean {
+  return ctx.getMode?.() === 'manual';
+}
+
+/**
+ * A CarData client for one execution: core's client on n8n's authenticated requests, the quota ledger keyed by
+ * the account's GCID with the credential's reserve, and the containers found before, by this workflow (static
+ * data) or by this n8n process, so a telematic read costs one call. `attended`: the calls may spend the reserve
+ * (default: the execution is a manual one).
+ */
+export async function openAccount(ctx: RequestContext, attended = runByHand(ctx)): Promise<N8nAccount> {
   const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
   const clientId = typeof credentials.clientId === 'string' ? credentials.clientId : '';
   const gcid = typeof credentials.gcid === 'string' && credentials.gcid ? credentials.gcid : undefined;
@@ -76,8 +86,9 @@ export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
     transport: new N8nTransport(ctx),
     sleep,
     apiBaseUrl: typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined,
-    quota: new QuotaLedger({ store: new N8nQuotaStore(staticData) }),
+    quota: new QuotaLedger({ store: new N8nQuotaStore(staticData), reserve: quotaReserve(credentials.quotaReserve) }),
     accountId: accountKey(clientId, gcid),
+    attended,
   });
   const accountStorageKey = storageKey(client.accountId);
   const containersKey = `bmwCarDataContainers:${accountStorageKey}`;

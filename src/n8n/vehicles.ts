@@ -24,7 +24,8 @@ export function rememberVehicles(accountId: string, vehicles: VehicleMapping[]):
 
 /** The picker of the Vehicle field: the account's mapped vehicles, read once a day. */
 export async function searchVehicles(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
-  const account = await openAccount(this);
+  // Someone opened the node's dialog: the list is read by hand.
+  const account = await openAccount(this, true);
   let vehicles: VehicleMapping[];
   try {
     vehicles = (await cacheOf(account.client.accountId).get(account.client)).list;

@@ -18,6 +18,8 @@ export interface AccountConfig extends NodeDef {
   /** CarData stream broker; empty means BMW's. */
   streamUrl?: string;
   dailyQuota?: string | number;
+  /** The last calls of the day that only runs started by hand may spend (default DEFAULT_QUOTA_RESERVE). */
+  quotaReserve?: string | number;
 }
 
 export interface MappedVehicles {
@@ -46,8 +48,8 @@ export interface AccountNode extends Node<AccountCredentials> {
   streamUrl: string;
   /** The core account; throws a CarDataError (kind auth/input) when the node has no client ID. */
   account(): Account;
-  /** Mapped vehicles from the day-long cache; `refresh` asks BMW (one call). */
-  mappedVehicles(refresh?: boolean): Promise<MappedVehicles>;
+  /** Mapped vehicles from the day-long cache; `refresh` asks BMW (one call), for a run started by hand if `attended`. */
+  mappedVehicles(refresh?: boolean, attended?: boolean): Promise<MappedVehicles>;
   /** Puts fresh mappings into the cache (the vehicles node does this after its own call). */
   rememberVehicles(vehicles: VehicleMapping[]): void;
   /** Takes tokens from a device login done in the editor (with the client ID the login used). */

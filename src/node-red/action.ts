@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { CarDataError, LoginError, type Account, type QuotaState } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
+import { startedByHand, watchButtons } from './by-hand';
 
 /** Fields every action node has. */
 export interface ActionConfig extends NodeDef {
@@ -13,6 +14,7 @@ export interface ActionRun<C extends ActionConfig> {
   node: Node;
   config: C;
   msg: NodeMessageInFlow;
+  /** The account, its client set for this message: started by hand (an inject button) or unattended. */
   account: Account;
   accountNode: AccountNode;
   /** The VIN: `msg.vin` when set, else the node's VIN. Checked by core before any call. */
@@ -42,10 +44,13 @@ export const VEHICLE_NODE_TYPES: readonly string[] = [
   'bmw-cardata-image',
 ];
 
-/** The VINs mapped to the account as PRIMARY user, from the day-cached list (read from BMW when there is none). */
-export async function primaryVins(accountNode: AccountNode): Promise<string[]> {
+/**
+ * The VINs mapped to the account as PRIMARY user, from the day-cached list (read from BMW when there is none, for a
+ * run started by hand when `attended`).
+ */
+export async function primaryVins(accountNode: AccountNode, attended = false): Promise<string[]> {
   let { vehicles } = await accountNode.mappedVehicles(false);
-  if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
+  if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true, attended));
   return vehicles.filter((v) => v.vin && (!v.mappingType || v.mappingType === 'PRIMARY')).map((v) => v.vin as string);
 }
 
@@ -53,9 +58,9 @@ export async function primaryVins(accountNode: AccountNode): Promise<string[]> {
  * The VIN of a message: `msg.vin`, else the node's, else the account's only PRIMARY vehicle (from the day-cached
  * list; listing it costs one call the first time). Several vehicles: an input error that asks to pick one.
  */
-async function resolveVin(given: string, accountNode: AccountNode): Promise<{ vin: string; implicit: boolean }> {
+async function resolveVin(given: string, accountNode: AccountNode, attended: boolean): Promise<{ vin: string; implicit: boolean }> {
   if (given) return { vin: given, implicit: false };
-  const own = await primaryVins(accountNode);
+  const own = await primaryVins(accountNode, attended);
   if (own.length === 1) return { vin: own[0], implicit: true };
   throw new CarDataError({
     kind: 'input',
@@ -128,6 +133,7 @@ function statusCode(e: unknown): string {
 export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: string, handler: ActionHandler<C>): void {
   const needsVin = VEHICLE_NODE_TYPES.includes(type);
   const quotaHint = settingsQuotaHint(RED);
+  watchButtons(RED);
   function ActionNode(this: Node, config: C): void {
     RED.nodes.createNode(this, config);
     setupAction(this, config);
@@ -151,12 +157,15 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
           throw new CarDataError({ kind: 'input', parameter: 'account', message: 'No BMW CarData account is selected', hint: 'Open the node and pick or add an account.' });
         }
-        account = accountNode.account();
+        // Only a run started by hand may spend the calls the account keeps in reserve.
+        const attended = startedByHand(msg);
+        const shared = accountNode.account();
+        account = { ...shared, client: shared.client.forRun({ attended }) };
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
         let vin = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
         let implicit = false;
-        if (needsVin) ({ vin, implicit } = await resolveVin(vin, accountNode));
+        if (needsVin) ({ vin, implicit } = await resolveVin(vin, accountNode, attended));
         const outcome = await handler({
           node,
           config,

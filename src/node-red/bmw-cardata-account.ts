@@ -17,6 +17,7 @@ import {
   nodeSleep,
   pollDeviceAuthorization,
   QuotaLedger,
+  quotaReserve,
   startDeviceAuthorization,
   type Account,
   type AuthEndpoint,
@@ -270,6 +271,7 @@ export = function (RED: NodeAPI): void {
           authBaseUrl,
           tokens: initialTokens,
           dailyQuota: quotaLimit(config.dailyQuota),
+          quotaReserve: quotaReserve(config.quotaReserve),
           quotaStore,
           transport,
           onTokens: persist,
@@ -311,8 +313,8 @@ export = function (RED: NodeAPI): void {
     };
 
     // Without `refresh` no call is spent: a stale or missing list is an empty one.
-    node.mappedVehicles = async (refresh = false): Promise<MappedVehicles> => {
-      if (refresh) return listed(await vehicleCache.refresh(node.account().client));
+    node.mappedVehicles = async (refresh = false, attended = false): Promise<MappedVehicles> => {
+      if (refresh) return listed(await vehicleCache.refresh(node.account().client.forRun({ attended })));
       const fresh = vehicleCache.fresh();
       return fresh ? listed(fresh) : { vehicles: [], fetchedAt: null };
     };
@@ -413,8 +415,9 @@ export = function (RED: NodeAPI): void {
       fail(res, 409, new CarDataError({ kind: 'input', message: 'The account is not deployed yet', hint: 'Deploy the account, then refresh the vehicle list.' }));
       return;
     }
+    // The picker's refresh button: the user asked, so it may spend the reserve.
     node
-      .mappedVehicles(true)
+      .mappedVehicles(true, true)
       .then(async (result) => res.json({ ...result, deployed: true, quota: (await node.account().client.quotaState()) ?? null }))
       .catch((e: unknown) => fail(res, e instanceof CarDataError && e.kind !== 'network' ? 400 : 502, e));
   });
