@@ -6,13 +6,15 @@ import {
   type IPollFunctions,
   NodeConnectionTypes,
 } from 'n8n-workflow';
+import { CarDataError } from '../../src/core/errors';
 import { flattenChargingSession } from '../../src/core/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { searchVehicles } from '../../src/n8n/vehicles';
 import { openAccount } from '../../src/n8n/account';
 import { vinLocator } from '../../src/n8n/descriptions';
 import { toNodeError } from '../../src/n8n/errors';
-import { decide, type PollState, readRange, readState, sessionKey } from './state';
+import { afterCheck, DEFAULT_SPACING_MIN, MIN_SPACING_MIN, plan, readPacing, spacingMinutes } from './pacing';
+import { chargeInProgress, decide, type PollState, readRange, readState, sessionKey } from './state';
 
 export class BmwCarDataTrigger implements INodeType {
   description: INodeTypeDescription = {
@@ -73,8 +75,13 @@ export class BmwCarDataTrigger implements INodeType {
     const flat = this.getNodeParameter('output', 'flat') !== 'raw';
     const manual = this.getMode() === 'manual';
     const state = this.getWorkflowStaticData('node') as PollState & IDataObject;
-    const nowS = Math.floor(Date.now() / 1000);
+    const now = Date.now();
+    const nowS = Math.floor(now / 1000);
     const known = manual ? undefined : readState(state, vin);
+    // A manual run always asks BMW; a poll asks when its time has come (the first one at once).
+    const last = readPacing(state.pacing);
+    const planned = manual ? { check: true, closer: false } : plan(last, now, spacingMinutes(this.getNodeParameter('checkEvery', DEFAULT_SPACING_MIN)), this.getTimezone());
+    if (!planned.check) return null;
     const range = readRange(known, nowS);
     let page: ChargingHistoryPage | undefined;
     try {
@@ -86,6 +93,11 @@ export class BmwCarDataTrigger implements INodeType {
         break;
       }
     } catch (error) {
+      if (!manual) {
+        // A failed check waits its turn too; one the quota refused waits for the reset.
+        const refusedFor = error instanceof CarDataError && error.kind === 'quota' ? error.retryAfterMs : undefined;
+        state.pacing = afterCheck(last, now, planned, last?.busy ?? false, refusedFor) as unknown as IDataObject;
+      }
       throw toNodeError(this.getNode(), error);
     }
     const sessions: unknown[] = Array.isArray(page?.data) ? page.data : [];
@@ -97,10 +109,11 @@ export class BmwCarDataTrigger implements INodeType {
       const sample = decide(undefined, vin, { sessions, more: false }, range, { limit: 1, emitExisting: true }).emit;
       return sample.length ? [sample.map(toItem)] : null;
     }
-    const { emit, next } = decide(known, vin, { sessions, more: Boolean(page?.next_token ?? page?.nextToken) }, range, {
+    const { emit, next, pending } = decide(known, vin, { sessions, more: Boolean(page?.next_token ?? page?.nextToken) }, range, {
       limit,
       emitExisting: this.getNodeParameter('emitExisting', false) === true,
     });
+    next.pacing = afterCheck(last, now, planned, pending || chargeInProgress(sessions, nowS));
     for (const key of Object.keys(state)) delete state[key];
     Object.assign(state, next);
     return emit.length ? [emit.map(toItem)] : null;

@@ -21,6 +21,8 @@ export interface PollState {
   emitted?: number[];
   /** Epoch seconds, set while the window holds more sessions than a page: the next poll reads those before it. */
   before?: number;
+  /** When BMW was checked last and what the check saw (see pacing.ts). */
+  pacing?: unknown;
   /** The first shape: the newest start time seen, and the keys of the sessions that started then. */
   highWater?: number;
   seenAtHighWater?: string[];
@@ -78,6 +80,13 @@ export interface PollOutcome {
   /** The sessions to emit, oldest first. */
   emit: ChargingSession[];
   next: PollState;
+  /** Sessions are left for the next polls (more than the limit, or more than the page held). */
+  pending: boolean;
+}
+
+/** Whether the page shows a charge in progress that started within the last day (its end is still to come). */
+export function chargeInProgress(sessions: unknown[], nowS: number): boolean {
+  return sessions.some((s) => hasStart(s) && !isFinished(s) && epochSeconds(s.startTime) > nowS - DAY_S);
 }
 
 /**
@@ -104,6 +113,7 @@ export function decide(
   let emitted: Set<number>;
   let emit: ChargingSession[];
   let before: number | undefined;
+  let pending = false;
   if (!known) {
     // Sessions older than a full page existed before too: the floor keeps them out.
     floor = page.more && oldestOnPage !== undefined ? oldestOnPage : range.from;
@@ -117,8 +127,9 @@ export function decide(
     for (const s of emit) emitted.add(s.startTime);
     if (fresh.length > emit.length) before = known.before; // the same range again, for the rest
     else if (page.more && oldestOnPage !== undefined && oldestOnPage > floor) before = oldestOnPage;
+    pending = fresh.length > emit.length || before !== undefined;
   }
   const next: PollState = { version: 2, vin, floor, emitted: [...emitted].filter((t) => epochSeconds(t) >= floor).sort((a, b) => a - b) };
   if (before !== undefined) next.before = before;
-  return { emit, next };
+  return { emit, next, pending };
 }

@@ -157,7 +157,9 @@ async function runNode(credentials, parameters, { items = [{ json: {} }], static
 async function poll(credentials, parameters, { staticData = {}, mode = 'trigger', timezone } = {}) {
   const node = nodeOf('bmwCarDataTrigger', parameters);
   const settings = timezone ? { timezone } : {};
-  const workflow = new Workflow({ id: 'wf-2', name: 'trigger', nodes: [node], connections: {}, active: true, nodeTypes, staticData, settings });
+  // A plain copy, as n8n keeps it: the static data of the poll before comes wrapped in n8n's change tracking.
+  const data = JSON.parse(JSON.stringify(staticData));
+  const workflow = new Workflow({ id: 'wf-2', name: 'trigger', nodes: [node], connections: {}, active: true, nodeTypes, staticData: data, settings });
   const ctx = new PollContext(workflow, node, additionalData(credentials), mode, 'activate');
   const result = await nodeTypes.types.bmwCarDataTrigger.poll.call(ctx);
   return { result, staticData: workflow.staticData };

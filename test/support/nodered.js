@@ -9,6 +9,13 @@ const { EDITOR_HEADERS } = require('./nodered-runtime');
 
 const runtimePath = process.env.NODE_RED_PATH ? require.resolve(process.env.NODE_RED_PATH) : require.resolve('node-red');
 helper.init(runtimePath);
+// Node-RED gives nodes its hooks engine as RED.hooks; the helper's stand-in runtime leaves it out, so nodes loaded
+// here get the runtime's own (the one its messages go through).
+if (helper._registryUtil && !helper._registryUtil.__withHooks) {
+  const init = helper._registryUtil.init;
+  helper._registryUtil.init = (runtime) => init.call(helper._registryUtil, { ...runtime, hooks: runtime.hooks ?? helper._RED.hooks });
+  helper._registryUtil.__withHooks = true;
+}
 
 // The nodes as users install them: the package `npm run packages` assembles from dist/ (assembled here, so it
 // never lags behind the build).
