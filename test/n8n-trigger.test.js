@@ -7,16 +7,43 @@ const VIN = SIM_VINS.bev;
 const NODE = 'node:BMW CarData Trigger';
 const HOUR = 3600;
 const DAY = 24 * HOUR;
+const MINUTE_MS = 60_000;
 const params = (extra = {}) => ({ vin: { __rl: true, mode: 'vin', value: VIN }, limit: 5, output: 'flat', ...extra });
 const nowS = () => Math.floor(Date.now() / 1000);
+
+/**
+ * The trigger's clock: Date.now stands still at `at` (epoch ms) and moves only when told. The simulator keeps the real
+ * clock (it takes the one it was started with), which only serves the sessions the tests add with their own times.
+ */
+const clock = {
+  realNow: Date.now,
+  now: 0,
+  set(at) {
+    this.now = at;
+    Date.now = () => this.now;
+  },
+  advance(ms) {
+    this.now += ms;
+  },
+  restore() {
+    Date.now = this.realNow;
+  },
+};
+/** 00:00 UTC of a day after today, plus `hours`. */
+function tomorrowAt(hours) {
+  const d = new Date(clock.realNow.call(Date));
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) + hours * HOUR * 1000;
+}
 
 describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function () {
   let sim;
   let creds;
-  // Polls in a row, each with the static data the one before left.
+  // Polls in a row, each with the static data the one before left; each poll comes once the one before is due
+  // (4 hours and a minute later, night or day), unless `opts.after` says how many ms later it comes.
   let staticData;
   const next = async (extra, opts = {}) => {
-    const run = await poll(creds, params(extra), { staticData, ...opts });
+    clock.advance(opts.after ?? 4 * HOUR * 1000 + MINUTE_MS);
+    const run = await poll(creds, params(extra), { staticData, timezone: 'UTC', ...opts });
     staticData = run.staticData;
     return run.result ? run.result[0] : [];
   };
@@ -27,8 +54,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     sim = await startSimulator({ port: 0, chargingSessions: 60, chargingPageSize: 10 });
     creds = authorizedCredentials(sim);
     staticData = {};
+    clock.set(tomorrowAt(8));
   });
   afterEach(async () => {
+    clock.restore();
     await sim.close();
   });
   after(() => cleanup());
@@ -168,6 +197,103 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.deepStrictEqual(items.map((i) => i.json.startTime), [done.startTime]);
     assert.strictEqual(Object.keys(state() || {}).length, 0);
     assert.strictEqual(sim.restCalls().length, 1);
+  });
+
+  describe('pacing: n8n polls every minute by default, the trigger asks BMW only when its time has come', () => {
+    /** Polls every `minutes` from now until `hours` later; returns the times (UTC HH:MM) of the polls that asked BMW. */
+    const pollFor = async (hours, { minutes = 5, extra = {}, each } = {}) => {
+      const checks = [];
+      for (let t = 0; t < (hours * 60) / minutes; t++) {
+        if (t > 0) clock.advance(minutes * MINUTE_MS);
+        const before = sim.restCalls().length;
+        if (each) await each(new Date(Date.now()).toISOString().slice(11, 16));
+        await next(extra, { after: 0 });
+        if (sim.restCalls().length > before) checks.push(new Date(Date.now()).toISOString().slice(11, 16));
+      }
+      return checks;
+    };
+
+    it('a day of polls: every 2 hours by day, twice as far apart at night (22:00 to 6:00) and at 6:00; nothing in between costs a call', async () => {
+      clock.set(tomorrowAt(0));
+      const checks = await pollFor(24);
+      assert.deepStrictEqual(checks, ['00:00', '04:00', '06:00', '08:00', '10:00', '12:00', '14:00', '16:00', '18:00', '20:00', '22:00']);
+      assert.strictEqual(sim.restCalls().length, 11);
+    });
+
+    it("night and day follow the workflow's time zone", async () => {
+      // 6:00 in Berlin (winter) is 5:00 UTC.
+      clock.set(Date.parse(`${new Date(tomorrowAt(0)).getUTCFullYear() + 1}-01-15T00:00:00Z`));
+      const checks = [];
+      for (let t = 0; t < 8 * 12; t++) {
+        if (t > 0) clock.advance(5 * MINUTE_MS);
+        const before = sim.restCalls().length;
+        const run = await poll(creds, params(), { staticData, timezone: 'Europe/Berlin' });
+        staticData = run.staticData;
+        if (sim.restCalls().length > before) checks.push(new Date(Date.now()).toISOString().slice(11, 16));
+      }
+      assert.deepStrictEqual(checks, ['00:00', '04:00', '05:00', '07:00']);
+    });
+
+    it('a charge in progress: checked every 30 minutes by day, emitted within 30 minutes of its end, then back to every 2 hours', async () => {
+      const start = Date.now();
+      let started;
+      let emittedAt;
+      const checks = await pollFor(6, {
+        extra: { output: 'raw' },
+        each: async (hhmm) => {
+          if (Date.now() - start === 60 * MINUTE_MS) started = sim.startChargingSession(VIN, { startTime: nowS() });
+          if (Date.now() - start === 190 * MINUTE_MS) sim.finishChargingSession(VIN, started.startTime);
+          const emitted = staticData[NODE]?.emitted ?? [];
+          if (started && !emittedAt && emitted.includes(started.startTime)) emittedAt = hhmm;
+        },
+      });
+      // 08:00 first check; the charge starts at 09:00, is seen at 10:00 and ends at 11:10.
+      assert.deepStrictEqual(checks, ['08:00', '10:00', '10:30', '11:00', '11:30', '13:30']);
+      assert.ok(emittedAt === '11:35', `emitted after the 11:30 check (seen at ${emittedAt})`);
+    });
+
+    it('closer checks are capped: a car that stays in progress all day costs 20 checks, not 40', async () => {
+      clock.set(tomorrowAt(0));
+      sim.startChargingSession(VIN, { startTime: nowS() - 60 });
+      const checks = await pollFor(24, { minutes: 10 });
+      // Night: 0:00, 4:00, 6:00; then 12 closer checks (6:30 to 12:00), then every 2 hours to 22:00.
+      assert.strictEqual(checks.length, 20, checks.join(' '));
+      assert.deepStrictEqual(checks.slice(0, 4), ['00:00', '04:00', '06:00', '06:30']);
+      assert.deepStrictEqual(checks.slice(-6), ['12:00', '14:00', '16:00', '18:00', '20:00', '22:00']);
+    });
+
+    it('Check BMW at Most Every: at least 30 minutes, whatever is set', async () => {
+      await next({ checkEvery: 5 });
+      sim.clearLog();
+      assert.deepStrictEqual(await next({ checkEvery: 5 }, { after: 29 * MINUTE_MS }), []);
+      assert.strictEqual(sim.restCalls().length, 0, 'sooner than 30 minutes: no call');
+      await next({ checkEvery: 5 }, { after: MINUTE_MS });
+      assert.strictEqual(sim.restCalls().length, 1);
+      await next({ checkEvery: 45 }, { after: 44 * MINUTE_MS });
+      assert.strictEqual(sim.restCalls().length, 1, 'every 45 minutes: not after 44');
+      await next({ checkEvery: 45 }, { after: MINUTE_MS });
+      assert.strictEqual(sim.restCalls().length, 2);
+    });
+
+    it('Fetch Test Event (manual mode) asks BMW even right after a check', async () => {
+      await next();
+      sim.clearLog();
+      await next({}, { after: MINUTE_MS, mode: 'manual' });
+      assert.strictEqual(sim.restCalls().length, 1);
+    });
+
+    it('a check the quota refused (the reserve) says so once, and the next check waits for the reset at 00:00 UTC', async () => {
+      creds.data.quotaReserve = 50;
+      await assert.rejects(next(), (e) => e.name === 'NodeApiError' && /kept in reserve/.test(e.message) && /Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/.test(e.message));
+      assert.strictEqual(sim.restCalls().length, 0, 'BMW was not called');
+      // The user lowers the reserve; the trigger still waits for the new day.
+      creds.data.quotaReserve = 0;
+      const midnight = Date.parse(new Date(Date.now()).toISOString().slice(0, 10)) + DAY * 1000;
+      assert.deepStrictEqual(await next({}, { after: midnight - Date.now() - MINUTE_MS }), [], 'one minute before the reset: nothing');
+      assert.strictEqual(sim.restCalls().length, 0);
+      await next({}, { after: MINUTE_MS });
+      assert.strictEqual(sim.restCalls().length, 1, 'at the reset it asks again');
+    });
   });
 
   it('reports BMW errors as NodeApiError', async () => {

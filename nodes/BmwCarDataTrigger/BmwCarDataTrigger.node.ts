@@ -32,12 +32,22 @@ export class BmwCarDataTrigger implements INodeType {
     credentials: [{ name: 'bmwCarDataApi', required: true }],
     properties: [
       {
-        displayName: 'Each poll spends one of the 50 daily CarData calls: poll every 30 minutes or less often',
+        displayName:
+          "Leave n8n's Poll Times as they are: the trigger asks BMW at most as often as set below, and the polls in between cost nothing (each check spends one of the 50 daily CarData calls). A finished charge comes within 2 hours by day at the default, within 30 minutes of its end when BMW listed it in progress before, and by 6:00 when it ends at night. Fetch Test Event always asks BMW.",
         name: 'quotaNotice',
         type: 'notice',
         default: '',
       },
       { ...vinLocator('chargingHistory', ['getAll']), displayOptions: undefined },
+      {
+        displayName: 'Check BMW at Most Every (Minutes)',
+        name: 'checkEvery',
+        type: 'number',
+        typeOptions: { minValue: MIN_SPACING_MIN },
+        default: DEFAULT_SPACING_MIN,
+        description:
+          "The least time between two checks of BMW's charging history, at least 30 minutes. While BMW lists a charge in progress the trigger checks four times as often (every 30 minutes at the default; at most as many extra checks a day as regular ones); from 22:00 to 6:00 in the workflow's time zone half as often, and once at 6:00. The default spends 11 to 24 calls a day.",
+      },
       {
         displayName: 'Max Sessions per Poll',
         name: 'limit',

@@ -152,7 +152,7 @@ async function runNode(credentials, parameters, { items = [{ json: {} }], static
 
 /**
  * One poll of the trigger through n8n's PollContext; `mode` 'manual' is the editor's "Fetch Test Event". `timezone`
- * is the workflow's time zone setting (n8n's default otherwise).
+ * is the workflow's time zone setting (n8n's default otherwise). `staticData` is updated in place, as n8n keeps it.
  */
 async function poll(credentials, parameters, { staticData = {}, mode = 'trigger', timezone } = {}) {
   const node = nodeOf('bmwCarDataTrigger', parameters);
@@ -161,8 +161,16 @@ async function poll(credentials, parameters, { staticData = {}, mode = 'trigger'
   const data = JSON.parse(JSON.stringify(staticData));
   const workflow = new Workflow({ id: 'wf-2', name: 'trigger', nodes: [node], connections: {}, active: true, nodeTypes, staticData: data, settings });
   const ctx = new PollContext(workflow, node, additionalData(credentials), mode, 'activate');
-  const result = await nodeTypes.types.bmwCarDataTrigger.poll.call(ctx);
-  return { result, staticData: workflow.staticData };
+  try {
+    const result = await nodeTypes.types.bmwCarDataTrigger.poll.call(ctx);
+    return { result, staticData: workflow.staticData };
+  } finally {
+    // An active workflow keeps its static data in memory from one poll to the next, also after a poll that failed:
+    // the object passed in holds what the poll left.
+    const left = JSON.parse(JSON.stringify(workflow.staticData));
+    for (const key of Object.keys(staticData)) delete staticData[key];
+    Object.assign(staticData, left);
+  }
 }
 
 /** The context an action node's execute() gets; `abortSignal` is the execution's cancel signal. */
