@@ -417,7 +417,8 @@ describe('Node-RED nodes', function () {
     });
 
     it('refuses locally once the daily quota is spent', async () => {
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 2 } });
+      // Messages no button started are unattended: without a reserve they may spend the whole (small) day.
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 2, quotaReserve: 0 } });
       node.receive({});
       node.receive({});
       const [, second] = await out.wait(2);
@@ -435,7 +436,7 @@ describe('Node-RED nodes', function () {
     it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
       const dir = freshUserDir();
       helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
-      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1, quotaReserve: 0 } });
       node.receive({});
       node.receive({});
       const [err] = await caught.wait(1);
@@ -445,7 +446,7 @@ describe('Node-RED nodes', function () {
       await helper.unload();
       // Without the setting (every real Node-RED), the error says only what BMW's quota does.
       helper.settings({ userDir: freshUserDir() });
-      const plain = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      const plain = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1, quotaReserve: 0 } });
       plain.node.receive({});
       plain.node.receive({});
       const [other] = await plain.caught.wait(1);
