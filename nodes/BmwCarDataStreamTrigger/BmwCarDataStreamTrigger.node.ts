@@ -10,7 +10,7 @@ import {
 } from 'n8n-workflow';
 import { findDescriptor } from '../../src/core/catalogue';
 import { CHARGING_EVENT_KINDS, type ChargingEventKind } from '../../src/core/charging-events';
-import { createLiveFeed, type LiveFeed } from '../../src/core/live-feed';
+import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live-feed';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream-types';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
@@ -225,12 +225,19 @@ export class BmwCarDataStreamTrigger implements INodeType {
     if (output === 'state' || output === 'charging') {
       // The workflow's static data keeps the state between executions and restarts of an active workflow.
       const staticData = this.getWorkflowStaticData('node');
+      // One record per car (JSON text by VIN): a save replaces the cars that changed. Earlier versions kept the
+      // whole state as one text (liveData), read once and replaced.
+      const cars = (staticData.liveCars ?? {}) as Record<string, string>;
       feed = createLiveFeed({
-        saved: manual ? undefined : staticData.liveData,
-        // As JSON text: only the cars that changed are serialised again. Readings are kept every 30 s, events
-        // before they go out, what is left when the workflow stops.
-        save: (json) => {
-          if (!manual) staticData.liveData = json;
+        saved: manual ? undefined : staticData.liveData ?? liveStateFromCars(cars).saved,
+        // Readings are kept every 30 s, events before they go out, what is left when the workflow stops.
+        saveCars: (changed) => {
+          if (manual) return;
+          if (staticData.liveData !== undefined && feed) {
+            Object.assign(cars, feed.live.serializeCars(feed.live.vins()));
+            delete staticData.liveData;
+          }
+          staticData.liveCars = Object.assign(cars, changed);
         },
         timers: nodeTimers,
         descriptors: output === 'state' ? descriptors : undefined,
