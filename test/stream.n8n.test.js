@@ -324,6 +324,25 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
   });
 
+  it('a charge that ends now: the finish waits the late-readings time set in the node, then goes out with the unplugging behind it', async () => {
+    sim = await startSimulator({ stream: true });
+    const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+    active = await activate(credentialsFor(sim), { output: 'charging', events: ['charging-started', 'charging-finished', 'unplugged'], settleSeconds: 1, streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'CONNECTED', [SOC]: 50 });
+    await sim.stream.publish(SIM_VINS.bev, { [STATUS]: 'CHARGINGACTIVE' });
+    await until(() => active.items.length === 1, 5000, 'started');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 60, [STATUS]: 'CHARGINGENDED' });
+    await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'DISCONNECTED' });
+    const ended = Date.now();
+    await sleep(300);
+    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started'], 'the finish waits');
+    await until(() => active.items.length === 3, 5000, 'finished');
+    assert.ok(Date.now() - ended >= 700, 'about a second after the end');
+    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started', 'charging-finished', 'unplugged']);
+    assert.deepStrictEqual([active.items[1].startSoc, active.items[1].endSoc], [50, 60]);
+  });
+
   it("the car's state is kept in the static data in batches, and what waits is kept when the workflow stops", async () => {
     sim = await startSimulator({ stream: true });
     const staticData = {};

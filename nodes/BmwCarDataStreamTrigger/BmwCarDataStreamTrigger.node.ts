@@ -9,7 +9,7 @@ import {
   sleep,
 } from 'n8n-workflow';
 import { findDescriptor } from '../../src/core/catalogue';
-import { CHARGING_EVENT_KINDS, type ChargingEventKind } from '../../src/core/charging-events';
+import { CHARGING_EVENT_KINDS, FINISH_SETTLE_MS, type ChargingEventKind } from '../../src/core/charging-events';
 import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live-feed';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream-types';
@@ -65,6 +65,12 @@ function sampleItem(vins: string[], descriptors: string[], perMessage: boolean):
     ? { vin: event.vin, timestamp, entityId: null, data: { [descriptor]: { value: event.value, unit, timestamp } }, events: [event] }
     : event;
   return { ...item, sample: true };
+}
+
+/** The late-readings wait in ms: seconds from 0 up, else the default (five minutes). */
+function settleMs(seconds: unknown): number {
+  const n = Number(seconds);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : FINISH_SETTLE_MS;
 }
 
 export class BmwCarDataStreamTrigger implements INodeType {
@@ -125,6 +131,16 @@ export class BmwCarDataStreamTrigger implements INodeType {
         displayOptions: { show: { output: ['charging'] } },
         options: CHARGING_EVENT_KINDS.map((kind) => ({ name: EVENT_NAMES[kind], value: kind })),
         description: 'The charging events that start the workflow. The state behind them is kept in the workflow, so a restart during a charge still gives one finished event.',
+      },
+      {
+        displayName: 'Wait for Late Readings (Seconds)',
+        name: 'settleSeconds',
+        type: 'number',
+        default: 300,
+        typeOptions: { minValue: 0 },
+        displayOptions: { show: { output: ['charging'] } },
+        description:
+          "How long a finished charge waits for readings BMW delivers late (it holds them back when the car has no signal), so that its figures are exact. What the car did meanwhile (unplugged, a new charge) waits behind it. 0 sends the finish at once, with the figures known by then.",
       },
       {
         displayName: 'Skip Repeated Readings',
@@ -240,6 +256,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
           staticData.liveCars = Object.assign(cars, changed);
         },
         timers: nodeTimers,
+        settleMs: settleMs(this.getNodeParameter('settleSeconds', FINISH_SETTLE_MS / 1000)),
         descriptors: output === 'state' ? descriptors : undefined,
         kinds: output === 'charging' ? (list(this.getNodeParameter('events', [])) as ChargingEventKind[]) : undefined,
         onVehicle: output === 'state' ? (v, u) => emit({ ...(v as unknown as IDataObject), changes: u.changes }) : undefined,
