@@ -13,6 +13,7 @@ const { CHARGING_SCRIPTS, chargingScriptItems } = require('../../dist/src/simula
 const { LiveData, tokenSetFromResponse } = require('../../dist/src/node');
 const { eventId } = require('../../dist/src/cli/bridge-topics');
 const { freePort } = require('./free-port');
+const { seeded } = require('./random');
 
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const CLIENT_ID = 'bridge-test-client';
@@ -187,17 +188,6 @@ function expectedEvents(messages) {
   return messages.flatMap((m) => live.ingest(m).events.map(withId));
 }
 
-/** A small seeded random generator (mulberry32), so that a failing trial can be run again. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Charging scripts without stream drops or restarts of their own. */
 const KILL_SCRIPTS = ['ac-session', 'dc-session', 'interrupted', 'phev-no-soc', 'duplicates-out-of-order'];
