@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { promises as fs } from 'fs';
+import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import {
@@ -17,7 +17,10 @@ import {
   searchDescriptors,
   startDeviceAuthorization,
   waitForDeviceAuthorization,
+  cachedAnswersOf,
+  writePrivateJson,
   type Account,
+  type AnswerStore,
 } from '../node';
 import { checkTokenFile } from '../node/account';
 import { removeLeftovers } from '../node/private-file';
@@ -33,13 +36,13 @@ class UsageError extends Error {}
 /** Each command, what it does, and what it costs of the 50 daily calls. */
 const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
   ['login', 'Log in (device code flow) and save the tokens', '(no call)'],
-  ['vehicles', 'List the vehicles mapped to the account', '(1 call)'],
-  ['basic-data', 'Basic data of a vehicle', '(1 call)'],
+  ['vehicles', 'List the vehicles mapped to the account', '(1 call; none again within a day)'],
+  ['basic-data', 'Basic data of a vehicle', '(1 call; none again within a day)'],
   ['telematics', 'Telematic values of chosen descriptors', '(1 call; 3 the first time: container set-up)'],
   ['charging-history', 'Charging sessions in a date range, JSON or CSV', '(1 call per page)'],
-  ['charging-settings', 'Location-based charging settings', '(1 call per page)'],
-  ['tyres', 'Tyre diagnosis', '(1 call)'],
-  ['image', 'Vehicle image to a file', '(1 call)'],
+  ['charging-settings', 'Location-based charging settings', '(1 call per page; none again within an hour)'],
+  ['tyres', 'Tyre diagnosis', '(1 call; none again within an hour)'],
+  ['image', 'Vehicle image to a file', '(1 call; none again within a day)'],
   ['containers', 'List containers, or delete one', '(1 call)'],
   ['quota', 'Calls used today and when the budget resets', '(no call)'],
   ['descriptors', 'Search the telematic catalogue', '(no call)'],
@@ -172,6 +175,15 @@ interface Context {
   stderr: NodeJS.WritableStream;
   /** New tokens could not be saved: the command ends with exit code 1. */
   unsaved?: boolean;
+  /** Writes of the account file and the answer cache, one after another; the run ends once they are done. */
+  saving?: Promise<void>;
+}
+
+/** Queues a write after the ones before it (the account file is written whole: the last write holds everything). */
+function queueWrite(ctx: Context, write: () => Promise<void>): Promise<void> {
+  const next = (ctx.saving ?? Promise.resolve()).then(write);
+  ctx.saving = next.catch(() => undefined);
+  return next;
 }
 
 function openAccount(ctx: Context): Account {
@@ -190,7 +202,7 @@ function openAccount(ctx: Context): Account {
     tokenFile: ctx.configFile,
     onTokens: async (tokens) => {
       ctx.config = { ...ctx.config, tokens };
-      await writeConfig(ctx.configFile, ctx.config);
+      await queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config));
     },
     onPersistError: (e) => {
       ctx.unsaved = true;
@@ -203,7 +215,34 @@ function openAccount(ctx: Context): Account {
     // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
     reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
     quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) }),
+    // Containers are remembered in the account file: a telematics run costs its read alone, not a lookup too.
+    containers: config.containers,
+    onContainers: (containers) => {
+      ctx.config = { ...ctx.config, containers };
+      queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
+    },
+    answerStore: answerFile(ctx),
   });
+}
+
+/**
+ * The cached answers of the account (basic data, image, vehicle list, ...) in cache.json beside the account file,
+ * so a second run within an answer's lifetime costs no call. A file that cannot be read is an empty cache.
+ */
+function answerFile(ctx: Context): AnswerStore {
+  const file = path.join(path.dirname(ctx.configFile), 'cache.json');
+  return {
+    load: () => {
+      try {
+        return cachedAnswersOf(JSON.parse(readFileSync(file, 'utf8')));
+      } catch {
+        return undefined;
+      }
+    },
+    save: (answers) => {
+      queueWrite(ctx, () => writePrivateJson(file, answers)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not keep the answer in ${file}: ${(e as Error).message}\n`));
+    },
+  };
 }
 
 async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
@@ -378,6 +417,7 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     // Temporary files of a run that crashed while saving.
     await removeLeftovers(configFile, 60_000);
     await run(command, sub, ctx);
+    await ctx.saving;
     return ctx.unsaved ? EXIT.failed : EXIT.ok;
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
