@@ -18,6 +18,7 @@ import {
   startDeviceAuthorization,
   waitForDeviceAuthorization,
   cachedAnswersOf,
+  parseMaxAge,
   writePrivateJson,
   type Account,
   type AnswerStore,
@@ -65,6 +66,8 @@ Options for every command:
   --auth-url URL     BMW login base URL (default ${DEFAULT_AUTH_BASE_URL})
   --format json|csv  Output format (default json)
   --out FILE         Write the output to FILE instead of standard output
+  --max-age AGE      Answer from the cache up to AGE (0: always ask BMW; 90s, 30m, 2h, 1d); by default basic
+                     data, image and vehicles are kept a day, tyres and charging settings an hour
   -h, --help         Help for a command: bmw-cardata <command> --help
 
 Exit codes: 0 done, 2 bad arguments, 3 login needed, 4 daily quota spent, 5 BMW or network error,
@@ -128,6 +131,7 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
       'time-zone': { type: 'string' },
       'container-id': { type: 'string' },
       search: { type: 'string' },
+      'max-age': { type: 'string' },
       ...BRIDGE_OPTIONS,
     },
   });
@@ -298,6 +302,13 @@ async function login(ctx: Context): Promise<void> {
 
 async function run(command: string, sub: string | undefined, ctx: Context): Promise<void> {
   const v = ctx.values;
+  let maxAgeMs: number | undefined;
+  try {
+    maxAgeMs = parseMaxAge(str(v, 'max-age'));
+  } catch (e) {
+    throw new UsageError(`--max-age: ${(e as Error).message.replace(/^"Answer from cache up to" /, '')}`);
+  }
+  const read = { maxAgeMs };
   switch (command) {
     case 'login':
       return login(ctx);
@@ -316,13 +327,13 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'vehicles': {
       const account = openAccount(ctx);
-      const list = await account.client.getMappings();
+      const list = await account.client.getMappings(read);
       await output(ctx, list, list.map((m) => ({ ...m })));
       return quotaNote(ctx, account);
     }
     case 'basic-data': {
       const account = openAccount(ctx);
-      const data = await account.client.getBasicData(required(v, 'vin', command));
+      const data = await account.client.getBasicData(required(v, 'vin', command), read);
       await output(ctx, data, [{ ...data, chargingModes: data.chargingModes?.join(' ') }]);
       return quotaNote(ctx, account);
     }
@@ -330,7 +341,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const vin = required(v, 'vin', command);
       const descriptors = required(v, 'descriptors', command);
       const account = openAccount(ctx);
-      const result = await account.client.getTelematicValues(vin, descriptors);
+      const result = await account.client.getTelematicValues(vin, descriptors, read);
       const rows = Object.entries(result.telematicData ?? {}).map(([descriptor, e]) => ({ descriptor, value: e.value, unit: e.unit, timestamp: e.timestamp }));
       await output(ctx, result, rows);
       return quotaNote(ctx, account);
@@ -349,7 +360,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         throw new UsageError(`charging-history: give --last ${Object.keys(RANGES).join('|')}, or --from DATE and --to DATE (see bmw-cardata charging-history --help)`);
       } else range = { from: required(v, 'from', command), to: required(v, 'to', command) };
       const account = openAccount(ctx);
-      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') });
+      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read });
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
       await output(ctx, sessions, sessions.map(flattenChargingSession));
       ctx.stderr.write(`${sessions.length} session${sessions.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${last ? ` (${last} in ${zone})` : ''}\n`);
@@ -357,19 +368,19 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'charging-settings': {
       const account = openAccount(ctx);
-      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations') });
+      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations'), ...read });
       await output(ctx, settings, settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })));
       return quotaNote(ctx, account);
     }
     case 'tyres': {
       const account = openAccount(ctx);
-      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command)));
+      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command), read));
       return quotaNote(ctx, account);
     }
     case 'image': {
       const vin = required(v, 'vin', command);
       const account = openAccount(ctx);
-      const image = await account.client.getImage(vin);
+      const image = await account.client.getImage(vin, read);
       const out = str(v, 'out') ?? image.fileName;
       await fs.writeFile(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
