@@ -538,6 +538,9 @@ const JOBS = [
     minimum: () => 2,
     did: (r) => `${r.runs} runs answered${r.refused ? `, ${r.refused} refused: the day's quota was spent` : ''}`,
     check: (r) => r.runs === RUNS_EVERY_10_MIN,
+    why: {
+      n8n: "n8n offers a community node no private storage (no files; static data leaves n8n with every exported workflow, and these answers hold the VIN), so the answer cache lives in the n8n process: each restart asks basic data and the image once again (two calls a restart, none while n8n runs)",
+    },
   },
   {
     name: '7. open the credential dialog 5 times',
@@ -545,6 +548,7 @@ const JOBS = [
     minimum: () => 0,
     did: (r) => `${r.opens} tests passed`,
     check: (r) => r.opens === 5,
+    why: { n8n: "the credential's test reads the container list each time n8n opens the dialog" },
   },
   {
     name: '8. CLI telematics run 3 times',
