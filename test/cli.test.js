@@ -114,7 +114,8 @@ describe('command line', function () {
     const expired = path.join(dir, 'expired.json');
     fs.writeFileSync(expired, JSON.stringify({ ...saved, tokens: { ...saved.tokens, expiresAt: 0 } }));
     sim.faults.answerNext(4, { status: 403, body: '<html><body>Request blocked</body></html>', contentType: 'text/html' }, { path: /oauth\/token/ });
-    const res = await runCli(['vehicles', ...urls().slice(0, 4), '--config', expired]);
+    // A command that always asks BMW (the vehicle list may come from the cache without a login).
+    const res = await runCli(['containers', ...urls().slice(0, 4), '--config', expired]);
     sim.faults.reset();
     assert.strictEqual(res.code, 5, res.stderr);
     assert.match(res.stderr, /login service is unavailable \(HTTP 403\)/);
@@ -141,7 +142,7 @@ describe('command line', function () {
 
   it('exits 4 when the daily quota is spent', async () => {
     sim.setQuotaUsed(1000);
-    const res = await runCli(['vehicles', ...urls()]);
+    const res = await runCli(['containers', ...urls()]);
     assert.strictEqual(res.code, 4);
     assert.match(res.stderr, /quota/);
     sim.setQuotaUsed(0);
@@ -197,5 +198,72 @@ describe('command line', function () {
     assert.strictEqual(res.code, 0, res.stderr);
     assert.match(res.stderr, /\(last-month in Europe\/Berlin\)/);
     assert.match(res.stderr, /from \d{4}-\d\d-\d\dT2[23]:00:00Z/, 'midnight in Berlin');
+  });
+
+  describe('what the account folder remembers between runs', function () {
+    let own;
+    const args = () => ['--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', own];
+    const served = () => sim.restCalls().map((c) => `${c.method} ${c.path.replace(SIM_VINS.bev, '{vin}').replace(/containers\/\w{13}$/, 'containers/{id}')}`);
+    const SOC = 'vehicle.drivetrain.batteryManagement.header';
+    beforeEach(() => {
+      // A folder of its own: no container or answer of the other tests.
+      own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-mem-')), 'account.json');
+      fs.copyFileSync(config, own);
+      delete JSON.parse(fs.readFileSync(own, 'utf8')).containers;
+    });
+
+    it('telematics run 3 times costs 3 calls once its container is known; the container is in the account file', async () => {
+      const descriptors = [SOC, 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange'].join(',');
+      sim.clearLog();
+      const first = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
+      assert.strictEqual(first.code, 0, first.stderr);
+      const setUp = served();
+      assert.strictEqual(setUp[0], 'GET /customers/containers');
+      assert.strictEqual(setUp[setUp.length - 1], 'GET /customers/vehicles/{vin}/telematicData');
+      const id = JSON.parse(first.stdout).containerId;
+      assert.deepStrictEqual(Object.values(JSON.parse(fs.readFileSync(own, 'utf8')).containers), [id]);
+      sim.clearLog();
+      for (let i = 0; i < 3; i++) {
+        const res = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
+        assert.strictEqual(res.code, 0, res.stderr);
+        assert.strictEqual(JSON.parse(res.stdout).containerId, id);
+      }
+      assert.deepStrictEqual(served(), Array(3).fill('GET /customers/vehicles/{vin}/telematicData'));
+      assert.ok(JSON.parse(fs.readFileSync(own, 'utf8')).tokens.refreshToken, 'the tokens are still in the account file');
+      assert.strictEqual(fs.statSync(own).mode & 0o777, 0o600);
+
+      // BMW no longer knows the container: found or created again once, and that one is remembered.
+      const token = JSON.parse(fs.readFileSync(own, 'utf8')).tokens.accessToken;
+      const gone = await fetch(`${sim.apiBaseUrl}/customers/containers/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-version': 'v1' } });
+      assert.ok(gone.ok, `deleted at BMW (${gone.status})`);
+      sim.clearLog();
+      const again = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.deepStrictEqual(served(), ['GET /customers/vehicles/{vin}/telematicData', 'GET /customers/containers', 'POST /customers/containers', 'GET /customers/vehicles/{vin}/telematicData']);
+      const renewed = JSON.parse(again.stdout).containerId;
+      assert.notStrictEqual(renewed, id);
+      assert.deepStrictEqual(Object.values(JSON.parse(fs.readFileSync(own, 'utf8')).containers), [renewed]);
+    });
+
+    it('basic data and the image asked again within the day cost no call (cache.json beside the account file)', async () => {
+      sim.clearLog();
+      const first = await runCli(['basic-data', '--vin', SIM_VINS.bev, ...args()]);
+      assert.strictEqual(first.code, 0, first.stderr);
+      const out = path.join(path.dirname(own), 'car.png');
+      assert.strictEqual((await runCli(['image', '--vin', SIM_VINS.bev, '--out', out, ...args()])).code, 0);
+      assert.strictEqual(served().length, 2);
+      sim.clearLog();
+      const second = await runCli(['basic-data', '--vin', SIM_VINS.bev, ...args()]);
+      assert.strictEqual(second.code, 0, second.stderr);
+      assert.deepStrictEqual(JSON.parse(second.stdout), JSON.parse(first.stdout));
+      const image = fs.readFileSync(out);
+      fs.rmSync(out);
+      assert.strictEqual((await runCli(['image', '--vin', SIM_VINS.bev, '--out', out, ...args()])).code, 0);
+      assert.ok(fs.readFileSync(out).equals(image));
+      assert.deepStrictEqual(served(), [], 'BMW was not asked again');
+      const cache = path.join(path.dirname(own), 'cache.json');
+      assert.strictEqual(fs.statSync(cache).mode & 0o777, 0o600);
+      assert.ok(!fs.readFileSync(cache, 'utf8').includes('cli-client-id'), 'no secret in the cache');
+    });
   });
 });

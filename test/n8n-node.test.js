@@ -30,7 +30,8 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ok(items.length >= 2);
       assert.ok(items.some((i) => i.json.vin === VIN));
       for (const item of items) assert.deepStrictEqual(item.pairedItem, { item: 0 });
-      assert.deepStrictEqual(Object.keys(items[0].json._quota).sort(), ['limit', 'remaining', 'resetsAt', 'used']);
+      assert.deepStrictEqual(Object.keys(items[0].json._quota).sort(), ['fromCache', 'limit', 'remaining', 'resetsAt', 'used']);
+      assert.strictEqual(items[0].json._quota.fromCache, false);
       assert.strictEqual(items[0].json._quota.used, 1);
       assert.strictEqual(items[0].json._quota.limit, 50);
       assert.strictEqual(sim.restCalls().length, 1);
@@ -327,6 +328,43 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ok(error);
       assert.match(error.message, /authorize the account again/i);
       assert.doesNotMatch(JSON.stringify(error), /not-a-valid-refresh-token/);
+    });
+  });
+
+  describe('answers that stay the same all day', () => {
+    const served = () => sim.restCalls().map((c) => c.path.replace(VIN, '{vin}'));
+
+    it('a second run in this n8n costs no call and says fromCache with its age; 0 asks BMW', async () => {
+      const creds = authorizedCredentials(sim);
+      const first = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin() });
+      assert.ifError(first.error);
+      assert.strictEqual(first.items[0].json._quota.fromCache, false);
+      const image = await runNode(creds, { resource: 'image', operation: 'get', vin: vin(), binaryPropertyName: 'data' });
+      assert.ifError(image.error);
+      assert.deepStrictEqual(served(), ['/customers/vehicles/{vin}/basicData', '/customers/vehicles/{vin}/image']);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      sim.clearLog();
+      const second = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin() });
+      const again = await runNode(creds, { resource: 'image', operation: 'get', vin: vin(), binaryPropertyName: 'data' });
+      assert.ifError(second.error || again.error);
+      assert.deepStrictEqual(served(), [], 'BMW was not asked again');
+      const { _quota: quota, ...data } = second.items[0].json;
+      const before = { ...first.items[0].json };
+      delete before._quota;
+      assert.deepStrictEqual(data, before);
+      assert.strictEqual(quota.fromCache, true);
+      assert.ok(quota.cacheAgeSeconds >= 1, `age ${quota.cacheAgeSeconds}`);
+      assert.strictEqual(quota.used, first.items[0].json._quota.used + 1, 'only the first image was counted since');
+      assert.strictEqual(again.items[0].json._quota.fromCache, true);
+      assert.strictEqual(again.items[0].json.bytes, image.items[0].json.bytes);
+
+      const fresh = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin(), options: { cacheMaxAge: '0' } });
+      assert.ifError(fresh.error);
+      assert.deepStrictEqual(served(), ['/customers/vehicles/{vin}/basicData']);
+      assert.strictEqual(fresh.items[0].json._quota.fromCache, false);
+      const short = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin(), options: { cacheMaxAge: 'soon' } }, { nodeExtra: { onError: 'continueRegularOutput' } });
+      assert.match(short.items[0].json.error, /must be a duration/);
+      assert.strictEqual(served().length, 1, 'refused before any call');
     });
   });
 });

@@ -181,7 +181,8 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     await helper.stopServer();
   });
 
-  const flow = (s) => flowWith(s, [{ id: 'b', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+  // Every read asks BMW (cacheMaxAge 0), so each one after an expiry needs the login.
+  const flow = (s) => flowWith(s, [{ id: 'b', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, cacheMaxAge: '0', wires: [['out']] }, { id: 'out', type: 'helper' }]);
 
   async function readOnce() {
     const out = collector(helper.getNode('out'));

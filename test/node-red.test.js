@@ -286,7 +286,8 @@ describe('Node-RED nodes', function () {
 
   describe('charging settings', function () {
     it('follows every page, or stops at the limit', async () => {
-      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev });
+      // Always asked of BMW (cacheMaxAge 0): this is about the pages.
+      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev, cacheMaxAge: '0' });
       node.receive({});
       const [all] = await out.wait(1);
       const pages = sim.restCalls().length;
@@ -417,7 +418,7 @@ describe('Node-RED nodes', function () {
     });
 
     it('refuses locally once the daily quota is spent', async () => {
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 2 } });
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 2 } });
       node.receive({});
       node.receive({});
       const [, second] = await out.wait(2);
@@ -435,7 +436,7 @@ describe('Node-RED nodes', function () {
     it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
       const dir = freshUserDir();
       helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
-      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 1 } });
       node.receive({});
       node.receive({});
       const [err] = await caught.wait(1);

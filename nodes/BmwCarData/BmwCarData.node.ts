@@ -12,6 +12,7 @@ import { searchVehicles } from '../../src/n8n/vehicles';
 import { findOperation, RESOURCES } from './resources';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
+import { CacheReport, parseMaxAge } from '../../src/core/answer-cache';
 import { describeResource, optionsOf } from '../../src/n8n/operation';
 
 export class BmwCarData implements INodeType {
@@ -56,10 +57,15 @@ export class BmwCarData implements INodeType {
         const operationName = this.getNodeParameter('operation', i) as string;
         const operation = findOperation(resource, operationName);
         if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`, { itemIndex: i });
+        const report = new CacheReport();
+        const maxAgeMs = parseMaxAge(optionsOf(this, i).cacheMaxAge);
         account ??= await openAccount(this);
-        const results = await operation.execute.call(this, account, i);
+        const results = await operation.execute.call(this, account, i, { maxAgeMs, report });
         const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
-        const quota = includeQuota ? ((await account.quota()) as IDataObject | undefined) : undefined;
+        // Beside the quota figures: whether the answer came from the cache (it cost no call) and its age.
+        const cached = report.summary();
+        const state = includeQuota ? await account.quota() : undefined;
+        const quota = state ? ({ ...state, ...cached } as IDataObject) : undefined;
         for (const result of results) {
           out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { promises as fs } from 'fs';
+import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import {
@@ -17,7 +17,11 @@ import {
   searchDescriptors,
   startDeviceAuthorization,
   waitForDeviceAuthorization,
+  cachedAnswersOf,
+  parseMaxAge,
+  writePrivateJson,
   type Account,
+  type AnswerStore,
 } from '../node';
 import { checkTokenFile } from '../node/account';
 import { removeLeftovers } from '../node/private-file';
@@ -33,13 +37,13 @@ class UsageError extends Error {}
 /** Each command, what it does, and what it costs of the 50 daily calls. */
 const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
   ['login', 'Log in (device code flow) and save the tokens', '(no call)'],
-  ['vehicles', 'List the vehicles mapped to the account', '(1 call)'],
-  ['basic-data', 'Basic data of a vehicle', '(1 call)'],
+  ['vehicles', 'List the vehicles mapped to the account', '(1 call; none again within a day)'],
+  ['basic-data', 'Basic data of a vehicle', '(1 call; none again within a day)'],
   ['telematics', 'Telematic values of chosen descriptors', '(1 call; 3 the first time: container set-up)'],
   ['charging-history', 'Charging sessions in a date range, JSON or CSV', '(1 call per page)'],
-  ['charging-settings', 'Location-based charging settings', '(1 call per page)'],
-  ['tyres', 'Tyre diagnosis', '(1 call)'],
-  ['image', 'Vehicle image to a file', '(1 call)'],
+  ['charging-settings', 'Location-based charging settings', '(1 call per page; none again within an hour)'],
+  ['tyres', 'Tyre diagnosis', '(1 call; none again within an hour)'],
+  ['image', 'Vehicle image to a file', '(1 call; none again within a day)'],
   ['containers', 'List containers, or delete one', '(1 call)'],
   ['quota', 'Calls used today and when the budget resets', '(no call)'],
   ['descriptors', 'Search the telematic catalogue', '(no call)'],
@@ -62,6 +66,8 @@ Options for every command:
   --auth-url URL     BMW login base URL (default ${DEFAULT_AUTH_BASE_URL})
   --format json|csv  Output format (default json)
   --out FILE         Write the output to FILE instead of standard output
+  --max-age AGE      Answer from the cache up to AGE (0: always ask BMW; 90s, 30m, 2h, 1d); by default basic
+                     data, image and vehicles are kept a day, tyres and charging settings an hour
   -h, --help         Help for a command: bmw-cardata <command> --help
 
 Exit codes: 0 done, 2 bad arguments, 3 login needed, 4 daily quota spent, 5 BMW or network error,
@@ -125,6 +131,7 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
       'time-zone': { type: 'string' },
       'container-id': { type: 'string' },
       search: { type: 'string' },
+      'max-age': { type: 'string' },
       ...BRIDGE_OPTIONS,
     },
   });
@@ -172,6 +179,15 @@ interface Context {
   stderr: NodeJS.WritableStream;
   /** New tokens could not be saved: the command ends with exit code 1. */
   unsaved?: boolean;
+  /** Writes of the account file and the answer cache, one after another; the run ends once they are done. */
+  saving?: Promise<void>;
+}
+
+/** Queues a write after the ones before it (the account file is written whole: the last write holds everything). */
+function queueWrite(ctx: Context, write: () => Promise<void>): Promise<void> {
+  const next = (ctx.saving ?? Promise.resolve()).then(write);
+  ctx.saving = next.catch(() => undefined);
+  return next;
 }
 
 function openAccount(ctx: Context): Account {
@@ -190,7 +206,7 @@ function openAccount(ctx: Context): Account {
     tokenFile: ctx.configFile,
     onTokens: async (tokens) => {
       ctx.config = { ...ctx.config, tokens };
-      await writeConfig(ctx.configFile, ctx.config);
+      await queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config));
     },
     onPersistError: (e) => {
       ctx.unsaved = true;
@@ -203,7 +219,34 @@ function openAccount(ctx: Context): Account {
     // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
     reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
     quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) }),
+    // Containers are remembered in the account file: a telematics run costs its read alone, not a lookup too.
+    containers: config.containers,
+    onContainers: (containers) => {
+      ctx.config = { ...ctx.config, containers };
+      queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
+    },
+    answerStore: answerFile(ctx),
   });
+}
+
+/**
+ * The cached answers of the account (basic data, image, vehicle list, ...) in cache.json beside the account file,
+ * so a second run within an answer's lifetime costs no call. A file that cannot be read is an empty cache.
+ */
+function answerFile(ctx: Context): AnswerStore {
+  const file = path.join(path.dirname(ctx.configFile), 'cache.json');
+  return {
+    load: () => {
+      try {
+        return cachedAnswersOf(JSON.parse(readFileSync(file, 'utf8')));
+      } catch {
+        return undefined;
+      }
+    },
+    save: (answers) => {
+      queueWrite(ctx, () => writePrivateJson(file, answers)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not keep the answer in ${file}: ${(e as Error).message}\n`));
+    },
+  };
 }
 
 async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
@@ -259,6 +302,13 @@ async function login(ctx: Context): Promise<void> {
 
 async function run(command: string, sub: string | undefined, ctx: Context): Promise<void> {
   const v = ctx.values;
+  let maxAgeMs: number | undefined;
+  try {
+    maxAgeMs = parseMaxAge(str(v, 'max-age'));
+  } catch (e) {
+    throw new UsageError(`--max-age: ${(e as Error).message.replace(/^"Answer from cache up to" /, '')}`);
+  }
+  const read = { maxAgeMs };
   switch (command) {
     case 'login':
       return login(ctx);
@@ -277,13 +327,13 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'vehicles': {
       const account = openAccount(ctx);
-      const list = await account.client.getMappings();
+      const list = await account.client.getMappings(read);
       await output(ctx, list, list.map((m) => ({ ...m })));
       return quotaNote(ctx, account);
     }
     case 'basic-data': {
       const account = openAccount(ctx);
-      const data = await account.client.getBasicData(required(v, 'vin', command));
+      const data = await account.client.getBasicData(required(v, 'vin', command), read);
       await output(ctx, data, [{ ...data, chargingModes: data.chargingModes?.join(' ') }]);
       return quotaNote(ctx, account);
     }
@@ -291,7 +341,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const vin = required(v, 'vin', command);
       const descriptors = required(v, 'descriptors', command);
       const account = openAccount(ctx);
-      const result = await account.client.getTelematicValues(vin, descriptors);
+      const result = await account.client.getTelematicValues(vin, descriptors, read);
       const rows = Object.entries(result.telematicData ?? {}).map(([descriptor, e]) => ({ descriptor, value: e.value, unit: e.unit, timestamp: e.timestamp }));
       await output(ctx, result, rows);
       return quotaNote(ctx, account);
@@ -310,7 +360,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         throw new UsageError(`charging-history: give --last ${Object.keys(RANGES).join('|')}, or --from DATE and --to DATE (see bmw-cardata charging-history --help)`);
       } else range = { from: required(v, 'from', command), to: required(v, 'to', command) };
       const account = openAccount(ctx);
-      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') });
+      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read });
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
       await output(ctx, sessions, sessions.map(flattenChargingSession));
       ctx.stderr.write(`${sessions.length} session${sessions.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${last ? ` (${last} in ${zone})` : ''}\n`);
@@ -318,19 +368,19 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'charging-settings': {
       const account = openAccount(ctx);
-      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations') });
+      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations'), ...read });
       await output(ctx, settings, settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })));
       return quotaNote(ctx, account);
     }
     case 'tyres': {
       const account = openAccount(ctx);
-      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command)));
+      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command), read));
       return quotaNote(ctx, account);
     }
     case 'image': {
       const vin = required(v, 'vin', command);
       const account = openAccount(ctx);
-      const image = await account.client.getImage(vin);
+      const image = await account.client.getImage(vin, read);
       const out = str(v, 'out') ?? image.fileName;
       await fs.writeFile(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
@@ -378,6 +428,7 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     // Temporary files of a run that crashed while saving.
     await removeLeftovers(configFile, 60_000);
     await run(command, sub, ctx);
+    await ctx.saving;
     return ctx.unsaved ? EXIT.failed : EXIT.ok;
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

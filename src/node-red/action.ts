@@ -1,11 +1,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CarDataError, LoginError, type Account, type QuotaState } from '../core';
+import { CacheReport, CarDataError, LoginError, parseMaxAge, type Account, type QuotaState, type ReadOptions } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 /** Fields every action node has. */
 export interface ActionConfig extends NodeDef {
   account?: string;
   vin?: string;
+  /** "Answer from cache up to": empty for each operation's own lifetime, 0 to always ask BMW, else 90s, 30m, 2h, 1d. */
+  cacheMaxAge?: string;
 }
 
 /** What a node's handler gets for one incoming message. */
@@ -21,6 +23,8 @@ export interface ActionRun<C extends ActionConfig> {
   progress(text: string): void;
   /** Sends one message now, with `msg.quota` attached (for nodes that answer with a series of messages). */
   emit(msg: NodeMessage): Promise<void>;
+  /** For the client's reads: how old a cached answer may be (`msg.cacheMaxAge` or the node's), and the report. */
+  read: ReadOptions;
 }
 
 export interface ActionOutcome {
@@ -74,6 +78,12 @@ export function pick<T>(fromMsg: unknown, fromNode: T): T | unknown {
 
 function quotaText(quota: QuotaState | undefined): string {
   return quota ? `${quota.remaining}/${quota.limit} left` : '';
+}
+
+function ageText(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
 }
 
 function joinStatus(...parts: string[]): string {
@@ -140,17 +150,23 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
       let account: Account | undefined;
-      const quota = async (): Promise<QuotaState | undefined> => {
+      const report = new CacheReport();
+      // The quota figures, and beside them whether the answer came from the cache (it cost nothing) and its age.
+      const quota = async (): Promise<(QuotaState & { fromCache?: boolean; cacheAgeSeconds?: number }) | undefined> => {
+        let state: QuotaState | undefined;
         try {
-          return account ? await account.client.quotaState() : undefined;
+          state = account ? await account.client.quotaState() : undefined;
         } catch {
-          return undefined;
+          state = undefined;
         }
+        const cached = report.summary();
+        return state && cached ? { ...state, ...cached } : state;
       };
       const run = async (): Promise<void> => {
         if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
           throw new CarDataError({ kind: 'input', parameter: 'account', message: 'No BMW CarData account is selected', hint: 'Open the node and pick or add an account.' });
         }
+        const maxAgeMs = parseMaxAge(pick(msg.cacheMaxAge, config.cacheMaxAge ?? ''));
         account = accountNode.account();
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
@@ -169,13 +185,15 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
             out.quota = await quota();
             send(out);
           },
+          read: { maxAgeMs, report },
         });
         const state = await quota();
         if (outcome.output) {
           outcome.output.quota = state;
           send(outcome.output);
         }
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(implicit ? `${vin} (the only vehicle)` : '', outcome.summary, quotaText(state)) });
+        const fromCache = state?.fromCache ? `from cache, ${ageText(state.cacheAgeSeconds ?? 0)} old` : '';
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(implicit ? `${vin} (the only vehicle)` : '', outcome.summary, fromCache, quotaText(state)) });
       };
       run().then(
         () => done(),

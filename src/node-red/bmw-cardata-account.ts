@@ -282,6 +282,10 @@ export = function (RED: NodeAPI): void {
             ),
           containers: accountCache.get(node.id, key)?.containers,
           onContainers: (containers) => keep(key, 'containers found', (entry) => (entry.containers = containers)),
+          answerStore: {
+            load: () => accountCache.get(node.id, key)?.answers,
+            save: (answers) => keep(key, 'cached answers', (entry) => (entry.answers = answers)),
+          },
         });
       }
       return account;

@@ -23,14 +23,14 @@ const getChargingSettings: Operation = {
       ],
     },
   ],
-  async execute(account, i) {
+  async execute(account, i, read) {
     const vin = vinOf(this, i);
     const options = optionsOf(this, i);
     const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit })) {
+    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit, ...read })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSetting(setting) } : { vin, ...setting }) as IDataObject });
     }
     return out;

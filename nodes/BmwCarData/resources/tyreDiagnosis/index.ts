@@ -9,8 +9,8 @@ const getTyreDiagnosis: Operation = {
   description: 'Get the smart maintenance tyre diagnosis: mounted and stored tyres, tread depth, defects',
   quotaByDefault: true,
   fields: [vinLocator('tyreDiagnosis', ['get'])],
-  async execute(account, i) {
-    return [{ json: { ...(await account.client.getTyreDiagnosis(vinOf(this, i))) } }];
+  async execute(account, i, read) {
+    return [{ json: { ...(await account.client.getTyreDiagnosis(vinOf(this, i), read)) } }];
   },
 };
 

@@ -9,7 +9,7 @@ export const getVehicle: Operation = {
   description: 'Get basic data of a vehicle: brand, model, drive train, battery size, construction date',
   quotaByDefault: true,
   fields: [vinLocator('vehicle', ['get'])],
-  async execute(account, i) {
-    return [{ json: { ...(await account.client.getBasicData(vinOf(this, i))) } }];
+  async execute(account, i, read) {
+    return [{ json: { ...(await account.client.getBasicData(vinOf(this, i), read)) } }];
   },
 };
