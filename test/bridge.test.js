@@ -11,7 +11,7 @@ const { spawn, execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
 const { LiveData, FileOutbox, createAccount, isVin } = require('../dist/src/node');
-const { CLI, CLIENT_ID, CONNECTED, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
+const { CLI, NPX_BIN, CLIENT_ID, CONNECTED, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -138,8 +138,8 @@ describe('bmw-cardata bridge', function () {
   const account = (dir) => writeAccount(sim, dir);
 
   /** Starts `bmw-cardata bridge ARGS` as a child process, killed after the test if still running. */
-  function bridge(args, env = {}) {
-    const b = spawnBridge(args, env);
+  function bridge(args, env = {}, bin = CLI) {
+    const b = spawnBridge(args, env, bin);
     running.add(b);
     return b;
   }
@@ -292,6 +292,21 @@ describe('bmw-cardata bridge', function () {
     assert.match(remove.stderr, new RegExp(`removed ${configs.size} Home Assistant discovery configs of ${vins.join(', ')}`));
     assert.strictEqual((await retained(mosq.url(), 'homeassistant/#')).size, 0, 'every config is gone');
   });
+
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    it(`started as npx bmw-cardata bridge (the clone's command), ${signal} to its process stops the bridge: no bridge left holding the stream`, async () => {
+      const acc = account(tmp());
+      const b = bridge([...acc.args, '--broker', mosq.url()], {}, NPX_BIN);
+      await b.waitFor(CONNECTED);
+      assert.strictEqual(sim.stream.connections(), 1);
+      b.proc.kill(signal); // as a service manager stops it: the one process it started, not a process group
+      const { code } = await b.exited;
+      assert.strictEqual(code, 0, b.stderr);
+      assert.match(b.stderr, /BMW stream: closed · broker \S+: closed/);
+      await until(() => sim.stream.connections() === 0, 3000, 'the stream connection to close');
+      assert.strictEqual((await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status'), 'offline');
+    });
+  }
 
   it('leaves "offline" behind through its last will when it is killed', async () => {
     const acc = account(tmp());

@@ -401,8 +401,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
   }
 }
 
-if (require.main === module) {
+/** The command as a process runs it: this file run by Node, or the clone's npx wrapper (in its own process). */
+export function cli(): void {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) cli();

@@ -216,9 +216,12 @@ function writeAccount(sim, dir) {
   return { file, tokens, args: ['--config', file, '--stream-url', sim.streamUrl] };
 }
 
-/** Starts `bmw-cardata bridge ARGS` as a child process. */
-function spawnBridge(args, env = {}) {
-  const proc = spawn(process.execPath, [CLI, 'bridge', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The clone's `npx bmw-cardata` (builds when needed, then runs the compiled command). */
+const NPX_BIN = path.join(__dirname, '../../scripts/bin/bmw-cardata.js');
+
+/** Starts `bmw-cardata bridge ARGS` as a child process (`bin`: the compiled command, or NPX_BIN). */
+function spawnBridge(args, env = {}, bin = CLI) {
+  const proc = spawn(process.execPath, [bin, 'bridge', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const b = { proc, stdout: '', stderr: '' };
   proc.stdout.on('data', (d) => (b.stdout += d));
   proc.stderr.on('data', (d) => (b.stderr += d));
@@ -327,4 +330,4 @@ async function killTrial({ sim, mosq, random, brokerUp, intervalMs = 20, spawn: 
   }
 }
 
-module.exports = { CLI, CLIENT_ID, CONNECTED, Mosquitto, EmbeddedBroker, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, expectedEvents, seeded, killTrial, KILL_SCRIPTS };
+module.exports = { CLI, NPX_BIN, CLIENT_ID, CONNECTED, Mosquitto, EmbeddedBroker, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, expectedEvents, seeded, killTrial, KILL_SCRIPTS };
