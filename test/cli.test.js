@@ -174,6 +174,37 @@ describe('command line', function () {
     });
   }
 
+  it("bridge after a login at the simulator: refused without its stream URL rather than sent to BMW's stream; login --stream-url saves it", async () => {
+    const { spawnBridge } = require('./support/bridge');
+    const streaming = await startSimulator({ autoApprove: true, pollIntervalSec: 0, stream: true });
+    const own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-stream-')), 'account.json');
+    const at = ['--base-url', streaming.apiBaseUrl, '--auth-url', streaming.authBaseUrl, '--config', own];
+    const running = [];
+    try {
+      const login = await runCli(['login', '--client-id', 'cli-client-id', ...at]);
+      assert.strictEqual(login.code, 0, login.stderr);
+      assert.match(login.stderr, /For the bridge, log in again with --stream-url/);
+      const refused = spawnBridge(['--dry-run', '--config', own]);
+      running.push(refused);
+      const { code } = await Promise.race([refused.exited, new Promise((resolve) => setTimeout(() => resolve({ code: 'still running after 10 s' }), 10_000))]);
+      assert.strictEqual(code, 2, refused.stderr);
+      assert.match(refused.stderr, /bridge: the account is logged in at http:\/\/127\.0\.0\.1:\d+\/gcdm, not at BMW.*give --stream-url/);
+      assert.strictEqual(refused.stdout, '', 'nothing published, not even "online"');
+
+      const again = await runCli(['login', '--stream-url', streaming.streamUrl, ...at]);
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.strictEqual(JSON.parse(fs.readFileSync(own, 'utf8')).streamUrl, streaming.streamUrl);
+      const bridge = spawnBridge(['--dry-run', '--config', own]);
+      running.push(bridge);
+      await bridge.waitFor(/BMW stream: connected/);
+      assert.strictEqual(streaming.stream.connections(), 1, "connected to the simulator's stream");
+      assert.strictEqual((await bridge.stop()).code, 0, bridge.stderr);
+    } finally {
+      for (const b of running) if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill('SIGKILL');
+      await streaming.close();
+    }
+  });
+
   it('login without --client-id says it reuses the saved one, without showing it', async () => {
     const res = await runCli(['login', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);

@@ -74,6 +74,8 @@ Runs BMW's device code login: prints a link and a code; open the link, log in wi
 The tokens are saved to the account file (mode 0600). The client ID comes from the BMW CarData portal; it can
 also be given as $BMW_CARDATA_CLIENT_ID.
   --client-id ID   The CarData client ID
+  --stream-url URL The CarData stream for the bridge, saved with the login (default BMW's; the simulator
+                   prints its own)
   --print          Also print the tokens as JSON on standard output (to paste the refresh token into n8n)`,
   vehicles: 'Usage: bmw-cardata vehicles [--format json|csv] [--out FILE]\n\nLists the mapped vehicles (VIN, mapping type, mapped since).',
   'basic-data': 'Usage: bmw-cardata basic-data --vin VIN [--format json|csv] [--out FILE]',
@@ -174,6 +176,24 @@ interface Context {
   unsaved?: boolean;
 }
 
+const atBmw = (apiBaseUrl: string, authBaseUrl: string): boolean =>
+  apiBaseUrl.replace(/\/+$/, '') === DEFAULT_API_BASE_URL && authBaseUrl.replace(/\/+$/, '') === DEFAULT_AUTH_BASE_URL;
+
+/**
+ * The stream the bridge connects to: --stream-url, else the one saved at login, else BMW's (undefined). Tokens of
+ * another login service (the simulator) are refused rather than taken to BMW's stream, which would never take them.
+ */
+function bridgeStreamUrl(ctx: Context): string | undefined {
+  const url = str(ctx.values, 'stream-url') ?? ctx.config.streamUrl;
+  if (url) return url;
+  const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
+  const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
+  if (atBmw(apiBaseUrl, authBaseUrl)) return undefined;
+  throw new UsageError(
+    `bridge: the account is logged in at ${authBaseUrl}, not at BMW, and BMW's stream would not take its tokens: give --stream-url (the simulator prints its stream as "Stream (MQTT)"), or log in again with --stream-url to save it`,
+  );
+}
+
 function openAccount(ctx: Context): Account {
   const { config } = ctx;
   if (!config.clientId || !config.tokens?.refreshToken) {
@@ -251,9 +271,11 @@ async function login(ctx: Context): Promise<void> {
   const tokens = await waitForDeviceAuthorization(endpoint, auth, {
     onPending: (left) => ctx.stderr.write(`waiting for approval… ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left\n`),
   });
-  ctx.config = { clientId, apiBaseUrl, authBaseUrl, tokens };
+  const streamUrl = str(ctx.values, 'stream-url') ?? ctx.config.streamUrl;
+  ctx.config = { clientId, apiBaseUrl, authBaseUrl, ...(streamUrl ? { streamUrl } : {}), tokens };
   await writeConfig(ctx.configFile, ctx.config);
   ctx.stderr.write(`Logged in. Tokens saved to ${ctx.configFile}\n`);
+  if (!streamUrl && !atBmw(apiBaseUrl, authBaseUrl)) ctx.stderr.write('For the bridge, log in again with --stream-url (the stream of this login service; the simulator prints it).\n');
   if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
 }
 
@@ -347,7 +369,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       return quotaNote(ctx, account);
     }
     case 'bridge':
-      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx) });
+      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });
     default:
       throw new UsageError(`unknown command: ${command}\n\n${GLOBAL_HELP}`);
   }
