@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { promises as fs } from 'fs';
+import { constants as fsConstants, promises as fs } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import {
@@ -20,7 +20,7 @@ import {
   type Account,
 } from '../node';
 import { checkTokenFile } from '../node/account';
-import { removeLeftovers } from '../node/private-file';
+import { fileError, removeLeftovers } from '../node/private-file';
 import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
@@ -60,7 +60,7 @@ Options for every command:
   --config FILE      Account file (default ~/.config/bmw-cardata/account.json, or $BMW_CARDATA_CONFIG)
   --base-url URL     CarData API base URL (default ${DEFAULT_API_BASE_URL})
   --auth-url URL     BMW login base URL (default ${DEFAULT_AUTH_BASE_URL})
-  --format json|csv  Output format (default json)
+  --format json|csv  Output format (default json; CSV where the command's help offers it)
   --out FILE         Write the output to FILE instead of standard output
   -h, --help         Help for a command: bmw-cardata <command> --help
 
@@ -88,7 +88,7 @@ created once and reused afterwards. Find keys with: bmw-cardata descriptors --se
 
   --from, --to     ISO 8601 dates or date-times (2026-01-01, 2026-01-31T18:00:00Z)
   --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default this machine's zone)
-  --limit N        Stop after N sessions (saves calls)
+  --limit N        The newest N sessions of the range, newest first (stops there: saves calls)
 CSV has one row per session with flat columns; a progress line goes to standard error. A session still in
 progress has an empty end.`,
   'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
@@ -226,6 +226,24 @@ function openAccount(ctx: Context): Account {
   });
 }
 
+/** --out's folder exists and can be written: checked before a call is spent on what would go there. */
+async function checkOutFolder(file: string): Promise<void> {
+  try {
+    await fs.access(path.dirname(path.resolve(file)), fsConstants.W_OK);
+  } catch (e) {
+    throw fileError(e, path.resolve(file), `write ${path.basename(file)}`);
+  }
+}
+
+/** Writes an output file; a failure names the file's folder (a storage error, exit 1). */
+async function writeOut(file: string, data: string | Buffer): Promise<void> {
+  try {
+    await fs.writeFile(file, data);
+  } catch (e) {
+    throw fileError(e, path.resolve(file), `write ${path.basename(file)}`);
+  }
+}
+
 async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
   const format = str(ctx.values, 'format') ?? 'json';
   let text: string;
@@ -235,7 +253,7 @@ async function output(ctx: Context, data: unknown, rows?: Record<string, unknown
   } else text = `${JSON.stringify(data, null, 2)}\n`;
   const out = str(ctx.values, 'out');
   if (out) {
-    await fs.writeFile(out, text);
+    await writeOut(out, text);
     ctx.stderr.write(`wrote ${out}\n`);
   } else ctx.stdout.write(text);
 }
@@ -354,7 +372,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const account = openAccount(ctx);
       const image = await account.client.getImage(vin);
       const out = str(v, 'out') ?? image.fileName;
-      await fs.writeFile(out, image.data);
+      await writeOut(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
       return quotaNote(ctx, account);
     }
@@ -395,6 +413,10 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     checkUrl(values, 'auth-url');
     const format = str(values, 'format');
     if (format !== undefined && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
+    // Refused before a call is spent: the commands whose help offers CSV have it.
+    if (format === 'csv' && !COMMAND_HELP[command]?.includes('json|csv')) throw new UsageError(`${command}: no CSV output, only JSON (see bmw-cardata ${command} --help)`);
+    const out = str(values, 'out');
+    if (out && command !== 'bridge') await checkOutFolder(out);
     const configFile = str(values, 'config') ?? defaultConfigPath();
     const ctx: Context = { values, configFile, config: await readConfig(configFile), stdout, stderr };
     // Temporary files of a run that crashed while saving.
