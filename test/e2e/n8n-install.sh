@@ -30,7 +30,7 @@ starts() {
   fi
   if [ "$status" != 0 ]; then
     echo "n8n does not start from $N8N_DIR:" >&2
-    tail -5 "$scratch"/*.log >&2 || true
+    tail -n 5 "$scratch"/*.log >&2 || true
   fi
   rm -rf "$scratch"
   return "$status"
