@@ -257,7 +257,7 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     assert.match(err.error.message, /authorize the account again/);
     // A failed login is told apart from BMW's other errors: the status says it is the login.
     assert.strictEqual(err.cardataError.name, 'LoginError');
-    assert.match(lastStatus(helper.getNode('b')).text, /^login: invalid_grant/);
+    assert.match(lastStatus(helper.getNode('b')).text, /^login: invalid_grant \(.*authorize the account again.*\)/i);
   });
 
   it('removes the token file entry when the account node is deleted', async () => {
