@@ -79,8 +79,41 @@ describe('command line', function () {
     sim.clearLog();
     const res = await runCli(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', '--limit', '3', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
-    assert.strictEqual(JSON.parse(res.stdout).length, 3);
+    const limited = JSON.parse(res.stdout);
+    assert.strictEqual(limited.length, 3);
     assert.strictEqual(sim.restCalls().length, 1);
+    // What the help says: the newest N of the range, newest first.
+    const all = JSON.parse((await runCli(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', ...urls()])).stdout);
+    assert.ok(all.length > 3 && all.every((x) => typeof x.startTime === 'number'), `${all.length} sessions in 30 days`);
+    const newest = [...all].sort((a, b) => b.startTime - a.startTime).slice(0, 3);
+    assert.deepStrictEqual(limited.map((x) => x.startTime), newest.map((x) => x.startTime));
+    const help = await runCli(['charging-history', '--help']);
+    assert.match(help.stdout, /--limit N +The newest N sessions of the range, newest first/);
+  });
+
+  it('--out into a missing folder: a clear error naming the folder, before any call (exit 1)', async () => {
+    for (const args of [['image', '--vin', SIM_VINS.bev], ['vehicles']]) {
+      sim.clearLog();
+      const res = await runCli([...args, '--out', '/missing/dir/x.png', ...urls()]);
+      assert.strictEqual(res.code, 1, res.stderr);
+      assert.match(res.stderr, /^bmw-cardata: Cannot write x\.png in \/missing\/dir \(ENOENT\)\nhint: Check that the folder \/missing\/dir exists/m);
+      assert.ok(!/at .*\.js:\d+/.test(res.stderr) && !/^Error: ENOENT/m.test(res.stderr), res.stderr);
+      assert.strictEqual(sim.restCalls().length, 0, 'no call spent on it');
+    }
+  });
+
+  it('CSV where the help offers it; a command without CSV (tyres) says so before any call', async () => {
+    const global = (await runCli(['--help'])).stdout;
+    assert.match(global, /--format json\|csv +Output format \(default json; CSV where the command's help offers it\)/);
+    assert.doesNotMatch((await runCli(['tyres', '--help'])).stdout, /csv/);
+    sim.clearLog();
+    const res = await runCli(['tyres', '--vin', SIM_VINS.bev, '--format', 'csv', ...urls()]);
+    assert.strictEqual(res.code, 2);
+    assert.match(res.stderr, /tyres: no CSV output, only JSON \(see bmw-cardata tyres --help\)/);
+    assert.strictEqual(sim.restCalls().length, 0);
+    const json = await runCli(['tyres', '--vin', SIM_VINS.bev, ...urls()]);
+    assert.strictEqual(json.code, 0, json.stderr);
+    assert.ok(JSON.parse(json.stdout).passengerCar);
   });
 
   it('reads telematic values through a managed container', async () => {
@@ -174,6 +207,37 @@ describe('command line', function () {
       assert.strictEqual(sim.restCalls().length, 0);
     });
   }
+
+  it("bridge after a login at the simulator: refused without its stream URL rather than sent to BMW's stream; login --stream-url saves it", async () => {
+    const { spawnBridge } = require('./support/bridge');
+    const streaming = await startSimulator({ autoApprove: true, pollIntervalSec: 0, stream: true });
+    const own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-stream-')), 'account.json');
+    const at = ['--base-url', streaming.apiBaseUrl, '--auth-url', streaming.authBaseUrl, '--config', own];
+    const running = [];
+    try {
+      const login = await runCli(['login', '--client-id', 'cli-client-id', ...at]);
+      assert.strictEqual(login.code, 0, login.stderr);
+      assert.match(login.stderr, /For the bridge, log in again with --stream-url/);
+      const refused = spawnBridge(['--dry-run', '--config', own]);
+      running.push(refused);
+      const { code } = await Promise.race([refused.exited, new Promise((resolve) => setTimeout(() => resolve({ code: 'still running after 10 s' }), 10_000))]);
+      assert.strictEqual(code, 2, refused.stderr);
+      assert.match(refused.stderr, /bridge: the account is logged in at http:\/\/127\.0\.0\.1:\d+\/gcdm, not at BMW.*give --stream-url/);
+      assert.strictEqual(refused.stdout, '', 'nothing published, not even "online"');
+
+      const again = await runCli(['login', '--stream-url', streaming.streamUrl, ...at]);
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.strictEqual(JSON.parse(fs.readFileSync(own, 'utf8')).streamUrl, streaming.streamUrl);
+      const bridge = spawnBridge(['--dry-run', '--config', own]);
+      running.push(bridge);
+      await bridge.waitFor(/BMW stream: connected/);
+      assert.strictEqual(streaming.stream.connections(), 1, "connected to the simulator's stream");
+      assert.strictEqual((await bridge.stop()).code, 0, bridge.stderr);
+    } finally {
+      for (const b of running) if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill('SIGKILL');
+      await streaming.close();
+    }
+  });
 
   it('login without --client-id says it reuses the saved one, without showing it', async () => {
     const res = await runCli(['login', ...urls()]);

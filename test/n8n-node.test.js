@@ -23,6 +23,19 @@ describe('n8n node bmwCarData through n8n-core', function () {
     sim.setQuotaUsed(0);
   });
 
+  it("n8n's node panel shows the node and its trigger as one entry, under the trigger's description: it says what the node does", () => {
+    const { BmwCarData } = require('../dist/nodes/BmwCarData/BmwCarData.node');
+    const { BmwCarDataTrigger } = require('../dist/nodes/BmwCarDataTrigger/BmwCarDataTrigger.node');
+    const { BmwCarDataStreamTrigger } = require('../dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node');
+    const [node, trigger, stream] = [new BmwCarData(), new BmwCarDataTrigger(), new BmwCarDataStreamTrigger()].map((n) => n.description);
+    // n8n's node creator (2.x) merges a trigger into the node named like it without "Trigger" and shows the
+    // trigger's description for the entry.
+    const entry = (t) => (t.name.replace('Trigger', '') === node.name ? t.description : undefined);
+    assert.ok(entry(trigger).startsWith(node.description), `the panel shows "${entry(trigger)}"`);
+    assert.match(entry(trigger), /start a workflow for each charging session a vehicle has finished$/);
+    assert.strictEqual(entry(stream), undefined, 'the stream trigger has its own entry');
+  });
+
   describe('operations', () => {
     it('Vehicle > Get Many lists the mapped vehicles, one item each, with the quota', async () => {
       const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'getAll' });
@@ -93,6 +106,15 @@ describe('n8n node bmwCarData through n8n-core', function () {
       for (const key of ['vin', 'start', 'end', 'energyFromGridKwh', 'startSoc', 'endSoc', 'municipality', 'mileage']) assert.ok(key in row, key);
       for (const value of Object.values(row)) assert.ok(value === null || ['string', 'number', 'boolean'].includes(typeof value), 'flat values only');
       assert.strictEqual(row._quota, undefined, 'no quota column in CSV rows by default');
+    });
+
+    it('Flat Rows carry _quota with Include Quota on, as the README says', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: false, limit: 3, options: { includeQuota: true } });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 3);
+      assert.ok(items.every((item) => 'start' in item.json && item.json._quota && item.json._quota.used === 1), 'flat rows, each with the quota');
+      const readme = require('fs').readFileSync(require('path').join(__dirname, '../README.md'), 'utf8').replace(/\s+/g, ' ');
+      assert.match(readme, /Items carry `_quota` \(used, limit, remaining, resetsAt\), except the Flat Rows of Charging History and Charging Settings, .* when the option \*Include Quota\* is on/);
     });
 
     it('Charging History > Get Many with a Limit stops paging at the limit; raw output keeps BMW fields', async () => {

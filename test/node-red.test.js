@@ -270,7 +270,10 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(err.error.code, 'input');
       assert.strictEqual(sim.restCalls().length, 0);
       await sleep(20);
-      assert.match(lastStatus(node).text, /^input: from/);
+      // The status says what is wrong, not only which setting: the first sentence of the error, short.
+      const first = err.cardataError.message.split(/(?<=[.;])\s/)[0].replace(/[.;]$/, '');
+      assert.ok(first.length > 10, err.cardataError.message);
+      assert.strictEqual(lastStatus(node).text.split(' · ')[0], `input: from (${first.length > 80 ? `${first.slice(0, 79)}…` : first})`);
     });
   });
 

@@ -14,6 +14,7 @@ import { type N8nAccount, openAccount } from '../../src/n8n/account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
 import { CacheReport, parseMaxAge } from '../../src/core/answer-cache';
 import { describeResource, optionsOf } from '../../src/n8n/operation';
+import { NODE_DESCRIPTION } from '../../src/n8n/descriptions';
 
 export class BmwCarData implements INodeType {
   description: INodeTypeDescription = {
@@ -23,7 +24,7 @@ export class BmwCarData implements INodeType {
     group: ['input'],
     version: 1,
     subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-    description: 'Read vehicles, telematic data, charging history, charging settings, tyre diagnosis and images from BMW CarData',
+    description: NODE_DESCRIPTION,
     defaults: { name: 'BMW CarData' },
     usableAsTool: true,
     inputs: [NodeConnectionTypes.Main],

@@ -9,6 +9,8 @@ export interface CliConfig {
   clientId?: string;
   apiBaseUrl?: string;
   authBaseUrl?: string;
+  /** The stream the bridge connects to, when it is not BMW's (saved by `login --stream-url`). */
+  streamUrl?: string;
   tokens?: TokenSet;
   /** Containers found or created, by descriptor set: a telematics run then costs its one read. */
   containers?: RememberedContainers;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { promises as fs, readFileSync } from 'fs';
+import { constants as fsConstants, promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import {
@@ -24,7 +24,7 @@ import {
   type AnswerStore,
 } from '../node';
 import { checkTokenFile } from '../node/account';
-import { removeLeftovers } from '../node/private-file';
+import { fileError, removeLeftovers } from '../node/private-file';
 import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
@@ -64,7 +64,7 @@ Options for every command:
   --config FILE      Account file (default ~/.config/bmw-cardata/account.json, or $BMW_CARDATA_CONFIG)
   --base-url URL     CarData API base URL (default ${DEFAULT_API_BASE_URL})
   --auth-url URL     BMW login base URL (default ${DEFAULT_AUTH_BASE_URL})
-  --format json|csv  Output format (default json)
+  --format json|csv  Output format (default json; CSV where the command's help offers it)
   --out FILE         Write the output to FILE instead of standard output
   --max-age AGE      Answer from the cache up to AGE (0: always ask BMW; 90s, 30m, 2h, 1d); by default basic
                      data, image and vehicles are kept a day, tyres and charging settings an hour
@@ -80,6 +80,8 @@ Runs BMW's device code login: prints a link and a code; open the link, log in wi
 The tokens are saved to the account file (mode 0600). The client ID comes from the BMW CarData portal; it can
 also be given as $BMW_CARDATA_CLIENT_ID.
   --client-id ID   The CarData client ID
+  --stream-url URL The CarData stream for the bridge, saved with the login (default BMW's; the simulator
+                   prints its own)
   --print          Also print the tokens as JSON on standard output (to paste the refresh token into n8n)`,
   vehicles: 'Usage: bmw-cardata vehicles [--format json|csv] [--out FILE]\n\nLists the mapped vehicles (VIN, mapping type, mapped since).',
   'basic-data': 'Usage: bmw-cardata basic-data --vin VIN [--format json|csv] [--out FILE]',
@@ -92,7 +94,7 @@ created once and reused afterwards. Find keys with: bmw-cardata descriptors --se
 
   --from, --to     ISO 8601 dates or date-times (2026-01-01, 2026-01-31T18:00:00Z)
   --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default this machine's zone)
-  --limit N        Stop after N sessions (saves calls)
+  --limit N        The newest N sessions of the range, newest first (stops there: saves calls)
 CSV has one row per session with flat columns; a progress line goes to standard error. A session still in
 progress has an empty end.`,
   'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
@@ -190,6 +192,24 @@ function queueWrite(ctx: Context, write: () => Promise<void>): Promise<void> {
   return next;
 }
 
+const atBmw = (apiBaseUrl: string, authBaseUrl: string): boolean =>
+  apiBaseUrl.replace(/\/+$/, '') === DEFAULT_API_BASE_URL && authBaseUrl.replace(/\/+$/, '') === DEFAULT_AUTH_BASE_URL;
+
+/**
+ * The stream the bridge connects to: --stream-url, else the one saved at login, else BMW's (undefined). Tokens of
+ * another login service (the simulator) are refused rather than taken to BMW's stream, which would never take them.
+ */
+function bridgeStreamUrl(ctx: Context): string | undefined {
+  const url = str(ctx.values, 'stream-url') ?? ctx.config.streamUrl;
+  if (url) return url;
+  const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
+  const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
+  if (atBmw(apiBaseUrl, authBaseUrl)) return undefined;
+  throw new UsageError(
+    `bridge: the account is logged in at ${authBaseUrl}, not at BMW, and BMW's stream would not take its tokens: give --stream-url (the simulator prints its stream as "Stream (MQTT)"), or log in again with --stream-url to save it`,
+  );
+}
+
 function openAccount(ctx: Context): Account {
   const { config } = ctx;
   if (!config.clientId || !config.tokens?.refreshToken) {
@@ -249,6 +269,24 @@ function answerFile(ctx: Context): AnswerStore {
   };
 }
 
+/** --out's folder exists and can be written: checked before a call is spent on what would go there. */
+async function checkOutFolder(file: string): Promise<void> {
+  try {
+    await fs.access(path.dirname(path.resolve(file)), fsConstants.W_OK);
+  } catch (e) {
+    throw fileError(e, path.resolve(file), `write ${path.basename(file)}`);
+  }
+}
+
+/** Writes an output file; a failure names the file's folder (a storage error, exit 1). */
+async function writeOut(file: string, data: string | Buffer): Promise<void> {
+  try {
+    await fs.writeFile(file, data);
+  } catch (e) {
+    throw fileError(e, path.resolve(file), `write ${path.basename(file)}`);
+  }
+}
+
 async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
   const format = str(ctx.values, 'format') ?? 'json';
   let text: string;
@@ -258,7 +296,7 @@ async function output(ctx: Context, data: unknown, rows?: Record<string, unknown
   } else text = `${JSON.stringify(data, null, 2)}\n`;
   const out = str(ctx.values, 'out');
   if (out) {
-    await fs.writeFile(out, text);
+    await writeOut(out, text);
     ctx.stderr.write(`wrote ${out}\n`);
   } else ctx.stdout.write(text);
 }
@@ -294,9 +332,11 @@ async function login(ctx: Context): Promise<void> {
   const tokens = await waitForDeviceAuthorization(endpoint, auth, {
     onPending: (left) => ctx.stderr.write(`waiting for approval… ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left\n`),
   });
-  ctx.config = { clientId, apiBaseUrl, authBaseUrl, tokens };
+  const streamUrl = str(ctx.values, 'stream-url') ?? ctx.config.streamUrl;
+  ctx.config = { clientId, apiBaseUrl, authBaseUrl, ...(streamUrl ? { streamUrl } : {}), tokens };
   await writeConfig(ctx.configFile, ctx.config);
   ctx.stderr.write(`Logged in. Tokens saved to ${ctx.configFile}\n`);
+  if (!streamUrl && !atBmw(apiBaseUrl, authBaseUrl)) ctx.stderr.write('For the bridge, log in again with --stream-url (the stream of this login service; the simulator prints it).\n');
   if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
 }
 
@@ -382,7 +422,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const account = openAccount(ctx);
       const image = await account.client.getImage(vin, read);
       const out = str(v, 'out') ?? image.fileName;
-      await fs.writeFile(out, image.data);
+      await writeOut(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
       return quotaNote(ctx, account);
     }
@@ -397,7 +437,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       return quotaNote(ctx, account);
     }
     case 'bridge':
-      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx) });
+      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });
     default:
       throw new UsageError(`unknown command: ${command}\n\n${GLOBAL_HELP}`);
   }
@@ -423,6 +463,10 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     checkUrl(values, 'auth-url');
     const format = str(values, 'format');
     if (format !== undefined && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
+    // Refused before a call is spent: the commands whose help offers CSV have it.
+    if (format === 'csv' && !COMMAND_HELP[command]?.includes('json|csv')) throw new UsageError(`${command}: no CSV output, only JSON (see bmw-cardata ${command} --help)`);
+    const out = str(values, 'out');
+    if (out && command !== 'bridge') await checkOutFolder(out);
     const configFile = str(values, 'config') ?? defaultConfigPath();
     const ctx: Context = { values, configFile, config: await readConfig(configFile), stdout, stderr };
     // Temporary files of a run that crashed while saving.
@@ -452,8 +496,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
   }
 }
 
-if (require.main === module) {
+/** The command as a process runs it: this file run by Node, or the clone's npx wrapper (in its own process). */
+export function cli(): void {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) cli();

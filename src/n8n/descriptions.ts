@@ -1,6 +1,15 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_DAILY_QUOTA } from '../core/quota';
 
+/** What the BMW CarData node does. */
+export const NODE_DESCRIPTION = 'Read vehicles, telematic data, charging history, charging settings, tyre diagnosis and images from BMW CarData';
+
+/**
+ * The polling trigger's description. n8n's node panel shows a node and its `<name>Trigger` as one entry, under
+ * the trigger's description: so it says what both do.
+ */
+export const TRIGGER_DESCRIPTION = `${NODE_DESCRIPTION}, or start a workflow for each charging session a vehicle has finished`;
+
 /** VIN as BMW writes it: 17 upper-case letters and digits. */
 export const VIN_REGEX = '^[A-Z0-9]{17}$';
 

@@ -124,11 +124,18 @@ function settingsQuotaHint(RED: NodeAPI): string {
   }
 }
 
-function statusCode(e: unknown): string {
+export function statusCode(e: unknown): string {
   // A failed login says so: the account needs authorizing again, or BMW's login service is down for now.
-  if (e instanceof LoginError) return `login: ${e.code}`;
-  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code;
+  if (e instanceof LoginError) return `login: ${e.code} (${shortMessage(e)})`;
+  // An input names the setting and what is wrong with it. (Messages hold no secrets.)
+  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter} (${shortMessage(e)})` : e.code;
   return 'error';
+}
+
+/** An error's first sentence, at most 80 characters, for a status line. */
+function shortMessage(e: Error): string {
+  const first = e.message.split(/(?<=[.;])\s/)[0].replace(/[.;]$/, '');
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
 }
 
 /**

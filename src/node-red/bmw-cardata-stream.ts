@@ -20,7 +20,7 @@ import { writePrivateText } from '../node/private-file';
 import { subscribeStream } from '../node/stream';
 import { nodeTimers } from '../node/timers';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
-import { primaryVins } from './action';
+import { primaryVins, statusCode } from './action';
 
 // Live data from the CarData stream (MQTT): no input, one message per descriptor change or per BMW message.
 // The connection belongs to core (on Node's mqtt and timers) and is shared by every stream node of the same account.
@@ -259,7 +259,7 @@ export = function (RED: NodeAPI): void {
         onError: (e) => node.warn(e.message),
       });
     } catch (e) {
-      const text = e instanceof CarDataError ? (e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code) : 'error';
+      const text = statusCode(e);
       node.status({ fill: 'red', shape: 'ring', text });
       node.error(e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e));
     }
