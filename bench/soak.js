@@ -31,7 +31,6 @@ const mqtt = require('mqtt');
 const { startSimulator, startPlainBroker, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { LiveData } = require('../dist/src/node');
-const { eventId } = require('../dist/src/cli/bridge-topics');
 const { startNodeRed } = require('../test/support/nodered-runtime');
 const { Relay, spawnBridge, writeAccount, withId, seeded, until, sleep, CONNECTED } = require('../test/support/bridge');
 
@@ -256,7 +255,7 @@ async function main() {
     if (res.ok) {
       polls.answered++;
       polls.floor += Math.max(1, Math.ceil(body.sessions / PAGE_SIZE));
-    } else polls.failed.push(body.error);
+    } else polls.failed.push(String(body.error).replace(/^Error: /, '').replace(/ \(This is .*$/, ''));
   };
 
   const brokerDown = async () => {
