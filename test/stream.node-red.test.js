@@ -52,7 +52,7 @@ describe('Node-RED stream node', function () {
       { id: 's2', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], streamUrl: sim.streamUrl, wires: [['o2']] },
       { id: 'o1', type: 'helper' },
       { id: 'o2', type: 'helper' },
-    ]);
+    ], { account: { vehicleNames: `${SIM_VINS.bev}=iX` } });
     const s1 = helper.getNode('s1');
     const o1 = collector(helper.getNode('o1'));
     const o2 = collector(helper.getNode('o2'));
@@ -76,6 +76,8 @@ describe('Node-RED stream node', function () {
       [SIM_VINS.bev, SOC, 64],
       [SIM_VINS.bev, PORT, 'CONNECTED'],
     ]);
+    // Every car's messages carry its name: the account's, else the VIN.
+    assert.deepStrictEqual(o2.messages.map((m) => m.vehicleName), [SIM_VINS.phev, 'iX', 'iX']);
     assert.match(lastStatus(s1).text, /^connected · \d\d:\d\d:\d\d$/);
   });
 

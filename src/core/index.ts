@@ -26,3 +26,4 @@ export * from './live-feed';
 export * from './vehicle-cache';
 export * from './image-file';
 export * from './telematic-values';
+export * from './vehicle-names';

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CarDataError, LoginError, type Account, type QuotaState } from '../core';
+import { CarDataError, LoginError, primaryVins as primaryOf, type Account, type QuotaState } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 /** Fields every action node has. */
@@ -15,7 +15,7 @@ export interface ActionRun<C extends ActionConfig> {
   msg: NodeMessageInFlow;
   account: Account;
   accountNode: AccountNode;
-  /** The VIN: `msg.vin` when set, else the node's VIN. Checked by core before any call. */
+  /** The VIN: `msg.vin` when set, else the node's VIN, else each PRIMARY vehicle in turn. Checked by core before any call. */
   vin: string;
   /** Shows progress in the node status (e.g. per page). */
   progress(text: string): void;
@@ -32,7 +32,7 @@ export interface ActionOutcome {
 
 export type ActionHandler<C extends ActionConfig> = (run: ActionRun<C>) => Promise<ActionOutcome>;
 
-/** The nodes that read one vehicle: without a VIN they use the account's only mapped vehicle, or ask to pick one. */
+/** The nodes that read one vehicle: without a VIN they run once for every vehicle mapped to the account as PRIMARY user. */
 export const VEHICLE_NODE_TYPES: readonly string[] = [
   'bmw-cardata-basic-data',
   'bmw-cardata-telematics',
@@ -46,22 +46,22 @@ export const VEHICLE_NODE_TYPES: readonly string[] = [
 export async function primaryVins(accountNode: AccountNode): Promise<string[]> {
   let { vehicles } = await accountNode.mappedVehicles(false);
   if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
-  return vehicles.filter((v) => v.vin && (!v.mappingType || v.mappingType === 'PRIMARY')).map((v) => v.vin as string);
+  return primaryOf(vehicles);
 }
 
 /**
- * The VIN of a message: `msg.vin`, else the node's, else the account's only PRIMARY vehicle (from the day-cached
- * list; listing it costs one call the first time). Several vehicles: an input error that asks to pick one.
+ * The VINs a message is for: `msg.vin`, else the node's, else every PRIMARY vehicle of the account (from the
+ * day-cached list; listing it costs one call the first time).
  */
-async function resolveVin(given: string, accountNode: AccountNode): Promise<{ vin: string; implicit: boolean }> {
-  if (given) return { vin: given, implicit: false };
+async function resolveVins(given: string, accountNode: AccountNode): Promise<string[]> {
+  if (given) return [given];
   const own = await primaryVins(accountNode);
-  if (own.length === 1) return { vin: own[0], implicit: true };
+  if (own.length > 0) return own;
   throw new CarDataError({
     kind: 'input',
     parameter: 'vin',
-    message: own.length === 0 ? 'The account has no vehicle mapped as PRIMARY user' : `The account has ${own.length} vehicles: pick one (${own.join(', ')})`,
-    hint: own.length === 0 ? 'Map the vehicle to your BMW ID as primary user in the My BMW app.' : 'Open the node and pick the vehicle, or set msg.vin.',
+    message: 'The account has no vehicle mapped as PRIMARY user',
+    hint: 'Map the vehicle to your BMW ID as primary user in the My BMW app.',
   });
 }
 
@@ -154,28 +154,51 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         account = accountNode.account();
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
-        let vin = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
-        let implicit = false;
-        if (needsVin) ({ vin, implicit } = await resolveVin(vin, accountNode));
-        const outcome = await handler({
-          node,
-          config,
-          msg,
-          account,
-          accountNode,
-          vin,
-          progress: (text) => node.status({ fill: 'blue', shape: 'dot', text }),
-          emit: async (out) => {
-            out.quota = await quota();
-            send(out);
-          },
-        });
-        const state = await quota();
-        if (outcome.output) {
-          outcome.output.quota = state;
-          send(outcome.output);
+        const given = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
+        const vins = needsVin ? await resolveVins(given, accountNode) : [given];
+        const implicit = needsVin && !given;
+        const summaries: string[] = [];
+        let failed: { vin: string; error: unknown } | undefined;
+        // One run per car: a car that fails does not keep the others from answering; the first failure is reported.
+        for (const vin of vins) {
+          // Each car gets its own message (and message id, so a Join keeps the cars' sequences apart).
+          const carMsg = vins.length > 1 ? Object.assign(RED.util.cloneMessage(msg), { _msgid: RED.util.generateId() }) : msg;
+          const vehicleName = needsVin ? accountNode.vehicleName(vin) : undefined;
+          if (implicit) carMsg.vin = vin;
+          if (vehicleName !== undefined) carMsg.vehicleName = vehicleName;
+          const named = (out: NodeMessage): NodeMessage => (vehicleName !== undefined ? Object.assign(out, { vehicleName: accountNode.vehicleName(vin) }) : out);
+          try {
+            const outcome = await handler({
+              node,
+              config,
+              msg: carMsg,
+              account,
+              accountNode,
+              vin,
+              progress: (text) => node.status({ fill: 'blue', shape: 'dot', text: vins.length > 1 ? `${vin}: ${text}` : text }),
+              emit: async (out) => {
+                out.quota = await quota();
+                send(named(out));
+              },
+            });
+            summaries.push(outcome.summary);
+            if (outcome.output) {
+              outcome.output.quota = await quota();
+              send(named(outcome.output));
+            }
+          } catch (e) {
+            if (vins.length === 1) throw e;
+            failed ??= { vin, error: e };
+          }
         }
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(implicit ? `${vin} (the only vehicle)` : '', outcome.summary, quotaText(state)) });
+        if (failed) {
+          msg.vin = failed.vin;
+          msg.vehicleName = accountNode.vehicleName(failed.vin);
+          throw failed.error;
+        }
+        const state = await quota();
+        const what = vins.length > 1 ? `${vins.length} vehicles` : implicit ? `${vins[0]} (the only vehicle)` : '';
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], quotaText(state)) });
       };
       run().then(
         () => done(),

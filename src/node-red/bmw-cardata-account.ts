@@ -15,6 +15,7 @@ import {
   isWebLink,
   LoginError,
   nodeSleep,
+  parseVehicleNames,
   pollDeviceAuthorization,
   QuotaLedger,
   startDeviceAuthorization,
@@ -25,6 +26,7 @@ import {
   type QuotaState,
   type TokenSet,
   VehicleCache,
+  vehicleNameOf,
   type VehicleMapping,
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
@@ -305,6 +307,14 @@ export = function (RED: NodeAPI): void {
       save: (entry) => keep(cacheKey(), 'vehicle list', (cached) => (cached.vehicles = entry)),
     });
     const listed = (entry: CachedVehicles): MappedVehicles => ({ vehicles: entry.list, fetchedAt: new Date(entry.fetchedAt).toISOString() });
+
+    const { names, problems } = parseVehicleNames(config.vehicleNames);
+    if (problems.length > 0) node.warn(`Vehicle names left out (write them as VIN=name): ${problems.join(', ')}`);
+    node.vehicleName = (vin: string): string => vehicleNameOf(vin, { names, models: accountCache.get(node.id, cacheKey())?.models });
+    node.rememberModel = (vin: string, modelName: string): void => {
+      if (!modelName || accountCache.get(node.id, cacheKey())?.models?.[vin] === modelName) return;
+      keep(cacheKey(), 'model name', (cached) => (cached.models = { ...cached.models, [vin]: modelName.slice(0, 60) }));
+    };
 
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
       vehicleCache.remember(vehicles);
