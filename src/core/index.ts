@@ -5,6 +5,7 @@ export * from './operations';
 export * from './answers';
 export * from './validation';
 export * from './catalogue';
+export * from './descriptor-words';
 export * from './retry';
 export * from './pagination';
 export * from './quota';

@@ -11,6 +11,7 @@ import {
   DEFAULT_AUTH_BASE_URL,
   DEFAULT_DAILY_QUOTA,
   descriptorsByCategory,
+  descriptorWords,
   FileQuotaStore,
   isWebLink,
   LoginError,
@@ -27,6 +28,7 @@ import {
   type TokenSet,
   VehicleCache,
   vehicleNameOf,
+  unitLabel,
   type VehicleMapping,
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
@@ -393,7 +395,7 @@ export = function (RED: NodeAPI): void {
       descriptorsByCategory().map((g) => ({
         category: g.category.name,
         description: g.category.description,
-        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: d.unit, streamable: d.streamable })),
+        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), streamable: d.streamable, words: descriptorWords(d.id) })),
       })),
     );
   });
