@@ -123,6 +123,22 @@ describe('Node-RED stream node', function () {
     await until(() => lastStatus(again)?.text === 'connected', 8000, 'connected after the kick');
   });
 
+  it('says in its status that another client seems to take the stream over when the broker keeps closing it', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }]);
+    const s1 = helper.getNode('s1');
+    const texts = [];
+    for (let i = 0; i < 3; i++) {
+      await until(() => lastStatus(s1)?.text === 'connected', 8000, `connected (${i})`);
+      sim.stream.kick();
+      await until(() => /^reconnecting/.test(lastStatus(s1)?.text ?? ''), 3000, `reconnecting (${i})`);
+      texts.push(lastStatus(s1).text);
+    }
+    assert.strictEqual(texts[0], 'reconnecting: the connection was closed by the broker');
+    assert.strictEqual(texts[2], 'reconnecting: another client of this BMW account (Home Assistant, evcc, a second bridge) seems to take the stream over');
+    assert.strictEqual(lastStatus(s1).fill, 'yellow');
+  });
+
   it('shows "not authorized" for an account without a login and opens nothing', async () => {
     sim = await startSimulator({ stream: true });
     await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }], { credentials: { clientId: 'nr-test-client' } });
