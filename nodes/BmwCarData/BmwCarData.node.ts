@@ -8,11 +8,11 @@ import {
   NodeOperationError,
 } from 'n8n-workflow';
 import { getDescriptors } from '../../src/n8n/descriptors';
-import { searchVehicles } from '../../src/n8n/vehicles';
+import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { findOperation, RESOURCES } from './resources';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
-import { describeResource, optionsOf } from '../../src/n8n/operation';
+import { describeResource, optionsOf, readsVehicle, vinOf } from '../../src/n8n/operation';
 
 export class BmwCarData implements INodeType {
   description: INodeTypeDescription = {
@@ -57,11 +57,25 @@ export class BmwCarData implements INodeType {
         const operation = findOperation(resource, operationName);
         if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`, { itemIndex: i });
         account ??= await openAccount(this);
-        const results = await operation.execute.call(this, account, i);
         const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
-        const quota = includeQuota ? ((await account.quota()) as IDataObject | undefined) : undefined;
-        for (const result of results) {
-          out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+        if (!readsVehicle(operation)) {
+          const results = await operation.execute.call(this, account, i, '');
+          const quota = includeQuota ? ((await account.quota()) as IDataObject | undefined) : undefined;
+          for (const result of results) out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+          continue;
+        }
+        // No vehicle picked: every vehicle mapped as PRIMARY user, one call each, each item with its VIN and name.
+        const given = vinOf(this, i);
+        const vins = given ? [given] : await primaryVehicles(account);
+        if (vins.length === 0) throw new NodeOperationError(this.getNode(), 'The account has no vehicle mapped as PRIMARY user', { itemIndex: i, description: 'Map the vehicle to your BMW ID as primary user in the My BMW app.' });
+        for (const vin of vins) {
+          const results = await operation.execute.call(this, account, i, vin);
+          const quota = includeQuota ? ((await account.quota()) as IDataObject | undefined) : undefined;
+          const named = { vin, vehicleName: vehicleName(account, vin) };
+          for (const result of results) {
+            const json = { ...result.json, ...named };
+            out.push({ ...result, json: quota ? { ...json, _quota: quota } : json, pairedItem: { item: i } });
+          }
         }
       } catch (error) {
         if (this.continueOnFail()) {

@@ -16,7 +16,8 @@ export interface Operation {
   fields: INodeProperties[];
   /** Extra entries of the operation's Options collection. */
   options?: INodeProperties[];
-  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number): Promise<INodeExecutionData[]>;
+  /** Runs for one item and, where the operation reads a vehicle, one VIN (empty for the others). */
+  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number, vin: string): Promise<INodeExecutionData[]>;
 }
 
 export interface Resource {
@@ -63,7 +64,12 @@ export function describeResource(resource: Resource): INodeProperties[] {
   return [selector, ...fields];
 }
 
-/** The VIN of the item, from the resource locator (list or typed). */
+/** Whether the operation reads one vehicle (it has the Vehicle field). */
+export function readsVehicle(operation: Operation): boolean {
+  return operation.fields.some((f) => f.name === 'vin');
+}
+
+/** The VIN of the item, from the resource locator (list or typed); empty means every vehicle of the account. */
 export function vinOf(ctx: IExecuteFunctions, itemIndex: number): string {
   return String(ctx.getNodeParameter('vin', itemIndex, '', { extractValue: true }) ?? '').trim();
 }
