@@ -166,14 +166,14 @@ const STEPS = [
   { name: '200, refused locally', rest: [[200, MAPPED]], token: [], used: 50, restCalls: 0 },
 ];
 
-/** Each host as a function that makes one call (Vehicles / Get Many) and returns the units it counted today. */
+/** Each host as a function that makes one call (Vehicles / Get Many, never from the cache) and returns the units it counted today. */
 const HOSTS = {
   async 'Node-RED'(bmw) {
     freshUserDir();
     const gcid = bmw.issueTokens().gcid;
     const t = bmw.issueTokens();
     const credentials = { clientId: 'agree-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid, expiresAt: String(Date.now() + 3_600_000) };
-    const { node, out, caught, account } = await loadAction(bmw, 'vehicles', {}, { credentials });
+    const { node, out, caught, account } = await loadAction(bmw, 'vehicles', { cacheMaxAge: '0' }, { credentials });
     return {
       async call() {
         const seen = out.messages.length + caught.messages.length;
@@ -189,7 +189,7 @@ const HOSTS = {
     const creds = new MemoryCredentialsHelper({ clientId: 'agree-client', apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid });
     return {
       async call() {
-        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' }, { nodeExtra: { onError: 'continueRegularOutput' } });
+        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } }, { nodeExtra: { onError: 'continueRegularOutput' } });
         assert.ifError(error);
         return items[0].json._quota.used;
       },
@@ -207,7 +207,7 @@ const HOSTS = {
     const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
     return {
       async call() {
-        await cli(['vehicles', '--config', config], sink(), sink());
+        await cli(['vehicles', '--max-age', '0', '--config', config], sink(), sink());
         let shown = '';
         const out = new Writable({ write: (chunk, _enc, done) => ((shown += chunk), done()) });
         assert.strictEqual(await cli(['quota', '--config', config], out, sink()), 0);

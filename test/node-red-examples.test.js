@@ -23,6 +23,10 @@ describe('Node-RED example flows', function () {
     for (const f of files) {
       const flow = load(f.replace(/\.json$/, ''));
       assert.strictEqual(flow[0].type, 'comment', f);
+      // Imported after another one, Node-RED offers Cancel, View nodes... and Import copy (a second account).
+      assert.match(flow[0].info, /already exist.*Press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*.*\*\*Import copy\*\* would add a second account/, f);
+      // A deployed account logs in only at the URL it is deployed with: deploy a changed URL, then Authorize.
+      if (/set the BMW URLs/.test(flow[0].info)) assert.match(flow[0].info, /set the BMW URLs and your own client ID, deploy, then open the account again and press Authorize/, f);
       const accounts = flow.filter((n) => n.type === 'bmw-cardata-account');
       assert.strictEqual(accounts.length, 1, f);
       // One account node id in every example: importing several reuses one account.
@@ -36,6 +40,11 @@ describe('Node-RED example flows', function () {
       const ids = new Set(flow.map((n) => n.id));
       for (const n of flow) for (const out of n.wires ?? []) for (const target of out) assert.ok(ids.has(target), `${f}: ${n.id} -> ${target}`);
     }
+  });
+
+  it('the README says what to press when a second example is imported', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../README.md'), 'utf8').replace(/\s+/g, ' ');
+    assert.match(readme, /some nodes already exist \(the account\), press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*/);
   });
 
   it('every non-config node type appears in some example', () => {

@@ -58,7 +58,8 @@ describe('Node-RED nodes', function () {
     });
 
     it('runs once for every PRIMARY vehicle when the account has several: one message per car, one call each', async () => {
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: '' });
+      // Asks BMW on every run (cache age 0), so each run's calls are counted.
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: '', cacheMaxAge: '0' });
       node.receive({ payload: 'go' });
       const msgs = await out.wait(2);
       await sleep(50);
@@ -314,7 +315,10 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(err.error.code, 'input');
       assert.strictEqual(sim.restCalls().length, 0);
       await sleep(20);
-      assert.match(lastStatus(node).text, /^input: from/);
+      // The status says what is wrong, not only which setting: the first sentence of the error, short.
+      const first = err.cardataError.message.split(/(?<=[.;])\s/)[0].replace(/[.;]$/, '');
+      assert.ok(first.length > 10, err.cardataError.message);
+      assert.strictEqual(lastStatus(node).text.split(' · ')[0], `input: from (${first.length > 80 ? `${first.slice(0, 79)}…` : first})`);
     });
   });
 
@@ -330,7 +334,8 @@ describe('Node-RED nodes', function () {
 
   describe('charging settings', function () {
     it('follows every page, or stops at the limit', async () => {
-      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev });
+      // Always asked of BMW (cacheMaxAge 0): this is about the pages.
+      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev, cacheMaxAge: '0' });
       node.receive({});
       const [all] = await out.wait(1);
       const pages = sim.restCalls().length;
@@ -461,7 +466,7 @@ describe('Node-RED nodes', function () {
     });
 
     it('refuses locally once the daily quota is spent', async () => {
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 2 } });
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 2 } });
       node.receive({});
       node.receive({});
       const [, second] = await out.wait(2);
@@ -479,7 +484,7 @@ describe('Node-RED nodes', function () {
     it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
       const dir = freshUserDir();
       helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
-      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1 } });
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 1 } });
       node.receive({});
       node.receive({});
       const [err] = await caught.wait(1);

@@ -10,7 +10,7 @@ import { flattenChargingSession } from '../../src/core/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { searchVehicles } from '../../src/n8n/vehicles';
 import { openAccount } from '../../src/n8n/account';
-import { vinLocator } from '../../src/n8n/descriptions';
+import { TRIGGER_DESCRIPTION, vinLocator } from '../../src/n8n/descriptions';
 import { toNodeError } from '../../src/n8n/errors';
 import { decide, type PollState, readRange, readState, sessionKey } from './state';
 
@@ -22,7 +22,7 @@ export class BmwCarDataTrigger implements INodeType {
     group: ['trigger'],
     version: 1,
     subtitle: 'New charging session',
-    description: 'Starts the workflow once for each charging session a vehicle has finished',
+    description: TRIGGER_DESCRIPTION,
     defaults: { name: 'BMW CarData Trigger' },
     polling: true,
     inputs: [],

@@ -28,3 +28,4 @@ export * from './vehicle-cache';
 export * from './image-file';
 export * from './telematic-values';
 export * from './vehicle-names';
+export * from './answer-cache';

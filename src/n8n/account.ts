@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { type IDataObject, sleep } from 'n8n-workflow';
 import { accountKey } from '../core/account';
+import { AnswerCache } from '../core/answer-cache';
 import { CarDataClient } from '../core/client';
 import { parseVehicleNames } from '../core/vehicle-names';
 import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
@@ -19,6 +20,12 @@ function later(a: QuotaRecord | undefined, b: QuotaRecord | undefined): QuotaRec
   if (a.day !== b.day) return a.day > b.day ? a : b;
   return a.used >= b.used ? a : b;
 }
+
+// BMW's answers that stay the same for a while (basic data, image, vehicle list, ...), per account and API base URL,
+// shared by every workflow of this n8n process. n8n gives a community node no private storage of its own: no files,
+// and static data leaves n8n with every exported workflow (these answers hold the VIN and charging locations), so
+// the cache lives in the process and a restart asks BMW once again.
+const processAnswers = new Map<string, AnswerCache>();
 
 /** Static data leaves n8n with exported workflows, so the account appears there only as a hash. */
 function storageKey(accountId: string): string {
@@ -75,10 +82,15 @@ export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
   const clientId = typeof credentials.clientId === 'string' ? credentials.clientId : '';
   const gcid = typeof credentials.gcid === 'string' && credentials.gcid ? credentials.gcid : undefined;
   const staticData = ctx.getWorkflowStaticData('global');
+  const apiBaseUrl = typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined;
+  const answersKey = storageKey(`${accountKey(clientId, gcid)}|${apiBaseUrl ?? ''}`);
+  let answers = processAnswers.get(answersKey);
+  if (!answers) processAnswers.set(answersKey, (answers = new AnswerCache()));
   const client = new CarDataClient({
     transport: new N8nTransport(ctx),
     sleep,
-    apiBaseUrl: typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined,
+    apiBaseUrl,
+    answers,
     quota: new QuotaLedger({ store: new N8nQuotaStore(staticData) }),
     accountId: accountKey(clientId, gcid),
   });

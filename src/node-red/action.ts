@@ -1,11 +1,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CarDataError, LoginError, primaryVins as primaryOf, type Account, type QuotaState } from '../core';
+import { CacheReport, CarDataError, LoginError, parseMaxAge, primaryVins as primaryOf, type Account, type QuotaState, type ReadOptions } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 /** Fields every action node has. */
 export interface ActionConfig extends NodeDef {
   account?: string;
   vin?: string;
+  /** "Answer from cache up to": empty for each operation's own lifetime, 0 to always ask BMW, else 90s, 30m, 2h, 1d. */
+  cacheMaxAge?: string;
 }
 
 /** What a node's handler gets for one incoming message. */
@@ -21,6 +23,8 @@ export interface ActionRun<C extends ActionConfig> {
   progress(text: string): void;
   /** Sends one message now, with `msg.quota` attached (for nodes that answer with a series of messages). */
   emit(msg: NodeMessage): Promise<void>;
+  /** For the client's reads: how old a cached answer may be (`msg.cacheMaxAge` or the node's), and the report. */
+  read: ReadOptions;
 }
 
 export interface ActionOutcome {
@@ -76,6 +80,12 @@ function quotaText(quota: QuotaState | undefined): string {
   return quota ? `${quota.remaining}/${quota.limit} left` : '';
 }
 
+function ageText(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
+
 function joinStatus(...parts: string[]): string {
   return parts.filter(Boolean).join(' · ');
 }
@@ -114,11 +124,18 @@ function settingsQuotaHint(RED: NodeAPI): string {
   }
 }
 
-function statusCode(e: unknown): string {
+export function statusCode(e: unknown): string {
   // A failed login says so: the account needs authorizing again, or BMW's login service is down for now.
-  if (e instanceof LoginError) return `login: ${e.code}`;
-  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code;
+  if (e instanceof LoginError) return `login: ${e.code} (${shortMessage(e)})`;
+  // An input names the setting and what is wrong with it. (Messages hold no secrets.)
+  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter} (${shortMessage(e)})` : e.code;
   return 'error';
+}
+
+/** An error's first sentence, at most 80 characters, for a status line. */
+function shortMessage(e: Error): string {
+  const first = e.message.split(/(?<=[.;])\s/)[0].replace(/[.;]$/, '');
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
 }
 
 /**
@@ -140,17 +157,23 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
       let account: Account | undefined;
-      const quota = async (): Promise<QuotaState | undefined> => {
+      // The quota figures, and beside them whether the answers of one car's run came from the cache (they cost
+      // nothing) and their age.
+      const quota = async (report?: CacheReport): Promise<(QuotaState & { fromCache?: boolean; cacheAgeSeconds?: number }) | undefined> => {
+        let state: QuotaState | undefined;
         try {
-          return account ? await account.client.quotaState() : undefined;
+          state = account ? await account.client.quotaState() : undefined;
         } catch {
-          return undefined;
+          state = undefined;
         }
+        const cached = report?.summary();
+        return state && cached ? { ...state, ...cached } : state;
       };
       const run = async (): Promise<void> => {
         if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
           throw new CarDataError({ kind: 'input', parameter: 'account', message: 'No BMW CarData account is selected', hint: 'Open the node and pick or add an account.' });
         }
+        const maxAgeMs = parseMaxAge(pick(msg.cacheMaxAge, config.cacheMaxAge ?? ''));
         account = accountNode.account();
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
@@ -158,7 +181,10 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         const vins = needsVin ? await resolveVins(given, accountNode) : [given];
         const implicit = needsVin && !given;
         const summaries: string[] = [];
+        const cached: { fromCache?: boolean; cacheAgeSeconds?: number }[] = [];
         let failed: { vin: string; error: unknown } | undefined;
+        // The quota as the last message carried it, for the status line (no second read after the last message).
+        let sent: QuotaState | undefined;
         // One run per car: a car that fails does not keep the others from answering; the first failure is reported.
         for (const vin of vins) {
           // Each car gets its own message (and message id, so a Join keeps the cars' sequences apart).
@@ -167,6 +193,7 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
           if (implicit) carMsg.vin = vin;
           if (vehicleName !== undefined) carMsg.vehicleName = vehicleName;
           const named = (out: NodeMessage): NodeMessage => (vehicleName !== undefined ? Object.assign(out, { vehicleName: accountNode.vehicleName(vin) }) : out);
+          const report = new CacheReport();
           try {
             const outcome = await handler({
               node,
@@ -177,15 +204,17 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
               vin,
               progress: (text) => node.status({ fill: 'blue', shape: 'dot', text: vins.length > 1 ? `${vin}: ${text}` : text }),
               emit: async (out) => {
-                out.quota = await quota();
+                out.quota = sent = await quota(report);
                 send(named(out));
               },
+              read: { maxAgeMs, report },
             });
             summaries.push(outcome.summary);
             if (outcome.output) {
-              outcome.output.quota = await quota();
+              outcome.output.quota = sent = await quota(report);
               send(named(outcome.output));
             }
+            cached.push(report.summary() ?? {});
           } catch (e) {
             if (vins.length === 1) throw e;
             failed ??= { vin, error: e };
@@ -196,9 +225,12 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
           msg.vehicleName = accountNode.vehicleName(failed.vin);
           throw failed.error;
         }
-        const state = await quota();
+        const state = sent ?? (await quota());
+        // From the cache when every car's answers were, as old as the oldest.
+        const allCached = cached.length > 0 && cached.every((c) => c.fromCache);
+        const fromCache = allCached ? `from cache, ${ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0)))} old` : '';
         const what = vins.length > 1 ? `${vins.length} vehicles` : implicit ? `${vins[0]} (the only vehicle)` : '';
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], quotaText(state)) });
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], fromCache, quotaText(state)) });
       };
       run().then(
         () => done(),

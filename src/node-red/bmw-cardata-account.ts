@@ -286,6 +286,10 @@ export = function (RED: NodeAPI): void {
             ),
           containers: accountCache.get(node.id, key)?.containers,
           onContainers: (containers) => keep(key, 'containers found', (entry) => (entry.containers = containers)),
+          answerStore: {
+            load: () => accountCache.get(node.id, key)?.answers,
+            save: (answers) => keep(key, 'cached answers', (entry) => (entry.answers = answers)),
+          },
         });
       }
       return account;
@@ -340,9 +344,13 @@ export = function (RED: NodeAPI): void {
     });
   }
 
+  /** What Node-RED's editor puts in a password credential's field when the runtime has a value for it. */
+  const PASSWORD_PLACEHOLDER = '__PWRD__';
+
   RED.nodes.registerType<AccountNode, AccountConfig, unknown, AccountCredentials>(ACCOUNT_TYPE, AccountNodeConstructor, {
     credentials: {
-      clientId: { type: 'text' },
+      // A secret: the editor gets only whether it is set, and shows it masked.
+      clientId: { type: 'password' },
       accessToken: { type: 'password' },
       refreshToken: { type: 'password' },
       idToken: { type: 'password' },
@@ -454,7 +462,10 @@ export = function (RED: NodeAPI): void {
         );
         return;
       }
-      clientId = text(body.clientId) || text(node.credentials?.clientId) || text(storedCredentials(id)?.clientId);
+      // The dialog sends Node-RED's placeholder for a client ID it was not shown (a password credential): the
+      // deployed one is used.
+      const typed = text(body.clientId) === PASSWORD_PLACEHOLDER ? '' : text(body.clientId);
+      clientId = typed || text(node.credentials?.clientId) || text(storedCredentials(id)?.clientId);
       authBaseUrl = node.authBaseUrl;
     } else {
       // A new account: only a client ID typed in the dialog, sent to the URL typed beside it.

@@ -68,6 +68,7 @@
         vin: function (k) { return label('node-input-vin', 'fa-car', k('label.vin')) + '<input type="text" id="node-input-vin" style="width:calc(70% - 40px)" placeholder="msg.vin">'; },
         vins: function (k) { return label('node-input-vin', 'fa-car', k('label.vins')) + '<input type="text" id="node-input-vin" style="width:calc(70% - 40px)" data-i18n="[placeholder]' + k('tip.allVehicles') + '">'; },
         descriptors: function (k) { return label(null, 'fa-list-ul', k('label.descriptors')) + '<div class="bmw-cardata-descriptor-picker" style="display:inline-block;width:70%;vertical-align:top"></div>'; },
+        cache: function (k) { return label('node-input-cacheMaxAge', 'fa-history', k('label.cacheMaxAge')) + '<input type="text" id="node-input-cacheMaxAge" style="width:70%" data-i18n="[placeholder]' + k('tip.cacheDefault') + '">'; },
         name: function (k) { return label('node-input-name', 'fa-tag', k('label.name')) + '<input type="text" id="node-input-name" data-i18n="[placeholder]' + k('label.name') + '">'; }
     };
     function fillRows(type) {
@@ -264,6 +265,8 @@
         prepare: prepare,
         save: save,
         cancel: cancel,
+        // "Answer from cache up to": empty, 0, a number of seconds, or a number with s, m, h or d (core's parseMaxAge).
+        validMaxAge: function (v) { return v === undefined || /^\s*(\d+(\.\d+)?\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?)?\s*$/i.test(String(v)); },
         // The palette name from the node's catalog; on the canvas "BMW <palette name>" unless the node has a name.
         paletteLabel: function () { return this._(this.type + '.paletteLabel'); },
         label: function () { return this.name || 'BMW ' + this._(this.type + '.paletteLabel'); },

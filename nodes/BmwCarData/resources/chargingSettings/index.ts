@@ -23,13 +23,13 @@ const getChargingSettings: Operation = {
       ],
     },
   ],
-  async execute(account, i, vin) {
+  async execute(account, i, vin, read) {
     const options = optionsOf(this, i);
     const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit })) {
+    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit, ...read })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSetting(setting) } : { vin, ...setting }) as IDataObject });
     }
     return out;

@@ -19,9 +19,9 @@ const getImage: Operation = {
       hint: 'The name of the output binary field to put the image in',
     },
   ],
-  async execute(account, i, vin) {
+  async execute(account, i, vin, read) {
     const field = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data';
-    const image = await account.client.getImage(vin);
+    const image = await account.client.getImage(vin, read);
     const binary = await this.helpers.prepareBinaryData(image.data, image.fileName, image.contentType);
     return [{ json: { vin, mimeType: image.contentType, fileName: image.fileName, bytes: image.data.length }, binary: { [field]: binary } }];
   },

@@ -9,8 +9,8 @@ const getTyreDiagnosis: Operation = {
   description: 'Get the smart maintenance tyre diagnosis: mounted and stored tyres, tread depth, defects',
   quotaByDefault: true,
   fields: [vinLocator('tyreDiagnosis', ['get'])],
-  async execute(account, _i, vin) {
-    return [{ json: { vin, ...(await account.client.getTyreDiagnosis(vin)) } }];
+  async execute(account, _i, vin, read) {
+    return [{ json: { vin, ...(await account.client.getTyreDiagnosis(vin, read)) } }];
   },
 };
 

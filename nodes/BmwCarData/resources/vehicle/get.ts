@@ -10,8 +10,8 @@ export const getVehicle: Operation = {
   description: 'Get basic data of a vehicle: brand, model, drive train, battery size, construction date',
   quotaByDefault: true,
   fields: [vinLocator('vehicle', ['get'])],
-  async execute(account, _i, vin) {
-    const data = await account.client.getBasicData(vin);
+  async execute(account, _i, vin, read) {
+    const data = await account.client.getBasicData(vin, read);
     if (data.modelName) rememberModel(account.client.accountId, data.vin ?? vin, data.modelName);
     return [{ json: { ...data } }];
   },
