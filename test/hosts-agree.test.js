@@ -93,10 +93,12 @@ describe('Node-RED and n8n agree', function () {
     bmw = await loopbackBmw({ telematicData });
     const msg = await nodeRed(bmw, 'telematics', { containerMode: 'id', containerId: CONTAINER });
     const item = await n8n(bmw, { resource: 'telematicData', operation: 'get', containerMode: 'id', containerId: CONTAINER, options: { simplify: true } });
-    const { vin, containerId, _quota, ...n8nValues } = item.json;
+    const { vin, containerId, _quota, vehicleName, ...n8nValues } = item.json;
     assert.deepStrictEqual(msg.values, expected);
     assert.deepStrictEqual(n8nValues, expected);
     assert.deepStrictEqual([vin, containerId], [VIN, CONTAINER]);
+    // Both name the car the same way: no name given and no basic data read, so its VIN.
+    assert.deepStrictEqual([vehicleName, msg.vehicleName], [VIN, VIN]);
     assert.ok(_quota);
 
     // The full answer keeps BMW's entries as sent, units and timestamps included, in both hosts.

@@ -59,6 +59,36 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.strictEqual(sim.restCalls()[0].path, `/customers/vehicles/${VIN}/basicData`);
     });
 
+    it('no vehicle picked: one set of items per PRIMARY car, one call each, each with its VIN and name; a picked VIN still picks one', async () => {
+      const creds = authorizedCredentials(sim, { vehicleNames: `${SIM_VINS.phev}=Family car` });
+      const empty = { __rl: true, mode: 'list', value: '' };
+      const tyres = await runNode(creds, { resource: 'tyreDiagnosis', operation: 'get', vin: empty });
+      assert.ifError(tyres.error);
+      assert.deepStrictEqual(tyres.items.map((i) => i.json.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort(), 'both PRIMARY cars, not the SECONDARY one');
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.path).sort(),
+        ['/customers/vehicles/mappings', `/customers/vehicles/${SIM_VINS.bev}/smartMaintenanceTyreDiagnosis`, `/customers/vehicles/${SIM_VINS.phev}/smartMaintenanceTyreDiagnosis`].sort(),
+      );
+      const byVin = Object.fromEntries(tyres.items.map((i) => [i.json.vin, i.json]));
+      assert.strictEqual(byVin[SIM_VINS.phev].vehicleName, 'Family car');
+      assert.strictEqual(byVin[SIM_VINS.bev].vehicleName, SIM_VINS.bev, 'no name known yet: the VIN');
+      for (const item of tyres.items) assert.deepStrictEqual(item.pairedItem, { item: 0 });
+
+      // Basic data names the car by its model for later items, at no call of its own; the list stays cached.
+      sim.clearLog();
+      const basic = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: empty, options: { cacheMaxAge: '0' } });
+      assert.ifError(basic.error);
+      assert.strictEqual(basic.items.length, 2);
+      assert.strictEqual(sim.restCalls().length, 2, 'one call per car, the vehicle list from the cache');
+      assert.strictEqual(basic.items.find((i) => i.json.vin === SIM_VINS.bev).json.vehicleName, 'i4 eDrive40');
+
+      sim.clearLog();
+      const one = await runNode(creds, { resource: 'tyreDiagnosis', operation: 'get', vin: vin(SIM_VINS.phev), options: { cacheMaxAge: '0' } });
+      assert.ifError(one.error);
+      assert.deepStrictEqual(one.items.map((i) => [i.json.vin, i.json.vehicleName]), [[SIM_VINS.phev, 'Family car']]);
+      assert.strictEqual(sim.restCalls().length, 1);
+    });
+
     it('Telematic Data > Get manages the container and remembers it in static data (next run: one call)', async () => {
       const creds = authorizedCredentials(sim);
       const params = { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: ['vehicle.drivetrain.batteryManagement.header', 'vehicle.vehicle.travelledDistance'] };

@@ -52,7 +52,7 @@ describe('Node-RED stream node', function () {
       { id: 's2', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], streamUrl: sim.streamUrl, wires: [['o2']] },
       { id: 'o1', type: 'helper' },
       { id: 'o2', type: 'helper' },
-    ]);
+    ], { account: { vehicleNames: `${SIM_VINS.bev}=iX` } });
     const s1 = helper.getNode('s1');
     const o1 = collector(helper.getNode('o1'));
     const o2 = collector(helper.getNode('o2'));
@@ -76,6 +76,8 @@ describe('Node-RED stream node', function () {
       [SIM_VINS.bev, SOC, 64],
       [SIM_VINS.bev, PORT, 'CONNECTED'],
     ]);
+    // Every car's messages carry its name: the account's, else the VIN.
+    assert.deepStrictEqual(o2.messages.map((m) => m.vehicleName), [SIM_VINS.phev, 'iX', 'iX']);
     assert.match(lastStatus(s1).text, /^connected · \d\d:\d\d:\d\d$/);
   });
 
@@ -119,6 +121,22 @@ describe('Node-RED stream node', function () {
     await until(() => /^reconnecting/.test(lastStatus(again)?.text ?? ''), 3000, 'reconnecting status');
     assert.strictEqual(lastStatus(again).fill, 'yellow');
     await until(() => lastStatus(again)?.text === 'connected', 8000, 'connected after the kick');
+  });
+
+  it('says in its status that another client seems to take the stream over when the broker keeps closing it', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }]);
+    const s1 = helper.getNode('s1');
+    const texts = [];
+    for (let i = 0; i < 3; i++) {
+      await until(() => lastStatus(s1)?.text === 'connected', 8000, `connected (${i})`);
+      sim.stream.kick();
+      await until(() => /^reconnecting/.test(lastStatus(s1)?.text ?? ''), 3000, `reconnecting (${i})`);
+      texts.push(lastStatus(s1).text);
+    }
+    assert.strictEqual(texts[0], 'reconnecting: the connection was closed by the broker');
+    assert.strictEqual(texts[2], 'reconnecting: another client of this BMW account (Home Assistant, evcc, a second bridge) seems to take the stream over');
+    assert.strictEqual(lastStatus(s1).fill, 'yellow');
   });
 
   it('shows "not authorized" for an account without a login and opens nothing', async () => {

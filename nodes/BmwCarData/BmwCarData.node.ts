@@ -8,12 +8,12 @@ import {
   NodeOperationError,
 } from 'n8n-workflow';
 import { getDescriptors } from '../../src/n8n/descriptors';
-import { searchVehicles } from '../../src/n8n/vehicles';
+import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { findOperation, RESOURCES } from './resources';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
 import { CacheReport, parseMaxAge } from '../../src/core/answer-cache';
-import { describeResource, optionsOf } from '../../src/n8n/operation';
+import { describeResource, optionsOf, readsVehicle, vinOf } from '../../src/n8n/operation';
 import { NODE_DESCRIPTION } from '../../src/n8n/descriptions';
 
 export class BmwCarData implements INodeType {
@@ -58,17 +58,34 @@ export class BmwCarData implements INodeType {
         const operationName = this.getNodeParameter('operation', i) as string;
         const operation = findOperation(resource, operationName);
         if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`, { itemIndex: i });
-        const report = new CacheReport();
         const maxAgeMs = parseMaxAge(optionsOf(this, i).cacheMaxAge);
         account ??= await openAccount(this);
-        const results = await operation.execute.call(this, account, i, { maxAgeMs, report });
         const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
-        // Beside the quota figures: whether the answer came from the cache (it cost no call) and its age.
-        const cached = report.summary();
-        const state = includeQuota ? await account.quota() : undefined;
-        const quota = state ? ({ ...state, ...cached } as IDataObject) : undefined;
-        for (const result of results) {
-          out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+        // Beside the quota figures: whether the answers came from the cache (they cost no call) and their age.
+        const quotaOf = async (report: CacheReport): Promise<IDataObject | undefined> => {
+          const state = includeQuota ? await account?.quota() : undefined;
+          return state ? ({ ...state, ...report.summary() } as IDataObject) : undefined;
+        };
+        if (!readsVehicle(operation)) {
+          const report = new CacheReport();
+          const results = await operation.execute.call(this, account, i, '', { maxAgeMs, report });
+          const quota = await quotaOf(report);
+          for (const result of results) out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+          continue;
+        }
+        // No vehicle picked: every vehicle mapped as PRIMARY user, one call each, each item with its VIN and name.
+        const given = vinOf(this, i);
+        const vins = given ? [given] : await primaryVehicles(account);
+        if (vins.length === 0) throw new NodeOperationError(this.getNode(), 'The account has no vehicle mapped as PRIMARY user', { itemIndex: i, description: 'Map the vehicle to your BMW ID as primary user in the My BMW app.' });
+        for (const vin of vins) {
+          const report = new CacheReport();
+          const results = await operation.execute.call(this, account, i, vin, { maxAgeMs, report });
+          const quota = await quotaOf(report);
+          const named = { vin, vehicleName: vehicleName(account, vin) };
+          for (const result of results) {
+            const json = { ...result.json, ...named };
+            out.push({ ...result, json: quota ? { ...json, _quota: quota } : json, pairedItem: { item: i } });
+          }
         }
       } catch (error) {
         if (this.continueOnFail()) {

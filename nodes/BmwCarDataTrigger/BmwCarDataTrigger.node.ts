@@ -35,7 +35,7 @@ export class BmwCarDataTrigger implements INodeType {
         type: 'notice',
         default: '',
       },
-      { ...vinLocator('chargingHistory', ['getAll']), displayOptions: undefined },
+      { ...vinLocator('chargingHistory', ['getAll']), required: true, description: 'The vehicle, one of those mapped to the BMW account as primary user', displayOptions: undefined },
       {
         displayName: 'Max Sessions per Poll',
         name: 'limit',

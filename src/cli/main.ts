@@ -15,6 +15,8 @@ import {
   flattenChargingSession,
   relativeRange,
   searchDescriptors,
+  descriptorWords,
+  unitLabel,
   startDeviceAuthorization,
   waitForDeviceAuthorization,
   cachedAnswersOf,
@@ -103,7 +105,7 @@ progress has an empty end.`,
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
   bridge: BRIDGE_HELP,
-  descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue.',
+  descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue, best match first: by key, name and description, and by the words people\nuse in English and German (e.g. "state of charge", "soc", "range", "odometer", "Ladestand", "Reifendruck").',
 };
 
 const RANGES: Record<string, string> = { '24h': 'last24h', '7d': 'last7d', '30d': 'last30d', 'this-month': 'thisMonth', 'last-month': 'lastMonth' };
@@ -362,7 +364,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       return output(
         ctx,
         found,
-        found.map((d) => ({ id: d.id, name: d.name, unit: d.unit, category: d.category, streamable: d.streamable })),
+        found.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), category: d.category, streamable: d.streamable, words: descriptorWords(d.id).join(', ') })),
       );
     }
     case 'vehicles': {

@@ -3,6 +3,7 @@ import { type IDataObject, sleep } from 'n8n-workflow';
 import { accountKey } from '../core/account';
 import { AnswerCache } from '../core/answer-cache';
 import { CarDataClient } from '../core/client';
+import { parseVehicleNames } from '../core/vehicle-names';
 import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
@@ -67,6 +68,8 @@ export interface N8nAccount {
   /** Writes remembered containers back to the workflow's static data. */
   saveContainers(): void;
   quota(): Promise<QuotaState | undefined>;
+  /** The user's names for the cars, from the credential's Car Names (VIN=name). */
+  vehicleNames: Record<string, string>;
 }
 
 /**
@@ -105,5 +108,6 @@ export async function openAccount(ctx: RequestContext): Promise<N8nAccount> {
       if (JSON.stringify(now) !== before) staticData[containersKey] = now;
     },
     quota: () => client.quotaState(),
+    vehicleNames: parseVehicleNames(credentials.vehicleNames).names,
   };
 }

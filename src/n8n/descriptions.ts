@@ -20,8 +20,7 @@ export function vinLocator(resource: string, operations: string[]): INodePropert
     name: 'vin',
     type: 'resourceLocator',
     default: { mode: 'list', value: '' },
-    required: true,
-    description: 'The vehicle, one of those mapped to the BMW account as primary user',
+    description: 'The vehicle, one of those mapped to the BMW account as primary user. Empty: every one of them, one call each, each item with its VIN and vehicleName.',
     displayOptions: { show: { resource: [resource], operation: operations } },
     modes: [
       {

@@ -17,8 +17,11 @@ export interface Operation {
   fields: INodeProperties[];
   /** Extra entries of the operation's Options collection. */
   options?: INodeProperties[];
-  /** `read`: how old a cached answer may be (the item's "Answer From Cache Up To") and the report of the item's answers. */
-  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number, read: ReadOptions): Promise<INodeExecutionData[]>;
+  /**
+   * Runs for one item and, where the operation reads a vehicle, one VIN (empty for the others). `read`: how old a
+   * cached answer may be (the item's "Answer From Cache Up To") and the report of the item's answers.
+   */
+  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number, vin: string, read: ReadOptions): Promise<INodeExecutionData[]>;
 }
 
 export interface Resource {
@@ -66,7 +69,12 @@ export function describeResource(resource: Resource): INodeProperties[] {
   return [selector, ...fields];
 }
 
-/** The VIN of the item, from the resource locator (list or typed). */
+/** Whether the operation reads one vehicle (it has the Vehicle field). */
+export function readsVehicle(operation: Operation): boolean {
+  return operation.fields.some((f) => f.name === 'vin');
+}
+
+/** The VIN of the item, from the resource locator (list or typed); empty means every vehicle of the account. */
 export function vinOf(ctx: IExecuteFunctions, itemIndex: number): string {
   return String(ctx.getNodeParameter('vin', itemIndex, '', { extractValue: true }) ?? '').trim();
 }

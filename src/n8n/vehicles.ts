@@ -1,7 +1,29 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import type { VehicleMapping } from '../core/types';
-import { openAccount } from './account';
+import { primaryVins, vehicleNameOf } from '../core/vehicle-names';
+import { type N8nAccount, openAccount } from './account';
 import { toNodeError } from './errors';
+
+// Model names from the basic data reads of this n8n process, per account: a car's name when the user gave none.
+const models = new Map<string, Record<string, string>>();
+
+/** Keeps a car's model name from a basic data read, so later items can name the car at no call. */
+export function rememberModel(accountId: string, vin: string, modelName: string): void {
+  models.set(accountId, { ...models.get(accountId), [vin]: modelName.slice(0, 60) });
+}
+
+/** The car's name: the credential's, else its model name once read, else the VIN. */
+export function vehicleName(account: N8nAccount, vin: string): string {
+  return vehicleNameOf(vin, { names: account.vehicleNames, models: models.get(account.client.accountId) });
+}
+
+/**
+ * The VINs mapped to the account as PRIMARY user, from the process's cache of answers (the vehicle list is kept a
+ * day), so one call at most when there is none.
+ */
+export async function primaryVehicles(account: N8nAccount): Promise<string[]> {
+  return primaryVins(await account.client.getMappings());
+}
 
 /**
  * The picker of the Vehicle field: the account's mapped vehicles from the process's cache of answers (a day

@@ -7,6 +7,8 @@ export interface CachedAccount {
   key: string;
   containers: RememberedContainers;
   vehicles?: { list: VehicleMapping[]; fetchedAt: number };
+  /** Model names by VIN, from basic data reads: the cars' names when the user gave none. */
+  models?: Record<string, string>;
   /** BMW's answers kept for their lifetime (basic data, image, ...): see core's AnswerCache. */
   answers?: CachedAnswers;
 }
@@ -26,6 +28,13 @@ function containersOf(value: unknown): RememberedContainers {
       // Not a container ID: left out, so the container is looked up again.
     }
   }
+  return out;
+}
+
+function modelsOf(value: unknown): CachedAccount['models'] {
+  if (!value || typeof value !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  for (const [vin, name] of Object.entries(value as Record<string, unknown>)) if (typeof name === 'string' && name) out[vin] = name.slice(0, 60);
   return out;
 }
 
@@ -63,7 +72,13 @@ export class AccountCache {
       }
       for (const [id, entry] of Object.entries(parsed?.accounts && typeof parsed.accounts === 'object' ? parsed.accounts : {})) {
         if (!entry || typeof entry.key !== 'string') continue;
-        this.entries[id] = { key: entry.key, containers: containersOf(entry.containers), vehicles: vehiclesOf(entry.vehicles), answers: cachedAnswersOf(entry.answers) };
+        this.entries[id] = {
+          key: entry.key,
+          containers: containersOf(entry.containers),
+          vehicles: vehiclesOf(entry.vehicles),
+          models: modelsOf(entry.models),
+          answers: cachedAnswersOf(entry.answers),
+        };
       }
     }
     return this.entries;

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CacheReport, CarDataError, LoginError, parseMaxAge, type Account, type QuotaState, type ReadOptions } from '../core';
+import { CacheReport, CarDataError, LoginError, parseMaxAge, primaryVins as primaryOf, type Account, type QuotaState, type ReadOptions } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 
 /** Fields every action node has. */
@@ -17,7 +17,7 @@ export interface ActionRun<C extends ActionConfig> {
   msg: NodeMessageInFlow;
   account: Account;
   accountNode: AccountNode;
-  /** The VIN: `msg.vin` when set, else the node's VIN. Checked by core before any call. */
+  /** The VIN: `msg.vin` when set, else the node's VIN, else each PRIMARY vehicle in turn. Checked by core before any call. */
   vin: string;
   /** Shows progress in the node status (e.g. per page). */
   progress(text: string): void;
@@ -36,7 +36,7 @@ export interface ActionOutcome {
 
 export type ActionHandler<C extends ActionConfig> = (run: ActionRun<C>) => Promise<ActionOutcome>;
 
-/** The nodes that read one vehicle: without a VIN they use the account's only mapped vehicle, or ask to pick one. */
+/** The nodes that read one vehicle: without a VIN they run once for every vehicle mapped to the account as PRIMARY user. */
 export const VEHICLE_NODE_TYPES: readonly string[] = [
   'bmw-cardata-basic-data',
   'bmw-cardata-telematics',
@@ -50,22 +50,22 @@ export const VEHICLE_NODE_TYPES: readonly string[] = [
 export async function primaryVins(accountNode: AccountNode): Promise<string[]> {
   let { vehicles } = await accountNode.mappedVehicles(false);
   if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true));
-  return vehicles.filter((v) => v.vin && (!v.mappingType || v.mappingType === 'PRIMARY')).map((v) => v.vin as string);
+  return primaryOf(vehicles);
 }
 
 /**
- * The VIN of a message: `msg.vin`, else the node's, else the account's only PRIMARY vehicle (from the day-cached
- * list; listing it costs one call the first time). Several vehicles: an input error that asks to pick one.
+ * The VINs a message is for: `msg.vin`, else the node's, else every PRIMARY vehicle of the account (from the
+ * day-cached list; listing it costs one call the first time).
  */
-async function resolveVin(given: string, accountNode: AccountNode): Promise<{ vin: string; implicit: boolean }> {
-  if (given) return { vin: given, implicit: false };
+async function resolveVins(given: string, accountNode: AccountNode): Promise<string[]> {
+  if (given) return [given];
   const own = await primaryVins(accountNode);
-  if (own.length === 1) return { vin: own[0], implicit: true };
+  if (own.length > 0) return own;
   throw new CarDataError({
     kind: 'input',
     parameter: 'vin',
-    message: own.length === 0 ? 'The account has no vehicle mapped as PRIMARY user' : `The account has ${own.length} vehicles: pick one (${own.join(', ')})`,
-    hint: own.length === 0 ? 'Map the vehicle to your BMW ID as primary user in the My BMW app.' : 'Open the node and pick the vehicle, or set msg.vin.',
+    message: 'The account has no vehicle mapped as PRIMARY user',
+    hint: 'Map the vehicle to your BMW ID as primary user in the My BMW app.',
   });
 }
 
@@ -157,16 +157,16 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
       let account: Account | undefined;
-      const report = new CacheReport();
-      // The quota figures, and beside them whether the answer came from the cache (it cost nothing) and its age.
-      const quota = async (): Promise<(QuotaState & { fromCache?: boolean; cacheAgeSeconds?: number }) | undefined> => {
+      // The quota figures, and beside them whether the answers of one car's run came from the cache (they cost
+      // nothing) and their age.
+      const quota = async (report?: CacheReport): Promise<(QuotaState & { fromCache?: boolean; cacheAgeSeconds?: number }) | undefined> => {
         let state: QuotaState | undefined;
         try {
           state = account ? await account.client.quotaState() : undefined;
         } catch {
           state = undefined;
         }
-        const cached = report.summary();
+        const cached = report?.summary();
         return state && cached ? { ...state, ...cached } : state;
       };
       const run = async (): Promise<void> => {
@@ -177,30 +177,60 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         account = accountNode.account();
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
-        let vin = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
-        let implicit = false;
-        if (needsVin) ({ vin, implicit } = await resolveVin(vin, accountNode));
-        const outcome = await handler({
-          node,
-          config,
-          msg,
-          account,
-          accountNode,
-          vin,
-          progress: (text) => node.status({ fill: 'blue', shape: 'dot', text }),
-          emit: async (out) => {
-            out.quota = await quota();
-            send(out);
-          },
-          read: { maxAgeMs, report },
-        });
-        const state = await quota();
-        if (outcome.output) {
-          outcome.output.quota = state;
-          send(outcome.output);
+        const given = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
+        const vins = needsVin ? await resolveVins(given, accountNode) : [given];
+        const implicit = needsVin && !given;
+        const summaries: string[] = [];
+        const cached: { fromCache?: boolean; cacheAgeSeconds?: number }[] = [];
+        let failed: { vin: string; error: unknown } | undefined;
+        // The quota as the last message carried it, for the status line (no second read after the last message).
+        let sent: QuotaState | undefined;
+        // One run per car: a car that fails does not keep the others from answering; the first failure is reported.
+        for (const vin of vins) {
+          // Each car gets its own message (and message id, so a Join keeps the cars' sequences apart).
+          const carMsg = vins.length > 1 ? Object.assign(RED.util.cloneMessage(msg), { _msgid: RED.util.generateId() }) : msg;
+          const vehicleName = needsVin ? accountNode.vehicleName(vin) : undefined;
+          if (implicit) carMsg.vin = vin;
+          if (vehicleName !== undefined) carMsg.vehicleName = vehicleName;
+          const named = (out: NodeMessage): NodeMessage => (vehicleName !== undefined ? Object.assign(out, { vehicleName: accountNode.vehicleName(vin) }) : out);
+          const report = new CacheReport();
+          try {
+            const outcome = await handler({
+              node,
+              config,
+              msg: carMsg,
+              account,
+              accountNode,
+              vin,
+              progress: (text) => node.status({ fill: 'blue', shape: 'dot', text: vins.length > 1 ? `${vin}: ${text}` : text }),
+              emit: async (out) => {
+                out.quota = sent = await quota(report);
+                send(named(out));
+              },
+              read: { maxAgeMs, report },
+            });
+            summaries.push(outcome.summary);
+            if (outcome.output) {
+              outcome.output.quota = sent = await quota(report);
+              send(named(outcome.output));
+            }
+            cached.push(report.summary() ?? {});
+          } catch (e) {
+            if (vins.length === 1) throw e;
+            failed ??= { vin, error: e };
+          }
         }
-        const fromCache = state?.fromCache ? `from cache, ${ageText(state.cacheAgeSeconds ?? 0)} old` : '';
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(implicit ? `${vin} (the only vehicle)` : '', outcome.summary, fromCache, quotaText(state)) });
+        if (failed) {
+          msg.vin = failed.vin;
+          msg.vehicleName = accountNode.vehicleName(failed.vin);
+          throw failed.error;
+        }
+        const state = sent ?? (await quota());
+        // From the cache when every car's answers were, as old as the oldest.
+        const allCached = cached.length > 0 && cached.every((c) => c.fromCache);
+        const fromCache = allCached ? `from cache, ${ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0)))} old` : '';
+        const what = vins.length > 1 ? `${vins.length} vehicles` : implicit ? `${vins[0]} (the only vehicle)` : '';
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], fromCache, quotaText(state)) });
       };
       run().then(
         () => done(),

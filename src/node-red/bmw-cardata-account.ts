@@ -11,10 +11,12 @@ import {
   DEFAULT_AUTH_BASE_URL,
   DEFAULT_DAILY_QUOTA,
   descriptorsByCategory,
+  descriptorWords,
   FileQuotaStore,
   isWebLink,
   LoginError,
   nodeSleep,
+  parseVehicleNames,
   pollDeviceAuthorization,
   QuotaLedger,
   startDeviceAuthorization,
@@ -25,6 +27,8 @@ import {
   type QuotaState,
   type TokenSet,
   VehicleCache,
+  vehicleNameOf,
+  unitLabel,
   type VehicleMapping,
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
@@ -310,6 +314,14 @@ export = function (RED: NodeAPI): void {
     });
     const listed = (entry: CachedVehicles): MappedVehicles => ({ vehicles: entry.list, fetchedAt: new Date(entry.fetchedAt).toISOString() });
 
+    const { names, problems } = parseVehicleNames(config.vehicleNames);
+    if (problems.length > 0) node.warn(`Vehicle names left out (write them as VIN=name): ${problems.join(', ')}`);
+    node.vehicleName = (vin: string): string => vehicleNameOf(vin, { names, models: accountCache.get(node.id, cacheKey())?.models });
+    node.rememberModel = (vin: string, modelName: string): void => {
+      if (!modelName || accountCache.get(node.id, cacheKey())?.models?.[vin] === modelName) return;
+      keep(cacheKey(), 'model name', (cached) => (cached.models = { ...cached.models, [vin]: modelName.slice(0, 60) }));
+    };
+
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
       vehicleCache.remember(vehicles);
     };
@@ -391,7 +403,7 @@ export = function (RED: NodeAPI): void {
       descriptorsByCategory().map((g) => ({
         category: g.category.name,
         description: g.category.description,
-        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: d.unit, streamable: d.streamable })),
+        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), streamable: d.streamable, words: descriptorWords(d.id) })),
       })),
     );
   });

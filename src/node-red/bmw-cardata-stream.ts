@@ -155,6 +155,11 @@ export = function (RED: NodeAPI): void {
     let feed: LiveFeed | undefined;
     let lastState: StreamStatus['state'] | undefined;
     let lastData = '';
+    // Every message says which car in words too (msg.vehicleName), so a chat message can say "iX" rather than a VIN.
+    const send = (msg: NodeMessage): void => {
+      const vin = (msg as { vin?: unknown }).vin;
+      node.send(typeof vin === 'string' && vin ? Object.assign(msg, { vehicleName: accountNode.vehicleName(vin) }) : msg);
+    };
 
     const show = (s: StreamStatus): void => {
       const changed = s.state !== lastState;
@@ -221,8 +226,8 @@ export = function (RED: NodeAPI): void {
           settleMs: settleSeconds(config.settle) * 1000,
           descriptors: output === 'state' ? descriptors : undefined,
           kinds: list(config.kinds) as ChargingEventKind[],
-          onVehicle: output === 'state' ? (v, u) => node.send(stateMessage(v, u.changes)) : undefined,
-          onChargingEvent: output === 'charging' ? (e) => node.send(chargingMessage(e)) : undefined,
+          onVehicle: output === 'state' ? (v, u) => send(stateMessage(v, u.changes)) : undefined,
+          onChargingEvent: output === 'charging' ? (e) => send(chargingMessage(e)) : undefined,
           onProblem: (message) => node.warn(message),
         });
         if (migrate) {
@@ -244,7 +249,7 @@ export = function (RED: NodeAPI): void {
         onEvent:
           output === 'event'
             ? (e) => {
-                node.send(eventMessage(e));
+                send(eventMessage(e));
                 seen(e.timestamp);
               }
             : undefined,
@@ -252,7 +257,7 @@ export = function (RED: NodeAPI): void {
           perMessage || feed
             ? (m) => {
                 if (feed) void feed.push(m);
-                else node.send(wholeMessage(m));
+                else send(wholeMessage(m));
                 seen(m.timestamp);
               }
             : undefined,

@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { telematicValues } from '../../../../src/core/telematic-values';
 import type { TelematicDataEntry } from '../../../../src/core/types';
 import { containerIdField, descriptorsField, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
 
@@ -50,8 +50,7 @@ const getTelematicData: Operation = {
       description: 'Whether to return each key as its plain value instead of value, unit and timestamp',
     },
   ],
-  async execute(account, i, read) {
-    const vin = vinOf(this, i);
+  async execute(account, i, vin, read) {
     const options = optionsOf(this, i);
     const mode = this.getNodeParameter('containerMode', i, 'managed') as string;
     let containerId: string;

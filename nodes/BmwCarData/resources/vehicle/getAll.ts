@@ -9,7 +9,7 @@ export const getAllVehicles: Operation = {
   quotaByDefault: true,
   fields: [],
   // The list read here is the one the Vehicle picker shows: both read the account's cache.
-  async execute(account, _i, read) {
+  async execute(account, _i, _vin, read) {
     const mappings = await account.client.getMappings(read);
     return mappings.map((m) => ({ json: { ...m } }));
   },
