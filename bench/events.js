@@ -177,8 +177,11 @@ function streamClock(start) {
   };
 }
 
-/** The hour through the feed; `write` is what a save does with the text. */
-async function feedHour(hour, { saveAfterMs, write }) {
+/**
+ * The hour through the feed; `write` is what a save does with the text, or with `perCar` what it does with each
+ * changed car's text (as the hosts keep them: a file or a record per car).
+ */
+async function feedHour(hour, { saveAfterMs, write, perCar = false }) {
   const clock = streamClock(hour.t0 - DAY);
   const counts = { saves: 0, bytes: 0, events: 0, eventSaves: 0 };
   let eventPending = false;
@@ -186,11 +189,17 @@ async function feedHour(hour, { saveAfterMs, write }) {
     timers: clock.timers,
     now: clock.now,
     saveAfterMs,
-    save: async (json) => {
+    [perCar ? 'saveCars' : 'save']: async (saved) => {
       counts.saves += 1;
-      counts.bytes += json.length;
       if (eventPending) counts.eventSaves += 1;
-      await write(json);
+      if (!perCar) {
+        counts.bytes += saved.length;
+        return write(saved);
+      }
+      const cars = Object.entries(saved);
+      for (const [, text] of cars) counts.bytes += text.length;
+      counts.files = (counts.files ?? 0) + cars.length;
+      await Promise.all(cars.map(([vin, text]) => write(text, vin)));
     },
     onChargingEvent: () => (counts.events += 1),
   });
@@ -224,10 +233,11 @@ async function feedBench() {
   const hour = buildHour();
   const readings = readingsOf(hour.timed.map((x) => x.message));
   const memory = () => undefined;
-  await feedHour(hour, { saveAfterMs: 30_000, write: memory }); // warm-up
-  const batched = await feedHour(hour, { saveAfterMs: 30_000, write: memory });
+  await feedHour(hour, { saveAfterMs: 30_000, write: memory, perCar: true }); // warm-up
+  const batched = await feedHour(hour, { saveAfterMs: 30_000, write: memory, perCar: true });
+  const whole = await feedHour(hour, { saveAfterMs: 30_000, write: memory });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-bench-'));
-  const onDisk = await feedHour(hour, { saveAfterMs: 30_000, write: (json) => writePrivateText(path.join(dir, 'live.json'), json) });
+  const onDisk = await feedHour(hour, { saveAfterMs: 30_000, perCar: true, write: (text, vin) => writePrivateText(path.join(dir, `${vin}.json`), text) });
   fs.rmSync(dir, { recursive: true, force: true });
   // A save per change, as before: every message that changed the state (the first 2,000 timed: it is slow).
   const part = { ...hour, timed: hour.timed.slice(0, 2000) };
@@ -236,10 +246,10 @@ async function feedBench() {
   const rate = (n, r) => Math.round(n / r.seconds).toLocaleString('en');
   const mb = (b) => Math.round(b / 1e6).toLocaleString('en');
   console.log(
-    `live feed, saving on: ${FEED_CARS} cars, one simulated hour: ${hour.timed.length} messages, ${readings} readings, ${batched.events} charging events (each car: 5 values every ${EVERY_MS / 1000} s, one charge); state ${Math.round(batched.bytes / Math.max(1, batched.saves) / 1000)} kB`,
+    `live feed, saving on: ${FEED_CARS} cars, one simulated hour: ${hour.timed.length} messages, ${readings} readings, ${batched.events} charging events (each car: 5 values every ${EVERY_MS / 1000} s, one charge); state ${Math.round(whole.bytes / Math.max(1, whole.saves) / 1000)} kB`,
   );
-  console.log(`  throughput   ${rate(readings, batched)} readings/s with each save handed over as JSON text; ${rate(readings, onDisk)} readings/s writing each to a file`);
-  console.log(`  disk writes  ${batched.saves} per hour (${batched.saves - batched.eventSaves} batches of readings, ${batched.eventSaves} for messages with events), ${mb(batched.bytes)} MB`);
+  console.log(`  throughput   ${rate(readings, batched)} readings/s saving the changed cars (as the hosts do); ${rate(readings, onDisk)} readings/s writing a file per changed car; ${rate(readings, whole)} readings/s saving the whole state as one text`);
+  console.log(`  disk writes  ${batched.saves} saves per hour (${batched.saves - batched.eventSaves} batches of readings, ${batched.eventSaves} for messages with events): ${batched.files} car files, ${mb(batched.bytes)} MB (the whole state each time: ${mb(whole.bytes)} MB)`);
   console.log(`  before       a save per change: ${changesOf(hour)} writes per hour; ${rate(partReadings, perChange)} readings/s (first ${part.timed.length} messages)`);
 }
 

@@ -39,6 +39,8 @@ async function main() {
           if (run.error) throw run.error;
           const value = run.items[0]?.json?.telematicData?.[step.expect];
           if (step.expect && value === undefined) throw new Error(`no ${step.expect} in the answer`);
+          if (step.expectField && run.items[0]?.json?.[step.expectField] === undefined) throw new Error(`no ${step.expectField} in the answer`);
+          if (step.expectBinary && !run.items[0]?.binary?.data) throw new Error('no binary data in the answer');
         } else if (step.op === 'dialog') {
           const opened = await openDialog(credentials, step.parameters);
           if (opened.vehicles === 0) throw new Error('the Vehicle picker is empty');

@@ -206,6 +206,16 @@ export class BmwCarDataApi implements ICredentialType {
       default: DEFAULT_STREAM_URL,
       description: "BMW's CarData stream broker (MQTT), used by the stream trigger. Change it only to use a local simulator.",
     },
+    {
+      displayName: 'Car Names',
+      name: 'vehicleNames',
+      type: 'string',
+      typeOptions: { rows: 2 },
+      default: '',
+      placeholder: 'e.g. WBA31AW090FP00001=iX',
+      description:
+        'Optional: a name per car, one VIN=name per line. Every item carries it as vehicleName; a car without one is called by its model name once basic data was read, else by its VIN.',
+    },
     { displayName: 'Access Token', name: 'accessToken', type: 'hidden', typeOptions: { expirable: true, password: true }, default: '' },
     { displayName: 'ID Token', name: 'idToken', type: 'hidden', typeOptions: { password: true }, default: '' },
     { displayName: 'GCID', name: 'gcid', type: 'hidden', default: '' },

@@ -62,8 +62,11 @@ function sandboxChange(copy, broker) {
   return undefined;
 }
 
+/** The example to start with: one button, one call, a result in the debug sidebar and a file. */
+const START_TAB = /^Charging history/i;
+
 /**
- * The example flows, one tab each, all sharing the sandbox account pointed at the simulator; `broker` is the
+ * The example flows, one tab each (the one to start with first), all sharing the sandbox account pointed at the simulator; `broker` is the
  * local MQTT broker ({host, port}) the examples' broker nodes point at.
  */
 function exampleFlows(simUrl, streamUrl, vin, broker) {
@@ -80,7 +83,12 @@ function exampleFlows(simUrl, streamUrl, vin, broker) {
       dailyQuota: 50,
     },
   ];
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  // The tab to start with first: Node-RED opens the first tab, and the printout names it.
+  const start = (f) => (START_TAB.test(f) ? 0 : 1);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort((a, b) => start(a) - start(b) || a.localeCompare(b));
   files.forEach((file, index) => {
     const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     const accounts = new Set(nodes.filter((n) => n.type === 'bmw-cardata-account').map((n) => n.id));
@@ -272,7 +280,7 @@ BMW CarData sandbox is running (no BMW account, no internet needed).
                     fresh at every npm start (the local count alone would say "resets at 00:00 UTC")
 
 What to click first:
-  1. Open ${editor} and the tab "${tabs.find((t) => /charging history/i.test(t)) ?? tabs[0]}".
+  1. Open ${editor}: it shows the tab "${tabs[0]}".
   2. Click the square button on the left of the inject node.
   3. Open the debug sidebar (the bug icon, top right) to see the sessions${csvFile ? `; the CSV file is ${csvFile}` : ''}.
   The account "Sandbox (simulator)" is already authorized; its Authorize button runs the login against the

@@ -1,6 +1,7 @@
 'use strict';
-// `bmw-cardata bridge` as a real child process between the simulator's stream and a real Mosquitto (Debian's
-// `mosquitto`, started here on free loopback ports with a temporary configuration and stopped afterwards).
+// `bmw-cardata bridge` as a real child process between the simulator's stream and an MQTT broker: the simulator's
+// embedded broker, or with BRIDGE_BROKER=mosquitto a real Mosquitto (Debian's `mosquitto`, started here on free
+// loopback ports with a temporary configuration and stopped afterwards), which the tests of passwords and TLS need.
 const assert = require('assert');
 const fs = require('fs');
 const net = require('net');
@@ -10,7 +11,7 @@ const { spawn, execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
 const { LiveData, FileOutbox, createAccount, isVin } = require('../dist/src/node');
-const { CLI, CLIENT_ID, CONNECTED, Mosquitto, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
+const { CLI, NPX_BIN, CLIENT_ID, CONNECTED, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -112,14 +113,8 @@ describe('bmw-cardata bridge', function () {
 
   before(async function () {
     this.timeout(30000);
-    try {
-      execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
-    } catch (e) {
-      // mosquitto -h exits 3 after printing its help; only a missing program is a failure here.
-      if (e.code === 'ENOENT') throw new Error('these tests need Mosquitto: apt-get install -y mosquitto');
-    }
     sim = await startSimulator({ stream: true, dailyQuota: 1000 });
-    mosq = await Mosquitto.start();
+    mosq = await startBroker();
   });
   after(async () => {
     if (mosq) await mosq.stop();
@@ -143,8 +138,8 @@ describe('bmw-cardata bridge', function () {
   const account = (dir) => writeAccount(sim, dir);
 
   /** Starts `bmw-cardata bridge ARGS` as a child process, killed after the test if still running. */
-  function bridge(args, env = {}) {
-    const b = spawnBridge(args, env);
+  function bridge(args, env = {}, bin = CLI) {
+    const b = spawnBridge(args, env, bin);
     running.add(b);
     return b;
   }
@@ -298,6 +293,21 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual((await retained(mosq.url(), 'homeassistant/#')).size, 0, 'every config is gone');
   });
 
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    it(`started as npx bmw-cardata bridge (the clone's command), ${signal} to its process stops the bridge: no bridge left holding the stream`, async () => {
+      const acc = account(tmp());
+      const b = bridge([...acc.args, '--broker', mosq.url()], {}, NPX_BIN);
+      await b.waitFor(CONNECTED);
+      assert.strictEqual(sim.stream.connections(), 1);
+      b.proc.kill(signal); // as a service manager stops it: the one process it started, not a process group
+      const { code } = await b.exited;
+      assert.strictEqual(code, 0, b.stderr);
+      assert.match(b.stderr, /BMW stream: closed · broker \S+: closed/);
+      await until(() => sim.stream.connections() === 0, 3000, 'the stream connection to close');
+      assert.strictEqual((await retained(mosq.url(), 'bmw-cardata/status')).get('bmw-cardata/status'), 'offline');
+    });
+  }
+
   it('leaves "offline" behind through its last will when it is killed', async () => {
     const acc = account(tmp());
     const b = bridge([...acc.args, '--broker', mosq.url()]);
@@ -338,7 +348,7 @@ describe('bmw-cardata bridge', function () {
   });
 
   it('keeps the events of a broker outage and delivers them when the broker is reachable again', async () => {
-    // A relay in front of Mosquitto that can be cut: the bridge loses the broker, the test's subscriber does not.
+    // A relay in front of the broker that can be cut: the bridge loses the broker, the test's subscriber does not.
     const relay = await Relay.start(mosq.ports.plain);
     const dir = tmp();
     const acc = account(dir);
@@ -504,7 +514,8 @@ describe('bmw-cardata bridge', function () {
     trap.close();
   });
 
-  it('logs in to the broker with a user name and password, and speaks TLS with client certificates, checked unless --insecure', async () => {
+  it('logs in to the broker with a user name and password, and speaks TLS with client certificates, checked unless --insecure', async function () {
+    if (!mosq.real) this.skip(); // BRIDGE_BROKER=mosquitto
     const acc = account(tmp());
     const password = 'broker-secret-pw';
     const withPassword = bridge([...acc.args, '--broker', mosq.url('auth'), '--username', 'car'], { BMW_CARDATA_BROKER_PASSWORD: password });
@@ -532,6 +543,7 @@ describe('bmw-cardata bridge', function () {
   });
 
   it('asks a broker that refuses its user name and password again, less and less often, says so, and connects once the broker takes it', async function () {
+    if (!mosq.real) this.skip(); // BRIDGE_BROKER=mosquitto
     this.timeout(30000);
     const acc = account(tmp());
     const password = 'late-user-pw';

@@ -15,6 +15,7 @@ const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
 const PORT = 'vehicle.body.chargingPort.status';
 const POWER = 'vehicle.powertrain.electric.battery.charging.power';
 const MIN = 60;
+const { seeded } = require('./support/random');
 
 /** ISO time `s` seconds after the scripts' start. */
 const T = (s) => new Date(CHARGING_SCRIPT_START + s * 1000).toISOString();
@@ -508,18 +509,6 @@ describe('Live data: the car\'s state', () => {
 });
 
 describe('Live data: readings out of order and from the future', () => {
-  /** A small seeded random generator, so that a failing run can be repeated. */
-  function random(seed) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   /** A script's messages (markers left out), each arriving `delay()` ms after it was sent; the host's clock is the arrival. */
   function delayed(name, delay) {
     const items = chargingScriptItems(CHARGING_SCRIPTS[name]).filter((i) => !('marker' in i));
@@ -542,7 +531,7 @@ describe('Live data: readings out of order and from the future', () => {
   for (const name of ['ac-session', 'dc-session', 'duplicates-out-of-order', 'phev-no-soc']) {
     it(`${name}: every message late by 0 to 5 minutes, 200 times: one finish each time, its figures exact`, () => {
       const [expected] = replay(name).events.filter((e) => e.kind === 'charging-finished');
-      const next = random(20261206);
+      const next = seeded(20261206);
       let exact = 0;
       for (let run = 0; run < 200; run += 1) {
         const finishes = delayed(name, () => Math.floor(next() * 5 * 60_000)).filter((e) => e.kind === 'charging-finished');

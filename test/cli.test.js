@@ -79,8 +79,41 @@ describe('command line', function () {
     sim.clearLog();
     const res = await runCli(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', '--limit', '3', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
-    assert.strictEqual(JSON.parse(res.stdout).length, 3);
+    const limited = JSON.parse(res.stdout);
+    assert.strictEqual(limited.length, 3);
     assert.strictEqual(sim.restCalls().length, 1);
+    // What the help says: the newest N of the range, newest first.
+    const all = JSON.parse((await runCli(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', ...urls()])).stdout);
+    assert.ok(all.length > 3 && all.every((x) => typeof x.startTime === 'number'), `${all.length} sessions in 30 days`);
+    const newest = [...all].sort((a, b) => b.startTime - a.startTime).slice(0, 3);
+    assert.deepStrictEqual(limited.map((x) => x.startTime), newest.map((x) => x.startTime));
+    const help = await runCli(['charging-history', '--help']);
+    assert.match(help.stdout, /--limit N +The newest N sessions of the range, newest first/);
+  });
+
+  it('--out into a missing folder: a clear error naming the folder, before any call (exit 1)', async () => {
+    for (const args of [['image', '--vin', SIM_VINS.bev], ['vehicles']]) {
+      sim.clearLog();
+      const res = await runCli([...args, '--out', '/missing/dir/x.png', ...urls()]);
+      assert.strictEqual(res.code, 1, res.stderr);
+      assert.match(res.stderr, /^bmw-cardata: Cannot write x\.png in \/missing\/dir \(ENOENT\)\nhint: Check that the folder \/missing\/dir exists/m);
+      assert.ok(!/at .*\.js:\d+/.test(res.stderr) && !/^Error: ENOENT/m.test(res.stderr), res.stderr);
+      assert.strictEqual(sim.restCalls().length, 0, 'no call spent on it');
+    }
+  });
+
+  it('CSV where the help offers it; a command without CSV (tyres) says so before any call', async () => {
+    const global = (await runCli(['--help'])).stdout;
+    assert.match(global, /--format json\|csv +Output format \(default json; CSV where the command's help offers it\)/);
+    assert.doesNotMatch((await runCli(['tyres', '--help'])).stdout, /csv/);
+    sim.clearLog();
+    const res = await runCli(['tyres', '--vin', SIM_VINS.bev, '--format', 'csv', ...urls()]);
+    assert.strictEqual(res.code, 2);
+    assert.match(res.stderr, /tyres: no CSV output, only JSON \(see bmw-cardata tyres --help\)/);
+    assert.strictEqual(sim.restCalls().length, 0);
+    const json = await runCli(['tyres', '--vin', SIM_VINS.bev, ...urls()]);
+    assert.strictEqual(json.code, 0, json.stderr);
+    assert.ok(JSON.parse(json.stdout).passengerCar);
   });
 
   it('reads telematic values through a managed container', async () => {
@@ -114,7 +147,8 @@ describe('command line', function () {
     const expired = path.join(dir, 'expired.json');
     fs.writeFileSync(expired, JSON.stringify({ ...saved, tokens: { ...saved.tokens, expiresAt: 0 } }));
     sim.faults.answerNext(4, { status: 403, body: '<html><body>Request blocked</body></html>', contentType: 'text/html' }, { path: /oauth\/token/ });
-    const res = await runCli(['vehicles', ...urls().slice(0, 4), '--config', expired]);
+    // A command that always asks BMW (the vehicle list may come from the cache without a login).
+    const res = await runCli(['containers', ...urls().slice(0, 4), '--config', expired]);
     sim.faults.reset();
     assert.strictEqual(res.code, 5, res.stderr);
     assert.match(res.stderr, /login service is unavailable \(HTTP 403\)/);
@@ -141,7 +175,7 @@ describe('command line', function () {
 
   it('exits 4 when the daily quota is spent', async () => {
     sim.setQuotaUsed(1000);
-    const res = await runCli(['vehicles', ...urls()]);
+    const res = await runCli(['containers', ...urls()]);
     assert.strictEqual(res.code, 4);
     assert.match(res.stderr, /quota/);
     sim.setQuotaUsed(0);
@@ -174,6 +208,37 @@ describe('command line', function () {
     });
   }
 
+  it("bridge after a login at the simulator: refused without its stream URL rather than sent to BMW's stream; login --stream-url saves it", async () => {
+    const { spawnBridge } = require('./support/bridge');
+    const streaming = await startSimulator({ autoApprove: true, pollIntervalSec: 0, stream: true });
+    const own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-stream-')), 'account.json');
+    const at = ['--base-url', streaming.apiBaseUrl, '--auth-url', streaming.authBaseUrl, '--config', own];
+    const running = [];
+    try {
+      const login = await runCli(['login', '--client-id', 'cli-client-id', ...at]);
+      assert.strictEqual(login.code, 0, login.stderr);
+      assert.match(login.stderr, /For the bridge, log in again with --stream-url/);
+      const refused = spawnBridge(['--dry-run', '--config', own]);
+      running.push(refused);
+      const { code } = await Promise.race([refused.exited, new Promise((resolve) => setTimeout(() => resolve({ code: 'still running after 10 s' }), 10_000))]);
+      assert.strictEqual(code, 2, refused.stderr);
+      assert.match(refused.stderr, /bridge: the account is logged in at http:\/\/127\.0\.0\.1:\d+\/gcdm, not at BMW.*give --stream-url/);
+      assert.strictEqual(refused.stdout, '', 'nothing published, not even "online"');
+
+      const again = await runCli(['login', '--stream-url', streaming.streamUrl, ...at]);
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.strictEqual(JSON.parse(fs.readFileSync(own, 'utf8')).streamUrl, streaming.streamUrl);
+      const bridge = spawnBridge(['--dry-run', '--config', own]);
+      running.push(bridge);
+      await bridge.waitFor(/BMW stream: connected/);
+      assert.strictEqual(streaming.stream.connections(), 1, "connected to the simulator's stream");
+      assert.strictEqual((await bridge.stop()).code, 0, bridge.stderr);
+    } finally {
+      for (const b of running) if (b.proc.exitCode === null && b.proc.signalCode === null) b.proc.kill('SIGKILL');
+      await streaming.close();
+    }
+  });
+
   it('login without --client-id says it reuses the saved one, without showing it', async () => {
     const res = await runCli(['login', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
@@ -197,5 +262,72 @@ describe('command line', function () {
     assert.strictEqual(res.code, 0, res.stderr);
     assert.match(res.stderr, /\(last-month in Europe\/Berlin\)/);
     assert.match(res.stderr, /from \d{4}-\d\d-\d\dT2[23]:00:00Z/, 'midnight in Berlin');
+  });
+
+  describe('what the account folder remembers between runs', function () {
+    let own;
+    const args = () => ['--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', own];
+    const served = () => sim.restCalls().map((c) => `${c.method} ${c.path.replace(SIM_VINS.bev, '{vin}').replace(/containers\/\w{13}$/, 'containers/{id}')}`);
+    const SOC = 'vehicle.drivetrain.batteryManagement.header';
+    beforeEach(() => {
+      // A folder of its own: no container or answer of the other tests.
+      own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-mem-')), 'account.json');
+      fs.copyFileSync(config, own);
+      delete JSON.parse(fs.readFileSync(own, 'utf8')).containers;
+    });
+
+    it('telematics run 3 times costs 3 calls once its container is known; the container is in the account file', async () => {
+      const descriptors = [SOC, 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange'].join(',');
+      sim.clearLog();
+      const first = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
+      assert.strictEqual(first.code, 0, first.stderr);
+      const setUp = served();
+      assert.strictEqual(setUp[0], 'GET /customers/containers');
+      assert.strictEqual(setUp[setUp.length - 1], 'GET /customers/vehicles/{vin}/telematicData');
+      const id = JSON.parse(first.stdout).containerId;
+      assert.deepStrictEqual(Object.values(JSON.parse(fs.readFileSync(own, 'utf8')).containers), [id]);
+      sim.clearLog();
+      for (let i = 0; i < 3; i++) {
+        const res = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
+        assert.strictEqual(res.code, 0, res.stderr);
+        assert.strictEqual(JSON.parse(res.stdout).containerId, id);
+      }
+      assert.deepStrictEqual(served(), Array(3).fill('GET /customers/vehicles/{vin}/telematicData'));
+      assert.ok(JSON.parse(fs.readFileSync(own, 'utf8')).tokens.refreshToken, 'the tokens are still in the account file');
+      assert.strictEqual(fs.statSync(own).mode & 0o777, 0o600);
+
+      // BMW no longer knows the container: found or created again once, and that one is remembered.
+      const token = JSON.parse(fs.readFileSync(own, 'utf8')).tokens.accessToken;
+      const gone = await fetch(`${sim.apiBaseUrl}/customers/containers/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-version': 'v1' } });
+      assert.ok(gone.ok, `deleted at BMW (${gone.status})`);
+      sim.clearLog();
+      const again = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.deepStrictEqual(served(), ['GET /customers/vehicles/{vin}/telematicData', 'GET /customers/containers', 'POST /customers/containers', 'GET /customers/vehicles/{vin}/telematicData']);
+      const renewed = JSON.parse(again.stdout).containerId;
+      assert.notStrictEqual(renewed, id);
+      assert.deepStrictEqual(Object.values(JSON.parse(fs.readFileSync(own, 'utf8')).containers), [renewed]);
+    });
+
+    it('basic data and the image asked again within the day cost no call (cache.json beside the account file)', async () => {
+      sim.clearLog();
+      const first = await runCli(['basic-data', '--vin', SIM_VINS.bev, ...args()]);
+      assert.strictEqual(first.code, 0, first.stderr);
+      const out = path.join(path.dirname(own), 'car.png');
+      assert.strictEqual((await runCli(['image', '--vin', SIM_VINS.bev, '--out', out, ...args()])).code, 0);
+      assert.strictEqual(served().length, 2);
+      sim.clearLog();
+      const second = await runCli(['basic-data', '--vin', SIM_VINS.bev, ...args()]);
+      assert.strictEqual(second.code, 0, second.stderr);
+      assert.deepStrictEqual(JSON.parse(second.stdout), JSON.parse(first.stdout));
+      const image = fs.readFileSync(out);
+      fs.rmSync(out);
+      assert.strictEqual((await runCli(['image', '--vin', SIM_VINS.bev, '--out', out, ...args()])).code, 0);
+      assert.ok(fs.readFileSync(out).equals(image));
+      assert.deepStrictEqual(served(), [], 'BMW was not asked again');
+      const cache = path.join(path.dirname(own), 'cache.json');
+      assert.strictEqual(fs.statSync(cache).mode & 0o777, 0o600);
+      assert.ok(!fs.readFileSync(cache, 'utf8').includes('cli-client-id'), 'no secret in the cache');
+    });
   });
 });

@@ -93,10 +93,12 @@ describe('Node-RED and n8n agree', function () {
     bmw = await loopbackBmw({ telematicData });
     const msg = await nodeRed(bmw, 'telematics', { containerMode: 'id', containerId: CONTAINER });
     const item = await n8n(bmw, { resource: 'telematicData', operation: 'get', containerMode: 'id', containerId: CONTAINER, options: { simplify: true } });
-    const { vin, containerId, _quota, ...n8nValues } = item.json;
+    const { vin, containerId, _quota, vehicleName, ...n8nValues } = item.json;
     assert.deepStrictEqual(msg.values, expected);
     assert.deepStrictEqual(n8nValues, expected);
     assert.deepStrictEqual([vin, containerId], [VIN, CONTAINER]);
+    // Both name the car the same way: no name given and no basic data read, so its VIN.
+    assert.deepStrictEqual([vehicleName, msg.vehicleName], [VIN, VIN]);
     assert.ok(_quota);
 
     // The full answer keeps BMW's entries as sent, units and timestamps included, in both hosts.
@@ -164,14 +166,14 @@ const STEPS = [
   { name: '200, refused locally', rest: [[200, MAPPED]], token: [], used: 50, restCalls: 0 },
 ];
 
-/** Each host as a function that makes one call (Vehicles / Get Many) and returns the units it counted today. */
+/** Each host as a function that makes one call (Vehicles / Get Many, never from the cache) and returns the units it counted today. */
 const HOSTS = {
   async 'Node-RED'(bmw) {
     freshUserDir();
     const gcid = bmw.issueTokens().gcid;
     const t = bmw.issueTokens();
     const credentials = { clientId: 'agree-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid, expiresAt: String(Date.now() + 3_600_000) };
-    const { node, out, caught, account } = await loadAction(bmw, 'vehicles', {}, { credentials });
+    const { node, out, caught, account } = await loadAction(bmw, 'vehicles', { cacheMaxAge: '0' }, { credentials });
     return {
       async call() {
         const seen = out.messages.length + caught.messages.length;
@@ -187,7 +189,7 @@ const HOSTS = {
     const creds = new MemoryCredentialsHelper({ clientId: 'agree-client', apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid });
     return {
       async call() {
-        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' }, { nodeExtra: { onError: 'continueRegularOutput' } });
+        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } }, { nodeExtra: { onError: 'continueRegularOutput' } });
         assert.ifError(error);
         return items[0].json._quota.used;
       },
@@ -205,7 +207,7 @@ const HOSTS = {
     const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
     return {
       async call() {
-        await cli(['vehicles', '--config', config], sink(), sink());
+        await cli(['vehicles', '--max-age', '0', '--config', config], sink(), sink());
         let shown = '';
         const out = new Writable({ write: (chunk, _enc, done) => ((shown += chunk), done()) });
         assert.strictEqual(await cli(['quota', '--config', config], out, sink()), 0);

@@ -23,6 +23,19 @@ describe('n8n node bmwCarData through n8n-core', function () {
     sim.setQuotaUsed(0);
   });
 
+  it("n8n's node panel shows the node and its trigger as one entry, under the trigger's description: it says what the node does", () => {
+    const { BmwCarData } = require('../dist/nodes/BmwCarData/BmwCarData.node');
+    const { BmwCarDataTrigger } = require('../dist/nodes/BmwCarDataTrigger/BmwCarDataTrigger.node');
+    const { BmwCarDataStreamTrigger } = require('../dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node');
+    const [node, trigger, stream] = [new BmwCarData(), new BmwCarDataTrigger(), new BmwCarDataStreamTrigger()].map((n) => n.description);
+    // n8n's node creator (2.x) merges a trigger into the node named like it without "Trigger" and shows the
+    // trigger's description for the entry.
+    const entry = (t) => (t.name.replace('Trigger', '') === node.name ? t.description : undefined);
+    assert.ok(entry(trigger).startsWith(node.description), `the panel shows "${entry(trigger)}"`);
+    assert.match(entry(trigger), /start a workflow for each charging session a vehicle has finished$/);
+    assert.strictEqual(entry(stream), undefined, 'the stream trigger has its own entry');
+  });
+
   describe('operations', () => {
     it('Vehicle > Get Many lists the mapped vehicles, one item each, with the quota', async () => {
       const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'getAll' });
@@ -30,7 +43,8 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ok(items.length >= 2);
       assert.ok(items.some((i) => i.json.vin === VIN));
       for (const item of items) assert.deepStrictEqual(item.pairedItem, { item: 0 });
-      assert.deepStrictEqual(Object.keys(items[0].json._quota).sort(), ['limit', 'remaining', 'resetsAt', 'used']);
+      assert.deepStrictEqual(Object.keys(items[0].json._quota).sort(), ['fromCache', 'limit', 'remaining', 'resetsAt', 'used']);
+      assert.strictEqual(items[0].json._quota.fromCache, false);
       assert.strictEqual(items[0].json._quota.used, 1);
       assert.strictEqual(items[0].json._quota.limit, 50);
       assert.strictEqual(sim.restCalls().length, 1);
@@ -43,6 +57,36 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.strictEqual(items[0].json.vin, VIN);
       assert.ok(items[0].json.brand);
       assert.strictEqual(sim.restCalls()[0].path, `/customers/vehicles/${VIN}/basicData`);
+    });
+
+    it('no vehicle picked: one set of items per PRIMARY car, one call each, each with its VIN and name; a picked VIN still picks one', async () => {
+      const creds = authorizedCredentials(sim, { vehicleNames: `${SIM_VINS.phev}=Family car` });
+      const empty = { __rl: true, mode: 'list', value: '' };
+      const tyres = await runNode(creds, { resource: 'tyreDiagnosis', operation: 'get', vin: empty });
+      assert.ifError(tyres.error);
+      assert.deepStrictEqual(tyres.items.map((i) => i.json.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort(), 'both PRIMARY cars, not the SECONDARY one');
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.path).sort(),
+        ['/customers/vehicles/mappings', `/customers/vehicles/${SIM_VINS.bev}/smartMaintenanceTyreDiagnosis`, `/customers/vehicles/${SIM_VINS.phev}/smartMaintenanceTyreDiagnosis`].sort(),
+      );
+      const byVin = Object.fromEntries(tyres.items.map((i) => [i.json.vin, i.json]));
+      assert.strictEqual(byVin[SIM_VINS.phev].vehicleName, 'Family car');
+      assert.strictEqual(byVin[SIM_VINS.bev].vehicleName, SIM_VINS.bev, 'no name known yet: the VIN');
+      for (const item of tyres.items) assert.deepStrictEqual(item.pairedItem, { item: 0 });
+
+      // Basic data names the car by its model for later items, at no call of its own; the list stays cached.
+      sim.clearLog();
+      const basic = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: empty, options: { cacheMaxAge: '0' } });
+      assert.ifError(basic.error);
+      assert.strictEqual(basic.items.length, 2);
+      assert.strictEqual(sim.restCalls().length, 2, 'one call per car, the vehicle list from the cache');
+      assert.strictEqual(basic.items.find((i) => i.json.vin === SIM_VINS.bev).json.vehicleName, 'i4 eDrive40');
+
+      sim.clearLog();
+      const one = await runNode(creds, { resource: 'tyreDiagnosis', operation: 'get', vin: vin(SIM_VINS.phev), options: { cacheMaxAge: '0' } });
+      assert.ifError(one.error);
+      assert.deepStrictEqual(one.items.map((i) => [i.json.vin, i.json.vehicleName]), [[SIM_VINS.phev, 'Family car']]);
+      assert.strictEqual(sim.restCalls().length, 1);
     });
 
     it('Telematic Data > Get manages the container and remembers it in static data (next run: one call)', async () => {
@@ -92,6 +136,15 @@ describe('n8n node bmwCarData through n8n-core', function () {
       for (const key of ['vin', 'start', 'end', 'energyFromGridKwh', 'startSoc', 'endSoc', 'municipality', 'mileage']) assert.ok(key in row, key);
       for (const value of Object.values(row)) assert.ok(value === null || ['string', 'number', 'boolean'].includes(typeof value), 'flat values only');
       assert.strictEqual(row._quota, undefined, 'no quota column in CSV rows by default');
+    });
+
+    it('Flat Rows carry _quota with Include Quota on, as the README says', async () => {
+      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: false, limit: 3, options: { includeQuota: true } });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 3);
+      assert.ok(items.every((item) => 'start' in item.json && item.json._quota && item.json._quota.used === 1), 'flat rows, each with the quota');
+      const readme = require('fs').readFileSync(require('path').join(__dirname, '../README.md'), 'utf8').replace(/\s+/g, ' ');
+      assert.match(readme, /Items carry `_quota` \(used, limit, remaining, resetsAt\), except the Flat Rows of Charging History and Charging Settings, .* when the option \*Include Quota\* is on/);
     });
 
     it('Charging History > Get Many with a Limit stops paging at the limit; raw output keeps BMW fields', async () => {
@@ -327,6 +380,43 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ok(error);
       assert.match(error.message, /authorize the account again/i);
       assert.doesNotMatch(JSON.stringify(error), /not-a-valid-refresh-token/);
+    });
+  });
+
+  describe('answers that stay the same all day', () => {
+    const served = () => sim.restCalls().map((c) => c.path.replace(VIN, '{vin}'));
+
+    it('a second run in this n8n costs no call and says fromCache with its age; 0 asks BMW', async () => {
+      const creds = authorizedCredentials(sim);
+      const first = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin() });
+      assert.ifError(first.error);
+      assert.strictEqual(first.items[0].json._quota.fromCache, false);
+      const image = await runNode(creds, { resource: 'image', operation: 'get', vin: vin(), binaryPropertyName: 'data' });
+      assert.ifError(image.error);
+      assert.deepStrictEqual(served(), ['/customers/vehicles/{vin}/basicData', '/customers/vehicles/{vin}/image']);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      sim.clearLog();
+      const second = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin() });
+      const again = await runNode(creds, { resource: 'image', operation: 'get', vin: vin(), binaryPropertyName: 'data' });
+      assert.ifError(second.error || again.error);
+      assert.deepStrictEqual(served(), [], 'BMW was not asked again');
+      const { _quota: quota, ...data } = second.items[0].json;
+      const before = { ...first.items[0].json };
+      delete before._quota;
+      assert.deepStrictEqual(data, before);
+      assert.strictEqual(quota.fromCache, true);
+      assert.ok(quota.cacheAgeSeconds >= 1, `age ${quota.cacheAgeSeconds}`);
+      assert.strictEqual(quota.used, first.items[0].json._quota.used + 1, 'only the first image was counted since');
+      assert.strictEqual(again.items[0].json._quota.fromCache, true);
+      assert.strictEqual(again.items[0].json.bytes, image.items[0].json.bytes);
+
+      const fresh = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin(), options: { cacheMaxAge: '0' } });
+      assert.ifError(fresh.error);
+      assert.deepStrictEqual(served(), ['/customers/vehicles/{vin}/basicData']);
+      assert.strictEqual(fresh.items[0].json._quota.fromCache, false);
+      const short = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin(), options: { cacheMaxAge: 'soon' } }, { nodeExtra: { onError: 'continueRegularOutput' } });
+      assert.match(short.items[0].json.error, /must be a duration/);
+      assert.strictEqual(served().length, 1, 'refused before any call');
     });
   });
 });

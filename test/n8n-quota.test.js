@@ -5,7 +5,8 @@ const assert = require('assert');
 const { startSimulator } = require('../dist/src/simulator');
 const { runNode, authorizedCredentials, cleanup } = require('./support/n8n-harness');
 
-const LIST = { resource: 'vehicle', operation: 'getAll' };
+// Always asked of BMW (never from the cache): every run counts.
+const LIST = { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } };
 
 describe('n8n quota count across workflows and restarts', function () {
   let sim;

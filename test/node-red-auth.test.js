@@ -86,6 +86,20 @@ describe('Node-RED account: admin routes', function () {
     assert.ok(msg.payload.length >= 1);
   });
 
+  it('the client ID is a secret: a password credential, masked in the dialog; Authorize with the field untouched uses the deployed one', async () => {
+    const html = fs.readFileSync(path.join(__dirname, '../src/node-red/bmw-cardata-account.html'), 'utf8');
+    assert.match(html, /clientId: \{ type: 'password' \}/);
+    assert.match(html, /<input type="password" id="node-config-input-clientId"/);
+    sim.setAutoApprove(true);
+    await helper.load(allNodes, flowWith(sim, []), { acc: { clientId: CLIENT_ID } });
+    const defs = helper._redNodes.getCredentialDefinition('bmw-cardata-account');
+    assert.strictEqual(defs.clientId.type, 'password', 'the editor gets has_clientId, never the ID');
+    // Node-RED's editor fills a password field the runtime holds a value for with this placeholder.
+    await editor().post('/bmw-cardata/acc/auth/start').send({ clientId: '__PWRD__', authBaseUrl: sim.authBaseUrl }).expect(200);
+    assert.strictEqual((await pollStatus('acc', (b) => b.status !== 'pending')).status, 'success');
+    assert.strictEqual(helper._redNodes.getCredentials('acc').clientId, CLIENT_ID);
+  });
+
   it('reports a declined login in plain words', async () => {
     await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
     const start = await editor().post('/bmw-cardata/x1/auth/start').send({ clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl }).expect(200);
@@ -181,7 +195,8 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     await helper.stopServer();
   });
 
-  const flow = (s) => flowWith(s, [{ id: 'b', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] }, { id: 'out', type: 'helper' }]);
+  // Every read asks BMW (cacheMaxAge 0), so each one after an expiry needs the login.
+  const flow = (s) => flowWith(s, [{ id: 'b', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, cacheMaxAge: '0', wires: [['out']] }, { id: 'out', type: 'helper' }]);
 
   async function readOnce() {
     const out = collector(helper.getNode('out'));
@@ -243,7 +258,7 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     assert.match(err.error.message, /authorize the account again/);
     // A failed login is told apart from BMW's other errors: the status says it is the login.
     assert.strictEqual(err.cardataError.name, 'LoginError');
-    assert.match(lastStatus(helper.getNode('b')).text, /^login: invalid_grant/);
+    assert.match(lastStatus(helper.getNode('b')).text, /^login: invalid_grant \(.*authorize the account again.*\)/i);
   });
 
   it('removes the token file entry when the account node is deleted', async () => {

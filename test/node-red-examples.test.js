@@ -23,6 +23,10 @@ describe('Node-RED example flows', function () {
     for (const f of files) {
       const flow = load(f.replace(/\.json$/, ''));
       assert.strictEqual(flow[0].type, 'comment', f);
+      // Imported after another one, Node-RED offers Cancel, View nodes... and Import copy (a second account).
+      assert.match(flow[0].info, /already exist.*Press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*.*\*\*Import copy\*\* would add a second account/, f);
+      // A deployed account logs in only at the URL it is deployed with: deploy a changed URL, then Authorize.
+      if (/set the BMW URLs/.test(flow[0].info)) assert.match(flow[0].info, /set the BMW URLs and your own client ID, deploy, then open the account again and press Authorize/, f);
       const accounts = flow.filter((n) => n.type === 'bmw-cardata-account');
       assert.strictEqual(accounts.length, 1, f);
       // One account node id in every example: importing several reuses one account.
@@ -36,6 +40,11 @@ describe('Node-RED example flows', function () {
       const ids = new Set(flow.map((n) => n.id));
       for (const n of flow) for (const out of n.wires ?? []) for (const target of out) assert.ok(ids.has(target), `${f}: ${n.id} -> ${target}`);
     }
+  });
+
+  it('the README says what to press when a second example is imported', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../README.md'), 'utf8').replace(/\s+/g, ' ');
+    assert.match(readme, /some nodes already exist \(the account\), press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*/);
   });
 
   it('every non-config node type appears in some example', () => {
@@ -78,8 +87,8 @@ describe('Node-RED example flows', function () {
         } else n.z = 'tab';
         if (n.type === 'debug') n.type = 'helper';
         if (n.type === 'inject') Object.assign(n, { once: false, repeat: '' });
-        // The simulator's account has two cars: the examples pick none, so the BEV is set here (as the sandbox does).
-        if (VEHICLE_NODES.has(n.type) && !n.vin) n.vin = SIM_VINS.bev;
+        // The simulator's account has two PRIMARY cars and the examples pick none: they run for both.
+        if (VEHICLE_NODES.has(n.type)) assert.ok(!n.vin, `${name}: ${n.id} picks no car`);
         flow.push(adapt(n));
       }
       await helper.load([...allNodes, ...coreModules], flow, creds);
@@ -90,13 +99,17 @@ describe('Node-RED example flows', function () {
       const out = await run('Charging history of last month to CSV');
       const done = out('d1');
       helper.getNode('in1').receive({});
-      await done.wait(1);
-      const csv = fs.readFileSync(path.join(tmp, 'bmw-charging-last-month.csv'), 'utf8').trim().split('\n');
-      assert.match(csv[0], /^start,end,timeZone,chargingMinutes/);
+      await done.wait(2);
+      // Both cars of the account, each in a file of its own.
       const account = createAccount({ clientId: 'x', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: { ...tokenSet(sim) } });
-      const expected = await account.client.paginate('getChargingHistory', { vin: SIM_VINS.bev, ...relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }) });
-      assert.ok(expected.length > 0);
-      assert.strictEqual(csv.length - 1, expected.length);
+      let csv;
+      for (const vin of [SIM_VINS.bev, SIM_VINS.phev]) {
+        csv = fs.readFileSync(path.join(tmp, `bmw-charging-last-month-${vin}.csv`), 'utf8').trim().split('\n');
+        assert.match(csv[0], /^start,end,timeZone,chargingMinutes/);
+        const expected = await account.client.paginate('getChargingHistory', { vin, ...relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }) });
+        assert.ok(expected.length > 0);
+        assert.strictEqual(csv.length - 1, expected.length);
+      }
       assert.match(csv[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00,/);
     });
 
@@ -104,9 +117,13 @@ describe('Node-RED example flows', function () {
       const out = await run('Low state of charge notification', (n) => (n.id === 'sw2' ? { ...n, rules: [{ t: 'lt', v: '101', vt: 'num' }] } : n));
       const note = out('d2');
       helper.getNode('in2').receive({});
-      const [msg] = await note.wait(1);
-      assert.strictEqual(msg.topic, 'Low battery');
-      assert.match(msg.payload, new RegExp(`^Battery of ${SIM_VINS.bev} is low: \\d+ %\\. Time to plug in\\. \\(4\\d CarData calls left today\\)$`));
+      // Both cars of the account, each named in its message (by its VIN until a name is known).
+      const notes = await note.wait(2);
+      for (const [msg, vin] of notes.map((m) => [m, m.vin]).sort((a, b) => a[1].localeCompare(b[1]))) {
+        assert.strictEqual(msg.topic, 'Low battery');
+        assert.match(msg.payload, new RegExp(`^Battery of ${vin} is low: \\d+ %\\. Time to plug in\\. \\(4\\d CarData calls left today\\)$`));
+      }
+      assert.deepStrictEqual(notes.map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort());
     });
 
     it('no notification while the battery is above the threshold', async () => {
@@ -149,14 +166,25 @@ describe('Node-RED example flows', function () {
       assert.strictEqual(ens.payload.containerId.length, 13);
     });
 
-    it('vehicle overview: vehicles, basic data, tyre diagnosis, charging settings', async () => {
+    it('vehicle overview: vehicles, basic data, tyre diagnosis, charging settings, for both cars', async () => {
       const out = await run('Vehicle overview');
-      for (let i = 0; i < 4; i++) {
+      const errors = out('d5e');
+      for (let i = 0; i < 3; i++) {
         const c = out(`d5${i}`);
         helper.getNode(`in5${i}`).receive({});
-        const [msg] = await c.wait(1);
-        assert.ok(msg.payload && msg.quota, `row ${i}`);
+        // The vehicle list once, the other rows once per car of the account.
+        const msgs = await c.wait(i === 0 ? 1 : 2);
+        for (const msg of msgs) assert.ok(msg.payload && msg.quota, `row ${i}`);
+        if (i > 0) assert.deepStrictEqual(msgs.map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort(), `row ${i}`);
       }
+      // The PHEV has no location-based charging settings: its error reaches the Catch node, the BEV's answer the debug.
+      const settings = out('d53');
+      helper.getNode('in53').receive({});
+      const [msg] = await settings.wait(1);
+      assert.strictEqual(msg.vin, SIM_VINS.bev);
+      const [err] = await errors.wait(1);
+      assert.strictEqual(err.error.code, 'CU-127');
+      assert.strictEqual(err.vin, SIM_VINS.phev);
     });
   });
 });

@@ -57,16 +57,61 @@ describe('Node-RED nodes', function () {
       assert.match(lastStatus(node).text, new RegExp(`^${SIM_VINS.phev} \\(the only vehicle\\)`));
     });
 
-    it('asks to pick one when the account has several, after one call for the list (then cached)', async () => {
-      const { node, caught } = await loadAction(sim, 'basic-data', { vin: '' });
+    it('runs once for every PRIMARY vehicle when the account has several: one message per car, one call each', async () => {
+      // Asks BMW on every run (cache age 0), so each run's calls are counted.
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: '', cacheMaxAge: '0' });
+      node.receive({ payload: 'go' });
+      const msgs = await out.wait(2);
+      await sleep(50);
+      assert.strictEqual(out.messages.length, 2, 'one message per PRIMARY car, none for the SECONDARY one');
+      assert.deepStrictEqual(msgs.map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort());
+      for (const m of msgs) assert.strictEqual(m.payload.vin, m.vin);
+      assert.notStrictEqual(msgs[0]._msgid, msgs[1]._msgid, 'each car has its own message');
+      assert.deepStrictEqual(msgs.map((m) => m.quota.used), [2, 3]);
+      assert.deepStrictEqual(restPaths().sort(), ['/customers/vehicles/mappings', `/customers/vehicles/${SIM_VINS.bev}/basicData`, `/customers/vehicles/${SIM_VINS.phev}/basicData`].sort());
+      assert.strictEqual(caught.messages.length, 0);
+      assert.match(lastStatus(node).text, /^2 vehicles · 47\/50 left$/);
+      // The second run reads the list from the cache: one call per car, nothing more.
+      sim.clearLog();
       node.receive({});
+      await out.wait(4);
+      assert.strictEqual(sim.restCalls().length, 2);
+    });
+
+    it('names every car: the name given in the account, else the model name once basic data was read, else the VIN', async () => {
+      const { node, out } = await loadAction(
+        sim,
+        'telematics',
+        { vin: '', descriptors: [SOC] },
+        {
+          account: { vehicleNames: `${SIM_VINS.phev.toLowerCase()} = Family car\nnot-a-vin=x` },
+          extraFlow: [{ id: 'basic', z: 'tab', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['basicOut']] }, { id: 'basicOut', z: 'tab', type: 'helper' }],
+        },
+      );
+      const nameOf = (list, vin) => list.find((m) => m.vin === vin).vehicleName;
       node.receive({});
-      const errors = await caught.wait(2);
-      for (const err of errors) {
-        assert.strictEqual(err.error.code, 'input');
-        assert.match(err.error.message, /has 2 vehicles: pick one/);
-      }
-      assert.deepStrictEqual(restPaths(), ['/customers/vehicles/mappings'], 'the list is read once, then cached');
+      let msgs = await out.wait(2);
+      assert.strictEqual(nameOf(msgs, SIM_VINS.phev), 'Family car');
+      assert.strictEqual(nameOf(msgs, SIM_VINS.bev), SIM_VINS.bev, 'no name known yet: the VIN');
+      const basicOut = collector(helper.getNode('basicOut'));
+      helper.getNode('basic').receive({});
+      const [basic] = await basicOut.wait(1);
+      assert.strictEqual(basic.vehicleName, 'i4 eDrive40');
+      node.receive({});
+      msgs = (await out.wait(4)).slice(2);
+      assert.strictEqual(nameOf(msgs, SIM_VINS.bev), 'i4 eDrive40', 'the model name from the basic data read, at no call of its own');
+      assert.strictEqual(nameOf(msgs, SIM_VINS.phev), 'Family car');
+    });
+
+    it('a VIN in the message still picks one car', async () => {
+      const { node, out } = await loadAction(sim, 'basic-data', { vin: '' });
+      node.receive({ vin: SIM_VINS.phev });
+      const [msg] = await out.wait(1);
+      await sleep(50);
+      assert.strictEqual(out.messages.length, 1);
+      assert.strictEqual(msg.vin, SIM_VINS.phev);
+      assert.strictEqual(msg.vehicleName, '330e');
+      assert.deepStrictEqual(restPaths(), [`/customers/vehicles/${SIM_VINS.phev}/basicData`]);
     });
   });
 
@@ -270,7 +315,10 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(err.error.code, 'input');
       assert.strictEqual(sim.restCalls().length, 0);
       await sleep(20);
-      assert.match(lastStatus(node).text, /^input: from/);
+      // The status says what is wrong, not only which setting: the first sentence of the error, short.
+      const first = err.cardataError.message.split(/(?<=[.;])\s/)[0].replace(/[.;]$/, '');
+      assert.ok(first.length > 10, err.cardataError.message);
+      assert.strictEqual(lastStatus(node).text.split(' · ')[0], `input: from (${first.length > 80 ? `${first.slice(0, 79)}…` : first})`);
     });
   });
 
@@ -286,7 +334,8 @@ describe('Node-RED nodes', function () {
 
   describe('charging settings', function () {
     it('follows every page, or stops at the limit', async () => {
-      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev });
+      // Always asked of BMW (cacheMaxAge 0): this is about the pages.
+      const { node, out } = await loadAction(sim, 'charging-settings', { vin: SIM_VINS.bev, cacheMaxAge: '0' });
       node.receive({});
       const [all] = await out.wait(1);
       const pages = sim.restCalls().length;
@@ -418,7 +467,7 @@ describe('Node-RED nodes', function () {
 
     it('refuses locally once the daily quota is spent', async () => {
       // Messages no button started are unattended: without a reserve they may spend the whole (small) day.
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 2, quotaReserve: 0 } });
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 2, quotaReserve: 0 } });
       node.receive({});
       node.receive({});
       const [, second] = await out.wait(2);
@@ -436,7 +485,7 @@ describe('Node-RED nodes', function () {
     it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
       const dir = freshUserDir();
       helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
-      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev }, { account: { dailyQuota: 1, quotaReserve: 0 } });
+      const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 1, quotaReserve: 0 } });
       node.receive({});
       node.receive({});
       const [err] = await caught.wait(1);

@@ -58,12 +58,14 @@ describe('the reserve the user keeps', function () {
           dailyQuota: 3,
           quotaReserve: 2,
         });
-        await client.getBasicData(VIN);
-        assert.match((await failure(client.getBasicData(VIN))).message, RESERVE_ERROR);
+        // Every read asks BMW (basic data is otherwise answered from the cache).
+        const fresh = { maxAgeMs: 0 };
+        await client.getBasicData(VIN, fresh);
+        assert.match((await failure(client.getBasicData(VIN, fresh))).message, RESERVE_ERROR);
         const byHand = client.forRun({ attended: true });
-        await byHand.getBasicData(VIN);
+        await byHand.getBasicData(VIN, fresh);
         assert.strictEqual((await client.quotaState()).used, 2, 'one count for both');
-        assert.match((await failure(client.forRun({ attended: false }).getBasicData(VIN))).message, RESERVE_ERROR);
+        assert.match((await failure(client.forRun({ attended: false }).getBasicData(VIN, fresh))).message, RESERVE_ERROR);
         assert.strictEqual(sim.restCalls().length, 2);
       } finally {
         await sim.close();
@@ -93,7 +95,7 @@ describe('the reserve the user keeps', function () {
         ...injects.map((i) => ({ z: 'tab', type: 'inject', props: [], wires: [['change']], ...i })),
         // A node between the button and ours passes the message on: it still counts as started by hand.
         { id: 'change', z: 'tab', type: 'change', rules: [{ t: 'set', p: 'topic', pt: 'msg', to: 'x', tot: 'str' }], wires: [['b']] },
-        { id: 'b', z: 'tab', type: 'bmw-cardata-basic-data', account: 'acc', vin: VIN, wires: [['out']] },
+        { id: 'b', z: 'tab', type: 'bmw-cardata-basic-data', account: 'acc', vin: VIN, cacheMaxAge: '0', wires: [['out']] },
         { id: 'out', z: 'tab', type: 'helper' },
         { id: 'catch', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
         { id: 'caught', z: 'tab', type: 'helper' },
@@ -151,7 +153,7 @@ describe('the reserve the user keeps', function () {
 
     it('an execution started by a trigger or schedule stops at the reserve; a manual execution may spend it', async () => {
       const creds = n8n.authorizedCredentials(sim, { quotaReserve: 48 });
-      const read = { resource: 'vehicle', operation: 'get', vin: { __rl: true, mode: 'vin', value: VIN } };
+      const read = { resource: 'vehicle', operation: 'get', vin: { __rl: true, mode: 'vin', value: VIN }, options: { cacheMaxAge: '0' } };
       const staticData = {};
       for (let i = 0; i < 2; i++) assert.ifError((await n8n.runNode(creds, read, { staticData, mode: 'trigger' })).error);
       const refused = await n8n.runNode(creds, read, { staticData, mode: 'trigger' });

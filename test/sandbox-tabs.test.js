@@ -52,6 +52,16 @@ describe('sandbox tabs show a result', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('the first tab, which Node-RED opens, is the one the printout starts with: one button, the charging history to CSV', () => {
+    const { tabs } = exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker);
+    const [first] = flows.filter((n) => n.type === 'tab');
+    assert.strictEqual(first.label, tabs[0]);
+    assert.match(first.label, /^Charging history of last month to CSV$/);
+    assert.strictEqual(flows.filter((n) => n.z === first.id && n.type === 'inject').length, 1);
+    const printout = fs.readFileSync(path.join(__dirname, '../scripts/sandbox.js'), 'utf8');
+    assert.match(printout, /1\. Open \$\{editor\}: it shows the tab "\$\{tabs\[0\]\}"/);
+  });
+
   it("the simulator's story: below 20 % for the first 20 minutes of each hour, then charged", () => {
     assert.deepStrictEqual([0, 10, 19.9, 35, 55, 60, 79].map((m) => demoSoc(m * 60_000)), [17, 16, 15, 48, 80, 17, 15]);
   });

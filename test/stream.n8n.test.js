@@ -6,7 +6,7 @@ const { MemoryCredentialsHelper, CREDENTIAL } = require('./support/n8n-harness')
 const { TriggerContext } = require('n8n-core');
 const { Workflow, NodeHelpers } = require('n8n-workflow');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { streamConnections } = require('../dist/src/core');
+const { streamConnections, LiveData } = require('../dist/src/core');
 const { BmwCarDataStreamTrigger } = require('../dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js');
 const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
 
@@ -324,10 +324,29 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
   });
 
+  it('a charge that ends now: the finish waits the late-readings time set in the node, then goes out with the unplugging behind it', async () => {
+    sim = await startSimulator({ stream: true });
+    const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+    active = await activate(credentialsFor(sim), { output: 'charging', events: ['charging-started', 'charging-finished', 'unplugged'], settleSeconds: 1, streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'CONNECTED', [SOC]: 50 });
+    await sim.stream.publish(SIM_VINS.bev, { [STATUS]: 'CHARGINGACTIVE' });
+    await until(() => active.items.length === 1, 5000, 'started');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 60, [STATUS]: 'CHARGINGENDED' });
+    await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'DISCONNECTED' });
+    const ended = Date.now();
+    await sleep(300);
+    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started'], 'the finish waits');
+    await until(() => active.items.length === 3, 5000, 'finished');
+    assert.ok(Date.now() - ended >= 700, 'about a second after the end');
+    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started', 'charging-finished', 'unplugged']);
+    assert.deepStrictEqual([active.items[1].startSoc, active.items[1].endSoc], [50, 60]);
+  });
+
   it("the car's state is kept in the static data in batches, and what waits is kept when the workflow stops", async () => {
     sim = await startSimulator({ stream: true });
     const staticData = {};
-    const kept = () => Object.values(staticData).find((v) => v && v.liveData !== undefined)?.liveData;
+    const kept = () => Object.values(staticData).find((v) => v && v.liveCars !== undefined)?.liveCars;
     active = await activate(credentialsFor(sim), { output: 'state', streamUrl: sim.streamUrl }, 'trigger', staticData);
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: '64' });
@@ -337,7 +356,24 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.strictEqual(kept(), undefined, 'no copy of the whole state per reading: the batch waits 30 s');
     await active.response.closeFunction();
     active = undefined;
-    assert.strictEqual(JSON.parse(kept()).vehicles[SIM_VINS.bev].values[SOC].value, 65);
+    assert.strictEqual(JSON.parse(kept()[SIM_VINS.bev]).values[SOC].value, 65);
+  });
+
+  it('a state kept whole by an earlier version is read, and kept per car from the first save on, every car with it', async () => {
+    sim = await startSimulator({ stream: true });
+    const old = new LiveData();
+    old.ingest({ vin: SIM_VINS.phev, data: { [SOC]: { value: 30, timestamp: '2026-11-01T10:00:00Z' } } });
+    const staticData = { 'node:BMW CarData Stream Trigger': { liveData: JSON.stringify(old.serialize()) } };
+    active = await activate(credentialsFor(sim), { output: 'state', streamUrl: sim.streamUrl }, 'trigger', staticData);
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: '66' });
+    await until(() => active.items.length === 1, 5000, 'state');
+    await active.response.closeFunction();
+    active = undefined;
+    const data = Object.values(staticData).find((v) => v && v.liveCars !== undefined);
+    assert.strictEqual(data.liveData, undefined, 'the whole-state text is gone');
+    assert.strictEqual(JSON.parse(data.liveCars[SIM_VINS.bev]).values[SOC].value, 66);
+    assert.strictEqual(JSON.parse(data.liveCars[SIM_VINS.phev]).values[SOC].value, 30, 'the car that sent nothing is kept too');
   });
 
   it("the car's state on change: the typed state of the vehicle, only the values picked", async () => {

@@ -4,7 +4,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { streamConnections } = require('../dist/src/core');
+const { streamConnections, LiveData } = require('../dist/src/core');
 const { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
 const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
@@ -52,7 +52,7 @@ describe('Node-RED stream node', function () {
       { id: 's2', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], streamUrl: sim.streamUrl, wires: [['o2']] },
       { id: 'o1', type: 'helper' },
       { id: 'o2', type: 'helper' },
-    ]);
+    ], { account: { vehicleNames: `${SIM_VINS.bev}=iX` } });
     const s1 = helper.getNode('s1');
     const o1 = collector(helper.getNode('o1'));
     const o2 = collector(helper.getNode('o2'));
@@ -76,6 +76,8 @@ describe('Node-RED stream node', function () {
       [SIM_VINS.bev, SOC, 64],
       [SIM_VINS.bev, PORT, 'CONNECTED'],
     ]);
+    // Every car's messages carry its name: the account's, else the VIN.
+    assert.deepStrictEqual(o2.messages.map((m) => m.vehicleName), [SIM_VINS.phev, 'iX', 'iX']);
     assert.match(lastStatus(s1).text, /^connected · \d\d:\d\d:\d\d$/);
   });
 
@@ -119,6 +121,22 @@ describe('Node-RED stream node', function () {
     await until(() => /^reconnecting/.test(lastStatus(again)?.text ?? ''), 3000, 'reconnecting status');
     assert.strictEqual(lastStatus(again).fill, 'yellow');
     await until(() => lastStatus(again)?.text === 'connected', 8000, 'connected after the kick');
+  });
+
+  it('says in its status that another client seems to take the stream over when the broker keeps closing it', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }]);
+    const s1 = helper.getNode('s1');
+    const texts = [];
+    for (let i = 0; i < 3; i++) {
+      await until(() => lastStatus(s1)?.text === 'connected', 8000, `connected (${i})`);
+      sim.stream.kick();
+      await until(() => /^reconnecting/.test(lastStatus(s1)?.text ?? ''), 3000, `reconnecting (${i})`);
+      texts.push(lastStatus(s1).text);
+    }
+    assert.strictEqual(texts[0], 'reconnecting: the connection was closed by the broker');
+    assert.strictEqual(texts[2], 'reconnecting: another client of this BMW account (Home Assistant, evcc, a second bridge) seems to take the stream over');
+    assert.strictEqual(lastStatus(s1).fill, 'yellow');
   });
 
   it('shows "not authorized" for an account without a login and opens nothing', async () => {
@@ -336,12 +354,39 @@ describe('Node-RED stream node', function () {
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: '64' });
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: '65' });
     await out.wait(2);
-    const file = path.join(dir, 'bmw-cardata-live', 's1.json');
+    const file = path.join(dir, 'bmw-cardata-live', 's1', `${SIM_VINS.bev}.json`);
     await sleep(200);
     assert.strictEqual(fs.existsSync(file), false, 'no write per reading: the batch waits 30 s');
     await helper.unload();
     const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.strictEqual(saved.vehicles[SIM_VINS.bev].values[SOC].value, 65);
+    assert.strictEqual(saved.values[SOC].value, 65);
+  });
+
+  it('one file per car: a state kept whole by an earlier version is moved to them, a broken car file costs only that car', async () => {
+    sim = await startSimulator({ stream: true });
+    const dir = freshUserDir();
+    const live = path.join(dir, 'bmw-cardata-live');
+    fs.mkdirSync(live, { recursive: true });
+    const old = new LiveData();
+    old.ingest({ vin: SIM_VINS.phev, data: { [SOC]: { value: 30, timestamp: '2026-11-01T10:00:00Z' } } });
+    fs.writeFileSync(path.join(live, 's1.json'), JSON.stringify(old.serialize()));
+    const flow = [
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'state', streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ];
+    await load(flow);
+    await until(() => fs.existsSync(path.join(live, 's1', `${SIM_VINS.phev}.json`)), 5000, 'the car moved to its own file');
+    assert.strictEqual(fs.existsSync(path.join(live, 's1.json')), false, 'the whole-state file is gone');
+    await helper.unload();
+    // A truncated car file: that car starts afresh, with a warning; the other keeps its state.
+    fs.writeFileSync(path.join(live, 's1', `${SIM_VINS.bev}.json`), '{"vin":"WBY');
+    await load(flow);
+    const node = helper.getNode('s1');
+    await until(() => lastStatus(node)?.text === 'connected', 5000, 'connected');
+    await sim.stream.publish(SIM_VINS.phev, { 'vehicle.body.trunk.isLocked': true });
+    const out = collector(helper.getNode('o1'));
+    const [msg] = await out.wait(1);
+    assert.strictEqual(msg.payload.values[SOC].value, 30, 'the saved state of the other car came back');
   });
 
   it("the car's state seeded at deploy by one REST read (off by default), then kept current by the stream", async () => {

@@ -341,6 +341,29 @@ describe('CarData stream: core client against the simulated broker', function ()
     await until(() => rec.events.some((e) => e.value === 66), 3000, 'message after the kick');
   });
 
+  it('says another client seems to take the stream over when the broker keeps closing it soon after each connect', async () => {
+    sim = await startSimulator({ stream: true });
+    const { tokens } = accountFor(sim);
+    const rec = track(record(tokens, sim));
+    const reasons = [];
+    for (let i = 0; i < 3; i++) {
+      await rec.sub.waitFor('connected', 5000);
+      // As BMW's broker does when another client logs in with the same account.
+      assert.strictEqual(sim.stream.kick(), 1);
+      await rec.sub.waitFor('reconnecting', 3000);
+      reasons.push(rec.sub.status.reason);
+    }
+    // One or two drops are a drop; the third in a row soon after connecting names the likely cause.
+    assert.deepStrictEqual(reasons.slice(0, 2), ['the connection was closed by the broker', 'the connection was closed by the broker']);
+    assert.match(reasons[2], /another client of this BMW account \(Home Assistant, evcc, a second bridge\) seems to take the stream over/);
+    assert.match(rec.sub.status.error.hint, /one stream connection per account/);
+    assert.strictEqual(sim.stream.log.filter((l) => l.event === 'kicked').length, 3);
+    // It keeps trying, and connects again once the other client lets go.
+    await rec.sub.waitFor('connected', 5000);
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 71 });
+    await until(() => rec.events.some((e) => e.value === 71), 3000, 'message after the takeovers');
+  });
+
   it('keeps going after a message that is not JSON', async () => {
     sim = await startSimulator({ stream: true });
     const { tokens } = accountFor(sim);

@@ -156,7 +156,7 @@ describe('token files', function () {
         userDir = freshUserDir();
         make();
         const before = fs.statSync(tokenFile()).isFile() ? fs.readFileSync(tokenFile(), 'utf8') : undefined;
-        const loaded = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev });
+        const loaded = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' });
         // The deployed tokens are used; a refresh writes a new file of this version next to the kept one.
         sim.expireAccessTokens();
         assert.strictEqual((await readOnce(loaded)).payload.vin, SIM_VINS.bev);
@@ -176,7 +176,7 @@ describe('token files', function () {
 
     it('a token file that cannot be written: the refresh is refused before it is made, naming the folder; the deployed token still works', async () => {
       userDir = freshUserDir();
-      const loaded = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev });
+      const loaded = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' });
       // Something that is not a file where the tokens go (it appeared after the start).
       fs.mkdirSync(tokenFile());
       fs.writeFileSync(path.join(tokenFile(), 'inside'), 'x');
@@ -193,7 +193,7 @@ describe('token files', function () {
 
     it('new tokens that cannot be saved after the refresh: an error naming the folder, and the tokens are used from memory', async () => {
       userDir = freshUserDir();
-      const loaded = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev });
+      const loaded = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' });
       // The folder can be written, but the save's own temporary file cannot be.
       fs.mkdirSync(`${tokenFile()}.${process.pid}.tmp`);
       sim.expireAccessTokens();

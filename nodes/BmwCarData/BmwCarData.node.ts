@@ -8,11 +8,13 @@ import {
   NodeOperationError,
 } from 'n8n-workflow';
 import { getDescriptors } from '../../src/n8n/descriptors';
-import { searchVehicles } from '../../src/n8n/vehicles';
+import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { findOperation, RESOURCES } from './resources';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
-import { describeResource, optionsOf } from '../../src/n8n/operation';
+import { CacheReport, parseMaxAge } from '../../src/core/answer-cache';
+import { describeResource, optionsOf, readsVehicle, vinOf } from '../../src/n8n/operation';
+import { NODE_DESCRIPTION } from '../../src/n8n/descriptions';
 
 export class BmwCarData implements INodeType {
   description: INodeTypeDescription = {
@@ -22,7 +24,7 @@ export class BmwCarData implements INodeType {
     group: ['input'],
     version: 1,
     subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-    description: 'Read vehicles, telematic data, charging history, charging settings, tyre diagnosis and images from BMW CarData',
+    description: NODE_DESCRIPTION,
     defaults: { name: 'BMW CarData' },
     usableAsTool: true,
     inputs: [NodeConnectionTypes.Main],
@@ -56,12 +58,34 @@ export class BmwCarData implements INodeType {
         const operationName = this.getNodeParameter('operation', i) as string;
         const operation = findOperation(resource, operationName);
         if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`, { itemIndex: i });
+        const maxAgeMs = parseMaxAge(optionsOf(this, i).cacheMaxAge);
         account ??= await openAccount(this);
-        const results = await operation.execute.call(this, account, i);
         const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
-        const quota = includeQuota ? ((await account.quota()) as IDataObject | undefined) : undefined;
-        for (const result of results) {
-          out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+        // Beside the quota figures: whether the answers came from the cache (they cost no call) and their age.
+        const quotaOf = async (report: CacheReport): Promise<IDataObject | undefined> => {
+          const state = includeQuota ? await account?.quota() : undefined;
+          return state ? ({ ...state, ...report.summary() } as IDataObject) : undefined;
+        };
+        if (!readsVehicle(operation)) {
+          const report = new CacheReport();
+          const results = await operation.execute.call(this, account, i, '', { maxAgeMs, report });
+          const quota = await quotaOf(report);
+          for (const result of results) out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+          continue;
+        }
+        // No vehicle picked: every vehicle mapped as PRIMARY user, one call each, each item with its VIN and name.
+        const given = vinOf(this, i);
+        const vins = given ? [given] : await primaryVehicles(account);
+        if (vins.length === 0) throw new NodeOperationError(this.getNode(), 'The account has no vehicle mapped as PRIMARY user', { itemIndex: i, description: 'Map the vehicle to your BMW ID as primary user in the My BMW app.' });
+        for (const vin of vins) {
+          const report = new CacheReport();
+          const results = await operation.execute.call(this, account, i, vin, { maxAgeMs, report });
+          const quota = await quotaOf(report);
+          const named = { vin, vehicleName: vehicleName(account, vin) };
+          for (const result of results) {
+            const json = { ...result.json, ...named };
+            out.push({ ...result, json: quota ? { ...json, _quota: quota } : json, pairedItem: { item: i } });
+          }
         }
       } catch (error) {
         if (this.continueOnFail()) {

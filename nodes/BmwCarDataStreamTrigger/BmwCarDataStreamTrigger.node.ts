@@ -9,8 +9,8 @@ import {
   sleep,
 } from 'n8n-workflow';
 import { findDescriptor } from '../../src/core/catalogue';
-import { CHARGING_EVENT_KINDS, type ChargingEventKind } from '../../src/core/charging-events';
-import { createLiveFeed, type LiveFeed } from '../../src/core/live-feed';
+import { CHARGING_EVENT_KINDS, FINISH_SETTLE_MS, type ChargingEventKind } from '../../src/core/charging-events';
+import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live-feed';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream-types';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
@@ -65,6 +65,12 @@ function sampleItem(vins: string[], descriptors: string[], perMessage: boolean):
     ? { vin: event.vin, timestamp, entityId: null, data: { [descriptor]: { value: event.value, unit, timestamp } }, events: [event] }
     : event;
   return { ...item, sample: true };
+}
+
+/** The late-readings wait in ms: seconds from 0 up, else the default (five minutes). */
+function settleMs(seconds: unknown): number {
+  const n = Number(seconds);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : FINISH_SETTLE_MS;
 }
 
 export class BmwCarDataStreamTrigger implements INodeType {
@@ -125,6 +131,16 @@ export class BmwCarDataStreamTrigger implements INodeType {
         displayOptions: { show: { output: ['charging'] } },
         options: CHARGING_EVENT_KINDS.map((kind) => ({ name: EVENT_NAMES[kind], value: kind })),
         description: 'The charging events that start the workflow. The state behind them is kept in the workflow, so a restart during a charge still gives one finished event.',
+      },
+      {
+        displayName: 'Wait for Late Readings (Seconds)',
+        name: 'settleSeconds',
+        type: 'number',
+        default: 300,
+        typeOptions: { minValue: 0 },
+        displayOptions: { show: { output: ['charging'] } },
+        description:
+          "How long a finished charge waits for readings BMW delivers late (it holds them back when the car has no signal), so that its figures are exact. What the car did meanwhile (unplugged, a new charge) waits behind it. 0 sends the finish at once, with the figures known by then.",
       },
       {
         displayName: 'Skip Repeated Readings',
@@ -225,14 +241,22 @@ export class BmwCarDataStreamTrigger implements INodeType {
     if (output === 'state' || output === 'charging') {
       // The workflow's static data keeps the state between executions and restarts of an active workflow.
       const staticData = this.getWorkflowStaticData('node');
+      // One record per car (JSON text by VIN): a save replaces the cars that changed. Earlier versions kept the
+      // whole state as one text (liveData), read once and replaced.
+      const cars = (staticData.liveCars ?? {}) as Record<string, string>;
       feed = createLiveFeed({
-        saved: manual ? undefined : staticData.liveData,
-        // As JSON text: only the cars that changed are serialised again. Readings are kept every 30 s, events
-        // before they go out, what is left when the workflow stops.
-        save: (json) => {
-          if (!manual) staticData.liveData = json;
+        saved: manual ? undefined : staticData.liveData ?? liveStateFromCars(cars).saved,
+        // Readings are kept every 30 s, events before they go out, what is left when the workflow stops.
+        saveCars: (changed) => {
+          if (manual) return;
+          if (staticData.liveData !== undefined && feed) {
+            Object.assign(cars, feed.live.serializeCars(feed.live.vins()));
+            delete staticData.liveData;
+          }
+          staticData.liveCars = Object.assign(cars, changed);
         },
         timers: nodeTimers,
+        settleMs: settleMs(this.getNodeParameter('settleSeconds', FINISH_SETTLE_MS / 1000)),
         descriptors: output === 'state' ? descriptors : undefined,
         kinds: output === 'charging' ? (list(this.getNodeParameter('events', [])) as ChargingEventKind[]) : undefined,
         onVehicle: output === 'state' ? (v, u) => emit({ ...(v as unknown as IDataObject), changes: u.changes }) : undefined,

@@ -11,7 +11,7 @@ import { flattenChargingSession } from '../../src/core/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { searchVehicles } from '../../src/n8n/vehicles';
 import { openAccount } from '../../src/n8n/account';
-import { vinLocator } from '../../src/n8n/descriptions';
+import { TRIGGER_DESCRIPTION, vinLocator } from '../../src/n8n/descriptions';
 import { toNodeError } from '../../src/n8n/errors';
 import { afterCheck, DEFAULT_SPACING_MIN, MIN_SPACING_MIN, plan, readPacing, spacingMinutes } from './pacing';
 import { chargeInProgress, decide, type PollState, readRange, readState, sessionKey } from './state';
@@ -24,7 +24,7 @@ export class BmwCarDataTrigger implements INodeType {
     group: ['trigger'],
     version: 1,
     subtitle: 'New charging session',
-    description: 'Starts the workflow once for each charging session a vehicle has finished',
+    description: TRIGGER_DESCRIPTION,
     defaults: { name: 'BMW CarData Trigger' },
     polling: true,
     inputs: [],
@@ -38,7 +38,7 @@ export class BmwCarDataTrigger implements INodeType {
         type: 'notice',
         default: '',
       },
-      { ...vinLocator('chargingHistory', ['getAll']), displayOptions: undefined },
+      { ...vinLocator('chargingHistory', ['getAll']), required: true, description: 'The vehicle, one of those mapped to the BMW account as primary user', displayOptions: undefined },
       {
         displayName: 'Check BMW at Most Every (Minutes)',
         name: 'checkEvery',

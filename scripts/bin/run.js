@@ -1,7 +1,8 @@
 'use strict';
 // The commands of a clone (npx bmw-cardata, npx cardata-simulator): build once when dist/ is missing or older
 // than the sources (the repository's package.json is the n8n manifest, which may have no install scripts), then
-// run the compiled command with the same arguments and exit code.
+// run the compiled command in this process: signals (Ctrl-C, a service manager's SIGTERM) reach the command
+// itself, with nothing in between that could end and leave it running.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -25,6 +26,5 @@ module.exports = function run(compiled) {
     const built = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
     if (built.status !== 0) process.exit(built.status ?? 1);
   }
-  const res = spawnSync(process.execPath, [path.join(ROOT, compiled), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(res.status ?? 1);
+  require(path.join(ROOT, compiled)).cli();
 };

@@ -72,7 +72,7 @@ Options:
   --ha-discovery        Publish Home Assistant MQTT discovery configs: one device per vehicle
   --ha-discovery-remove Remove those configs again (empty retained configs), then exit
   --ha-prefix TOPIC     Home Assistant's discovery prefix (default ${DEFAULT_DISCOVERY_PREFIX})
-  --stream-url URL      The CarData stream (default BMW's)
+  --stream-url URL      The CarData stream (default the one saved by login --stream-url, else BMW's)
   --state FILE          The saved live data (default bridge-state.json beside the account file); the events
                         the broker has not yet acknowledged wait beside it (bridge-state.outbox.json)
   --dry-run             Print what would be published, one JSON line each, and connect to nothing but
@@ -89,6 +89,8 @@ export interface BridgeContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   openAccount: () => Account;
+  /** The stream to connect to (undefined: BMW's); throws when the saved login cannot use one. */
+  streamUrl: () => string | undefined;
 }
 
 /** A car announced to Home Assistant, with what basic data said of it. */
@@ -496,6 +498,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   // Everything that can be refused is checked before anything connects.
   const settings = dryRun ? undefined : brokerSettings(values, prefix, true);
   const account = ctx.openAccount();
+  const streamUrl = ctx.streamUrl();
   if (!account.tokens.current()?.gcid) {
     throw new CarDataError({ kind: 'auth', message: 'bridge: the saved login has no stream access (no GCID)', hint: 'Run: bmw-cardata login --client-id <your client ID>' });
   }
@@ -672,7 +675,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
 
   scheduleSettle();
   const stream = subscribeStream(account.tokens, {
-    url: str(values, 'stream-url'),
+    url: streamUrl,
     vins,
     onState: (s) => {
       status.bmw = streamState(s);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { TokenSet } from '../node';
+import type { RememberedContainers, TokenSet } from '../node';
 import { fileError, writePrivateJson } from '../node/private-file';
 
 /** What the command line keeps between runs: the account and its tokens, in one file readable only by its owner. */
@@ -9,7 +9,11 @@ export interface CliConfig {
   clientId?: string;
   apiBaseUrl?: string;
   authBaseUrl?: string;
+  /** The stream the bridge connects to, when it is not BMW's (saved by `login --stream-url`). */
+  streamUrl?: string;
   tokens?: TokenSet;
+  /** Containers found or created, by descriptor set: a telematics run then costs its one read. */
+  containers?: RememberedContainers;
 }
 
 export function defaultConfigPath(): string {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { promises as fs } from 'fs';
+import { constants as fsConstants, promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import {
@@ -16,12 +16,18 @@ import {
   flattenChargingSession,
   relativeRange,
   searchDescriptors,
+  descriptorWords,
+  unitLabel,
   startDeviceAuthorization,
   waitForDeviceAuthorization,
+  cachedAnswersOf,
+  parseMaxAge,
+  writePrivateJson,
   type Account,
+  type AnswerStore,
 } from '../node';
 import { checkTokenFile } from '../node/account';
-import { removeLeftovers } from '../node/private-file';
+import { fileError, removeLeftovers } from '../node/private-file';
 import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
@@ -34,13 +40,13 @@ class UsageError extends Error {}
 /** Each command, what it does, and what it costs of the 50 daily calls. */
 const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
   ['login', 'Log in (device code flow) and save the tokens', '(no call)'],
-  ['vehicles', 'List the vehicles mapped to the account', '(1 call)'],
-  ['basic-data', 'Basic data of a vehicle', '(1 call)'],
+  ['vehicles', 'List the vehicles mapped to the account', '(1 call; none again within a day)'],
+  ['basic-data', 'Basic data of a vehicle', '(1 call; none again within a day)'],
   ['telematics', 'Telematic values of chosen descriptors', '(1 call; 3 the first time: container set-up)'],
   ['charging-history', 'Charging sessions in a date range, JSON or CSV', '(1 call per page)'],
-  ['charging-settings', 'Location-based charging settings', '(1 call per page)'],
-  ['tyres', 'Tyre diagnosis', '(1 call)'],
-  ['image', 'Vehicle image to a file', '(1 call)'],
+  ['charging-settings', 'Location-based charging settings', '(1 call per page; none again within an hour)'],
+  ['tyres', 'Tyre diagnosis', '(1 call; none again within an hour)'],
+  ['image', 'Vehicle image to a file', '(1 call; none again within a day)'],
   ['containers', 'List containers, or delete one', '(1 call)'],
   ['quota', 'Calls used today and when the budget resets', '(no call)'],
   ['descriptors', 'Search the telematic catalogue', '(no call)'],
@@ -61,8 +67,10 @@ Options for every command:
   --config FILE      Account file (default ~/.config/bmw-cardata/account.json, or $BMW_CARDATA_CONFIG)
   --base-url URL     CarData API base URL (default ${DEFAULT_API_BASE_URL})
   --auth-url URL     BMW login base URL (default ${DEFAULT_AUTH_BASE_URL})
-  --format json|csv  Output format (default json)
+  --format json|csv  Output format (default json; CSV where the command's help offers it)
   --out FILE         Write the output to FILE instead of standard output
+  --max-age AGE      Answer from the cache up to AGE (0: always ask BMW; 90s, 30m, 2h, 1d); by default basic
+                     data, image and vehicles are kept a day, tyres and charging settings an hour
   -h, --help         Help for a command: bmw-cardata <command> --help
 
 Exit codes: 0 done, 2 bad arguments, 3 login needed, 4 daily quota spent, 5 BMW or network error,
@@ -75,6 +83,8 @@ Runs BMW's device code login: prints a link and a code; open the link, log in wi
 The tokens are saved to the account file (mode 0600). The client ID comes from the BMW CarData portal; it can
 also be given as $BMW_CARDATA_CLIENT_ID.
   --client-id ID   The CarData client ID
+  --stream-url URL The CarData stream for the bridge, saved with the login (default BMW's; the simulator
+                   prints its own)
   --print          Also print the tokens as JSON on standard output (to paste the refresh token into n8n)`,
   vehicles: 'Usage: bmw-cardata vehicles [--format json|csv] [--out FILE]\n\nLists the mapped vehicles (VIN, mapping type, mapped since).',
   'basic-data': 'Usage: bmw-cardata basic-data --vin VIN [--format json|csv] [--out FILE]',
@@ -87,7 +97,7 @@ created once and reused afterwards. Find keys with: bmw-cardata descriptors --se
 
   --from, --to     ISO 8601 dates or date-times (2026-01-01, 2026-01-31T18:00:00Z)
   --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default this machine's zone)
-  --limit N        Stop after N sessions (saves calls)
+  --limit N        The newest N sessions of the range, newest first (stops there: saves calls)
 CSV has one row per session with flat columns; a progress line goes to standard error. A session still in
 progress has an empty end.`,
   'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
@@ -96,7 +106,7 @@ progress has an empty end.`,
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
   bridge: BRIDGE_HELP,
-  descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue.',
+  descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue, best match first: by key, name and description, and by the words people\nuse in English and German (e.g. "state of charge", "soc", "range", "odometer", "Ladestand", "Reifendruck").',
 };
 
 const RANGES: Record<string, string> = { '24h': 'last24h', '7d': 'last7d', '30d': 'last30d', 'this-month': 'thisMonth', 'last-month': 'lastMonth' };
@@ -126,6 +136,7 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
       'time-zone': { type: 'string' },
       'container-id': { type: 'string' },
       search: { type: 'string' },
+      'max-age': { type: 'string' },
       ...BRIDGE_OPTIONS,
     },
   });
@@ -173,6 +184,33 @@ interface Context {
   stderr: NodeJS.WritableStream;
   /** New tokens could not be saved: the command ends with exit code 1. */
   unsaved?: boolean;
+  /** Writes of the account file and the answer cache, one after another; the run ends once they are done. */
+  saving?: Promise<void>;
+}
+
+/** Queues a write after the ones before it (the account file is written whole: the last write holds everything). */
+function queueWrite(ctx: Context, write: () => Promise<void>): Promise<void> {
+  const next = (ctx.saving ?? Promise.resolve()).then(write);
+  ctx.saving = next.catch(() => undefined);
+  return next;
+}
+
+const atBmw = (apiBaseUrl: string, authBaseUrl: string): boolean =>
+  apiBaseUrl.replace(/\/+$/, '') === DEFAULT_API_BASE_URL && authBaseUrl.replace(/\/+$/, '') === DEFAULT_AUTH_BASE_URL;
+
+/**
+ * The stream the bridge connects to: --stream-url, else the one saved at login, else BMW's (undefined). Tokens of
+ * another login service (the simulator) are refused rather than taken to BMW's stream, which would never take them.
+ */
+function bridgeStreamUrl(ctx: Context): string | undefined {
+  const url = str(ctx.values, 'stream-url') ?? ctx.config.streamUrl;
+  if (url) return url;
+  const apiBaseUrl = str(ctx.values, 'base-url') ?? ctx.config.apiBaseUrl ?? DEFAULT_API_BASE_URL;
+  const authBaseUrl = str(ctx.values, 'auth-url') ?? ctx.config.authBaseUrl ?? DEFAULT_AUTH_BASE_URL;
+  if (atBmw(apiBaseUrl, authBaseUrl)) return undefined;
+  throw new UsageError(
+    `bridge: the account is logged in at ${authBaseUrl}, not at BMW, and BMW's stream would not take its tokens: give --stream-url (the simulator prints its stream as "Stream (MQTT)"), or log in again with --stream-url to save it`,
+  );
 }
 
 function openAccount(ctx: Context): Account {
@@ -191,7 +229,7 @@ function openAccount(ctx: Context): Account {
     tokenFile: ctx.configFile,
     onTokens: async (tokens) => {
       ctx.config = { ...ctx.config, tokens };
-      await writeConfig(ctx.configFile, ctx.config);
+      await queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config));
     },
     onPersistError: (e) => {
       ctx.unsaved = true;
@@ -208,7 +246,52 @@ function openAccount(ctx: Context): Account {
     // file leaves alone.
     quotaReserve: DEFAULT_QUOTA_RESERVE,
     attended: true,
+    // Containers are remembered in the account file: a telematics run costs its read alone, not a lookup too.
+    containers: config.containers,
+    onContainers: (containers) => {
+      ctx.config = { ...ctx.config, containers };
+      queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
+    },
+    answerStore: answerFile(ctx),
   });
+}
+
+/**
+ * The cached answers of the account (basic data, image, vehicle list, ...) in cache.json beside the account file,
+ * so a second run within an answer's lifetime costs no call. A file that cannot be read is an empty cache.
+ */
+function answerFile(ctx: Context): AnswerStore {
+  const file = path.join(path.dirname(ctx.configFile), 'cache.json');
+  return {
+    load: () => {
+      try {
+        return cachedAnswersOf(JSON.parse(readFileSync(file, 'utf8')));
+      } catch {
+        return undefined;
+      }
+    },
+    save: (answers) => {
+      queueWrite(ctx, () => writePrivateJson(file, answers)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not keep the answer in ${file}: ${(e as Error).message}\n`));
+    },
+  };
+}
+
+/** --out's folder exists and can be written: checked before a call is spent on what would go there. */
+async function checkOutFolder(file: string): Promise<void> {
+  try {
+    await fs.access(path.dirname(path.resolve(file)), fsConstants.W_OK);
+  } catch (e) {
+    throw fileError(e, path.resolve(file), `write ${path.basename(file)}`);
+  }
+}
+
+/** Writes an output file; a failure names the file's folder (a storage error, exit 1). */
+async function writeOut(file: string, data: string | Buffer): Promise<void> {
+  try {
+    await fs.writeFile(file, data);
+  } catch (e) {
+    throw fileError(e, path.resolve(file), `write ${path.basename(file)}`);
+  }
 }
 
 async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
@@ -220,7 +303,7 @@ async function output(ctx: Context, data: unknown, rows?: Record<string, unknown
   } else text = `${JSON.stringify(data, null, 2)}\n`;
   const out = str(ctx.values, 'out');
   if (out) {
-    await fs.writeFile(out, text);
+    await writeOut(out, text);
     ctx.stderr.write(`wrote ${out}\n`);
   } else ctx.stdout.write(text);
 }
@@ -256,14 +339,23 @@ async function login(ctx: Context): Promise<void> {
   const tokens = await waitForDeviceAuthorization(endpoint, auth, {
     onPending: (left) => ctx.stderr.write(`waiting for approval… ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left\n`),
   });
-  ctx.config = { clientId, apiBaseUrl, authBaseUrl, tokens };
+  const streamUrl = str(ctx.values, 'stream-url') ?? ctx.config.streamUrl;
+  ctx.config = { clientId, apiBaseUrl, authBaseUrl, ...(streamUrl ? { streamUrl } : {}), tokens };
   await writeConfig(ctx.configFile, ctx.config);
   ctx.stderr.write(`Logged in. Tokens saved to ${ctx.configFile}\n`);
+  if (!streamUrl && !atBmw(apiBaseUrl, authBaseUrl)) ctx.stderr.write('For the bridge, log in again with --stream-url (the stream of this login service; the simulator prints it).\n');
   if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
 }
 
 async function run(command: string, sub: string | undefined, ctx: Context): Promise<void> {
   const v = ctx.values;
+  let maxAgeMs: number | undefined;
+  try {
+    maxAgeMs = parseMaxAge(str(v, 'max-age'));
+  } catch (e) {
+    throw new UsageError(`--max-age: ${(e as Error).message.replace(/^"Answer from cache up to" /, '')}`);
+  }
+  const read = { maxAgeMs };
   switch (command) {
     case 'login':
       return login(ctx);
@@ -277,18 +369,18 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       return output(
         ctx,
         found,
-        found.map((d) => ({ id: d.id, name: d.name, unit: d.unit, category: d.category, streamable: d.streamable })),
+        found.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), category: d.category, streamable: d.streamable, words: descriptorWords(d.id).join(', ') })),
       );
     }
     case 'vehicles': {
       const account = openAccount(ctx);
-      const list = await account.client.getMappings();
+      const list = await account.client.getMappings(read);
       await output(ctx, list, list.map((m) => ({ ...m })));
       return quotaNote(ctx, account);
     }
     case 'basic-data': {
       const account = openAccount(ctx);
-      const data = await account.client.getBasicData(required(v, 'vin', command));
+      const data = await account.client.getBasicData(required(v, 'vin', command), read);
       await output(ctx, data, [{ ...data, chargingModes: data.chargingModes?.join(' ') }]);
       return quotaNote(ctx, account);
     }
@@ -296,7 +388,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const vin = required(v, 'vin', command);
       const descriptors = required(v, 'descriptors', command);
       const account = openAccount(ctx);
-      const result = await account.client.getTelematicValues(vin, descriptors);
+      const result = await account.client.getTelematicValues(vin, descriptors, read);
       const rows = Object.entries(result.telematicData ?? {}).map(([descriptor, e]) => ({ descriptor, value: e.value, unit: e.unit, timestamp: e.timestamp }));
       await output(ctx, result, rows);
       return quotaNote(ctx, account);
@@ -315,7 +407,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         throw new UsageError(`charging-history: give --last ${Object.keys(RANGES).join('|')}, or --from DATE and --to DATE (see bmw-cardata charging-history --help)`);
       } else range = { from: required(v, 'from', command), to: required(v, 'to', command) };
       const account = openAccount(ctx);
-      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions') });
+      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read });
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
       await output(ctx, sessions, sessions.map(flattenChargingSession));
       ctx.stderr.write(`${sessions.length} session${sessions.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${last ? ` (${last} in ${zone})` : ''}\n`);
@@ -323,21 +415,21 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'charging-settings': {
       const account = openAccount(ctx);
-      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations') });
+      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations'), ...read });
       await output(ctx, settings, settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })));
       return quotaNote(ctx, account);
     }
     case 'tyres': {
       const account = openAccount(ctx);
-      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command)));
+      await output(ctx, await account.client.getTyreDiagnosis(required(v, 'vin', command), read));
       return quotaNote(ctx, account);
     }
     case 'image': {
       const vin = required(v, 'vin', command);
       const account = openAccount(ctx);
-      const image = await account.client.getImage(vin);
+      const image = await account.client.getImage(vin, read);
       const out = str(v, 'out') ?? image.fileName;
-      await fs.writeFile(out, image.data);
+      await writeOut(out, image.data);
       ctx.stderr.write(`wrote ${out} (${image.contentType}, ${image.data.length} bytes)\n`);
       return quotaNote(ctx, account);
     }
@@ -352,7 +444,7 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       return quotaNote(ctx, account);
     }
     case 'bridge':
-      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx) });
+      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });
     default:
       throw new UsageError(`unknown command: ${command}\n\n${GLOBAL_HELP}`);
   }
@@ -378,11 +470,16 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
     checkUrl(values, 'auth-url');
     const format = str(values, 'format');
     if (format !== undefined && format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, not ${format}`);
+    // Refused before a call is spent: the commands whose help offers CSV have it.
+    if (format === 'csv' && !COMMAND_HELP[command]?.includes('json|csv')) throw new UsageError(`${command}: no CSV output, only JSON (see bmw-cardata ${command} --help)`);
+    const out = str(values, 'out');
+    if (out && command !== 'bridge') await checkOutFolder(out);
     const configFile = str(values, 'config') ?? defaultConfigPath();
     const ctx: Context = { values, configFile, config: await readConfig(configFile), stdout, stderr };
     // Temporary files of a run that crashed while saving.
     await removeLeftovers(configFile, 60_000);
     await run(command, sub, ctx);
+    await ctx.saving;
     return ctx.unsaved ? EXIT.failed : EXIT.ok;
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -406,8 +503,11 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
   }
 }
 
-if (require.main === module) {
+/** The command as a process runs it: this file run by Node, or the clone's npx wrapper (in its own process). */
+export function cli(): void {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) cli();

@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { AnswerCache, type AnswerStore } from './answer-cache';
 import { CarDataClient, DEFAULT_API_BASE_URL } from './client';
 import { DEFAULT_AUTH_BASE_URL } from './device-flow';
 import { QuotaLedger, type QuotaStore } from './quota';
@@ -34,6 +35,8 @@ export interface AccountOptions {
   /** Containers kept from before, and who hears of every change (see ContainerMemory). */
   containers?: RememberedContainers;
   onContainers?: (containers: RememberedContainers) => void;
+  /** Where the account's cached answers are kept (see AnswerCache); omit to keep them in memory only. */
+  answerStore?: AnswerStore;
 }
 
 /** Everything one BMW account needs in a process: the token manager, the quota ledger and the client. */
@@ -81,6 +84,7 @@ export function createAccount(options: AccountOptions): Account {
     deadlineMs: options.deadlineMs,
     containers: options.containers,
     onContainers: options.onContainers,
+    answers: new AnswerCache(options.answerStore, {}, options.now),
   });
   return { client, tokens, quota };
 }

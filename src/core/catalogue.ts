@@ -1,3 +1,4 @@
+import { DESCRIPTOR_WORDS, normaliseWords, searchWords } from './descriptor-words';
 import raw from './telematic-catalogue.json';
 
 /** One telematic descriptor of BMW's catalogue. */
@@ -74,11 +75,34 @@ export function descriptorsByCategory(): { category: DescriptorCategory; descrip
   })).filter((g) => g.descriptors.length > 0);
 }
 
-/** Case-insensitive search over id, name and description. */
+/** What a picker shows of a unit: nothing for the catalogue's empty or "null" units, "%" for "percent". */
+export function unitLabel(unit: string | null | undefined): string {
+  const u = typeof unit === 'string' ? unit.trim() : '';
+  if (u === '' || u === 'null') return '';
+  return u === 'percent' ? '%' : u;
+}
+
+/**
+ * Case-insensitive search over id, name, description and the words people use (descriptor-words.ts), best first:
+ * a descriptor one of whose words is the whole text, then one whose word starts with it or holds it, then any
+ * whose text holds every word typed. No text: everything, in catalogue order.
+ */
+const TABLE_ORDER = Object.keys(DESCRIPTOR_WORDS);
+
 export function searchDescriptors(text: string): Descriptor[] {
-  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
-  return DESCRIPTORS.filter((d) => {
-    const hay = `${d.id} ${d.name} ${d.description}`.toLowerCase();
-    return words.every((w) => hay.includes(w));
+  const q = normaliseWords(text);
+  const words = q.split(' ').filter(Boolean);
+  const ranked: { d: Descriptor; rank: number; at: number }[] = [];
+  DESCRIPTORS.forEach((d, at) => {
+    const own = searchWords(d.id);
+    let rank: number;
+    if (q && own.includes(q)) rank = 0;
+    else if (q.length >= 3 && own.some((w) => w.startsWith(q))) rank = 1;
+    else if (q.length >= 3 && own.some((w) => w.includes(q))) rank = 2;
+    else if (words.every((w) => normaliseWords(`${d.id} ${d.name} ${d.description} ${own.join(' ')}`).includes(w))) rank = 3;
+    else return;
+    // The exact hits in the table's order (most wanted first), the rest in the catalogue's.
+    ranked.push({ d, rank, at: rank === 0 ? TABLE_ORDER.indexOf(d.id) : at });
   });
+  return ranked.sort((a, b) => a.rank - b.rank || a.at - b.at).map((r) => r.d);
 }

@@ -412,14 +412,7 @@ function startSample(session: ChargingSessionState, list: Sample[]): number | nu
   return value;
 }
 
-interface Figures {
-  startSoc: number | null;
-  endSoc: number | null;
-  socAdded: number | null;
-  maxPowerKw: number | null;
-  energyAdded: EnergyAdded | null;
-  targetSoc: number | null;
-}
+type Figures = Pick<ChargingFinishedEvent, 'startSoc' | 'endSoc' | 'socAdded' | 'maxPowerKw' | 'energyAdded' | 'targetSoc'>;
 
 /** A session's figures from its readings by their own times, whatever order they arrived in. */
 function figures(session: ChargingSessionState, values: Record<string, StateValue>, endedAt: string): Figures {

@@ -23,6 +23,7 @@ import type {
 } from './types';
 import { checkContainerId, checkDescriptors, checkRange, checkVin, type DateInput } from './validation';
 import { imageFileName } from './image-file';
+import { type AnswerCache, type CachedAnswer, type CacheReport } from './answer-cache';
 import { ContainerMemory, ensureContainer, type EnsureContainerOptions, type EnsuredContainer, type RememberedContainers } from './containers';
 
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';
@@ -58,6 +59,16 @@ export interface CarDataClientOptions {
   /** Containers remembered from before (see ContainerMemory), and who hears of every change to keep them. */
   containers?: RememberedContainers;
   onContainers?: (containers: RememberedContainers) => void;
+  /** The account's cache of answers that stay the same for a while; omit to always ask BMW. */
+  answers?: AnswerCache;
+}
+
+/** How a read may be answered from the cache, and who hears where its answers came from. */
+export interface ReadOptions {
+  /** Serve a kept answer at most this old (ms); 0 always asks BMW. Default: the operation's lifetime (cacheMs). */
+  maxAgeMs?: number;
+  /** Counts the answers of a run: from BMW or from the cache, and the oldest cached one. */
+  report?: CacheReport;
 }
 
 /** Parameter values of one call, checked against the operation's parameter kinds before anything is sent. */
@@ -67,6 +78,8 @@ export interface CallResult {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** Set when the answer came from the cache (no call was spent): when BMW gave it. */
+  fromCache?: { at: number };
 }
 
 /** What each paged operation takes, answers per page, and lists. */
@@ -98,6 +111,8 @@ export class CarDataClient {
   readonly containerCache: ContainerMemory;
   private lastQuota?: QuotaState;
   private attended: boolean;
+  /** The account's answers kept for their lifetime (see OperationSpec.cacheMs). */
+  readonly answers?: AnswerCache;
 
   constructor(options: CarDataClientOptions) {
     this.attended = options.attended ?? false;
@@ -113,6 +128,7 @@ export class CarDataClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.deadlineMs = options.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
     this.containerCache = new ContainerMemory(options.containers, options.onContainers);
+    this.answers = options.answers;
   }
 
   get accountId(): string {
@@ -180,10 +196,27 @@ export class CarDataClient {
    * request BMW may have counted (one that left and was not refused for its token), retries what is safe to retry within the call's deadline, checks the answer's shape, and
    * turns errors into CarDataError.
    */
-  async call(operationId: OperationId, params: CallParams = {}): Promise<CallResult> {
+  async call(operationId: OperationId, params: CallParams = {}, read: ReadOptions = {}): Promise<CallResult> {
     const spec = Object.hasOwn(OPERATIONS, operationId) ? OPERATIONS[operationId] : undefined;
     if (!spec) throw inputError('operation', `Unknown operation ${String(operationId).slice(0, 40)}`, `One of: ${OPERATION_IDS.join(', ')}`);
     const { url, query, json } = this.buildUrl(spec, params);
+    const maxAgeMs = checkMaxAge(read.maxAgeMs) ?? spec.cacheMs ?? 0;
+    // Only what the operations table names cacheable, and only if this read or the operation's default wants it.
+    const cache = this.answers && spec.cacheMs !== undefined && (maxAgeMs > 0 || spec.cacheMs > 0) ? this.answers : undefined;
+    const cacheKey = cache && answerKey(spec, url.slice(this.apiBaseUrl.length), query);
+    const kept = cache && cacheKey && maxAgeMs > 0 ? cache.get(cacheKey, maxAgeMs) : undefined;
+    if (kept) {
+      const answer = fromKept(kept);
+      read.report?.note(answer);
+      return answer;
+    }
+    const answer = await this.send(spec, url, query, json);
+    if (cache && cacheKey) cache.put(cacheKey, toKept(answer, this.now()));
+    read.report?.note(answer);
+    return answer;
+  }
+
+  private async send(spec: OperationSpec, url: string, query: Record<string, string>, json: unknown): Promise<CallResult> {
     const idempotent = spec.method === 'GET';
     const deadline = this.now() + this.deadlineMs;
     let attempt = 0;
@@ -255,30 +288,30 @@ export class CarDataClient {
     }
   }
 
-  private async json<T>(operationId: OperationId, params: CallParams = {}): Promise<T> {
-    return (await this.call(operationId, params)).body as T;
+  private async json<T>(operationId: OperationId, params: CallParams = {}, read: ReadOptions = {}): Promise<T> {
+    return (await this.call(operationId, params, read)).body as T;
   }
 
   /** Mapped vehicles. BMW answers a JSON array although its spec says an object; a wrapper is accepted too. */
-  async getMappings(): Promise<VehicleMapping[]> {
-    return normaliseMappings(await this.json<unknown>('getMappings'));
+  async getMappings(read: ReadOptions = {}): Promise<VehicleMapping[]> {
+    return normaliseMappings(await this.json<unknown>('getMappings', {}, read));
   }
 
-  getBasicData(vin: string): Promise<VehicleBasicData> {
-    return this.json('getBasicData', { vin });
+  getBasicData(vin: string, read: ReadOptions = {}): Promise<VehicleBasicData> {
+    return this.json('getBasicData', { vin }, read);
   }
 
-  getTelematicData(vin: string, containerId: string): Promise<TelematicDataResponse> {
-    return this.json('getTelematicData', { vin, containerId });
+  getTelematicData(vin: string, containerId: string, read: ReadOptions = {}): Promise<TelematicDataResponse> {
+    return this.json('getTelematicData', { vin, containerId }, read);
   }
 
-  getTyreDiagnosis(vin: string): Promise<TyreDiagnosis> {
-    return this.json('getSmartMaintenanceTyreDiagnosis', { vin });
+  getTyreDiagnosis(vin: string, read: ReadOptions = {}): Promise<TyreDiagnosis> {
+    return this.json('getSmartMaintenanceTyreDiagnosis', { vin }, read);
   }
 
-  async getImage(vin: string): Promise<VehicleImage> {
+  async getImage(vin: string, read: ReadOptions = {}): Promise<VehicleImage> {
     const checked = checkVin(vin);
-    const res = await this.call('getImage', { vin: checked });
+    const res = await this.call('getImage', { vin: checked }, read);
     const data = Buffer.isBuffer(res.body) ? res.body : Buffer.from(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
     const contentType = (res.headers['content-type'] ?? 'image/png').split(';')[0].trim();
     return { data, contentType, fileName: imageFileName(checked, contentType) };
@@ -289,12 +322,13 @@ export class CarDataClient {
    * `options.limit`), iterate it with `for await` for one item at a time, or iterate `.pages()` for the pages.
    * Parameters are checked before the first request; no page is fetched past the limit.
    */
-  paginate<Op extends PagedOperationId>(operationId: Op, params: PagedOperations[Op]['params'], options: PageOptions = {}): Paged<PagedOperations[Op]['item'], PagedOperations[Op]['page']> {
+  paginate<Op extends PagedOperationId>(operationId: Op, params: PagedOperations[Op]['params'], options: PageOptions & ReadOptions = {}): Paged<PagedOperations[Op]['item'], PagedOperations[Op]['page']> {
     const spec = Object.hasOwn(OPERATIONS, operationId) ? OPERATIONS[operationId] : undefined;
     const paging = spec?.paging;
     // Only a caller without the types can name another operation: told at once, before anything is read.
     if (!spec || !paging) throw inputError('operation', `${String(operationId).slice(0, 40)} is not a paged operation`, `One of: ${OPERATION_IDS.filter((id) => OPERATIONS[id].paging).join(', ')}`);
-    return paginate((nextToken) => this.json(spec.id, { ...params, [paging.tokenQuery]: nextToken }), spec, options);
+    const read: ReadOptions = { maxAgeMs: options.maxAgeMs, report: options.report };
+    return paginate((nextToken) => this.json(spec.id, { ...params, [paging.tokenQuery]: nextToken }, read), spec, options);
   }
 
   async listContainers(): Promise<Container[]> {
@@ -328,19 +362,54 @@ export class CarDataClient {
    * Telematic values for descriptors, with the container managed: found or created once, then remembered. If
    * BMW no longer knows the remembered container (CU-105), it is found or created again, once.
    */
-  async getTelematicValues(vin: string, descriptors: unknown, options: EnsureContainerOptions = {}): Promise<TelematicDataResponse & { containerId: string }> {
+  async getTelematicValues(vin: string, descriptors: unknown, options: EnsureContainerOptions & ReadOptions = {}): Promise<TelematicDataResponse & { containerId: string }> {
     const checkedVin = checkVin(vin);
     const ids = checkDescriptors(descriptors, options);
+    const read: ReadOptions = { maxAgeMs: options.maxAgeMs, report: options.report };
     let ensured = await ensureContainer(this, ids, options);
     try {
-      return { ...(await this.getTelematicData(checkedVin, ensured.containerId)), containerId: ensured.containerId };
+      return { ...(await this.getTelematicData(checkedVin, ensured.containerId, read)), containerId: ensured.containerId };
     } catch (e) {
       if (!(e instanceof CarDataError) || e.exveErrorId !== 'CU-105' || !ensured.fromCache) throw e;
       this.containerCache.delete(ensured.key);
       ensured = await ensureContainer(this, ids, options);
-      return { ...(await this.getTelematicData(checkedVin, ensured.containerId)), containerId: ensured.containerId };
+      return { ...(await this.getTelematicData(checkedVin, ensured.containerId, read)), containerId: ensured.containerId };
     }
   }
+}
+
+/** The cache key of a request: the operation, its path (VIN, container) and its query in a fixed order. */
+function answerKey(spec: OperationSpec, path: string, query: Record<string, string>): string {
+  const q = Object.keys(query)
+    .sort()
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(query[k])}`)
+    .join('&');
+  return `${spec.id} ${path}${q ? `?${q}` : ''}`;
+}
+
+function checkMaxAge(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw inputError('cacheMaxAge', 'The longest age of a cached answer must be 0 or more milliseconds');
+  return value;
+}
+
+/** An answer as the cache keeps it: binary bodies as base64, only the headers a read looks at. */
+function toKept(answer: CallResult, at: number): CachedAnswer {
+  const contentType = answer.headers['content-type'];
+  const kept: CachedAnswer = { at, status: answer.status, ...(contentType ? { contentType } : {}) };
+  if (Buffer.isBuffer(answer.body)) kept.base64 = answer.body.toString('base64');
+  else kept.body = answer.body;
+  return kept;
+}
+
+function fromKept(kept: CachedAnswer): CallResult {
+  return {
+    status: kept.status,
+    headers: kept.contentType ? { 'content-type': kept.contentType } : {},
+    // A copy: a caller that changes what it got does not change the cache.
+    body: kept.base64 !== undefined ? Buffer.from(kept.base64, 'base64') : structuredClone(kept.body),
+    fromCache: { at: kept.at },
+  };
 }
 
 function checkContainerRequest(raw: unknown, allowUnknown: boolean): CreateContainerRequest {

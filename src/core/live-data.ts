@@ -196,6 +196,8 @@ export class LiveData {
   private readonly json = new Map<string, string>();
   /** The cars that had a message since they were last serialised. */
   private readonly dirty = new Set<string>();
+  /** The cars with a finished charge waiting for late readings. */
+  private readonly settling = new Set<string>();
   /**
    * Each car's values as JSON text (`"key":{...}`) with the entry they were made from: entries are replaced, never
    * changed in place, so a value whose entry is the same object needs no new text.
@@ -206,6 +208,7 @@ export class LiveData {
     this.now = opts.now ?? Date.now;
     this.settleMs = opts.settleMs;
     this.state = opts.state ? restoreLiveDataState(opts.state, this.now()) : { version: 1, vehicles: {} };
+    for (const record of Object.values(this.state.vehicles)) if (record.charging.finishing) this.settling.add(record.vin);
     this.limits = { ...DEFAULT_LIVE_DATA_LIMITS, ...opts.limits };
   }
 
@@ -270,6 +273,8 @@ export class LiveData {
     const events = readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
     // A late reading that only joins a session's figures changes nothing shown; it is saved with the next change.
     const changed = changes.length > 0 || events.length > 0 || !sameCharging(before, record.charging);
+    if (record.charging.finishing) this.settling.add(vin);
+    else this.settling.delete(vin);
     return { vin, changed, changes, duplicates, stale, future, events };
   }
 
@@ -280,9 +285,11 @@ export class LiveData {
   settle(): LiveUpdate[] {
     const now = this.now();
     const updates: LiveUpdate[] = [];
-    for (const record of Object.values(this.state.vehicles)) {
-      const events = settleCharging(record.vin, record.charging, record.values, { now, settleMs: this.settleMs });
+    for (const vin of [...this.settling]) {
+      const record = this.state.vehicles[vin];
+      const events = settleCharging(vin, record.charging, record.values, { now, settleMs: this.settleMs });
       if (events.length === 0) continue;
+      if (!record.charging.finishing) this.settling.delete(vin);
       this.dirty.add(record.vin);
       updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events });
     }
@@ -292,8 +299,8 @@ export class LiveData {
   /** When (epoch ms) the next finish waiting for late readings is due; undefined when none waits. */
   nextSettleAt(): number | undefined {
     let next: number | undefined;
-    for (const record of Object.values(this.state.vehicles)) {
-      const at = settleDueAt(record.charging, this.settleMs);
+    for (const vin of this.settling) {
+      const at = settleDueAt(this.state.vehicles[vin].charging, this.settleMs);
       if (at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
@@ -332,6 +339,26 @@ export class LiveData {
       parts.push(text);
     }
     return `{"version":1,"vehicles":{${parts.join(',')}}}`;
+  }
+
+  /**
+   * Cars as JSON text by VIN, for a host that keeps one record per car: by default the cars that had a message since
+   * they were last serialised (what a save must write), else the cars named. Only changed values are serialised again.
+   */
+  serializeCars(vins?: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const vin of vins ?? [...this.dirty]) {
+      const record = this.state.vehicles[vin];
+      if (!record) continue;
+      let text = this.json.get(vin);
+      if (text === undefined || this.dirty.has(vin)) {
+        this.dirty.delete(vin);
+        text = `${JSON.stringify(vin)}:${this.vehicleText(record)}`;
+        this.json.set(vin, text);
+      }
+      out[vin] = text.slice(JSON.stringify(vin).length + 1);
+    }
+    return out;
   }
 
   /** One car as JSON, `values` last, serialising only the values that changed since the last time. */

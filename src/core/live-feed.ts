@@ -1,5 +1,5 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
-import { DEFAULT_LIVE_DATA_LIMITS, LiveData, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
+import { DEFAULT_LIVE_DATA_LIMITS, LiveData, restoreLiveDataState, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
 import type { StreamMessage, StreamRawMessage } from './stream-message';
 import type { StreamTimers } from './stream-types';
 import type { TelematicDataResponse } from './types';
@@ -24,6 +24,11 @@ export interface LiveFeedOptions {
    * is saved before the feed goes on. Default 30,000.
    */
   saveAfterMs?: number;
+  /**
+   * Instead of `save`: persists only the cars that changed, each as JSON text by VIN (a host that keeps one record
+   * per car writes what changed, not the whole state). `liveStateFromCars` turns the records back into `saved`.
+   */
+  saveCars?: (cars: Record<string, string>) => void | Promise<void>;
   /** The timers that batch the saves (src/node's nodeTimers in the hosts). */
   timers?: StreamTimers;
   /** The car's whole state, when a message changed it. `descriptors` limits the values handed out. */
@@ -88,6 +93,25 @@ function droppedMessage(vin: string, kind: keyof DroppedReadings, first: string,
 }
 
 /**
+ * A saved state from the records a host kept per car (`saveCars`): JSON text (or parsed) by VIN. A record that
+ * cannot be read is left out and named in `broken`, so one bad record costs that car's state, not every car's.
+ */
+export function liveStateFromCars(cars: Record<string, unknown>): { saved: LiveDataState; broken: string[] } {
+  const saved: LiveDataState = { version: 1, vehicles: {} };
+  const broken: string[] = [];
+  for (const [vin, record] of Object.entries(cars)) {
+    try {
+      const value = typeof record === 'string' ? (JSON.parse(record) as unknown) : record;
+      saved.vehicles[vin] = restoreLiveDataState({ version: 1, vehicles: { [vin]: value } }).vehicles[vin];
+      if (!saved.vehicles[vin]) delete saved.vehicles[vin];
+    } catch {
+      broken.push(vin);
+    }
+  }
+  return { saved, broken };
+}
+
+/**
  * Stream messages in, the car's state and charging events out, with the state saved before any event leaves:
  * the one loop the Node-RED node and the n8n trigger share.
  */
@@ -116,12 +140,13 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   /** Saves every car's changes, or with `vin` that car's (the others as they were last saved, for an event). */
   const save = async (vin?: string): Promise<void> => {
-    if (unsaved.size === 0 || !options.save) return stopTimer();
+    if (unsaved.size === 0 || (!options.save && !options.saveCars)) return stopTimer();
     const saving = vin === undefined ? [...unsaved] : [vin];
     for (const v of saving) unsaved.delete(v);
     if (unsaved.size === 0) stopTimer();
     try {
-      await options.save(live.serializeText(vin === undefined ? undefined : saving));
+      if (options.saveCars) await options.saveCars(live.serializeCars(saving));
+      else await options.save?.(live.serializeText(vin === undefined ? undefined : saving));
       failing = false;
     } catch (e) {
       for (const v of saving) unsaved.add(v);
@@ -150,14 +175,18 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   };
 
   /** A timer for the next finish that waits; it goes out (saved first) when the wait is over. */
+  let settleAt: number | undefined;
   const scheduleSettle = (): void => {
+    const at = closed || !timers ? undefined : live.nextSettleAt();
+    if (at === settleAt && (at === undefined || settleTimer !== undefined)) return;
     if (settleTimer !== undefined) timers?.clearTimeout(settleTimer);
     settleTimer = undefined;
-    const at = live.nextSettleAt();
-    if (at === undefined || closed || !timers) return;
+    settleAt = at;
+    if (at === undefined || !timers) return;
     settleTimer = timers.setTimeout(
       () => {
         settleTimer = undefined;
+        settleAt = undefined;
         void enqueue(async () => {
           for (const update of live.settle()) await deliver(update);
           scheduleSettle();

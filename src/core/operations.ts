@@ -1,3 +1,4 @@
+import { DAY_MS, HOUR_MS } from './answer-cache';
 import type { HttpMethod } from './transport';
 
 /** The 11 operations of the CarData Customer API, by BMW's operationId. */
@@ -43,6 +44,11 @@ export interface OperationSpec {
   paging?: { itemsField: string; tokenFields: string[]; tokenQuery: string };
   /** What a success answer must hold (BMW's schema, as far as clients rely on it); see answers.ts. */
   answer: AnswerShape;
+  /**
+   * How long an answer is served from the account's cache instead of asking BMW (ms) unless a node says
+   * otherwise; 0: never by default, but a node may ask for it. Absent: never cached (containers change).
+   */
+  cacheMs?: number;
 }
 
 /**
@@ -79,6 +85,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'json',
     answer: { list: ['', 'mappings', 'vehicles', 'data'], itemFields: { vin: 'string' } },
+    cacheMs: DAY_MS,
   },
   getBasicData: {
     id: 'getBasicData',
@@ -90,6 +97,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'json',
     answer: { fields: { vin: 'string' } },
+    cacheMs: DAY_MS,
   },
   getTelematicData: {
     id: 'getTelematicData',
@@ -101,6 +109,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'json',
     answer: { fields: { telematicData: 'object' } },
+    cacheMs: 0,
   },
   getChargingHistory: {
     id: 'getChargingHistory',
@@ -118,6 +127,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     response: 'json',
     paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
     answer: { list: ['data'] },
+    cacheMs: 0,
   },
   getLocationBasedChargingSettings: {
     id: 'getLocationBasedChargingSettings',
@@ -130,6 +140,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     response: 'json',
     paging: { itemsField: 'data', tokenFields, tokenQuery: 'nextToken' },
     answer: { list: ['data'] },
+    cacheMs: HOUR_MS,
   },
   getSmartMaintenanceTyreDiagnosis: {
     id: 'getSmartMaintenanceTyreDiagnosis',
@@ -141,6 +152,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'json',
     answer: {},
+    cacheMs: HOUR_MS,
   },
   getImage: {
     id: 'getImage',
@@ -152,6 +164,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     success: [200],
     response: 'binary',
     answer: {},
+    cacheMs: DAY_MS,
   },
   listContainers: {
     id: 'listContainers',

@@ -46,6 +46,16 @@ const SUBSCRIPTION_REFUSED = 0x80;
 const MAX_LOGIN_RETRY_AFTER_MS = 3_600_000;
 const RENEW_HINT = "If this goes on, check that the client ID is subscribed to 'CarData Stream' in the BMW CarData portal, then authorize the account again.";
 
+/**
+ * BMW allows one stream connection per account: a second client that logs in with the same account (Home Assistant,
+ * evcc, a second bridge) pushes the first out. Closes this many times in a row, each soon after the subscription,
+ * with nothing wrong on our side, are taken as that.
+ */
+const TAKEOVERS_TO_TELL = 3;
+const TAKEN_OVER = 'another client of this BMW account (Home Assistant, evcc, a second bridge) seems to take the stream over';
+const TAKEN_OVER_HINT =
+  'BMW allows one stream connection per account: let only one program stream this account, or stop the other one. This stream keeps trying.';
+
 /** Skipped messages are reported at most this often (ms). */
 const SKIP_REPORT_MS = 60_000;
 
@@ -104,6 +114,8 @@ export class StreamConnection {
   private closing?: Promise<void>;
   private syncing = false;
   private resyncNeeded = false;
+  /** Connections in a row the broker closed soon after the subscription, for no reason of ours (see TAKEOVERS_TO_TELL). */
+  private takeovers = 0;
   /** Unreadable messages since the last report, and when that was (epoch ms). */
   private skips = { count: 0, reportedAt: -Infinity };
 
@@ -166,6 +178,7 @@ export class StreamConnection {
   retry(): void {
     if (this.subs.size === 0) return;
     this.attempt = 0;
+    this.takeovers = 0;
     this.refusals = 0;
     this.subscribedOnce = false;
     this.clearTimer();
@@ -553,6 +566,11 @@ export class StreamConnection {
     if (this.subs.size === 0) return;
     this.clearRenewTimer();
     this.topics = new Set();
+    // The broker closing a subscribed connection soon, with no error and a login still valid: another client, maybe.
+    const expired = tokens.expiresAt - this.margin <= this.now();
+    const lived = this.subscribedAt ? this.now() - this.subscribedAt : undefined;
+    if (lived !== undefined && lived >= this.stableAfter) this.takeovers = 0;
+    else if (lived !== undefined && !expired && this.lastError === undefined && this.loginRefusal === undefined) this.takeovers++;
     this.resetBackoffIfStable();
     this.subscribedAt = 0;
 
@@ -562,9 +580,13 @@ export class StreamConnection {
     }
 
     // The broker closes the connection when the id_token expires: renew at once in that case.
-    const expired = tokens.expiresAt - this.margin <= this.now();
-    const reason = this.lastError ?? (expired ? 'the stream login expired' : 'the connection was closed by the broker');
-    this.setStatus('reconnecting', reason, new StreamError({ streamCode: 'connection', kind: 'network', message: `Stream connection lost: ${reason}` }));
+    const takenOver = this.takeovers >= TAKEOVERS_TO_TELL;
+    const reason = this.lastError ?? (expired ? 'the stream login expired' : takenOver ? TAKEN_OVER : 'the connection was closed by the broker');
+    this.setStatus(
+      'reconnecting',
+      reason,
+      new StreamError({ streamCode: 'connection', kind: 'network', message: `Stream connection lost: ${reason}`, hint: takenOver ? TAKEN_OVER_HINT : undefined }),
+    );
     this.schedule(expired ? 0 : this.backoffDelay(), () => void this.open(reason));
   }
 

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { findDescriptor, DESCRIPTORS } from './catalogue';
+import { descriptorsForWord } from './descriptor-words';
 import { inputError, shown } from './errors';
 import { type Clock, realClock } from './transport';
 
@@ -125,6 +126,9 @@ export function isWebLink(value: unknown): value is string {
 }
 
 function closest(id: string): string | undefined {
+  // A word people use ("soc", "Ladestand", "range") names the descriptors it stands for.
+  const meant = descriptorsForWord(id);
+  if (meant.length > 0) return meant.join(' or ');
   const lower = id.toLowerCase();
   const tail = lower.split('.').slice(-2).join('.');
   return DESCRIPTORS.find((d) => d.id.toLowerCase() === lower)?.id ?? DESCRIPTORS.find((d) => d.id.toLowerCase().endsWith(tail))?.id;

@@ -10,6 +10,11 @@ export interface CachedVehicles {
   fetchedAt: number;
 }
 
+/** What the cache needs of the client. */
+export interface MappingsReader {
+  getMappings(read?: { maxAgeMs?: number }): Promise<VehicleMapping[]>;
+}
+
 /** Where a host keeps the list of one account: in memory (n8n), in a file (Node-RED). */
 export interface VehicleStore {
   load(): CachedVehicles | undefined;
@@ -41,10 +46,10 @@ export class VehicleCache {
     return entry;
   }
 
-  /** Reads the list from BMW (one call) and keeps it. */
-  refresh(client: { getMappings(): Promise<VehicleMapping[]> }): Promise<CachedVehicles> {
+  /** Reads the list from BMW (one call, never a cached answer) and keeps it. */
+  refresh(client: MappingsReader): Promise<CachedVehicles> {
     this.listing ??= client
-      .getMappings()
+      .getMappings({ maxAgeMs: 0 })
       .then((list) => this.remember(list))
       .finally(() => {
         this.listing = undefined;
@@ -53,7 +58,7 @@ export class VehicleCache {
   }
 
   /** The fresh list, else one read from BMW. */
-  async get(client: { getMappings(): Promise<VehicleMapping[]> }): Promise<CachedVehicles> {
+  async get(client: MappingsReader): Promise<CachedVehicles> {
     return this.fresh() ?? this.refresh(client);
   }
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'crypto';
 import { type IDataObject, sleep } from 'n8n-workflow';
 import { accountKey } from '../core/account';
+import { AnswerCache } from '../core/answer-cache';
 import { CarDataClient } from '../core/client';
+import { parseVehicleNames } from '../core/vehicle-names';
 import { QuotaLedger, quotaReserve, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
@@ -18,6 +20,12 @@ function later(a: QuotaRecord | undefined, b: QuotaRecord | undefined): QuotaRec
   if (a.day !== b.day) return a.day > b.day ? a : b;
   return a.used >= b.used ? a : b;
 }
+
+// BMW's answers that stay the same for a while (basic data, image, vehicle list, ...), per account and API base URL,
+// shared by every workflow of this n8n process. n8n gives a community node no private storage of its own: no files,
+// and static data leaves n8n with every exported workflow (these answers hold the VIN and charging locations), so
+// the cache lives in the process and a restart asks BMW once again.
+const processAnswers = new Map<string, AnswerCache>();
 
 /** Static data leaves n8n with exported workflows, so the account appears there only as a hash. */
 function storageKey(accountId: string): string {
@@ -60,6 +68,8 @@ export interface N8nAccount {
   /** Writes remembered containers back to the workflow's static data. */
   saveContainers(): void;
   quota(): Promise<QuotaState | undefined>;
+  /** The user's names for the cars, from the credential's Car Names (VIN=name). */
+  vehicleNames: Record<string, string>;
 }
 
 /**
@@ -82,10 +92,15 @@ export async function openAccount(ctx: RequestContext, attended = runByHand(ctx)
   const clientId = typeof credentials.clientId === 'string' ? credentials.clientId : '';
   const gcid = typeof credentials.gcid === 'string' && credentials.gcid ? credentials.gcid : undefined;
   const staticData = ctx.getWorkflowStaticData('global');
+  const apiBaseUrl = typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined;
+  const answersKey = storageKey(`${accountKey(clientId, gcid)}|${apiBaseUrl ?? ''}`);
+  let answers = processAnswers.get(answersKey);
+  if (!answers) processAnswers.set(answersKey, (answers = new AnswerCache()));
   const client = new CarDataClient({
     transport: new N8nTransport(ctx),
     sleep,
-    apiBaseUrl: typeof credentials.apiBaseUrl === 'string' && credentials.apiBaseUrl ? credentials.apiBaseUrl : undefined,
+    apiBaseUrl,
+    answers,
     quota: new QuotaLedger({ store: new N8nQuotaStore(staticData), reserve: quotaReserve(credentials.quotaReserve) }),
     accountId: accountKey(clientId, gcid),
     attended,
@@ -104,5 +119,6 @@ export async function openAccount(ctx: RequestContext, attended = runByHand(ctx)
       if (JSON.stringify(now) !== before) staticData[containersKey] = now;
     },
     quota: () => client.quotaState(),
+    vehicleNames: parseVehicleNames(credentials.vehicleNames).names,
   };
 }

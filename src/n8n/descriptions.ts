@@ -1,6 +1,15 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_DAILY_QUOTA } from '../core/quota';
 
+/** What the BMW CarData node does. */
+export const NODE_DESCRIPTION = 'Read vehicles, telematic data, charging history, charging settings, tyre diagnosis and images from BMW CarData';
+
+/**
+ * The polling trigger's description. n8n's node panel shows a node and its `<name>Trigger` as one entry, under
+ * the trigger's description: so it says what both do.
+ */
+export const TRIGGER_DESCRIPTION = `${NODE_DESCRIPTION}, or start a workflow for each charging session a vehicle has finished`;
+
 /** VIN as BMW writes it: 17 upper-case letters and digits. */
 export const VIN_REGEX = '^[A-Z0-9]{17}$';
 
@@ -11,8 +20,7 @@ export function vinLocator(resource: string, operations: string[]): INodePropert
     name: 'vin',
     type: 'resourceLocator',
     default: { mode: 'list', value: '' },
-    required: true,
-    description: 'The vehicle, one of those mapped to the BMW account as primary user',
+    description: 'The vehicle, one of those mapped to the BMW account as primary user. Empty: every one of them, one call each, each item with its VIN and vehicleName.',
     displayOptions: { show: { resource: [resource], operation: operations } },
     modes: [
       {
@@ -82,6 +90,24 @@ export function returnAllAndLimit(resource: string, operation: string): INodePro
       displayOptions: { show: { resource: [resource], operation: [operation], returnAll: [false] } },
     },
   ];
+}
+
+function lifetimeText(ms: number): string {
+  if (ms === 0) return 'none: BMW is asked every time';
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} day${ms === 86_400_000 ? '' : 's'}`;
+  return `${ms / 3_600_000} hour${ms === 3_600_000 ? '' : 's'}`;
+}
+
+/** "Answer From Cache Up To": how old an answer from the account's cache may be (core's parseMaxAge reads it). */
+export function cacheOption(defaultMs: number): INodeProperties {
+  return {
+    displayName: 'Answer From Cache Up To',
+    name: 'cacheMaxAge',
+    type: 'string',
+    default: '',
+    placeholder: 'e.g. 30m, 2h, 1d',
+    description: `Serve an answer BMW gave within this time from the account's cache, at no call: 0 always asks BMW, a number counts seconds, or 90s, 30m, 2h, 1d. Empty: the operation's default (${lifetimeText(defaultMs)}). The cache lives in this n8n process and is shared by its workflows.`,
+  };
 }
 
 const QUOTA_DESCRIPTION = `Whether to add _quota to each item: calls used today, the daily limit (${DEFAULT_DAILY_QUOTA}), calls remaining and when the count resets (00:00 UTC)`;

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { ReadOptions } from '../core/client';
 import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/operations';
 import type { N8nAccount } from './account';
-import { quotaOptionOff, quotaOptionOn } from './descriptions';
+import { cacheOption, quotaOptionOff, quotaOptionOn } from './descriptions';
 
 /** One operation of the node: its fields and what it does for one input item. */
 export interface Operation {
@@ -16,7 +17,11 @@ export interface Operation {
   fields: INodeProperties[];
   /** Extra entries of the operation's Options collection. */
   options?: INodeProperties[];
-  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number): Promise<INodeExecutionData[]>;
+  /**
+   * Runs for one item and, where the operation reads a vehicle, one VIN (empty for the others). `read`: how old a
+   * cached answer may be (the item's "Answer From Cache Up To") and the report of the item's answers.
+   */
+  execute(this: IExecuteFunctions, account: N8nAccount, itemIndex: number, vin: string, read: ReadOptions): Promise<INodeExecutionData[]>;
 }
 
 export interface Resource {
@@ -57,13 +62,19 @@ export function describeResource(resource: Resource): INodeProperties[] {
       placeholder: 'Add Option',
       default: {},
       displayOptions: { show: { resource: [resource.value], operation: [op.value] } },
-      options: [...(op.options ?? []), op.quotaByDefault ? quotaOptionOn : quotaOptionOff].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+      // Operations the operations table gives a cache lifetime take "Answer From Cache Up To".
+      options: [...(op.options ?? []), ...(OPERATIONS[op.operationId].cacheMs !== undefined ? [cacheOption(OPERATIONS[op.operationId].cacheMs ?? 0)] : []), op.quotaByDefault ? quotaOptionOn : quotaOptionOff].sort((a, b) => a.displayName.localeCompare(b.displayName)),
     },
   ]);
   return [selector, ...fields];
 }
 
-/** The VIN of the item, from the resource locator (list or typed). */
+/** Whether the operation reads one vehicle (it has the Vehicle field). */
+export function readsVehicle(operation: Operation): boolean {
+  return operation.fields.some((f) => f.name === 'vin');
+}
+
+/** The VIN of the item, from the resource locator (list or typed); empty means every vehicle of the account. */
 export function vinOf(ctx: IExecuteFunctions, itemIndex: number): string {
   return String(ctx.getNodeParameter('vin', itemIndex, '', { extractValue: true }) ?? '').trim();
 }

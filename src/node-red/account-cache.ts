@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { checkContainerId, writePrivateJson, type RememberedContainers, type VehicleMapping } from '../node';
+import { cachedAnswersOf, checkContainerId, writePrivateJson, type CachedAnswers, type RememberedContainers, type VehicleMapping } from '../node';
 
 /** What one account config node remembers of BMW between restarts: answers that would otherwise cost calls again. */
 export interface CachedAccount {
@@ -7,6 +7,10 @@ export interface CachedAccount {
   key: string;
   containers: RememberedContainers;
   vehicles?: { list: VehicleMapping[]; fetchedAt: number };
+  /** Model names by VIN, from basic data reads: the cars' names when the user gave none. */
+  models?: Record<string, string>;
+  /** BMW's answers kept for their lifetime (basic data, image, ...): see core's AnswerCache. */
+  answers?: CachedAnswers;
 }
 
 interface FileShape {
@@ -27,6 +31,13 @@ function containersOf(value: unknown): RememberedContainers {
   return out;
 }
 
+function modelsOf(value: unknown): CachedAccount['models'] {
+  if (!value || typeof value !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  for (const [vin, name] of Object.entries(value as Record<string, unknown>)) if (typeof name === 'string' && name) out[vin] = name.slice(0, 60);
+  return out;
+}
+
 function vehiclesOf(value: unknown): CachedAccount['vehicles'] {
   if (!value || typeof value !== 'object') return undefined;
   const v = value as { list?: unknown; fetchedAt?: unknown };
@@ -36,9 +47,10 @@ function vehiclesOf(value: unknown): CachedAccount['vehicles'] {
 }
 
 /**
- * The containers and the mapped vehicles of every account config node, keyed by node id, in one file in the user
- * directory (mode 0600). Node-RED keeps node state in memory only, so without this file every restart would spend
- * a call to find each container again, and one to list the vehicles for the picker and for nodes without a VIN.
+ * The containers, the mapped vehicles and the cached answers of every account config node, keyed by node id, in
+ * one file in the user directory (mode 0600). Node-RED keeps node state in memory only, so without this file every
+ * restart would spend a call to find each container again, one to list the vehicles for the picker and for nodes
+ * without a VIN, and one for each answer that stays the same all day (basic data, the image).
  */
 export class AccountCache {
   private entries?: Record<string, CachedAccount>;
@@ -60,7 +72,13 @@ export class AccountCache {
       }
       for (const [id, entry] of Object.entries(parsed?.accounts && typeof parsed.accounts === 'object' ? parsed.accounts : {})) {
         if (!entry || typeof entry.key !== 'string') continue;
-        this.entries[id] = { key: entry.key, containers: containersOf(entry.containers), vehicles: vehiclesOf(entry.vehicles) };
+        this.entries[id] = {
+          key: entry.key,
+          containers: containersOf(entry.containers),
+          vehicles: vehiclesOf(entry.vehicles),
+          models: modelsOf(entry.models),
+          answers: cachedAnswersOf(entry.answers),
+        };
       }
     }
     return this.entries;

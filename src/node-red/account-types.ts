@@ -20,6 +20,8 @@ export interface AccountConfig extends NodeDef {
   dailyQuota?: string | number;
   /** The last calls of the day that only runs started by hand may spend (default DEFAULT_QUOTA_RESERVE). */
   quotaReserve?: string | number;
+  /** The user's names for the cars: `VIN=name` entries, one per line or separated by commas. */
+  vehicleNames?: string;
 }
 
 export interface MappedVehicles {
@@ -50,6 +52,10 @@ export interface AccountNode extends Node<AccountCredentials> {
   account(): Account;
   /** Mapped vehicles from the day-long cache; `refresh` asks BMW (one call), for a run started by hand if `attended`. */
   mappedVehicles(refresh?: boolean, attended?: boolean): Promise<MappedVehicles>;
+  /** The friendly name of a car: the user's name, else its model name once basic data was read, else the VIN. */
+  vehicleName(vin: string): string;
+  /** Keeps a car's model name from a basic data read, for vehicleName. */
+  rememberModel(vin: string, modelName: string): void;
   /** Puts fresh mappings into the cache (the vehicles node does this after its own call). */
   rememberVehicles(vehicles: VehicleMapping[]): void;
   /** Takes tokens from a device login done in the editor (with the client ID the login used). */

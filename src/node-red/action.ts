@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { CarDataError, LoginError, type Account, type QuotaState } from '../core';
+import { CacheReport, CarDataError, LoginError, parseMaxAge, primaryVins as primaryOf, type Account, type QuotaState, type ReadOptions } from '../core';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
 import { startedByHand, watchButtons } from './by-hand';
 
@@ -7,6 +7,8 @@ import { startedByHand, watchButtons } from './by-hand';
 export interface ActionConfig extends NodeDef {
   account?: string;
   vin?: string;
+  /** "Answer from cache up to": empty for each operation's own lifetime, 0 to always ask BMW, else 90s, 30m, 2h, 1d. */
+  cacheMaxAge?: string;
 }
 
 /** What a node's handler gets for one incoming message. */
@@ -17,12 +19,14 @@ export interface ActionRun<C extends ActionConfig> {
   /** The account, its client set for this message: started by hand (an inject button) or unattended. */
   account: Account;
   accountNode: AccountNode;
-  /** The VIN: `msg.vin` when set, else the node's VIN. Checked by core before any call. */
+  /** The VIN: `msg.vin` when set, else the node's VIN, else each PRIMARY vehicle in turn. Checked by core before any call. */
   vin: string;
   /** Shows progress in the node status (e.g. per page). */
   progress(text: string): void;
   /** Sends one message now, with `msg.quota` attached (for nodes that answer with a series of messages). */
   emit(msg: NodeMessage): Promise<void>;
+  /** For the client's reads: how old a cached answer may be (`msg.cacheMaxAge` or the node's), and the report. */
+  read: ReadOptions;
 }
 
 export interface ActionOutcome {
@@ -34,7 +38,7 @@ export interface ActionOutcome {
 
 export type ActionHandler<C extends ActionConfig> = (run: ActionRun<C>) => Promise<ActionOutcome>;
 
-/** The nodes that read one vehicle: without a VIN they use the account's only mapped vehicle, or ask to pick one. */
+/** The nodes that read one vehicle: without a VIN they run once for every vehicle mapped to the account as PRIMARY user. */
 export const VEHICLE_NODE_TYPES: readonly string[] = [
   'bmw-cardata-basic-data',
   'bmw-cardata-telematics',
@@ -51,22 +55,22 @@ export const VEHICLE_NODE_TYPES: readonly string[] = [
 export async function primaryVins(accountNode: AccountNode, attended = false): Promise<string[]> {
   let { vehicles } = await accountNode.mappedVehicles(false);
   if (vehicles.length === 0) ({ vehicles } = await accountNode.mappedVehicles(true, attended));
-  return vehicles.filter((v) => v.vin && (!v.mappingType || v.mappingType === 'PRIMARY')).map((v) => v.vin as string);
+  return primaryOf(vehicles);
 }
 
 /**
- * The VIN of a message: `msg.vin`, else the node's, else the account's only PRIMARY vehicle (from the day-cached
- * list; listing it costs one call the first time). Several vehicles: an input error that asks to pick one.
+ * The VINs a message is for: `msg.vin`, else the node's, else every PRIMARY vehicle of the account (from the
+ * day-cached list; listing it costs one call the first time).
  */
-async function resolveVin(given: string, accountNode: AccountNode, attended: boolean): Promise<{ vin: string; implicit: boolean }> {
-  if (given) return { vin: given, implicit: false };
+async function resolveVins(given: string, accountNode: AccountNode, attended: boolean): Promise<string[]> {
+  if (given) return [given];
   const own = await primaryVins(accountNode, attended);
-  if (own.length === 1) return { vin: own[0], implicit: true };
+  if (own.length > 0) return own;
   throw new CarDataError({
     kind: 'input',
     parameter: 'vin',
-    message: own.length === 0 ? 'The account has no vehicle mapped as PRIMARY user' : `The account has ${own.length} vehicles: pick one (${own.join(', ')})`,
-    hint: own.length === 0 ? 'Map the vehicle to your BMW ID as primary user in the My BMW app.' : 'Open the node and pick the vehicle, or set msg.vin.',
+    message: 'The account has no vehicle mapped as PRIMARY user',
+    hint: 'Map the vehicle to your BMW ID as primary user in the My BMW app.',
   });
 }
 
@@ -79,6 +83,12 @@ export function pick<T>(fromMsg: unknown, fromNode: T): T | unknown {
 
 function quotaText(quota: QuotaState | undefined): string {
   return quota ? `${quota.remaining}/${quota.limit} left` : '';
+}
+
+function ageText(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
 }
 
 function joinStatus(...parts: string[]): string {
@@ -119,11 +129,18 @@ function settingsQuotaHint(RED: NodeAPI): string {
   }
 }
 
-function statusCode(e: unknown): string {
+export function statusCode(e: unknown): string {
   // A failed login says so: the account needs authorizing again, or BMW's login service is down for now.
-  if (e instanceof LoginError) return `login: ${e.code}`;
-  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code;
+  if (e instanceof LoginError) return `login: ${e.code} (${shortMessage(e)})`;
+  // An input names the setting and what is wrong with it. (Messages hold no secrets.)
+  if (e instanceof CarDataError) return e.kind === 'input' && e.parameter ? `input: ${e.parameter} (${shortMessage(e)})` : e.code;
   return 'error';
+}
+
+/** An error's first sentence, at most 80 characters, for a status line. */
+function shortMessage(e: Error): string {
+  const first = e.message.split(/(?<=[.;])\s/)[0].replace(/[.;]$/, '');
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
 }
 
 /**
@@ -146,45 +163,83 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
       let account: Account | undefined;
-      const quota = async (): Promise<QuotaState | undefined> => {
+      // The quota figures, and beside them whether the answers of one car's run came from the cache (they cost
+      // nothing) and their age.
+      const quota = async (report?: CacheReport): Promise<(QuotaState & { fromCache?: boolean; cacheAgeSeconds?: number }) | undefined> => {
+        let state: QuotaState | undefined;
         try {
-          return account ? await account.client.quotaState() : undefined;
+          state = account ? await account.client.quotaState() : undefined;
         } catch {
-          return undefined;
+          state = undefined;
         }
+        const cached = report?.summary();
+        return state && cached ? { ...state, ...cached } : state;
       };
       const run = async (): Promise<void> => {
         if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
           throw new CarDataError({ kind: 'input', parameter: 'account', message: 'No BMW CarData account is selected', hint: 'Open the node and pick or add an account.' });
         }
+        const maxAgeMs = parseMaxAge(pick(msg.cacheMaxAge, config.cacheMaxAge ?? ''));
         // Only a run started by hand may spend the calls the account keeps in reserve.
         const attended = startedByHand(msg);
         const shared = accountNode.account();
         account = { ...shared, client: shared.client.forRun({ attended }) };
         node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
         const vinValue = pick(msg.vin, config.vin ?? '');
-        let vin = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
-        let implicit = false;
-        if (needsVin) ({ vin, implicit } = await resolveVin(vin, accountNode, attended));
-        const outcome = await handler({
-          node,
-          config,
-          msg,
-          account,
-          accountNode,
-          vin,
-          progress: (text) => node.status({ fill: 'blue', shape: 'dot', text }),
-          emit: async (out) => {
-            out.quota = await quota();
-            send(out);
-          },
-        });
-        const state = await quota();
-        if (outcome.output) {
-          outcome.output.quota = state;
-          send(outcome.output);
+        const given = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
+        const vins = needsVin ? await resolveVins(given, accountNode, attended) : [given];
+        const implicit = needsVin && !given;
+        const summaries: string[] = [];
+        const cached: { fromCache?: boolean; cacheAgeSeconds?: number }[] = [];
+        let failed: { vin: string; error: unknown } | undefined;
+        // The quota as the last message carried it, for the status line (no second read after the last message).
+        let sent: QuotaState | undefined;
+        // One run per car: a car that fails does not keep the others from answering; the first failure is reported.
+        for (const vin of vins) {
+          // Each car gets its own message (and message id, so a Join keeps the cars' sequences apart).
+          const carMsg = vins.length > 1 ? Object.assign(RED.util.cloneMessage(msg), { _msgid: RED.util.generateId() }) : msg;
+          const vehicleName = needsVin ? accountNode.vehicleName(vin) : undefined;
+          if (implicit) carMsg.vin = vin;
+          if (vehicleName !== undefined) carMsg.vehicleName = vehicleName;
+          const named = (out: NodeMessage): NodeMessage => (vehicleName !== undefined ? Object.assign(out, { vehicleName: accountNode.vehicleName(vin) }) : out);
+          const report = new CacheReport();
+          try {
+            const outcome = await handler({
+              node,
+              config,
+              msg: carMsg,
+              account,
+              accountNode,
+              vin,
+              progress: (text) => node.status({ fill: 'blue', shape: 'dot', text: vins.length > 1 ? `${vin}: ${text}` : text }),
+              emit: async (out) => {
+                out.quota = sent = await quota(report);
+                send(named(out));
+              },
+              read: { maxAgeMs, report },
+            });
+            summaries.push(outcome.summary);
+            if (outcome.output) {
+              outcome.output.quota = sent = await quota(report);
+              send(named(outcome.output));
+            }
+            cached.push(report.summary() ?? {});
+          } catch (e) {
+            if (vins.length === 1) throw e;
+            failed ??= { vin, error: e };
+          }
         }
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(implicit ? `${vin} (the only vehicle)` : '', outcome.summary, quotaText(state)) });
+        if (failed) {
+          msg.vin = failed.vin;
+          msg.vehicleName = accountNode.vehicleName(failed.vin);
+          throw failed.error;
+        }
+        const state = sent ?? (await quota());
+        // From the cache when every car's answers were, as old as the oldest.
+        const allCached = cached.length > 0 && cached.every((c) => c.fromCache);
+        const fromCache = allCached ? `from cache, ${ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0)))} old` : '';
+        const what = vins.length > 1 ? `${vins.length} vehicles` : implicit ? `${vins[0]} (the only vehicle)` : '';
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], fromCache, quotaText(state)) });
       };
       run().then(
         () => done(),

@@ -11,10 +11,12 @@ import {
   DEFAULT_AUTH_BASE_URL,
   DEFAULT_DAILY_QUOTA,
   descriptorsByCategory,
+  descriptorWords,
   FileQuotaStore,
   isWebLink,
   LoginError,
   nodeSleep,
+  parseVehicleNames,
   pollDeviceAuthorization,
   QuotaLedger,
   quotaReserve,
@@ -26,6 +28,8 @@ import {
   type QuotaState,
   type TokenSet,
   VehicleCache,
+  vehicleNameOf,
+  unitLabel,
   type VehicleMapping,
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
@@ -284,6 +288,10 @@ export = function (RED: NodeAPI): void {
             ),
           containers: accountCache.get(node.id, key)?.containers,
           onContainers: (containers) => keep(key, 'containers found', (entry) => (entry.containers = containers)),
+          answerStore: {
+            load: () => accountCache.get(node.id, key)?.answers,
+            save: (answers) => keep(key, 'cached answers', (entry) => (entry.answers = answers)),
+          },
         });
       }
       return account;
@@ -308,6 +316,14 @@ export = function (RED: NodeAPI): void {
     });
     const listed = (entry: CachedVehicles): MappedVehicles => ({ vehicles: entry.list, fetchedAt: new Date(entry.fetchedAt).toISOString() });
 
+    const { names, problems } = parseVehicleNames(config.vehicleNames);
+    if (problems.length > 0) node.warn(`Vehicle names left out (write them as VIN=name): ${problems.join(', ')}`);
+    node.vehicleName = (vin: string): string => vehicleNameOf(vin, { names, models: accountCache.get(node.id, cacheKey())?.models });
+    node.rememberModel = (vin: string, modelName: string): void => {
+      if (!modelName || accountCache.get(node.id, cacheKey())?.models?.[vin] === modelName) return;
+      keep(cacheKey(), 'model name', (cached) => (cached.models = { ...cached.models, [vin]: modelName.slice(0, 60) }));
+    };
+
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
       vehicleCache.remember(vehicles);
     };
@@ -330,9 +346,13 @@ export = function (RED: NodeAPI): void {
     });
   }
 
+  /** What Node-RED's editor puts in a password credential's field when the runtime has a value for it. */
+  const PASSWORD_PLACEHOLDER = '__PWRD__';
+
   RED.nodes.registerType<AccountNode, AccountConfig, unknown, AccountCredentials>(ACCOUNT_TYPE, AccountNodeConstructor, {
     credentials: {
-      clientId: { type: 'text' },
+      // A secret: the editor gets only whether it is set, and shows it masked.
+      clientId: { type: 'password' },
       accessToken: { type: 'password' },
       refreshToken: { type: 'password' },
       idToken: { type: 'password' },
@@ -385,7 +405,7 @@ export = function (RED: NodeAPI): void {
       descriptorsByCategory().map((g) => ({
         category: g.category.name,
         description: g.category.description,
-        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: d.unit, streamable: d.streamable })),
+        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), streamable: d.streamable, words: descriptorWords(d.id) })),
       })),
     );
   });
@@ -445,7 +465,10 @@ export = function (RED: NodeAPI): void {
         );
         return;
       }
-      clientId = text(body.clientId) || text(node.credentials?.clientId) || text(storedCredentials(id)?.clientId);
+      // The dialog sends Node-RED's placeholder for a client ID it was not shown (a password credential): the
+      // deployed one is used.
+      const typed = text(body.clientId) === PASSWORD_PLACEHOLDER ? '' : text(body.clientId);
+      clientId = typed || text(node.credentials?.clientId) || text(storedCredentials(id)?.clientId);
       authBaseUrl = node.authBaseUrl;
     } else {
       // A new account: only a client ID typed in the dialog, sent to the URL typed beside it.

@@ -7,8 +7,9 @@ interface SettingsConfig extends ActionConfig {
 }
 
 export = function (RED: NodeAPI): void {
-  registerAction<SettingsConfig>(RED, 'bmw-cardata-charging-settings', async ({ account, msg, vin, config, progress }) => {
+  registerAction<SettingsConfig>(RED, 'bmw-cardata-charging-settings', async ({ account, msg, vin, config, progress, read }) => {
     const options = {
+      ...read,
       limit: pick(msg.limit, config.limit) as number | undefined,
       onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} settings`),
     };

@@ -3,8 +3,8 @@ import { checkVin } from '../core';
 import { registerAction, type ActionConfig } from './action';
 
 export = function (RED: NodeAPI): void {
-  registerAction<ActionConfig>(RED, 'bmw-cardata-image', async ({ account, msg, vin }) => {
-    const image = await account.client.getImage(vin);
+  registerAction<ActionConfig>(RED, 'bmw-cardata-image', async ({ account, msg, vin, read }) => {
+    const image = await account.client.getImage(vin, read);
     msg.payload = image.data;
     msg.contentType = image.contentType;
     msg.filename = image.fileName;

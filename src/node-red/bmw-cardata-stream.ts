@@ -5,6 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
   CarDataError,
   createLiveFeed,
+  liveStateFromCars,
   FINISH_SETTLE_MS,
   type ChargingEvent,
   type ChargingEventKind,
@@ -19,7 +20,7 @@ import { writePrivateText } from '../node/private-file';
 import { subscribeStream } from '../node/stream';
 import { nodeTimers } from '../node/timers';
 import { ACCOUNT_TYPE, type AccountNode } from './account-types';
-import { primaryVins } from './action';
+import { primaryVins, statusCode } from './action';
 
 // Live data from the CarData stream (MQTT): no input, one message per descriptor change or per BMW message.
 // The connection belongs to core (on Node's mqtt and timers) and is shared by every stream node of the same account.
@@ -99,17 +100,44 @@ function wholeMessage(m: StreamMessage): NodeMessage {
 }
 
 export = function (RED: NodeAPI): void {
-  // The state and charging tracker of each node in state or charging mode, kept across restarts.
+  // The state and charging tracker of each node in state or charging mode, kept across restarts: one file per car
+  // in a folder per node, so a save writes the cars that changed, not every car.
   const liveDir = path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'bmw-cardata-live');
-  const liveFile = (id: string) => path.join(liveDir, `${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+  const safe = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const nodeDir = (id: string): string => path.join(liveDir, safe(id));
+  /** Where earlier versions kept a node's whole state in one file. */
+  const oneFile = (id: string): string => path.join(liveDir, `${safe(id)}.json`);
 
-  function savedLive(node: Node): unknown {
+  function readCars(node: Node): { saved?: unknown; migrate: boolean } {
     try {
-      return JSON.parse(fs.readFileSync(liveFile(node.id), 'utf8'));
+      return { saved: JSON.parse(fs.readFileSync(oneFile(node.id), 'utf8')), migrate: true };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') node.warn(`The saved live state could not be read; starting afresh (${(e as Error).message})`);
-      return undefined;
     }
+    let names: string[];
+    try {
+      names = fs.readdirSync(nodeDir(node.id)).filter((f) => f.endsWith('.json'));
+    } catch {
+      return { migrate: false };
+    }
+    const cars: Record<string, string> = {};
+    for (const name of names) {
+      try {
+        const text = fs.readFileSync(path.join(nodeDir(node.id), name), 'utf8');
+        const vin = (JSON.parse(text) as { vin?: unknown }).vin;
+        if (typeof vin === 'string') cars[vin] = text;
+        else throw new Error('no VIN');
+      } catch (e) {
+        node.warn(`The saved live state of ${name} could not be read; that car starts afresh (${(e as Error).message})`);
+      }
+    }
+    const { saved, broken } = liveStateFromCars(cars);
+    for (const vin of broken) node.warn(`The saved live state of ${vin} could not be used; that car starts afresh`);
+    return { saved, migrate: false };
+  }
+
+  async function writeCars(id: string, cars: Record<string, string>): Promise<void> {
+    await Promise.all(Object.entries(cars).map(([vin, text]) => writePrivateText(path.join(nodeDir(id), `${safe(vin)}.json`), text)));
   }
 
   function StreamNode(this: Node, config: StreamConfig): void {
@@ -127,6 +155,11 @@ export = function (RED: NodeAPI): void {
     let feed: LiveFeed | undefined;
     let lastState: StreamStatus['state'] | undefined;
     let lastData = '';
+    // Every message says which car in words too (msg.vehicleName), so a chat message can say "iX" rather than a VIN.
+    const send = (msg: NodeMessage): void => {
+      const vin = (msg as { vin?: unknown }).vin;
+      node.send(typeof vin === 'string' && vin ? Object.assign(msg, { vehicleName: accountNode.vehicleName(vin) }) : msg);
+    };
 
     const show = (s: StreamStatus): void => {
       const changed = s.state !== lastState;
@@ -183,18 +216,27 @@ export = function (RED: NodeAPI): void {
       const perMessage = output === 'message';
       const descriptors = list(config.descriptors);
       if (output === 'state' || output === 'charging') {
+        const { saved, migrate } = readCars(node);
         feed = createLiveFeed({
-          saved: savedLive(node),
-          // Readings are written every 30 s, events at once: the SD card of a home server is spared.
-          save: (json) => writePrivateText(liveFile(node.id), json),
+          saved,
+          // Readings are written every 30 s, events at once, each car to its own file: the SD card of a home server
+          // is spared.
+          saveCars: (cars) => writeCars(node.id, cars),
           timers: nodeTimers,
           settleMs: settleSeconds(config.settle) * 1000,
           descriptors: output === 'state' ? descriptors : undefined,
           kinds: list(config.kinds) as ChargingEventKind[],
-          onVehicle: output === 'state' ? (v, u) => node.send(stateMessage(v, u.changes)) : undefined,
-          onChargingEvent: output === 'charging' ? (e) => node.send(chargingMessage(e)) : undefined,
+          onVehicle: output === 'state' ? (v, u) => send(stateMessage(v, u.changes)) : undefined,
+          onChargingEvent: output === 'charging' ? (e) => send(chargingMessage(e)) : undefined,
           onProblem: (message) => node.warn(message),
         });
+        if (migrate) {
+          const live = feed.live;
+          void writeCars(node.id, live.serializeCars(live.vins())).then(
+            () => fs.rmSync(oneFile(node.id), { force: true }),
+            (e: unknown) => node.warn(`The live state could not be saved: ${(e as Error).message}`),
+          );
+        }
         if (output === 'state' && config.seed === true) void seed(feed, descriptors);
       }
       subscription = subscribeStream(account.tokens, {
@@ -207,7 +249,7 @@ export = function (RED: NodeAPI): void {
         onEvent:
           output === 'event'
             ? (e) => {
-                node.send(eventMessage(e));
+                send(eventMessage(e));
                 seen(e.timestamp);
               }
             : undefined,
@@ -215,14 +257,14 @@ export = function (RED: NodeAPI): void {
           perMessage || feed
             ? (m) => {
                 if (feed) void feed.push(m);
-                else node.send(wholeMessage(m));
+                else send(wholeMessage(m));
                 seen(m.timestamp);
               }
             : undefined,
         onError: (e) => node.warn(e.message),
       });
     } catch (e) {
-      const text = e instanceof CarDataError ? (e.kind === 'input' && e.parameter ? `input: ${e.parameter}` : e.code) : 'error';
+      const text = statusCode(e);
       node.status({ fill: 'red', shape: 'ring', text });
       node.error(e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e));
     }
@@ -234,7 +276,10 @@ export = function (RED: NodeAPI): void {
       void (async () => {
         await s?.close().catch(() => undefined);
         await feed?.close();
-        if (removed) fs.rmSync(liveFile(node.id), { force: true });
+        if (removed) {
+          fs.rmSync(nodeDir(node.id), { recursive: true, force: true });
+          fs.rmSync(oneFile(node.id), { force: true });
+        }
       })().then(done, done);
     });
   }

@@ -11,17 +11,17 @@ interface TelematicsConfig extends ActionConfig {
 }
 
 export = function (RED: NodeAPI): void {
-  registerAction<TelematicsConfig>(RED, 'bmw-cardata-telematics', async ({ account, msg, vin, config }) => {
+  registerAction<TelematicsConfig>(RED, 'bmw-cardata-telematics', async ({ account, msg, vin, config, read }) => {
     const configuredId = config.containerMode === 'id' ? config.containerId : undefined;
     const containerId = pick(msg.containerId, configuredId ?? '');
     let data: Record<string, TelematicDataEntry>;
     let usedContainer: string;
     if (containerId) {
       usedContainer = checkContainerId(containerId);
-      data = (await account.client.getTelematicData(vin, usedContainer)).telematicData ?? {};
+      data = (await account.client.getTelematicData(vin, usedContainer, read)).telematicData ?? {};
     } else {
       const descriptors = pick(msg.descriptors, config.descriptors ?? []);
-      const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: config.allowUnknown === true });
+      const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: config.allowUnknown === true, ...read });
       data = result.telematicData ?? {};
       usedContainer = result.containerId;
     }

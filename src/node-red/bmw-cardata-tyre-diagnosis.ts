@@ -2,8 +2,8 @@ import type { NodeAPI } from 'node-red';
 import { registerAction, type ActionConfig } from './action';
 
 export = function (RED: NodeAPI): void {
-  registerAction<ActionConfig>(RED, 'bmw-cardata-tyre-diagnosis', async ({ account, msg, vin }) => {
-    const diagnosis = await account.client.getTyreDiagnosis(vin);
+  registerAction<ActionConfig>(RED, 'bmw-cardata-tyre-diagnosis', async ({ account, msg, vin, read }) => {
+    const diagnosis = await account.client.getTyreDiagnosis(vin, read);
     msg.payload = diagnosis;
     msg.vin = vin;
     const quality = diagnosis.passengerCar?.mountedTyres?.aggregatedQualityStatus?.qualityStatus;

@@ -2,8 +2,8 @@ import type { NodeAPI } from 'node-red';
 import { registerAction, type ActionConfig } from './action';
 
 export = function (RED: NodeAPI): void {
-  registerAction<ActionConfig>(RED, 'bmw-cardata-vehicles', async ({ account, accountNode, msg }) => {
-    const vehicles = await account.client.getMappings();
+  registerAction<ActionConfig>(RED, 'bmw-cardata-vehicles', async ({ account, accountNode, msg, read }) => {
+    const vehicles = await account.client.getMappings(read);
     accountNode.rememberVehicles(vehicles);
     msg.payload = vehicles;
     return { summary: `${vehicles.length} vehicle${vehicles.length === 1 ? '' : 's'}`, output: msg };

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'crypto';
 import { readFileSync, renameSync } from 'fs';
 import type { TokenSet } from '../node';
-import { fileError, removeLeftovers, writePrivateJson } from '../node/private-file';
+import { fileError, removeLeftovers, savedObject, versionProblem, writePrivateJson } from '../node/private-file';
 
 const FILE_VERSION = 1;
 
@@ -21,15 +21,10 @@ interface FileShape {
 
 /** The parsed file, or what is wrong with it. */
 export function tokenFileProblem(text: string): FileShape | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return text.trim() === '' ? 'empty' : 'not JSON';
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not an object';
-  const p = parsed as Record<string, unknown>;
-  if (p.version !== FILE_VERSION) return typeof p.version === 'number' && p.version > FILE_VERSION ? `a newer format (version ${p.version})` : 'an unknown format';
+  const p = savedObject(text);
+  if (typeof p === 'string') return p;
+  const wrong = versionProblem(p.version, FILE_VERSION);
+  if (wrong) return wrong;
   const accounts = p.accounts ?? {};
   if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) return 'accounts is not an object';
   for (const entry of Object.values(accounts)) if (!entry || typeof entry !== 'object' || typeof (entry as StoredEntry).issuedAt !== 'number') return 'an entry is not a token set';

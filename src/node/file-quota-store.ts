@@ -5,7 +5,7 @@ import type { CarDataError } from '../core/errors';
 import { isQuotaRecord, type QuotaChange, type QuotaRecord, type QuotaStore } from '../core/quota';
 import { type Clock, realClock, type Sleep } from '../core/transport';
 import { FileLock } from './file-lock';
-import { fileError, removeLeftovers, writePrivateJson } from './private-file';
+import { fileError, removeLeftovers, savedObject, versionProblem, writePrivateJson } from './private-file';
 import { nodeSleep } from './sleep';
 
 const FILE_VERSION = 1;
@@ -167,17 +167,11 @@ export class FileQuotaStore implements QuotaStore {
 
 /** The parsed file, or what is wrong with it. */
 export function quotaFileProblem(text: string): QuotaFile | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return text.trim() === '' ? 'empty' : 'not JSON';
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not an object';
-  const p = parsed as Record<string, unknown>;
+  const p = savedObject(text);
+  if (typeof p === 'string') return p;
   // Files written before the version field have the same shape.
-  const version = p.version ?? FILE_VERSION;
-  if (version !== FILE_VERSION) return typeof version === 'number' && version > FILE_VERSION ? `a newer format (version ${version})` : 'an unknown format';
+  const wrong = versionProblem(p.version ?? FILE_VERSION, FILE_VERSION);
+  if (wrong) return wrong;
   const accounts = p.accounts ?? {};
   if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) return 'accounts is not an object';
   for (const [id, record] of Object.entries(accounts)) if (!isQuotaRecord(record)) return `the count of account ${id.slice(0, 8)}... is not a day and a whole number`;

@@ -121,3 +121,20 @@ export async function removeLeftovers(file: string, olderThanMs: number): Promis
   }
   return removed;
 }
+
+/** A saved JSON file's object, or what is wrong with its text (said to the user when the file is kept aside). */
+export function savedObject(text: string): Record<string, unknown> | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text.trim() === '' ? 'empty' : 'not JSON';
+  }
+  return !parsed || typeof parsed !== 'object' || Array.isArray(parsed) ? 'not an object' : (parsed as Record<string, unknown>);
+}
+
+/** What is wrong with a saved file's format version: a newer one is never read (nor overwritten), others are unknown. */
+export function versionProblem(version: unknown, current: number): string | undefined {
+  if (version === current) return undefined;
+  return typeof version === 'number' && version > current ? `a newer format (version ${version})` : 'an unknown format';
+}

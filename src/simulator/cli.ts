@@ -193,9 +193,12 @@ async function main(): Promise<void> {
   if (sim.streamUrl && cli.scenarios.length > 0) void playScenarios(sim, cli.scenarios, cli.streamIntervalSec * 1000, () => stopping);
 }
 
-if (require.main === module) {
+/** The command as a process runs it: this file run by Node, or the clone's npx wrapper (in its own process). */
+export function cli(): void {
   main().catch((err: unknown) => {
     process.stderr.write(`cardata-simulator: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) cli();

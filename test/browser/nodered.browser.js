@@ -161,7 +161,9 @@ async function main(run) {
     await page.click('#node-input-btn-account-edit');
     await page.waitForSelector('#node-config-bmw-cardata-authorize', { state: 'visible' });
     await h.waitForText(page, '.red-ui-tray:last-child .red-ui-tray-titlebar', /Edit BMW CarData account node/);
-    h.assert((await page.inputValue('#node-config-input-clientId')) === CLIENT_ID, 'the dialog does not show the client ID');
+    // The client ID is a secret: the field is masked and holds Node-RED's placeholder, not the ID.
+    h.assert((await page.getAttribute('#node-config-input-clientId', 'type')) === 'password', 'the client ID is not masked');
+    h.assert((await page.inputValue('#node-config-input-clientId')) === '__PWRD__', 'the dialog holds the client ID itself');
     h.assert((await page.inputValue('#node-config-input-authBaseUrl')) === sim.authBaseUrl, 'the dialog does not show the auth base URL');
     await h.waitForText(page, '#bmw-cardata-account-state', /not authorized/);
   });

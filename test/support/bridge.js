@@ -1,6 +1,7 @@
 'use strict';
-// `bmw-cardata bridge` as a real child process, a real Mosquitto (Debian's `mosquitto`, started on free loopback
-// ports with a temporary configuration), a relay in front of it that can be cut, and the kill -9 trials that the
+// `bmw-cardata bridge` as a real child process, its MQTT broker (the simulator's embedded broker, or with
+// BRIDGE_BROKER=mosquitto a real Mosquitto: Debian's `mosquitto`, started on free loopback ports with a temporary
+// configuration), a relay in front of it that can be cut, and the kill -9 trials that the
 // bridge tests and bench/bridge-kills.js run.
 const assert = require('assert');
 const fs = require('fs');
@@ -11,8 +12,10 @@ const { spawn, execFileSync } = require('child_process');
 const mqtt = require('mqtt');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../../dist/src/simulator/charging-scripts');
 const { LiveData, tokenSetFromResponse } = require('../../dist/src/node');
+const { startPlainBroker } = require('../../dist/src/simulator');
 const { eventId } = require('../../dist/src/cli/bridge-topics');
 const { freePort } = require('./free-port');
+const { seeded } = require('./random');
 
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const CLIENT_ID = 'bridge-test-client';
@@ -101,6 +104,58 @@ class Mosquitto {
   }
 }
 
+/**
+ * The simulator's embedded MQTT broker on a port of its own, in Mosquitto's place: the plain listener only (no
+ * password, no TLS), stopped and started again on the same port, retained messages lost, as Mosquitto without
+ * persistence.
+ */
+class EmbeddedBroker {
+  static async start() {
+    const b = new EmbeddedBroker();
+    b.ports = { plain: await freePort() };
+    await b.run();
+    return b;
+  }
+
+  url(kind = 'plain') {
+    assert.strictEqual(kind, 'plain', `the embedded broker has no ${kind} listener: BRIDGE_BROKER=mosquitto has`);
+    return `mqtt://127.0.0.1:${this.ports.plain}`;
+  }
+
+  async run() {
+    this.broker = await startPlainBroker({ host: '127.0.0.1', port: this.ports.plain });
+  }
+
+  async stop() {
+    if (!this.broker) return;
+    await this.broker.close();
+    this.broker = undefined;
+  }
+
+  async restart() {
+    await this.stop();
+    await this.run();
+  }
+}
+
+/**
+ * The broker the bridge tests run against: the embedded one, which needs nothing but npm's packages, or a real
+ * Mosquitto with BRIDGE_BROKER=mosquitto (which .ci/run sets for a second run of the bridge tests). `real` tells
+ * which: the tests of passwords, TLS and Mosquitto's own log need the real one.
+ */
+async function startBroker() {
+  if (process.env.BRIDGE_BROKER !== 'mosquitto') return EmbeddedBroker.start();
+  try {
+    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
+  } catch (e) {
+    // mosquitto -h exits 3 after printing its help; only a missing program is a failure here.
+    if (e.code === 'ENOENT') throw new Error('BRIDGE_BROKER=mosquitto needs Mosquitto: apt-get install -y mosquitto');
+  }
+  const m = await Mosquitto.start();
+  m.real = true;
+  return m;
+}
+
 /** A TCP relay to `port` that can be cut: the bridge loses the broker, a subscriber connected directly does not. */
 class Relay {
   static async start(port) {
@@ -162,9 +217,12 @@ function writeAccount(sim, dir) {
   return { file, tokens, args: ['--config', file, '--stream-url', sim.streamUrl] };
 }
 
-/** Starts `bmw-cardata bridge ARGS` as a child process. */
-function spawnBridge(args, env = {}) {
-  const proc = spawn(process.execPath, [CLI, 'bridge', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The clone's `npx bmw-cardata` (builds when needed, then runs the compiled command). */
+const NPX_BIN = path.join(__dirname, '../../scripts/bin/bmw-cardata.js');
+
+/** Starts `bmw-cardata bridge ARGS` as a child process (`bin`: the compiled command, or NPX_BIN). */
+function spawnBridge(args, env = {}, bin = CLI) {
+  const proc = spawn(process.execPath, [bin, 'bridge', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const b = { proc, stdout: '', stderr: '' };
   proc.stdout.on('data', (d) => (b.stdout += d));
   proc.stderr.on('data', (d) => (b.stderr += d));
@@ -187,17 +245,6 @@ function expectedEvents(messages) {
   return messages.flatMap((m) => live.ingest(m).events.map(withId));
 }
 
-/** A small seeded random generator (mulberry32), so that a failing trial can be run again. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Charging scripts without stream drops or restarts of their own. */
 const KILL_SCRIPTS = ['ac-session', 'dc-session', 'interrupted', 'phev-no-soc', 'duplicates-out-of-order'];
@@ -273,4 +320,4 @@ async function killTrial({ sim, mosq, random, brokerUp, intervalMs = 20, spawn: 
   }
 }
 
-module.exports = { CLI, CLIENT_ID, CONNECTED, Mosquitto, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, expectedEvents, seeded, killTrial, KILL_SCRIPTS };
+module.exports = { CLI, NPX_BIN, CLIENT_ID, CONNECTED, Mosquitto, EmbeddedBroker, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, expectedEvents, seeded, killTrial, KILL_SCRIPTS };

@@ -19,7 +19,8 @@ function redScript() {
 
 /**
  * Starts Node-RED with `users` ({username, password, permissions}) under adminAuth, or with adminAuth off when
- * there are none, and the given flows. Resolves with { url, stop(), log() } once the admin API answers.
+ * there are none, and the given flows. Resolves with { url, userDir, pid, stop(), restart(), log() } once the admin API
+ * answers.
  */
 async function startNodeRed({ users = [], flows = [], credentials }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-runtime-'));
@@ -45,25 +46,40 @@ async function startNodeRed({ users = [], flows = [], credentials }) {
   // Credentials in the clear ({ nodeId: {...} }): Node-RED encrypts them with the credential secret on its first save.
   if (credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
   let output = '';
-  const child = spawn(process.execPath, [redScript(), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  let child;
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
-    try {
-      const res = await fetch(`${url}/auth/login`);
-      if (res.ok && /Started flows|Server now running/.test(output)) break;
-    } catch {
-      // not listening yet
+  // Starts the process on the user directory and waits until the admin API answers and the flows run.
+  const launch = async () => {
+    const since = output.length;
+    child = spawn(process.execPath, [redScript(), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
+      try {
+        const res = await fetch(`${url}/auth/login`);
+        if (res.ok && /Started flows|Server now running/.test(output.slice(since))) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new Error(`Node-RED did not start: ${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    if (Date.now() > deadline) {
-      child.kill();
-      throw new Error(`Node-RED did not start: ${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  };
+  const stop = (signal = 'SIGTERM') => {
+    const c = child;
+    return new Promise((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill(signal);
+      setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+    });
+  };
+  await launch();
   return {
     url,
     userDir,
@@ -77,14 +93,16 @@ async function startNodeRed({ users = [], flows = [], credentials }) {
       if (!res.ok) throw new Error(`login of ${username} failed: ${res.status}`);
       return (await res.json()).access_token;
     },
-    stop() {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      });
+    /** The process id of the running Node-RED. */
+    get pid() {
+      return child.pid;
     },
+    /** Stops Node-RED (SIGTERM, else `signal`) and starts it again on the same user directory and port. */
+    async restart(signal) {
+      await stop(signal);
+      await launch();
+    },
+    stop: () => stop(),
   };
 }
 

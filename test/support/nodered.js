@@ -120,7 +120,8 @@ function editor() {
 
 /** The last status the node showed. */
 function lastStatus(node) {
-  const calls = node.status.getCalls ? node.status.getCalls() : [];
+  // The test helper spies on the prototype shared by every node: only this node's calls are its status.
+  const calls = node.status.getCalls ? node.status.getCalls().filter((c) => c.thisValue === node) : [];
   return calls.length ? calls[calls.length - 1].args[0] : undefined;
 }
 

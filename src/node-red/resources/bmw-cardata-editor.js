@@ -68,6 +68,7 @@
         vin: function (k) { return label('node-input-vin', 'fa-car', k('label.vin')) + '<input type="text" id="node-input-vin" style="width:calc(70% - 40px)" placeholder="msg.vin">'; },
         vins: function (k) { return label('node-input-vin', 'fa-car', k('label.vins')) + '<input type="text" id="node-input-vin" style="width:calc(70% - 40px)" data-i18n="[placeholder]' + k('tip.allVehicles') + '">'; },
         descriptors: function (k) { return label(null, 'fa-list-ul', k('label.descriptors')) + '<div class="bmw-cardata-descriptor-picker" style="display:inline-block;width:70%;vertical-align:top"></div>'; },
+        cache: function (k) { return label('node-input-cacheMaxAge', 'fa-history', k('label.cacheMaxAge')) + '<input type="text" id="node-input-cacheMaxAge" style="width:70%" data-i18n="[placeholder]' + k('tip.cacheDefault') + '">'; },
         name: function (k) { return label('node-input-name', 'fa-tag', k('label.name')) + '<input type="text" id="node-input-name" data-i18n="[placeholder]' + k('label.name') + '">'; }
     };
     function fillRows(type) {
@@ -141,12 +142,29 @@
         var chosen = {};
         initial.filter(Boolean).forEach(function (id) { chosen[id] = true; });
         var known = {};
+        var names = {};
+        var boxes = {};
         var search = $('<input type="text" style="width:100%">').attr('placeholder', t('search')).appendTo(root);
         var count = $('<div class="form-tips" style="margin:2px 0"></div>').appendTo(root);
+        // What is picked, by name, each with a button that takes it out again.
+        var picked = $('<div class="bmw-cardata-picked" style="margin:2px 0 4px"></div>').appendTo(root);
         var list = $('<div style="height:220px;overflow-y:auto;border:1px solid var(--red-ui-form-input-border-color,#ccc);border-radius:4px;padding:4px"></div>').appendTo(root);
         var other = $('<textarea rows="2" style="width:100%;margin-top:4px;font-family:monospace"></textarea>').attr('placeholder', t('otherKeys')).appendTo(root);
 
-        function update() { count.text(Object.keys(chosen).length + ' ' + t('selected')); }
+        function update() {
+            count.text(Object.keys(chosen).length + ' ' + t('selected'));
+            picked.empty();
+            Object.keys(chosen).filter(function (id) { return known[id]; }).forEach(function (id) {
+                var chip = $('<span class="red-ui-text-bidi-aware" style="display:inline-block;margin:0 4px 4px 0;padding:1px 6px;border:1px solid var(--red-ui-form-input-border-color,#ccc);border-radius:10px"></span>')
+                    .attr('title', id).attr('data-id', id).text(names[id] || id).appendTo(picked);
+                $('<a href="#" style="margin-left:6px" aria-label="remove"><i class="fa fa-times"></i></a>').on('click', function (e) {
+                    e.preventDefault();
+                    delete chosen[id];
+                    if (boxes[id]) boxes[id].prop('checked', false);
+                    update();
+                }).appendTo(chip);
+            });
+        }
         function render(groups) {
             list.empty();
             groups.forEach(function (g) {
@@ -154,15 +172,18 @@
                 $('<div style="font-weight:bold;margin-top:6px"></div>').text(g.category).attr('title', g.description || '').appendTo(group);
                 g.descriptors.forEach(function (d) {
                     known[d.id] = true;
-                    var line = $('<label style="display:block;width:auto;margin:0;white-space:nowrap"></label>')
-                        .attr('data-search', (d.id + ' ' + d.name + ' ' + g.category).toLowerCase()).appendTo(group);
-                    $('<input type="checkbox" style="width:auto;margin:0 6px 0 0">').prop('checked', !!chosen[d.id])
+                    names[d.id] = d.name;
+                    // The words people use ("state of charge", "Ladestand") are searched too; long keys wrap, never cut off.
+                    var line = $('<label style="display:block;width:auto;margin:0 0 2px 0;white-space:normal;overflow-wrap:anywhere"></label>')
+                        .attr('data-search', (d.id + ' ' + d.name + ' ' + g.category + ' ' + (d.words || []).join(' ')).toLowerCase()).appendTo(group);
+                    boxes[d.id] = $('<input type="checkbox" style="width:auto;margin:0 6px 0 0">').prop('checked', !!chosen[d.id])
                         .on('change', function () {
                             if (this.checked) chosen[d.id] = true; else delete chosen[d.id];
                             update();
                         }).appendTo(line);
                     $('<span></span>').text(d.name + (d.unit ? ' [' + d.unit + ']' : '')).appendTo(line);
-                    $('<code style="margin-left:6px;opacity:.7"></code>').text(d.id).appendTo(line);
+                    if (d.words && d.words.length) $('<i style="margin-left:6px;opacity:.8"></i>').text('(' + d.words.slice(0, 3).join(', ') + ')').appendTo(line);
+                    $('<code style="margin-left:6px;opacity:.7;word-break:break-all"></code>').text(d.id).appendTo(line);
                 });
             });
             other.val(Object.keys(chosen).filter(function (id) { return !known[id]; }).join('\n'));
@@ -244,6 +265,8 @@
         prepare: prepare,
         save: save,
         cancel: cancel,
+        // "Answer from cache up to": empty, 0, a number of seconds, or a number with s, m, h or d (core's parseMaxAge).
+        validMaxAge: function (v) { return v === undefined || /^\s*(\d+(\.\d+)?\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?)?\s*$/i.test(String(v)); },
         // The palette name from the node's catalog; on the canvas "BMW <palette name>" unless the node has a name.
         paletteLabel: function () { return this._(this.type + '.paletteLabel'); },
         label: function () { return this.name || 'BMW ' + this._(this.type + '.paletteLabel'); },

@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSession } from '../../../../src/core/flatten';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
 import { RANGE_OPTIONS, rangeOf } from '../../../../src/n8n/dates';
-import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['chargingHistory'], operation: ['getAll'], ...extra } });
 
@@ -48,8 +48,7 @@ const getChargingSessions: Operation = {
       description: 'IANA time zone for the period and the dates picked; empty uses the workflow time zone',
     },
   ],
-  async execute(account, i) {
-    const vin = vinOf(this, i);
+  async execute(account, i, vin, read) {
     const options = optionsOf(this, i);
     const { from, to, timeZone } = rangeOf(this, i, options.timeZone);
     // The output pane says which period was read, and in which zone (the option's, else the workflow's).
@@ -58,7 +57,7 @@ const getChargingSessions: Operation = {
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const session of account.client.paginate('getChargingHistory', { vin, from, to }, { limit })) {
+    for await (const session of account.client.paginate('getChargingHistory', { vin, from, to }, { limit, ...read })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSession(session) } : { vin, ...session }) as IDataObject });
     }
     return out;

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSetting } from '../../../../src/core/flatten-settings';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf } from '../../../../src/n8n/operation';
 
 const getChargingSettings: Operation = {
   operationId: 'getLocationBasedChargingSettings',
@@ -23,14 +23,13 @@ const getChargingSettings: Operation = {
       ],
     },
   ],
-  async execute(account, i) {
-    const vin = vinOf(this, i);
+  async execute(account, i, vin, read) {
     const options = optionsOf(this, i);
     const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
     const out = [];
-    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit })) {
+    for await (const setting of account.client.paginate('getLocationBasedChargingSettings', { vin }, { limit, ...read })) {
       out.push({ json: (flat ? { vin, ...flattenChargingSetting(setting) } : { vin, ...setting }) as IDataObject });
     }
     return out;

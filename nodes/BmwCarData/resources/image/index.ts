@@ -1,5 +1,5 @@
 import { vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, vinOf } from '../../../../src/n8n/operation';
+import { type Operation } from '../../../../src/n8n/operation';
 
 const getImage: Operation = {
   operationId: 'getImage',
@@ -19,10 +19,9 @@ const getImage: Operation = {
       hint: 'The name of the output binary field to put the image in',
     },
   ],
-  async execute(account, i) {
-    const vin = vinOf(this, i);
+  async execute(account, i, vin, read) {
     const field = String(this.getNodeParameter('binaryPropertyName', i, 'data')).trim() || 'data';
-    const image = await account.client.getImage(vin);
+    const image = await account.client.getImage(vin, read);
     const binary = await this.helpers.prepareBinaryData(image.data, image.fileName, image.contentType);
     return [{ json: { vin, mimeType: image.contentType, fileName: image.fileName, bytes: image.data.length }, binary: { [field]: binary } }];
   },

@@ -2,7 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { telematicValues } from '../../../../src/core/telematic-values';
 import type { TelematicDataEntry } from '../../../../src/core/types';
 import { containerIdField, descriptorsField, vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
+import { type Operation, optionsOf } from '../../../../src/n8n/operation';
 
 const show = (extra: Record<string, string[]> = {}) => ({ show: { resource: ['telematicData'], operation: ['get'], ...extra } });
 
@@ -50,18 +50,17 @@ const getTelematicData: Operation = {
       description: 'Whether to return each key as its plain value instead of value, unit and timestamp',
     },
   ],
-  async execute(account, i) {
-    const vin = vinOf(this, i);
+  async execute(account, i, vin, read) {
     const options = optionsOf(this, i);
     const mode = this.getNodeParameter('containerMode', i, 'managed') as string;
     let containerId: string;
     let telematicData: Record<string, TelematicDataEntry>;
     if (mode === 'id') {
       containerId = String(this.getNodeParameter('containerId', i, '')).trim();
-      telematicData = (await account.client.getTelematicData(vin, containerId)).telematicData ?? {};
+      telematicData = (await account.client.getTelematicData(vin, containerId, read)).telematicData ?? {};
     } else {
       const descriptors = this.getNodeParameter('descriptors', i, []) as string[] | string;
-      const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: options.allowUnknown === true });
+      const result = await account.client.getTelematicValues(vin, descriptors, { allowUnknown: options.allowUnknown === true, ...read });
       account.saveContainers();
       containerId = result.containerId;
       telematicData = result.telematicData ?? {};

@@ -1,5 +1,5 @@
 import { vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, vinOf } from '../../../../src/n8n/operation';
+import type { Operation } from '../../../../src/n8n/operation';
 
 const getTyreDiagnosis: Operation = {
   operationId: 'getSmartMaintenanceTyreDiagnosis',
@@ -9,8 +9,8 @@ const getTyreDiagnosis: Operation = {
   description: 'Get the smart maintenance tyre diagnosis: mounted and stored tyres, tread depth, defects',
   quotaByDefault: true,
   fields: [vinLocator('tyreDiagnosis', ['get'])],
-  async execute(account, i) {
-    return [{ json: { ...(await account.client.getTyreDiagnosis(vinOf(this, i))) } }];
+  async execute(account, _i, vin, read) {
+    return [{ json: { vin, ...(await account.client.getTyreDiagnosis(vin, read)) } }];
   },
 };
 

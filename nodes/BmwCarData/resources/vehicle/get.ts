@@ -1,5 +1,6 @@
 import { vinLocator } from '../../../../src/n8n/descriptions';
-import { type Operation, vinOf } from '../../../../src/n8n/operation';
+import type { Operation } from '../../../../src/n8n/operation';
+import { rememberModel } from '../../../../src/n8n/vehicles';
 
 export const getVehicle: Operation = {
   operationId: 'getBasicData',
@@ -9,7 +10,9 @@ export const getVehicle: Operation = {
   description: 'Get basic data of a vehicle: brand, model, drive train, battery size, construction date',
   quotaByDefault: true,
   fields: [vinLocator('vehicle', ['get'])],
-  async execute(account, i) {
-    return [{ json: { ...(await account.client.getBasicData(vinOf(this, i))) } }];
+  async execute(account, _i, vin, read) {
+    const data = await account.client.getBasicData(vin, read);
+    if (data.modelName) rememberModel(account.client.accountId, data.vin ?? vin, data.modelName);
+    return [{ json: { ...data } }];
   },
 };

@@ -1,5 +1,4 @@
 import type { Operation } from '../../../../src/n8n/operation';
-import { rememberVehicles } from '../../../../src/n8n/vehicles';
 
 export const getAllVehicles: Operation = {
   operationId: 'getMappings',
@@ -9,9 +8,9 @@ export const getAllVehicles: Operation = {
   description: 'List the vehicles mapped to the account (VIN, mapping type, mapped since)',
   quotaByDefault: true,
   fields: [],
-  async execute(account) {
-    const mappings = await account.client.getMappings();
-    rememberVehicles(account.client.accountId, mappings);
+  // The list read here is the one the Vehicle picker shows: both read the account's cache.
+  async execute(account, _i, _vin, read) {
+    const mappings = await account.client.getMappings(read);
     return mappings.map((m) => ({ json: { ...m } }));
   },
 };
