@@ -136,16 +136,26 @@ export class FileLock {
     const owner: Owner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex') };
     const started = now();
     const firstSeen = new Map<string, number>();
+    // Known as held before the file exists: another waiter of this process that reads the new file in between must
+    // not take it for a lock of an earlier life of this pid.
+    held.add(owner.token);
     for (let attempt = 0; ; attempt += 1) {
-      if (await create(file, owner)) {
-        held.add(owner.token);
-        return owner.token;
+      let created: boolean;
+      try {
+        created = await create(file, owner);
+      } catch (e) {
+        held.delete(owner.token);
+        throw e;
       }
+      if (created) return owner.token;
       const seen = await look(file);
       if (!seen) continue;
       if (!firstSeen.has(seen.id)) firstSeen.set(seen.id, now());
       if (this.stale(seen, firstSeen.get(seen.id) as number) && (await this.takeOver(seen, firstSeen))) continue;
-      if (now() - started > timeoutMs) throw Object.assign(new Error(`${file} is held by another process`), { code: 'ELOCKED' });
+      if (now() - started > timeoutMs) {
+        held.delete(owner.token);
+        throw Object.assign(new Error(`${file} is held by another process`), { code: 'ELOCKED' });
+      }
       await sleep(5 + Math.min(50, attempt * 5));
     }
   }
@@ -158,7 +168,16 @@ export class FileLock {
   /** Removes the stale lock `seen` if it is still there, under the takeover guard. True if the lock may be free now. */
   private async takeOver(seen: Seen, firstSeen: Map<string, number>): Promise<boolean> {
     const owner: Owner = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex') };
-    if (!(await create(this.guard, owner))) {
+    held.add(owner.token);
+    let guarded: boolean;
+    try {
+      guarded = await create(this.guard, owner);
+    } catch (e) {
+      held.delete(owner.token);
+      throw e;
+    }
+    if (!guarded) {
+      held.delete(owner.token);
       // Another process is taking over; if it died doing so, its guard goes (checked again right before).
       const guard = await look(this.guard);
       if (!guard) return true;
@@ -172,6 +191,7 @@ export class FileLock {
       return true;
     } finally {
       await this.unlink(this.guard);
+      held.delete(owner.token);
     }
   }
 
