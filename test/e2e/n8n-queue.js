@@ -47,7 +47,7 @@ const NODE = 'BMW CarData';
 const DESCRIPTORS = ['vehicle.drivetrain.batteryManagement.header', 'vehicle.vehicle.travelledDistance'];
 /** The two workflows: vehicles (the concurrency check) and telematic data through a managed container. */
 const WORKFLOWS = {
-  vehicles: { id: 'bmwQueueWorkflow001', name: 'BMW CarData in queue mode', path: 'bmw-cardata-queue', parameters: { resource: 'vehicle', operation: 'getAll' } },
+  vehicles: { id: 'bmwQueueWorkflow001', name: 'BMW CarData in queue mode', path: 'bmw-cardata-queue', parameters: { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } } },
   telematics: {
     id: 'bmwQueueWorkflow002',
     name: 'BMW CarData telematics in queue mode',
