@@ -89,12 +89,20 @@ nodes="$(curl -s -H 'Accept: application/json' "http://127.0.0.1:$port/nodes")"
 echo "$nodes" | grep -q '"module":"node-red-contrib-bmw-cardata"' || fail "the package is installed in Node-RED"
 check "the package's nodes are loaded"
 
-csv="$(node -e "const f=require('$work/repo/.sandbox/flows.json'); const n=f.find(n=>n.type==='file'&&/csv/i.test(n.filename)); console.log(n.filename)")"
-rm -f "$csv"
+# The example writes one CSV per car: its file name is an expression around the VIN ("/tmp/…-" & vin & ".csv").
+pattern="$(node -e "const f=require('$work/repo/.sandbox/flows.json'); const n=f.find(n=>n.type==='file'&&/csv/i.test(n.filename)); const m=n.filenameType==='jsonata'&&/^\"([^\"]*)\"\s*&\s*vin\s*&\s*\"([^\"]*)\"$/.exec(n.filename); console.log(m?m[1]+'*'+m[2]:n.filename)")"
+# shellcheck disable=SC2086
+rm -f $pattern
 inject="$(node -e "const f=require('$work/repo/.sandbox/flows.json'); const t=f.find(n=>n.type==='tab'&&/charging history/i.test(n.label)); console.log(f.find(n=>n.type==='inject'&&n.z===t.id).id)")"
 curl -s -X POST "http://127.0.0.1:$port/inject/$inject" >/dev/null
-for _ in $(seq 1 30); do [ -s "$csv" ] && break; sleep 1; done
-[ -s "$csv" ] || fail "the charging-history example writes its CSV"
+csv=""
+for _ in $(seq 1 30); do
+  # shellcheck disable=SC2086
+  csv="$(ls $pattern 2>/dev/null | head -1 || true)"
+  [ -n "$csv" ] && [ -s "$csv" ] && break
+  sleep 1
+done
+[ -n "$csv" ] && [ -s "$csv" ] || fail "the charging-history example writes its CSV"
 rows=$(($(wc -l < "$csv") - 1))
 head -1 "$csv" | grep -q '^start,end,' || fail "the CSV has a header"
 [ "$rows" -gt 0 ] || fail "the CSV has rows"
