@@ -317,6 +317,7 @@ describe('token files', function () {
       const store = open();
       assert.strictEqual(store.loadSync('acc'), undefined);
       assert.strictEqual(store.loadSync('other'), undefined);
+      assert.strictEqual(store.loadSync('acc'), undefined);
       assert.deepStrictEqual(warnings, [`BMW CarData: Cannot read the saved BMW tokens in ${path.dirname(file)} (ENOTDIR); the accounts start from their deployed tokens.`]);
       await assert.rejects(store.load('acc'), /Cannot read the saved BMW tokens in .* \(ENOTDIR\)/);
     });
