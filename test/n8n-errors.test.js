@@ -2,7 +2,8 @@
 // n8n shows an error's description under its message: every error with a hint carries it there, whatever its kind.
 const assert = require('assert');
 const { toNodeError, errorJson } = require('../dist/src/n8n/errors');
-const { CarDataError, CU_CODES } = require('../dist/src/core/errors');
+const { NodeApiError, NodeOperationError } = require('n8n-workflow');
+const { CarDataError, LoginError, CU_CODES } = require('../dist/src/core/errors');
 
 const node = { id: 'n1', name: 'BMW CarData', type: 'n8n-nodes-bmw-cardata.bmwCarData', typeVersion: 1, position: [0, 0], parameters: {} };
 
@@ -25,4 +26,63 @@ describe('n8n errors carry the hint', function () {
       assert.strictEqual(errorJson(e).hint, e.hint);
     });
   }
+});
+
+describe('n8n errors: what a failed item and the error panel show', function () {
+  const login = (init = {}) =>
+    new LoginError({ kind: 'auth', oauthError: 'invalid_grant', message: 'BMW no longer accepts the saved refresh token: authorize the account again', hint: 'Run the device login again.', ...init });
+  // How n8n hands back a refresh that failed inside the credential: its own error, the login error as the cause.
+  const wrapped = () => new NodeApiError(node, { message: 'Request failed' }, { message: 'Request failed' });
+  const wrap = (e) => Object.assign(wrapped(), { cause: e });
+
+  it('a failed login, even wrapped in n8n’s request error, is reported as the login, with its OAuth code and hint', () => {
+    for (const error of [login(), wrap(login())]) {
+      const shown = toNodeError(node, error, 2);
+      assert.strictEqual(shown.name, 'NodeApiError');
+      assert.strictEqual(shown.message, 'BMW no longer accepts the saved refresh token: authorize the account again');
+      assert.strictEqual(shown.description, 'Run the device login again.');
+      assert.strictEqual(shown.context.itemIndex, 2);
+      assert.deepStrictEqual(errorJson(error), {
+        error: 'BMW no longer accepts the saved refresh token: authorize the account again',
+        code: 'invalid_grant',
+        kind: 'auth',
+        hint: 'Run the device login again.',
+      });
+    }
+  });
+
+  it('a failed login without an OAuth code or hint: code "login", and no empty hint', () => {
+    const bare = login({ kind: 'network', oauthError: undefined, hint: undefined, message: "BMW's login service is unavailable" });
+    assert.deepStrictEqual(errorJson(wrap(bare)), { error: "BMW's login service is unavailable", code: 'login', kind: 'auth' });
+    const shown = toNodeError(node, wrap(bare));
+    assert.strictEqual(shown.message, "BMW's login service is unavailable");
+    assert.strictEqual(shown.description, undefined);
+  });
+
+  it("BMW's answer keeps its HTTP status; an error without a status or hint has neither", () => {
+    const answered = new CarDataError({ kind: 'bmw', status: 404, exveErrorId: 'CU-104', message: 'CU-104: no permission', hint: 'Map the vehicle.' });
+    assert.deepStrictEqual(errorJson(answered), { error: 'CU-104: no permission', code: 'CU-104', kind: 'bmw', hint: 'Map the vehicle.', status: 404 });
+    assert.strictEqual(toNodeError(node, answered).httpCode, '404');
+    const silent = new CarDataError({ kind: 'network', message: 'no answer within 20 s (ETIMEDOUT)' });
+    const json = errorJson(silent);
+    assert.deepStrictEqual(Object.keys(json).sort(), ['code', 'error', 'kind']);
+    assert.strictEqual(json.kind, 'network');
+  });
+
+  it("n8n's own errors pass through unchanged, their description kept as the item's hint", () => {
+    const own = new NodeOperationError(node, 'Binary property missing', { description: 'Name the binary property.' });
+    assert.strictEqual(toNodeError(node, own), own);
+    assert.deepStrictEqual(errorJson(own), { error: 'Binary property missing', hint: 'Name the binary property.' });
+    const api = new NodeApiError(node, { message: 'Bad gateway' }, { message: 'Bad gateway', description: 'Try later.' });
+    assert.strictEqual(toNodeError(node, api), api);
+    assert.deepStrictEqual(errorJson(api), { error: 'Bad gateway', hint: 'Try later.' });
+  });
+
+  it('anything else is an operation error with its text', () => {
+    const shown = toNodeError(node, new TypeError('x is not a function'), 1);
+    assert.strictEqual(shown.name, 'NodeOperationError');
+    assert.strictEqual(shown.message, 'x is not a function');
+    assert.deepStrictEqual(errorJson('plain text'), { error: 'plain text' });
+    assert.strictEqual(toNodeError(node, 'plain text').message, 'plain text');
+  });
 });

@@ -200,6 +200,25 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.deepStrictEqual(sim.restCalls()[0].query.from, '2025-12-31T23:00:00Z');
     });
 
+    it('Charging History takes custom dates from an expression ($now) as instants, sent in UTC', async () => {
+      const before = Date.now();
+      const { error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        range: 'custom',
+        from: "={{ $now.setZone('Asia/Tokyo').minus({ days: 3 }) }}",
+        to: '={{ $now }}',
+        returnAll: true,
+        options: { timeZone: 'America/New_York' },
+      });
+      assert.ifError(error);
+      const { from, to } = sim.restCalls()[0].query;
+      assert.match(from, /Z$/);
+      assert.ok(Math.abs(Date.parse(from) - (before - 3 * 86_400_000)) < 60_000, from);
+      assert.ok(Math.abs(Date.parse(to) - before) < 60_000, to);
+    });
+
     it('Charging Settings > Get Many: Return All and Limit over the page token, flat rows', async () => {
       const all = await runNode(authorizedCredentials(sim), { resource: 'chargingSettings', operation: 'getAll', vin: vin(), returnAll: true });
       assert.ifError(all.error);
@@ -279,6 +298,43 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.deepStrictEqual(items[0].pairedItem, { item: 0 });
       assert.strictEqual(items[1].json.vin, VIN);
       assert.deepStrictEqual(items[1].pairedItem, { item: 1 });
+    });
+
+    it('custom dates that are not dates are refused before any call, naming the field, with the hint', async () => {
+      const params = { resource: 'chargingHistory', operation: 'getAll', vin: vin(), range: 'custom', returnAll: true };
+      const { items, error } = await runNode(
+        authorizedCredentials(sim),
+        { ...params, from: '={{ $json.from }}', to: '={{ $json.to }}' },
+        {
+          items: [{ json: { from: 'yesterday at noon, or so, said the person who filled in the form', to: '2026-01-31T00:00:00' } }, { json: { from: '2026-01-01T00:00:00', to: '   ' } }],
+          nodeExtra: { onError: 'continueRegularOutput' },
+        },
+      );
+      assert.ifError(error);
+      assert.deepStrictEqual(
+        items.map((i) => [i.json.error, i.json.code, i.json.kind, i.json.hint]),
+        [
+          ['From is not a date: yesterday at noon, or so, said the perso', 'input', 'input', 'Pick a date or give an ISO 8601 date-time.'],
+          ['To is not a date: empty', 'input', 'input', 'Pick a date or give an ISO 8601 date-time.'],
+        ],
+      );
+      assert.strictEqual(sim.restCalls().length, 0);
+      const stopped = await runNode(authorizedCredentials(sim), { ...params, from: '2026-13-45T00:00:00', to: '2026-01-31T00:00:00' });
+      assert.strictEqual(stopped.error.name, 'NodeOperationError');
+      assert.strictEqual(stopped.error.message, 'From is not a date: 2026-13-45T00:00:00');
+      assert.strictEqual(stopped.error.description, 'Pick a date or give an ISO 8601 date-time.');
+    });
+
+    it('a dead login with continueOnFail: the item says it is the login, with the OAuth code and the hint', async () => {
+      const creds = authorizedCredentials(sim, { accessToken: '', refreshToken: 'not-a-valid-refresh-token' });
+      const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' }, { nodeExtra: { onError: 'continueRegularOutput' } });
+      assert.ifError(error);
+      assert.strictEqual(items.length, 1);
+      const { error: message, code, kind, hint } = items[0].json;
+      assert.match(message, /authorize the account again/);
+      assert.deepStrictEqual([code, kind], ['invalid_grant', 'auth']);
+      assert.match(hint, /Run the device login again\.$/);
+      assert.doesNotMatch(JSON.stringify(items[0].json), /not-a-valid-refresh-token/);
     });
 
     it('quota: BMW CU-429 becomes a quota error, and the next run is refused locally without a call', async () => {
@@ -379,6 +435,8 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.strictEqual(sim.requests.filter((r) => r.grantType === 'refresh_token').length, 1);
       assert.ok(error);
       assert.match(error.message, /authorize the account again/i);
+      assert.strictEqual(error.name, 'NodeApiError');
+      assert.match(error.description, /^Refresh tokens rotate on every use/);
       assert.doesNotMatch(JSON.stringify(error), /not-a-valid-refresh-token/);
     });
   });

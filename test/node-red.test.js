@@ -133,6 +133,44 @@ describe('Node-RED nodes', function () {
     });
   });
 
+  describe('the VIN of a message', function () {
+    it("an empty, blank or null msg.vin falls back to the node's VIN; a padded one is trimmed", async () => {
+      const { node, out } = await loadAction(sim, 'basic-data', { vin: ` ${SIM_VINS.phev} ` });
+      for (const vin of ['', '   ', null, undefined, ` ${SIM_VINS.bev}\n`]) node.receive({ vin });
+      const msgs = await out.wait(5);
+      assert.deepStrictEqual(
+        msgs.map((m) => m.payload.vin),
+        [SIM_VINS.phev, SIM_VINS.phev, SIM_VINS.phev, SIM_VINS.phev, SIM_VINS.bev],
+      );
+      assert.deepStrictEqual(restPaths(), [...Array(4).fill(`/customers/vehicles/${SIM_VINS.phev}/basicData`), `/customers/vehicles/${SIM_VINS.bev}/basicData`]);
+    });
+
+    it('the status says "requesting…" while BMW is asked, then what came back', async () => {
+      const { node, out } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev });
+      node.receive({});
+      await out.wait(1);
+      await sleep(20);
+      const statuses = node.status.getCalls().map((c) => c.args[0]);
+      assert.deepStrictEqual(statuses.find((st) => st.fill === 'blue'), { fill: 'blue', shape: 'dot', text: 'requesting…' });
+      assert.strictEqual(statuses.at(-1).fill, 'green');
+      assert.strictEqual(statuses.at(-1).shape, 'dot');
+    });
+
+    it('without a VIN and no vehicle mapped as PRIMARY user: an input error that says how to map one', async () => {
+      const { node, caught, account } = await loadAction(sim, 'basic-data', { vin: '' });
+      account.rememberVehicles([{ vin: SIM_VINS.secondary, mappingType: 'SECONDARY', mappedSince: '2024-01-01T00:00:00Z' }]);
+      node.receive({});
+      const [err] = await caught.wait(1);
+      assert.strictEqual(err.error.code, 'input');
+      assert.strictEqual(err.cardataError.parameter, 'vin');
+      assert.strictEqual(err.cardataError.message, 'The account has no vehicle mapped as PRIMARY user');
+      assert.strictEqual(err.cardataError.hint, 'Map the vehicle to your BMW ID as primary user in the My BMW app.');
+      assert.strictEqual(sim.restCalls().length, 0);
+      await sleep(20);
+      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: vin · 50/50 left' });
+    });
+  });
+
   describe('telematics', function () {
     it('manages the container: created once, then reused for every message', async () => {
       const { node, out } = await loadAction(sim, 'telematics', { vin: SIM_VINS.bev, descriptors: [SOC, RANGE], containerMode: 'managed' });
@@ -492,6 +530,11 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(err.error.code, 'CU-429');
       assert.match(err.error.message, /resets at 00:00 UTC; use streaming for frequent data\. Reset the test quota\.\)$/);
       assert.match(err.cardataError.hint, /Reset the test quota\.$/);
+      // Only a spent quota gets it: a VIN that is no VIN keeps its own hint.
+      node.receive({ vin: 'abc' });
+      const [, input] = await caught.wait(2);
+      assert.strictEqual(input.cardataError.kind, 'input');
+      assert.doesNotMatch(`${input.cardataError.hint} ${input.error.message}`, /Reset the test quota/);
       await helper.unload();
       // Without the setting (every real Node-RED), the error says only what BMW's quota does.
       helper.settings({ userDir: freshUserDir() });
@@ -520,10 +563,15 @@ describe('Node-RED nodes', function () {
         { id: 'catch', z: 'tab', x: 1, y: 2, type: 'catch', scope: null, wires: [['caught']] },
         { id: 'caught', z: 'tab', x: 1, y: 3, type: 'helper' },
       ]);
+      const node = helper.getNode('n1');
+      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'no account' });
       const caught = collector(helper.getNode('caught'));
-      helper.getNode('n1').receive({});
+      node.receive({});
       const [err] = await caught.wait(1);
-      assert.match(err.error.message, /No BMW CarData account/);
+      assert.match(err.error.message, /No BMW CarData account is selected \(Open the node and pick or add an account\.\)$/);
+      assert.deepStrictEqual([err.error.code, err.cardataError.parameter], ['input', 'account']);
+      await sleep(20);
+      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: account' });
     });
 
     it('reports an account without authorization', async () => {

@@ -172,6 +172,19 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.strictEqual(res.status, 200);
   });
 
+  it('a credential pasted with spaces around its tokens and a slash after the Auth Base URL: connects, and renews there', async () => {
+    sim = await startSimulator({ stream: true });
+    const t = sim.issueTokens({ clientId: 'sim-client-id' });
+    const credentials = credentialsFor(sim, { idToken: ` ${t.id_token}\n`, gcid: `${t.gcid} `, authBaseUrl: `${sim.authBaseUrl}//` });
+    active = await activate(credentials, { descriptors: [SOC], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    sim.expireIdTokens();
+    await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length === 2, 8000, 'subscribed again');
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 77 });
+    await until(() => active.items.some((i) => i.value === 77), 3000, 'item after renewal');
+    assert.deepStrictEqual(active.errors, []);
+  });
+
   it('the renewal meets a login service answering 500 and then not at all: the trigger keeps going, no error', async function () {
     this.timeout(30000);
     sim = await startSimulator({ stream: true });

@@ -10,6 +10,7 @@ const { execFile } = require('child_process');
 const { PassThrough } = require('stream');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { main } = require('../dist/src/cli/main');
+const { TokenFile } = require('../dist/src/node-red/token-file');
 const { helper, freshUserDir, loadAction, sleep } = require('./support/nodered');
 
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
@@ -209,6 +210,116 @@ describe('token files', function () {
       sim.expireAccessTokens();
       assert.strictEqual((await readOnce(loaded)).payload.vin, SIM_VINS.bev);
       assert.deepStrictEqual(sim.requests.filter((r) => r.grantType === 'refresh_token').map((r) => r.status), [200, 200]);
+    });
+  });
+
+  describe('Node-RED token file on disk', () => {
+    let dir;
+    let file;
+    let warnings;
+    const tokens = (refreshToken = 'refresh-1') => ({ accessToken: 'access-1', refreshToken, idToken: 'id-1', gcid: 'gcid-1', expiresAt: 1_800_000_000_000 });
+    const open = (secret) => new TokenFile(file, secret, (m) => warnings.push(m));
+    const write = (value) => fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-token-file-'));
+      file = path.join(dir, 'bmw-cardata-tokens.json');
+      warnings = [];
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const broken = [
+      ['', 'empty'],
+      ['  \n', 'empty'],
+      ['{"version":1,', 'not JSON'],
+      ['null', 'not an object'],
+      ['[{"version":1}]', 'not an object'],
+      ['"text"', 'not an object'],
+      [{ version: 2, accounts: {} }, 'a newer format (version 2)'],
+      [{ version: 0, accounts: {} }, 'an unknown format'],
+      [{ version: '2', accounts: {} }, 'an unknown format'],
+      [{ accounts: {} }, 'an unknown format'],
+      [{ version: 1, accounts: [] }, 'accounts is not an object'],
+      [{ version: 1, accounts: 'acc' }, 'accounts is not an object'],
+      [{ version: 1, accounts: { acc: null } }, 'an entry is not a token set'],
+      [{ version: 1, accounts: { acc: 'x' } }, 'an entry is not a token set'],
+      [{ version: 1, accounts: { acc: { tokens: {} } } }, 'an entry is not a token set'],
+    ];
+    for (const [content, problem] of broken) {
+      it(`a file that is ${JSON.stringify(content)} is kept aside, and the log says why: ${problem}`, async () => {
+        write(content);
+        const before = fs.readFileSync(file, 'utf8');
+        assert.strictEqual(open().loadSync('acc'), undefined);
+        assert.strictEqual(warnings.length, 1);
+        assert.ok(warnings[0].includes(`could not be read (${problem}); it was kept as ${file}.broken-`), warnings[0]);
+        const aside = fs.readdirSync(dir).filter((f) => f.startsWith('bmw-cardata-tokens.json.broken-'));
+        assert.strictEqual(aside.length, 1);
+        assert.match(aside[0], /\.broken-\d{8}T\d{6}$/, 'the time it was kept, in the name');
+        assert.strictEqual(fs.readFileSync(path.join(dir, aside[0]), 'utf8'), before);
+        assert.strictEqual(fs.existsSync(file), false);
+      });
+    }
+
+    it('a file without accounts yet is a good, empty file', async () => {
+      write({ version: 1 });
+      const store = open();
+      assert.strictEqual(store.loadSync('acc'), undefined);
+      assert.strictEqual(await store.load('acc'), undefined);
+      await store.save('acc', tokens(), 1234);
+      assert.deepStrictEqual(await store.load('acc'), { issuedAt: 1234, tokens: tokens() });
+      assert.deepStrictEqual(warnings, []);
+    });
+
+    for (const secret of [undefined, 'a-credential-secret']) {
+      it(`saves, loads and removes each account's tokens (${secret ? 'sealed' : 'in clear'}), mode 0600`, async () => {
+        const store = open(secret);
+        assert.strictEqual(store.encrypted, Boolean(secret));
+        assert.strictEqual(await store.load('acc'), undefined);
+        await store.save('acc', tokens('refresh-a'), 1000);
+        await store.save('other', tokens('refresh-b'), 2000);
+        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+        const text = fs.readFileSync(file, 'utf8');
+        assert.strictEqual(text.includes('refresh-a'), !secret);
+        assert.strictEqual(JSON.parse(text).version, 1);
+        // A restart reads the file again, with the same secret.
+        const again = open(secret);
+        assert.deepStrictEqual(again.loadSync('acc'), { issuedAt: 1000, tokens: tokens('refresh-a') });
+        assert.deepStrictEqual(await again.load('other'), { issuedAt: 2000, tokens: tokens('refresh-b') });
+        assert.strictEqual(again.loadSync('toString'), undefined, 'only accounts of the file');
+        await again.remove('acc');
+        assert.strictEqual(await again.load('acc'), undefined);
+        assert.deepStrictEqual(await again.load('other'), { issuedAt: 2000, tokens: tokens('refresh-b') });
+        assert.deepStrictEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).accounts), ['other']);
+        assert.deepStrictEqual(warnings, []);
+      });
+    }
+
+    it('entries sealed with another secret, or in clear without a refresh token, count as absent', async () => {
+      await open('the-first-secret').save('acc', tokens());
+      assert.strictEqual(open('another-secret').loadSync('acc'), undefined);
+      assert.strictEqual(await open('another-secret').load('acc'), undefined);
+      assert.strictEqual(await open().load('acc'), undefined, 'a sealed entry cannot be read without the secret');
+      assert.deepStrictEqual(open('the-first-secret').loadSync('acc').tokens, tokens());
+      write({ version: 1, accounts: { acc: { issuedAt: 1, tokens: { accessToken: 'a' } } } });
+      assert.strictEqual(open().loadSync('acc'), undefined);
+      assert.strictEqual(await open().load('acc'), undefined);
+      assert.deepStrictEqual(warnings, []);
+    });
+
+    it('removing an account the file does not hold writes nothing', async () => {
+      await open().remove('acc');
+      assert.strictEqual(fs.existsSync(file), false);
+    });
+
+    it('a file that cannot be read is said once, with the folder, and the accounts start from their deployed tokens', async () => {
+      // The folder of the file is a file: ENOTDIR on every read.
+      fs.writeFileSync(path.join(dir, 'not-a-folder'), '');
+      file = path.join(dir, 'not-a-folder', 'bmw-cardata-tokens.json');
+      const store = open();
+      assert.strictEqual(store.loadSync('acc'), undefined);
+      assert.strictEqual(store.loadSync('other'), undefined);
+      assert.strictEqual(store.loadSync('acc'), undefined);
+      assert.deepStrictEqual(warnings, [`BMW CarData: Cannot read the saved BMW tokens in ${path.dirname(file)} (ENOTDIR); the accounts start from their deployed tokens.`]);
+      await assert.rejects(store.load('acc'), /Cannot read the saved BMW tokens in .* \(ENOTDIR\)/);
     });
   });
 });
