@@ -2,6 +2,7 @@
 // Live data (pure): a saved state is checked field by field before it is used, updates say what changed,
 // snapshots are copies, a car's keys and a reading's size are bounded, and the saved text is built per car.
 const assert = require('assert');
+const fc = require('fast-check');
 const core = require('../dist/src/node');
 
 const { LiveData, restoreLiveDataState, initialChargingState, DEFAULT_LIVE_DATA_LIMITS } = core;
@@ -230,6 +231,29 @@ describe('core live data', function () {
       assert.strictEqual(JSON.parse(live.serializeText()).vehicles[VIN2].charging.phase, 'charging');
       const restored = new LiveData({ state: JSON.parse(live.serializeText()) });
       assert.strictEqual(restored.serializeText(), live.serializeText());
+    });
+
+    it('the saved text of each car is its state, whatever the order of messages and saves (generated)', () => {
+      const keys = [SOC, STATUS, PORT, '123', ...Array.from({ length: 36 }, (_, i) => `vehicle.k${i}`)];
+      const reading = fc.record({ key: fc.constantFrom(...keys), value: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom('CHARGINGACTIVE', 'CONNECTED', 'x')), at: fc.integer({ min: 0, max: 40 }) });
+      const step = fc.oneof(
+        fc.record({ vin: fc.constantFrom(VIN, VIN2), readings: fc.array(reading, { minLength: 1, maxLength: 10 }) }),
+        fc.constantFrom('cars', 'text', 'one'),
+      );
+      const asSaved = (live, vin) => JSON.parse(JSON.stringify(live.vehicle(vin)));
+      fc.assert(
+        fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+          const live = new LiveData({ now: () => Date.parse(T(100)) });
+          for (const s of steps) {
+            if (s === 'cars') for (const [vin, text] of Object.entries(live.serializeCars())) assert.deepStrictEqual(JSON.parse(text), asSaved(live, vin));
+            else if (s === 'one') for (const vin of live.vins()) assert.deepStrictEqual(JSON.parse(live.serializeCars([vin])[vin]), asSaved(live, vin));
+            else if (s === 'text') for (const [vin, car] of Object.entries(JSON.parse(live.serializeText()).vehicles)) assert.deepStrictEqual(car, asSaved(live, vin));
+            else live.ingest(msg(Object.fromEntries(s.readings.map((r) => [r.key, { value: r.value, timestamp: T(r.at) }])), s.vin));
+          }
+          for (const vin of live.vins()) assert.deepStrictEqual(JSON.parse(live.serializeCars([vin])[vin]), asSaved(live, vin));
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 });

@@ -172,6 +172,40 @@ function withinLimits(values: Record<string, StateValue> | undefined, list: Stre
   return { kept: kept ?? list, dropped };
 }
 
+/** Keys per block of a car's values text. */
+const BLOCK = 16;
+
+/**
+ * One car's values as JSON text (`"key":{...},...`), in blocks of BLOCK keys: a save walks only the keys that
+ * changed and joins the blocks, each block joined again only when one of its keys changed. Keys are never removed
+ * from a car's values, and a new key comes last, as in the object.
+ */
+class CarText {
+  private readonly slots = new Map<string, number>();
+  private readonly parts: string[] = [];
+  private readonly blocks: (string | undefined)[] = [];
+
+  constructor(values: Record<string, StateValue>) {
+    for (const id of Object.keys(values)) this.set(values, id);
+  }
+
+  update(values: Record<string, StateValue>, changed: Iterable<string> | undefined): void {
+    for (const id of changed ?? []) if (Object.prototype.hasOwnProperty.call(values, id)) this.set(values, id);
+  }
+
+  text(): string {
+    for (let b = 0; b < this.blocks.length; b += 1) this.blocks[b] ??= this.parts.slice(b * BLOCK, (b + 1) * BLOCK).join(',');
+    return this.blocks.join(',');
+  }
+
+  private set(values: Record<string, StateValue>, id: string): void {
+    let slot = this.slots.get(id);
+    if (slot === undefined) this.slots.set(id, (slot = this.parts.length));
+    this.parts[slot] = `${JSON.stringify(id)}:${JSON.stringify(values[id])}`;
+    this.blocks[Math.floor(slot / BLOCK)] = undefined;
+  }
+}
+
 function sameCharging(a: ChargingState, b: ChargingState): boolean {
   return a.plugged === b.plugged && a.phase === b.phase && a.charging === b.charging && a.powerKw === b.powerKw && a.session === b.session && a.finishing === b.finishing;
 }
@@ -198,11 +232,12 @@ export class LiveData {
   private readonly dirty = new Set<string>();
   /** The cars with a finished charge waiting for late readings. */
   private readonly settling = new Set<string>();
-  /**
-   * Each car's values as JSON text (`"key":{...}`) with the entry they were made from: entries are replaced, never
-   * changed in place, so a value whose entry is the same object needs no new text.
-   */
-  private readonly entryJson = new Map<string, Map<string, { entry: StateValue; text: string }>>();
+  /** Each car's values as JSON text, kept in blocks so a save serialises only what changed (see CarText). */
+  private readonly carText = new Map<string, CarText>();
+  /** Each settling car's due time, by the end time it was computed from. */
+  private readonly due = new Map<string, { endedAt: string | undefined; at: number | undefined }>();
+  /** The descriptors of each car whose entry was replaced since the car was last serialised. */
+  private readonly changedKeys = new Map<string, Set<string>>();
 
   constructor(opts: LiveDataOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -259,6 +294,7 @@ export class LiveData {
       else if (outcome === 'stale') stale += 1;
       else {
         touched.push(reading.descriptor);
+        this.keyChanged(vin, reading.descriptor);
         if (outcome !== 'refreshed') {
           changes.push(reading.descriptor);
           if (reading.time > latest) {
@@ -300,7 +336,7 @@ export class LiveData {
   nextSettleAt(): number | undefined {
     let next: number | undefined;
     for (const vin of this.settling) {
-      const at = settleDueAt(this.state.vehicles[vin].charging, this.settleMs);
+      const at = this.dueAt(vin);
       if (at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
@@ -331,12 +367,8 @@ export class LiveData {
     const parts: string[] = [];
     for (const vin of Object.keys(this.state.vehicles)) {
       let text = this.json.get(vin);
-      if (text === undefined || (this.dirty.has(vin) && (!only || only.includes(vin)))) {
-        this.dirty.delete(vin);
-        text = `${JSON.stringify(vin)}:${this.vehicleText(this.state.vehicles[vin])}`;
-        this.json.set(vin, text);
-      }
-      parts.push(text);
+      if (text === undefined || (this.dirty.has(vin) && (!only || only.includes(vin)))) text = this.carJson(this.state.vehicles[vin]);
+      parts.push(`${JSON.stringify(vin)}:${text}`);
     }
     return `{"version":1,"vehicles":{${parts.join(',')}}}`;
   }
@@ -350,33 +382,39 @@ export class LiveData {
     for (const vin of vins ?? [...this.dirty]) {
       const record = this.state.vehicles[vin];
       if (!record) continue;
-      let text = this.json.get(vin);
-      if (text === undefined || this.dirty.has(vin)) {
-        this.dirty.delete(vin);
-        text = `${JSON.stringify(vin)}:${this.vehicleText(record)}`;
-        this.json.set(vin, text);
-      }
-      out[vin] = text.slice(JSON.stringify(vin).length + 1);
+      const text = this.json.get(vin);
+      out[vin] = text === undefined || this.dirty.has(vin) ? this.carJson(record) : text;
     }
     return out;
   }
 
-  /** One car as JSON, `values` last, serialising only the values that changed since the last time. */
-  private vehicleText(record: VehicleRecord): string {
+  /** settleDueAt of a car, parsed again only when its finish's end time changes. */
+  private dueAt(vin: string): number | undefined {
+    const endedAt = this.state.vehicles[vin].charging.finishing?.endedAt;
+    const held = this.due.get(vin);
+    if (held && held.endedAt === endedAt) return held.at;
+    const at = settleDueAt(this.state.vehicles[vin].charging, this.settleMs);
+    this.due.set(vin, { endedAt, at });
+    return at;
+  }
+
+  private keyChanged(vin: string, descriptor: string): void {
+    const keys = this.changedKeys.get(vin);
+    if (keys) keys.add(descriptor);
+    else this.changedKeys.set(vin, new Set([descriptor]));
+  }
+
+  /** One car as JSON (`values` last), kept as its last serialised text. */
+  private carJson(record: VehicleRecord): string {
+    this.dirty.delete(record.vin);
     const { values, ...rest } = record;
-    let cache = this.entryJson.get(record.vin);
-    if (!cache) this.entryJson.set(record.vin, (cache = new Map()));
-    const parts: string[] = [];
-    for (const id of Object.keys(values)) {
-      const entry = values[id];
-      let held = cache.get(id);
-      if (held?.entry !== entry) {
-        held = { entry, text: `${JSON.stringify(id)}:${JSON.stringify(entry)}` };
-        cache.set(id, held);
-      }
-      parts.push(held.text);
-    }
-    return `${JSON.stringify(rest).slice(0, -1)},"values":{${parts.join(',')}}}`;
+    let cached = this.carText.get(record.vin);
+    if (!cached) this.carText.set(record.vin, (cached = new CarText(values)));
+    else cached.update(values, this.changedKeys.get(record.vin));
+    this.changedKeys.delete(record.vin);
+    const text = `${JSON.stringify(rest).slice(0, -1)},"values":{${cached.text()}}}`;
+    this.json.set(record.vin, text);
+    return text;
   }
 
 }

@@ -51,24 +51,40 @@ export const FUTURE_TOLERANCE_MS = 5 * 60_000;
  * (`future` says which).
  */
 export function typeReading(event: StreamEvent, now: number): TypedReading {
-  const parsed = event.timestamp ? Date.parse(event.timestamp) : NaN;
-  const future = parsed > now + FUTURE_TOLERANCE_MS;
-  const usable = !Number.isNaN(parsed) && !future;
+  const time = event.timestamp ? parseTime(event.timestamp) : NaN;
+  const future = time > now + FUTURE_TOLERANCE_MS;
+  const usable = !Number.isNaN(time) && !future;
   const reading: TypedReading = {
     vin: event.vin,
     descriptor: event.descriptor,
     value: telematicValue(event.descriptor, event.value),
     unit: cleanUnit(event.unit) ?? catalogueUnit(event.descriptor),
     timestamp: usable ? (event.timestamp as string) : new Date(now).toISOString(),
-    time: usable ? parsed : now,
+    time: usable ? time : now,
   };
   if (future) reading.future = true;
   return reading;
 }
 
+/** The last two timestamps parsed: the readings of a message, and of a car's last message, share theirs. */
+const parsed: [string, number][] = [
+  ['', NaN],
+  ['', NaN],
+];
+let lastParsed = 0;
+
+/** Date.parse, remembering the last two texts. */
+function parseTime(text: string): number {
+  if (parsed[0][0] === text) return parsed[0][1];
+  if (parsed[1][0] === text) return parsed[1][1];
+  lastParsed ^= 1;
+  parsed[lastParsed] = [text, Date.parse(text)];
+  return parsed[lastParsed][1];
+}
+
 /** The time of a state entry in epoch ms (NaN only for a hand-made entry with a broken timestamp). */
 export function timeOf(entry: StateValue): number {
-  return Date.parse(entry.timestamp);
+  return parseTime(entry.timestamp);
 }
 
 /** Applies one reading to a vehicle's values (replacing the entry) unless it is a duplicate or stale. */
