@@ -715,7 +715,6 @@ const JOBS = [
     minimum: () => 0,
     did: (r) => `${r.opens} tests passed`,
     check: (r) => r.opens === 5,
-    why: { n8n: "the credential's test reads the container list each time n8n opens the dialog" },
   },
   {
     name: '9. CLI telematics run 3 times',

@@ -1,18 +1,8 @@
-import type {
-  IAuthenticateGeneric,
-  ICredentialDataDecryptedObject,
-  ICredentialTestRequest,
-  ICredentialType,
-  IDataObject,
-  IHttpRequestHelper,
-  INodeProperties,
-  IAuthenticateRuleResponseSuccessBody,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialTestRequest, ICredentialType, IDataObject, IHttpRequestHelper, IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 import { DEFAULT_API_BASE_URL } from '../src/core/client';
-import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
+import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, lacksApiScope, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
-import { probeRequest } from '../src/core/operations';
 import { DEFAULT_QUOTA_RESERVE } from '../src/core/quota';
 import { DEFAULT_STREAM_URL } from '../src/core/stream-types';
 import type { TokenSet } from '../src/core/types';
@@ -113,19 +103,30 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
   }
 }
 
-/** The credential test's request, as core's operations table describes it. */
-const PROBE = probeRequest();
+/**
+ * The credential test asks the CarData API nothing, so opening the credential costs no call of the day. n8n runs
+ * preAuthentication (above) on every test and stores what it returns: the login is refreshed (the token service
+ * counts no CarData call) or the device login goes a step further, and any failure is the test's error. The test's
+ * own request is then a GET of the token service's address, sent without the token, whatever it answers: it only
+ * lets the check below run with the fresh login.
+ */
+const CHECK_PATH = '/oauth/token';
 
 const NOT_LOGGED_IN =
   'Not logged in yet. Close and reopen this credential, open the Login Link, sign in with your BMW ID, confirm the User Code, then click Retry (not Save).';
 
-/** One rule per BMW error code, so the test says in words what BMW refused. */
-const CU_RULES: IAuthenticateRuleResponseSuccessBody[] = Object.entries(CU_CODES)
-  .filter(([code]) => code !== 'CU-100')
-  .map(([code, { message, hint }]) => ({
-    type: 'responseSuccessBody',
-    properties: { key: 'exveErrorId', value: code, message: `BMW answered ${code} (${message}). ${hint}` },
-  }));
+function isCheck(request: IHttpRequestOptions): boolean {
+  return request.url === CHECK_PATH && (request.method ?? 'GET') === 'GET';
+}
+
+/** The credential test's verdict on the login it has just refreshed; nothing to say when it works. */
+function checkLogin(credentials: ICredentialDataDecryptedObject): void {
+  if (!text(credentials.accessToken)) throw new Error(NOT_LOGGED_IN);
+  if (lacksApiScope(credentials.scope)) {
+    const { message, hint } = CU_CODES['CU-103'];
+    throw new Error(`BMW granted this login no CarData API access, so every call would be answered CU-103 (${message}). ${hint}`);
+  }
+}
 
 export class BmwCarDataApi implements ICredentialType {
   name = 'bmwCarDataApi';
@@ -139,7 +140,7 @@ export class BmwCarDataApi implements ICredentialType {
   properties: INodeProperties[] = [
     {
       displayName:
-        'To log in: 1. Enter the client ID and click Save. 2. Close and reopen this credential: Login Link and User Code are filled in. 3. Open the link, sign in with your BMW ID and confirm the code. 4. Click Retry (not Save); the test then says the connection works. Testing the credential spends one of the 50 daily CarData calls.',
+        'To log in: 1. Enter the client ID and click Save. 2. Close and reopen this credential: Login Link and User Code are filled in. 3. Open the link, sign in with your BMW ID and confirm the code. 4. Click Retry (not Save); the test then says the connection works. Testing the credential costs none of the 50 daily CarData calls.',
       name: 'loginNotice',
       type: 'notice',
       default: '',
@@ -231,22 +232,21 @@ export class BmwCarDataApi implements ICredentialType {
     return await preAuthenticate(this, credentials);
   }
 
-  authenticate: IAuthenticateGeneric = {
-    type: 'generic',
-    properties: {
-      headers: { Authorization: '=Bearer {{$credentials.accessToken}}' },
-    },
-  };
+  /** The access token on every CarData call; the credential test's check instead (see CHECK_PATH). */
+  async authenticate(credentials: ICredentialDataDecryptedObject, request: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+    if (isCheck(request)) {
+      checkLogin(credentials);
+      return request;
+    }
+    return { ...request, headers: { ...request.headers, Authorization: `Bearer ${text(credentials.accessToken)}` } };
+  }
 
   test: ICredentialTestRequest = {
     request: {
-      baseURL: '={{$credentials.apiBaseUrl}}',
-      method: PROBE.method,
-      url: PROBE.path,
-      headers: PROBE.headers,
-      // Every answer reaches the rules below, so the test reports BMW's error code in words.
+      baseURL: `={{$credentials.authBaseUrl || ${JSON.stringify(DEFAULT_AUTH_BASE_URL)}}}`,
+      method: 'GET',
+      url: CHECK_PATH,
       ignoreHttpStatusErrors: true,
     },
-    rules: [{ type: 'responseSuccessBody', properties: { key: 'exveErrorId', value: 'CU-100', message: NOT_LOGGED_IN } }, ...CU_RULES],
   };
 }

@@ -4,7 +4,7 @@
 const assert = require('assert');
 const core = require('../dist/src/core');
 
-const { tokenUrl, DEFAULT_DAILY_QUOTA, QuotaLedger, OPERATIONS, probeRequest, operationHeaders, VehicleCache, VEHICLE_CACHE_MS, imageFileName, imageExtension } = core;
+const { tokenUrl, DEFAULT_DAILY_QUOTA, QuotaLedger, OPERATIONS, lacksApiScope, operationHeaders, VehicleCache, VEHICLE_CACHE_MS, imageFileName, imageExtension } = core;
 
 describe('core facts', () => {
   it('the token endpoint of an auth base URL, with or without a trailing slash, and BMW\'s by default', () => {
@@ -22,19 +22,18 @@ describe('core facts', () => {
     assert.strictEqual(new QuotaLedger({ limit: 7 }).limit, 7);
   });
 
-  it('the credential probe is the container list as the operations table describes it', () => {
-    const spec = OPERATIONS.listContainers;
-    assert.deepStrictEqual(probeRequest(), { operationId: 'listContainers', method: spec.method, path: spec.path, headers: operationHeaders(spec) });
-    assert.deepStrictEqual(operationHeaders(spec), { 'x-version': 'v1', Accept: 'application/json' });
+  it('operation headers: the version BMW asks for, and the type each answer comes in', () => {
+    assert.deepStrictEqual(operationHeaders(OPERATIONS.listContainers), { 'x-version': 'v1', Accept: 'application/json' });
     assert.deepStrictEqual(operationHeaders(OPERATIONS.getImage), { 'x-version': 'v1', Accept: '*/*' });
   });
 
-  it("the n8n credential's test request is core's probe", () => {
-    const { BmwCarDataApi } = require('../dist/credentials/BmwCarDataApi.credentials');
-    const probe = probeRequest();
-    const { request } = new BmwCarDataApi().test;
-    assert.deepStrictEqual({ method: request.method, url: request.url, headers: request.headers }, { method: probe.method, url: probe.path, headers: probe.headers });
-    assert.strictEqual(request.baseURL, '={{$credentials.apiBaseUrl}}');
+  it('a token answer lacks the CarData API only when its scope says so', () => {
+    assert.strictEqual(lacksApiScope('authenticate_user openid'), true);
+    assert.strictEqual(lacksApiScope('openid cardata:streaming:read'), true);
+    assert.strictEqual(lacksApiScope('cardata:api:read:extra openid'), true);
+    assert.strictEqual(lacksApiScope('authenticate_user openid cardata:api:read cardata:streaming:read'), false);
+    assert.strictEqual(lacksApiScope(' cardata:api:read\topenid'), false);
+    for (const unknown of [undefined, null, '', '  ', 42]) assert.strictEqual(lacksApiScope(unknown), false, String(unknown));
   });
 
   describe('image file name', () => {

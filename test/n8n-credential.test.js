@@ -59,12 +59,15 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
     assert.notStrictEqual(creds.data.userCode, first);
   });
 
-  it('a token without the CarData scope: the test names CU-103 and what to do', async () => {
+  it('a token without the CarData scope: the test names CU-103 and what to do, and keeps the rotated token', async () => {
     const creds = authorizedCredentials(sim, { scope: 'authenticate_user openid' });
+    const before = creds.data.refreshToken;
     const result = await testCredential(creds);
     assert.strictEqual(result.status, 'Error');
     assert.match(result.message, /CU-103/);
-    assert.match(result.message, /CarData API/);
+    assert.match(result.message, /subscribe the client ID to "CarData API"/);
+    assert.notStrictEqual(creds.data.refreshToken, before, 'the refresh that showed the scope was stored');
+    assert.strictEqual(creds.data.scope, 'authenticate_user openid');
   });
 
   it('a client ID BMW does not know for the code: the test says so in words', async () => {
@@ -77,12 +80,30 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
     assert.match(result.message, /client ID/);
   });
 
-  it('a working login: the test refreshes, stores the rotated token and reports success', async () => {
+  it('a working login: the test refreshes, stores the rotated token and reports success, at no CarData call', async () => {
     const creds = authorizedCredentials(sim);
-    const before = creds.data.refreshToken;
+    for (let i = 0; i < 3; i += 1) {
+      const before = creds.data.refreshToken;
+      const result = await testCredential(creds);
+      assert.deepStrictEqual(result, { status: 'OK', message: 'Connection successful!' });
+      assert.notStrictEqual(creds.data.refreshToken, before);
+    }
+    assert.strictEqual(sim.requests.filter((r) => r.kind === 'rest').length, 0, 'no CarData call');
+    const check = sim.requests.filter((r) => r.kind === 'auth' && r.method === 'GET');
+    assert.strictEqual(check.length, 3, 'one GET of the token service per test');
+    for (const r of check) assert.strictEqual(r.bearer, undefined, 'the check carries no token');
+    // The login the tests left works in a workflow.
+    const { error } = await runNode(creds, { resource: 'container', operation: 'getAll' });
+    assert.ifError(error);
+  });
+
+  it('a refresh token BMW no longer knows: the test says to log in again and spends nothing', async () => {
+    const creds = authorizedCredentials(sim);
+    creds.data.refreshToken = 'not-a-token-bmw-knows';
     const result = await testCredential(creds);
-    assert.deepStrictEqual(result, { status: 'OK', message: 'Connection successful!' });
-    assert.notStrictEqual(creds.data.refreshToken, before);
+    assert.strictEqual(result.status, 'Error');
+    assert.match(result.message, /invalid_grant|authoriz|log in/i);
+    assert.strictEqual(sim.requests.filter((r) => r.kind === 'rest').length, 0);
   });
 
   it('no client ID: the test asks for it', async () => {

@@ -96,7 +96,7 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
       assert.strictEqual(byId.get('vehicle.vehicleIdentification.basicVehicleData'), undefined);
       assert.strictEqual(byId.get('vehicle.sim.status'), undefined);
       assert.strictEqual(byId.get('vehicle.vehicle.antiTheftAlarmSystem.alarm.activationTime').name, 'Vehicle Status: AntiTheftAlarm activation time');
-      assert.strictEqual(byId.get('vehicle.drivetrain.batteryManagement.header').name, 'BEV PHEV Data: Charging status of high-voltage battery');
+      assert.match(byId.get('vehicle.drivetrain.batteryManagement.header').name, /^BEV PHEV Data: Charging status of high-voltage battery \(state of charge, soc, [^)]*ladestand[^)]*\)$/, 'with the words people search for');
 
       const categories = [...new Set(options.map((o) => o.name.slice(0, o.name.indexOf(':'))))];
       assert.deepStrictEqual(categories, ['Basic Data', 'Vehicle Status', 'Usage Based', 'Events', 'BEV PHEV Data', 'Meta Data', 'Tyre Data', 'CD Contract'].filter((c) => categories.includes(c)));
@@ -107,9 +107,9 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
       const options = await getDescriptors(authorizedCredentials(sim));
       const soc = options.find((o) => o.value === 'vehicle.drivetrain.batteryManagement.header');
       assert.ok(soc, 'the state of charge is offered');
-      assert.match(soc.description, /^This value indicates the current charging status[^]*\. Unit: percent\. Also streamed$/);
+      assert.match(soc.description, /^This value indicates the current charging status[^]*[^.]\. Unit: %\. Also streamed$/);
       const care = options.find((o) => o.value === 'vehicle.powertrain.electric.battery.charging.batteryCarePersisted.isPreservingChargingMode');
-      assert.strictEqual(care.description, 'Charging to departure time starts as late as possible, to reduce the time where the car has a high SoE (State of Energy).');
+      assert.strictEqual(care.description, 'Charging to departure time starts as late as possible, to reduce the time where the car has a high SoE (State of Energy)');
       const distance = options.find((o) => o.value === 'vehicle.status.conditionBasedServicesAverageDistancePerDay');
       assert.match(distance.description, /^Condition Based Services\. [^]*\. Unit: km$/);
       assert.strictEqual(sim.restCalls().length, 0, 'the options cost no call');

@@ -6,6 +6,14 @@ import type { TokenSet } from './types';
 
 /** Sent explicitly: without it BMW issues tokens lacking cardata:api:read and every call fails with CU-103. */
 export const DEFAULT_SCOPE = 'authenticate_user openid cardata:api:read cardata:streaming:read';
+
+/**
+ * Whether a token answer's `scope` lacks the CarData API (a call with the token would fail with CU-103). A scope
+ * BMW did not state is not taken as lacking.
+ */
+export function lacksApiScope(scope: unknown): boolean {
+  return typeof scope === 'string' && scope.trim() !== '' && !scope.split(/\s+/).includes('cardata:api:read');
+}
 export const DEFAULT_AUTH_BASE_URL = 'https://customer.bmwgroup.com/gcdm';
 /** Each request to the login service must have its whole answer within this time. */
 export const DEFAULT_LOGIN_ATTEMPT_MS = 20_000;

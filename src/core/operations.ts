@@ -222,11 +222,3 @@ export function operationHeaders(spec: OperationSpec): Record<string, string> {
   return { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
 }
 
-/**
- * The request that tests a login (n8n's credential test): an operation without parameters or side effects, so
- * it needs no VIN and changes nothing; it costs one call.
- */
-export function probeRequest(): { operationId: OperationId; method: HttpMethod; path: string; headers: Record<string, string> } {
-  const spec = OPERATIONS.listContainers;
-  return { operationId: spec.id, method: spec.method, path: spec.path, headers: operationHeaders(spec) };
-}

@@ -174,16 +174,19 @@ async function main(run) {
     await page.screenshot({ path: path.join(shotsDir, 'n8n-node.png'), clip: { x: ndv.x, y: ndv.y, width: ndv.width, height: table.y + table.height + 24 - ndv.y } });
   });
 
-  await run.step('the credential dialog tests the connection successfully', async () => {
+  await run.step('the credential dialog tests the connection successfully, at no CarData call', async () => {
+    const before = sim.log().length;
     await page.click('[data-test-id="credential-edit-button"]');
     const modal = page.locator('[data-test-id="editCredential-modal"]');
     await modal.waitFor();
     await h.waitForText(page, '[data-test-id="credentials-config-container-test-success"]', /Connection tested successfully/, 30_000);
     h.assert((await modal.locator('[data-test-id="apiBaseUrl"] input').inputValue()) === sim.apiBaseUrl, 'the dialog does not show the simulator URL');
     h.assert((await modal.locator('[data-test-id="clientId"] input').getAttribute('type')) === 'password', 'the client ID is not masked');
-    // The banner's Retry button spins while a test runs; the test's call is one of the simulator's.
+    // The banner's Retry button spins while a test runs; the test refreshes the login at the simulator.
     await modal.locator('[data-test-id="credentials-config-container-test-success"] button span', { hasText: 'Retry' }).waitFor();
-    h.assert(/GET \/customers\/containers -> 200/.test(sim.log()), 'the connection test did not reach the simulator');
+    const during = sim.log().slice(before);
+    h.assert(/POST \/gcdm\/oauth\/token -> 200/.test(during), `the connection test did not refresh the login: ${during}`);
+    h.assert(!/\/customers\//.test(during), `the connection test spent a CarData call: ${during}`);
     await page.mouse.move(5, 5);
     await h.waitFor('the dialog to stop animating', () => modal.evaluate((el) => el.getAnimations({ subtree: true }).every((a) => a.playState !== 'running')), 5000);
     const box = await modal.boundingBox();

@@ -38,6 +38,7 @@ class MemoryCredentialsHelper extends ICredentialsHelper {
   }
   async authenticate(credentials, typeName, requestOptions, workflow, node) {
     const auth = credentialType.authenticate;
+    if (typeof auth === 'function') return await auth(credentials, requestOptions);
     requestOptions.headers = requestOptions.headers || {};
     for (const [key, value] of Object.entries(auth.properties.headers)) {
       requestOptions.headers[key] = workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '');
