@@ -128,6 +128,8 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     ]);
     assert.strictEqual(active.items[0].numericValue, 58);
     assert.strictEqual(active.items[0].unit, '%');
+    assert.strictEqual(active.items[0].vehicleName, SIM_VINS.bev, 'a car without a name is called by its VIN');
+    assert.deepStrictEqual(Object.keys(active.items[0]).slice(0, 2), ['vin', 'vehicleName']);
     assert.deepStrictEqual(active.errors, []);
     assert.strictEqual(sim.restCalls().length, 0, 'streaming costs no CarData call');
 
@@ -139,12 +141,13 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
   it('emits one item per BMW message in "message" mode', async () => {
     sim = await startSimulator({ stream: true });
     // The broker comes from the credential here: the node leaves its own stream URL empty.
-    active = await activate(credentialsFor(sim, { streamUrl: sim.streamUrl }), { output: 'message' });
+    active = await activate(credentialsFor(sim, { streamUrl: sim.streamUrl, vehicleNames: `${SIM_VINS.bev}=iX\n${SIM_VINS.phev}=X5` }), { output: 'message' });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 61, [PORT]: 'CONNECTED' });
     await until(() => active.items.length === 1, 3000, 'item');
     const [item] = active.items;
     assert.strictEqual(item.vin, SIM_VINS.bev);
+    assert.strictEqual(item.vehicleName, 'iX', "the credential's Car Names");
     assert.deepStrictEqual(Object.keys(item.data).sort(), [PORT, SOC].sort());
     assert.strictEqual(item.events.length, 2);
   });
@@ -300,13 +303,14 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
 
   it('Trigger On charging events: started and finished of an AC session, with its figures, no quota', async () => {
     sim = await startSimulator({ stream: true });
-    active = await activate(credentialsFor(sim), { output: 'charging', events: ['charging-started', 'charging-finished'], streamUrl: sim.streamUrl });
+    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX` }), { output: 'charging', events: ['charging-started', 'charging-finished'], streamUrl: sim.streamUrl });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
     await until(() => active.items.some((i) => i.kind === 'charging-finished'), 5000, 'finished');
     assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started', 'charging-finished']);
     const finished = active.items[1];
     assert.ok(finished.socAdded > 0 && typeof finished.energyAdded.kwh === 'number', JSON.stringify(finished));
+    assert.deepStrictEqual(active.items.map((i) => i.vehicleName), ['Family iX', 'Family iX']);
     assert.strictEqual(sim.restCalls().length, 0);
   });
 

@@ -16,6 +16,7 @@ import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '
 import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
 import { getDescriptors } from '../../src/n8n/descriptors';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
+import { vehicleNameIn } from '../../src/n8n/vehicles';
 import { subscribeStream } from '../../src/node/stream';
 import { nodeTimers } from '../../src/node/timers';
 
@@ -214,8 +215,15 @@ export class BmwCarDataStreamTrigger implements INodeType {
     const first = new Promise<void>((resolve) => {
       resolveFirst = resolve;
     });
-    const emit = (json: IDataObject): void => {
+    // Every item names its car (the credential's Car Names, else the model once read, else the VIN), after the VIN.
+    const named = (json: IDataObject): IDataObject => {
+      if (typeof json.vin !== 'string') return json;
+      const { vin, ...rest } = json;
+      return { vin, vehicleName: vehicleNameIn(tokens.accountId, tokens.vehicleNames, vin), ...rest };
+    };
+    const emit = (item: IDataObject): void => {
       if (done) return;
+      const json = named(item);
       if (manual) {
         // A manual run ends with its first item.
         done = true;

@@ -1,8 +1,10 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
+import { accountKey } from '../core/account';
 import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/device-flow';
 import { CarDataError, LoginError } from '../core/errors';
 import type { StreamTokenSource } from '../core/stream-types';
 import type { TokenSet } from '../core/types';
+import { parseVehicleNames } from '../core/vehicle-names';
 import { CREDENTIAL_TYPE, loginFailureIn } from './transport';
 
 function text(value: unknown): string {
@@ -35,6 +37,10 @@ export class CredentialStreamTokens implements StreamTokenSource {
   private authBaseUrl = DEFAULT_AUTH_BASE_URL;
   /** The credential's stream broker URL ('' when it has none). */
   streamUrl = '';
+  /** The credential's car names by VIN. */
+  vehicleNames: Record<string, string> = {};
+  /** The account's key (accountKey), as the action node's client knows it. */
+  accountId = '';
   private inflight?: Promise<TokenSet>;
 
   constructor(private readonly ctx: ITriggerFunctions) {}
@@ -44,6 +50,8 @@ export class CredentialStreamTokens implements StreamTokenSource {
     this.authBaseUrl = text(credentials.authBaseUrl).replace(/\/+$/, '') || DEFAULT_AUTH_BASE_URL;
     this.streamUrl = text(credentials.streamUrl);
     this.tokens = tokensOf(credentials);
+    this.vehicleNames = parseVehicleNames(credentials.vehicleNames).names;
+    this.accountId = accountKey(text(credentials.clientId), text(credentials.gcid) || this.tokens?.gcid);
     return this.tokens;
   }
 

@@ -14,7 +14,12 @@ export function rememberModel(accountId: string, vin: string, modelName: string)
 
 /** The car's name: the credential's, else its model name once read, else the VIN. */
 export function vehicleName(account: N8nAccount, vin: string): string {
-  return vehicleNameOf(vin, { names: account.vehicleNames, models: models.get(account.client.accountId) });
+  return vehicleNameIn(account.client.accountId, account.vehicleNames, vin);
+}
+
+/** vehicleName for an account known by its id (accountKey) and the credential's names, as the stream trigger has it. */
+export function vehicleNameIn(accountId: string, names: Record<string, string>, vin: string): string {
+  return vehicleNameOf(vin, { names, models: models.get(accountId) });
 }
 
 /**
