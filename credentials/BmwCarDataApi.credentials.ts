@@ -23,6 +23,7 @@ function tokenFields(tokens: TokenSet, previous: ICredentialDataDecryptedObject)
     gcid: tokens.gcid ?? text(previous.gcid),
     scope: tokens.scope ?? text(previous.scope),
     expiresAt: new Date(tokens.expiresAt).toISOString(),
+    renewedAt: new Date().toISOString(),
     ...DEVICE_FIELDS_CLEARED,
   };
 }
@@ -104,13 +105,17 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
 }
 
 /**
- * The credential test asks the CarData API nothing, so opening the credential costs no call of the day. n8n runs
- * preAuthentication (above) on every test and stores what it returns: the login is refreshed (the token service
- * counts no CarData call) or the device login goes a step further, and any failure is the test's error. The test's
- * own request is then a GET of the token service's address, sent without the token, whatever it answers: it only
- * lets the check below run with the fresh login.
+ * The credential test asks the CarData API nothing, so opening the credential costs no call of the day. Its request
+ * is a GET of the token service's address, sent without the token, whatever it answers; before it is sent, the
+ * check below runs (authenticate). A login not renewed in the last RENEWED_WITHIN_MS is first renewed: the check
+ * answers as an expired token would (401), on which n8n runs preAuthentication (a token refresh, which counts no
+ * CarData call), stores the rotated tokens and checks again. A refresh token BMW no longer takes fails the test
+ * with BMW's words, as a login that never finished does.
  */
 const CHECK_PATH = '/oauth/token';
+
+/** How recent a renewal the credential test takes as proof that the login works. */
+const RENEWED_WITHIN_MS = 10 * 60_000;
 
 const NOT_LOGGED_IN =
   'Not logged in yet. Close and reopen this credential, open the Login Link, sign in with your BMW ID, confirm the User Code, then click Retry (not Save).';
@@ -119,9 +124,14 @@ function isCheck(request: IHttpRequestOptions): boolean {
   return request.url === CHECK_PATH && (request.method ?? 'GET') === 'GET';
 }
 
-/** The credential test's verdict on the login it has just refreshed; nothing to say when it works. */
-function checkLogin(credentials: ICredentialDataDecryptedObject): void {
+/** The credential test's verdict on the login; nothing to say when it works. */
+function checkLogin(credentials: ICredentialDataDecryptedObject, now = Date.now()): void {
   if (!text(credentials.accessToken)) throw new Error(NOT_LOGGED_IN);
+  const renewedAt = Date.parse(text(credentials.renewedAt));
+  if (!(now - renewedAt < RENEWED_WITHIN_MS && renewedAt <= now + 60_000)) {
+    // n8n renews a login whose request was answered 401, then authenticates again.
+    throw Object.assign(new Error('The login is renewed before it is checked'), { response: { status: 401 } });
+  }
   if (lacksApiScope(credentials.scope)) {
     const { message, hint } = CU_CODES['CU-103'];
     throw new Error(`BMW granted this login no CarData API access, so every call would be answered CU-103 (${message}). ${hint}`);
@@ -222,6 +232,7 @@ export class BmwCarDataApi implements ICredentialType {
     { displayName: 'GCID', name: 'gcid', type: 'hidden', default: '' },
     { displayName: 'Scope', name: 'scope', type: 'hidden', default: '' },
     { displayName: 'Expires At', name: 'expiresAt', type: 'hidden', default: '' },
+    { displayName: 'Renewed At', name: 'renewedAt', type: 'hidden', default: '' },
     { displayName: 'Device Code', name: 'deviceCode', type: 'hidden', typeOptions: { password: true }, default: '' },
     { displayName: 'Code Verifier', name: 'codeVerifier', type: 'hidden', typeOptions: { password: true }, default: '' },
     { displayName: 'Device Code Expires At', name: 'deviceExpiresAt', type: 'hidden', default: '' },

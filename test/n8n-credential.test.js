@@ -87,6 +87,7 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
       const result = await testCredential(creds);
       assert.deepStrictEqual(result, { status: 'OK', message: 'Connection successful!' });
       assert.notStrictEqual(creds.data.refreshToken, before);
+      assert.ok(Date.now() - Date.parse(creds.data.renewedAt) < 5000, creds.data.renewedAt);
     }
     assert.strictEqual(sim.requests.filter((r) => r.kind === 'rest').length, 0, 'no CarData call');
     const check = sim.requests.filter((r) => r.kind === 'auth' && r.method === 'GET');
@@ -95,6 +96,24 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
     // The login the tests left works in a workflow.
     const { error } = await runNode(creds, { resource: 'container', operation: 'getAll' });
     assert.ifError(error);
+  });
+
+  it("the test's check: a login renewed in the last 10 minutes passes as it is, an older one is renewed first (401), a missing token or scope fails", async () => {
+    const { BmwCarDataApi } = require('../dist/credentials/BmwCarDataApi.credentials');
+    const credential = new BmwCarDataApi();
+    const check = { baseURL: sim.authBaseUrl, url: '/oauth/token', method: 'GET', ignoreHttpStatusErrors: true };
+    const ago = (ms) => new Date(Date.now() - ms).toISOString();
+    const good = { accessToken: 'a', scope: 'openid cardata:api:read', renewedAt: ago(9 * 60_000) };
+    const passed = await credential.authenticate({ ...good }, { ...check });
+    assert.deepStrictEqual(passed, check, 'the check goes out as it is, without the token');
+    for (const renewedAt of [ago(11 * 60_000), '', 'not a date', ago(-5 * 60_000)]) {
+      await assert.rejects(credential.authenticate({ ...good, renewedAt }, { ...check }), (e) => e.response?.status === 401, renewedAt);
+    }
+    await assert.rejects(credential.authenticate({ ...good, accessToken: '' }, { ...check }), /Not logged in yet/);
+    await assert.rejects(credential.authenticate({ ...good, scope: 'openid' }, { ...check }), /CU-103/);
+    // Every other request carries the access token, renewed or not.
+    const call = await credential.authenticate({ accessToken: ' t ', renewedAt: '' }, { url: '/customers/containers', method: 'GET', headers: { 'x-version': 'v1' } });
+    assert.deepStrictEqual(call.headers, { 'x-version': 'v1', Authorization: 'Bearer t' });
   });
 
   it('a refresh token BMW no longer knows: the test says to log in again and spends nothing', async () => {

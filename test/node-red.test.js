@@ -167,7 +167,7 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(err.cardataError.hint, 'Map the vehicle to your BMW ID as primary user in the My BMW app.');
       assert.strictEqual(sim.restCalls().length, 0);
       await sleep(20);
-      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: vin · 50/50 left' });
+      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: vin (The account has no vehicle mapped as PRIMARY user) · 50/50 left' });
     });
   });
 
@@ -571,7 +571,7 @@ describe('Node-RED nodes', function () {
       assert.match(err.error.message, /No BMW CarData account is selected \(Open the node and pick or add an account\.\)$/);
       assert.deepStrictEqual([err.error.code, err.cardataError.parameter], ['input', 'account']);
       await sleep(20);
-      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: account' });
+      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: account (No BMW CarData account is selected)' });
     });
 
     it('reports an account without authorization', async () => {
