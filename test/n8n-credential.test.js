@@ -116,6 +116,26 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
     assert.deepStrictEqual(call.headers, { 'x-version': 'v1', Authorization: 'Bearer t' });
   });
 
+  it('as in n8n 2.41, where a test runs no login step of its own: an old login is renewed through the 401 retry and stored, a recent one is not', async () => {
+    const creds = authorizedCredentials(sim);
+    // n8n 2.41's credential tester leaves the temporary node's parameters empty, so its preAuthentication sees no test.
+    creds.preAuthentication = function (helpers, data, type, node, expired) {
+      return MemoryCredentialsHelper.prototype.preAuthentication.call(this, helpers, data, type, { ...node, parameters: {} }, expired);
+    };
+    const before = creds.data.refreshToken;
+    assert.deepStrictEqual(await testCredential(creds), { status: 'OK', message: 'Connection successful!' });
+    assert.strictEqual(creds.preAuthCalls, 1, 'renewed once, after the check answered 401');
+    assert.notStrictEqual(creds.data.refreshToken, before, 'the rotated token was stored');
+    assert.deepStrictEqual(await testCredential(creds), { status: 'OK', message: 'Connection successful!' });
+    assert.strictEqual(creds.preAuthCalls, 1, 'renewed minutes ago: not again');
+    creds.data.renewedAt = new Date(Date.now() - 3_600_000).toISOString();
+    creds.data.refreshToken = 'a-token-bmw-no-longer-knows';
+    const dead = await testCredential(creds);
+    assert.strictEqual(dead.status, 'Error');
+    assert.match(dead.message, /invalid_grant|authoriz/i);
+    assert.strictEqual(sim.requests.filter((r) => r.kind === 'rest').length, 0, 'no CarData call');
+  });
+
   it('a refresh token BMW no longer knows: the test says to log in again and spends nothing', async () => {
     const creds = authorizedCredentials(sim);
     creds.data.refreshToken = 'not-a-token-bmw-knows';
