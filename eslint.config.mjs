@@ -12,6 +12,38 @@ function layer(files, banned, why, paths = []) {
   return [{ files, rules: { 'no-restricted-imports': ['error', { paths, patterns: [{ regex, message: why }] }] } }];
 }
 
+// Core's rooms and the rooms each may import (every room may import the ground, src/core/*.ts).
+const CORE_ROOMS = { login: [], rows: [], api: ['login', 'rows'], stream: ['login'], live: ['stream'] };
+const CORE_MODULES = ['fs', 'path', 'os', 'net', 'tls', 'http', 'https', 'child_process', 'util', 'axios', 'mqtt', 'aedes', 'n8n-workflow'];
+function coreRules(files, patterns) {
+  return [
+    {
+      files,
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            paths: CORE_MODULES.map((name) => ({
+              name,
+              message: 'src/core is pure: Node.js and host modules belong in src/node or a host folder, passed in through a port.',
+            })),
+            patterns: [{ group: ['node:*'], message: 'src/core is pure: Node.js modules belong in src/node.' }, ...patterns],
+          },
+        ],
+        'no-restricted-globals': [
+          'error',
+          ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'process', 'global', 'globalThis', '__dirname', '__filename', 'require', 'console'].map((name) => ({
+            name,
+            message: 'src/core has no timers, process or console of its own: take a port (sleep, clock, timers, warn) from the host.',
+          })),
+        ],
+        'no-new-func': 'error',
+        'no-eval': 'error',
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '.sandbox/**', 'test-output/**', '.stryker-tmp*/**', 'reports/**'] },
   js.configs.recommended,
@@ -25,33 +57,19 @@ export default tseslint.config(
   },
   // Core is pure: it reaches the network, the clock, timers and storage only through the ports its hosts pass in,
   // and imports nothing above it (adapters, hosts, the simulator). n8n's scanner sees the same code in the n8n package.
-  {
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ['fs', 'path', 'os', 'net', 'tls', 'http', 'https', 'child_process', 'util', 'axios', 'mqtt', 'aedes', 'n8n-workflow'].map((name) => ({
-            name,
-            message: 'src/core is pure: Node.js and host modules belong in src/node or a host folder, passed in through a port.',
-          })),
-          patterns: [
-            { group: ['node:*'], message: 'src/core is pure: Node.js modules belong in src/node.' },
-            { group: ['../*'], message: 'src/core imports nothing above it.' },
-          ],
-        },
-      ],
-      'no-restricted-globals': [
-        'error',
-        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'process', 'global', 'globalThis', '__dirname', '__filename', 'require', 'console'].map((name) => ({
-          name,
-          message: 'src/core has no timers, process or console of its own: take a port (sleep, clock, timers, warn) from the host.',
-        })),
-      ],
-      'no-new-func': 'error',
-      'no-eval': 'error',
-    },
-  },
+  ...coreRules(['src/core/*.ts'], [
+    { group: ['../*'], message: 'src/core imports nothing above it.' },
+    { regex: `^\\./(${Object.keys(CORE_ROOMS).join('|')})(/|$)`, message: "core's ground imports none of its rooms (only index.ts gathers them)" },
+  ]),
+  ...coreRules(['src/core/index.ts'], [{ group: ['../*'], message: 'src/core imports nothing above it.' }]),
+  // Core's rooms stand on its ground (the files in src/core itself) and on the rooms below them: api on login and
+  // rows; live on stream; stream on login.
+  ...Object.entries(CORE_ROOMS).map(([room, below]) => {
+    const others = Object.keys(CORE_ROOMS).filter((r) => r !== room && !below.includes(r));
+    const patterns = [{ group: ['../../*'], message: 'src/core imports nothing above it.' }];
+    if (others.length) patterns.push({ regex: `^\\.\\./(${others.join('|')})(/|$)`, message: `core's ${room} room stands on the ground${below.length ? ` and on ${below.join(', ')}` : ''} only` });
+    return coreRules([`src/core/${room}/**/*.ts`], patterns)[0];
+  }),
   // The direction of the layers: hosts (n8n, Node-RED, the command line) may import core and adapters; adapters
   // import core; nodes/ and credentials/ never import each other; no host imports another.
   // A later block replaces an earlier one's list for the same file, so each list is complete.

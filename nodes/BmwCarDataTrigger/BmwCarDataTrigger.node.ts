@@ -7,7 +7,7 @@ import {
   NodeConnectionTypes,
 } from 'n8n-workflow';
 import { CarDataError } from '../../src/core/errors';
-import { flattenChargingSession } from '../../src/core/flatten';
+import { flattenChargingSession } from '../../src/core/rows/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { searchVehicles } from '../../src/n8n/vehicles';
 import { openAccount } from '../../src/n8n/account';
