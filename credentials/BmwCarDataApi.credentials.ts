@@ -5,6 +5,7 @@ import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, lacksApiScope, pollDev
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
 import { DEFAULT_QUOTA_RESERVE } from '../src/core/api/quota';
 import { DEFAULT_STREAM_URL } from '../src/core/stream/types';
+import { storedTokens } from '../src/core/login/stored-tokens';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
 
@@ -16,16 +17,7 @@ function text(value: unknown): string {
 }
 
 function tokenFields(tokens: TokenSet, previous: ICredentialDataDecryptedObject): IDataObject {
-  return {
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    idToken: tokens.idToken ?? text(previous.idToken),
-    gcid: tokens.gcid ?? text(previous.gcid),
-    scope: tokens.scope ?? text(previous.scope),
-    expiresAt: new Date(tokens.expiresAt).toISOString(),
-    renewedAt: new Date().toISOString(),
-    ...DEVICE_FIELDS_CLEARED,
-  };
+  return { ...storedTokens(tokens, previous), renewedAt: new Date().toISOString(), ...DEVICE_FIELDS_CLEARED };
 }
 
 function deviceFields(auth: DeviceAuthorization): IDataObject {

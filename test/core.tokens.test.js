@@ -6,7 +6,7 @@ const { startSimulator } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
 const { failure } = require('./support/failure');
 
-const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE } = core;
+const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE, storedTokens, tokensFromStored } = core;
 
 const CLIENT = 'tokens-client';
 
@@ -457,6 +457,35 @@ describe('core login', function () {
 
     it('asks for the CarData scopes by default', () => {
       assert.deepStrictEqual(DEFAULT_SCOPE.split(' ').sort(), ['authenticate_user', 'cardata:api:read', 'cardata:streaming:read', 'openid']);
+    });
+  });
+
+  describe('stored tokens: one format for every host', () => {
+    const set = { accessToken: 'a', refreshToken: 'r', idToken: 'i', gcid: 'g', scope: 's', expiresAt: Date.UTC(2026, 11, 6, 12) };
+
+    it('a token set and its stored fields go both ways, the expiry as ISO 8601', () => {
+      const stored = storedTokens(set);
+      assert.deepStrictEqual(stored, { accessToken: 'a', refreshToken: 'r', idToken: 'i', gcid: 'g', scope: 's', expiresAt: '2026-12-06T12:00:00.000Z' });
+      assert.deepStrictEqual(tokensFromStored(stored), set);
+    });
+
+    it('what BMW did not send again is kept from the fields stored before', () => {
+      const again = storedTokens({ accessToken: 'a2', refreshToken: 'r2', expiresAt: set.expiresAt }, storedTokens(set));
+      assert.deepStrictEqual([again.idToken, again.gcid, again.scope, again.refreshToken], ['i', 'g', 's', 'r2']);
+      assert.deepStrictEqual([storedTokens({ ...set, idToken: undefined, gcid: undefined, scope: undefined }).gcid], ['']);
+    });
+
+    it('reads the expiry as ISO 8601 or epoch milliseconds (older Node-RED accounts), else 0', () => {
+      const at = (expiresAt) => tokensFromStored({ refreshToken: 'r', expiresAt }).expiresAt;
+      assert.strictEqual(at('2026-12-06T12:00:00.000Z'), set.expiresAt);
+      assert.strictEqual(at(String(set.expiresAt)), set.expiresAt);
+      assert.strictEqual(at(set.expiresAt), set.expiresAt);
+      for (const junk of [undefined, '', 'soon', NaN, Infinity, {}, '12abc']) assert.strictEqual(at(junk), 0, String(junk));
+    });
+
+    it('trims pasted fields, leaves out empty ones, and has no token set without a refresh token', () => {
+      assert.deepStrictEqual(tokensFromStored({ refreshToken: ' r \n', accessToken: ' a', idToken: ' ', gcid: 5, scope: '' }), { accessToken: 'a', refreshToken: 'r', idToken: undefined, gcid: undefined, scope: undefined, expiresAt: 0 });
+      for (const none of [undefined, {}, { refreshToken: '  ' }, { refreshToken: 7, accessToken: 'a' }]) assert.strictEqual(tokensFromStored(none), undefined);
     });
   });
 });

@@ -11,6 +11,7 @@ export * from './api/pagination';
 export * from './api/quota';
 export * from './login/device-flow';
 export * from './login/tokens';
+export * from './login/stored-tokens';
 export * from './api/containers';
 export * from './api/client';
 export * from './api/account';

@@ -1,6 +1,7 @@
-import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
+import type { ITriggerFunctions } from 'n8n-workflow';
 import { accountKey } from '../core/api/account';
 import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/login/device-flow';
+import { tokensFromStored } from '../core/login/stored-tokens';
 import { CarDataError, LoginError } from '../core/errors';
 import type { StreamTokenSource } from '../core/stream/types';
 import type { TokenSet } from '../core/types';
@@ -11,19 +12,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-export function tokensOf(credentials: ICredentialDataDecryptedObject): TokenSet | undefined {
-  const refreshToken = text(credentials.refreshToken);
-  if (!refreshToken) return undefined;
-  const expiresAt = Date.parse(text(credentials.expiresAt));
-  return {
-    accessToken: text(credentials.accessToken),
-    refreshToken,
-    idToken: text(credentials.idToken) || undefined,
-    gcid: text(credentials.gcid) || undefined,
-    scope: text(credentials.scope) || undefined,
-    expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
-  };
-}
 
 /**
  * The stream's login (GCID + id_token) from the n8n credential. A refresh must go through n8n, so that the
@@ -49,7 +37,7 @@ export class CredentialStreamTokens implements StreamTokenSource {
     const credentials = await this.ctx.getCredentials(CREDENTIAL_TYPE);
     this.authBaseUrl = text(credentials.authBaseUrl).replace(/\/+$/, '') || DEFAULT_AUTH_BASE_URL;
     this.streamUrl = text(credentials.streamUrl);
-    this.tokens = tokensOf(credentials);
+    this.tokens = tokensFromStored(credentials);
     this.vehicleNames = parseVehicleNames(credentials.vehicleNames).names;
     this.accountId = accountKey(text(credentials.clientId), text(credentials.gcid) || this.tokens?.gcid);
     return this.tokens;

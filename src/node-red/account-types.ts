@@ -8,7 +8,8 @@ export interface AccountCredentials {
   refreshToken?: string;
   idToken?: string;
   gcid?: string;
-  /** Epoch milliseconds of the access token's expiry, as text (credentials are strings in the editor). */
+  scope?: string;
+  /** The access token's expiry as ISO 8601 (core's storedTokens); accounts saved before hold epoch milliseconds as text. */
   expiresAt?: string;
 }
 

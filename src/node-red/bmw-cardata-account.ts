@@ -21,6 +21,8 @@ import {
   QuotaLedger,
   quotaReserve,
   startDeviceAuthorization,
+  storedTokens,
+  tokensFromStored,
   type Account,
   type AuthEndpoint,
   type CachedVehicles,
@@ -74,27 +76,8 @@ function shortGcid(gcid: string | undefined): string | null {
   return gcid.length <= 10 ? gcid : `${gcid.slice(0, 4)}…${gcid.slice(-4)}`;
 }
 
-function tokensFromCredentials(creds: AccountCredentials | undefined): TokenSet | undefined {
-  if (!creds?.refreshToken) return undefined;
-  const expiresAt = Number(creds.expiresAt);
-  return {
-    accessToken: creds.accessToken ?? '',
-    refreshToken: creds.refreshToken,
-    idToken: creds.idToken || undefined,
-    gcid: creds.gcid || undefined,
-    expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
-  };
-}
-
 function credentialsWith(creds: AccountCredentials | undefined, tokens: TokenSet, clientId?: string): AccountCredentials {
-  const merged: AccountCredentials = {
-    ...(creds ?? {}),
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    expiresAt: String(tokens.expiresAt),
-  };
-  if (tokens.idToken) merged.idToken = tokens.idToken;
-  if (tokens.gcid) merged.gcid = tokens.gcid;
+  const merged: AccountCredentials = { ...(creds ?? {}), ...storedTokens(tokens, creds) };
   if (clientId) merged.clientId = clientId;
   return merged;
 }
@@ -203,7 +186,7 @@ export = function (RED: NodeAPI): void {
     const node = deployedAccount(id);
     const creds = storedCredentials(id) ?? node?.credentials;
     const clientId = text(creds?.clientId);
-    let tokens = tokensFromCredentials(creds);
+    let tokens = tokensFromStored(creds);
     let quota: QuotaState | null = null;
     let account: Account | undefined;
     try {
@@ -243,7 +226,7 @@ export = function (RED: NodeAPI): void {
     let account: Account | undefined;
 
     // The newer of the deployed credentials and the token file wins: the file holds rotations since the deploy.
-    const fromCredentials = tokensFromCredentials(node.credentials);
+    const fromCredentials = tokensFromStored(node.credentials);
     const fromFile = tokenFile.loadSync(node.id)?.tokens;
     let initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
 
@@ -357,6 +340,7 @@ export = function (RED: NodeAPI): void {
       refreshToken: { type: 'password' },
       idToken: { type: 'password' },
       gcid: { type: 'password' },
+      scope: { type: 'password' },
       expiresAt: { type: 'password' },
     },
   });
