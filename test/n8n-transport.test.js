@@ -73,6 +73,23 @@ describe('n8n transport: timeout and abort signal reach n8n', function () {
     assert.ok(ms < 3000, `took ${ms} ms`);
   });
 
+  it("no server at the port, or no such host: a TransportError with the code core's retry rules know (never sent, so GETs retry)", async () => {
+    const { isRetryableNetworkCode, wasNotSent } = require('../dist/src/core');
+    const closed = await server('silent');
+    const url = closed.url;
+    await servers.pop().close();
+    const transport = new N8nTransport(executeContext(authorizedCredentials(sim)));
+    for (const [target, codes] of [
+      [url, ['ECONNREFUSED']],
+      ['http://bmw-cardata-simulator.invalid/customers/vehicles/mappings', ['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL']],
+    ]) {
+      const { error } = await failure(() => transport.request({ method: 'GET', url: target, timeoutMs: 5000 }));
+      assert.ok(error instanceof TransportError, String(error));
+      assert.ok(codes.includes(error.code), `${target}: ${error.code}`);
+      assert.ok(isRetryableNetworkCode(error.code) && wasNotSent(error.code), error.code);
+    }
+  });
+
   it('a server that answers a byte at a time: timeoutMs ends the request although the socket is never idle', async () => {
     const { url } = await server('trickle');
     const transport = new N8nTransport(executeContext(authorizedCredentials(sim)));

@@ -10,6 +10,7 @@ import {
 } from 'n8n-workflow';
 import { isRefusedGrant } from '../core/login/device-flow';
 import { LoginError } from '../core/errors';
+import { isRetryableNetworkCode } from '../core/retry';
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../core/transport';
 
 export const CREDENTIAL_TYPE = 'bmwCarDataApi';
@@ -31,8 +32,6 @@ interface FullResponse {
   headers: Record<string, unknown>;
   statusCode: number;
 }
-
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ERR_CANCELED']);
 
 function plainHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -124,7 +123,8 @@ function noAnswer(req: TransportRequest, deadline: Deadline, error: unknown): Tr
 function networkCodeIn(error: unknown): string | undefined {
   for (const e of causes(error)) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    // Core's retry rules know the codes of a request without an answer; n8n's axios adds its cancel.
+    if (typeof code === 'string' && (isRetryableNetworkCode(code) || code === 'ERR_CANCELED')) return code;
   }
   return undefined;
 }
