@@ -13,49 +13,145 @@ import type { CustomerErrorResponse } from './types';
  */
 export type CarDataErrorKind = 'bmw' | 'quota' | 'input' | 'auth' | 'network' | 'http' | 'response' | 'storage';
 
-/** BMW's 19 CarData error codes (Integration Guide 3.4), each with a plain-language hint. */
-export const CU_CODES: Readonly<Record<string, { message: string; hint: string }>> = {
-  'CU-100': { message: 'No token sent', hint: 'The request carried no access token. Authorize the account (device login) first.' },
-  'CU-101': { message: 'Authentication error', hint: 'BMW did not accept the access token. Authorize the account again.' },
-  'CU-102': { message: 'Token expired', hint: 'The access token expired and could not be refreshed. Authorize the account again if this persists.' },
+/** One code of BMW's error catalogue. */
+export interface CuCodeEntry {
+  /** BMW's exveErrorMsg. */
+  message: string;
+  /**
+   * The HTTP status it comes with. BMW does not document it; these follow what clients observed (CU-429 and
+   * CU-105 as 403, CU-122 as 208, a missing image as 404) and otherwise the obvious class of the error.
+   */
+  status: number;
+  /** BMW's explanation (exveNote), as its catalogue words it. */
+  note: string;
+  /** What the user can do, in plain words. */
+  hint: string;
+}
+
+/** BMW's 19 CarData error codes (Integration Guide 3.4): one table for the client and the simulator. */
+export const CU_CODES = {
+  'CU-100': {
+    message: 'No token sent',
+    status: 401,
+    note: 'No token was included in the request.',
+    hint: 'The request carried no access token. Authorize the account (device login) first.',
+  },
+  'CU-101': {
+    message: 'Authentication error',
+    status: 401,
+    note: 'The token could not be validated.',
+    hint: 'BMW did not accept the access token. Authorize the account again.',
+  },
+  'CU-102': {
+    message: 'Token expired',
+    status: 401,
+    note: 'The access token has expired. Refresh it.',
+    hint: 'The access token expired and could not be refreshed. Authorize the account again if this persists.',
+  },
   'CU-103': {
     message: 'Token-scope is not CarData',
+    status: 403,
+    note: 'The token does not carry the CarData scope (cardata:api:read).',
     hint: 'The token lacks the cardata:api:read scope. In the BMW portal, subscribe the client ID to "CarData API" (and "CarData Stream"), wait a minute, then authorize again.',
   },
   'CU-104': {
     message: 'No permission for specified VIN',
+    status: 403,
+    note: 'The vehicle is not telematics-capable or the user is not its primary user.',
     hint: 'This VIN is not mapped to the account as PRIMARY user, or the vehicle is not telematics-capable. Check the mapped vehicles.',
   },
   'CU-105': {
     message: 'No permission for specified containerId',
+    status: 403,
+    note: 'The container does not belong to the user or does not exist.',
     hint: 'The container does not exist, was deleted, or belongs to another account. List the containers or let the node manage the container.',
   },
-  'CU-120': { message: 'Format of parameter VIN is invalid', hint: 'A VIN is exactly 17 upper-case letters and digits.' },
-  'CU-121': { message: 'Format of parameter containerId is invalid', hint: 'A container ID is exactly 13 characters.' },
-  'CU-122': { message: 'Container already set for deletion', hint: 'The container was already deleted; nothing more to do.' },
+  'CU-120': {
+    message: 'Format of parameter VIN is invalid',
+    status: 400,
+    note: 'A VIN has exactly 17 upper-case characters.',
+    hint: 'A VIN is exactly 17 upper-case letters and digits.',
+  },
+  'CU-121': {
+    message: 'Format of parameter containerId is invalid',
+    status: 400,
+    note: 'A containerId has exactly 13 characters.',
+    hint: 'A container ID is exactly 13 characters.',
+  },
+  'CU-122': {
+    message: 'Container already set for deletion',
+    status: 208,
+    note: 'Nothing to do.',
+    hint: 'The container was already deleted; nothing more to do.',
+  },
   'CU-124': {
     message: 'Maximum number of containers reached',
+    status: 403,
+    note: 'Delete a container first. Deleted containers count until they are removed after 29 days.',
     hint: 'An account may hold 10 containers, and deleted ones keep counting for 29 days. Delete containers you no longer use, or reuse an existing one.',
   },
   'CU-125': {
     message: 'Pagination-Token expired',
+    status: 400,
+    note: 'Start again from the first page.',
     hint: 'The page token expired while paging. Start the read again, ideally with a narrower date range or a limit.',
   },
-  'CU-126': { message: 'No vehicle image found for given VIN', hint: 'BMW has no image for this vehicle.' },
-  'CU-127': { message: 'No LBCS data found', hint: 'This vehicle has no location-based charging settings.' },
-  'CU-400': { message: 'Bad request', hint: 'BMW refused the request as malformed. Check the parameters.' },
-  'CU-401': { message: 'Parameter Invalid', hint: 'A parameter was refused; dates must be ISO 8601 date-times (e.g. 2026-01-31T00:00:00Z).' },
+  'CU-126': {
+    message: 'No vehicle image found for given VIN',
+    status: 404,
+    note: 'No image is available.',
+    hint: 'BMW has no image for this vehicle.',
+  },
+  'CU-127': {
+    message: 'No LBCS data found',
+    status: 404,
+    note: 'No location based charging settings are stored.',
+    hint: 'This vehicle has no location-based charging settings.',
+  },
+  'CU-400': {
+    message: 'Bad request',
+    status: 400,
+    note: 'Please check the API specification.',
+    hint: 'BMW refused the request as malformed. Check the parameters.',
+  },
+  'CU-401': {
+    message: 'Parameter Invalid',
+    status: 400,
+    note: 'At least one parameter is invalid.',
+    hint: 'A parameter was refused; dates must be ISO 8601 date-times (e.g. 2026-01-31T00:00:00Z).',
+  },
   'CU-402': {
     message: 'Telematic key is invalid',
+    status: 400,
+    note: 'At least one requested telematic key was not found.',
     hint: 'At least one descriptor is unknown or deprecated. Pick descriptors from the current catalogue.',
   },
   'CU-429': {
     message: 'API rate limit reached',
+    status: 403,
+    note: 'The daily rate limit has been reached. Use CarData Streaming for frequent data.',
     hint: 'The daily quota of CarData calls for this account is spent. It resets at 00:00 UTC; use streaming for frequent data.',
   },
-  'CU-500': { message: 'Internal server error', hint: 'BMW had an internal error. Try again later.' },
-  'CU-503': { message: 'Service temporarily unavailable', hint: 'A BMW partner system is unavailable. Try again later.' },
-};
+  'CU-500': {
+    message: 'Internal server error',
+    status: 500,
+    note: 'Report this error if it occurs.',
+    hint: 'BMW had an internal error. Try again later.',
+  },
+  'CU-503': {
+    message: 'Service temporarily unavailable',
+    status: 503,
+    note: 'A partner system is out of order. Retry later.',
+    hint: 'A BMW partner system is unavailable. Try again later.',
+  },
+} as const satisfies Record<string, CuCodeEntry>;
+
+export type CuCode = keyof typeof CU_CODES;
+
+/** The catalogue's entry of a code BMW sent, if it is one. */
+export function cuCode(id: string | undefined): CuCodeEntry | undefined {
+  return id !== undefined && Object.prototype.hasOwnProperty.call(CU_CODES, id) ? CU_CODES[id as CuCode] : undefined;
+}
 
 export interface CarDataErrorInit {
   kind: CarDataErrorKind;
@@ -234,7 +330,7 @@ export function isUnauthorizedAnswer(status: number, body: unknown): boolean {
 export function errorFromResponse(status: number, body: unknown, operation?: string, retryAfterMs?: number): CarDataError {
   const parsed = asErrorBody(body);
   const id = parsed?.exveErrorId;
-  const known = id ? CU_CODES[id] : undefined;
+  const known = cuCode(id);
   const quota = isQuotaAnswer(status, body, retryAfterMs);
   const bmwMessage = parsed?.exveErrorMsg ?? known?.message;
   const where = operation ? `${operation}: ` : '';
