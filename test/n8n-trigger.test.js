@@ -62,7 +62,8 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
   });
   after(() => cleanup());
 
-  it('emits each new session once; a poll costs one call', async () => {
+  it('emits each new session once, with its VIN and vehicleName; a poll costs one call', async () => {
+    creds.data.vehicleNames = `${VIN}=Blue i4`;
     assert.deepStrictEqual(await next(), [], 'first poll only remembers');
     assert.strictEqual(sim.restCalls().length, 1);
     assert.strictEqual(state().version, 2);
@@ -76,6 +77,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.strictEqual(third.length, 1);
     const item = third[0].json;
     assert.strictEqual(item.vin, VIN);
+    assert.strictEqual(item.vehicleName, 'Blue i4');
     assert.strictEqual(item.key, `${VIN}-${added.startTime}`);
     assert.strictEqual(item.mileage, added.mileage);
     assert.strictEqual(Date.parse(item.start), added.startTime * 1000);
@@ -97,6 +99,8 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
       const items = await next({ output: 'raw' });
       assert.strictEqual(items.length, 1);
       assert.strictEqual(items[0].json.startTime, started.startTime);
+      assert.strictEqual(items[0].json.vin, VIN);
+      assert.strictEqual(items[0].json.vehicleName, VIN, 'no name given: the VIN');
       assert.strictEqual(items[0].json.endTime, done.endTime);
       assert.strictEqual(items[0].json.energyConsumedFromPowerGridKwh, done.energyConsumedFromPowerGridKwh);
       assert.ok(done.endTime > done.startTime && done.energyConsumedFromPowerGridKwh > 0);

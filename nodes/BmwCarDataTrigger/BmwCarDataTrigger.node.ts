@@ -9,7 +9,7 @@ import {
 import { CarDataError } from '../../src/core/errors';
 import { flattenChargingSession } from '../../src/core/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
-import { searchVehicles } from '../../src/n8n/vehicles';
+import { searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { openAccount } from '../../src/n8n/account';
 import { TRIGGER_DESCRIPTION, vinLocator } from '../../src/n8n/descriptions';
 import { toNodeError } from '../../src/n8n/errors';
@@ -94,8 +94,10 @@ export class BmwCarDataTrigger implements INodeType {
     if (!planned.check) return null;
     const range = readRange(known, nowS);
     let page: ChargingHistoryPage | undefined;
+    let name = vin;
     try {
       const account = await openAccount(this);
+      name = vehicleName(account, vin);
       const read = account.client.paginate('getChargingHistory', { vin, from: new Date(range.from * 1000).toISOString(), to: new Date(range.to * 1000).toISOString() });
       // One page, newest first: a poll never costs more than one call.
       for await (const first of read.pages()) {
@@ -111,8 +113,9 @@ export class BmwCarDataTrigger implements INodeType {
       throw toNodeError(this.getNode(), error);
     }
     const sessions: unknown[] = Array.isArray(page?.data) ? page.data : [];
+    const named = { vin, vehicleName: name };
     const toItem = (s: ChargingSession): INodeExecutionData => ({
-      json: (flat ? { vin, key: sessionKey(vin, s), ...flattenChargingSession(s) } : { vin, key: sessionKey(vin, s), ...s }) as IDataObject,
+      json: (flat ? { ...named, key: sessionKey(vin, s), ...flattenChargingSession(s) } : { ...named, key: sessionKey(vin, s), ...s }) as IDataObject,
     });
     if (manual) {
       // A sample for the editor: the latest finished session; what was seen is left untouched.
