@@ -1,10 +1,10 @@
 import type { ICredentialDataDecryptedObject, ICredentialTestRequest, ICredentialType, IDataObject, IHttpRequestHelper, IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
-import { DEFAULT_API_BASE_URL } from '../src/core/client';
-import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, lacksApiScope, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
+import { DEFAULT_API_BASE_URL } from '../src/core/api/client';
+import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, lacksApiScope, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/login/device-flow';
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
-import { DEFAULT_QUOTA_RESERVE } from '../src/core/quota';
-import { DEFAULT_STREAM_URL } from '../src/core/stream-types';
+import { DEFAULT_QUOTA_RESERVE } from '../src/core/api/quota';
+import { DEFAULT_STREAM_URL } from '../src/core/stream/types';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
 

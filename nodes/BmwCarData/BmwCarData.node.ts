@@ -12,7 +12,7 @@ import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehi
 import { findOperation, RESOURCES } from './resources';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
-import { CacheReport, parseMaxAge } from '../../src/core/answer-cache';
+import { CacheReport, parseMaxAge } from '../../src/core/api/answer-cache';
 import { describeResource, optionsOf, readsVehicle, vinOf } from '../../src/n8n/operation';
 import { NODE_DESCRIPTION } from '../../src/n8n/descriptions';
 

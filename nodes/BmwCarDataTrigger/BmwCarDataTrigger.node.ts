@@ -8,7 +8,7 @@ import {
   NodeOperationError,
 } from 'n8n-workflow';
 import { CarDataError } from '../../src/core/errors';
-import { flattenChargingSession } from '../../src/core/flatten';
+import { flattenChargingSession } from '../../src/core/rows/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';

@@ -1,10 +1,10 @@
 import { createHash } from 'crypto';
 import { type IDataObject, sleep } from 'n8n-workflow';
-import { accountKey } from '../core/account';
-import { AnswerCache } from '../core/answer-cache';
-import { CarDataClient } from '../core/client';
-import { parseVehicleNames } from '../core/vehicle-names';
-import { QuotaLedger, quotaReserve, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
+import { accountKey } from '../core/api/account';
+import { AnswerCache } from '../core/api/answer-cache';
+import { CarDataClient } from '../core/api/client';
+import { parseVehicleNames } from '../core/api/vehicle-names';
+import { QuotaLedger, quotaReserve, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/api/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
 // Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { DEFAULT_DAILY_QUOTA } from '../core/quota';
+import { DEFAULT_DAILY_QUOTA } from '../core/api/quota';
 
 /** What the BMW CarData node does. */
 export const NODE_DESCRIPTION = 'Read vehicles, telematic data, charging history, charging settings, tyre diagnosis and images from BMW CarData';

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
-import type { ReadOptions } from '../core/client';
-import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/operations';
+import type { ReadOptions } from '../core/api/client';
+import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/api/operations';
 import type { N8nAccount } from './account';
 import { cacheOption, quotaOptionOff, quotaOptionOn } from './descriptions';
 

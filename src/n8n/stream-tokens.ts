@@ -1,10 +1,10 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
-import { accountKey } from '../core/account';
-import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/device-flow';
+import { accountKey } from '../core/api/account';
+import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/login/device-flow';
 import { CarDataError, LoginError } from '../core/errors';
-import type { StreamTokenSource } from '../core/stream-types';
+import type { StreamTokenSource } from '../core/stream/types';
 import type { TokenSet } from '../core/types';
-import { parseVehicleNames } from '../core/vehicle-names';
+import { parseVehicleNames } from '../core/api/vehicle-names';
 import { CREDENTIAL_TYPE, loginFailureIn } from './transport';
 
 function text(value: unknown): string {

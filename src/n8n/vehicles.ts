@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import type { VehicleMapping } from '../core/types';
-import { primaryVins, vehicleNameOf } from '../core/vehicle-names';
+import { primaryVins, vehicleNameOf } from '../core/api/vehicle-names';
 import { type N8nAccount, openAccount } from './account';
 import { toNodeError } from './errors';
 

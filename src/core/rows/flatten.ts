@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import type { ChargingSession } from './types';
+import type { ChargingSession } from '../types';
 
 /** One charging session as a flat row: every value a string, number, boolean or null, ready for CSV or a sheet. */
 export interface FlatChargingSession {

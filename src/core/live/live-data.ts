@@ -1,6 +1,6 @@
 import { initialChargingState, settleCharging, settleDueAt, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState, type TrackedReading } from './charging-events';
-import { findDescriptor } from './catalogue';
-import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from './stream-message';
+import { findDescriptor } from '../catalogue';
+import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from '../stream/message';
 import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
 
 // Live data without quota: stream messages in, the car's state and charging events out.

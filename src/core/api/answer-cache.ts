@@ -1,5 +1,5 @@
-import { inputError } from './errors';
-import { type Clock, realClock } from './transport';
+import { inputError } from '../errors';
+import { type Clock, realClock } from '../transport';
 
 export const HOUR_MS = 60 * 60 * 1000;
 export const DAY_MS = 24 * HOUR_MS;

@@ -1,4 +1,4 @@
-import type { VehicleMapping } from './types';
+import type { VehicleMapping } from '../types';
 
 /** The VINs of a mapping list that belong to the account as PRIMARY user (BMW serves data only for those). */
 export function primaryVins(list: readonly VehicleMapping[]): string[] {

@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS } from './answer-cache';
-import type { HttpMethod } from './transport';
+import type { HttpMethod } from '../transport';
 
 /** The 11 operations of the CarData Customer API, by BMW's operationId. */
 export type OperationId =
