@@ -10,6 +10,10 @@ const DAY = 24 * HOUR;
 const MINUTE_MS = 60_000;
 const params = (extra = {}) => ({ vin: { __rl: true, mode: 'vin', value: VIN }, limit: 5, output: 'flat', ...extra });
 const nowS = () => Math.floor(Date.now() / 1000);
+/** The Vehicle field left empty: every car mapped as PRIMARY user (the simulator's BEV and PHEV, in that order). */
+const EVERY_CAR = { vin: { __rl: true, mode: 'list', value: '' } };
+const CARS = { [SIM_VINS.bev]: 'bev', [SIM_VINS.phev]: 'phev' };
+const readOf = (call) => (/\/mappings$/.test(call.path) ? 'list' : CARS[call.path.split('/')[3]] ?? call.path);
 
 /**
  * The trigger's clock: Date.now stands still at `at` (epoch ms) and moves only when told. The simulator keeps the real
@@ -49,6 +53,25 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
   };
   const state = () => staticData[NODE];
 
+  /**
+   * Polls every `minutes` from now until `hours` later; returns the times (UTC HH:MM) of the polls that asked BMW,
+   * with `byCar` followed by what each read (list: the vehicle list; bev, phev: a car's history). The items emitted
+   * go to `into`.
+   */
+  const pollFor = async (hours, { minutes = 5, extra = {}, each, byCar = false, into = [] } = {}) => {
+    const checks = [];
+    for (let t = 0; t < (hours * 60) / minutes; t++) {
+      if (t > 0) clock.advance(minutes * MINUTE_MS);
+      const before = sim.restCalls().length;
+      const hhmm = new Date(Date.now()).toISOString().slice(11, 16);
+      if (each) await each(hhmm);
+      into.push(...(await next(extra, { after: 0 })).map((item) => item.json));
+      const calls = sim.restCalls().slice(before);
+      if (calls.length) checks.push(byCar ? `${hhmm} ${calls.map(readOf).join('+')}` : hhmm);
+    }
+    return checks;
+  };
+
   beforeEach(async () => {
     // 60 sessions over two years: about one every twelve days, so the last week holds few or none.
     sim = await startSimulator({ port: 0, chargingSessions: 60, chargingPageSize: 10 });
@@ -62,10 +85,12 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
   });
   after(() => cleanup());
 
-  it('emits each new session once; a poll costs one call', async () => {
+  it('emits each new session once, with its VIN and vehicleName; a poll costs one call', async () => {
+    creds.data.vehicleNames = `${VIN}=Blue i4`;
     assert.deepStrictEqual(await next(), [], 'first poll only remembers');
     assert.strictEqual(sim.restCalls().length, 1);
     assert.strictEqual(state().version, 2);
+    assert.deepStrictEqual(Object.keys(state()).sort(), ['emitted', 'floor', 'pacing', 'version', 'vin'], 'one VIN: the state keeps the shape it had');
 
     sim.clearLog();
     assert.deepStrictEqual(await next(), [], 'nothing new');
@@ -76,6 +101,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.strictEqual(third.length, 1);
     const item = third[0].json;
     assert.strictEqual(item.vin, VIN);
+    assert.strictEqual(item.vehicleName, 'Blue i4');
     assert.strictEqual(item.key, `${VIN}-${added.startTime}`);
     assert.strictEqual(item.mileage, added.mileage);
     assert.strictEqual(Date.parse(item.start), added.startTime * 1000);
@@ -97,6 +123,8 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
       const items = await next({ output: 'raw' });
       assert.strictEqual(items.length, 1);
       assert.strictEqual(items[0].json.startTime, started.startTime);
+      assert.strictEqual(items[0].json.vin, VIN);
+      assert.strictEqual(items[0].json.vehicleName, VIN, 'no name given: the VIN');
       assert.strictEqual(items[0].json.endTime, done.endTime);
       assert.strictEqual(items[0].json.energyConsumedFromPowerGridKwh, done.energyConsumedFromPowerGridKwh);
       assert.ok(done.endTime > done.startTime && done.energyConsumedFromPowerGridKwh > 0);
@@ -200,19 +228,6 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
   });
 
   describe('pacing: n8n polls every minute by default, the trigger asks BMW only when its time has come', () => {
-    /** Polls every `minutes` from now until `hours` later; returns the times (UTC HH:MM) of the polls that asked BMW. */
-    const pollFor = async (hours, { minutes = 5, extra = {}, each } = {}) => {
-      const checks = [];
-      for (let t = 0; t < (hours * 60) / minutes; t++) {
-        if (t > 0) clock.advance(minutes * MINUTE_MS);
-        const before = sim.restCalls().length;
-        if (each) await each(new Date(Date.now()).toISOString().slice(11, 16));
-        await next(extra, { after: 0 });
-        if (sim.restCalls().length > before) checks.push(new Date(Date.now()).toISOString().slice(11, 16));
-      }
-      return checks;
-    };
-
     it('a day of polls: every 2 hours by day, twice as far apart at night (22:00 to 6:00) and at 6:00; nothing in between costs a call', async () => {
       clock.set(tomorrowAt(0));
       const checks = await pollFor(24);
@@ -296,7 +311,183 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     });
   });
 
+  for (const [name, extra] of [
+    ['the VIN set', {}],
+    ['the Vehicle field emptied', EVERY_CAR],
+  ]) {
+    it(`a state saved for one VIN by the version before, with ${name}: what it emitted is not emitted again, a new session is`, async () => {
+      const done = sim.addChargingSession(VIN, { startTime: nowS() - 6 * HOUR, endTime: nowS() - 5 * HOUR });
+      // As the version before left it after the poll that emitted `done`, two hours ago.
+      const checkedAt = Date.now() - 2 * HOUR * 1000;
+      const day = new Date(checkedAt).toISOString().slice(0, 10);
+      staticData = { [NODE]: { version: 2, vin: VIN, floor: done.startTime, emitted: [done.startTime], pacing: { checkedAt, busy: false, day, closer: 0 } } };
+      const added = sim.addChargingSession(VIN, { startTime: nowS() - HOUR, endTime: nowS() - 30 * 60 });
+      const items = [];
+      // Every car: the PHEV, never checked, comes first, then the BEV.
+      for (let i = 0; i < 3; i++) items.push(...(await next({ ...extra, output: 'raw' })));
+      assert.deepStrictEqual(items.map((i) => [i.json.vin, i.json.startTime]), [[VIN, added.startTime]]);
+    });
+  }
+
+  describe('no VIN set: every car mapped as PRIMARY user, in turn, on the calls of one car', () => {
+    beforeEach(() => {
+      creds.data.vehicleNames = `${SIM_VINS.bev}=Blue i4\n${SIM_VINS.phev}=Grey 330e`;
+    });
+
+    it("a day, and the next: each car's sessions emitted once each, never twice; the checks go round the cars and cost what one car's do", async () => {
+      clock.set(tomorrowAt(0));
+      const at = (hours) => Math.floor(tomorrowAt(hours) / 1000);
+      const plan = {
+        '03:00': [SIM_VINS.bev, 1, 2.5],
+        '09:10': [SIM_VINS.phev, 8, 9],
+        '13:10': [SIM_VINS.bev, 12, 13],
+        '15:10': [SIM_VINS.phev, 14, 15],
+      };
+      const added = [];
+      const emitted = [];
+      const each = async (hhmm) => {
+        if (plan[hhmm]) {
+          const [vin, from, to] = plan[hhmm];
+          added.push(`${vin}-${sim.addChargingSession(vin, { startTime: at(from), endTime: at(to) }).startTime}`);
+        }
+      };
+      const first = await pollFor(24, { extra: EVERY_CAR, each, byCar: true, into: emitted });
+      // One car's day (see the pacing tests): 11 checks, each of one car, in turn; the list once.
+      assert.deepStrictEqual(first, ['00:00 list+bev', '04:00 phev', '06:00 bev', '08:00 phev', '10:00 bev', '12:00 phev', '14:00 bev', '16:00 phev', '18:00 bev', '20:00 phev', '22:00 bev']);
+      assert.strictEqual(sim.restCalls().length, 12);
+      assert.deepStrictEqual(emitted.map((i) => i.key).sort(), [...added].sort(), 'every session of both cars, once');
+      for (const item of emitted) assert.strictEqual(item.vehicleName, item.vin === SIM_VINS.bev ? 'Blue i4' : 'Grey 330e');
+      sim.clearLog();
+      clock.advance(5 * MINUTE_MS);
+      const second = await pollFor(24, { extra: EVERY_CAR, byCar: true, into: emitted });
+      // The next day as one car's: after the check at 22:00 the night's next at 2:00; the list read again after 24 hours.
+      assert.deepStrictEqual(second, ['02:00 list+phev', '06:00 bev', '08:00 phev', '10:00 bev', '12:00 phev', '14:00 bev', '16:00 phev', '18:00 bev', '20:00 phev', '22:00 bev']);
+      assert.strictEqual(emitted.length, added.length, 'none twice');
+      assert.deepStrictEqual(Object.keys(state().cars).sort(), [SIM_VINS.phev, SIM_VINS.bev].sort());
+      // One car, the same two days: the same checks.
+      staticData = {};
+      clock.set(tomorrowAt(0));
+      const one = await pollFor(48);
+      assert.deepStrictEqual(one, [...first, ...second].map((check) => check.slice(0, 5)));
+    });
+
+    it("a car's first check comes after the trigger began: a session that ended since then is emitted (Raw, with VIN and vehicleName), an older one is not", async () => {
+      sim.addChargingSession(SIM_VINS.phev, { startTime: nowS() - 3 * HOUR, endTime: nowS() - 2 * HOUR });
+      assert.deepStrictEqual(await next(EVERY_CAR), [], 'the BEV first, remembered');
+      clock.advance(HOUR * 1000);
+      const ended = sim.addChargingSession(SIM_VINS.phev, { startTime: nowS() - 50 * 60, endTime: nowS() - 10 * 60 });
+      const items = await next({ ...EVERY_CAR, output: 'raw' });
+      assert.deepStrictEqual(sim.restCalls().map(readOf), ['list', 'bev', 'phev']);
+      assert.deepStrictEqual(
+        items.map((i) => [i.json.vin, i.json.vehicleName, i.json.startTime]),
+        [[SIM_VINS.phev, 'Grey 330e', ended.startTime]],
+      );
+      assert.deepStrictEqual(await next(EVERY_CAR), [], 'the BEV');
+      assert.deepStrictEqual(await next(EVERY_CAR), [], 'the PHEV: not twice');
+    });
+
+    it('a charge in progress: its car is checked every 30 minutes, the other keeps its turn every 4 hours', async () => {
+      const start = Date.now();
+      let started;
+      let emittedAt;
+      const emitted = [];
+      const checks = await pollFor(8, {
+        extra: { ...EVERY_CAR, output: 'raw' },
+        byCar: true,
+        into: emitted,
+        each: async (hhmm) => {
+          if (Date.now() - start === 60 * MINUTE_MS) started = sim.startChargingSession(SIM_VINS.phev, { startTime: nowS() });
+          if (Date.now() - start === 280 * MINUTE_MS) sim.finishChargingSession(SIM_VINS.phev, started.startTime);
+          if (!emittedAt && emitted.length) emittedAt = hhmm;
+        },
+      });
+      // 08:00 the BEV; the charge starts at 09:00, is seen at 10:00 and ends at 12:40.
+      assert.deepStrictEqual(checks, ['08:00 list+bev', '10:00 phev', '10:30 phev', '11:00 phev', '11:30 phev', '12:00 bev', '12:30 phev', '13:00 phev', '15:00 bev']);
+      assert.deepStrictEqual(emitted.map((i) => [i.vin, i.startTime]), [[SIM_VINS.phev, started.startTime]]);
+      assert.strictEqual(emittedAt, '13:05', 'emitted by the 13:00 check');
+    });
+
+    it('Fetch Test Event: the latest finished session of the first car that has one, one call per car at most besides the list; the state is left alone', async () => {
+      // A year on: neither car has a session in the 30 days read; the BEV's charge is still in progress.
+      clock.set(tomorrowAt(365 * 24));
+      sim.startChargingSession(SIM_VINS.bev, { startTime: nowS() - HOUR });
+      const done = sim.addChargingSession(SIM_VINS.phev, { startTime: nowS() - 5 * HOUR, endTime: nowS() - 4 * HOUR });
+      let items = await next({ ...EVERY_CAR, output: 'raw' }, { mode: 'manual', after: 0 });
+      assert.deepStrictEqual(items.map((i) => [i.json.vin, i.json.vehicleName, i.json.startTime]), [[SIM_VINS.phev, 'Grey 330e', done.startTime]]);
+      assert.deepStrictEqual(sim.restCalls().map(readOf), ['list', 'bev', 'phev']);
+      assert.strictEqual(Object.keys(state() || {}).length, 0);
+      // The BEV has a finished one too: it alone is read.
+      sim.clearLog();
+      const bev = sim.addChargingSession(SIM_VINS.bev, { startTime: nowS() - 8 * HOUR, endTime: nowS() - 7 * HOUR });
+      items = await next(EVERY_CAR, { mode: 'manual', after: MINUTE_MS });
+      assert.deepStrictEqual(items.map((i) => [i.json.vin, i.json.key]), [[SIM_VINS.bev, `${SIM_VINS.bev}-${bev.startTime}`]]);
+      assert.deepStrictEqual(sim.restCalls().map(readOf), ['bev']);
+    });
+  });
+
   it('reports BMW errors as NodeApiError', async () => {
     await assert.rejects(poll(creds, { ...params(), vin: { __rl: true, mode: 'vin', value: SIM_VINS.secondary } }), (e) => e.name === 'NodeApiError' && /CU-104/.test(e.message));
+  });
+});
+
+describe('n8n trigger: the decisions for every car (cars.ts), and what a first check after the trigger began emits (state.ts)', () => {
+  const { afterCarCheck, anyBusy, carsOf, knownOf, pickCar } = require('../dist/nodes/BmwCarDataTrigger/cars');
+  const { decide } = require('../dist/nodes/BmwCarDataTrigger/state');
+  const [A, B, C] = ['WBA00000000000001', 'WBA00000000000002', 'WBA00000000000003'];
+  const H = HOUR * 1000;
+
+  it('carsOf: the cars listed keep their state, one no longer listed is forgotten, one listed first starts now (since)', () => {
+    const state = { version: 2, cars: { [A]: { floor: 5, emitted: [6], checkedAt: 1, busy: true }, [C]: { floor: 1 } }, pacing: { checkedAt: 1 } };
+    assert.deepStrictEqual(carsOf(state, [A, B], 100), { [A]: { floor: 5, emitted: [6], checkedAt: 1, busy: true }, [B]: { since: 100 } });
+    assert.deepStrictEqual(carsOf({ version: 2, cars: { [A]: 'junk' } }, [A], 100), { [A]: { since: 100 } });
+  });
+
+  it("carsOf: a state kept for one VIN becomes that car's, its turn the pacing's last check", () => {
+    const state = { version: 2, vin: A, floor: 5, emitted: [6, 7], before: 9, pacing: { checkedAt: 1000, busy: true, day: '2026-01-01', closer: 0 } };
+    assert.deepStrictEqual(carsOf(state, [B, A], 100), { [B]: { since: 100 }, [A]: { floor: 5, emitted: [6, 7], before: 9, checkedAt: 1000, busy: true } });
+    assert.deepStrictEqual(knownOf(carsOf(state, [A], 100)[A]), { floor: 5, emitted: new Set([6, 7]), before: 9 });
+    assert.strictEqual(knownOf({ since: 100 }), undefined, 'never checked');
+  });
+
+  it('pickCar: a car never checked first (in list order), else the one checked longest ago', () => {
+    assert.strictEqual(pickCar({ [A]: { checkedAt: 5 }, [B]: { since: 1 }, [C]: { since: 1 } }, [A, B, C], 120, false), B);
+    assert.strictEqual(pickCar({ [A]: { checkedAt: 5 * H }, [B]: { checkedAt: 3 * H }, [C]: { checkedAt: 4 * H } }, [A, B, C], 120, false), B);
+  });
+
+  it("pickCar: on a closer check a busy car's turn comes a quarter of the spacing after its check, the others' cars × spacing after theirs", () => {
+    // A due at 4:00 (2 cars × 2 hours), B at 2:30.
+    assert.strictEqual(pickCar({ [A]: { checkedAt: 0 }, [B]: { checkedAt: 2 * H, busy: true } }, [A, B], 120, true), B);
+    // A due at 4:00, B at 4:06.
+    assert.strictEqual(pickCar({ [A]: { checkedAt: 0 }, [B]: { checkedAt: 3.6 * H, busy: true } }, [A, B], 120, true), A);
+    // Three cars: A due at 6:00, B at 4:36.
+    assert.strictEqual(pickCar({ [A]: { checkedAt: 0 }, [B]: { checkedAt: 4.1 * H, busy: true }, [C]: { checkedAt: 4.2 * H } }, [A, B, C], 120, true), B);
+    // Not a closer check (the day's closer checks spent, or night): in turn.
+    assert.strictEqual(pickCar({ [A]: { checkedAt: 0 }, [B]: { checkedAt: 2 * H, busy: true } }, [A, B], 120, false), A);
+  });
+
+  it("afterCarCheck: the car's new state and turn, the others as they were; a failed check takes the car's turn only", () => {
+    const cars = { [A]: { since: 100 }, [B]: { floor: 1, emitted: [2], checkedAt: 3, busy: true } };
+    const next = { version: 2, vin: A, floor: 50, emitted: [60], before: 70 };
+    assert.deepStrictEqual(afterCarCheck(cars, A, 1000, { next, busy: false }), {
+      version: 2,
+      cars: { [A]: { floor: 50, emitted: [60], before: 70, busy: false, checkedAt: 1000 }, [B]: cars[B] },
+    });
+    assert.deepStrictEqual(afterCarCheck(cars, A, 1000), { version: 2, cars: { [A]: { since: 100, checkedAt: 1000 }, [B]: cars[B] } });
+    assert.strictEqual(anyBusy(cars), true);
+    assert.strictEqual(anyBusy({ [A]: { busy: false } }), false);
+  });
+
+  it("decide: a car's first check with since emits the sessions that ended since then (oldest first, the limit's rest with the next), not the older", () => {
+    const session = (startTime, endTime) => ({ startTime, endTime });
+    const sessions = [session(100, 150), session(200, 260), session(300, 390), session(400, 450), session(500, null)];
+    const range = { from: 0, to: 1000 };
+    const first = decide(undefined, A, { sessions, more: false }, range, { limit: 1, emitExisting: false, since: 255 });
+    assert.deepStrictEqual(first.emit.map((s) => s.startTime), [200]);
+    assert.strictEqual(first.pending, true);
+    assert.deepStrictEqual(first.next.emitted, [100, 200]);
+    const again = decide({ floor: first.next.floor, emitted: new Set(first.next.emitted) }, A, { sessions, more: false }, range, { limit: 5, emitExisting: false });
+    assert.deepStrictEqual(again.emit.map((s) => s.startTime), [300, 400]);
+    // One VIN (no since): the first poll remembers them all.
+    assert.deepStrictEqual(decide(undefined, A, { sessions, more: false }, range, { limit: 5, emitExisting: false }).emit, []);
   });
 });

@@ -66,6 +66,11 @@ export function readPacing(value: unknown): Pacing | undefined {
   };
 }
 
+/** The spacing of the closer checks while a charge is in progress: a quarter of the spacing, at least MIN_SPACING_MIN. */
+export function closerMinutes(spacingMin: number): number {
+  return Math.max(MIN_SPACING_MIN, spacingMin / 4);
+}
+
 export interface Plan {
   /** Whether this poll asks BMW. */
   check: boolean;
@@ -78,7 +83,7 @@ export function plan(last: Pacing | undefined, now: number, spacingMin: number, 
   // No check yet, or a clock that went back: ask.
   if (!last || now < last.checkedAt) return { check: true, closer: false };
   if (last.notBefore !== undefined && now < last.notBefore) return { check: false, closer: false };
-  const closerSpacing = Math.max(MIN_SPACING_MIN, spacingMin / 4);
+  const closerSpacing = closerMinutes(spacingMin);
   const closerLeft = (last.day === utcDay(now) ? last.closer : 0) < Math.floor(DAY_MIN / spacingMin);
   const morning = nightEnd(last.checkedAt, zone);
   const closer = last.busy && morning === undefined && closerLeft && closerSpacing < spacingMin;

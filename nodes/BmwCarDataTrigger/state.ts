@@ -23,9 +23,24 @@ export interface PollState {
   before?: number;
   /** When BMW was checked last and what the check saw (see pacing.ts). */
   pacing?: unknown;
+  /** With no VIN set, every car's own state by VIN, beside the one pacing shared by all (see cars.ts). */
+  cars?: Record<string, CarState>;
   /** The first shape: the newest start time seen, and the keys of the sessions that started then. */
   highWater?: number;
   seenAtHighWater?: string[];
+}
+
+/** One car's state when every car is watched: the fields of PollState it checks alone, and its turn. */
+export interface CarState {
+  floor?: number;
+  emitted?: number[];
+  before?: number;
+  /** Epoch ms of the car's last check (answered or not). */
+  checkedAt?: number;
+  /** Its last check saw a charge in progress, or left sessions for the next checks. */
+  busy?: boolean;
+  /** Epoch seconds when the trigger first listed the car: at its first check, what ended since then is new. */
+  since?: number;
 }
 
 /** The state a poll works with; undefined before the first poll (or after the VIN changed). */
@@ -95,7 +110,8 @@ export function chargeInProgress(sessions: unknown[], nowS: number): boolean {
  * rest wait for the next polls. A session in progress waits until it has finished.
  *
  * The first poll remembers the finished sessions it sees and emits only the newest `limit` of them, and only with
- * `emitExisting`. A page holds the newest sessions of the range it covers: when more did not fit, the next poll
+ * `emitExisting`; with `since` (epoch seconds) it emits those that ended since then instead, as new sessions. A
+ * page holds the newest sessions of the range it covers: when more did not fit, the next poll
  * reads the sessions before the page's oldest, until the range is read to its end.
  */
 export function decide(
@@ -103,7 +119,7 @@ export function decide(
   vin: string,
   page: { sessions: unknown[]; more: boolean },
   range: { from: number; to: number },
-  opts: { limit: number; emitExisting: boolean },
+  opts: { limit: number; emitExisting: boolean; since?: number },
 ): PollOutcome {
   const limit = Math.max(1, Math.floor(opts.limit) || 1);
   const sessions = page.sessions.filter(hasStart).sort((a, b) => a.startTime - b.startTime);
@@ -117,8 +133,13 @@ export function decide(
   if (!known) {
     // Sessions older than a full page existed before too: the floor keeps them out.
     floor = page.more && oldestOnPage !== undefined ? oldestOnPage : range.from;
-    emitted = new Set(finished.map((s) => s.startTime));
-    emit = opts.emitExisting ? finished.slice(-limit) : [];
+    const since = opts.since;
+    const ended = opts.emitExisting || since === undefined ? [] : finished.filter((s) => epochSeconds(s.endTime ?? 0) >= since);
+    emit = opts.emitExisting ? finished.slice(-limit) : ended.slice(0, limit);
+    // Those beyond the limit come with the next polls.
+    const later = new Set(ended.slice(limit).map((s) => s.startTime));
+    emitted = new Set(finished.filter((s) => !later.has(s.startTime)).map((s) => s.startTime));
+    pending = later.size > 0;
   } else {
     floor = Math.max(known.floor, range.from);
     emitted = known.emitted;
