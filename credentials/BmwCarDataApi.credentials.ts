@@ -5,7 +5,8 @@ import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, lacksApiScope, pollDev
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
 import { DEFAULT_QUOTA_RESERVE } from '../src/core/api/quota';
 import { DEFAULT_STREAM_URL } from '../src/core/stream/types';
-import { storedTokens } from '../src/core/login/stored-tokens';
+import { storedTokens, tokensFromStored } from '../src/core/login/stored-tokens';
+import { processTokens, TokenRing } from '../src/core/login/token-ring';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
 
@@ -60,10 +61,17 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
     authBaseUrl: text(credentials.authBaseUrl) || DEFAULT_AUTH_BASE_URL,
   };
   if (!endpoint.clientId) throw loginError(new LoginError({ kind: 'input', parameter: 'clientId', message: 'Enter the client ID from the BMW CarData portal' }));
-  const refreshToken = text(credentials.refreshToken);
-  if (refreshToken) {
+  const stored = tokensFromStored(credentials);
+  if (stored) {
+    // Another credential of the same login in this n8n process may have refreshed since: BMW retired this one's
+    // refresh token then, so take the newer set rather than refreshing with it.
+    const ring = TokenRing.key(endpoint.authBaseUrl, endpoint.clientId, stored.gcid);
+    const newer = processTokens.newerThan(ring, stored);
+    if (newer) return tokenFields(newer, credentials);
     try {
-      return tokenFields(await refreshTokens(endpoint, refreshToken), credentials);
+      const fresh = await refreshTokens(endpoint, stored.refreshToken);
+      processTokens.offer(TokenRing.key(endpoint.authBaseUrl, endpoint.clientId, stored.gcid ?? fresh.gcid), fresh);
+      return tokenFields(fresh, credentials);
     } catch (e) {
       throw loginError(e);
     }

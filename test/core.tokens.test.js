@@ -6,7 +6,7 @@ const { startSimulator } = require('../dist/src/simulator');
 const core = require('../dist/src/node');
 const { failure } = require('./support/failure');
 
-const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE, storedTokens, tokensFromStored } = core;
+const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE, storedTokens, tokensFromStored, TokenRing } = core;
 
 const CLIENT = 'tokens-client';
 
@@ -457,6 +457,61 @@ describe('core login', function () {
 
     it('asks for the CarData scopes by default', () => {
       assert.deepStrictEqual(DEFAULT_SCOPE.split(' ').sort(), ['authenticate_user', 'cardata:api:read', 'cardata:streaming:read', 'openid']);
+    });
+  });
+
+  describe('one login, two holders in a process (TokenRing)', () => {
+    it('the second holder takes the set the first one refreshed, instead of refreshing with a retired token', async () => {
+      let now = Date.now();
+      const tokens = issued(now);
+      const ring = new TokenRing();
+      const storedA = [];
+      const storedB = [];
+      const a = manager({ tokens: { ...tokens }, now: () => now, ring, onTokens: (t) => storedA.push(t) });
+      const b = manager({ tokens: { ...tokens }, now: () => now, ring, onTokens: (t) => storedB.push(t) });
+      now = tokens.expiresAt; // both are due
+      const fromA = await a.getAccessToken();
+      assert.strictEqual(refreshes(), 1);
+      const fromB = await b.getAccessToken();
+      assert.strictEqual(fromB, fromA, "B uses A's fresh access token");
+      assert.strictEqual(refreshes(), 1, 'B did not refresh with the token A retired');
+      assert.strictEqual(storedB.at(-1).refreshToken, storedA.at(-1).refreshToken, 'B stored the set it took');
+      // Later B refreshes first, and A takes B's set.
+      now = b.current().expiresAt;
+      await b.refresh();
+      assert.strictEqual(await a.getAccessToken(), b.current().accessToken);
+      assert.strictEqual(refreshes(), 2);
+    });
+
+    it('without the ring the second holder refreshes with the retired token, and BMW refuses it', async () => {
+      let now = Date.now();
+      const tokens = issued(now);
+      const a = manager({ tokens: { ...tokens }, now: () => now });
+      const b = manager({ tokens: { ...tokens }, now: () => now });
+      now = tokens.expiresAt;
+      await a.getAccessToken();
+      const e = await failure(b.getAccessToken());
+      assert.strictEqual(e.kind, 'auth');
+    });
+
+    it('a login is its login service, client ID and GCID; the newest set by expiry is kept; a set without GCID is not shared', () => {
+      const ring = new TokenRing();
+      const key = TokenRing.key('http://auth/', 'c', 'g');
+      assert.strictEqual(key, TokenRing.key('http://auth', ' c ', 'g'));
+      assert.notStrictEqual(key, TokenRing.key('http://auth', 'other', 'g'));
+      assert.notStrictEqual(key, TokenRing.key('http://other', 'c', 'g'));
+      assert.strictEqual(TokenRing.key('http://auth', 'c', undefined), undefined);
+      const set = (r, expiresAt) => ({ accessToken: `a-${r}`, refreshToken: r, gcid: 'g', expiresAt });
+      ring.offer(key, set('r1', 100));
+      ring.offer(key, set('r0', 50));
+      assert.strictEqual(ring.newerThan(key, set('r0', 50)).refreshToken, 'r1');
+      assert.strictEqual(ring.newerThan(key, set('r1', 100)), undefined, 'the same set is not newer');
+      assert.strictEqual(ring.newerThan(key, set('r2', 200)), undefined, 'an older held set is not newer');
+      ring.offer(key, set('r2', 200));
+      assert.strictEqual(ring.newerThan(key, set('r1', 100)).refreshToken, 'r2');
+      ring.offer(undefined, set('r3', 300));
+      ring.offer(key, { ...set('', 400) });
+      assert.strictEqual(ring.newerThan(key, set('r1', 100)).refreshToken, 'r2', 'no login, or no refresh token: not kept');
     });
   });
 

@@ -136,6 +136,18 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
     assert.strictEqual(sim.requests.filter((r) => r.kind === 'rest').length, 0, 'no CarData call');
   });
 
+  it('two credentials of one login in this n8n process: the second takes the set the first refreshed, and both work', async () => {
+    const a = authorizedCredentials(sim);
+    const b = new MemoryCredentialsHelper({ ...a.data });
+    assert.deepStrictEqual(await testCredential(a), { status: 'OK', message: 'Connection successful!' });
+    const refreshes = () => sim.requests.filter((r) => r.grantType === 'refresh_token').length;
+    assert.strictEqual(refreshes(), 1);
+    assert.deepStrictEqual(await testCredential(b), { status: 'OK', message: 'Connection successful!' });
+    assert.strictEqual(refreshes(), 1, "B took A's set instead of refreshing with the token A retired");
+    assert.strictEqual(b.data.refreshToken, a.data.refreshToken);
+    for (const creds of [a, b]) assert.ifError((await runNode(creds, { resource: 'container', operation: 'getAll' })).error);
+  });
+
   it('a refresh token BMW no longer knows: the test says to log in again and spends nothing', async () => {
     const creds = authorizedCredentials(sim);
     creds.data.refreshToken = 'not-a-token-bmw-knows';

@@ -45,6 +45,32 @@ describe('Node-RED nodes', function () {
     });
   });
 
+  describe('two account nodes of one login', function () {
+    it('share its token set: the second takes the set the first refreshed, and both read', async () => {
+      const creds = { ...authorizedCredentials(sim), expiresAt: String(Date.now() - 1000) }; // both due for a refresh
+      const flow = [
+        { id: 'tab', type: 'tab', label: 'test' },
+        accountConfig(sim),
+        { ...accountConfig(sim), id: 'acc2', name: 'the same login again' },
+        { id: 'n1', z: 'tab', type: 'bmw-cardata-vehicles', account: 'acc', name: '', wires: [['out']] },
+        { id: 'n2', z: 'tab', type: 'bmw-cardata-vehicles', account: 'acc2', name: '', wires: [['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ];
+      await helper.load(allNodes, flow, { acc: { ...creds }, acc2: { ...creds } });
+      const out = collector(helper.getNode('out'));
+      const refreshes = () => sim.requests.filter((r) => r.grantType === 'refresh_token').length;
+      helper.getNode('n1').receive({});
+      await out.wait(1);
+      assert.strictEqual(refreshes(), 1);
+      helper.getNode('n2').receive({});
+      const msgs = await out.wait(2);
+      const second = msgs[1];
+      assert.ok(Array.isArray(second.payload) && second.payload.length >= 2, JSON.stringify(second.payload));
+      assert.strictEqual(refreshes(), 1, 'the second account did not refresh with the token the first retired');
+      assert.strictEqual(helper.getNode('acc2').credentials.refreshToken, helper.getNode('acc').credentials.refreshToken, 'and it stored the set it took');
+    });
+  });
+
   describe('a node without a VIN', function () {
     it("uses the account's only vehicle from the day-cached list, at no extra call, and says so", async () => {
       const { node, out, account } = await loadAction(sim, 'basic-data', { vin: '' });

@@ -12,6 +12,7 @@ export * from './api/quota';
 export * from './login/device-flow';
 export * from './login/tokens';
 export * from './login/stored-tokens';
+export * from './login/token-ring';
 export * from './api/containers';
 export * from './api/client';
 export * from './api/account';

@@ -21,6 +21,7 @@ import {
   QuotaLedger,
   quotaReserve,
   startDeviceAuthorization,
+  processTokens,
   storedTokens,
   tokensFromStored,
   type Account,
@@ -262,6 +263,8 @@ export = function (RED: NodeAPI): void {
           quotaStore,
           transport,
           onTokens: persist,
+          // Account nodes of one login (the same client ID and BMW account) share its token set: BMW rotates it.
+          tokenRing: processTokens,
           // Refreshed only once the token file is known to be writable: BMW retires the refresh token it was given.
           tokenFile: tokenFile.file,
           onPersistError: (e) =>

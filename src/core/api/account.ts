@@ -4,6 +4,7 @@ import { CarDataClient, DEFAULT_API_BASE_URL } from './client';
 import { DEFAULT_AUTH_BASE_URL } from '../login/device-flow';
 import { QuotaLedger, type QuotaStore } from './quota';
 import { TokenManager } from '../login/tokens';
+import type { TokenRing } from '../login/token-ring';
 import type { RememberedContainers } from './containers';
 import type { Clock, Sleep, Transport } from '../transport';
 import type { TokenSet } from '../types';
@@ -19,6 +20,8 @@ export interface AccountOptions {
   checkTokenStore?: () => Promise<void>;
   /** Reads the stored token set again (see TokenManagerOptions.reload). */
   reloadTokens?: () => Promise<TokenSet | undefined>;
+  /** Shares the token set with the other holders of the same login in this process (see TokenRing). */
+  tokenRing?: TokenRing;
   dailyQuota?: number;
   /** The last calls of the day kept for runs started by hand (default 0: none; hosts offer DEFAULT_QUOTA_RESERVE). */
   quotaReserve?: number;
@@ -66,6 +69,7 @@ export function createAccount(options: AccountOptions): Account {
     onPersistError: options.onPersistError,
     checkStore: options.checkTokenStore,
     reload: options.reloadTokens,
+    ring: options.tokenRing,
     now: options.now,
     sleep: options.sleep,
     timeoutMs: options.timeoutMs,

@@ -1,4 +1,5 @@
-import { isDeadLogin, refreshTokens, type AuthEndpoint, type RefreshOptions } from './device-flow';
+import { DEFAULT_AUTH_BASE_URL, isDeadLogin, refreshTokens, type AuthEndpoint, type RefreshOptions } from './device-flow';
+import { TokenRing } from './token-ring';
 import { LoginError } from '../errors';
 import { type Clock, realClock } from '../transport';
 import type { TokenSet } from '../types';
@@ -33,6 +34,11 @@ export interface TokenManagerOptions extends AuthEndpoint {
    * have rotated it: the stored set is read and, if it is newer, used instead of asking to authorize again.
    */
   reload?: () => Promise<TokenSet | undefined>;
+  /**
+   * Shares the token set with the other holders of the same login in this process (see TokenRing): a refresh
+   * first takes a newer set another holder got, and every new set is offered to them.
+   */
+  ring?: TokenRing;
 }
 
 /**
@@ -51,6 +57,7 @@ export class TokenManager implements TokenProvider {
     this.tokens = options.tokens;
     this.now = options.now ?? realClock;
     this.margin = options.refreshMarginMs ?? 5 * 60_000;
+    if (this.tokens) this.share(this.tokens);
   }
 
   /** The current token set (a copy), if any. */
@@ -65,7 +72,16 @@ export class TokenManager implements TokenProvider {
   /** Replaces the token set, e.g. after a device login. Calls onTokens. */
   async setTokens(tokens: TokenSet): Promise<void> {
     this.tokens = { ...tokens };
+    this.share(this.tokens);
     await this.persist(this.tokens);
+  }
+
+  private ringKey(tokens: TokenSet | undefined): string | undefined {
+    return this.options.ring ? TokenRing.key(this.options.authBaseUrl ?? DEFAULT_AUTH_BASE_URL, this.options.clientId, tokens?.gcid) : undefined;
+  }
+
+  private share(tokens: TokenSet): void {
+    this.options.ring?.offer(this.ringKey(tokens), tokens);
   }
 
   private async persist(tokens: TokenSet): Promise<void> {
@@ -93,7 +109,7 @@ export class TokenManager implements TokenProvider {
   refresh(options: RefreshOptions = {}): Promise<TokenSet> {
     if (!this.inflight) {
       const current = this.requireTokens();
-      this.inflight = this.refreshFrom(current, options)
+      this.inflight = this.refreshShared(current, options)
         .catch(async (e: unknown) => {
           const stored = isDeadLogin(e) && this.options.reload ? await this.options.reload().catch(() => undefined) : undefined;
           if (!stored?.refreshToken || stored.refreshToken === current.refreshToken) throw e;
@@ -109,11 +125,22 @@ export class TokenManager implements TokenProvider {
     return this.inflight;
   }
 
+  /** Takes a newer set another holder of the login got (stored like a refresh's), else refreshes. */
+  private async refreshShared(current: TokenSet, options: RefreshOptions): Promise<TokenSet> {
+    const newer = this.options.ring?.newerThan(this.ringKey(current), current);
+    if (!newer) return this.refreshFrom(current, options);
+    this.tokens = newer;
+    await this.persist(newer);
+    if (newer.accessToken && this.now() < newer.expiresAt - this.margin) return newer;
+    return this.refreshFrom(newer, options);
+  }
+
   private async refreshFrom(current: TokenSet, options: RefreshOptions): Promise<TokenSet> {
     if (!this.unsaved) await this.options.checkStore?.();
     const fresh = await refreshTokens(this.options, current.refreshToken, options);
     const merged: TokenSet = { ...fresh, gcid: fresh.gcid ?? current.gcid, idToken: fresh.idToken ?? current.idToken };
     this.tokens = merged;
+    this.share(merged);
     await this.persist(merged);
     return merged;
   }
