@@ -185,7 +185,7 @@ export class BmwCarDataApi implements ICredentialType {
       typeOptions: { password: true },
       default: '',
       description:
-        'Filled in by the login. Instead of logging in here you can paste a refresh token obtained with "npx n8n-nodes-bmw-cardata login". BMW replaces it on every use; n8n stores the new one.',
+        'Filled in by the login. Instead of logging in here you can paste a refresh token printed by "npx bmw-cardata login --client-id <ID> --print". BMW replaces it on every use; n8n stores the new one.',
     },
     {
       displayName: 'Keep in Reserve',
