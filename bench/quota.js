@@ -9,6 +9,7 @@
 // The stream trigger's reconnect warnings are expected here (each renewal drops the connection).
 process.env.N8N_LOG_LEVEL = process.env.N8N_LOG_LEVEL || 'error';
 const fs = require('fs');
+const { simulatorCredentialData } = require('../scripts/n8n-process');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
@@ -452,19 +453,7 @@ const streamNodeTypes = {
 };
 
 async function n8nStream(sim) {
-  const t = sim.issueTokens({ clientId: 'sim-client-id' });
-  const credentials = new n8n.MemoryCredentialsHelper({
-    clientId: 'sim-client-id',
-    apiBaseUrl: sim.apiBaseUrl,
-    authBaseUrl: sim.authBaseUrl,
-    streamUrl: sim.streamUrl,
-    accessToken: t.access_token,
-    refreshToken: t.refresh_token,
-    idToken: t.id_token,
-    gcid: t.gcid,
-    scope: t.scope,
-    expiresAt: new Date(Date.now() + t.expires_in * 1000).toISOString(),
-  });
+  const credentials = new n8n.MemoryCredentialsHelper(simulatorCredentialData(sim, 'sim-client-id'));
   sim.stream.clearLog();
   const spent = meter(sim);
   const node = n8n.nodeOf('bmwCarDataStreamTrigger', { vins: VIN, descriptors: [], output: 'event' });

@@ -4,6 +4,7 @@
 // installed once into the cache) with this clone's n8n packages, a credential already logged in to the simulator,
 // the example workflows imported and an owner account to sign in with. Nothing here needs a BMW account.
 const fs = require('fs');
+const { n8nEnv, simulatorCredentialData } = require('./n8n-process');
 const path = require('path');
 const { spawn } = require('child_process');
 const { randomBytes } = require('crypto');
@@ -140,22 +141,7 @@ function n8nCommand(n8n, env, args, track) {
  * credential gets fresh tokens at every start (and with them n8n's rotated ones of an earlier run are replaced).
  */
 async function importCredential(n8n, env, sim, track, stateDir) {
-  const t = sim.issueTokens({ clientId: CLIENT_ID });
-  const credential = {
-    ...CREDENTIAL,
-    data: {
-      clientId: CLIENT_ID,
-      apiBaseUrl: sim.apiBaseUrl,
-      authBaseUrl: sim.authBaseUrl,
-      streamUrl: sim.streamUrl,
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token,
-      idToken: t.id_token,
-      gcid: t.gcid,
-      scope: t.scope,
-      expiresAt: new Date(Date.now() + t.expires_in * 1000).toISOString(),
-    },
-  };
+  const credential = { ...CREDENTIAL, data: simulatorCredentialData(sim, CLIENT_ID) };
   const file = path.join(stateDir, 'credential-import.json');
   fs.writeFileSync(file, JSON.stringify([credential]), { mode: 0o600 });
   try {
@@ -316,23 +302,7 @@ async function main() {
   sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 }, onRequest });
 
   const url = `http://127.0.0.1:${opts.port}`;
-  const env = {
-    ...process.env,
-    PATH: `${path.dirname(n8n.node)}${path.delimiter}${process.env.PATH}`,
-    N8N_USER_FOLDER: opts.dir,
-    N8N_LISTEN_ADDRESS: '127.0.0.1',
-    N8N_PORT: String(opts.port),
-    N8N_EDITOR_BASE_URL: url,
-    N8N_RUNNERS_BROKER_PORT: String(opts.port + 1),
-    N8N_SECURE_COOKIE: 'false',
-    N8N_DIAGNOSTICS_ENABLED: 'false',
-    N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-    N8N_PERSONALIZATION_ENABLED: 'false',
-    N8N_TEMPLATES_ENABLED: 'false',
-    N8N_HIRING_BANNER_ENABLED: 'false',
-    N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
-    N8N_LOG_LEVEL: 'info',
-  };
+  const env = n8nEnv({ nodeBin: n8n.node, userFolder: opts.dir, port: opts.port, brokerPort: opts.port + 1, extra: { N8N_EDITOR_BASE_URL: url } });
   const stateFile = path.join(opts.dir, 'sandbox.json');
   const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
   if (state.workflows && state.nodes !== NODE_SOURCE) {

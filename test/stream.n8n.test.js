@@ -3,6 +3,7 @@
 // preAuthentication (the in-memory credential store of the harness follows n8n's rules), emit / emitError.
 const assert = require('assert');
 const { MemoryCredentialsHelper, CREDENTIAL } = require('./support/n8n-harness');
+const { simulatorCredentialData } = require('../scripts/n8n-process');
 const { TriggerContext } = require('n8n-core');
 const { Workflow, NodeHelpers } = require('n8n-workflow');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
@@ -30,19 +31,8 @@ async function until(check, timeoutMs = 5000, what = 'condition') {
 }
 
 function credentialsFor(sim, extra = {}) {
-  const t = sim.issueTokens({ clientId: 'sim-client-id' });
-  return new MemoryCredentialsHelper({
-    clientId: 'sim-client-id',
-    apiBaseUrl: sim.apiBaseUrl,
-    authBaseUrl: sim.authBaseUrl,
-    accessToken: t.access_token,
-    refreshToken: t.refresh_token,
-    idToken: t.id_token,
-    gcid: t.gcid,
-    scope: t.scope,
-    expiresAt: new Date(Date.now() + t.expires_in * 1000).toISOString(),
-    ...extra,
-  });
+  // The broker comes from the node's Stream URL unless a test gives the credential one.
+  return new MemoryCredentialsHelper({ ...simulatorCredentialData(sim, 'sim-client-id'), streamUrl: '', ...extra });
 }
 
 function additionalData(credentialsHelper) {

@@ -11,6 +11,7 @@
 // Needs a build (dist/, for the simulator and the CLI), the tarballs of `npm run packages`, Chromium (CHROMIUM_PATH, default /usr/bin/chromium) and the n8n install made by
 // test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default ~/.cache/bmw-cardata). Exits non-zero on any failure.
 const fs = require('fs');
+const { n8nEnv } = require('../../scripts/n8n-process');
 const os = require('os');
 const path = require('path');
 const { parseArgs } = require('util');
@@ -70,23 +71,7 @@ async function main(run) {
 
   const n8n = await run.step(`n8n ${N8N_VERSION} starts on Node 24 with the BMW CarData packages`, async () => {
     const [port, brokerPort] = [await h.freePort(), await h.freePort()];
-    const env = {
-      ...process.env,
-      PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH}`,
-      N8N_USER_FOLDER: userFolder,
-      N8N_ENCRYPTION_KEY: 'browser-test-only-key',
-      N8N_LISTEN_ADDRESS: '127.0.0.1',
-      N8N_PORT: String(port),
-      N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-      N8N_SECURE_COOKIE: 'false',
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_HIRING_BANNER_ENABLED: 'false',
-      N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
-      N8N_LOG_LEVEL: 'info',
-    };
+    const env = n8nEnv({ nodeBin: NODE24, userFolder, port, brokerPort, extra: { N8N_ENCRYPTION_KEY: 'browser-test-only-key' } });
     const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
     const url = `http://127.0.0.1:${port}`;
     await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);

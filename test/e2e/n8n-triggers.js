@@ -17,6 +17,7 @@
 // Needs a build (dist/, for the simulator), the tarballs of `npm run packages` and the n8n install made by
 // test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default ~/.cache/bmw-cardata).
 const fs = require('fs');
+const { n8nEnv } = require('../../scripts/n8n-process');
 const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
@@ -91,26 +92,19 @@ async function main(run) {
 
   const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData packages`, async () => {
     const [port, brokerPort] = [await h.freePort(), await h.freePort()];
-    const env = {
-      ...process.env,
-      PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH}`,
-      N8N_USER_FOLDER: userFolder,
-      N8N_ENCRYPTION_KEY: 'triggers-test-only-key',
-      N8N_LISTEN_ADDRESS: '127.0.0.1',
-      N8N_PORT: String(port),
-      N8N_RUNNERS_BROKER_PORT: String(brokerPort),
-      N8N_SECURE_COOKIE: 'false',
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_HIRING_BANNER_ENABLED: 'false',
-      N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
-      EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
-      // debug: n8n logs each poll it starts ("Poll trigger initiated for workflow ..."), counted below.
-      N8N_LOG_LEVEL: 'debug',
-      ...traceModules(trace),
-    };
+    const env = n8nEnv({
+      nodeBin: NODE24,
+      userFolder,
+      port,
+      brokerPort,
+      extra: {
+        N8N_ENCRYPTION_KEY: 'triggers-test-only-key',
+        EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+        // debug: n8n logs each poll it starts ("Poll trigger initiated for workflow ..."), counted below.
+        N8N_LOG_LEVEL: 'debug',
+        ...traceModules(trace),
+      },
+    });
     const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
     await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);
     for (const line of checkModuleTrace(trace, install, N8N_DIR)) console.log(`    ${line}`);
