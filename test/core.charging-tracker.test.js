@@ -153,13 +153,26 @@ describe('core charging tracker', function () {
     const [s] = same.send({ [D.status]: ['CHARGINGENDED', 10] });
     assert.deepStrictEqual(s.energyAdded, { kwh: 0, estimate: false, method: 'grid-energy-counter' }, 'no energy through the cable is 0, not unknown');
 
-    const back = charging({ [D.gridEnergy]: [1000, 0, 'kWh'], [D.energyContent]: [40, 0, 'kWh'] });
-    const [b] = back.send({ [D.gridEnergy]: [999, 10, 'kWh'], [D.energyContent]: [45.5, 10, 'kWh'], [D.status]: ['CHARGINGENDED', 10] });
-    assert.deepStrictEqual(b.energyAdded, { kwh: 5.5, estimate: false, method: 'battery-energy-content' }, 'a counter that went back is not used');
+    const back = charging({ [D.gridEnergy]: [1000, 0, 'kWh'], [D.energyContent]: [40, 0, 'kWh'], [SOC]: [20, 0, '%'], [D.batterySize[0]]: [80, -1000, 'kWh'] });
+    const [b] = back.send({ [D.gridEnergy]: [999, 10, 'kWh'], [D.energyContent]: [45.5, 10, 'kWh'], [SOC]: [27, 10, '%'], [D.status]: ['CHARGINGENDED', 10] });
+    assert.deepStrictEqual(b.energyAdded, { kwh: 5.5, estimate: false, method: 'battery-energy-content' }, 'a counter that went back is not used; the content agrees with 7 % of 80 kWh');
+
+    // maxEnergy sent as the usable capacity, about constant over a charge: its rise (0) disagrees with the SoC, so
+    // the estimate is taken, with maxEnergy as the battery's size when the car sends no size of its own.
+    const capacity = charging({ [D.energyContent]: [74, 0, 'kWh'], [SOC]: [20, 0, '%'] });
+    const [cap] = capacity.send({ [D.energyContent]: [74.2, 100, 'kWh'], [SOC]: [50, 100, '%'], [D.status]: ['CHARGINGENDED', 100] });
+    assert.deepStrictEqual(cap.energyAdded, { kwh: 22.26, estimate: true, method: 'soc-x-battery-size' });
+
+    // Within 30 % of SoC added × size (or 1 kWh): measured; beyond: the estimate.
+    const near = (end) => charging({ [D.energyContent]: [40, 0, 'kWh'], [SOC]: [20, 0, '%'], [D.batterySize[0]]: [80, -1000, 'kWh'] }).send({ [D.energyContent]: [end, 100, 'kWh'], [SOC]: [45, 100, '%'], [D.status]: ['CHARGINGENDED', 100] })[0].energyAdded;
+    assert.deepStrictEqual(near(66), { kwh: 26, estimate: false, method: 'battery-energy-content' }, '26 of 20 kWh: within 30 %');
+    assert.deepStrictEqual(near(54), { kwh: 14, estimate: false, method: 'battery-energy-content' }, '14 of 20 kWh: within 30 %');
+    assert.deepStrictEqual(near(66.5), { kwh: 20, estimate: true, method: 'soc-x-battery-size' }, '26.5 of 20 kWh: not');
+    assert.deepStrictEqual(near(53.5), { kwh: 20, estimate: true, method: 'soc-x-battery-size' }, '13.5 of 20 kWh: not');
 
     const content0 = charging({ [D.energyContent]: [40, 0, 'kWh'] });
     const [c0] = content0.send({ [D.status]: ['CHARGINGENDED', 10] });
-    assert.deepStrictEqual(c0.energyAdded, { kwh: 0, estimate: false, method: 'battery-energy-content' });
+    assert.strictEqual(c0.energyAdded, null, 'a rise of the content without the SoC to check it against is not taken');
 
     const est = charging({ [SOC]: [20, 0, '%'], [D.batterySize[1]]: [80, -1000, 'kWh'] });
     const [e] = est.send({ [SOC]: [50, 100, '%'], [D.energyContent]: [10, 100, 'kWh'], [D.status]: ['CHARGINGENDED', 100] });

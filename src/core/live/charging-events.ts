@@ -206,8 +206,10 @@ export interface EnergyAdded {
   estimate: boolean;
   /**
    * `grid-energy-counter`: the car's lifetime counter of energy through the cable (PHEV), end minus start;
-   * `battery-energy-content`: the battery's energy content, end minus start;
-   * `soc-x-battery-size`: the estimate.
+   * `battery-energy-content`: the battery's energy content (maxEnergy), end minus start, when it agrees with the
+   *   estimate (see ENERGY_AGREEMENT);
+   * `soc-x-battery-size`: the estimate, SoC added × the battery's size (else × maxEnergy, sent as about the usable
+   *   capacity).
    */
   method: 'grid-energy-counter' | 'battery-energy-content' | 'soc-x-battery-size';
 }
@@ -412,6 +414,19 @@ function startSample(session: ChargingSessionState, list: Sample[]): number | nu
   return value;
 }
 
+/**
+ * Whether maxEnergy's rise over a charge can be taken as the energy added: BMW's catalogue calls it the battery's
+ * energy content, but cars send about their usable capacity, nearly constant over a charge (its rise is then about
+ * 0). It counts as measured only when it agrees with SoC added × battery size within ENERGY_AGREEMENT (1 kWh at
+ * least); without the SoC to check it against, it is not taken.
+ */
+function agrees(content: number, fromSoc: number | null): boolean {
+  return fromSoc !== null && Math.abs(content - fromSoc) <= Math.max(1, ENERGY_AGREEMENT * fromSoc);
+}
+
+/** How far (a share of the estimate) maxEnergy's rise may lie from SoC added × battery size and still count. */
+export const ENERGY_AGREEMENT = 0.3;
+
 type Figures = Pick<ChargingFinishedEvent, 'startSoc' | 'endSoc' | 'socAdded' | 'maxPowerKw' | 'energyAdded' | 'targetSoc'>;
 
 /** A session's figures from its readings by their own times, whatever order they arrived in. */
@@ -432,11 +447,13 @@ function figures(session: ChargingSessionState, values: Record<string, StateValu
   };
   const grid = delta(CHARGING_DESCRIPTORS.gridEnergy);
   const content = grid === null ? delta(CHARGING_DESCRIPTORS.energyContent) : null;
-  const size = firstNumber(values, CHARGING_DESCRIPTORS.batterySize);
+  // The battery's size; else maxEnergy itself, which cars send as about their usable capacity.
+  const size = firstNumber(values, CHARGING_DESCRIPTORS.batterySize)?.value ?? numberOf(values, CHARGING_DESCRIPTORS.energyContent)?.value;
+  const fromSoc = socAdded !== null && size !== undefined && size > 0 ? round((socAdded / 100) * size) : null;
   let energy: EnergyAdded | null = null;
   if (grid !== null) energy = { kwh: grid, estimate: false, method: 'grid-energy-counter' };
-  else if (content !== null) energy = { kwh: content, estimate: false, method: 'battery-energy-content' };
-  else if (socAdded !== null && size && size.value > 0) energy = { kwh: round((socAdded / 100) * size.value), estimate: true, method: 'soc-x-battery-size' };
+  else if (content !== null && agrees(content, fromSoc)) energy = { kwh: content, estimate: false, method: 'battery-energy-content' };
+  else if (fromSoc !== null) energy = { kwh: fromSoc, estimate: true, method: 'soc-x-battery-size' };
   const targetSoc = numberOf(values, CHARGING_DESCRIPTORS.targetSoc)?.value ?? null;
   return { startSoc, endSoc, socAdded, maxPowerKw, energyAdded: energy, targetSoc };
 }
