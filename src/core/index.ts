@@ -29,5 +29,6 @@ export * from './live/live-feed';
 export * from './api/vehicle-cache';
 export * from './rows/image-file';
 export * from './telematic-values';
+export * from './tariff';
 export * from './api/vehicle-names';
 export * from './api/answer-cache';

@@ -1,0 +1,84 @@
+'use strict';
+// A tariff (the price of charging) and the cost of a session under it: one price, a price per session, and
+// time-of-use windows in the tariff's time zone, past midnight and by weekday.
+const assert = require('assert');
+const fc = require('fast-check');
+const { parseTariff, chargingCost, CarDataError } = require('../dist/src/core');
+
+const cost = (tariff, startedAt, endedAt, kwh, estimate = false) => chargingCost(parseTariff(tariff), { startedAt, endedAt, kwh, estimate });
+const NIGHT = { currency: 'EUR', pricePerKwh: 0.4, timeZone: 'Europe/Berlin', timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.2 }] };
+
+describe('core tariff and charging cost', () => {
+  it('one price: kWh × price plus the price per session, rounded to cents, saying how and on what energy', () => {
+    assert.deepStrictEqual(cost({ currency: 'eur', pricePerKwh: '0.32', perSession: 1 }, '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z', 23.456), {
+      amount: 8.51,
+      currency: 'EUR',
+      kwh: 23.456,
+      energy: 'measured',
+      method: 'flat',
+      perSession: 1,
+    });
+    assert.strictEqual(cost({ currency: 'CHF', pricePerKwh: 0.5 }, '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z', 10, true).energy, 'estimate');
+  });
+
+  it('time of use: the energy spread over the charging time, each minute at its window, in the tariff time zone', () => {
+    // 21:00 to 23:00 in Berlin (20:00 to 22:00 UTC): half at 0.40, half at 0.20.
+    assert.deepStrictEqual(cost(NIGHT, '2026-12-01T20:00:00Z', '2026-12-01T22:00:00Z', 10), { amount: 3, currency: 'EUR', kwh: 10, energy: 'measured', method: 'time-of-use', perSession: 0 });
+    // Entirely in the night window, across midnight.
+    assert.strictEqual(cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-02T02:00:00Z', 8).amount, 1.6);
+    // The same hours in UTC would be priced otherwise: the zone matters.
+    assert.strictEqual(cost({ ...NIGHT, timeZone: 'UTC' }, '2026-12-01T20:00:00Z', '2026-12-01T22:00:00Z', 10).amount, 4);
+  });
+
+  it("a window past midnight belongs to the day it starts: Friday's 22:00-06:00 holds Saturday's early hours, not Monday's", () => {
+    const fridays = { currency: 'EUR', pricePerKwh: 0.4, timeZone: 'UTC', timeOfUse: [{ days: ['fri'], from: '22:00', to: '06:00', pricePerKwh: 0.1 }] };
+    // 2026-12-04 is a Friday.
+    assert.strictEqual(cost(fridays, '2026-12-04T23:00:00Z', '2026-12-05T01:00:00Z', 10).amount, 1);
+    assert.strictEqual(cost(fridays, '2026-12-07T01:00:00Z', '2026-12-07T02:00:00Z', 10).amount, 4, 'Monday morning follows Sunday: not in the window');
+    assert.strictEqual(cost(fridays, '2026-12-03T23:00:00Z', '2026-12-04T01:00:00Z', 10).amount, 4, "Thursday's late hour at 0.40, and Friday's first hour belongs to Thursday night");
+  });
+
+  it('the first window that holds a minute prices it; a session without charging time is priced flat', () => {
+    const two = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '00:00', to: '24:00', pricePerKwh: 0.3 }, { from: '10:00', to: '11:00', pricePerKwh: 0.1 }] };
+    assert.strictEqual(cost(two, '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z', 10).amount, 3);
+    const zero = cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-01T22:00:00Z', 5);
+    assert.deepStrictEqual([zero.amount, zero.method], [2, 'flat']);
+  });
+
+  it('generated: a window over the whole day costs as its price flat; more energy never costs less', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 600 }), fc.double({ min: 0, max: 200, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), (startMin, minutes, kwh, p) => {
+        const startedAt = new Date(Date.UTC(2026, 0, 1) + startMin * 60_000).toISOString();
+        const endedAt = new Date(Date.parse(startedAt) + minutes * 60_000).toISOString();
+        const whole = cost({ currency: 'EUR', pricePerKwh: 9, timeZone: 'Europe/Berlin', timeOfUse: [{ from: '00:00', to: '24:00', pricePerKwh: p }] }, startedAt, endedAt, kwh);
+        const flat = cost({ currency: 'EUR', pricePerKwh: p }, startedAt, endedAt, kwh);
+        assert.ok(Math.abs(whole.amount - flat.amount) <= 0.011, `${whole.amount} vs ${flat.amount}`);
+        assert.ok(cost(NIGHT, startedAt, endedAt, kwh + 1).amount >= cost(NIGHT, startedAt, endedAt, kwh).amount);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reads a tariff from JSON text, with day names or numbers; refuses what it cannot price, naming the field', () => {
+    const t = parseTariff('{"currency":"GBP","pricePerKwh":0.25,"timeOfUse":[{"days":["Sat","sunday",6],"from":"0:30","to":"04:30","pricePerKwh":0.07}],"timeZone":"Europe/London"}');
+    assert.deepStrictEqual(t, { currency: 'GBP', pricePerKwh: 0.25, timeZone: 'Europe/London', timeOfUse: [{ days: [6, 7], from: '0:30', to: '04:30', pricePerKwh: 0.07 }] });
+    const refused = (input, words) =>
+      assert.throws(() => parseTariff(input), (e) => e instanceof CarDataError && e.kind === 'input' && e.parameter === 'tariff' && words.test(e.message), String(JSON.stringify(input)));
+    refused('not json', /not JSON/);
+    refused(null, /must be an object/);
+    refused([], /must be an object/);
+    refused({ pricePerKwh: 1 }, /currency/);
+    refused({ currency: 'EURO', pricePerKwh: 1 }, /currency/);
+    refused({ currency: 'EUR' }, /pricePerKwh must be a number/);
+    refused({ currency: 'EUR', pricePerKwh: -1 }, /pricePerKwh/);
+    refused({ currency: 'EUR', pricePerKwh: 'abc' }, /pricePerKwh/);
+    refused({ currency: 'EUR', pricePerKwh: 1, perSession: Infinity }, /perSession/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeZone: 'Mars/Base' }, /time zone/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: {} }, /list of windows/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '25:00', to: '06:00', pricePerKwh: 1 }] }, /from of window 1/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '22:00', to: '6', pricePerKwh: 1 }] }, /to of window 1/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 1, days: ['xyz'] }] }, /day/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 1, days: [] }] }, /days of window 1/);
+    refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '22:00', to: '06:00' }] }, /pricePerKwh of window 1/);
+  });
+});
