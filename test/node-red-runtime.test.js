@@ -70,6 +70,23 @@ describe('Node-RED runtime with adminAuth', function () {
     assert.strictEqual(account['bmw-cardata'].label.vin, 'VIN');
   });
 
+  it('serves the German catalogs and help to an editor set to German', async () => {
+    // The editor asks for its language (a browser's de-DE falls back to de), and for the help by Accept-Language.
+    for (const lng of ['de', 'de-DE']) {
+      const telematics = await (await call('GET', `locales/${MODULE}/bmw-cardata-telematics?lng=${lng}`, adminToken)).json();
+      assert.strictEqual(telematics['bmw-cardata-telematics'].label.managed, 'automatisch verwaltet', lng);
+      assert.strictEqual(telematics['bmw-cardata-telematics'].paletteLabel, 'Telematik', lng);
+    }
+    const account = await (await call('GET', `locales/${MODULE}/bmw-cardata-account?lng=de`, adminToken)).json();
+    assert.strictEqual(account['bmw-cardata-account'].label.authorize, 'Autorisieren');
+    assert.strictEqual(account['bmw-cardata'].label.account, 'Konto');
+    const html = await (await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html', 'accept-language': 'de-DE,de;q=0.9', authorization: `Bearer ${adminToken}` } })).text();
+    assert.ok(html.includes('<h3>Eingangsdaten</h3>'));
+    assert.ok(!html.includes('<!-- shared:'), 'a shared help part was left out');
+    assert.strictEqual(html.split('Jede Abfrage wird auf das Tageskontingent').length - 1, 8);
+    assert.ok(!html.includes("Every request counts against the account's daily budget"), 'English help in a German editor');
+  });
+
   it('refuses the admin routes without a login', async () => {
     for (const [method, route] of [
       ['GET', 'bmw-cardata/catalogue'],

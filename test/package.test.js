@@ -38,7 +38,7 @@ describe('npm packages, one per audience', function () {
     assert.ok(files['n8n-nodes-bmw-cardata-stream'].includes(pkg.n8n.nodes[0]));
   });
 
-  it('node-red-contrib-bmw-cardata: every Node-RED node with its editor file, catalog, help and examples, the shared editor script; at most axios, luxon and mqtt', () => {
+  it('node-red-contrib-bmw-cardata: every Node-RED node with its editor file, catalog and help (English and German) and examples, the shared editor script; at most axios, luxon and mqtt', () => {
     const pkg = manifests['node-red-contrib-bmw-cardata'];
     assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['axios', 'luxon', 'mqtt']);
     assert.ok(pkg.keywords.includes('node-red'));
@@ -46,8 +46,11 @@ describe('npm packages, one per audience', function () {
     for (const js of Object.values(pkg['node-red'].nodes)) {
       assert.ok(list.includes(js), js);
       assert.ok(list.includes(js.replace(/\.js$/, '.html')), `${js}: editor file`);
-      assert.ok(list.includes(js.replace(/([^/]+)\.js$/, 'locales/en-US/$1.json')), `${js}: message catalog`);
-      assert.ok(list.includes(js.replace(/([^/]+)\.js$/, 'locales/en-US/$1.html')), `${js}: help`);
+      // English, and German for an editor set to German.
+      for (const lang of ['en-US', 'de']) {
+        assert.ok(list.includes(js.replace(/([^/]+)\.js$/, `locales/${lang}/$1.json`)), `${js}: message catalog (${lang})`);
+        assert.ok(list.includes(js.replace(/([^/]+)\.js$/, `locales/${lang}/$1.html`)), `${js}: help (${lang})`);
+      }
     }
     // The editor's shared script, served by Node-RED at resources/<package name>/.
     assert.ok(list.includes('resources/bmw-cardata-editor.js'));
