@@ -3,7 +3,8 @@
 # npm start with Node-RED's port 1880 taken (and with a busy --port), then running: the editor answers, an
 # example flow produces output, Ctrl-C stops everything; every README snippet (test/readme-snippets.test.js); two
 # examples imported into a fresh plain Node-RED (the packed Node-RED package in a new user directory) through the
-# admin API give one account node. The n8n sandbox has test/e2e/n8n-sandbox.sh.
+# admin API give one account node, which, authorized at a simulator with two cars, reads both with a node without a
+# VIN (test/e2e/plain-node-red-two-cars.js). The n8n sandbox has test/e2e/n8n-sandbox.sh.
 # Prints "quickstart: N passed, 0 failed" when all checks hold.
 set -euo pipefail
 
@@ -157,6 +158,10 @@ users="$(node -e "const f = require('$work/deployed.json'); console.log(new Set(
 [ "$accounts" = 1 ] || fail "two imported examples give one account node, not $accounts"
 grep -q "Started flows" "$work/plain.log" || fail "the plain Node-RED started the flows"
 check "two examples imported into a fresh plain Node-RED through the admin API: one account node, $tabs tabs"
+# A third example, the account pointed at a simulator with two PRIMARY cars and authorized as the Authorize
+# button does; a node without a VIN then reads each car.
+node test/e2e/plain-node-red-two-cars.js "http://127.0.0.1:$plain" "$work/repo/scripts/bin/cardata-simulator.js" "$work/repo" > "$work/two-cars.log" 2>&1 || { cat "$work/two-cars.log"; tail -20 "$work/plain.log"; fail "the plain Node-RED's account authorized at the simulator reads both cars"; }
+check "the plain Node-RED's account authorized at a simulator with two cars: $(tail -1 "$work/two-cars.log")"
 kill "$red"; wait "$red" 2>/dev/null || true; red=""
 
 echo "quickstart: $passed passed, 0 failed"
