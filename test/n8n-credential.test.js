@@ -1,18 +1,10 @@
 'use strict';
 const assert = require('assert');
-const { startSimulator } = require('../dist/src/simulator');
-const { MemoryCredentialsHelper, testCredential, runNode, authorizedCredentials, cleanup } = require('./support/n8n-harness');
+const { MemoryCredentialsHelper, testCredential, runNode, authorizedCredentials, useSimulator } = require('./support/n8n-harness');
 
 describe('n8n credential bmwCarDataApi: device login and test through n8n-core', function () {
   let sim;
-  before(async () => {
-    sim = await startSimulator({ port: 0, pollIntervalSec: 0 });
-  });
-  after(async () => {
-    await sim.close();
-    cleanup();
-  });
-  beforeEach(() => sim.clearLog());
+  useSimulator({}, (s) => (sim = s));
 
   const fresh = (clientId = 'my-client-id') => new MemoryCredentialsHelper({ clientId, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl });
 

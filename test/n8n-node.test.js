@@ -1,8 +1,8 @@
 'use strict';
 const assert = require('assert');
-const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { SIM_VINS } = require('../dist/src/simulator');
 const { refreshTokens, AxiosTransport, nodeSleep } = require('../dist/src/node');
-const { runNode, authorizedCredentials, MemoryCredentialsHelper, cleanup } = require('./support/n8n-harness');
+const { runNode, authorizedCredentials, MemoryCredentialsHelper, useSimulator } = require('./support/n8n-harness');
 
 const VIN = SIM_VINS.bev;
 const vin = (value = VIN) => ({ __rl: true, mode: 'vin', value });
@@ -11,17 +11,7 @@ const ALL_TIME = { range: 'custom', from: '2000-01-01T00:00:00Z', to: new Date(D
 
 describe('n8n node bmwCarData through n8n-core', function () {
   let sim;
-  before(async () => {
-    sim = await startSimulator({ port: 0, chargingSessions: 60, chargingPageSize: 10, settingsPageSize: 2, pollIntervalSec: 0 });
-  });
-  after(async () => {
-    await sim.close();
-    cleanup();
-  });
-  beforeEach(() => {
-    sim.clearLog();
-    sim.setQuotaUsed(0);
-  });
+  useSimulator({ chargingSessions: 60, chargingPageSize: 10, settingsPageSize: 2 }, (s) => (sim = s));
 
   it("n8n's node panel shows the node and its trigger as one entry, under the trigger's description: it says what the node does", () => {
     const { BmwCarData } = require('../dist/nodes/BmwCarData/BmwCarData.node');

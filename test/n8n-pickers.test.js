@@ -4,8 +4,8 @@
 const assert = require('assert');
 const { LoadOptionsContext } = require('n8n-core');
 const { Workflow, NodeApiError } = require('n8n-workflow');
-const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
-const { authorizedCredentials, additionalData, nodeOf, nodeTypes, runNode, cleanup } = require('./support/n8n-harness');
+const { SIM_VINS } = require('../dist/src/simulator');
+const { authorizedCredentials, additionalData, nodeOf, nodeTypes, runNode, useSimulator } = require('./support/n8n-harness');
 
 const node = nodeTypes.types.bmwCarData;
 
@@ -20,17 +20,7 @@ const getDescriptors = (credentials) => node.methods.loadOptions.getDescriptors.
 
 describe('n8n pickers through n8n-core LoadOptionsContext', function () {
   let sim;
-  before(async () => {
-    sim = await startSimulator({ port: 0, pollIntervalSec: 0 });
-  });
-  after(async () => {
-    await sim.close();
-    cleanup();
-  });
-  beforeEach(() => {
-    sim.clearLog();
-    sim.setQuotaUsed(0);
-  });
+  useSimulator({}, (s) => (sim = s));
 
   describe('Vehicle list', () => {
     it('lists every mapped vehicle as "VIN (mapping)" with the VIN as value, and reads BMW once a day', async () => {

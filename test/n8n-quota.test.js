@@ -2,22 +2,14 @@
 // n8n's quota count: the process-wide count (every workflow of this n8n) and the workflow's static data (kept
 // across restarts) are merged, today's higher count winning, so no restart or second workflow forgets a call.
 const assert = require('assert');
-const { startSimulator } = require('../dist/src/simulator');
-const { runNode, authorizedCredentials, cleanup } = require('./support/n8n-harness');
+const { runNode, authorizedCredentials, useSimulator } = require('./support/n8n-harness');
 
 // Always asked of BMW (never from the cache): every run counts.
 const LIST = { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } };
 
 describe('n8n quota count across workflows and restarts', function () {
   let sim;
-  before(async () => {
-    sim = await startSimulator({ port: 0, pollIntervalSec: 0 });
-  });
-  after(async () => {
-    await sim.close();
-    cleanup();
-  });
-  beforeEach(() => sim.setQuotaUsed(0));
+  useSimulator({}, (s) => (sim = s));
 
   /** A workflow's static data holding one saved count. */
   const saved = (key, record) => ({ global: { bmwCarDataQuota: { [key]: record } } });

@@ -244,8 +244,29 @@ function authorizedCredentials(sim, extra = {}) {
   });
 }
 
+/**
+ * Mocha hooks for a describe block on one simulator: started before its tests (`options` for startSimulator, and
+ * `set` given it), its log and quota count cleared before each test, closed with the harness's files after.
+ */
+function useSimulator(options, set) {
+  const { startSimulator } = require('../../dist/src/simulator');
+  let sim;
+  before(async () => {
+    sim = await startSimulator({ port: 0, pollIntervalSec: 0, ...options });
+    set(sim);
+  });
+  after(async () => {
+    await sim.close();
+    cleanup();
+  });
+  beforeEach(() => {
+    sim.clearLog();
+    sim.setQuotaUsed(0);
+  });
+}
+
 function cleanup() {
   fs.rmSync(userFolder, { recursive: true, force: true });
 }
 
-module.exports = { MemoryCredentialsHelper, runNode, poll, executeContext, testCredential, authorizedCredentials, cleanup, CREDENTIAL, additionalData, nodeOf, nodeTypes };
+module.exports = { MemoryCredentialsHelper, runNode, poll, executeContext, testCredential, authorizedCredentials, cleanup, useSimulator, CREDENTIAL, additionalData, nodeOf, nodeTypes };
