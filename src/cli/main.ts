@@ -195,6 +195,18 @@ function queueWrite(ctx: Context, write: () => Promise<void>): Promise<void> {
   return next;
 }
 
+/**
+ * Saves one change of the account file onto the file as it is now, not this run's copy of it: another run (a
+ * login, the bridge, the MCP server) may have saved newer tokens meanwhile, which a whole copy would put back.
+ */
+function saveChange(ctx: Context, change: Partial<CliConfig>): Promise<void> {
+  ctx.config = { ...ctx.config, ...change };
+  return queueWrite(ctx, async () => {
+    const stored = await readConfig(ctx.configFile).catch((): CliConfig => ({}));
+    await writeConfig(ctx.configFile, { ...ctx.config, ...stored, ...change });
+  });
+}
+
 const atBmw = (apiBaseUrl: string, authBaseUrl: string): boolean =>
   apiBaseUrl.replace(/\/+$/, '') === DEFAULT_API_BASE_URL && authBaseUrl.replace(/\/+$/, '') === DEFAULT_AUTH_BASE_URL;
 
@@ -227,10 +239,7 @@ function openAccount(ctx: Context): Account {
     // made only once the file is known to be writable; should the write still fail, this run says so loudly,
     // goes on with the tokens in memory, and ends with exit code 1.
     tokenFile: ctx.configFile,
-    onTokens: async (tokens) => {
-      ctx.config = { ...ctx.config, tokens };
-      await queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config));
-    },
+    onTokens: (tokens) => saveChange(ctx, { tokens }),
     onPersistError: (e) => {
       ctx.unsaved = true;
       ctx.stderr.write(
@@ -249,8 +258,7 @@ function openAccount(ctx: Context): Account {
     // Containers are remembered in the account file: a telematics run costs its read alone, not a lookup too.
     containers: config.containers,
     onContainers: (containers) => {
-      ctx.config = { ...ctx.config, containers };
-      queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
+      saveChange(ctx, { containers }).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
     },
     answerStore: answerFile(ctx),
   });
