@@ -50,7 +50,7 @@ const PACKAGES = [
     name: 'bmw-cardata',
     entries: ['dist/src/node/index.js', 'dist/src/cli/main.js', 'dist/src/simulator/index.js', 'dist/src/simulator/cli.js'],
     types: true,
-    dependencies: ['axios', 'luxon', 'mqtt', 'aedes'],
+    dependencies: ['axios', 'luxon', 'mqtt', 'aedes', '@modelcontextprotocol/sdk', 'zod'],
     provided: [],
     manifest: {
       main: 'dist/src/node/index.js',

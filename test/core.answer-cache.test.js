@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('assert');
-const { AnswerCache, CacheReport, parseMaxAge } = require('../dist/src/core');
+const { AnswerCache, CacheReport, CarDataClient, parseMaxAge } = require('../dist/src/core');
 
 /** A store as a host keeps it: what was saved last, as JSON. */
 function jsonStore(initial) {
@@ -44,6 +44,29 @@ describe('core answer cache: bounded, checked, by age', function () {
     assert.deepStrictEqual(report.summary(now), { fromCache: true, cacheAgeSeconds: 90 });
     report.note({});
     assert.deepStrictEqual(report.summary(now), { fromCache: false });
+  });
+
+  it('shows a kept answer of any age without a call, and nothing for what is not kept or never cached', async () => {
+    let calls = 0;
+    const transport = {
+      request: async () => {
+        calls += 1;
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: { vin: 'WBY31AW090FP15732', modelName: 'i4 eDrive40' } };
+      },
+    };
+    const client = new CarDataClient({ transport, sleep: async () => {}, now: clock, answers: new AnswerCache(jsonStore(), {}, clock) });
+    const vin = 'WBY31AW090FP15732';
+    assert.strictEqual(client.keptAnswer('getBasicData', { vin }), undefined);
+    await client.getBasicData(vin);
+    assert.strictEqual(calls, 1);
+    now += 30 * 86_400_000;
+    const kept = client.keptAnswer('getBasicData', { vin });
+    assert.strictEqual(kept.body.modelName, 'i4 eDrive40');
+    assert.strictEqual(kept.fromCache.at, now - 30 * 86_400_000, 'a month old, still shown');
+    assert.strictEqual(calls, 1, 'no call');
+    assert.strictEqual(client.keptAnswer('getBasicData', { vin: 'WBA5P710X0FK48219' }), undefined);
+    assert.strictEqual(client.keptAnswer('listContainers'), undefined);
+    assert.strictEqual(new CarDataClient({ transport, sleep: async () => {} }).keptAnswer('getBasicData', { vin }), undefined, 'no cache, nothing kept');
   });
 
   it('reads "Answer from cache up to" as a duration', () => {

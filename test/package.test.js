@@ -59,11 +59,13 @@ describe('npm packages, one per audience', function () {
     assert.deepStrictEqual(list.filter((f) => /nodes\/Bmw|credentials\/|src\/(n8n|simulator|cli)\//.test(f)), []);
   });
 
-  it('bmw-cardata: the library with its types, the command line and the simulator; the broker only here', () => {
+  it('bmw-cardata: the library with its types, the command line (with its MCP server) and the simulator; the broker and the MCP SDK only here', () => {
     const pkg = manifests['bmw-cardata'];
-    assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['aedes', 'axios', 'luxon', 'mqtt']);
-    for (const f of [pkg.main, pkg.types, ...Object.values(pkg.bin), 'dist/src/simulator/index.js']) assert.ok(files['bmw-cardata'].includes(f), f);
-    for (const other of ['n8n-nodes-bmw-cardata', 'n8n-nodes-bmw-cardata-stream', 'node-red-contrib-bmw-cardata']) assert.ok(!manifests[other].dependencies.aedes, other);
+    assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['@modelcontextprotocol/sdk', 'aedes', 'axios', 'luxon', 'mqtt', 'zod']);
+    for (const f of [pkg.main, pkg.types, ...Object.values(pkg.bin), 'dist/src/simulator/index.js', 'dist/src/cli/mcp.js']) assert.ok(files['bmw-cardata'].includes(f), f);
+    for (const other of ['n8n-nodes-bmw-cardata', 'n8n-nodes-bmw-cardata-stream', 'node-red-contrib-bmw-cardata']) {
+      for (const only of ['aedes', '@modelcontextprotocol/sdk', 'zod']) assert.ok(!manifests[other].dependencies[only], `${other}: ${only}`);
+    }
   });
 
   it('ships nothing users do not need', () => {

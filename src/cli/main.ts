@@ -25,6 +25,7 @@ import {
   writePrivateJson,
   type Account,
   type AnswerStore,
+  type QuotaStore,
 } from '../node';
 import { checkTokenFile } from '../node/account';
 import { fileError, removeLeftovers } from '../node/private-file';
@@ -51,6 +52,7 @@ const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
   ['quota', 'Calls used today and when the budget resets', '(no call)'],
   ['descriptors', 'Search the telematic catalogue', '(no call)'],
   ['bridge', 'Relay the live stream to your MQTT broker', '(no call; with --ha-discovery 1 per car, once)'],
+  ['mcp', 'Serve the car to AI assistants (MCP on stdio)', '(as asked; never the reserve; cached answers free)'],
 ];
 
 /** How many words may follow each command (containers takes list or delete). */
@@ -106,6 +108,19 @@ progress has an empty end.`,
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
   bridge: BRIDGE_HELP,
+  mcp: `Usage: bmw-cardata mcp [--names VIN=NAME[,VIN=NAME...]] [--state FILE] [--max-age AGE]
+
+Serves the car to AI assistants (Claude Desktop and others) as an MCP server on standard input and output, for
+the account of the account file. Read-only tools: list_vehicles, vehicle_state, charging_sessions, quota,
+search_descriptors. Every answer says its source (live, cache, BMW), its age and what it cost.
+The assistant's calls count as unattended work: they never spend the last ${DEFAULT_QUOTA_RESERVE} calls of the day, which are kept
+for the commands you type. Answers are kept in the cache (vehicles a day, charging sessions and values 10
+minutes unless --max-age says otherwise); an answer from the cache costs nothing. It never creates or deletes a
+container: vehicle_state reads BMW through a container set up by bmw-cardata telematics.
+  --names LIST   Names of the cars: VIN=name, separated by commas (else the model name once known, else the VIN)
+  --state FILE   The live data the bridge saves (default bridge-state.json beside the account file): vehicle_state
+                 answers from it at no cost
+Assistant configuration: command "npx", args ["bmw-cardata", "mcp"] (see the README).`,
   descriptors: 'Usage: bmw-cardata descriptors [--search TEXT] [--format json|csv]\n\nSearches the bundled telematic catalogue, best match first: by key, name and description, and by the words people\nuse in English and German (e.g. "state of charge", "soc", "range", "odometer", "Ladestand", "Reifendruck").',
 };
 
@@ -137,6 +152,7 @@ function parse(argv: string[]): { command?: string; sub?: string; values: Values
       'container-id': { type: 'string' },
       search: { type: 'string' },
       'max-age': { type: 'string' },
+      names: { type: 'string' },
       ...BRIDGE_OPTIONS,
     },
   });
@@ -195,6 +211,18 @@ function queueWrite(ctx: Context, write: () => Promise<void>): Promise<void> {
   return next;
 }
 
+/**
+ * Saves one change of the account file onto the file as it is now, not this run's copy of it: another run (a
+ * login, the bridge, the MCP server) may have saved newer tokens meanwhile, which a whole copy would put back.
+ */
+function saveChange(ctx: Context, change: Partial<CliConfig>): Promise<void> {
+  ctx.config = { ...ctx.config, ...change };
+  return queueWrite(ctx, async () => {
+    const stored = await readConfig(ctx.configFile).catch((): CliConfig => ({}));
+    await writeConfig(ctx.configFile, { ...ctx.config, ...stored, ...change });
+  });
+}
+
 const atBmw = (apiBaseUrl: string, authBaseUrl: string): boolean =>
   apiBaseUrl.replace(/\/+$/, '') === DEFAULT_API_BASE_URL && authBaseUrl.replace(/\/+$/, '') === DEFAULT_AUTH_BASE_URL;
 
@@ -213,7 +241,7 @@ function bridgeStreamUrl(ctx: Context): string | undefined {
   );
 }
 
-function openAccount(ctx: Context): Account {
+function openAccount(ctx: Context, wrapQuotaStore: (store: QuotaStore) => QuotaStore = (store) => store): Account {
   const { config } = ctx;
   if (!config.clientId || !config.tokens?.refreshToken) {
     throw new CarDataError({ kind: 'auth', message: `not logged in (no tokens in ${ctx.configFile})`, hint: 'Run: bmw-cardata login --client-id <your client ID>' });
@@ -227,10 +255,7 @@ function openAccount(ctx: Context): Account {
     // made only once the file is known to be writable; should the write still fail, this run says so loudly,
     // goes on with the tokens in memory, and ends with exit code 1.
     tokenFile: ctx.configFile,
-    onTokens: async (tokens) => {
-      ctx.config = { ...ctx.config, tokens };
-      await queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config));
-    },
+    onTokens: (tokens) => saveChange(ctx, { tokens }),
     onPersistError: (e) => {
       ctx.unsaved = true;
       ctx.stderr.write(
@@ -241,7 +266,7 @@ function openAccount(ctx: Context): Account {
     },
     // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
     reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
-    quotaStore: new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) }),
+    quotaStore: wrapQuotaStore(new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) })),
     // A command is typed by hand: it may spend the calls kept in reserve, which unattended work sharing this quota
     // file leaves alone.
     quotaReserve: DEFAULT_QUOTA_RESERVE,
@@ -249,8 +274,7 @@ function openAccount(ctx: Context): Account {
     // Containers are remembered in the account file: a telematics run costs its read alone, not a lookup too.
     containers: config.containers,
     onContainers: (containers) => {
-      ctx.config = { ...ctx.config, containers };
-      queueWrite(ctx, () => writeConfig(ctx.configFile, ctx.config)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
+      saveChange(ctx, { containers }).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: could not remember the container: ${(e as Error).message}\n`));
     },
     answerStore: answerFile(ctx),
   });
@@ -442,6 +466,24 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         await output(ctx, await account.client.deleteContainer(required(v, 'container-id', 'containers delete')));
       } else throw new UsageError(`containers: unknown action ${sub} (list or delete)`);
       return quotaNote(ctx, account);
+    }
+    case 'mcp': {
+      // Loaded only here: the other commands never load the MCP SDK.
+      const { runMcp } = await import('./mcp');
+      return runMcp({
+        values: v,
+        configFile: ctx.configFile,
+        stdin: process.stdin,
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+        maxAgeMs,
+        // Read afresh: a login made while the server runs counts from the next call on.
+        openAccount: async (wrapQuotaStore) => {
+          ctx.config = await readConfig(ctx.configFile);
+          return openAccount(ctx, wrapQuotaStore);
+        },
+        rememberedContainers: async () => (await readConfig(ctx.configFile)).containers ?? {},
+      });
     }
     case 'bridge':
       return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });

@@ -216,6 +216,18 @@ export class CarDataClient {
     return answer;
   }
 
+  /**
+   * The answer kept in the cache for this call, whatever its age, or undefined: never calls BMW and costs nothing.
+   * For what does not go stale in a day's sense (a car's model name from basic data read earlier).
+   */
+  keptAnswer(operationId: OperationId, params: CallParams = {}): CallResult | undefined {
+    const spec = Object.hasOwn(OPERATIONS, operationId) ? OPERATIONS[operationId] : undefined;
+    if (!spec || !this.answers || spec.cacheMs === undefined) return undefined;
+    const { url, query } = this.buildUrl(spec, params);
+    const kept = this.answers.get(answerKey(spec, url.slice(this.apiBaseUrl.length), query), Infinity);
+    return kept && fromKept(kept);
+  }
+
   private async send(spec: OperationSpec, url: string, query: Record<string, string>, json: unknown): Promise<CallResult> {
     const idempotent = spec.method === 'GET';
     const deadline = this.now() + this.deadlineMs;
