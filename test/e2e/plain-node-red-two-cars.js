@@ -44,11 +44,12 @@ async function main() {
     const tab = `tab-${deployed.length}`;
     const added = example.filter((n) => !have.has(n.id)).map((n) => ({ ...n, z: tab }));
     const account = deployed.find((n) => n.type === 'bmw-cardata-account');
-    Object.assign(account, { apiBaseUrl: api, authBaseUrl: `${api}/gcdm`, credentials: { clientId: 'newcomer-client-id' } });
+    Object.assign(account, { apiBaseUrl: api, authBaseUrl: `${api}/gcdm` });
     await call('POST', 'flows', [...deployed, { id: tab, type: 'tab', label: 'Vehicle overview' }, ...added]);
 
-    // The Authorize button: start, then the status until the (auto-approved) login succeeds.
-    const started = await call('POST', `bmw-cardata/${account.id}/auth/start`, {});
+    // The Authorize button, with the client ID typed in the dialog: start, then the status until the
+    // (auto-approved) login succeeds.
+    const started = await call('POST', `bmw-cardata/${account.id}/auth/start`, { clientId: 'newcomer-client-id' });
     if (started.status !== 'pending') throw new Error(`Authorize answered ${JSON.stringify(started)}`);
     await until('the login', async () => (await call('GET', `bmw-cardata/${account.id}/auth/status`)).status === 'success');
 
