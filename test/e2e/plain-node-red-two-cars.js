@@ -14,7 +14,7 @@ async function call(method, route, body) {
   const res = await fetch(`${redUrl}/${route}`, { method, headers: { ...EDITOR, 'Node-RED-Deployment-Type': 'full' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} /${route}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
+  return /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
 }
 
 async function until(what, check, ms = 30_000) {
@@ -49,7 +49,9 @@ async function main() {
 
     // The Authorize button, with the client ID typed in the dialog: start, then the status until the
     // (auto-approved) login succeeds.
-    const started = await call('POST', `bmw-cardata/${account.id}/auth/start`, { clientId: 'newcomer-client-id' });
+    // Node-RED answers the deploy before the account runs again: the dialog's request names the URL it shows.
+    await until('the account deployed', async () => (await call('GET', `bmw-cardata/${account.id}/state`)).deployed);
+    const started = await call('POST', `bmw-cardata/${account.id}/auth/start`, { clientId: 'newcomer-client-id', authBaseUrl: account.authBaseUrl });
     if (started.status !== 'pending') throw new Error(`Authorize answered ${JSON.stringify(started)}`);
     await until('the login', async () => (await call('GET', `bmw-cardata/${account.id}/auth/status`)).status === 'success');
 
