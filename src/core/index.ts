@@ -21,6 +21,7 @@ export * from './stream-types';
 export * from './stream';
 export * from './vehicle-state';
 export * from './charging-events';
+export * from './trips';
 export * from './live-data';
 export * from './live-feed';
 export * from './vehicle-cache';

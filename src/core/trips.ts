@@ -1,0 +1,623 @@
+import { CHARGING_DESCRIPTORS, FINISH_SETTLE_MS, type TrackedReading } from './charging-events';
+import { numberOf, type StateValue } from './vehicle-state';
+
+// Trips derived from the stream: `trip-started` and `trip-finished` (with the trip's figures) per car. Pure, like the
+// charging tracker: it keeps the readings that matter by their own times in a plain JSON object (TripState) that is
+// part of the car's saved state, and decides from that timeline, whatever order BMW delivered it in.
+//
+// BMW sends no live speed and no "trip" flag a trip could be read from (`vehicle.trip.segment.*` arrives mid-drive and
+// repeats old end fields with old timestamps), so a trip is decided from what the car streams:
+//
+// - Motion: `vehicle.isMoving` true, or a speed range whose lower bound is above 0 (direct), or the odometer going up,
+//   or the position moving more than TRIP_MOVE_METRES from the one before (indirect). For a car that streams its
+//   ignition (else `isMoving`), indirect motion counts only while it is on (or comes on within a minute): the last
+//   odometer tick and the last fixes of a drive often come seconds after the car stopped.
+// - Start: the first motion after the last trip's end. Its time is the ignition going on, when that came within
+//   TRIP_PAUSE_MS before the motion, else the motion's own time.
+// - End, by what the car streams:
+//   - the ignition (`engine.isIgnitionOn`, or `engine.isActive` for a car that never sends the first): the first
+//     ignition off after the last motion; a stopped car with the engine on (traffic light, a few minutes parked with
+//     the engine running) is still on its trip;
+//   - else `vehicle.isMoving`: the first "not moving" after the last motion;
+//   - else (position and odometer only): the last motion.
+//   The trip ends there when no motion follows within TRIP_PAUSE_MS (10 minutes): a shorter pause (a fuel stop, a
+//   bakery) is a stop within the trip, counted in `stops`. Without any end signal (lost while the stream was down)
+//   it ends at its last motion once TRIP_SILENCE_MS (an hour) passed without motion. A tunnel or a dropped stream
+//   sends nothing, which ends nothing: only an end signal does (for position-only cars, a silence longer than the
+//   pause).
+// - The finish goes out once the pause and the settle window (FINISH_SETTLE_MS, as for charging) have passed after
+//   the end, by the host's clock, or at once when motion after the pause shows the next trip. Its figures come from
+//   the readings' own times, so readings that arrive late (BMW holds them back in tunnels), repeated or out of order
+//   neither split nor falsify a trip; the state survives a restart, so a restart mid-trip gives one trip.
+//
+// Signals by car type: every car needs motion (isMoving, or odometer or position); the ignition makes the end
+// exact. Figures: the odometer (distance, average speed), latitude and longitude (start and end position); BEV and
+// PHEV the high-voltage state of charge (and battery size or energy content for the energy); combustion and PHEV
+// the tank content in litres (or the tank level in %).
+
+/** The descriptors the tracker reads, from BMW's catalogue. */
+export const TRIP_DESCRIPTORS = {
+  /**
+   * In order of preference. BMW's catalogue describes them the wrong way round ("State of ignition" is
+   * `engine.isActive`); `isIgnitionOn` is the ignition, `isActive` the engine (a PHEV's petrol engine stops
+   * mid-drive), read only for cars that never send `isIgnitionOn`.
+   */
+  ignition: ['vehicle.drivetrain.engine.isIgnitionOn', 'vehicle.drivetrain.engine.isActive'],
+  /** true / false (or ASN_isTrue / ASN_isFalse); can lag by minutes, so it never ends a trip of a car with ignition. */
+  moving: 'vehicle.isMoving',
+  /** km/h; BMW sends a range, not the speed. */
+  speedLowerBound: 'vehicle.vehicle.speedRange.lowerBound',
+  /** km (mi converted); ticks in whole km. */
+  odometer: 'vehicle.vehicle.travelledDistance',
+  latitude: 'vehicle.cabin.infotainment.navigation.currentLocation.latitude',
+  longitude: 'vehicle.cabin.infotainment.navigation.currentLocation.longitude',
+  soc: CHARGING_DESCRIPTORS.soc,
+  energyContent: CHARGING_DESCRIPTORS.energyContent,
+  batterySize: CHARGING_DESCRIPTORS.batterySize,
+  /** Tank content in litres, else tank level in %. */
+  fuel: ['vehicle.drivetrain.fuelSystem.remainingFuel', 'vehicle.drivetrain.fuelSystem.level'],
+} as const;
+
+/** A pause without motion shorter than this (ms) is a stop within the trip; a longer one ends it. */
+export const TRIP_PAUSE_MS = 10 * 60_000;
+/** Without any end signal, a trip ends at its last motion once this long (ms) passed without motion. */
+export const TRIP_SILENCE_MS = 60 * 60_000;
+/** How far (ms) a reading may lie after the start (for a first value) or after the end (for the last) and count. */
+export const TRIP_SLACK_MS = 60_000;
+/** A position this far (m) from the one before is motion; GPS jitter of a parked car stays below it. */
+export const TRIP_MOVE_METRES = 100;
+/** A rise of the tank by more than this (litres or %) between two readings is a refuel. */
+const REFUEL = 3;
+/** Readings kept per descriptor during a trip (beyond it, readings in the middle go) and while parked. */
+const MAX_SAMPLES = 1_000;
+const PARKED_SAMPLES = 4;
+
+type Sample = [number, number];
+
+/**
+ * - `ignition-off`: the ignition went off and no motion followed within the pause;
+ * - `stopped`: the car said it stopped moving (a car that streams no ignition);
+ * - `no-motion`: a car that streams neither: its last motion, with none after it within the pause;
+ * - `silence`: no end signal arrived; the trip ended at its last motion after TRIP_SILENCE_MS without one.
+ */
+export type TripEndedBy = 'ignition-off' | 'stopped' | 'no-motion' | 'silence';
+
+/** An open trip, as kept in the state. */
+export interface OpenTripState {
+  id: string;
+  startedAt: string;
+  /** false when the tracker had no reading of the car from before the trip's first motion (a state lost mid-trip). */
+  startObserved: boolean;
+  /** The latest motion of the trip. */
+  lastMoveAt: string;
+  /** Where the trip ends unless motion follows within the pause; null while none is seen. */
+  endAt: string | null;
+  endedBy: TripEndedBy | null;
+}
+
+/** What the tracker believes about a car's trips; plain JSON, part of the persisted state. */
+export interface TripState {
+  /** A trip is open. */
+  driving: boolean;
+  trip: OpenTripState | null;
+  /** The end of the last finished trip: readings up to it belong to finished trips. */
+  lastEndedAt: string | null;
+  /** The ignition descriptor the car streams; null until one came. */
+  ignitionKey: string | null;
+  /** The car streams `vehicle.isMoving`. */
+  movingSeen: boolean;
+  /**
+   * The readings the trips are decided and figured from, by their own times: `[epoch ms, value]` per descriptor
+   * (flags as 1 / 0), in time order. While parked only the latest few are kept.
+   */
+  samples: Record<string, Sample[]>;
+}
+
+export function initialTripState(): TripState {
+  return { driving: false, trip: null, lastEndedAt: null, ignitionKey: null, movingSeen: false, samples: {} };
+}
+
+export type TripEventKind = 'trip-started' | 'trip-finished';
+
+/** Every event kind, in the order they come; hosts offer them as choices. */
+export const TRIP_EVENT_KINDS: readonly TripEventKind[] = ['trip-started', 'trip-finished'];
+
+export interface TripPosition {
+  lat: number;
+  lon: number;
+}
+
+export interface TripStartedEvent {
+  kind: 'trip-started';
+  vin: string;
+  /** The trip's start as known when it was seen (late readings can move `startedAt` of the finish earlier). */
+  at: string;
+  tripId: string;
+  odometerKm: number | null;
+  position: TripPosition | null;
+  soc: number | null;
+  startObserved: boolean;
+}
+
+/** Energy used on a trip: the battery's energy content, or the estimate state of charge × battery size. */
+export interface EnergyUsed {
+  kwh: number;
+  /** true: not measured by the car, but socUsed × battery size. */
+  estimate: boolean;
+  /**
+   * `battery-energy-content`: start minus end of the battery's energy content, used only when it agrees with the
+   * estimate (within 25 % or 1 kWh) or no estimate exists; `soc-x-battery-size`: the estimate.
+   */
+  method: 'battery-energy-content' | 'soc-x-battery-size';
+}
+
+export interface TripFinishedEvent {
+  kind: 'trip-finished';
+  vin: string;
+  /** The end. */
+  at: string;
+  tripId: string;
+  startedAt: string;
+  endedAt: string;
+  durationSeconds: number;
+  startOdometerKm: number | null;
+  endOdometerKm: number | null;
+  /** End minus start odometer. */
+  distanceKm: number | null;
+  startPosition: TripPosition | null;
+  endPosition: TripPosition | null;
+  startSoc: number | null;
+  endSoc: number | null;
+  /** Start minus end state of charge, in % points. */
+  socUsed: number | null;
+  energyUsed: EnergyUsed | null;
+  /** `l` (or the unit the car sent) for the tank content, `%` for the tank level; null without either. */
+  fuelUnit: string | null;
+  startFuel: number | null;
+  endFuel: number | null;
+  /** What the tank lost; a refuel during the trip does not count against it. */
+  fuelUsed: number | null;
+  /** km/h over the whole trip, stops included. */
+  averageSpeedKmh: number | null;
+  /** Pauses within the trip (ignition off, or the car standing, for less than the pause). */
+  stops: number;
+  endedBy: TripEndedBy;
+  startObserved: boolean;
+  /** The names of the figures above that are null because the car did not send what they need. */
+  missing: string[];
+}
+
+export type TripEvent = TripStartedEvent | TripFinishedEvent;
+
+/** Options of trackTrips and settleTrips. */
+export interface TripTrackOptions {
+  /** The host's clock (epoch ms); without it, the latest reading's time plus the settle window. */
+  now?: number;
+  /** Default FINISH_SETTLE_MS. */
+  settleMs?: number;
+  /** Default TRIP_PAUSE_MS. */
+  pauseMs?: number;
+}
+
+type Role = 'ignition' | 'moving' | 'speed' | 'odometer' | 'position' | 'figure';
+
+const ROLES: ReadonlyMap<string, Role> = new Map<string, Role>([
+  ...TRIP_DESCRIPTORS.ignition.map((d): [string, Role] => [d, 'ignition']),
+  [TRIP_DESCRIPTORS.moving, 'moving'],
+  [TRIP_DESCRIPTORS.speedLowerBound, 'speed'],
+  [TRIP_DESCRIPTORS.odometer, 'odometer'],
+  [TRIP_DESCRIPTORS.latitude, 'position'],
+  [TRIP_DESCRIPTORS.longitude, 'position'],
+  ...[...TRIP_DESCRIPTORS.soc, TRIP_DESCRIPTORS.energyContent, ...TRIP_DESCRIPTORS.fuel].map((d): [string, Role] => [d, 'figure']),
+]);
+
+/** Whether the tracker reads a descriptor: hosts that filter the stream must let these through. */
+export function isTripDescriptor(descriptor: string): boolean {
+  return ROLES.has(descriptor);
+}
+
+function flag(v: StateValue['value']): number | undefined {
+  if (v === true || v === 'ASN_isTrue') return 1;
+  if (v === false || v === 'ASN_isFalse') return 0;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true') return 1;
+    if (t === 'false') return 0;
+  }
+  return undefined;
+}
+
+function numeric(v: StateValue['value']): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(v)) return Number(v);
+  return undefined;
+}
+
+function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function addSample(samples: Record<string, Sample[]>, descriptor: string, time: number, value: number): void {
+  const list = (samples[descriptor] ??= []);
+  let i = list.length;
+  while (i > 0 && list[i - 1][0] > time) i -= 1;
+  if (i > 0 && list[i - 1][0] === time) list[i - 1] = [time, value];
+  else list.splice(i, 0, [time, value]);
+}
+
+/** Index of the latest sample at or before `t`, -1 when none. */
+function indexAt(list: readonly Sample[], t: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid][0] <= t) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+function valueAt(list: readonly Sample[] | undefined, t: number): number | null {
+  if (!list) return null;
+  const i = indexAt(list, t);
+  return i >= 0 ? list[i][1] : null;
+}
+
+/** The value at the start: the latest at or before it, else the first within the slack after it. */
+function startValue(list: readonly Sample[] | undefined, start: number): number | null {
+  if (!list) return null;
+  const i = indexAt(list, start);
+  if (i >= 0) return list[i][1];
+  return list.length > 0 && list[0][0] <= start + TRIP_SLACK_MS ? list[0][1] : null;
+}
+
+/** The value at the end: the latest at or before it, or within the slack after it. */
+function endValue(list: readonly Sample[] | undefined, end: number): number | null {
+  return valueAt(list, end + TRIP_SLACK_MS);
+}
+
+function listOf(state: TripState, ids: readonly string[]): Sample[] | undefined {
+  for (const id of ids) {
+    const list = state.samples[id];
+    if (list && list.length > 0) return list;
+  }
+  return undefined;
+}
+
+function metres(aLat: number, aLon: number, bLat: number, bLon: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (bLat - aLat) * rad;
+  const dLon = (bLon - aLon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(aLat * rad) * Math.cos(bLat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6_371_000 * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** What the timeline after the last trip's end shows: the first trip in it, as far as it is known. */
+interface Scan {
+  start?: number;
+  /** The first motion (`start` is the ignition going on before it, where it came). */
+  firstMove?: number;
+  lastMove?: number;
+  endAt?: number;
+  endedBy?: TripEndedBy;
+  /** Motion after the end and the pause: the trip is over whatever comes. */
+  closed: boolean;
+  stops: number;
+}
+
+const MOVE = 1;
+const STOP = 0;
+
+function scan(state: TripState, from: number, pauseMs: number): Scan {
+  const s = state.samples;
+  const mode = state.ignitionKey ? 'ignition' : state.movingSeen ? 'moving' : 'position';
+  const ign = state.ignitionKey ? s[state.ignitionKey] ?? [] : [];
+  // Indirect motion counts while the ignition (else the motion flag) is on or not known off, or comes on within the
+  // slack: the last fixes of a drive stamped after the car stopped are no new motion.
+  const gate = mode === 'ignition' ? ign : mode === 'moving' ? s[TRIP_DESCRIPTORS.moving] ?? [] : [];
+  const ignitionAllows = (t: number): boolean => {
+    const i = indexAt(gate, t);
+    if (i < 0 || gate[i][1] === 1) return true;
+    return i + 1 < gate.length && gate[i + 1][1] === 1 && gate[i + 1][0] <= t + TRIP_SLACK_MS;
+  };
+  const moments: Array<[number, number]> = [];
+  for (const [t, v] of s[TRIP_DESCRIPTORS.moving] ?? []) {
+    if (t <= from) continue;
+    if (v === 1) moments.push([t, MOVE]);
+    else if (mode === 'moving') moments.push([t, STOP]);
+  }
+  for (const [t, v] of s[TRIP_DESCRIPTORS.speedLowerBound] ?? []) if (t > from && v > 0) moments.push([t, MOVE]);
+  const odo = s[TRIP_DESCRIPTORS.odometer] ?? [];
+  for (let i = 1; i < odo.length; i += 1) if (odo[i][0] > from && odo[i][1] > odo[i - 1][1] && ignitionAllows(odo[i][0])) moments.push([odo[i][0], MOVE]);
+  const lat = s[TRIP_DESCRIPTORS.latitude] ?? [];
+  const lon = s[TRIP_DESCRIPTORS.longitude] ?? [];
+  let a = 0;
+  let b = 0;
+  let prev: [number, number] | undefined;
+  while (a < lat.length || b < lon.length) {
+    const t = b >= lon.length || (a < lat.length && lat[a][0] <= lon[b][0]) ? lat[a][0] : lon[b][0];
+    while (a < lat.length && lat[a][0] === t) a += 1;
+    while (b < lon.length && lon[b][0] === t) b += 1;
+    if (a === 0 || b === 0) continue;
+    const here: [number, number] = [lat[a - 1][1], lon[b - 1][1]];
+    if (prev && t > from && metres(prev[0], prev[1], here[0], here[1]) > TRIP_MOVE_METRES && ignitionAllows(t)) moments.push([t, MOVE]);
+    prev = here;
+  }
+  if (mode === 'ignition') for (const [t, v] of ign) if (t > from && v === 0) moments.push([t, STOP]);
+  // At the same time, motion first: a last fix stamped with the ignition going off is the end, not a stop.
+  moments.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+
+  const out: Scan = { closed: false, stops: 0 };
+  let endKind: TripEndedBy | undefined;
+  for (const [t, kind] of moments) {
+    if (kind === MOVE) {
+      if (out.start === undefined) {
+        out.firstMove = t;
+        out.start = backdate(ign, t, from, pauseMs, mode === 'ignition');
+      } else if (out.endAt !== undefined) {
+        if (t - out.endAt > pauseMs) {
+          out.closed = true;
+          break;
+        }
+        if (endKind !== 'no-motion') out.stops += 1;
+        out.endAt = undefined;
+      }
+      out.lastMove = t;
+      if (mode === 'position') {
+        out.endAt = t;
+        endKind = 'no-motion';
+      }
+    } else if (out.start !== undefined && out.endAt === undefined) {
+      out.endAt = t;
+      endKind = mode === 'ignition' ? 'ignition-off' : 'stopped';
+    }
+  }
+  if (out.endAt !== undefined) out.endedBy = endKind;
+  return out;
+}
+
+/** The start of a trip whose first motion is at `t`: the ignition going on shortly before, else `t`. */
+function backdate(ign: readonly Sample[], t: number, from: number, pauseMs: number, ignition: boolean): number {
+  if (!ignition) return t;
+  let i = indexAt(ign, t);
+  if (i < 0 || ign[i][1] !== 1) return t;
+  while (i > 0 && ign[i - 1][1] === 1 && ign[i - 1][0] > from) i -= 1;
+  const on = ign[i][0];
+  return on > from && on >= t - pauseMs ? on : t;
+}
+
+/** While parked, only the latest few readings of each descriptor are needed (the values a trip starts from). */
+function trimParked(state: TripState): void {
+  for (const list of Object.values(state.samples)) if (list.length > PARKED_SAMPLES) list.splice(0, list.length - PARKED_SAMPLES);
+}
+
+/** After a trip ended at `end`: readings before it go, but the last one before it (where the car stood). */
+function trimBefore(state: TripState, end: number): void {
+  for (const list of Object.values(state.samples)) {
+    const i = indexAt(list, end);
+    if (i > 0) list.splice(0, i);
+  }
+}
+
+function position(state: TripState, at: (list: Sample[] | undefined) => number | null): TripPosition | null {
+  const lat = at(state.samples[TRIP_DESCRIPTORS.latitude]);
+  const lon = at(state.samples[TRIP_DESCRIPTORS.longitude]);
+  return lat !== null && lon !== null ? { lat, lon } : null;
+}
+
+/** What the tank lost from `start` to `end`: each refuel (a rise of more than REFUEL) starts a new count. */
+function fuelUsed(list: readonly Sample[], start: number, end: number, first: number): number {
+  let used = 0;
+  let from = first;
+  let prev = first;
+  for (const [t, v] of list) {
+    if (t <= start || t > end + TRIP_SLACK_MS) continue;
+    if (v - prev > REFUEL) {
+      used += from - prev;
+      from = v;
+    }
+    prev = v;
+  }
+  return round(used + from - prev);
+}
+
+const ELECTRIC = ['vehicle.drivetrain.electricEngine.', 'vehicle.drivetrain.batteryManagement.', 'vehicle.powertrain.electric.', 'vehicle.powertrain.tractionBattery.', 'vehicle.body.chargingPort.'];
+const COMBUSTION = ['vehicle.drivetrain.fuelSystem.', 'vehicle.drivetrain.internalCombustionEngine.'];
+
+/** Which figures a car can have: a BEV sends nothing of a tank, a combustion car nothing of a battery. */
+function drivetrain(values: Record<string, StateValue>): { electric: boolean; fuel: boolean } {
+  let electric = false;
+  let fuel = false;
+  for (const key of Object.keys(values)) {
+    if (!electric && ELECTRIC.some((p) => key.startsWith(p))) electric = true;
+    if (!fuel && COMBUSTION.some((p) => key.startsWith(p))) fuel = true;
+    if (electric && fuel) break;
+  }
+  return electric || fuel ? { electric, fuel } : { electric: true, fuel: true };
+}
+
+function finished(vin: string, state: TripState, values: Record<string, StateValue>, s: Scan, silence: boolean): TripFinishedEvent {
+  const trip = state.trip as OpenTripState;
+  const start = s.start ?? Date.parse(trip.startedAt);
+  const end = silence ? s.lastMove ?? Date.parse(trip.lastMoveAt) : (s.endAt as number);
+  const endedBy: TripEndedBy = silence ? 'silence' : (s.endedBy as TripEndedBy);
+  const odo = state.samples[TRIP_DESCRIPTORS.odometer];
+  const startOdometerKm = startValue(odo, start);
+  const endOdometerKm = endValue(odo, end);
+  const distanceKm = startOdometerKm !== null && endOdometerKm !== null && endOdometerKm >= startOdometerKm ? round(endOdometerKm - startOdometerKm, 1) : null;
+  const soc = listOf(state, TRIP_DESCRIPTORS.soc);
+  const startSoc = startValue(soc, start);
+  const endSoc = endValue(soc, end);
+  const socUsed = startSoc !== null && endSoc !== null ? round(startSoc - endSoc) : null;
+  const size = TRIP_DESCRIPTORS.batterySize.map((id) => numberOf(values, id)).find((n) => n && n.value > 0);
+  const estimate = socUsed !== null && size ? round((socUsed / 100) * size.value) : null;
+  const content = state.samples[TRIP_DESCRIPTORS.energyContent];
+  const a = startValue(content, start);
+  const b = endValue(content, end);
+  const delta = a !== null && b !== null ? round(a - b) : null;
+  let energyUsed: EnergyUsed | null = null;
+  if (delta !== null && delta > 0 && (estimate === null || Math.abs(delta - estimate) <= Math.max(1, 0.25 * Math.abs(estimate)))) {
+    energyUsed = { kwh: delta, estimate: false, method: 'battery-energy-content' };
+  } else if (estimate !== null) energyUsed = { kwh: estimate, estimate: true, method: 'soc-x-battery-size' };
+  const litres = state.samples[TRIP_DESCRIPTORS.fuel[0]];
+  const fuelList = litres && litres.length > 0 ? litres : state.samples[TRIP_DESCRIPTORS.fuel[1]];
+  const startFuel = startValue(fuelList, start);
+  const endFuel = endValue(fuelList, end);
+  let fuelUnit: string | null = null;
+  if (fuelList && fuelList.length > 0) fuelUnit = fuelList === litres ? values[TRIP_DESCRIPTORS.fuel[0]]?.unit?.toLowerCase() ?? 'l' : '%';
+  const durationSeconds = Math.max(0, Math.round((end - start) / 1000));
+  const figures = {
+    startOdometerKm,
+    endOdometerKm,
+    distanceKm,
+    startPosition: position(state, (list) => startValue(list, start)),
+    endPosition: position(state, (list) => endValue(list, end)),
+    startSoc,
+    endSoc,
+    socUsed,
+    energyUsed,
+    fuelUnit,
+    startFuel,
+    endFuel,
+    fuelUsed: startFuel !== null && endFuel !== null && fuelList ? fuelUsed(fuelList, start, end, startFuel) : null,
+    averageSpeedKmh: distanceKm !== null && durationSeconds > 0 ? round(distanceKm / (durationSeconds / 3600), 1) : null,
+  };
+  const car = drivetrain(values);
+  const notApplicable = new Set<string>([
+    ...(car.electric ? [] : ['startSoc', 'endSoc', 'socUsed', 'energyUsed']),
+    ...(car.fuel ? [] : ['fuelUnit', 'startFuel', 'endFuel', 'fuelUsed']),
+  ]);
+  return {
+    kind: 'trip-finished',
+    vin,
+    at: iso(end),
+    tripId: trip.id,
+    startedAt: iso(start),
+    endedAt: iso(end),
+    durationSeconds,
+    ...figures,
+    stops: s.stops,
+    endedBy,
+    startObserved: trip.startObserved,
+    missing: Object.entries(figures)
+      .filter(([k, v]) => v === null && !notApplicable.has(k))
+      .map(([k]) => k),
+  };
+}
+
+/** Closes the open trip with the figures of the scan, and forgets the readings the next trip does not need. */
+function release(vin: string, state: TripState, values: Record<string, StateValue>, s: Scan, silence: boolean): TripFinishedEvent {
+  const event = finished(vin, state, values, s, silence);
+  state.trip = null;
+  state.driving = false;
+  state.lastEndedAt = event.endedAt;
+  trimBefore(state, Date.parse(event.endedAt));
+  return event;
+}
+
+function dueAt(trip: OpenTripState, opts: TripTrackOptions): number {
+  const settle = opts.settleMs ?? FINISH_SETTLE_MS;
+  return trip.endAt !== null ? Date.parse(trip.endAt) + (opts.pauseMs ?? TRIP_PAUSE_MS) + settle : Date.parse(trip.lastMoveAt) + TRIP_SILENCE_MS + settle;
+}
+
+/** When (epoch ms) the open trip's finish is due if nothing moves before; undefined when no trip is open. */
+export function tripDueAt(state: TripState, opts: TripTrackOptions = {}): number | undefined {
+  return state.trip ? dueAt(state.trip, opts) : undefined;
+}
+
+/** The host's clock, or without one the car's: the latest reading's time, with the settle window passed. */
+function clockOf(state: TripState, opts: TripTrackOptions): number {
+  if (opts.now !== undefined) return opts.now;
+  let latest = -Infinity;
+  for (const list of Object.values(state.samples)) if (list.length > 0 && list[list.length - 1][0] > latest) latest = list[list.length - 1][0];
+  return latest + (opts.settleMs ?? FINISH_SETTLE_MS);
+}
+
+/** The finish of the open trip once its pause and settle window have passed (for a timer: no message needed). */
+export function settleTrips(vin: string, state: TripState, values: Record<string, StateValue>, opts: TripTrackOptions = {}): TripEvent[] {
+  const trip = state.trip;
+  if (!trip) return [];
+  const now = clockOf(state, opts);
+  if (now < dueAt(trip, opts)) return [];
+  const s = scan(state, state.lastEndedAt ? Date.parse(state.lastEndedAt) : -Infinity, opts.pauseMs ?? TRIP_PAUSE_MS);
+  const events: TripEvent[] = [];
+  if (s.endAt !== undefined) {
+    // Motion that arrived since can have moved the end: due again later, or now.
+    if (now >= s.endAt + (opts.pauseMs ?? TRIP_PAUSE_MS) + (opts.settleMs ?? FINISH_SETTLE_MS)) events.push(release(vin, state, values, s, false));
+  } else if (now >= (s.lastMove ?? Date.parse(trip.lastMoveAt)) + TRIP_SILENCE_MS + (opts.settleMs ?? FINISH_SETTLE_MS)) events.push(release(vin, state, values, s, true));
+  if (!state.trip) trimParked(state);
+  return events;
+}
+
+/**
+ * Updates `state` after one message of `vin` was applied to `values`, and returns the trip events it showed, in
+ * order. `readings` are every reading of the message that was not a duplicate, late (stale) ones included.
+ */
+export function trackTrips(vin: string, state: TripState, values: Record<string, StateValue>, readings: readonly TrackedReading[], opts: TripTrackOptions = {}): TripEvent[] {
+  let motion = false;
+  let added = false;
+  for (let i = 0; i < readings.length; i += 1) {
+    const r = readings[i];
+    const role = ROLES.get(r.descriptor);
+    if (role === undefined) continue;
+    let v: number | undefined;
+    if (role === 'ignition' || role === 'moving') {
+      v = flag(r.value);
+      if (v === undefined) continue;
+      if (role === 'moving') state.movingSeen = true;
+      else if (r.descriptor === TRIP_DESCRIPTORS.ignition[0]) state.ignitionKey = r.descriptor;
+      else state.ignitionKey ??= r.descriptor;
+    } else {
+      v = numeric(r.value);
+      if (v === undefined) continue;
+      if (role === 'odometer' && r.unit?.toLowerCase() === 'mi') v = round(v * 1.609344, 3);
+    }
+    addSample(state.samples, r.descriptor, r.time, v);
+    added = true;
+    if (role !== 'figure') motion = true;
+  }
+  const out: TripEvent[] = [];
+  if (motion || state.trip) {
+    const pauseMs = opts.pauseMs ?? TRIP_PAUSE_MS;
+    // At most a few trips can be decided by one message; the bound only guards against a loop.
+    for (let guard = 0; guard < 100; guard += 1) {
+      const from = state.lastEndedAt ? Date.parse(state.lastEndedAt) : -Infinity;
+      const s = scan(state, from, pauseMs);
+      if (s.start === undefined || s.lastMove === undefined) break;
+      if (!state.trip) {
+        const odometerKm = startValue(state.samples[TRIP_DESCRIPTORS.odometer], s.start);
+        const first = s.firstMove as number;
+        const startObserved = state.lastEndedAt !== null || Object.values(state.samples).some((list) => list.length > 0 && list[0][0] < first);
+        state.trip = { id: `${vin}/${iso(s.start)}`, startedAt: iso(s.start), startObserved, lastMoveAt: iso(s.lastMove), endAt: null, endedBy: null };
+        state.driving = true;
+        out.push({
+          kind: 'trip-started',
+          vin,
+          at: iso(s.start),
+          tripId: state.trip.id,
+          odometerKm,
+          position: position(state, (list) => startValue(list, s.start!)),
+          soc: startValue(listOf(state, TRIP_DESCRIPTORS.soc), s.start),
+          startObserved,
+        });
+      }
+      const trip = state.trip;
+      trip.lastMoveAt = iso(s.lastMove);
+      trip.endAt = s.endAt !== undefined ? iso(s.endAt) : null;
+      trip.endedBy = s.endedBy ?? null;
+      if (!s.closed) break;
+      out.push(release(vin, state, values, s, false));
+    }
+  }
+  if (added && !state.trip) trimParked(state);
+  else if (added) for (const list of Object.values(state.samples)) if (list.length > MAX_SAMPLES) list.splice(list.length >> 1, 1);
+  return [...out, ...settleTrips(vin, state, values, opts)];
+}
