@@ -444,23 +444,37 @@ function drivetrain(values: Record<string, StateValue>): { electric: boolean; fu
   return electric || fuel ? { electric, fuel } : { electric: true, fuel: true };
 }
 
+/**
+ * The time the start values are read at: the start when the ignition went on before the first motion, else just
+ * before the motion (a moved position or odometer at the first motion is already the trip's).
+ */
+/** Whether the tracker has a reading of the car from before `t` (or a finished trip): a trip starting then was seen start. */
+function observedBefore(state: TripState, t: number): boolean {
+  return state.lastEndedAt !== null || Object.values(state.samples).some((list) => list.length > 0 && list[0][0] < t);
+}
+
+function startRef(start: number, firstMove: number): number {
+  return start < firstMove ? start : firstMove - 1;
+}
+
 function finished(vin: string, state: TripState, values: Record<string, StateValue>, s: Scan, silence: boolean): TripFinishedEvent {
   const trip = state.trip as OpenTripState;
   const start = s.start ?? Date.parse(trip.startedAt);
+  const from = startRef(start, s.firstMove ?? start);
   const end = silence ? s.lastMove ?? Date.parse(trip.lastMoveAt) : (s.endAt as number);
   const endedBy: TripEndedBy = silence ? 'silence' : (s.endedBy as TripEndedBy);
   const odo = state.samples[TRIP_DESCRIPTORS.odometer];
-  const startOdometerKm = startValue(odo, start);
+  const startOdometerKm = startValue(odo, from);
   const endOdometerKm = endValue(odo, end);
   const distanceKm = startOdometerKm !== null && endOdometerKm !== null && endOdometerKm >= startOdometerKm ? round(endOdometerKm - startOdometerKm, 1) : null;
   const soc = listOf(state, TRIP_DESCRIPTORS.soc);
-  const startSoc = startValue(soc, start);
+  const startSoc = startValue(soc, from);
   const endSoc = endValue(soc, end);
   const socUsed = startSoc !== null && endSoc !== null ? round(startSoc - endSoc) : null;
   const size = TRIP_DESCRIPTORS.batterySize.map((id) => numberOf(values, id)).find((n) => n && n.value > 0);
   const estimate = socUsed !== null && size ? round((socUsed / 100) * size.value) : null;
   const content = state.samples[TRIP_DESCRIPTORS.energyContent];
-  const a = startValue(content, start);
+  const a = startValue(content, from);
   const b = endValue(content, end);
   const delta = a !== null && b !== null ? round(a - b) : null;
   let energyUsed: EnergyUsed | null = null;
@@ -469,7 +483,7 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
   } else if (estimate !== null) energyUsed = { kwh: estimate, estimate: true, method: 'soc-x-battery-size' };
   const litres = state.samples[TRIP_DESCRIPTORS.fuel[0]];
   const fuelList = litres && litres.length > 0 ? litres : state.samples[TRIP_DESCRIPTORS.fuel[1]];
-  const startFuel = startValue(fuelList, start);
+  const startFuel = startValue(fuelList, from);
   const endFuel = endValue(fuelList, end);
   let fuelUnit: string | null = null;
   if (fuelList && fuelList.length > 0) fuelUnit = fuelList === litres ? values[TRIP_DESCRIPTORS.fuel[0]]?.unit?.toLowerCase() ?? 'l' : '%';
@@ -478,7 +492,7 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
     startOdometerKm,
     endOdometerKm,
     distanceKm,
-    startPosition: position(state, (list) => startValue(list, start)),
+    startPosition: position(state, (list) => startValue(list, from)),
     endPosition: position(state, (list) => endValue(list, end)),
     startSoc,
     endSoc,
@@ -487,7 +501,7 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
     fuelUnit,
     startFuel,
     endFuel,
-    fuelUsed: startFuel !== null && endFuel !== null && fuelList ? fuelUsed(fuelList, start, end, startFuel) : null,
+    fuelUsed: startFuel !== null && endFuel !== null && fuelList ? fuelUsed(fuelList, from, end, startFuel) : null,
     averageSpeedKmh: distanceKm !== null && durationSeconds > 0 ? round(distanceKm / (durationSeconds / 3600), 1) : null,
   };
   const car = drivetrain(values);
@@ -506,7 +520,8 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
     ...figures,
     stops: s.stops,
     endedBy,
-    startObserved: trip.startObserved,
+    // A reading from before the first motion that arrived late shows the start was observed after all.
+    startObserved: trip.startObserved || observedBefore(state, s.firstMove ?? start),
     missing: Object.entries(figures)
       .filter(([k, v]) => v === null && !notApplicable.has(k))
       .map(([k]) => k),
@@ -593,9 +608,9 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
       const s = scan(state, from, pauseMs);
       if (s.start === undefined || s.lastMove === undefined) break;
       if (!state.trip) {
-        const odometerKm = startValue(state.samples[TRIP_DESCRIPTORS.odometer], s.start);
-        const first = s.firstMove as number;
-        const startObserved = state.lastEndedAt !== null || Object.values(state.samples).some((list) => list.length > 0 && list[0][0] < first);
+        const ref = startRef(s.start, s.firstMove as number);
+        const odometerKm = startValue(state.samples[TRIP_DESCRIPTORS.odometer], ref);
+        const startObserved = observedBefore(state, s.firstMove as number);
         state.trip = { id: `${vin}/${iso(s.start)}`, startedAt: iso(s.start), startObserved, lastMoveAt: iso(s.lastMove), endAt: null, endedBy: null };
         state.driving = true;
         out.push({
@@ -604,8 +619,8 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
           at: iso(s.start),
           tripId: state.trip.id,
           odometerKm,
-          position: position(state, (list) => startValue(list, s.start!)),
-          soc: startValue(listOf(state, TRIP_DESCRIPTORS.soc), s.start),
+          position: position(state, (list) => startValue(list, ref)),
+          soc: startValue(listOf(state, TRIP_DESCRIPTORS.soc), ref),
           startObserved,
         });
       }
