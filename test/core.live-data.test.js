@@ -50,7 +50,7 @@ describe('core live data', function () {
       assert.deepStrictEqual(restoreLiveDataState(old).vehicles[VIN].trips, initialTripState());
       const trips = {
         driving: true,
-        trip: { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveAt: T(60), endAt: null, endedBy: null },
+        trip: { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null },
         lastEndedAt: null,
         ignitionKey: 'vehicle.drivetrain.engine.isIgnitionOn',
         movingSeen: true,

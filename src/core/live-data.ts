@@ -145,7 +145,9 @@ function restoreTrips(saved: unknown, vin: string): TripState {
   const t = saved;
   if (!isObject(t) || !isObject(t.samples) || (t.lastEndedAt !== null && !isTime(t.lastEndedAt)) || (t.ignitionKey !== null && typeof t.ignitionKey !== 'string')) bad(`trips of ${vin}`);
   const trip = t.trip;
-  if (trip !== null && (!isObject(trip) || typeof trip.id !== 'string' || !isTime(trip.startedAt) || !isTime(trip.lastMoveAt) || (trip.endAt !== null && !isTime(trip.endAt)))) bad(`open trip of ${vin}`);
+  if (trip !== null && (!isObject(trip) || typeof trip.id !== 'string' || !isTime(trip.startedAt) || !Number.isFinite(trip.lastMoveMs) || (trip.endMs !== null && !Number.isFinite(trip.endMs)))) {
+    bad(`open trip of ${vin}`);
+  }
   const samples: TripState['samples'] = {};
   for (const [id, list] of Object.entries(t.samples)) {
     if (!isPlainKey(id)) continue;
@@ -312,11 +314,11 @@ export class LiveData {
       }
     }
     const before = { ...record.charging };
-    const opts = { now, settleMs: this.settleMs, readings };
+    // One options object for both trackers (the trip tracker reads `pauseMs` too).
+    const opts = { now, settleMs: this.settleMs, pauseMs: this.tripPauseMs, readings };
     const events = readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
     const driving = record.trips.driving;
-    const tripOpts = this.tripOptions(now);
-    const trips = readings.length > 0 ? trackTrips(vin, record.trips, record.values, readings, tripOpts) : settleTrips(vin, record.trips, record.values, tripOpts);
+    const trips = readings.length > 0 ? trackTrips(vin, record.trips, record.values, readings, opts) : settleTrips(vin, record.trips, record.values, opts);
     // A late reading that only joins a session's or trip's figures changes nothing shown; it is saved with the next change.
     const changed = changes.length > 0 || events.length > 0 || trips.length > 0 || driving !== record.trips.driving || !sameCharging(before, record.charging);
     if (record.charging.finishing || record.trips.trip) this.settling.add(vin);

@@ -88,10 +88,10 @@ export interface OpenTripState {
   startedAt: string;
   /** false when the tracker had no reading of the car from before the trip's first motion (a state lost mid-trip). */
   startObserved: boolean;
-  /** The latest motion of the trip. */
-  lastMoveAt: string;
-  /** Where the trip ends unless motion follows within the pause; null while none is seen. */
-  endAt: string | null;
+  /** The latest motion of the trip (epoch ms). */
+  lastMoveMs: number;
+  /** Where the trip ends unless motion follows within the pause (epoch ms); null while none is seen. */
+  endMs: number | null;
   endedBy: TripEndedBy | null;
 }
 
@@ -242,12 +242,17 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function addSample(samples: Record<string, Sample[]>, descriptor: string, time: number, value: number): void {
+function addSample(samples: Record<string, Sample[]>, descriptor: string, time: number, value: number): Sample[] {
   const list = (samples[descriptor] ??= []);
+  if (list.length === 0 || list[list.length - 1][0] < time) {
+    list.push([time, value]);
+    return list;
+  }
   let i = list.length;
   while (i > 0 && list[i - 1][0] > time) i -= 1;
   if (i > 0 && list[i - 1][0] === time) list[i - 1] = [time, value];
   else list.splice(i, 0, [time, value]);
+  return list;
 }
 
 /** Index of the latest sample at or before `t`, -1 when none. */
@@ -429,18 +434,21 @@ function fuelUsed(list: readonly Sample[], start: number, end: number, first: nu
   return round(used + from - prev);
 }
 
-const ELECTRIC = ['vehicle.drivetrain.electricEngine.', 'vehicle.drivetrain.batteryManagement.', 'vehicle.powertrain.electric.', 'vehicle.powertrain.tractionBattery.', 'vehicle.body.chargingPort.'];
-const COMBUSTION = ['vehicle.drivetrain.fuelSystem.', 'vehicle.drivetrain.internalCombustionEngine.'];
+/** Descriptors only a car with a high-voltage battery sends, and only a car with a tank. */
+const ELECTRIC: readonly string[] = [
+  ...CHARGING_DESCRIPTORS.soc,
+  ...CHARGING_DESCRIPTORS.batterySize,
+  CHARGING_DESCRIPTORS.energyContent,
+  CHARGING_DESCRIPTORS.status,
+  CHARGING_DESCRIPTORS.hvStatus,
+  ...CHARGING_DESCRIPTORS.plug,
+];
+const COMBUSTION: readonly string[] = [...TRIP_DESCRIPTORS.fuel, 'vehicle.drivetrain.internalCombustionEngine.engine.ect'];
 
 /** Which figures a car can have: a BEV sends nothing of a tank, a combustion car nothing of a battery. */
 function drivetrain(values: Record<string, StateValue>): { electric: boolean; fuel: boolean } {
-  let electric = false;
-  let fuel = false;
-  for (const key of Object.keys(values)) {
-    if (!electric && ELECTRIC.some((p) => key.startsWith(p))) electric = true;
-    if (!fuel && COMBUSTION.some((p) => key.startsWith(p))) fuel = true;
-    if (electric && fuel) break;
-  }
+  const electric = ELECTRIC.some((id) => values[id] !== undefined);
+  const fuel = COMBUSTION.some((id) => values[id] !== undefined);
   return electric || fuel ? { electric, fuel } : { electric: true, fuel: true };
 }
 
@@ -461,7 +469,7 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
   const trip = state.trip as OpenTripState;
   const start = s.start ?? Date.parse(trip.startedAt);
   const from = startRef(start, s.firstMove ?? start);
-  const end = silence ? s.lastMove ?? Date.parse(trip.lastMoveAt) : (s.endAt as number);
+  const end = silence ? s.lastMove ?? trip.lastMoveMs : (s.endAt as number);
   const endedBy: TripEndedBy = silence ? 'silence' : (s.endedBy as TripEndedBy);
   const odo = state.samples[TRIP_DESCRIPTORS.odometer];
   const startOdometerKm = startValue(odo, from);
@@ -540,7 +548,7 @@ function release(vin: string, state: TripState, values: Record<string, StateValu
 
 function dueAt(trip: OpenTripState, opts: TripTrackOptions): number {
   const settle = opts.settleMs ?? FINISH_SETTLE_MS;
-  return trip.endAt !== null ? Date.parse(trip.endAt) + (opts.pauseMs ?? TRIP_PAUSE_MS) + settle : Date.parse(trip.lastMoveAt) + TRIP_SILENCE_MS + settle;
+  return trip.endMs !== null ? trip.endMs + (opts.pauseMs ?? TRIP_PAUSE_MS) + settle : trip.lastMoveMs + TRIP_SILENCE_MS + settle;
 }
 
 /** When (epoch ms) the open trip's finish is due if nothing moves before; undefined when no trip is open. */
@@ -567,9 +575,94 @@ export function settleTrips(vin: string, state: TripState, values: Record<string
   if (s.endAt !== undefined) {
     // Motion that arrived since can have moved the end: due again later, or now.
     if (now >= s.endAt + (opts.pauseMs ?? TRIP_PAUSE_MS) + (opts.settleMs ?? FINISH_SETTLE_MS)) events.push(release(vin, state, values, s, false));
-  } else if (now >= (s.lastMove ?? Date.parse(trip.lastMoveAt)) + TRIP_SILENCE_MS + (opts.settleMs ?? FINISH_SETTLE_MS)) events.push(release(vin, state, values, s, true));
+  } else if (now >= (s.lastMove ?? trip.lastMoveMs) + TRIP_SILENCE_MS + (opts.settleMs ?? FINISH_SETTLE_MS)) events.push(release(vin, state, values, s, true));
   if (!state.trip) trimParked(state);
   return events;
+}
+
+/** The fast path's view: the latest time of the motion and ignition readings held, and what it found. */
+interface Fast {
+  latest: number;
+  lastMove: number | undefined;
+  endMs: number | null;
+}
+
+const MOTION_LISTS = [TRIP_DESCRIPTORS.moving, TRIP_DESCRIPTORS.speedLowerBound, TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude, ...TRIP_DESCRIPTORS.ignition];
+
+/** The latest time of the motion and ignition readings, before the one just appended to `appended`. */
+function latestMotion(state: TripState, appended: string): number {
+  let latest = -Infinity;
+  for (const id of MOTION_LISTS) {
+    const list = state.samples[id];
+    const n = list ? (id === appended ? list.length - 1 : list.length) : 0;
+    if (n > 0 && list[n - 1][0] > latest) latest = list[n - 1][0];
+  }
+  return latest;
+}
+
+/**
+ * One motion or ignition reading of an open trip of a car that streams its ignition, on the fast path. A reading
+ * later than every one held is last in what scan() reads, so what it does is known without reading the timeline
+ * again: motion moves the last motion on (when no end is pending), the ignition going off is the end (when none is
+ * pending), anything else changes nothing. Returns false for what needs the whole timeline: a reading that came
+ * late, motion after a pending end (a stop, or the next trip), the ignition coming on after it was off, a reading
+ * at the same time as an ignition reading.
+ */
+function fastStep(state: TripState, fast: Fast, role: Role, r: TrackedReading, v: number): boolean {
+  const gate = state.samples[state.ignitionKey as string] ?? [];
+  if (role === 'ignition') {
+    if (r.descriptor !== state.ignitionKey) return true;
+    if (r.time <= fast.latest) return false;
+    fast.latest = r.time;
+    if (v === 0) {
+      if (fast.endMs === null) fast.endMs = r.time;
+      return true;
+    }
+    return gate.length < 2 || gate[gate.length - 2][1] === 1;
+  }
+  if (r.time < fast.latest || (gate.length > 0 && gate[gate.length - 1][0] === r.time)) return false;
+  fast.latest = r.time;
+  const s = state.samples;
+  const gateOn = gate.length === 0 || gate[gate.length - 1][1] === 1;
+  let move = false;
+  if (role === 'moving' || role === 'speed') move = v > 0;
+  else if (role === 'odometer') {
+    const list = s[TRIP_DESCRIPTORS.odometer];
+    move = gateOn && list.length > 1 && v > list[list.length - 2][1];
+  } else {
+    const lat = s[TRIP_DESCRIPTORS.latitude] ?? [];
+    const lon = s[TRIP_DESCRIPTORS.longitude] ?? [];
+    if (gateOn && lat.length > 0 && lon.length > 0) {
+      const before = Math.max(timeBefore(lat, r.time), timeBefore(lon, r.time));
+      const pLat = valueAt(lat, before);
+      const pLon = valueAt(lon, before);
+      move = pLat !== null && pLon !== null && metres(pLat, pLon, lat[lat.length - 1][1], lon[lon.length - 1][1]) > TRIP_MOVE_METRES;
+    }
+  }
+  if (!move) return true;
+  if (fast.endMs !== null) return false;
+  fast.lastMove = r.time;
+  return true;
+}
+
+/** A reading just appended to `list` that is motion, or may make motion of readings before it (the ignition going on). */
+function mayMove(state: TripState, role: Role, list: readonly Sample[], v: number): boolean {
+  if (role === 'ignition' || role === 'moving' || role === 'speed') return v > 0;
+  if (role === 'odometer') return list.length < 2 || v > list[list.length - 2][1];
+  const lat = state.samples[TRIP_DESCRIPTORS.latitude];
+  const lon = state.samples[TRIP_DESCRIPTORS.longitude];
+  if (!lat || !lon) return false;
+  const t = list[list.length - 1][0];
+  const before = Math.max(timeBefore(lat, t), timeBefore(lon, t));
+  const pLat = valueAt(lat, before);
+  const pLon = valueAt(lon, before);
+  return pLat === null || pLon === null || metres(pLat, pLon, lat[lat.length - 1][1], lon[lon.length - 1][1]) > TRIP_MOVE_METRES;
+}
+
+/** The time of the latest sample before `t`, -Infinity when none. */
+function timeBefore(list: readonly Sample[], t: number): number {
+  const i = indexAt(list, t - 1);
+  return i >= 0 ? list[i][0] : -Infinity;
 }
 
 /**
@@ -578,7 +671,11 @@ export function settleTrips(vin: string, state: TripState, values: Record<string
  */
 export function trackTrips(vin: string, state: TripState, values: Record<string, StateValue>, readings: readonly TrackedReading[], opts: TripTrackOptions = {}): TripEvent[] {
   let motion = false;
-  let added = false;
+  // The usual reading of a drive comes after every motion reading held: what it does is known without reading the
+  // timeline again (see fastStep).
+  const key = state.ignitionKey;
+  let fast: Fast | undefined;
+  let exact = state.trip !== null && key !== null;
   for (let i = 0; i < readings.length; i += 1) {
     const r = readings[i];
     const role = ROLES.get(r.descriptor);
@@ -595,12 +692,34 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
       if (v === undefined) continue;
       if (role === 'odometer' && r.unit?.toLowerCase() === 'mi') v = round(v * 1.609344, 3);
     }
-    addSample(state.samples, r.descriptor, r.time, v);
-    added = true;
-    if (role !== 'figure') motion = true;
+    const held = state.samples[r.descriptor];
+    const appended = !held || held.length === 0 || held[held.length - 1][0] < r.time;
+    const list = addSample(state.samples, r.descriptor, r.time, v);
+    // Parked, the latest few readings are all a trip starts from; on a trip, a long one thins out in the middle.
+    if (!state.trip) {
+      if (list.length > PARKED_SAMPLES) list.splice(0, list.length - PARKED_SAMPLES);
+    } else if (list.length > MAX_SAMPLES) list.splice(list.length >> 1, 1);
+    if (role === 'figure') continue;
+    // Parked, only a reading that can be motion (or the ignition coming on, or one that came late) is worth reading
+    // the timeline for.
+    if (!state.trip && appended && !mayMove(state, role, list, v)) continue;
+    motion = true;
+    if (exact) {
+      fast ??= { latest: latestMotion(state, r.descriptor), lastMove: undefined, endMs: (state.trip as OpenTripState).endMs };
+      exact = appended && fastStep(state, fast, role, r, v);
+    }
   }
+  if (!motion) return state.trip ? settleTrips(vin, state, values, opts) : [];
   const out: TripEvent[] = [];
-  if (motion || state.trip) {
+  if (exact && fast && state.ignitionKey === key) {
+    const trip = state.trip as OpenTripState;
+    if (fast.lastMove !== undefined) trip.lastMoveMs = fast.lastMove;
+    if (fast.endMs !== trip.endMs) {
+      trip.endMs = fast.endMs;
+      trip.endedBy = 'ignition-off';
+    }
+  } else if (motion) {
+    // Only the motion and ignition readings decide; the figures' readings wait for the finish.
     const pauseMs = opts.pauseMs ?? TRIP_PAUSE_MS;
     // At most a few trips can be decided by one message; the bound only guards against a loop.
     for (let guard = 0; guard < 100; guard += 1) {
@@ -611,7 +730,7 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
         const ref = startRef(s.start, s.firstMove as number);
         const odometerKm = startValue(state.samples[TRIP_DESCRIPTORS.odometer], ref);
         const startObserved = observedBefore(state, s.firstMove as number);
-        state.trip = { id: `${vin}/${iso(s.start)}`, startedAt: iso(s.start), startObserved, lastMoveAt: iso(s.lastMove), endAt: null, endedBy: null };
+        state.trip = { id: `${vin}/${iso(s.start)}`, startedAt: iso(s.start), startObserved, lastMoveMs: s.lastMove, endMs: null, endedBy: null };
         state.driving = true;
         out.push({
           kind: 'trip-started',
@@ -625,14 +744,16 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
         });
       }
       const trip = state.trip;
-      trip.lastMoveAt = iso(s.lastMove);
-      trip.endAt = s.endAt !== undefined ? iso(s.endAt) : null;
+      trip.lastMoveMs = s.lastMove;
+      trip.endMs = s.endAt ?? null;
       trip.endedBy = s.endedBy ?? null;
       if (!s.closed) break;
       out.push(release(vin, state, values, s, false));
     }
   }
-  if (added && !state.trip) trimParked(state);
-  else if (added) for (const list of Object.values(state.samples)) if (list.length > MAX_SAMPLES) list.splice(list.length >> 1, 1);
-  return [...out, ...settleTrips(vin, state, values, opts)];
+  if (motion && !state.trip) trimParked(state);
+  const settled = state.trip ? settleTrips(vin, state, values, opts) : [];
+  if (out.length === 0) return settled;
+  out.push(...settled);
+  return out;
 }
