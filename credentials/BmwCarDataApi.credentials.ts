@@ -9,11 +9,11 @@ import type {
   IAuthenticateRuleResponseSuccessBody,
 } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
-import { DEFAULT_API_BASE_URL } from '../src/core/client';
-import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/device-flow';
+import { DEFAULT_API_BASE_URL } from '../src/core/api/client';
+import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/login/device-flow';
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
-import { probeRequest } from '../src/core/operations';
-import { DEFAULT_STREAM_URL } from '../src/core/stream-types';
+import { probeRequest } from '../src/core/api/operations';
+import { DEFAULT_STREAM_URL } from '../src/core/stream/types';
 import type { TokenSet } from '../src/core/types';
 import { HttpRequestTransport } from '../src/n8n/transport';
 

@@ -9,11 +9,11 @@ import {
   sleep,
 } from 'n8n-workflow';
 import { findDescriptor } from '../../src/core/catalogue';
-import { CHARGING_EVENT_KINDS, FINISH_SETTLE_MS, type ChargingEventKind } from '../../src/core/charging-events';
-import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live-feed';
+import { CHARGING_EVENT_KINDS, FINISH_SETTLE_MS, type ChargingEventKind } from '../../src/core/live/charging-events';
+import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live/live-feed';
 import { CarDataError } from '../../src/core/errors';
-import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream-types';
-import type { StreamEvent, StreamMessage } from '../../src/core/stream-message';
+import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream/types';
+import type { StreamEvent, StreamMessage } from '../../src/core/stream/message';
 import { getDescriptors } from '../../src/n8n/descriptors';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
 import { subscribeStream } from '../../src/node/stream';

@@ -6,7 +6,7 @@ import {
   type IPollFunctions,
   NodeConnectionTypes,
 } from 'n8n-workflow';
-import { flattenChargingSession } from '../../src/core/flatten';
+import { flattenChargingSession } from '../../src/core/rows/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { searchVehicles } from '../../src/n8n/vehicles';
 import { openAccount } from '../../src/n8n/account';

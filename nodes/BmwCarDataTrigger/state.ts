@@ -1,4 +1,4 @@
-import { isChargingSessionEntry } from '../../src/core/flatten';
+import { isChargingSessionEntry } from '../../src/core/rows/flatten';
 import type { ChargingSession } from '../../src/core/types';
 
 const DAY_S = 24 * 60 * 60;

@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
 import { type IDataObject, sleep } from 'n8n-workflow';
-import { accountKey } from '../core/account';
-import { CarDataClient } from '../core/client';
-import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/quota';
+import { accountKey } from '../core/api/account';
+import { CarDataClient } from '../core/api/client';
+import { QuotaLedger, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/api/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
 
 // Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.

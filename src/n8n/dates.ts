@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { inputError } from '../core/errors';
-import { checkTimeZone, relativeRange, RELATIVE_RANGES } from '../core/ranges';
+import { checkTimeZone, relativeRange, RELATIVE_RANGES } from '../core/rows/ranges';
 
 /** n8n's date picker gives a local date-time without offset: read it in the chosen zone, send it as UTC. */
 function instant(value: unknown, zone: string, parameter: string): string {

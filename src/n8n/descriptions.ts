@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { DEFAULT_DAILY_QUOTA } from '../core/quota';
+import { DEFAULT_DAILY_QUOTA } from '../core/api/quota';
 
 /** VIN as BMW writes it: 17 upper-case letters and digits. */
 export const VIN_REGEX = '^[A-Z0-9]{17}$';

@@ -1,5 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
-import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/operations';
+import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/api/operations';
 import type { N8nAccount } from './account';
 import { quotaOptionOff, quotaOptionOn } from './descriptions';
 

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, ITriggerFunctions } from 'n8n-workflow';
-import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/device-flow';
+import { DEFAULT_AUTH_BASE_URL, tokenUrl } from '../core/login/device-flow';
 import { CarDataError, LoginError } from '../core/errors';
-import type { StreamTokenSource } from '../core/stream-types';
+import type { StreamTokenSource } from '../core/stream/types';
 import type { TokenSet } from '../core/types';
 import { CREDENTIAL_TYPE, loginFailureIn } from './transport';
 

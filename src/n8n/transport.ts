@@ -8,7 +8,7 @@ import {
   type ILoadOptionsFunctions,
   type IPollFunctions,
 } from 'n8n-workflow';
-import { isRefusedGrant } from '../core/device-flow';
+import { isRefusedGrant } from '../core/login/device-flow';
 import { LoginError } from '../core/errors';
 import { TransportError, type Transport, type TransportRequest, type TransportResponse } from '../core/transport';
 

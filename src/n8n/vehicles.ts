@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import type { VehicleMapping } from '../core/types';
-import { type CachedVehicles, VehicleCache } from '../core/vehicle-cache';
+import { type CachedVehicles, VehicleCache } from '../core/api/vehicle-cache';
 import { openAccount } from './account';
 import { toNodeError } from './errors';
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { type Account, type AccountOptions, createAccount as createCoreAccount } from '../core/account';
+import { type Account, type AccountOptions, createAccount as createCoreAccount } from '../core/api/account';
 import { AxiosTransport } from './axios-transport';
 import { checkWritable, fileError } from './private-file';
 import { nodeSleep } from './sleep';

@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DateTime } from 'luxon';
 import type { CarDataError } from '../core/errors';
-import { isQuotaRecord, type QuotaChange, type QuotaRecord, type QuotaStore } from '../core/quota';
+import { isQuotaRecord, type QuotaChange, type QuotaRecord, type QuotaStore } from '../core/api/quota';
 import { type Clock, realClock, type Sleep } from '../core/transport';
 import { FileLock } from './file-lock';
 import { fileError, removeLeftovers, writePrivateJson } from './private-file';

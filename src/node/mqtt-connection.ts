@@ -1,5 +1,5 @@
 import type * as Mqtt from 'mqtt';
-import type { MqttConnect, MqttConnection, MqttSubscribeResult } from '../core/stream-types';
+import type { MqttConnect, MqttConnection, MqttSubscribeResult } from '../core/stream/types';
 
 // The mqtt adapter of the stream's connection port: the only code that holds a connection to BMW's broker.
 // mqtt is loaded with the first connection, so code that only uses the REST client never loads it.

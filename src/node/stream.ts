@@ -1,5 +1,5 @@
-import { subscribeStream as subscribeCoreStream } from '../core/stream';
-import type { StreamPorts, StreamSubscribeOptions, StreamSubscription, StreamTokenSource } from '../core/stream-types';
+import { subscribeStream as subscribeCoreStream } from '../core/stream/subscribe';
+import type { StreamPorts, StreamSubscribeOptions, StreamSubscription, StreamTokenSource } from '../core/stream/types';
 import { mqttConnect } from './mqtt-connection';
 import { nodeTimers } from './timers';
 

@@ -1,4 +1,4 @@
-import type { StreamTimers } from '../core/stream-types';
+import type { StreamTimers } from '../core/stream/types';
 
 /** Node's timers as the stream's timers port. */
 export const nodeTimers: StreamTimers = {

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { findDescriptor } from '../core/catalogue';
 import { cleanUnit } from '../core/telematic-values';
-import type { StreamRawMessage } from '../core/stream-message';
+import type { StreamRawMessage } from '../core/stream/message';
 import type { StreamControl } from './broker';
 import type { StreamScalar } from './broker-scenarios';
 import { SIM_VINS } from './vehicles';

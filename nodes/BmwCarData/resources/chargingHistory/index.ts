@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { flattenChargingSession } from '../../../../src/core/flatten';
+import { flattenChargingSession } from '../../../../src/core/rows/flatten';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
 import { RANGE_OPTIONS, rangeOf } from '../../../../src/n8n/dates';
 import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';

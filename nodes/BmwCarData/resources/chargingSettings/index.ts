@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { flattenChargingSetting } from '../../../../src/core/flatten-settings';
+import { flattenChargingSetting } from '../../../../src/core/rows/flatten-settings';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
 import { type Operation, optionsOf, vinOf } from '../../../../src/n8n/operation';
 

@@ -1,7 +1,7 @@
 import { initialChargingState, settleCharging, settleDueAt, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState, type TrackedReading } from './charging-events';
-import { findDescriptor } from './catalogue';
+import { findDescriptor } from '../catalogue';
 import { initialTripState, settleTrips, trackTrips, tripDueAt, type TripEvent, type TripState, type TripTrackOptions } from './trips';
-import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from './stream-message';
+import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from '../stream/message';
 import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
 
 // Live data without quota: stream messages in, the car's state, charging events and trips out.

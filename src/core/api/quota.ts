@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { CarDataError, CU_CODES } from './errors';
-import { type Clock, realClock } from './transport';
+import { CarDataError, CU_CODES } from '../errors';
+import { type Clock, realClock } from '../transport';
 
 /** What one account has spent on one UTC day. */
 export interface QuotaRecord {

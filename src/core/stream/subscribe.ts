@@ -1,9 +1,9 @@
-import { CarDataError } from './errors';
-import { compileFilter, ReadingDeduplicator } from './stream-message';
-import { StreamConnection, type Subscriber } from './stream-connection';
-import { DEFAULT_STREAM_URL, StreamError, type StreamPorts, type StreamStatus, type StreamSubscribeOptions, type StreamSubscription, type StreamTokenSource } from './stream-types';
-import { realClock } from './transport';
-import { checkVin } from './validation';
+import { CarDataError } from '../errors';
+import { compileFilter, ReadingDeduplicator } from './message';
+import { StreamConnection, type Subscriber } from './connection';
+import { DEFAULT_STREAM_URL, StreamError, type StreamPorts, type StreamStatus, type StreamSubscribeOptions, type StreamSubscription, type StreamTokenSource } from './types';
+import { realClock } from '../transport';
+import { checkVin } from '../validation';
 
 // CarData streaming: one MQTT connection per account and process, shared by every subscriber.
 // BMW allows a single stream connection per account; the password is the id_token, which lasts an hour, so the

@@ -1,6 +1,6 @@
-import { CarDataError } from './errors';
-import type { StreamEvent, StreamFilter, StreamMessage } from './stream-message';
-import type { TokenSet } from './types';
+import { CarDataError } from '../errors';
+import type { StreamEvent, StreamFilter, StreamMessage } from './message';
+import type { TokenSet } from '../types';
 
 // The stream's public types, its errors, and the ports it runs on: the MQTT connection and the timers come from
 // the host (src/node has Node's), so this part of core opens nothing and waits for nothing by itself.

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'crypto';
-import { CarDataError, LoginError, oauthError } from './errors';
-import { DEFAULT_RETRY, MIN_ATTEMPT_MS, parseRetryAfter, retryDelay } from './retry';
-import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from './transport';
-import type { TokenSet } from './types';
+import { CarDataError, LoginError, oauthError } from '../errors';
+import { DEFAULT_RETRY, MIN_ATTEMPT_MS, parseRetryAfter, retryDelay } from '../retry';
+import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from '../transport';
+import type { TokenSet } from '../types';
 
 /** Sent explicitly: without it BMW issues tokens lacking cardata:api:read and every call fails with CU-103. */
 export const DEFAULT_SCOPE = 'authenticate_user openid cardata:api:read cardata:streaming:read';

@@ -1,6 +1,6 @@
-import { CarDataError } from './errors';
+import { CarDataError } from '../errors';
 import type { OperationSpec } from './operations';
-import { checkLimit } from './validation';
+import { checkLimit } from '../validation';
 
 export interface PageProgress {
   /** Pages fetched so far. */

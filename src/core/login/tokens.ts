@@ -1,7 +1,7 @@
 import { isDeadLogin, refreshTokens, type AuthEndpoint, type RefreshOptions } from './device-flow';
-import { LoginError } from './errors';
-import { type Clock, realClock } from './transport';
-import type { TokenSet } from './types';
+import { LoginError } from '../errors';
+import { type Clock, realClock } from '../transport';
+import type { TokenSet } from '../types';
 
 /**
  * What the client needs from a login: a current access token, and a fresh one after a 401. `deadline` is the

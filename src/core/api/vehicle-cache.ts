@@ -1,5 +1,5 @@
-import { type Clock, realClock } from './transport';
-import type { VehicleMapping } from './types';
+import { type Clock, realClock } from '../transport';
+import type { VehicleMapping } from '../types';
 
 /** Mapped vehicles change rarely: a list read from BMW is used for a day before it counts as stale. */
 export const VEHICLE_CACHE_MS = 24 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
-import type { StreamEvent } from './stream-message';
-import { catalogueUnit, cleanUnit, telematicValue, type TelematicScalar } from './telematic-values';
+import type { StreamEvent } from '../stream/message';
+import { catalogueUnit, cleanUnit, telematicValue, type TelematicScalar } from '../telematic-values';
 
 // The car's state as the stream reports it: the latest value of every descriptor per VIN, typed with the
 // catalogue (numbers as numbers, booleans as booleans, the unit attached). Pure: no clock of its own, no I/O.

@@ -1,8 +1,8 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
 import { DEFAULT_LIVE_DATA_LIMITS, LiveData, restoreLiveDataState, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
-import type { StreamMessage, StreamRawMessage } from './stream-message';
-import type { StreamTimers } from './stream-types';
-import type { TelematicDataResponse } from './types';
+import type { StreamMessage, StreamRawMessage } from '../stream/message';
+import type { StreamTimers } from '../stream/types';
+import type { TelematicDataResponse } from '../types';
 
 /** What a host wants from the stream besides raw readings. */
 export interface LiveFeedOptions {

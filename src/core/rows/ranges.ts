@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
-import { inputError } from './errors';
-import { type Clock, realClock } from './transport';
+import { inputError } from '../errors';
+import { type Clock, realClock } from '../transport';
 
 /** Date ranges a user picks by name instead of typing dates. */
 export type RelativeRange = 'last24h' | 'last7d' | 'last30d' | 'thisMonth' | 'lastMonth';

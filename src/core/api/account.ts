@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
 import { CarDataClient, DEFAULT_API_BASE_URL } from './client';
-import { DEFAULT_AUTH_BASE_URL } from './device-flow';
+import { DEFAULT_AUTH_BASE_URL } from '../login/device-flow';
 import { QuotaLedger, type QuotaStore } from './quota';
-import { TokenManager } from './tokens';
+import { TokenManager } from '../login/tokens';
 import type { RememberedContainers } from './containers';
-import type { Clock, Sleep, Transport } from './transport';
-import type { TokenSet } from './types';
+import type { Clock, Sleep, Transport } from '../transport';
+import type { TokenSet } from '../types';
 
 export interface AccountOptions {
   clientId: string;

@@ -1,5 +1,5 @@
-import { isDeadLogin } from './device-flow';
-import { CarDataError } from './errors';
+import { isDeadLogin } from '../login/device-flow';
+import { CarDataError } from '../errors';
 import {
   filterStreamMessage,
   normalizeStreamMessage,
@@ -9,7 +9,7 @@ import {
   type ReadingDeduplicator,
   type StreamEvent,
   type StreamRawMessage,
-} from './stream-message';
+} from './message';
 import {
   STREAM_PORTAL_HINT,
   StreamError,
@@ -21,9 +21,9 @@ import {
   type StreamSubscribeOptions,
   type StreamTimers,
   type StreamTokenSource,
-} from './stream-types';
-import { realClock } from './transport';
-import type { TokenSet } from './types';
+} from './types';
+import { realClock } from '../transport';
+import type { TokenSet } from '../types';
 
 // The state machine of one shared stream connection: login with the id_token (refreshed shortly before it
 // expires), subscriptions for every subscriber's VINs, reconnects with backoff, status reports. Whatever goes

@@ -1,11 +1,11 @@
 import { checkAnswer } from './answers';
-import { CarDataError, errorFromResponse, inputError, isQuotaAnswer, isUnauthorizedAnswer } from './errors';
+import { CarDataError, errorFromResponse, inputError, isQuotaAnswer, isUnauthorizedAnswer } from '../errors';
 import { OPERATION_IDS, OPERATIONS, operationHeaders, type OperationId, type OperationSpec } from './operations';
 import { paginate, type PageOptions, type Paged } from './pagination';
 import { type QuotaLedger, type QuotaState } from './quota';
-import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, MIN_ATTEMPT_MS, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from './retry';
-import type { TokenProvider } from './tokens';
-import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from './transport';
+import { DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, MIN_ATTEMPT_MS, parseRetryAfter, retryDelay, type RetryOptions, wasNotSent } from '../retry';
+import type { TokenProvider } from '../login/tokens';
+import { type Clock, type Sleep, type Transport, type TransportResponse, realClock, TransportError } from '../transport';
 import type {
   ChargingHistoryPage,
   ChargingSession,
@@ -20,9 +20,9 @@ import type {
   VehicleBasicData,
   VehicleImage,
   VehicleMapping,
-} from './types';
-import { checkContainerId, checkDescriptors, checkRange, checkVin, type DateInput } from './validation';
-import { imageFileName } from './image-file';
+} from '../types';
+import { checkContainerId, checkDescriptors, checkRange, checkVin, type DateInput } from '../validation';
+import { imageFileName } from '../rows/image-file';
 import { ContainerMemory, ensureContainer, type EnsureContainerOptions, type EnsuredContainer, type RememberedContainers } from './containers';
 
 export const DEFAULT_API_BASE_URL = 'https://api-cardata.bmwgroup.com';

@@ -1,4 +1,4 @@
-import type { HttpMethod } from './transport';
+import type { HttpMethod } from '../transport';
 
 /** The 11 operations of the CarData Customer API, by BMW's operationId. */
 export type OperationId =

@@ -1,6 +1,6 @@
-import { CarDataError } from './errors';
+import { CarDataError } from '../errors';
 import type { AnswerShape, OperationSpec } from './operations';
-import type { TransportResponse } from './transport';
+import type { TransportResponse } from '../transport';
 
 function byteLength(body: unknown): number {
   if (body === undefined || body === null) return 0;

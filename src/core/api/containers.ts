@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
-import { CarDataError } from './errors';
-import type { Container, ContainerDetails, CreateContainerRequest } from './types';
+import { CarDataError } from '../errors';
+import type { Container, ContainerDetails, CreateContainerRequest } from '../types';
 
 export interface EnsureContainerOptions {
   /** Accept descriptors missing from the bundled catalogue (BMW adds keys over time). */

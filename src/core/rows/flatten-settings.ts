@@ -1,4 +1,4 @@
-import type { ChargingTimeWindow, LocationBasedChargingSetting } from './types';
+import type { ChargingTimeWindow, LocationBasedChargingSetting } from '../types';
 
 /** One location-based charging setting as a flat row for CSV or a sheet. */
 export interface FlatChargingSetting {

@@ -1,7 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { checkTimeZone } from './ranges';
-import type { TripFinishedEvent } from './trips';
-import type { ChargingSession } from './types';
+import type { TripFinishedEvent } from '../live/trips';
+import type { ChargingSession } from '../types';
 
 /** One charging session as a flat row: every value a string, number, boolean or null, ready for CSV or a sheet. */
 export interface FlatChargingSession {
