@@ -51,7 +51,7 @@ describe('core live data', function () {
       assert.deepStrictEqual(restoreLiveDataState(old).vehicles[VIN].trips, initialTripState());
       const trips = {
         driving: true,
-        trip: { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null },
+        trip: { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null, latestMs: Date.parse(T(60)) },
         lastEndedAt: null,
         ignitionKey: 'vehicle.drivetrain.engine.isIgnitionOn',
         movingSeen: true,
@@ -86,6 +86,8 @@ describe('core live data', function () {
       refused(saved({ trips: { ...initialTripState(), samples: [] } }), `trips of ${VIN}`);
       refused(saved({ trips: { ...initialTripState(), lastEndedAt: 'yesterday' } }), `trips of ${VIN}`);
       refused(saved({ trips: { ...initialTripState(), trip: { id: 'x' } } }), `open trip of ${VIN}`);
+      const open = { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null };
+      refused(saved({ trips: { ...initialTripState(), driving: true, trip: { ...open, latestMs: 'soon' } } }), `open trip of ${VIN}`);
       refused(saved({ trips: { ...initialTripState(), samples: { a: [[1, 'x']] } } }), `trip readings a of ${VIN}`);
     });
 

@@ -43,7 +43,13 @@ function replay(name, { restart = 'restore' } = {}) {
     if ('marker' in item) {
       if (item.marker === 'stream-drop') dropped = true;
       else if (item.marker === 'stream-back') dropped = false;
-      else live = new LiveData(restart === 'restore' ? { state: JSON.parse(JSON.stringify(live.serialize())), now } : { now });
+      else if (restart === 'forget') live = new LiveData({ now });
+      else {
+        const state = JSON.parse(JSON.stringify(live.serialize()));
+        // A state saved before the open trip kept its latest reading's time: the tracker reads it from the readings.
+        if (restart === 'restore-without-latest') for (const record of Object.values(state.vehicles)) delete record.trips.trip?.latestMs;
+        live = new LiveData({ state, now });
+      }
       continue;
     }
     clock = Math.max(clock, Date.parse(item.at));
@@ -203,7 +209,7 @@ describe('Trips: scripted drives', () => {
     ]);
   });
 
-  it('restart mid-trip from the saved JSON: the redelivered message is a duplicate, exactly one trip', () => {
+  it('restart mid-trip from the saved JSON (also one saved before the open trip kept its latest time): the redelivered message is a duplicate, exactly one trip', () => {
     const restarted = replay('restart');
     assert.deepStrictEqual(restarted.trips, [
       started(BEV, 0, { odometerKm: 23490, position: AIRPORT, soc: 64 }),
@@ -221,6 +227,7 @@ describe('Trips: scripted drives', () => {
         averageSpeedKmh: 71.5,
       }),
     ]);
+    assert.deepStrictEqual(replay('restart', { restart: 'restore-without-latest' }).trips, restarted.trips);
     const redelivered = restarted.updates[8];
     assert.deepStrictEqual({ changed: redelivered.changed, duplicates: redelivered.duplicates, trips: redelivered.trips }, { changed: false, duplicates: 2, trips: [] });
 

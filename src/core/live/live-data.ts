@@ -145,7 +145,15 @@ function restoreTrips(saved: unknown, vin: string): TripState {
   const t = saved;
   if (!isObject(t) || !isObject(t.samples) || (t.lastEndedAt !== null && !isTime(t.lastEndedAt)) || (t.ignitionKey !== null && typeof t.ignitionKey !== 'string')) bad(`trips of ${vin}`);
   const trip = t.trip;
-  if (trip !== null && (!isObject(trip) || typeof trip.id !== 'string' || !isTime(trip.startedAt) || !Number.isFinite(trip.lastMoveMs) || (trip.endMs !== null && !Number.isFinite(trip.endMs)))) {
+  if (
+    trip !== null &&
+    (!isObject(trip) ||
+      typeof trip.id !== 'string' ||
+      !isTime(trip.startedAt) ||
+      !Number.isFinite(trip.lastMoveMs) ||
+      (trip.endMs !== null && !Number.isFinite(trip.endMs)) ||
+      (trip.latestMs !== undefined && !Number.isFinite(trip.latestMs)))
+  ) {
     bad(`open trip of ${vin}`);
   }
   const samples: TripState['samples'] = {};

@@ -88,6 +88,11 @@ export interface OpenTripState {
   /** Where the trip ends unless motion follows within the pause (epoch ms); null while none is seen. */
   endMs: number | null;
   endedBy: TripEndedBy | null;
+  /**
+   * The latest time of the motion readings and of the ignition the car streams held (epoch ms), so the fast path
+   * need not look; absent in a state saved before it was kept (then read from the readings).
+   */
+  latestMs?: number;
 }
 
 /** What the tracker believes about a car's trips; plain JSON, part of the persisted state. */
@@ -161,21 +166,61 @@ function round(n: number, digits = 2): number {
   return Math.round(n * f) / f;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
+const MS_PER_DAY = 86_400_000;
+/** The last ISO time of Date's range written by hand: 9999-12-31T23:59:59.999Z. */
+const LAST_4_DIGIT_MS = 253_402_300_799_999;
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
 }
 
-function addSample(samples: Record<string, Sample[]>, descriptor: string, time: number, value: number): Sample[] {
-  const list = (samples[descriptor] ??= []);
-  if (list.length === 0 || list[list.length - 1][0] < time) {
-    list.push([time, value]);
-    return list;
+/**
+ * `new Date(ms).toISOString()`, written without a Date (which costs more than a whole reading on a small machine):
+ * the civil date of the day number, after Howard Hinnant's days-to-civil algorithm. Outside 1970 to 9999, Date.
+ */
+function iso(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms > LAST_4_DIGIT_MS) return new Date(ms).toISOString();
+  const days = Math.floor(ms / MS_PER_DAY);
+  let rest = ms - days * MS_PER_DAY;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  const hour = (rest - min) / 60;
+  const ms3 = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`;
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(min)}:${two(sec)}.${ms3}Z`;
+}
+
+/** The times of the last trips' ends, parsed (every slow step reads the end of the car's last trip). */
+const endTimes = new Map<string, number>();
+
+function endedMs(state: TripState): number {
+  const text = state.lastEndedAt;
+  if (text === null) return -Infinity;
+  let ms = endTimes.get(text);
+  if (ms === undefined) {
+    if (endTimes.size >= 1024) endTimes.clear();
+    endTimes.set(text, (ms = Date.parse(text)));
   }
+  return ms;
+}
+
+/** Puts a sample in its place by time (one at the same time is replaced). */
+function addSample(list: Sample[], time: number, value: number): void {
   let i = list.length;
   while (i > 0 && list[i - 1][0] > time) i -= 1;
   if (i > 0 && list[i - 1][0] === time) list[i - 1] = [time, value];
   else list.splice(i, 0, [time, value]);
-  return list;
 }
 
 /** Index of the latest sample at or before `t`, -1 when none. */
@@ -218,6 +263,21 @@ function listOf(state: TripState, ids: readonly string[]): Sample[] | undefined 
     if (list && list.length > 0) return list;
   }
   return undefined;
+}
+
+const EARTH_M = 6_371_000;
+const RAD = Math.PI / 180;
+
+/**
+ * Whether two positions lie more than TRIP_MOVE_METRES apart (metres() > TRIP_MOVE_METRES). The great circle is at
+ * least the latitude's arc and at most the latitude's and longitude's arcs together: most pairs are decided from
+ * those, with a micrometre to spare for rounding, without the trigonometry.
+ */
+function movedFar(aLat: number, aLon: number, bLat: number, bLon: number): boolean {
+  const dLat = Math.abs(bLat - aLat) * RAD * EARTH_M;
+  if (dLat > TRIP_MOVE_METRES + 1e-6) return true;
+  if (dLat + Math.abs(bLon - aLon) * RAD * EARTH_M < TRIP_MOVE_METRES - 1e-6) return false;
+  return metres(aLat, aLon, bLat, bLon) > TRIP_MOVE_METRES;
 }
 
 function metres(aLat: number, aLon: number, bLat: number, bLon: number): number {
@@ -276,7 +336,7 @@ function scan(state: TripState, from: number, pauseMs: number): Scan {
     while (b < lon.length && lon[b][0] === t) b += 1;
     if (a === 0 || b === 0) continue;
     const here: [number, number] = [lat[a - 1][1], lon[b - 1][1]];
-    if (prev && t > from && metres(prev[0], prev[1], here[0], here[1]) > TRIP_MOVE_METRES && ignitionAllows(t)) moments.push([t, MOVE]);
+    if (prev && t > from && movedFar(prev[0], prev[1], here[0], here[1]) && ignitionAllows(t)) moments.push([t, MOVE]);
     prev = here;
   }
   if (mode === 'ignition') for (const [t, v] of ign) if (t > from && v === 0) moments.push([t, STOP]);
@@ -324,12 +384,16 @@ function backdate(ign: readonly Sample[], t: number, from: number, pauseMs: numb
 
 /** While parked, only the latest few readings of each descriptor are needed (the values a trip starts from). */
 function trimParked(state: TripState): void {
-  for (const list of Object.values(state.samples)) if (list.length > PARKED_SAMPLES) list.splice(0, list.length - PARKED_SAMPLES);
+  for (const id in state.samples) {
+    const list = state.samples[id];
+    if (list.length > PARKED_SAMPLES) list.splice(0, list.length - PARKED_SAMPLES);
+  }
 }
 
 /** After a trip ended at `end`: readings before it go, but the last one before it (where the car stood). */
 function trimBefore(state: TripState, end: number): void {
-  for (const list of Object.values(state.samples)) {
+  for (const id in state.samples) {
+    const list = state.samples[id];
     const i = indexAt(list, end);
     if (i > 0) list.splice(0, i);
   }
@@ -368,6 +432,10 @@ const ELECTRIC: readonly string[] = [
 ];
 const COMBUSTION: readonly string[] = [...TRIP_DESCRIPTORS.fuel, 'vehicle.drivetrain.internalCombustionEngine.engine.ect'];
 
+/** The figures a car without a high-voltage battery, and one without a tank, cannot have. */
+const ELECTRIC_FIGURES: ReadonlySet<string> = new Set(['startSoc', 'endSoc', 'socUsed', 'energyUsed']);
+const FUEL_FIGURES: ReadonlySet<string> = new Set(['fuelUnit', 'startFuel', 'endFuel', 'fuelUsed']);
+
 /** Which figures a car can have: a BEV sends nothing of a tank, a combustion car nothing of a battery. */
 function drivetrain(values: Record<string, StateValue>): { electric: boolean; fuel: boolean } {
   const electric = ELECTRIC.some((id) => values[id] !== undefined);
@@ -388,11 +456,16 @@ function startRef(start: number, firstMove: number): number {
   return start < firstMove ? start : firstMove - 1;
 }
 
+/** Where the trip of a scan ends: its end signal, or after a silence its last motion. */
+function endOf(trip: OpenTripState, s: Scan, silence: boolean): number {
+  return silence ? s.lastMove ?? trip.lastMoveMs : (s.endAt as number);
+}
+
 function finished(vin: string, state: TripState, values: Record<string, StateValue>, s: Scan, silence: boolean): TripFinishedEvent {
   const trip = state.trip as OpenTripState;
   const start = s.start ?? Date.parse(trip.startedAt);
   const from = startRef(start, s.firstMove ?? start);
-  const end = silence ? s.lastMove ?? trip.lastMoveMs : (s.endAt as number);
+  const end = endOf(trip, s, silence);
   const endedBy: TripEndedBy = silence ? 'silence' : (s.endedBy as TripEndedBy);
   const odo = state.samples[TRIP_DESCRIPTORS.odometer];
   const startOdometerKm = startValue(odo, from);
@@ -419,6 +492,7 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
   let fuelUnit: string | null = null;
   if (fuelList && fuelList.length > 0) fuelUnit = fuelList === litres ? values[TRIP_DESCRIPTORS.fuel[0]]?.unit?.toLowerCase() ?? 'l' : '%';
   const durationSeconds = Math.max(0, Math.round((end - start) / 1000));
+  const endedAt = iso(end);
   const figures = {
     startOdometerKm,
     endOdometerKm,
@@ -436,36 +510,37 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
     averageSpeedKmh: distanceKm !== null && durationSeconds > 0 ? round(distanceKm / (durationSeconds / 3600), 1) : null,
   };
   const car = drivetrain(values);
-  const notApplicable = new Set<string>([
-    ...(car.electric ? [] : ['startSoc', 'endSoc', 'socUsed', 'energyUsed']),
-    ...(car.fuel ? [] : ['fuelUnit', 'startFuel', 'endFuel', 'fuelUsed']),
-  ]);
+  const missing: string[] = [];
+  for (const k of Object.keys(figures) as (keyof typeof figures)[]) {
+    if (figures[k] === null && (car.electric || !ELECTRIC_FIGURES.has(k)) && (car.fuel || !FUEL_FIGURES.has(k))) missing.push(k);
+  }
   return {
     kind: 'trip-finished',
     vin,
-    at: iso(end),
+    at: endedAt,
     tripId: trip.id,
     startedAt: iso(start),
-    endedAt: iso(end),
+    endedAt,
     durationSeconds,
     ...figures,
     stops: s.stops,
     endedBy,
     // A reading from before the first motion that arrived late shows the start was observed after all.
     startObserved: trip.startObserved || observedBefore(state, s.firstMove ?? start),
-    missing: Object.entries(figures)
-      .filter(([k, v]) => v === null && !notApplicable.has(k))
-      .map(([k]) => k),
+    missing,
   };
 }
 
 /** Closes the open trip with the figures of the scan, and forgets the readings the next trip does not need. */
 function release(vin: string, state: TripState, values: Record<string, StateValue>, s: Scan, silence: boolean): TripFinishedEvent {
+  const end = endOf(state.trip as OpenTripState, s, silence);
   const event = finished(vin, state, values, s, silence);
   state.trip = null;
   state.driving = false;
   state.lastEndedAt = event.endedAt;
-  trimBefore(state, Date.parse(event.endedAt));
+  if (endTimes.size >= 1024) endTimes.clear();
+  endTimes.set(event.endedAt, end);
+  trimBefore(state, end);
   return event;
 }
 
@@ -493,7 +568,7 @@ export function settleTrips(vin: string, state: TripState, values: Record<string
   if (!trip) return [];
   const now = clockOf(state, opts);
   if (now < dueAt(trip, opts)) return [];
-  const s = scan(state, state.lastEndedAt ? Date.parse(state.lastEndedAt) : -Infinity, opts.pauseMs ?? TRIP_PAUSE_MS);
+  const s = scan(state, endedMs(state), opts.pauseMs ?? TRIP_PAUSE_MS);
   const events: TripEvent[] = [];
   if (s.endAt !== undefined) {
     // Motion that arrived since can have moved the end: due again later, or now.
@@ -510,14 +585,23 @@ interface Fast {
   endMs: number | null;
 }
 
-const MOTION_LISTS = [TRIP_DESCRIPTORS.moving, TRIP_DESCRIPTORS.speedLowerBound, TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude, ...TRIP_DESCRIPTORS.ignition];
+/** The readings that are motion only while the ignition is on. */
+const INDIRECT = [TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude];
+/** The readings scan() decides from, but the ignition (only the one the car streams counts: see latestMotion). */
+const MOTION_LISTS = [TRIP_DESCRIPTORS.moving, TRIP_DESCRIPTORS.speedLowerBound, TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude];
 
-/** The latest time of the motion and ignition readings, before the one just appended to `appended`. */
+/**
+ * The latest time of the motion readings and of the ignition the car streams, before the one just appended to
+ * `appended` (scan() reads no other ignition).
+ */
 function latestMotion(state: TripState, appended: string): number {
   let latest = -Infinity;
-  for (const id of MOTION_LISTS) {
-    const list = state.samples[id];
-    const n = list ? (id === appended ? list.length - 1 : list.length) : 0;
+  const s = state.samples;
+  for (let k = 0; k <= MOTION_LISTS.length; k += 1) {
+    const id = k < MOTION_LISTS.length ? MOTION_LISTS[k] : state.ignitionKey;
+    const list = id === null ? undefined : s[id];
+    if (list === undefined) continue;
+    const n = id === appended ? list.length - 1 : list.length;
     if (n > 0 && list[n - 1][0] > latest) latest = list[n - 1][0];
   }
   return latest;
@@ -526,13 +610,16 @@ function latestMotion(state: TripState, appended: string): number {
 /**
  * One motion or ignition reading of an open trip of a car that streams its ignition, on the fast path. A reading
  * later than every one held is last in what scan() reads, so what it does is known without reading the timeline
- * again: motion moves the last motion on (when no end is pending), the ignition going off is the end (when none is
- * pending), anything else changes nothing. Returns false for what needs the whole timeline: a reading that came
- * late, motion after a pending end (a stop, or the next trip), the ignition coming on after it was off, a reading
- * at the same time as an ignition reading.
+ * again: motion moves the last motion on (when no end is pending, or the end is the ignition going off at the
+ * same time: motion at one time comes first), the ignition going off is the end (when none is pending), the
+ * ignition coming on after it was off changes nothing when no odometer or position reading lies in the slack before
+ * it, anything else changes nothing. Returns false for what needs the whole timeline: a reading that came late,
+ * motion after a pending end (a stop, or the next trip), the ignition coming on right after readings it may turn
+ * into motion, an ignition reading at the time of another reading.
  */
 function fastStep(state: TripState, fast: Fast, role: Role, r: TrackedReading, v: number): boolean {
   const gate = state.samples[state.ignitionKey as string] ?? [];
+  const s = state.samples;
   if (role === 'ignition') {
     if (r.descriptor !== state.ignitionKey) return true;
     if (r.time <= fast.latest) return false;
@@ -541,11 +628,17 @@ function fastStep(state: TripState, fast: Fast, role: Role, r: TrackedReading, v
       if (fast.endMs === null) fast.endMs = r.time;
       return true;
     }
-    return gate.length < 2 || gate[gate.length - 2][1] === 1;
+    if (gate.length < 2 || gate[gate.length - 2][1] === 1) return true;
+    // On after off: an odometer or position reading since the off and within the slack before now becomes motion.
+    const since = Math.max(gate[gate.length - 2][0], r.time - TRIP_SLACK_MS);
+    for (const id of INDIRECT) {
+      const list = s[id];
+      if (list && list.length > 0 && list[list.length - 1][0] >= since) return false;
+    }
+    return true;
   }
-  if (r.time < fast.latest || (gate.length > 0 && gate[gate.length - 1][0] === r.time)) return false;
+  if (r.time < fast.latest) return false;
   fast.latest = r.time;
-  const s = state.samples;
   const gateOn = gate.length === 0 || gate[gate.length - 1][1] === 1;
   let move = false;
   if (role === 'moving' || role === 'speed') move = v > 0;
@@ -556,14 +649,15 @@ function fastStep(state: TripState, fast: Fast, role: Role, r: TrackedReading, v
     const lat = s[TRIP_DESCRIPTORS.latitude] ?? [];
     const lon = s[TRIP_DESCRIPTORS.longitude] ?? [];
     if (gateOn && lat.length > 0 && lon.length > 0) {
-      const before = Math.max(timeBefore(lat, r.time), timeBefore(lon, r.time));
-      const pLat = valueAt(lat, before);
-      const pLon = valueAt(lon, before);
-      move = pLat !== null && pLon !== null && metres(pLat, pLon, lat[lat.length - 1][1], lon[lon.length - 1][1]) > TRIP_MOVE_METRES;
+      // Neither list holds a reading after this one: the position before it is each list's latest before it.
+      const pLat = valueBefore(lat, r.time);
+      const pLon = valueBefore(lon, r.time);
+      move = pLat !== null && pLon !== null && movedFar(pLat, pLon, lat[lat.length - 1][1], lon[lon.length - 1][1]);
     }
   }
   if (!move) return true;
-  if (fast.endMs !== null) return false;
+  // The end pending is the ignition going off at this very time: the motion comes first, the end stays.
+  if (fast.endMs !== null && fast.endMs !== r.time) return false;
   fast.lastMove = r.time;
   return true;
 }
@@ -579,7 +673,13 @@ function mayMove(state: TripState, role: Role, list: readonly Sample[], v: numbe
   const before = Math.max(timeBefore(lat, t), timeBefore(lon, t));
   const pLat = valueAt(lat, before);
   const pLon = valueAt(lon, before);
-  return pLat === null || pLon === null || metres(pLat, pLon, lat[lat.length - 1][1], lon[lon.length - 1][1]) > TRIP_MOVE_METRES;
+  return pLat === null || pLon === null || movedFar(pLat, pLon, lat[lat.length - 1][1], lon[lon.length - 1][1]);
+}
+
+/** The value of the latest sample before `t` of a list that holds none after `t`; null when none. */
+function valueBefore(list: readonly Sample[], t: number): number | null {
+  const i = list[list.length - 1][0] < t ? list.length - 1 : list.length - 2;
+  return i >= 0 ? list[i][1] : null;
 }
 
 /** The time of the latest sample before `t`, -Infinity when none. */
@@ -615,12 +715,14 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
       if (v === undefined) continue;
       if (role === 'odometer' && r.unit?.toLowerCase() === 'mi') v = round(v * 1.609344, 3);
     }
-    const held = state.samples[r.descriptor];
-    const appended = !held || held.length === 0 || held[held.length - 1][0] < r.time;
-    const list = addSample(state.samples, r.descriptor, r.time, v);
+    const list = (state.samples[r.descriptor] ??= []);
+    const appended = list.length === 0 || list[list.length - 1][0] < r.time;
+    if (appended) list.push([r.time, v]);
+    else addSample(list, r.time, v);
     // Parked, the latest few readings are all a trip starts from; on a trip, a long one thins out in the middle.
     if (!state.trip) {
-      if (list.length > PARKED_SAMPLES) list.splice(0, list.length - PARKED_SAMPLES);
+      if (list.length === PARKED_SAMPLES + 1) list.shift();
+      else if (list.length > PARKED_SAMPLES) list.splice(0, list.length - PARKED_SAMPLES);
     } else if (list.length > MAX_SAMPLES) list.splice(list.length >> 1, 1);
     if (role === 'figure') continue;
     // Parked, only a reading that can be motion (or the ignition coming on, or one that came late) is worth reading
@@ -628,7 +730,8 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
     if (!state.trip && appended && !mayMove(state, role, list, v)) continue;
     motion = true;
     if (exact) {
-      fast ??= { latest: latestMotion(state, r.descriptor), lastMove: undefined, endMs: (state.trip as OpenTripState).endMs };
+      const trip = state.trip as OpenTripState;
+      fast ??= { latest: trip.latestMs ?? latestMotion(state, r.descriptor), lastMove: undefined, endMs: trip.endMs };
       exact = appended && fastStep(state, fast, role, r, v);
     }
   }
@@ -636,6 +739,7 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
   const out: TripEvent[] = [];
   if (exact && fast && state.ignitionKey === key) {
     const trip = state.trip as OpenTripState;
+    trip.latestMs = fast.latest;
     if (fast.lastMove !== undefined) trip.lastMoveMs = fast.lastMove;
     if (fast.endMs !== trip.endMs) {
       trip.endMs = fast.endMs;
@@ -646,19 +750,20 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
     const pauseMs = opts.pauseMs ?? TRIP_PAUSE_MS;
     // At most a few trips can be decided by one message; the bound only guards against a loop.
     for (let guard = 0; guard < 100; guard += 1) {
-      const from = state.lastEndedAt ? Date.parse(state.lastEndedAt) : -Infinity;
+      const from = endedMs(state);
       const s = scan(state, from, pauseMs);
       if (s.start === undefined || s.lastMove === undefined) break;
       if (!state.trip) {
         const ref = startRef(s.start, s.firstMove as number);
         const odometerKm = startValue(state.samples[TRIP_DESCRIPTORS.odometer], ref);
         const startObserved = observedBefore(state, s.firstMove as number);
-        state.trip = { id: `${vin}/${iso(s.start)}`, startedAt: iso(s.start), startObserved, lastMoveMs: s.lastMove, endMs: null, endedBy: null };
+        const startedAt = iso(s.start);
+        state.trip = { id: `${vin}/${startedAt}`, startedAt, startObserved, lastMoveMs: s.lastMove, endMs: null, endedBy: null };
         state.driving = true;
         out.push({
           kind: 'trip-started',
           vin,
-          at: iso(s.start),
+          at: startedAt,
           tripId: state.trip.id,
           odometerKm,
           position: position(state, (list) => startValue(list, ref)),
@@ -673,6 +778,7 @@ export function trackTrips(vin: string, state: TripState, values: Record<string,
       if (!s.closed) break;
       out.push(release(vin, state, values, s, false));
     }
+    if (state.trip) state.trip.latestMs = latestMotion(state, '');
   }
   if (motion && !state.trip) trimParked(state);
   const settled = state.trip ? settleTrips(vin, state, values, opts) : [];
