@@ -1,7 +1,8 @@
 'use strict';
-// Live data pipeline: stream messages through normalise -> de-duplicate -> state -> charging events (LiveData).
-// Prints the throughput in readings per second on BMW-shaped messages (the charging scripts back to back for a
-// few cars whose state already holds the streamable descriptors, every tenth message sent twice), and the added
+// Live data pipeline: stream messages through normalise -> de-duplicate -> state -> charging events and trips
+// (LiveData). Prints the throughput in readings per second on BMW-shaped messages (the charging and trip scripts back
+// to back for a few cars whose state already holds the streamable descriptors, every tenth message sent twice; the
+// host's clock follows the messages, so charges and trips finish), and the added
 // latency of one reading (one-reading messages, each call timed): median and p99 in microseconds; what a
 // host adds when it takes a copy of the car's whole state on a change; and the live feed with saving on for a
 // fleet of cars (FEED_CARS, default 100) through a simulated hour: its throughput, and the saves (disk writes) per
@@ -12,6 +13,7 @@ const path = require('path');
 const { LiveData, DESCRIPTORS, createLiveFeed } = require('../dist/src/core');
 const { writePrivateText } = require('../dist/src/node/private-file');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
+const { TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 400);
 const VINS = ['WBY31AW090FP15732', 'WBA5P710X0FK48219', 'WBA21EN0X0CK77104'];
@@ -35,7 +37,7 @@ function fullState(vin, at) {
 function buildStream() {
   const messages = [];
   VINS.forEach((vin) => messages.push(fullState(vin, new Date(Date.UTC(2026, 10, 1)).toISOString())));
-  const scripts = Object.values(CHARGING_SCRIPTS);
+  const scripts = [...Object.values(CHARGING_SCRIPTS), ...Object.values(TRIP_SCRIPTS)];
   let n = 0;
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const vin of VINS) {
@@ -59,13 +61,26 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-function throughput(messages) {
-  const live = new LiveData({ now: () => 0 });
+/** The host's clock at each message: the latest message time so far (a host receives them as they are sent). */
+function clockOf(messages) {
+  let clock = 0;
+  return messages.map((m) => (clock = Math.max(clock, Date.parse(m.timestamp) || 0)));
+}
+
+function throughput(messages, clocks) {
+  let clock = 0;
+  const live = new LiveData({ now: () => clock });
   let events = 0;
+  let trips = 0;
   const t = process.hrtime.bigint();
-  for (const m of messages) events += live.ingest(m, m.topic).events.length;
+  for (let i = 0; i < messages.length; i += 1) {
+    clock = clocks[i];
+    const u = live.ingest(messages[i], messages[i].topic);
+    events += u.events.length;
+    trips += u.trips?.length ?? 0;
+  }
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  return { seconds, events };
+  return { seconds, events, trips };
 }
 
 /** The same stream, one reading per message, each call timed. */
@@ -74,9 +89,12 @@ function latency(messages) {
   for (const m of messages) {
     for (const [k, v] of Object.entries(m.data)) single.push({ vin: m.vin, topic: m.topic, timestamp: m.timestamp, data: { [k]: v } });
   }
-  const live = new LiveData({ now: () => 0 });
+  const clocks = clockOf(single);
+  let clock = 0;
+  const live = new LiveData({ now: () => clock });
   const samples = new Float64Array(single.length);
   for (let i = 0; i < single.length; i += 1) {
+    clock = clocks[i];
     const t = process.hrtime.bigint();
     live.ingest(single[i], single[i].topic);
     samples[i] = Number(process.hrtime.bigint() - t) / 1000;
@@ -258,13 +276,14 @@ async function feedBench() {
 async function main() {
   const messages = buildStream();
   const readings = readingsOf(messages);
-  throughput(messages); // warm-up
-  const runs = [throughput(messages), throughput(messages), throughput(messages)].sort((a, b) => a.seconds - b.seconds);
+  const clocks = clockOf(messages);
+  throughput(messages, clocks); // warm-up
+  const runs = [throughput(messages, clocks), throughput(messages, clocks), throughput(messages, clocks)].sort((a, b) => a.seconds - b.seconds);
   const best = runs[0];
   latency(messages); // warm-up
   const lat = latency(messages);
   const snap = snapshotCost(lat.live);
-  console.log(`events: ${messages.length} messages, ${readings} readings, ${VINS.length} cars (${DESCRIPTORS.filter((d) => d.streamable).length} descriptors held each), ${best.events} charging events per pass`);
+  console.log(`events: ${messages.length} messages, ${readings} readings, ${VINS.length} cars (${DESCRIPTORS.filter((d) => d.streamable).length} descriptors held each), ${best.events} charging events and ${best.trips} trip events per pass`);
   console.log(`  throughput   ${Math.round(readings / best.seconds).toLocaleString('en')} readings/s (${Math.round(messages.length / best.seconds).toLocaleString('en')} messages/s), best of 3`);
   console.log(`  per reading  median ${lat.median.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs (${lat.count} one-reading messages, each timed)`);
   console.log(`  state copy   median ${snap.median.toFixed(2)} µs, p99 ${snap.p99.toFixed(2)} µs (live.vehicle(vin) of a car holding ${Object.keys(lat.live.vehicle(VINS[0]).values).length} descriptors)`);

@@ -10,6 +10,7 @@ const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
+const { TRIP_SCRIPTS, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
 const { LiveData, FileOutbox, createAccount, isVin } = require('../dist/src/node');
 const { CLI, NPX_BIN, CLIENT_ID, CONNECTED, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
 
@@ -40,6 +41,30 @@ function expected(name) {
   }
   return { events, live };
 }
+
+/** A trip script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) falls `dueInMs` from now. */
+function tripStart(name, dueInMs) {
+  const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
+  const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
+  return Date.now() + dueInMs - off - 15 * 60_000;
+}
+
+/** The trip events a host gets from feeding the script to LiveData itself, its clock following the messages, each with its id. */
+function expectedTrips(name, start) {
+  let clock = start;
+  const live = new LiveData({ now: () => clock });
+  const events = [];
+  for (const item of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
+    if ('marker' in item) continue;
+    clock = Math.max(clock, Date.parse(item.at));
+    events.push(...live.ingest(item.message).trips);
+  }
+  clock += 24 * 3_600_000;
+  for (const u of live.settle()) events.push(...u.trips);
+  return events.map(withId);
+}
+
+const tripsOf = (w, vin) => w.messages.filter((m) => m.topic === `bmw-cardata/${vin}/trip`).map((m) => JSON.parse(m.payload));
 
 const eventsOf = (w, vin) => w.messages.filter((m) => m.topic === `bmw-cardata/${vin}/event`).map((m) => JSON.parse(m.payload));
 
@@ -194,6 +219,33 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(fs.statSync(saved).mode & 0o777, 0o600);
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(saved, 'utf8')).live, want.live.serialize(), 'the live data is saved beside the account file');
     assertNoSecrets(b, acc);
+    await w.close();
+  });
+
+  it('relays trip events on <VIN>/trip, not retained, each with its id: the start at once, the finish on the timer once the pause and the wait are over', async () => {
+    const acc = account(tmp());
+    const vin = TRIP_SCRIPTS.commute.vin;
+    const w = await watch(mosq.url(), 'bmw-cardata/#');
+    const b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    // The drive happened just now: its finish is due 3 s from here, after the script was played.
+    const due = Date.now() + 3000;
+    const start = tripStart('commute', 3000);
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
+    await until(() => tripsOf(w, vin).length >= 1, 5000, 'trip-started');
+    if (Date.now() < due - 500) assert.deepStrictEqual(tripsOf(w, vin).map((e) => e.kind), ['trip-started'], 'the finish waits');
+    await until(() => tripsOf(w, vin).length >= 2, 8000, 'trip-finished');
+    assert.ok(Date.now() >= due, 'not before it is due');
+    await sleep(200);
+    const want = expectedTrips('commute', start);
+    assert.deepStrictEqual(tripsOf(w, vin), want, 'the trips core derives from the same messages, each with its id first');
+    assert.deepStrictEqual(want.map((e) => e.kind), ['trip-started', 'trip-finished']);
+    assert.ok(want[1].distanceKm > 0);
+    for (const m of w.messages.filter((m) => m.topic.endsWith('/trip'))) assert.strictEqual(m.retain, false, 'events are not retained');
+    assert.deepStrictEqual(eventsOf(w, vin), [], 'nothing on the charging events topic');
+    const r = await retained(mosq.url(), 'bmw-cardata/#');
+    assert.strictEqual(JSON.parse(r.get(`bmw-cardata/${vin}/state`)).trips.driving, false, 'the state says the trip is over');
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
     await w.close();
   });
 
@@ -415,6 +467,42 @@ describe('bmw-cardata bridge', function () {
     for (const e of got) assert.match(e.id, /^[0-9a-f]{24}$/);
     await until(() => waiting().length === 0, 5000, 'the outbox emptied once the broker acknowledged them');
     assert.strictEqual(fs.statSync(outbox).mode & 0o777, 0o600);
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    await w.close();
+    await relay.close();
+  });
+
+  it('keeps the trip events of a broker outage through a kill and sends them on <VIN>/trip first when the broker is back', async () => {
+    const relay = await Relay.start(mosq.ports.plain);
+    relay.cut();
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = TRIP_SCRIPTS.commute.vin;
+    const w = await watch(mosq.url(), `bmw-cardata/${vin}/+`);
+    const args = [...acc.args, '--broker', relay.url];
+    const outbox = path.join(dir, 'bridge-state.outbox.json');
+    const waiting = () => (fs.existsSync(outbox) ? JSON.parse(fs.readFileSync(outbox, 'utf8')).entries.map((e) => [e.topic, JSON.parse(e.payload).kind]) : []);
+
+    let b = bridge(args);
+    await b.waitFor(/BMW stream: connected/);
+    // The drive happened just now: its finish is due 2 s from here, after the script was played.
+    const start = tripStart('commute', 2000);
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
+    await until(() => waiting().length === 2, 8000, 'both trip events on disk');
+    assert.deepStrictEqual(waiting(), [['trip', 'trip-started'], ['trip', 'trip-finished']]);
+    b.proc.kill('SIGKILL');
+    await b.exited;
+    assert.deepStrictEqual(w.messages.filter((m) => m.topic.endsWith('/trip')), [], 'nothing reached the broker yet');
+
+    b = bridge(args);
+    await b.waitFor(/BMW stream: connected/);
+    relay.restore();
+    await b.waitFor(CONNECTED, 15000);
+    await until(() => tripsOf(w, vin).length >= 2, 5000, 'the two trip events');
+    await sleep(200);
+    assert.deepStrictEqual(tripsOf(w, vin), expectedTrips('commute', start), 'both, in order, with their ids');
+    assert.deepStrictEqual(eventsOf(w, vin), [], 'none on the charging events topic');
+    await until(() => waiting().length === 0, 5000, 'the outbox emptied once the broker acknowledged them');
     assert.strictEqual((await b.stop()).code, 0, b.stderr);
     await w.close();
     await relay.close();

@@ -5,7 +5,7 @@ const assert = require('assert');
 const fc = require('fast-check');
 const core = require('../dist/src/node');
 
-const { LiveData, restoreLiveDataState, initialChargingState, DEFAULT_LIVE_DATA_LIMITS } = core;
+const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, DEFAULT_LIVE_DATA_LIMITS } = core;
 
 const VIN = 'WBA12345678901234';
 const VIN2 = 'WBA12345678901235';
@@ -19,7 +19,7 @@ function saved(vehicle = {}) {
   return {
     version: 1,
     vehicles: {
-      [VIN]: { vin: VIN, updatedAt: T(0), values: { [SOC]: { value: 50, unit: '%', timestamp: T(0) } }, charging: initialChargingState(), ...vehicle },
+      [VIN]: { vin: VIN, updatedAt: T(0), values: { [SOC]: { value: 50, unit: '%', timestamp: T(0) } }, charging: initialChargingState(), trips: initialTripState(), ...vehicle },
     },
   };
 }
@@ -41,6 +41,23 @@ describe('core live data', function () {
       assert.notStrictEqual(restored.vehicles[VIN].values, s.vehicles[VIN].values);
       restored.vehicles[VIN].charging.plugged = true;
       assert.strictEqual(s.vehicles[VIN].charging.plugged, null, 'the charging state is copied too');
+      restored.vehicles[VIN].trips.samples.x = [[1, 1]];
+      assert.deepStrictEqual(s.vehicles[VIN].trips.samples, {}, 'the trip state is copied too');
+    });
+
+    it('a state saved before trips were tracked gets a fresh trip state; a trip state comes back as saved', () => {
+      const old = saved();
+      delete old.vehicles[VIN].trips;
+      assert.deepStrictEqual(restoreLiveDataState(old).vehicles[VIN].trips, initialTripState());
+      const trips = {
+        driving: true,
+        trip: { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null, latestMs: Date.parse(T(60)) },
+        lastEndedAt: null,
+        ignitionKey: 'vehicle.drivetrain.engine.isIgnitionOn',
+        movingSeen: true,
+        samples: { 'vehicle.vehicle.travelledDistance': [[Date.parse(T(0)), 100], [Date.parse(T(60)), 101]] },
+      };
+      assert.deepStrictEqual(restoreLiveDataState(saved({ trips })).vehicles[VIN].trips, trips);
     });
 
     it('refuses each part that is not what LiveData wrote, naming it', () => {
@@ -65,6 +82,13 @@ describe('core live data', function () {
       refused(saved({ charging: { ...initialChargingState(), phase: 'flying' } }), `charging phase of ${VIN}`);
       refused(saved({ charging: { ...initialChargingState(), session: 'open' } }), `charging session of ${VIN}`);
       refused(saved({ charging: { ...initialChargingState(), session: { id: 'x' } } }), `charging session of ${VIN}`);
+      refused(saved({ trips: null }), `trips of ${VIN}`);
+      refused(saved({ trips: { ...initialTripState(), samples: [] } }), `trips of ${VIN}`);
+      refused(saved({ trips: { ...initialTripState(), lastEndedAt: 'yesterday' } }), `trips of ${VIN}`);
+      refused(saved({ trips: { ...initialTripState(), trip: { id: 'x' } } }), `open trip of ${VIN}`);
+      const open = { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null };
+      refused(saved({ trips: { ...initialTripState(), driving: true, trip: { ...open, latestMs: 'soon' } } }), `open trip of ${VIN}`);
+      refused(saved({ trips: { ...initialTripState(), samples: { a: [[1, 'x']] } } }), `trip readings a of ${VIN}`);
     });
 
     it('accepts every kind of value and phase, fills what is missing, and drops a unit or time that is not text', () => {

@@ -336,6 +336,76 @@ describe('core live feed', function () {
     });
   });
 
+  describe('trip events', () => {
+    const trips = require('../dist/src/simulator/trip-scripts');
+    const items = trips.tripScriptItems(trips.TRIP_SCRIPTS.commute).filter((i) => !('marker' in i));
+
+    /** The commute fed on a fake clock as it was sent; saves recorded as the trips they hold. */
+    async function commute(extra = {}) {
+      const clock = fakeClock(trips.TRIP_SCRIPT_START);
+      const order = [];
+      const saved = [];
+      const seen = [];
+      const feed = createLiveFeed({
+        timers: clock.timers,
+        now: clock.now,
+        save: async (json) => {
+          await new Promise((r) => setTimeout(r, 5));
+          saved.push(JSON.parse(json));
+          order.push('save');
+        },
+        onTripEvent: (e) => (seen.push(e), order.push(e.kind)),
+        onChargingEvent: (e) => order.push(e.kind),
+        ...extra,
+      });
+      for (const i of items) {
+        await clock.advance(Date.parse(i.at) - clock.now());
+        await feed.push({ raw: i.message, topic: '' });
+      }
+      return { clock, feed, order, saved, seen };
+    }
+
+    it('each goes out once, after a save of the state that says it happened; the finish on the timer after the pause and the wait', async () => {
+      const { clock, feed, order, saved, seen } = await commute();
+      const started = order.indexOf('trip-started');
+      assert.deepStrictEqual([order.filter((k) => k.startsWith('trip-')), order[started - 1]], [['trip-started'], 'save'], 'the start, saved first');
+      const atStart = saved[order.slice(0, started).filter((k) => k === 'save').length - 1].vehicles[seen[0].vin].trips;
+      assert.deepStrictEqual([atStart.driving, atStart.trip.id], [true, seen[0].tripId], 'the saved state has the trip open');
+      const due = feed.live.nextSettleAt();
+      const off = items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false);
+      assert.strictEqual(due, Date.parse(off.at) + 10 * 60_000 + 5 * 60_000, 'the ignition off, then the pause (10 min) and the wait (5 min)');
+      await clock.advance(due - 1 - clock.now());
+      assert.ok(!order.includes('trip-finished'), 'not before the pause and the wait are over');
+      await clock.advance(1);
+      await feed.flush();
+      const at = order.indexOf('trip-finished');
+      assert.ok(at > 0 && order[at - 1] === 'save', order.join(' '));
+      const finish = seen[1];
+      assert.strictEqual(finish.kind, 'trip-finished');
+      assert.strictEqual(finish.tripId, seen[0].tripId);
+      const before = saved[saved.length - 1].vehicles[finish.vin].trips;
+      assert.deepStrictEqual([before.driving, before.lastEndedAt], [false, finish.endedAt], 'the saved state has the trip finished');
+      await clock.advance(3_600_000);
+      await feed.flush();
+      assert.strictEqual(order.filter((k) => k === 'trip-finished').length, 1, 'once');
+      await feed.close();
+    });
+
+    it('tripKinds: only those; without onTripEvent nothing is said, and the charging events are unchanged', async () => {
+      const only = await commute({ tripKinds: ['trip-finished'] });
+      await only.clock.advance(3_600_000);
+      await only.feed.flush();
+      assert.deepStrictEqual(only.seen.map((e) => e.kind), ['trip-finished']);
+      const none = await commute({ onTripEvent: undefined });
+      await none.clock.advance(3_600_000);
+      await none.feed.flush();
+      assert.deepStrictEqual(none.seen, []);
+      assert.ok(!none.order.some((k) => k.startsWith('trip-')));
+      await only.feed.close();
+      await none.feed.close();
+    });
+  });
+
   describe('a finish that waits for late readings', () => {
     const scripts = require('../dist/src/simulator/charging-scripts');
     const items = scripts.chargingScriptItems(scripts.CHARGING_SCRIPTS['dc-session']).filter((i) => !('marker' in i));

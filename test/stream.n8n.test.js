@@ -10,6 +10,29 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { streamConnections, LiveData } = require('../dist/src/core');
 const { BmwCarDataStreamTrigger } = require('../dist/nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js');
 const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
+const { playTripScript, tripScriptItems, TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
+
+/** A trip script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) falls `dueInMs` from now. */
+function tripStart(name, dueInMs) {
+  const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
+  const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
+  return Date.now() + dueInMs - off - 15 * 60_000;
+}
+
+/** The events of a trip script fed straight to the core, with the host's clock following the messages. */
+function directTrips(name, start) {
+  let clock = start;
+  const live = new LiveData({ now: () => clock });
+  const events = [];
+  for (const i of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
+    if ('marker' in i) continue;
+    clock = Math.max(clock, Date.parse(i.at));
+    events.push(...live.ingest(i.message).trips);
+  }
+  clock += 24 * 3_600_000;
+  for (const u of live.settle()) events.push(...u.trips);
+  return events;
+}
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -329,6 +352,56 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await sleep(100);
     seen.push(...active.items.map((i) => i.kind));
     assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
+  });
+
+  it('Trigger On trip events: one item per event, the finish once the pause and the wait are over, each naming its car, no quota', async () => {
+    sim = await startSimulator({ stream: true });
+    assert.deepStrictEqual(trigger.description.properties.find((p) => p.name === 'tripEvents').default, ['trip-finished'], 'by default the finished trip');
+    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX` }), { output: 'trips', tripEvents: ['trip-started', 'trip-finished'], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    // The drive happened just now: its finish is due 3 s from here, after the script was played.
+    const due = Date.now() + 3000;
+    const start = tripStart('commute', 3000);
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 5 });
+    await until(() => active.items.length >= 1, 5000, 'started');
+    if (Date.now() < due - 500) assert.deepStrictEqual(active.items.map((i) => i.kind), ['trip-started'], 'the finish waits');
+    await until(() => active.items.length >= 2, 8000, 'finished');
+    assert.ok(Date.now() >= due, 'not before it is due');
+    const expected = directTrips('commute', start).map(({ vin, ...rest }) => ({ vin, vehicleName: 'Family iX', ...rest }));
+    assert.deepStrictEqual(active.items, expected);
+    assert.ok(active.items[1].distanceKm > 0 && active.items[1].tripId === active.items[0].tripId, JSON.stringify(active.items[1]));
+    assert.deepStrictEqual(active.errors, []);
+    assert.strictEqual(sim.restCalls().length, 0);
+  });
+
+  it('trip events: a restart of the active workflow mid-drive still gives one trip (static data); Trigger On limits the kinds', async () => {
+    sim = await startSimulator({ stream: true });
+    const staticData = {};
+    const params = { output: 'trips', tripEvents: ['trip-finished'], settleSeconds: 0, streamUrl: sim.streamUrl };
+    const credentials = credentialsFor(sim);
+    active = await activate(credentials, params, 'trigger', staticData);
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    const seen = [];
+    // The ignition went off 20 minutes ago and late readings wait 0 s: the finish is due with the last message.
+    const start = tripStart('restart', -5 * 60_000);
+    await playTripScript(sim.stream, 'restart', {
+      start,
+      intervalMs: 5,
+      onMarker: async (marker) => {
+        if (marker !== 'host-restart') return;
+        await sleep(100);
+        seen.push(...active.items);
+        await active.response.closeFunction();
+        const subscribes = sim.stream.log.filter((l) => l.event === 'subscribe').length;
+        active = await activate(credentials, params, 'trigger', JSON.parse(JSON.stringify(staticData)));
+        await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length > subscribes, 5000, 'subscribed again');
+      },
+    });
+    await until(() => active.items.length >= 1, 5000, 'finished');
+    await sleep(100);
+    seen.push(...active.items);
+    assert.deepStrictEqual(seen.map((i) => i.kind), ['trip-finished']);
+    assert.strictEqual(seen[0].distanceKm, 30, 'the whole trip, across the restart');
   });
 
   it('a charge that ends now: the finish waits the late-readings time set in the node, then goes out with the unplugging behind it', async () => {

@@ -8,6 +8,29 @@ const { streamConnections, LiveData } = require('../dist/src/core');
 const { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
 const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
+const { playTripScript, tripScriptItems, TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
+
+/** A trip script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) falls `dueInMs` from now. */
+function tripStart(name, dueInMs) {
+  const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
+  const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
+  return Date.now() + dueInMs - off - 15 * 60_000;
+}
+
+/** The events of a trip script fed straight to the core, with the host's clock following the messages. */
+function directTrips(name, start) {
+  let clock = start;
+  const live = new LiveData({ now: () => clock });
+  const events = [];
+  for (const i of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
+    if ('marker' in i) continue;
+    clock = Math.max(clock, Date.parse(i.at));
+    events.push(...live.ingest(i.message).trips);
+  }
+  clock += 24 * 3_600_000;
+  for (const u of live.settle()) events.push(...u.trips);
+  return events;
+}
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -318,6 +341,71 @@ describe('Node-RED stream node', function () {
     await sleep(100);
     seen.push(...out.messages.map((m) => m.topic));
     assert.deepStrictEqual(seen, ['charging-started', 'charging-finished']);
+  });
+
+  it('trip events: a drive gives trip-started, then trip-finished on the timer once the pause and the wait are over, topics <VIN>/<kind>, figures as core works them out', async () => {
+    sim = await startSimulator({ stream: true });
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'trips', streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 's2', type: 'bmw-cardata-stream', account: 'acc', output: 'trips', tripKinds: 'trip-finished', streamUrl: sim.streamUrl, wires: [['o2']] },
+      { id: 'o1', type: 'helper' },
+      { id: 'o2', type: 'helper' },
+    ]);
+    const out = collector(helper.getNode('o1'));
+    const finishes = collector(helper.getNode('o2'));
+    await until(() => lastStatus(helper.getNode('s1'))?.text?.startsWith('connected'), 5000, 'connected');
+    // The drive happened just now: its finish is due 3 s from here, after the script was played.
+    const due = Date.now() + 3000;
+    const start = tripStart('commute', 3000);
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 5 });
+    await until(() => out.messages.length >= 1, 5000, 'trip-started');
+    if (Date.now() < due - 500) assert.ok(!out.messages.some((m) => m.topic.endsWith('/trip-finished')), 'the finish waits for the pause and late readings');
+    await until(() => out.messages.length >= 2, 8000, 'trip-finished');
+    assert.ok(Date.now() >= due, 'not before it is due');
+    const vin = SIM_VINS.bev;
+    assert.deepStrictEqual(out.messages.map((m) => m.topic), [`${vin}/trip-started`, `${vin}/trip-finished`]);
+    const [expectedStart, expectedFinish] = directTrips('commute', start);
+    const [started, finished] = out.messages;
+    assert.deepStrictEqual(started.payload, expectedStart);
+    assert.deepStrictEqual(finished.payload, expectedFinish);
+    assert.strictEqual(finished.payload.tripId, started.payload.tripId);
+    assert.ok(finished.payload.distanceKm > 0 && finished.payload.endPosition, JSON.stringify(finished.payload));
+    assert.deepStrictEqual([finished.vin, finished.timestamp, typeof finished.vehicleName], [vin, finished.payload.endedAt, 'string']);
+    await until(() => finishes.messages.length >= 1, 5000, 'the finish on the node that wants only finishes');
+    assert.deepStrictEqual(finishes.messages.map((m) => m.topic), [`${vin}/trip-finished`]);
+    assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
+  });
+
+  it('trip events survive a restart of Node-RED mid-drive: one trip-started, one trip-finished', async () => {
+    sim = await startSimulator({ stream: true });
+    const nodes = [
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'trips', settle: 0, streamUrl: sim.streamUrl, wires: [['o1']] },
+      { id: 'o1', type: 'helper' },
+    ];
+    await load(nodes);
+    let out = collector(helper.getNode('o1'));
+    const seen = [];
+    await until(() => lastStatus(helper.getNode('s1'))?.text?.startsWith('connected'), 5000, 'connected');
+    // The ignition went off 20 minutes ago and late readings wait 0 s: the finish is due with the last message.
+    const start = tripStart('restart', -5 * 60_000);
+    await playTripScript(sim.stream, 'restart', {
+      start,
+      intervalMs: 5,
+      onMarker: async (marker) => {
+        if (marker !== 'host-restart') return;
+        await sleep(100);
+        seen.push(...out.messages.map((m) => m.topic));
+        await helper.unload();
+        await load(nodes);
+        out = collector(helper.getNode('o1'));
+        await until(() => lastStatus(helper.getNode('s1'))?.text?.startsWith('connected'), 5000, 'connected again');
+      },
+    });
+    await until(() => out.messages.some((m) => m.topic.endsWith('/trip-finished')), 5000, 'finished');
+    await sleep(100);
+    seen.push(...out.messages.map((m) => m.topic));
+    assert.deepStrictEqual(seen, [`${SIM_VINS.bev}/trip-started`, `${SIM_VINS.bev}/trip-finished`]);
+    assert.strictEqual(out.messages.at(-1).payload.distanceKm, 30, 'the whole trip, across the restart');
   });
 
   it("the car's state: the whole typed state on every change, repeats ignored", async () => {

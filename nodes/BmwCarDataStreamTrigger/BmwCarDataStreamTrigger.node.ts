@@ -11,6 +11,7 @@ import {
 import { findDescriptor } from '../../src/core/catalogue';
 import { CHARGING_EVENT_KINDS, FINISH_SETTLE_MS, type ChargingEventKind } from '../../src/core/live/charging-events';
 import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live/live-feed';
+import { TRIP_EVENT_KINDS, type TripEventKind } from '../../src/core/live/trips';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream/types';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream/message';
@@ -30,6 +31,11 @@ const EVENT_NAMES: Readonly<Record<ChargingEventKind, string>> = {
   'target-reached': 'Target Reached',
   'charging-finished': 'Charging Finished',
   unplugged: 'Unplugged',
+};
+
+const TRIP_EVENT_NAMES: Readonly<Record<TripEventKind, string>> = {
+  'trip-started': 'Trip Started',
+  'trip-finished': 'Trip Finished',
 };
 
 function list(value: unknown): string[] {
@@ -122,6 +128,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
           { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
           { name: "The Car's State on Change", value: 'state', description: 'The latest typed value of every descriptor of the vehicle, whenever one changes' },
           { name: 'Charging Events', value: 'charging', description: 'Plugged in, charging started, finished (with kWh and SoC), interrupted, unplugged, worked out from the stream' },
+          { name: 'Trip Events', value: 'trips', description: 'Trip started, trip finished (with distance, duration, positions, energy or fuel used), worked out from the stream' },
         ],
       },
       {
@@ -134,14 +141,24 @@ export class BmwCarDataStreamTrigger implements INodeType {
         description: 'The charging events that start the workflow. The state behind them is kept in the workflow, so a restart during a charge still gives one finished event.',
       },
       {
+        displayName: 'Trigger On',
+        name: 'tripEvents',
+        type: 'multiOptions',
+        default: ['trip-finished'],
+        displayOptions: { show: { output: ['trips'] } },
+        options: TRIP_EVENT_KINDS.map((kind) => ({ name: TRIP_EVENT_NAMES[kind], value: kind })),
+        description:
+          'The trip events that start the workflow, one item per event. A trip is read from the ignition, motion, odometer and position the car streams; a stop under 10 minutes stays in the trip. Trip Finished carries startedAt, endedAt, durationSeconds, distanceKm, start and end odometer and position, averageSpeedKmh, stops, state of charge and energyUsed or fuel used, endedBy and missing (the figures the car did not send). The state behind them is kept in the workflow, so a restart during a drive still gives one trip.',
+      },
+      {
         displayName: 'Wait for Late Readings (Seconds)',
         name: 'settleSeconds',
         type: 'number',
         default: 300,
         typeOptions: { minValue: 0 },
-        displayOptions: { show: { output: ['charging'] } },
+        displayOptions: { show: { output: ['charging', 'trips'] } },
         description:
-          "How long a finished charge waits for readings BMW delivers late (it holds them back when the car has no signal), so that its figures are exact. What the car did meanwhile (unplugged, a new charge) waits behind it. 0 sends the finish at once, with the figures known by then.",
+          "How long a finished charge or trip waits for readings BMW delivers late (it holds them back when the car has no signal), so that its figures are exact; a trip's finish waits this long after the 10 minutes that tell a stop from its end. What the car did meanwhile (unplugged, a new charge) waits behind it. 0 sends the finish at once, with the figures known by then.",
       },
       {
         displayName: 'Skip Repeated Readings',
@@ -246,7 +263,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
     };
 
     let feed: LiveFeed | undefined;
-    if (output === 'state' || output === 'charging') {
+    if (output === 'state' || output === 'charging' || output === 'trips') {
       // The workflow's static data keeps the state between executions and restarts of an active workflow.
       const staticData = this.getWorkflowStaticData('node');
       // One record per car (JSON text by VIN): a save replaces the cars that changed. Earlier versions kept the
@@ -269,6 +286,8 @@ export class BmwCarDataStreamTrigger implements INodeType {
         kinds: output === 'charging' ? (list(this.getNodeParameter('events', [])) as ChargingEventKind[]) : undefined,
         onVehicle: output === 'state' ? (v, u) => emit({ ...(v as unknown as IDataObject), changes: u.changes }) : undefined,
         onChargingEvent: output === 'charging' ? (e) => emit(e as unknown as IDataObject) : undefined,
+        tripKinds: output === 'trips' ? (list(this.getNodeParameter('tripEvents', [])) as TripEventKind[]) : undefined,
+        onTripEvent: output === 'trips' ? (e) => emit(e as unknown as IDataObject) : undefined,
         onProblem: (message) => this.logger.warn(message),
       });
     }
@@ -278,7 +297,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
       subscription = subscribeStream(tokens, {
         url,
         vins,
-        // The charging tracker needs every reading of the car, whatever the values picked.
+        // The charging and trip trackers need every reading of the car, whatever the values picked.
         descriptors: feed ? [] : descriptors,
         deduplicate,
         onState,

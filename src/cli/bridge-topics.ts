@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { CHARGING_DESCRIPTORS, numberOf, type ChargingEvent, type StateValue, type VehicleRecord } from '../core';
+import { CHARGING_DESCRIPTORS, numberOf, type ChargingEvent, type StateValue, type TripEvent, type VehicleRecord } from '../core';
 
 // What the bridge publishes for one car, as topic -> payload, computed from core's state of the car. Pure: the
 // bridge compares the result with what it published last and sends the difference. A value that is not known
@@ -22,6 +22,7 @@ export const SUBTOPICS = {
   charging: 'charging',
   location: 'location',
   event: 'event',
+  trip: 'trip',
   evcc: 'evcc',
 } as const;
 
@@ -74,16 +75,17 @@ export function evccValues(record: VehicleRecord): Partial<Record<'soc' | 'plugg
 }
 
 /**
- * A charging event's id: the same for the same event however often it is derived or sent (again after a restart,
- * or from a message the stream delivered twice), different for two events. A consumer drops an id it has seen.
+ * A charging or trip event's id: the same for the same event however often it is derived or sent (again after a
+ * restart, or from a message the stream delivered twice), different for two events. A consumer drops an id it has
+ * seen.
  */
-export function eventId(event: ChargingEvent): string {
-  const key = [event.vin, event.kind, event.at, 'sessionId' in event ? event.sessionId : null];
+export function eventId(event: ChargingEvent | TripEvent): string {
+  const key = [event.vin, event.kind, event.at, 'sessionId' in event ? event.sessionId : 'tripId' in event ? event.tripId : null];
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 24);
 }
 
-/** The payload of `<prefix>/<VIN>/event`: the event as JSON, its id first. */
-export function eventPayload(event: ChargingEvent): string {
+/** The payload of `<prefix>/<VIN>/event` and `<prefix>/<VIN>/trip`: the event as JSON, its id first. */
+export function eventPayload(event: ChargingEvent | TripEvent): string {
   return JSON.stringify({ id: eventId(event), ...event });
 }
 

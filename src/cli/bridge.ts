@@ -57,6 +57,7 @@ Topics (retained unless said otherwise):
   <prefix>/<VIN>/location                latitude, longitude (and heading) as JSON
   <prefix>/<VIN>/event                   charging events as JSON (not retained), each with an "id": a
                                          repeated event has the same id
+  <prefix>/<VIN>/trip                    trip events (trip-started, trip-finished) as JSON, the same way
   <prefix>/<VIN>/evcc/soc|plugged|charging|range|odometer   for evcc; only values that are known
 
 Options:
@@ -441,15 +442,19 @@ function outboxFile(stateFile: string): string {
   return `${stateFile.replace(/\.json$/i, '')}.outbox.json`;
 }
 
-/** An event waiting in the outbox: its id, its car and its payload (JSON, with the id). */
+/**
+ * An event waiting in the outbox: its id, its car, its payload (JSON, with the id) and, for a trip event, its
+ * sub-topic (a charging event has none: outboxes written before trips were published hold only those).
+ */
 interface PendingEvent {
   id: string;
   vin: string;
   payload: string;
+  topic?: typeof SUBTOPICS.trip;
 }
 
 function isPendingEvent(e: Record<string, unknown>): boolean {
-  return typeof e.payload === 'string' && isVin(e.vin);
+  return typeof e.payload === 'string' && isVin(e.vin) && (e.topic === undefined || e.topic === SUBTOPICS.trip);
 }
 
 function vinList(values: Values): string[] {
@@ -533,7 +538,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     for (const e of outbox.pending()) {
       if (inFlight.has(e.id)) continue;
       inFlight.add(e.id);
-      publisher.publish({ topic: vehicleTopic(prefix, e.vin, SUBTOPICS.event), payload: e.payload, retain: false, qos: 1 }, (error) => {
+      publisher.publish({ topic: vehicleTopic(prefix, e.vin, e.topic ?? SUBTOPICS.event), payload: e.payload, retain: false, qos: 1 }, (error) => {
         inFlight.delete(e.id);
         if (!error) outbox.remove(e.id);
       });
@@ -627,7 +632,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     scheduleSettle();
   };
 
-  /** A finished charge waits for late readings; its timer hands it on when the wait is over. */
+  /** A finished charge or trip waits for late readings; its timer hands it on when the wait is over. */
   let settleTimer: NodeJS.Timeout | undefined;
   const scheduleSettle = (): void => {
     if (settleTimer) clearTimeout(settleTimer);
@@ -645,7 +650,10 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const relay = async (u: LiveUpdate): Promise<void> => {
     // Its events go to the outbox (on disk) before the state that says they happened is saved: a crash at any
     // moment can send an event twice (with the same id), never lose it.
-    const events = u.events.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e) }));
+    const events = [
+      ...u.events.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e) })),
+      ...u.trips.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e), topic: SUBTOPICS.trip })),
+    ];
     if (events.length > 0) await outbox.add(events).catch((e: unknown) => warn(`bridge: cannot save the events in ${outboxFile(stateFile)}: ${describeError(e)}`));
     if (u.changed) await save();
     if (!known.has(u.vin)) {

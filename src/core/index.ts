@@ -24,6 +24,7 @@ export * from './stream/types';
 export * from './stream/subscribe';
 export * from './live/vehicle-state';
 export * from './live/charging-events';
+export * from './live/trips';
 export * from './live/live-data';
 export * from './live/live-feed';
 export * from './api/vehicle-cache';

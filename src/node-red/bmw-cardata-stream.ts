@@ -14,6 +14,8 @@ import {
   type StreamMessage,
   type StreamStatus,
   type StreamSubscription,
+  type TripEvent,
+  type TripEventKind,
   type VehicleRecord,
 } from '../core';
 import { writePrivateText } from '../node/private-file';
@@ -32,18 +34,21 @@ interface StreamConfig extends NodeDef {
   descriptors?: string[] | string;
   /**
    * `event`: one message per descriptor; `message`: one message per BMW message; `state`: the car's whole state
-   * when it changed; `charging`: charging events (msg.topic = the event kind).
+   * when it changed; `charging`: charging events (msg.topic = the event kind); `trips`: trip events (msg.topic =
+   * `<VIN>/<event kind>`).
    */
-  output?: 'event' | 'message' | 'state' | 'charging';
+  output?: 'event' | 'message' | 'state' | 'charging' | 'trips';
   /** For `charging`: the event kinds to send; empty = all. */
   kinds?: string[] | string;
+  /** For `trips`: the trip event kinds to send (trip-started, trip-finished); empty = both. */
+  tripKinds?: string[] | string;
   /** Per descriptor: pass a reading BMW sends again (same VIN, descriptor, value, timestamp) once. Default on. */
   dedupe?: boolean;
   /** For `state`: seed each car's state with one REST telematics read of the values picked at start (costs calls). */
   seed?: boolean;
   /** Broker URL; empty = the account's stream URL, else BMW's broker. */
   streamUrl?: string;
-  /** For `charging`: seconds a finished charge waits for late readings; default 300. */
+  /** For `charging` and `trips`: seconds a finished charge or trip waits for late readings; default 300. */
   settle?: number | string;
 }
 
@@ -87,6 +92,10 @@ function chargingMessage(e: ChargingEvent): NodeMessage {
   return { topic: e.kind, payload: e, vin: e.vin, timestamp: e.at } as NodeMessage;
 }
 
+function tripMessage(e: TripEvent): NodeMessage {
+  return { topic: `${e.vin}/${e.kind}`, payload: e, vin: e.vin, timestamp: e.at } as NodeMessage;
+}
+
 function wholeMessage(m: StreamMessage): NodeMessage {
   const msg: NodeMessage & Record<string, unknown> = {
     topic: m.vin,
@@ -100,8 +109,8 @@ function wholeMessage(m: StreamMessage): NodeMessage {
 }
 
 export = function (RED: NodeAPI): void {
-  // The state and charging tracker of each node in state or charging mode, kept across restarts: one file per car
-  // in a folder per node, so a save writes the cars that changed, not every car.
+  // The state, charging and trip trackers of each node in state, charging or trips mode, kept across restarts: one
+  // file per car in a folder per node, so a save writes the cars that changed, not every car.
   const liveDir = path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'bmw-cardata-live');
   const safe = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '_');
   const nodeDir = (id: string): string => path.join(liveDir, safe(id));
@@ -215,7 +224,7 @@ export = function (RED: NodeAPI): void {
       const output = config.output ?? 'event';
       const perMessage = output === 'message';
       const descriptors = list(config.descriptors);
-      if (output === 'state' || output === 'charging') {
+      if (output === 'state' || output === 'charging' || output === 'trips') {
         const { saved, migrate } = readCars(node);
         feed = createLiveFeed({
           saved,
@@ -228,6 +237,8 @@ export = function (RED: NodeAPI): void {
           kinds: list(config.kinds) as ChargingEventKind[],
           onVehicle: output === 'state' ? (v, u) => send(stateMessage(v, u.changes)) : undefined,
           onChargingEvent: output === 'charging' ? (e) => send(chargingMessage(e)) : undefined,
+          tripKinds: list(config.tripKinds) as TripEventKind[],
+          onTripEvent: output === 'trips' ? (e) => send(tripMessage(e)) : undefined,
           onProblem: (message) => node.warn(message),
         });
         if (migrate) {
@@ -242,7 +253,7 @@ export = function (RED: NodeAPI): void {
       subscription = subscribeStream(account.tokens, {
         url: ownUrl || accountUrl || undefined,
         vins: list(config.vin),
-        // The tracker needs the status, plug, charge and power readings: a feed gets every message whole.
+        // The trackers need the status, plug, charge, power and motion readings: a feed gets every message whole.
         descriptors: feed ? [] : descriptors,
         deduplicate: output === 'event' && config.dedupe !== false,
         onState: show,

@@ -208,8 +208,11 @@ function entityIdOf(vin: string, at: string, data: Record<string, StreamScalar>)
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A script's VIN and steps: what turns into messages (charging scripts, trip scripts). */
+export type ScriptSteps = Pick<ChargingScript, 'vin' | 'steps'>;
+
 /** The script's steps as BMW messages (`{vin, entityId, topic, timestamp, data}`) and markers. */
-export function chargingScriptItems(script: ChargingScript, opts: { vin?: string; start?: number } = {}): ChargingScriptItem[] {
+export function chargingScriptItems(script: ScriptSteps, opts: { vin?: string; start?: number } = {}): ChargingScriptItem[] {
   const vin = opts.vin ?? script.vin;
   const start = opts.start ?? CHARGING_SCRIPT_START;
   return script.steps.map((step) => {
@@ -238,6 +241,11 @@ export interface PlayChargingScriptOptions {
 export async function playChargingScript(stream: StreamControl, name: ChargingScriptName, opts: PlayChargingScriptOptions = {}): Promise<void> {
   const script = CHARGING_SCRIPTS[name];
   if (!script) throw new Error(`Unknown charging script "${String(name)}"; use ${CHARGING_SCRIPT_NAMES.join(', ')}`);
+  await playScript(stream, script, opts);
+}
+
+/** Replays a script's steps through the simulated stream (see playChargingScript). */
+export async function playScript(stream: StreamControl, script: ScriptSteps, opts: PlayChargingScriptOptions = {}): Promise<void> {
   const interval = opts.intervalMs ?? 100;
   const vin = opts.vin ?? script.vin;
   let dropped = false;

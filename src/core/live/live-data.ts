@@ -1,19 +1,22 @@
 import { initialChargingState, settleCharging, settleDueAt, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState, type TrackedReading } from './charging-events';
 import { findDescriptor } from '../catalogue';
+import { initialTripState, settleTrips, trackTrips, tripDueAt, type TripEvent, type TripState, type TripTrackOptions } from './trips';
 import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from '../stream/message';
 import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
 
-// Live data without quota: stream messages in, the car's state and charging events out.
+// Live data without quota: stream messages in, the car's state, charging events and trips out.
 // normalise -> type and de-duplicate -> state -> events. Pure: the clock is injected, nothing is written;
 // the whole state is one plain JSON object the host persists (serialize) and hands back after a restart.
 
-/** One car: the latest value of every descriptor it streamed, and what the charging tracker believes. */
+/** One car: the latest value of every descriptor it streamed, and what the charging and trip trackers believe. */
 export interface VehicleRecord {
   vin: string;
   /** The time of the latest reading that changed a value (ISO 8601), null before the first. */
   updatedAt: string | null;
   values: Record<string, StateValue>;
   charging: ChargingState;
+  /** Absent in states saved by earlier versions until they are restored. */
+  trips: TripState;
 }
 
 /** Everything LiveData knows; plain JSON. */
@@ -37,6 +40,8 @@ export interface LiveUpdate {
   future: number;
   /** Charging events, in the order they happened. */
   events: ChargingEvent[];
+  /** Trip events (trip-started, trip-finished), in the order they happened; apart from `events`, which stays charging only. */
+  trips: TripEvent[];
   /** Readings refused by the limits (see LiveDataLimits), by data key; absent when none was. */
   dropped?: DroppedReadings;
 }
@@ -73,8 +78,10 @@ export interface LiveDataOptions {
   state?: LiveDataState;
   /** Epoch ms, for readings BMW sent without a timestamp (or from the future), and for the settle window. Default Date.now. */
   now?: () => number;
-  /** How long a finished charge waits for late readings (ms). Default FINISH_SETTLE_MS. */
+  /** How long a finished charge or trip waits for late readings (ms). Default FINISH_SETTLE_MS. */
   settleMs?: number;
+  /** A pause without motion shorter than this (ms) is a stop within a trip. Default TRIP_PAUSE_MS. */
+  tripPauseMs?: number;
   /** Default DEFAULT_LIVE_DATA_LIMITS. */
   limits?: Partial<LiveDataLimits>;
 }
@@ -123,9 +130,53 @@ export function restoreLiveDataState(saved: unknown, now = Date.now()): LiveData
     if (f != null && (!isObject(f) || !isObject(f.session) || typeof f.session.startedAt !== 'string' || typeof f.endedAt !== 'string' || !Array.isArray(f.after))) {
       bad(`finishing charging session of ${vin}`);
     }
-    state.vehicles[vin] = { vin, updatedAt: typeof record.updatedAt === 'string' ? record.updatedAt : null, values, charging };
+    state.vehicles[vin] = { vin, updatedAt: typeof record.updatedAt === 'string' ? record.updatedAt : null, values, charging, trips: restoreTrips(record.trips, vin) };
   }
   return state;
+}
+
+function isTime(v: unknown): v is string {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v));
+}
+
+/** A saved trip state, checked (a state saved before trips were tracked has none: a fresh one). */
+function restoreTrips(saved: unknown, vin: string): TripState {
+  if (saved === undefined) return initialTripState();
+  const t = saved;
+  if (!isObject(t) || !isObject(t.samples) || (t.lastEndedAt !== null && !isTime(t.lastEndedAt)) || (t.ignitionKey !== null && typeof t.ignitionKey !== 'string')) bad(`trips of ${vin}`);
+  const trip = t.trip;
+  if (
+    trip !== null &&
+    (!isObject(trip) ||
+      typeof trip.id !== 'string' ||
+      !isTime(trip.startedAt) ||
+      !Number.isFinite(trip.lastMoveMs) ||
+      (trip.endMs !== null && !Number.isFinite(trip.endMs)) ||
+      (trip.latestMs !== undefined && !Number.isFinite(trip.latestMs)))
+  ) {
+    bad(`open trip of ${vin}`);
+  }
+  const samples: TripState['samples'] = {};
+  for (const [id, list] of Object.entries(t.samples)) {
+    if (!isPlainKey(id)) continue;
+    if (!Array.isArray(list) || !list.every((x) => Array.isArray(x) && x.length === 2 && Number.isFinite(x[0]) && Number.isFinite(x[1]))) bad(`trip readings ${id} of ${vin}`);
+    samples[id] = (list as Array<[number, number]>).map(([time, value]) => [time, value] as [number, number]).sort((a, b) => a[0] - b[0]);
+  }
+  return {
+    driving: trip !== null,
+    trip: trip === null ? null : (JSON.parse(JSON.stringify(trip)) as TripState['trip']),
+    lastEndedAt: t.lastEndedAt as string | null,
+    ignitionKey: t.ignitionKey as string | null,
+    movingSeen: t.movingSeen === true,
+    samples,
+  };
+}
+
+function copyTrips(t: TripState): TripState {
+  // Readings are replaced, never changed in place: copying each list is enough.
+  const samples: TripState['samples'] = {};
+  for (const id of Object.keys(t.samples)) samples[id] = t.samples[id].slice();
+  return { ...t, trip: t.trip ? { ...t.trip } : null, samples };
 }
 
 function snapshot(r: VehicleRecord): VehicleRecord {
@@ -135,7 +186,7 @@ function snapshot(r: VehicleRecord): VehicleRecord {
   const keys = Object.keys(r.values);
   for (let i = 0; i < keys.length; i += 1) values[keys[i]] = r.values[keys[i]];
   const charging = { ...r.charging, session: r.charging.session ? { ...r.charging.session } : null };
-  return { vin: r.vin, updatedAt: r.updatedAt, values, charging };
+  return { vin: r.vin, updatedAt: r.updatedAt, values, charging, trips: copyTrips(r.trips) };
 }
 
 function readingChars(e: StreamEvent): number {
@@ -225,16 +276,17 @@ export class LiveData {
   private readonly state: LiveDataState;
   private readonly now: () => number;
   private readonly settleMs?: number;
+  private readonly tripPauseMs?: number;
   private readonly limits: LiveDataLimits;
   /** Each car's state as JSON text, as last serialised. */
   private readonly json = new Map<string, string>();
   /** The cars that had a message since they were last serialised. */
   private readonly dirty = new Set<string>();
-  /** The cars with a finished charge waiting for late readings. */
+  /** The cars with a finished charge waiting for late readings, or an open trip. */
   private readonly settling = new Set<string>();
   /** Each car's values as JSON text, kept in blocks so a save serialises only what changed (see CarText). */
   private readonly carText = new Map<string, CarText>();
-  /** Each settling car's due time, by the end time it was computed from. */
+  /** Each settling car's charging finish due time, by the end time it was computed from. */
   private readonly due = new Map<string, { endedAt: string | undefined; at: number | undefined }>();
   /** The descriptors of each car whose entry was replaced since the car was last serialised. */
   private readonly changedKeys = new Map<string, Set<string>>();
@@ -242,8 +294,9 @@ export class LiveData {
   constructor(opts: LiveDataOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.settleMs = opts.settleMs;
+    this.tripPauseMs = opts.tripPauseMs;
     this.state = opts.state ? restoreLiveDataState(opts.state, this.now()) : { version: 1, vehicles: {} };
-    for (const record of Object.values(this.state.vehicles)) if (record.charging.finishing) this.settling.add(record.vin);
+    for (const record of Object.values(this.state.vehicles)) if (record.charging.finishing || record.trips.trip) this.settling.add(record.vin);
     this.limits = { ...DEFAULT_LIVE_DATA_LIMITS, ...opts.limits };
   }
 
@@ -275,7 +328,7 @@ export class LiveData {
   private apply(vin: string, list: StreamEvent[], now: number): LiveUpdate {
     let record = this.state.vehicles[vin];
     if (!record) {
-      record = { vin, updatedAt: null, values: {}, charging: initialChargingState() };
+      record = { vin, updatedAt: null, values: {}, charging: initialChargingState(), trips: initialTripState() };
       this.state.vehicles[vin] = record;
     }
     const changes: string[] = [];
@@ -305,18 +358,25 @@ export class LiveData {
       }
     }
     const before = { ...record.charging };
-    const opts = { now, settleMs: this.settleMs, readings };
+    // One options object for both trackers (the trip tracker reads `pauseMs` too).
+    const opts = { now, settleMs: this.settleMs, pauseMs: this.tripPauseMs, readings };
     const events = readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
-    // A late reading that only joins a session's figures changes nothing shown; it is saved with the next change.
-    const changed = changes.length > 0 || events.length > 0 || !sameCharging(before, record.charging);
-    if (record.charging.finishing) this.settling.add(vin);
+    const driving = record.trips.driving;
+    const trips = readings.length > 0 ? trackTrips(vin, record.trips, record.values, readings, opts) : settleTrips(vin, record.trips, record.values, opts);
+    // A late reading that only joins a session's or trip's figures changes nothing shown; it is saved with the next change.
+    const changed = changes.length > 0 || events.length > 0 || trips.length > 0 || driving !== record.trips.driving || !sameCharging(before, record.charging);
+    if (record.charging.finishing || record.trips.trip) this.settling.add(vin);
     else this.settling.delete(vin);
-    return { vin, changed, changes, duplicates, stale, future, events };
+    return { vin, changed, changes, duplicates, stale, future, events, trips };
+  }
+
+  private tripOptions(now: number): TripTrackOptions {
+    return { now, settleMs: this.settleMs, pauseMs: this.tripPauseMs };
   }
 
   /**
-   * The finishes whose settle window has passed, for cars that sent nothing since (hosts call it when
-   * `nextSettleAt()` comes): one update per car with events.
+   * The finishes (of charges and trips) whose settle window has passed, for cars that sent nothing since (hosts call
+   * it when `nextSettleAt()` comes): one update per car with events.
    */
   settle(): LiveUpdate[] {
     const now = this.now();
@@ -324,20 +384,24 @@ export class LiveData {
     for (const vin of [...this.settling]) {
       const record = this.state.vehicles[vin];
       const events = settleCharging(vin, record.charging, record.values, { now, settleMs: this.settleMs });
-      if (events.length === 0) continue;
-      if (!record.charging.finishing) this.settling.delete(vin);
+      const trips = settleTrips(vin, record.trips, record.values, this.tripOptions(now));
+      if (events.length === 0 && trips.length === 0) continue;
+      if (!record.charging.finishing && !record.trips.trip) this.settling.delete(vin);
       this.dirty.add(record.vin);
-      updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events });
+      updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events, trips });
     }
     return updates;
   }
 
-  /** When (epoch ms) the next finish waiting for late readings is due; undefined when none waits. */
+  /** When (epoch ms) the next finish waiting for late readings (or the end of an open trip) is due; undefined when none waits. */
   nextSettleAt(): number | undefined {
     let next: number | undefined;
+    const tripOpts = this.tripOptions(0);
     for (const vin of this.settling) {
-      const at = this.dueAt(vin);
-      if (at !== undefined && (next === undefined || at < next)) next = at;
+      const charging = this.dueAt(vin);
+      if (charging !== undefined && (next === undefined || charging < next)) next = charging;
+      const trip = tripDueAt(this.state.vehicles[vin].trips, tripOpts);
+      if (trip !== undefined && (next === undefined || trip < next)) next = trip;
     }
     return next;
   }

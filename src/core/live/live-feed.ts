@@ -1,4 +1,5 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
+import type { TripEvent, TripEventKind } from './trips';
 import { DEFAULT_LIVE_DATA_LIMITS, LiveData, restoreLiveDataState, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
 import type { StreamMessage, StreamRawMessage } from '../stream/message';
 import type { StreamTimers } from '../stream/types';
@@ -13,8 +14,8 @@ export interface LiveFeedOptions {
   saved?: unknown;
   /**
    * Persists the state: the whole of it as JSON text (LiveData.serializeText: only the cars that changed are
-   * serialised again). Saves come one after another, never two at once. A message that gives charging events is
-   * saved, awaited, before its events go out, so a restart never repeats or loses an event. Other changes are saved
+   * serialised again). Saves come one after another, never two at once. A message that gives charging or trip
+   * events is saved, awaited, before its events go out, so a restart never repeats or loses an event. Other changes are saved
    * in batches, `saveAfterMs` after the first unsaved one; call `flush()` or `close()` before the host stops.
    */
   save?: (json: string) => void | Promise<void>;
@@ -36,6 +37,9 @@ export interface LiveFeedOptions {
   /** Charging events, in the order they happened; `kinds` limits them. */
   onChargingEvent?: (event: ChargingEvent) => void;
   kinds?: readonly ChargingEventKind[];
+  /** Trip events (trip-started, trip-finished), in the order they happened, after the charging events; `tripKinds` limits them. */
+  onTripEvent?: (event: TripEvent) => void;
+  tripKinds?: readonly TripEventKind[];
   descriptors?: readonly string[];
   /**
    * Told when the saved state was unusable, when saving failed (once until a save works again) and, once per car
@@ -44,9 +48,9 @@ export interface LiveFeedOptions {
   onProblem?: (message: string) => void;
   now?: () => number;
   /**
-   * How long a finished charge waits for readings BMW delivers late (ms; default FINISH_SETTLE_MS, 5 minutes): its
-   * figures then come from the readings' own times. With `timers` it goes out when the wait is over; without,
-   * with the car's next message.
+   * How long a finished charge or trip waits for readings BMW delivers late (ms; default FINISH_SETTLE_MS, 5
+   * minutes): its figures then come from the readings' own times. With `timers` it goes out when the wait is over;
+   * without, with the car's next message.
    */
   settleMs?: number;
   /** What one car may hold; default DEFAULT_LIVE_DATA_LIMITS. */
@@ -112,13 +116,14 @@ export function liveStateFromCars(cars: Record<string, unknown>): { saved: LiveD
 }
 
 /**
- * Stream messages in, the car's state and charging events out, with the state saved before any event leaves:
+ * Stream messages in, the car's state, charging and trip events out, with the state saved before any event leaves:
  * the one loop the Node-RED node and the n8n trigger share.
  */
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const live = restore(options.saved, options);
   const limits: LiveDataLimits = { ...DEFAULT_LIVE_DATA_LIMITS, ...options.limits };
   const kinds = options.kinds && options.kinds.length > 0 ? new Set(options.kinds) : undefined;
+  const tripKinds = options.tripKinds && options.tripKinds.length > 0 ? new Set(options.tripKinds) : undefined;
   const descriptors = options.descriptors && options.descriptors.length > 0 ? new Set(options.descriptors) : undefined;
   const timers = options.timers;
   const saveAfterMs = options.saveAfterMs ?? 30_000;
@@ -212,7 +217,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const deliver = async (update: LiveUpdate): Promise<void> => {
     unsaved.add(update.vin);
     if (closed || !timers || saveAfterMs <= 0) await save();
-    else if (update.events.length > 0) await save(update.vin);
+    else if (update.events.length > 0 || update.trips.length > 0) await save(update.vin);
     else later();
     if (options.onVehicle && (!descriptors || update.changes.some((d) => descriptors.has(d)) || update.events.length > 0)) {
       const vehicle = live.vehicle(update.vin) as VehicleRecord;
@@ -220,6 +225,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       options.onVehicle(vehicle, update);
     }
     if (options.onChargingEvent) for (const e of update.events) if (!kinds || kinds.has(e.kind)) options.onChargingEvent(e);
+    if (options.onTripEvent) for (const e of update.trips) if (!tripKinds || tripKinds.has(e.kind)) options.onTripEvent(e);
   };
 
   scheduleSettle();

@@ -1,5 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
+import { checkTimeZone } from './ranges';
 import type { ChargingSession } from '../types';
+import type { TripFinishedEvent } from '../trip-events';
 
 /** One charging session as a flat row: every value a string, number, boolean or null, ready for CSV or a sheet. */
 export interface FlatChargingSession {
@@ -123,3 +125,77 @@ export function flattenChargingSession(entry: ChargingSession): FlatChargingSess
   };
 }
 
+
+/**
+ * One trip as a logbook row: plain columns, times in the named zone, an unknown value empty (null), never a made-up 0.
+ * `purpose` is left empty for the user (business, private, commute).
+ */
+export interface TripLogbookRow {
+  [column: string]: string | number | boolean | null;
+  start: string;
+  end: string;
+  timeZone: string;
+  startOdometerKm: number | null;
+  endOdometerKm: number | null;
+  distanceKm: number | null;
+  purpose: string;
+  startLatitude: number | null;
+  startLongitude: number | null;
+  endLatitude: number | null;
+  endLongitude: number | null;
+  durationMinutes: number | null;
+  averageSpeedKmh: number | null;
+  stops: number | null;
+  startSoc: number | null;
+  endSoc: number | null;
+  socUsed: number | null;
+  energyUsedKwh: number | null;
+  /** true: the energy is socUsed × battery size, not measured; empty without an energy figure. */
+  energyUsedEstimate: boolean | null;
+  fuelUnit: string;
+  startFuel: number | null;
+  endFuel: number | null;
+  fuelUsed: number | null;
+  vin: string;
+  tripId: string;
+}
+
+/** Flattens a `trip-finished` event. `timeZone` (IANA, default UTC) is the zone of `start` and `end`, named in the row. */
+export function flattenTrip(event: TripFinishedEvent, timeZone?: string): TripLogbookRow {
+  const zone = checkTimeZone(timeZone);
+  const startMs = Date.parse(event.startedAt);
+  const endMs = Date.parse(event.endedAt);
+  return {
+    start: isoIn(Number.isNaN(startMs) ? null : startMs, zone),
+    end: isoIn(Number.isNaN(endMs) ? null : endMs, zone),
+    timeZone: zone,
+    startOdometerKm: num(event.startOdometerKm),
+    endOdometerKm: num(event.endOdometerKm),
+    distanceKm: num(event.distanceKm),
+    purpose: '',
+    startLatitude: num(event.startPosition?.lat),
+    startLongitude: num(event.startPosition?.lon),
+    endLatitude: num(event.endPosition?.lat),
+    endLongitude: num(event.endPosition?.lon),
+    durationMinutes: round(num(event.durationSeconds) === null ? null : event.durationSeconds / 60, 1),
+    averageSpeedKmh: num(event.averageSpeedKmh),
+    stops: num(event.stops),
+    startSoc: num(event.startSoc),
+    endSoc: num(event.endSoc),
+    socUsed: num(event.socUsed),
+    energyUsedKwh: num(event.energyUsed?.kwh),
+    energyUsedEstimate: event.energyUsed ? event.energyUsed.estimate : null,
+    fuelUnit: text(event.fuelUnit),
+    startFuel: num(event.startFuel),
+    endFuel: num(event.endFuel),
+    fuelUsed: num(event.fuelUsed),
+    vin: text(event.vin),
+    tripId: text(event.tripId),
+  };
+}
+
+/** The logbook: one row per `trip-finished` among `events` (other events are skipped), in their order. */
+export function tripLogbookRows(events: readonly { kind: string }[], opts: { timeZone?: string } = {}): TripLogbookRow[] {
+  const zone = checkTimeZone(opts.timeZone);
+  return events.filter((e): e is TripFinishedEvent => e.kind === 'trip-finished').map((e) => flattenTrip(e, zone));
+}
