@@ -509,6 +509,11 @@ describe('core login', function () {
       assert.strictEqual(ring.newerThan(key, set('r2', 200)), undefined, 'an older held set is not newer');
       ring.offer(key, set('r2', 200));
       assert.strictEqual(ring.newerThan(key, set('r1', 100)).refreshToken, 'r2');
+      ring.release(key, set('r1', 100));
+      assert.strictEqual(ring.newerThan(key, set('r1', 100)).refreshToken, 'r2', 'a holder of an older set releases nothing');
+      ring.release(key, set('r2', 200));
+      assert.strictEqual(ring.newerThan(key, set('r1', 100)), undefined, 'the holder of the set held releases it');
+      ring.offer(key, set('r2', 200));
       ring.offer(undefined, set('r3', 300));
       ring.offer(key, { ...set('', 400) });
       assert.strictEqual(ring.newerThan(key, set('r1', 100)).refreshToken, 'r2', 'no login, or no refresh token: not kept');

@@ -322,6 +322,8 @@ export = function (RED: NodeAPI): void {
     };
 
     node.on('close', (removed: boolean, done: () => void) => {
+      // Only running accounts share their login's token set; a restarted one offers its saved set again.
+      account?.tokens.release();
       // A stop or a redeploy: what is still being written reaches the file first.
       if (!removed) return void accountCache.flush().then(done);
       stopLogin(node.id);

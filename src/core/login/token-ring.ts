@@ -20,6 +20,11 @@ export class TokenRing {
     if (!held || tokens.expiresAt >= held.expiresAt) this.sets.set(key, { ...tokens });
   }
 
+  /** Forgets `tokens` if it is the set held for its login (its holder stops: only running holders share). */
+  release(key: string | undefined, tokens: TokenSet): void {
+    if (key && this.sets.get(key)?.refreshToken === tokens.refreshToken) this.sets.delete(key);
+  }
+
   /** A set of the login newer than `current` (another holder refreshed since), if there is one. */
   newerThan(key: string | undefined, current: TokenSet): TokenSet | undefined {
     const held = key ? this.sets.get(key) : undefined;

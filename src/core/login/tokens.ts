@@ -80,6 +80,11 @@ export class TokenManager implements TokenProvider {
     return this.options.ring ? TokenRing.key(this.options.authBaseUrl ?? DEFAULT_AUTH_BASE_URL, this.options.clientId, tokens?.gcid) : undefined;
   }
 
+  /** Stops sharing: the set this manager holds is no longer offered to the other holders of the login. */
+  release(): void {
+    if (this.tokens) this.options.ring?.release(this.ringKey(this.tokens), this.tokens);
+  }
+
   private share(tokens: TokenSet): void {
     this.options.ring?.offer(this.ringKey(tokens), tokens);
   }
