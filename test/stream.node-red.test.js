@@ -328,6 +328,8 @@ describe('Node-RED stream node', function () {
       intervalMs: 5,
       onMarker: async (marker) => {
         if (marker !== 'host-restart') return;
+        // The charge began before the restart: its start has gone out by now (a loaded machine may take a while).
+        await until(() => out.messages.some((m) => m.topic === 'charging-started'), 5000, 'started before the restart');
         await sleep(100);
         seen.push(...out.messages.map((m) => m.topic));
         // A restart: the runtime stops (not a removal, so the saved state stays) and loads the flow again.
@@ -393,6 +395,8 @@ describe('Node-RED stream node', function () {
       intervalMs: 5,
       onMarker: async (marker) => {
         if (marker !== 'host-restart') return;
+        // The drive began before the restart: its start has gone out by now (a loaded machine may take a while).
+        await until(() => out.messages.some((m) => m.topic.endsWith('/trip-started')), 5000, 'started before the restart');
         await sleep(100);
         seen.push(...out.messages.map((m) => m.topic));
         await helper.unload();
