@@ -340,6 +340,8 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
       intervalMs: 5,
       onMarker: async (marker) => {
         if (marker !== 'host-restart') return;
+        // The charge began before the restart: its start has gone out by now (a loaded machine may take a while).
+        await until(() => active.items.some((i) => i.kind === 'charging-started'), 5000, 'started before the restart');
         await sleep(100);
         seen.push(...active.items.map((i) => i.kind));
         await active.response.closeFunction();
