@@ -124,10 +124,10 @@ export class BmwCarDataStreamTrigger implements INodeType {
         type: 'options',
         default: 'event',
         options: [
-          { name: 'One Item per Value', value: 'event', description: 'Vin, descriptor, value, unit, timestamp' },
-          { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
-          { name: "The Car's State on Change", value: 'state', description: 'The latest typed value of every descriptor of the vehicle, whenever one changes' },
           { name: 'Charging Events', value: 'charging', description: 'Plugged in, charging started, finished (with kWh and SoC), interrupted, unplugged, worked out from the stream' },
+          { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
+          { name: 'One Item per Value', value: 'event', description: 'Vin, descriptor, value, unit, timestamp' },
+          { name: "The Car's State on Change", value: 'state', description: 'The latest typed value of every descriptor of the vehicle, whenever one changes' },
           { name: 'Trip Events', value: 'trips', description: 'Trip started, trip finished (with distance, duration, positions, energy or fuel used), worked out from the stream' },
         ],
       },
