@@ -293,8 +293,9 @@ async function main(run) {
     for (const e of settled) items.push(await output(e.id, STREAM_NODE));
     h.assert(items.every((i) => i.length === 1), `each message should be one item: ${items.map((i) => i.length).join(', ')}`);
     const expected = [
-      { vin: SIM_VINS.bev, descriptor: SOC, value: 64, unit: '%', timestamp: '2026-01-02T03:04:05.000Z', numericValue: 64 },
-      { vin: SIM_VINS.phev, descriptor: LOCK, value: 'SECURED', unit: null, timestamp: '2026-01-02T03:05:06.000Z' },
+      // A car without a name in the credential is called by its VIN.
+      { vin: SIM_VINS.bev, vehicleName: SIM_VINS.bev, descriptor: SOC, value: 64, unit: '%', timestamp: '2026-01-02T03:04:05.000Z', numericValue: 64 },
+      { vin: SIM_VINS.phev, vehicleName: SIM_VINS.phev, descriptor: LOCK, value: 'SECURED', unit: null, timestamp: '2026-01-02T03:05:06.000Z' },
     ];
     for (const [i, want] of expected.entries()) {
       const got = items[i][0];
