@@ -107,14 +107,20 @@ export function parseTariff(input: unknown): Tariff {
   return tariff;
 }
 
+/** A window with its times as minutes of the day, parsed once per cost. */
+interface Span {
+  days?: number[];
+  from: number;
+  to: number;
+  pricePerKwh: number;
+}
+
 /** Whether a window holds the local minute `minute` (0..1439) of ISO weekday `day`. */
-function holds(w: TariffWindow, day: number, minute: number): boolean {
-  const from = minuteOfDay(w.from, 'from');
-  const to = minuteOfDay(w.to, 'to');
-  if (from < to) return (!w.days || w.days.includes(day)) && minute >= from && minute < to;
+function holds(w: Span, day: number, minute: number): boolean {
+  if (w.from < w.to) return (!w.days || w.days.includes(day)) && minute >= w.from && minute < w.to;
   // Past midnight: the evening part belongs to the window's day, the morning part to the next day.
-  if (minute >= from) return !w.days || w.days.includes(day);
-  return minute < to && (!w.days || w.days.includes(day === 1 ? 7 : day - 1));
+  if (minute >= w.from) return !w.days || w.days.includes(day);
+  return minute < w.to && (!w.days || w.days.includes(day === 1 ? 7 : day - 1));
 }
 
 function round2(n: number): number {
@@ -130,7 +136,7 @@ export function chargingCost(tariff: Tariff, session: { startedAt: string; ended
   const base = { currency: tariff.currency, kwh: session.kwh, energy: session.estimate ? ('estimate' as const) : ('measured' as const), perSession };
   const start = Date.parse(session.startedAt);
   const end = Date.parse(session.endedAt);
-  const windows = tariff.timeOfUse ?? [];
+  const windows: Span[] = (tariff.timeOfUse ?? []).map((w) => ({ ...w, from: minuteOfDay(w.from, 'from'), to: minuteOfDay(w.to, 'to') }));
   if (windows.length === 0 || !(end > start)) return { ...base, amount: round2(session.kwh * tariff.pricePerKwh + perSession), method: 'flat' };
   const zone = tariff.timeZone ?? 'UTC';
   const minutes = Math.max(1, Math.round((end - start) / 60_000));
