@@ -48,7 +48,7 @@ describe('Node-RED example flows', function () {
   });
 
   it('every non-config node type appears in some example', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../packages/node-red-contrib-bmw-cardata/package.json'), 'utf8'));
     const used = new Set(files.flatMap((f) => load(f.replace(/\.json$/, '')).map((n) => n.type)));
     for (const type of Object.keys(pkg['node-red'].nodes).filter((t) => t !== 'bmw-cardata-account')) assert.ok(used.has(type), type);
   });

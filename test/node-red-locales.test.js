@@ -8,7 +8,7 @@ const path = require('path');
 
 const LOCALES = path.join(__dirname, '../src/node-red/locales');
 const ENGLISH = 'en-US';
-const NODES = Object.keys(require('../package.json')['node-red'].nodes);
+const NODES = Object.keys(require('../packages/node-red-contrib-bmw-cardata/package.json')['node-red'].nodes);
 const LANGUAGES = fs.readdirSync(LOCALES).filter((l) => l !== ENGLISH && fs.statSync(path.join(LOCALES, l)).isDirectory());
 
 const read = (lang, file) => fs.readFileSync(path.join(LOCALES, lang, file), 'utf8');

@@ -45,7 +45,7 @@ describe('Node-RED runtime with adminAuth', function () {
     const res = await fetch(`${red.url}/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${adminToken}` } });
     const sets = (await res.json()).filter((s) => s.module === MODULE);
     const types = sets.flatMap((s) => s.types).sort();
-    assert.deepStrictEqual(types, Object.keys(require('../package.json')['node-red'].nodes).sort());
+    assert.deepStrictEqual(types, Object.keys(require('../packages/node-red-contrib-bmw-cardata/package.json')['node-red'].nodes).sort());
     for (const s of sets) assert.ok(s.enabled && !s.err, `${s.id}: ${s.err || 'disabled'}`);
   });
 
