@@ -425,6 +425,10 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(first.topic, SIM_VINS.bev);
     assert.strictEqual(first.payload.values[SOC].value, 64, 'typed with the catalogue: a number');
     assert.deepStrictEqual(Object.keys(first.payload.values).sort(), [PORT, SOC].sort(), 'only the values picked');
+    // The account's calls left today go with the state, read from the local count: no call.
+    assert.strictEqual(first.quota.limit, 50);
+    assert.strictEqual(first.quota.remaining, first.quota.limit - first.quota.used);
+    assert.strictEqual(sim.restCalls().length, 0);
     await sim.stream.publish(SIM_VINS.bev, { 'vehicle.body.trunk.isLocked': false });
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 65 });
     const [, second] = await out.wait(2);
