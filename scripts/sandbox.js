@@ -101,7 +101,9 @@ function installDashboard(dir) {
     const done = (reason) => {
       clearTimeout(timer);
       if (!reason && installedDashboard(dir) === DASHBOARD.version) return resolve({ ok: true });
-      const why = reason || output.trim().split('\n').filter(Boolean).slice(-1)[0] || 'no reason given';
+      // npm's error code (ENOTFOUND, ECONNREFUSED, ETIMEDOUT…) says enough; its log has the rest.
+      const code = /npm (?:error|ERR!) code (\S+)/.exec(output)?.[1];
+      const why = reason || (code ? `npm error ${code}` : output.trim().split('\n').slice(-1)[0] || 'no reason given');
       resolve({ ok: false, note: `npm install ${DASHBOARD.name}@${DASHBOARD.version} failed (${why.slice(0, 200)}); is the npm registry reachable?` });
     };
     child.on('error', (e) => done(e.message));
@@ -340,7 +342,7 @@ async function main() {
   }
   const editor = `http://127.0.0.1:${opts.port}`;
   console.log(`
-BMW CarData sandbox is running (no BMW account, no internet needed).
+BMW CarData sandbox is running (no BMW account needed; the internet only once, for Dashboard 2).
 
   Node-RED editor   ${editor}  (Node-RED ${version})
   Dashboard         ${
