@@ -170,6 +170,21 @@ export = function (RED: NodeAPI): void {
       node.send(typeof vin === 'string' && vin ? Object.assign(msg, { vehicleName: accountNode.vehicleName(vin) }) : msg);
     };
 
+    // The car's state carries the account's calls left today (msg.quota), read from the local count (no call), so a
+    // dashboard shows them at no cost; a chain keeps the messages in the order the state changed.
+    let quotaChain: Promise<void> = Promise.resolve();
+    const withQuota = (msg: NodeMessage): void => {
+      quotaChain = quotaChain.then(async () => {
+        try {
+          const quota = await accountNode.account().client.quotaState();
+          if (quota) Object.assign(msg, { quota });
+        } catch {
+          // no quota figures: the state goes out without them
+        }
+        send(msg);
+      });
+    };
+
     const show = (s: StreamStatus): void => {
       const changed = s.state !== lastState;
       lastState = s.state;
@@ -235,7 +250,7 @@ export = function (RED: NodeAPI): void {
           settleMs: settleSeconds(config.settle) * 1000,
           descriptors: output === 'state' ? descriptors : undefined,
           kinds: list(config.kinds) as ChargingEventKind[],
-          onVehicle: output === 'state' ? (v, u) => send(stateMessage(v, u.changes)) : undefined,
+          onVehicle: output === 'state' ? (v, u) => withQuota(stateMessage(v, u.changes)) : undefined,
           onChargingEvent: output === 'charging' ? (e) => send(chargingMessage(e)) : undefined,
           tripKinds: list(config.tripKinds) as TripEventKind[],
           onTripEvent: output === 'trips' ? (e) => send(tripMessage(e)) : undefined,

@@ -39,6 +39,9 @@ const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
 const HEADING = 'vehicle.cabin.infotainment.navigation.currentLocation.heading';
 const MILEAGE = 'vehicle.vehicle.travelledDistance';
 const LOCK = 'vehicle.cabin.door.lock.status';
+const TARGET = 'vehicle.powertrain.electric.battery.stateOfCharge.target';
+const POWER = 'vehicle.powertrain.electric.battery.charging.power';
+const BATTERY = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
 
 function rangeKm(s: CarStreamState): number {
   return Math.round(((s.soc / 100) * s.capacityKwh * 100) / s.consumptionKwhPer100Km);
@@ -49,15 +52,18 @@ function minutesTo80(s: CarStreamState): number {
   return Math.max(0, Math.round((((80 - s.soc) / 100) * s.capacityKwh * 60) / 9.9));
 }
 
-/** A charging session: plug in, state of charge rising in steps to 80 %, charging finished, unplug. */
+/**
+ * A charging session at an 11 kW wallbox: plug in (with the 80 % target and the battery's size), state of charge
+ * rising in steps to 80 % with the power, charging finished, unplug.
+ */
 function charging(s: CarStreamState): ScenarioStep[] {
   if (s.soc >= 75) s.soc = 48;
   const steps: ScenarioStep[] = [
-    { [PORT]: 'CONNECTED', [HV_STATUS]: 'CHARGING', [AMPERE]: 16, [SOC]: s.soc, [TIME_REMAINING]: minutesTo80(s) },
+    { [PORT]: 'CONNECTED', [HV_STATUS]: 'CHARGING', [AMPERE]: 16, [SOC]: s.soc, [TIME_REMAINING]: minutesTo80(s), [TARGET]: 80, [BATTERY]: s.capacityKwh, [POWER]: 11000 },
   ];
   while (s.soc < 80) {
     s.soc = Math.min(80, s.soc + 4);
-    steps.push({ [SOC]: s.soc, [RANGE]: rangeKm(s), [TIME_REMAINING]: minutesTo80(s) });
+    steps.push({ [SOC]: s.soc, [RANGE]: rangeKm(s), [TIME_REMAINING]: minutesTo80(s), [POWER]: s.soc < 80 ? 11000 - (s.soc - 48) * 10 : 7400 });
   }
   steps.push({ [HV_STATUS]: 'NOT_CHARGING', [AMPERE]: 0, [TIME_REMAINING]: 0 });
   steps.push({ [PORT]: 'DISCONNECTED' });
