@@ -277,6 +277,12 @@ describe('Trips: stops, silences and cars that stream less', () => {
     ]);
     // No battery size: no energy, and it says so.
     assert.deepStrictEqual([trips[1].distanceKm, trips[1].stops, trips[1].missing], [8, 0, ['startPosition', 'endPosition', 'energyUsed']]);
+    // In the logbook: what the car did not send is empty, never 0, and the row names it.
+    const row = tripLogbookRows([trips[1]])[0];
+    assert.deepStrictEqual(
+      [row.distanceKm, row.startLatitude, row.endLongitude, row.energyUsedKwh, row.energyUsedEstimate, row.fuelUsed, row.missing],
+      [8, null, null, null, null, null, 'startPosition; endPosition; energyUsed'],
+    );
   });
 
   it('the finish waits the pause and the settle window after the end, then goes out once; motion within the pause is a stop', () => {
@@ -461,13 +467,14 @@ describe('Trips: the logbook', () => {
       startFuel: null,
       endFuel: null,
       fuelUsed: null,
+      missing: '',
       vin: BEV,
       tripId: tid(BEV, 20),
     });
     assert.deepStrictEqual([rows[1].fuelUnit, rows[1].fuelUsed, rows[1].energyUsedEstimate, rows[1].stops], ['l', 2.7, false, 1]);
     const csv = toCsv(rows).split('\r\n');
-    assert.strictEqual(csv[0], 'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,vin,tripId');
-    assert.strictEqual(csv[1], `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,${BEV},${tid(BEV, 20)}`);
+    assert.strictEqual(csv[0], 'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,missing,vin,tripId');
+    assert.strictEqual(csv[1], `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,,${BEV},${tid(BEV, 20)}`);
     assert.deepStrictEqual(tripLogbookRows(events).map((r) => [r.start, r.timeZone]), [
       ['2026-11-27T06:30:20Z', 'UTC'],
       ['2026-11-27T06:30:00Z', 'UTC'],

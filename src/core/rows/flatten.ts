@@ -156,6 +156,8 @@ export interface TripLogbookRow {
   startFuel: number | null;
   endFuel: number | null;
   fuelUsed: number | null;
+  /** The figures the car did not send (the event's `missing`), separated by "; "; empty when it sent them all. */
+  missing: string;
   vin: string;
   tripId: string;
 }
@@ -189,6 +191,7 @@ export function flattenTrip(event: TripFinishedEvent, timeZone?: string): TripLo
     startFuel: num(event.startFuel),
     endFuel: num(event.endFuel),
     fuelUsed: num(event.fuelUsed),
+    missing: (Array.isArray(event.missing) ? event.missing : []).filter((m) => typeof m === 'string').join('; '),
     vin: text(event.vin),
     tripId: text(event.tripId),
   };
