@@ -6,14 +6,19 @@ import {
   AxiosTransport,
   CarDataError,
   checkLimit,
+  checkRange,
+  checkVin,
   createAccount,
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
   DEFAULT_QUOTA_RESERVE,
   FileQuotaStore,
   machineTimeZone,
+  checkTimeZone,
   nodeSleep,
   flattenChargingSession,
+  flattenTrip,
+  readTripLog,
   relativeRange,
   searchDescriptors,
   descriptorWords,
@@ -29,7 +34,7 @@ import {
 } from '../node';
 import { checkTokenFile } from '../node/account';
 import { fileError, removeLeftovers } from '../node/private-file';
-import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
+import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge, tripLogFile } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
 
@@ -52,6 +57,7 @@ const COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
   ['quota', 'Calls used today and when the budget resets', '(no call)'],
   ['descriptors', 'Search the telematic catalogue', '(no call)'],
   ['bridge', 'Relay the live stream to your MQTT broker', '(no call; with --ha-discovery 1 per car, once)'],
+  ['trips', 'The logbook: trips the bridge saw, CSV or JSON', '(no call)'],
   ['mcp', 'Serve the car to AI assistants (MCP on stdio)', '(as asked; never the reserve; cached answers free)'],
 ];
 
@@ -108,6 +114,19 @@ progress has an empty end.`,
   containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
   quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
   bridge: BRIDGE_HELP,
+  trips: `Usage: bmw-cardata trips (--from DATE --to DATE | --last RANGE) [--vin VIN] [--time-zone ZONE]
+                       [--format json|csv] [--out FILE] [--state FILE]
+
+The logbook of the trips the bridge saw finish, from its trip log (bridge-state.trips.jsonl beside the account
+file, or beside --state FILE; it keeps a year): one row per trip that started in the range, oldest first, as CSV
+(the default) or JSON. No call to BMW. Times are local to --time-zone (default this machine's zone), which each
+row names; a figure the car did not send is an empty cell (the missing column names it), never 0, and the purpose
+column is left empty for you to fill in (business, private, commute).
+  --from, --to     ISO 8601 dates or date-times (a date alone is midnight UTC); a trip counts when it started
+                   at --from or later and before --to
+  --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone)
+  --vin VIN        Only this car's trips
+  --state FILE     The bridge's --state file, whose trip log to read`,
   mcp: `Usage: bmw-cardata mcp [--names VIN=NAME[,VIN=NAME...]] [--state FILE] [--max-age AGE]
 
 Serves the car to AI assistants (Claude Desktop and others) as an MCP server on standard input and output, for
@@ -371,6 +390,46 @@ async function login(ctx: Context): Promise<void> {
   if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
 }
 
+/** The range of --last or --from/--to (checked, ISO 8601 UTC); `zone` starts the months of --last. */
+function rangeOf(values: Values, command: string, zone: string): { from: string; to: string; last?: string } {
+  const last = str(values, 'last');
+  if (last) {
+    if (str(values, 'from') || str(values, 'to')) throw new UsageError(`${command}: give either --last or --from/--to, not both`);
+    if (!RANGES[last]) throw new UsageError(`${command}: --last must be one of ${Object.keys(RANGES).join(', ')}`);
+    return { ...relativeRange(RANGES[last], { timeZone: zone }), last };
+  }
+  if (!str(values, 'from') && !str(values, 'to')) {
+    throw new UsageError(`${command}: give --last ${Object.keys(RANGES).join('|')}, or --from DATE and --to DATE (see bmw-cardata ${command} --help)`);
+  }
+  return checkRange(required(values, 'from', command), required(values, 'to', command));
+}
+
+/** `bmw-cardata trips`: the logbook rows of a range from the bridge's trip log, at no call. */
+async function trips(ctx: Context): Promise<void> {
+  const v = ctx.values;
+  const zone = checkTimeZone(str(v, 'time-zone') ?? machineTimeZone());
+  const range = rangeOf(v, 'trips', zone);
+  const vin = str(v, 'vin') === undefined ? undefined : checkVin(str(v, 'vin'));
+  const file = tripLogFile(str(v, 'state') ?? path.join(path.dirname(ctx.configFile), 'bridge-state.json'));
+  const [from, to] = [Date.parse(range.from), Date.parse(range.to)];
+  const logged = await readTripLog(file, (m) => ctx.stderr.write(`bmw-cardata: ${m}\n`));
+  const chosen = logged
+    .filter((t) => (vin === undefined || t.vin === vin) && Date.parse(t.startedAt) >= from && Date.parse(t.startedAt) < to)
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const rows = chosen.map((t) => flattenTrip(t, zone));
+  // CSV unless JSON is asked for: the logbook goes to a spreadsheet.
+  await output({ ...ctx, values: { ...v, format: str(v, 'format') ?? 'csv' } }, rows, rows);
+  const where = logged.length === 0 && !(await exists(file)) ? ` (no trip log at ${file} yet: the bridge writes it)` : '';
+  ctx.stderr.write(`${rows.length} trip${rows.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${range.last ? ` (${range.last} in ${zone})` : ''}, times in ${zone}${where}\n`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
 async function run(command: string, sub: string | undefined, ctx: Context): Promise<void> {
   const v = ctx.values;
   let maxAgeMs: number | undefined;
@@ -485,6 +544,8 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         rememberedContainers: async () => (await readConfig(ctx.configFile)).containers ?? {},
       });
     }
+    case 'trips':
+      return trips(ctx);
     case 'bridge':
       return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });
     default:
