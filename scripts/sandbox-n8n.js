@@ -22,7 +22,7 @@ const NODE_SOURCE = 'packages';
 // Sent with every REST call: n8n ties its login cookie to the browser ID it was issued with.
 const BROWSER_ID = 'bmw-cardata-sandbox';
 const START_TIMEOUT_MS = 240_000; // n8n's first start runs its database migrations
-const STREAM_LOOP_MINUTES = 3; // charging, doors and a trip, a message every 5 s
+const STREAM_LOOP_MINUTES = 18; // charging, doors, a trip and the car parked after it, a message every 5 s
 
 const HELP = `Usage: npm run start:n8n [-- options]
 

@@ -8,7 +8,7 @@ const { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems, playTripScript } = req
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 
-const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, tokenSetFromResponse } = core;
+const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, createLiveFeed, tokenSetFromResponse } = core;
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -540,6 +540,71 @@ describe('Trips: scripts replayed through the simulated stream', function () {
       clock += 24 * 3_600_000;
       for (const u of live.settle()) trips.push(...u.trips);
       assert.deepStrictEqual(trips, expected.trips, name);
+    }
+  });
+});
+
+describe("Trips: the sandboxes' stream story", () => {
+  const { scenarioSteps, initialCarState, SCENARIO_NAMES } = require('../dist/src/simulator/broker-scenarios');
+  const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
+
+  it('every round of the scenarios gives one trip, finished with the tracker\'s rules: the commute, then the way home with a stop', async () => {
+    let clock = Date.parse('2026-12-01T07:00:00Z');
+    const waiting = [];
+    const timers = {
+      setTimeout: (fn, ms) => {
+        const t = { at: clock + ms, fn };
+        waiting.push(t);
+        return t;
+      },
+      clearTimeout: (t) => waiting.includes(t) && waiting.splice(waiting.indexOf(t), 1),
+    };
+    const seen = [];
+    const feed = createLiveFeed({ now: () => clock, timers, onTripEvent: (e) => seen.push({ ...e, seenAt: clock }) });
+    /** The host's clock moves on to `to`, the feed's timers firing on the way. */
+    const advance = async (to) => {
+      for (;;) {
+        waiting.sort((a, b) => a.at - b.at);
+        if (!waiting[0] || waiting[0].at > to) break;
+        const t = waiting.shift();
+        clock = Math.max(clock, t.at);
+        t.fn();
+        await feed.flush();
+      }
+      clock = to;
+    };
+    // As the simulator plays them (broker.ts, scenario-loop.ts): a step per interval, an interval between scenarios.
+    const car = initialCarState();
+    for (let round = 0; round < 3; round += 1) {
+      for (const name of SCENARIO_NAMES) {
+        const steps = scenarioSteps(name, car);
+        for (let k = 0; k < steps.length; k += 1) {
+          if (k > 0) await advance(clock + STREAM_INTERVAL_MS);
+          if (Object.keys(steps[k]).length === 0) continue;
+          const at = new Date(clock).toISOString();
+          const data = Object.fromEntries(Object.entries(steps[k]).map(([d, value]) => [d, { value, timestamp: at, unit: null }]));
+          await feed.push({ raw: { vin: BEV, entityId: `e${clock}`, topic: BEV, timestamp: at, data }, topic: `gcid/${BEV}` });
+        }
+        await advance(clock + STREAM_INTERVAL_MS);
+      }
+    }
+    await advance(clock + 3_600_000);
+    assert.deepStrictEqual(seen.map((e) => e.kind), ['trip-started', 'trip-finished', 'trip-started', 'trip-finished', 'trip-started', 'trip-finished']);
+    const finished = seen.filter((e) => e.kind === 'trip-finished');
+    assert.deepStrictEqual(
+      finished.map((f) => [f.startOdometerKm, f.distanceKm, f.stops, f.startPosition, f.endPosition, f.endedBy, f.energyUsed?.estimate, f.missing]),
+      [
+        [23418, 4, 0, HOME, WORK, 'ignition-off', true, []],
+        [23422, 6, 1, WORK, HOME, 'ignition-off', true, []],
+        [23428, 4, 0, HOME, WORK, 'ignition-off', true, []],
+      ],
+    );
+    for (const f of finished) {
+      // At town speed, as a commute is driven (stops and the minutes before moving off included).
+      assert.ok(f.socUsed > 0 && f.averageSpeedKmh > 20 && f.averageSpeedKmh < 50 && f.energyUsed.kwh > 0, JSON.stringify(f));
+      const next = seen.find((e) => e.kind === 'trip-started' && e.seenAt > Date.parse(f.endedAt));
+      // Each finish goes out before the next drive, or with it: the pause is over by then.
+      if (next) assert.ok(f.seenAt <= next.seenAt && Date.parse(next.at) - Date.parse(f.endedAt) > TRIP_PAUSE_MS, JSON.stringify([f.endedAt, next.at]));
     }
   });
 });
