@@ -100,8 +100,8 @@ function exampleWorkflows() {
       const nodes = workflow.nodes.map((node) => {
         if (!ours(node) || !node.credentials || !node.credentials[CREDENTIAL.type]) return node;
         const sandboxed = { ...node, credentials: { ...node.credentials, [CREDENTIAL.type]: { id: CREDENTIAL.id, name: CREDENTIAL.name } } };
-        // The simulator delivers every reading on time: a finished charge need not wait for late ones here.
-        if (node.parameters?.output === 'charging') sandboxed.parameters = { ...node.parameters, settleSeconds: 0 };
+        // The simulator delivers every reading on time: a finished charge or trip need not wait for late ones here.
+        if (node.parameters?.output === 'charging' || node.parameters?.output === 'trips') sandboxed.parameters = { ...node.parameters, settleSeconds: 0 };
         return sandboxed;
       });
       return { ...workflow, id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`, active: false, nodes, meta: { ...workflow.meta, templateCredsSetupCompleted: true } };
