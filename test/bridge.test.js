@@ -258,13 +258,19 @@ describe('bmw-cardata bridge', function () {
     const log = path.join(dir, 'bridge-state.trips.jsonl');
     const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
     const w = await watch(mosq.url(), `bmw-cardata/${vin}/#`);
-    let b = bridge([...acc.args, '--broker', mosq.url()]);
+    let b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery']);
     await b.waitFor(CONNECTED);
     const start = tripStart('commute', 1000);
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
     await until(() => tripsOf(w, vin).length >= 2, 8000, 'trip-finished');
     const want = expectedTrips('commute', start);
     assert.deepStrictEqual(lines(), [want[1]], 'the finished trip, as published, one line');
+    // Home Assistant's last trip distance reads it from trip/last.
+    const config = JSON.parse((await retained(mosq.url(), `homeassistant/sensor/bmw_cardata_${vin}_last_trip_distance/config`)).values().next().value);
+    assert.deepStrictEqual(discoveryProblems(`homeassistant/sensor/bmw_cardata_${vin}_last_trip_distance/config`, config), []);
+    assert.deepStrictEqual([config.state_topic, config.json_attributes_topic, config.device_class, config.unit_of_measurement], [`bmw-cardata/${vin}/trip/last`, `bmw-cardata/${vin}/trip/last`, 'distance', 'km']);
+    const last = JSON.parse((await retained(mosq.url(), config.state_topic)).get(config.state_topic));
+    assert.strictEqual(last[/value_json\.(\w+)/.exec(config.value_template)[1]], want[1].distanceKm);
     assert.strictEqual(fs.statSync(log).mode & 0o777, 0o600, 'only its owner reads where the car went');
     // The same messages again (the car re-sends its state after a reconnect): nothing new, logged once.
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 5 });
@@ -548,6 +554,8 @@ describe('bmw-cardata bridge', function () {
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
     await until(() => waiting().length === 2, 8000, 'both trip events on disk');
     assert.deepStrictEqual(waiting(), [['trip', 'trip-started'], ['trip', 'trip-finished']]);
+    const logged = fs.readFileSync(path.join(dir, 'bridge-state.trips.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepStrictEqual(logged.map((t) => t.id), [JSON.parse(JSON.parse(fs.readFileSync(outbox, 'utf8')).entries[1].payload).id], 'logged before it went to the outbox');
     b.proc.kill('SIGKILL');
     await b.exited;
     assert.deepStrictEqual(w.messages.filter((m) => m.topic.endsWith('/trip')), [], 'nothing reached the broker yet');

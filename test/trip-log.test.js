@@ -6,7 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
-const { LiveData, TripLog, readTripLog, TRIP_LOG_MAX_AGE_MS } = require('../dist/src/node');
+const { LiveData, TripLog, readTripLog, TRIP_LOG_MAX_AGE_MS, TRIP_LOGBOOK_COLUMNS, flattenTrip } = require('../dist/src/node');
 const { TRIP_SCRIPTS, tripScriptItems } = require('../dist/src/simulator/trip-scripts');
 const { eventId } = require('../dist/src/cli/bridge-topics');
 
@@ -54,6 +54,10 @@ describe('the trip log', () => {
     await log.append([b]);
     assert.deepStrictEqual(linesOf(file), [a, b]);
     assert.deepStrictEqual([log.last(a.vin), log.last(b.vin)], [a, b]);
+  });
+
+  it("the logbook's columns are those of every row, in order", () => {
+    for (const name of ['commute', 'phev']) assert.deepStrictEqual(Object.keys(flattenTrip(finishedTrip(name, NOW))), [...TRIP_LOGBOOK_COLUMNS]);
   });
 
   it('is bounded: trips older than a year and all but the newest N go when it is rewritten', async () => {
@@ -138,7 +142,7 @@ describe('bmw-cardata trips', function () {
   it('says where the log should be when there is none, and refuses a bad range or VIN before reading', async () => {
     const none = await runCli(['trips', '--config', path.join(tmp(), 'account.json'), '--from', '2026-11-01', '--to', '2026-12-01']);
     assert.strictEqual(none.code, 0, none.stderr);
-    assert.strictEqual(none.stdout, '\r\n', 'an empty logbook');
+    assert.strictEqual(none.stdout, `${TRIP_LOGBOOK_COLUMNS.join(',')}\r\n`, 'an empty logbook, with its header');
     assert.match(none.stderr, /0 trips .* \(no trip log at .*bridge-state\.trips\.jsonl yet: the bridge writes it\)/);
     assert.strictEqual((await runCli(['trips', '--config', config])).code, 2);
     assert.strictEqual((await runCli(['trips', '--config', config, '--from', '2026-12-01', '--to', '2026-11-01'])).code, 2);

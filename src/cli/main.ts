@@ -19,6 +19,7 @@ import {
   flattenChargingSession,
   flattenTrip,
   readTripLog,
+  TRIP_LOGBOOK_COLUMNS,
   relativeRange,
   searchDescriptors,
   descriptorWords,
@@ -337,12 +338,12 @@ async function writeOut(file: string, data: string | Buffer): Promise<void> {
   }
 }
 
-async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
+async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[], header?: readonly string[]): Promise<void> {
   const format = str(ctx.values, 'format') ?? 'json';
   let text: string;
   if (format === 'csv') {
     if (!rows) throw new UsageError('this command has no CSV output; use --format json');
-    text = toCsv(rows);
+    text = toCsv(rows, header);
   } else text = `${JSON.stringify(data, null, 2)}\n`;
   const out = str(ctx.values, 'out');
   if (out) {
@@ -418,7 +419,7 @@ async function trips(ctx: Context): Promise<void> {
     .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
   const rows = chosen.map((t) => flattenTrip(t, zone));
   // CSV unless JSON is asked for: the logbook goes to a spreadsheet.
-  await output({ ...ctx, values: { ...v, format: str(v, 'format') ?? 'csv' } }, rows, rows);
+  await output({ ...ctx, values: { ...v, format: str(v, 'format') ?? 'csv' } }, rows, rows, TRIP_LOGBOOK_COLUMNS);
   const where = logged.length === 0 && !(await exists(file)) ? ` (no trip log at ${file} yet: the bridge writes it)` : '';
   ctx.stderr.write(`${rows.length} trip${rows.length === 1 ? '' : 's'} from ${range.from} to ${range.to}${range.last ? ` (${range.last} in ${zone})` : ''}, times in ${zone}${where}\n`);
 }

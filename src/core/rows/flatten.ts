@@ -162,6 +162,36 @@ export interface TripLogbookRow {
   tripId: string;
 }
 
+/** The logbook's columns, in the order of its rows (a CSV of no trip still has its header). */
+export const TRIP_LOGBOOK_COLUMNS: readonly (keyof TripLogbookRow & string)[] = [
+  'start',
+  'end',
+  'timeZone',
+  'startOdometerKm',
+  'endOdometerKm',
+  'distanceKm',
+  'purpose',
+  'startLatitude',
+  'startLongitude',
+  'endLatitude',
+  'endLongitude',
+  'durationMinutes',
+  'averageSpeedKmh',
+  'stops',
+  'startSoc',
+  'endSoc',
+  'socUsed',
+  'energyUsedKwh',
+  'energyUsedEstimate',
+  'fuelUnit',
+  'startFuel',
+  'endFuel',
+  'fuelUsed',
+  'missing',
+  'vin',
+  'tripId',
+];
+
 /** Flattens a `trip-finished` event. `timeZone` (IANA, default UTC) is the zone of `start` and `end`, named in the row. */
 export function flattenTrip(event: TripFinishedEvent, timeZone?: string): TripLogbookRow {
   const zone = checkTimeZone(timeZone);
