@@ -22,7 +22,7 @@ const NODE_SOURCE = 'packages';
 // Sent with every REST call: n8n ties its login cookie to the browser ID it was issued with.
 const BROWSER_ID = 'bmw-cardata-sandbox';
 const START_TIMEOUT_MS = 240_000; // n8n's first start runs its database migrations
-const STREAM_LOOP_MINUTES = 3; // charging, doors and a trip, a message every 5 s
+const STREAM_LOOP_MINUTES = 18; // charging, doors, a trip and the car parked after it, a message every 5 s
 
 const HELP = `Usage: npm run start:n8n [-- options]
 
@@ -100,8 +100,8 @@ function exampleWorkflows() {
       const nodes = workflow.nodes.map((node) => {
         if (!ours(node) || !node.credentials || !node.credentials[CREDENTIAL.type]) return node;
         const sandboxed = { ...node, credentials: { ...node.credentials, [CREDENTIAL.type]: { id: CREDENTIAL.id, name: CREDENTIAL.name } } };
-        // The simulator delivers every reading on time: a finished charge need not wait for late ones here.
-        if (node.parameters?.output === 'charging') sandboxed.parameters = { ...node.parameters, settleSeconds: 0 };
+        // The simulator delivers every reading on time: a finished charge or trip need not wait for late ones here.
+        if (node.parameters?.output === 'charging' || node.parameters?.output === 'trips') sandboxed.parameters = { ...node.parameters, settleSeconds: 0 };
         return sandboxed;
       });
       return { ...workflow, id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`, active: false, nodes, meta: { ...workflow.meta, templateCredsSetupCompleted: true } };

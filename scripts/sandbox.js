@@ -359,7 +359,7 @@ BMW CarData sandbox is running (no BMW account needed; the internet only once, f
   Demo data         an old container (old-soc-export) for "Containers housekeeping" to delete, and a
                     battery below 20 % for the first 20 minutes of every hour for "Low state of charge notification"
   Stream            a charging session, the car plugged in without charging, doors and a trip, a round about
-                    every 4 minutes once the flows connect; "Plugged in but not charging" waits ${SANDBOX_WAIT_MIN} minute here
+                    every 18 minutes once the flows connect (each trip finishes about 11 minutes after it ends); "Plugged in but not charging" waits ${SANDBOX_WAIT_MIN} minute here
                     (its tab's info says so) and shows its notification about 2 minutes after the start
   Daily quota       50 calls; nothing is spent until you click, and the simulator and the local count start
                     fresh at every npm start (the local count alone would say "resets at 00:00 UTC")

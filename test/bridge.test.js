@@ -8,6 +8,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
+const mqtt = require('mqtt');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
 const { TRIP_SCRIPTS, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
@@ -245,8 +246,71 @@ describe('bmw-cardata bridge', function () {
     assert.deepStrictEqual(eventsOf(w, vin), [], 'nothing on the charging events topic');
     const r = await retained(mosq.url(), 'bmw-cardata/#');
     assert.strictEqual(JSON.parse(r.get(`bmw-cardata/${vin}/state`)).trips.driving, false, 'the state says the trip is over');
+    assert.deepStrictEqual(JSON.parse(r.get(`bmw-cardata/${vin}/trip/last`)), want[1], 'the last trip, retained');
     assert.strictEqual((await b.stop()).code, 0, b.stderr);
     await w.close();
+  });
+
+  it('logs each finished trip once beside its state (before it is announced), publishes the last one again after a restart, and bmw-cardata trips writes the log as CSV at no call', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = TRIP_SCRIPTS.commute.vin;
+    const log = path.join(dir, 'bridge-state.trips.jsonl');
+    const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+    const w = await watch(mosq.url(), `bmw-cardata/${vin}/#`);
+    let b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery']);
+    await b.waitFor(CONNECTED);
+    const start = tripStart('commute', 1000);
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
+    await until(() => tripsOf(w, vin).length >= 2, 8000, 'trip-finished');
+    const want = expectedTrips('commute', start);
+    assert.deepStrictEqual(lines(), [want[1]], 'the finished trip, as published, one line');
+    // Home Assistant's last trip distance reads it from trip/last.
+    const config = JSON.parse((await retained(mosq.url(), `homeassistant/sensor/bmw_cardata_${vin}_last_trip_distance/config`)).values().next().value);
+    assert.deepStrictEqual(discoveryProblems(`homeassistant/sensor/bmw_cardata_${vin}_last_trip_distance/config`, config), []);
+    assert.deepStrictEqual([config.state_topic, config.json_attributes_topic, config.device_class, config.unit_of_measurement], [`bmw-cardata/${vin}/trip/last`, `bmw-cardata/${vin}/trip/last`, 'distance', 'km']);
+    const last = JSON.parse((await retained(mosq.url(), config.state_topic)).get(config.state_topic));
+    assert.strictEqual(last[/value_json\.(\w+)/.exec(config.value_template)[1]], want[1].distanceKm);
+    assert.strictEqual(fs.statSync(log).mode & 0o777, 0o600, 'only its owner reads where the car went');
+    // The same messages again (the car re-sends its state after a reconnect): nothing new, logged once.
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 5 });
+    await sleep(500);
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    assert.deepStrictEqual(lines(), [want[1]], 'still one line');
+
+    // A crash while a line was written leaves half of it: skipped with one warning, and the next start writes past it.
+    fs.appendFileSync(log, JSON.stringify({ ...want[1], id: 'cut' }).slice(0, 80));
+    await w.close();
+    // The broker forgets the retained last trip: the bridge's next start brings it back from the log.
+    const clear = mqtt.connect(mosq.url(), { reconnectPeriod: 0 });
+    await clear.publishAsync(`bmw-cardata/${vin}/trip/last`, '', { retain: true, qos: 1 });
+    await clear.endAsync();
+    const again = await watch(mosq.url(), `bmw-cardata/${vin}/trip/last`);
+    b = bridge([...acc.args, '--broker', mosq.url()]);
+    await b.waitFor(CONNECTED);
+    await until(() => again.messages.some((m) => m.payload !== ''), 5000, 'trip/last from the log');
+    assert.deepStrictEqual(JSON.parse(again.messages.find((m) => m.payload !== '').payload), want[1], 'the last trip comes from the log after a restart');
+    assert.strictEqual(b.stderr.match(/trip log .* holds 1 line that is not a trip \(the last one cut off/g)?.length, 1, b.stderr);
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+    assert.ok(fs.readFileSync(log, 'utf8').endsWith('\n') && lines().length === 1, 'rewritten without the broken line');
+    await again.close();
+
+    sim.clearLog();
+    const out = path.join(dir, 'logbook.csv');
+    const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+    const cli = spawn(process.execPath, [CLI, 'trips', '--config', acc.file, '--from', day(start), '--to', day(start + 2 * 86_400_000), '--vin', vin, '--time-zone', 'Europe/Berlin', '--out', out]);
+    let err = '';
+    cli.stderr.on('data', (d) => (err += d));
+    assert.strictEqual(await new Promise((resolve) => cli.on('exit', resolve)), 0, err);
+    assert.match(err, /1 trip from .* times in Europe\/Berlin/);
+    const [header, row] = fs.readFileSync(out, 'utf8').trim().split('\r\n');
+    const cells = Object.fromEntries(header.split(',').map((h, i) => [h, row.split(',')[i]]));
+    assert.strictEqual(cells.tripId, want[1].tripId);
+    assert.strictEqual(cells.distanceKm, String(want[1].distanceKm));
+    assert.strictEqual(cells.timeZone, 'Europe/Berlin');
+    assert.strictEqual(cells.purpose, '');
+    assert.strictEqual(new Date(cells.start).getTime(), Date.parse(want[1].startedAt));
+    assert.strictEqual(sim.restCalls().length, 0, 'no call to BMW');
   });
 
   it('publishes nothing for evcc that the car did not send (a PHEV without state of charge)', async () => {
@@ -311,7 +375,7 @@ describe('bmw-cardata bridge', function () {
       if (state === undefined) continue;
       // What Home Assistant would read from the bridge's topics must fit the entity.
       if (topic.includes('/binary_sensor/')) assert.ok([c.payload_on, c.payload_off].includes(state), `${topic}: ${state}`);
-      else if (c.value_template) assert.strictEqual(typeof JSON.parse(state).powerKw, 'number', topic);
+      else if (c.value_template) assert.strictEqual(typeof JSON.parse(state)[/value_json\.(\w+)/.exec(c.value_template)[1]], 'number', `${topic}: ${state}`);
       else if (c.unit_of_measurement) assert.ok(Number.isFinite(Number(state)) && state !== '', `${topic}: ${state}`);
       if (topic.includes('/device_tracker/')) assert.deepStrictEqual([JSON.parse(state).latitude, JSON.parse(state).longitude], [48.177, 11.556]);
     }
@@ -324,7 +388,7 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(new Set(ids).size, ids.length, 'unique ids');
     for (const vin of vins) {
       const keys = ids.filter((id) => id.startsWith(`bmw_cardata_${vin}_`)).map((id) => id.slice(`bmw_cardata_${vin}_`.length));
-      for (const k of ['soc', 'electric_range', 'total_range', 'odometer', 'charging_status', 'charging_power', 'plugged', 'charging', 'door_front_left', 'door_lock', 'trunk_lock', 'position']) {
+      for (const k of ['soc', 'electric_range', 'total_range', 'odometer', 'charging_status', 'charging_power', 'plugged', 'charging', 'door_front_left', 'door_lock', 'trunk_lock', 'last_trip_distance', 'position']) {
         assert.ok(keys.includes(k), `${vin}: ${k}`);
       }
     }
@@ -490,6 +554,8 @@ describe('bmw-cardata bridge', function () {
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
     await until(() => waiting().length === 2, 8000, 'both trip events on disk');
     assert.deepStrictEqual(waiting(), [['trip', 'trip-started'], ['trip', 'trip-finished']]);
+    const logged = fs.readFileSync(path.join(dir, 'bridge-state.trips.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepStrictEqual(logged.map((t) => t.id), [JSON.parse(JSON.parse(fs.readFileSync(outbox, 'utf8')).entries[1].payload).id], 'logged before it went to the outbox');
     b.proc.kill('SIGKILL');
     await b.exited;
     assert.deepStrictEqual(w.messages.filter((m) => m.topic.endsWith('/trip')), [], 'nothing reached the broker yet');

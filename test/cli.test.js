@@ -252,7 +252,7 @@ describe('command line', function () {
   it('help lists every command with its cost in one aligned column', async () => {
     const res = await runCli(['--help']);
     const lines = res.stdout.split('\n').filter((l) => /^ {2}[a-z-]+ {2,}.*\((no call|1 call)/.test(l));
-    assert.strictEqual(lines.length, 12);
+    assert.strictEqual(lines.length, 13);
     assert.strictEqual(new Set(lines.map((l) => l.lastIndexOf('('))).size, 1, lines.join('\n'));
   });
 

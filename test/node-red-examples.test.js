@@ -220,6 +220,89 @@ describe('Node-RED example flows', function () {
   });
 });
 
+describe('Node-RED example "Trip logbook to a CSV file" with a replayed trip', function () {
+  this.timeout(30000);
+  const { streamNode, lastStatus } = require('./support/nodered');
+  const { until } = require('./support/bridge');
+  const { LiveData, flattenTrip } = require('../dist/src/node');
+  const { toCsv } = require('../dist/src/cli/csv');
+  const { TRIP_SCRIPTS, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
+  const MODULES = ['common/90-comment.js', 'common/25-catch.js', 'function/10-function.js', 'function/15-change.js', 'parsers/70-CSV.js', 'storage/10-file.js'];
+  let sim;
+  let tmp;
+
+  /** A script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) is due `dueInMs` from now. */
+  function tripStart(name, dueInMs) {
+    const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
+    const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
+    return Date.now() + dueInMs - off - 15 * 60_000;
+  }
+
+  /** The finished trip core derives from the script. */
+  function finishedTrip(name, start) {
+    let clock = start;
+    const live = new LiveData({ now: () => clock });
+    const trips = [];
+    for (const i of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
+      if ('marker' in i) continue;
+      clock = Math.max(clock, Date.parse(i.at));
+      trips.push(...live.ingest(i.message).trips);
+    }
+    clock += 86_400_000;
+    for (const u of live.settle()) trips.push(...u.trips);
+    return trips.find((t) => t.kind === 'trip-finished');
+  }
+
+  before(async () => {
+    sim = await startSimulator({ stream: true });
+  });
+  after(() => sim.close());
+  beforeEach(async () => {
+    freshUserDir();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-trip-logbook-'));
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('one row per finished trip in a CSV file per car: the header first, the same columns and cells as bmw-cardata trips', async () => {
+    const flow = [{ id: 'tab', type: 'tab' }];
+    for (const node of load('Trip logbook to a CSV file')) {
+      const n = JSON.parse(JSON.stringify(node).split('/tmp/').join(`${tmp}/`));
+      if (n.type === 'bmw-cardata-account') Object.assign(n, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
+      else n.z = 'tab';
+      if (n.type === 'debug') n.type = 'helper';
+      flow.push(n);
+    }
+    await helper.load([...allNodes, streamNode, ...MODULES.map(coreNode)], flow, { 'bmw-cardata-example-account': authorizedCredentials(sim) });
+    await until(() => lastStatus(helper.getNode('tl1'))?.text === 'connected', 5000, 'connected');
+    const logged = collector(helper.getNode('tl7'));
+    const vin = TRIP_SCRIPTS.commute.vin;
+    const file = path.join(tmp, `bmw-trips-${vin}.csv`);
+
+    const start = tripStart('commute', 1500);
+    await playTripScript(sim.stream, 'commute', { start, intervalMs: 5 });
+    const [first] = await logged.wait(1, 10000);
+    const expected = flattenTrip(finishedTrip('commute', start), 'Europe/Berlin');
+    // Made in the function node's sandbox (its own Object): compared as the JSON it is.
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(first.row)), expected, 'the row core makes of the trip');
+    // The cells bmw-cardata trips writes for the same trip, line for line (the CSV node ends lines with LF).
+    assert.strictEqual(fs.readFileSync(file, 'utf8'), toCsv([expected]).replace(/\r\n/g, '\n'));
+
+    // The next trip of the car: a row, no second header.
+    const next = finishedTrip('stop', Date.parse(expected.end) + 3_600_000);
+    helper.getNode('tl2').receive({ payload: next, vin, topic: `${vin}/trip-finished` });
+    await logged.wait(2);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    assert.deepStrictEqual(lines, toCsv([expected, flattenTrip(next, 'Europe/Berlin')]).trim().split('\r\n'));
+    assert.match(lines[2], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?\+0[12]:00,\d{4}-.*,Europe\/Berlin,/);
+    assert.strictEqual(lines[0].split(',').indexOf('purpose'), 6);
+    assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
+  });
+});
+
 function tokenSet(sim) {
   const t = sim.issueTokens({ clientId: 'x' });
   return { accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid, expiresAt: Date.now() + t.expires_in * 1000 };

@@ -8,7 +8,7 @@ const { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems, playTripScript } = req
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 
-const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, tokenSetFromResponse } = core;
+const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, createLiveFeed, tokenSetFromResponse } = core;
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -277,6 +277,12 @@ describe('Trips: stops, silences and cars that stream less', () => {
     ]);
     // No battery size: no energy, and it says so.
     assert.deepStrictEqual([trips[1].distanceKm, trips[1].stops, trips[1].missing], [8, 0, ['startPosition', 'endPosition', 'energyUsed']]);
+    // In the logbook: what the car did not send is empty, never 0, and the row names it.
+    const row = tripLogbookRows([trips[1]])[0];
+    assert.deepStrictEqual(
+      [row.distanceKm, row.startLatitude, row.endLongitude, row.energyUsedKwh, row.energyUsedEstimate, row.fuelUsed, row.missing],
+      [8, null, null, null, null, null, 'startPosition; endPosition; energyUsed'],
+    );
   });
 
   it('the finish waits the pause and the settle window after the end, then goes out once; motion within the pause is a stop', () => {
@@ -461,13 +467,14 @@ describe('Trips: the logbook', () => {
       startFuel: null,
       endFuel: null,
       fuelUsed: null,
+      missing: '',
       vin: BEV,
       tripId: tid(BEV, 20),
     });
     assert.deepStrictEqual([rows[1].fuelUnit, rows[1].fuelUsed, rows[1].energyUsedEstimate, rows[1].stops], ['l', 2.7, false, 1]);
     const csv = toCsv(rows).split('\r\n');
-    assert.strictEqual(csv[0], 'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,vin,tripId');
-    assert.strictEqual(csv[1], `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,${BEV},${tid(BEV, 20)}`);
+    assert.strictEqual(csv[0], 'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,missing,vin,tripId');
+    assert.strictEqual(csv[1], `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,,${BEV},${tid(BEV, 20)}`);
     assert.deepStrictEqual(tripLogbookRows(events).map((r) => [r.start, r.timeZone]), [
       ['2026-11-27T06:30:20Z', 'UTC'],
       ['2026-11-27T06:30:00Z', 'UTC'],
@@ -533,6 +540,72 @@ describe('Trips: scripts replayed through the simulated stream', function () {
       clock += 24 * 3_600_000;
       for (const u of live.settle()) trips.push(...u.trips);
       assert.deepStrictEqual(trips, expected.trips, name);
+    }
+  });
+});
+
+describe("Trips: the sandboxes' stream story", () => {
+  const { scenarioSteps, initialCarState, SCENARIO_NAMES } = require('../dist/src/simulator/broker-scenarios');
+  const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
+
+  it('every round of the scenarios gives one trip, finished with the tracker\'s rules: the commute, then the way home with a stop', async () => {
+    let clock = Date.parse('2026-12-01T07:00:00Z');
+    const waiting = [];
+    const timers = {
+      setTimeout: (fn, ms) => {
+        const t = { at: clock + ms, fn };
+        waiting.push(t);
+        return t;
+      },
+      clearTimeout: (t) => waiting.includes(t) && waiting.splice(waiting.indexOf(t), 1),
+    };
+    const seen = [];
+    const feed = createLiveFeed({ now: () => clock, timers, onTripEvent: (e) => seen.push({ ...e, seenAt: clock }) });
+    /** The host's clock moves on to `to`, the feed's timers firing on the way. */
+    const advance = async (to) => {
+      for (;;) {
+        waiting.sort((a, b) => a.at - b.at);
+        if (!waiting[0] || waiting[0].at > to) break;
+        const t = waiting.shift();
+        clock = Math.max(clock, t.at);
+        t.fn();
+        await feed.flush();
+      }
+      clock = to;
+    };
+    // As the simulator plays them (broker.ts, scenario-loop.ts): a step per interval, an interval between scenarios.
+    const car = initialCarState();
+    for (let round = 0; round < 3; round += 1) {
+      for (const name of SCENARIO_NAMES) {
+        const steps = scenarioSteps(name, car);
+        for (let k = 0; k < steps.length; k += 1) {
+          if (k > 0) await advance(clock + STREAM_INTERVAL_MS);
+          if (Object.keys(steps[k]).length === 0) continue;
+          const at = new Date(clock).toISOString();
+          const data = Object.fromEntries(Object.entries(steps[k]).map(([d, value]) => [d, { value, timestamp: at, unit: null }]));
+          const raw = { vin: BEV, entityId: `e${clock}`, topic: BEV, timestamp: at, data };
+          await feed.push(core.filterStreamMessage(raw, `gcid/${BEV}`, core.normalizeStreamMessage(raw, `gcid/${BEV}`), core.compileFilter({})));
+        }
+        await advance(clock + STREAM_INTERVAL_MS);
+      }
+    }
+    await advance(clock + 3_600_000);
+    assert.deepStrictEqual(seen.map((e) => e.kind), ['trip-started', 'trip-finished', 'trip-started', 'trip-finished', 'trip-started', 'trip-finished']);
+    const finished = seen.filter((e) => e.kind === 'trip-finished');
+    assert.deepStrictEqual(
+      finished.map((f) => [f.startOdometerKm, f.distanceKm, f.stops, f.startPosition, f.endPosition, f.endedBy, f.energyUsed?.estimate, f.missing]),
+      [
+        [23418, 4, 0, HOME, WORK, 'ignition-off', true, []],
+        [23422, 6, 1, WORK, HOME, 'ignition-off', true, []],
+        [23428, 4, 0, HOME, WORK, 'ignition-off', true, []],
+      ],
+    );
+    for (const f of finished) {
+      // At town speed, as a commute is driven (stops and the minutes before moving off included).
+      assert.ok(f.socUsed > 0 && f.averageSpeedKmh > 20 && f.averageSpeedKmh < 50 && f.energyUsed.kwh > 0, JSON.stringify(f));
+      const next = seen.find((e) => e.kind === 'trip-started' && e.seenAt > Date.parse(f.endedAt));
+      // Each finish goes out before the next drive, or with it: the pause is over by then.
+      if (next) assert.ok(f.seenAt <= next.seenAt && Date.parse(next.at) - Date.parse(f.endedAt) > TRIP_PAUSE_MS, JSON.stringify([f.endedAt, next.at]));
     }
   });
 });

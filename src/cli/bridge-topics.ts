@@ -23,6 +23,8 @@ export const SUBTOPICS = {
   location: 'location',
   event: 'event',
   trip: 'trip',
+  /** The last finished trip (retained), beside the trip events of `trip`. */
+  lastTrip: 'trip/last',
   evcc: 'evcc',
 } as const;
 
@@ -89,8 +91,8 @@ export function eventPayload(event: ChargingEvent | TripEvent): string {
   return JSON.stringify({ id: eventId(event), ...event });
 }
 
-/** Every retained topic of one car with its payload. */
-export function retainedTopics(prefix: string, record: VehicleRecord): Map<string, string> {
+/** Every retained topic of one car with its payload; `lastTrip` is the payload of its last finished trip, if any. */
+export function retainedTopics(prefix: string, record: VehicleRecord, extra: { lastTrip?: string } = {}): Map<string, string> {
   const out = new Map<string, string>();
   const vin = record.vin;
   for (const [descriptor, entry] of Object.entries(record.values)) {
@@ -114,6 +116,7 @@ export function retainedTopics(prefix: string, record: VehicleRecord): Map<strin
     out.set(vehicleTopic(prefix, vin, SUBTOPICS.location), JSON.stringify(location));
   }
   for (const [name, payload] of Object.entries(evccValues(record))) out.set(vehicleTopic(prefix, vin, `${SUBTOPICS.evcc}/${name}`), payload);
+  if (extra.lastTrip !== undefined) out.set(vehicleTopic(prefix, vin, SUBTOPICS.lastTrip), extra.lastTrip);
   return out;
 }
 

@@ -10,12 +10,15 @@ import {
   LiveData,
   restoreLiveDataState,
   subscribeStream,
+  TripLog,
   writePrivateJson,
   type Account,
+  type LoggedTrip,
   type LiveDataState,
   type LiveUpdate,
   type StreamMessage,
   type StreamStatus,
+  type TripFinishedEvent,
 } from '../node';
 import { checkPrefix, DEFAULT_PREFIX, eventId, eventPayload, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
 import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
@@ -58,6 +61,7 @@ Topics (retained unless said otherwise):
   <prefix>/<VIN>/event                   charging events as JSON (not retained), each with an "id": a
                                          repeated event has the same id
   <prefix>/<VIN>/trip                    trip events (trip-started, trip-finished) as JSON, the same way
+  <prefix>/<VIN>/trip/last               the last finished trip as JSON (retained)
   <prefix>/<VIN>/evcc/soc|plugged|charging|range|odometer   for evcc; only values that are known
 
 Options:
@@ -75,7 +79,9 @@ Options:
   --ha-prefix TOPIC     Home Assistant's discovery prefix (default ${DEFAULT_DISCOVERY_PREFIX})
   --stream-url URL      The CarData stream (default the one saved by login --stream-url, else BMW's)
   --state FILE          The saved live data (default bridge-state.json beside the account file); the events
-                        the broker has not yet acknowledged wait beside it (bridge-state.outbox.json)
+                        the broker has not yet acknowledged wait beside it (bridge-state.outbox.json), and
+                        the finished trips of the last year are logged beside it (bridge-state.trips.jsonl,
+                        one JSON line each; bmw-cardata trips writes them as CSV)
   --dry-run             Print what would be published, one JSON line each, and connect to nothing but
                         BMW's stream (the saved live data is read, never written)
 
@@ -442,6 +448,11 @@ function outboxFile(stateFile: string): string {
   return `${stateFile.replace(/\.json$/i, '')}.outbox.json`;
 }
 
+/** The log of the finished trips the bridge saw: beside its state file (bmw-cardata trips reads it). */
+export function tripLogFile(stateFile: string): string {
+  return `${stateFile.replace(/\.json$/i, '')}.trips.jsonl`;
+}
+
 /**
  * An event waiting in the outbox: its id, its car, its payload (JSON, with the id) and, for a trip event, its
  * sub-topic (a charging event has none: outboxes written before trips were published hold only those).
@@ -515,6 +526,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     warn: (m) => warn(`bridge: ${m}`),
     accept: isPendingEvent,
   });
+  // The finished trips, logged before they are announced (read for the last trip of each car, never written by --dry-run).
+  const tripLog = await TripLog.open({ file: tripLogFile(stateFile), readOnly: dryRun, warn: (m) => warn(`bridge: ${m}`) });
   const info = saved.vehicles;
   const haDiscovery = Boolean(values['ha-discovery']);
   const version = packageVersion();
@@ -547,7 +560,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const syncVehicle = (vin: string): void => {
     const record = live.vehicle(vin);
     if (!record || !publisher?.connected) return;
-    for (const [topic, payload] of retainedTopics(prefix, record)) {
+    const last = tripLog.last(vin);
+    for (const [topic, payload] of retainedTopics(prefix, record, { lastTrip: last ? JSON.stringify(last) : undefined })) {
       if (published.get(topic) === payload) continue;
       published.set(topic, payload);
       send({ topic, payload, retain: true, qos: 0 });
@@ -648,8 +662,13 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   };
 
   const relay = async (u: LiveUpdate): Promise<void> => {
-    // Its events go to the outbox (on disk) before the state that says they happened is saved: a crash at any
-    // moment can send an event twice (with the same id), never lose it.
+    // A finished trip goes to the trip log, and its events to the outbox (both on disk), before the state that
+    // says they happened is saved: a crash at any moment can send an event twice (with the same id, logged once),
+    // never lose it.
+    const finished = u.trips
+      .filter((e): e is TripFinishedEvent => e.kind === 'trip-finished')
+      .map((e): LoggedTrip => ({ id: eventId(e), ...e }));
+    if (finished.length > 0) await tripLog.append(finished).catch((e: unknown) => warn(`bridge: cannot log the trip in ${tripLogFile(stateFile)}: ${describeError(e)}`));
     const events = [
       ...u.events.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e) })),
       ...u.trips.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e), topic: SUBTOPICS.trip })),
@@ -705,6 +724,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   await save();
   await publisher.close({ topic: statusTopic(prefix), payload: 'offline', retain: true, qos: 1 });
   await outbox.settled();
+  await tripLog.settled();
   status.bmw = 'closed';
   status.broker = 'closed';
   status.show(true);

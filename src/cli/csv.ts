@@ -14,9 +14,12 @@ function cell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** RFC 4180 CSV: a header from the union of the rows' keys (in first-seen order), CRLF line ends. */
-export function toCsv(rows: readonly Record<string, unknown>[]): string {
-  const columns: string[] = [];
+/**
+ * RFC 4180 CSV: a header from the union of the rows' keys (in first-seen order, after `header`, the columns a CSV of
+ * no rows still has), CRLF line ends.
+ */
+export function toCsv(rows: readonly Record<string, unknown>[], header: readonly string[] = []): string {
+  const columns: string[] = [...header];
   for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
   const lines = [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))];
   return `${lines.join('\r\n')}\r\n`;

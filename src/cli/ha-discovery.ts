@@ -28,6 +28,8 @@ interface Entity {
   /** Sub-topic of `<prefix>/<VIN>/`. */
   topic: string;
   fields: Record<string, unknown>;
+  /** The topic's JSON also becomes the entity's attributes (json_attributes_topic). */
+  attributes?: boolean;
 }
 
 const BOOLEAN = { payload_on: 'true', payload_off: 'false' };
@@ -60,6 +62,15 @@ const ENTITIES: Entity[] = [
   { key: 'trunk', component: 'binary_sensor', name: 'Trunk', topic: 'vehicle.body.trunk.isOpen', fields: { device_class: 'opening', ...BOOLEAN } },
   { key: 'hood', component: 'binary_sensor', name: 'Hood', topic: 'vehicle.body.hood.isOpen', fields: { device_class: 'opening', ...BOOLEAN } },
   { key: 'trunk_lock', component: 'binary_sensor', name: 'Trunk lock', topic: 'vehicle.body.trunk.isLocked', fields: { device_class: 'lock', ...LOCKED_IS_OFF } },
+  {
+    key: 'last_trip_distance',
+    component: 'sensor',
+    name: 'Last trip distance',
+    topic: SUBTOPICS.lastTrip,
+    // An unknown distance (null) renders as None, which Home Assistant shows as unknown, never as 0.
+    fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement', value_template: '{{ value_json.distanceKm }}', icon: 'mdi:map-marker-distance' },
+    attributes: true,
+  },
   { key: 'position', component: 'device_tracker', name: 'Position', topic: SUBTOPICS.location, fields: { source_type: 'gps', icon: 'mdi:car' } },
 ];
 
@@ -96,6 +107,7 @@ export function discoveryConfigs(opts: DiscoveryOptions): DiscoveryConfig[] {
       unique_id: objectId,
       // A device tracker reads its position from the attributes (latitude, longitude); it has no state topic.
       ...(e.component === 'device_tracker' ? { json_attributes_topic: topic } : { state_topic: topic }),
+      ...(e.attributes ? { json_attributes_topic: topic } : {}),
       ...e.fields,
       availability_topic: statusTopic(prefix),
       payload_available: 'online',

@@ -6,14 +6,20 @@ import {
   AxiosTransport,
   CarDataError,
   checkLimit,
+  checkRange,
+  checkVin,
   createAccount,
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
   DEFAULT_QUOTA_RESERVE,
   FileQuotaStore,
   machineTimeZone,
+  checkTimeZone,
   nodeSleep,
   flattenChargingSession,
+  flattenTrip,
+  readTripLog,
+  TRIP_LOGBOOK_COLUMNS,
   relativeRange,
   searchDescriptors,
   descriptorWords,
@@ -29,7 +35,7 @@ import {
 } from '../node';
 import { checkTokenFile } from '../node/account';
 import { fileError, removeLeftovers } from '../node/private-file';
-import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge } from './bridge';
+import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge, tripLogFile } from './bridge';
 import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
 import { MESSAGES, messagesFor, type Messages } from './messages';
@@ -246,12 +252,12 @@ async function writeOut(file: string, data: string | Buffer): Promise<void> {
   }
 }
 
-async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[]): Promise<void> {
+async function output(ctx: Context, data: unknown, rows?: Record<string, unknown>[], header?: readonly string[]): Promise<void> {
   const format = str(ctx.values, 'format') ?? 'json';
   let text: string;
   if (format === 'csv') {
     if (!rows) throw new UsageError(ctx.m.noCsv);
-    text = toCsv(rows);
+    text = toCsv(rows, header);
   } else text = `${JSON.stringify(data, null, 2)}\n`;
   const out = str(ctx.values, 'out');
   if (out) {
@@ -295,6 +301,45 @@ async function login(ctx: Context): Promise<void> {
   ctx.stderr.write(`${ctx.m.loggedIn(ctx.configFile)}\n`);
   if (!streamUrl && !atBmw(apiBaseUrl, authBaseUrl)) ctx.stderr.write(`${ctx.m.streamUrlForBridge}\n`);
   if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
+}
+
+/** The range of --last or --from/--to; `zone` starts the months of --last. */
+function rangeOf(m: Messages, values: Values, command: string, zone: string): { from: string; to: string; last?: string } {
+  const last = str(values, 'last');
+  if (last) {
+    if (str(values, 'from') || str(values, 'to')) throw new UsageError(m.lastAndRange(command));
+    if (!RANGES[last]) throw new UsageError(m.lastValues(command, Object.keys(RANGES).join(', ')));
+    return { ...relativeRange(RANGES[last], { timeZone: zone }), last };
+  }
+  if (!str(values, 'from') && !str(values, 'to')) throw new UsageError(m.noRange(command, Object.keys(RANGES).join('|')));
+  return { from: required(m, values, 'from', command), to: required(m, values, 'to', command) };
+}
+
+/** `bmw-cardata trips`: the logbook rows of a range from the bridge's trip log, at no call. */
+async function trips(ctx: Context): Promise<void> {
+  const v = ctx.values;
+  const zone = checkTimeZone(str(v, 'time-zone') ?? machineTimeZone());
+  const { last, ...picked } = rangeOf(ctx.m, v, 'trips', zone);
+  const range = last ? picked : checkRange(picked.from, picked.to);
+  const vin = str(v, 'vin') === undefined ? undefined : checkVin(str(v, 'vin'));
+  const file = tripLogFile(str(v, 'state') ?? path.join(path.dirname(ctx.configFile), 'bridge-state.json'));
+  const [from, to] = [Date.parse(range.from), Date.parse(range.to)];
+  const logged = await readTripLog(file, (m) => ctx.stderr.write(`bmw-cardata: ${m}\n`));
+  const chosen = logged
+    .filter((t) => (vin === undefined || t.vin === vin) && Date.parse(t.startedAt) >= from && Date.parse(t.startedAt) < to)
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const rows = chosen.map((t) => flattenTrip(t, zone));
+  // CSV unless JSON is asked for: the logbook goes to a spreadsheet.
+  await output({ ...ctx, values: { ...v, format: str(v, 'format') ?? 'csv' } }, rows, rows, TRIP_LOGBOOK_COLUMNS);
+  const where = logged.length === 0 && !(await exists(file)) ? ctx.m.noTripLog(file) : '';
+  ctx.stderr.write(`${ctx.m.trips(rows.length, range.from, range.to, last ? ctx.m.lastIn(last, zone) : '', zone)}${where}\n`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function run(command: string, sub: string | undefined, ctx: Context): Promise<void> {
@@ -346,17 +391,9 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     }
     case 'charging-history': {
       const vin = required(m, v, 'vin', command);
-      const last = str(v, 'last');
       // Calendar ranges in the machine's zone unless told otherwise, as Node-RED and n8n do.
       const zone = str(v, 'time-zone') ?? machineTimeZone();
-      let range: { from: string; to: string };
-      if (last) {
-        if (str(v, 'from') || str(v, 'to')) throw new UsageError(m.lastAndRange);
-        if (!RANGES[last]) throw new UsageError(m.lastValues(Object.keys(RANGES).join(', ')));
-        range = relativeRange(RANGES[last], { timeZone: zone });
-      } else if (!str(v, 'from') && !str(v, 'to')) {
-        throw new UsageError(m.noRange(Object.keys(RANGES).join('|')));
-      } else range = { from: required(m, v, 'from', command), to: required(m, v, 'to', command) };
+      const { last, ...range } = rangeOf(m, v, command, zone);
       const account = openAccount(ctx);
       const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read });
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
@@ -412,6 +449,8 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
         rememberedContainers: async () => (await readConfig(ctx.configFile)).containers ?? {},
       });
     }
+    case 'trips':
+      return trips(ctx);
     case 'bridge':
       return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });
     default:

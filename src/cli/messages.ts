@@ -32,6 +32,7 @@ const en = {
     quota: ['Calls used today and when the budget resets', '(no call)'],
     descriptors: ['Search the telematic catalogue', '(no call)'],
     bridge: ['Relay the live stream to your MQTT broker', '(no call; with --ha-discovery 1 per car, once)'],
+    trips: ['The logbook: trips the bridge saw, CSV or JSON', '(no call)'],
     mcp: ['Serve the car to AI assistants (MCP on stdio)', '(as asked; never the reserve; cached answers free)'],
   } as Record<string, readonly [string, string]>,
   globalHelp: (commands: string) => `Usage: bmw-cardata <command> [options]
@@ -84,6 +85,19 @@ progress has an empty end.`,
     image: 'Usage: bmw-cardata image --vin VIN [--out FILE]\n\nSaves the vehicle image; without --out as VIN.png (the extension follows the image type).',
     containers: 'Usage: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
     quota: 'Usage: bmw-cardata quota\n\nShows the calls counted today for the saved account (no call to BMW).',
+    trips: `Usage: bmw-cardata trips (--from DATE --to DATE | --last RANGE) [--vin VIN] [--time-zone ZONE]
+                       [--format json|csv] [--out FILE] [--state FILE]
+
+The logbook of the trips the bridge saw finish, from its trip log (bridge-state.trips.jsonl beside the account
+file, or beside --state FILE; it keeps a year): one row per trip that started in the range, oldest first, as CSV
+(the default) or JSON. No call to BMW. Times are local to --time-zone (default this machine's zone), which each
+row names; a figure the car did not send is an empty cell (the missing column names it), never 0, and the purpose
+column is left empty for you to fill in (business, private, commute).
+  --from, --to     ISO 8601 dates or date-times (a date alone is midnight UTC); a trip counts when it started
+                   at --from or later and before --to
+  --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone)
+  --vin VIN        Only this car's trips
+  --state FILE     The bridge's --state file, whose trip log to read`,
     mcp: `Usage: bmw-cardata mcp [--names VIN=NAME[,VIN=NAME...]] [--state FILE] [--max-age AGE]
 
 Serves the car to AI assistants (Claude Desktop and others) as an MCP server on standard input and output, for
@@ -124,11 +138,13 @@ Assistant configuration: command "npx", args ["bmw-cardata", "mcp"] (see the REA
   loggedIn: (file: string) => `Logged in. Tokens saved to ${file}`,
   streamUrlForBridge: 'For the bridge, log in again with --stream-url (the stream of this login service; the simulator prints it).',
   maxAge: (error: string) => `--max-age: ${error}`,
-  lastAndRange: 'charging-history: give either --last or --from/--to, not both',
-  lastValues: (ranges: string) => `charging-history: --last must be one of ${ranges}`,
-  noRange: (ranges: string) => `charging-history: give --last ${ranges}, or --from DATE and --to DATE (see bmw-cardata charging-history --help)`,
+  lastAndRange: (command: string) => `${command}: give either --last or --from/--to, not both`,
+  lastValues: (command: string, ranges: string) => `${command}: --last must be one of ${ranges}`,
+  noRange: (command: string, ranges: string) => `${command}: give --last ${ranges}, or --from DATE and --to DATE (see bmw-cardata ${command} --help)`,
   sessions: (count: number, from: string, to: string, last: string) => `${count} session${count === 1 ? '' : 's'} from ${from} to ${to}${last}`,
   lastIn: (last: string, zone: string) => ` (${last} in ${zone})`,
+  trips: (count: number, from: string, to: string, last: string, zone: string) => `${count} trip${count === 1 ? '' : 's'} from ${from} to ${to}${last}, times in ${zone}`,
+  noTripLog: (file: string) => ` (no trip log at ${file} yet: the bridge writes it)`,
   unknownContainerAction: (sub: string) => `containers: unknown action ${sub} (list or delete)`,
   unknownCommand: (command: string) => `unknown command: ${command}`,
   unexpectedArgument: (command: string, argument: string, hint: string) => `${command}: unexpected argument ${argument}${hint}; see bmw-cardata ${command} --help`,
@@ -154,6 +170,7 @@ const de: Messages = {
     quota: ['Heute verbrauchte Aufrufe und wann das Kontingent neu beginnt', '(kein Aufruf)'],
     descriptors: ['Im Telematik-Katalog suchen', '(kein Aufruf)'],
     bridge: ['Den Live-Stream an Ihren MQTT-Broker weitergeben', '(kein Aufruf; mit --ha-discovery 1 pro Fahrzeug, einmal)'],
+    trips: ['Das Fahrtenbuch: Fahrten, die die Bridge sah, CSV oder JSON', '(kein Aufruf)'],
     mcp: ['Das Fahrzeug für KI-Assistenten bereitstellen (MCP über stdio)', '(nach Bedarf; nie die Reserve; Antworten aus dem Cache kostenlos)'],
   },
   globalHelp: (commands: string) => `Aufruf: bmw-cardata <Befehl> [Optionen]
@@ -207,6 +224,19 @@ Ein noch laufender Ladevorgang hat ein leeres Ende.`,
     image: 'Aufruf: bmw-cardata image --vin VIN [--out DATEI]\n\nSpeichert das Fahrzeugbild; ohne --out als VIN.png (die Endung folgt dem Bildtyp).',
     containers: 'Aufruf: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
     quota: 'Aufruf: bmw-cardata quota\n\nZeigt die heute gezählten Aufrufe des gespeicherten Kontos (kein Aufruf bei BMW).',
+    trips: `Aufruf: bmw-cardata trips (--from DATUM --to DATUM | --last ZEITRAUM) [--vin VIN] [--time-zone ZONE]
+                       [--format json|csv] [--out DATEI] [--state DATEI]
+
+Das Fahrtenbuch der Fahrten, deren Ende die Bridge sah, aus ihrem Fahrtenprotokoll (bridge-state.trips.jsonl neben
+der Kontodatei oder neben --state DATEI; es reicht ein Jahr zurück): eine Zeile je Fahrt, die im Zeitraum begann,
+die älteste zuerst, als CSV (Standard) oder JSON. Kein Aufruf bei BMW. Die Zeiten gelten in --time-zone (Standard:
+die Zone dieses Rechners), die jede Zeile nennt; ein Wert, den das Fahrzeug nicht sandte, ist eine leere Zelle (die
+Spalte missing nennt ihn), nie 0, und die Spalte purpose bleibt leer, zum Ausfüllen (business, private, commute).
+  --from, --to     Datum oder Datum mit Uhrzeit nach ISO 8601 (ein Datum allein ist Mitternacht UTC); eine Fahrt
+                   zählt, wenn sie ab --from und vor --to begann
+  --last ZEITRAUM  24h, 7d, 30d, this-month oder last-month (Monate in --time-zone)
+  --vin VIN        Nur die Fahrten dieses Fahrzeugs
+  --state DATEI    Die Zustandsdatei der Bridge (ihr --state), deren Fahrtenprotokoll gelesen wird`,
     mcp: `Aufruf: bmw-cardata mcp [--names VIN=NAME[,VIN=NAME...]] [--state DATEI] [--max-age ALTER]
 
 Stellt das Fahrzeug KI-Assistenten (Claude Desktop und anderen) als MCP-Server auf Standardein- und -ausgabe
@@ -248,11 +278,13 @@ Konfiguration des Assistenten: Befehl "npx", Argumente ["bmw-cardata", "mcp"] (s
   loggedIn: (file: string) => `Angemeldet. Tokens gespeichert in ${file}`,
   streamUrlForBridge: 'Für die Bridge melden Sie sich erneut mit --stream-url an (dem Stream dieses Anmeldedienstes; der Simulator gibt ihn aus).',
   maxAge: (error: string) => `--max-age: ${error}`,
-  lastAndRange: 'charging-history: entweder --last oder --from/--to angeben, nicht beides',
-  lastValues: (ranges: string) => `charging-history: --last muss einer dieser Werte sein: ${ranges}`,
-  noRange: (ranges: string) => `charging-history: --last ${ranges} angeben oder --from DATUM und --to DATUM (siehe bmw-cardata charging-history --help)`,
+  lastAndRange: (command: string) => `${command}: entweder --last oder --from/--to angeben, nicht beides`,
+  lastValues: (command: string, ranges: string) => `${command}: --last muss einer dieser Werte sein: ${ranges}`,
+  noRange: (command: string, ranges: string) => `${command}: --last ${ranges} angeben oder --from DATUM und --to DATUM (siehe bmw-cardata ${command} --help)`,
   sessions: (count: number, from: string, to: string, last: string) => `${count} ${count === 1 ? 'Ladevorgang' : 'Ladevorgänge'} von ${from} bis ${to}${last}`,
   lastIn: (last: string, zone: string) => ` (${last} in ${zone})`,
+  trips: (count: number, from: string, to: string, last: string, zone: string) => `${count} ${count === 1 ? 'Fahrt' : 'Fahrten'} von ${from} bis ${to}${last}, Zeiten in ${zone}`,
+  noTripLog: (file: string) => ` (noch kein Fahrtenprotokoll unter ${file}: die Bridge schreibt es)`,
   unknownContainerAction: (sub: string) => `containers: unbekannte Aktion ${sub} (list oder delete)`,
   unknownCommand: (command: string) => `unbekannter Befehl: ${command}`,
   unexpectedArgument: (command: string, argument: string, hint: string) => `${command}: unerwartetes Argument ${argument}${hint}; siehe bmw-cardata ${command} --help`,

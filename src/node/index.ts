@@ -11,3 +11,4 @@ export { mqttConnect } from './mqtt-connection';
 export { createAccount, type NodeAccountOptions } from './account';
 export { subscribeStream, type NodeStreamSubscribeOptions } from './stream';
 export { DEFAULT_OUTBOX_LIMIT, FileOutbox, type FileOutboxOptions, type OutboxEntry } from './outbox';
+export { readTripLog, TRIP_LOG_MAX_AGE_MS, TRIP_LOG_MAX_TRIPS, TripLog, type LoggedTrip, type TripLogOptions } from './trip-log';

@@ -1,7 +1,7 @@
 import { HOME, WORK } from './places';
 
 // Scripted stream scenarios: what a car sends while charging, while plugged in without charging, while being
-// unlocked and opened, and on a short trip. Each scenario is a list of messages (descriptor -> value) published
+// unlocked and opened, and on a trip (the commute, or the way home with a stop), then parked. Each scenario is a list of messages (descriptor -> value) published
 // one per interval; a step without values is an interval in which the car sends nothing. Values are typed as BMW
 // streams them: numbers for measurements, booleans for flags, strings for states.
 
@@ -98,39 +98,87 @@ function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
 
+const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
+const MOVING = 'vehicle.isMoving';
+const BATTERY_SIZE = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
+
 /**
- * A short drive between home and work: ignition on, positions on the way (latitude and longitude arrive in
- * separate messages, as BMW sends them), mileage and charge going with it, then parked and locked.
+ * Intervals the car stands parked after a drive: with the rest of a round (the other scenarios, about 3.5 minutes
+ * at the usual 5 s) more than the 10 minutes without motion that end a trip, so the next drive is a trip of its own.
+ */
+export const PARKED_INTERVALS = 96;
+/** Intervals of the stop at the bakery on the way home, with the ignition off: 1 minute at the usual 5 s. */
+export const BAKERY_INTERVALS = 12;
+
+/** A bakery on the way home from work. */
+const BAKERY = { lat: 48.17502, lon: 11.57561 };
+
+/** One leg of a drive: `legs` fixes from `from` to `to` (latitude and longitude in separate messages, as BMW sends them), the odometer ticking. */
+function legSteps(s: CarStreamState, to: { lat: number; lon: number }, km: number, legs: number): ScenarioStep[] {
+  const from = { lat: s.lat, lon: s.lon };
+  const startKm = s.mileageKm;
+  const steps: ScenarioStep[] = [];
+  for (let i = 1; i <= legs; i++) {
+    s.lat = round6(from.lat + ((to.lat - from.lat) * i) / legs);
+    s.lon = round6(from.lon + ((to.lon - from.lon) * i) / legs);
+    s.mileageKm = startKm + Math.round((km * i) / legs);
+    steps.push({ [LAT]: s.lat, [MILEAGE]: s.mileageKm });
+    steps.push({ [LON]: s.lon });
+  }
+  return steps;
+}
+
+function headingTo(s: CarStreamState, to: { lat: number; lon: number }): number {
+  return Math.round(((Math.atan2(to.lon - s.lon, to.lat - s.lat) * 180) / Math.PI + 360) % 360);
+}
+
+/** Unlocked, the ignition on with the car's state (the odometer and the fix before it moves), then moving. */
+function setOff(s: CarStreamState, to: { lat: number; lon: number }): ScenarioStep[] {
+  return [
+    { [LOCK]: 'UNLOCKED' },
+    { [IGNITION]: true, [SOC]: s.soc, [BATTERY_SIZE]: s.capacityKwh, [MILEAGE]: s.mileageKm },
+    { [LAT]: s.lat },
+    { [LON]: s.lon },
+    { [MOVING]: true, [HEADING]: headingTo(s, to) },
+  ];
+}
+
+/** The charge a drive of `km` uses, in whole %. */
+function used(s: CarStreamState, km: number): number {
+  return Math.max(1, Math.round(((km * s.consumptionKwhPer100Km) / 100 / s.capacityKwh) * 100));
+}
+
+/** Standing, the ignition off, locked. */
+function park(s: CarStreamState, km: number): ScenarioStep[] {
+  s.soc = Math.max(5, s.soc - used(s, km));
+  return [
+    { [MOVING]: false, [SOC]: s.soc, [RANGE]: rangeKm(s) },
+    { [IGNITION]: false, 'vehicle.trip.segment.end.travelledDistance': km },
+    { [LOCK]: 'SECURED' },
+  ];
+}
+
+/**
+ * A drive that the live feed takes for one trip (trips.ts), at town speed with a fix every two intervals (about
+ * 40 km/h at the usual 5 s): from home, the commute to work (4 km in 6 minutes); from work, the way home past the
+ * bakery (6 km, a minute there with the ignition off: a stop within the trip). Ignition, motion, odometer (before
+ * the car moves too), positions and state of charge, then the car stays parked for PARKED_INTERVALS, so the trip
+ * ends (10 minutes without motion) before the next round drives again.
  */
 function trip(s: CarStreamState): ScenarioStep[] {
-  const from = { lat: s.lat, lon: s.lon };
   const atHome = Math.abs(s.lat - HOME.lat) < 0.001 && Math.abs(s.lon - HOME.lon) < 0.001;
-  const to = atHome ? WORK : HOME;
-  const distanceKm = 3.4;
-  const legs = 4;
-  const heading = Math.round(((Math.atan2(to.lon - from.lon, to.lat - from.lat) * 180) / Math.PI + 360) % 360);
-  const startMileage = s.mileageKm;
-  const steps: ScenarioStep[] = [
-    { [LOCK]: 'UNLOCKED', 'vehicle.drivetrain.engine.isIgnitionOn': true },
-    { 'vehicle.isMoving': true, [HEADING]: heading },
+  const parked = Array.from({ length: PARKED_INTERVALS }, () => ({}));
+  if (atHome) return [...setOff(s, WORK), ...legSteps(s, WORK, 4, 36), ...park(s, 4), ...parked];
+  return [
+    ...setOff(s, BAKERY),
+    ...legSteps(s, BAKERY, 3, 27),
+    ...park(s, 3),
+    ...Array.from({ length: BAKERY_INTERVALS }, () => ({})),
+    ...setOff(s, HOME),
+    ...legSteps(s, HOME, 3, 27),
+    ...park(s, 3),
+    ...parked,
   ];
-  for (let i = 1; i <= legs; i++) {
-    const lat = round6(from.lat + ((to.lat - from.lat) * i) / legs);
-    const lon = round6(from.lon + ((to.lon - from.lon) * i) / legs);
-    steps.push({ [LAT]: lat });
-    steps.push({ [LON]: lon });
-    s.lat = lat;
-    s.lon = lon;
-  }
-  s.mileageKm = Math.round((startMileage + distanceKm) * 10) / 10;
-  s.soc = Math.max(5, s.soc - 1);
-  steps.push({ 'vehicle.isMoving': false, [MILEAGE]: s.mileageKm, [SOC]: s.soc, [RANGE]: rangeKm(s) });
-  steps.push({
-    'vehicle.drivetrain.engine.isIgnitionOn': false,
-    'vehicle.trip.segment.end.travelledDistance': distanceKm,
-    [LOCK]: 'SECURED',
-  });
-  return steps;
 }
 
 export function scenarioSteps(name: ScenarioName, state: CarStreamState): ScenarioStep[] {

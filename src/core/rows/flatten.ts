@@ -156,9 +156,41 @@ export interface TripLogbookRow {
   startFuel: number | null;
   endFuel: number | null;
   fuelUsed: number | null;
+  /** The figures the car did not send (the event's `missing`), separated by "; "; empty when it sent them all. */
+  missing: string;
   vin: string;
   tripId: string;
 }
+
+/** The logbook's columns, in the order of its rows (a CSV of no trip still has its header). */
+export const TRIP_LOGBOOK_COLUMNS: readonly (keyof TripLogbookRow & string)[] = [
+  'start',
+  'end',
+  'timeZone',
+  'startOdometerKm',
+  'endOdometerKm',
+  'distanceKm',
+  'purpose',
+  'startLatitude',
+  'startLongitude',
+  'endLatitude',
+  'endLongitude',
+  'durationMinutes',
+  'averageSpeedKmh',
+  'stops',
+  'startSoc',
+  'endSoc',
+  'socUsed',
+  'energyUsedKwh',
+  'energyUsedEstimate',
+  'fuelUnit',
+  'startFuel',
+  'endFuel',
+  'fuelUsed',
+  'missing',
+  'vin',
+  'tripId',
+];
 
 /** Flattens a `trip-finished` event. `timeZone` (IANA, default UTC) is the zone of `start` and `end`, named in the row. */
 export function flattenTrip(event: TripFinishedEvent, timeZone?: string): TripLogbookRow {
@@ -189,6 +221,7 @@ export function flattenTrip(event: TripFinishedEvent, timeZone?: string): TripLo
     startFuel: num(event.startFuel),
     endFuel: num(event.endFuel),
     fuelUsed: num(event.fuelUsed),
+    missing: (Array.isArray(event.missing) ? event.missing : []).filter((m) => typeof m === 'string').join('; '),
     vin: text(event.vin),
     tripId: text(event.tripId),
   };
