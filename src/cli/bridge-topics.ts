@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { CHARGING_DESCRIPTORS, numberOf, type ChargingEvent, type StateValue, type TripEvent, type VehicleRecord } from '../core';
+import { CHARGING_DESCRIPTORS, numberOf, openMonthSummary, type ChargingEvent, type StateValue, type TripEvent, type VehicleRecord } from '../core';
 
 // What the bridge publishes for one car, as topic -> payload, computed from core's state of the car. Pure: the
 // bridge compares the result with what it published last and sends the difference. A value that is not known
@@ -23,6 +23,10 @@ export const SUBTOPICS = {
   location: 'location',
   event: 'event',
   trip: 'trip',
+  /** kWh charged, only ever increasing (the ledger's energy counter), as a number. */
+  energy: 'energy',
+  /** This month's figures as JSON (sessions, kWh, cost with a tariff, trips, km). */
+  month: 'month',
   evcc: 'evcc',
 } as const;
 
@@ -112,6 +116,11 @@ export function retainedTopics(prefix: string, record: VehicleRecord): Map<strin
     if (heading) location.heading = heading.value;
     location.timestamp = new Date(Math.max(lat.time, lon.time)).toISOString();
     out.set(vehicleTopic(prefix, vin, SUBTOPICS.location), JSON.stringify(location));
+  }
+  if (record.ledger) {
+    out.set(vehicleTopic(prefix, vin, SUBTOPICS.energy), String(Math.round(record.ledger.energyKwh * 1000) / 1000));
+    const month = openMonthSummary(record.ledger, vin);
+    if (month) out.set(vehicleTopic(prefix, vin, SUBTOPICS.month), JSON.stringify(month));
   }
   for (const [name, payload] of Object.entries(evccValues(record))) out.set(vehicleTopic(prefix, vin, `${SUBTOPICS.evcc}/${name}`), payload);
   return out;

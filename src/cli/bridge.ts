@@ -8,6 +8,7 @@ import {
   FileOutbox,
   isVin,
   LiveData,
+  parseTariff,
   restoreLiveDataState,
   subscribeStream,
   writePrivateJson,
@@ -16,7 +17,9 @@ import {
   type LiveUpdate,
   type StreamMessage,
   type StreamStatus,
+  type Tariff,
 } from '../node';
+import { readConfig } from './config';
 import { checkPrefix, DEFAULT_PREFIX, eventId, eventPayload, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
 import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
 
@@ -39,6 +42,7 @@ export const BRIDGE_OPTIONS = {
   'ha-prefix': { type: 'string' },
   'stream-url': { type: 'string' },
   state: { type: 'string' },
+  tariff: { type: 'string' },
 } as const;
 
 export const BRIDGE_HELP = `Usage: bmw-cardata bridge --broker URL [options]
@@ -58,6 +62,9 @@ Topics (retained unless said otherwise):
   <prefix>/<VIN>/event                   charging events as JSON (not retained), each with an "id": a
                                          repeated event has the same id
   <prefix>/<VIN>/trip                    trip events (trip-started, trip-finished) as JSON, the same way
+  <prefix>/<VIN>/energy                  kWh charged, only ever increasing (from the car's first finished charge)
+  <prefix>/<VIN>/month                   this month's figures as JSON: sessions, kwh, trips, distanceKm, per
+                                         100 km, and with a tariff cost and currency (months in its time zone)
   <prefix>/<VIN>/evcc/soc|plugged|charging|range|odometer   for evcc; only values that are known
 
 Options:
@@ -76,6 +83,8 @@ Options:
   --stream-url URL      The CarData stream (default the one saved by login --stream-url, else BMW's)
   --state FILE          The saved live data (default bridge-state.json beside the account file); the events
                         the broker has not yet acknowledged wait beside it (bridge-state.outbox.json)
+  --tariff JSON         What charging costs, e.g. '{"currency":"EUR","pricePerKwh":0.32}' (also perSession,
+                        timeOfUse, timeZone); default the "tariff" of the account file; none: no cost
   --dry-run             Print what would be published, one JSON line each, and connect to nothing but
                         BMW's stream (the saved live data is read, never written)
 
@@ -494,10 +503,12 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const warn = (m: string): void => void stderr.write(`${m}\n`);
   const saved = await loadState(stateFile, warn);
   const wanted = (vin: string): boolean => vins.length === 0 || vins.includes(vin);
+  const tariff = await tariffOf(ctx);
+  const currency = tariff?.currency;
 
   if (values['ha-discovery-remove']) {
     const announced = vins.length > 0 ? vins : [...new Set([...Object.keys(saved.vehicles), ...Object.keys(saved.live.vehicles)])];
-    return removeDiscovery(ctx, { prefix, discoveryPrefix, dryRun, vins: announced });
+    return removeDiscovery(ctx, { prefix, discoveryPrefix, dryRun, vins: announced, currency });
   }
 
   // Everything that can be refused is checked before anything connects.
@@ -508,7 +519,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     throw new CarDataError({ kind: 'auth', message: 'bridge: the saved login has no stream access (no GCID)', hint: 'Run: bmw-cardata login --client-id <your client ID>' });
   }
   const stop = stopSignal();
-  const live = new LiveData({ state: saved.live });
+  const live = new LiveData({ state: saved.live, tariff });
   // Events wait on disk until the broker has them (in memory only for --dry-run, which writes nothing).
   const outbox = await FileOutbox.open<PendingEvent>({
     file: dryRun ? undefined : outboxFile(stateFile),
@@ -560,7 +571,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
       info[vin] = {};
       void save();
     }
-    for (const d of discoveryConfigs({ prefix, discoveryPrefix, vin, info: info[vin], version })) {
+    for (const d of discoveryConfigs({ prefix, discoveryPrefix, vin, info: info[vin], version, currency })) {
       send({ topic: d.topic, payload: JSON.stringify(d.config), retain: true, qos: 1 });
     }
   };
@@ -636,7 +647,10 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   let settleTimer: NodeJS.Timeout | undefined;
   const scheduleSettle = (): void => {
     if (settleTimer) clearTimeout(settleTimer);
-    const at = live.nextSettleAt();
+    // A finish waiting for late readings, or the end of a month (its month-closed changes the retained month).
+    const finish = live.nextSettleAt();
+    const monthEnd = live.nextMonthEnd();
+    const at = finish === undefined ? monthEnd : monthEnd === undefined ? finish : Math.min(finish, monthEnd);
     settleTimer = at === undefined ? undefined : setTimeout(() => {
       queue = queue
         .then(async () => {
@@ -711,9 +725,22 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   status.stop();
 }
 
-async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[] }): Promise<void> {
+/** The tariff of --tariff, else of the account file; none when neither has one. An unreadable one is refused. */
+async function tariffOf(ctx: BridgeContext): Promise<Tariff | undefined> {
+  const given = str(ctx.values, 'tariff');
+  const value = given !== undefined ? given : (await readConfig(ctx.configFile)).tariff;
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  try {
+    return parseTariff(value);
+  } catch (e) {
+    const where = given !== undefined ? '--tariff' : `the "tariff" of ${ctx.configFile}`;
+    throw bad(`${where}: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
+  }
+}
+
+async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[]; currency?: string }): Promise<void> {
   if (opts.vins.length === 0) throw bad('no vehicles known to remove; give them with --vin');
-  const removals = opts.vins.flatMap((vin) => discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin }).map((d) => d.topic));
+  const removals = opts.vins.flatMap((vin) => discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin, currency: opts.currency }).map((d) => d.topic));
   let publisher: Publisher;
   if (opts.dryRun) publisher = new PrintPublisher(ctx.stdout);
   else {

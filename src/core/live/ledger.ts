@@ -29,6 +29,8 @@ export interface MonthFigures {
   currency: string | null;
   trips: number;
   distanceKm: number;
+  /** When the figures last changed (the end of the latest charge or trip counted, or the month's start). */
+  at?: string;
 }
 
 /** The ledger of one car; plain JSON, part of the car's saved state. */
@@ -143,8 +145,15 @@ function openMonth(state: LedgerState, ms: number, tariff: Tariff | undefined): 
   state.timeZone = tariff?.timeZone ?? 'UTC';
   const month = monthOf(ms, state.timeZone);
   state.open = month;
-  state.endsAt = monthStart(month, state.timeZone).plus({ months: 1 }).toMillis();
-  monthEntry(state, month);
+  const start = monthStart(month, state.timeZone);
+  state.endsAt = start.plus({ months: 1 }).toMillis();
+  const entry = monthEntry(state, month);
+  entry.at ??= new Date(start.toMillis()).toISOString();
+  // With a tariff a month costs 0 until its first priced charge.
+  if (tariff && entry.currency === null) {
+    entry.currency = tariff.currency;
+    entry.cost = 0;
+  }
 }
 
 /** The figures handed out for a month. */
@@ -212,6 +221,7 @@ export function recordLedger(vin: string, state: LedgerState, charging: readonly
     const figures = monthEntry(state, month);
     if (!touched.includes(figures)) touched.push(figures);
     atOf.set(figures, at);
+    figures.at = at;
     return figures;
   };
   for (const e of charging) {
@@ -256,6 +266,13 @@ function closeOpen(vin: string, state: LedgerState, tariff: Tariff | undefined, 
   const closed: MonthClosedEvent = { kind: 'month-closed', ...monthSummary(state, figures, vin, at) };
   openMonth(state, ms, tariff);
   return closed;
+}
+
+/** The open month's figures as handed out (the bridge's retained month); undefined before the first finished charge or trip. */
+export function openMonthSummary(state: LedgerState | undefined, vin: string): MonthSummary | undefined {
+  if (!state || state.open === null) return undefined;
+  const figures = state.months.find((m) => m.month === state.open);
+  return figures ? monthSummary(state, figures, vin, figures.at ?? '') : undefined;
 }
 
 /** Whether `recordLedger` has something to do for a car with nothing finished: its open month has ended. */
