@@ -321,6 +321,32 @@ describe('Ledger: the live feed and the charging-history rows', () => {
     await feed.close();
   });
 
+  it('with timers, the month\'s end is a timer of at most 2^31 - 1 ms (a longer one would fire at once), and month-closed goes out when it is due', async () => {
+    // Charged on 2 November: the month ends 29 days later.
+    let clock = Date.UTC(2026, 10, 2, 17);
+    const delays = [];
+    const pending = [];
+    const timers = { setTimeout: (fn, ms) => (delays.push(ms), pending.push({ fn, at: clock + ms }), pending.length), clearTimeout: (id) => (pending[id - 1] = undefined) };
+    const seen = [];
+    const feed = createLiveFeed({ now: () => clock, timers, tariff: FLAT, onLedgerEvent: (e) => seen.push([e.kind, e.month]) });
+    for (const item of charge('ac-session', Date.UTC(2026, 10, 2, 17))) {
+      clock = Date.parse(item.at);
+      if ('message' in item) await feed.push({ raw: item.message, topic: '' });
+    }
+    // Run the timers as the clock passes them, up to 2 December.
+    for (let guard = 0; guard < 50; guard += 1) {
+      const next = pending.map((p, i) => [p, i]).filter(([p]) => p).sort((a, b) => a[0].at - b[0].at)[0];
+      if (!next || next[0].at > Date.UTC(2026, 11, 2)) break;
+      pending[next[1]] = undefined;
+      clock = next[0].at;
+      next[0].fn();
+      await feed.flush();
+    }
+    assert.ok(delays.every((ms) => ms >= 0 && ms <= 2_147_483_647), delays.join());
+    assert.deepStrictEqual(seen, [['summary', '2026-11'], ['month-closed', '2026-11']]);
+    await feed.close();
+  });
+
   it('a charging-history row gains our cost in columns of its own beside BMW\'s cost; the session from 21:00 to 01:00 under a night price', () => {
     const tariff = parseTariff({ currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.2 }], timeZone: 'Europe/Berlin' });
     const s = { startTime: Date.UTC(2026, 10, 2, 20) / 1000, endTime: Date.UTC(2026, 10, 3, 0) / 1000, energyConsumedFromPowerGridKwh: 20, timeZone: 'Europe/Berlin', chargingCostInformation: { currency: 'EUR', calculatedChargingCost: 7.1, calculatedSavings: 0 } };

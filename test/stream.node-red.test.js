@@ -313,6 +313,37 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
   });
 
+  it('with the account\'s tariff: charging-finished carries its cost, the summary output <VIN>/summary its month and <VIN>/month-closed once', async () => {
+    sim = await startSimulator({ stream: true });
+    const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1,"timeZone":"Europe/Berlin"}';
+    await load(
+      [
+        { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'charging', kinds: 'charging-finished', streamUrl: sim.streamUrl, wires: [['o1']] },
+        { id: 's2', type: 'bmw-cardata-stream', account: 'acc', output: 'summary', streamUrl: sim.streamUrl, wires: [['o2']] },
+        { id: 'o1', type: 'helper' },
+        { id: 'o2', type: 'helper' },
+      ],
+      { account: { tariff } },
+    );
+    const charges = collector(helper.getNode('o1'));
+    const summaries = collector(helper.getNode('o2'));
+    await until(() => lastStatus(helper.getNode('s2'))?.text === 'connected', 5000, 'connected');
+    // In November: the summary for November, then (this machine's clock being later) November closes.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await until(() => charges.messages.length === 1 && summaries.messages.some((m) => m.payload.kind === 'month-closed'), 5000, 'the finish and the month');
+    const finished = charges.messages[0].payload;
+    // 25.82 kWh estimated × 0.30 + 1 per session (test/ledger.test.js).
+    assert.deepStrictEqual(finished.cost, { currency: 'EUR', kwh: 25.82, energy: 'estimate', perSession: 1, amount: 8.75, method: 'flat' });
+    assert.deepStrictEqual(
+      summaries.messages.map((m) => [m.topic, m.payload.month, m.payload.sessions, m.payload.kwh, m.payload.cost, m.payload.currency, m.vehicleName !== undefined]),
+      [
+        [`${SIM_VINS.bev}/summary`, '2026-11', 1, 25.82, 8.75, 'EUR', true],
+        [`${SIM_VINS.bev}/month-closed`, '2026-11', 1, 25.82, 8.75, 'EUR', true],
+      ],
+    );
+    assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
+  });
+
   it('charging events survive a restart of Node-RED mid-charge: exactly one finished event', async () => {
     sim = await startSimulator({ stream: true });
     const nodes = [

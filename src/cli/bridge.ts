@@ -658,7 +658,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
           scheduleSettle();
         })
         .catch((e: unknown) => warn(`bridge: ${describeError(e)}`));
-    }, Math.max(0, at - Date.now()));
+      // Timers take at most 2^31 - 1 ms (24.8 days); a month's end further away is looked at again then.
+    }, Math.min(2_147_483_647, Math.max(0, at - Date.now())));
   };
 
   const relay = async (u: LiveUpdate): Promise<void> => {

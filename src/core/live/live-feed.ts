@@ -100,6 +100,9 @@ function restore(saved: unknown, options: LiveFeedOptions): LiveData {
   }
 }
 
+/** The longest delay a timer takes (ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Text from the stream, cut for a log line. */
 function short(text: string): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
@@ -216,7 +219,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
           scheduleSettle();
         });
       },
-      Math.max(0, at - now()),
+      // Timers take at most 2^31 - 1 ms (24.8 days); a month's end further away is looked at again then.
+      Math.min(MAX_TIMER_MS, Math.max(0, at - now())),
     );
   };
 
