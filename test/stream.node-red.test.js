@@ -578,6 +578,20 @@ describe('Node-RED stream node', function () {
     assert.match(msg.payload, /^Charging finished: state of charge not reported, /);
   });
 
+  it('example "Monthly charging cost report": one report when the month of a charge has ended, with the cost under the account\'s tariff', async () => {
+    sim = await startSimulator({ stream: true });
+    await loadExample('Monthly charging cost report');
+    const report = collector(helper.getNode('mc4'));
+    // A charge in November; this machine's clock is later, so November closes after it.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    const [msg] = await report.wait(1);
+    assert.match(msg.topic, /^BMW .+: charging in 2026-11$/);
+    // 25.82 kWh estimated at 0.32 EUR (the example's tariff) is 8.26 EUR; no km driven.
+    assert.strictEqual(msg.payload, '1 charge, 25.8 kWh (25.8 kWh estimated), 8.26 EUR, 0 km driven');
+    await sleep(200);
+    assert.strictEqual(report.messages.length, 1, 'the summaries themselves are not reported');
+  });
+
   it('example "Plugged in but not charging": a notification after the wait, none when charging starts in time', async () => {
     sim = await startSimulator({ stream: true });
     await loadExample('Plugged in but not charging', (n) => (n.type === 'trigger' ? { ...n, duration: '300', units: 'ms' } : n));
