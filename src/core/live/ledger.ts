@@ -126,6 +126,34 @@ function monthStart(month: string, zone: string): DateTime {
   return DateTime.fromFormat(month, 'yyyy-MM', { zone });
 }
 
+interface Bounds {
+  startMs: number;
+  endMs: number;
+  from: string;
+  to: string;
+}
+
+/** A month's first instant and the next month's, worked out once per month and zone (a handful are in use). */
+const boundsCache = new Map<string, Bounds>();
+function bounds(month: string, zone: string): Bounds {
+  const key = `${zone}|${month}`;
+  let b = boundsCache.get(key);
+  if (!b) {
+    const start = monthStart(month, zone);
+    const next = start.plus({ months: 1 });
+    b = { startMs: start.toMillis(), endMs: next.toMillis(), from: start.toISO({ suppressMilliseconds: true }) ?? '', to: next.toISO({ suppressMilliseconds: true }) ?? '' };
+    if (boundsCache.size >= 256) boundsCache.clear();
+    boundsCache.set(key, b);
+  }
+  return b;
+}
+
+/** The month of `ms`: the open one without asking the calendar when it holds it. */
+function monthAt(state: LedgerState, ms: number): string {
+  if (state.open !== null && state.endsAt !== null && ms < state.endsAt && ms >= bounds(state.open, state.timeZone).startMs) return state.open;
+  return monthOf(ms, state.timeZone);
+}
+
 function emptyMonth(month: string): MonthFigures {
   return { month, sessions: 0, sessionsWithoutEnergy: 0, kwhMeasured: 0, kwhEstimate: 0, cost: null, currency: null, trips: 0, distanceKm: 0 };
 }
@@ -145,10 +173,10 @@ function openMonth(state: LedgerState, ms: number, tariff: Tariff | undefined): 
   state.timeZone = tariff?.timeZone ?? 'UTC';
   const month = monthOf(ms, state.timeZone);
   state.open = month;
-  const start = monthStart(month, state.timeZone);
-  state.endsAt = start.plus({ months: 1 }).toMillis();
+  const b = bounds(month, state.timeZone);
+  state.endsAt = b.endMs;
   const entry = monthEntry(state, month);
-  entry.at ??= new Date(start.toMillis()).toISOString();
+  entry.at ??= new Date(b.startMs).toISOString();
   // With a tariff a month costs 0 until its first priced charge.
   if (tariff && entry.currency === null) {
     entry.currency = tariff.currency;
@@ -158,7 +186,7 @@ function openMonth(state: LedgerState, ms: number, tariff: Tariff | undefined): 
 
 /** The figures handed out for a month. */
 export function monthSummary(state: LedgerState, figures: MonthFigures, vin: string, at: string): MonthSummary {
-  const start = monthStart(figures.month, state.timeZone);
+  const b = bounds(figures.month, state.timeZone);
   const kwh = figures.kwhMeasured + figures.kwhEstimate;
   const withEnergy = figures.sessions - figures.sessionsWithoutEnergy;
   const out: MonthSummary = {
@@ -166,8 +194,8 @@ export function monthSummary(state: LedgerState, figures: MonthFigures, vin: str
     at,
     month: figures.month,
     timeZone: state.timeZone,
-    from: start.toISO({ suppressMilliseconds: true }) ?? '',
-    to: start.plus({ months: 1 }).toISO({ suppressMilliseconds: true }) ?? '',
+    from: b.from,
+    to: b.to,
     sessions: figures.sessions,
     sessionsWithoutEnergy: figures.sessionsWithoutEnergy,
     kwh: round(kwh, 3),
@@ -213,7 +241,7 @@ export function recordLedger(vin: string, state: LedgerState, charging: readonly
   const atOf = new Map<MonthFigures, string>();
   const count = (endMs: number, at: string): MonthFigures => {
     if (state.open === null) openMonth(state, endMs, opts.tariff);
-    let month = monthOf(endMs, state.timeZone);
+    let month = monthAt(state, endMs);
     if (state.open !== null && month > state.open) {
       out.push(closeOpen(vin, state, opts.tariff, endMs));
       month = state.open as string;
