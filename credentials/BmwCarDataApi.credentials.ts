@@ -227,6 +227,16 @@ export class BmwCarDataApi implements ICredentialType {
       description:
         'Optional: a name per car, one VIN=name per line. Every item carries it as vehicleName; a car without one is called by its model name once basic data was read, else by its VIN.',
     },
+    {
+      displayName: 'Tariff',
+      name: 'tariff',
+      type: 'string',
+      typeOptions: { rows: 2 },
+      default: '',
+      placeholder: 'e.g. {"currency": "EUR", "pricePerKwh": 0.32}',
+      description:
+        'Optional: what charging costs you, as JSON: currency and pricePerKwh, optionally perSession, timeOfUse windows ([{"from": "22:00", "to": "06:00", "pricePerKwh": 0.22}], with days 1 = Monday to 7) and their timeZone (e.g. Europe/Berlin). With it, Charging Finished carries cost, the Monthly Summary a cost (months in this time zone, else UTC), and charging-history rows our cost beside BMW\'s. Without it no cost appears anywhere.',
+    },
     { displayName: 'Access Token', name: 'accessToken', type: 'hidden', typeOptions: { expirable: true, password: true }, default: '' },
     { displayName: 'ID Token', name: 'idToken', type: 'hidden', typeOptions: { password: true }, default: '' },
     { displayName: 'GCID', name: 'gcid', type: 'hidden', default: '' },

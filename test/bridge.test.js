@@ -101,7 +101,14 @@ const DEVICE_KEYS = {
 const ORIGIN_KEYS = ['name', 'sw_version', 'support_url'];
 const BINARY_CLASSES = ['battery', 'battery_charging', 'carbon_monoxide', 'cold', 'connectivity', 'door', 'garage_door', 'gas', 'heat', 'light', 'lock', 'moisture', 'motion', 'moving', 'occupancy', 'opening', 'plug', 'power', 'presence', 'problem', 'running', 'safety', 'smoke', 'sound', 'tamper', 'update', 'vibration', 'window'];
 /** The sensor device classes used here, with the units Home Assistant accepts for them. */
-const SENSOR_UNITS = { battery: ['%'], distance: ['km', 'm', 'cm', 'mm', 'mi', 'yd', 'in', 'ft'], power: ['W', 'kW', 'MW', 'GW', 'TW'] };
+const SENSOR_UNITS = {
+  battery: ['%'],
+  distance: ['km', 'm', 'cm', 'mm', 'mi', 'yd', 'in', 'ft'],
+  power: ['W', 'kW', 'MW', 'GW', 'TW'],
+  energy: ['J', 'kJ', 'MJ', 'GJ', 'mWh', 'Wh', 'kWh', 'MWh', 'GWh', 'TWh', 'cal', 'kcal', 'Mcal', 'Gcal'],
+};
+/** Home Assistant's energy dashboard takes an energy sensor only with one of these state classes. */
+const ENERGY_STATE_CLASSES = ['total', 'total_increasing'];
 
 /** Checks one discovery config against the documented fields of its component; returns its problems. */
 function discoveryProblems(topic, config) {
@@ -124,10 +131,15 @@ function discoveryProblems(topic, config) {
   if (component === 'binary_sensor' && config.device_class && !BINARY_CLASSES.includes(config.device_class)) problems.push(`${topic}: device_class ${config.device_class}`);
   if (component === 'sensor' && config.device_class) {
     const units = SENSOR_UNITS[config.device_class];
-    if (!units) problems.push(`${topic}: device_class ${config.device_class} not checked here`);
+    // A monetary sensor's unit is an ISO 4217 currency code; it takes no state class of measurement.
+    if (config.device_class === 'monetary') {
+      if (!/^[A-Z]{3}$/.test(config.unit_of_measurement)) problems.push(`${topic}: unit ${config.unit_of_measurement} for monetary`);
+      if (config.state_class === 'measurement') problems.push(`${topic}: state_class measurement for monetary`);
+    } else if (!units) problems.push(`${topic}: device_class ${config.device_class} not checked here`);
     else if (!units.includes(config.unit_of_measurement)) problems.push(`${topic}: unit ${config.unit_of_measurement} for ${config.device_class}`);
   }
   if (config.state_class && !['measurement', 'total', 'total_increasing'].includes(config.state_class)) problems.push(`${topic}: state_class ${config.state_class}`);
+  if (config.device_class === 'energy' && !ENERGY_STATE_CLASSES.includes(config.state_class)) problems.push(`${topic}: energy without total or total_increasing`);
   return problems;
 }
 
@@ -175,6 +187,45 @@ describe('bmw-cardata bridge', function () {
       assert.ok(!b.stderr.includes(secret) && !b.stdout.includes(secret), 'no token, client ID or password in the output');
     }
   }
+
+  it('with a tariff: the energy counter and this month retained, Home Assistant energy and cost sensors announced, the cost removed with the rest', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = CHARGING_SCRIPTS['ac-session'].vin;
+    const tariff = ['--tariff', '{"currency":"EUR","pricePerKwh":0.3,"perSession":1,"timeZone":"Europe/Berlin"}'];
+    const b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery', '--vin', vin, ...tariff]);
+    await b.waitFor(CONNECTED);
+    await playChargingScript(sim.stream, 'ac-session', { intervalMs: 30 });
+    await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/energy`)).size === 1, 5000, 'the energy counter');
+    const r = await retained(mosq.url(), 'bmw-cardata/#');
+    // 25.82 kWh estimated (test/charging-events.test.js); the charge was in November, so this month (by this
+    // machine's clock, in Berlin) may be a later one: its figures then start at 0.
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/energy`), '25.82');
+    const month = JSON.parse(r.get(`bmw-cardata/${vin}/month`));
+    assert.deepStrictEqual([month.vin, month.timeZone, month.currency, month.energyCounterKwh], [vin, 'Europe/Berlin', 'EUR', 25.82]);
+    if (month.month === '2026-11') assert.deepStrictEqual([month.sessions, month.kwh, month.cost], [1, 25.82, 8.75]);
+    else assert.deepStrictEqual([month.sessions, month.kwh, month.cost], [0, 0, 0]);
+
+    const configs = await retained(mosq.url(), 'homeassistant/#');
+    assert.deepStrictEqual([...configs].flatMap(([topic, payload]) => discoveryProblems(topic, JSON.parse(payload))), []);
+    const energy = JSON.parse(configs.get(`homeassistant/sensor/bmw_cardata_${vin}_energy_charged/config`));
+    assert.deepStrictEqual([energy.device_class, energy.state_class, energy.unit_of_measurement, energy.state_topic], ['energy', 'total_increasing', 'kWh', `bmw-cardata/${vin}/energy`]);
+    const cost = JSON.parse(configs.get(`homeassistant/sensor/bmw_cardata_${vin}_month_cost/config`));
+    assert.deepStrictEqual([cost.device_class, cost.unit_of_measurement, cost.state_topic, cost.state_class], ['monetary', 'EUR', `bmw-cardata/${vin}/month`, undefined]);
+    // What Home Assistant reads through the value template is the month's cost.
+    assert.strictEqual(cost.value_template, '{{ value_json.cost }}');
+    assert.strictEqual(typeof month.cost, 'number');
+    assert.strictEqual((await b.stop()).code, 0, b.stderr);
+
+    const remove = bridge(['--config', acc.file, '--broker', mosq.url(), '--ha-discovery-remove', '--vin', vin, ...tariff]);
+    assert.strictEqual((await remove.exited).code, 0, remove.stderr);
+    assert.match(remove.stderr, new RegExp(`removed ${configs.size} Home Assistant discovery configs`));
+    assert.strictEqual((await retained(mosq.url(), 'homeassistant/#')).size, 0);
+    const refused = bridge([...acc.args, '--broker', mosq.url(), '--tariff', '{"currency":"EURO","pricePerKwh":0.3}']);
+    const { code } = await refused.exited;
+    assert.strictEqual(code, 2, refused.stderr);
+    assert.match(refused.stderr, /--tariff: The currency must be a three-letter code/);
+  });
 
   it('relays a charging session: retained values, state, charging and evcc topics, events not retained, online then offline', async () => {
     const dir = tmp();

@@ -5,8 +5,9 @@
 const assert = require('assert');
 const core = require('../dist/src/node');
 const { fakeClock } = require('./support/stream-fakes');
+const { streamed } = require('./support/stream-message');
 
-const { createLiveFeed, normalizeStreamMessage, filterStreamMessage, compileFilter, ReadingDeduplicator } = core;
+const { createLiveFeed, ReadingDeduplicator } = core;
 
 const VIN = 'WBA12345678901234';
 const VIN2 = 'WBA12345678901235';
@@ -16,11 +17,6 @@ const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
 const T = (s) => new Date(Date.parse('2026-01-01T10:00:00Z') + s * 1000).toISOString();
 
 /** A stream message as subscribeStream hands it to onMessage. */
-/** A BMW message as the stream connection hands it on. */
-function streamed(raw, topic = `gcid/${raw.vin}`) {
-  return filterStreamMessage(raw, topic, normalizeStreamMessage(raw, topic), compileFilter({}));
-}
-
 function message(data, vin = VIN) {
   return streamed({ vin, timestamp: T(0), data });
 }

@@ -46,7 +46,7 @@ describe('Node-RED example flows', function () {
   });
 
   it('each needs nothing but Node-RED and this package, except "Car dashboard", which needs Dashboard 2 and says so', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../packages/node-red-contrib-bmw-cardata/package.json'), 'utf8'));
     const ours = new Set(Object.keys(pkg['node-red'].nodes));
     // Node-RED's own node types, as its core editor files register them.
     const core = new Set();

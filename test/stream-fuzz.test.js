@@ -8,6 +8,7 @@ const assert = require('assert');
 const fc = require('fast-check');
 const core = require('../dist/src/node');
 const { fakeClock, fakeBroker, fakeLogin } = require('./support/stream-fakes');
+const { streamed } = require('./support/stream-message');
 
 const { parseStreamPayload, normalizeStreamMessage, compileFilter, filterStreamMessage, LiveData, createLiveFeed, restoreLiveDataState, subscribeStream, streamConnections, CHARGING_DESCRIPTORS: D } =
   core;
@@ -126,11 +127,10 @@ describe('stream fuzzing: no message can throw, the state stays sound, a good me
         const feed = createLiveFeed({ now: () => Date.parse('2026-12-01T09:00:00Z'), save: () => undefined, onVehicle: (v) => seen.push(v), onProblem: (m) => problems.push(m) });
         for (const p of payloads) {
           const raw = parseStreamPayload(p);
-          const m = raw && filterStreamMessage(raw, `gcid/${VIN}`, normalizeStreamMessage(raw, `gcid/${VIN}`), compileFilter({}));
+          const m = raw && streamed(raw, `gcid/${VIN}`);
           if (m) await feed.push(m);
         }
-        const last = JSON.parse(good(77));
-        await feed.push(filterStreamMessage(last, `gcid/${VIN}`, normalizeStreamMessage(last, `gcid/${VIN}`), compileFilter({})));
+        await feed.push(streamed(JSON.parse(good(77))));
         assert.strictEqual(feed.live.vehicle(VIN).values[SOC].value, 77);
         assert.ok(seen.some((v) => v.vin === VIN && v.values[SOC]?.value === 77));
         for (const m of problems) assert.ok(m.length < 400, 'problems are short and carry no payload');

@@ -327,6 +327,27 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.strictEqual(sim.restCalls().length, 0);
   });
 
+  it("Trigger On Monthly Summary with the credential's Tariff: the month's summary and, once it has ended, its final figures with the cost; a tariff that cannot be read stops the trigger", async () => {
+    sim = await startSimulator({ stream: true });
+    const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1,"timeZone":"Europe/Berlin"}';
+    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX`, tariff }), { output: 'summary', summaryEvents: ['summary', 'month-closed'], streamUrl: sim.streamUrl });
+    await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
+    // A charge in November; this machine's clock is later, so November closes after it.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await until(() => active.items.some((i) => i.kind === 'month-closed'), 5000, 'month closed');
+    assert.deepStrictEqual(
+      active.items.map((i) => [i.kind, i.vehicleName, i.month, i.sessions, i.kwh, i.cost, i.currency]),
+      [
+        ['summary', 'Family iX', '2026-11', 1, 25.82, 8.75, 'EUR'],
+        ['month-closed', 'Family iX', '2026-11', 1, 25.82, 8.75, 'EUR'],
+      ],
+    );
+    assert.strictEqual(sim.restCalls().length, 0);
+    await active.response.closeFunction();
+    active = undefined;
+    await assert.rejects(activate(credentialsFor(sim, { tariff: '{"currency":"EUR"}' }), { output: 'charging', streamUrl: sim.streamUrl }), /Tariff: pricePerKwh must be a number/);
+  });
+
   it('a restart of the active workflow mid-charge still gives exactly one finished event (static data)', async () => {
     sim = await startSimulator({ stream: true });
     const staticData = {};

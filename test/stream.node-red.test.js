@@ -313,6 +313,37 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
   });
 
+  it('with the account\'s tariff: charging-finished carries its cost, the summary output <VIN>/summary its month and <VIN>/month-closed once', async () => {
+    sim = await startSimulator({ stream: true });
+    const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1,"timeZone":"Europe/Berlin"}';
+    await load(
+      [
+        { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'charging', kinds: 'charging-finished', streamUrl: sim.streamUrl, wires: [['o1']] },
+        { id: 's2', type: 'bmw-cardata-stream', account: 'acc', output: 'summary', streamUrl: sim.streamUrl, wires: [['o2']] },
+        { id: 'o1', type: 'helper' },
+        { id: 'o2', type: 'helper' },
+      ],
+      { account: { tariff } },
+    );
+    const charges = collector(helper.getNode('o1'));
+    const summaries = collector(helper.getNode('o2'));
+    await until(() => lastStatus(helper.getNode('s2'))?.text === 'connected', 5000, 'connected');
+    // In November: the summary for November, then (this machine's clock being later) November closes.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await until(() => charges.messages.length === 1 && summaries.messages.some((m) => m.payload.kind === 'month-closed'), 5000, 'the finish and the month');
+    const finished = charges.messages[0].payload;
+    // 25.82 kWh estimated × 0.30 + 1 per session (test/ledger.test.js).
+    assert.deepStrictEqual(finished.cost, { currency: 'EUR', kwh: 25.82, energy: 'estimate', perSession: 1, amount: 8.75, method: 'flat' });
+    assert.deepStrictEqual(
+      summaries.messages.map((m) => [m.topic, m.payload.month, m.payload.sessions, m.payload.kwh, m.payload.cost, m.payload.currency, m.vehicleName !== undefined]),
+      [
+        [`${SIM_VINS.bev}/summary`, '2026-11', 1, 25.82, 8.75, 'EUR', true],
+        [`${SIM_VINS.bev}/month-closed`, '2026-11', 1, 25.82, 8.75, 'EUR', true],
+      ],
+    );
+    assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
+  });
+
   it('charging events survive a restart of Node-RED mid-charge: exactly one finished event', async () => {
     sim = await startSimulator({ stream: true });
     const nodes = [
@@ -597,6 +628,20 @@ describe('Node-RED stream node', function () {
     await until(() => gauge.messages.at(-1).payload === 33, 5000, "the PHEV's state of charge");
     assert.deepStrictEqual([range.messages.at(-1).payload, table.messages.at(-1).payload.length], ['–', 0], 'what the PHEV did not send, and no session of its own');
     assert.strictEqual(sim.restCalls().length, 0, 'no call');
+  });
+
+  it('example "Monthly charging cost report": one report when the month of a charge has ended, with the cost under the account\'s tariff', async () => {
+    sim = await startSimulator({ stream: true });
+    await loadExample('Monthly charging cost report');
+    const report = collector(helper.getNode('mc4'));
+    // A charge in November; this machine's clock is later, so November closes after it.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    const [msg] = await report.wait(1);
+    assert.match(msg.topic, /^BMW .+: charging in 2026-11$/);
+    // 25.82 kWh estimated at 0.32 EUR (the example's tariff) is 8.26 EUR; no km driven.
+    assert.strictEqual(msg.payload, '1 charge, 25.8 kWh (25.8 kWh estimated), 8.26 EUR, 0 km driven');
+    await sleep(200);
+    assert.strictEqual(report.messages.length, 1, 'the summaries themselves are not reported');
   });
 
   it('example "Plugged in but not charging": a notification after the wait, none when charging starts in time', async () => {

@@ -7,6 +7,7 @@ const { toCsv } = require('../dist/src/cli/csv');
 const { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { streamed } = require('./support/stream-message');
 
 const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, createLiveFeed, tokenSetFromResponse } = core;
 
@@ -584,7 +585,7 @@ describe("Trips: the sandboxes' stream story", () => {
           const at = new Date(clock).toISOString();
           const data = Object.fromEntries(Object.entries(steps[k]).map(([d, value]) => [d, { value, timestamp: at, unit: null }]));
           const raw = { vin: BEV, entityId: `e${clock}`, topic: BEV, timestamp: at, data };
-          await feed.push(core.filterStreamMessage(raw, `gcid/${BEV}`, core.normalizeStreamMessage(raw, `gcid/${BEV}`), core.compileFilter({})));
+          await feed.push(streamed(raw));
         }
         await advance(clock + STREAM_INTERVAL_MS);
       }

@@ -12,6 +12,9 @@ import { findDescriptor } from '../../src/core/catalogue';
 import { CHARGING_EVENT_KINDS, FINISH_SETTLE_MS, type ChargingEventKind } from '../../src/core/live/charging-events';
 import { createLiveFeed, liveStateFromCars, type LiveFeed } from '../../src/core/live/live-feed';
 import { TRIP_EVENT_KINDS, type TripEventKind } from '../../src/core/live/trips';
+import { LEDGER_EVENT_KINDS, type LedgerEventKind } from '../../src/core/live/ledger';
+import type { Tariff } from '../../src/core/tariff';
+import { credentialTariff } from '../../src/n8n/tariff';
 import { CarDataError } from '../../src/core/errors';
 import { DEFAULT_STREAM_URL, type StreamStatus, type StreamSubscription } from '../../src/core/stream/types';
 import type { StreamEvent, StreamMessage } from '../../src/core/stream/message';
@@ -36,6 +39,11 @@ const EVENT_NAMES: Readonly<Record<ChargingEventKind, string>> = {
 const TRIP_EVENT_NAMES: Readonly<Record<TripEventKind, string>> = {
   'trip-started': 'Trip Started',
   'trip-finished': 'Trip Finished',
+};
+
+const LEDGER_EVENT_NAMES: Readonly<Record<LedgerEventKind, string>> = {
+  summary: 'Summary',
+  'month-closed': 'Month Closed',
 };
 
 function list(value: unknown): string[] {
@@ -125,6 +133,11 @@ export class BmwCarDataStreamTrigger implements INodeType {
         default: 'event',
         options: [
           { name: 'Charging Events', value: 'charging', description: 'Plugged in, charging started, finished (with kWh and SoC), interrupted, unplugged, worked out from the stream' },
+          {
+            name: 'Monthly Summary',
+            value: 'summary',
+            description: "Each car's month so far after every finished charge or trip (sessions, kWh, cost with the credential's tariff, trips, km), and its final figures once the month has ended",
+          },
           { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
           { name: 'One Item per Value', value: 'event', description: 'Vin, descriptor, value, unit, timestamp' },
           { name: "The Car's State on Change", value: 'state', description: 'The latest typed value of every descriptor of the vehicle, whenever one changes' },
@@ -151,12 +164,22 @@ export class BmwCarDataStreamTrigger implements INodeType {
           'The trip events that start the workflow, one item per event. A trip is read from the ignition, motion, odometer and position the car streams; a stop under 10 minutes stays in the trip. Trip Finished carries startedAt, endedAt, durationSeconds, distanceKm, start and end odometer and position, averageSpeedKmh, stops, state of charge and energyUsed or fuel used, endedBy and missing (the figures the car did not send). The state behind them is kept in the workflow, so a restart during a drive still gives one trip.',
       },
       {
+        displayName: 'Trigger On',
+        name: 'summaryEvents',
+        type: 'multiOptions',
+        default: ['summary', 'month-closed'],
+        displayOptions: { show: { output: ['summary'] } },
+        options: LEDGER_EVENT_KINDS.map((kind) => ({ name: LEDGER_EVENT_NAMES[kind], value: kind })),
+        description:
+          "Summary: after each finished charge or trip, its month so far. Month Closed: once when a month has ended (at midnight of the first, in the tariff's time zone, else UTC), its final figures. Both carry month, sessions, kwh (kwhMeasured and kwhEstimate apart), trips, distanceKm, kwhPer100Km and energyCounterKwh (the car's kWh charged, only ever increasing); with a tariff also cost, currency and costPer100Km.",
+      },
+      {
         displayName: 'Wait for Late Readings (Seconds)',
         name: 'settleSeconds',
         type: 'number',
         default: 300,
         typeOptions: { minValue: 0 },
-        displayOptions: { show: { output: ['charging', 'trips'] } },
+        displayOptions: { show: { output: ['charging', 'trips', 'summary'] } },
         description:
           "How long a finished charge or trip waits for readings BMW delivers late (it holds them back when the car has no signal), so that its figures are exact; a trip's finish waits this long after the 10 minutes that tell a stop from its end. What the car did meanwhile (unplugged, a new charge) waits behind it. 0 sends the finish at once, with the figures known by then.",
       },
@@ -263,7 +286,14 @@ export class BmwCarDataStreamTrigger implements INodeType {
     };
 
     let feed: LiveFeed | undefined;
-    if (output === 'state' || output === 'charging' || output === 'trips') {
+    let tariff: Tariff | undefined;
+    try {
+      tariff = credentialTariff(tokens.tariffText);
+    } catch (e) {
+      const err = e instanceof CarDataError ? e : undefined;
+      throw new NodeOperationError(node, `The credential's Tariff: ${err?.message ?? String(e)}`, { description: err?.hint || undefined });
+    }
+    if (output === 'state' || output === 'charging' || output === 'trips' || output === 'summary') {
       // The workflow's static data keeps the state between executions and restarts of an active workflow.
       const staticData = this.getWorkflowStaticData('node');
       // One record per car (JSON text by VIN): a save replaces the cars that changed. Earlier versions kept the
@@ -288,6 +318,9 @@ export class BmwCarDataStreamTrigger implements INodeType {
         onChargingEvent: output === 'charging' ? (e) => emit(e as unknown as IDataObject) : undefined,
         tripKinds: output === 'trips' ? (list(this.getNodeParameter('tripEvents', [])) as TripEventKind[]) : undefined,
         onTripEvent: output === 'trips' ? (e) => emit(e as unknown as IDataObject) : undefined,
+        ledgerKinds: output === 'summary' ? (list(this.getNodeParameter('summaryEvents', [])) as LedgerEventKind[]) : undefined,
+        onLedgerEvent: output === 'summary' ? (e) => emit(e as unknown as IDataObject) : undefined,
+        tariff,
         onProblem: (message) => this.logger.warn(message),
       });
     }

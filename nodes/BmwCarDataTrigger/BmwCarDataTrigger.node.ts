@@ -8,7 +8,7 @@ import {
   NodeOperationError,
 } from 'n8n-workflow';
 import { CarDataError } from '../../src/core/errors';
-import { flattenChargingSession } from '../../src/core/rows/flatten';
+import { flattenChargingSession, flattenChargingSessionWithCost } from '../../src/core/rows/flatten';
 import type { ChargingHistoryPage, ChargingSession } from '../../src/core/types';
 import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { type N8nAccount, openAccount } from '../../src/n8n/account';
@@ -96,7 +96,9 @@ export class BmwCarDataTrigger implements INodeType {
     const nowS = Math.floor(now / 1000);
     const toItem = (account: N8nAccount, vin: string, s: ChargingSession): INodeExecutionData => {
       const named = { vin, vehicleName: vehicleName(account, vin), key: sessionKey(vin, s) };
-      return { json: (flat ? { ...named, ...flattenChargingSession(s) } : { ...named, ...s }) as IDataObject };
+      const tariff = flat ? account.tariff() : undefined;
+      const row = tariff ? flattenChargingSessionWithCost(s, tariff) : flattenChargingSession(s);
+      return { json: (flat ? { ...named, ...row } : { ...named, ...s }) as IDataObject };
     };
     if (manual) {
       // A sample for the editor: the latest finished session of the first car that has one; what was seen is left untouched.

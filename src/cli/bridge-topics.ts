@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { CHARGING_DESCRIPTORS, numberOf, type ChargingEvent, type StateValue, type TripEvent, type VehicleRecord } from '../core';
+import { CHARGING_DESCRIPTORS, numberOf, openMonthSummary, type ChargingEvent, type StateValue, type TripEvent, type VehicleRecord } from '../core';
 
 // What the bridge publishes for one car, as topic -> payload, computed from core's state of the car. Pure: the
 // bridge compares the result with what it published last and sends the difference. A value that is not known
@@ -25,6 +25,10 @@ export const SUBTOPICS = {
   trip: 'trip',
   /** The last finished trip (retained), beside the trip events of `trip`. */
   lastTrip: 'trip/last',
+  /** kWh charged, only ever increasing (the ledger's energy counter), as a number. */
+  energy: 'energy',
+  /** This month's figures as JSON (sessions, kWh, cost with a tariff, trips, km). */
+  month: 'month',
   evcc: 'evcc',
 } as const;
 
@@ -114,6 +118,11 @@ export function retainedTopics(prefix: string, record: VehicleRecord, extra: { l
     if (heading) location.heading = heading.value;
     location.timestamp = new Date(Math.max(lat.time, lon.time)).toISOString();
     out.set(vehicleTopic(prefix, vin, SUBTOPICS.location), JSON.stringify(location));
+  }
+  if (record.ledger) {
+    out.set(vehicleTopic(prefix, vin, SUBTOPICS.energy), String(Math.round(record.ledger.energyKwh * 1000) / 1000));
+    const month = openMonthSummary(record.ledger, vin);
+    if (month) out.set(vehicleTopic(prefix, vin, SUBTOPICS.month), JSON.stringify(month));
   }
   for (const [name, payload] of Object.entries(evccValues(record))) out.set(vehicleTopic(prefix, vin, `${SUBTOPICS.evcc}/${name}`), payload);
   if (extra.lastTrip !== undefined) out.set(vehicleTopic(prefix, vin, SUBTOPICS.lastTrip), extra.lastTrip);

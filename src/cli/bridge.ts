@@ -8,6 +8,7 @@ import {
   FileOutbox,
   isVin,
   LiveData,
+  parseTariff,
   restoreLiveDataState,
   subscribeStream,
   TripLog,
@@ -19,7 +20,9 @@ import {
   type StreamMessage,
   type StreamStatus,
   type TripFinishedEvent,
+  type Tariff,
 } from '../node';
+import { readConfig } from './config';
 import { checkPrefix, DEFAULT_PREFIX, eventId, eventPayload, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
 import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
 
@@ -42,6 +45,7 @@ export const BRIDGE_OPTIONS = {
   'ha-prefix': { type: 'string' },
   'stream-url': { type: 'string' },
   state: { type: 'string' },
+  tariff: { type: 'string' },
 } as const;
 
 export const BRIDGE_HELP = `Usage: bmw-cardata bridge --broker URL [options]
@@ -62,6 +66,9 @@ Topics (retained unless said otherwise):
                                          repeated event has the same id
   <prefix>/<VIN>/trip                    trip events (trip-started, trip-finished) as JSON, the same way
   <prefix>/<VIN>/trip/last               the last finished trip as JSON (retained)
+  <prefix>/<VIN>/energy                  kWh charged, only ever increasing (from the car's first finished charge)
+  <prefix>/<VIN>/month                   this month's figures as JSON: sessions, kwh, trips, distanceKm, per
+                                         100 km, and with a tariff cost and currency (months in its time zone)
   <prefix>/<VIN>/evcc/soc|plugged|charging|range|odometer   for evcc; only values that are known
 
 Options:
@@ -82,6 +89,8 @@ Options:
                         the broker has not yet acknowledged wait beside it (bridge-state.outbox.json), and
                         the finished trips of the last year are logged beside it (bridge-state.trips.jsonl,
                         one JSON line each; bmw-cardata trips writes them as CSV)
+  --tariff JSON         What charging costs, e.g. '{"currency":"EUR","pricePerKwh":0.32}' (also perSession,
+                        timeOfUse, timeZone); default the "tariff" of the account file; none: no cost
   --dry-run             Print what would be published, one JSON line each, and connect to nothing but
                         BMW's stream (the saved live data is read, never written)
 
@@ -505,10 +514,12 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const warn = (m: string): void => void stderr.write(`${m}\n`);
   const saved = await loadState(stateFile, warn);
   const wanted = (vin: string): boolean => vins.length === 0 || vins.includes(vin);
+  const tariff = await tariffOf(ctx);
+  const currency = tariff?.currency;
 
   if (values['ha-discovery-remove']) {
     const announced = vins.length > 0 ? vins : [...new Set([...Object.keys(saved.vehicles), ...Object.keys(saved.live.vehicles)])];
-    return removeDiscovery(ctx, { prefix, discoveryPrefix, dryRun, vins: announced });
+    return removeDiscovery(ctx, { prefix, discoveryPrefix, dryRun, vins: announced, currency });
   }
 
   // Everything that can be refused is checked before anything connects.
@@ -519,7 +530,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     throw new CarDataError({ kind: 'auth', message: 'bridge: the saved login has no stream access (no GCID)', hint: 'Run: bmw-cardata login --client-id <your client ID>' });
   }
   const stop = stopSignal();
-  const live = new LiveData({ state: saved.live });
+  const live = new LiveData({ state: saved.live, tariff });
   // Events wait on disk until the broker has them (in memory only for --dry-run, which writes nothing).
   const outbox = await FileOutbox.open<PendingEvent>({
     file: dryRun ? undefined : outboxFile(stateFile),
@@ -574,7 +585,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
       info[vin] = {};
       void save();
     }
-    for (const d of discoveryConfigs({ prefix, discoveryPrefix, vin, info: info[vin], version })) {
+    for (const d of discoveryConfigs({ prefix, discoveryPrefix, vin, info: info[vin], version, currency })) {
       send({ topic: d.topic, payload: JSON.stringify(d.config), retain: true, qos: 1 });
     }
   };
@@ -650,7 +661,10 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   let settleTimer: NodeJS.Timeout | undefined;
   const scheduleSettle = (): void => {
     if (settleTimer) clearTimeout(settleTimer);
-    const at = live.nextSettleAt();
+    // A finish waiting for late readings, or the end of a month (its month-closed changes the retained month).
+    const finish = live.nextSettleAt();
+    const monthEnd = live.nextMonthEnd();
+    const at = finish === undefined ? monthEnd : monthEnd === undefined ? finish : Math.min(finish, monthEnd);
     settleTimer = at === undefined ? undefined : setTimeout(() => {
       queue = queue
         .then(async () => {
@@ -658,7 +672,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
           scheduleSettle();
         })
         .catch((e: unknown) => warn(`bridge: ${describeError(e)}`));
-    }, Math.max(0, at - Date.now()));
+      // Timers take at most 2^31 - 1 ms (24.8 days); a month's end further away is looked at again then.
+    }, Math.min(2_147_483_647, Math.max(0, at - Date.now())));
   };
 
   const relay = async (u: LiveUpdate): Promise<void> => {
@@ -731,9 +746,22 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   status.stop();
 }
 
-async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[] }): Promise<void> {
+/** The tariff of --tariff, else of the account file; none when neither has one. An unreadable one is refused. */
+async function tariffOf(ctx: BridgeContext): Promise<Tariff | undefined> {
+  const given = str(ctx.values, 'tariff');
+  const value = given !== undefined ? given : (await readConfig(ctx.configFile)).tariff;
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  try {
+    return parseTariff(value);
+  } catch (e) {
+    const where = given !== undefined ? '--tariff' : `the "tariff" of ${ctx.configFile}`;
+    throw bad(`${where}: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
+  }
+}
+
+async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[]; currency?: string }): Promise<void> {
   if (opts.vins.length === 0) throw bad('no vehicles known to remove; give them with --vin');
-  const removals = opts.vins.flatMap((vin) => discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin }).map((d) => d.topic));
+  const removals = opts.vins.flatMap((vin) => discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin, currency: opts.currency }).map((d) => d.topic));
   let publisher: Publisher;
   if (opts.dryRun) publisher = new PrintPublisher(ctx.stdout);
   else {

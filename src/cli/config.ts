@@ -14,6 +14,11 @@ export interface CliConfig {
   tokens?: TokenSet;
   /** Containers found or created, by descriptor set: a telematics run then costs its one read. */
   containers?: RememberedContainers;
+  /**
+   * What charging costs (core's parseTariff: currency, pricePerKwh, perSession, timeOfUse, timeZone), as JSON in the
+   * file: the bridge then prices each charge and publishes this month's cost. `bridge --tariff` overrides it.
+   */
+  tariff?: unknown;
 }
 
 export function defaultConfigPath(): string {

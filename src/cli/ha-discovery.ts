@@ -71,6 +71,8 @@ const ENTITIES: Entity[] = [
     fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement', value_template: '{{ value_json.distanceKm }}', icon: 'mdi:map-marker-distance' },
     attributes: true,
   },
+  // The energy counter, for Home Assistant's Energy dashboard: it only ever increases.
+  { key: 'energy_charged', component: 'sensor', name: 'Energy charged', topic: SUBTOPICS.energy, fields: { device_class: 'energy', state_class: 'total_increasing', unit_of_measurement: 'kWh', icon: 'mdi:ev-station' } },
   { key: 'position', component: 'device_tracker', name: 'Position', topic: SUBTOPICS.location, fields: { source_type: 'gps', icon: 'mdi:car' } },
 ];
 
@@ -85,6 +87,8 @@ export interface DiscoveryOptions {
   info?: VehicleInfo;
   /** The package's version, for the origin of the configs. */
   version?: string;
+  /** The tariff's currency: this month's charging cost is announced in it; without a tariff it is not. */
+  currency?: string;
 }
 
 /** The discovery configs of one car. */
@@ -99,7 +103,12 @@ export function discoveryConfigs(opts: DiscoveryOptions): DiscoveryConfig[] {
   if (info?.model) device.model = info.model;
   const origin: Record<string, string> = { name: 'bmw-cardata' };
   if (opts.version) origin.sw_version = opts.version;
-  return ENTITIES.map((e) => {
+  // Monetary sensors take the currency as their unit and no state class of measurement; the month's cost starts
+  // again at 0 each month, so it has no state class at all.
+  const entities: Entity[] = opts.currency
+    ? [...ENTITIES, { key: 'month_cost', component: 'sensor', name: 'Charging cost this month', topic: SUBTOPICS.month, fields: { device_class: 'monetary', unit_of_measurement: opts.currency, value_template: '{{ value_json.cost }}', icon: 'mdi:cash' } }]
+    : ENTITIES;
+  return entities.map((e) => {
     const objectId = objectIdOf(vin, e.key);
     const topic = vehicleTopic(prefix, vin, e.topic);
     const config: Record<string, unknown> = {

@@ -27,6 +27,7 @@ export * from './live/charging-events';
 export * from './live/trips';
 export * from './live/live-data';
 export * from './live/live-feed';
+export * from './live/ledger';
 export * from './api/vehicle-cache';
 export * from './rows/image-file';
 export * from './telematic-values';

@@ -142,11 +142,17 @@ export function chargingCost(tariff: Tariff, session: { startedAt: string; ended
   const minutes = Math.max(1, Math.round((end - start) / 60_000));
   const share = session.kwh / minutes;
   let amount = 0;
-  for (let i = 0; i < minutes; i += 1) {
+  // Minute by minute, taken in runs: the price can change only at a window's edge or midnight. Where the local clock
+  // jumps within a run (daylight saving, on the hour or half hour), the run ends at the half hour instead.
+  const edges = [...new Set(windows.flatMap((w) => [w.from, w.to]))].sort((a, b) => a - b);
+  for (let i = 0; i < minutes; ) {
     const local = DateTime.fromMillis(start + i * 60_000, { zone });
     const minute = local.hour * 60 + local.minute;
     const w = windows.find((x) => holds(x, local.weekday, minute));
-    amount += share * (w ? w.pricePerKwh : tariff.pricePerKwh);
+    let n = Math.min((edges.find((e) => e > minute) ?? 24 * 60) - minute, minutes - i);
+    if (n > 30 && DateTime.fromMillis(start + (i + n) * 60_000, { zone }).offset !== local.offset) n = Math.min((Math.floor(minute / 30) + 1) * 30 - minute, n);
+    amount += share * n * (w ? w.pricePerKwh : tariff.pricePerKwh);
+    i += n;
   }
   return { ...base, amount: round2(amount + perSession), method: 'time-of-use' };
 }

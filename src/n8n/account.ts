@@ -6,6 +6,8 @@ import { CarDataClient } from '../core/api/client';
 import { parseVehicleNames } from '../core/api/vehicle-names';
 import { QuotaLedger, quotaReserve, type QuotaChange, type QuotaRecord, type QuotaState, type QuotaStore } from '../core/api/quota';
 import { CREDENTIAL_TYPE, N8nTransport, type RequestContext } from './transport';
+import type { Tariff } from '../core/tariff';
+import { credentialTariff } from './tariff';
 
 // Counts of every workflow in this n8n process, so two workflows using one BMW account share one budget.
 const processCounts = new Map<string, QuotaRecord>();
@@ -70,6 +72,8 @@ export interface N8nAccount {
   quota(): Promise<QuotaState | undefined>;
   /** The user's names for the cars, from the credential's Car Names (VIN=name). */
   vehicleNames: Record<string, string>;
+  /** The credential's tariff, undefined when none is set; throws an input error naming the field when it cannot be read. */
+  tariff(): Tariff | undefined;
 }
 
 /**
@@ -120,5 +124,6 @@ export async function openAccount(ctx: RequestContext, attended = runByHand(ctx)
     },
     quota: () => client.quotaState(),
     vehicleNames: parseVehicleNames(credentials.vehicleNames).names,
+    tariff: () => credentialTariff(credentials.tariff),
   };
 }

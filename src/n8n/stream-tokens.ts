@@ -27,6 +27,8 @@ export class CredentialStreamTokens implements StreamTokenSource {
   streamUrl = '';
   /** The credential's car names by VIN. */
   vehicleNames: Record<string, string> = {};
+  /** The credential's Tariff field as entered ('' when none). */
+  tariffText = '';
   /** The account's key (accountKey), as the action node's client knows it. */
   accountId = '';
   private inflight?: Promise<TokenSet>;
@@ -39,6 +41,7 @@ export class CredentialStreamTokens implements StreamTokenSource {
     this.streamUrl = text(credentials.streamUrl);
     this.tokens = tokensFromStored(credentials);
     this.vehicleNames = parseVehicleNames(credentials.vehicleNames).names;
+    this.tariffText = typeof credentials.tariff === 'string' ? credentials.tariff : '';
     this.accountId = accountKey(text(credentials.clientId), text(credentials.gcid) || this.tokens?.gcid);
     return this.tokens;
   }

@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red';
-import type { Account, QuotaState, TokenSet, VehicleMapping } from '../core';
+import type { Account, QuotaState, Tariff, TokenSet, VehicleMapping } from '../core';
 
 /** What the account config node keeps as credentials. Everything but clientId is a password credential. */
 export interface AccountCredentials {
@@ -23,6 +23,8 @@ export interface AccountConfig extends NodeDef {
   quotaReserve?: string | number;
   /** The user's names for the cars: `VIN=name` entries, one per line or separated by commas. */
   vehicleNames?: string;
+  /** The tariff as JSON text (parseTariff); empty: no cost anywhere. */
+  tariff?: string;
 }
 
 export interface MappedVehicles {
@@ -53,6 +55,8 @@ export interface AccountNode extends Node<AccountCredentials> {
   account(): Account;
   /** Mapped vehicles from the day-long cache; `refresh` asks BMW (one call), for a run started by hand if `attended`. */
   mappedVehicles(refresh?: boolean, attended?: boolean): Promise<MappedVehicles>;
+  /** The account's tariff, parsed; undefined when none is set (or it could not be read: the node warned). */
+  tariff?: Tariff;
   /** The friendly name of a car: the user's name, else its model name once basic data was read, else the VIN. */
   vehicleName(vin: string): string;
   /** Keeps a car's model name from a basic data read, for vehicleName. */

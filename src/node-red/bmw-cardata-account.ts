@@ -16,6 +16,7 @@ import {
   isWebLink,
   LoginError,
   nodeSleep,
+  parseTariff,
   parseVehicleNames,
   pollDeviceAuthorization,
   QuotaLedger,
@@ -298,6 +299,15 @@ export = function (RED: NodeAPI): void {
       save: (entry) => keep(cacheKey(), RED._('bmw-cardata-account.saved.vehicles'), (cached) => (cached.vehicles = entry)),
     });
     const listed = (entry: CachedVehicles): MappedVehicles => ({ vehicles: entry.list, fetchedAt: new Date(entry.fetchedAt).toISOString() });
+
+    const tariffText = text(config.tariff);
+    if (tariffText) {
+      try {
+        node.tariff = parseTariff(tariffText);
+      } catch (e) {
+        node.warn(`The tariff is left out, so no cost is computed: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
+      }
+    }
 
     const { names, problems } = parseVehicleNames(config.vehicleNames);
     if (problems.length > 0) node.warn(RED._('bmw-cardata-account.warn.vehicleNames', { names: problems.join(', ') }));

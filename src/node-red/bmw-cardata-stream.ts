@@ -14,6 +14,7 @@ import {
   type StreamMessage,
   type StreamStatus,
   type StreamSubscription,
+  type LedgerEvent,
   type TripEvent,
   type TripEventKind,
   type VehicleRecord,
@@ -37,7 +38,7 @@ interface StreamConfig extends NodeDef {
    * when it changed; `charging`: charging events (msg.topic = the event kind); `trips`: trip events (msg.topic =
    * `<VIN>/<event kind>`).
    */
-  output?: 'event' | 'message' | 'state' | 'charging' | 'trips';
+  output?: 'event' | 'message' | 'state' | 'charging' | 'trips' | 'summary';
   /** For `charging`: the event kinds to send; empty = all. */
   kinds?: string[] | string;
   /** For `trips`: the trip event kinds to send (trip-started, trip-finished); empty = both. */
@@ -93,6 +94,10 @@ function chargingMessage(e: ChargingEvent): NodeMessage {
 }
 
 function tripMessage(e: TripEvent): NodeMessage {
+  return { topic: `${e.vin}/${e.kind}`, payload: e, vin: e.vin, timestamp: e.at } as NodeMessage;
+}
+
+function summaryMessage(e: LedgerEvent): NodeMessage {
   return { topic: `${e.vin}/${e.kind}`, payload: e, vin: e.vin, timestamp: e.at } as NodeMessage;
 }
 
@@ -239,7 +244,7 @@ export = function (RED: NodeAPI): void {
       const output = config.output ?? 'event';
       const perMessage = output === 'message';
       const descriptors = list(config.descriptors);
-      if (output === 'state' || output === 'charging' || output === 'trips') {
+      if (output === 'state' || output === 'charging' || output === 'trips' || output === 'summary') {
         const { saved, migrate } = readCars(node);
         feed = createLiveFeed({
           saved,
@@ -254,6 +259,8 @@ export = function (RED: NodeAPI): void {
           onChargingEvent: output === 'charging' ? (e) => send(chargingMessage(e)) : undefined,
           tripKinds: list(config.tripKinds) as TripEventKind[],
           onTripEvent: output === 'trips' ? (e) => send(tripMessage(e)) : undefined,
+          onLedgerEvent: output === 'summary' ? (e) => send(summaryMessage(e)) : undefined,
+          tariff: accountNode.tariff,
           onProblem: (message) => node.warn(message),
         });
         if (migrate) {

@@ -1,4 +1,5 @@
 import { numberOf, type StateValue } from './vehicle-state';
+import type { ChargingCost } from '../tariff';
 
 // Charging events derived from the stream: plugged in, charging started, interrupted / error, target reached,
 // charging finished (with the session's figures), unplugged. Pure: the tracker reads the vehicle's typed values
@@ -236,6 +237,11 @@ export interface ChargingFinishedEvent extends EventBase {
   startObserved: boolean;
   /** The names of the figures above that are null because the car did not send what they need. */
   missing: string[];
+  /**
+   * Only with a tariff (LiveDataOptions.tariff): what the session cost, computed by us on `energyAdded` (the cost
+   * says whether that was measured or an estimate); null when the energy is not known.
+   */
+  cost?: ChargingCost | null;
 }
 
 export type ChargingEvent =

@@ -3,6 +3,9 @@ import { findDescriptor } from '../catalogue';
 import { initialTripState, settleTrips, trackTrips, tripDueAt, type TripEvent, type TripState, type TripTrackOptions } from './trips';
 import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from '../stream/message';
 import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
+import { importChargingHistory, initialLedgerState, ledgerDue, recordLedger, restoreLedger, type HistoryImport, type LedgerEvent, type LedgerState } from './ledger';
+import type { Tariff } from '../tariff';
+import type { ChargingSession } from '../types';
 
 // Live data without quota: stream messages in, the car's state, charging events and trips out.
 // normalise -> type and de-duplicate -> state -> events. Pure: the clock is injected, nothing is written;
@@ -17,6 +20,8 @@ export interface VehicleRecord {
   charging: ChargingState;
   /** Absent in states saved by earlier versions until they are restored. */
   trips: TripState;
+  /** The energy counter and monthly figures (see ledger.ts); absent until the car's first finished charge or trip. */
+  ledger?: LedgerState;
 }
 
 /** Everything LiveData knows; plain JSON. */
@@ -42,6 +47,8 @@ export interface LiveUpdate {
   events: ChargingEvent[];
   /** Trip events (trip-started, trip-finished), in the order they happened; apart from `events`, which stays charging only. */
   trips: TripEvent[];
+  /** Ledger events (summary, month-closed), after the charging and trip events they follow from. */
+  ledger: LedgerEvent[];
   /** Readings refused by the limits (see LiveDataLimits), by data key; absent when none was. */
   dropped?: DroppedReadings;
 }
@@ -84,6 +91,8 @@ export interface LiveDataOptions {
   tripPauseMs?: number;
   /** Default DEFAULT_LIVE_DATA_LIMITS. */
   limits?: Partial<LiveDataLimits>;
+  /** The account's tariff (parseTariff): `charging-finished` gains `cost`, the monthly figures a cost. None: no cost anywhere. */
+  tariff?: Tariff;
 }
 
 const PHASES: ReadonlySet<ChargingPhase | null> = new Set([null, 'idle', 'preparing', 'charging', 'paused', 'ended', 'interrupted', 'error']);
@@ -131,6 +140,8 @@ export function restoreLiveDataState(saved: unknown, now = Date.now()): LiveData
       bad(`finishing charging session of ${vin}`);
     }
     state.vehicles[vin] = { vin, updatedAt: typeof record.updatedAt === 'string' ? record.updatedAt : null, values, charging, trips: restoreTrips(record.trips, vin) };
+    const ledger = restoreLedger(record.ledger, vin);
+    if (ledger) state.vehicles[vin].ledger = ledger;
   }
   return state;
 }
@@ -186,7 +197,9 @@ function snapshot(r: VehicleRecord): VehicleRecord {
   const keys = Object.keys(r.values);
   for (let i = 0; i < keys.length; i += 1) values[keys[i]] = r.values[keys[i]];
   const charging = { ...r.charging, session: r.charging.session ? { ...r.charging.session } : null };
-  return { vin: r.vin, updatedAt: r.updatedAt, values, charging, trips: copyTrips(r.trips) };
+  const copy: VehicleRecord = { vin: r.vin, updatedAt: r.updatedAt, values, charging, trips: copyTrips(r.trips) };
+  if (r.ledger) copy.ledger = JSON.parse(JSON.stringify(r.ledger)) as LedgerState;
+  return copy;
 }
 
 function readingChars(e: StreamEvent): number {
@@ -290,11 +303,16 @@ export class LiveData {
   private readonly due = new Map<string, { endedAt: string | undefined; at: number | undefined }>();
   /** The descriptors of each car whose entry was replaced since the car was last serialised. */
   private readonly changedKeys = new Map<string, Set<string>>();
+  private readonly tariff?: Tariff;
+  /** The earliest end of an open month over all cars (epoch ms); recomputed when a ledger changes. */
+  private monthEnd: number | undefined;
+  private monthEndKnown = false;
 
   constructor(opts: LiveDataOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.settleMs = opts.settleMs;
     this.tripPauseMs = opts.tripPauseMs;
+    this.tariff = opts.tariff;
     this.state = opts.state ? restoreLiveDataState(opts.state, this.now()) : { version: 1, vehicles: {} };
     for (const record of Object.values(this.state.vehicles)) if (record.charging.finishing || record.trips.trip) this.settling.add(record.vin);
     this.limits = { ...DEFAULT_LIVE_DATA_LIMITS, ...opts.limits };
@@ -364,10 +382,62 @@ export class LiveData {
     const driving = record.trips.driving;
     const trips = readings.length > 0 ? trackTrips(vin, record.trips, record.values, readings, opts) : settleTrips(vin, record.trips, record.values, opts);
     // A late reading that only joins a session's or trip's figures changes nothing shown; it is saved with the next change.
-    const changed = changes.length > 0 || events.length > 0 || trips.length > 0 || driving !== record.trips.driving || !sameCharging(before, record.charging);
+    const ledger = this.ledger(record, events, trips, now);
+    const changed = changes.length > 0 || events.length > 0 || trips.length > 0 || ledger.length > 0 || driving !== record.trips.driving || !sameCharging(before, record.charging);
     if (record.charging.finishing || record.trips.trip) this.settling.add(vin);
     else this.settling.delete(vin);
-    return { vin, changed, changes, duplicates, stale, future, events, trips };
+    return { vin, changed, changes, duplicates, stale, future, events, trips, ledger };
+  }
+
+  /** Counts finished charges and trips in the car's ledger and closes its month when due (see ledger.ts). */
+  private ledger(record: VehicleRecord, events: readonly ChargingEvent[], trips: readonly TripEvent[], now: number): LedgerEvent[] {
+    if (!events.some((e) => e.kind === 'charging-finished') && !trips.some((e) => e.kind === 'trip-finished') && !ledgerDue(record.ledger, now)) return [];
+    record.ledger ??= initialLedgerState(this.tariff?.timeZone);
+    const out = recordLedger(record.vin, record.ledger, events, trips, { now, tariff: this.tariff, held: this.held(record) });
+    this.monthEndKnown = false;
+    return out;
+  }
+
+  /** A charge or trip that ended before the open month's end has not gone out yet: the month waits for it. */
+  private held(record: VehicleRecord): boolean {
+    const end = record.ledger?.endsAt;
+    if (end === null || end === undefined) return false;
+    const f = record.charging.finishing;
+    if (f && Date.parse(f.endedAt) < end) return true;
+    const t = record.trips.trip;
+    return t !== null && t.lastMoveMs < end;
+  }
+
+  /**
+   * When (epoch ms) the next open month ends, of a car not waiting for a finish (that one's month closes after the
+   * finish, at nextSettleAt); hosts with timers call settle() then, and the month's `month-closed` goes out.
+   */
+  nextMonthEnd(): number | undefined {
+    if (this.monthEndKnown) return this.monthEnd;
+    let next: number | undefined;
+    for (const record of Object.values(this.state.vehicles)) {
+      const at = record.ledger?.endsAt;
+      if (at !== null && at !== undefined && !this.held(record) && (next === undefined || at < next)) next = at;
+    }
+    this.monthEnd = next;
+    this.monthEndKnown = true;
+    return next;
+  }
+
+  /**
+   * Adds the charging history read over REST (the sessions of getChargingHistory) to the car's energy counter, once
+   * per car; sessions overlapping one counted already are left out. The monthly figures stay the stream's.
+   */
+  importChargingHistory(vin: string, sessions: readonly ChargingSession[]): HistoryImport {
+    let record = this.state.vehicles[vin];
+    if (!record) {
+      record = { vin, updatedAt: null, values: {}, charging: initialChargingState(), trips: initialTripState() };
+      this.state.vehicles[vin] = record;
+    }
+    record.ledger ??= initialLedgerState(this.tariff?.timeZone);
+    const result = importChargingHistory(record.ledger, sessions, this.now());
+    this.dirty.add(vin);
+    return result;
   }
 
   private tripOptions(now: number): TripTrackOptions {
@@ -388,7 +458,18 @@ export class LiveData {
       if (events.length === 0 && trips.length === 0) continue;
       if (!record.charging.finishing && !record.trips.trip) this.settling.delete(vin);
       this.dirty.add(record.vin);
-      updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events, trips });
+      const ledger = this.ledger(record, events, trips, now);
+      updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events, trips, ledger });
+    }
+    const monthEnd = this.nextMonthEnd();
+    if (monthEnd !== undefined && now >= monthEnd) {
+      for (const record of Object.values(this.state.vehicles)) {
+        if (updates.some((u) => u.vin === record.vin) || !ledgerDue(record.ledger, now)) continue;
+        const ledger = this.ledger(record, [], [], now);
+        if (ledger.length === 0) continue;
+        this.dirty.add(record.vin);
+        updates.push({ vin: record.vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events: [], trips: [], ledger });
+      }
     }
     return updates;
   }

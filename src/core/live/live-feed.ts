@@ -1,5 +1,8 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
 import type { TripEvent, TripEventKind } from './trips';
+import type { HistoryImport, LedgerEvent, LedgerEventKind } from './ledger';
+import type { Tariff } from '../tariff';
+import type { ChargingSession } from '../types';
 import { DEFAULT_LIVE_DATA_LIMITS, LiveData, restoreLiveDataState, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
 import { normalizeStreamMessage, type StreamEvent, type StreamMessage, type StreamRawMessage } from '../stream/message';
 import type { StreamTimers } from '../stream/types';
@@ -40,6 +43,14 @@ export interface LiveFeedOptions {
   /** Trip events (trip-started, trip-finished), in the order they happened, after the charging events; `tripKinds` limits them. */
   onTripEvent?: (event: TripEvent) => void;
   tripKinds?: readonly TripEventKind[];
+  /**
+   * Ledger events (see ledger.ts): `summary` after each finished charge or trip (its month so far), `month-closed`
+   * once per month with the final figures; after the events they follow from. `ledgerKinds` limits them.
+   */
+  onLedgerEvent?: (event: LedgerEvent) => void;
+  ledgerKinds?: readonly LedgerEventKind[];
+  /** The account's tariff (parseTariff): charging-finished gains `cost`, the monthly figures a cost. */
+  tariff?: Tariff;
   descriptors?: readonly string[];
   /**
    * Told when the saved state was unusable, when saving failed (once until a save works again) and, once per car
@@ -65,6 +76,11 @@ export interface LiveFeed {
    * if it had streamed it; a later streamed reading of a key wins when it is newer.
    */
   seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void>;
+  /**
+   * Adds a car's charging history read over REST (the sessions of every page of getChargingHistory: one call per
+   * page) to its energy counter, once per car, saved before it resolves; sessions overlapping one counted are left out.
+   */
+  importChargingHistory(vin: string, sessions: readonly ChargingSession[]): Promise<HistoryImport>;
   /** Saves what has not been saved yet, after the messages pushed before. */
   flush(): Promise<void>;
   /** Stops the batch timer and saves what is left; later changes, if any, are saved at once. */
@@ -73,7 +89,7 @@ export interface LiveFeed {
 }
 
 function restore(saved: unknown, options: LiveFeedOptions): LiveData {
-  const fresh = { now: options.now, limits: options.limits, settleMs: options.settleMs };
+  const fresh = { now: options.now, limits: options.limits, settleMs: options.settleMs, tariff: options.tariff };
   if (saved === undefined || saved === null) return new LiveData(fresh);
   try {
     const state = (typeof saved === 'string' ? JSON.parse(saved) : saved) as LiveDataState;
@@ -83,6 +99,9 @@ function restore(saved: unknown, options: LiveFeedOptions): LiveData {
     return new LiveData(fresh);
   }
 }
+
+/** The longest delay a timer takes (ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Text from the stream, cut for a log line. */
 function short(text: string): string {
@@ -124,6 +143,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const limits: LiveDataLimits = { ...DEFAULT_LIVE_DATA_LIMITS, ...options.limits };
   const kinds = options.kinds && options.kinds.length > 0 ? new Set(options.kinds) : undefined;
   const tripKinds = options.tripKinds && options.tripKinds.length > 0 ? new Set(options.tripKinds) : undefined;
+  const ledgerKinds = options.ledgerKinds && options.ledgerKinds.length > 0 ? new Set(options.ledgerKinds) : undefined;
   const descriptors = options.descriptors && options.descriptors.length > 0 ? new Set(options.descriptors) : undefined;
   const timers = options.timers;
   const saveAfterMs = options.saveAfterMs ?? 30_000;
@@ -182,7 +202,9 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   /** A timer for the next finish that waits; it goes out (saved first) when the wait is over. */
   let settleAt: number | undefined;
   const scheduleSettle = (): void => {
-    const at = closed || !timers ? undefined : live.nextSettleAt();
+    const finish = closed || !timers ? undefined : live.nextSettleAt();
+    const month = closed || !timers ? undefined : live.nextMonthEnd();
+    const at = finish === undefined ? month : month === undefined ? finish : Math.min(finish, month);
     if (at === settleAt && (at === undefined || settleTimer !== undefined)) return;
     if (settleTimer !== undefined) timers?.clearTimeout(settleTimer);
     settleTimer = undefined;
@@ -197,7 +219,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
           scheduleSettle();
         });
       },
-      Math.max(0, at - now()),
+      // Timers take at most 2^31 - 1 ms (24.8 days); a month's end further away is looked at again then.
+      Math.min(MAX_TIMER_MS, Math.max(0, at - now())),
     );
   };
 
@@ -217,7 +240,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const deliver = async (update: LiveUpdate): Promise<void> => {
     unsaved.add(update.vin);
     if (closed || !timers || saveAfterMs <= 0) await save();
-    else if (update.events.length > 0 || update.trips.length > 0) await save(update.vin);
+    else if (update.events.length > 0 || update.trips.length > 0 || update.ledger.length > 0) await save(update.vin);
     else later();
     if (options.onVehicle && (!descriptors || update.changes.some((d) => descriptors.has(d)) || update.events.length > 0)) {
       const vehicle = live.vehicle(update.vin) as VehicleRecord;
@@ -226,6 +249,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     }
     if (options.onChargingEvent) for (const e of update.events) if (!kinds || kinds.has(e.kind)) options.onChargingEvent(e);
     if (options.onTripEvent) for (const e of update.trips) if (!tripKinds || tripKinds.has(e.kind)) options.onTripEvent(e);
+    if (options.onLedgerEvent) for (const e of update.ledger) if (!ledgerKinds || ledgerKinds.has(e.kind)) options.onLedgerEvent(e);
   };
 
   scheduleSettle();
@@ -236,6 +260,22 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     },
     seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void> {
       return enqueue(() => handle(normalizeStreamMessage({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, '')));
+    },
+    importChargingHistory(vin: string, sessions: readonly ChargingSession[]): Promise<HistoryImport> {
+      let result: HistoryImport | undefined;
+      let failure: unknown;
+      return enqueue(async () => {
+        try {
+          result = live.importChargingHistory(vin, sessions);
+          unsaved.add(vin);
+          await save(vin);
+        } catch (e) {
+          failure = e;
+        }
+      }).then(() => {
+        if (failure !== undefined) throw failure;
+        return result as HistoryImport;
+      });
     },
     flush(): Promise<void> {
       return enqueue(() => save());

@@ -1,6 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { checkTimeZone } from './ranges';
 import type { ChargingSession } from '../types';
+import { chargingCost, type ChargingCost, type Tariff } from '../tariff';
 import type { TripFinishedEvent } from '../trip-events';
 
 /** One charging session as a flat row: every value a string, number, boolean or null, ready for CSV or a sheet. */
@@ -123,6 +124,33 @@ export function flattenChargingSession(entry: ChargingSession): FlatChargingSess
       .filter((h) => h !== '')
       .join('; '),
   };
+}
+
+/** The cost columns a tariff adds to a charging-history row, beside BMW's own `cost` and `currency` (never mixed). */
+export interface TariffCostColumns {
+  /** Our cost under the tariff; null when the session has no grid energy or no end. */
+  tariffCost: number | null;
+  tariffCurrency: string;
+  /** The energy priced: the session's energy from the grid (measured by the car). */
+  tariffKwh: number | null;
+  /** `flat` or `time-of-use` (the energy spread evenly from start to end); empty without a cost. */
+  tariffMethod: string;
+}
+
+/** The cost of a session read over REST under `tariff`: on its energy from the grid, from its start to its end. */
+export function chargingSessionCost(entry: ChargingSession, tariff: Tariff): ChargingCost | null {
+  const session: Partial<ChargingSession> = isChargingSessionEntry(entry) ? entry : {};
+  const startMs = toMillis(session.startTime);
+  const endMs = toMillis(session.endTime);
+  const kwh = num(session.energyConsumedFromPowerGridKwh);
+  if (startMs === null || endMs === null || endMs < startMs || kwh === null || kwh < 0) return null;
+  return chargingCost(tariff, { startedAt: new Date(startMs).toISOString(), endedAt: new Date(endMs).toISOString(), kwh, estimate: false });
+}
+
+/** flattenChargingSession with our cost under `tariff` in columns of its own (TariffCostColumns). */
+export function flattenChargingSessionWithCost(entry: ChargingSession, tariff: Tariff): FlatChargingSession & TariffCostColumns {
+  const cost = chargingSessionCost(entry, tariff);
+  return { ...flattenChargingSession(entry), tariffCost: cost?.amount ?? null, tariffCurrency: tariff.currency, tariffKwh: cost ? round(cost.kwh, 3) : null, tariffMethod: cost?.method ?? '' };
 }
 
 

@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { flattenChargingSession } from '../../../../src/core/rows/flatten';
+import { flattenChargingSession, flattenChargingSessionWithCost } from '../../../../src/core/rows/flatten';
 import { returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
 import { RANGE_OPTIONS, rangeOf } from '../../../../src/n8n/dates';
 import { type Operation, optionsOf } from '../../../../src/n8n/operation';
@@ -56,9 +56,11 @@ const getChargingSessions: Operation = {
     const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);
     const flat = options.output !== 'raw';
+    const tariff = flat ? account.tariff() : undefined;
     const out = [];
     for await (const session of account.client.paginate('getChargingHistory', { vin, from, to }, { limit, ...read })) {
-      out.push({ json: (flat ? { vin, ...flattenChargingSession(session) } : { vin, ...session }) as IDataObject });
+      const row = tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session);
+      out.push({ json: (flat ? { vin, ...row } : { vin, ...session }) as IDataObject });
     }
     return out;
   },
