@@ -374,7 +374,7 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD };
+module.exports = { exampleFlows, syncDashboardTab, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD };
 
 if (require.main !== module) {
   // Required by a test for its flows and options: start nothing.
