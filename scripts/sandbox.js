@@ -175,7 +175,8 @@ function syncDashboardTab(flowFile, flows, dashboard) {
   const saved = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
   const tab = (list) => list.find((n) => n.type === 'tab' && n.label === DASHBOARD.example);
   const savedTab = tab(saved);
-  const ofTab = (t) => (n) => n.id === t.id || n.z === t.id || String(n.id).startsWith(`${t.id}-`);
+  // Every node of an example is on its tab, its configuration nodes too.
+  const ofTab = (t) => (n) => n.id === t.id || n.z === t.id;
   if (dashboard && !savedTab) {
     const newTab = tab(flows);
     const ids = new Set(saved.map((n) => n.id));
