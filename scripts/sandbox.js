@@ -175,7 +175,8 @@ function syncDashboardTab(flowFile, flows, dashboard) {
   const saved = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
   const tab = (list) => list.find((n) => n.type === 'tab' && n.label === DASHBOARD.example);
   const savedTab = tab(saved);
-  const ofTab = (t) => (n) => n.id === t.id || n.z === t.id || String(n.id).startsWith(`${t.id}-`);
+  // Every node of an example is on its tab, its configuration nodes too.
+  const ofTab = (t) => (n) => n.id === t.id || n.z === t.id;
   if (dashboard && !savedTab) {
     const newTab = tab(flows);
     const ids = new Set(saved.map((n) => n.id));
@@ -374,7 +375,7 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD };
+module.exports = { exampleFlows, syncDashboardTab, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD };
 
 if (require.main !== module) {
   // Required by a test for its flows and options: start nothing.

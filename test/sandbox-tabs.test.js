@@ -10,7 +10,7 @@ const path = require('path');
 const mqtt = require('mqtt');
 const { startSimulator, startPlainBroker, SIM_VINS, SCENARIO_NAMES, PLUGGED_WAITING_INTERVALS } = require('../dist/src/simulator');
 const { demoSoc } = require('../dist/src/simulator/demo');
-const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD } = require('../scripts/sandbox');
+const { exampleFlows, syncDashboardTab, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD } = require('../scripts/sandbox');
 const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
 const { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
@@ -105,6 +105,22 @@ describe('sandbox tabs show a result', function () {
     const charging = withDashboard.flows.find((n) => n.z === tab.id && n.type === 'bmw-cardata-stream' && n.output === 'charging');
     assert.strictEqual(charging.settle, 0);
     assert.match(tab.info, /finished charge at once here/);
+  });
+
+  it('flows saved by an earlier start get the dashboard\'s tab once Dashboard 2 is installed, and lose it when it is not', () => {
+    const withDashboard = exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker, { dashboard: true }).flows;
+    const file = path.join(tmp, 'flows.json');
+    // An earlier start without Dashboard 2, and a node the user added on a tab.
+    const mine = { id: 'mine', type: 'comment', z: flows.find((n) => n.type === 'tab').id, name: 'mine' };
+    fs.writeFileSync(file, JSON.stringify([...flows, mine]));
+    assert.match(syncDashboardTab(file, withDashboard, true), /tab "Car dashboard" was added/);
+    const added = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepStrictEqual(added, [...flows, mine, ...withDashboard.filter((n) => !flows.some((f) => f.id === n.id))]);
+    assert.strictEqual(syncDashboardTab(file, withDashboard, true), undefined, 'added once');
+    // Without Dashboard 2 (Node-RED would start no flow with unknown nodes), the tab goes, the rest stays.
+    assert.match(syncDashboardTab(file, flows, false), /taken out/);
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(file, 'utf8')), [...flows, mine]);
+    assert.strictEqual(syncDashboardTab(file, flows, false), undefined);
   });
 
   /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */

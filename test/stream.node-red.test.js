@@ -594,7 +594,7 @@ describe('Node-RED stream node', function () {
       if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
       else node.z = 'tab';
       if (node.type.startsWith('ui-')) Object.assign(node, { type: 'helper', wires: [] });
-      if (node.type === 'bmw-cardata-stream' && node.output === 'charging') node.settle = 0;
+      if (node.type === 'bmw-cardata-stream' && node.output !== 'state') node.settle = 0;
       flow.push(node);
     }
     const modules = ['function/10-function.js', 'common/90-comment.js'].map(coreNode);
@@ -627,6 +627,13 @@ describe('Node-RED stream node', function () {
     helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.phev });
     await until(() => gauge.messages.at(-1).payload === 33, 5000, "the PHEV's state of charge");
     assert.deepStrictEqual([range.messages.at(-1).payload, table.messages.at(-1).payload.length], ['–', 0], 'what the PHEV did not send, and no session of its own');
+
+    // A drive of the BEV that ended 20 minutes ago: its trip, once the BEV is picked again.
+    const trip = collector(helper.getNode('dash-trip'));
+    await playTripScript(sim.stream, 'commute', { start: tripStart('commute', -5 * 60_000), intervalMs: 5 });
+    helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.bev });
+    await until(() => /^[\d.]+ km in \d+ min, .*ended /.test(trip.messages.at(-1)?.payload ?? ''), 8000, "the BEV's last trip");
+    assert.match(trip.messages.at(-1).payload, new RegExp(`^${directTrips('commute', 0)[1].distanceKm} km in`));
     assert.strictEqual(sim.restCalls().length, 0, 'no call');
   });
 
