@@ -10,7 +10,11 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { LiveData, DESCRIPTORS, createLiveFeed } = require('../dist/src/core');
+const { LiveData, DESCRIPTORS, createLiveFeed, compileFilter, filterStreamMessage, normalizeStreamMessage } = require('../dist/src/core');
+
+const EVERYTHING = compileFilter({});
+/** A message as the stream connection hands it on: read once, readings included. */
+const streamed = (m) => filterStreamMessage(m, m.topic, normalizeStreamMessage(m, m.topic), EVERYTHING);
 const { writePrivateText } = require('../dist/src/node/private-file');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
@@ -221,7 +225,7 @@ async function feedHour(hour, { saveAfterMs, write, perCar = false }) {
     },
     onChargingEvent: () => (counts.events += 1),
   });
-  for (const m of hour.setup) await feed.push({ raw: m, topic: m.topic });
+  for (const m of hour.setup) await feed.push(streamed(m));
   await feed.flush();
   Object.assign(counts, { saves: 0, bytes: 0 });
   const t = process.hrtime.bigint();
@@ -230,7 +234,7 @@ async function feedHour(hour, { saveAfterMs, write, perCar = false }) {
     eventPending = true; // counted as an event save when the message's events force it (cleared below otherwise)
     const before = counts.saves;
     const events = counts.events;
-    await feed.push({ raw: message, topic: message.topic });
+    await feed.push(streamed(message));
     if (counts.events === events && counts.saves > before) counts.eventSaves -= counts.saves - before;
     eventPending = false;
   }

@@ -29,5 +29,20 @@ for (const lang of fs.existsSync(locales) ? fs.readdirSync(locales) : []) {
     fs.writeFileSync(help, text);
   }
 }
+// Node-RED messages: each language's shared-messages.json holds what every node's runtime says alike (the action
+// nodes' statuses); the build adds it to each node's message catalog, since Node-RED gives a node only its own.
+for (const lang of fs.existsSync(locales) ? fs.readdirSync(locales) : []) {
+  const sharedFile = path.join(locales, lang, 'shared-messages.json');
+  if (!fs.existsSync(sharedFile)) continue;
+  const shared = JSON.parse(fs.readFileSync(sharedFile, 'utf8'));
+  fs.rmSync(sharedFile);
+  for (const file of fs.readdirSync(path.join(locales, lang)).filter((f) => f.endsWith('.json'))) {
+    const catalog = path.join(locales, lang, file);
+    const own = JSON.parse(fs.readFileSync(catalog, 'utf8'));
+    const clash = Object.keys(shared).filter((key) => key in own);
+    if (clash.length) throw new Error(`${lang}/${file}: ${clash.join(', ')} is in shared-messages.json too`);
+    fs.writeFileSync(catalog, `${JSON.stringify({ ...own, ...shared }, null, 4)}\n`);
+  }
+}
 // The build's time stamp: the sandbox rebuilds only when a source file is newer.
 fs.writeFileSync(path.join(root, 'dist', '.built'), new Date().toISOString());

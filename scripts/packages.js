@@ -12,36 +12,36 @@ const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const OUT = path.join(ROOT, 'build');
 const root = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+/** Each package's own manifest (packages/<name>/package.json): all but what is computed here. */
+const manifestOf = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'packages', name, 'package.json'), 'utf8'));
+const n8nEntries = ({ n8n }) => [...n8n.nodes, ...n8n.credentials];
 
-const n8nNodes = root.n8n.nodes.filter((f) => !f.includes('StreamTrigger'));
-const n8nStream = root.n8n.nodes.filter((f) => f.includes('StreamTrigger'));
-const nodeRed = Object.values(root['node-red'].nodes);
-
-/** What each package holds. `provided`: modules the host provides (never installed with the package). */
+/**
+ * What each package holds, besides its manifest's entry points. `dependencies`: the modules it installs, at the
+ * workspace's versions; `provided`: modules the host provides (never installed with the package).
+ */
 const PACKAGES = [
   {
     name: 'n8n-nodes-bmw-cardata',
-    entries: [...n8nNodes, ...root.n8n.credentials],
+    entries: n8nEntries(manifestOf('n8n-nodes-bmw-cardata')),
     assets: ['dist/icons/'],
     dependencies: [],
     provided: ['n8n-workflow', 'luxon'],
-    manifest: { n8n: { ...root.n8n, nodes: n8nNodes }, peerDependencies: { 'n8n-workflow': '*' } },
     examples: 'n8n-examples',
   },
   {
     name: 'n8n-nodes-bmw-cardata-stream',
-    entries: n8nStream,
+    entries: n8nEntries(manifestOf('n8n-nodes-bmw-cardata-stream')),
     assets: ['dist/icons/'],
     dependencies: ['mqtt'],
     provided: ['n8n-workflow', 'luxon'],
-    manifest: { n8n: { ...root.n8n, nodes: n8nStream, credentials: [] }, peerDependencies: { 'n8n-workflow': '*' } },
   },
   {
     name: 'node-red-contrib-bmw-cardata',
-    entries: nodeRed,
+    entries: Object.values(manifestOf('node-red-contrib-bmw-cardata')['node-red'].nodes),
     dependencies: ['axios', 'luxon', 'mqtt'],
     provided: [],
-    manifest: { 'node-red': root['node-red'] },
+    nodeRed: true,
     examples: 'examples',
     // The editor's shared script: Node-RED serves a package's resources/ at resources/<package name>/.
     resources: 'dist/src/node-red/resources',
@@ -52,11 +52,6 @@ const PACKAGES = [
     types: true,
     dependencies: ['axios', 'luxon', 'mqtt', 'aedes', '@modelcontextprotocol/sdk', 'zod'],
     provided: [],
-    manifest: {
-      main: 'dist/src/node/index.js',
-      types: 'dist/src/node/index.d.ts',
-      bin: { 'bmw-cardata': 'dist/src/cli/main.js', 'cardata-simulator': 'dist/src/simulator/cli.js' },
-    },
   },
 ];
 
@@ -95,6 +90,20 @@ function copy(from, to) {
   fs.cpSync(from, to, { recursive: true });
 }
 
+/** A package's manifest as published: its own, with the workspace's version, its files and its dependencies. */
+function manifestFor(spec) {
+  const versions = root.devDependencies;
+  for (const d of spec.dependencies) if (!versions[d]) throw new Error(`${spec.name}: no version of ${d} in the root package.json`);
+  const { name, ...own } = manifestOf(spec.name);
+  return {
+    name,
+    version: root.version,
+    ...own,
+    files: ['dist/', 'LICENSE', 'README.md', ...(spec.examples ? ['examples/'] : []), ...(spec.resources ? ['resources/'] : [])],
+    dependencies: Object.fromEntries(spec.dependencies.map((d) => [d, versions[d]])),
+  };
+}
+
 function assemble(spec) {
   const dir = path.join(OUT, spec.name);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -110,7 +119,7 @@ function assemble(spec) {
       if (file.endsWith('.js') && fs.existsSync(sibling(ext))) copy(sibling(ext), path.join(dir, path.relative(ROOT, sibling(ext))));
     }
     const catalog = path.join(path.dirname(file), 'locales');
-    if (spec.manifest['node-red'] && fs.existsSync(catalog)) {
+    if (spec.nodeRed && fs.existsSync(catalog)) {
       for (const lang of fs.readdirSync(catalog)) {
         for (const ext of ['.json', '.html']) {
           const f = path.join(catalog, lang, path.basename(file).replace(/\.js$/, ext));
@@ -128,23 +137,7 @@ function assemble(spec) {
   if (spec.resources) copy(path.join(ROOT, spec.resources), path.join(dir, 'resources'));
   copy(path.join(ROOT, 'LICENSE'), path.join(dir, 'LICENSE'));
   copy(path.join(ROOT, 'packages', spec.name, 'README.md'), path.join(dir, 'README.md'));
-  const template = JSON.parse(fs.readFileSync(path.join(ROOT, 'packages', spec.name, 'package.json'), 'utf8'));
-  const versions = { ...root.devDependencies, ...root.dependencies };
-  const manifest = {
-    name: spec.name,
-    version: root.version,
-    description: template.description,
-    license: root.license,
-    author: root.author,
-    ...(root.repository ? { repository: root.repository } : {}),
-    bugs: root.bugs,
-    keywords: template.keywords,
-    engines: root.engines,
-    ...spec.manifest,
-    files: ['dist/', 'LICENSE', 'README.md', ...(spec.examples ? ['examples/'] : []), ...(spec.resources ? ['resources/'] : [])],
-    dependencies: Object.fromEntries(spec.dependencies.map((d) => [d, versions[d]])),
-  };
-  for (const d of spec.dependencies) if (!versions[d]) throw new Error(`${spec.name}: no version of ${d} in the root package.json`);
+  const manifest = manifestFor(spec);
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir, files: files.size, modules: [...modules].sort() };
 }
@@ -173,5 +166,5 @@ function main() {
   }
 }
 
-module.exports = { PACKAGES, closure, assemble };
+module.exports = { PACKAGES, closure, assemble, manifestFor };
 if (require.main === module) main();

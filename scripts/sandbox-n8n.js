@@ -9,14 +9,14 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { randomBytes } = require('crypto');
 const { ROOT, buildIfNeeded, checkPortFree, logTail, playStreamStoryOnceListening, sandboxOptions } = require('./sandbox-support');
-const { PACKAGES, assemble } = require('./packages');
+const { PACKAGES, assemble, manifestFor } = require('./packages');
 
 const INSTALL_SCRIPT = path.join(ROOT, 'test', 'e2e', 'n8n-install.sh');
 const CREDENTIAL = { id: 'bmwSandboxCredential', name: 'BMW CarData (simulator)', type: 'bmwCarDataApi' };
 const CLIENT_ID = 'sandbox';
 const OWNER_EMAIL = 'sandbox@example.com';
-const N8N_PACKAGES = PACKAGES.filter((p) => p.manifest.n8n).map((p) => p.name);
-const NODE_TYPE = `${require(path.join(ROOT, 'package.json')).name}.bmwCarData`;
+const N8N_PACKAGES = PACKAGES.filter((p) => manifestFor(p).n8n).map((p) => p.name);
+const NODE_TYPE = `${require(path.join(ROOT, 'packages', 'n8n-nodes-bmw-cardata', 'package.json')).name}.bmwCarData`;
 // What the state folder's workflows were imported for: older sandboxes loaded the nodes as CUSTOM.*.
 const NODE_SOURCE = 'packages';
 // Sent with every REST call: n8n ties its login cookie to the browser ID it was issued with.
@@ -235,86 +235,83 @@ async function checkN8n(call, version) {
   if (credential.status !== 200) throw new Error(`n8n has no credential "${CREDENTIAL.name}" (HTTP ${credential.status})`);
 }
 
-async function main() {
-  const opts = options();
-  if (opts.help) {
-    console.log(HELP);
-    return;
-  }
+/** Stops with a clear way out when a port the sandbox needs is taken. */
+async function checkPorts(opts) {
   const wayOut = (flag, port) => `npm run start:n8n -- ${flag} ${port + 10}`;
   await checkPortFree(opts.port, 'n8n editor', { wayOut: wayOut('--port', opts.port), busyNote: opts.port === 5678 ? ' (is another n8n running?)' : '' });
   await checkPortFree(opts.port + 1, "n8n's task runners (the editor port + 1)", { wayOut: wayOut('--port', opts.port) });
   await checkPortFree(opts.simPort, 'simulator', { wayOut: wayOut('--sim-port', opts.simPort) });
   await checkPortFree(opts.simPort + 1, "simulator's stream (the simulator port + 1)", { wayOut: wayOut('--sim-port', opts.simPort) });
+}
 
-  // Everything started from here on is stopped by Ctrl-C, also while n8n is still being installed or started.
+/**
+ * What Ctrl-C stops: every child process tracked (n8n in its own process group, with its task runner) and the
+ * simulator, also while n8n is still being installed or started.
+ */
+function stopper() {
   const children = new Set();
+  const stopped = { sim: undefined };
   const track = (child) => {
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;
   };
-  let sim;
+  const stopChild = (child) =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const signal = (s) => {
+        try {
+          process.kill(child.detachedGroup ? -child.pid : child.pid, s);
+        } catch {
+          // Already gone.
+        }
+      };
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      signal('SIGTERM');
+    });
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping the sandbox…');
-    await Promise.all(
-      [...children].map(
-        (child) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const signal = (s) => {
-              try {
-                // n8n runs in its own process group (with its task runner); the other children are single processes.
-                process.kill(child.detachedGroup ? -child.pid : child.pid, s);
-              } catch {
-                // Already gone.
-              }
-            };
-            const timer = setTimeout(() => signal('SIGKILL'), 10_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            signal('SIGTERM');
-          }),
-      ),
-    );
-    if (sim) await sim.close();
+    await Promise.all([...children].map(stopChild));
+    if (stopped.sim) await stopped.sim.close();
     console.log('Stopped.');
     process.exit(code);
   };
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+  return { track, stop, stopAlso: (sim) => (stopped.sim = sim) };
+}
 
-  if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
-  fs.mkdirSync(opts.dir, { recursive: true });
-  const n8n = await installN8n(track);
-  if (stopping) return;
-  buildIfNeeded();
-  linkPackages(opts.dir);
-
+/** The simulator, with every request n8n makes to it in one line of simulator.log (method, path, status; no tokens). */
+async function startSandboxSimulator(opts) {
   const { startSimulator, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   const simLog = fs.openSync(path.join(opts.dir, 'simulator.log'), 'a');
-  // Every request n8n makes to the simulator, in one line each (no tokens: method, path and status only).
   const onRequest = (e) => fs.writeSync(simLog, `${new Date(e.at).toISOString()} ${e.kind} ${e.method} ${e.path} -> ${e.status}\n`);
-  sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 }, onRequest });
+  const sim = await startSimulator({ port: opts.simPort, host: '127.0.0.1', stream: { port: opts.simPort + 1 }, onRequest });
+  return { sim, vins: SIM_VINS };
+}
 
-  const url = `http://127.0.0.1:${opts.port}`;
-  const env = n8nEnv({ nodeBin: n8n.node, userFolder: opts.dir, port: opts.port, brokerPort: opts.port + 1, extra: { N8N_EDITOR_BASE_URL: url } });
-  const stateFile = path.join(opts.dir, 'sandbox.json');
+/**
+ * The credential, logged in to this simulator (every start), and the example workflows (once: edits made in the
+ * editor survive the next start; --reset brings the examples back). Returns what sandbox.json says of them.
+ */
+async function prepareN8nState(n8n, env, sim, track, dir) {
+  const stateFile = path.join(dir, 'sandbox.json');
   const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
   if (state.workflows && state.nodes !== NODE_SOURCE) {
     console.log('The example workflows in this state folder name the nodes as an older sandbox loaded them (CUSTOM.*): importing them again, over any edits.');
     delete state.workflows;
   }
   console.log(`Preparing n8n ${n8n.version}: the credential${state.workflows ? '' : ' and the example workflows'}…`);
-  await importCredential(n8n, env, sim, track, opts.dir);
+  await importCredential(n8n, env, sim, track, dir);
   if (!state.workflows) {
-    // Imported once: edits made in the editor survive the next start (--reset brings the examples back).
     const workflows = exampleWorkflows();
-    const file = path.join(opts.dir, 'workflow-import.json');
+    const file = path.join(dir, 'workflow-import.json');
     fs.writeFileSync(file, JSON.stringify(workflows, null, 2));
     await n8nCommand(n8n, env, ['import:workflow', `--input=${file}`], track);
     fs.rmSync(file, { force: true });
@@ -322,13 +319,19 @@ async function main() {
     state.nodes = NODE_SOURCE;
     fs.writeFileSync(stateFile, JSON.stringify(state, null, 2));
   }
-  if (stopping) return;
+  return state;
+}
 
-  console.log(`Starting n8n ${n8n.version} on ${url} (about a minute; its log is ${path.join(opts.dir, 'n8n.log')})…`);
-  const logFile = path.join(opts.dir, 'n8n.log');
+/**
+ * Starts n8n in its own process group (Ctrl-C reaches it once, from here, and its task runner goes with it),
+ * waits until it answers, signs in as the owner and checks that it loaded our nodes and the credential.
+ * Returns the signed-in owner, or undefined when it could not (the sandbox is then stopping).
+ */
+async function startN8n(n8n, env, url, dir, { track, stop }) {
+  console.log(`Starting n8n ${n8n.version} on ${url} (about a minute; its log is ${path.join(dir, 'n8n.log')})…`);
+  const logFile = path.join(dir, 'n8n.log');
   const log = fs.openSync(logFile, 'a');
-  // Its own process group: Ctrl-C reaches n8n once, from here, and n8n's task runner goes with it.
-  const child = track(spawn(n8n.node, [n8n.bin, 'start'], { env, cwd: opts.dir, stdio: ['ignore', log, log], detached: true }));
+  const child = track(spawn(n8n.node, [n8n.bin, 'start'], { env, cwd: dir, stdio: ['ignore', log, log], detached: true }));
   child.detachedGroup = true;
   let ready = false;
   child.once('exit', (code, signal) => {
@@ -337,23 +340,24 @@ async function main() {
       stop(1);
     }
   });
-
-  let signedIn;
   try {
     const publicSettings = await waitForN8n(url, child);
-    signedIn = await signIn(url, publicSettings, opts.dir);
+    const signedIn = await signIn(url, publicSettings, dir);
     await checkN8n(signedIn.call, n8n.version);
     ready = true;
+    return signedIn;
   } catch (e) {
-    if (stopping) return;
+    if (stopping) return undefined;
     console.error(`The sandbox could not start n8n: ${e.message}. The end of ${logFile}:\n${logTail(logFile)}`);
-    return stop(1);
+    await stop(1);
+    return undefined;
   }
-  if (stopping) return;
-  playStreamStoryOnceListening(sim, () => stopping);
-  // The one to click first runs by hand (the charging-history export); the stream examples need publishing.
-  const first = state.workflows.find((w) => w.manual) ?? state.workflows[0];
-  const others = state.workflows.filter((w) => w !== first);
+}
+
+/** What is running and what to click first: the workflow run by hand, then the ones the stream starts. */
+function printWelcome({ url, n8n, signedIn, sim, vins, dir, workflows }) {
+  const first = workflows.find((w) => w.manual) ?? workflows[0];
+  const others = workflows.filter((w) => w !== first);
   const look = [first.node && `"${first.node}" to see what the simulator returned`, first.last && first.last !== first.node && `"${first.last}" for the result`].filter(Boolean);
   console.log(`
 BMW CarData n8n sandbox is running (no BMW account needed).
@@ -361,11 +365,11 @@ BMW CarData n8n sandbox is running (no BMW account needed).
   n8n editor        ${url}  (n8n ${n8n.version})
   Sign in with      ${signedIn.owner.email}, password ${signedIn.owner.password}
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
-  Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
-  State folder      ${opts.dir}   (npm run start:n8n -- --reset starts over)
+  Test vehicles     ${vins.bev} (BEV), ${vins.phev} (PHEV)
+  State folder      ${dir}   (npm run start:n8n -- --reset starts over)
   Daily quota       50 calls; nothing is spent until you click. The simulator and n8n count afresh at every
                     start (a published workflow keeps its count until --reset). Every call n8n makes to the
-                    simulator is listed in ${path.join(opts.dir, 'simulator.log')}
+                    simulator is listed in ${path.join(dir, 'simulator.log')}
 
 What to click first:
   1. Open ${url}/workflow/${first.id} and sign in: the workflow "${first.name}" opens.
@@ -381,6 +385,32 @@ ${others.map((w) => `  "${w.name}"\n      ${url}/workflow/${w.id}`).join('\n')}
     : ''
 }
 Press Ctrl-C to stop.`);
+}
+
+async function main() {
+  const opts = options();
+  if (opts.help) {
+    console.log(HELP);
+    return;
+  }
+  await checkPorts(opts);
+  const lifecycle = stopper();
+  if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const n8n = await installN8n(lifecycle.track);
+  if (stopping) return;
+  buildIfNeeded();
+  linkPackages(opts.dir);
+  const { sim, vins } = await startSandboxSimulator(opts);
+  lifecycle.stopAlso(sim);
+  const url = `http://127.0.0.1:${opts.port}`;
+  const env = n8nEnv({ nodeBin: n8n.node, userFolder: opts.dir, port: opts.port, brokerPort: opts.port + 1, extra: { N8N_EDITOR_BASE_URL: url } });
+  const state = await prepareN8nState(n8n, env, sim, lifecycle.track, opts.dir);
+  if (stopping) return;
+  const signedIn = await startN8n(n8n, env, url, opts.dir, lifecycle);
+  if (!signedIn || stopping) return;
+  playStreamStoryOnceListening(sim, () => stopping);
+  printWelcome({ url, n8n, signedIn, sim, vins, dir: opts.dir, workflows: state.workflows });
 }
 
 main().catch((e) => {

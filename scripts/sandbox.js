@@ -17,6 +17,11 @@ const SIMULATOR_OPTIONS = { demo: true };
  * plugged in without charging in its stream story, so that "Plugged in but not charging" shows its notification.
  */
 const SANDBOX_WAIT_MIN = 1;
+/**
+ * FlowFuse Dashboard 2, the one package besides this one that an example needs ("Car dashboard"): the sandbox
+ * installs this version into its user directory once, from the npm registry, and deploys that example with it.
+ */
+const DASHBOARD = { name: '@flowfuse/node-red-dashboard', version: '1.31.0', example: 'Car dashboard' };
 
 const HELP = `Usage: npm start [-- options]
 
@@ -65,11 +70,52 @@ function sandboxChange(copy, broker) {
 /** The example to start with: one button, one call, a result in the debug sidebar and a file. */
 const START_TAB = /^Charging history/i;
 
+/** The version of Dashboard 2 installed in the user directory, or undefined. */
+function installedDashboard(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', DASHBOARD.name, 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Installs Dashboard 2 (the pinned version) into the user directory unless it is there: from the npm registry the
+ * first time (npm's cache makes later installs faster). Resolves { ok, note }: without the registry (offline) the
+ * sandbox runs without the dashboard, and the note says why.
+ */
+function installDashboard(dir) {
+  if (installedDashboard(dir) === DASHBOARD.version) return Promise.resolve({ ok: true });
+  console.log(`Installing FlowFuse Dashboard 2 (${DASHBOARD.name}@${DASHBOARD.version}) into ${dir} for the example "${DASHBOARD.example}"; only the first time…`);
+  fs.mkdirSync(dir, { recursive: true });
+  const pkg = path.join(dir, 'package.json');
+  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, `${JSON.stringify({ name: 'bmw-cardata-sandbox', private: true }, null, 2)}\n`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const args = ['install', '--save-exact', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', '--fetch-retries=1', '--fetch-timeout=30000', `${DASHBOARD.name}@${DASHBOARD.version}`];
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(npm, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    const done = (reason) => {
+      clearTimeout(timer);
+      if (!reason && installedDashboard(dir) === DASHBOARD.version) return resolve({ ok: true });
+      // npm's error code (ENOTFOUND, ECONNREFUSED, ETIMEDOUT…) says enough; its log has the rest.
+      const code = /npm (?:error|ERR!) code (\S+)/.exec(output)?.[1];
+      const why = reason || (code ? `npm error ${code}` : output.trim().split('\n').slice(-1)[0] || 'no reason given');
+      resolve({ ok: false, note: `npm install ${DASHBOARD.name}@${DASHBOARD.version} failed (${why.slice(0, 200)}); is the npm registry reachable?` });
+    };
+    child.on('error', (e) => done(e.message));
+    child.on('close', (code, signal) => done(code === 0 ? undefined : signal ? `stopped after 4 minutes` : undefined));
+  });
+}
+
 /**
  * The example flows, one tab each (the one to start with first), all sharing the sandbox account pointed at the simulator; `broker` is the
  * local MQTT broker ({host, port}) the examples' broker nodes point at.
  */
-function exampleFlows(simUrl, streamUrl, vin, broker) {
+function exampleFlows(simUrl, streamUrl, vin, broker, { dashboard = false } = {}) {
   const { VEHICLE_NODE_TYPES } = require(path.join(ROOT, 'dist/src/node-red/action'));
   const dir = path.join(ROOT, 'examples');
   const flows = [
@@ -83,11 +129,13 @@ function exampleFlows(simUrl, streamUrl, vin, broker) {
       dailyQuota: 50,
     },
   ];
-  // The tab to start with first: Node-RED opens the first tab, and the printout names it.
-  const start = (f) => (START_TAB.test(f) ? 0 : 1);
+  // The tab to start with first: Node-RED opens the first tab, and the printout names it. The dashboard's tab, when
+  // Dashboard 2 is installed, comes last, so the other tabs keep their ids with it or without it.
+  const dashboardFile = `${DASHBOARD.example}.json`;
+  const start = (f) => (START_TAB.test(f) ? 0 : f === dashboardFile ? 2 : 1);
   const files = fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && (dashboard || f !== dashboardFile))
     .sort((a, b) => start(a) - start(b) || a.localeCompare(b));
   files.forEach((file, index) => {
     const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
@@ -118,6 +166,31 @@ function exampleFlows(simUrl, streamUrl, vin, broker) {
   return { flows, tabs: files.map((f) => f.replace(/\.json$/, '')), csvFile: csvFile && csvFile.filename };
 }
 
+/**
+ * The dashboard's tab in a flow file written at an earlier start: added when Dashboard 2 is installed now and the
+ * tab is missing, taken out when Dashboard 2 is not there (Node-RED would start no flow with its nodes unknown).
+ * Returns what it did, for the printout, or undefined.
+ */
+function syncDashboardTab(flowFile, flows, dashboard) {
+  const saved = JSON.parse(fs.readFileSync(flowFile, 'utf8'));
+  const tab = (list) => list.find((n) => n.type === 'tab' && n.label === DASHBOARD.example);
+  const savedTab = tab(saved);
+  const ofTab = (t) => (n) => n.id === t.id || n.z === t.id || String(n.id).startsWith(`${t.id}-`);
+  if (dashboard && !savedTab) {
+    const newTab = tab(flows);
+    const ids = new Set(saved.map((n) => n.id));
+    const added = flows.filter(ofTab(newTab));
+    if (added.some((n) => ids.has(n.id))) return undefined;
+    fs.writeFileSync(flowFile, JSON.stringify([...saved, ...added], null, 2));
+    return `the tab "${DASHBOARD.example}" was added to the flows of ${path.dirname(flowFile)}`;
+  }
+  if (!dashboard && savedTab) {
+    fs.writeFileSync(flowFile, JSON.stringify(saved.filter((n) => !ofTab(savedTab)(n)), null, 2));
+    return `the tab "${DASHBOARD.example}" was taken out of the flows, as Dashboard 2 is not installed`;
+  }
+  return undefined;
+}
+
 /** The sandbox's Node-RED settings. */
 function nodeRedSettings(port) {
   return {
@@ -129,13 +202,14 @@ function nodeRedSettings(port) {
     // No consent dialog about update checks over the flow on first load (the sandbox is offline anyway).
     telemetry: { enabled: false, updateNotification: false },
     logging: { console: { level: 'info' } },
+    // Flow context on disk: the dashboard's charging sessions of the month survive a restart.
+    contextStorage: { default: { module: 'localfilesystem' } },
     // The nodes add this to a spent-quota error: here the way out is a fresh start, not waiting for midnight.
     bmwCardata: { quotaHint: 'In the sandbox, npm start -- --reset starts over with a fresh quota.' },
   };
 }
 
-function prepareUserDir(opts, sim, vin, broker) {
-  if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
+function prepareUserDir(opts, sim, vin, broker, dashboard) {
   fs.mkdirSync(path.join(opts.dir, 'node_modules'), { recursive: true });
   // Node-RED finds the package in the user directory's node_modules, as if installed from the palette: the
   // Node-RED package as `npm run packages` assembles it (its editor files load resources/<package name>/).
@@ -148,8 +222,10 @@ function prepareUserDir(opts, sim, vin, broker) {
   fs.writeFileSync(path.join(opts.dir, 'settings.js'), `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};
 `);
   const flowFile = path.join(opts.dir, 'flows.json');
-  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin, broker);
+  const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin, broker, { dashboard });
+  let synced;
   if (!fs.existsSync(flowFile)) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
+  else synced = syncDashboardTab(flowFile, flows, dashboard);
   // The simulator starts empty every time, so the sandbox account gets fresh tokens at every start.
   const t = sim.issueTokens({ clientId: 'sandbox' });
   const credFile = path.join(opts.dir, 'flows_cred.json');
@@ -167,7 +243,7 @@ function prepareUserDir(opts, sim, vin, broker) {
   fs.rmSync(path.join(opts.dir, 'bmw-cardata-tokens.json'), { force: true });
   // The simulator's quota starts fresh at every start: so does the local count, or the two would disagree.
   fs.rmSync(path.join(opts.dir, 'bmw-cardata-quota.json'), { force: true });
-  return { tabs, csvFile };
+  return { tabs, csvFile, synced };
 }
 
 /** Waits until the Node-RED started here answers its admin API with its version, not just any page. */
@@ -210,6 +286,9 @@ async function main() {
   await checkPortFree(opts.simPort + 1, "simulator's stream", { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   await checkPortFree(opts.simPort + 2, 'local MQTT broker', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   buildIfNeeded();
+  if (opts.reset) fs.rmSync(opts.dir, { recursive: true, force: true });
+  // Before the simulator starts: Node-RED loads Dashboard 2 at its start, and the install takes a while the first time.
+  const dashboard = await installDashboard(opts.dir);
   const { startSimulator, startPlainBroker, SIM_VINS } = require(path.join(ROOT, 'dist/src/simulator'));
   // The stream runs next to the API (the live example expects 4011) and plays its story in a loop once the flows
   // connect. demo: an old container for the housekeeping tab to delete, and a battery below 20 % for the low-battery tab.
@@ -218,7 +297,7 @@ async function main() {
   playStreamStoryOnceListening(sim, () => stopping);
   // "Your" MQTT broker, for the bridge example to publish to.
   const broker = await startPlainBroker({ host: '127.0.0.1', port: opts.simPort + 2 });
-  const { tabs, csvFile } = prepareUserDir(opts, sim, SIM_VINS.bev, broker);
+  const { tabs, csvFile, synced } = prepareUserDir(opts, sim, SIM_VINS.bev, broker, dashboard.ok);
   const logFile = path.join(opts.dir, 'node-red.log');
   const log = fs.openSync(logFile, 'a');
   const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {
@@ -263,9 +342,15 @@ async function main() {
   }
   const editor = `http://127.0.0.1:${opts.port}`;
   console.log(`
-BMW CarData sandbox is running (no BMW account, no internet needed).
+BMW CarData sandbox is running (no BMW account needed; the internet only once, for Dashboard 2).
 
   Node-RED editor   ${editor}  (Node-RED ${version})
+  Dashboard         ${
+    dashboard.ok
+      ? `${editor}/dashboard  (the tab "${DASHBOARD.example}", FlowFuse Dashboard 2 ${DASHBOARD.version}): each car's charge, range,
+                    charging, doors, this month's sessions, the quota left and the last trip, live from the stream${synced ? `;\n                    ${synced}` : ''}`
+      : `not available: ${dashboard.note}${synced ? `; ${synced}` : ''}`
+  }
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})
   Test vehicles     ${SIM_VINS.bev} (BEV), ${SIM_VINS.phev} (PHEV)
   Local MQTT broker ${broker.url}  for "Bridge the stream to your MQTT broker"; watch it:
@@ -289,7 +374,7 @@ What to click first:
 Press Ctrl-C to stop.`);
 }
 
-module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID };
+module.exports = { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD };
 
 if (require.main !== module) {
   // Required by a test for its flows and options: start nothing.

@@ -382,7 +382,7 @@ describe('Live data: charging edge cases', () => {
     assert.strictEqual(events[4].endSoc, 70);
   });
 
-  it('cars that stream only hvStatus (the simulator\'s charging scenario) get the same events', () => {
+  it('cars that stream only hvStatus (the simulator\'s charging scenario) get the same events, the power, the target and the energy', () => {
     let clock = CHARGING_SCRIPT_START;
     const live = new LiveData({ now: () => clock });
     const events = [];
@@ -394,9 +394,11 @@ describe('Live data: charging edge cases', () => {
     });
     clock += 3_600_000;
     for (const u of live.settle()) events.push(...u.events);
-    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'charging-finished', 'unplugged']);
-    const f = events[2];
+    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged']);
+    const f = events[3];
     assert.deepStrictEqual([f.startSoc, f.endSoc, f.endStatus, f.startObserved], [48, 80, 'NOT_CHARGING', false]);
+    // 32 % of the 80.7 kWh battery, at up to 11 kW: a dashboard has a session's energy and power.
+    assert.deepStrictEqual([f.energyAdded.kwh, f.energyAdded.estimate, f.maxPowerKw, f.targetSoc, f.targetReached], [25.82, true, 11, 80, true]);
   });
 
   it("the simulator's plugged-waiting scenario: plugged in, nothing sent for a while, unplugged, no charge", () => {

@@ -8,9 +8,12 @@ const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
 
+// The command line in English (its messages follow LANG), whatever the machine's locale.
+const ENGLISH = { LANG: 'C', LC_ALL: '', LC_MESSAGES: '' };
+
 function runCli(args, env = {}, cwd = undefined) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000, cwd }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...ENGLISH, ...env }, timeout: 30_000, cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? error.code : 0, stdout, stderr });
     });
   });

@@ -16,10 +16,13 @@ const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
 const T = (s) => new Date(Date.parse('2026-01-01T10:00:00Z') + s * 1000).toISOString();
 
 /** A stream message as subscribeStream hands it to onMessage. */
-function message(data, vin = VIN) {
-  const raw = { vin, timestamp: T(0), data };
-  const topic = `gcid/${vin}`;
+/** A BMW message as the stream connection hands it on. */
+function streamed(raw, topic = `gcid/${raw.vin}`) {
   return filterStreamMessage(raw, topic, normalizeStreamMessage(raw, topic), compileFilter({}));
+}
+
+function message(data, vin = VIN) {
+  return streamed({ vin, timestamp: T(0), data });
 }
 
 function recorder(extra = {}) {
@@ -52,7 +55,7 @@ describe('core live feed', function () {
     const m = message({ [SOC]: { value: 40, unit: '%', timestamp: T(0) } });
     await feed.push(m);
     await feed.push(m);
-    await feed.push({ raw: { vin: VIN, data: {} }, topic: `gcid/${VIN}` });
+    await feed.push({ raw: { vin: VIN, data: {} }, topic: `gcid/${VIN}`, readings: [] });
     assert.deepStrictEqual(seen.order, ['save', 'vehicle']);
     assert.deepStrictEqual(seen.problems, []);
   });
@@ -360,7 +363,7 @@ describe('core live feed', function () {
       });
       for (const i of items) {
         await clock.advance(Date.parse(i.at) - clock.now());
-        await feed.push({ raw: i.message, topic: '' });
+        await feed.push(streamed(i.message));
       }
       return { clock, feed, order, saved, seen };
     }
@@ -421,7 +424,7 @@ describe('core live feed', function () {
       });
       for (const i of items) {
         await clock.advance(Date.parse(i.at) - clock.now());
-        await feed.push({ raw: i.message, topic: '' });
+        await feed.push(streamed(i.message));
       }
       const end = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.electricEngine.charging.status']?.value === 'CHARGINGENDED').at);
       assert.ok(!order.includes('charging-finished'), 'not before the wait is over');
@@ -454,7 +457,7 @@ describe('core live feed', function () {
       let feed = createLiveFeed({ timers: clock.timers, now: clock.now, save: (json) => (saved = JSON.parse(json)), onChargingEvent: (e) => kinds.push(e.kind) });
       for (const i of items.slice(0, -2)) {
         await clock.advance(Date.parse(i.at) - clock.now());
-        await feed.push({ raw: i.message, topic: '' });
+        await feed.push(streamed(i.message));
       }
       await feed.close();
       assert.ok(!kinds.includes('charging-finished'));

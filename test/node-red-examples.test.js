@@ -15,6 +15,9 @@ const dir = path.join(__dirname, '../examples');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 const load = (name) => JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
 
+/** The node types of FlowFuse Dashboard 2 (@flowfuse/node-red-dashboard 1.31.0, its package.json's node-red.nodes). */
+const DASHBOARD_TYPES = new Set(['ui-base', 'ui-page', 'ui-link', 'ui-group', 'ui-theme', 'ui-form', 'ui-text-input', 'ui-number-input', 'ui-file-input', 'ui-button', 'ui-button-group', 'ui-dropdown', 'ui-radio-group', 'ui-slider', 'ui-spacer', 'ui-switch', 'ui-text', 'ui-table', 'ui-chart', 'ui-gauge', 'ui-notification', 'ui-audio', 'ui-markdown', 'ui-template', 'ui-event', 'ui-control', 'ui-progress']);
+
 const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
 
 describe('Node-RED example flows', function () {
@@ -42,13 +45,41 @@ describe('Node-RED example flows', function () {
     }
   });
 
+  it('each needs nothing but Node-RED and this package, except "Car dashboard", which needs Dashboard 2 and says so', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8'));
+    const ours = new Set(Object.keys(pkg['node-red'].nodes));
+    // Node-RED's own node types, as its core editor files register them.
+    const core = new Set();
+    const coreDir = path.dirname(require.resolve('@node-red/nodes/package.json'));
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.html') && core.add(fs.readFileSync(path.join(d, e.name), 'utf8'))));
+    walk(path.join(coreDir, 'core'));
+    const coreTypes = new Set([...core].flatMap((html) => [...html.matchAll(/registerType\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1])));
+    assert.ok(coreTypes.has('function') && coreTypes.has('inject'));
+    const { DASHBOARD } = require('../scripts/sandbox');
+    for (const f of files) {
+      const flow = load(f.replace(/\.json$/, ''));
+      const foreign = [...new Set(flow.map((n) => n.type).filter((t) => !ours.has(t) && !coreTypes.has(t)))];
+      if (f !== `${DASHBOARD.example}.json`) {
+        assert.deepStrictEqual(foreign, [], f);
+        assert.ok(!flow[0].info.includes(DASHBOARD.name), `${f} does not need ${DASHBOARD.name}`);
+        continue;
+      }
+      // The types of Dashboard 2 (its package.json, node-red.nodes) and no others; its comment names the package
+      // and the version the sandbox installs.
+      assert.deepStrictEqual(foreign.filter((t) => !DASHBOARD_TYPES.has(t)), [], f);
+      assert.ok(foreign.includes('ui-base') && foreign.includes('ui-gauge'), f);
+      assert.ok(flow[0].name.includes(DASHBOARD.name), `${f}: the comment's name says it needs ${DASHBOARD.name}`);
+      assert.ok(flow[0].info.includes(`\`${DASHBOARD.name}\`, tested with ${DASHBOARD.version}`), `${f}: the info names the package and its version`);
+    }
+  });
+
   it('the README says what to press when a second example is imported', () => {
     const readme = fs.readFileSync(path.join(__dirname, '../README.md'), 'utf8').replace(/\s+/g, ' ');
     assert.match(readme, /some nodes already exist \(the account\), press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*/);
   });
 
   it('every non-config node type appears in some example', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../packages/node-red-contrib-bmw-cardata/package.json'), 'utf8'));
     const used = new Set(files.flatMap((f) => load(f.replace(/\.json$/, '')).map((n) => n.type)));
     for (const type of Object.keys(pkg['node-red'].nodes).filter((t) => t !== 'bmw-cardata-account')) assert.ok(used.has(type), type);
   });

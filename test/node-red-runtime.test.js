@@ -2,6 +2,9 @@
 // The package in a real Node-RED process with adminAuth: the admin routes refuse callers without the
 // permission (the test helper stubs the permission check), and the module, editor files and catalogs load.
 const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { startSimulator } = require('../dist/src/simulator');
 const { startNodeRed, MODULE, EDITOR_HEADERS } = require('./support/nodered-runtime');
 
@@ -45,7 +48,7 @@ describe('Node-RED runtime with adminAuth', function () {
     const res = await fetch(`${red.url}/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${adminToken}` } });
     const sets = (await res.json()).filter((s) => s.module === MODULE);
     const types = sets.flatMap((s) => s.types).sort();
-    assert.deepStrictEqual(types, Object.keys(require('../package.json')['node-red'].nodes).sort());
+    assert.deepStrictEqual(types, Object.keys(require('../packages/node-red-contrib-bmw-cardata/package.json')['node-red'].nodes).sort());
     for (const s of sets) assert.ok(s.enabled && !s.err, `${s.id}: ${s.err || 'disabled'}`);
   });
 
@@ -130,3 +133,60 @@ describe('Node-RED runtime with adminAuth', function () {
     assert.ok(!red.log().includes('runtime-client'), 'the client ID is not logged');
   });
 });
+
+// Node-RED's `lang` setting (else the LANG of its process) is the language of the runtime: the nodes' statuses and
+// errors follow it, as a Status node in the flow sees them.
+for (const [lang, expected] of [
+  ['de', { vehicles: /^\d+ Fahrzeuge? · 49\/50 übrig$/, noAccount: 'input: account (Kein BMW CarData-Konto ausgewählt)' }],
+  ['en-US', { vehicles: /^\d+ vehicles? · 49\/50 left$/, noAccount: 'input: account (No BMW CarData account is selected)' }],
+]) {
+  describe(`Node-RED runtime in ${lang}`, function () {
+    this.timeout(60_000);
+    let sim;
+    let red;
+    let statusFile;
+
+    before(async () => {
+      sim = await startSimulator({ autoApprove: true, pollIntervalSec: 0 });
+      const t = sim.issueTokens({ clientId: 'runtime-client' });
+      const credentials = { clientId: 'runtime-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid: t.gcid, expiresAt: String(Date.now() + t.expires_in * 1000) };
+      statusFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-status-')), 'statuses.txt');
+      const at = (i) => ({ z: 'tab', x: 100 + 200 * (i % 3), y: 40 + 60 * Math.floor(i / 3) });
+      red = await startNodeRed({
+        lang,
+        credentials: { acc: credentials },
+        flows: [
+          { id: 'tab', type: 'tab', label: 'BMW' },
+          { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50 },
+          { id: 'inj', type: 'inject', props: [{ p: 'payload' }], payloadType: 'date', repeat: '', once: false, wires: [['v']], ...at(0) },
+          { id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [[]], ...at(1) },
+          { id: 'inj2', type: 'inject', props: [{ p: 'payload' }], payloadType: 'date', repeat: '', once: false, wires: [['none']], ...at(3) },
+          { id: 'none', type: 'bmw-cardata-vehicles', account: '', wires: [[]], ...at(4) },
+          // Every status of the tab, one text a line, in a file the test reads.
+          { id: 'st', type: 'status', scope: null, wires: [['text']], ...at(6) },
+          { id: 'text', type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'status.text', tot: 'msg' }], wires: [['file']], ...at(7) },
+          { id: 'file', type: 'file', filename: statusFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [], ...at(8) },
+        ],
+      });
+    });
+    after(async () => {
+      if (red) await red.stop();
+      if (sim) await sim.close();
+    });
+
+    const statuses = () => (fs.existsSync(statusFile) ? fs.readFileSync(statusFile, 'utf8').split('\n').filter(Boolean) : []);
+    async function until(found) {
+      for (let i = 0; i < 100 && !statuses().some(found); i++) await new Promise((r) => setTimeout(r, 100));
+      return statuses();
+    }
+
+    it(`shows the statuses of a read and of a node without an account in ${lang}`, async () => {
+      assert.strictEqual((await fetch(`${red.url}/inject/inj`, { method: 'POST' })).status, 200);
+      const read = await until((s) => expected.vehicles.test(s));
+      assert.ok(read.some((s) => expected.vehicles.test(s)), `statuses: ${read.join(' | ')}`);
+      assert.strictEqual((await fetch(`${red.url}/inject/inj2`, { method: 'POST' })).status, 200);
+      const failed = await until((s) => s === expected.noAccount);
+      assert.ok(failed.includes(expected.noAccount), `statuses: ${failed.join(' | ')}`);
+    });
+  });
+}

@@ -10,7 +10,7 @@ const path = require('path');
 const mqtt = require('mqtt');
 const { startSimulator, startPlainBroker, SIM_VINS, SCENARIO_NAMES, PLUGGED_WAITING_INTERVALS } = require('../dist/src/simulator');
 const { demoSoc } = require('../dist/src/simulator/demo');
-const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID } = require('../scripts/sandbox');
+const { exampleFlows, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD } = require('../scripts/sandbox');
 const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
 const { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
@@ -86,6 +86,25 @@ describe('sandbox tabs show a result', function () {
         }
       }
     }
+  });
+
+  it('with Dashboard 2 installed, "Car dashboard" is the last tab, its configuration nodes copied with it, the other tabs as they were', () => {
+    const withDashboard = exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker, { dashboard: true });
+    assert.ok(!flows.some((n) => n.type === 'ui-base'), 'without Dashboard 2, no node of it');
+    assert.deepStrictEqual(withDashboard.tabs, [...exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker).tabs, DASHBOARD.example]);
+    const tab = withDashboard.flows.find((n) => n.type === 'tab' && n.label === DASHBOARD.example);
+    const others = withDashboard.flows.filter((n) => !n.id.startsWith(`${tab.id}-`) && n.id !== tab.id);
+    assert.deepStrictEqual(others, flows, 'the other tabs keep their ids');
+    // Dashboard 2's configuration nodes (no tab of their own) are copies, named after the tab, as the widgets' groups.
+    const base = withDashboard.flows.find((n) => n.type === 'ui-base');
+    assert.ok(base.id.startsWith(`${tab.id}-`) && base.path === '/dashboard');
+    const page = withDashboard.flows.find((n) => n.type === 'ui-page');
+    assert.strictEqual(page.ui, base.id);
+    for (const g of withDashboard.flows.filter((n) => n.type === 'ui-group')) assert.strictEqual(g.page, page.id);
+    // A finished charge goes into the table at once, and the tab's info says so.
+    const charging = withDashboard.flows.find((n) => n.z === tab.id && n.type === 'bmw-cardata-stream' && n.output === 'charging');
+    assert.strictEqual(charging.settle, 0);
+    assert.match(tab.info, /finished charge at once here/);
   });
 
   /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */

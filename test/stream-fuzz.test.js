@@ -126,9 +126,11 @@ describe('stream fuzzing: no message can throw, the state stays sound, a good me
         const feed = createLiveFeed({ now: () => Date.parse('2026-12-01T09:00:00Z'), save: () => undefined, onVehicle: (v) => seen.push(v), onProblem: (m) => problems.push(m) });
         for (const p of payloads) {
           const raw = parseStreamPayload(p);
-          if (raw) await feed.push({ raw, topic: `gcid/${VIN}` });
+          const m = raw && filterStreamMessage(raw, `gcid/${VIN}`, normalizeStreamMessage(raw, `gcid/${VIN}`), compileFilter({}));
+          if (m) await feed.push(m);
         }
-        await feed.push({ raw: JSON.parse(good(77)), topic: `gcid/${VIN}` });
+        const last = JSON.parse(good(77));
+        await feed.push(filterStreamMessage(last, `gcid/${VIN}`, normalizeStreamMessage(last, `gcid/${VIN}`), compileFilter({})));
         assert.strictEqual(feed.live.vehicle(VIN).values[SOC].value, 77);
         assert.ok(seen.some((v) => v.vin === VIN && v.values[SOC]?.value === 77));
         for (const m of problems) assert.ok(m.length < 400, 'problems are short and carry no payload');

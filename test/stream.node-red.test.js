@@ -425,6 +425,10 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(first.topic, SIM_VINS.bev);
     assert.strictEqual(first.payload.values[SOC].value, 64, 'typed with the catalogue: a number');
     assert.deepStrictEqual(Object.keys(first.payload.values).sort(), [PORT, SOC].sort(), 'only the values picked');
+    // The account's calls left today go with the state, read from the local count: no call.
+    assert.strictEqual(first.quota.limit, 50);
+    assert.strictEqual(first.quota.remaining, first.quota.limit - first.quota.used);
+    assert.strictEqual(sim.restCalls().length, 0);
     await sim.stream.publish(SIM_VINS.bev, { 'vehicle.body.trunk.isLocked': false });
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 65 });
     const [, second] = await out.wait(2);
@@ -545,6 +549,54 @@ describe('Node-RED stream node', function () {
     await playChargingScript(sim.stream, 'phev-no-soc', { intervalMs: 5 });
     const [msg] = await chat.wait(1);
     assert.match(msg.payload, /^Charging finished: state of charge not reported, /);
+  });
+
+  it('example "Car dashboard": each car live from the stream at no call, a picker for several cars, the month\'s sessions and kWh per day', async () => {
+    sim = await startSimulator({ stream: true });
+    // Dashboard 2 is not loaded here: its configuration nodes go, its widgets become helper nodes that record what
+    // the flow sends them. A finished charge goes out at once (the simulator sends no late readings).
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/Car dashboard.json'), 'utf8'));
+    const flow = [{ id: 'tab', type: 'tab' }];
+    for (const n of example) {
+      if (['ui-base', 'ui-page', 'ui-theme', 'ui-group'].includes(n.type)) continue;
+      const node = { ...n };
+      if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
+      else node.z = 'tab';
+      if (node.type.startsWith('ui-')) Object.assign(node, { type: 'helper', wires: [] });
+      if (node.type === 'bmw-cardata-stream' && node.output === 'charging') node.settle = 0;
+      flow.push(node);
+    }
+    const modules = ['function/10-function.js', 'common/90-comment.js'].map(coreNode);
+    await helper.load([accountNode, streamNode, ...modules], flow, { 'bmw-cardata-example-account': authorizedCredentials(sim) });
+    for (const s of example.filter((n) => n.type === 'bmw-cardata-stream')) await until(() => lastStatus(helper.getNode(s.id))?.text === 'connected', 5000, 'connected');
+    const [picker, gauge, range, quota, table, chart] = ['dash-picker', 'dash-soc', 'dash-range', 'dash-quota', 'dash-sessions', 'dash-kwh'].map((id) => collector(helper.getNode(id)));
+    const third = 'WBA00000000000003';
+
+    // One car, and a charge: the picker lists the car, selected; its session is in the table, its kWh in the chart.
+    await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
+    await until(() => table.messages.at(-1)?.payload.length === 1, 5000, 'the session in the table');
+    // (Through JSON: what a function node builds has the prototypes of its sandbox.)
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(picker.messages.map((m) => m.ui_update?.options.map((o) => o.value) ?? m.payload))), [[SIM_VINS.bev], SIM_VINS.bev]);
+    const [row] = table.messages.at(-1).payload;
+    assert.match(row.kwh, /^\d+(\.\d+)? \(est\.\)$/);
+    assert.deepStrictEqual([row.soc, row.power], ['48 → 80 %', '11.04 kW']);
+    const [day] = chart.messages.at(-1).payload;
+    assert.strictEqual(day.kwh, Math.round(Number(row.kwh.split(' ')[0]) * 10) / 10);
+
+    // The car's state as it comes, with the calls left today.
+    await sim.stream.publish(SIM_VINS.bev, { [SOC]: 64, 'vehicle.drivetrain.electricEngine.remainingElectricRange': 280 });
+    await until(() => gauge.messages.at(-1)?.payload === 64, 5000, 'the state of charge');
+    assert.deepStrictEqual([range.messages.at(-1).payload, quota.messages.at(-1).payload], ['280 km', '50 of 50 calls']);
+    // Three cars: the picker lists all three; the widgets stay with the car shown until another is picked.
+    await sim.stream.publish(SIM_VINS.phev, { [SOC]: 33 });
+    await sim.stream.publish(third, { [SOC]: 90 });
+    await until(() => picker.messages.some((m) => m.ui_update?.options.length === 3), 5000, 'three cars in the picker');
+    await sleep(100);
+    assert.strictEqual(gauge.messages.at(-1).payload, 64);
+    helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.phev });
+    await until(() => gauge.messages.at(-1).payload === 33, 5000, "the PHEV's state of charge");
+    assert.deepStrictEqual([range.messages.at(-1).payload, table.messages.at(-1).payload.length], ['–', 0], 'what the PHEV did not send, and no session of its own');
+    assert.strictEqual(sim.restCalls().length, 0, 'no call');
   });
 
   it('example "Plugged in but not charging": a notification after the wait, none when charging starts in time', async () => {

@@ -636,7 +636,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     }
     status.relayed += 1;
     if (status.relayed === 1) status.show(true);
-    const u = live.ingest(m.raw, m.topic);
+    const u = live.ingestEvents(m.readings)[0];
     if (!u || !wanted(u.vin)) return;
     if (u.future > 0 && !ahead.has(u.vin)) {
       ahead.add(u.vin);

@@ -62,15 +62,15 @@ export async function primaryVins(accountNode: AccountNode, attended = false): P
  * The VINs a message is for: `msg.vin`, else the node's, else every PRIMARY vehicle of the account (from the
  * day-cached list; listing it costs one call the first time).
  */
-async function resolveVins(given: string, accountNode: AccountNode, attended: boolean): Promise<string[]> {
+async function resolveVins(RED: NodeAPI, given: string, accountNode: AccountNode, attended: boolean): Promise<string[]> {
   if (given) return [given];
   const own = await primaryVins(accountNode, attended);
   if (own.length > 0) return own;
   throw new CarDataError({
     kind: 'input',
     parameter: 'vin',
-    message: 'The account has no vehicle mapped as PRIMARY user',
-    hint: 'Map the vehicle to your BMW ID as primary user in the My BMW app.',
+    message: RED._('bmw-cardata-action.error.noPrimary'),
+    hint: RED._('bmw-cardata-action.error.noPrimaryHint'),
   });
 }
 
@@ -81,8 +81,8 @@ export function pick<T>(fromMsg: unknown, fromNode: T): T | unknown {
   return fromMsg;
 }
 
-function quotaText(quota: QuotaState | undefined): string {
-  return quota ? `${quota.remaining}/${quota.limit} left` : '';
+function quotaText(RED: NodeAPI, quota: QuotaState | undefined): string {
+  return quota ? RED._('bmw-cardata-action.status.quota', { remaining: quota.remaining, limit: quota.limit }) : '';
 }
 
 function ageText(seconds: number): string {
@@ -158,7 +158,7 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
 
   function setupAction(node: Node, config: C): void {
     const accountNode = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
-    if (!accountNode || accountNode.type !== ACCOUNT_TYPE) node.status({ fill: 'red', shape: 'ring', text: 'no account' });
+    if (!accountNode || accountNode.type !== ACCOUNT_TYPE) node.status({ fill: 'red', shape: 'ring', text: RED._('bmw-cardata-action.status.noAccount') });
     else node.status({});
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[]) => void, done: (err?: Error) => void) => {
@@ -177,17 +177,17 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
       };
       const run = async (): Promise<void> => {
         if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
-          throw new CarDataError({ kind: 'input', parameter: 'account', message: 'No BMW CarData account is selected', hint: 'Open the node and pick or add an account.' });
+          throw new CarDataError({ kind: 'input', parameter: 'account', message: RED._('bmw-cardata-action.error.noAccount'), hint: RED._('bmw-cardata-action.error.noAccountHint') });
         }
         const maxAgeMs = parseMaxAge(pick(msg.cacheMaxAge, config.cacheMaxAge ?? ''));
         // Only a run started by hand may spend the calls the account keeps in reserve.
         const attended = startedByHand(msg);
         const shared = accountNode.account();
         account = { ...shared, client: shared.client.forRun({ attended }) };
-        node.status({ fill: 'blue', shape: 'dot', text: 'requesting…' });
+        node.status({ fill: 'blue', shape: 'dot', text: RED._('bmw-cardata-action.status.requesting') });
         const vinValue = pick(msg.vin, config.vin ?? '');
         const given = typeof vinValue === 'string' ? vinValue.trim() : (vinValue as string);
-        const vins = needsVin ? await resolveVins(given, accountNode, attended) : [given];
+        const vins = needsVin ? await resolveVins(RED, given, accountNode, attended) : [given];
         const implicit = needsVin && !given;
         const summaries: string[] = [];
         const cached: { fromCache?: boolean; cacheAgeSeconds?: number }[] = [];
@@ -237,9 +237,9 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         const state = sent ?? (await quota());
         // From the cache when every car's answers were, as old as the oldest.
         const allCached = cached.length > 0 && cached.every((c) => c.fromCache);
-        const fromCache = allCached ? `from cache, ${ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0)))} old` : '';
-        const what = vins.length > 1 ? `${vins.length} vehicles` : implicit ? `${vins[0]} (the only vehicle)` : '';
-        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], fromCache, quotaText(state)) });
+        const fromCache = allCached ? RED._('bmw-cardata-action.status.fromCache', { age: ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0))) }) : '';
+        const what = vins.length > 1 ? RED._('bmw-cardata-action.status.vehicles', { count: vins.length }) : implicit ? RED._('bmw-cardata-action.status.onlyVehicle', { vin: vins[0] }) : '';
+        node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], fromCache, quotaText(RED, state)) });
       };
       run().then(
         () => done(),
@@ -247,7 +247,7 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
           const state = await quota();
           msg.quota = state;
           if (e instanceof CarDataError) msg.cardataError = errorDetails(e, quotaHint);
-          node.status({ fill: 'red', shape: 'ring', text: joinStatus(statusCode(e), quotaText(state)) });
+          node.status({ fill: 'red', shape: 'ring', text: joinStatus(statusCode(e), quotaText(RED, state)) });
           done(flowError(e, quotaHint));
         },
       );

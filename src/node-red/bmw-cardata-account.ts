@@ -232,7 +232,7 @@ export = function (RED: NodeAPI): void {
     let initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
 
     const keep = (key: string, what: string, change: Parameters<AccountCache['update']>[2]): void => {
-      accountCache.update(node.id, key, change).catch((e: unknown) => node.warn(`Could not save the ${what}: ${e instanceof Error ? e.message : String(e)}`));
+      accountCache.update(node.id, key, change).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.notSaved', { what, error: e instanceof Error ? e.message : String(e) })));
     };
 
     async function persist(tokens: TokenSet): Promise<void> {
@@ -247,8 +247,8 @@ export = function (RED: NodeAPI): void {
         throw new CarDataError({
           kind: 'input',
           parameter: 'clientId',
-          message: 'The BMW CarData account has no client ID',
-          hint: 'Open the account, paste the client ID from the BMW CarData portal, authorize and deploy.',
+          message: RED._('bmw-cardata-account.error.noClientId'),
+          hint: RED._('bmw-cardata-account.error.noClientIdHint'),
         });
       }
       if (!account) {
@@ -268,15 +268,12 @@ export = function (RED: NodeAPI): void {
           // Refreshed only once the token file is known to be writable: BMW retires the refresh token it was given.
           tokenFile: tokenFile.file,
           onPersistError: (e) =>
-            node.error(
-              `${e instanceof Error ? e.message : String(e)}: BMW has replaced the saved refresh token and the new one could not be saved. ` +
-                'It is kept in memory until Node-RED stops; make the folder writable before then, or authorize the account again afterwards.',
-            ),
+            node.error(RED._('bmw-cardata-account.error.tokenNotSaved', { error: e instanceof Error ? e.message : String(e) })),
           containers: accountCache.get(node.id, key)?.containers,
-          onContainers: (containers) => keep(key, 'containers found', (entry) => (entry.containers = containers)),
+          onContainers: (containers) => keep(key, RED._('bmw-cardata-account.saved.containers'), (entry) => (entry.containers = containers)),
           answerStore: {
             load: () => accountCache.get(node.id, key)?.answers,
-            save: (answers) => keep(key, 'cached answers', (entry) => (entry.answers = answers)),
+            save: (answers) => keep(key, RED._('bmw-cardata-account.saved.answers'), (entry) => (entry.answers = answers)),
           },
         });
       }
@@ -298,16 +295,16 @@ export = function (RED: NodeAPI): void {
     // The cache file keeps the list per account: a list of another client ID or base URL is not this account's.
     const vehicleCache = new VehicleCache({
       load: () => accountCache.get(node.id, cacheKey())?.vehicles,
-      save: (entry) => keep(cacheKey(), 'vehicle list', (cached) => (cached.vehicles = entry)),
+      save: (entry) => keep(cacheKey(), RED._('bmw-cardata-account.saved.vehicles'), (cached) => (cached.vehicles = entry)),
     });
     const listed = (entry: CachedVehicles): MappedVehicles => ({ vehicles: entry.list, fetchedAt: new Date(entry.fetchedAt).toISOString() });
 
     const { names, problems } = parseVehicleNames(config.vehicleNames);
-    if (problems.length > 0) node.warn(`Vehicle names left out (write them as VIN=name): ${problems.join(', ')}`);
+    if (problems.length > 0) node.warn(RED._('bmw-cardata-account.warn.vehicleNames', { names: problems.join(', ') }));
     node.vehicleName = (vin: string): string => vehicleNameOf(vin, { names, models: accountCache.get(node.id, cacheKey())?.models });
     node.rememberModel = (vin: string, modelName: string): void => {
       if (!modelName || accountCache.get(node.id, cacheKey())?.models?.[vin] === modelName) return;
-      keep(cacheKey(), 'model name', (cached) => (cached.models = { ...cached.models, [vin]: modelName.slice(0, 60) }));
+      keep(cacheKey(), RED._('bmw-cardata-account.saved.model'), (cached) => (cached.models = { ...cached.models, [vin]: modelName.slice(0, 60) }));
     };
 
     node.rememberVehicles = (vehicles: VehicleMapping[]): void => {
@@ -328,8 +325,8 @@ export = function (RED: NodeAPI): void {
       if (!removed) return void accountCache.flush().then(done);
       stopLogin(node.id);
       Promise.all([
-        tokenFile.remove(node.id).catch((e: unknown) => node.warn(`Could not remove the saved BMW tokens: ${e instanceof Error ? e.message : String(e)}`)),
-        accountCache.remove(node.id).catch((e: unknown) => node.warn(`Could not remove the saved containers and vehicles: ${e instanceof Error ? e.message : String(e)}`)),
+        tokenFile.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.tokensNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
+        accountCache.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.cacheNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
       ]).then(() => done());
     });
   }
@@ -370,11 +367,11 @@ export = function (RED: NodeAPI): void {
     const site = req.get('sec-fetch-site');
     const origin = req.get('origin');
     if (site ? site !== 'same-origin' && site !== 'none' : origin !== undefined && !sameHost(origin, req.get('host'))) {
-      fail(res, 403, new CarDataError({ kind: 'input', message: 'Refused: the request came from a page of another site', hint: 'Use the Node-RED editor itself.' }));
+      fail(res, 403, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.otherSite'), hint: RED._('bmw-cardata-account.error.otherSiteHint') }));
       return;
     }
     if (!req.get(EDITOR_HEADER)) {
-      fail(res, 403, new CarDataError({ kind: 'input', message: 'Refused: this route serves the Node-RED editor only', hint: `Requests from the editor carry the ${EDITOR_HEADER} header.` }));
+      fail(res, 403, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.editorOnly'), hint: RED._('bmw-cardata-account.error.editorOnlyHint', { header: EDITOR_HEADER }) }));
       return;
     }
     next();
@@ -383,7 +380,7 @@ export = function (RED: NodeAPI): void {
   // without asking the browser, but JSON only after a CORS preflight.
   const jsonBody = (req: Request, res: Response, next: NextFunction): void => {
     if (!req.is('application/json')) {
-      fail(res, 415, new CarDataError({ kind: 'input', message: 'This route takes a JSON body (Content-Type: application/json)', hint: 'Send {} when there is nothing to say.' }));
+      fail(res, 415, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.jsonBody'), hint: RED._('bmw-cardata-account.error.jsonBodyHint') }));
       return;
     }
     next();
@@ -421,7 +418,7 @@ export = function (RED: NodeAPI): void {
   RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, jsonBody, fromEditor, (req: Request, res: Response) => {
     const node = deployedAccount(idOf(req));
     if (!node) {
-      fail(res, 409, new CarDataError({ kind: 'input', message: 'The account is not deployed yet', hint: 'Deploy the account, then refresh the vehicle list.' }));
+      fail(res, 409, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.notDeployed'), hint: RED._('bmw-cardata-account.error.notDeployedHint') }));
       return;
     }
     // The picker's refresh button: the user asked, so it may spend the reserve.
@@ -448,8 +445,8 @@ export = function (RED: NodeAPI): void {
           new CarDataError({
             kind: 'input',
             parameter: 'authBaseUrl',
-            message: 'The account is deployed with another auth base URL',
-            hint: 'Deploy the changed URL first, then authorize.',
+            message: RED._('bmw-cardata-account.error.otherAuthUrl'),
+            hint: RED._('bmw-cardata-account.error.otherAuthUrlHint'),
           }),
         );
         return;
@@ -465,7 +462,7 @@ export = function (RED: NodeAPI): void {
       authBaseUrl = requestedUrl || DEFAULT_AUTH_BASE_URL;
     }
     if (!isWebLink(authBaseUrl)) {
-      fail(res, 400, new CarDataError({ kind: 'input', parameter: 'authBaseUrl', message: 'The auth base URL must be an http(s) URL', hint: `BMW's is ${DEFAULT_AUTH_BASE_URL}.` }));
+      fail(res, 400, new CarDataError({ kind: 'input', parameter: 'authBaseUrl', message: RED._('bmw-cardata-account.error.authUrl'), hint: RED._('bmw-cardata-account.error.authUrlHint', { url: DEFAULT_AUTH_BASE_URL }) }));
       return;
     }
     stopLogin(id);
@@ -479,8 +476,8 @@ export = function (RED: NodeAPI): void {
             502,
             new CarDataError({
               kind: 'response',
-              message: "BMW's login service answered with a login link that is not an http(s) address; it is not shown",
-              hint: 'Check the auth base URL of the account.',
+              message: RED._('bmw-cardata-account.error.badLink'),
+              hint: RED._('bmw-cardata-account.error.badLinkHint'),
             }),
           );
           return;

@@ -7,6 +7,6 @@ export = function (RED: NodeAPI): void {
     if (data.modelName) accountNode.rememberModel(data.vin ?? vin, data.modelName);
     msg.payload = data;
     msg.vin = data.vin ?? vin;
-    return { summary: data.modelName ?? 'basic data', output: msg };
+    return { summary: data.modelName ?? RED._('bmw-cardata-basic-data.status.read'), output: msg };
   });
 };

@@ -38,10 +38,10 @@ export = function (RED: NodeAPI): void {
     const output = pick(msg.output, config.output || 'array') as string;
     const options = {
       limit: pick(msg.limit, config.limit) as number | undefined,
-      onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} sessions`),
+      onPage: ({ pages, items }: { pages: number; items: number }) => progress(RED._('bmw-cardata-charging-history.status.page', { page: pages, count: items })),
     };
     // A relative range says the zone it was computed in, in the status and as msg.timeZone.
-    const describe = (n: number) => `${n} session${n === 1 ? '' : 's'}${timeZone ? ` (${timeZone})` : ''}`;
+    const describe = (n: number) => `${RED._('bmw-cardata-charging-history.status.sessions', { count: n })}${timeZone ? ` (${timeZone})` : ''}`;
     // The whole read first: a page that fails fails it all, so a Join never waits for a sequence that stops halfway.
     const all: ChargingSession[] = await account.client.paginate('getChargingHistory', { vin, ...range }, options);
     if (output === 'each') {

@@ -11,11 +11,11 @@ export = function (RED: NodeAPI): void {
     const options = {
       ...read,
       limit: pick(msg.limit, config.limit) as number | undefined,
-      onPage: ({ pages, items }: { pages: number; items: number }) => progress(`page ${pages} · ${items} settings`),
+      onPage: ({ pages, items }: { pages: number; items: number }) => progress(RED._('bmw-cardata-charging-settings.status.page', { page: pages, count: items })),
     };
     const settings: LocationBasedChargingSetting[] = await account.client.paginate('getLocationBasedChargingSettings', { vin }, options);
     msg.payload = settings;
     msg.vin = vin;
-    return { summary: `${settings.length} setting${settings.length === 1 ? '' : 's'}`, output: msg };
+    return { summary: RED._('bmw-cardata-charging-settings.status.settings', { count: settings.length }), output: msg };
   });
 };

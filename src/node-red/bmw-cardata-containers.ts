@@ -17,7 +17,7 @@ export = function (RED: NodeAPI): void {
   registerAction<ContainersConfig>(RED, 'bmw-cardata-containers', async ({ account, msg, config }) => {
     const operation = pick(msg.operation, config.operation || 'list');
     if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation)) {
-      throw inputError('operation', `Unknown container operation: ${String(operation).slice(0, 20)}`, `Use one of ${OPERATIONS.join(', ')}.`);
+      throw inputError('operation', RED._('bmw-cardata-containers.error.unknownOperation', { operation: String(operation).slice(0, 20) }), RED._('bmw-cardata-containers.error.operations', { operations: OPERATIONS.join(', ') }));
     }
     const client = account.client;
     const containerId = pick(msg.containerId, config.containerId ?? '') as string;
@@ -28,11 +28,11 @@ export = function (RED: NodeAPI): void {
         const containers = await client.listContainers();
         msg.payload = containers;
         const active = containers.filter((c) => c.state === 'ACTIVE').length;
-        return { summary: `${containers.length} container${containers.length === 1 ? '' : 's'} (${active} active)`, output: msg };
+        return { summary: RED._('bmw-cardata-containers.status.containers', { count: containers.length, active }), output: msg };
       }
       case 'get':
         msg.payload = await client.getContainer(containerId);
-        return { summary: 'container read', output: msg };
+        return { summary: RED._('bmw-cardata-containers.status.read'), output: msg };
       case 'create': {
         // Without a name, the one the telematics node gives a container of these descriptors: it then reuses it.
         const given = pick(msg.name, config.containerName ?? '');
@@ -41,20 +41,20 @@ export = function (RED: NodeAPI): void {
         const created = await client.createContainer({ name, purpose, technicalDescriptors: descriptors as string[] });
         msg.payload = created;
         msg.containerId = created.containerId;
-        return { summary: 'container created', output: msg };
+        return { summary: RED._('bmw-cardata-containers.status.created'), output: msg };
       }
       case 'delete': {
         const result = await client.deleteContainer(containerId);
         msg.payload = result;
-        return { summary: result.alreadyDeleted ? 'already deleted' : 'container deleted', output: msg };
+        return { summary: result.alreadyDeleted ? RED._('bmw-cardata-containers.status.alreadyDeleted') : RED._('bmw-cardata-containers.status.deleted'), output: msg };
       }
       case 'ensure': {
         const ensured = await client.ensureContainer(descriptors);
         msg.payload = { containerId: ensured.containerId, name: ensured.name, created: ensured.created, fromCache: ensured.fromCache };
         msg.containerId = ensured.containerId;
-        return { summary: ensured.created ? 'container created' : 'container reused', output: msg };
+        return { summary: ensured.created ? RED._('bmw-cardata-containers.status.created') : RED._('bmw-cardata-containers.status.reused'), output: msg };
       }
     }
-    throw inputError('operation', `Unknown container operation: ${operation}`);
+    throw inputError('operation', RED._('bmw-cardata-containers.error.unknownOperation', { operation }));
   });
 };

@@ -9,6 +9,6 @@ export = function (RED: NodeAPI): void {
     msg.contentType = image.contentType;
     msg.filename = image.fileName;
     msg.vin = checkVin(vin);
-    return { summary: `image ${Math.round(image.data.length / 1024)} kB`, output: msg };
+    return { summary: RED._('bmw-cardata-image.status.image', { size: Math.round(image.data.length / 1024) }), output: msg };
   });
 };

@@ -121,7 +121,7 @@ export = function (RED: NodeAPI): void {
     try {
       return { saved: JSON.parse(fs.readFileSync(oneFile(node.id), 'utf8')), migrate: true };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') node.warn(`The saved live state could not be read; starting afresh (${(e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') node.warn(RED._('bmw-cardata-stream.warn.stateUnreadable', { error: (e as Error).message }));
     }
     let names: string[];
     try {
@@ -137,11 +137,11 @@ export = function (RED: NodeAPI): void {
         if (typeof vin === 'string') cars[vin] = text;
         else throw new Error('no VIN');
       } catch (e) {
-        node.warn(`The saved live state of ${name} could not be read; that car starts afresh (${(e as Error).message})`);
+        node.warn(RED._('bmw-cardata-stream.warn.carUnreadable', { file: name, error: (e as Error).message }));
       }
     }
     const { saved, broken } = liveStateFromCars(cars);
-    for (const vin of broken) node.warn(`The saved live state of ${vin} could not be used; that car starts afresh`);
+    for (const vin of broken) node.warn(RED._('bmw-cardata-stream.warn.carUnusable', { vin }));
     return { saved, migrate: false };
   }
 
@@ -157,7 +157,7 @@ export = function (RED: NodeAPI): void {
   function setup(node: Node, config: StreamConfig): void {
     const accountNode = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no account' });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('bmw-cardata-stream.status.noAccount') });
       return;
     }
     let subscription: StreamSubscription | undefined;
@@ -170,26 +170,41 @@ export = function (RED: NodeAPI): void {
       node.send(typeof vin === 'string' && vin ? Object.assign(msg, { vehicleName: accountNode.vehicleName(vin) }) : msg);
     };
 
+    // The car's state carries the account's calls left today (msg.quota), read from the local count (no call), so a
+    // dashboard shows them at no cost; a chain keeps the messages in the order the state changed.
+    let quotaChain: Promise<void> = Promise.resolve();
+    const withQuota = (msg: NodeMessage): void => {
+      quotaChain = quotaChain.then(async () => {
+        try {
+          const quota = await accountNode.account().client.quotaState();
+          if (quota) Object.assign(msg, { quota });
+        } catch {
+          // no quota figures: the state goes out without them
+        }
+        send(msg);
+      });
+    };
+
     const show = (s: StreamStatus): void => {
       const changed = s.state !== lastState;
       lastState = s.state;
       switch (s.state) {
         case 'connecting':
-          node.status({ fill: 'yellow', shape: 'ring', text: 'connecting…' });
+          node.status({ fill: 'yellow', shape: 'ring', text: RED._('bmw-cardata-stream.status.connecting') });
           break;
         case 'connected':
-          node.status({ fill: 'green', shape: 'dot', text: lastData ? `connected · ${lastData}` : 'connected' });
+          node.status({ fill: 'green', shape: 'dot', text: lastData ? RED._('bmw-cardata-stream.status.connectedAt', { time: lastData }) : RED._('bmw-cardata-stream.status.connected') });
           break;
         case 'reconnecting':
-          node.status({ fill: 'yellow', shape: 'ring', text: `reconnecting: ${s.reason ?? ''}`.trim() });
+          node.status({ fill: 'yellow', shape: 'ring', text: RED._('bmw-cardata-stream.status.reconnecting', { reason: s.reason ?? '' }).trim() });
           break;
         case 'not-configured':
-          node.status({ fill: 'red', shape: 'ring', text: 'stream not configured in the BMW portal' });
-          if (changed) node.warn(`${s.error?.message ?? 'The CarData stream is not configured'}. ${s.error?.hint ?? ''}`.trim());
+          node.status({ fill: 'red', shape: 'ring', text: RED._('bmw-cardata-stream.status.notConfigured') });
+          if (changed) node.warn(`${s.error?.message ?? RED._('bmw-cardata-stream.warn.notConfigured')}. ${s.error?.hint ?? ''}`.trim());
           break;
         case 'unauthorized':
-          node.status({ fill: 'red', shape: 'ring', text: s.error?.code === 'no-login' ? 'not authorized' : 'authorize again' });
-          if (changed) node.warn(`${s.error?.message ?? 'BMW refused the stream login'}. ${s.error?.hint ?? ''}`.trim());
+          node.status({ fill: 'red', shape: 'ring', text: s.error?.code === 'no-login' ? RED._('bmw-cardata-stream.status.notAuthorized') : RED._('bmw-cardata-stream.status.authorizeAgain') });
+          if (changed) node.warn(`${s.error?.message ?? RED._('bmw-cardata-stream.warn.refused')}. ${s.error?.hint ?? ''}`.trim());
           break;
         case 'closed':
           node.status({});
@@ -199,13 +214,13 @@ export = function (RED: NodeAPI): void {
 
     const seen = (timestamp: string | null): void => {
       lastData = clock(timestamp);
-      if (lastState === 'connected') node.status({ fill: 'green', shape: 'dot', text: `connected · ${lastData}` });
+      if (lastState === 'connected') node.status({ fill: 'green', shape: 'dot', text: RED._('bmw-cardata-stream.status.connectedAt', { time: lastData }) });
     };
 
     /** One REST read per car of the values picked (a container: 1 call, 3 the first time), fed in as if streamed. */
     const seed = async (feed: LiveFeed, descriptors: string[]): Promise<void> => {
       try {
-        if (descriptors.length === 0) throw new CarDataError({ kind: 'input', parameter: 'descriptors', message: 'Seeding from BMW needs the values picked', hint: 'Pick the values the state should start with.' });
+        if (descriptors.length === 0) throw new CarDataError({ kind: 'input', parameter: 'descriptors', message: RED._('bmw-cardata-stream.error.seedNeedsValues'), hint: RED._('bmw-cardata-stream.error.seedNeedsValuesHint') });
         const configured = list(config.vin);
         const vins = configured.length > 0 ? configured : await primaryVins(accountNode);
         for (const vin of vins) {
@@ -213,7 +228,7 @@ export = function (RED: NodeAPI): void {
           await feed.seed(vin, read.telematicData);
         }
       } catch (e) {
-        node.warn(`The state could not be seeded from BMW: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
+        node.warn(RED._('bmw-cardata-stream.warn.seedFailed', { error: e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e) }));
       }
     };
 
@@ -235,7 +250,7 @@ export = function (RED: NodeAPI): void {
           settleMs: settleSeconds(config.settle) * 1000,
           descriptors: output === 'state' ? descriptors : undefined,
           kinds: list(config.kinds) as ChargingEventKind[],
-          onVehicle: output === 'state' ? (v, u) => send(stateMessage(v, u.changes)) : undefined,
+          onVehicle: output === 'state' ? (v, u) => withQuota(stateMessage(v, u.changes)) : undefined,
           onChargingEvent: output === 'charging' ? (e) => send(chargingMessage(e)) : undefined,
           tripKinds: list(config.tripKinds) as TripEventKind[],
           onTripEvent: output === 'trips' ? (e) => send(tripMessage(e)) : undefined,
@@ -245,7 +260,7 @@ export = function (RED: NodeAPI): void {
           const live = feed.live;
           void writeCars(node.id, live.serializeCars(live.vins())).then(
             () => fs.rmSync(oneFile(node.id), { force: true }),
-            (e: unknown) => node.warn(`The live state could not be saved: ${(e as Error).message}`),
+            (e: unknown) => node.warn(RED._('bmw-cardata-stream.warn.notSaved', { error: (e as Error).message })),
           );
         }
         if (output === 'state' && config.seed === true) void seed(feed, descriptors);

@@ -30,6 +30,6 @@ export = function (RED: NodeAPI): void {
     msg.containerId = usedContainer;
     msg.vin = vin;
     const count = Object.keys(data).length;
-    return { summary: `${count} value${count === 1 ? '' : 's'}`, output: msg };
+    return { summary: RED._('bmw-cardata-telematics.status.values', { count }), output: msg };
   });
 };

@@ -6,6 +6,6 @@ export = function (RED: NodeAPI): void {
     const vehicles = await account.client.getMappings(read);
     accountNode.rememberVehicles(vehicles);
     msg.payload = vehicles;
-    return { summary: `${vehicles.length} vehicle${vehicles.length === 1 ? '' : 's'}`, output: msg };
+    return { summary: RED._('bmw-cardata-vehicles.status.vehicles', { count: vehicles.length }), output: msg };
   });
 };

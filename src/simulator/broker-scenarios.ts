@@ -39,6 +39,9 @@ const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
 const HEADING = 'vehicle.cabin.infotainment.navigation.currentLocation.heading';
 const MILEAGE = 'vehicle.vehicle.travelledDistance';
 const LOCK = 'vehicle.cabin.door.lock.status';
+const TARGET = 'vehicle.powertrain.electric.battery.stateOfCharge.target';
+const POWER = 'vehicle.powertrain.electric.battery.charging.power';
+const BATTERY = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
 
 function rangeKm(s: CarStreamState): number {
   return Math.round(((s.soc / 100) * s.capacityKwh * 100) / s.consumptionKwhPer100Km);
@@ -49,15 +52,18 @@ function minutesTo80(s: CarStreamState): number {
   return Math.max(0, Math.round((((80 - s.soc) / 100) * s.capacityKwh * 60) / 9.9));
 }
 
-/** A charging session: plug in, state of charge rising in steps to 80 %, charging finished, unplug. */
+/**
+ * A charging session at an 11 kW wallbox: plug in (with the 80 % target and the battery's size), state of charge
+ * rising in steps to 80 % with the power, charging finished, unplug.
+ */
 function charging(s: CarStreamState): ScenarioStep[] {
   if (s.soc >= 75) s.soc = 48;
   const steps: ScenarioStep[] = [
-    { [PORT]: 'CONNECTED', [HV_STATUS]: 'CHARGING', [AMPERE]: 16, [SOC]: s.soc, [TIME_REMAINING]: minutesTo80(s) },
+    { [PORT]: 'CONNECTED', [HV_STATUS]: 'CHARGING', [AMPERE]: 16, [SOC]: s.soc, [TIME_REMAINING]: minutesTo80(s), [TARGET]: 80, [BATTERY]: s.capacityKwh, [POWER]: 11000 },
   ];
   while (s.soc < 80) {
     s.soc = Math.min(80, s.soc + 4);
-    steps.push({ [SOC]: s.soc, [RANGE]: rangeKm(s), [TIME_REMAINING]: minutesTo80(s) });
+    steps.push({ [SOC]: s.soc, [RANGE]: rangeKm(s), [TIME_REMAINING]: minutesTo80(s), [POWER]: s.soc < 80 ? 11000 - (s.soc - 48) * 10 : 7400 });
   }
   steps.push({ [HV_STATUS]: 'NOT_CHARGING', [AMPERE]: 0, [TIME_REMAINING]: 0 });
   steps.push({ [PORT]: 'DISCONNECTED' });
@@ -94,7 +100,6 @@ function round6(n: number): number {
 
 const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
 const MOVING = 'vehicle.isMoving';
-const BATTERY_SIZE = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
 
 /**
  * Intervals the car stands parked after a drive: with the rest of a round (the other scenarios, about 3.5 minutes
@@ -130,7 +135,7 @@ function headingTo(s: CarStreamState, to: { lat: number; lon: number }): number 
 function setOff(s: CarStreamState, to: { lat: number; lon: number }): ScenarioStep[] {
   return [
     { [LOCK]: 'UNLOCKED' },
-    { [IGNITION]: true, [SOC]: s.soc, [BATTERY_SIZE]: s.capacityKwh, [MILEAGE]: s.mileageKm },
+    { [IGNITION]: true, [SOC]: s.soc, [BATTERY]: s.capacityKwh, [MILEAGE]: s.mileageKm },
     { [LAT]: s.lat },
     { [LON]: s.lon },
     { [MOVING]: true, [HEADING]: headingTo(s, to) },

@@ -69,7 +69,8 @@ check "a busy port $port is refused with the way out (--port), and no 'running' 
 # setsid: npm start runs in its own process group, like a terminal session, so Ctrl-C (SIGINT) reaches it all.
 setsid npm start -- --port "$port" --sim-port "$simport" > "$work/start.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 120); do
+# The first start builds the package and installs Dashboard 2 from the npm registry (about a minute on a cold cache).
+for _ in $(seq 1 240); do
   grep -q "Press Ctrl-C to stop" "$work/start.log" 2>/dev/null && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 1
@@ -77,6 +78,8 @@ done
 grep -q "Press Ctrl-C to stop" "$work/start.log" || fail "npm start prints the editor URL"
 grep -q "http://127.0.0.1:$port" "$work/start.log" || fail "npm start prints the editor URL"
 check "npm start prints the editor URL and what to click first"
+grep -q "Dashboard         http://127.0.0.1:$port/dashboard" "$work/start.log" || fail "npm start installs Dashboard 2 and prints the dashboard's URL"
+check "npm start installs Dashboard 2 and prints where the dashboard is"
 
 sleep 3
 [ ! -s "$work/repo/.sandbox/bmw-cardata-quota.json" ] || fail "the sandbox spends no call at start"

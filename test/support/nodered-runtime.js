@@ -19,10 +19,11 @@ function redScript() {
 
 /**
  * Starts Node-RED with `users` ({username, password, permissions}) under adminAuth, or with adminAuth off when
- * there are none, and the given flows. Resolves with { url, userDir, pid, stop(), restart(), log() } once the admin API
+ * there are none, and the given flows, in the language `lang` (Node-RED's setting; English unless given, whatever the
+ * machine's LANG). Resolves with { url, userDir, pid, stop(), restart(), log() } once the admin API
  * answers.
  */
-async function startNodeRed({ users = [], flows = [], credentials }) {
+async function startNodeRed({ users = [], flows = [], credentials, lang = 'en-US' }) {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-runtime-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(assemble(PACKAGES.find((p) => p.name === MODULE)).dir, path.join(userDir, 'node_modules', MODULE), 'dir');
@@ -33,6 +34,7 @@ async function startNodeRed({ users = [], flows = [], credentials }) {
     flowFile: 'flows.json',
     credentialSecret: 'runtime-test-secret',
     editorTheme: { tours: false },
+    lang,
     logging: { console: { level: 'info' } },
   };
   if (users.length > 0) {
@@ -59,7 +61,8 @@ async function startNodeRed({ users = [], flows = [], credentials }) {
       if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
       try {
         const res = await fetch(`${url}/auth/login`);
-        if (res.ok && /Started flows|Server now running/.test(output.slice(since))) break;
+        // Node-RED logs in its language: English, or German (lang: 'de').
+        if (res.ok && /Started flows|Server now running|Flows sind gestartet/.test(output.slice(since))) break;
       } catch {
         // not listening yet
       }

@@ -22,10 +22,29 @@ if (helper._registryUtil && !helper._registryUtil.__withHooks) {
 const { PACKAGES, assemble } = require('../../scripts/packages');
 const { dir: packageDir } = assemble(PACKAGES.find((p) => p.name === 'node-red-contrib-bmw-cardata'));
 const dist = path.join(packageDir, 'dist');
-const accountNode = require(path.join(dist, 'src/node-red/bmw-cardata-account.js'));
-const streamNode = require(path.join(dist, 'src/node-red/bmw-cardata-stream.js'));
+
+// Node-RED gives each node set RED._, its own message catalog (locales/<lang>/<node>.json, namespace
+// <module>/<node>) in the runtime's language; the helper's stand-in gives back the key. The nodes loaded here get the
+// runtime's own i18n with the package's catalogs, in English (Node-RED's default), whatever the machine's LANG.
+const i18n = require(require.resolve('@node-red/util', { paths: [path.dirname(runtimePath)] })).i18n;
+i18n.init({ lang: 'en-US' });
+const MODULE = 'node-red-contrib-bmw-cardata';
+const LOCALES = path.join(dist, 'src/node-red/locales');
+/** The node module `name` as Node-RED loads it: RED._ looks up its catalog (the catalog loaded first). */
+function withMessages(name) {
+  const load = require(path.join(dist, `src/node-red/${name}.js`));
+  const ready = i18n.registerMessageCatalog(`${MODULE}/${name}`, LOCALES, `${name}.json`);
+  return async (red) => {
+    await ready;
+    const own = Object.create(red);
+    own._ = (key, vars) => i18n._(key.includes(':') ? key : `${MODULE}/${name}:${key}`, vars);
+    return load(own);
+  };
+}
+const accountNode = withMessages('bmw-cardata-account');
+const streamNode = withMessages('bmw-cardata-stream');
 const TYPES = ['vehicles', 'basic-data', 'telematics', 'charging-history', 'tyre-diagnosis', 'charging-settings', 'image', 'containers'];
-const actionNodes = Object.fromEntries(TYPES.map((t) => [t, require(path.join(dist, `src/node-red/bmw-cardata-${t}.js`))]));
+const actionNodes = Object.fromEntries(TYPES.map((t) => [t, withMessages(`bmw-cardata-${t}`)]));
 const allNodes = [accountNode, ...Object.values(actionNodes)];
 
 const CLIENT_ID = 'nr-test-client';

@@ -265,7 +265,7 @@ function sameCharging(a: ChargingState, b: ChargingState): boolean {
  * The car's state and charging events from stream messages, for every VIN of an account.
  *
  *     const live = new LiveData({ state: saved });
- *     const u = live.ingest(message.raw, message.topic);
+ *     const [u] = live.ingestEvents(message.readings); // or live.ingest(raw, topic) for a message not from the stream
  *     if (u?.changed) { save(live.serialize()); emitState(live.vehicle(u.vin)); }
  *     for (const e of u?.events ?? []) emitEvent(e);
  *

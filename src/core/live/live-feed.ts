@@ -1,7 +1,7 @@
 import type { ChargingEvent, ChargingEventKind } from './charging-events';
 import type { TripEvent, TripEventKind } from './trips';
 import { DEFAULT_LIVE_DATA_LIMITS, LiveData, restoreLiveDataState, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
-import type { StreamMessage, StreamRawMessage } from '../stream/message';
+import { normalizeStreamMessage, type StreamEvent, type StreamMessage, type StreamRawMessage } from '../stream/message';
 import type { StreamTimers } from '../stream/types';
 import type { TelematicDataResponse } from '../types';
 
@@ -201,8 +201,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     );
   };
 
-  const handle = async (raw: StreamRawMessage, topic: string): Promise<void> => {
-    const update = live.ingest(raw, topic);
+  const handle = async (readings: readonly StreamEvent[]): Promise<void> => {
+    const update = live.ingestEvents(readings)[0];
     if (update?.dropped) report(update.vin, update.dropped);
     if (update && update.future > 0 && !told.has(`future\n${update.vin}`)) {
       told.add(`future\n${update.vin}`);
@@ -232,10 +232,10 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   return {
     live,
     push(message: StreamMessage): Promise<void> {
-      return enqueue(() => handle(message.raw, message.topic));
+      return enqueue(() => handle(message.readings));
     },
     seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void> {
-      return enqueue(() => handle({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, ''));
+      return enqueue(() => handle(normalizeStreamMessage({ vin, data: (telematicData ?? {}) as StreamRawMessage['data'] }, '')));
     },
     flush(): Promise<void> {
       return enqueue(() => save());

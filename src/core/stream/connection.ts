@@ -1,16 +1,6 @@
 import { isDeadLogin } from '../login/device-flow';
 import { CarDataError } from '../errors';
 import {
-  filterStreamMessage,
-  normalizeStreamMessage,
-  parseStreamPayload,
-  vinOfTopic,
-  type CompiledFilter,
-  type ReadingDeduplicator,
-  type StreamEvent,
-  type StreamRawMessage,
-} from './message';
-import {
   STREAM_PORTAL_HINT,
   StreamError,
   type MqttConnection,
@@ -18,26 +8,23 @@ import {
   type StreamPorts,
   type StreamState,
   type StreamStatus,
-  type StreamSubscribeOptions,
   type StreamTimers,
   type StreamTokenSource,
 } from './types';
+import { MessageDispatch } from './dispatch';
+import { StreamLogin, loginFailure } from './login';
+import { describe, type Subscriber } from './subscriber';
+import { TopicSync, desiredTopics } from './topics';
 import { realClock } from '../transport';
 import type { TokenSet } from '../types';
+
+export type { Subscriber } from './subscriber';
 
 // The state machine of one shared stream connection: login with the id_token (refreshed shortly before it
 // expires), subscriptions for every subscriber's VINs, reconnects with backoff, status reports. Whatever goes
 // wrong on the way (the login service, the network, the broker refusing a login it should accept) is retried;
 // only a login BMW refuses for good (the refresh token is dead) stops the stream. The MQTT connection and the
 // timers are ports.
-
-export interface Subscriber {
-  filter: CompiledFilter;
-  tokens: StreamTokenSource;
-  opts: StreamSubscribeOptions;
-  waiters: Set<(s: StreamStatus) => void>;
-  dedupe?: ReadingDeduplicator;
-}
 
 /** CONNACK codes of a refused login: bad user name or password, not authorized (3.1.1 and 5). */
 const AUTH_CODES = new Set([4, 5, 0x86, 0x87]);
@@ -56,38 +43,12 @@ const TAKEN_OVER = 'another client of this BMW account (Home Assistant, evcc, a 
 const TAKEN_OVER_HINT =
   'BMW allows one stream connection per account: let only one program stream this account, or stop the other one. This stream keeps trying.';
 
-/** Skipped messages are reported at most this often (ms). */
-const SKIP_REPORT_MS = 60_000;
-
-function clip(text: string, max = 120): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-/** Hands an error to a subscriber; a subscriber whose error handler throws is not allowed to take the connection down. */
-function report(s: Subscriber, error: Error): void {
-  try {
-    s.opts.onError?.(error);
-  } catch {
-    // The subscriber's own handler failed; nothing more can be told to it.
-  }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof CarDataError) return err.message;
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code && typeof code === 'string' ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
-}
-
 /** One shared MQTT connection of one account to one broker. */
 export class StreamConnection {
   private readonly subs = new Set<Subscriber>();
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly timers: StreamTimers;
-  private readonly margin: number;
   private readonly backoffMin: number;
   private readonly backoffMax: number;
   private readonly stableAfter: number;
@@ -101,23 +62,19 @@ export class StreamConnection {
   private timer?: unknown;
   private renewTimer?: unknown;
   private subscribedAt = 0;
-  private topics = new Set<string>();
+  private readonly topicSync = new TopicSync();
+  private readonly login: StreamLogin;
+  private readonly messages: MessageDispatch;
   private lastError?: string;
   /** The CONNACK code with which the broker refused the current client's login, if it did. */
   private loginRefusal?: number;
-  /** An id_token the broker refused: never offered again, the next attempt refreshes first (no expiry margin). */
-  private rejectedIdToken?: string;
   /** Refusals (login or subscription) in a row since the broker last accepted a subscription. */
   private refusals = 0;
   /** The broker accepted a subscription since this connection was made or retry() was called. */
   private subscribedOnce = false;
   private closing?: Promise<void>;
-  private syncing = false;
-  private resyncNeeded = false;
   /** Connections in a row the broker closed soon after the subscription, for no reason of ours (see TAKEOVERS_TO_TELL). */
   private takeovers = 0;
-  /** Unreadable messages since the last report, and when that was (epoch ms). */
-  private skips = { count: 0, reportedAt: -Infinity };
 
   constructor(
     readonly key: string,
@@ -130,7 +87,8 @@ export class StreamConnection {
     this.now = options.now ?? realClock;
     this.random = options.random ?? Math.random;
     this.timers = options.timers;
-    this.margin = options.refreshMarginMs ?? 5 * 60_000;
+    this.login = new StreamLogin(() => this.tokens(), options.refreshMarginMs ?? 5 * 60_000, this.now);
+    this.messages = new MessageDispatch(this.subs, this.now);
     this.backoffMin = options.backoffMinMs ?? 2_000;
     this.backoffMax = Math.max(options.backoffMaxMs ?? 60_000, this.backoffMin);
     this.stableAfter = options.stableAfterMs ?? 60_000;
@@ -138,7 +96,7 @@ export class StreamConnection {
   }
 
   get status(): StreamStatus {
-    return { ...this.statusValue, topics: [...this.topics] };
+    return { ...this.statusValue, topics: [...this.topicSync.topics] };
   }
 
   get subscriberCount(): number {
@@ -193,7 +151,7 @@ export class StreamConnection {
   }
 
   private setStatus(state: StreamState, reason?: string, error?: StreamError): void {
-    this.statusValue = { state, reason, error, at: this.now(), topics: [...this.topics] };
+    this.statusValue = { state, reason, error, at: this.now(), topics: [...this.topicSync.topics] };
     const snapshot = this.status;
     for (const s of [...this.subs]) {
       try {
@@ -223,16 +181,6 @@ export class StreamConnection {
     }, Math.max(0, ms));
   }
 
-  /** The topics the subscribers need: `<gcid>/+` if anyone wants every VIN, else one topic per VIN. */
-  private desiredTopics(): Set<string> {
-    const out = new Set<string>();
-    for (const s of this.subs) {
-      if (s.filter.allVins) return new Set([`${this.gcid}/+`]);
-      for (const v of s.filter.vins) out.add(`${this.gcid}/${v}`);
-    }
-    return out;
-  }
-
   /** The next reconnect delay: doubling from the minimum up to the maximum, each drawn from its upper half. */
   private backoffDelay(): number {
     const base = Math.min(this.backoffMax, this.backoffMin * 2 ** Math.min(this.attempt, 20));
@@ -251,40 +199,6 @@ export class StreamConnection {
     if (this.subscribedAt && this.now() - this.subscribedAt >= this.stableAfter) this.attempt = 0;
   }
 
-  /**
-   * The token set to log in with: the current one while its id_token is good for longer than the margin, was not
-   * refused by the broker and is not the one being `replacing`, else a refreshed one. With `orCurrent`, a failed
-   * refresh falls back to a current id_token that is still valid and was not refused (a login-service hiccup need
-   * not stop a reconnect).
-   */
-  private async loginTokens(opts: { orCurrent: boolean; replacing?: string }): Promise<TokenSet> {
-    const { orCurrent, replacing } = opts;
-    const source = this.tokens();
-    const current = source.current();
-    const valid = !!current?.idToken && !!current.gcid && current.idToken !== this.rejectedIdToken;
-    const usable = valid && current.idToken !== replacing;
-    if (usable && current.expiresAt - this.margin > this.now()) return current;
-    if (!current?.refreshToken) throw this.noLogin();
-    let fresh: TokenSet;
-    try {
-      fresh = await source.refresh();
-    } catch (e) {
-      if (orCurrent && valid && !isDeadLogin(e) && current.expiresAt - 5_000 > this.now()) return current;
-      throw e;
-    }
-    if (!fresh.idToken || !fresh.gcid) throw this.noLogin();
-    return fresh;
-  }
-
-  private noLogin(): StreamError {
-    return new StreamError({
-      streamCode: 'no-login',
-      kind: 'auth',
-      message: 'The account has no stream login (id_token and GCID)',
-      hint: 'Authorize the account again with the scopes openid and cardata:streaming:read.',
-    });
-  }
-
   private async open(reason?: string): Promise<void> {
     if (this.subs.size === 0) return;
     const gen = ++this.generation;
@@ -297,7 +211,7 @@ export class StreamConnection {
 
     let tokens: TokenSet;
     try {
-      tokens = await this.loginTokens({ orCurrent: true });
+      tokens = await this.login.tokens({ orCurrent: true });
     } catch (e) {
       if (gen !== this.generation || this.subs.size === 0) return;
       this.loginFailed(e);
@@ -325,11 +239,11 @@ export class StreamConnection {
       client = this.options.connect(this.url, login, {
         connect: () => {
           if (gen !== this.generation) return;
-          this.topics = new Set();
-          this.subscribe(gen, client, [...this.desiredTopics()], tokens);
+          this.topicSync.reset();
+          this.subscribe(gen, client, [...desiredTopics(this.gcid, this.subs)], tokens);
         },
         message: (topic, payload) => {
-          if (gen === this.generation) this.dispatch(topic, payload);
+          if (gen === this.generation) this.messages.dispatch(topic, payload);
         },
         error: (err) => {
           if (gen !== this.generation) return;
@@ -365,10 +279,10 @@ export class StreamConnection {
         return;
       }
       const first = this.statusValue.state !== 'connected';
-      for (const t of topics) this.topics.add(t);
+      for (const t of topics) this.topicSync.topics.add(t);
       if (first) {
         this.subscribedAt = this.now();
-        this.scheduleRenewal(tokens.expiresAt);
+        this.scheduleRenewal(tokens);
       }
       this.refusals = 0;
       this.subscribedOnce = true;
@@ -381,39 +295,14 @@ export class StreamConnection {
   private syncTopics(): void {
     const client = this.client;
     if (!client || this.statusValue.state !== 'connected') return;
-    if (this.syncing) {
-      this.resyncNeeded = true;
-      return;
-    }
-    const desired = this.desiredTopics();
-    const add = [...desired].filter((t) => !this.topics.has(t));
-    const drop = [...this.topics].filter((t) => !desired.has(t));
-    if (add.length === 0 && drop.length === 0) return;
     const gen = this.generation;
     const tokens = this.clientTokens;
-    this.syncing = true;
-    const finish = (): void => {
-      this.syncing = false;
-      if (this.resyncNeeded) {
-        this.resyncNeeded = false;
-        this.syncTopics();
-      }
-    };
-    const unsubscribe = (): void => {
-      if (drop.length === 0 || gen !== this.generation) return finish();
-      for (const t of drop) this.topics.delete(t);
-      void client.unsubscribe(drop).then(finish, finish);
-    };
-    if (add.length === 0) return unsubscribe();
-    void client.subscribe(add).then(({ refused, error }) => {
-      if (gen !== this.generation) return finish();
-      if (refused) {
-        this.syncing = false;
+    this.topicSync.sync(client, desiredTopics(this.gcid, this.subs), {
+      current: () => gen === this.generation,
+      refused: () => {
         if (tokens) this.subscriptionRefused(tokens);
-        return;
-      }
-      if (!error) for (const t of add) this.topics.add(t);
-      unsubscribe();
+      },
+      again: () => this.syncTopics(),
     });
   }
 
@@ -422,7 +311,7 @@ export class StreamConnection {
     this.generation++;
     this.clearRenewTimer();
     this.dropClient();
-    this.topics = new Set();
+    this.topicSync.reset();
     this.resetBackoffIfStable();
     this.subscribedAt = 0;
   }
@@ -453,9 +342,9 @@ export class StreamConnection {
     if (later > 0) this.schedule(later, () => void this.open('checking the stream configuration again'));
   }
 
-  private scheduleRenewal(expiresAt: number): void {
+  private scheduleRenewal(tokens: TokenSet): void {
     this.clearRenewTimer();
-    const delay = Math.max(1_000, expiresAt - this.margin - this.now());
+    const delay = this.login.renewDelay(tokens);
     this.renewTimer = this.timers.setTimeout(() => {
       this.renewTimer = undefined;
       void this.renew();
@@ -468,7 +357,7 @@ export class StreamConnection {
     const client = this.client;
     try {
       // Refresh while still connected, so the switch-over is short (unless someone else refreshed already).
-      await this.loginTokens({ orCurrent: false, replacing: this.clientTokens?.idToken });
+      await this.login.tokens({ orCurrent: false, replacing: this.clientTokens?.idToken });
     } catch (e) {
       if (gen !== this.generation) return;
       if (isDeadLogin(e)) {
@@ -488,7 +377,7 @@ export class StreamConnection {
     if (gen !== this.generation || !client) return;
     this.setStatus('reconnecting', 'renewing the stream login');
     // Unsubscribing first lets the broker finish delivering what it already sent before the connection goes.
-    const topics = [...this.topics];
+    const topics = [...this.topicSync.topics];
     await new Promise<void>((resolve) => {
       const t = this.timers.setTimeout(resolve, 5_000);
       if (topics.length === 0 || !client.connected) return resolve();
@@ -499,34 +388,18 @@ export class StreamConnection {
       void client.unsubscribe(topics).then(done, done);
     });
     if (gen !== this.generation) return;
-    this.topics = new Set();
+    this.topicSync.reset();
     void this.open('renewing the stream login');
   }
 
   /** The login could not be had: stop if BMW refused it for good, else try again after the backoff. */
   private loginFailed(e: unknown): void {
+    const err = loginFailure(e);
     if (isDeadLogin(e)) {
       // The refresh token is gone, or the account has no login: only authorizing the account again helps.
-      this.stop(
-        e instanceof StreamError
-          ? e
-          : new StreamError({
-              streamCode: 'refresh-failed',
-              kind: 'auth',
-              message: `The stream login could not be renewed: ${describe(e)}`,
-              hint: e instanceof CarDataError && e.hint ? e.hint : 'Authorize the account again.',
-              cause: e,
-            }),
-      );
+      this.stop(err);
       return;
     }
-    const err = new StreamError({
-      streamCode: 'connection',
-      kind: 'network',
-      message: `The stream login could not be renewed: ${describe(e)}`,
-      hint: e instanceof CarDataError && e.hint ? e.hint : 'Check the network; the stream retries by itself.',
-      cause: e,
-    });
     this.setStatus('reconnecting', err.message, err);
     this.schedule(this.loginRetryDelay(e), () => void this.open(err.message));
   }
@@ -544,7 +417,7 @@ export class StreamConnection {
    * once after the first refusal, then with backoff.
    */
   private refused(tokens: TokenSet, code: number): void {
-    this.rejectedIdToken = tokens.idToken;
+    this.login.reject(tokens);
     const delay = this.refusals === 0 ? 0 : this.backoffDelay();
     this.refusals++;
     const subscription = code === SUBSCRIPTION_REFUSED;
@@ -565,9 +438,9 @@ export class StreamConnection {
   private onClosed(tokens: TokenSet): void {
     if (this.subs.size === 0) return;
     this.clearRenewTimer();
-    this.topics = new Set();
+    this.topicSync.reset();
     // The broker closing a subscribed connection soon, with no error and a login still valid: another client, maybe.
-    const expired = tokens.expiresAt - this.margin <= this.now();
+    const expired = this.login.expiring(tokens);
     const lived = this.subscribedAt ? this.now() - this.subscribedAt : undefined;
     if (lived !== undefined && lived >= this.stableAfter) this.takeovers = 0;
     else if (lived !== undefined && !expired && this.lastError === undefined && this.loginRefusal === undefined) this.takeovers++;
@@ -590,44 +463,6 @@ export class StreamConnection {
     this.schedule(expired ? 0 : this.backoffDelay(), () => void this.open(reason));
   }
 
-  private dispatch(topic: string, payload: Buffer | string): void {
-    // Nothing a message carries may escape into the MQTT client's handler (an exception there ends the host).
-    let raw: StreamRawMessage | undefined;
-    let events: StreamEvent[];
-    try {
-      raw = parseStreamPayload(payload);
-      if (!raw) return this.skipped(topic, 'it is not a JSON object');
-      events = normalizeStreamMessage(raw, topic);
-    } catch (e) {
-      return this.skipped(topic, describe(e));
-    }
-    for (const s of [...this.subs]) {
-      try {
-        const message = filterStreamMessage(raw, topic, events, s.filter);
-        if (!message) continue;
-        s.opts.onMessage?.(message);
-        if (s.opts.onEvent) for (const e of message.events) if (!s.dedupe || s.dedupe.pass(e)) s.opts.onEvent(e);
-      } catch (e) {
-        report(s, e instanceof Error ? e : new Error(String(e)));
-      }
-    }
-  }
-
-  /**
-   * A message that cannot be read is skipped; subscribers hear of it at most once a minute, with the count and
-   * the reason (never the payload, which can carry anything).
-   */
-  private skipped(topic: string, reason: string): void {
-    this.skips.count++;
-    const now = this.now();
-    if (now - this.skips.reportedAt < SKIP_REPORT_MS) return;
-    const n = this.skips.count;
-    this.skips = { count: 0, reportedAt: now };
-    const what = n === 1 ? 'A stream message' : `${n} stream messages (since the last report)`;
-    const err = new Error(`${what} could not be read and ${n === 1 ? 'was' : 'were'} skipped; the last, for ${vinOfTopic(topic) || 'an unknown car'}, because ${clip(reason)}`);
-    for (const s of [...this.subs]) report(s, err);
-  }
-
   private dropClient(): void {
     const client = this.client;
     this.client = undefined;
@@ -643,7 +478,7 @@ export class StreamConnection {
     this.clearRenewTimer();
     const client = this.client;
     this.client = undefined;
-    this.topics = new Set();
+    this.topicSync.reset();
     if (client) {
       await new Promise<void>((resolve) => {
         const t = this.timers.setTimeout(() => {

@@ -47,6 +47,11 @@ export interface StreamMessage {
   data: Record<string, StreamDataPoint>;
   /** The same, one event per descriptor. */
   events: StreamEvent[];
+  /**
+   * Every reading of the message, unfiltered, as the connection read them once: what the live state takes, so
+   * that no host parses a message twice.
+   */
+  readings: StreamEvent[];
   /** The message exactly as BMW sent it (unfiltered). */
   raw: StreamRawMessage;
 }
@@ -185,6 +190,7 @@ export function filterStreamMessage(raw: StreamRawMessage, topic: string, events
     timestamp: streamTimestamp(raw.timestamp),
     data,
     events: kept,
+    readings: events,
     raw,
   };
 }
