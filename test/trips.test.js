@@ -8,7 +8,7 @@ const { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems, playTripScript } = req
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 
-const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, createLiveFeed, tokenSetFromResponse } = core;
+const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, createLiveFeed, normalizeStreamMessage, tokenSetFromResponse } = core;
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -583,7 +583,8 @@ describe("Trips: the sandboxes' stream story", () => {
           if (Object.keys(steps[k]).length === 0) continue;
           const at = new Date(clock).toISOString();
           const data = Object.fromEntries(Object.entries(steps[k]).map(([d, value]) => [d, { value, timestamp: at, unit: null }]));
-          await feed.push({ raw: { vin: BEV, entityId: `e${clock}`, topic: BEV, timestamp: at, data }, topic: `gcid/${BEV}` });
+          const raw = { vin: BEV, entityId: `e${clock}`, topic: BEV, timestamp: at, data };
+          await feed.push({ raw, topic: `gcid/${BEV}`, readings: normalizeStreamMessage(raw, `gcid/${BEV}`) });
         }
         await advance(clock + STREAM_INTERVAL_MS);
       }
