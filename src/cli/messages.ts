@@ -240,7 +240,7 @@ privat, Arbeitsweg).
                    sie ab --from und vor --to begann
   --last ZEITRAUM  24h, 7d, 30d, this-month oder last-month (Monate in --time-zone)
   --vin VIN        Nur die Fahrten dieses Fahrzeugs
-  --state DATEI    Die --state-Datei der Bridge, deren Fahrtenprotokoll gelesen wird`,
+  --state DATEI    Die Zustandsdatei der Bridge (ihr --state), deren Fahrtenprotokoll gelesen wird`,
     mcp: `Aufruf: bmw-cardata mcp [--names VIN=NAME[,VIN=NAME...]] [--state DATEI] [--max-age ALTER]
 
 Stellt das Fahrzeug KI-Assistenten (Claude Desktop und anderen) als MCP-Server auf Standardein- und -ausgabe
