@@ -59,6 +59,10 @@ function sandboxChange(copy, broker) {
     copy.settle = 0;
     return 'Its stream node sends a finished charge at once here: the simulator delivers every reading on time, so there are no late readings to wait for (with BMW it waits 5 minutes for them).';
   }
+  if (copy.type === 'bmw-cardata-stream' && copy.output === 'trips') {
+    copy.settle = 0;
+    return 'Its stream node sends a finished trip once the 10 minutes that tell a stop from the end are over, without waiting for late readings here: the simulator delivers every reading on time (with BMW it waits 5 minutes more for them). The simulated car drives once in every round of its stream, about every 18 minutes.';
+  }
   if (copy.type === 'mqtt-broker') {
     copy.broker = broker.host;
     copy.port = String(broker.port);

@@ -123,6 +123,13 @@ describe('sandbox tabs show a result', function () {
     assert.strictEqual(syncDashboardTab(file, flows, false), undefined);
   });
 
+  it('"Trip logbook to a CSV file": its finished trips wait for no late readings, and the tab says so', () => {
+    const tab = flows.find((n) => n.type === 'tab' && n.label === 'Trip logbook to a CSV file');
+    const stream = flows.find((n) => n.z === tab.id && n.type === 'bmw-cardata-stream');
+    assert.deepStrictEqual([stream.output, stream.settle], ['trips', 0]);
+    assert.match(tab.info, /finished trip once the 10 minutes .* are over, without waiting for late readings here/);
+  });
+
   /** Loads one tab of the sandbox's flows (debug nodes as helpers, files in a temporary folder). */
   async function loadTab(label, adapt = (n) => n) {
     const tab = flows.find((n) => n.type === 'tab' && n.label === label);

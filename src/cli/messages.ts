@@ -170,7 +170,7 @@ const de: Messages = {
     quota: ['Heute verbrauchte Aufrufe und wann das Kontingent neu beginnt', '(kein Aufruf)'],
     descriptors: ['Im Telematik-Katalog suchen', '(kein Aufruf)'],
     bridge: ['Den Live-Stream an Ihren MQTT-Broker weitergeben', '(kein Aufruf; mit --ha-discovery 1 pro Fahrzeug, einmal)'],
-    trips: ['Das Fahrtenbuch: Fahrten, die die Bridge sah, CSV oder JSON', '(kein Aufruf)'],
+    trips: ['Fahrtenbuch: Fahrten, die die Bridge sah, CSV oder JSON', '(kein Aufruf)'],
     mcp: ['Das Fahrzeug für KI-Assistenten bereitstellen (MCP über stdio)', '(nach Bedarf; nie die Reserve; Antworten aus dem Cache kostenlos)'],
   },
   globalHelp: (commands: string) => `Aufruf: bmw-cardata <Befehl> [Optionen]
@@ -225,15 +225,16 @@ Ein noch laufender Ladevorgang hat ein leeres Ende.`,
     containers: 'Aufruf: bmw-cardata containers [list | delete --container-id ID] [--format json|csv]',
     quota: 'Aufruf: bmw-cardata quota\n\nZeigt die heute gezählten Aufrufe des gespeicherten Kontos (kein Aufruf bei BMW).',
     trips: `Aufruf: bmw-cardata trips (--from DATUM --to DATUM | --last ZEITRAUM) [--vin VIN] [--time-zone ZONE]
-                       [--format json|csv] [--out DATEI] [--state DATEI]
+                        [--format json|csv] [--out DATEI] [--state DATEI]
 
-Das Fahrtenbuch der Fahrten, deren Ende die Bridge sah, aus ihrem Fahrtenprotokoll (bridge-state.trips.jsonl neben
-der Kontodatei oder neben --state DATEI; es reicht ein Jahr zurück): eine Zeile je Fahrt, die im Zeitraum begann,
-die älteste zuerst, als CSV (Standard) oder JSON. Kein Aufruf bei BMW. Die Zeiten gelten in --time-zone (Standard:
-die Zone dieses Rechners), die jede Zeile nennt; ein Wert, den das Fahrzeug nicht sandte, ist eine leere Zelle (die
-Spalte missing nennt ihn), nie 0, und die Spalte purpose bleibt leer, zum Ausfüllen (business, private, commute).
-  --from, --to     Datum oder Datum mit Uhrzeit nach ISO 8601 (ein Datum allein ist Mitternacht UTC); eine Fahrt
-                   zählt, wenn sie ab --from und vor --to begann
+Das Fahrtenbuch der Fahrten, deren Ende die Bridge gesehen hat, aus ihrem Fahrtenprotokoll (bridge-state.trips.jsonl
+neben der Kontodatei oder neben --state DATEI; es reicht ein Jahr zurück): eine Zeile pro Fahrt, die im Zeitraum
+begann, die älteste zuerst, als CSV (Standard) oder JSON. Kein Aufruf bei BMW. Die Zeiten gelten in --time-zone
+(Standard: die Zone dieses Rechners), die jede Zeile nennt; ein Wert, den das Fahrzeug nicht gesendet hat, ist eine
+leere Zelle (die Spalte missing nennt ihn), nie 0, und die Spalte purpose bleibt für Sie leer (Zweck: geschäftlich,
+privat, Arbeitsweg).
+  --from, --to     ISO-8601-Daten oder -Zeitpunkte (ein Datum allein ist Mitternacht UTC); eine Fahrt zählt, wenn
+                   sie ab --from und vor --to begann
   --last ZEITRAUM  24h, 7d, 30d, this-month oder last-month (Monate in --time-zone)
   --vin VIN        Nur die Fahrten dieses Fahrzeugs
   --state DATEI    Die Zustandsdatei der Bridge (ihr --state), deren Fahrtenprotokoll gelesen wird`,

@@ -100,7 +100,6 @@ function round6(n: number): number {
 
 const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
 const MOVING = 'vehicle.isMoving';
-const BATTERY_SIZE = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
 
 /**
  * Intervals the car stands parked after a drive: with the rest of a round (the other scenarios, about 3.5 minutes
@@ -136,7 +135,7 @@ function headingTo(s: CarStreamState, to: { lat: number; lon: number }): number 
 function setOff(s: CarStreamState, to: { lat: number; lon: number }): ScenarioStep[] {
   return [
     { [LOCK]: 'UNLOCKED' },
-    { [IGNITION]: true, [SOC]: s.soc, [BATTERY_SIZE]: s.capacityKwh, [MILEAGE]: s.mileageKm },
+    { [IGNITION]: true, [SOC]: s.soc, [BATTERY]: s.capacityKwh, [MILEAGE]: s.mileageKm },
     { [LAT]: s.lat },
     { [LON]: s.lon },
     { [MOVING]: true, [HEADING]: headingTo(s, to) },
