@@ -10,7 +10,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { LiveData, DESCRIPTORS, createLiveFeed, compileFilter, filterStreamMessage, normalizeStreamMessage } = require('../dist/src/core');
+const { LiveData, DESCRIPTORS, createLiveFeed, parseTariff, compileFilter, filterStreamMessage, normalizeStreamMessage } = require('../dist/src/core');
 
 const EVERYTHING = compileFilter({});
 /** A message as the stream connection hands it on: read once, readings included. */
@@ -19,6 +19,8 @@ const { writePrivateText } = require('../dist/src/node/private-file');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
 const { TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
 
+/** Every car's charges are priced (a time-of-use tariff, the dearest case) and counted in its ledger. */
+const TARIFF = parseTariff({ currency: 'EUR', pricePerKwh: 0.35, perSession: 0.5, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.22 }], timeZone: 'Europe/Berlin' });
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 400);
 const VINS = ['WBY31AW090FP15732', 'WBA5P710X0FK48219', 'WBA21EN0X0CK77104'];
 const DAY = 86_400_000;
@@ -73,18 +75,20 @@ function clockOf(messages) {
 
 function throughput(messages, clocks) {
   let clock = 0;
-  const live = new LiveData({ now: () => clock });
+  const live = new LiveData({ now: () => clock, tariff: TARIFF });
   let events = 0;
   let trips = 0;
+  let ledger = 0;
   const t = process.hrtime.bigint();
   for (let i = 0; i < messages.length; i += 1) {
     clock = clocks[i];
     const u = live.ingest(messages[i], messages[i].topic);
     events += u.events.length;
     trips += u.trips?.length ?? 0;
+    ledger += u.ledger?.length ?? 0;
   }
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  return { seconds, events, trips };
+  return { seconds, events, trips, ledger };
 }
 
 /** The same stream, one reading per message, each call timed. */
@@ -95,7 +99,7 @@ function latency(messages) {
   }
   const clocks = clockOf(single);
   let clock = 0;
-  const live = new LiveData({ now: () => clock });
+  const live = new LiveData({ now: () => clock, tariff: TARIFF });
   const samples = new Float64Array(single.length);
   for (let i = 0; i < single.length; i += 1) {
     clock = clocks[i];
@@ -210,6 +214,7 @@ async function feedHour(hour, { saveAfterMs, write, perCar = false }) {
   const feed = createLiveFeed({
     timers: clock.timers,
     now: clock.now,
+    tariff: TARIFF,
     saveAfterMs,
     [perCar ? 'saveCars' : 'save']: async (saved) => {
       counts.saves += 1;
@@ -287,7 +292,7 @@ async function main() {
   latency(messages); // warm-up
   const lat = latency(messages);
   const snap = snapshotCost(lat.live);
-  console.log(`events: ${messages.length} messages, ${readings} readings, ${VINS.length} cars (${DESCRIPTORS.filter((d) => d.streamable).length} descriptors held each), ${best.events} charging events and ${best.trips} trip events per pass`);
+  console.log(`events: ${messages.length} messages, ${readings} readings, ${VINS.length} cars (${DESCRIPTORS.filter((d) => d.streamable).length} descriptors held each), ${best.events} charging events, ${best.trips} trip events and ${best.ledger} ledger events (summaries and months closed; charges priced by a time-of-use tariff) per pass`);
   console.log(`  throughput   ${Math.round(readings / best.seconds).toLocaleString('en')} readings/s (${Math.round(messages.length / best.seconds).toLocaleString('en')} messages/s), best of 3`);
   console.log(`  per reading  median ${lat.median.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs (${lat.count} one-reading messages, each timed)`);
   console.log(`  state copy   median ${snap.median.toFixed(2)} µs, p99 ${snap.p99.toFixed(2)} µs (live.vehicle(vin) of a car holding ${Object.keys(lat.live.vehicle(VINS[0]).values).length} descriptors)`);
