@@ -548,7 +548,7 @@ describe('Node-RED nodes', function () {
 
     it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
       const dir = freshUserDir();
-      helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
+      helper.settings({ userDir: dir, bmwCardata: { quotaHint: '  Reset the test quota.\n' } });
       const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 1, quotaReserve: 0 } });
       node.receive({});
       node.receive({});
@@ -570,6 +570,7 @@ describe('Node-RED nodes', function () {
       const [other] = await plain.caught.wait(1);
       assert.strictEqual(other.error.code, 'CU-429');
       assert.doesNotMatch(other.error.message, /Reset the test/);
+      assert.match(other.error.message, /use streaming for frequent data\.\)$/);
     });
 
     it("trusts BMW's CU-429 and marks the day spent", async () => {
