@@ -142,12 +142,13 @@ describe('Node-RED nodes', function () {
   });
 
   describe('basic data', function () {
-    it('reads the VIN of the node', async () => {
+    it('reads the VIN of the node, answering on the message it got', async () => {
       const { node, out } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.phev });
-      node.receive({});
+      node.receive({ _msgid: 'one-car', topic: 'mine' });
       const [msg] = await out.wait(1);
       assert.strictEqual(msg.payload.vin, SIM_VINS.phev);
       assert.strictEqual(msg.quota.used, 1);
+      assert.deepStrictEqual([msg._msgid, msg.topic], ['one-car', 'mine'], 'one car: the message it got goes on');
     });
 
     it('msg.vin overrides the VIN of the node', async () => {
