@@ -129,6 +129,32 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(nameOf(msgs, SIM_VINS.phev), 'Family car');
     });
 
+    it('one car failing keeps no other car from answering: the first failure reaches Catch once, naming its car; a Complete node hears of each message once', async () => {
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: '', cacheMaxAge: '0' }, {
+        account: { vehicleNames: `${SIM_VINS.bev}=Family iX` },
+        extraFlow: [
+          { id: 'complete', z: 'tab', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+          { id: 'completed', z: 'tab', type: 'helper' },
+        ],
+      });
+      const completed = collector(helper.getNode('completed'));
+      sim.faults.answerNext(1, { status: 400, body: '{"exveErrorId":"CU-400","exveErrorMsg":"Bad request"}', contentType: 'application/json' }, { path: new RegExp(`${SIM_VINS.bev}/basicData`) });
+      node.receive({ _msgid: 'both-cars' });
+      const [err] = await caught.wait(1);
+      const [msg] = await out.wait(1);
+      await sleep(50);
+      assert.strictEqual(out.messages.length, 1);
+      assert.strictEqual(msg.vin, SIM_VINS.phev);
+      assert.strictEqual(caught.messages.length, 1);
+      assert.deepStrictEqual([err.vin, err.vehicleName, err._msgid], [SIM_VINS.bev, 'Family iX', 'both-cars']);
+      assert.strictEqual(completed.messages.length, 0, 'a failed message is reported to Catch, not to Complete');
+      // A message that goes well completes once.
+      node.receive({ vin: SIM_VINS.phev, _msgid: 'one-car' });
+      const [done] = await completed.wait(1);
+      await sleep(50);
+      assert.deepStrictEqual([completed.messages.length, done._msgid], [1, 'one-car']);
+    });
+
     it('a VIN in the message still picks one car', async () => {
       const { node, out } = await loadAction(sim, 'basic-data', { vin: '' });
       node.receive({ vin: SIM_VINS.phev });
