@@ -321,6 +321,18 @@ describe('Node-RED nodes', function () {
       assert.ok(statuses.includes('page 1 · 25 sessions') && statuses.includes('page 2 · 50 sessions'), statuses.join(' | '));
     });
 
+    it("without a VIN, every car's pages show in the status with its VIN, blue while BMW is asked", async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: '', rangeMode: 'fixed', from, to, limit: 30, output: 'array', cacheMaxAge: '0' });
+      node.receive({});
+      await out.wait(2);
+      await sleep(20);
+      const statuses = node.status.getCalls().map((c) => c.args[0]);
+      for (const vin of [SIM_VINS.bev, SIM_VINS.phev]) {
+        assert.ok(statuses.some((st) => st.text === `${vin}: page 1 · 25 sessions` && st.fill === 'blue' && st.shape === 'dot'), statuses.map((st) => st.text).join(' | '));
+      }
+      assert.match(lastStatus(node).text, /^2 vehicles · \d+\/50 left$/);
+    });
+
     it('msg.limit overrides the limit and flat rows are ready for CSV', async () => {
       const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 30, output: 'rows' });
       node.receive({ limit: 5 });
