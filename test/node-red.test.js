@@ -638,6 +638,24 @@ describe('Node-RED nodes', function () {
       assert.deepStrictEqual([err.error.code, err.cardataError.parameter], ['input', 'account']);
       await sleep(20);
       assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: account (No BMW CarData account is selected)' });
+      await helper.unload();
+      // A node that is not an account counts as none.
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab' },
+        { id: 'caught', z: 'tab', x: 1, y: 3, type: 'helper' },
+        { id: 'catch', z: 'tab', x: 1, y: 2, type: 'catch', scope: null, wires: [['caught']] },
+        { id: 'n2', z: 'tab', x: 1, y: 1, type: 'bmw-cardata-vehicles', account: 'caught', wires: [[]] },
+      ]);
+      const wrong = helper.getNode('n2');
+      assert.deepStrictEqual(lastStatus(wrong), { fill: 'red', shape: 'ring', text: 'no account' });
+      const caughtWrong = collector(helper.getNode('caught'));
+      wrong.receive({});
+      const [errWrong] = await caughtWrong.wait(1);
+      assert.deepStrictEqual([errWrong.error.code, errWrong.cardataError.parameter], ['input', 'account']);
+      await helper.unload();
+      // With an account, the node starts with a clear status.
+      const { node: ok } = await loadAction(sim, 'vehicles');
+      assert.deepStrictEqual(ok.status.getCalls().map((c) => c.args[0]), [{}]);
     });
 
     it('reports an account without authorization', async () => {
