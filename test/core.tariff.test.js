@@ -81,4 +81,46 @@ describe('core tariff and charging cost', () => {
     refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 1, days: [] }] }, /days of window 1/);
     refused({ currency: 'EUR', pricePerKwh: 1, timeOfUse: [{ from: '22:00', to: '06:00' }] }, /pricePerKwh of window 1/);
   });
+  it('the edges of a tariff: prices from 0 to 1000, times up to 24:00, weekdays 1 to 7, empty optional fields left out', () => {
+    const base = { currency: ' eur ', pricePerKwh: ' 0.5 ' };
+    assert.deepStrictEqual(parseTariff({ ...base, perSession: null, timeZone: '' }), { currency: 'EUR', pricePerKwh: 0.5 });
+    assert.deepStrictEqual(parseTariff({ ...base, perSession: '' }), { currency: 'EUR', pricePerKwh: 0.5 });
+    assert.deepStrictEqual(parseTariff({ ...base, pricePerKwh: 1000, perSession: 0 }), { currency: 'EUR', pricePerKwh: 1000, perSession: 0 });
+    const win = (w) => parseTariff({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, ...w }] }).timeOfUse[0];
+    assert.deepStrictEqual(win({ from: ' 07:15 ', to: '24:00' }), { from: '07:15', to: '24:00', pricePerKwh: 0.1 });
+    assert.deepStrictEqual(win({ days: [7, 1, ' Monday ', 'SUN'] }).days, [1, 7]);
+    const refused = (input, words) =>
+      assert.throws(() => parseTariff(input), (e) => e instanceof CarDataError && e.parameter === 'tariff' && words.test(e.message), JSON.stringify(input));
+    refused({ ...base, pricePerKwh: 1000.01 }, /pricePerKwh must be a number from 0 to 1000, got 1000.01/);
+    refused({ ...base, pricePerKwh: '' }, /pricePerKwh must be a number/);
+    refused({ ...base, pricePerKwh: '  ' }, /pricePerKwh must be a number/);
+    refused({ ...base, timeZone: 5 }, /Unknown time zone 5/);
+    refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1 }, 'night'] }, /Window 2 of timeOfUse must be an object/);
+    refused({ ...base, timeOfUse: [null] }, /Window 1 of timeOfUse must be an object/);
+    refused({ ...base, timeOfUse: [{ from: '24:01', to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1 must be a time of day/);
+    refused({ ...base, timeOfUse: [{ from: '23:60', to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
+    refused({ ...base, timeOfUse: [{ from: 2200, to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
+    for (const day of [0, 8, 1.5, 'xy']) refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: [day] }] }, /A day must be 1 \(Monday\) to 7 \(Sunday\)/);
+    refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: 'mon' }] }, /days of window 1 must be a list of weekdays/);
+  });
+
+  it("a window's first minute is in it, its end is not; a night window's morning belongs to the day before, Sunday's to Monday", () => {
+    const ten = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '10:00', to: '11:00', pricePerKwh: 0.1 }] };
+    // Two minutes of 1 kWh each: one at 0.40 and one at 0.10.
+    assert.strictEqual(cost(ten, '2026-12-01T09:59:00Z', '2026-12-01T10:01:00Z', 2).amount, 0.5);
+    assert.strictEqual(cost(ten, '2026-12-01T10:59:00Z', '2026-12-01T11:01:00Z', 2).amount, 0.5);
+    const mondays = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ days: [1], from: '22:00', to: '06:00', pricePerKwh: 0.1 }] };
+    // 2026-12-07 is a Monday: 21:59 outside, 22:00 inside; Tuesday 05:59 inside, 06:00 outside.
+    assert.strictEqual(cost(mondays, '2026-12-07T21:59:00Z', '2026-12-07T22:01:00Z', 2).amount, 0.5);
+    assert.strictEqual(cost(mondays, '2026-12-08T05:59:00Z', '2026-12-08T06:01:00Z', 2).amount, 0.5);
+    assert.strictEqual(cost(mondays, '2026-12-08T23:00:00Z', '2026-12-08T23:01:00Z', 1).amount, 0.4, 'Tuesday night is not Monday night');
+    const sundays = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ days: ['sun'], from: '22:00', to: '06:00', pricePerKwh: 0.1 }] };
+    assert.strictEqual(cost(sundays, '2026-12-07T01:00:00Z', '2026-12-07T01:01:00Z', 1).amount, 0.1, "Monday's early hours end Sunday's night");
+    assert.strictEqual(cost(sundays, '2026-12-08T01:00:00Z', '2026-12-08T01:01:00Z', 1).amount, 0.4);
+    // A charge shorter than a minute is priced as one minute at its start, plus the price per session.
+    assert.deepStrictEqual(
+      [cost({ ...NIGHT, timeZone: 'UTC', perSession: 0.5 }, '2026-12-01T22:00:00Z', '2026-12-01T22:00:20Z', 1).amount, cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-01T22:00:20Z', 1).method],
+      [0.7, 'time-of-use'],
+    );
+  });
 });

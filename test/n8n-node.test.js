@@ -116,6 +116,23 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
     });
 
+    it("Telematic Data > Get: the container is kept in the workflow's static data under a hash of the account, read back by an n8n process that has not seen it", async () => {
+      const hash = (gcid) => require('crypto').createHash('sha256').update(gcid).digest('hex').slice(0, 16);
+      const params = { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: ['vehicle.cabin.door.status'] };
+      const creds = authorizedCredentials(sim);
+      const first = await runNode(creds, params, { staticData: {} });
+      assert.ifError(first.error);
+      const kept = first.staticData.global[`bmwCarDataContainers:${hash(creds.data.gcid)}`];
+      assert.deepStrictEqual(Object.values(kept), [first.items[0].json.containerId]);
+      // Another account of this client: this process has found no container for it, its workflow's static data has.
+      const other = authorizedCredentials(sim);
+      sim.clearLog();
+      const second = await runNode(other, params, { staticData: { global: { [`bmwCarDataContainers:${hash(other.data.gcid)}`]: kept } } });
+      assert.ifError(second.error);
+      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), [`/customers/vehicles/${VIN}/telematicData`]);
+      assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
+    });
+
     it('Charging History > Get Many with Return All follows every page, one flat item per session', async () => {
       const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: true });
       assert.ifError(error);

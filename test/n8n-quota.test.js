@@ -55,6 +55,16 @@ describe('n8n quota count across workflows and restarts', function () {
     assert.strictEqual(r.used, 35);
   });
 
+  it("an account this n8n process has not counted yet: the workflow's saved count goes on, kept under a short hash of the account", async () => {
+    const creds = authorizedCredentials(sim);
+    const key = require('crypto').createHash('sha256').update(creds.data.gcid).digest('hex').slice(0, 16);
+    const today = new Date().toISOString().slice(0, 10);
+    const r = await used(creds, saved(key, { day: today, used: 12 }));
+    assert.strictEqual(r.used, 13);
+    assert.deepStrictEqual(Object.keys(r.saved), [key]);
+    assert.doesNotMatch(JSON.stringify(r.saved), new RegExp(creds.data.gcid), 'the account itself is not in the static data');
+  });
+
   it('a day BMW said is spent, saved by one workflow, is refused locally in the next run', async () => {
     const creds = authorizedCredentials(sim);
     const first = await used(creds, {});

@@ -129,6 +129,32 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(nameOf(msgs, SIM_VINS.phev), 'Family car');
     });
 
+    it('one car failing keeps no other car from answering: the first failure reaches Catch once, naming its car; a Complete node hears of each message once', async () => {
+      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: '', cacheMaxAge: '0' }, {
+        account: { vehicleNames: `${SIM_VINS.bev}=Family iX` },
+        extraFlow: [
+          { id: 'complete', z: 'tab', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+          { id: 'completed', z: 'tab', type: 'helper' },
+        ],
+      });
+      const completed = collector(helper.getNode('completed'));
+      sim.faults.answerNext(1, { status: 400, body: '{"exveErrorId":"CU-400","exveErrorMsg":"Bad request"}', contentType: 'application/json' }, { path: new RegExp(`${SIM_VINS.bev}/basicData`) });
+      node.receive({ _msgid: 'both-cars' });
+      const [err] = await caught.wait(1);
+      const [msg] = await out.wait(1);
+      await sleep(50);
+      assert.strictEqual(out.messages.length, 1);
+      assert.strictEqual(msg.vin, SIM_VINS.phev);
+      assert.strictEqual(caught.messages.length, 1);
+      assert.deepStrictEqual([err.vin, err.vehicleName, err._msgid], [SIM_VINS.bev, 'Family iX', 'both-cars']);
+      assert.strictEqual(completed.messages.length, 0, 'a failed message is reported to Catch, not to Complete');
+      // A message that goes well completes once.
+      node.receive({ vin: SIM_VINS.phev, _msgid: 'one-car' });
+      const [done] = await completed.wait(1);
+      await sleep(50);
+      assert.deepStrictEqual([completed.messages.length, done._msgid], [1, 'one-car']);
+    });
+
     it('a VIN in the message still picks one car', async () => {
       const { node, out } = await loadAction(sim, 'basic-data', { vin: '' });
       node.receive({ vin: SIM_VINS.phev });
@@ -142,12 +168,13 @@ describe('Node-RED nodes', function () {
   });
 
   describe('basic data', function () {
-    it('reads the VIN of the node', async () => {
+    it('reads the VIN of the node, answering on the message it got', async () => {
       const { node, out } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.phev });
-      node.receive({});
+      node.receive({ _msgid: 'one-car', topic: 'mine' });
       const [msg] = await out.wait(1);
       assert.strictEqual(msg.payload.vin, SIM_VINS.phev);
       assert.strictEqual(msg.quota.used, 1);
+      assert.deepStrictEqual([msg._msgid, msg.topic], ['one-car', 'mine'], 'one car: the message it got goes on');
     });
 
     it('msg.vin overrides the VIN of the node', async () => {
@@ -292,6 +319,18 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(lastStatus(node).text, '30 sessions · 48/50 left');
       const statuses = node.status.getCalls().map((c) => c.args[0].text);
       assert.ok(statuses.includes('page 1 · 25 sessions') && statuses.includes('page 2 · 50 sessions'), statuses.join(' | '));
+    });
+
+    it("without a VIN, every car's pages show in the status with its VIN, blue while BMW is asked", async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: '', rangeMode: 'fixed', from, to, limit: 30, output: 'array', cacheMaxAge: '0' });
+      node.receive({});
+      await out.wait(2);
+      await sleep(20);
+      const statuses = node.status.getCalls().map((c) => c.args[0]);
+      for (const vin of [SIM_VINS.bev, SIM_VINS.phev]) {
+        assert.ok(statuses.some((st) => st.text === `${vin}: page 1 · 25 sessions` && st.fill === 'blue' && st.shape === 'dot'), statuses.map((st) => st.text).join(' | '));
+      }
+      assert.match(lastStatus(node).text, /^2 vehicles · \d+\/50 left$/);
     });
 
     it('msg.limit overrides the limit and flat rows are ready for CSV', async () => {
@@ -548,7 +587,7 @@ describe('Node-RED nodes', function () {
 
     it("a spent quota's error carries the runtime's own way out when the settings give one (the sandbox's reset)", async () => {
       const dir = freshUserDir();
-      helper.settings({ userDir: dir, bmwCardata: { quotaHint: 'Reset the test quota.' } });
+      helper.settings({ userDir: dir, bmwCardata: { quotaHint: '  Reset the test quota.\n' } });
       const { node, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 1, quotaReserve: 0 } });
       node.receive({});
       node.receive({});
@@ -570,6 +609,7 @@ describe('Node-RED nodes', function () {
       const [other] = await plain.caught.wait(1);
       assert.strictEqual(other.error.code, 'CU-429');
       assert.doesNotMatch(other.error.message, /Reset the test/);
+      assert.match(other.error.message, /use streaming for frequent data\.\)$/);
     });
 
     it("trusts BMW's CU-429 and marks the day spent", async () => {
@@ -598,6 +638,24 @@ describe('Node-RED nodes', function () {
       assert.deepStrictEqual([err.error.code, err.cardataError.parameter], ['input', 'account']);
       await sleep(20);
       assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: account (No BMW CarData account is selected)' });
+      await helper.unload();
+      // A node that is not an account counts as none.
+      await helper.load(allNodes, [
+        { id: 'tab', type: 'tab' },
+        { id: 'caught', z: 'tab', x: 1, y: 3, type: 'helper' },
+        { id: 'catch', z: 'tab', x: 1, y: 2, type: 'catch', scope: null, wires: [['caught']] },
+        { id: 'n2', z: 'tab', x: 1, y: 1, type: 'bmw-cardata-vehicles', account: 'caught', wires: [[]] },
+      ]);
+      const wrong = helper.getNode('n2');
+      assert.deepStrictEqual(lastStatus(wrong), { fill: 'red', shape: 'ring', text: 'no account' });
+      const caughtWrong = collector(helper.getNode('caught'));
+      wrong.receive({});
+      const [errWrong] = await caughtWrong.wait(1);
+      assert.deepStrictEqual([errWrong.error.code, errWrong.cardataError.parameter], ['input', 'account']);
+      await helper.unload();
+      // With an account, the node starts with a clear status.
+      const { node: ok } = await loadAction(sim, 'vehicles');
+      assert.deepStrictEqual(ok.status.getCalls().map((c) => c.args[0]), [{}]);
     });
 
     it('reports an account without authorization', async () => {

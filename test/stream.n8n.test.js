@@ -493,3 +493,105 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.strictEqual(active.items.length, 1, 'a value not picked changes nothing that is emitted');
   });
 });
+
+describe("the stream's login from the n8n credential, in n8n's TriggerContext", function () {
+  this.timeout(20000);
+  const { CredentialStreamTokens } = require('../dist/src/n8n/stream-tokens');
+  const { LoginError, CarDataError } = require('../dist/src/core');
+  let sim;
+  before(async () => {
+    sim = await startSimulator({});
+  });
+  after(() => sim.close());
+  beforeEach(() => sim.clearLog());
+
+  /** The stream's token source on a trigger context over this credential store. */
+  function tokensOf(credentials) {
+    const node = { id: 'node-stream', name: 'BMW CarData Stream Trigger', type: 'CUSTOM.bmwCarDataStreamTrigger', typeVersion: 1, position: [0, 0], parameters: {}, credentials: { bmwCarDataApi: CREDENTIAL } };
+    const workflow = new Workflow({ id: 'wf-tokens', name: 'tokens', nodes: [node], connections: {}, active: true, nodeTypes, staticData: {} });
+    const ctx = new TriggerContext(workflow, node, additionalData(credentials), 'trigger', 'activate', () => undefined, () => undefined);
+    return new CredentialStreamTokens(ctx);
+  }
+  const tokenRequests = () => sim.requests.filter((r) => r.path === '/gcdm/oauth/token');
+  const failure = (promise) => promise.then(() => assert.fail('resolved'), (e) => e);
+
+  it('reads the broker URL, the car names and the account as the credential holds them, trimmed; the set it gives is a copy', async () => {
+    const credentials = credentialsFor(sim, { streamUrl: ' mqtt://127.0.0.1:1883 \n', vehicleNames: `${SIM_VINS.bev}=Family iX`, gcid: ' gcid-of-the-account ' });
+    const tokens = tokensOf(credentials);
+    assert.deepStrictEqual([tokens.streamUrl, tokens.accountId, tokens.current()], ['', '', undefined], 'nothing before it is loaded');
+    const loaded = await tokens.load();
+    assert.strictEqual(tokens.streamUrl, 'mqtt://127.0.0.1:1883');
+    assert.deepStrictEqual(tokens.vehicleNames, { [SIM_VINS.bev]: 'Family iX' });
+    assert.strictEqual(tokens.accountId, 'gcid-of-the-account');
+    assert.strictEqual(loaded.gcid, 'gcid-of-the-account');
+    const idToken = loaded.idToken;
+    const copy = tokens.current();
+    copy.idToken = 'changed';
+    assert.strictEqual(tokens.current().idToken, idToken);
+  });
+
+  it('a credential not logged in: nothing to give, the account named by its client ID, and a renewal that says to log in', async () => {
+    const credentials = new MemoryCredentialsHelper({ clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl, apiBaseUrl: sim.apiBaseUrl });
+    const tokens = tokensOf(credentials);
+    assert.strictEqual(await tokens.load(), undefined);
+    assert.strictEqual(tokens.current(), undefined);
+    assert.match(tokens.accountId, /^client-[0-9a-f]{16}$/);
+    const e = await failure(tokens.refresh());
+    assert.ok(e instanceof CarDataError, String(e));
+  });
+
+  it('renews with a bare, free request to the login service, shared by callers at the same time, and again when asked again', async () => {
+    const credentials = credentialsFor(sim, { authBaseUrl: `${sim.authBaseUrl}//` });
+    const tokens = tokensOf(credentials);
+    const before = await tokens.load();
+    const [a, b] = await Promise.all([tokens.refresh(), tokens.refresh()]);
+    assert.strictEqual(credentials.updates, 1, 'one renewal for both');
+    assert.strictEqual(a.idToken, b.idToken);
+    assert.notStrictEqual(a.idToken, before.idToken);
+    assert.deepStrictEqual(tokens.current(), a);
+    // The request that makes n8n renew: a form-encoded refresh grant without a token, which BMW refuses for free.
+    const [bare] = tokenRequests();
+    assert.deepStrictEqual([bare.grantType, bare.refreshToken, bare.status], ['refresh_token', undefined, 400]);
+    const c = await tokens.refresh();
+    assert.strictEqual(credentials.updates, 2, 'a later call renews again');
+    assert.notStrictEqual(c.idToken, a.idToken);
+    assert.strictEqual(sim.restCalls().length, 0);
+  });
+
+  it('a refresh token BMW refuses: a login error to log in again, not to be retried', async () => {
+    const tokens = tokensOf(credentialsFor(sim, { refreshToken: 'refused-refresh-token', accessToken: '' }));
+    await tokens.load();
+    const e = await failure(tokens.refresh());
+    assert.ok(e instanceof LoginError, String(e));
+    assert.deepStrictEqual([e.kind, e.retryable], ['auth', false]);
+    // Core's words about the refused token go through whole.
+    assert.strictEqual(e.oauthError, 'invalid_grant');
+    assert.match(e.message, /authorize the account again/);
+    assert.match(e.hint, /Run the device login again/);
+  });
+
+  it('a login service that keeps failing: a login error the stream retries, the login kept', async function () {
+    this.timeout(30000);
+    const credentials = credentialsFor(sim);
+    const tokens = tokensOf(credentials);
+    const before = await tokens.load();
+    sim.faults.failNextRefresh(4);
+    const e = await failure(tokens.refresh());
+    assert.ok(e instanceof LoginError, String(e));
+    assert.deepStrictEqual([e.kind, e.retryable], ['network', true]);
+    assert.strictEqual(e.oauthError, 'server_error');
+    assert.match(e.message, /login service is unavailable/);
+    assert.match(e.hint, /not with your login, which is kept/);
+    assert.strictEqual(credentials.data.refreshToken, before.refreshToken, 'the login is kept');
+  });
+
+  it('a login service that accepts the bare request: the login was not renewed, and the stream tries again', async () => {
+    const tokens = tokensOf(credentialsFor(sim));
+    await tokens.load();
+    sim.faults.answerNext(1, { status: 200, body: '{}', contentType: 'application/json' }, { path: /oauth\/token/ });
+    const e = await failure(tokens.refresh());
+    assert.ok(!(e instanceof LoginError) && e instanceof CarDataError, String(e));
+    assert.deepStrictEqual([e.kind, e.retryable, e.message], ['network', true, 'The BMW login could not be renewed for the stream']);
+    assert.match(e.hint, /Auth Base URL of the credential/);
+  });
+});

@@ -50,9 +50,8 @@ export function describeResource(resource: Resource): INodeProperties[] {
     noDataExpression: true,
     displayOptions: { show: { resource: [resource.value] } },
     options,
-    default: '',
+    default: resource.operations[0].value,
   };
-  selector.default = resource.operations[0].value;
   const fields = resource.operations.flatMap((op) => [
     ...op.fields.map((f) => ({ ...f, default: f.default, displayOptions: f.displayOptions ?? { show: { resource: [resource.value], operation: [op.value] } } })),
     {
