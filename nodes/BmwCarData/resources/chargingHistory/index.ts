@@ -29,8 +29,10 @@ const getChargingSessions: Operation = {
       description: 'Which sessions to read; months start at midnight in the time zone of the options (default: the workflow time zone)',
       displayOptions: show(),
     },
-    { displayName: 'From', name: 'from', type: 'dateTime', default: '', required: true, description: 'Start of the period', displayOptions: show({ range: ['custom'] }) },
-    { displayName: 'To', name: 'to', type: 'dateTime', default: '', required: true, description: 'End of the period', displayOptions: show({ range: ['custom'] }) },
+    // Not marked required: n8n would then refuse to activate a workflow whose Period is an expression (an agent's
+    // $fromAI() among them), as it cannot tell the period is not Custom. An empty one is refused when the node runs.
+    { displayName: 'From', name: 'from', type: 'dateTime', default: '', description: 'Start of the period (needed for Custom)', displayOptions: show({ range: ['custom'] }) },
+    { displayName: 'To', name: 'to', type: 'dateTime', default: '', description: 'End of the period (needed for Custom)', displayOptions: show({ range: ['custom'] }) },
     ...returnAllAndLimit('chargingHistory', 'getAll'),
   ],
   options: [
