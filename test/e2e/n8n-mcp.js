@@ -129,6 +129,8 @@ async function main(run) {
     const month = DateTime.now().setZone(ZONE).startOf('month').minus({ months: 1 });
     const [from, to] = [month.toUTC().toISO({ suppressMilliseconds: true }), month.plus({ months: 1 }).toUTC().toISO({ suppressMilliseconds: true })];
     const calls = sim.restCalls();
+    const spent = sim.quota().used - before;
+    h.assert(spent === calls.length, `the simulator counted ${spent} calls for ${calls.length} requests`);
     h.assert(calls.length >= 1 && calls.every((c) => c.path === `/customers/vehicles/${VIN}/chargingHistory` && c.status === 200), `calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
     h.assert(calls[0].query.from === from && calls[0].query.to === to, `asked ${calls[0].query.from}..${calls[0].query.to}, expected last month in ${ZONE}: ${from}..${to}`);
     h.assert(json.length > 0, 'the simulator has sessions last month');
