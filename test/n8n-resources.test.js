@@ -117,10 +117,10 @@ describe("n8n's editor on the node's description", () => {
     const cacheOf = (resource, operation) => optionsShown({ resource, operation })[0].options.find((o) => o.name === 'cacheMaxAge').description;
     assert.match(cacheOf('vehicle', 'get'), /the operation's default \(1 day\)/);
     assert.match(cacheOf('telematicData', 'get'), /the operation's default \(none: BMW is asked every time\)/);
-    // The telematic read's own options and the two every read has, mixed into one order.
+    // The telematic read's own options (its Output, the fields Output picks) and the two every read has, mixed into one order.
     assert.deepStrictEqual(
       optionsShown({ resource: 'telematicData', operation: 'get' })[0].options.map((o) => o.name),
-      ['allowUnknown', 'cacheMaxAge', 'includeQuota', 'simplify'],
+      ['allowUnknown', 'cacheMaxAge', 'fields', 'includeQuota', 'output', 'simplify'],
     );
   });
 });

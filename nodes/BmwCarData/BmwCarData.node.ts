@@ -15,6 +15,7 @@ import { errorJson, toNodeError } from '../../src/n8n/errors';
 import { CacheReport, parseMaxAge } from '../../src/core/api/answer-cache';
 import { describeResource, optionsOf, readsVehicle, vinOf } from '../../src/n8n/operation';
 import { NODE_DESCRIPTION } from '../../src/n8n/descriptions';
+import { outputOf, runsAsTool } from '../../src/n8n/output';
 
 export class BmwCarData implements INodeType {
   description: INodeTypeDescription = {
@@ -58,9 +59,16 @@ export class BmwCarData implements INodeType {
         const operationName = this.getNodeParameter('operation', i) as string;
         const operation = findOperation(resource, operationName);
         if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not known for "${resource}"`, { itemIndex: i });
+        if (operation.toolAnswer && runsAsTool(this)) {
+          out.push({ json: { ...operation.toolAnswer }, pairedItem: { item: i } });
+          continue;
+        }
         const maxAgeMs = parseMaxAge(optionsOf(this, i).cacheMaxAge);
         account ??= await openAccount(this);
         const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
+        // Simplified says the quota once, on the last item of each answer, not on every session: fewer words for a model.
+        const quotaOnce = outputOf(this, i, 'raw') === 'simple';
+        const withQuota = (json: IDataObject, quota: IDataObject | undefined, last: boolean): IDataObject => (quota && (last || !quotaOnce) ? { ...json, _quota: quota } : json);
         // Beside the quota figures: whether the answers came from the cache (they cost no call) and their age.
         const quotaOf = async (report: CacheReport): Promise<IDataObject | undefined> => {
           const state = includeQuota ? await account?.quota() : undefined;
@@ -70,7 +78,7 @@ export class BmwCarData implements INodeType {
           const report = new CacheReport();
           const results = await operation.execute.call(this, account, i, '', { maxAgeMs, report });
           const quota = await quotaOf(report);
-          for (const result of results) out.push({ ...result, json: quota ? { ...result.json, _quota: quota } : result.json, pairedItem: { item: i } });
+          results.forEach((result, n) => out.push({ ...result, json: withQuota(result.json, quota, n === results.length - 1), pairedItem: { item: i } }));
           continue;
         }
         // No vehicle picked: every vehicle mapped as PRIMARY user, one call each, each item with its VIN and name.
@@ -82,10 +90,7 @@ export class BmwCarData implements INodeType {
           const results = await operation.execute.call(this, account, i, vin, { maxAgeMs, report });
           const quota = await quotaOf(report);
           const named = { vin, vehicleName: vehicleName(account, vin) };
-          for (const result of results) {
-            const json = { ...result.json, ...named };
-            out.push({ ...result, json: quota ? { ...json, _quota: quota } : json, pairedItem: { item: i } });
-          }
+          results.forEach((result, n) => out.push({ ...result, json: withQuota({ ...result.json, ...named }, quota, n === results.length - 1), pairedItem: { item: i } }));
         }
       } catch (error) {
         if (this.continueOnFail()) {

@@ -28,6 +28,7 @@ import {
   redactSecrets,
   relativeRange,
   restoreLiveDataState,
+  withoutEmptyColumns,
   searchDescriptors,
   telematicValue,
   unitLabel,
@@ -208,9 +209,7 @@ function newestReading(record: VehicleRecord): number | undefined {
 
 /** A flat session row without its empty columns: what the assistant reads, in fewer words. */
 function compactRow(session: ChargingSession): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(flattenChargingSession(session))) if (value !== null && value !== '') out[key] = value;
-  return out;
+  return withoutEmptyColumns(flattenChargingSession(session)) as Record<string, string | number | boolean>;
 }
 
 /** Runs the MCP server on standard input and output until the client closes it (or SIGTERM, SIGINT). */

@@ -117,3 +117,9 @@ export const quotaOptionOn: INodeProperties = { displayName: 'Include Quota', na
 
 /** ...off for rows that feed a CSV or a sheet. */
 export const quotaOptionOff: INodeProperties = { displayName: 'Include Quota', name: 'includeQuota', type: 'boolean', default: false, description: QUOTA_DESCRIPTION };
+
+/** How tool descriptions name the quota: every call counts against the account's day, whatever the car. */
+export const DAILY_CALLS = `of the account's ${DEFAULT_DAILY_QUOTA} CarData calls a day (shared by all its cars, reset at 00:00 UTC)`;
+
+/** What an empty Vehicle means to an agent, and what it costs. */
+export const EVERY_CAR = 'Without a VIN it reads every car mapped to the account as primary user, one call per car (the vehicle list costs one more, at most once a day).';

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { ReadOptions } from '../core/api/client';
 import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/api/operations';
 import type { N8nAccount } from './account';
@@ -12,6 +12,13 @@ export interface Operation {
   name: string;
   action: string;
   description: string;
+  /**
+   * What an AI agent reads about the operation when the node is its tool: what it returns and what it costs of the
+   * account's daily calls. The tool node's Description starts with it.
+   */
+  toolDescription: string;
+  /** What the operation answers when the node runs as an agent's tool, instead of asking BMW (no call, no login). */
+  toolAnswer?: IDataObject;
   /** Whether items carry `_quota` unless the user says otherwise (off where rows feed a CSV). */
   quotaByDefault: boolean;
   fields: INodeProperties[];
@@ -65,7 +72,19 @@ export function describeResource(resource: Resource): INodeProperties[] {
       options: [...(op.options ?? []), ...(OPERATIONS[op.operationId].cacheMs !== undefined ? [cacheOption(OPERATIONS[op.operationId].cacheMs ?? 0)] : []), op.quotaByDefault ? quotaOptionOn : quotaOptionOff].sort((a, b) => a.displayName.localeCompare(b.displayName)),
     },
   ]);
-  return [selector, ...fields];
+  // The tool node only (n8n shows `@tool` parameters on the <name>Tool type): its Description, one per operation, which
+  // n8n gives the agent as the tool's description. Declaring it keeps n8n from adding its own, which says only the action.
+  const toolDescriptions: INodeProperties[] = resource.operations.map((op) => ({
+    displayName: 'Description',
+    name: 'toolDescription',
+    type: 'string',
+    default: op.toolDescription,
+    required: true,
+    typeOptions: { rows: 3 },
+    description: 'What the agent reads about this tool: what it returns and what it costs',
+    displayOptions: { show: { '@tool': [true], resource: [resource.value], operation: [op.value] } },
+  }));
+  return [selector, ...toolDescriptions, ...fields];
 }
 
 /** Whether the operation reads one vehicle (it has the Vehicle field). */

@@ -16,21 +16,14 @@
 //
 // Needs a build (dist/, for the simulator), the tarballs of `npm run packages` and the n8n install made by
 // test/e2e/n8n-install.sh (BMW_CARDATA_CACHE, default ~/.cache/bmw-cardata).
-const fs = require('fs');
-const { n8nEnv } = require('../../scripts/n8n-process');
-const os = require('os');
 const path = require('path');
 const { startSimulator, SIM_VINS } = require('../../dist/src/simulator');
 const { playChargingScript } = require('../../dist/src/simulator/charging-scripts');
 const h = require('../browser/harness');
-const { installPackages, describeInstall, traceModules, checkModuleTrace, TYPES } = require('../support/n8n-packages');
+const { installPackages, describeInstall, TYPES } = require('../support/n8n-packages');
+const { N8N_VERSION, N8N_DIR, assertInstalled, startN8n, publishing } = require('../support/n8n-server');
 
 const TIMEOUT_MS = Number(process.env.N8N_TRIGGERS_TIMEOUT_MS || 300_000);
-const CACHE = process.env.BMW_CARDATA_CACHE || path.join(os.homedir(), '.cache', 'bmw-cardata');
-const N8N_VERSION = process.env.N8N_VERSION || '2.41.1';
-const N8N_DIR = path.join(CACHE, `n8n-${N8N_VERSION}`);
-const N8N_BIN = path.join(N8N_DIR, 'node_modules', 'n8n', 'bin', 'n8n');
-const NODE24 = path.join(CACHE, 'node24', 'bin', 'node');
 const CLIENT_ID = '00000000-0000-4000-8000-000000000000'; // placeholder, as in the examples
 const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Triggers-test-1' };
 const POLL_WORKFLOW = 'New charging sessions';
@@ -41,25 +34,6 @@ const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const LOCK = 'vehicle.cabin.door.lock.status';
 const VIN = SIM_VINS.bev;
 const MINUTE = 60_000;
-
-/** The cookie-authenticated REST API of one n8n instance. */
-function restClient(baseUrl) {
-  let cookie = '';
-  const call = async (method, route, body) => {
-    const res = await fetch(`${baseUrl}/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'browser-id': 'triggers-test', ...(cookie ? { cookie } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const setCookie = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-    if (setCookie.length) cookie = setCookie.join('; ');
-    const text = await res.text();
-    h.assert(res.ok, `${method} /${route} answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text);
-  };
-  return { call, rest: async (method, route, body) => (await call(method, `rest/${route}`, body)).data };
-}
 
 /** A poll trigger -> NoOp, or a stream trigger -> NoOp. */
 function workflowBody(name, trigger) {
@@ -73,7 +47,7 @@ function workflowBody(name, trigger) {
 }
 
 async function main(run) {
-  h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
+  assertInstalled();
   // n8n stores execution data with flatted; its own copy reads it back.
   const flatted = require(path.join(N8N_DIR, 'node_modules', 'flatted'));
   const work = run.tempDir('cardata-n8n-triggers-');
@@ -90,26 +64,20 @@ async function main(run) {
     return installed;
   });
 
-  const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData packages`, async () => {
-    const [port, brokerPort] = [await h.freePort(), await h.freePort()];
-    const env = n8nEnv({
-      nodeBin: NODE24,
+  const n8n = await run.step(`n8n ${N8N_VERSION} starts in server mode on Node 24 with the BMW CarData packages`, () =>
+    startN8n(run, {
       userFolder,
-      port,
-      brokerPort,
+      cwd: work,
+      install,
+      trace,
       extra: {
         N8N_ENCRYPTION_KEY: 'triggers-test-only-key',
         EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
         // debug: n8n logs each poll it starts ("Poll trigger initiated for workflow ..."), counted below.
         N8N_LOG_LEVEL: 'debug',
-        ...traceModules(trace),
       },
-    });
-    const proc = run.spawn('n8n', NODE24, [N8N_BIN, 'start'], { env, cwd: work, group: true });
-    await h.waitFor('n8n to open its editor', () => /Editor is now accessible/.test(proc.output()), 150_000, proc);
-    for (const line of checkModuleTrace(trace, install, N8N_DIR)) console.log(`    ${line}`);
-    return { ...restClient(`http://127.0.0.1:${port}`), proc };
-  });
+    }),
+  );
   const { rest } = n8n;
   const pollsStarted = () => n8n.proc.output().split(`Poll trigger initiated for workflow "${POLL_WORKFLOW}"`).length - 1;
 
@@ -126,27 +94,8 @@ async function main(run) {
     return runs[0].data.main[0].map((item) => item.json);
   };
   const finished = (list) => list.length > 0 && list.every((e) => e.status === 'success');
-  /** n8n 2.41 activates ("publishes") in the background: the workflow's publication once it has settled. */
-  const publication = (workflowId) =>
-    h.waitFor(
-      'n8n to settle the publication',
-      async () => {
-        const p = await rest('GET', `workflows/${workflowId}/publication-status`);
-        return p.status !== 'in_progress' && p;
-      },
-      30_000,
-      n8n.proc,
-    );
-  const activate = async (workflow) => {
-    const active = await rest('POST', `workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
-    h.assert(active.active === true, `${workflow.name} is not active after activation`);
-    return publication(workflow.id);
-  };
-  const deactivate = async (workflow) => {
-    const inactive = await rest('POST', `workflows/${workflow.id}/deactivate`, {});
-    h.assert(inactive.active === false, `${workflow.name} is still active after deactivation`);
-    return publication(workflow.id);
-  };
+  // n8n 2.41 activates ("publishes") in the background: each waits for the publication to settle.
+  const { activate, deactivate } = publishing(n8n);
 
   // Once a minute is n8n's shortest poll interval. Its "Every Minute" is the cron `<random second> * * * * *`; the
   // same with the second pinned 20 s ahead makes the first scheduled poll come about 20 s after activation,

@@ -152,6 +152,58 @@ async function runNode(credentials, parameters, { items = [{ json: {} }], static
 }
 
 /**
+ * The tool type n8n makes of a node marked usableAsTool (at load, in the n8n package, which the harness does not
+ * install): the same node named <name>Tool, with no main input and an ai_tool output.
+ */
+function toolTypeOf(nodeType) {
+  const description = { ...nodeType.description, name: `${nodeType.description.name}Tool`, displayName: `${nodeType.description.displayName} Tool`, inputs: [], outputs: ['ai_tool'] };
+  delete description.usableAsTool;
+  return { description, methods: nodeType.methods, execute: nodeType.execute };
+}
+nodeTypes.types.bmwCarDataTool = toolTypeOf(nodeTypes.types.bmwCarData);
+
+/**
+ * A parent that calls its one tool as an AI agent does: n8n-core wraps the tool node (createNodeAsTool, its schema
+ * from the $fromAI() of the node's parameters), the agent invokes it with `args`, and n8n runs the node's execute()
+ * in a SupplyDataContext for ai_tool. Its one item: the tool's name, description and argument names, and the
+ * answer as the agent reads it (the JSON text n8n hands over, parsed).
+ */
+function agentType(args) {
+  return {
+    description: { name: 'agent', displayName: 'Agent', version: 1, defaults: {}, inputs: ['main', { type: 'ai_tool', displayName: 'Tools' }], outputs: ['main'], properties: [] },
+    async execute() {
+      const [tool] = await this.getInputConnectionData('ai_tool', 0);
+      const text = await tool.invoke(args);
+      let answer;
+      try {
+        answer = JSON.parse(text);
+      } catch {
+        answer = text;
+      }
+      return [[{ json: { name: tool.name, description: tool.description, arguments: Object.keys(tool.schema.shape || {}), text, answer } }]];
+    },
+  };
+}
+
+/**
+ * The BMW CarData node as an agent's tool (type bmwCarDataTool, named `name`) with `parameters`, called once with
+ * `args`. Returns what the agent got (name, description, arguments, text, answer) or the error.
+ */
+async function runTool(credentials, parameters, { args = {}, name = 'BMW CarData Tool' } = {}) {
+  const tool = { ...nodeOf('bmwCarDataTool', parameters), name };
+  const agent = { id: 'node-agent', name: 'Agent', type: 'CUSTOM.agent', typeVersion: 1, position: [200, 0], parameters: {} };
+  const types = { ...nodeTypes, types: { ...nodeTypes.types, agent: agentType(args) } };
+  const connections = { [name]: { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] } };
+  const workflow = new Workflow({ id: 'wf-3', name: 'tool', nodes: [agent, tool], connections, active: false, nodeTypes: types });
+  const data = additionalData(credentials);
+  data.hooks = new ExecutionLifecycleHooks('manual', 'exec-3', { id: 'wf-3', name: 'tool', nodes: [agent, tool], connections, active: false, settings: {} });
+  const runData = createRunExecutionData({ executionData: { nodeExecutionStack: [{ node: agent, data: { main: [[{ json: {} }]] }, source: null }] } });
+  const run = await new WorkflowExecute(data, 'manual', runData).processRunExecutionData(workflow);
+  const task = run.data.resultData.runData.Agent[0];
+  return { run, error: run.data.resultData.error || task.error, agent: task.data ? task.data.main[0][0].json : undefined, parameters: workflow.getNode(name).parameters };
+}
+
+/**
  * One poll of the trigger through n8n's PollContext; `mode` 'manual' is the editor's "Fetch Test Event". `timezone`
  * is the workflow's time zone setting (n8n's default otherwise). `staticData` is updated in place, as n8n keeps it.
  */
@@ -269,4 +321,4 @@ function cleanup() {
   fs.rmSync(userFolder, { recursive: true, force: true });
 }
 
-module.exports = { MemoryCredentialsHelper, runNode, poll, executeContext, testCredential, authorizedCredentials, cleanup, useSimulator, CREDENTIAL, additionalData, nodeOf, nodeTypes };
+module.exports = { MemoryCredentialsHelper, runNode, runTool, poll, executeContext, testCredential, authorizedCredentials, cleanup, useSimulator, CREDENTIAL, additionalData, nodeOf, nodeTypes };

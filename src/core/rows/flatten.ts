@@ -154,6 +154,28 @@ export function flattenChargingSessionWithCost(entry: ChargingSession, tariff: T
 }
 
 
+/** A row without its empty columns (null or ''): what a reader, or a language model, reads in fewer words. */
+export function withoutEmptyColumns<T extends Record<string, unknown>>(row: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(row)) if (value !== null && value !== '' && value !== undefined) (out as Record<string, unknown>)[key] = value;
+  return out;
+}
+
+/**
+ * The columns of a flat session that answer most questions about a charge (when, how long, how much energy, from
+ * which state of charge to which, how fast, where, at what cost, what went wrong): a month of sessions in a few
+ * thousand characters.
+ */
+export const SESSION_SUMMARY_COLUMNS = ['start', 'end', 'chargingMinutes', 'energyFromGridKwh', 'startSoc', 'endSoc', 'averagePowerKw', 'municipality', 'publicProvider', 'cost', 'currency', 'businessErrors'] as const;
+
+/** A charging session in the summary's columns, the empty ones left out. */
+export function summarizeChargingSession(entry: ChargingSession): Partial<FlatChargingSession> {
+  const flat = flattenChargingSession(entry);
+  const picked: Record<string, string | number | boolean | null> = {};
+  for (const column of SESSION_SUMMARY_COLUMNS) picked[column] = flat[column];
+  return withoutEmptyColumns(picked) as Partial<FlatChargingSession>;
+}
+
 /**
  * One trip as a logbook row: plain columns, times in the named zone, an unknown value empty (null), never a made-up 0.
  * `purpose` is left empty for the user (business, private, commute).

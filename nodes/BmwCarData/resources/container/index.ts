@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { containerIdField, descriptorsField } from '../../../../src/n8n/descriptions';
+import { containerIdField, DAILY_CALLS, descriptorsField } from '../../../../src/n8n/descriptions';
 import { type Operation } from '../../../../src/n8n/operation';
 
 const show = (operation: string) => ({ show: { resource: ['container'], operation: [operation] } });
@@ -9,7 +9,8 @@ const createContainer: Operation = {
   value: 'create',
   name: 'Create',
   action: 'Create a container',
-  description: 'Create a container of telematic keys (an account may hold 10)',
+  description: 'Create a container of telematic keys (an account may hold 10): 1 call',
+  toolDescription: `Creates a container of telematic keys on the BMW account (an account may hold 10; Telematic Data > Get manages its own). Returns its ID. Costs 1 ${DAILY_CALLS}.`,
   quotaByDefault: true,
   fields: [
     { displayName: 'Name', name: 'name', type: 'string', default: '', required: true, description: 'A name you will recognise (at most 64 characters)', displayOptions: show('create') },
@@ -32,7 +33,8 @@ const getContainer: Operation = {
   value: 'get',
   name: 'Get',
   action: 'Get a container',
-  description: 'Get a container with its telematic keys',
+  description: 'Get a container with its telematic keys: 1 call',
+  toolDescription: `Reads a container of the BMW account: its name, purpose, state and telematic keys. Costs 1 ${DAILY_CALLS}.`,
   quotaByDefault: true,
   fields: [containerIdField(show('get'))],
   async execute(account, i) {
@@ -45,7 +47,8 @@ const getContainers: Operation = {
   value: 'getAll',
   name: 'Get Many',
   action: 'Get many containers',
-  description: 'List the containers of the account, one item per container',
+  description: 'List the containers of the account, one item per container: 1 call',
+  toolDescription: `Lists the containers of the BMW account (ID, name, purpose, state), one item each. Costs 1 ${DAILY_CALLS}.`,
   quotaByDefault: true,
   fields: [],
   async execute(account) {
@@ -58,7 +61,8 @@ const deleteContainer: Operation = {
   value: 'delete',
   name: 'Delete',
   action: 'Delete a container',
-  description: 'Delete a container (BMW keeps counting it for 29 days)',
+  description: 'Delete a container (BMW keeps counting it for 29 days): 1 call',
+  toolDescription: `Deletes a container of the BMW account; BMW keeps counting it among the 10 for 29 days. Costs 1 ${DAILY_CALLS}.`,
   quotaByDefault: true,
   fields: [containerIdField(show('delete'))],
   async execute(account, i) {
