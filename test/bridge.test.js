@@ -11,7 +11,8 @@ const { spawn, execFileSync } = require('child_process');
 const mqtt = require('mqtt');
 const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
 const { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } = require('../dist/src/simulator/charging-scripts');
-const { TRIP_SCRIPTS, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
+const { TRIP_SCRIPTS, playTripScript } = require('../dist/src/simulator/trip-scripts');
+const { tripStart, directTrips } = require('./support/trip-replay');
 const { LiveData, FileOutbox, createAccount, isVin } = require('../dist/src/node');
 const { CLI, NPX_BIN, CLIENT_ID, CONNECTED, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } = require('./support/bridge');
 
@@ -43,26 +44,9 @@ function expected(name) {
   return { events, live };
 }
 
-/** A trip script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) falls `dueInMs` from now. */
-function tripStart(name, dueInMs) {
-  const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
-  const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
-  return Date.now() + dueInMs - off - 15 * 60_000;
-}
-
-/** The trip events a host gets from feeding the script to LiveData itself, its clock following the messages, each with its id. */
+/** The trip events a host gets from feeding the script to LiveData itself, each with its id. */
 function expectedTrips(name, start) {
-  let clock = start;
-  const live = new LiveData({ now: () => clock });
-  const events = [];
-  for (const item of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
-    if ('marker' in item) continue;
-    clock = Math.max(clock, Date.parse(item.at));
-    events.push(...live.ingest(item.message).trips);
-  }
-  clock += 24 * 3_600_000;
-  for (const u of live.settle()) events.push(...u.trips);
-  return events.map(withId);
+  return directTrips(name, start).map(withId);
 }
 
 const tripsOf = (w, vin) => w.messages.filter((m) => m.topic === `bmw-cardata/${vin}/trip`).map((m) => JSON.parse(m.payload));

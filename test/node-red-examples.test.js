@@ -224,34 +224,13 @@ describe('Node-RED example "Trip logbook to a CSV file" with a replayed trip', f
   this.timeout(30000);
   const { streamNode, lastStatus } = require('./support/nodered');
   const { until } = require('./support/bridge');
-  const { LiveData, flattenTrip } = require('../dist/src/node');
+  const { flattenTrip } = require('../dist/src/node');
   const { toCsv } = require('../dist/src/cli/csv');
-  const { TRIP_SCRIPTS, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
+  const { TRIP_SCRIPTS, playTripScript } = require('../dist/src/simulator/trip-scripts');
+  const { tripStart, finishedTrip } = require('./support/trip-replay');
   const MODULES = ['common/90-comment.js', 'common/25-catch.js', 'function/10-function.js', 'function/15-change.js', 'parsers/70-CSV.js', 'storage/10-file.js'];
   let sim;
   let tmp;
-
-  /** A script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) is due `dueInMs` from now. */
-  function tripStart(name, dueInMs) {
-    const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
-    const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
-    return Date.now() + dueInMs - off - 15 * 60_000;
-  }
-
-  /** The finished trip core derives from the script. */
-  function finishedTrip(name, start) {
-    let clock = start;
-    const live = new LiveData({ now: () => clock });
-    const trips = [];
-    for (const i of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
-      if ('marker' in i) continue;
-      clock = Math.max(clock, Date.parse(i.at));
-      trips.push(...live.ingest(i.message).trips);
-    }
-    clock += 86_400_000;
-    for (const u of live.settle()) trips.push(...u.trips);
-    return trips.find((t) => t.kind === 'trip-finished');
-  }
 
   before(async () => {
     sim = await startSimulator({ stream: true });

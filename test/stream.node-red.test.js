@@ -8,29 +8,8 @@ const { streamConnections, LiveData } = require('../dist/src/core');
 const { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
 const { playChargingScript } = require('../dist/src/simulator/charging-scripts');
-const { playTripScript, tripScriptItems, TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
-
-/** A trip script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) falls `dueInMs` from now. */
-function tripStart(name, dueInMs) {
-  const items = tripScriptItems(TRIP_SCRIPTS[name], { start: 0 }).filter((i) => 'message' in i);
-  const off = Date.parse(items.find((i) => i.message.data['vehicle.drivetrain.engine.isIgnitionOn']?.value === false).at);
-  return Date.now() + dueInMs - off - 15 * 60_000;
-}
-
-/** The events of a trip script fed straight to the core, with the host's clock following the messages. */
-function directTrips(name, start) {
-  let clock = start;
-  const live = new LiveData({ now: () => clock });
-  const events = [];
-  for (const i of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
-    if ('marker' in i) continue;
-    clock = Math.max(clock, Date.parse(i.at));
-    events.push(...live.ingest(i.message).trips);
-  }
-  clock += 24 * 3_600_000;
-  for (const u of live.settle()) events.push(...u.trips);
-  return events;
-}
+const { playTripScript } = require('../dist/src/simulator/trip-scripts');
+const { tripStart, directTrips } = require('./support/trip-replay');
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';

@@ -6,8 +6,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
-const { LiveData, TripLog, readTripLog, TRIP_LOG_MAX_AGE_MS, TRIP_LOGBOOK_COLUMNS, flattenTrip } = require('../dist/src/node');
-const { TRIP_SCRIPTS, tripScriptItems } = require('../dist/src/simulator/trip-scripts');
+const { TripLog, readTripLog, TRIP_LOG_MAX_AGE_MS, TRIP_LOGBOOK_COLUMNS, flattenTrip } = require('../dist/src/node');
+const { finishedTrip } = require('./support/trip-replay');
 const { eventId } = require('../dist/src/cli/bridge-topics');
 
 const CLI = path.join(__dirname, '../dist/src/cli/main.js');
@@ -20,18 +20,8 @@ function runCli(args) {
 }
 
 /** The finished trip of a script started at `start`, as the bridge logs it (with its id first). */
-function finishedTrip(name, start) {
-  let clock = start;
-  const live = new LiveData({ now: () => clock });
-  const trips = [];
-  for (const item of tripScriptItems(TRIP_SCRIPTS[name], { start })) {
-    if ('marker' in item) continue;
-    clock = Math.max(clock, Date.parse(item.at));
-    trips.push(...live.ingest(item.message).trips);
-  }
-  clock += DAY;
-  for (const u of live.settle()) trips.push(...u.trips);
-  const e = trips.find((t) => t.kind === 'trip-finished');
+function loggedTrip(name, start) {
+  const e = finishedTrip(name, start);
   return { id: eventId(e), ...e };
 }
 
@@ -43,8 +33,8 @@ describe('the trip log', () => {
 
   it('appends each trip once (an id seen before is skipped, also after a restart), in a file only its owner reads', async () => {
     const file = path.join(tmp(), 'bridge-state.trips.jsonl');
-    const a = finishedTrip('commute', Date.parse('2026-11-27T06:30:00Z'));
-    const b = finishedTrip('phev', Date.parse('2026-11-28T06:30:00Z'));
+    const a = loggedTrip('commute', Date.parse('2026-11-27T06:30:00Z'));
+    const b = loggedTrip('phev', Date.parse('2026-11-28T06:30:00Z'));
     let log = await TripLog.open({ file, warn: assert.fail, now: () => NOW });
     await log.append([a]);
     await log.append([a, b]);
@@ -57,17 +47,17 @@ describe('the trip log', () => {
   });
 
   it("the logbook's columns are those of every row, in order", () => {
-    for (const name of ['commute', 'phev']) assert.deepStrictEqual(Object.keys(flattenTrip(finishedTrip(name, NOW))), [...TRIP_LOGBOOK_COLUMNS]);
+    for (const name of ['commute', 'phev']) assert.deepStrictEqual(Object.keys(flattenTrip(loggedTrip(name, NOW))), [...TRIP_LOGBOOK_COLUMNS]);
   });
 
   it('is bounded: trips older than a year and all but the newest N go when it is rewritten', async () => {
     const file = path.join(tmp(), 'log.jsonl');
-    const old = finishedTrip('commute', NOW - TRIP_LOG_MAX_AGE_MS - DAY);
-    const trips = [0, 1, 2, 3].map((d) => finishedTrip('tunnel', NOW - (10 - d) * DAY));
+    const old = loggedTrip('commute', NOW - TRIP_LOG_MAX_AGE_MS - DAY);
+    const trips = [0, 1, 2, 3].map((d) => loggedTrip('tunnel', NOW - (10 - d) * DAY));
     fs.writeFileSync(file, [old, ...trips].map((t) => `${JSON.stringify(t)}\n`).join(''));
     const log = await TripLog.open({ file, warn: assert.fail, now: () => NOW, maxTrips: 3 });
     assert.deepStrictEqual(linesOf(file), trips.slice(1), 'the year-old one and the oldest beyond 3 dropped on opening');
-    const next = finishedTrip('stop', NOW - DAY);
+    const next = loggedTrip('stop', NOW - DAY);
     await log.append([next]);
     assert.deepStrictEqual(linesOf(file), [...trips.slice(2), next], 'rotated when it grew past 3');
     assert.strictEqual(log.size, 3);
@@ -75,8 +65,8 @@ describe('the trip log', () => {
 
   it('skips a line cut off by a crash with one warning, and the next line starts on a line of its own', async () => {
     const file = path.join(tmp(), 'log.jsonl');
-    const a = finishedTrip('commute', NOW - 3 * DAY);
-    const b = finishedTrip('stop', NOW - 2 * DAY);
+    const a = loggedTrip('commute', NOW - 3 * DAY);
+    const b = loggedTrip('stop', NOW - 2 * DAY);
     fs.writeFileSync(file, `${JSON.stringify(a)}\n${JSON.stringify(b).slice(0, 120)}`);
     const warnings = [];
     assert.deepStrictEqual(await readTripLog(file, (m) => warnings.push(m)), [a], 'a reader skips it and writes nothing');
@@ -90,10 +80,10 @@ describe('the trip log', () => {
 
   it('read-only (the bridge\'s --dry-run): read, never written', async () => {
     const file = path.join(tmp(), 'log.jsonl');
-    const a = finishedTrip('commute', NOW - DAY);
+    const a = loggedTrip('commute', NOW - DAY);
     fs.writeFileSync(file, `${JSON.stringify(a)}\n{"cut`);
     const log = await TripLog.open({ file, readOnly: true, warn: () => undefined, now: () => NOW });
-    await log.append([finishedTrip('stop', NOW)]);
+    await log.append([loggedTrip('stop', NOW)]);
     assert.strictEqual(fs.readFileSync(file, 'utf8'), `${JSON.stringify(a)}\n{"cut`);
     assert.strictEqual(log.size, 2);
   });
@@ -101,9 +91,9 @@ describe('the trip log', () => {
 
 describe('bmw-cardata trips', function () {
   this.timeout(30000);
-  const commute = finishedTrip('commute', Date.parse('2026-11-27T06:30:00Z'));
-  const phev = finishedTrip('phev', Date.parse('2026-11-28T06:30:00Z'));
-  const late = finishedTrip('stop', Date.parse('2026-12-02T16:00:00Z'));
+  const commute = loggedTrip('commute', Date.parse('2026-11-27T06:30:00Z'));
+  const phev = loggedTrip('phev', Date.parse('2026-11-28T06:30:00Z'));
+  const late = loggedTrip('stop', Date.parse('2026-12-02T16:00:00Z'));
   let dir;
   let config;
 
