@@ -353,7 +353,8 @@ BMW CarData sandbox is running (no BMW account needed; the internet only once, f
   Dashboard         ${
     dashboard.ok
       ? `${editor}/dashboard  (the tab "${DASHBOARD.example}", FlowFuse Dashboard 2 ${DASHBOARD.version}): each car's charge, range,
-                    charging, doors, this month's sessions, the quota left and the last trip, live from the stream${synced ? `;\n                    ${synced}` : ''}`
+                    charging, doors, this month's sessions, kWh, km and cost (the sandbox's account has no tariff: "no tariff set"),
+                    the quota left and the last trip, live from the stream${synced ? `;\n                    ${synced}` : ''}`
       : `not available: ${dashboard.note}${synced ? `; ${synced}` : ''}`
   }
   Simulator         ${sim.url}  (API ${sim.apiBaseUrl}, login ${sim.authBaseUrl}, stream ${sim.streamUrl})

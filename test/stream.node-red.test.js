@@ -561,16 +561,18 @@ describe('Node-RED stream node', function () {
     assert.match(msg.payload, /^Charging finished: state of charge not reported, /);
   });
 
-  it('example "Car dashboard": each car live from the stream at no call, a picker for several cars, the month\'s sessions and kWh per day', async () => {
-    sim = await startSimulator({ stream: true });
-    // Dashboard 2 is not loaded here: its configuration nodes go, its widgets become helper nodes that record what
-    // the flow sends them. A finished charge goes out at once (the simulator sends no late readings).
+  /**
+   * Loads the example "Car dashboard" against the simulator, `account` changed for the test. Dashboard 2 is not loaded
+   * here: its configuration nodes go, its widgets become helper nodes that record what the flow sends them. A finished
+   * charge goes out at once (the simulator sends no late readings).
+   */
+  async function loadDashboard(account = (a) => a) {
     const example = JSON.parse(fs.readFileSync(path.join(__dirname, '../examples/Car dashboard.json'), 'utf8'));
     const flow = [{ id: 'tab', type: 'tab' }];
     for (const n of example) {
       if (['ui-base', 'ui-page', 'ui-theme', 'ui-group'].includes(n.type)) continue;
-      const node = { ...n };
-      if (node.type === 'bmw-cardata-account') Object.assign(node, { apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
+      let node = { ...n };
+      if (node.type === 'bmw-cardata-account') node = account({ ...node, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl });
       else node.z = 'tab';
       if (node.type.startsWith('ui-')) Object.assign(node, { type: 'helper', wires: [] });
       if (node.type === 'bmw-cardata-stream' && node.output !== 'state') node.settle = 0;
@@ -579,7 +581,33 @@ describe('Node-RED stream node', function () {
     const modules = ['function/10-function.js', 'common/90-comment.js'].map(coreNode);
     await helper.load([accountNode, streamNode, ...modules], flow, { 'bmw-cardata-example-account': authorizedCredentials(sim) });
     for (const s of example.filter((n) => n.type === 'bmw-cardata-stream')) await until(() => lastStatus(helper.getNode(s.id))?.text === 'connected', 5000, 'connected');
+    return example;
+  }
+
+  /** The month (YYYY-MM) of an instant in a time zone. */
+  const monthIn = (ms, timeZone) => new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit' }).format(ms);
+
+  /** The DC script's charge, played so that it ends `agoMs` before now: 54.6 kWh measured (12 % to 79 %); its end. */
+  async function dcChargeEnding(agoMs) {
+    const start = Date.now() - agoMs - 29 * 60_000;
+    await playChargingScript(sim.stream, 'dc-session', { vin: SIM_VINS.bev, start, intervalMs: 5 });
+    return start + 29 * 60_000;
+  }
+
+  it('example "Car dashboard": each car live from the stream at no call, a picker for several cars, the month\'s sessions and kWh per day, this month\'s cost', async () => {
+    sim = await startSimulator({ stream: true });
+    const example = await loadDashboard();
     const [picker, gauge, range, quota, table, chart] = ['dash-picker', 'dash-soc', 'dash-range', 'dash-quota', 'dash-sessions', 'dash-kwh'].map((id) => collector(helper.getNode(id)));
+    const [cost, kwh, km] = ['dash-month-cost', 'dash-month-kwh', 'dash-month-km'].map((id) => collector(helper.getNode(id)));
+    const shown = () => [cost, kwh, km].map((w) => w.messages.at(-1)?.payload);
+    /** Waits until this month's widgets show `expected` (cost, kWh, km), else fails with what they show. */
+    const showsMonth = async (expected, what) => {
+      await until(() => JSON.stringify(shown()) === JSON.stringify(expected), 5000, what).catch(() => {});
+      assert.deepStrictEqual(shown(), expected, what);
+    };
+    // The example's account has the tariff of "Monthly charging cost report": months in Berlin's time.
+    const tariff = JSON.parse(example.find((n) => n.type === 'bmw-cardata-account').tariff);
+    assert.deepStrictEqual(tariff, { currency: 'EUR', pricePerKwh: 0.32, timeZone: 'Europe/Berlin' });
     const third = 'WBA00000000000003';
 
     // One car, and a charge: the picker lists the car, selected; its session is in the table, its kWh in the chart.
@@ -592,6 +620,14 @@ describe('Node-RED stream node', function () {
     assert.deepStrictEqual([row.soc, row.power], ['48 → 80 %', '11.04 kW']);
     const [day] = chart.messages.at(-1).payload;
     assert.strictEqual(day.kwh, Math.round(Number(row.kwh.split(' ')[0]) * 10) / 10);
+    // That charge ended in November 2026, a month that has ended: nothing charged or driven this month, and no cost.
+    await showsMonth(['0.00 EUR', '0 kWh', '0 km'], 'nothing this month');
+    // A DC charge that ended 46 minutes ago (before the readings below, which carry the time of now): 54.6 kWh at
+    // 0.32 EUR is 17.47 EUR (in the first hour of a month the charge may be last month's).
+    const chargeEnded = await dcChargeEnding(46 * 60_000);
+    const charged = monthIn(chargeEnded, tariff.timeZone) === monthIn(Date.now(), tariff.timeZone);
+    await until(() => table.messages.at(-1)?.payload.some((r) => r.soc === '12 → 79 %'), 5000, 'the DC session in the table');
+    await showsMonth(charged ? ['17.47 EUR', '54.6 kWh, 1 charge', '0 km'] : ['0.00 EUR', '0 kWh', '0 km'], 'the DC charge in the month');
 
     // The car's state as it comes, with the calls left today.
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 64, 'vehicle.drivetrain.electricEngine.remainingElectricRange': 280 });
@@ -606,14 +642,38 @@ describe('Node-RED stream node', function () {
     helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.phev });
     await until(() => gauge.messages.at(-1).payload === 33, 5000, "the PHEV's state of charge");
     assert.deepStrictEqual([range.messages.at(-1).payload, table.messages.at(-1).payload.length], ['–', 0], 'what the PHEV did not send, and no session of its own');
+    assert.deepStrictEqual(shown(), ['–', '–', '–'], 'no month of the PHEV yet');
 
-    // A drive of the BEV that ended 20 minutes ago: its trip, once the BEV is picked again.
+    // A drive of the BEV that ended 20 minutes ago: its trip, and the km in this month's figures, once the BEV is
+    // picked again.
     const trip = collector(helper.getNode('dash-trip'));
-    await playTripScript(sim.stream, 'commute', { start: tripStart('commute', -5 * 60_000), intervalMs: 5 });
+    const tripStarted = tripStart('commute', -5 * 60_000);
+    await playTripScript(sim.stream, 'commute', { start: tripStarted, intervalMs: 5 });
+    const drive = directTrips('commute', tripStarted)[1];
+    const drove = monthIn(Date.parse(drive.endedAt), tariff.timeZone) === monthIn(Date.now(), tariff.timeZone);
     helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.bev });
     await until(() => /^[\d.]+ km in \d+ min, .*ended /.test(trip.messages.at(-1)?.payload ?? ''), 8000, "the BEV's last trip");
     assert.match(trip.messages.at(-1).payload, new RegExp(`^${directTrips('commute', 0)[1].distanceKm} km in`));
+    await showsMonth([
+      charged ? '17.47 EUR' : '0.00 EUR',
+      charged ? '54.6 kWh, 1 charge' : '0 kWh',
+      drove ? `${Math.round(drive.distanceKm * 10) / 10} km, 1 trip` : '0 km',
+    ], 'the trip in the month');
     assert.strictEqual(sim.restCalls().length, 0, 'no call');
+  });
+
+  it('example "Car dashboard" without a tariff on the account: this month\'s kWh and km, "no tariff set" for the cost', async () => {
+    sim = await startSimulator({ stream: true });
+    await loadDashboard((account) => {
+      delete account.tariff;
+      return account;
+    });
+    const [cost, kwh, km] = ['dash-month-cost', 'dash-month-kwh', 'dash-month-km'].map((id) => collector(helper.getNode(id)));
+    const ended = await dcChargeEnding(60_000);
+    await until(() => kwh.messages.some((m) => m.payload !== '–'), 5000, 'the month on the dashboard');
+    // Months in UTC without a tariff (in the first minute of a month the charge may be last month's).
+    const charged = monthIn(ended, 'UTC') === monthIn(Date.now(), 'UTC');
+    assert.deepStrictEqual([cost, kwh, km].map((w) => w.messages.at(-1).payload), ['no tariff set', charged ? '54.6 kWh, 1 charge' : '0 kWh', '0 km']);
   });
 
   it('example "Monthly charging cost report": one report when the month of a charge has ended, with the cost under the account\'s tariff', async () => {
