@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 status=0
 unpack() { mkdir -p "$tmp/$1" && tar -xzf build/"$1"-[0-9]*.tgz -C "$tmp/$1"; }
 unpack n8n-nodes-bmw-cardata && node test/support/n8n-scan.mjs "$scan" "$tmp/n8n-nodes-bmw-cardata/package" || status=1
-node test/support/n8n-package-folder.js n8n-nodes-bmw-cardata "$tmp/source" && node test/support/n8n-scan.mjs "$scan" --source "$tmp/source" || status=1
+node test/support/n8n-package-folder.js n8n-nodes-bmw-cardata "$tmp/source/n8n-nodes-bmw-cardata" && node test/support/n8n-scan.mjs "$scan" --source "$tmp/source/n8n-nodes-bmw-cardata" || status=1
 # The stream package is for self-hosted n8n only: it keeps an MQTT connection (mqtt, timers) and is not offered
 # for verification. Its count is shown, not enforced.
 unpack n8n-nodes-bmw-cardata-stream && node test/support/n8n-scan.mjs "$scan" "$tmp/n8n-nodes-bmw-cardata-stream/package" | head -1 || true

@@ -11,7 +11,8 @@ for (let i = 0; i < args.length; i += 1) {
   const result = source ? await analyzePackage(dir, SOURCE_FILE_PATTERNS) : await analyzePackage(dir);
   const details = String(result.details ?? '');
   const errors = Number(/(\d+) errors?/.exec(details)?.[1] ?? (result.passed ? 0 : NaN));
-  console.log(`n8n scan of ${source ? 'source ' : ''}${args[i].includes("/package") ? path.basename(path.dirname(dir)) + ' (tarball)' : path.relative(process.cwd(), dir) || '.'}: ${result.passed ? 'passed' : 'failed'}, ${errors} errors`);
+  const what = source ? `the source of ${path.basename(dir)}` : `${path.basename(path.dirname(dir))} (tarball)`;
+  console.log(`n8n scan of ${what}: ${result.passed ? 'passed' : 'failed'}, ${errors} errors`);
   if (!result.passed) {
     failed = true;
     console.log(details || result.message);
