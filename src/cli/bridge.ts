@@ -8,7 +8,6 @@ import {
   FileOutbox,
   isVin,
   LiveData,
-  parseTariff,
   restoreLiveDataState,
   subscribeStream,
   TripLog,
@@ -22,7 +21,7 @@ import {
   type TripFinishedEvent,
   type Tariff,
 } from '../node';
-import { readConfig } from './config';
+import { readConfig, readTariff } from './config';
 import { checkPrefix, DEFAULT_PREFIX, eventId, eventPayload, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
 import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
 
@@ -749,14 +748,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
 /** The tariff of --tariff, else of the account file; none when neither has one. An unreadable one is refused. */
 async function tariffOf(ctx: BridgeContext): Promise<Tariff | undefined> {
   const given = str(ctx.values, 'tariff');
-  const value = given !== undefined ? given : (await readConfig(ctx.configFile)).tariff;
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-  try {
-    return parseTariff(value);
-  } catch (e) {
-    const where = given !== undefined ? '--tariff' : `the "tariff" of ${ctx.configFile}`;
-    throw bad(`${where}: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
-  }
+  if (given !== undefined) return readTariff(given, 'bridge: --tariff');
+  return readTariff((await readConfig(ctx.configFile)).tariff, `bridge: the "tariff" of ${ctx.configFile}`);
 }
 
 async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[]; currency?: string }): Promise<void> {
