@@ -211,6 +211,84 @@ describe('bmw-cardata bridge', function () {
     assert.match(refused.stderr, /--tariff: The currency must be a three-letter code/);
   });
 
+  it('--import-history 12m: the charging history added to the energy counter once, without the sessions the stream counted, at one call a page said up front; a restart imports nothing again', async () => {
+    const dir = tmp();
+    const acc = account(dir);
+    const vin = CHARGING_SCRIPTS['ac-session'].vin;
+    const energyOf = async () => (await retained(mosq.url(), `bmw-cardata/${vin}/energy`)).get(`bmw-cardata/${vin}/energy`);
+    const historyCalls = () => sim.restCalls().filter((r) => r.path === `/customers/vehicles/${vin}/chargingHistory`).length;
+
+    // The stream's charge first, counted from the stream.
+    const w = await watch(mosq.url(), `bmw-cardata/${vin}/event`);
+    const first = bridge([...acc.args, '--broker', mosq.url(), '--vin', vin]);
+    await first.waitFor(CONNECTED);
+    await playChargingScript(sim.stream, 'ac-session', { intervalMs: 30 });
+    await until(async () => (await energyOf()) === '25.82', 5000, 'the energy counter of the stream');
+    const finished = eventsOf(w, vin).find((e) => e.kind === 'charging-finished');
+    await w.close();
+    assert.strictEqual((await first.stop()).code, 0, first.stderr);
+    // BMW's history has the same charge too (a little shorter, as BMW's sessions are): it must not count twice.
+    const charged = [Date.parse(finished.startedAt), Date.parse(finished.endedAt)];
+    sim.addChargingSession(vin, { startTime: charged[0] / 1000 + 300, endTime: charged[1] / 1000 - 300, energyConsumedFromPowerGridKwh: 26.1 });
+
+    // What the bridge will read: the history of the last 12 months, read here on an account of its own.
+    const reader = createAccount({ clientId: CLIENT_ID, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: acc.tokens });
+    const to = new Date();
+    const history = await reader.client.paginate('getChargingHistory', { vin, from: new Date(to.getTime() - 366 * 86_400_000).toISOString(), to: to.toISOString() });
+    const counted = [charged];
+    let kwh = 25.82;
+    for (const s of [...history].sort((a, b) => a.startTime - b.startTime)) {
+      const [start, end] = [s.startTime * 1000, s.endTime * 1000];
+      if (!(s.endTime > s.startTime) || typeof s.energyConsumedFromPowerGridKwh !== 'number' || counted.some(([a, b]) => start < b && a < end)) continue;
+      counted.push([start, end]);
+      kwh += s.energyConsumedFromPowerGridKwh;
+    }
+    assert.ok(counted.length > 30 && history.length > counted.length - 1, `${history.length} sessions read, ${counted.length - 1} to add`);
+
+    sim.clearLog();
+    const second = bridge([...acc.args, '--broker', mosq.url(), '--vin', vin, '--import-history', '12m']);
+    await second.waitFor(/imported the charging history/, 20000);
+    const spent = historyCalls();
+    const pages = Math.ceil(history.length / 25);
+    assert.strictEqual(spent, pages, 'one call per page');
+    // Said before it started: the cost per page, the estimate, and the day's quota.
+    assert.match(second.stderr, new RegExp(`${vin}: importing the charging history of \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d into the energy counter: 1 call per page of 25 sessions, about 15 if the car charged every day \\(50 of the day's 50 calls left, 10 kept in reserve\\)`));
+    assert.ok(second.stderr.indexOf('importing the charging history') < second.stderr.indexOf('imported the charging history'));
+    assert.match(second.stderr, new RegExp(`\\(${pages} calls\\): ${counted.length - 1} sessions, [\\d.]+ kWh added, ${history.length - (counted.length - 1)} left out`));
+    await until(async () => Number(await energyOf()) > 25.82, 5000, 'the energy counter after the import');
+    assert.ok(Math.abs(Number(await energyOf()) - kwh) < 0.001, `${await energyOf()} against ${kwh}`);
+    assert.strictEqual((await second.stop()).code, 0, second.stderr);
+    // The calls the account's quota counted are the pages.
+    const quota = JSON.parse(execFileSync(process.execPath, [CLI, 'quota', '--config', acc.file], { encoding: 'utf8' }));
+    assert.strictEqual(quota.used, pages);
+
+    // Started again: nothing read, nothing added.
+    sim.clearLog();
+    const third = bridge([...acc.args, '--broker', mosq.url(), '--vin', vin, '--import-history', '12m']);
+    await third.waitFor(CONNECTED);
+    await sleep(1000);
+    assert.strictEqual(historyCalls(), 0);
+    assert.doesNotMatch(third.stderr, /charging history/);
+    assert.ok(Math.abs(Number(await energyOf()) - kwh) < 0.001);
+    assert.strictEqual((await third.stop()).code, 0, third.stderr);
+
+    // Another state (the car not imported there yet), after other work spent calls today: when the calls left
+    // before the reserve are fewer than the range may cost, refused up front with no call, and said why.
+    const quotaFile = path.join(dir, 'quota.json');
+    const ledger = JSON.parse(fs.readFileSync(quotaFile, 'utf8'));
+    for (const record of Object.values(ledger.accounts)) record.used = 30;
+    fs.writeFileSync(quotaFile, JSON.stringify(ledger));
+    const fourth = bridge([...acc.args, '--broker', mosq.url(), '--vin', vin, '--import-history', '12m', '--state', path.join(dir, 'other-state.json')]);
+    await fourth.waitFor(/is not imported/, 10000);
+    assert.match(fourth.stderr, /it may cost 15 calls \(1 per page of 25 sessions\), and only 10 are left today before the reserve \(20 of the day's 50 calls left, 10 kept in reserve\)/);
+    assert.strictEqual(historyCalls(), 0);
+    assert.strictEqual((await fourth.stop()).code, 0, fourth.stderr);
+    const wrong = bridge([...acc.args, '--broker', mosq.url(), '--import-history', 'a year']);
+    assert.strictEqual((await wrong.exited).code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /--import-history "a year": give months \(1m to 24m\) or days \(1d to 730d\)/);
+    assertNoSecrets(second, acc);
+  });
+
   it('relays a charging session: retained values, state, charging and evcc topics, events not retained, online then offline', async () => {
     const dir = tmp();
     const acc = account(dir);

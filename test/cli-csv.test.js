@@ -177,6 +177,41 @@ describe('flat charging rows and CSV', function () {
       assert.ok(text.includes(',-33.8688,151.2093,'), 'the coordinates are bare numbers');
     });
 
+    it('with a "tariff" in the account file the rows gain our cost beside BMW\'s own, never mixed; without one they are as before', async () => {
+      const start = nowS() - 20 * HOUR;
+      const priced = sim.addChargingSession(VIN, { startTime: start, endTime: start + 2 * HOUR, energyConsumedFromPowerGridKwh: 20, chargingCostInformation: { currency: 'CHF', calculatedChargingCost: 7.1, calculatedSavings: 0 } });
+      const ongoing = sim.startChargingSession(VIN, { startTime: nowS() - HOUR });
+      const withTariff = (tariff) => fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), tariff }));
+      try {
+        const before = await history(sim.apiBaseUrl);
+        assert.strictEqual(before.code, 0, before.stderr);
+        assert.ok(!parseCsv(before.stdout)[0].some((column) => column.startsWith('tariff')), 'no cost of ours without a tariff');
+
+        withTariff({ currency: 'EUR', pricePerKwh: 0.3, perSession: 1 });
+        const res = await history(sim.apiBaseUrl);
+        assert.strictEqual(res.code, 0, res.stderr);
+        const rows = records(res.stdout);
+        const at = (session) => rows.find((r) => Date.parse(r.start) === session.startTime * 1000);
+        const row = at(priced);
+        // 20 kWh at 0.30 and 1 for the session: 7 EUR, beside BMW's 7.1 CHF.
+        assert.deepStrictEqual([row.cost, row.currency, row.tariffCost, row.tariffCurrency, row.tariffKwh, row.tariffMethod], ['7.1', 'CHF', '7', 'EUR', '20', 'flat']);
+        assert.deepStrictEqual([at(ongoing).tariffCost, at(ongoing).tariffKwh, at(ongoing).tariffCurrency], ['', '', 'EUR'], 'no cost before the end is known');
+        assert.deepStrictEqual(parseCsv(res.stdout)[0], parseCsv(before.stdout)[0].concat(['tariffCost', 'tariffCurrency', 'tariffKwh', 'tariffMethod']));
+        // JSON is BMW's answer as it came: no column of ours in it.
+        const json = await history(sim.apiBaseUrl, ['--format', 'json']);
+        assert.ok(JSON.parse(json.stdout).every((s) => !('tariffCost' in s)));
+
+        withTariff('{"currency":"EURO","pricePerKwh":0.3}');
+        sim.clearLog();
+        const refused = await history(sim.apiBaseUrl);
+        assert.notStrictEqual(refused.code, 0);
+        assert.match(refused.stderr, /the "tariff" of .*account\.json: The currency must be a three-letter code/);
+        assert.strictEqual(sim.restCalls().length, 0, 'refused before any call');
+      } finally {
+        withTariff(undefined);
+      }
+    });
+
     describe('behind a proxy that spoils the charging history', () => {
       let proxy;
       let spoil;

@@ -167,6 +167,39 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
     assert.match(capped.json.note, /^Showing the newest 2; more sessions of the range exist/);
   });
 
+  it("charging_sessions with a tariff in the account file: our cost beside BMW's own in each row and in the totals, at no further call; an unreadable one is refused before any call", async () => {
+    const withTariff = (tariff) => fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), tariff }));
+    const args = { vin: SIM_VINS.bev, range: 'last month', time_zone: 'UTC', limit: 500 };
+    const plain = await call('charging_sessions', args);
+    assert.ok(plain.json.count > 2 && plain.json.sessions.every((row) => !Object.keys(row).some((k) => k.startsWith('tariff'))));
+    assert.deepStrictEqual(Object.keys(plain.json.totals), ['energyFromGridKwh', 'chargingMinutes']);
+    try {
+      withTariff({ currency: 'EUR', pricePerKwh: 0.3, perSession: 1 });
+      const priced = await call('charging_sessions', args);
+      assert.ok(!priced.result.isError, priced.text);
+      assert.strictEqual(priced.rest.length, 0, 'the same sessions, from the cache');
+      assert.strictEqual(priced.json.count, plain.json.count);
+      let total = 0;
+      priced.json.sessions.forEach((row, i) => {
+        const { tariffCost, tariffCurrency, tariffKwh, tariffMethod, ...rest } = row;
+        assert.deepStrictEqual(rest, plain.json.sessions[i], "BMW's columns as they were");
+        assert.strictEqual(tariffCost, Math.round((row.energyFromGridKwh * 0.3 + 1) * 100) / 100);
+        assert.deepStrictEqual([tariffCurrency, tariffKwh, tariffMethod], ['EUR', row.energyFromGridKwh, 'flat']);
+        total += tariffCost;
+      });
+      assert.ok(Math.abs(priced.json.totals.tariffCost - total) < 0.001, `${priced.json.totals.tariffCost} against ${total}`);
+      assert.strictEqual(priced.json.totals.tariffCurrency, 'EUR');
+
+      withTariff({ currency: 'EUR' });
+      const refused = await call('charging_sessions', { ...args, range: 'last 7 days' });
+      assert.ok(refused.result.isError);
+      assert.match(refused.text, /the "tariff" of .*account\.json: pricePerKwh must be a number/);
+      assert.strictEqual(refused.rest.length, 0);
+    } finally {
+      withTariff(undefined);
+    }
+  });
+
   it('quota: calls used and left today, the reserve and the reset, as the command line counts them; no call', async () => {
     const res = await call('quota');
     assert.strictEqual(res.rest.length, 0);

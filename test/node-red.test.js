@@ -346,6 +346,34 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(sim.restCalls().length, 1);
     });
 
+    it("with the account's Tariff, flat rows gain our cost beside BMW's own; one message per session too; the sessions as BMW sends them stay as they are", async () => {
+      const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1}';
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 5, output: 'rows' }, { account: { tariff } });
+      node.receive({});
+      node.receive({ output: 'each', limit: 2 });
+      node.receive({ output: 'array', limit: 2 });
+      const messages = await out.wait(4);
+      // The three messages run side by side: told apart by their shape, not their order.
+      const each = messages.filter((m) => m.parts);
+      const [rows, array] = ['energyFromGridKwh', 'startTime'].map((key) => messages.find((m) => Array.isArray(m.payload) && key in m.payload[0]));
+      assert.deepStrictEqual([rows.payload.length, each.length, array.payload.length], [5, 2, 2]);
+      for (const row of [...rows.payload, ...each.map((m) => m.payload)]) {
+        assert.strictEqual(typeof row.energyFromGridKwh, 'number');
+        assert.strictEqual(row.tariffCost, Math.round((row.energyFromGridKwh * 0.3 + 1) * 100) / 100);
+        assert.deepStrictEqual([row.tariffCurrency, row.tariffKwh, row.tariffMethod], ['EUR', row.energyFromGridKwh, 'flat']);
+        assert.ok('cost' in row && 'currency' in row, "BMW's own columns stay");
+        assert.notStrictEqual(row.cost, row.tariffCost);
+      }
+      assert.ok(array.payload.every((s) => typeof s.startTime === 'number' && !('tariffCost' in s)));
+    });
+
+    it('without a Tariff, flat rows carry no cost of ours', async () => {
+      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 3, output: 'rows' });
+      node.receive({});
+      const [msg] = await out.wait(1);
+      assert.ok(msg.payload.length === 3 && msg.payload.every((row) => !Object.keys(row).some((k) => k.startsWith('tariff'))));
+    });
+
     it('sends one message per session with msg.parts, which Join reassembles', async () => {
       const join = coreNode('sequence/17-split.js');
       const { node, out } = await loadAction(

@@ -8,7 +8,6 @@ import {
   FileOutbox,
   isVin,
   LiveData,
-  parseTariff,
   restoreLiveDataState,
   subscribeStream,
   TripLog,
@@ -22,7 +21,7 @@ import {
   type TripFinishedEvent,
   type Tariff,
 } from '../node';
-import { readConfig } from './config';
+import { readConfig, readTariff } from './config';
 import { checkPrefix, DEFAULT_PREFIX, eventId, eventPayload, retainedTopics, statusTopic, SUBTOPICS, vehicleTopic } from './bridge-topics';
 import { DEFAULT_DISCOVERY_PREFIX, discoveryConfigs, type VehicleInfo } from './ha-discovery';
 
@@ -46,6 +45,7 @@ export const BRIDGE_OPTIONS = {
   'stream-url': { type: 'string' },
   state: { type: 'string' },
   tariff: { type: 'string' },
+  'import-history': { type: 'string' },
 } as const;
 
 export const BRIDGE_HELP = `Usage: bmw-cardata bridge --broker URL [options]
@@ -91,6 +91,12 @@ Options:
                         one JSON line each; bmw-cardata trips writes them as CSV)
   --tariff JSON         What charging costs, e.g. '{"currency":"EUR","pricePerKwh":0.32}' (also perSession,
                         timeOfUse, timeZone); default the "tariff" of the account file; none: no cost
+  --import-history RANGE
+                        Once per car, add the charging history of the last RANGE (1m to 24m, or 1d to 730d)
+                        read over REST to the energy counter; sessions the stream counted already are left
+                        out. Costs 1 call per page of 25 sessions (a car charging every day: about 15 for 12m),
+                        said before it starts; refused when it could touch the calls kept in reserve (tried
+                        again at the next start). Remembered in --state: a restart imports nothing again
   --dry-run             Print what would be published, one JSON line each, and connect to nothing but
                         BMW's stream (the saved live data is read, never written)
 
@@ -483,6 +489,19 @@ function vinList(values: Values): string[] {
   return [...new Set(text.split(/[\s,;]+/).filter(Boolean).map((v) => checkVin(v)))];
 }
 
+/** The charging history's page size at BMW: a page is one call. */
+const SESSIONS_PER_PAGE = 25;
+
+/** --import-history: its range in days (a month taken as 30.5 days); undefined without the option. */
+function importHistoryDays(values: Values): number | undefined {
+  const text = str(values, 'import-history');
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d{1,3})\s*([dm])\s*$/i.exec(text);
+  const days = m ? (m[2].toLowerCase() === 'm' ? Math.round(Number(m[1]) * 30.5) : Number(m[1])) : NaN;
+  if (!(days >= 1 && days <= 732)) throw bad(`--import-history ${JSON.stringify(text)}: give months (1m to 24m) or days (1d to 730d)`, 'For example --import-history 12m');
+  return days;
+}
+
 function topicOption(values: Values, name: string, fallback: string): string {
   const value = str(values, name) ?? fallback;
   const problem = checkPrefix(value);
@@ -516,6 +535,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const wanted = (vin: string): boolean => vins.length === 0 || vins.includes(vin);
   const tariff = await tariffOf(ctx);
   const currency = tariff?.currency;
+  const importDays = importHistoryDays(values);
 
   if (values['ha-discovery-remove']) {
     const announced = vins.length > 0 ? vins : [...new Set([...Object.keys(saved.vehicles), ...Object.keys(saved.live.vehicles)])];
@@ -693,9 +713,54 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     if (!known.has(u.vin)) {
       known.add(u.vin);
       void learn(u.vin).then(() => announce(u.vin));
+      void importHistory(u.vin);
     }
     syncVehicle(u.vin);
     deliver();
+  };
+
+  // --import-history: the charging history read over REST, added to the energy counter once per car (the live
+  // state remembers it). It costs a call per page; it is said before, and never spends the calls kept in reserve.
+  const importing = new Map<string, Promise<void>>();
+  const importHistory = (vin: string): Promise<void> => {
+    if (importDays === undefined || importing.has(vin) || live.vehicle(vin)?.ledger?.historyImportedAt) return importing.get(vin) ?? Promise.resolve();
+    const p = readHistory(vin).catch((e: unknown) => warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)}); it is tried again at the next start`));
+    importing.set(vin, p);
+    return p;
+  };
+  const readHistory = async (vin: string): Promise<void> => {
+    const days = importDays as number;
+    const to = new Date();
+    const from = new Date(to.getTime() - days * 86_400_000);
+    const range = `${from.toISOString().slice(0, 10)} to ${to.toISOString().slice(0, 10)}`;
+    if (dryRun) return warn(`bridge: ${vin}: --dry-run reads no charging history (${range}) and saves no energy counter`);
+    // A car charging once a day fills a page of 25 sessions in 25 days: the calls asked for up front.
+    const expected = Math.max(1, Math.ceil(days / SESSIONS_PER_PAGE));
+    const q = await account.client.quotaState();
+    const reserve = account.quota.reserve;
+    const free = q ? Math.max(0, q.limit - reserve - q.used) : account.quota.limit - reserve;
+    const quotaText = q ? `${q.remaining} of the day's ${q.limit} calls left, ${reserve} kept in reserve` : `${account.quota.limit} calls a day, ${reserve} kept in reserve`;
+    if (free < expected) {
+      warn(`bridge: ${vin}: the charging history of ${range} is not imported: it may cost ${expected} calls (1 per page of ${SESSIONS_PER_PAGE} sessions), and only ${free} are left today before the reserve (${quotaText}); it is tried again at the next start, or give a shorter --import-history`);
+      return;
+    }
+    warn(`bridge: ${vin}: importing the charging history of ${range} into the energy counter: 1 call per page of ${SESSIONS_PER_PAGE} sessions, about ${expected} if the car charged every day (${quotaText})`);
+    let pages = 0;
+    const sessions = await account.client
+      .forRun({ attended: false })
+      .paginate('getChargingHistory', { vin, from: from.toISOString(), to: to.toISOString() }, { onPage: (page) => void (pages = page.pages), maxAgeMs: 0 });
+    // Counted in turn with the stream's messages, so that a charge finishing meanwhile is seen by one or the other.
+    queue = queue.then(async () => {
+      const result = live.importChargingHistory(vin, sessions);
+      if (result.alreadyImported) return;
+      await save();
+      syncVehicle(vin);
+      warn(
+        `bridge: ${vin}: imported the charging history of ${range} (${pages} ${pages === 1 ? 'call' : 'calls'}): ${result.counted} sessions, ${result.kwh} kWh added, ` +
+          `${result.skipped} left out (counted already, overlapping, or unfinished); energy counter ${result.energyCounterKwh} kWh`,
+      );
+    }).catch((e: unknown) => warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)})`));
+    await queue;
   };
 
   await Promise.all([...known].map(learn));
@@ -728,6 +793,7 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     },
     onError: (e) => warn(`bridge: ${e.message}`),
   });
+  for (const vin of known) void importHistory(vin);
 
   await stop;
   if (settleTimer) clearTimeout(settleTimer);
@@ -735,7 +801,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   // events the broker did not acknowledge stay in the outbox for the next start.
   await stream.close();
   await queue;
-  await Promise.all([...fetching.values()]);
+  await Promise.all([...fetching.values(), ...importing.values()]);
+  await queue;
   await save();
   await publisher.close({ topic: statusTopic(prefix), payload: 'offline', retain: true, qos: 1 });
   await outbox.settled();
@@ -749,14 +816,8 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
 /** The tariff of --tariff, else of the account file; none when neither has one. An unreadable one is refused. */
 async function tariffOf(ctx: BridgeContext): Promise<Tariff | undefined> {
   const given = str(ctx.values, 'tariff');
-  const value = given !== undefined ? given : (await readConfig(ctx.configFile)).tariff;
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-  try {
-    return parseTariff(value);
-  } catch (e) {
-    const where = given !== undefined ? '--tariff' : `the "tariff" of ${ctx.configFile}`;
-    throw bad(`${where}: ${e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e)}`);
-  }
+  if (given !== undefined) return readTariff(given, 'bridge: --tariff');
+  return readTariff((await readConfig(ctx.configFile)).tariff, `bridge: the "tariff" of ${ctx.configFile}`);
 }
 
 async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[]; currency?: string }): Promise<void> {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { RememberedContainers, TokenSet } from '../node';
+import { CarDataError, parseTariff, type RememberedContainers, type Tariff, type TokenSet } from '../node';
 import { fileError, writePrivateJson } from '../node/private-file';
 
 /** What the command line keeps between runs: the account and its tokens, in one file readable only by its owner. */
@@ -16,7 +16,8 @@ export interface CliConfig {
   containers?: RememberedContainers;
   /**
    * What charging costs (core's parseTariff: currency, pricePerKwh, perSession, timeOfUse, timeZone), as JSON in the
-   * file: the bridge then prices each charge and publishes this month's cost. `bridge --tariff` overrides it.
+   * file: the bridge then prices each charge and publishes this month's cost (`bridge --tariff` overrides it), and the
+   * charging-history rows (`charging-history`, the MCP tool charging_sessions) gain our cost beside BMW's.
    */
   tariff?: unknown;
 }
@@ -42,5 +43,19 @@ export async function writeConfig(file: string, config: CliConfig): Promise<void
     await writePrivateJson(file, config);
   } catch (e) {
     throw fileError(e, file, 'save the BMW tokens');
+  }
+}
+
+/**
+ * A tariff given as JSON text or as an object (`where` says where, for the error): none when empty or absent. One
+ * that cannot be read is refused, naming where it came from and what is wrong.
+ */
+export function readTariff(value: unknown, where: string): Tariff | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  try {
+    return parseTariff(value);
+  } catch (e) {
+    const why = e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e);
+    throw new CarDataError({ kind: 'input', message: `${where}: ${why}` });
   }
 }

@@ -17,6 +17,7 @@ import {
   checkTimeZone,
   nodeSleep,
   flattenChargingSession,
+  flattenChargingSessionWithCost,
   flattenTrip,
   readTripLog,
   TRIP_LOGBOOK_COLUMNS,
@@ -36,7 +37,7 @@ import {
 import { checkTokenFile } from '../node/account';
 import { fileError, removeLeftovers } from '../node/private-file';
 import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge, tripLogFile } from './bridge';
-import { defaultConfigPath, readConfig, writeConfig, type CliConfig } from './config';
+import { defaultConfigPath, readConfig, readTariff, writeConfig, type CliConfig } from './config';
 import { toCsv } from './csv';
 import { MESSAGES, messagesFor, type Messages } from './messages';
 
@@ -394,10 +395,12 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       // Calendar ranges in the machine's zone unless told otherwise, as Node-RED and n8n do.
       const zone = str(v, 'time-zone') ?? machineTimeZone();
       const { last, ...range } = rangeOf(m, v, command, zone);
+      // The account file's tariff prices the rows (our cost in columns of its own, beside BMW's); read before any call.
+      const tariff = readTariff(ctx.config.tariff, `the "tariff" of ${ctx.configFile}`);
       const account = openAccount(ctx);
       const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read });
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
-      await output(ctx, sessions, sessions.map(flattenChargingSession));
+      await output(ctx, sessions, sessions.map((s) => (tariff ? flattenChargingSessionWithCost(s, tariff) : flattenChargingSession(s))));
       ctx.stderr.write(`${m.sessions(sessions.length, range.from, range.to, last ? m.lastIn(last, zone) : '')}\n`);
       return quotaNote(ctx, account);
     }

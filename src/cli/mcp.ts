@@ -19,6 +19,7 @@ import {
   DESCRIPTOR_WORDS,
   findDescriptor,
   flattenChargingSession,
+  flattenChargingSessionWithCost,
   isVin,
   machineTimeZone,
   OPERATIONS,
@@ -41,10 +42,12 @@ import {
   type QuotaStore,
   type ReadOptions,
   type RememberedContainers,
+  type Tariff,
   type TelematicScalar,
   type VehicleBasicData,
   type VehicleRecord,
 } from '../node';
+import { readConfig, readTariff } from './config';
 
 // `bmw-cardata mcp`: the car as tools for AI assistants (Model Context Protocol on standard input and output).
 // Read-only: it never creates or deletes a container. Its calls count as unattended work, so the calls of the day
@@ -208,8 +211,8 @@ function newestReading(record: VehicleRecord): number | undefined {
 }
 
 /** A flat session row without its empty columns: what the assistant reads, in fewer words. */
-function compactRow(session: ChargingSession): Record<string, string | number | boolean> {
-  return withoutEmptyColumns(flattenChargingSession(session)) as Record<string, string | number | boolean>;
+function compactRow(session: ChargingSession, tariff?: Tariff): Record<string, string | number | boolean> {
+  return withoutEmptyColumns(tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session)) as Record<string, string | number | boolean>;
 }
 
 /** Runs the MCP server on standard input and output until the client closes it (or SIGTERM, SIGINT). */
@@ -440,6 +443,7 @@ export async function runMcp(ctx: McpContext): Promise<void> {
       title: 'Charging sessions',
       description:
         `A car's charging sessions of a range, newest first, as flat rows (energy in kWh, state of charge in %, minutes, place, cost). ` +
+        `BMW's own cost is cost and currency; with a tariff in the account file, tariffCost, tariffCurrency, tariffKwh and tariffMethod are the user's tariff applied to the session, never mixed with BMW's. ` +
         `Give range, or from and to. 1 call per page of sessions; the same question within 10 minutes is answered from the cache.`,
       inputSchema: {
         vin: vinInput,
@@ -461,6 +465,8 @@ export async function runMcp(ctx: McpContext): Promise<void> {
       } else if (args.from && args.to) range = { from: args.from, to: args.to };
       else throw notice('give range, or from and to', `Named ranges: ${RANGE_NAMES.join(', ')}; dates as 2026-01-31 or 2026-01-31T18:00:00Z.`);
       const limit = args.limit ?? DEFAULT_SESSIONS;
+      // The account file's tariff prices the rows (our cost in columns of its own, beside BMW's); read before any call.
+      const tariff = readTariff((await readConfig(ctx.configFile)).tariff, `the "tariff" of ${ctx.configFile}`);
       const { client } = await open();
       const report = new CacheReport();
       const sessions: ChargingSession[] = [];
@@ -471,15 +477,15 @@ export async function runMcp(ctx: McpContext): Promise<void> {
         unread = pageToken(page, spec) !== undefined;
       }
       const shown = sessions.slice(0, limit);
-      const rows = shown.map(compactRow);
-      const sum = (column: 'energyFromGridKwh' | 'chargingMinutes'): number => Math.round(rows.reduce((t, r) => t + (typeof r[column] === 'number' ? (r[column] as number) : 0), 0) * 1000) / 1000;
+      const rows = shown.map((s) => compactRow(s, tariff));
+      const sum = (column: 'energyFromGridKwh' | 'chargingMinutes' | 'tariffCost'): number => Math.round(rows.reduce((t, r) => t + (typeof r[column] === 'number' ? (r[column] as number) : 0), 0) * 1000) / 1000;
       const more = sessions.length > limit ? 'more sessions of the range exist' : unread && shown.length >= limit ? 'more sessions of the range may exist (the next page was not read)' : undefined;
       return {
         ...originOf(report, now()),
         vin,
         range: { ...range, ...(args.range ? { name: args.range, timeZone: zone } : {}) },
         count: rows.length,
-        totals: { energyFromGridKwh: sum('energyFromGridKwh'), chargingMinutes: sum('chargingMinutes') },
+        totals: { energyFromGridKwh: sum('energyFromGridKwh'), chargingMinutes: sum('chargingMinutes'), ...(tariff ? { tariffCost: sum('tariffCost'), tariffCurrency: tariff.currency } : {}) },
         ...(more ? { note: `Showing the newest ${limit}; ${more}. Narrow the range, or raise limit (up to ${MAX_SESSIONS}; each page is a call).` } : {}),
         sessions: rows,
       };

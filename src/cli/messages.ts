@@ -79,7 +79,8 @@ created once and reused afterwards. Find keys with: bmw-cardata descriptors --se
   --last RANGE     24h, 7d, 30d, this-month or last-month (months in --time-zone, default this machine's zone)
   --limit N        The newest N sessions of the range, newest first (stops there: saves calls)
 CSV has one row per session with flat columns; a progress line goes to standard error. A session still in
-progress has an empty end.`,
+progress has an empty end. With a "tariff" in the account file (as the bridge reads it), each row also has our
+cost beside BMW's own cost and currency: tariffCost, tariffCurrency, tariffKwh, tariffMethod.`,
     'charging-settings': 'Usage: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out FILE]',
     tyres: 'Usage: bmw-cardata tyres --vin VIN [--out FILE]',
     image: 'Usage: bmw-cardata image --vin VIN [--out FILE]\n\nSaves the vehicle image; without --out as VIN.png (the extension follows the image type).',
@@ -218,7 +219,9 @@ gefunden oder angelegt und danach wiederverwendet. Schlüssel finden Sie mit: bm
   --last ZEITRAUM  24h, 7d, 30d, this-month oder last-month (Monate in --time-zone, Standard die Zone dieses Rechners)
   --limit N        Die neuesten N Ladevorgänge des Zeitraums, neueste zuerst (hört dort auf: spart Aufrufe)
 CSV hat eine Zeile pro Ladevorgang mit flachen Spalten; eine Fortschrittszeile geht auf die Standardfehlerausgabe.
-Ein noch laufender Ladevorgang hat ein leeres Ende.`,
+Ein noch laufender Ladevorgang hat ein leeres Ende. Mit einem "tariff" in der Kontodatei (wie ihn die Bridge liest)
+hat jede Zeile zusätzlich unsere Kosten neben BMWs eigenem cost und currency: tariffCost, tariffCurrency, tariffKwh,
+tariffMethod.`,
     'charging-settings': 'Aufruf: bmw-cardata charging-settings --vin VIN [--limit N] [--format json|csv] [--out DATEI]',
     tyres: 'Aufruf: bmw-cardata tyres --vin VIN [--out DATEI]',
     image: 'Aufruf: bmw-cardata image --vin VIN [--out DATEI]\n\nSpeichert das Fahrzeugbild; ohne --out als VIN.png (die Endung folgt dem Bildtyp).',

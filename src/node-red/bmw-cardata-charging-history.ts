@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { checkTimeZone, flattenChargingSession, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../core';
+import { checkTimeZone, flattenChargingSession, flattenChargingSessionWithCost, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../core';
 import { machineTimeZone } from '../node/time-zone';
 import { pick, registerAction, type ActionConfig } from './action';
 
@@ -33,9 +33,12 @@ function resolveRange(config: HistoryConfig, msg: Record<string, unknown>): { fr
 }
 
 export = function (RED: NodeAPI): void {
-  registerAction<HistoryConfig>(RED, 'bmw-cardata-charging-history', async ({ account, msg, vin, config, progress, emit }) => {
+  registerAction<HistoryConfig>(RED, 'bmw-cardata-charging-history', async ({ account, accountNode, msg, vin, config, progress, emit }) => {
     const { timeZone, ...range } = resolveRange(config, msg);
     const output = pick(msg.output, config.output || 'array') as string;
+    // The account's tariff prices the flat rows: our cost in columns of its own, beside BMW's.
+    const tariff = accountNode.tariff;
+    const flatten = (session: ChargingSession): FlatChargingSession => (tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session));
     const options = {
       limit: pick(msg.limit, config.limit) as number | undefined,
       onPage: ({ pages, items }: { pages: number; items: number }) => progress(RED._('bmw-cardata-charging-history.status.page', { page: pages, count: items })),
@@ -47,7 +50,7 @@ export = function (RED: NodeAPI): void {
     if (output === 'each') {
       for (const [index, session] of all.entries()) {
         const out = RED.util.cloneMessage(msg);
-        out.payload = flattenChargingSession(session);
+        out.payload = flatten(session);
         out.session = session;
         out.vin = vin;
         if (timeZone) out.timeZone = timeZone;
@@ -57,7 +60,7 @@ export = function (RED: NodeAPI): void {
       }
       return { summary: describe(all.length) };
     }
-    const payload: ChargingSession[] | FlatChargingSession[] = output === 'rows' ? all.map(flattenChargingSession) : all;
+    const payload: ChargingSession[] | FlatChargingSession[] = output === 'rows' ? all.map(flatten) : all;
     msg.payload = payload;
     msg.vin = vin;
     msg.from = range.from;
