@@ -10,11 +10,11 @@ import {
 import { getDescriptors } from '../../src/n8n/descriptors';
 import { primaryVehicles, searchVehicles, vehicleName } from '../../src/n8n/vehicles';
 import { findOperation, RESOURCES } from './resources';
-import { type N8nAccount, openAccount } from '../../src/n8n/account';
+import { type N8nAccount, openAccount } from '../../src/n8n/workflow-account';
 import { errorJson, toNodeError } from '../../src/n8n/errors';
 import { CacheReport, parseMaxAge } from '../../src/core/api/answer-cache';
 import { describeResource, optionsOf, readsVehicle, vinOf } from '../../src/n8n/operation';
-import { NODE_DESCRIPTION } from '../../src/n8n/descriptions';
+import { NODE_DESCRIPTION } from '../../src/n8n/node-parameters';
 import { outputOf, runsAsTool } from '../../src/n8n/output';
 
 export class BmwCarData implements INodeType {

@@ -34,7 +34,7 @@ import {
   type AnswerStore,
   type QuotaStore,
 } from '../node';
-import { checkTokenFile } from '../node/account';
+import { checkTokenFile } from '../node/node-account';
 import { fileError, removeLeftovers } from '../node/private-file';
 import { BRIDGE_HELP, BRIDGE_OPTIONS, runBridge, tripLogFile } from './bridge';
 import { defaultConfigPath, readConfig, readTariff, writeConfig, type CliConfig } from './config';

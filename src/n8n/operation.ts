@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { ReadOptions } from '../core/api/client';
 import { OPERATIONS, RESOURCE_IDS, type OperationId, type ResourceId } from '../core/api/operations';
-import type { N8nAccount } from './account';
-import { cacheOption, quotaOptionOff, quotaOptionOn } from './descriptions';
+import type { N8nAccount } from './workflow-account';
+import { cacheOption, quotaOptionOff, quotaOptionOn } from './node-parameters';
 
 /** One operation of the node: its fields and what it does for one input item. */
 export interface Operation {

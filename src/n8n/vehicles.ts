@@ -1,7 +1,7 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 import type { VehicleMapping } from '../core/types';
 import { primaryVins, vehicleNameOf } from '../core/api/vehicle-names';
-import { type N8nAccount, openAccount } from './account';
+import { type N8nAccount, openAccount } from './workflow-account';
 import { toNodeError } from './errors';
 
 // Model names from the basic data reads of this n8n process, per account: a car's name when the user gave none.

@@ -8,7 +8,7 @@ export { nodeSleep } from './sleep';
 export { nodeTimers } from './timers';
 export { machineTimeZone } from './time-zone';
 export { mqttConnect } from './mqtt-connection';
-export { createAccount, type NodeAccountOptions } from './account';
+export { createAccount, type NodeAccountOptions } from './node-account';
 export { subscribeStream, type NodeStreamSubscribeOptions } from './stream';
 export { DEFAULT_OUTBOX_LIMIT, FileOutbox, type FileOutboxOptions, type OutboxEntry } from './outbox';
 export { readTripLog, TRIP_LOG_MAX_AGE_MS, TRIP_LOG_MAX_TRIPS, TripLog, type LoggedTrip, type TripLogOptions } from './trip-log';

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSession, flattenChargingSessionWithCost, SESSION_SUMMARY_COLUMNS, summarizeChargingSession } from '../../../../src/core/rows/flatten';
-import { DAILY_CALLS, EVERY_CAR, returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
+import { DAILY_CALLS, EVERY_CAR, returnAllAndLimit, vinLocator } from '../../../../src/n8n/node-parameters';
 import { RANGE_OPTIONS, rangeOf } from '../../../../src/n8n/dates';
 import { type Operation, optionsOf } from '../../../../src/n8n/operation';
 import { fieldsOf, outputOptions, outputOf, selectFields } from '../../../../src/n8n/output';

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { flattenChargingSetting } from '../../../../src/core/rows/flatten-settings';
 import { withoutEmptyColumns } from '../../../../src/core/rows/flatten';
-import { DAILY_CALLS, EVERY_CAR, returnAllAndLimit, vinLocator } from '../../../../src/n8n/descriptions';
+import { DAILY_CALLS, EVERY_CAR, returnAllAndLimit, vinLocator } from '../../../../src/n8n/node-parameters';
 import { type Operation } from '../../../../src/n8n/operation';
 import { fieldsOf, outputOptions, outputOf, selectFields } from '../../../../src/n8n/output';
 

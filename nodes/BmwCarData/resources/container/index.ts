@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { containerIdField, DAILY_CALLS, descriptorsField } from '../../../../src/n8n/descriptions';
+import { containerIdField, DAILY_CALLS, descriptorsField } from '../../../../src/n8n/node-parameters';
 import { type Operation } from '../../../../src/n8n/operation';
 
 const show = (operation: string) => ({ show: { resource: ['container'], operation: [operation] } });

@@ -1,4 +1,4 @@
-import { DAILY_CALLS, vinLocator } from '../../../../src/n8n/descriptions';
+import { DAILY_CALLS, vinLocator } from '../../../../src/n8n/node-parameters';
 import { type Operation } from '../../../../src/n8n/operation';
 
 /** What the image operation answers an agent: a model reads no binary data, so BMW is not asked. */

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { cleanUnit, telematicValue, telematicValues } from '../../../../src/core/telematic-values';
 import type { TelematicDataEntry } from '../../../../src/core/types';
-import { containerIdField, DAILY_CALLS, descriptorsField, EVERY_CAR, vinLocator } from '../../../../src/n8n/descriptions';
+import { containerIdField, DAILY_CALLS, descriptorsField, EVERY_CAR, vinLocator } from '../../../../src/n8n/node-parameters';
 import { type Operation, optionsOf } from '../../../../src/n8n/operation';
 import { fieldsOf, outputOptions, outputOf, selectFields } from '../../../../src/n8n/output';
 

@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { DAILY_CALLS } from '../../../../src/n8n/descriptions';
+import { DAILY_CALLS } from '../../../../src/n8n/node-parameters';
 import type { Operation } from '../../../../src/n8n/operation';
 import { fieldsOf, outputOptions, outputOf, selectFields } from '../../../../src/n8n/output';
 import { vehicleName } from '../../../../src/n8n/vehicles';
