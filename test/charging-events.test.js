@@ -2,11 +2,12 @@
 const assert = require('assert');
 const core = require('../dist/src/node');
 const scripts = require('../dist/src/simulator/charging-scripts');
-const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { SIM_VINS } = require('../dist/src/simulator');
 const { scenarioSteps, initialCarState, PLUGGED_WAITING_INTERVALS } = require('../dist/src/simulator/broker-scenarios');
 
-const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState, subscribeStream, streamConnections, createAccount, tokenSetFromResponse } = core;
+const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState } = core;
 const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, chargingScriptItems, playChargingScript } = scripts;
+const { replayScriptsOverMqtt } = require('./support/stream-replay');
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -602,54 +603,23 @@ describe('Live data: readings out of order and from the future', () => {
 
 describe('Live data: scripts replayed through the simulated stream', function () {
   this.timeout(60000);
-  let sim;
-  let sub;
-
-  afterEach(async () => {
-    if (sub) await sub.close();
-    if (sim) await sim.close();
-    sub = undefined;
-    sim = undefined;
-    assert.deepStrictEqual(streamConnections(), []);
-  });
 
   it('every script gives the same events over MQTT (core client, reconnecting after the drop) as fed directly', async () => {
-    sim = await startSimulator({ stream: true });
-    const account = createAccount({
-      clientId: 'test-client-id',
-      apiBaseUrl: sim.apiBaseUrl,
-      authBaseUrl: sim.authBaseUrl,
-      tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
-    });
     let live;
-    let received = 0;
     const events = [];
-    sub = subscribeStream(account.tokens, {
-      url: sim.streamUrl,
-      backoffMinMs: 20,
-      backoffMaxMs: 100,
-      onMessage: (m) => {
-        received += 1;
-        events.push(...live.ingest(m.raw, m.topic).events);
+    await replayScriptsOverMqtt({
+      names: Object.keys(CHARGING_SCRIPTS),
+      play: playChargingScript,
+      messagesOf: (name) => replay(name).updates.length,
+      host: {
+        start: () => {
+          live = new LiveData();
+          events.length = 0;
+        },
+        restart: () => (live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())) })),
+        message: (m) => events.push(...live.ingest(m.raw, m.topic).events),
+        check: (name) => assert.deepStrictEqual(events, replay(name).events, name),
       },
     });
-    await sub.waitFor('connected', 5000);
-    for (const name of Object.keys(CHARGING_SCRIPTS)) {
-      live = new LiveData();
-      events.length = 0;
-      received = 0;
-      await playChargingScript(sim.stream, name, {
-        intervalMs: 10,
-        onMarker: async (marker) => {
-          if (marker === 'host-restart') live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())) });
-          if (marker === 'stream-back') await sub.waitFor('connected', 5000);
-        },
-      });
-      const expected = replay(name);
-      const deadline = Date.now() + 5000;
-      while (received < expected.updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.strictEqual(received, expected.updates.length, `${name}: messages received`);
-      assert.deepStrictEqual(events, expected.events, name);
-    }
   });
 });

@@ -6,10 +6,11 @@ const core = require('../dist/src/node');
 const { toCsv } = require('../dist/src/cli/csv');
 const { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems, playTripScript } = require('../dist/src/simulator/trip-scripts');
 const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator/charging-scripts');
-const { startSimulator, SIM_VINS } = require('../dist/src/simulator');
+const { SIM_VINS } = require('../dist/src/simulator');
 const { streamed } = require('./support/stream-message');
+const { replayScriptsOverMqtt } = require('./support/stream-replay');
 
-const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, subscribeStream, streamConnections, createAccount, createLiveFeed, tokenSetFromResponse } = core;
+const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, createLiveFeed } = core;
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -486,62 +487,35 @@ describe('Trips: the logbook', () => {
 
 describe('Trips: scripts replayed through the simulated stream', function () {
   this.timeout(60000);
-  let sim;
-  let sub;
-
-  afterEach(async () => {
-    if (sub) await sub.close();
-    if (sim) await sim.close();
-    sub = undefined;
-    sim = undefined;
-    assert.deepStrictEqual(streamConnections(), []);
-  });
 
   it('every script gives the same trips over MQTT (core client, reconnecting after the drop) as fed directly', async () => {
-    sim = await startSimulator({ stream: true });
-    const account = createAccount({
-      clientId: 'test-client-id',
-      apiBaseUrl: sim.apiBaseUrl,
-      authBaseUrl: sim.authBaseUrl,
-      tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
-    });
     let live;
-    let received = 0;
     let clock = TRIP_SCRIPT_START;
     const now = () => clock;
     const trips = [];
-    sub = subscribeStream(account.tokens, {
-      url: sim.streamUrl,
-      backoffMinMs: 20,
-      backoffMaxMs: 100,
-      onMessage: (m) => {
-        received += 1;
-        // The host's clock follows the car's, as in the direct replay.
-        clock = Math.max(clock, Date.parse(m.raw.timestamp));
-        trips.push(...live.ingest(m.raw, m.topic).trips);
+    await replayScriptsOverMqtt({
+      names: Object.keys(TRIP_SCRIPTS),
+      play: playTripScript,
+      messagesOf: (name) => replay(name).updates.length,
+      host: {
+        start: () => {
+          clock = TRIP_SCRIPT_START;
+          live = new LiveData({ now });
+          trips.length = 0;
+        },
+        restart: () => (live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())), now })),
+        message: (m) => {
+          // The host's clock follows the car's, as in the direct replay.
+          clock = Math.max(clock, Date.parse(m.raw.timestamp));
+          trips.push(...live.ingest(m.raw, m.topic).trips);
+        },
+        check: (name) => {
+          clock += 24 * 3_600_000;
+          for (const u of live.settle()) trips.push(...u.trips);
+          assert.deepStrictEqual(trips, replay(name).trips, name);
+        },
       },
     });
-    await sub.waitFor('connected', 5000);
-    for (const name of Object.keys(TRIP_SCRIPTS)) {
-      clock = TRIP_SCRIPT_START;
-      live = new LiveData({ now });
-      trips.length = 0;
-      received = 0;
-      await playTripScript(sim.stream, name, {
-        intervalMs: 10,
-        onMarker: async (marker) => {
-          if (marker === 'host-restart') live = new LiveData({ state: JSON.parse(JSON.stringify(live.serialize())), now });
-          if (marker === 'stream-back') await sub.waitFor('connected', 5000);
-        },
-      });
-      const expected = replay(name);
-      const deadline = Date.now() + 5000;
-      while (received < expected.updates.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.strictEqual(received, expected.updates.length, `${name}: messages received`);
-      clock += 24 * 3_600_000;
-      for (const u of live.settle()) trips.push(...u.trips);
-      assert.deepStrictEqual(trips, expected.trips, name);
-    }
   });
 });
 
