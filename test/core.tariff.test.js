@@ -103,6 +103,7 @@ describe('core tariff and charging cost', () => {
     for (const day of [0, 8, 1.5, 'xy']) refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: [day] }] }, /A day must be 1 \(Monday\) to 7 \(Sunday\)/);
     refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: 'mon' }] }, /days of window 1 must be a list of weekdays/);
     refused({ ...base, pricePerKwh: null }, /pricePerKwh must be a number/);
+    refused(5, /The tariff must be an object/);
     refused({ ...base, timeOfUse: [{ from: '122:00', to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
     refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:000', pricePerKwh: 0.1 }] }, /to of window 1/);
     assert.deepStrictEqual(win({ from: '23:59', to: ' 24:00 ' }), { from: '23:59', to: '24:00', pricePerKwh: 0.1 });
@@ -125,6 +126,9 @@ describe('core tariff and charging cost', () => {
     // Two minutes of 1 kWh each: one at 0.40 and one at 0.10.
     assert.strictEqual(cost(ten, '2026-12-01T09:59:00Z', '2026-12-01T10:01:00Z', 2).amount, 0.5);
     assert.strictEqual(cost(ten, '2026-12-01T10:59:00Z', '2026-12-01T11:01:00Z', 2).amount, 0.5);
+    // A window that ends where it starts runs the whole day round.
+    const allDay = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '10:00', to: '10:00', pricePerKwh: 0.1 }] };
+    assert.strictEqual(cost(allDay, '2026-12-01T09:59:00Z', '2026-12-01T10:01:00Z', 2).amount, 0.2);
     const halfPast = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '10:30', to: '11:00', pricePerKwh: 0.1 }] };
     assert.strictEqual(cost(halfPast, '2026-12-01T10:29:00Z', '2026-12-01T10:31:00Z', 2).amount, 0.5);
     // A daytime window on Tuesdays only: not on Monday 2026-12-07.
