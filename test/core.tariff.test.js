@@ -102,6 +102,23 @@ describe('core tariff and charging cost', () => {
     refused({ ...base, timeOfUse: [{ from: 2200, to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
     for (const day of [0, 8, 1.5, 'xy']) refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: [day] }] }, /A day must be 1 \(Monday\) to 7 \(Sunday\)/);
     refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: 'mon' }] }, /days of window 1 must be a list of weekdays/);
+    refused({ ...base, pricePerKwh: null }, /pricePerKwh must be a number/);
+    refused(5, /The tariff must be an object/);
+    refused({ ...base, timeOfUse: [{ from: '122:00', to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
+    refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:000', pricePerKwh: 0.1 }] }, /to of window 1/);
+    assert.deepStrictEqual(win({ from: '23:59', to: ' 24:00 ' }), { from: '23:59', to: '24:00', pricePerKwh: 0.1 });
+    // Each refusal says what would do, with an example.
+    const hints = [
+      ['not json', /^For example \{"currency"/],
+      [[], /^For example \{"currency"/],
+      [{ currency: 'EURO', pricePerKwh: 1 }, /^For example EUR, CHF or GBP\.$/],
+      [{ ...base, pricePerKwh: -1 }, /^For example 0\.32 for 32 cents per kWh\.$/],
+      [{ ...base, timeZone: 'Mars/Base' }, /^An IANA name, for example Europe\/Berlin\.$/],
+      [{ ...base, timeOfUse: {} }, /^For example \[\{"from": "22:00"/],
+      [{ ...base, timeOfUse: [{ from: '7', to: '06:00', pricePerKwh: 0.1 }] }, /24:00 is the end of the day/],
+      [{ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: ['someday'] }] }, /^For example \[1, 2, 3, 4, 5\] or \["mon", "fri"\]\.$/],
+    ];
+    for (const [input, hint] of hints) assert.throws(() => parseTariff(input), (e) => hint.test(e.hint), JSON.stringify(input));
   });
 
   it("a window's first minute is in it, its end is not; a night window's morning belongs to the day before, Sunday's to Monday", () => {
@@ -109,6 +126,15 @@ describe('core tariff and charging cost', () => {
     // Two minutes of 1 kWh each: one at 0.40 and one at 0.10.
     assert.strictEqual(cost(ten, '2026-12-01T09:59:00Z', '2026-12-01T10:01:00Z', 2).amount, 0.5);
     assert.strictEqual(cost(ten, '2026-12-01T10:59:00Z', '2026-12-01T11:01:00Z', 2).amount, 0.5);
+    // A window that ends where it starts runs the whole day round.
+    const allDay = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '10:00', to: '10:00', pricePerKwh: 0.1 }] };
+    assert.strictEqual(cost(allDay, '2026-12-01T09:59:00Z', '2026-12-01T10:01:00Z', 2).amount, 0.2);
+    const halfPast = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '10:30', to: '11:00', pricePerKwh: 0.1 }] };
+    assert.strictEqual(cost(halfPast, '2026-12-01T10:29:00Z', '2026-12-01T10:31:00Z', 2).amount, 0.5);
+    // A daytime window on Tuesdays only: not on Monday 2026-12-07.
+    const tuesdays = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ days: [2], from: '10:00', to: '11:00', pricePerKwh: 0.1 }] };
+    assert.strictEqual(cost(tuesdays, '2026-12-07T10:00:00Z', '2026-12-07T10:01:00Z', 1).amount, 0.4);
+    assert.strictEqual(cost(tuesdays, '2026-12-08T10:00:00Z', '2026-12-08T10:01:00Z', 1).amount, 0.1);
     const mondays = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ days: [1], from: '22:00', to: '06:00', pricePerKwh: 0.1 }] };
     // 2026-12-07 is a Monday: 21:59 outside, 22:00 inside; Tuesday 05:59 inside, 06:00 outside.
     assert.strictEqual(cost(mondays, '2026-12-07T21:59:00Z', '2026-12-07T22:01:00Z', 2).amount, 0.5);

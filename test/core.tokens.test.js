@@ -483,6 +483,31 @@ describe('core login', function () {
       assert.strictEqual(refreshes(), 2);
     });
 
+    it('a holder offers its set as it starts and withdraws it as it stops; a newer set that is itself due is refreshed once, from its own token', async () => {
+      let now = Date.now();
+      const older = issued(now);
+      const newer = issued(now + 60_000);
+      assert.strictEqual(newer.gcid, older.gcid, 'one login');
+      const ring = new TokenRing();
+      const key = TokenRing.key(sim.authBaseUrl, CLIENT, older.gcid);
+      const a = manager({ tokens: { ...newer }, now: () => now, ring });
+      const b = manager({ tokens: { ...older }, now: () => now, ring });
+      // B renews: the set A started with is newer and still good, so B takes it and asks BMW nothing.
+      assert.strictEqual((await b.refresh()).refreshToken, newer.refreshToken);
+      assert.strictEqual(refreshes(), 0);
+      // A stops: its set is no longer offered.
+      a.release();
+      assert.strictEqual(ring.newerThan(key, older), undefined);
+      // A newer set that is due itself: taken, then refreshed once with its own refresh token.
+      ring.offer(key, newer);
+      const c = manager({ tokens: { ...older }, now: () => now, ring });
+      now = newer.expiresAt - 60_000;
+      const renewed = await c.refresh();
+      assert.strictEqual(refreshes(), 1);
+      assert.strictEqual(sim.requests.find((r) => r.grantType === 'refresh_token').refreshToken, newer.refreshToken);
+      assert.notStrictEqual(renewed.accessToken, newer.accessToken);
+    });
+
     it('without the ring the second holder refreshes with the retired token, and BMW refuses it', async () => {
       let now = Date.now();
       const tokens = issued(now);
