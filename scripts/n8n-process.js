@@ -37,4 +37,31 @@ function simulatorCredentialData(sim, clientId) {
   return { clientId, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl, ...storedTokens(tokens) };
 }
 
-module.exports = { n8nEnv, simulatorCredentialData };
+/**
+ * The REST API of one n8n, cookie-authenticated as the editor is (n8n ties its login cookie to the browser ID it
+ * was issued with): `call(method, route, body)` gives { ok, status, text, body }, body being the parsed JSON or
+ * undefined.
+ */
+function n8nRestClient(baseUrl, browserId, timeoutMs = 15_000) {
+  let cookie = '';
+  return async (method, route, body) => {
+    const res = await fetch(`${baseUrl}/${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'browser-id': browserId, ...(cookie ? { cookie } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+    if (set.length) cookie = set.join('; ');
+    const text = await res.text();
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { ok: res.ok, status: res.status, text, body: parsed };
+  };
+}
+
+module.exports = { n8nEnv, simulatorCredentialData, n8nRestClient };

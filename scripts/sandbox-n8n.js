@@ -4,7 +4,7 @@
 // installed once into the cache) with this clone's n8n packages, a credential already logged in to the simulator,
 // the example workflows imported and an owner account to sign in with. Nothing here needs a BMW account.
 const fs = require('fs');
-const { n8nEnv, simulatorCredentialData } = require('./n8n-process');
+const { n8nEnv, n8nRestClient, simulatorCredentialData } = require('./n8n-process');
 const path = require('path');
 const { spawn } = require('child_process');
 const { randomBytes } = require('crypto');
@@ -152,25 +152,7 @@ async function importCredential(n8n, env, sim, track, stateDir) {
 }
 
 /** The cookie-authenticated API of the n8n started here: `call('GET', 'rest/settings')` gives { status, body }. */
-function restClient(baseUrl) {
-  let cookie = '';
-  return async (method, route, body) => {
-    const res = await fetch(`${baseUrl}/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, ...(cookie ? { cookie } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-    if (set.length) cookie = set.join('; ');
-    const text = await res.text();
-    try {
-      return { status: res.status, body: JSON.parse(text) };
-    } catch {
-      return { status: res.status, body: undefined };
-    }
-  };
-}
+const restClient = (baseUrl) => n8nRestClient(baseUrl, BROWSER_ID);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

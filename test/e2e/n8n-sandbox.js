@@ -20,6 +20,7 @@ const { DateTime } = require('luxon');
 const { SIM_VINS } = require('../../dist/src/simulator');
 const h = require('../browser/harness');
 const { PACKAGES, TYPES } = require('../support/n8n-packages');
+const { restClient } = require('../support/n8n-server');
 
 const ROOT = path.join(__dirname, '..', '..');
 const EMPTY_CACHE = process.argv.includes('--empty-cache');
@@ -57,22 +58,7 @@ function isFree(port) {
 }
 
 /** The cookie-authenticated API of the sandbox's n8n. */
-function client(url) {
-  let cookie = '';
-  return async (method, route, body) => {
-    const res = await fetch(`${url}/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'browser-id': 'n8n-sandbox-test', ...(cookie ? { cookie } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-    if (set.length) cookie = set.join('; ');
-    const text = await res.text();
-    h.assert(res.ok, `${method} /${route} answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text);
-  };
-}
+const client = (url) => restClient(url, 'n8n-sandbox-test').call;
 
 async function main(run) {
   if (EMPTY_CACHE) h.assert(process.env.BMW_CARDATA_CACHE && !fs.existsSync(N8N_DIR), `--empty-cache needs BMW_CARDATA_CACHE set to an empty folder, not ${CACHE}`);

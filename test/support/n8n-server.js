@@ -5,7 +5,7 @@
 const os = require('os');
 const path = require('path');
 const fs = require('fs');
-const { n8nEnv } = require('../../scripts/n8n-process');
+const { n8nEnv, n8nRestClient } = require('../../scripts/n8n-process');
 const h = require('../browser/harness');
 const { checkModuleTrace, traceModules } = require('./n8n-packages');
 
@@ -20,21 +20,13 @@ function assertInstalled() {
   h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
 }
 
-/** The cookie-authenticated REST API of one n8n instance. */
+/** The cookie-authenticated REST API of one n8n instance: an answer other than 2xx fails the test. */
 function restClient(baseUrl, browserId = 'e2e-test') {
-  let cookie = '';
+  const raw = n8nRestClient(baseUrl, browserId, 30_000);
   const call = async (method, route, body) => {
-    const res = await fetch(`${baseUrl}/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'browser-id': browserId, ...(cookie ? { cookie } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const setCookie = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-    if (setCookie.length) cookie = setCookie.join('; ');
-    const text = await res.text();
-    h.assert(res.ok, `${method} /${route} answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text);
+    const res = await raw(method, route, body);
+    h.assert(res.ok, `${method} /${route} answered ${res.status}: ${res.text.slice(0, 300)}`);
+    return JSON.parse(res.text);
   };
   return { call, rest: async (method, route, body) => (await call(method, `rest/${route}`, body)).data };
 }
