@@ -59,6 +59,10 @@ function sandboxChange(copy, broker) {
     copy.settle = 0;
     return 'Its stream node sends a finished charge at once here: the simulator delivers every reading on time, so there are no late readings to wait for (with BMW it waits 5 minutes for them).';
   }
+  if (copy.type === 'bmw-cardata-stream' && copy.output === 'summary') {
+    copy.settle = 0;
+    return "Its stream node sends the month's figures at once after a finished charge or trip here: the simulator delivers every reading on time, so there are no late readings to wait for (with BMW a finish waits 5 minutes for them).";
+  }
   if (copy.type === 'bmw-cardata-stream' && copy.output === 'trips') {
     copy.settle = 0;
     return 'Its stream node sends a finished trip once the 10 minutes that tell a stop from the end are over, without waiting for late readings here: the simulator delivers every reading on time (with BMW it waits 5 minutes more for them). The simulated car drives once in every round of its stream, about every 18 minutes.';
@@ -70,6 +74,9 @@ function sandboxChange(copy, broker) {
   }
   return undefined;
 }
+
+/** The sandbox account's tariff: the one the examples' account carries. */
+const SANDBOX_TARIFF = JSON.stringify({ currency: 'EUR', pricePerKwh: 0.32, timeZone: 'Europe/Berlin' });
 
 /** The example to start with: one button, one call, a result in the debug sidebar and a file. */
 const START_TAB = /^Charging history/i;
@@ -131,6 +138,8 @@ function exampleFlows(simUrl, streamUrl, vin, broker, { dashboard = false } = {}
       authBaseUrl: `${simUrl}/gcdm`,
       streamUrl,
       dailyQuota: 50,
+      // The examples' tariff, so that the dashboard and "Monthly charging cost report" show what charging cost.
+      tariff: SANDBOX_TARIFF,
     },
   ];
   // The tab to start with first: Node-RED opens the first tab, and the printout names it. The dashboard's tab, when
@@ -353,7 +362,7 @@ BMW CarData sandbox is running (no BMW account needed; the internet only once, f
   Dashboard         ${
     dashboard.ok
       ? `${editor}/dashboard  (the tab "${DASHBOARD.example}", FlowFuse Dashboard 2 ${DASHBOARD.version}): each car's charge, range,
-                    charging, doors, this month's sessions, kWh, km and cost (the sandbox's account has no tariff: "no tariff set"),
+                    charging, doors, this month's sessions, kWh, km and cost (the sandbox's account has the examples' tariff, 0.32 EUR per kWh),
                     the quota left and the last trip, live from the stream${synced ? `;\n                    ${synced}` : ''}`
       : `not available: ${dashboard.note}${synced ? `; ${synced}` : ''}`
   }

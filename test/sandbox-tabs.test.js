@@ -105,6 +105,11 @@ describe('sandbox tabs show a result', function () {
     const charging = withDashboard.flows.find((n) => n.z === tab.id && n.type === 'bmw-cardata-stream' && n.output === 'charging');
     assert.strictEqual(charging.settle, 0);
     assert.match(tab.info, /finished charge at once here/);
+    // So do this month's figures, at the examples' tariff.
+    const summary = withDashboard.flows.find((n) => n.z === tab.id && n.type === 'bmw-cardata-stream' && n.output === 'summary');
+    assert.strictEqual(summary.settle, 0);
+    assert.match(tab.info, /month's figures at once/);
+    assert.deepStrictEqual(JSON.parse(withDashboard.flows.find((n) => n.type === 'bmw-cardata-account').tariff), { currency: 'EUR', pricePerKwh: 0.32, timeZone: 'Europe/Berlin' });
   });
 
   it('flows saved by an earlier start get the dashboard\'s tab once Dashboard 2 is installed, and lose it when it is not', () => {
