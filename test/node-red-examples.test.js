@@ -18,7 +18,7 @@ const load = (name) => JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`)
 /** The node types of FlowFuse Dashboard 2 (@flowfuse/node-red-dashboard 1.31.0, its package.json's node-red.nodes). */
 const DASHBOARD_TYPES = new Set(['ui-base', 'ui-page', 'ui-link', 'ui-group', 'ui-theme', 'ui-form', 'ui-text-input', 'ui-number-input', 'ui-file-input', 'ui-button', 'ui-button-group', 'ui-dropdown', 'ui-radio-group', 'ui-slider', 'ui-spacer', 'ui-switch', 'ui-text', 'ui-table', 'ui-chart', 'ui-gauge', 'ui-notification', 'ui-audio', 'ui-markdown', 'ui-template', 'ui-event', 'ui-control', 'ui-progress']);
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-function.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
 
 describe('Node-RED example flows', function () {
   it('each starts with a comment, uses the simulator account and holds no credentials', () => {
@@ -129,6 +129,10 @@ describe('Node-RED example flows', function () {
     it('charging history of last month to a CSV file', async () => {
       const out = await run('Charging history of last month to CSV');
       const done = out('d1');
+      // A session of last month for which BMW reported no energy, SoC or mileage: empty cells, never the text "null".
+      const month = relativeRange('lastMonth', { timeZone: 'Europe/Berlin' });
+      const start = Date.parse(month.from) / 1000 + 2 * 86_400;
+      sim.addChargingSession(SIM_VINS.bev, { startTime: start, endTime: start + 3_600, energyConsumedFromPowerGridKwh: null, displayedStartSoc: null, displayedSoc: null, mileage: null });
       helper.getNode('in1').receive({});
       await done.wait(2);
       // Both cars of the account, each in a file of its own.
@@ -140,6 +144,7 @@ describe('Node-RED example flows', function () {
         const expected = await account.client.paginate('getChargingHistory', { vin, ...relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }) });
         assert.ok(expected.length > 0);
         assert.strictEqual(csv.length - 1, expected.length);
+        for (const line of csv) assert.ok(!/(^|,)null(,|$)/.test(line), `a cell says null: ${line}`);
       }
       assert.match(csv[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00,/);
     });

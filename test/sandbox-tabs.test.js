@@ -14,7 +14,7 @@ const { exampleFlows, syncDashboardTab, nodeRedSettings, SIMULATOR_OPTIONS, SAND
 const { STREAM_INTERVAL_MS } = require('../scripts/sandbox-support');
 const { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } = require('./support/nodered');
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js', 'function/89-trigger.js'];
+const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-function.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js', 'function/89-trigger.js'];
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 
 async function until(check, timeoutMs, what) {
