@@ -61,8 +61,9 @@ async function startNodeRed({ users = [], flows = [], credentials, lang = 'en-US
       if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
       try {
         const res = await fetch(`${url}/auth/login`);
-        // Node-RED logs in its language: English, or German (lang: 'de').
-        if (res.ok && /Started flows|Server now running|Flows sind gestartet/.test(output.slice(since))) break;
+        // Node-RED logs in its language: English, or German (lang: 'de'). "Server now running" comes before the flows
+        // run, so it is no sign that a node's admin route (an inject's) answers yet.
+        if (res.ok && /Started flows|Flows sind gestartet/.test(output.slice(since))) break;
       } catch {
         // not listening yet
       }
