@@ -1,7 +1,7 @@
 'use strict';
 // The bridge killed with SIGKILL at random moments of a replayed charge: BRIDGE_KILL_TRIALS trials (default 50)
 // with the user's broker up, as many with it unreachable until the end. Each trial is the one of
-// test/bridge.test.js (test/support/bridge.js killTrial): a charging script from the simulator's stream, the bridge
+// test/cli/bridge.test.ts (test/support/bridge.js killTrial): a charging script from the simulator's stream, the bridge
 // killed once, 0 to 20 ms after a random message, and started again on its files. Prints, per mode, the trials in
 // which every event arrived, the events expected and delivered, the duplicates (all under the same id) and any
 // event that arrived differently. Needs Mosquitto. Exits with 1 when an event was lost or differed.

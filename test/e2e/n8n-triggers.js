@@ -296,7 +296,7 @@ async function main(run) {
   // ---- A again: the next polls ---------------------------------------------------------------------------------
   // The trigger paces itself (at most every 2 hours by default, 30 minutes at the least): the polls n8n starts every
   // minute in between ask BMW nothing and start no execution, whatever the simulator's history holds meanwhile.
-  // What a check emits once it is due is tested on a fake clock through n8n's own code (test/n8n-trigger.test.js).
+  // What a check emits once it is due is tested on a fake clock through n8n's own code (test/n8n/trigger.test.ts).
   await run.step('the next polls, once a minute, ask BMW nothing and start no execution: the trigger paces itself', async () => {
     await h.waitFor('two more polls', () => pollsStarted() >= 3, Math.max(5000, activatedAt + 2 * MINUTE + 15_000 - Date.now()), n8n.proc);
     await h.sleep(3000);

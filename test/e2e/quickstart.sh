@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The newcomer's path on a fresh clone: npm install; npx bmw-cardata and npx cardata-simulator right after it;
 # npm start with Node-RED's port 1880 taken (and with a busy --port), then running: the editor answers, an
-# example flow produces output, Ctrl-C stops everything; every README snippet (test/readme-snippets.test.js); two
+# example flow produces output, Ctrl-C stops everything; every README snippet (test/packages/readme-snippets.test.ts); two
 # examples imported into a fresh plain Node-RED (the packed Node-RED package in a new user directory) through the
 # admin API give one account node, which, authorized at a simulator with two cars, reads both with a node without a
 # VIN (test/e2e/plain-node-red-two-cars.js). The n8n sandbox has test/e2e/n8n-sandbox.sh.
@@ -123,7 +123,7 @@ check "Ctrl-C stops Node-RED and the simulator"
 pid=""
 
 # Every README snippet, in the clone, against the simulator.
-npx mocha --no-config --timeout 60000 --exit test/readme-snippets.test.js > "$work/snippets.log" 2>&1 || { cat "$work/snippets.log"; fail "the README snippets run"; }
+npx mocha --no-config --require tsx/cjs --timeout 60000 --exit test/packages/readme-snippets.test.ts > "$work/snippets.log" 2>&1 || { cat "$work/snippets.log"; fail "the README snippets run"; }
 snippets="$(grep -Eo '[0-9]+ passing' "$work/snippets.log")"
 check "the README snippets run ($snippets, $(grep -Eo '[0-9]+ pending' "$work/snippets.log" || echo 0 pending) marked not run)"
 

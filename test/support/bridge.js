@@ -10,10 +10,11 @@ const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const mqtt = require('mqtt');
-const { CHARGING_SCRIPTS, chargingScriptItems } = require('../../dist/src/simulator/charging-scripts');
-const { LiveData, tokenSetFromResponse } = require('../../dist/src/node');
-const { startPlainBroker } = require('../../dist/src/simulator');
-const { eventId } = require('../../dist/src/cli/bridge-topics');
+const { code } = require('./code');
+const { CHARGING_SCRIPTS, chargingScriptItems } = code('src/simulator/charging-scripts');
+const { LiveData, tokenSetFromResponse } = code('src/node');
+const { startPlainBroker } = code('src/simulator');
+const { eventId } = code('src/cli/bridge-topics');
 const { freePort } = require('./free-port');
 const { seeded } = require('./random');
 

@@ -16,9 +16,10 @@ const { WorkflowExecute, ExecutionLifecycleHooks, ExecuteContext, RoutingNode, P
 const { Workflow, ICredentialsHelper, createRunExecutionData, NodeHelpers } = require('n8n-workflow');
 const lodashGet = (obj, key) => key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
 
-const { BmwCarData } = require('../../dist/nodes/BmwCarData/BmwCarData.node.js');
-const { BmwCarDataTrigger } = require('../../dist/nodes/BmwCarDataTrigger/BmwCarDataTrigger.node.js');
-const { BmwCarDataApi } = require('../../dist/credentials/BmwCarDataApi.credentials.js');
+const { code } = require('./code');
+const { BmwCarData } = code('nodes/BmwCarData/BmwCarData.node.js');
+const { BmwCarDataTrigger } = code('nodes/BmwCarDataTrigger/BmwCarDataTrigger.node.js');
+const { BmwCarDataApi } = code('credentials/BmwCarDataApi.credentials.js');
 
 const CREDENTIAL = { id: 'cred-1', name: 'BMW CarData account' };
 const credentialType = new BmwCarDataApi();
@@ -301,7 +302,7 @@ function authorizedCredentials(sim, extra = {}) {
  * `set` given it), its log and quota count cleared before each test, closed with the harness's files after.
  */
 function useSimulator(options, set) {
-  const { startSimulator } = require('../../dist/src/simulator');
+  const { startSimulator } = code('src/simulator');
   let sim;
   before(async () => {
     sim = await startSimulator({ port: 0, pollIntervalSec: 0, ...options });

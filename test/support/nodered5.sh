@@ -20,5 +20,5 @@ fi
 if [ "${1:-}" = --install-only ]; then echo "$nr5"; exit 0; fi
 echo "node $(node --version), node-red $(node -p "require('$nr5/node_modules/node-red/package.json').version")" >&2
 cd "$root"
-NODE_RED_PATH="$nr5/node_modules/node-red" exec node node_modules/mocha/bin/mocha.js --no-config --exit --timeout 60000 \
-  --reporter test/support/reporter.js "$@" test/node-red*.test.js
+NODE_RED_PATH="$nr5/node_modules/node-red" exec node node_modules/mocha/bin/mocha.js --no-config --require tsx/cjs --exit --timeout 60000 \
+  --reporter test/support/reporter.js "$@" test/node-red/*.test.ts

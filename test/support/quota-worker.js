@@ -1,5 +1,5 @@
 'use strict';
-// A process that uses the quota file, forked by test/file-lock.test.js. Modes (argv[2]):
+// A process that uses the quota file, forked by test/node/file-lock.test.ts. Modes (argv[2]):
 //  hammer FILE COUNT CRASH GRANTED STALE_MS START_AT: COUNT increments, one at a time; before each write it dies
 //         with probability CRASH (leaving its lock); each increment that reached the file is appended to GRANTED.
 //  hold FILE MARKER: takes the lock, writes MARKER, and stays inside the lock until killed.

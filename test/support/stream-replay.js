@@ -2,8 +2,9 @@
 // Scripts of the simulator replayed through its MQTT stream to the core client, as a host gets them: a
 // subscription that reconnects after a script's drop, the host restarted at a script's restart marker.
 const assert = require('assert');
-const { createAccount, subscribeStream, streamConnections, tokenSetFromResponse } = require('../../dist/src/node');
-const { startSimulator } = require('../../dist/src/simulator');
+const { code } = require('./code');
+const { createAccount, subscribeStream, streamConnections, tokenSetFromResponse } = code('src/node');
+const { startSimulator } = code('src/simulator');
 
 /**
  * Plays each script (`play`: playChargingScript or playTripScript) over a fresh simulator's stream. The `host` is

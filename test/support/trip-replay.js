@@ -1,8 +1,9 @@
 'use strict';
 // The simulator's trip scripts as tests replay them: when to start one so that its finish falls due at a chosen
 // moment, and the trip events core derives from it when fed straight to LiveData (what a host must deliver).
-const { LiveData } = require('../../dist/src/core');
-const { tripScriptItems, TRIP_SCRIPTS } = require('../../dist/src/simulator/trip-scripts');
+const { code } = require('./code');
+const { LiveData } = code('src/core');
+const { tripScriptItems, TRIP_SCRIPTS } = code('src/simulator/trip-scripts');
 
 /** A trip script's start such that its finish (the ignition off, the 10-minute pause, the 5-minute wait) falls `dueInMs` from now. */
 function tripStart(name, dueInMs) {
