@@ -41,6 +41,11 @@ export function vinLocator(resource: string, operations: string[]): INodePropert
 }
 
 /** Telematic descriptors from the bundled catalogue, labelled by category. */
+/** Shows a field only for one operation of one resource. */
+export function shownFor(resource: string, operation: string): INodeProperties['displayOptions'] {
+  return { show: { resource: [resource], operation: [operation] } };
+}
+
 export function descriptorsField(displayOptions: INodeProperties['displayOptions'], name = 'descriptors'): INodeProperties {
   return {
     displayName: 'Descriptor Names or IDs',
@@ -78,7 +83,7 @@ export function returnAllAndLimit(resource: string, operation: string): INodePro
       default: false,
       description: 'Whether to return all results or only up to a given limit',
       hint: 'Every page of results costs one of the 50 daily CarData calls',
-      displayOptions: { show: { resource: [resource], operation: [operation] } },
+      displayOptions: shownFor(resource, operation),
     },
     {
       displayName: 'Limit',
