@@ -5,7 +5,7 @@ import * as path from 'path';
 import { execFile } from 'child_process';
 import * as core from '../../src/core';
 const { DESCRIPTOR_WORDS, descriptorWords, descriptorsForWord, searchDescriptors, findDescriptor, checkDescriptors, unitLabel } = core;
-import { helper, editor, freshUserDir, allNodes, accountConfig } from '../support/nodered';
+import { helper, editor, freshUserDir, allNodes, accountConfig, serverPerTest } from '../support/nodered';
 import { BmwCarData } from '../../nodes/BmwCarData/BmwCarData.node.js';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
@@ -91,13 +91,8 @@ describe('the words people use for descriptors', function () {
   });
 
   describe('the Node-RED picker', function () {
-    beforeEach(async () => {
+    serverPerTest(async () => {
       freshUserDir();
-      await helper.startServer();
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await helper.stopServer();
     });
 
     it('the catalogue route carries the words and clean units for the picker to search and show', async () => {

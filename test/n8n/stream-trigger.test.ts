@@ -13,6 +13,7 @@ import { playTripScript } from '../../src/simulator/trip-scripts';
 import { tripStart, directTrips } from '../support/trip-replay';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
 import { BmwCarDataApi } from '../../credentials/BmwCarDataApi.credentials.js';
+import { sleep, until } from '../support/wait';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
@@ -22,16 +23,6 @@ const nodeTypes = {
   getByNameAndVersion: (_name, version) => NodeHelpers.getVersionedNodeType(trigger, version),
   getKnownTypes: () => ({}),
 };
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(check, timeoutMs = 5000, what = 'condition') {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function credentialsFor(sim, extra = {}) {
   // The broker comes from the node's Stream URL unless a test gives the credential one.

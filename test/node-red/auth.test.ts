@@ -4,7 +4,7 @@ import assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
-import { helper, editor, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID } from '../support/nodered';
+import { helper, editor, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID, serverPerTest } from '../support/nodered';
 
 async function pollStatus(id, until, timeoutMs = 8000) {
   const end = Date.now() + timeoutMs;
@@ -27,16 +27,11 @@ describe('Node-RED account: admin routes', function () {
     sim = await startSimulator({ pollIntervalSec: 0 });
   });
   after(() => sim.close());
-  beforeEach(async () => {
+  serverPerTest(async () => {
     userDir = freshUserDir();
     sim.clearLog();
     sim.setQuotaUsed(0);
     sim.setAutoApprove(false);
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
   });
 
   it('authorizes a new, undeployed account: start, poll to success, credentials stored', async () => {
@@ -184,14 +179,9 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     sim = await startSimulator({});
   });
   after(() => sim.close());
-  beforeEach(async () => {
+  serverPerTest(async () => {
     sim.clearLog();
     sim.setQuotaUsed(0);
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
   });
 
   // Every read asks BMW (cacheMaxAge 0), so each one after an expiry needs the login.

@@ -4,7 +4,7 @@ import assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
-import { helper, editor, allNodes, accountConfig, authorizedCredentials, collector, freshUserDir, sleep, lastStatus, CLIENT_ID } from '../support/nodered';
+import { helper, editor, allNodes, accountConfig, authorizedCredentials, collector, freshUserDir, sleep, lastStatus, CLIENT_ID, serverPerTest } from '../support/nodered';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const VIN = SIM_VINS.bev;
@@ -17,14 +17,9 @@ describe('Node-RED account: containers and vehicles survive a restart', function
     sim = await startSimulator({ dailyQuota: 1000 });
   });
   after(() => sim.close());
-  beforeEach(async () => {
+  serverPerTest(async () => {
     userDir = freshUserDir();
     credentials = authorizedCredentials(sim);
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
   });
 
   const calls = () => sim.restCalls().map((c) => `${c.method} ${c.path.replace(VIN, '{vin}').replace(/containers\/\w{13}$/, 'containers/{id}')}`);
@@ -143,14 +138,9 @@ describe('Node-RED: answers that stay the same all day are read once per account
     sim = await startSimulator({ dailyQuota: 1000 });
   });
   after(() => sim.close());
-  beforeEach(async () => {
+  serverPerTest(async () => {
     userDir = freshUserDir();
     credentials = authorizedCredentials(sim);
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
   });
 
   const cacheFile = () => path.join(userDir, 'bmw-cardata-cache.json');

@@ -8,7 +8,7 @@ import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { createAccount, relativeRange, flattenTrip } from '../../src/node';
 import { VEHICLE_NODE_TYPES } from '../../src/node-red/action';
 const VEHICLE_NODES = new Set(VEHICLE_NODE_TYPES);
-import { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode, sleep, streamNode, lastStatus } from '../support/nodered';
+import { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode, sleep, streamNode, lastStatus, serverPerTest } from '../support/nodered';
 import { DASHBOARD } from '../../scripts/sandbox';
 import { until } from '../support/bridge';
 import { toCsv } from '../../src/cli/csv';
@@ -96,16 +96,11 @@ describe('Node-RED example flows', function () {
       coreModules = CORE.map(coreNode);
     });
     after(() => sim.close());
-    beforeEach(async () => {
+    serverPerTest(async () => {
       freshUserDir();
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-examples-'));
       sim.clearLog();
       sim.setQuotaUsed(0);
-      await helper.startServer();
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await helper.stopServer();
     });
 
     /** Loads an example on one tab, pointed at the simulator, with every debug node turned into a helper. */
@@ -238,14 +233,9 @@ describe('Node-RED example "Trip logbook to a CSV file" with a replayed trip', f
     sim = await startSimulator({ stream: true });
   });
   after(() => sim.close());
-  beforeEach(async () => {
+  serverPerTest(async () => {
     freshUserDir();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-trip-logbook-'));
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
   });
 
   it('one row per finished trip in a CSV file per car: the header first, the same columns and cells as bmw-cardata trips', async () => {

@@ -2,7 +2,7 @@
 import assert from 'assert';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { relativeRange } from '../../src/core';
-import { helper, editor, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector } from '../support/nodered';
+import { helper, editor, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector, serverPerTest } from '../support/nodered';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
@@ -13,15 +13,10 @@ describe('Node-RED nodes', function () {
     sim = await startSimulator({ chargingSessions: 400, chargingPageSize: 25, settingsPageSize: 2 });
   });
   after(() => sim.close());
-  beforeEach(async () => {
+  serverPerTest(async () => {
     freshUserDir();
     sim.clearLog();
     sim.setQuotaUsed(0);
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await helper.stopServer();
   });
 
   const restPaths = () => sim.restCalls().map((r) => r.path);

@@ -6,17 +6,10 @@ import fc from 'fast-check';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { startNodeRed } from '../support/nodered-runtime';
 import { authorizedCredentials } from '../support/nodered';
+import { until } from '../support/wait';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
-
-async function until(check, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Node-RED process: no stream message ends it', function () {
   this.timeout(120_000);

@@ -9,18 +9,10 @@ import { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, c
 import { playChargingScript } from '../../src/simulator/charging-scripts';
 import { playTripScript } from '../../src/simulator/trip-scripts';
 import { tripStart, directTrips } from '../support/trip-replay';
+import { until } from '../support/wait';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const PORT = 'vehicle.body.chargingPort.status';
-
-async function until(check, timeoutMs = 5000, what = 'condition') {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('Node-RED stream node', function () {
   this.timeout(20000);

@@ -10,7 +10,7 @@ import { PassThrough } from 'stream';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { main } from '../../src/cli/main';
 import { TokenFile } from '../../src/node-red/token-file';
-import { helper, freshUserDir, loadAction, sleep } from '../support/nodered';
+import { helper, freshUserDir, loadAction, sleep, serverPerTest } from '../support/nodered';
 
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const reEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -122,13 +122,8 @@ describe('token files', function () {
 
   describe('Node-RED token file', () => {
     let userDir;
-    beforeEach(async () => {
+    serverPerTest(async () => {
       sim.clearLog();
-      await helper.startServer();
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await helper.stopServer();
     });
 
     const tokenFile = () => path.join(userDir, 'bmw-cardata-tokens.json');

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { fork, spawnSync } from 'child_process';
 import { FileQuotaStore } from '../../src/node';
 import { failure } from '../support/failure';
+import { until } from '../support/wait';
 
 const WORKER = path.join(__dirname, '../support/quota-worker.js');
 const DAY = '2026-03-10';
@@ -27,14 +28,6 @@ function exited(child) {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? child.signalCode);
     else child.once('exit', (code, signal) => resolve(code ?? signal));
   });
-}
-
-async function until(check, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function usedOnDisk(file) {
@@ -81,7 +74,7 @@ describe('quota file lock between processes', function () {
     const file = tmpFile();
     const marker = path.join(path.dirname(file), 'holding');
     const holder = fork(WORKER, ['hold', file, marker], { stdio: 'ignore' });
-    await until(() => fs.existsSync(marker));
+    await until(() => fs.existsSync(marker), 20_000);
     holder.kill('SIGKILL');
     await exited(holder);
     assert.ok(fs.existsSync(`${file}.lock`), 'the killed holder left its lock');
@@ -99,7 +92,7 @@ describe('quota file lock between processes', function () {
     let before = 0;
     for (let kill = 0; kill < 10; kill += 1) {
       const worker = fork(WORKER, ['hammer', file, '100000', '0', granted, '10000', '0'], { stdio: 'ignore' });
-      await until(() => usedOnDisk(file) > before);
+      await until(() => usedOnDisk(file) > before, 20_000);
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
       worker.kill('SIGKILL');
       await exited(worker);
@@ -152,7 +145,7 @@ describe('quota file lock between processes', function () {
     const options = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), staleMs: 10_000, timeoutMs: 15_000 };
     let release;
     const holding = new FileLock(file, options).run(() => new Promise((resolve) => (release = resolve)));
-    await until(() => fs.existsSync(file) && release);
+    await until(() => fs.existsSync(file) && release, 20_000);
     let entered = false;
     const waiting = new OtherCopy(file, options).run(async () => {
       entered = true;

@@ -5,6 +5,7 @@ import * as mqtt from 'mqtt';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import * as core from '../../src/node';
 import { parseArgs } from '../../src/simulator/cli';
+import { sleep, until } from '../support/wait';
 
 const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, normalizeStreamMessage, StreamError, ReadingDeduplicator } = core;
 
@@ -15,16 +16,6 @@ const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
 const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
 const FAST = { refreshMarginMs: 1000, backoffMinMs: 50, backoffMaxMs: 400, notConfiguredRetryMs: 0 };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check, timeoutMs = 5000, what = 'condition') {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 // Core's refresh retries a login-service hiccup a few times itself; here without waiting between the tries.
 const noWait = () => new Promise((resolve) => setImmediate(resolve));

@@ -11,6 +11,7 @@ const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const mqtt = require('mqtt');
 const { code } = require('./code');
+const { sleep, until } = require('./wait');
 const { CHARGING_SCRIPTS, chargingScriptItems } = code('src/simulator/charging-scripts');
 const { LiveData, tokenSetFromResponse } = code('src/node');
 const { startPlainBroker } = code('src/simulator');
@@ -21,17 +22,6 @@ const { seeded } = require('./random');
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const CLIENT_ID = 'bridge-test-client';
 const CONNECTED = /BMW stream: connected · broker \S+: connected/;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check, timeoutMs = 5000, what = 'condition') {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(25);
-  }
-}
 
 /** A Mosquitto of our own: a plain listener, one with a password, one with TLS and client certificates. */
 class Mosquitto {

@@ -27,6 +27,7 @@ const dist = path.join(packageDir, 'dist');
 // <module>/<node>) in the runtime's language; the helper's stand-in gives back the key. The nodes loaded here get the
 // runtime's own i18n with the package's catalogs, in English (Node-RED's default), whatever the machine's LANG.
 const i18n = require(require.resolve('@node-red/util', { paths: [path.dirname(runtimePath)] })).i18n;
+const { sleep } = require('./wait');
 i18n.init({ lang: 'en-US' });
 const MODULE = 'node-red-contrib-bmw-cardata';
 const LOCALES = path.join(dist, 'src/node-red/locales');
@@ -127,8 +128,19 @@ function collector(helperNode) {
   };
 }
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Starts the helper's Node-RED before each test of the suite, after `prepare()` (a fresh user directory, a clean
+ * simulator log...), and unloads the flows and stops it after each.
+ */
+function serverPerTest(prepare = async () => {}) {
+  beforeEach(async () => {
+    await prepare();
+    await helper.startServer();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
 }
 
 /** The account's admin routes as the editor calls them (supertest on the helper's admin app). */
@@ -144,7 +156,8 @@ function lastStatus(node) {
   return calls.length ? calls[calls.length - 1].args[0] : undefined;
 }
 
-module.exports = { helper, editor, EDITOR_HEADERS, accountNode, streamNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
+module.exports = {
+  serverPerTest, helper, editor, EDITOR_HEADERS, accountNode, streamNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
 
 /** A core node module of the Node-RED under test (e.g. 'sequence/17-split.js' for Join). */
 function coreNode(relative) {

@@ -3,7 +3,8 @@
 // subscription that reconnects after a script's drop, the host restarted at a script's restart marker.
 const assert = require('assert');
 const { code } = require('./code');
-const { createAccount, subscribeStream, streamConnections, tokenSetFromResponse } = code('src/node');
+const { subscribeStream, streamConnections } = code('src/node');
+const { simulatorAccount } = require('./simulator-account');
 const { startSimulator } = code('src/simulator');
 
 /**
@@ -16,12 +17,7 @@ async function replayScriptsOverMqtt({ names, play, messagesOf, host }) {
   const sim = await startSimulator({ stream: true });
   let sub;
   try {
-    const account = createAccount({
-      clientId: 'test-client-id',
-      apiBaseUrl: sim.apiBaseUrl,
-      authBaseUrl: sim.authBaseUrl,
-      tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
-    });
+    const account = simulatorAccount(sim);
     let received = 0;
     sub = subscribeStream(account.tokens, {
       url: sim.streamUrl,

@@ -4,6 +4,7 @@ import * as core from '../../../src/node';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { simulatorAccount } from '../../support/simulator-account';
 
 const { createAccount, tokenSetFromResponse, CarDataError, OPERATION_IDS } = core;
 
@@ -20,11 +21,7 @@ function recordingSleep() {
 function accountFor(sim, extra = {}) {
   const sleep = recordingSleep();
   const rotations = [];
-  const account = createAccount({
-    clientId: 'test-client-id',
-    apiBaseUrl: sim.apiBaseUrl,
-    authBaseUrl: sim.authBaseUrl,
-    tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
+  const account = simulatorAccount(sim, {
     onTokens: (t) => rotations.push(t),
     sleep,
     dailyQuota: sim.quota().limit,

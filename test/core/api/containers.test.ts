@@ -4,8 +4,9 @@ import assert from 'assert';
 import { startSimulator, SIM_VINS } from '../../../src/simulator';
 import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
+import { simulatorAccount } from '../../support/simulator-account';
 
-const { createAccount, tokenSetFromResponse, descriptorSetKey, containerNameFor, ensureContainer, DEFAULT_CONTAINER_PREFIX, CarDataError, ContainerMemory } = core;
+const { descriptorSetKey, containerNameFor, ensureContainer, DEFAULT_CONTAINER_PREFIX, CarDataError, ContainerMemory } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
@@ -60,13 +61,7 @@ describe('core containers', function () {
     afterEach(() => sim.close());
 
     const accountFor = () =>
-      createAccount({
-        clientId: 'containers-client',
-        apiBaseUrl: sim.apiBaseUrl,
-        authBaseUrl: sim.authBaseUrl,
-        tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'containers-client' }), Date.now()),
-        sleep: async () => {},
-      });
+      simulatorAccount(sim, { clientId: 'containers-client', sleep: async () => {} });
     const calls = () => sim.restCalls().map((c) => `${c.method} ${c.path}`);
 
     it('creates the container with the set\'s name, the purpose, and the descriptors sorted; remembers it', async () => {
@@ -111,15 +106,7 @@ describe('core containers', function () {
     it('starts with the containers a host kept and tells it every change: a new process reads at one call', async () => {
       const kept = [];
       const accountWith = (containers) =>
-        createAccount({
-          clientId: 'containers-client',
-          apiBaseUrl: sim.apiBaseUrl,
-          authBaseUrl: sim.authBaseUrl,
-          tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'containers-client' }), Date.now()),
-          sleep: async () => {},
-          containers,
-          onContainers: (c) => kept.push(c),
-        });
+        simulatorAccount(sim, { clientId: 'containers-client', sleep: async () => {}, containers, onContainers: (c) => kept.push(c) });
       const first = accountWith(undefined).client;
       const made = await first.getTelematicValues(SIM_VINS.bev, [SOC]);
       assert.deepStrictEqual(kept, [{ [containerNameFor([SOC])]: made.containerId }], 'told once, when found');

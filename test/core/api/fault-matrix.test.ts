@@ -4,6 +4,7 @@ import * as net from 'net';
 import { startSimulator, SIM_VINS } from '../../../src/simulator';
 import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
+import { simulatorAccount } from '../../support/simulator-account';
 
 const { createAccount, tokenSetFromResponse, CarDataError, nodeSleep } = core;
 const YEAR_AGO = new Date(Date.now() - 365 * 86400_000).toISOString();
@@ -25,11 +26,8 @@ function fakeTime() {
 
 function accountFor(sim, extra = {}) {
   const time = fakeTime();
-  const account = createAccount({
+  const account = simulatorAccount(sim, {
     clientId: 'matrix-client',
-    apiBaseUrl: sim.apiBaseUrl,
-    authBaseUrl: sim.authBaseUrl,
-    tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'matrix-client' }), Date.now()),
     sleep: time.sleep,
     now: time.now,
     dailyQuota: 50,

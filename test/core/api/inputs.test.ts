@@ -5,8 +5,9 @@ import assert from 'assert';
 import { startSimulator, SIM_VINS } from '../../../src/simulator';
 import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
+import { simulatorAccount } from '../../support/simulator-account';
 
-const { createAccount, tokenSetFromResponse, CarDataError } = core;
+const { CarDataError } = core;
 
 const DAY_MS = 86_400_000;
 
@@ -15,13 +16,7 @@ describe('inputs refused before any request', function () {
   let client;
   before(async () => {
     sim = await startSimulator({ dailyQuota: 1000 });
-    ({ client } = createAccount({
-      clientId: 'test-client-id',
-      apiBaseUrl: sim.apiBaseUrl,
-      authBaseUrl: sim.authBaseUrl,
-      tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
-      dailyQuota: 1000,
-    }));
+    ({ client } = simulatorAccount(sim, { dailyQuota: 1000 }));
   });
   after(() => sim.close());
 
@@ -96,13 +91,7 @@ describe('from/to as epoch numbers', function () {
   let client;
   before(async () => {
     sim = await startSimulator({ dailyQuota: 1000 });
-    ({ client } = createAccount({
-      clientId: 'test-client-id',
-      apiBaseUrl: sim.apiBaseUrl,
-      authBaseUrl: sim.authBaseUrl,
-      tokens: tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id' }), Date.now()),
-      dailyQuota: 1000,
-    }));
+    ({ client } = simulatorAccount(sim, { dailyQuota: 1000 }));
   });
   after(() => sim.close());
   beforeEach(() => sim.clearLog());

@@ -7,6 +7,7 @@ import { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems, playTripScript } from
 import { CHARGING_SCRIPTS, chargingScriptItems } from '../../../src/simulator/charging-scripts';
 import { SIM_VINS } from '../../../src/simulator';
 import { streamed } from '../../support/stream-message';
+import { seeded } from '../../support/random';
 import { replayScriptsOverMqtt } from '../../support/stream-replay';
 import { scenarioSteps, initialCarState, SCENARIO_NAMES } from '../../../src/simulator/broker-scenarios';
 import { STREAM_INTERVAL_MS } from '../../../scripts/sandbox-support';
@@ -394,18 +395,6 @@ describe('Trips: stops, silences and cars that stream less', () => {
 });
 
 describe('Trips: readings late by minutes', () => {
-  /** A small seeded random generator, so that a failing run can be repeated. */
-  function random(seed) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   /** A script's messages (markers left out), each arriving `delay()` ms after it was sent; the host's clock is the arrival. */
   function delayed(name, delay) {
     const items = tripScriptItems(TRIP_SCRIPTS[name]).filter((i) => !('marker' in i));
@@ -428,7 +417,7 @@ describe('Trips: readings late by minutes', () => {
   for (const name of ['commute', 'tunnel', 'stop', 'phev', 'restart']) {
     it(`${name}: every message late by 0 to 5 minutes, 200 times: one trip each time, its figures exact`, () => {
       const [expected] = replay(name).trips.filter((e) => e.kind === 'trip-finished');
-      const next = random(20261127);
+      const next = seeded(20261127);
       let exact = 0;
       for (let run = 0; run < 200; run += 1) {
         const trips = delayed(name, () => Math.floor(next() * 5 * 60_000));
