@@ -3,12 +3,5 @@
 # called with the official MCP SDK's client against the simulator: no language model. About a minute. The node
 # comes from the packed package, installed into n8n's nodes folder. First run installs n8n (about 5 minutes).
 # SKIP_BUILD=1 uses the tarballs already in build/ (otherwise `npm run packages` builds and packs first).
-set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-"$here/n8n-install.sh" >/dev/null
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  (cd "$root" && npm run packages --silent)
-fi
-# The test bounds itself to 4 minutes and stops n8n; the outer timeout is a backstop.
-timeout --kill-after=15 270 node "$here/n8n-mcp.js" "$@"
+# The test bounds itself to 4 minutes and stops n8n.
+exec bash "$(dirname "$0")/n8n-run.sh" n8n-mcp.js 270 "$@"
