@@ -7,15 +7,18 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFile } from 'child_process';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
-import { flattenChargingSession, isChargingSessionEntry } from '../../src/core';
+import { flattenChargingSession as flattenSession, isChargingSessionEntry } from '../../src/core';
+import type { Raw } from '../support/raw';
 import { toCsv } from '../../src/cli/csv';
 
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const VIN = SIM_VINS.bev;
 const HOUR = 3600;
+// Fed raw entries as BMW may send them.
+const flattenChargingSession = flattenSession as Raw<typeof flattenSession>;
 
-function runCli(args) {
-  return new Promise((resolve) => {
+function runCli(args: string[]) {
+  return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
   });
 }
@@ -217,7 +220,7 @@ describe('flat charging rows and CSV', function () {
       before(async () => {
         // Passes every request to the simulator; the charging history's list gets what `spoil` makes of it.
         proxy = http.createServer(async (req, res) => {
-          const body = await new Promise((resolve) => {
+          const body = await new Promise<Buffer>((resolve) => {
             const chunks = [];
             req.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
           });

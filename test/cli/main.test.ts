@@ -11,8 +11,8 @@ const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 // The command line in English (its messages follow LANG), whatever the machine's locale.
 const ENGLISH = { LANG: 'C', LC_ALL: '', LC_MESSAGES: '' };
 
-function runCli(args, env = {}, cwd = undefined) {
-  return new Promise((resolve) => {
+function runCli(args: string[], env: Record<string, string> = {}, cwd: string | undefined = undefined) {
+  return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...ENGLISH, ...env }, timeout: 30_000, cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? error.code : 0, stdout, stderr });
     });
@@ -125,7 +125,7 @@ describe('command line', function () {
     assert.match(res.stdout, /^descriptor,value,unit,timestamp\r\nvehicle\.drivetrain\.batteryManagement\.header,\d/);
   });
 
-  const bad = [
+  const bad: [string, string[], number, RegExp][] = [
     ['an unknown command', ['fly'], 2, /unknown command: fly/],
     ['an unknown option', ['vehicles', '--colour', 'red'], 2, /unknown option --colour \(see bmw-cardata --help\)/],
     ['a missing VIN', ['basic-data'], 2, /--vin is required/],
@@ -192,7 +192,7 @@ describe('command line', function () {
     }
   });
 
-  const usage = [
+  const usage: [string[], RegExp][] = [
     [['descriptors', 'battery'], /unexpected argument "battery" \(to search: --search "battery"\)/],
     [['vehicles', 'now'], /vehicles: unexpected argument "now"; see bmw-cardata vehicles --help/],
     [['containers', 'list', 'all'], /unexpected argument "all"/],

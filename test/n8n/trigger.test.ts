@@ -3,13 +3,14 @@ import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { poll, authorizedCredentials, cleanup } from '../support/n8n-harness';
 import { afterCarCheck, anyBusy, carsOf, knownOf, pickCar } from '../../nodes/BmwCarDataTrigger/cars';
 import { decide } from '../../nodes/BmwCarDataTrigger/state';
+import type { CarState, PollState } from '../../nodes/BmwCarDataTrigger/state';
 
 const VIN = SIM_VINS.bev;
 const NODE = 'node:BMW CarData Trigger';
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 const MINUTE_MS = 60_000;
-const params = (extra = {}) => ({ vin: { __rl: true, mode: 'vin', value: VIN }, limit: 5, output: 'flat', ...extra });
+const params = (extra: Record<string, unknown> = {}) => ({ vin: { __rl: true, mode: 'vin', value: VIN }, limit: 5, output: 'flat', ...extra });
 const nowS = () => Math.floor(Date.now() / 1000);
 /** The Vehicle field left empty: every car mapped as PRIMARY user (the simulator's BEV and PHEV, in that order). */
 const EVERY_CAR = { vin: { __rl: true, mode: 'list', value: '' } };
@@ -46,7 +47,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
   // Polls in a row, each with the static data the one before left; each poll comes once the one before is due
   // (4 hours and a minute later, night or day), unless `opts.after` says how many ms later it comes.
   let staticData;
-  const next = async (extra, opts = {}) => {
+  const next = async (extra?: Record<string, unknown>, opts: { after?: number; [option: string]: unknown } = {}) => {
     clock.advance(opts.after ?? 4 * HOUR * 1000 + MINUTE_MS);
     const run = await poll(creds, params(extra), { staticData, timezone: 'UTC', ...opts });
     staticData = run.staticData;
@@ -59,7 +60,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
    * with `byCar` followed by what each read (list: the vehicle list; bev, phev: a car's history). The items emitted
    * go to `into`.
    */
-  const pollFor = async (hours, { minutes = 5, extra = {}, each, byCar = false, into = [] } = {}) => {
+  const pollFor = async (hours: number, { minutes = 5, extra = {}, each, byCar = false, into = [] }: { minutes?: number; extra?: Record<string, unknown>; each?: (hhmm: string) => unknown; byCar?: boolean; into?: any[] } = {}) => {
     const checks = [];
     for (let t = 0; t < (hours * 60) / minutes; t++) {
       if (t > 0) clock.advance(minutes * MINUTE_MS);
@@ -110,7 +111,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.deepStrictEqual(await next(), [], 'emitted once');
   });
 
-  for (const [name, ongoing] of [
+  for (const [name, ongoing] of <[string, Record<string, unknown>][]>[
     ['null', {}],
     ['0', { endTime: 0 }],
   ]) {
@@ -300,7 +301,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
 
     it('a check the quota refused (the reserve) says so once, and the next check waits for the reset at 00:00 UTC', async () => {
       creds.data.quotaReserve = 50;
-      await assert.rejects(next(), (e) => e.name === 'NodeApiError' && /kept in reserve/.test(e.message) && /Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/.test(e.message));
+      await assert.rejects(next(), (e: Error) => e.name === 'NodeApiError' && /kept in reserve/.test(e.message) && /Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/.test(e.message));
       assert.strictEqual(sim.restCalls().length, 0, 'BMW was not called');
       // The user lowers the reserve; the trigger still waits for the new day.
       creds.data.quotaReserve = 0;
@@ -312,7 +313,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     });
   });
 
-  for (const [name, extra] of [
+  for (const [name, extra] of <[string, Record<string, unknown>][]>[
     ['the VIN set', {}],
     ['the Vehicle field emptied', EVERY_CAR],
   ]) {
@@ -427,7 +428,7 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
   });
 
   it('reports BMW errors as NodeApiError', async () => {
-    await assert.rejects(poll(creds, { ...params(), vin: { __rl: true, mode: 'vin', value: SIM_VINS.secondary } }), (e) => e.name === 'NodeApiError' && /CU-104/.test(e.message));
+    await assert.rejects(poll(creds, { ...params(), vin: { __rl: true, mode: 'vin', value: SIM_VINS.secondary } }), (e: Error) => e.name === 'NodeApiError' && /CU-104/.test(e.message));
   });
 });
 
@@ -436,13 +437,13 @@ describe('n8n trigger: the decisions for every car (cars.ts), and what a first c
   const H = HOUR * 1000;
 
   it('carsOf: the cars listed keep their state, one no longer listed is forgotten, one listed first starts now (since)', () => {
-    const state = { version: 2, cars: { [A]: { floor: 5, emitted: [6], checkedAt: 1, busy: true }, [C]: { floor: 1 } }, pacing: { checkedAt: 1 } };
+    const state: PollState = { version: 2, cars: { [A]: { floor: 5, emitted: [6], checkedAt: 1, busy: true }, [C]: { floor: 1 } }, pacing: { checkedAt: 1 } };
     assert.deepStrictEqual(carsOf(state, [A, B], 100), { [A]: { floor: 5, emitted: [6], checkedAt: 1, busy: true }, [B]: { since: 100 } });
-    assert.deepStrictEqual(carsOf({ version: 2, cars: { [A]: 'junk' } }, [A], 100), { [A]: { since: 100 } });
+    assert.deepStrictEqual(carsOf({ version: 2, cars: { [A]: 'junk' } as unknown as Record<string, CarState> }, [A], 100), { [A]: { since: 100 } });
   });
 
   it("carsOf: a state kept for one VIN becomes that car's, its turn the pacing's last check", () => {
-    const state = { version: 2, vin: A, floor: 5, emitted: [6, 7], before: 9, pacing: { checkedAt: 1000, busy: true, day: '2026-01-01', closer: 0 } };
+    const state: PollState = { version: 2, vin: A, floor: 5, emitted: [6, 7], before: 9, pacing: { checkedAt: 1000, busy: true, day: '2026-01-01', closer: 0 } };
     assert.deepStrictEqual(carsOf(state, [B, A], 100), { [B]: { since: 100 }, [A]: { floor: 5, emitted: [6, 7], before: 9, checkedAt: 1000, busy: true } });
     assert.deepStrictEqual(knownOf(carsOf(state, [A], 100)[A]), { floor: 5, emitted: new Set([6, 7]), before: 9 });
     assert.strictEqual(knownOf({ since: 100 }), undefined, 'never checked');
@@ -466,7 +467,7 @@ describe('n8n trigger: the decisions for every car (cars.ts), and what a first c
 
   it("afterCarCheck: the car's new state and turn, the others as they were; a failed check takes the car's turn only", () => {
     const cars = { [A]: { since: 100 }, [B]: { floor: 1, emitted: [2], checkedAt: 3, busy: true } };
-    const next = { version: 2, vin: A, floor: 50, emitted: [60], before: 70 };
+    const next: PollState = { version: 2, vin: A, floor: 50, emitted: [60], before: 70 };
     assert.deepStrictEqual(afterCarCheck(cars, A, 1000, { next, busy: false }), {
       version: 2,
       cars: { [A]: { floor: 50, emitted: [60], before: 70, busy: false, checkedAt: 1000 }, [B]: cars[B] },

@@ -14,6 +14,7 @@ import restSpec from '../../spec/bmw-cardata-customer-api-openapi.json';
 import gcdmSpec from '../../spec/gcdm-device-code-flow-openapi.json';
 import catalogue from '../../src/core/telematic-catalogue.json';
 import { startSimulator, SIM_VINS, SIM_FOREIGN_CONTAINER_ID } from '../../src/simulator';
+import type { Simulator } from '../../src/simulator';
 import { ROOT, WITH_SOURCES } from '../support/code';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -26,8 +27,8 @@ const GCDM_ID = 'https://cardata.simulator.test/device-code-flow.json';
  * The spec's object schemas allow any extra property; the copies used here forbid them, so a misspelt field in a
  * simulator answer fails instead of passing silently.
  */
-function closeObjects(doc) {
-  for (const schema of Object.values(doc.components.schemas)) {
+function closeObjects(doc: any) {
+  for (const schema of Object.values<any>(doc.components.schemas)) {
     if (schema.properties && schema.additionalProperties === undefined) schema.additionalProperties = false;
   }
   return doc;
@@ -107,7 +108,15 @@ function assertOauthError(res, status, error, schema) {
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP
 
-function request(url, { method = 'GET', headers = {}, body } = {}) {
+/** An answer over loopback HTTP; json is the parsed body of a JSON answer. */
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  json: any;
+}
+
+function request(url: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks = [];
@@ -126,11 +135,11 @@ function request(url, { method = 'GET', headers = {}, body } = {}) {
 }
 
 /** A REST call: x-version v1 and the bearer unless told otherwise. */
-function rest(sim, method, p, { token, version = 'v1', json, headers = {} } = {}) {
-  const h = { ...headers };
+function rest(sim: Simulator, method: string, p: string, { token, version = 'v1', json, headers = {} }: { token?: string; version?: string; json?: unknown; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
+  const h: http.OutgoingHttpHeaders = { ...headers };
   if (version) h['x-version'] = version;
   if (token) h.authorization = `Bearer ${token}`;
-  let body;
+  let body: string | undefined;
   if (json !== undefined) {
     body = typeof json === 'string' ? json : JSON.stringify(json);
     h['content-type'] = 'application/json';
@@ -138,7 +147,7 @@ function rest(sim, method, p, { token, version = 'v1', json, headers = {} } = {}
   return request(`${sim.apiBaseUrl}${p}`, { method, headers: h, body });
 }
 
-function form(sim, p, fields) {
+function form(sim: Simulator, p: string, fields: Record<string, string>): Promise<Answer> {
   return request(`${sim.authBaseUrl}${p}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -155,9 +164,9 @@ const CLIENT_ID = '5d2c1b7e-3a9f-4c1e-9b6d-0f8e7a6c5b4d';
 const FULL_SCOPE = 'authenticate_user openid cardata:api:read cardata:streaming:read';
 
 /** scope: null leaves the field out. */
-async function startDeviceFlow(sim, { scope = FULL_SCOPE, clientId = CLIENT_ID } = {}) {
+async function startDeviceFlow(sim: Simulator, { scope = FULL_SCOPE, clientId = CLIENT_ID }: { scope?: string | null; clientId?: string } = {}) {
   const { verifier, challenge } = pkce();
-  const fields = { client_id: clientId, response_type: 'device_code', code_challenge: challenge, code_challenge_method: 'S256' };
+  const fields: Record<string, string> = { client_id: clientId, response_type: 'device_code', code_challenge: challenge, code_challenge_method: 'S256' };
   if (scope !== null) fields.scope = scope;
   const res = await form(sim, '/oauth/device/code', fields);
   assert.strictEqual(res.status, 200, res.body.toString());
@@ -177,8 +186,8 @@ function refresh(sim, refreshToken, clientId = CLIENT_ID) {
   return form(sim, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
 }
 
-function fakeClock(iso) {
-  const clock = { t: Date.parse(iso) };
+function fakeClock(iso: string) {
+  const clock = { t: Date.parse(iso) } as { t: number; now: () => number; advance: (sec: number) => void };
   clock.now = () => clock.t;
   clock.advance = (sec) => {
     clock.t += sec * 1000;
@@ -333,7 +342,7 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
       const res = await rest(sim, 'GET', `/customers/vehicles/${SIM_VINS.bev}/telematicData?containerId=${all.containerId}`, { token });
       assert.strictEqual(res.status, 200);
       assertRest('ExVeTelematicDataResponseDto', res.json);
-      const entries = Object.entries(res.json.telematicData);
+      const entries = Object.entries<any>(res.json.telematicData);
       const basicCount = catalogue.items.filter((i) => i.category === 'BASIC_DATA').length;
       const omitted = new Set([...DEDICATED_KEYS, ...catalogue.items.filter((i) => i.category === 'BASIC_DATA').map((i) => i.id)]);
       assert.strictEqual(entries.length, ALL_KEYS.length - omitted.size);
@@ -807,8 +816,8 @@ describe('simulator: GCDM device code flow', () => {
     assert.ok(ok.json.access_token.length >= 40 && ok.json.access_token.length <= 60);
     const [header, payload, signature] = ok.json.id_token.split('.');
     assert.ok(signature.length > 0);
-    assert.strictEqual(JSON.parse(Buffer.from(header, 'base64url')).typ, 'JWT');
-    const claims = JSON.parse(Buffer.from(payload, 'base64url'));
+    assert.strictEqual(JSON.parse(Buffer.from(header, 'base64url').toString()).typ, 'JWT');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     assert.strictEqual(claims.sub, sim.gcid);
     assert.strictEqual(claims.iat, Math.floor(clock.t / 1000));
     assert.strictEqual(claims.exp, claims.iat + 3599);
@@ -1035,7 +1044,7 @@ describe('simulator: fault injection and request log', () => {
   it('dropNext destroys the socket without an answer and logs status 0', async () => {
     const before = sim.quota().used;
     sim.faults.dropNext(1, { path: /mappings/ });
-    await assert.rejects(rest(sim, 'GET', '/customers/vehicles/mappings', { token }), (err) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
+    await assert.rejects(rest(sim, 'GET', '/customers/vehicles/mappings', { token }), (err: Error & { code?: string }) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
     assert.strictEqual(sim.quota().used, before);
     assert.strictEqual((await rest(sim, 'GET', '/customers/vehicles/mappings', { token })).status, 200);
     assert.deepStrictEqual(sim.restCalls().map((r) => r.status), [0, 200]);
@@ -1051,7 +1060,7 @@ describe('simulator: fault injection and request log', () => {
       assert.strictEqual(res.status, status);
       assert.deepStrictEqual(res.json, { error: 'server_error', error_description: 'Internal server error.' });
     }
-    await assert.rejects(refresh(sim, set.refresh_token), (err) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
+    await assert.rejects(refresh(sim, set.refresh_token), (err: Error & { code?: string }) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
     const ok = await refresh(sim, set.refresh_token);
     assert.strictEqual(ok.status, 200, 'the refresh token was not used up by the failed attempts');
     const auth = sim.requests.filter((r) => r.kind === 'auth');
@@ -1122,8 +1131,8 @@ describe('simulator: fault injection and request log', () => {
 describe('simulator: CLI', () => {
   const cli = path.join(ROOT, 'src', 'simulator', 'cli.ts');
 
-  function run(args, { untilStdout } = {}) {
-    return new Promise((resolve) => {
+  function run(args: string[], { untilStdout }: { untilStdout?: string } = {}) {
+    return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [...WITH_SOURCES, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';

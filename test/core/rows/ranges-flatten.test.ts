@@ -1,6 +1,12 @@
 // Named date ranges and the flat rows for CSV (pure).
 import assert from 'assert';
-import { relativeRange, isRelativeRange, checkTimeZone, RELATIVE_RANGES, flattenChargingSession, flattenChargingSetting, formatChargingWindow, isChargingSessionEntry, CarDataError } from '../../../src/node';
+import { relativeRange, isRelativeRange, checkTimeZone, RELATIVE_RANGES, flattenChargingSession as flattenSession, flattenChargingSetting as flattenSetting, formatChargingWindow as formatWindow, isChargingSessionEntry, CarDataError } from '../../../src/node';
+import type { Raw } from '../../support/raw';
+
+// Fed raw entries as BMW may send them.
+const flattenChargingSession = flattenSession as Raw<typeof flattenSession>;
+const flattenChargingSetting = flattenSetting as Raw<typeof flattenSetting>;
+const formatChargingWindow = formatWindow as Raw<typeof formatWindow>;
 
 function inputFailure(fn) {
   try {
