@@ -22,11 +22,11 @@ const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
 const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
 
 /** The retained messages under `filter`, topic -> payload. */
-async function retained(url, filter = '#') {
+async function retained(url: string, filter = '#'): Promise<Map<string, string>> {
   const w = await watch(url, filter);
   await sleep(300);
   await w.close();
-  return new Map(w.messages.filter((m) => m.retain).map((m) => [m.topic, m.payload]));
+  return new Map(w.messages.filter((m) => m.retain).map((m): [string, string] => [m.topic, m.payload]));
 }
 
 /** The events and the state of the car a host gets from feeding the script to LiveData itself (restarts restored). */
@@ -131,7 +131,7 @@ describe('bmw-cardata bridge', function () {
   this.timeout(40000);
   let sim;
   let mosq;
-  const running = new Set();
+  const running = new Set<ReturnType<typeof spawnBridge>>();
 
   before(async function () {
     this.timeout(30000);
@@ -276,7 +276,7 @@ describe('bmw-cardata bridge', function () {
     // before the reserve are fewer than the range may cost, refused up front with no call, and said why.
     const quotaFile = path.join(dir, 'quota.json');
     const ledger = JSON.parse(fs.readFileSync(quotaFile, 'utf8'));
-    for (const record of Object.values(ledger.accounts)) record.used = 30;
+    for (const record of Object.values<any>(ledger.accounts)) record.used = 30;
     fs.writeFileSync(quotaFile, JSON.stringify(ledger));
     const fourth = bridge([...acc.args, '--broker', mosq.url(), '--vin', vin, '--import-history', '12m', '--state', path.join(dir, 'other-state.json')]);
     await fourth.waitFor(/is not imported/, 10000);
@@ -319,7 +319,7 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), String(car.values[SOC].value));
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/plugged`), 'false');
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/charging`), 'false');
-    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/range`), String(Math.round(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value)));
+    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/range`), String(Math.round(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value as number)));
     assert.ok(!w.messages.some((m) => m.topic.endsWith('/evcc/odometer')), 'the script has no mileage: no odometer, not a 0');
     assert.ok(![...r.keys()].some((t) => t.endsWith('/event')), 'events are not retained');
     assert.ok(w.messages.some((m) => m.topic === `bmw-cardata/${vin}/evcc/charging` && m.payload === 'true'), 'charging was true while it charged');
@@ -760,9 +760,9 @@ describe('bmw-cardata bridge', function () {
       connections += 1;
       s.destroy();
     });
-    await new Promise((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
     sim.clearLog();
-    const b = bridge([...acc.args, '--dry-run', '--ha-discovery', '--broker', `mqtt://127.0.0.1:${trap.address().port}`]);
+    const b = bridge([...acc.args, '--dry-run', '--ha-discovery', '--broker', `mqtt://127.0.0.1:${(trap.address() as net.AddressInfo).port}`]);
     await b.waitFor(/BMW stream: connected · broker: dry run/);
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 42 });
     await until(() => b.stdout.includes('/evcc/soc'), 5000, 'the printed publications');
@@ -863,7 +863,7 @@ describe('bmw-cardata bridge', function () {
     await sleep(300);
     for (const vin of bad) assert.strictEqual(b.stderr.split(`skipping the messages of ${JSON.stringify(vin)}: not a VIN`).length - 1, 1, `one warning for ${vin}`);
     assert.doesNotMatch(b.stderr, /reconnecting/, 'the broker never dropped the bridge');
-    const topics = [...new Set(w.messages.map((m) => m.topic))];
+    const topics = [...new Set<string>(w.messages.map((m) => m.topic))];
     const cars = new Set(topics.filter((t) => t.startsWith('bmw-cardata/') && t !== 'bmw-cardata/status').map((t) => t.split('/')[1]));
     assert.deepStrictEqual([...cars].sort(), [good, SIM_VINS.phev].sort(), 'topics for the real cars only');
     assert.ok(topics.filter((t) => t.startsWith('homeassistant/')).every((t) => /^homeassistant\/\w+\/bmw_cardata_[A-Z0-9]{17}_\w+\/config$/.test(t)), 'discovery topics for the real cars only');
@@ -917,7 +917,7 @@ describe('bmw-cardata bridge', function () {
     });
   });
 
-  const refusals = [
+  const refusals: [string, string[], number, RegExp][] = [
     ['no broker', [], 2, /--broker URL is required/],
     ['a broker that is not a URL', ['--broker', 'localhost:1883'], 2, /--broker must be an mqtt:\/\//],
     ['a prefix with a wildcard', ['--broker', 'mqtt://127.0.0.1:1', '--prefix', 'cars/#'], 2, /--prefix must not contain \+, #/],

@@ -6,6 +6,8 @@ import { startSimulator, SIM_VINS } from '../../src/simulator';
 import * as core from '../../src/node';
 import { parseArgs } from '../../src/simulator/cli';
 import { sleep, until } from '../support/wait';
+import type { StreamEvent } from '../../src/core/stream/message';
+import type { TokenSet } from '../../src/node';
 
 const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, normalizeStreamMessage, StreamError, ReadingDeduplicator } = core;
 
@@ -18,16 +20,18 @@ const FAST = { refreshMarginMs: 1000, backoffMinMs: 50, backoffMaxMs: 400, notCo
 
 
 // Core's refresh retries a login-service hiccup a few times itself; here without waiting between the tries.
-const noWait = () => new Promise((resolve) => setImmediate(resolve));
+const noWait = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function accountFor(sim, { scope, tokens } = {}) {
-  const rotations = [];
+function accountFor(sim, { scope, tokens }: { scope?: string; tokens?: TokenSet } = {}) {
+  const rotations: TokenSet[] = [];
   const account = createAccount({
     clientId: 'test-client-id',
     apiBaseUrl: sim.apiBaseUrl,
     authBaseUrl: sim.authBaseUrl,
     tokens: tokens ?? tokenSetFromResponse(sim.issueTokens({ clientId: 'test-client-id', scope }), Date.now()),
-    onTokens: (t) => rotations.push(t),
+    onTokens: (t) => {
+      rotations.push(t);
+    },
     sleep: noWait,
   });
   return { ...account, rotations };
@@ -41,7 +45,7 @@ const refusals = (sim) => sim.stream.log.filter((l) => l.event === 'refused');
 
 /** A subscriber that records everything it is told. */
 function record(tokens, sim, opts = {}) {
-  const rec = { events: [], messages: [], states: [], errors: [] };
+  const rec: { events: any[]; messages: any[]; states: any[]; errors: any[]; sub?: ReturnType<typeof subscribeStream> } = { events: [], messages: [], states: [], errors: [] };
   rec.sub = subscribeStream(tokens, {
     url: sim.streamUrl,
     ...FAST,
@@ -136,7 +140,7 @@ describe('CarData stream: core client against the simulated broker', function ()
 
   it('the deduplicator keeps one reading per VIN and descriptor, for a bounded number of them', () => {
     const d = new ReadingDeduplicator(3);
-    const ev = (vin, descriptor, value, timestamp = 't1') => ({ vin, descriptor, value, timestamp });
+    const ev = (vin, descriptor, value, timestamp = 't1') => ({ vin, descriptor, value, timestamp }) as StreamEvent;
     assert.deepStrictEqual([ev('A', 'x', 1), ev('A', 'x', 1), ev('A', 'x', 2), ev('A', 'x', 1)].map((e) => d.pass(e)), [true, false, true, true]);
     assert.strictEqual(d.pass(ev('A', 'x', null, null)), true, 'no timestamp: cannot tell a repeat');
     assert.strictEqual(d.pass(ev('A', 'x', null, null)), true);
@@ -178,7 +182,7 @@ describe('CarData stream: core client against the simulated broker', function ()
     // b leaves: back to the single VIN topic.
     await b.sub.close();
     await until(() => a.sub.status.topics[0] === `${sim.gcid}/${SIM_VINS.bev}`, 3000, 'back to the VIN topic');
-    assert.throws(() => subscribeStream(tokens, { url: sim.streamUrl, vins: ['wba123'] }), (e) => e.kind === 'input' && e.parameter === 'vin');
+    assert.throws(() => subscribeStream(tokens, { url: sim.streamUrl, vins: ['wba123'] }), (e: any) => e.kind === 'input' && e.parameter === 'vin');
   });
 
   it('shares one broker connection between two subscribers of one account', async () => {
@@ -648,17 +652,17 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
       c.once('connect', resolve);
       c.once('error', reject);
     });
-  const closed = (c) => new Promise((resolve) => (c.connected || c.reconnecting || !c.disconnected ? c.once('close', resolve) : resolve()));
+  const closed = (c) => new Promise<void>((resolve) => (c.connected || c.reconnecting || !c.disconnected ? c.once('close', resolve) : resolve()));
 
   it('refuses a wrong password (4), an expired id_token (5) and another account (5)', async () => {
     const t = sim.issueTokens();
     let c = raw(t.gcid, 'nope');
-    await assert.rejects(connected(c), (e) => e.code === 4);
+    await assert.rejects(connected(c), (e: any) => e.code === 4);
     c = raw('someone-else', t.id_token);
-    await assert.rejects(connected(c), (e) => e.code === 5);
+    await assert.rejects(connected(c), (e: any) => e.code === 5);
     sim.expireIdTokens();
     c = raw(t.gcid, t.id_token);
-    await assert.rejects(connected(c), (e) => e.code === 5);
+    await assert.rejects(connected(c), (e: any) => e.code === 5);
   });
 
   it('drops the whole connection on a foreign topic, allows <gcid>/+ and <gcid>/<VIN>', async () => {
@@ -701,7 +705,7 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     sim.setStreamConfigured(false);
     const c = raw(t.gcid, t.id_token);
     await connected(c);
-    await assert.rejects(c.subscribeAsync(`${t.gcid}/+`, { qos: 1 }), (e) => e.packet.granted[0] === 128);
+    await assert.rejects(c.subscribeAsync(`${t.gcid}/+`, { qos: 1 }), (e: any) => e.packet.granted[0] === 128);
     assert.ok(c.connected, 'the connection stays');
     const gone = closed(c);
     c.publish(`${t.gcid}/${SIM_VINS.bev}`, '{}', { qos: 0 });
@@ -712,11 +716,11 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     const t = sim.issueTokens();
     sim.stream.refuseNextLogins(2);
     sim.stream.refuseNextLogins(1, 4);
-    for (const code of [5, 5, 4]) await assert.rejects(connected(raw(t.gcid, t.id_token)), (e) => e.code === code);
+    for (const code of [5, 5, 4]) await assert.rejects(connected(raw(t.gcid, t.id_token)), (e: any) => e.code === code);
     const c = raw(t.gcid, t.id_token);
     await connected(c);
     sim.stream.refuseNextSubscriptions(1);
-    await assert.rejects(c.subscribeAsync(`${t.gcid}/+`, { qos: 1 }), (e) => e.packet.granted[0] === 128);
+    await assert.rejects(c.subscribeAsync(`${t.gcid}/+`, { qos: 1 }), (e: any) => e.packet.granted[0] === 128);
     assert.deepStrictEqual((await c.subscribeAsync(`${t.gcid}/+`, { qos: 1 })).map((g) => g.qos), [1], 'the stream is configured');
     assert.deepStrictEqual(sim.stream.log.filter((l) => l.event === 'refused').map((l) => l.returnCode), [5, 5, 4]);
 
@@ -724,7 +728,7 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     await sim.stream.pause();
     await gone;
     assert.strictEqual(sim.stream.paused, true);
-    await assert.rejects(connected(raw(t.gcid, t.id_token)), (e) => e.code === 'ECONNREFUSED');
+    await assert.rejects(connected(raw(t.gcid, t.id_token)), (e: any) => e.code === 'ECONNREFUSED');
     await sim.stream.resume();
     await connected(raw(t.gcid, t.id_token));
     assert.strictEqual(sim.stream.connections(), 1);

@@ -7,9 +7,14 @@ import { SIM_VINS } from '../../../src/simulator';
 import { scenarioSteps, initialCarState, PLUGGED_WAITING_INTERVALS } from '../../../src/simulator/broker-scenarios';
 import { replayScriptsOverMqtt } from '../../support/stream-replay';
 import { seeded } from '../../support/random';
+import type { StreamRawMessage } from '../../../src/core/stream/message';
+import type { ChargingScriptMarker } from '../../../src/simulator/charging-scripts';
+import type { ChargingStartedEvent } from '../../../src/core/live/charging-events';
 
 const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState } = core;
-const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, chargingScriptItems, playChargingScript } = scripts;
+const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, playChargingScript } = scripts;
+/** A script's items as the tests read them: a message, or a marker (which has none). */
+const chargingScriptItems = scripts.chargingScriptItems as (...args: Parameters<typeof scripts.chargingScriptItems>) => { at: string; message?: StreamRawMessage; marker?: ChargingScriptMarker }[];
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -424,7 +429,7 @@ describe('Live data: charging edge cases', () => {
       ['plugged-in', '2026-11-26T17:00:00.000Z'],
       ['charging-started', '2026-11-26T17:00:05.000Z'],
     ]);
-    assert.strictEqual(b.events[0].sessionId, `${BEV}/2026-11-26T17:00:05.000Z`);
+    assert.strictEqual((b.events[0] as ChargingStartedEvent).sessionId, `${BEV}/2026-11-26T17:00:05.000Z`);
   });
 
   it('keeps the cars of an account apart', () => {
@@ -644,7 +649,7 @@ describe('core charging tracker', function () {
     return {
       state,
       values,
-      send(readings) {
+      send(readings: Record<string, unknown[]>): any[] {
         for (const [id, [value, s, unit]] of Object.entries(readings)) values[id] = { value, unit: unit ?? null, timestamp: T(s) };
         return trackCharging(VIN, state, values, Object.keys(readings));
       },

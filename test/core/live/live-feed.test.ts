@@ -7,6 +7,7 @@ import { fakeClock } from '../../support/stream-fakes';
 import { streamed } from '../../support/stream-message';
 import * as trips from '../../../src/simulator/trip-scripts';
 import * as scripts from '../../../src/simulator/charging-scripts';
+import type { StreamEvent, StreamMessage } from '../../../src/core/stream/message';
 
 const { createLiveFeed, ReadingDeduplicator } = core;
 
@@ -27,7 +28,7 @@ function recorder(extra = {}) {
   const feed = createLiveFeed({
     onVehicle: (v, u) => (seen.vehicles.push({ v, u }), seen.order.push('vehicle')),
     onChargingEvent: (e) => (seen.events.push(e), seen.order.push(`event:${e.kind}`)),
-    save: (json) => (seen.saves.push(JSON.parse(json)), seen.order.push('save')),
+    save: (json) => void (seen.saves.push(JSON.parse(json)), seen.order.push('save')),
     onProblem: (m) => seen.problems.push(m),
     ...extra,
   });
@@ -52,7 +53,7 @@ describe('core live feed', function () {
     const m = message({ [SOC]: { value: 40, unit: '%', timestamp: T(0) } });
     await feed.push(m);
     await feed.push(m);
-    await feed.push({ raw: { vin: VIN, data: {} }, topic: `gcid/${VIN}`, readings: [] });
+    await feed.push({ raw: { vin: VIN, data: {} }, topic: `gcid/${VIN}`, readings: [] } as unknown as StreamMessage);
     assert.deepStrictEqual(seen.order, ['save', 'vehicle']);
     assert.deepStrictEqual(seen.problems, []);
   });
@@ -157,7 +158,7 @@ describe('core live feed', function () {
 
   it('repeated readings pass once per VIN and descriptor', () => {
     const d = new ReadingDeduplicator();
-    const ev = (vin, descriptor, value, timestamp) => ({ vin, descriptor, value, timestamp });
+    const ev = (vin, descriptor, value, timestamp) => ({ vin, descriptor, value, timestamp }) as StreamEvent;
     assert.strictEqual(d.pass(ev('A', 'x', 1, 't1')), true);
     assert.strictEqual(d.pass(ev('B', 'x', 1, 't1')), true, 'another VIN');
     assert.strictEqual(d.pass(ev('A', 'y', 1, 't1')), true, 'another descriptor');
@@ -257,9 +258,9 @@ describe('core live feed', function () {
     it('a crash between batches loses at most the readings since the last save, never an event', async () => {
       const disk = [];
       const events = [];
-      const start = (saved) => {
+      const start = (saved?: string) => {
         const clock = fakeClock();
-        const feed = createLiveFeed({ saved, save: (json) => disk.push(json), timers: clock.timers, onChargingEvent: (e) => events.push(e.kind) });
+        const feed = createLiveFeed({ saved, save: (json) => void disk.push(json), timers: clock.timers, onChargingEvent: (e) => events.push(e.kind) });
         return { feed, clock };
       };
       let { feed, clock } = start();
@@ -308,7 +309,7 @@ describe('core live feed', function () {
     it('the saved text comes back, as text or parsed', async () => {
       const { feed, clock } = batched();
       let text;
-      const first = createLiveFeed({ save: (json) => (text = json), timers: clock.timers });
+      const first = createLiveFeed({ save: (json) => void (text = json), timers: clock.timers });
       await first.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }));
       assert.strictEqual(typeof text, 'string');
       for (const saved of [text, JSON.parse(text)]) assert.strictEqual(createLiveFeed({ saved }).live.vehicle(VIN).charging.plugged, true);
@@ -337,7 +338,7 @@ describe('core live feed', function () {
   });
 
   describe('trip events', () => {
-    const items = trips.tripScriptItems(trips.TRIP_SCRIPTS.commute).filter((i) => !('marker' in i));
+    const items = trips.tripScriptItems(trips.TRIP_SCRIPTS.commute).filter((i): i is Extract<typeof i, { message: unknown }> => !('marker' in i));
 
     /** The commute fed on a fake clock as it was sent; saves recorded as the trips they hold. */
     async function commute(extra = {}) {
@@ -406,7 +407,7 @@ describe('core live feed', function () {
   });
 
   describe('a finish that waits for late readings', () => {
-    const items = scripts.chargingScriptItems(scripts.CHARGING_SCRIPTS['dc-session']).filter((i) => !('marker' in i));
+    const items = scripts.chargingScriptItems(scripts.CHARGING_SCRIPTS['dc-session']).filter((i): i is Extract<typeof i, { message: unknown }> => !('marker' in i));
 
     it('goes out on the timer five minutes after the end, saved first, with what the car did meanwhile behind it', async () => {
       const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
@@ -414,7 +415,7 @@ describe('core live feed', function () {
       const feed = createLiveFeed({
         timers: clock.timers,
         now: clock.now,
-        save: () => order.push('save'),
+        save: () => void order.push('save'),
         onChargingEvent: (e) => order.push(e.kind),
       });
       for (const i of items) {
