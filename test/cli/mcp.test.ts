@@ -16,7 +16,7 @@ const CLIENT_ID = 'cli-mcp-client-id-0001';
 const TOOLS = ['charging_sessions', 'list_vehicles', 'quota', 'search_descriptors', 'vehicle_state'];
 
 function runCli(args) {
-  return new Promise((resolve) => {
+  return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
   });
 }
@@ -29,7 +29,7 @@ function compact(row) {
 /** The server for `config`, with the SDK's client connected to it. */
 async function startServer(config, args = []) {
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--config', config, ...args], stderr: 'pipe' });
-  const server = { stderr: '' };
+  const server: { stderr: string; client?: Client } = { stderr: '' };
   transport.stderr.on('data', (d) => (server.stderr += d));
   const client = new Client({ name: 'cli-mcp-test', version: '1.0.0' });
   await client.connect(transport);
@@ -255,7 +255,7 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
     const soc = values['vehicle.drivetrain.batteryManagement.header'];
     assert.strictEqual(soc.value, Number(byHand.telematicData['vehicle.drivetrain.batteryManagement.header'].value), 'typed as a number');
     assert.strictEqual(soc.unit, '%');
-    for (const [key, entry] of Object.entries(byHand.telematicData)) {
+    for (const [key, entry] of Object.entries<any>(byHand.telematicData)) {
       if (entry.value === null || entry.value === '') assert.ok(read.json.notReported.includes(key), key);
       else assert.strictEqual(values[key].value, telematicValue(key, entry.value), key);
     }

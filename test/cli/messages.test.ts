@@ -15,7 +15,7 @@ const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 function runCli(args, locale) {
   const env = { ...process.env };
   for (const name of ['LANGUAGE', 'LC_ALL', 'LC_MESSAGES', 'LANG']) delete env[name];
-  return new Promise((resolve) => {
+  return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...env, ...locale }, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? error.code : 0, stdout, stderr });
     });

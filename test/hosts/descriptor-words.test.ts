@@ -12,7 +12,7 @@ const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 
 function runCli(args) {
-  return new Promise((resolve) => {
+  return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
   });
 }

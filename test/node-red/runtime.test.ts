@@ -37,7 +37,7 @@ describe('Node-RED runtime with adminAuth', function () {
     if (sim) await sim.close();
   });
 
-  const call = (method, route, token, body) =>
+  const call = (method: string, route: string, token?: string, body?: unknown) =>
     fetch(`${red.url}/${route}`, {
       method,
       headers: { ...EDITOR_HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -46,7 +46,7 @@ describe('Node-RED runtime with adminAuth', function () {
 
   it('loads every node type of the package without error', async () => {
     const res = await fetch(`${red.url}/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${adminToken}` } });
-    const sets = (await res.json()).filter((s) => s.module === MODULE);
+    const sets = ((await res.json()) as any[]).filter((s) => s.module === MODULE);
     const types = sets.flatMap((s) => s.types).sort();
     assert.deepStrictEqual(types, Object.keys(nodeRedPackage['node-red'].nodes).sort());
     for (const s of sets) assert.ok(s.enabled && !s.err, `${s.id}: ${s.err || 'disabled'}`);
@@ -125,7 +125,7 @@ describe('Node-RED runtime with adminAuth', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.strictEqual(status.status, 'success');
-    const state = await (await call('GET', 'bmw-cardata/acc/state', viewerToken)).json();
+    const state: any = await (await call('GET', 'bmw-cardata/acc/state', viewerToken)).json();
     assert.deepStrictEqual([state.deployed, state.authorized], [true, true]);
     assert.strictEqual((await call('POST', 'inject/inj', adminToken)).status, 200);
     for (let i = 0; i < 50 && sim.restCalls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
@@ -136,7 +136,7 @@ describe('Node-RED runtime with adminAuth', function () {
 
 // Node-RED's `lang` setting (else the LANG of its process) is the language of the runtime: the nodes' statuses and
 // errors follow it, as a Status node in the flow sees them.
-for (const [lang, expected] of [
+for (const [lang, expected] of <[string, { vehicles: RegExp; noAccount: string }][]>[
   ['de', { vehicles: /^\d+ Fahrzeuge? · 49\/50 übrig$/, noAccount: 'input: account (Kein BMW CarData-Konto ausgewählt)' }],
   ['en-US', { vehicles: /^\d+ vehicles? · 49\/50 left$/, noAccount: 'input: account (No BMW CarData account is selected)' }],
 ]) {

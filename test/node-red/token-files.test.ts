@@ -16,7 +16,7 @@ const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const reEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function runCli(args, options = {}) {
-  return new Promise((resolve) => {
+  return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 30_000, ...options }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
   });
 }
@@ -140,7 +140,7 @@ describe('token files', function () {
       return Promise.race([loaded.out.wait(loaded.out.messages.length + 1).then((m) => m.at(-1)), loaded.caught.wait(loaded.caught.messages.length + 1).then((m) => ({ error: m.at(-1) }))]);
     }
 
-    const broken = [
+    const broken: [string, () => unknown, string][] = [
       ['truncated', () => fs.writeFileSync(tokenFile(), '{"version":1,"accounts":{"acc":{"issuedAt":17'), 'not JSON'],
       ['not JSON', () => fs.writeFileSync(tokenFile(), '<html>'), 'not JSON'],
       ['a newer version', () => fs.writeFileSync(tokenFile(), JSON.stringify({ version: 2, accounts: { acc: { issuedAt: 1, sealed: 'x' } } })), 'a newer format (version 2)'],
@@ -212,7 +212,7 @@ describe('token files', function () {
     let file;
     let warnings;
     const tokens = (refreshToken = 'refresh-1') => ({ accessToken: 'access-1', refreshToken, idToken: 'id-1', gcid: 'gcid-1', expiresAt: 1_800_000_000_000 });
-    const open = (secret) => new TokenFile(file, secret, (m) => warnings.push(m));
+    const open = (secret?: string) => new TokenFile(file, secret, (m) => warnings.push(m));
     const write = (value) => fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
     beforeEach(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-token-file-'));

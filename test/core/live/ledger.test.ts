@@ -8,6 +8,7 @@ import { CHARGING_SCRIPTS, chargingScriptItems } from '../../../src/simulator/ch
 import { TRIP_SCRIPTS, tripScriptItems } from '../../../src/simulator/trip-scripts';
 import { SIM_VINS } from '../../../src/simulator';
 import { streamed } from '../../support/stream-message';
+import type { ChargingFinishedEvent, ChargingSession, Tariff } from '../../../src/core';
 
 const { LiveData, createLiveFeed, parseTariff, flattenChargingSessionWithCost, LEDGER_MONTHS } = core;
 const BEV = SIM_VINS.bev;
@@ -30,7 +31,7 @@ function drive(name, start, vin = TRIP_SCRIPTS[name].vin) {
  * nextSettleAt() the finishes and month ends due go out. With `restartEvery`, the host restarts from the saved
  * state after every that many messages and the broker delivers the last message again.
  */
-function play(items, { tariff, until, restartEvery, timers = true, saved } = {}) {
+function play(items, { tariff, until, restartEvery, timers = true, saved }: { tariff?: Tariff; until?: number; restartEvery?: number; timers?: boolean; saved?: any } = {}) {
   let clock = 0;
   const now = () => clock;
   let live = new LiveData({ now, tariff, state: saved });
@@ -214,7 +215,7 @@ describe('Ledger: the charging history imported over REST', () => {
   it('counts the sessions once; one overlapping a stream session, one still in progress and a repeated one are left out; a second import counts nothing', async () => {
     let clock = Date.UTC(2026, 10, 10, 17);
     const texts = [];
-    const feed = createLiveFeed({ now: () => clock, tariff: FLAT, save: (t) => texts.push(t) });
+    const feed = createLiveFeed({ now: () => clock, tariff: FLAT, save: (t) => void texts.push(t) });
     for (const item of charge('ac-session', Date.UTC(2026, 10, 10, 17))) {
       clock = Date.parse(item.at);
       if ('message' in item) await feed.push(streamed(item.message));
@@ -272,7 +273,7 @@ describe('Ledger: the charging history imported over REST', () => {
         for (const o of ops) {
           if (o.kind === 'charge') {
             const start = Date.UTC(2026, 0, 1) + o.day * DAY;
-            const finished = { kind: 'charging-finished', vin: BEV, at: new Date(start + HOUR).toISOString(), startedAt: new Date(start).toISOString(), endedAt: new Date(start + HOUR).toISOString(), energyAdded: o.kwh === null ? null : { kwh: o.kwh, estimate: o.estimate, method: 'soc-x-battery-size' } };
+            const finished = { kind: 'charging-finished', vin: BEV, at: new Date(start + HOUR).toISOString(), startedAt: new Date(start).toISOString(), endedAt: new Date(start + HOUR).toISOString(), energyAdded: o.kwh === null ? null : { kwh: o.kwh, estimate: o.estimate, method: 'soc-x-battery-size' } } as ChargingFinishedEvent;
             const record = live.vehicle(BEV) ?? { ledger: undefined };
             const state = record.ledger ?? core.initialLedgerState();
             core.recordLedger(BEV, state, [finished], [], { now: clock, tariff });
@@ -349,7 +350,7 @@ describe('Ledger: the live feed and the charging-history rows', () => {
 
   it('a charging-history row gains our cost in columns of its own beside BMW\'s cost; the session from 21:00 to 01:00 under a night price', () => {
     const tariff = parseTariff({ currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.2 }], timeZone: 'Europe/Berlin' });
-    const s = { startTime: Date.UTC(2026, 10, 2, 20) / 1000, endTime: Date.UTC(2026, 10, 3, 0) / 1000, energyConsumedFromPowerGridKwh: 20, timeZone: 'Europe/Berlin', chargingCostInformation: { currency: 'EUR', calculatedChargingCost: 7.1, calculatedSavings: 0 } };
+    const s = { startTime: Date.UTC(2026, 10, 2, 20) / 1000, endTime: Date.UTC(2026, 10, 3, 0) / 1000, energyConsumedFromPowerGridKwh: 20, timeZone: 'Europe/Berlin', chargingCostInformation: { currency: 'EUR', calculatedChargingCost: 7.1, calculatedSavings: 0 } } as ChargingSession;
     const row = flattenChargingSessionWithCost(s, tariff);
     // One hour at 0.40, three at 0.20: 5 kWh × 0.40 + 15 kWh × 0.20.
     assert.deepStrictEqual([row.cost, row.currency, row.tariffCost, row.tariffCurrency, row.tariffKwh, row.tariffMethod], [7.1, 'EUR', 5, 'EUR', 20, 'time-of-use']);

@@ -51,7 +51,7 @@ function replay(name, { restart = 'restore' } = {}) {
       else {
         const state = JSON.parse(JSON.stringify(live.serialize()));
         // A state saved before the open trip kept its latest reading's time: the tracker reads it from the readings.
-        if (restart === 'restore-without-latest') for (const record of Object.values(state.vehicles)) delete record.trips.trip?.latestMs;
+        if (restart === 'restore-without-latest') for (const record of Object.values<any>(state.vehicles)) delete record.trips.trip?.latestMs;
         live = new LiveData({ state, now });
       }
       continue;
@@ -248,7 +248,7 @@ describe('Trips: scripted drives', () => {
 });
 
 /** A hand-written stream for one car; `at` in seconds from the trip scripts' start; the clock follows. */
-function drive(steps, { vin = BEV, live } = {}) {
+function drive(steps, { vin = BEV, live }: { vin?: string; live?: any } = {}) {
   let clock = TRIP_SCRIPT_START;
   live ??= new LiveData({ now: () => clock });
   const trips = [];
@@ -386,7 +386,7 @@ describe('Trips: stops, silences and cars that stream less', () => {
     const kinds = [];
     for (const item of chargingScriptItems(CHARGING_SCRIPTS['ac-session'])) {
       clock = Date.parse(item.at);
-      const u = live.ingest(item.message, '');
+      const u = live.ingest((item as Extract<typeof item, { message: unknown }>).message, '');
       assert.deepStrictEqual(u.trips, []);
       kinds.push(...u.events.map((e) => e.kind));
     }
@@ -397,7 +397,7 @@ describe('Trips: stops, silences and cars that stream less', () => {
 describe('Trips: readings late by minutes', () => {
   /** A script's messages (markers left out), each arriving `delay()` ms after it was sent; the host's clock is the arrival. */
   function delayed(name, delay) {
-    const items = tripScriptItems(TRIP_SCRIPTS[name]).filter((i) => !('marker' in i));
+    const items = tripScriptItems(TRIP_SCRIPTS[name]).filter((i): i is Extract<typeof i, { message: unknown }> => !('marker' in i));
     const arrivals = items.map((i, n) => ({ at: Date.parse(i.at) + delay(), n, message: i.message })).sort((a, b) => a.at - b.at || a.n - b.n);
     let clock = TRIP_SCRIPT_START;
     const live = new LiveData({ now: () => clock });

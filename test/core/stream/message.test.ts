@@ -2,9 +2,14 @@
 // typing of readings against the catalogue and how a reading changes the car's state.
 import assert from 'assert';
 import * as core from '../../../src/node';
+import type { Raw } from '../../support/raw';
 
-const { streamTimestamp, numericValueOf, vinOfTopic, parseStreamPayload, normalizeStreamMessage, compileFilter, filterStreamMessage } = core;
-const { cleanUnit, typeReading, applyReading, numberOf, timeOf, FUTURE_TOLERANCE_MS } = core;
+const { streamTimestamp, numericValueOf, vinOfTopic, parseStreamPayload, compileFilter } = core;
+// Fed messages and units as a broker may deliver them: bare values, wrong types, parts missing.
+const normalizeStreamMessage = core.normalizeStreamMessage as Raw<typeof core.normalizeStreamMessage>;
+const filterStreamMessage = core.filterStreamMessage as Raw<typeof core.filterStreamMessage>;
+const cleanUnit = core.cleanUnit as Raw<typeof core.cleanUnit>;
+const { typeReading, applyReading, numberOf, timeOf, FUTURE_TOLERANCE_MS } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const LOCKED = 'vehicle.body.trunk.isLocked';
@@ -33,7 +38,7 @@ describe('core stream messages', function () {
     assert.strictEqual(numericValueOf(80), 80);
     assert.strictEqual(numericValueOf(Infinity), undefined);
     assert.strictEqual(numericValueOf(NaN), undefined);
-    for (const [text, n] of [['80', 80], [' 48.16402 ', 48.16402], ['-3', -3], ['+2.5', 2.5], ['.5', 0.5], ['5.', 5], ['1e3', 1000], ['2E-2', 0.02]]) {
+    for (const [text, n] of <[string, number][]>[['80', 80], [' 48.16402 ', 48.16402], ['-3', -3], ['+2.5', 2.5], ['.5', 0.5], ['5.', 5], ['1e3', 1000], ['2E-2', 0.02]]) {
       assert.strictEqual(numericValueOf(text), n, text);
     }
     for (const v of ['', 'abc', '1,5', '0x10', '1e', '--1', '1 2', true, null]) assert.strictEqual(numericValueOf(v), undefined, String(v));
