@@ -226,7 +226,7 @@ describe('flat charging rows and CSV', function () {
           });
           const headers = { ...req.headers };
           delete headers.host;
-          const upstream = await fetch(`${sim.apiBaseUrl}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined });
+          const upstream = await fetch(`${sim.apiBaseUrl}${req.url}`, { method: req.method, headers: headers as Record<string, string>, body: (body.length ? body : undefined) as unknown as Parameters<typeof fetch>[1]['body'] });
           let answer = Buffer.from(await upstream.arrayBuffer());
           if (/\/chargingHistory$/.test(new URL(req.url, 'http://proxy.invalid').pathname) && upstream.ok) {
             const page = JSON.parse(answer.toString());
@@ -236,10 +236,10 @@ describe('flat charging rows and CSV', function () {
           res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') || 'application/json' });
           res.end(answer);
         });
-        await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+        await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
       });
       after(() => new Promise((resolve) => proxy.close(resolve)));
-      const proxyUrl = () => `http://127.0.0.1:${proxy.address().port}`;
+      const proxyUrl = () => `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
 
       it('partial sessions (missing fields, fields of another type) become rows; the export does not crash', async () => {
         spoil = (data) => [{}, { startTime: nowS() - HOUR, endTime: null, chargingLocation: null, businessErrors: 'oops', publicChargingPoint: { potentialChargingPointMatches: null } }, ...data];

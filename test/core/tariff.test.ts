@@ -107,7 +107,7 @@ describe('core tariff and charging cost', () => {
     refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:000', pricePerKwh: 0.1 }] }, /to of window 1/);
     assert.deepStrictEqual(win({ from: '23:59', to: ' 24:00 ' }), { from: '23:59', to: '24:00', pricePerKwh: 0.1 });
     // Each refusal says what would do, with an example.
-    const hints = [
+    const hints: [unknown, RegExp][] = [
       ['not json', /^For example \{"currency"/],
       [[], /^For example \{"currency"/],
       [{ currency: 'EURO', pricePerKwh: 1 }, /^For example EUR, CHF or GBP\.$/],
@@ -117,7 +117,7 @@ describe('core tariff and charging cost', () => {
       [{ ...base, timeOfUse: [{ from: '7', to: '06:00', pricePerKwh: 0.1 }] }, /24:00 is the end of the day/],
       [{ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: ['someday'] }] }, /^For example \[1, 2, 3, 4, 5\] or \["mon", "fri"\]\.$/],
     ];
-    for (const [input, hint] of hints) assert.throws(() => parseTariff(input), (e) => hint.test(e.hint), JSON.stringify(input));
+    for (const [input, hint] of hints) assert.throws(() => parseTariff(input), (e: any) => hint.test(e.hint), JSON.stringify(input));
   });
 
   it("a window's first minute is in it, its end is not; a night window's morning belongs to the day before, Sunday's to Monday", () => {

@@ -2,6 +2,7 @@
 // value comes back cleaned.
 import assert from 'assert';
 import * as core from '../../src/node';
+import type { DateInput } from '../../src/core';
 
 const { checkVin, checkContainerId, parseInstant, checkRange, checkDescriptors, checkLimit, isWebLink, stripInvisible, CarDataError } = core;
 
@@ -105,7 +106,7 @@ describe('core input checks', function () {
 
     it('a missing or unreadable instant says which, and how to write one', () => {
       for (const v of [undefined, null, '', '  ', {}]) {
-        const e = refusal(() => parseInstant(v, 'to', clock), 'to');
+        const e = refusal(() => parseInstant(v as DateInput, 'to', clock), 'to');
         assert.strictEqual(e.message, '"to" is required');
         assert.strictEqual(e.hint, 'Give an ISO 8601 date-time such as 2026-01-31T00:00:00Z.');
       }

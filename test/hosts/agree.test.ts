@@ -29,8 +29,8 @@ async function loopbackBmw(answers) {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ exveErrorId: 'CU-400', exveErrorMsg: 'Bad request' }));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}`;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   let n = 0;
   return {
     // What the hosts' harnesses need of a simulator: the base URLs and tokens that are valid for an hour.
@@ -143,8 +143,8 @@ async function scriptedBmw(gcid) {
       res.end(JSON.stringify(body));
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}`;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return Object.assign(bmw, {
     apiBaseUrl: url,
     authBaseUrl: `${url}/gcdm`,

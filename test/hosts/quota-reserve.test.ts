@@ -187,7 +187,7 @@ describe('the reserve the user keeps', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     });
     const run = (args) =>
-      new Promise((resolve) => {
+      new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
         execFile(process.execPath, [CLI, ...args, '--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', path.join(dir, 'account.json')], { timeout: 30_000 }, (error, stdout, stderr) =>
           resolve({ code: error ? error.code : 0, stdout, stderr }),
         );

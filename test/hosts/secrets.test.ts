@@ -52,15 +52,15 @@ async function echoingBmw() {
       );
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}`;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return { apiBaseUrl: url, authBaseUrl: `${url}/gcdm`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 const tokens = (expiresAt) => ({ accessToken: ACCESS, refreshToken: REFRESH, idToken: ID_TOKEN, gcid: 'gcid-1', expiresAt });
 // What each case puts in front of the server: a valid access token (the API call fails), or an expired one (the
 // refresh fails; n8n refreshes when the access token is empty).
-const CASES = [
+const CASES: [string, () => number, RegExp, string][] = [
   ['an API call', () => Date.now() + 3600_000, /CU-400/, ACCESS],
   ['a token refresh', () => Date.now() - 1000, /invalid_client/, ''],
 ];
@@ -131,7 +131,7 @@ describe('tokens and client IDs a server echoes never reach an error message', f
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-echo-'));
         const config = path.join(dir, 'account.json');
         fs.writeFileSync(config, JSON.stringify({ clientId: CLIENT_ID, apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, tokens: tokens(expiresAt()) }));
-        const res = await new Promise((resolve) =>
+        const res = await new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) =>
           execFile(process.execPath, [CLI, 'vehicles', '--config', config], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })),
         );
         assert.notStrictEqual(res.code, 0);

@@ -1,6 +1,7 @@
 import assert from 'assert';
 import { MemoryCredentialsHelper, testCredential, runNode, authorizedCredentials, useSimulator } from '../support/n8n-harness';
 import { BmwCarDataApi } from '../../credentials/BmwCarDataApi.credentials.js';
+import type { IHttpRequestOptions } from 'n8n-workflow';
 
 describe('n8n credential bmwCarDataApi: device login and test through n8n-core', function () {
   let sim;
@@ -92,13 +93,13 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
 
   it("the test's check: a login renewed in the last 10 minutes passes as it is, an older one is renewed first (401), a missing token or scope fails", async () => {
     const credential = new BmwCarDataApi();
-    const check = { baseURL: sim.authBaseUrl, url: '/oauth/token', method: 'GET', ignoreHttpStatusErrors: true };
+    const check: IHttpRequestOptions = { baseURL: sim.authBaseUrl, url: '/oauth/token', method: 'GET', ignoreHttpStatusErrors: true };
     const ago = (ms) => new Date(Date.now() - ms).toISOString();
     const good = { accessToken: 'a', scope: 'openid cardata:api:read', renewedAt: ago(9 * 60_000) };
     const passed = await credential.authenticate({ ...good }, { ...check });
     assert.deepStrictEqual(passed, check, 'the check goes out as it is, without the token');
     for (const renewedAt of [ago(11 * 60_000), '', 'not a date', ago(-5 * 60_000)]) {
-      await assert.rejects(credential.authenticate({ ...good, renewedAt }, { ...check }), (e) => e.response?.status === 401, renewedAt);
+      await assert.rejects(credential.authenticate({ ...good, renewedAt }, { ...check }), (e: any) => e.response?.status === 401, renewedAt);
     }
     await assert.rejects(credential.authenticate({ ...good, accessToken: '' }, { ...check }), /Not logged in yet/);
     await assert.rejects(credential.authenticate({ ...good, scope: 'openid' }, { ...check }), /CU-103/);

@@ -2,9 +2,10 @@
 import assert from 'assert';
 import { toNodeError, errorJson } from '../../src/n8n/errors';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { INode } from 'n8n-workflow';
 import { CarDataError, LoginError, CU_CODES } from '../../src/core/errors';
 
-const node = { id: 'n1', name: 'BMW CarData', type: 'n8n-nodes-bmw-cardata.bmwCarData', typeVersion: 1, position: [0, 0], parameters: {} };
+const node: INode = { id: 'n1', name: 'BMW CarData', type: 'n8n-nodes-bmw-cardata.bmwCarData', typeVersion: 1, position: [0, 0], parameters: {} };
 
 describe('n8n errors carry the hint', function () {
   const errors = [
@@ -61,7 +62,7 @@ describe('n8n errors: what a failed item and the error panel show', function () 
   it("BMW's answer keeps its HTTP status; an error without a status or hint has neither", () => {
     const answered = new CarDataError({ kind: 'bmw', status: 404, exveErrorId: 'CU-104', message: 'CU-104: no permission', hint: 'Map the vehicle.' });
     assert.deepStrictEqual(errorJson(answered), { error: 'CU-104: no permission', code: 'CU-104', kind: 'bmw', hint: 'Map the vehicle.', status: 404 });
-    assert.strictEqual(toNodeError(node, answered).httpCode, '404');
+    assert.strictEqual((toNodeError(node, answered) as NodeApiError).httpCode, '404');
     const silent = new CarDataError({ kind: 'network', message: 'no answer within 20 s (ETIMEDOUT)' });
     const json = errorJson(silent);
     assert.deepStrictEqual(Object.keys(json).sort(), ['code', 'error', 'kind']);

@@ -8,11 +8,12 @@ import { BmwCarData } from '../../nodes/BmwCarData/BmwCarData.node.js';
 import { BmwCarDataTrigger } from '../../nodes/BmwCarDataTrigger/BmwCarDataTrigger.node.js';
 import { BmwCarDataStreamTrigger } from '../../nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js';
 import { Workflow, createRunExecutionData } from 'n8n-workflow';
+import type { INodePropertyOptions } from 'n8n-workflow';
 import { LiveData, flattenTrip } from '../../src/node';
 import { TRIP_SCRIPTS, TRIP_SCRIPT_START, tripScriptItems } from '../../src/simulator/trip-scripts';
 
 const dir = path.join(__dirname, '../../n8n-examples');
-const ours = {
+const ours: Record<string, BmwCarData | BmwCarDataTrigger | BmwCarDataStreamTrigger> = {
   bmwCarData: new BmwCarData(),
   bmwCarDataTrigger: new BmwCarDataTrigger(),
   bmwCarDataStreamTrigger: new BmwCarDataStreamTrigger(),
@@ -54,7 +55,7 @@ describe('n8n example workflows', function () {
       // The Set node is n8n's (not installed here): the workflow holds it without its description, as n8n does for a type it does not know.
       const workflow = new Workflow({ id: 'wf', name: wf.name, nodes: [set], connections: {}, active: false, nodeTypes: { getByNameAndVersion: () => undefined, getByName: () => undefined, getKnownTypes: () => ({}) }, settings: { timezone: 'UTC' } });
       const runData = createRunExecutionData({ resultData: { runData: {} } });
-      const out = {};
+      const out: Record<string, any> = {};
       for (const a of set.parameters.assignments.assignments) {
         const value = workflow.expression.getParameterValue(a.value, runData, 0, 0, set.name, [{ json }], 'trigger', {});
         // The Set node (3.2 and later) keeps null as null; a number or boolean must be one (else the node stops with an error).
@@ -78,7 +79,7 @@ describe('n8n example workflows', function () {
       const sheets = byType('n8n-nodes-base.googleSheets');
       assert.deepStrictEqual([sheets.parameters.operation, sheets.parameters.columns.mappingMode], ['append', 'autoMapInputData']);
       assert.deepStrictEqual(wf.connections['Logbook row'].main[0].map((c) => c.node), [sheets.name]);
-      const credentials = wf.nodes.flatMap((n) => Object.values(n.credentials ?? {}).map((c) => c.id));
+      const credentials = wf.nodes.flatMap((n) => Object.values<any>(n.credentials ?? {}).map((c) => c.id));
       assert.ok(credentials.length === 2 && credentials.every((id) => id.startsWith('REPLACE_WITH_')), 'the user picks the credentials');
       assert.match(sheets.parameters.documentId.value, /^REPLACE_WITH_/, 'and the spreadsheet');
     });
@@ -108,7 +109,7 @@ describe('n8n example workflows', function () {
         for (const [name, value] of Object.entries(node.parameters)) {
           const candidates = props.filter((p) => p.name === name);
           assert.ok(candidates.length > 0, `${file}: ${node.name}: no parameter ${name}`);
-          const choices = candidates.flatMap((p) => (p.type === 'options' || p.type === 'multiOptions') && Array.isArray(p.options) ? p.options.map((o) => o.value) : []);
+          const choices = candidates.flatMap((p) => (p.type === 'options' || p.type === 'multiOptions') && Array.isArray(p.options) ? p.options.map((o) => (o as INodePropertyOptions).value) : []);
           if (choices.length === 0 || (typeof value === 'string' && value.startsWith('='))) continue;
           for (const v of Array.isArray(value) ? value : [value]) assert.ok(choices.includes(v), `${file}: ${node.name}: ${name} = ${v}`);
         }

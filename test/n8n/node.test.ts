@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const VIN = SIM_VINS.bev;
-const vin = (value = VIN) => ({ __rl: true, mode: 'vin', value });
+const vin = (value: string = VIN) => ({ __rl: true, mode: 'vin', value });
 // Every session of the simulator: from 2000 to tomorrow (the client refuses dates more than a year ahead).
 const ALL_TIME = { range: 'custom', from: '2000-01-01T00:00:00Z', to: new Date(Date.now() + 86_400_000).toISOString() };
 

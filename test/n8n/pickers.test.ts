@@ -14,7 +14,7 @@ function loadOptionsContext(credentials) {
   return new LoadOptionsContext(workflow, n, additionalData(credentials), 'parameters.vin');
 }
 
-const searchVehicles = (credentials, filter) => node.methods.listSearch.searchVehicles.call(loadOptionsContext(credentials), filter);
+const searchVehicles = (credentials, filter?: string) => node.methods.listSearch.searchVehicles.call(loadOptionsContext(credentials), filter);
 const getDescriptors = (credentials) => node.methods.loadOptions.getDescriptors.call(loadOptionsContext(credentials));
 
 describe('n8n pickers through n8n-core LoadOptionsContext', function () {
@@ -80,7 +80,7 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
       const options = await getDescriptors(authorizedCredentials(sim));
       assert.ok(options.length > 200, String(options.length));
       assert.strictEqual(new Set(options.map((o) => o.value)).size, options.length);
-      const byId = new Map(options.map((o) => [o.value, o]));
+      const byId = new Map<string, any>(options.map((o) => [o.value, o]));
       // Served by endpoints of their own: basic data (the whole category), the SIM status.
       assert.strictEqual(byId.get('vehicle.vehicleIdentification.basicVehicleData'), undefined);
       assert.strictEqual(byId.get('vehicle.sim.status'), undefined);

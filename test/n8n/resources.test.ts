@@ -4,8 +4,11 @@ import assert from 'assert';
 import { OPERATIONS, OPERATION_IDS, RESOURCE_IDS } from '../../src/core';
 import { RESOURCES } from '../../nodes/BmwCarData/resources';
 import { resourcesOf } from '../../src/n8n/operation';
+import type { Operation } from '../../src/n8n/operation';
 import { BmwCarData } from '../../nodes/BmwCarData/BmwCarData.node.js';
 import { NodeHelpers } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { ResourceId } from '../../src/core';
 
 describe('n8n resources from the operations table', () => {
   it('lists the table\'s resources in the table\'s order', () => {
@@ -13,7 +16,7 @@ describe('n8n resources from the operations table', () => {
     const { properties } = new BmwCarData().description;
     const resource = properties.find((p) => p.name === 'resource');
     assert.deepStrictEqual(
-      resource.options.map((o) => o.value),
+      resource.options.map((o) => (o as INodePropertyOptions).value),
       RESOURCE_IDS,
     );
     assert.deepStrictEqual(
@@ -40,8 +43,8 @@ describe('n8n resources from the operations table', () => {
   });
 
   it('groups operations by the table, not by where they are listed', () => {
-    const op = (operationId, value) => ({ operationId, value, name: value, action: value, description: '', quotaByDefault: false, fields: [], execute: async () => [] });
-    const names = Object.fromEntries(RESOURCE_IDS.map((id) => [id, id.toUpperCase()]));
+    const op = (operationId, value) => ({ operationId, value, name: value, action: value, description: '', quotaByDefault: false, fields: [], execute: async () => [] }) as unknown as Operation;
+    const names = Object.fromEntries(RESOURCE_IDS.map((id) => [id, id.toUpperCase()])) as Record<ResourceId, string>;
     const got = resourcesOf(names, [op('deleteContainer', 'delete'), op('getImage', 'get'), op('getMappings', 'getAll'), op('listContainers', 'getAll')]);
     assert.deepStrictEqual(
       got.map((r) => [r.value, r.name, r.operations.map((o) => o.operationId)]),
@@ -103,17 +106,17 @@ describe("n8n's editor on the node's description", () => {
     for (const r of RESOURCES) {
       for (const op of r.operations) {
         const [collection] = optionsShown({ resource: r.value, operation: op.value });
-        const names = collection.options.map((o) => o.displayName);
+        const names = collection.options.map((o) => (o as INodeProperties).displayName);
         assert.deepStrictEqual(names, [...names].sort((a, b) => a.localeCompare(b)), `${r.value} ${op.value}`);
         assert.deepStrictEqual(
           collection.options.map((o) => o.name).filter((n) => !(op.options ?? []).some((extra) => extra.name === n)).sort(),
           OPERATIONS[op.operationId].cacheMs === undefined ? ['includeQuota'] : ['cacheMaxAge', 'includeQuota'],
           `${r.value} ${op.value}`,
         );
-        assert.strictEqual(collection.options.find((o) => o.name === 'includeQuota').default, op.quotaByDefault, `${r.value} ${op.value}`);
+        assert.strictEqual((collection.options.find((o) => o.name === 'includeQuota') as INodeProperties).default, op.quotaByDefault, `${r.value} ${op.value}`);
       }
     }
-    const cacheOf = (resource, operation) => optionsShown({ resource, operation })[0].options.find((o) => o.name === 'cacheMaxAge').description;
+    const cacheOf = (resource, operation) => (optionsShown({ resource, operation })[0].options.find((o) => o.name === 'cacheMaxAge') as INodeProperties).description;
     assert.match(cacheOf('vehicle', 'get'), /the operation's default \(1 day\)/);
     assert.match(cacheOf('telematicData', 'get'), /the operation's default \(none: BMW is asked every time\)/);
     // The telematic read's own options (its Output, the fields Output picks) and the two every read has, mixed into one order.

@@ -5,6 +5,7 @@ import { MemoryCredentialsHelper, CREDENTIAL } from '../support/n8n-harness';
 import { simulatorCredentialData } from '../../scripts/n8n-process';
 import { TriggerContext } from 'n8n-core';
 import { Workflow, NodeHelpers } from 'n8n-workflow';
+import type { INode, IWorkflowExecuteAdditionalData, WorkflowExecuteMode } from 'n8n-workflow';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { streamConnections, LiveData, LoginError, CarDataError } from '../../src/core';
 import { BmwCarDataStreamTrigger } from '../../nodes/BmwCarDataStreamTrigger/BmwCarDataStreamTrigger.node.js';
@@ -29,8 +30,9 @@ function credentialsFor(sim, extra = {}) {
   return new MemoryCredentialsHelper({ ...simulatorCredentialData(sim, 'sim-client-id'), streamUrl: '', ...extra });
 }
 
-function additionalData(credentialsHelper) {
-  return {
+/** The part of n8n's additional data the trigger reads. */
+function additionalData(credentialsHelper): IWorkflowExecuteAdditionalData {
+  return <IWorkflowExecuteAdditionalData>(<unknown>{
     credentialsHelper,
     getRunExecutionData: async () => undefined,
     getRuntimeCredential: async () => undefined,
@@ -42,12 +44,12 @@ function additionalData(credentialsHelper) {
     webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
     variables: {},
     logAiEvent: () => {},
-  };
+  });
 }
 
 /** Activates the trigger as n8n does: a TriggerContext with emit / emitError, then trigger(). */
-async function activate(credentials, parameters, mode = 'trigger', staticData = {}) {
-  const node = {
+async function activate(credentials, parameters, mode: WorkflowExecuteMode = 'trigger', staticData = {}) {
+  const node: INode = {
     id: 'node-stream',
     name: 'BMW CarData Stream Trigger',
     type: 'CUSTOM.bmwCarDataStreamTrigger',
@@ -419,7 +421,7 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
 
   it("the car's state is kept in the static data in batches, and what waits is kept when the workflow stops", async () => {
     sim = await startSimulator({ stream: true });
-    const staticData = {};
+    const staticData: Record<string, any> = {};
     const kept = () => Object.values(staticData).find((v) => v && v.liveCars !== undefined)?.liveCars;
     active = await activate(credentialsFor(sim), { output: 'state', streamUrl: sim.streamUrl }, 'trigger', staticData);
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
@@ -437,7 +439,7 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     sim = await startSimulator({ stream: true });
     const old = new LiveData();
     old.ingest({ vin: SIM_VINS.phev, data: { [SOC]: { value: 30, timestamp: '2026-11-01T10:00:00Z' } } });
-    const staticData = { 'node:BMW CarData Stream Trigger': { liveData: JSON.stringify(old.serialize()) } };
+    const staticData: Record<string, any> = { 'node:BMW CarData Stream Trigger': { liveData: JSON.stringify(old.serialize()) } };
     active = await activate(credentialsFor(sim), { output: 'state', streamUrl: sim.streamUrl }, 'trigger', staticData);
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: '66' });
@@ -476,7 +478,7 @@ describe("the stream's login from the n8n credential, in n8n's TriggerContext", 
 
   /** The stream's token source on a trigger context over this credential store. */
   function tokensOf(credentials) {
-    const node = { id: 'node-stream', name: 'BMW CarData Stream Trigger', type: 'CUSTOM.bmwCarDataStreamTrigger', typeVersion: 1, position: [0, 0], parameters: {}, credentials: { bmwCarDataApi: CREDENTIAL } };
+    const node: INode = { id: 'node-stream', name: 'BMW CarData Stream Trigger', type: 'CUSTOM.bmwCarDataStreamTrigger', typeVersion: 1, position: [0, 0], parameters: {}, credentials: { bmwCarDataApi: CREDENTIAL } };
     const workflow = new Workflow({ id: 'wf-tokens', name: 'tokens', nodes: [node], connections: {}, active: true, nodeTypes, staticData: {} });
     const ctx = new TriggerContext(workflow, node, additionalData(credentials), 'trigger', 'activate', () => undefined, () => undefined);
     return new CredentialStreamTokens(ctx);

@@ -7,6 +7,7 @@ import { SESSION_SUMMARY_COLUMNS } from '../../src/core';
 import { runNode, runTool, authorizedCredentials, useSimulator } from '../support/n8n-harness';
 import { RESOURCES } from '../../nodes/BmwCarData/resources';
 import { BmwCarData } from '../../nodes/BmwCarData/BmwCarData.node.js';
+import type { Operation } from '../../src/n8n/operation';
 
 const VIN = SIM_VINS.bev;
 const vin = (value = VIN) => ({ __rl: true, mode: 'vin', value });
@@ -94,13 +95,13 @@ describe('n8n node bmwCarData as an AI tool, and its Output option', function ()
 
     it("every operation's tool description says what it returns and what it costs of the day's calls", () => {
       const props = new BmwCarData().description.properties.filter((p) => p.name === 'toolDescription');
-      const operations = RESOURCES.flatMap((r) => r.operations.map((op) => [r.value, op]));
+      const operations = RESOURCES.flatMap((r) => r.operations.map((op): [string, Operation] => [r.value, op]));
       assert.strictEqual(props.length, operations.length);
       for (const [resource, op] of operations) {
         const prop = props.find((p) => p.displayOptions.show.resource[0] === resource && p.displayOptions.show.operation[0] === op.value);
         assert.ok(prop, `${resource} ${op.value}`);
         assert.deepStrictEqual(prop.displayOptions.show['@tool'], [true], 'only on the tool node');
-        assert.match(prop.default, /50 CarData calls a day/, `${resource} ${op.value}`);
+        assert.match(prop.default as string, /50 CarData calls a day/, `${resource} ${op.value}`);
       }
     });
   });

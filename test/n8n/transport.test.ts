@@ -7,10 +7,12 @@ import { N8nTransport, HttpRequestTransport } from '../../src/n8n/transport';
 import { TransportError, isRetryableNetworkCode, wasNotSent } from '../../src/core';
 import { startSimulator } from '../../src/simulator';
 import { executeContext, authorizedCredentials, cleanup } from '../support/n8n-harness';
+import type { Socket } from 'net';
+import type { TransportRequest } from '../../src/core';
 
 /** A loopback server: `silent` accepts and never answers; `trickle` sends headers, then a byte every 100 ms. */
 async function hostileServer(kind) {
-  const open = new Set();
+  const open = new Set<Socket>();
   const server = http.createServer((req, res) => {
     if (kind === 'silent') return;
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -22,9 +24,9 @@ async function hostileServer(kind) {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${server.address().port}/customers/vehicles/mappings`,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/customers/vehicles/mappings`,
     close: () => {
       for (const socket of open) socket.destroy();
       return new Promise((resolve) => server.close(resolve));
@@ -77,7 +79,7 @@ describe('n8n transport: timeout and abort signal reach n8n', function () {
     const url = closed.url;
     await servers.pop().close();
     const transport = new N8nTransport(executeContext(authorizedCredentials(sim)));
-    for (const [target, codes] of [
+    for (const [target, codes] of <[string, string[]][]>[
       [url, ['ECONNREFUSED']],
       ['http://bmw-cardata-simulator.invalid/customers/vehicles/mappings', ['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL']],
     ]) {
@@ -131,7 +133,7 @@ describe('n8n transport: timeout and abort signal reach n8n', function () {
     const { url } = await server('trickle');
     const ctx = executeContext(authorizedCredentials(sim));
     const transport = new HttpRequestTransport({ helpers: { httpRequest: ctx.helpers.httpRequest } });
-    const refresh = { method: 'POST', url, form: { grant_type: 'refresh_token' } };
+    const refresh = { method: 'POST', url, form: { grant_type: 'refresh_token' } } as TransportRequest;
     const late = await failure(() => transport.request({ ...refresh, timeoutMs: 600 }));
     assert.strictEqual(late.error.code, 'ETIMEDOUT');
     assert.ok(late.ms < 3000, `took ${late.ms} ms`);

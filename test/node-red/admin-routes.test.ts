@@ -30,9 +30,9 @@ async function startForeignLogin(deviceAnswer = {}) {
       res.end(JSON.stringify({ error: 'authorization_pending' }));
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${server.address().port}/gcdm`,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/gcdm`,
     requests,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
@@ -70,7 +70,7 @@ describe('Node-RED account routes: JSON only, no foreign auth URL, web links onl
   const status = async (id) => (await editor().get(`/bmw-cardata/${id}/auth/status`).expect(200)).body;
 
   describe('routes that change something take a JSON body only', function () {
-    const bodies = [
+    const bodies: [string, string, (fields: Record<string, string>) => string][] = [
       ['a form', 'application/x-www-form-urlencoded', (fields) => new URLSearchParams(fields).toString()],
       ['plain text', 'text/plain', (fields) => JSON.stringify(fields)],
       ['multipart', 'multipart/form-data; boundary=x', (fields) => Object.entries(fields).map(([k, v]) => `--x\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--x--\r\n'],
@@ -278,7 +278,7 @@ describe('Node-RED process without adminAuth: a page on another site can neither
           body: JSON.stringify(body),
         });
         assert.strictEqual(res.status, 403, `${site} ${route}`);
-        assert.match((await res.json()).error.message, /another site/);
+        assert.match(((await res.json()) as any).error.message, /another site/);
       }
     }
     await sleep(200);
@@ -291,7 +291,7 @@ describe('Node-RED process without adminAuth: a page on another site can neither
     const editor = { ...EDITOR_HEADERS, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', origin: red.url };
     const res = await fetch(`${red.url}/bmw-cardata/acc/auth/start`, { method: 'POST', headers: editor, body: JSON.stringify({ authBaseUrl: sim.authBaseUrl }) });
     assert.strictEqual(res.status, 200);
-    assert.ok((await res.json()).verificationUriComplete.startsWith(`${sim.authBaseUrl}/`));
+    assert.ok(((await res.json()) as any).verificationUriComplete.startsWith(`${sim.authBaseUrl}/`));
     assert.strictEqual(authRequests(sim).length >= 1, true);
     const cancel = await fetch(`${red.url}/bmw-cardata/acc/auth/cancel`, { method: 'POST', headers: editor, body: '{}' });
     assert.deepStrictEqual(await cancel.json(), { status: 'cancelled', wasRunning: true });
@@ -304,7 +304,7 @@ describe('Node-RED process without adminAuth: a page on another site can neither
     sim.clearLog();
     const listed = await refresh({ ...EDITOR_HEADERS, origin: red.url });
     assert.strictEqual(listed.status, 200);
-    assert.ok((await listed.json()).vehicles.some((v) => v.vin === SIM_VINS.bev));
+    assert.ok(((await listed.json()) as any).vehicles.some((v) => v.vin === SIM_VINS.bev));
     assert.strictEqual(listed.headers.get('access-control-allow-origin'), null);
     // The editor's GETs: same origin, so the browser sends no Origin; on HTTPS it adds Sec-Fetch-Site.
     for (const extra of [{}, { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }]) {
@@ -314,7 +314,7 @@ describe('Node-RED process without adminAuth: a page on another site can neither
         assert.strictEqual(res.headers.get('access-control-allow-origin'), null, route);
       }
     }
-    const vehicles = await (await fetch(`${red.url}/bmw-cardata/acc/vehicles`, { headers: EDITOR_HEADERS })).json();
+    const vehicles: any = await (await fetch(`${red.url}/bmw-cardata/acc/vehicles`, { headers: EDITOR_HEADERS })).json();
     assert.ok(vehicles.vehicles.some((v) => v.vin === SIM_VINS.bev), 'the list is there to be read');
   });
 

@@ -34,7 +34,7 @@ describe('Node-RED account: containers and vehicles survive a restart', function
     ];
     await helper.load(allNodes, flow, { acc: { ...credentials, ...extraCredentials } });
   }
-  async function restart(extraCredentials) {
+  async function restart(extraCredentials?: Record<string, unknown>) {
     await helper.unload();
     await start(extraCredentials);
     sim.clearLog();
@@ -234,7 +234,7 @@ describe('Node-RED: answers that stay the same all day are read once per account
     const saved = JSON.parse(fs.readFileSync(cacheFile(), 'utf8'));
     const answers = saved.accounts.acc.answers;
     assert.deepStrictEqual(Object.keys(answers).sort(), [`getBasicData /customers/vehicles/${VIN}/basicData`, `getImage /customers/vehicles/${VIN}/image`]);
-    for (const a of Object.values(answers)) a.at -= 25 * 3600_000;
+    for (const a of Object.values<any>(answers)) a.at -= 25 * 3600_000;
     fs.writeFileSync(cacheFile(), JSON.stringify(saved));
     await start();
     sim.clearLog();

@@ -53,7 +53,7 @@ describe('Node-RED example flows', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../packages/node-red-contrib-bmw-cardata/package.json'), 'utf8'));
     const ours = new Set(Object.keys(pkg['node-red'].nodes));
     // Node-RED's own node types, as its core editor files register them.
-    const core = new Set();
+    const core = new Set<string>();
     const coreDir = path.dirname(require.resolve('@node-red/nodes/package.json'));
     const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.html') && core.add(fs.readFileSync(path.join(d, e.name), 'utf8'))));
     walk(path.join(coreDir, 'core'));
@@ -61,7 +61,7 @@ describe('Node-RED example flows', function () {
     assert.ok(coreTypes.has('function') && coreTypes.has('inject'));
     for (const f of files) {
       const flow = load(f.replace(/\.json$/, ''));
-      const foreign = [...new Set(flow.map((n) => n.type).filter((t) => !ours.has(t) && !coreTypes.has(t)))];
+      const foreign = [...new Set<string>(flow.map((n) => n.type).filter((t) => !ours.has(t) && !coreTypes.has(t)))];
       if (f !== `${DASHBOARD.example}.json`) {
         assert.deepStrictEqual(foreign, [], f);
         assert.ok(!flow[0].info.includes(DASHBOARD.name), `${f} does not need ${DASHBOARD.name}`);

@@ -15,7 +15,7 @@ const LANGUAGES = fs.readdirSync(LOCALES).filter((l) => l !== ENGLISH && fs.stat
 const read = (lang, file) => fs.readFileSync(path.join(LOCALES, lang, file), 'utf8');
 
 /** Every leaf of a catalog as [dotted key, value]. */
-function leaves(obj, prefix = '') {
+function leaves(obj, prefix = ''): [string, unknown][] {
   return Object.entries(obj).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? leaves(v, `${prefix}${k}.`) : [[prefix + k, v]]));
 }
 

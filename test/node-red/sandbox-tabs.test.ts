@@ -59,7 +59,7 @@ describe('sandbox tabs show a result', function () {
   });
 
   it("every reference to another node of an example names that node's copy on its tab (or the sandbox account)", () => {
-    const deployed = new Map(flows.map((n) => [n.id, n]));
+    const deployed = new Map<string, any>(flows.map((n) => [n.id, n]));
     const dir = path.join(__dirname, '../../examples');
     for (const tab of flows.filter((n) => n.type === 'tab')) {
       const example = JSON.parse(fs.readFileSync(path.join(dir, `${tab.label}.json`), 'utf8'));

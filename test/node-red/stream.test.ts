@@ -29,7 +29,7 @@ describe('Node-RED stream node', function () {
     assert.deepStrictEqual(streamConnections(), [], 'redeploy/stop closes the stream');
   });
 
-  async function load(nodes, { credentials, account = {}, modules = [] } = {}) {
+  async function load(nodes, { credentials, account = {}, modules = [] }: { credentials?: Record<string, unknown>; account?: Record<string, unknown>; modules?: any[] } = {}) {
     const flow = [
       { id: 'tab', type: 'tab', label: 'test' },
       { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50, ...account },

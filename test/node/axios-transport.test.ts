@@ -4,10 +4,11 @@ import assert from 'assert';
 import * as http from 'http';
 import { AxiosTransport, TransportError } from '../../src/node';
 import { failure } from '../support/failure';
+import type { Socket } from 'net';
 
 async function server(handler) {
   const seen = [];
-  const sockets = new Set();
+  const sockets = new Set<Socket>();
   const s = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -20,9 +21,9 @@ async function server(handler) {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
   });
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${s.address().port}`,
+    url: `http://127.0.0.1:${(s.address() as { port: number }).port}`,
     seen,
     close: () => {
       for (const sock of sockets) sock.destroy();
@@ -80,7 +81,7 @@ describe('core axios transport', function () {
     ];
     let i = 0;
     srv = await server((req, res) => answers[i++](req, res));
-    const get = (responseType) => t.request({ method: 'GET', url: srv.url, responseType }).then((r) => r.body);
+    const get = (responseType) => t.request({ method: 'GET', url: srv.url, responseType }).then((r) => r.body as any);
     assert.strictEqual(await get('json'), '<html>x</html>');
     assert.strictEqual(await get('json'), '{"truncated":');
     assert.strictEqual(await get('json'), '{not json');

@@ -35,7 +35,7 @@ function usedOnDisk(file) {
 }
 
 /** A lock file as a process of this machine writes it, with a time. */
-function plantLock(file, owner, mtime) {
+function plantLock(file, owner, mtime?: Date) {
   fs.writeFileSync(`${file}.lock`, owner ? JSON.stringify(owner) : '');
   if (mtime) fs.utimesSync(`${file}.lock`, mtime, mtime);
 }

@@ -2,7 +2,7 @@ import assert from 'assert';
 import { AnswerCache, CacheReport, CarDataClient, parseMaxAge } from '../../../src/core';
 
 /** A store as a host keeps it: what was saved last, as JSON. */
-function jsonStore(initial) {
+function jsonStore(initial?: unknown) {
   let text = initial === undefined ? undefined : JSON.stringify(initial);
   return { load: () => (text === undefined ? undefined : JSON.parse(text)), save: (answers) => (text = JSON.stringify(answers)), saved: () => JSON.parse(text) };
 }
@@ -60,7 +60,7 @@ describe('core answer cache: bounded, checked, by age', function () {
     assert.strictEqual(calls, 1);
     now += 30 * 86_400_000;
     const kept = client.keptAnswer('getBasicData', { vin });
-    assert.strictEqual(kept.body.modelName, 'i4 eDrive40');
+    assert.strictEqual((kept.body as { modelName?: string }).modelName, 'i4 eDrive40');
     assert.strictEqual(kept.fromCache.at, now - 30 * 86_400_000, 'a month old, still shown');
     assert.strictEqual(calls, 1, 'no call');
     assert.strictEqual(client.keptAnswer('getBasicData', { vin: 'WBA5P710X0FK48219' }), undefined);
@@ -77,6 +77,6 @@ describe('core answer cache: bounded, checked, by age', function () {
     assert.strictEqual(parseMaxAge('30m'), 1_800_000);
     assert.strictEqual(parseMaxAge(' 2 hours '), 7_200_000);
     assert.strictEqual(parseMaxAge('1d'), 86_400_000);
-    for (const bad of ['soon', '-1', '1w', '1e3', {}]) assert.throws(() => parseMaxAge(bad), (e) => e.kind === 'input' && e.parameter === 'cacheMaxAge');
+    for (const bad of ['soon', '-1', '1w', '1e3', {}]) assert.throws(() => parseMaxAge(bad), (e: any) => e.kind === 'input' && e.parameter === 'cacheMaxAge');
   });
 });

@@ -4,6 +4,7 @@ import assert from 'assert';
 import * as http from 'http';
 import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
+import type { CreateContainerRequest, OperationId } from '../../../src/core';
 
 const { CarDataClient, AxiosTransport, QuotaLedger, MemoryQuotaStore, CarDataError, OPERATION_IDS } = core;
 
@@ -27,8 +28,8 @@ async function scriptedBmw(answer) {
       res.end(text);
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((r) => server.close(r)) };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** The axios transport, remembering what the client asked of it. */
@@ -136,7 +137,7 @@ describe('core client edges', function () {
   it('an unknown operation is refused, naming the ones there are', async () => {
     bmw = await scriptedBmw(() => ({}));
     for (const op of ['getEverything', 'toString', 'x'.repeat(60)]) {
-      const e = await failure(client().call(op));
+      const e = await failure(client().call(op as OperationId));
       assert.deepStrictEqual([e.kind, e.parameter], ['input', 'operation']);
       assert.strictEqual(e.message, `Unknown operation ${op.slice(0, 40)}`);
       assert.strictEqual(e.hint, `One of: ${OPERATION_IDS.join(', ')}`);
@@ -223,7 +224,7 @@ describe('core client edges', function () {
       let now = 0;
       const waits = [];
       const transport = failingTransport('ECONNRESET');
-      const c = new CarDataClient({ transport, sleep: async (ms) => (waits.push(ms), (now += ms)), now: () => now, random: () => 1, deadlineMs: 2_500 });
+      const c = new CarDataClient({ transport, sleep: async (ms) => void (waits.push(ms), (now += ms)), now: () => now, random: () => 1, deadlineMs: 2_500 });
       await failure(c.getMappings());
       // 500 ms waited (500 + 1000 <= 2500), then 1000 would end at 1500 + 1000 left for an attempt = 2500: still fits; 2000 does not.
       assert.deepStrictEqual(waits, [500, 1000]);
@@ -316,7 +317,7 @@ describe('core client edges', function () {
       bmw = await scriptedBmw(() => ({ status: 201, body: { containerId: CONTAINER } }));
       const c = client();
       await c.createContainer({ name: '  mine ', purpose: ' why ', technicalDescriptors: [SOC] });
-      await c.createContainer({ name: 'x'.repeat(64), purpose: '  ', technicalDescriptors: SOC });
+      await c.createContainer({ name: 'x'.repeat(64), purpose: '  ', technicalDescriptors: SOC } as unknown as CreateContainerRequest);
       const bodies = bmw.requests.map((r) => JSON.parse(r.body));
       assert.deepStrictEqual(bodies[0], { name: 'mine', purpose: 'why', technicalDescriptors: [SOC] });
       assert.deepStrictEqual(bodies[1], { name: 'x'.repeat(64), purpose: 'x'.repeat(64), technicalDescriptors: [SOC] });
@@ -331,15 +332,15 @@ describe('core client edges', function () {
         assert.deepStrictEqual([e.parameter, e.message], ['body', body === null ? '"body" is required for createContainer' : 'A container needs a name, a purpose and descriptors']);
       }
       for (const name of [undefined, '   ', 5]) {
-        const e = await failure(c.createContainer({ name, technicalDescriptors: [SOC] }));
+        const e = await failure(c.createContainer({ name, technicalDescriptors: [SOC] } as CreateContainerRequest));
         assert.deepStrictEqual([e.parameter, e.message, e.hint], ['name', 'A container name is required', 'Give the container a name you will recognise.']);
       }
-      const long = await failure(c.createContainer({ name: 'x'.repeat(65), technicalDescriptors: [SOC] }));
+      const long = await failure(c.createContainer({ name: 'x'.repeat(65), technicalDescriptors: [SOC] } as CreateContainerRequest));
       assert.deepStrictEqual([long.parameter, long.message], ['name', 'A container name is at most 64 characters']);
-      const unknown = await failure(c.createContainer({ name: 'n', technicalDescriptors: ['vehicle.no.such.key'] }));
+      const unknown = await failure(c.createContainer({ name: 'n', technicalDescriptors: ['vehicle.no.such.key'] } as CreateContainerRequest));
       assert.strictEqual(unknown.parameter, 'descriptors');
       assert.strictEqual(bmw.requests.length, 0);
-      await c.createContainer({ name: 'n', technicalDescriptors: ['vehicle.no.such.key'] }, { allowUnknown: true });
+      await c.createContainer({ name: 'n', technicalDescriptors: ['vehicle.no.such.key'] } as CreateContainerRequest, { allowUnknown: true });
       assert.strictEqual(bmw.requests.length, 1);
     });
   });

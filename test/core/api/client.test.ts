@@ -444,7 +444,7 @@ describe('input checks before any request', function () {
   });
 
   const bev = () => SIM_VINS.bev;
-  const cases = [
+  const cases: [string, (c: any) => Promise<unknown>, string][] = [
     ['empty VIN', (c) => c.getBasicData(''), 'vin'],
     ['VIN too short', (c) => c.getBasicData('WBA12345'), 'vin'],
     ['VIN too long', (c) => c.getBasicData('WBA1234567890123456'), 'vin'],

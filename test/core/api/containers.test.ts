@@ -5,6 +5,7 @@ import { startSimulator, SIM_VINS } from '../../../src/simulator';
 import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
 import { simulatorAccount } from '../../support/simulator-account';
+import type { RememberedContainers } from '../../../src/core';
 
 const { descriptorSetKey, containerNameFor, ensureContainer, DEFAULT_CONTAINER_PREFIX, CarDataError, ContainerMemory } = core;
 
@@ -35,7 +36,7 @@ describe('core containers', function () {
   describe('memory a host keeps', () => {
     it('starts with the remembered IDs (text only) and tells every real change, not a repeat', () => {
       const told = [];
-      const m = new ContainerMemory({ a: 'CABCDEFGHJ123', b: '', c: 5 }, (all) => told.push(all));
+      const m = new ContainerMemory({ a: 'CABCDEFGHJ123', b: '', c: 5 } as unknown as RememberedContainers, (all) => told.push(all));
       assert.deepStrictEqual([...m], [['a', 'CABCDEFGHJ123']]);
       assert.deepStrictEqual(told, [], 'loading is no change');
       m.set('a', 'CABCDEFGHJ123');
@@ -155,7 +156,7 @@ describe('core containers', function () {
       };
       const both = await Promise.allSettled([ensureContainer(api, [SOC]), ensureContainer(api, [SOC])]);
       assert.deepStrictEqual(both.map((r) => r.status), ['rejected', 'rejected']);
-      assert.strictEqual(both[0].reason, both[1].reason);
+      assert.strictEqual((both[0] as PromiseRejectedResult).reason, (both[1] as PromiseRejectedResult).reason);
       assert.strictEqual(api.listCalls, 1);
       const ok = await ensureContainer(api, [SOC]);
       assert.strictEqual(ok.created, true);

@@ -43,7 +43,7 @@ async function spent(client) {
 }
 
 /** Each operation with parameters that the simulator answers with success. */
-function operations(containerId) {
+function operations(containerId): [string, (c: any) => Promise<unknown>][] {
   return [
     ['getMappings', (c) => c.getMappings()],
     ['getBasicData', (c) => c.getBasicData(SIM_VINS.bev)],
@@ -73,7 +73,7 @@ describe('fault matrix: every operation against a hostile BMW', function () {
     await sim.close();
   });
 
-  const badAnswers = [
+  const badAnswers: [string, { status: number; body: string; contentType: string }, RegExp][] = [
     ['an HTML page with 200', { status: 200, body: '<html><body>Corporate proxy: please log in</body></html>', contentType: 'text/html' }, /text\/html, 56 bytes/],
     ['truncated JSON', { status: 200, body: '{"data":[{"startTime":17', contentType: 'application/json' }, /not CarData JSON: application\/json, 24 bytes/],
   ];
@@ -98,7 +98,7 @@ describe('fault matrix: every operation against a hostile BMW', function () {
   }
 
   it('JSON without the promised list or fields, or with null entries, is an error, not an empty list', async () => {
-    const cases = [
+    const cases: [string, (c: any) => Promise<unknown>, unknown][] = [
       ['getMappings', (c) => c.getMappings(), {}],
       ['getMappings', (c) => c.getMappings(), [{ vin: SIM_VINS.bev }, null]],
       ['getChargingHistory', (c) => c.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }), {}],
@@ -172,7 +172,7 @@ describe('fault matrix: every operation against a hostile BMW', function () {
   it('a refused connection or an unknown host costs nothing', async () => {
     const port = await new Promise((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = s.address().port;
+        const p = (s.address() as { port: number }).port;
         s.close(() => resolve(p));
       });
     });
@@ -300,7 +300,7 @@ describe('fault matrix: logins', function () {
   });
 
   /** Every way the login service can answer without an OAuth error: none of them says anything about the login. */
-  const LOGIN_HICCUPS = [
+  const LOGIN_HICCUPS: [string, { status: number; headers?: Record<string, string>; body: string; contentType: string }][] = [
     ['429 with Retry-After', { status: 429, headers: { 'Retry-After': '1' }, body: 'slow down', contentType: 'text/plain' }],
     ["a firewall's 403 page", { status: 403, body: '<html><body>Request blocked by WAF</body></html>', contentType: 'text/html' }],
     ['408', { status: 408, body: '', contentType: 'text/plain' }],

@@ -26,7 +26,7 @@ describe('inputs refused before any request', function () {
   const inTwoYears = () => new Date(Date.now() + 2 * 365 * DAY_MS).toISOString();
   const nowS = () => Math.floor(Date.now() / 1000);
 
-  const cases = [
+  const cases: [string, (c: any) => Promise<unknown>, string, RegExp][] = [
     // ISO 3779: I, O and Q are never used in a VIN (they look like 1 and 0).
     ['a VIN with an I', (c) => c.getBasicData('WBY31AW09IFP15732'), 'vin', /I, O or Q.*"I" at position 10/],
     ['a VIN with an O', (c) => c.getTyreDiagnosis('WBY31AW090FP1573O'), 'vin', /I, O or Q.*"O" at position 17/],
@@ -132,7 +132,7 @@ describe('from/to as epoch numbers', function () {
   it('the threshold: just below 1e11 is seconds, 1e11 itself is milliseconds', () => {
     const clock = () => Date.parse('2026-06-01T00:00:00Z');
     // 99 999 999 999 seconds would be the year 5138: refused as seconds, never read as 1973 milliseconds.
-    assert.throws(() => core.checkRange(99_999_999_999 - 1, 99_999_999_999, clock), (e) => e.parameter === 'from' && /more than a year ahead/.test(e.message));
+    assert.throws(() => core.checkRange(99_999_999_999 - 1, 99_999_999_999, clock), (e: any) => e.parameter === 'from' && /more than a year ahead/.test(e.message));
     assert.deepStrictEqual(core.checkRange(1e11, 1e11 + 1000, clock), { from: '1973-03-03T09:46:40Z', to: '1973-03-03T09:46:41Z' });
     assert.deepStrictEqual(core.checkRange(0, 1, clock), { from: '1970-01-01T00:00:00Z', to: '1970-01-01T00:00:01Z' });
   });
@@ -141,8 +141,8 @@ describe('from/to as epoch numbers', function () {
     const nowMs = Date.parse('2026-06-01T12:00:00Z');
     const clock = () => nowMs;
     assert.deepStrictEqual(core.checkRange('1970-01-01T00:00:00Z', '2027-06-01T12:00:00Z', clock), { from: '1970-01-01T00:00:00Z', to: '2027-06-01T12:00:00Z' });
-    assert.throws(() => core.checkRange('1970-01-01', '2027-06-01T12:00:01Z', clock), (e) => e.parameter === 'to' && /2027-06-01T12:00:01Z\) is more than a year ahead/.test(e.message));
-    assert.throws(() => core.checkRange('1969-12-31T23:59:59Z', '2026-01-01', clock), (e) => e.parameter === 'from' && /before 1970/.test(e.message));
+    assert.throws(() => core.checkRange('1970-01-01', '2027-06-01T12:00:01Z', clock), (e: any) => e.parameter === 'to' && /2027-06-01T12:00:01Z\) is more than a year ahead/.test(e.message));
+    assert.throws(() => core.checkRange('1969-12-31T23:59:59Z', '2026-01-01', clock), (e: any) => e.parameter === 'from' && /before 1970/.test(e.message));
   });
 });
 

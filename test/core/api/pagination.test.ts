@@ -39,9 +39,9 @@ async function repeatingBmw(token) {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ data: [{ startTime: 1767225600 + requests.length }], next_token: token }));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     requests,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
@@ -188,7 +188,7 @@ describe('core paging', function () {
       const { fetchPage } = pagesOf(PAGES.slice(0, 2));
       const err = await failure(paginate(fetchPage, HISTORY));
       assert.match(err.message, /page 3 was never meant to be fetched/);
-      await assert.rejects(paginate(fetchPage, HISTORY, { limit: -1 }), (e) => e.parameter === 'limit');
+      await assert.rejects(paginate(fetchPage, HISTORY, { limit: -1 }), (e: any) => e.parameter === 'limit');
     });
   });
 

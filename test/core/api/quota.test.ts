@@ -337,7 +337,7 @@ describe('quota ledger and stores', function () {
       const { QuotaLedger, FileQuotaStore } = require(${JSON.stringify(path.join(ROOT, 'src/node'))});
       const ledger = new QuotaLedger({ store: new FileQuotaStore(process.argv[1]), limit: 1000 });
       Promise.all(Array.from({ length: 100 }, () => ledger.take('gcid-1'))).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
-    const run = () => new Promise((resolve, reject) => execFile(process.execPath, [...WITH_SOURCES, '-e', script, file], (e, _out, err) => (e ? reject(new Error(err)) : resolve())));
+    const run = () => new Promise<void>((resolve, reject) => execFile(process.execPath, [...WITH_SOURCES, '-e', script, file], (e, _out, err) => (e ? reject(new Error(err)) : resolve())));
     await Promise.all([run(), run()]);
     assert.strictEqual(JSON.parse(fs.readFileSync(file, 'utf8')).accounts['gcid-1'].used, 200);
   });
@@ -366,8 +366,8 @@ describe('quota ledger and stores', function () {
       const ledger = new QuotaLedger({ store: new FileQuotaStore(file, { warn: (m) => warnings.push(m) }), limit: 50 });
       const state = await ledger.state('gcid-1');
       assert.deepStrictEqual([state.used, state.remaining], [50, 0]);
-      await assert.rejects(ledger.take('gcid-1'), (e) => e.kind === 'quota' && /refused locally/.test(e.message));
-      await assert.rejects(ledger.take('another-account'), (e) => e.kind === 'quota');
+      await assert.rejects(ledger.take('gcid-1'), (e: any) => e.kind === 'quota' && /refused locally/.test(e.message));
+      await assert.rejects(ledger.take('another-account'), (e: any) => e.kind === 'quota');
       assert.strictEqual(warnings.length, 1, warnings.join('\n'));
       assert.match(warnings[0], /could not be read/);
       const aside = fs.readdirSync(path.dirname(file)).filter((f) => f.includes('.broken-'));
@@ -384,7 +384,7 @@ describe('quota ledger and stores', function () {
     const blocker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quota-')), 'not-a-folder');
     fs.writeFileSync(blocker, '');
     const ledger = new QuotaLedger({ store: new FileQuotaStore(path.join(blocker, 'quota.json')) });
-    await assert.rejects(ledger.take('a'), (e) => e.kind === 'storage' && e.message.includes(blocker) && /writable/.test(e.hint));
+    await assert.rejects(ledger.take('a'), (e: any) => e.kind === 'storage' && e.message.includes(blocker) && /writable/.test(e.hint));
   });
 
   it('gives back a unit only for the day it was taken, never below zero, and never after BMW said the day is spent', async () => {

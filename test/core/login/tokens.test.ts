@@ -26,7 +26,7 @@ describe('core login', function () {
       const tm = manager();
       assert.strictEqual(tm.current(), undefined);
       assert.strictEqual(tm.gcid, undefined);
-      for (const call of [() => tm.getAccessToken(), () => tm.refresh(), () => tm.refreshAfterUnauthorized('x')]) {
+      for (const call of <(() => Promise<unknown>)[]>[() => tm.getAccessToken(), () => tm.refresh(), () => tm.refreshAfterUnauthorized('x')]) {
         const e = await failure(Promise.resolve().then(call));
         assert.deepStrictEqual([e.kind, e.message], ['auth', 'The account is not authorized']);
         assert.match(e.hint, /device login/);
@@ -321,7 +321,7 @@ describe('core login', function () {
       const late = await startDeviceAuthorization(endpoint());
       now = late.expiresAt - 1;
       sim.faults.answerNext(1, { status: 503, contentType: 'text/plain', body: 'x' }, { path: /oauth\/token/ });
-      const e = await failure(waitForDeviceAuthorization({ ...endpoint(), now: () => now }, late, { sleep: async () => (now = late.expiresAt) }));
+      const e = await failure(waitForDeviceAuthorization({ ...endpoint(), now: () => now }, late, { sleep: async () => void (now = late.expiresAt) }));
       assert.strictEqual(e.kind, 'auth', 'after the hiccup the code expired: expired_token');
       assert.strictEqual(e.oauthError, 'expired_token');
     });

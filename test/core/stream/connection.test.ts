@@ -38,7 +38,7 @@ describe('core stream API', function () {
         url,
       );
     }
-    assert.throws(() => subscribeStream(noLogin, { vins: ['WBA123'] }), (e) => e.kind === 'input' && e.parameter === 'vin');
+    assert.throws(() => subscribeStream(noLogin, { vins: ['WBA123'] }), (e: any) => e.kind === 'input' && e.parameter === 'vin');
     assert.deepStrictEqual(streamConnections(), []);
   });
 

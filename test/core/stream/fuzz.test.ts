@@ -111,7 +111,7 @@ describe('stream fuzzing: no message can throw, the state stays sound, a good me
         const u = again.ingest(JSON.parse(good(50)), `gcid/${VIN}`);
         assert.ok(u, 'a good message after the bad ones is read');
         assert.ok(again.vehicle(VIN).values[SOC], 'and its value is held');
-        for (const record of Object.values(saved.vehicles)) for (const v of Object.values(record.values)) assert.ok(!Number.isNaN(Date.parse(v.timestamp)));
+        for (const record of Object.values<any>(saved.vehicles)) for (const v of Object.values<any>(record.values)) assert.ok(!Number.isNaN(Date.parse(v.timestamp)));
       }),
       { numRuns: RUNS },
     );
