@@ -92,7 +92,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   // The tests are TypeScript that tsx runs without type checks: a name used but never imported is caught here (and
-  // tsc -p test/tsconfig.json checks the types). Parsed JSON answers and loosely typed fixtures are `any`.
+  // tsc -b test/tsconfig.json checks the types). Parsed JSON answers and loosely typed fixtures are `any`.
   {
     files: ['test/**/*.ts'],
     languageOptions: { globals: { ...globals.node, ...globals.mocha } },

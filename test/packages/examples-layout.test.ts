@@ -56,7 +56,7 @@ function problems(boxes, wires) {
       if (gap < MIN_GAP) out.push(`"${a.label}" and "${b.label}" are ${Math.round(gap)} px apart (at least ${MIN_GAP})`);
     }
   }
-  const byId = new Map(boxes.map((b) => [b.id, b]));
+  const byId = new Map<string, any>(boxes.map((b) => [b.id, b]));
   for (const [from, to] of wires) {
     const [a, b] = [byId.get(from), byId.get(to)];
     // The wire leaves the source's right edge and enters the target's left edge: a target further left loops back.
@@ -74,7 +74,7 @@ function redProblems(flow) {
 }
 
 function n8nProblems(workflow) {
-  const wires = Object.entries(workflow.connections).flatMap(([from, c]) => (c.main ?? []).flatMap((out) => (out ?? []).map((link) => [from, link.node])));
+  const wires = Object.entries<any>(workflow.connections).flatMap(([from, c]) => (c.main ?? []).flatMap((out) => (out ?? []).map((link) => [from, link.node])));
   return problems(workflow.nodes.map(n8nBox), wires);
 }
 

@@ -9,8 +9,8 @@ const read = (...p) => JSON.parse(fs.readFileSync(path.join(...p), 'utf8'));
 
 describe('npm packages, one per audience', function () {
   this.timeout(120000);
-  const files = {};
-  const manifests = {};
+  const files: Record<string, string[]> = {};
+  const manifests: Record<string, any> = {};
   before(() => {
     execFileSync(process.execPath, [path.join(root, 'scripts/packages.js'), '--no-pack'], { cwd: root, encoding: 'utf8' });
     for (const name of fs.readdirSync(build)) {
@@ -42,7 +42,7 @@ describe('npm packages, one per audience', function () {
     assert.deepStrictEqual(Object.keys(pkg.dependencies).sort(), ['axios', 'luxon', 'mqtt']);
     assert.ok(pkg.keywords.includes('node-red'));
     const list = files['node-red-contrib-bmw-cardata'];
-    for (const js of Object.values(pkg['node-red'].nodes)) {
+    for (const js of Object.values<string>(pkg['node-red'].nodes)) {
       assert.ok(list.includes(js), js);
       assert.ok(list.includes(js.replace(/\.js$/, '.html')), `${js}: editor file`);
       // English, and German for an editor set to German.

@@ -54,7 +54,7 @@ function kindOf(block) {
 
 /** Runs a command to its end; resolves with its exit code and output. */
 function runToEnd(command, args, opts) {
-  return new Promise((resolve) => {
+  return new Promise<{ code: number | string | null; output: string }>((resolve) => {
     // Its own process group, so a snippet that does not end is stopped with everything it started.
     const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
@@ -73,7 +73,7 @@ function runToEnd(command, args, opts) {
 
 /** Starts a command that runs until stopped, waits until its output matches `ready`, then stops it. */
 function runServer(command, args, opts, ready) {
-  return new Promise((resolve) => {
+  return new Promise<{ ok: boolean; output: string }>((resolve) => {
     const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     let settled = false;
