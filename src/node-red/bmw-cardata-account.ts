@@ -15,20 +15,15 @@ import {
   FileQuotaStore,
   isWebLink,
   LoginError,
-  nodeSleep,
   parseTariff,
   parseVehicleNames,
-  pollDeviceAuthorization,
   QuotaLedger,
   quotaReserve,
-  startDeviceAuthorization,
   processTokens,
   storedTokens,
   tokensFromStored,
   type Account,
-  type AuthEndpoint,
   type CachedVehicles,
-  type DeviceAuthorization,
   type QuotaState,
   type TokenSet,
   VehicleCache,
@@ -38,44 +33,14 @@ import {
 } from '../node';
 import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
 import { AccountCache } from './account-cache';
+import { editorError, LoginSessions, shortGcid } from './account-login';
 import { TokenFile } from './token-file';
 
-/** BMW asks for 5 s between polls; never poll faster than once a second, whatever an endpoint answers. */
-const MIN_POLL_MS = 1000;
-/** A finished login's outcome stays readable this long, so a dialog that polls late still sees it. */
-const OUTCOME_TTL_MS = 10 * 60_000;
 /** The header the editor's script (resources/bmw-cardata-editor.js) sets on its requests to the admin routes. */
 const EDITOR_HEADER = 'BMW-CarData-Editor';
 
-interface Login {
-  auth: DeviceAuthorization;
-  endpoint: AuthEndpoint;
-  clientId: string;
-  state: 'pending' | 'success' | 'error';
-  error?: EditorError;
-  gcid?: string;
-  timer?: NodeJS.Timeout;
-  cleanup?: NodeJS.Timeout;
-}
-
-interface EditorError {
-  code: string;
-  message: string;
-  hint: string;
-}
-
-function editorError(e: unknown): EditorError {
-  if (e instanceof CarDataError) return { code: e.code, message: e.message, hint: e.hint };
-  return { code: 'error', message: e instanceof Error ? e.message : String(e), hint: '' };
-}
-
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
-}
-
-function shortGcid(gcid: string | undefined): string | null {
-  if (!gcid) return null;
-  return gcid.length <= 10 ? gcid : `${gcid.slice(0, 4)}…${gcid.slice(-4)}`;
 }
 
 function credentialsWith(creds: AccountCredentials | undefined, tokens: TokenSet, clientId?: string): AccountCredentials {
@@ -124,7 +89,6 @@ export = function (RED: NodeAPI): void {
   // Containers and mapped vehicles of every account node, so a restart costs no call to look them up again.
   const accountCache = new AccountCache(path.join(userDir, 'bmw-cardata-cache.json'), (message) => RED.log.warn(message));
   const transport = new AxiosTransport();
-  const logins = new Map<string, Login>();
 
   function deployedAccount(id: string): AccountNode | undefined {
     const node = RED.nodes.getNode(id) as AccountNode | null;
@@ -135,54 +99,14 @@ export = function (RED: NodeAPI): void {
     return (RED.nodes.getCredentials(id) as AccountCredentials | undefined) ?? undefined;
   }
 
-  function stopLogin(id: string): void {
-    const login = logins.get(id);
-    if (!login) return;
-    if (login.timer) clearTimeout(login.timer);
-    if (login.cleanup) clearTimeout(login.cleanup);
-    logins.delete(id);
-  }
-
-  function finishLogin(id: string, login: Login): void {
-    login.timer = undefined;
-    login.cleanup = setTimeout(() => {
-      if (logins.get(id) === login) logins.delete(id);
-    }, OUTCOME_TTL_MS);
-    login.cleanup.unref?.();
-  }
-
-  async function saveLogin(id: string, login: Login, tokens: TokenSet): Promise<void> {
-    const merged = credentialsWith(storedCredentials(id), tokens, login.clientId);
+  async function saveLogin(id: string, tokens: TokenSet, clientId: string): Promise<void> {
+    const merged = credentialsWith(storedCredentials(id), tokens, clientId);
     await RED.nodes.addCredentials(id, merged);
     await tokenFile.save(id, tokens);
     const node = deployedAccount(id);
-    if (node) await node.adoptTokens(tokens, login.clientId);
+    if (node) await node.adoptTokens(tokens, clientId);
   }
-
-  function schedulePoll(id: string, login: Login, seconds: number): void {
-    login.timer = setTimeout(() => void poll(id, login), Math.max(MIN_POLL_MS, seconds * 1000));
-    login.timer.unref?.();
-  }
-
-  async function poll(id: string, login: Login): Promise<void> {
-    if (logins.get(id) !== login || login.state !== 'pending') return;
-    try {
-      const result = await pollDeviceAuthorization(login.endpoint, login.auth);
-      if (logins.get(id) !== login) return;
-      if (result.status === 'pending') {
-        schedulePoll(id, login, result.interval);
-        return;
-      }
-      await saveLogin(id, login, result.tokens);
-      login.state = 'success';
-      login.gcid = result.tokens.gcid;
-    } catch (e) {
-      if (logins.get(id) !== login) return;
-      login.state = 'error';
-      login.error = editorError(e);
-    }
-    finishLogin(id, login);
-  }
+  const logins = new LoginSessions(RED, transport, saveLogin);
 
   async function connectionState(id: string, config?: { dailyQuota?: unknown }): Promise<ConnectionState> {
     const node = deployedAccount(id);
@@ -333,7 +257,7 @@ export = function (RED: NodeAPI): void {
       account?.tokens.release();
       // A stop or a redeploy: what is still being written reaches the file first.
       if (!removed) return void accountCache.flush().then(done);
-      stopLogin(node.id);
+      logins.stop(node.id);
       Promise.all([
         tokenFile.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.tokensNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
         accountCache.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.cacheNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
@@ -475,26 +399,8 @@ export = function (RED: NodeAPI): void {
       fail(res, 400, new CarDataError({ kind: 'input', parameter: 'authBaseUrl', message: RED._('bmw-cardata-account.error.authUrl'), hint: RED._('bmw-cardata-account.error.authUrlHint', { url: DEFAULT_AUTH_BASE_URL }) }));
       return;
     }
-    stopLogin(id);
-    const endpoint: AuthEndpoint = { transport, sleep: nodeSleep, clientId, authBaseUrl };
-    startDeviceAuthorization(endpoint).then(
-      (auth) => {
-        // The user is asked to open this link: only a web address, never javascript:, data: or the like.
-        if (!isWebLink(auth.verificationUri) || !isWebLink(auth.verificationUriComplete)) {
-          fail(
-            res,
-            502,
-            new CarDataError({
-              kind: 'response',
-              message: RED._('bmw-cardata-account.error.badLink'),
-              hint: RED._('bmw-cardata-account.error.badLinkHint'),
-            }),
-          );
-          return;
-        }
-        const login: Login = { auth, endpoint, clientId, state: 'pending' };
-        logins.set(id, login);
-        schedulePoll(id, login, auth.interval);
+    logins.start(id, clientId, authBaseUrl).then(
+      (auth) =>
         res.json({
           status: 'pending',
           userCode: auth.userCode,
@@ -502,32 +408,17 @@ export = function (RED: NodeAPI): void {
           verificationUriComplete: auth.verificationUriComplete,
           interval: auth.interval,
           expiresAt: new Date(auth.expiresAt).toISOString(),
-        });
-      },
+        }),
       (e: unknown) => fail(res, (e instanceof LoginError && !e.retryable) || (e instanceof CarDataError && e.kind === 'input') ? 400 : 502, e),
     );
   });
 
   RED.httpAdmin.get('/bmw-cardata/:id/auth/status', write, fromEditor, (req: Request, res: Response) => {
-    const login = logins.get(idOf(req));
-    if (!login) {
-      res.json({ status: 'none' });
-      return;
-    }
-    const secondsLeft = Math.max(0, Math.round((login.auth.expiresAt - Date.now()) / 1000));
-    if (login.state === 'pending') {
-      res.json({ status: 'pending', userCode: login.auth.userCode, verificationUriComplete: login.auth.verificationUriComplete, secondsLeft });
-    } else if (login.state === 'success') {
-      res.json({ status: 'success', gcid: shortGcid(login.gcid) });
-    } else {
-      res.json({ status: 'error', error: login.error });
-    }
+    res.json(logins.status(idOf(req)));
   });
 
   RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, jsonBody, fromEditor, (req: Request, res: Response) => {
     const id = idOf(req);
-    const had = logins.has(id);
-    stopLogin(id);
-    res.json({ status: 'cancelled', wasRunning: had });
+    res.json({ status: 'cancelled', wasRunning: logins.stop(id) });
   });
 };
