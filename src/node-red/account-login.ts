@@ -58,7 +58,8 @@ export type SaveLogin = (id: string, tokens: TokenSet, clientId: string) => Prom
 /**
  * The device logins started from the editor, at most one per account node: each polls BMW in the runtime until
  * the user approved, declined or the code expired, hands the tokens to `save`, and keeps its outcome a while for
- * the dialog to read.
+ * the dialog to read. A hiccup of the login service ends the login with its error, which the dialog shows at once
+ * (core's waitForDeviceAuthorization, the command line's wait, polls on through hiccups until the code expires).
  */
 export class LoginSessions {
   private readonly logins = new Map<string, Login>();

@@ -73,6 +73,9 @@ export = function (RED: NodeAPI): void {
     return (RED.nodes.getCredentials(id) as AccountCredentials | undefined) ?? undefined;
   }
 
+  // An editor login's tokens go to the credentials and the token file first, so a failed write ends the login with
+  // an error the dialog shows; a deployed account then takes them (and, with the same client ID, its onTokens writes
+  // them once more, where a failure would only reach the log).
   async function saveLogin(id: string, tokens: TokenSet, clientId: string): Promise<void> {
     const merged = credentialsWith(storedCredentials(id), tokens, clientId);
     await RED.nodes.addCredentials(id, merged);
@@ -82,6 +85,7 @@ export = function (RED: NodeAPI): void {
   }
   const logins = new LoginSessions(RED, transport, saveLogin);
 
+  /** What the account dialog's connection line shows of an account, deployed or not. */
   async function connectionState(id: string, config?: { dailyQuota?: unknown }): Promise<ConnectionState> {
     const node = deployedAccount(id);
     const creds = storedCredentials(id) ?? node?.credentials;
