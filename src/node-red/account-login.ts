@@ -3,8 +3,8 @@ import {
   CarDataError,
   isWebLink,
   nodeSleep,
-  pollDeviceAuthorization,
   startDeviceAuthorization,
+  waitForDeviceAuthorization,
   type AuthEndpoint,
   type DeviceAuthorization,
   type TokenSet,
@@ -36,13 +36,29 @@ export function shortGcid(gcid: string | undefined): string | null {
 
 interface Login {
   auth: DeviceAuthorization;
-  endpoint: AuthEndpoint;
   clientId: string;
   state: 'pending' | 'success' | 'error';
   error?: EditorError;
   gcid?: string;
-  timer?: NodeJS.Timeout;
+  /** Cancels the wait (Cancel in the dialog, a new login, the account's removal). */
+  abort: AbortController;
   cleanup?: NodeJS.Timeout;
+}
+
+/** Node's sleep, at least MIN_POLL_MS, cut short when `signal` aborts; it never holds the process open. */
+function pollSleep(signal: AbortSignal): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const timer = setTimeout(done, Math.max(MIN_POLL_MS, ms));
+      timer.unref?.();
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
 }
 
 /** What the dialog's status poll sees of an account's login. Never a token or the device code. */
@@ -58,8 +74,8 @@ export type SaveLogin = (id: string, tokens: TokenSet, clientId: string) => Prom
 /**
  * The device logins started from the editor, at most one per account node: each polls BMW in the runtime until
  * the user approved, declined or the code expired, hands the tokens to `save`, and keeps its outcome a while for
- * the dialog to read. A hiccup of the login service ends the login with its error, which the dialog shows at once
- * (core's waitForDeviceAuthorization, the command line's wait, polls on through hiccups until the code expires).
+ * the dialog to read. The wait is core's, the command line's: a hiccup of the login service is polled through until
+ * the code expires; only BMW's refusal (declined, expired, a wrong client ID) ends the login early.
  */
 export class LoginSessions {
   private readonly logins = new Map<string, Login>();
@@ -83,9 +99,9 @@ export class LoginSessions {
         hint: this.RED._('bmw-cardata-account.error.badLinkHint'),
       });
     }
-    const login: Login = { auth, endpoint, clientId, state: 'pending' };
+    const login: Login = { auth, clientId, state: 'pending', abort: new AbortController() };
     this.logins.set(id, login);
-    this.schedulePoll(id, login, auth.interval);
+    void this.wait(id, login, endpoint);
     return auth;
   }
 
@@ -104,37 +120,30 @@ export class LoginSessions {
   stop(id: string): boolean {
     const login = this.logins.get(id);
     if (!login) return false;
-    if (login.timer) clearTimeout(login.timer);
+    login.abort.abort();
     if (login.cleanup) clearTimeout(login.cleanup);
     this.logins.delete(id);
     return true;
   }
 
   private finish(id: string, login: Login): void {
-    login.timer = undefined;
     login.cleanup = setTimeout(() => {
       if (this.logins.get(id) === login) this.logins.delete(id);
     }, OUTCOME_TTL_MS);
     login.cleanup.unref?.();
   }
 
-  private schedulePoll(id: string, login: Login, seconds: number): void {
-    login.timer = setTimeout(() => void this.poll(id, login), Math.max(MIN_POLL_MS, seconds * 1000));
-    login.timer.unref?.();
-  }
-
-  private async poll(id: string, login: Login): Promise<void> {
-    if (this.logins.get(id) !== login || login.state !== 'pending') return;
+  /** Polls from BMW's first interval on until the user approved, declined or the code expired, then saves. */
+  private async wait(id: string, login: Login, endpoint: AuthEndpoint): Promise<void> {
+    const { signal } = login.abort;
+    const sleep = pollSleep(signal);
     try {
-      const result = await pollDeviceAuthorization(login.endpoint, login.auth);
+      await sleep(login.auth.interval * 1000);
+      const tokens = await waitForDeviceAuthorization({ ...endpoint, sleep }, login.auth, { signal });
       if (this.logins.get(id) !== login) return;
-      if (result.status === 'pending') {
-        this.schedulePoll(id, login, result.interval);
-        return;
-      }
-      await this.save(id, result.tokens, login.clientId);
+      await this.save(id, tokens, login.clientId);
       login.state = 'success';
-      login.gcid = result.tokens.gcid;
+      login.gcid = tokens.gcid;
     } catch (e) {
       if (this.logins.get(id) !== login) return;
       login.state = 'error';
