@@ -37,6 +37,10 @@ function simulatorCredentialData(sim, clientId) {
   return { clientId, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, streamUrl: sim.streamUrl, ...storedTokens(tokens) };
 }
 
+// A connection n8n refused or dropped before it read the request (it happens in the first seconds after n8n says its
+// editor is up, on a loaded machine): the request is sent again, at most twice, a second apart.
+const NOT_READ = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
 /**
  * The REST API of one n8n, cookie-authenticated as the editor is (n8n ties its login cookie to the browser ID it
  * was issued with): `call(method, route, body)` gives { ok, status, text, body }, body being the parsed JSON or
@@ -44,13 +48,22 @@ function simulatorCredentialData(sim, clientId) {
  */
 function n8nRestClient(baseUrl, browserId, timeoutMs = 15_000) {
   let cookie = '';
+  const send = async (method, route, body, attempt = 1) => {
+    try {
+      return await fetch(`${baseUrl}/${route}`, {
+        method,
+        headers: { 'content-type': 'application/json', 'browser-id': browserId, ...(cookie ? { cookie } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      if (attempt >= 3 || !NOT_READ.has(e?.cause?.code)) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return send(method, route, body, attempt + 1);
+    }
+  };
   return async (method, route, body) => {
-    const res = await fetch(`${baseUrl}/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'browser-id': browserId, ...(cookie ? { cookie } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const res = await send(method, route, body);
     const set = res.headers.getSetCookie().map((c) => c.split(';')[0]);
     if (set.length) cookie = set.join('; ');
     const text = await res.text();

@@ -6,8 +6,9 @@ import {
   CarDataError,
   checkVin,
   FileOutbox,
+  createLiveFeed,
   isVin,
-  LiveData,
+  nodeTimers,
   restoreLiveDataState,
   subscribeStream,
   TripLog,
@@ -16,7 +17,6 @@ import {
   type LoggedTrip,
   type LiveDataState,
   type LiveUpdate,
-  type StreamMessage,
   type StreamStatus,
   type TripFinishedEvent,
   type Tariff,
@@ -550,7 +550,6 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     throw new CarDataError({ kind: 'auth', message: 'bridge: the saved login has no stream access (no GCID)', hint: 'Run: bmw-cardata login --client-id <your client ID>' });
   }
   const stop = stopSignal();
-  const live = new LiveData({ state: saved.live, tariff });
   // Events wait on disk until the broker has them (in memory only for --dry-run, which writes nothing).
   const outbox = await FileOutbox.open<PendingEvent>({
     file: dryRun ? undefined : outboxFile(stateFile),
@@ -559,6 +558,20 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   });
   // The finished trips, logged before they are announced (read for the last trip of each car, never written by --dry-run).
   const tripLog = await TripLog.open({ file: tripLogFile(stateFile), readOnly: dryRun, warn: (m) => warn(`bridge: ${m}`) });
+  // Core's live feed, as for the Node-RED node and the n8n trigger: each message's readings into the live data, every
+  // change saved at once, a finish or a month's end on its timer. The bridge's topics and outbox are its subscriber.
+  const feed = createLiveFeed({
+    saved: saved.live,
+    tariff,
+    vins,
+    timers: nodeTimers,
+    saveAfterMs: 0,
+    // The state is taken when it is written, after the outbox's writes (as for the cars' names from basic data).
+    save: () => save(),
+    subscriber: { beforeSave: (u) => persist(u), afterSave: (u) => relay(u) },
+    onProblem: (m) => warn(`bridge: ${m}`),
+  });
+  const live = feed.live;
   const info = saved.vehicles;
   const haDiscovery = Boolean(values['ha-discovery']);
   const version = packageVersion();
@@ -652,54 +665,11 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     return p;
   };
 
-  let queue: Promise<void> = Promise.resolve();
-  /** The cars whose readings came stamped ahead of the clock (said once each). */
-  const ahead = new Set<string>();
-  const handle = async (m: StreamMessage): Promise<void> => {
-    // The VIN becomes a topic level and a key of the saved state: a wildcard or a slash in it would make the
-    // broker drop the bridge, or give Home Assistant broken topics, again after every restart.
-    if (!isVin(m.vin)) {
-      if (!notVins.has(m.vin) && notVins.size < 100) {
-        notVins.add(m.vin);
-        warn(`bridge: skipping the messages of ${shown(m.vin)}: not a VIN`);
-      }
-      return;
-    }
-    status.relayed += 1;
-    if (status.relayed === 1) status.show(true);
-    const u = live.ingestEvents(m.readings)[0];
-    if (!u || !wanted(u.vin)) return;
-    if (u.future > 0 && !ahead.has(u.vin)) {
-      ahead.add(u.vin);
-      warn(`bridge: ${u.vin} sends readings stamped ahead of this machine's clock; they are taken as received now (is the clock right?)`);
-    }
-    await relay(u);
-    scheduleSettle();
-  };
-
-  /** A finished charge or trip waits for late readings; its timer hands it on when the wait is over. */
-  let settleTimer: NodeJS.Timeout | undefined;
-  const scheduleSettle = (): void => {
-    if (settleTimer) clearTimeout(settleTimer);
-    // A finish waiting for late readings, or the end of a month (its month-closed changes the retained month).
-    const finish = live.nextSettleAt();
-    const monthEnd = live.nextMonthEnd();
-    const at = finish === undefined ? monthEnd : monthEnd === undefined ? finish : Math.min(finish, monthEnd);
-    settleTimer = at === undefined ? undefined : setTimeout(() => {
-      queue = queue
-        .then(async () => {
-          for (const u of live.settle()) if (wanted(u.vin)) await relay(u);
-          scheduleSettle();
-        })
-        .catch((e: unknown) => warn(`bridge: ${describeError(e)}`));
-      // Timers take at most 2^31 - 1 ms (24.8 days); a month's end further away is looked at again then.
-    }, Math.min(2_147_483_647, Math.max(0, at - Date.now())));
-  };
-
-  const relay = async (u: LiveUpdate): Promise<void> => {
-    // A finished trip goes to the trip log, and its events to the outbox (both on disk), before the state that
-    // says they happened is saved: a crash at any moment can send an event twice (with the same id, logged once),
-    // never lose it.
+  /**
+   * A finished trip goes to the trip log, and its events to the outbox (both on disk), before the state that says
+   * they happened is saved: a crash at any moment can send an event twice (with the same id, logged once), never lose it.
+   */
+  const persist = async (u: LiveUpdate): Promise<void> => {
     const finished = u.trips
       .filter((e): e is TripFinishedEvent => e.kind === 'trip-finished')
       .map((e): LoggedTrip => ({ id: eventId(e), ...e }));
@@ -709,7 +679,10 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
       ...u.trips.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e), topic: SUBTOPICS.trip })),
     ];
     if (events.length > 0) await outbox.add(events).catch((e: unknown) => warn(`bridge: cannot save the events in ${outboxFile(stateFile)}: ${describeError(e)}`));
-    if (u.changed) await save();
+  };
+
+  /** Once the state is saved: a new car is announced, the car's retained topics and the waiting events go out. */
+  const relay = (u: LiveUpdate): void => {
     if (!known.has(u.vin)) {
       known.add(u.vin);
       void learn(u.vin).then(() => announce(u.vin));
@@ -749,18 +722,14 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     const sessions = await account.client
       .forRun({ attended: false })
       .paginate('getChargingHistory', { vin, from: from.toISOString(), to: to.toISOString() }, { onPage: (page) => void (pages = page.pages), maxAgeMs: 0 });
-    // Counted in turn with the stream's messages, so that a charge finishing meanwhile is seen by one or the other.
-    queue = queue.then(async () => {
-      const result = live.importChargingHistory(vin, sessions);
-      if (result.alreadyImported) return;
-      await save();
-      syncVehicle(vin);
-      warn(
-        `bridge: ${vin}: imported the charging history of ${range} (${pages} ${pages === 1 ? 'call' : 'calls'}): ${result.counted} sessions, ${result.kwh} kWh added, ` +
-          `${result.skipped} left out (counted already, overlapping, or unfinished); energy counter ${result.energyCounterKwh} kWh`,
-      );
-    }).catch((e: unknown) => warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)})`));
-    await queue;
+    // Counted in turn with the stream's messages, so that a charge finishing meanwhile is seen by one or the other;
+    // saved, and the car's topics published, before the next message.
+    const result = await feed.importChargingHistory(vin, sessions).catch((e: unknown) => void warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)})`));
+    if (!result || result.alreadyImported) return;
+    warn(
+      `bridge: ${vin}: imported the charging history of ${range} (${pages} ${pages === 1 ? 'call' : 'calls'}): ${result.counted} sessions, ${result.kwh} kWh added, ` +
+        `${result.skipped} left out (counted already, overlapping, or unfinished); energy counter ${result.energyCounterKwh} kWh`,
+    );
   };
 
   await Promise.all([...known].map(learn));
@@ -780,7 +749,6 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     onBrokerConnect();
   }
 
-  scheduleSettle();
   const stream = subscribeStream(account.tokens, {
     url: streamUrl,
     vins,
@@ -789,20 +757,31 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
       status.show();
     },
     onMessage: (m) => {
-      queue = queue.then(() => handle(m)).catch((e: unknown) => warn(`bridge: ${describeError(e)}`));
+      // The VIN becomes a topic level and a key of the saved state: a wildcard or a slash in it would make the
+      // broker drop the bridge, or give Home Assistant broken topics, again after every restart.
+      if (!isVin(m.vin)) {
+        if (!notVins.has(m.vin) && notVins.size < 100) {
+          notVins.add(m.vin);
+          warn(`bridge: skipping the messages of ${shown(m.vin)}: not a VIN`);
+        }
+        return;
+      }
+      status.relayed += 1;
+      if (status.relayed === 1) status.show(true);
+      void feed.push(m);
     },
     onError: (e) => warn(`bridge: ${e.message}`),
   });
   for (const vin of known) void importHistory(vin);
 
   await stop;
-  if (settleTimer) clearTimeout(settleTimer);
-  // Clean shutdown: no more messages, the last ones handled and saved, "offline", both connections closed; the
-  // events the broker did not acknowledge stay in the outbox for the next start.
+  // Clean shutdown: no more timers or messages, the last ones handled and saved, "offline", both connections closed;
+  // the events the broker did not acknowledge stay in the outbox for the next start.
+  void feed.close();
   await stream.close();
-  await queue;
+  await feed.flush();
   await Promise.all([...fetching.values(), ...importing.values()]);
-  await queue;
+  await feed.flush();
   await save();
   await publisher.close({ topic: statusTopic(prefix), payload: 'offline', retain: true, qos: 1 });
   await outbox.settled();

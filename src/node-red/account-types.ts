@@ -68,3 +68,8 @@ export interface AccountNode extends Node<AccountCredentials> {
 }
 
 export const ACCOUNT_TYPE = 'bmw-cardata-account';
+
+/** A config field, credential or request field as trimmed text; '' when it is not text. */
+export function text(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}

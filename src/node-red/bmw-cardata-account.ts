@@ -1,6 +1,5 @@
 import * as os from 'os';
 import * as path from 'path';
-import type { NextFunction, Request, Response } from 'express';
 import type { NodeAPI } from 'node-red';
 import {
   accountKey,
@@ -10,92 +9,32 @@ import {
   DEFAULT_API_BASE_URL,
   DEFAULT_AUTH_BASE_URL,
   DEFAULT_DAILY_QUOTA,
-  descriptorsByCategory,
-  descriptorWords,
   FileQuotaStore,
-  isWebLink,
-  LoginError,
-  nodeSleep,
   parseTariff,
   parseVehicleNames,
-  pollDeviceAuthorization,
   QuotaLedger,
   quotaReserve,
-  startDeviceAuthorization,
   processTokens,
   storedTokens,
   tokensFromStored,
   type Account,
-  type AuthEndpoint,
   type CachedVehicles,
-  type DeviceAuthorization,
   type QuotaState,
   type TokenSet,
   VehicleCache,
   vehicleNameOf,
-  unitLabel,
   type VehicleMapping,
 } from '../node';
-import { ACCOUNT_TYPE, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
+import { ACCOUNT_TYPE, text, type AccountConfig, type AccountCredentials, type AccountNode, type ConnectionState, type MappedVehicles } from './account-types';
 import { AccountCache } from './account-cache';
+import { LoginSessions, shortGcid } from './account-login';
+import { registerAccountRoutes } from './account-routes';
 import { TokenFile } from './token-file';
-
-/** BMW asks for 5 s between polls; never poll faster than once a second, whatever an endpoint answers. */
-const MIN_POLL_MS = 1000;
-/** A finished login's outcome stays readable this long, so a dialog that polls late still sees it. */
-const OUTCOME_TTL_MS = 10 * 60_000;
-/** The header the editor's script (resources/bmw-cardata-editor.js) sets on its requests to the admin routes. */
-const EDITOR_HEADER = 'BMW-CarData-Editor';
-
-interface Login {
-  auth: DeviceAuthorization;
-  endpoint: AuthEndpoint;
-  clientId: string;
-  state: 'pending' | 'success' | 'error';
-  error?: EditorError;
-  gcid?: string;
-  timer?: NodeJS.Timeout;
-  cleanup?: NodeJS.Timeout;
-}
-
-interface EditorError {
-  code: string;
-  message: string;
-  hint: string;
-}
-
-function editorError(e: unknown): EditorError {
-  if (e instanceof CarDataError) return { code: e.code, message: e.message, hint: e.hint };
-  return { code: 'error', message: e instanceof Error ? e.message : String(e), hint: '' };
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value.trim() : '';
-}
-
-function shortGcid(gcid: string | undefined): string | null {
-  if (!gcid) return null;
-  return gcid.length <= 10 ? gcid : `${gcid.slice(0, 4)}…${gcid.slice(-4)}`;
-}
 
 function credentialsWith(creds: AccountCredentials | undefined, tokens: TokenSet, clientId?: string): AccountCredentials {
   const merged: AccountCredentials = { ...(creds ?? {}), ...storedTokens(tokens, creds) };
   if (clientId) merged.clientId = clientId;
   return merged;
-}
-
-/** Two base URLs that differ only in surrounding blanks or trailing slashes are the same. */
-function sameBaseUrl(a: string, b: string): boolean {
-  return a.trim().replace(/\/+$/, '') === b.trim().replace(/\/+$/, '');
-}
-
-/** Whether a request's Origin names the host it was sent to. */
-function sameHost(origin: string, host: string | undefined): boolean {
-  try {
-    return host !== undefined && new URL(origin).host === host.toLowerCase();
-  } catch {
-    return false;
-  }
 }
 
 function quotaLimit(value: unknown): number {
@@ -124,7 +63,6 @@ export = function (RED: NodeAPI): void {
   // Containers and mapped vehicles of every account node, so a restart costs no call to look them up again.
   const accountCache = new AccountCache(path.join(userDir, 'bmw-cardata-cache.json'), (message) => RED.log.warn(message));
   const transport = new AxiosTransport();
-  const logins = new Map<string, Login>();
 
   function deployedAccount(id: string): AccountNode | undefined {
     const node = RED.nodes.getNode(id) as AccountNode | null;
@@ -135,55 +73,19 @@ export = function (RED: NodeAPI): void {
     return (RED.nodes.getCredentials(id) as AccountCredentials | undefined) ?? undefined;
   }
 
-  function stopLogin(id: string): void {
-    const login = logins.get(id);
-    if (!login) return;
-    if (login.timer) clearTimeout(login.timer);
-    if (login.cleanup) clearTimeout(login.cleanup);
-    logins.delete(id);
-  }
-
-  function finishLogin(id: string, login: Login): void {
-    login.timer = undefined;
-    login.cleanup = setTimeout(() => {
-      if (logins.get(id) === login) logins.delete(id);
-    }, OUTCOME_TTL_MS);
-    login.cleanup.unref?.();
-  }
-
-  async function saveLogin(id: string, login: Login, tokens: TokenSet): Promise<void> {
-    const merged = credentialsWith(storedCredentials(id), tokens, login.clientId);
+  // An editor login's tokens go to the credentials and the token file first, so a failed write ends the login with
+  // an error the dialog shows; a deployed account then takes them (and, with the same client ID, its onTokens writes
+  // them once more, where a failure would only reach the log).
+  async function saveLogin(id: string, tokens: TokenSet, clientId: string): Promise<void> {
+    const merged = credentialsWith(storedCredentials(id), tokens, clientId);
     await RED.nodes.addCredentials(id, merged);
     await tokenFile.save(id, tokens);
     const node = deployedAccount(id);
-    if (node) await node.adoptTokens(tokens, login.clientId);
+    if (node) await node.adoptTokens(tokens, clientId);
   }
+  const logins = new LoginSessions(RED, transport, saveLogin);
 
-  function schedulePoll(id: string, login: Login, seconds: number): void {
-    login.timer = setTimeout(() => void poll(id, login), Math.max(MIN_POLL_MS, seconds * 1000));
-    login.timer.unref?.();
-  }
-
-  async function poll(id: string, login: Login): Promise<void> {
-    if (logins.get(id) !== login || login.state !== 'pending') return;
-    try {
-      const result = await pollDeviceAuthorization(login.endpoint, login.auth);
-      if (logins.get(id) !== login) return;
-      if (result.status === 'pending') {
-        schedulePoll(id, login, result.interval);
-        return;
-      }
-      await saveLogin(id, login, result.tokens);
-      login.state = 'success';
-      login.gcid = result.tokens.gcid;
-    } catch (e) {
-      if (logins.get(id) !== login) return;
-      login.state = 'error';
-      login.error = editorError(e);
-    }
-    finishLogin(id, login);
-  }
-
+  /** What the account dialog's connection line shows of an account, deployed or not. */
   async function connectionState(id: string, config?: { dailyQuota?: unknown }): Promise<ConnectionState> {
     const node = deployedAccount(id);
     const creds = storedCredentials(id) ?? node?.credentials;
@@ -333,16 +235,13 @@ export = function (RED: NodeAPI): void {
       account?.tokens.release();
       // A stop or a redeploy: what is still being written reaches the file first.
       if (!removed) return void accountCache.flush().then(done);
-      stopLogin(node.id);
+      logins.stop(node.id);
       Promise.all([
         tokenFile.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.tokensNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
         accountCache.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.cacheNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
       ]).then(() => done());
     });
   }
-
-  /** What Node-RED's editor puts in a password credential's field when the runtime has a value for it. */
-  const PASSWORD_PLACEHOLDER = '__PWRD__';
 
   RED.nodes.registerType<AccountNode, AccountConfig, unknown, AccountCredentials>(ACCOUNT_TYPE, AccountNodeConstructor, {
     credentials: {
@@ -357,177 +256,6 @@ export = function (RED: NodeAPI): void {
     },
   });
 
-  // Admin routes for the editor: relative to the admin root, guarded by Node-RED's permission check.
-  const read = RED.auth.needsPermission(`${ACCOUNT_TYPE}.read`);
-  const write = RED.auth.needsPermission(`${ACCOUNT_TYPE}.write`);
-  const idOf = (req: Request): string => String(req.params.id);
-  const fail = (res: Response, status: number, e: unknown): void => {
-    res.status(status).json({ error: editorError(e) });
-  };
-  // The routes serve the editor only. With adminAuth off anyone who reaches Node-RED may use its admin API, and
-  // Node-RED lets every origin read the answers (Access-Control-Allow-Origin: *) and grants every preflight: so a
-  // page on another site could read the vehicle list and the live state, or start a login. Every route therefore
-  // 1. refuses what the browser marks as coming from another site: Sec-Fetch-Site where the browser sends it, else
-  //    an Origin that is not this host (a browser sends Origin on every cross-origin request it lets a page make);
-  // 2. asks for a header the editor's script sets (EDITOR_HEADER): a page elsewhere cannot send it without a
-  //    preflight, after which its request carries its Origin; a plain link, image, script or form cannot send it;
-  // 3. answers without Access-Control-Allow-Origin, so no other origin may read what it says.
-  const fromEditor = (req: Request, res: Response, next: NextFunction): void => {
-    res.removeHeader('Access-Control-Allow-Origin');
-    const site = req.get('sec-fetch-site');
-    const origin = req.get('origin');
-    if (site ? site !== 'same-origin' && site !== 'none' : origin !== undefined && !sameHost(origin, req.get('host'))) {
-      fail(res, 403, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.otherSite'), hint: RED._('bmw-cardata-account.error.otherSiteHint') }));
-      return;
-    }
-    if (!req.get(EDITOR_HEADER)) {
-      fail(res, 403, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.editorOnly'), hint: RED._('bmw-cardata-account.error.editorOnlyHint', { header: EDITOR_HEADER }) }));
-      return;
-    }
-    next();
-  };
-  // Routes that change something take a JSON body only: a page on another site can post a form or plain text
-  // without asking the browser, but JSON only after a CORS preflight.
-  const jsonBody = (req: Request, res: Response, next: NextFunction): void => {
-    if (!req.is('application/json')) {
-      fail(res, 415, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.jsonBody'), hint: RED._('bmw-cardata-account.error.jsonBodyHint') }));
-      return;
-    }
-    next();
-  };
-
-  RED.httpAdmin.get('/bmw-cardata/catalogue', read, fromEditor, (_req: Request, res: Response) => {
-    res.json(
-      descriptorsByCategory().map((g) => ({
-        category: g.category.name,
-        description: g.category.description,
-        descriptors: g.descriptors.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), streamable: d.streamable, words: descriptorWords(d.id) })),
-      })),
-    );
-  });
-
-  RED.httpAdmin.get('/bmw-cardata/:id/state', read, fromEditor, (req: Request, res: Response) => {
-    connectionState(idOf(req), { dailyQuota: req.query.dailyQuota }).then(
-      (state) => res.json(state),
-      (e: unknown) => fail(res, 500, e),
-    );
-  });
-
-  RED.httpAdmin.get('/bmw-cardata/:id/vehicles', read, fromEditor, (req: Request, res: Response) => {
-    const node = deployedAccount(idOf(req));
-    if (!node) {
-      res.json({ vehicles: [], fetchedAt: null, deployed: false });
-      return;
-    }
-    node.mappedVehicles(false).then(
-      (result) => res.json({ ...result, deployed: true }),
-      (e: unknown) => fail(res, 500, e),
-    );
-  });
-
-  RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, jsonBody, fromEditor, (req: Request, res: Response) => {
-    const node = deployedAccount(idOf(req));
-    if (!node) {
-      fail(res, 409, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.notDeployed'), hint: RED._('bmw-cardata-account.error.notDeployedHint') }));
-      return;
-    }
-    // The picker's refresh button: the user asked, so it may spend the reserve.
-    node
-      .mappedVehicles(true, true)
-      .then(async (result) => res.json({ ...result, deployed: true, quota: (await node.account().client.quotaState()) ?? null }))
-      .catch((e: unknown) => fail(res, e instanceof CarDataError && e.kind !== 'network' ? 400 : 502, e));
-  });
-
-  RED.httpAdmin.post('/bmw-cardata/:id/auth/start', write, jsonBody, fromEditor, (req: Request, res: Response) => {
-    const id = idOf(req);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const node = deployedAccount(id);
-    const requestedUrl = text(body.authBaseUrl);
-    let clientId: string;
-    let authBaseUrl: string;
-    if (node) {
-      // A deployed account logs in where it is deployed to, never at a URL from the request: its client ID
-      // must not be sent anywhere an editor (or a page posting to the editor) names.
-      if (requestedUrl && !sameBaseUrl(requestedUrl, node.authBaseUrl)) {
-        fail(
-          res,
-          409,
-          new CarDataError({
-            kind: 'input',
-            parameter: 'authBaseUrl',
-            message: RED._('bmw-cardata-account.error.otherAuthUrl'),
-            hint: RED._('bmw-cardata-account.error.otherAuthUrlHint'),
-          }),
-        );
-        return;
-      }
-      // The dialog sends Node-RED's placeholder for a client ID it was not shown (a password credential): the
-      // deployed one is used.
-      const typed = text(body.clientId) === PASSWORD_PLACEHOLDER ? '' : text(body.clientId);
-      clientId = typed || text(node.credentials?.clientId) || text(storedCredentials(id)?.clientId);
-      authBaseUrl = node.authBaseUrl;
-    } else {
-      // A new account: only a client ID typed in the dialog, sent to the URL typed beside it.
-      clientId = text(body.clientId);
-      authBaseUrl = requestedUrl || DEFAULT_AUTH_BASE_URL;
-    }
-    if (!isWebLink(authBaseUrl)) {
-      fail(res, 400, new CarDataError({ kind: 'input', parameter: 'authBaseUrl', message: RED._('bmw-cardata-account.error.authUrl'), hint: RED._('bmw-cardata-account.error.authUrlHint', { url: DEFAULT_AUTH_BASE_URL }) }));
-      return;
-    }
-    stopLogin(id);
-    const endpoint: AuthEndpoint = { transport, sleep: nodeSleep, clientId, authBaseUrl };
-    startDeviceAuthorization(endpoint).then(
-      (auth) => {
-        // The user is asked to open this link: only a web address, never javascript:, data: or the like.
-        if (!isWebLink(auth.verificationUri) || !isWebLink(auth.verificationUriComplete)) {
-          fail(
-            res,
-            502,
-            new CarDataError({
-              kind: 'response',
-              message: RED._('bmw-cardata-account.error.badLink'),
-              hint: RED._('bmw-cardata-account.error.badLinkHint'),
-            }),
-          );
-          return;
-        }
-        const login: Login = { auth, endpoint, clientId, state: 'pending' };
-        logins.set(id, login);
-        schedulePoll(id, login, auth.interval);
-        res.json({
-          status: 'pending',
-          userCode: auth.userCode,
-          verificationUri: auth.verificationUri,
-          verificationUriComplete: auth.verificationUriComplete,
-          interval: auth.interval,
-          expiresAt: new Date(auth.expiresAt).toISOString(),
-        });
-      },
-      (e: unknown) => fail(res, (e instanceof LoginError && !e.retryable) || (e instanceof CarDataError && e.kind === 'input') ? 400 : 502, e),
-    );
-  });
-
-  RED.httpAdmin.get('/bmw-cardata/:id/auth/status', write, fromEditor, (req: Request, res: Response) => {
-    const login = logins.get(idOf(req));
-    if (!login) {
-      res.json({ status: 'none' });
-      return;
-    }
-    const secondsLeft = Math.max(0, Math.round((login.auth.expiresAt - Date.now()) / 1000));
-    if (login.state === 'pending') {
-      res.json({ status: 'pending', userCode: login.auth.userCode, verificationUriComplete: login.auth.verificationUriComplete, secondsLeft });
-    } else if (login.state === 'success') {
-      res.json({ status: 'success', gcid: shortGcid(login.gcid) });
-    } else {
-      res.json({ status: 'error', error: login.error });
-    }
-  });
-
-  RED.httpAdmin.post('/bmw-cardata/:id/auth/cancel', write, jsonBody, fromEditor, (req: Request, res: Response) => {
-    const id = idOf(req);
-    const had = logins.has(id);
-    stopLogin(id);
-    res.json({ status: 'cancelled', wasRunning: had });
-  });
+  // The editor's admin routes, over these account nodes and their logins.
+  registerAccountRoutes(RED, { logins, deployed: deployedAccount, stored: storedCredentials, connectionState });
 };

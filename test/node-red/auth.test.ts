@@ -2,6 +2,7 @@
 // persistence of rotated tokens across a restart, in Node-RED (node-red-node-test-helper) against the simulator.
 import assert from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as path from 'path';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { helper, editor, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID, serverPerTest } from '../support/nodered';
@@ -112,6 +113,37 @@ describe('Node-RED account: admin routes', function () {
     const done = await pollStatus('x2', (b) => b.status !== 'pending');
     assert.strictEqual(done.error.code, 'expired_token');
     assert.match(done.error.hint, /expired/);
+  });
+
+  it('a hiccup of the login service while the user approves is polled through: the login succeeds', async () => {
+    // The login service in front of the simulator's answers its first two device-code polls with a proxy's 503 page.
+    let hiccups = 2;
+    const proxy = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', async () => {
+        const body = Buffer.concat(chunks).toString();
+        if (body.includes('device_code') && body.includes('grant_type') && hiccups > 0) {
+          hiccups -= 1;
+          res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>Service Unavailable</body></html>');
+          return;
+        }
+        const answer = await fetch(`${sim.authBaseUrl}${req.url}`, { method: req.method, headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body: req.method === 'POST' ? body : undefined });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const authBaseUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      sim.setAutoApprove(true);
+      await helper.load(allNodes, [{ id: 'tab', type: 'tab' }]);
+      await editor().post('/bmw-cardata/x4/auth/start').send({ clientId: CLIENT_ID, authBaseUrl }).expect(200);
+      const done = await pollStatus('x4', (b) => b.status !== 'pending');
+      assert.deepStrictEqual([done.status, hiccups], ['success', 0]);
+      assert.strictEqual(helper._redNodes.getCredentials('x4').gcid, sim.gcid);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('cancel stops polling', async () => {

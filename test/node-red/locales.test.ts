@@ -52,8 +52,9 @@ function missingInCatalogs(uses, catalogs, lang) {
       problems.push(`${file}: RED._ with a key that is not a literal text`);
       continue;
     }
-    // A node's runtime sees its own catalog (and the shared messages the build adds to it), no other node's.
-    const node = file.replace(/\.ts$/, '');
+    // A node's runtime sees its own catalog (and the shared messages the build adds to it), no other node's. The
+    // account node's parts (account-*.ts: its login sessions, its admin routes) look up with the account node's RED.
+    const node = file.startsWith('account-') ? 'bmw-cardata-account' : file.replace(/\.ts$/, '');
     const top = key.split('.')[0];
     if (top !== SHARED && top !== node) problems.push(`${file}: ${key} is another node's message`);
     const catalog = new Map(leaves(catalogs[catalogOf(key)] ?? {}));
@@ -118,6 +119,7 @@ describe('Node-RED editor translations', () => {
       "bmw-cardata-y.ts: bmw-cardata-x.status.a is another node's message",
       'bmw-cardata-y.ts: RED._ with a key that is not a literal text',
     ]);
+    assert.deepStrictEqual(missingInCatalogs([{ file: 'account-routes.ts', key: 'bmw-cardata-x.status.a' }], catalogs, 'de'), ["account-routes.ts: bmw-cardata-x.status.a is another node's message"]);
   });
 
   it('the Node-RED sources look their statuses and errors up by key (RED._)', () => {

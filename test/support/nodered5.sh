@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Node-RED tests on Node 24 with Node-RED 5 (the current major), next to the usual run on Node 20 with
+# Runs the Node-RED tests (test/node-red) on Node 24 with Node-RED 5 (the current major), next to the usual run on Node 20 with
 # Node-RED 4. Both are fetched from the npm registry once into ~/.cache/bmw-cardata. Build first: npm run build.
 # --install-only: only make sure Node-RED 5 is in the cache and print its folder.
 set -euo pipefail

@@ -8,6 +8,20 @@ import { normalizeStreamMessage, type StreamEvent, type StreamMessage, type Stre
 import type { StreamTimers } from '../stream/types';
 import type { TelematicDataResponse } from '../types';
 
+/**
+ * A host's own use of each car update, changed or not, of a message, a finish that settled or an imported charging
+ * history, in turn with the messages (the bridge's topics and its outbox of events).
+ */
+export interface LiveSubscriber {
+  /**
+   * Awaited before the update's state is saved: what must be on disk before the state says it happened (an outbox of
+   * events, a log of trips) is written here, so that a crash can repeat an event, never lose it.
+   */
+  beforeSave?(update: LiveUpdate): void | Promise<void>;
+  /** Awaited once the update's state is saved (one that changed nothing is not saved) and the callbacks below were told. */
+  afterSave?(update: LiveUpdate): void | Promise<void>;
+}
+
 /** What a host wants from the stream besides raw readings. */
 export interface LiveFeedOptions {
   /**
@@ -35,6 +49,12 @@ export interface LiveFeedOptions {
   saveCars?: (cars: Record<string, string>) => void | Promise<void>;
   /** The timers that batch the saves (src/node's nodeTimers in the hosts). */
   timers?: StreamTimers;
+  /**
+   * The cars whose updates are saved and handed on (default, or empty: every car). The finishes of another car, one
+   * of an earlier save, still settle in the state, but are neither saved at once nor handed on.
+   */
+  vins?: readonly string[];
+  subscriber?: LiveSubscriber;
   /** The car's whole state, when a message changed it. `descriptors` limits the values handed out. */
   onVehicle?: (vehicle: VehicleRecord, update: LiveUpdate) => void;
   /** Charging events, in the order they happened; `kinds` limits them. */
@@ -78,7 +98,8 @@ export interface LiveFeed {
   seed(vin: string, telematicData: TelematicDataResponse['telematicData']): Promise<void>;
   /**
    * Adds a car's charging history read over REST (the sessions of every page of getChargingHistory: one call per
-   * page) to its energy counter, once per car, saved before it resolves; sessions overlapping one counted are left out.
+   * page) to its energy counter, once per car; sessions overlapping one counted are left out. What it added is saved
+   * and the car handed on (an update without events) before it resolves.
    */
   importChargingHistory(vin: string, sessions: readonly ChargingSession[]): Promise<HistoryImport>;
   /** Saves what has not been saved yet, after the messages pushed before. */
@@ -134,9 +155,14 @@ export function liveStateFromCars(cars: Record<string, unknown>): { saved: LiveD
   return { saved, broken };
 }
 
+/** An update of a car whose state changed without a message: its imported charging history. */
+function quietUpdate(vin: string): LiveUpdate {
+  return { vin, changed: true, changes: [], duplicates: 0, stale: 0, future: 0, events: [], trips: [], ledger: [] };
+}
+
 /**
  * Stream messages in, the car's state, charging and trip events out, with the state saved before any event leaves:
- * the one loop the Node-RED node and the n8n trigger share.
+ * the one loop the Node-RED node, the n8n trigger and the bridge share.
  */
 export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const live = restore(options.saved, options);
@@ -145,6 +171,8 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
   const tripKinds = options.tripKinds && options.tripKinds.length > 0 ? new Set(options.tripKinds) : undefined;
   const ledgerKinds = options.ledgerKinds && options.ledgerKinds.length > 0 ? new Set(options.ledgerKinds) : undefined;
   const descriptors = options.descriptors && options.descriptors.length > 0 ? new Set(options.descriptors) : undefined;
+  const vins = options.vins && options.vins.length > 0 ? new Set(options.vins) : undefined;
+  const follows = (vin: string): boolean => !vins || vins.has(vin);
   const timers = options.timers;
   const saveAfterMs = options.saveAfterMs ?? 30_000;
   const told = new Set<string>();
@@ -215,7 +243,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
         settleTimer = undefined;
         settleAt = undefined;
         void enqueue(async () => {
-          for (const update of live.settle()) await deliver(update);
+          for (const update of live.settle()) if (follows(update.vin)) await deliver(update);
           scheduleSettle();
         });
       },
@@ -226,22 +254,34 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   const handle = async (readings: readonly StreamEvent[]): Promise<void> => {
     const update = live.ingestEvents(readings)[0];
-    if (update?.dropped) report(update.vin, update.dropped);
-    if (update && update.future > 0 && !told.has(`future\n${update.vin}`)) {
+    if (!update || !follows(update.vin)) return;
+    if (update.dropped) report(update.vin, update.dropped);
+    if (update.future > 0 && !told.has(`future\n${update.vin}`)) {
       told.add(`future\n${update.vin}`);
       options.onProblem?.(`Car ${short(update.vin)} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`);
     }
-    if (!update || !update.changed) return;
     await deliver(update);
     scheduleSettle();
   };
 
-  /** Saves what changed (at once for an event, else in the next batch), then hands the car and its events on. */
-  const deliver = async (update: LiveUpdate): Promise<void> => {
-    unsaved.add(update.vin);
-    if (closed || !timers || saveAfterMs <= 0) await save();
-    else if (update.events.length > 0 || update.trips.length > 0 || update.ledger.length > 0) await save(update.vin);
-    else later();
+  /**
+   * Saves what changed (at once for an event, that car alone with `atOnce`, else in the next batch), then hands the
+   * car and its events on; the subscriber is told of every update, before and after.
+   */
+  const deliver = async (update: LiveUpdate, atOnce = false): Promise<void> => {
+    await options.subscriber?.beforeSave?.(update);
+    if (update.changed) {
+      unsaved.add(update.vin);
+      if (atOnce) await save(update.vin);
+      else if (closed || !timers || saveAfterMs <= 0) await save();
+      else if (update.events.length > 0 || update.trips.length > 0 || update.ledger.length > 0) await save(update.vin);
+      else later();
+      handOn(update);
+    }
+    await options.subscriber?.afterSave?.(update);
+  };
+
+  const handOn = (update: LiveUpdate): void => {
     if (options.onVehicle && (!descriptors || update.changes.some((d) => descriptors.has(d)) || update.events.length > 0)) {
       const vehicle = live.vehicle(update.vin) as VehicleRecord;
       if (descriptors) vehicle.values = Object.fromEntries(Object.entries(vehicle.values).filter(([d]) => descriptors.has(d)));
@@ -267,8 +307,7 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
       return enqueue(async () => {
         try {
           result = live.importChargingHistory(vin, sessions);
-          unsaved.add(vin);
-          await save(vin);
+          if (!result.alreadyImported) await deliver(quietUpdate(vin), true);
         } catch (e) {
           failure = e;
         }

@@ -150,6 +150,24 @@ describe('core live feed', function () {
     assert.strictEqual(feed.live.vehicle(VIN).values[SOC].value, 60);
   });
 
+  it('an imported charging history is saved, then the car handed on, before it resolves; a second import saves and says nothing', async () => {
+    const order = [];
+    const saves = [];
+    const feed = createLiveFeed({
+      save: (json) => (saves.push(JSON.parse(json)), order.push('save')),
+      onVehicle: (v) => order.push(`vehicle ${v.ledger.energyKwh}`),
+      subscriber: { beforeSave: (u) => order.push(`before ${u.vin} ${u.changed}`), afterSave: (u) => order.push(`after ${u.vin}`) },
+    });
+    const at = (h) => Date.parse('2025-12-20T00:00:00Z') / 1000 + h * 3600;
+    const sessions = [{ startTime: at(18), endTime: at(20), energyConsumedFromPowerGridKwh: 12.5, timeZone: 'Europe/Berlin', displayedSoc: 80, displayedStartSoc: 20, totalChargingDurationSec: 7200, isPreconditioningActivated: false, mileage: 1, mileageUnits: 'MileageUnits.KM' }];
+    const result = await feed.importChargingHistory(VIN, sessions);
+    assert.strictEqual(result.counted, 1);
+    assert.deepStrictEqual(order, [`before ${VIN} true`, 'save', 'vehicle 12.5', `after ${VIN}`]);
+    assert.strictEqual(saves[0].vehicles[VIN].ledger.energyKwh, 12.5);
+    assert.strictEqual((await feed.importChargingHistory(VIN, sessions)).alreadyImported, true);
+    assert.strictEqual(order.length, 4);
+  });
+
   it('without hosts\' callbacks the feed only keeps the state', async () => {
     const feed = createLiveFeed({});
     await feed.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }));
@@ -444,6 +462,55 @@ describe('core live feed', function () {
       await feed.push(ahead(51));
       assert.deepStrictEqual(problems, [`Car ${VIN} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`]);
       assert.deepStrictEqual(feed.live.vehicle(VIN).values[SOC], { value: 51, unit: '%', timestamp: new Date(now).toISOString() });
+    });
+
+    it('a subscriber hears every update of the chosen cars, before and after its save; the finish of a car left out settles unheard and unsaved', async () => {
+      const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
+      const vin = items[0].message.vin;
+      const run = async (options) => {
+        const order = [];
+        const feed = createLiveFeed({
+          timers: clock.timers,
+          now: clock.now,
+          saveAfterMs: 0,
+          save: async () => {
+            await new Promise((r) => setTimeout(r, 5));
+            order.push('save');
+          },
+          onChargingEvent: (e) => order.push(e.kind),
+          subscriber: {
+            beforeSave: async (u) => {
+              await new Promise((r) => setTimeout(r, 5));
+              order.push(`before ${u.vin} ${u.changed} ${u.events.length}`);
+            },
+            afterSave: (u) => order.push(`after ${u.vin}`),
+          },
+          ...options,
+        });
+        return { feed, order };
+      };
+      const { feed, order } = await run();
+      await feed.push(streamed(items[0].message));
+      await feed.push(streamed(items[0].message));
+      assert.deepStrictEqual(order.slice(-2), [`before ${vin} false 0`, `after ${vin}`], 'a message that changes nothing is heard, not saved');
+      for (const i of items.slice(1, -2)) {
+        await clock.advance(Date.parse(i.at) - clock.now());
+        await feed.push(streamed(i.message));
+      }
+      const plugged = order.indexOf('plugged-in');
+      assert.deepStrictEqual(order.slice(plugged - 2, plugged + 2), [`before ${vin} true 1`, 'save', 'plugged-in', `after ${vin}`]);
+      await feed.close();
+      const saved = feed.live.serialize();
+      const others = await run({ saved, vins: [VIN2] });
+      const mine = await run({ saved, vins: [vin] });
+      await clock.advance(10 * 60_000);
+      await others.feed.flush();
+      await mine.feed.flush();
+      assert.strictEqual(others.feed.live.vehicle(vin).charging.finishing, null, 'settled all the same');
+      assert.deepStrictEqual(others.order, [], 'neither saved nor heard');
+      assert.deepStrictEqual(mine.order, [`before ${vin} true 1`, 'save', 'charging-finished', `after ${vin}`]);
+      await others.feed.close();
+      await mine.feed.close();
     });
 
     it('a waiting finish saved before a restart goes out after it, once', async () => {
