@@ -154,9 +154,9 @@ describe('core live feed', function () {
     const order = [];
     const saves = [];
     const feed = createLiveFeed({
-      save: (json) => (saves.push(JSON.parse(json)), order.push('save')),
+      save: (json) => void (saves.push(JSON.parse(json)), order.push('save')),
       onVehicle: (v) => order.push(`vehicle ${v.ledger.energyKwh}`),
-      subscriber: { beforeSave: (u) => order.push(`before ${u.vin} ${u.changed}`), afterSave: (u) => order.push(`after ${u.vin}`) },
+      subscriber: { beforeSave: (u) => void order.push(`before ${u.vin} ${u.changed}`), afterSave: (u) => void order.push(`after ${u.vin}`) },
     });
     const at = (h) => Date.parse('2025-12-20T00:00:00Z') / 1000 + h * 3600;
     const sessions = [{ startTime: at(18), endTime: at(20), energyConsumedFromPowerGridKwh: 12.5, timeZone: 'Europe/Berlin', displayedSoc: 80, displayedStartSoc: 20, totalChargingDurationSec: 7200, isPreconditioningActivated: false, mileage: 1, mileageUnits: 'MileageUnits.KM' }];
@@ -467,7 +467,7 @@ describe('core live feed', function () {
     it('a subscriber hears every update of the chosen cars, before and after its save; the finish of a car left out settles unheard and unsaved', async () => {
       const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
       const vin = items[0].message.vin;
-      const run = async (options) => {
+      const run = async (options?: Record<string, unknown>) => {
         const order = [];
         const feed = createLiveFeed({
           timers: clock.timers,
@@ -483,7 +483,7 @@ describe('core live feed', function () {
               await new Promise((r) => setTimeout(r, 5));
               order.push(`before ${u.vin} ${u.changed} ${u.events.length}`);
             },
-            afterSave: (u) => order.push(`after ${u.vin}`),
+            afterSave: (u) => void order.push(`after ${u.vin}`),
           },
           ...options,
         });
