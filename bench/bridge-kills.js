@@ -33,7 +33,10 @@ async function main() {
         totals.differing += r.differing;
         totals.wrong += r.wrong;
         if (r.missing.length === 0 && r.unexpected.length === 0 && r.differing === 0 && r.wrong === 0) totals.complete += 1;
-        else console.log(`  trial ${t}: ${r.name}, killed ${r.killDelay.toFixed(1)} ms after message ${r.killAfter}: missing ${r.missing.map((e) => e.kind).join(', ') || '-'}, unexpected ${r.unexpected.length}, differing ${r.differing}`);
+        else
+          console.log(
+            `  trial ${t}: ${r.name}, killed ${r.killDelay.toFixed(1)} ms after message ${r.killAfter}: missing ${r.missing.map((e) => e.kind).join(', ') || '-'}, unexpected ${r.unexpected.length}, differing ${r.differing}`,
+          );
         await until(() => sim.stream.connections() === 0, 5000, 'the trial bridge to go');
       }
       console.log(

@@ -31,7 +31,13 @@ const keepAlive = new http.Agent({ keepAlive: true });
 async function main() {
   const sim = await startSimulatorProcess(['--quota', '1000000']);
   try {
-    const { client } = core.createAccount({ clientId: 'bench-client', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: sim.tokens, dailyQuota: 1e9 });
+    const { client } = core.createAccount({
+      clientId: 'bench-client',
+      apiBaseUrl: sim.apiBaseUrl,
+      authBaseUrl: sim.authBaseUrl,
+      tokens: sim.tokens,
+      dailyQuota: 1e9,
+    });
     const url = `${sim.apiBaseUrl}/customers/vehicles/mappings`;
     const plain = [];
     const viaClient = [];

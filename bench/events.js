@@ -20,7 +20,13 @@ const { CHARGING_SCRIPTS, chargingScriptItems } = require('../dist/src/simulator
 const { TRIP_SCRIPTS } = require('../dist/src/simulator/trip-scripts');
 
 /** Every car's charges are priced (a time-of-use tariff, the dearest case) and counted in its ledger. */
-const TARIFF = parseTariff({ currency: 'EUR', pricePerKwh: 0.35, perSession: 0.5, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.22 }], timeZone: 'Europe/Berlin' });
+const TARIFF = parseTariff({
+  currency: 'EUR',
+  pricePerKwh: 0.35,
+  perSession: 0.5,
+  timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.22 }],
+  timeZone: 'Europe/Berlin',
+});
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 400);
 const VINS = ['WBY31AW090FP15732', 'WBA5P710X0FK48219', 'WBA21EN0X0CK77104'];
 const DAY = 86_400_000;
@@ -277,9 +283,15 @@ async function feedBench() {
   console.log(
     `live feed, saving on: ${FEED_CARS} cars, one simulated hour: ${hour.timed.length} messages, ${readings} readings, ${batched.events} charging events (each car: 5 values every ${EVERY_MS / 1000} s, one charge); state ${Math.round(whole.bytes / Math.max(1, whole.saves) / 1000)} kB`,
   );
-  console.log(`  throughput   ${rate(readings, batched)} readings/s saving the changed cars (as the hosts do, best of 3); ${rate(readings, onDisk)} readings/s writing a file per changed car; ${rate(readings, whole)} readings/s saving the whole state as one text`);
-  console.log(`  disk writes  ${batched.saves} saves per hour (${batched.saves - batched.eventSaves} batches of readings, ${batched.eventSaves} for messages with events): ${batched.files} car files, ${mb(batched.bytes)} MB (the whole state each time: ${mb(whole.bytes)} MB)`);
-  console.log(`  before       a save per change: ${changesOf(hour)} writes per hour; ${rate(partReadings, perChange)} readings/s (first ${part.timed.length} messages)`);
+  console.log(
+    `  throughput   ${rate(readings, batched)} readings/s saving the changed cars (as the hosts do, best of 3); ${rate(readings, onDisk)} readings/s writing a file per changed car; ${rate(readings, whole)} readings/s saving the whole state as one text`,
+  );
+  console.log(
+    `  disk writes  ${batched.saves} saves per hour (${batched.saves - batched.eventSaves} batches of readings, ${batched.eventSaves} for messages with events): ${batched.files} car files, ${mb(batched.bytes)} MB (the whole state each time: ${mb(whole.bytes)} MB)`,
+  );
+  console.log(
+    `  before       a save per change: ${changesOf(hour)} writes per hour; ${rate(partReadings, perChange)} readings/s (first ${part.timed.length} messages)`,
+  );
 }
 
 async function main() {
@@ -292,10 +304,16 @@ async function main() {
   latency(messages); // warm-up
   const lat = latency(messages);
   const snap = snapshotCost(lat.live);
-  console.log(`events: ${messages.length} messages, ${readings} readings, ${VINS.length} cars (${DESCRIPTORS.filter((d) => d.streamable).length} descriptors held each), ${best.events} charging events, ${best.trips} trip events and ${best.ledger} ledger events (summaries and months closed; charges priced by a time-of-use tariff) per pass`);
-  console.log(`  throughput   ${Math.round(readings / best.seconds).toLocaleString('en')} readings/s (${Math.round(messages.length / best.seconds).toLocaleString('en')} messages/s), best of 3`);
+  console.log(
+    `events: ${messages.length} messages, ${readings} readings, ${VINS.length} cars (${DESCRIPTORS.filter((d) => d.streamable).length} descriptors held each), ${best.events} charging events, ${best.trips} trip events and ${best.ledger} ledger events (summaries and months closed; charges priced by a time-of-use tariff) per pass`,
+  );
+  console.log(
+    `  throughput   ${Math.round(readings / best.seconds).toLocaleString('en')} readings/s (${Math.round(messages.length / best.seconds).toLocaleString('en')} messages/s), best of 3`,
+  );
   console.log(`  per reading  median ${lat.median.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs (${lat.count} one-reading messages, each timed)`);
-  console.log(`  state copy   median ${snap.median.toFixed(2)} µs, p99 ${snap.p99.toFixed(2)} µs (live.vehicle(vin) of a car holding ${Object.keys(lat.live.vehicle(VINS[0]).values).length} descriptors)`);
+  console.log(
+    `  state copy   median ${snap.median.toFixed(2)} µs, p99 ${snap.p99.toFixed(2)} µs (live.vehicle(vin) of a car holding ${Object.keys(lat.live.vehicle(VINS[0]).values).length} descriptors)`,
+  );
   await feedBench();
 }
 

@@ -67,14 +67,22 @@ function loadScript(pkgDir, files, provided, n8n) {
     process.stdout.write(JSON.stringify(ms));`;
 }
 
-const tarballs = fs.existsSync(BUILD) ? fs.readdirSync(BUILD).filter((f) => f.endsWith('.tgz')).sort() : [];
+const tarballs = fs.existsSync(BUILD)
+  ? fs
+      .readdirSync(BUILD)
+      .filter((f) => f.endsWith('.tgz'))
+      .sort()
+  : [];
 if (!tarballs.length) throw new Error('no tarballs in build/: run npm run packages first');
 const rows = [];
 for (const tgz of tarballs) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'footprint-'));
   try {
     fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
-    execFileSync('npm', ['install', path.join(BUILD, tgz), '--omit=peer', '--legacy-peer-deps', '--no-audit', '--no-fund', '--ignore-scripts', '--silent'], { cwd: dir, stdio: 'ignore' });
+    execFileSync('npm', ['install', path.join(BUILD, tgz), '--omit=peer', '--legacy-peer-deps', '--no-audit', '--no-fund', '--ignore-scripts', '--silent'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     const nodeModules = path.join(dir, 'node_modules');
     const name = fs.readdirSync(nodeModules).find((n) => !n.startsWith('.') && tgz.startsWith(`${n}-`) && /^\d/.test(tgz.slice(n.length + 1)));
     const pkgDir = path.join(nodeModules, name);
@@ -83,7 +91,9 @@ for (const tgz of tarballs) {
     const provided = (PACKAGES.find((p) => p.name === name) || {}).provided || [];
     // n8n provides n8n-workflow and luxon to its community nodes; here they come from the repository's node_modules.
     const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
-    const runs = Array.from({ length: RUNS }, () => JSON.parse(execFileSync(process.execPath, ['-e', loadScript(pkgDir, files, provided, !!pkg.n8n)], { env, encoding: 'utf8' })));
+    const runs = Array.from({ length: RUNS }, () =>
+      JSON.parse(execFileSync(process.execPath, ['-e', loadScript(pkgDir, files, provided, !!pkg.n8n)], { env, encoding: 'utf8' })),
+    );
     const perFile = files.map((file, i) => ({ file, ms: median(runs.map((r) => r[i])) }));
     rows.push({ name, packages: packages(nodeModules), mb: size(nodeModules) / 1e6, loadMs: median(runs.map((r) => r.reduce((a, b) => a + b, 0))), perFile });
   } finally {
@@ -92,7 +102,10 @@ for (const tgz of tarballs) {
 }
 console.log(`Node.js ${process.version}, median of ${RUNS} fresh processes`);
 console.log('package                          installed packages      MB   load of host files');
-for (const r of rows) console.log(`${r.name.padEnd(32)} ${String(r.packages).padStart(18)} ${r.mb.toFixed(1).padStart(7)}   ${r.loadMs.toFixed(1).padStart(6)} ms (${r.perFile.length} file${r.perFile.length === 1 ? "" : "s"})`);
+for (const r of rows)
+  console.log(
+    `${r.name.padEnd(32)} ${String(r.packages).padStart(18)} ${r.mb.toFixed(1).padStart(7)}   ${r.loadMs.toFixed(1).padStart(6)} ms (${r.perFile.length} file${r.perFile.length === 1 ? '' : 's'})`,
+  );
 console.log('\nper file, in load order (the first of a package also loads the code the others share)');
 for (const r of rows) {
   console.log(r.name);

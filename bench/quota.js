@@ -66,7 +66,10 @@ function operationOf(entry) {
 function meter(sim, since) {
   const start = sim.restCalls().length;
   return () => {
-    const calls = sim.restCalls().slice(start).filter((c) => since === undefined || c.at > since());
+    const calls = sim
+      .restCalls()
+      .slice(start)
+      .filter((c) => since === undefined || c.at > since());
     const byOperation = {};
     for (const c of calls) byOperation[operationOf(c)] = (byOperation[operationOf(c)] ?? 0) + 1;
     return { total: calls.length, byOperation };
@@ -74,9 +77,11 @@ function meter(sim, since) {
 }
 
 function spentText(byOperation) {
-  return Object.entries(byOperation)
-    .map(([op, n]) => `${n} ${op}`)
-    .join(', ') || 'nothing';
+  return (
+    Object.entries(byOperation)
+      .map(([op, n]) => `${n} ${op}`)
+      .join(', ') || 'nothing'
+  );
 }
 
 /** Runs `fn` with the clock set back one day: what it spends is booked on yesterday's quota. */
@@ -139,7 +144,17 @@ async function nodeRedFresh(sim) {
 async function nodeRedExport(sim) {
   await nodeRedFresh(sim);
   await nodeRedDeploy(sim, [
-    { id: 'h', type: 'bmw-cardata-charging-history', account: 'acc', vin: VIN, rangeMode: 'relative', range: 'lastMonth', timeZone: TIME_ZONE, output: 'rows', wires: [['out']] },
+    {
+      id: 'h',
+      type: 'bmw-cardata-charging-history',
+      account: 'acc',
+      vin: VIN,
+      rangeMode: 'relative',
+      range: 'lastMonth',
+      timeZone: TIME_ZONE,
+      output: 'rows',
+      wires: [['out']],
+    },
     { id: 'out', type: 'helper' },
   ]);
   const spent = meter(sim);
@@ -201,7 +216,10 @@ function nodeRedDialogs() {
 async function nodeRedEditor(sim) {
   await nodeRedFresh(sim);
   const dialogs = nodeRedDialogs();
-  await nodeRedDeploy(sim, [{ id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+  await nodeRedDeploy(sim, [
+    { id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
   const spent = meter(sim);
   let picked = 0;
   let refreshes = 0;
@@ -225,7 +243,10 @@ async function nodeRedEditor(sim) {
   await openAllAsUser();
   await openAllAsUser();
   await helper.unload();
-  await nodeRedDeploy(sim, [{ id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+  await nodeRedDeploy(sim, [
+    { id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ]);
   await openAllAsUser();
   await helper.unload();
   return { spent: spent(), dialogs: dialogs.filter((d) => d.routes.length).length, refreshes };
@@ -269,7 +290,11 @@ async function publishDay(sim) {
     const soc = 20 + ((i * 7) % 70);
     const timestamp = new Date(start + i * 15 * 60_000).toISOString();
     const reading = (value) => ({ value, timestamp });
-    await sim.stream.publish(VIN, { [SOC]: reading(soc), [RANGE]: reading(soc * 4), [PORT]: reading(i % 24 < 6 ? 'CONNECTED' : 'DISCONNECTED') }, { timestamp });
+    await sim.stream.publish(
+      VIN,
+      { [SOC]: reading(soc), [RANGE]: reading(soc * 4), [PORT]: reading(i % 24 < 6 ? 'CONNECTED' : 'DISCONNECTED') },
+      { timestamp },
+    );
   }
 }
 
@@ -286,7 +311,17 @@ async function nodeRedStream(sim) {
   sim.stream.clearLog();
   const spent = meter(sim);
   await nodeRedDeploy(sim, [
-    { id: 's', type: 'bmw-cardata-stream', account: 'acc', vin: VIN, descriptors: [], output: 'event', dedupe: true, streamUrl: sim.streamUrl, wires: [['out']] },
+    {
+      id: 's',
+      type: 'bmw-cardata-stream',
+      account: 'acc',
+      vin: VIN,
+      descriptors: [],
+      output: 'event',
+      dedupe: true,
+      streamUrl: sim.streamUrl,
+      wires: [['out']],
+    },
     { id: 'out', type: 'helper' },
   ]);
   const got = nr.collector(helper.getNode('out'));
@@ -392,13 +427,23 @@ async function n8nLife(state, steps, { refusals = false } = {}) {
 
 async function n8nSoc(sim) {
   const state = { credentials: n8n.authorizedCredentials(sim).data, staticData: {} };
-  const read = { op: 'run', parameters: { resource: 'telematicData', operation: 'get', vin: vinParam, containerMode: 'managed', descriptors: [SOC] }, expect: SOC };
+  const read = {
+    op: 'run',
+    parameters: { resource: 'telematicData', operation: 'get', vin: vinParam, containerMode: 'managed', descriptors: [SOC] },
+    expect: SOC,
+  };
   let warmEnd = Infinity;
   const spent = meter(sim, () => warmEnd);
   let reads = 0;
   for (let life = 0; life < 3; life++) {
     // The first lifetime is the process that ran the workflow the day before (it found the container then).
-    const steps = life === 0 ? [{ ...read, yesterday: true }, { ...read, times: READS_PER_DAY / 3 }] : [{ ...read, times: READS_PER_DAY / 3 }];
+    const steps =
+      life === 0
+        ? [
+            { ...read, yesterday: true },
+            { ...read, times: READS_PER_DAY / 3 },
+          ]
+        : [{ ...read, times: READS_PER_DAY / 3 }];
     const results = await n8nLife(state, steps);
     if (life === 0) warmEnd = results[0].endedAt;
     reads += results[results.length - 1].ok;
@@ -460,7 +505,15 @@ async function n8nStream(sim) {
   const workflow = new Workflow({ id: 'wf-stream', name: 'stream', nodes: [node], connections: {}, active: true, nodeTypes: streamNodeTypes, staticData: {} });
   let items = 0;
   const errors = [];
-  const ctx = new TriggerContext(workflow, node, n8n.additionalData(credentials), 'trigger', 'activate', (data) => (items += data[0].length), (e) => errors.push(e));
+  const ctx = new TriggerContext(
+    workflow,
+    node,
+    n8n.additionalData(credentials),
+    'trigger',
+    'activate',
+    (data) => (items += data[0].length),
+    (e) => errors.push(e),
+  );
   const response = await streamTrigger.trigger.call(ctx);
   try {
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 10_000, 'the stream trigger to subscribe');
@@ -607,7 +660,13 @@ async function cliTelematics(sim) {
     }),
     { mode: 0o600 },
   );
-  const sink = () => ({ text: '', write(chunk) { this.text += chunk; return true; } });
+  const sink = () => ({
+    text: '',
+    write(chunk) {
+      this.text += chunk;
+      return true;
+    },
+  });
   const run = async () => {
     const out = sink();
     const err = sink();
@@ -653,10 +712,12 @@ const JOBS = [
     hosts: { 'Node-RED': nodeRedEditor, n8n: n8nEditor },
     // The vehicle list is read once a day; everything else the dialogs show is bundled or local.
     minimum: () => 1,
-    did: (r) => (r.dialogs ? `${r.dialogs} dialogs opened twice, then once after a restart; picker refreshed ${r.refreshes} time(s)` : `node dialog opened ${r.opens - 1} times, then once after a restart`),
+    did: (r) =>
+      r.dialogs
+        ? `${r.dialogs} dialogs opened twice, then once after a restart; picker refreshed ${r.refreshes} time(s)`
+        : `node dialog opened ${r.opens - 1} times, then once after a restart`,
     why: {
-      n8n:
-        "n8n asks a list search with a temporary workflow of the node alone (nothing saved) and offers it no other storage, so the Vehicle picker's day-long list lives in the n8n process: the first dialog after a restart reads it again (one call a restart, none while n8n runs)",
+      n8n: "n8n asks a list search with a temporary workflow of the node alone (nothing saved) and offers it no other storage, so the Vehicle picker's day-long list lives in the n8n process: the first dialog after a restart reads it again (one call a restart, none while n8n runs)",
     },
   },
   {
@@ -695,7 +756,7 @@ const JOBS = [
     did: (r) => `${r.runs} runs answered${r.refused ? `, ${r.refused} refused: the day's quota was spent` : ''}`,
     check: (r) => r.runs === RUNS_EVERY_10_MIN,
     why: {
-      n8n: "n8n offers a community node no private storage (no files; static data leaves n8n with every exported workflow, and these answers hold the VIN), so the answer cache lives in the n8n process: each restart asks basic data and the image once again (two calls a restart, none while n8n runs)",
+      n8n: 'n8n offers a community node no private storage (no files; static data leaves n8n with every exported workflow, and these answers hold the VIN), so the answer cache lives in the n8n process: each restart asks basic data and the image once again (two calls a restart, none while n8n runs)',
     },
   },
   {
@@ -737,7 +798,15 @@ async function main() {
       for (const [host, run] of Object.entries(job.hosts)) {
         const r = await run(sim);
         const minimum = job.minimum(r);
-        rows.push({ job: job.name, host, spent: job.spent ? job.spent(r) : r.spent.total, minimum, what: spentText(r.spent.byOperation), did: job.did(r), why: job.why?.[host] });
+        rows.push({
+          job: job.name,
+          host,
+          spent: job.spent ? job.spent(r) : r.spent.total,
+          minimum,
+          what: spentText(r.spent.byOperation),
+          did: job.did(r),
+          why: job.why?.[host],
+        });
         if (job.check && !job.check(r)) {
           failed = true;
           console.error(`${job.name} in ${host} did not do its work: ${job.did(r)}`);

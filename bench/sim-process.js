@@ -6,7 +6,9 @@ const path = require('path');
 const core = require('../dist/src/node');
 
 async function startSimulatorProcess(args) {
-  const child = spawn(process.execPath, [path.join(__dirname, '../dist/src/simulator/cli.js'), '--port', '0', '--auto-approve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(__dirname, '../dist/src/simulator/cli.js'), '--port', '0', '--auto-approve', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const apiBaseUrl = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

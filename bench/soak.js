@@ -64,12 +64,15 @@ const LOGIN_FAULTS = [
 function message(vin, at, data) {
   const timestamp = new Date(at).toISOString();
   const values = {};
-  for (const [descriptor, value] of Object.entries(data)) values[descriptor] = { timestamp, value, unit: descriptor === ODOMETER || descriptor === RANGE ? 'km' : null };
+  for (const [descriptor, value] of Object.entries(data))
+    values[descriptor] = { timestamp, value, unit: descriptor === ODOMETER || descriptor === RANGE ? 'km' : null };
   return { vin, entityId: randomUUID(), topic: vin, timestamp, data: values };
 }
 
 function sessionMessages(name, vin, start) {
-  return chargingScriptItems(CHARGING_SCRIPTS[name], { vin, start }).filter((i) => 'message' in i).map((i) => i.message);
+  return chargingScriptItems(CHARGING_SCRIPTS[name], { vin, start })
+    .filter((i) => 'message' in i)
+    .map((i) => i.message);
 }
 
 /** A drive: `count` messages from `start`, `stepMs` apart, the odometer going up and the range down. */
@@ -78,7 +81,15 @@ function driveMessages(vin, start, count, stepMs, car) {
   for (let i = 0; i < count; i++) {
     car.odometer += 1;
     car.range = Math.max(20, car.range - 1);
-    out.push(message(vin, start + i * stepMs, { [ODOMETER]: car.odometer, [RANGE]: car.range, [LAT]: 48.17 + i / 1000, [LON]: 11.55 + i / 1000, [SPEED]: 30 + (i % 90) }));
+    out.push(
+      message(vin, start + i * stepMs, {
+        [ODOMETER]: car.odometer,
+        [RANGE]: car.range,
+        [LAT]: 48.17 + i / 1000,
+        [LON]: 11.55 + i / 1000,
+        [SPEED]: 30 + (i % 90),
+      }),
+    );
   }
   return out;
 }
@@ -132,7 +143,11 @@ function subscribed(sim) {
 let diagnose = () => '';
 
 const waitSubscribed = (sim, who, ms = 180_000) =>
-  until(() => subscribed(sim), ms, () => `${who} to subscribe to the stream again; the stream's log: ${JSON.stringify(sim.stream.log.slice(-10))}\n${diagnose()}`);
+  until(
+    () => subscribed(sim),
+    ms,
+    () => `${who} to subscribe to the stream again; the stream's log: ${JSON.stringify(sim.stream.log.slice(-10))}\n${diagnose()}`,
+  );
 
 /** VmRSS (MB) and open file descriptors of a process. */
 function procFigures(pid) {
@@ -151,7 +166,11 @@ function benchFigures() {
 
 function readLines(file) {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch (e) {
     if (e.code === 'ENOENT') return [];
     throw e;
@@ -202,27 +221,69 @@ async function main() {
   let watcher = await watchEvents(userBroker.url, bridgeEvents);
 
   const files = { charging: path.join(work, 'charging.jsonl'), state: path.join(work, 'state.jsonl') };
-  const file = (id, filename) => ({ id, z: 'tab', type: 'file', filename, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] });
+  const file = (id, filename) => ({
+    id,
+    z: 'tab',
+    type: 'file',
+    filename,
+    filenameType: 'str',
+    appendNewline: true,
+    createDir: true,
+    overwriteFile: 'false',
+    encoding: 'none',
+    wires: [],
+  });
   const t = simNR.issueTokens({ clientId: 'soak-client' });
   const red = await startNodeRed({
     flows: [
       // Node ids differ from every property value (Node-RED takes such a value for a reference to the node).
       { id: 'tab', type: 'tab', label: 'soak' },
-      { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: simNR.apiBaseUrl, authBaseUrl: simNR.authBaseUrl, streamUrl: simNR.streamUrl, dailyQuota: 10_000 },
+      {
+        id: 'acc',
+        type: 'bmw-cardata-account',
+        name: 'sim',
+        apiBaseUrl: simNR.apiBaseUrl,
+        authBaseUrl: simNR.authBaseUrl,
+        streamUrl: simNR.streamUrl,
+        dailyQuota: 10_000,
+      },
       { id: 'chargingStream', z: 'tab', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], output: 'charging', wires: [['chargingFile']] },
       { id: 'stateStream', z: 'tab', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], output: 'state', wires: [['stateFile']] },
       file('chargingFile', files.charging),
       file('stateFile', files.state),
       // The polling job: POST /poll {vin, from, to} reads the charging history; the answer says how many sessions.
       { id: 'pollIn', z: 'tab', type: 'http in', url: '/poll', method: 'post', wires: [['pollArgs']] },
-      { id: 'pollArgs', z: 'tab', type: 'function', func: 'msg.vin = msg.payload.vin; msg.from = msg.payload.from; msg.to = msg.payload.to; return msg;', outputs: 1, wires: [['history']] },
+      {
+        id: 'pollArgs',
+        z: 'tab',
+        type: 'function',
+        func: 'msg.vin = msg.payload.vin; msg.from = msg.payload.from; msg.to = msg.payload.to; return msg;',
+        outputs: 1,
+        wires: [['history']],
+      },
       { id: 'history', z: 'tab', type: 'bmw-cardata-charging-history', account: 'acc', vin: '', output: 'array', wires: [['pollDone']] },
       { id: 'pollDone', z: 'tab', type: 'function', func: 'msg.payload = { sessions: msg.payload.length }; return msg;', outputs: 1, wires: [['pollOut']] },
       { id: 'pollCatch', z: 'tab', type: 'catch', scope: ['history'], uncaught: false, wires: [['pollFailed']] },
-      { id: 'pollFailed', z: 'tab', type: 'function', func: 'msg.statusCode = 502; msg.payload = { error: msg.error && msg.error.message }; return msg;', outputs: 1, wires: [['pollOut']] },
+      {
+        id: 'pollFailed',
+        z: 'tab',
+        type: 'function',
+        func: 'msg.statusCode = 502; msg.payload = { error: msg.error && msg.error.message }; return msg;',
+        outputs: 1,
+        wires: [['pollOut']],
+      },
       { id: 'pollOut', z: 'tab', type: 'http response', statusCode: '', headers: {}, wires: [] },
     ],
-    credentials: { acc: { clientId: 'soak-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid: t.gcid, expiresAt: String(Date.now() + t.expires_in * 1000) } },
+    credentials: {
+      acc: {
+        clientId: 'soak-client',
+        accessToken: t.access_token,
+        refreshToken: t.refresh_token,
+        idToken: t.id_token,
+        gcid: t.gcid,
+        expiresAt: String(Date.now() + t.expires_in * 1000),
+      },
+    },
   });
 
   diagnose = () => `Node-RED:\n${red.log().slice(-4000)}\nbridge:\n${bridge.stderr.slice(-3000)}`;
@@ -249,13 +310,22 @@ async function main() {
   const poll = async (vin, from, to) => {
     polls.asked++;
     const t0 = Date.now();
-    const res = await fetch(`${red.url}/poll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vin, from: new Date(from).toISOString(), to: new Date(to).toISOString() }) });
+    const res = await fetch(`${red.url}/poll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vin, from: new Date(from).toISOString(), to: new Date(to).toISOString() }),
+    });
     const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
     polls.ms += Date.now() - t0;
     if (res.ok) {
       polls.answered++;
       polls.floor += Math.max(1, Math.ceil(body.sessions / PAGE_SIZE));
-    } else polls.failed.push(String(body.error).replace(/^Error: /, '').replace(/ \(This is .*$/, ''));
+    } else
+      polls.failed.push(
+        String(body.error)
+          .replace(/^Error: /, '')
+          .replace(/ \(This is .*$/, ''),
+      );
   };
 
   const brokerDown = async () => {
@@ -395,28 +465,59 @@ async function main() {
   }
   const tokenRequests = (sim) => sim.requests.filter((r) => r.path === '/gcdm/oauth/token');
   const refused = (sim) => tokenRequests(sim).filter((r) => r.status >= 400).length;
-  const warnings = (text) => [...new Set(text.split('\n').filter((l) => /\[warn\]|\[error\]|warning|Error/i.test(l)).map((l) => l.replace(/^.*?\] /, '').replace(/\d+/g, '#').slice(0, 160)))];
+  const warnings = (text) => [
+    ...new Set(
+      text
+        .split('\n')
+        .filter((l) => /\[warn\]|\[error\]|warning|Error/i.test(l))
+        .map((l) =>
+          l
+            .replace(/^.*?\] /, '')
+            .replace(/\d+/g, '#')
+            .slice(0, 160),
+        ),
+    ),
+  ];
 
   const line = (who, r) =>
     `  ${who}: delivered ${r.delivered} (${r.distinct} distinct, ${r.duplicates} duplicates under the same id), missing ${r.missing.length}` +
-    `${r.missing.length ? ` (${r.missing.map((e) => `${e.vin.slice(-4)} ${e.kind} ${e.at}`).slice(0, 6).join('; ')})` : ''}, unexpected ${r.unexpected.length}, not as core derives ${r.wrong}`;
+    `${
+      r.missing.length
+        ? ` (${r.missing
+            .map((e) => `${e.vin.slice(-4)} ${e.kind} ${e.at}`)
+            .slice(0, 6)
+            .join('; ')})`
+        : ''
+    }, unexpected ${r.unexpected.length}, not as core derives ${r.wrong}`;
   const seconds = (Date.now() - started) / 1000;
   console.log('');
-  console.log(`soak: ${DAYS} simulated days, 2 accounts × 2 cars, ${sessions.length} charging sessions, ${all.length} stream messages to each (+${faults.resent} sent again to the bridge after its kills); ${seconds.toFixed(0)} s`);
   console.log(
-    `faults: ${faults.drops} stream drops, login service ${Object.entries(faults.loginFaults).map(([k, v]) => `${k} ×${v}`).join(', ')} (per account), ` +
+    `soak: ${DAYS} simulated days, 2 accounts × 2 cars, ${sessions.length} charging sessions, ${all.length} stream messages to each (+${faults.resent} sent again to the bridge after its kills); ${seconds.toFixed(0)} s`,
+  );
+  console.log(
+    `faults: ${faults.drops} stream drops, login service ${Object.entries(faults.loginFaults)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')} (per account), ` +
       `user's broker down ${faults.brokerDowns}×, bridge SIGKILL ${faults.bridgeKills}×, Node-RED restarted ${faults.redRestarts}×`,
   );
-  console.log(`token requests: Node-RED account ${tokenRequests(simNR).length} (${refused(simNR)} failed), bridge account ${tokenRequests(simBR).length} (${refused(simBR)} failed)`);
+  console.log(
+    `token requests: Node-RED account ${tokenRequests(simNR).length} (${refused(simNR)} failed), bridge account ${tokenRequests(simBR).length} (${refused(simBR)} failed)`,
+  );
   console.log(`charging events expected ${want.length} (core's LiveData on the same messages)`);
   console.log(line('Node-RED flow       ', nr));
-  console.log(line("bridge → user broker", br));
+  console.log(line('bridge → user broker', br));
   console.log(`state messages (Node-RED): expected ${stateChanges}, delivered ${stateDelivered}`);
-  console.log(`polls (Node-RED, every 6 simulated h, 2 cars): asked ${polls.asked}, answered ${polls.answered}, failed ${polls.failed.length}${polls.failed.length ? ` (${[...new Set(polls.failed)].join('; ')})` : ''}; ${fmt(polls.ms / Math.max(1, polls.asked), 0)} ms each on average`);
-  console.log(`REST quota: Node-RED account spent ${quotaNR} (BMW's count; the local count says ${localCount}), floor ${polls.floor}; bridge account spent ${quotaBR}, floor 0`);
+  console.log(
+    `polls (Node-RED, every 6 simulated h, 2 cars): asked ${polls.asked}, answered ${polls.answered}, failed ${polls.failed.length}${polls.failed.length ? ` (${[...new Set(polls.failed)].join('; ')})` : ''}; ${fmt(polls.ms / Math.max(1, polls.asked), 0)} ms each on average`,
+  );
+  console.log(
+    `REST quota: Node-RED account spent ${quotaNR} (BMW's count; the local count says ${localCount}), floor ${polls.floor}; bridge account spent ${quotaBR}, floor 0`,
+  );
   console.log('resources:            Node-RED RSS / fds   bridge RSS / fds   bench heap / handles');
   for (const s of samples) {
-    console.log(`  ${s.label.padEnd(8)} ${fmt(s.at, 0).padStart(5)} s   ${fmt(s.red.rss).padStart(6)} MB / ${String(s.red.fds).padStart(3)}   ${fmt(s.bridge.rss).padStart(6)} MB / ${String(s.bridge.fds).padStart(3)}   ${fmt(s.bench.heap).padStart(6)} MB / ${String(s.bench.handles).padStart(3)}`);
+    console.log(
+      `  ${s.label.padEnd(8)} ${fmt(s.at, 0).padStart(5)} s   ${fmt(s.red.rss).padStart(6)} MB / ${String(s.red.fds).padStart(3)}   ${fmt(s.bridge.rss).padStart(6)} MB / ${String(s.bridge.fds).padStart(3)}   ${fmt(s.bench.heap).padStart(6)} MB / ${String(s.bench.handles).padStart(3)}`,
+    );
   }
   console.log(`processes at the end: Node-RED ${redAlive ? 'running' : 'GONE'}, bridge ${bridgeAlive ? 'running' : 'GONE'}`);
   const redWarnings = warnings(red.log());

@@ -1,7 +1,22 @@
-import type { ICredentialDataDecryptedObject, ICredentialTestRequest, ICredentialType, IDataObject, IHttpRequestHelper, IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
+import type {
+  ICredentialDataDecryptedObject,
+  ICredentialTestRequest,
+  ICredentialType,
+  IDataObject,
+  IHttpRequestHelper,
+  IHttpRequestOptions,
+  INodeProperties,
+} from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 import { DEFAULT_API_BASE_URL } from '../src/core/api/client';
-import { type DeviceAuthorization, DEFAULT_AUTH_BASE_URL, lacksApiScope, pollDeviceAuthorization, refreshTokens, startDeviceAuthorization } from '../src/core/login/device-flow';
+import {
+  type DeviceAuthorization,
+  DEFAULT_AUTH_BASE_URL,
+  lacksApiScope,
+  pollDeviceAuthorization,
+  refreshTokens,
+  startDeviceAuthorization,
+} from '../src/core/login/device-flow';
 import { CarDataError, CU_CODES, LoginError } from '../src/core/errors';
 import { DEFAULT_QUOTA_RESERVE } from '../src/core/api/quota';
 import { DEFAULT_STREAM_URL } from '../src/core/stream/types';
@@ -40,7 +55,8 @@ function deviceFields(auth: DeviceAuthorization): IDataObject {
  */
 function loginError(error: unknown): Error {
   let login: LoginError;
-  if (!(error instanceof CarDataError)) login = new LoginError({ kind: 'auth', message: error instanceof Error ? error.message : 'BMW login failed', cause: error });
+  if (!(error instanceof CarDataError))
+    login = new LoginError({ kind: 'auth', message: error instanceof Error ? error.message : 'BMW login failed', cause: error });
   else {
     const { kind, status, oauthError, hint, retryable, parameter } = error;
     login = new LoginError({ kind, status, oauthError, hint, retryable, parameter, message: hint ? `${error.message}. ${hint}` : error.message, cause: error });
@@ -60,7 +76,8 @@ async function preAuthenticate(helper: IHttpRequestHelper, credentials: ICredent
     clientId: text(credentials.clientId),
     authBaseUrl: text(credentials.authBaseUrl) || DEFAULT_AUTH_BASE_URL,
   };
-  if (!endpoint.clientId) throw loginError(new LoginError({ kind: 'input', parameter: 'clientId', message: 'Enter the client ID from the BMW CarData portal' }));
+  if (!endpoint.clientId)
+    throw loginError(new LoginError({ kind: 'input', parameter: 'clientId', message: 'Enter the client ID from the BMW CarData portal' }));
   const stored = tokensFromStored(credentials);
   if (stored) {
     // Another credential of the same login in this n8n process may have refreshed since: BMW retired this one's

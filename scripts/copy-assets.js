@@ -18,13 +18,18 @@ const locales = path.join(root, 'dist', 'src', 'node-red', 'locales');
 for (const lang of fs.existsSync(locales) ? fs.readdirSync(locales) : []) {
   const sharedFile = path.join(locales, lang, 'shared-help.html');
   if (!fs.existsSync(sharedFile)) continue;
-  const parts = new Map([...fs.readFileSync(sharedFile, 'utf8').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2].split('\n')]));
+  const parts = new Map(
+    [...fs.readFileSync(sharedFile, 'utf8').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2].split('\n')]),
+  );
   fs.rmSync(sharedFile);
   for (const file of fs.readdirSync(path.join(locales, lang)).filter((f) => f.endsWith('.html'))) {
     const help = path.join(locales, lang, file);
     const text = fs.readFileSync(help, 'utf8').replace(/^( *)<!-- shared: ([\w-]+) -->$/gm, (_, indent, name) => {
       if (!parts.has(name)) throw new Error(`${lang}/${file}: no shared help part "${name}" in shared-help.html`);
-      return parts.get(name).map((line) => indent + line).join('\n');
+      return parts
+        .get(name)
+        .map((line) => indent + line)
+        .join('\n');
     });
     fs.writeFileSync(help, text);
   }

@@ -130,7 +130,8 @@ function assemble(spec) {
   }
   if (spec.types) {
     // Types the declarations refer to (interfaces only modules) come along too.
-    for (const f of walk(path.join(DIST, 'src'))) if (f.endsWith('.d.ts') && [...files].some((js) => path.dirname(js) === path.dirname(f))) copy(f, path.join(dir, path.relative(ROOT, f)));
+    for (const f of walk(path.join(DIST, 'src')))
+      if (f.endsWith('.d.ts') && [...files].some((js) => path.dirname(js) === path.dirname(f))) copy(f, path.join(dir, path.relative(ROOT, f)));
   }
   for (const asset of spec.assets ?? []) copy(path.join(ROOT, asset), path.join(dir, asset));
   if (spec.examples) copy(path.join(ROOT, spec.examples), path.join(dir, 'examples'));

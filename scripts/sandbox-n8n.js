@@ -104,7 +104,13 @@ function exampleWorkflows() {
         if (node.parameters?.output === 'charging' || node.parameters?.output === 'trips') sandboxed.parameters = { ...node.parameters, settleSeconds: 0 };
         return sandboxed;
       });
-      return { ...workflow, id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`, active: false, nodes, meta: { ...workflow.meta, templateCredsSetupCompleted: true } };
+      return {
+        ...workflow,
+        id: `bmwSandboxWorkflow${String(index + 1).padStart(2, '0')}`,
+        active: false,
+        nodes,
+        meta: { ...workflow.meta, templateCredsSetupCompleted: true },
+      };
     });
 }
 
@@ -200,7 +206,8 @@ async function signIn(url, publicSettings, stateDir) {
     throw new Error(`n8n already has an owner but ${ownerFile} is missing: start over with --reset`);
   }
   const login = await call('POST', 'rest/login', { emailOrLdapLoginId: owner.email, password: owner.password });
-  if (login.status !== 200) throw new Error(`the owner in ${ownerFile} cannot sign in (HTTP ${login.status}); was the password changed? Start over with --reset`);
+  if (login.status !== 200)
+    throw new Error(`the owner in ${ownerFile} cannot sign in (HTTP ${login.status}); was the password changed? Start over with --reset`);
   return { owner, call };
 }
 
@@ -340,7 +347,10 @@ async function startN8n(n8n, env, url, dir, { track, stop }) {
 function printWelcome({ url, n8n, signedIn, sim, vins, dir, workflows }) {
   const first = workflows.find((w) => w.manual) ?? workflows[0];
   const others = workflows.filter((w) => w !== first);
-  const look = [first.node && `"${first.node}" to see what the simulator returned`, first.last && first.last !== first.node && `"${first.last}" for the result`].filter(Boolean);
+  const look = [
+    first.node && `"${first.node}" to see what the simulator returned`,
+    first.last && first.last !== first.node && `"${first.last}" for the result`,
+  ].filter(Boolean);
   console.log(`
 BMW CarData n8n sandbox is running (no BMW account needed).
 

@@ -97,12 +97,24 @@ function installedDashboard(dir) {
  */
 function installDashboard(dir) {
   if (installedDashboard(dir) === DASHBOARD.version) return Promise.resolve({ ok: true });
-  console.log(`Installing FlowFuse Dashboard 2 (${DASHBOARD.name}@${DASHBOARD.version}) into ${dir} for the example "${DASHBOARD.example}"; only the first time…`);
+  console.log(
+    `Installing FlowFuse Dashboard 2 (${DASHBOARD.name}@${DASHBOARD.version}) into ${dir} for the example "${DASHBOARD.example}"; only the first time…`,
+  );
   fs.mkdirSync(dir, { recursive: true });
   const pkg = path.join(dir, 'package.json');
   if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, `${JSON.stringify({ name: 'bmw-cardata-sandbox', private: true }, null, 2)}\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const args = ['install', '--save-exact', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', '--fetch-retries=1', '--fetch-timeout=30000', `${DASHBOARD.name}@${DASHBOARD.version}`];
+  const args = [
+    'install',
+    '--save-exact',
+    '--no-audit',
+    '--no-fund',
+    '--ignore-scripts',
+    '--loglevel=error',
+    '--fetch-retries=1',
+    '--fetch-timeout=30000',
+    `${DASHBOARD.name}@${DASHBOARD.version}`,
+  ];
   return new Promise((resolve) => {
     let output = '';
     const child = spawn(npm, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
@@ -199,7 +211,14 @@ function syncDashboardTab(flowFile, flows, dashboard) {
     return `the tab "${DASHBOARD.example}" was added to the flows of ${path.dirname(flowFile)}`;
   }
   if (!dashboard && savedTab) {
-    fs.writeFileSync(flowFile, JSON.stringify(saved.filter((n) => !ofTab(savedTab)(n)), null, 2));
+    fs.writeFileSync(
+      flowFile,
+      JSON.stringify(
+        saved.filter((n) => !ofTab(savedTab)(n)),
+        null,
+        2,
+      ),
+    );
     return `the tab "${DASHBOARD.example}" was taken out of the flows, as Dashboard 2 is not installed`;
   }
   return undefined;
@@ -233,8 +252,11 @@ function prepareUserDir(opts, sim, vin, broker, dashboard) {
   const link = path.join(opts.dir, 'node_modules', NODE_RED_PACKAGE);
   fs.rmSync(link, { recursive: true, force: true }); // an earlier link, or a copy installed from the palette
   fs.symlinkSync(dir, link, 'dir');
-  fs.writeFileSync(path.join(opts.dir, 'settings.js'), `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};
-`);
+  fs.writeFileSync(
+    path.join(opts.dir, 'settings.js'),
+    `module.exports = ${JSON.stringify(nodeRedSettings(opts.port), null, 2)};
+`,
+  );
   const flowFile = path.join(opts.dir, 'flows.json');
   const { flows, tabs, csvFile } = exampleFlows(sim.url, sim.streamUrl, vin, broker, { dashboard });
   let synced;
@@ -295,7 +317,10 @@ async function main() {
     console.log(HELP);
     return;
   }
-  await checkPortFree(opts.port, 'Node-RED editor', { wayOut: `npm start -- --port ${opts.port + 10}`, busyNote: opts.port === 1880 ? ' (is another Node-RED running?)' : '' });
+  await checkPortFree(opts.port, 'Node-RED editor', {
+    wayOut: `npm start -- --port ${opts.port + 10}`,
+    busyNote: opts.port === 1880 ? ' (is another Node-RED running?)' : '',
+  });
   await checkPortFree(opts.simPort, 'simulator', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   await checkPortFree(opts.simPort + 1, "simulator's stream", { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
   await checkPortFree(opts.simPort + 2, 'local MQTT broker', { wayOut: `npm start -- --sim-port ${opts.simPort + 10}` });
@@ -314,10 +339,14 @@ async function main() {
   const { tabs, csvFile, synced } = prepareUserDir(opts, sim, SIM_VINS.bev, broker, dashboard.ok);
   const logFile = path.join(opts.dir, 'node-red.log');
   const log = fs.openSync(logFile, 'a');
-  const red = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')], {
-    cwd: opts.dir,
-    stdio: ['ignore', log, log],
-  });
+  const red = spawn(
+    process.execPath,
+    [require.resolve('node-red/red.js', { paths: [ROOT] }), '--userDir', opts.dir, '--settings', path.join(opts.dir, 'settings.js')],
+    {
+      cwd: opts.dir,
+      stdio: ['ignore', log, log],
+    },
+  );
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;

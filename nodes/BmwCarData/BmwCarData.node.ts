@@ -68,7 +68,8 @@ export class BmwCarData implements INodeType {
         const includeQuota = (optionsOf(this, i).includeQuota as boolean | undefined) ?? operation.quotaByDefault;
         // Simplified says the quota once, on the last item of each answer, not on every session: fewer words for a model.
         const quotaOnce = outputOf(this, i, 'raw') === 'simple';
-        const withQuota = (json: IDataObject, quota: IDataObject | undefined, last: boolean): IDataObject => (quota && (last || !quotaOnce) ? { ...json, _quota: quota } : json);
+        const withQuota = (json: IDataObject, quota: IDataObject | undefined, last: boolean): IDataObject =>
+          quota && (last || !quotaOnce) ? { ...json, _quota: quota } : json;
         // Beside the quota figures: whether the answers came from the cache (they cost no call) and their age.
         const quotaOf = async (report: CacheReport): Promise<IDataObject | undefined> => {
           const state = includeQuota ? await account?.quota() : undefined;
@@ -84,13 +85,19 @@ export class BmwCarData implements INodeType {
         // No vehicle picked: every vehicle mapped as PRIMARY user, one call each, each item with its VIN and name.
         const given = vinOf(this, i);
         const vins = given ? [given] : await primaryVehicles(account);
-        if (vins.length === 0) throw new NodeOperationError(this.getNode(), 'The account has no vehicle mapped as PRIMARY user', { itemIndex: i, description: 'Map the vehicle to your BMW ID as primary user in the My BMW app.' });
+        if (vins.length === 0)
+          throw new NodeOperationError(this.getNode(), 'The account has no vehicle mapped as PRIMARY user', {
+            itemIndex: i,
+            description: 'Map the vehicle to your BMW ID as primary user in the My BMW app.',
+          });
         for (const vin of vins) {
           const report = new CacheReport();
           const results = await operation.execute.call(this, account, i, vin, { maxAgeMs, report });
           const quota = await quotaOf(report);
           const named = { vin, vehicleName: vehicleName(account, vin) };
-          results.forEach((result, n) => out.push({ ...result, json: withQuota({ ...result.json, ...named }, quota, n === results.length - 1), pairedItem: { item: i } }));
+          results.forEach((result, n) =>
+            out.push({ ...result, json: withQuota({ ...result.json, ...named }, quota, n === results.length - 1), pairedItem: { item: i } }),
+          );
         }
       } catch (error) {
         if (this.continueOnFail()) {

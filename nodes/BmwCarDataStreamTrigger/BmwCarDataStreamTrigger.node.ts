@@ -48,7 +48,11 @@ const LEDGER_EVENT_NAMES: Readonly<Record<LedgerEventKind, string>> = {
 
 function list(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
-  if (typeof value === 'string') return value.split(/[\s,;]+/).map((v) => v.trim()).filter(Boolean);
+  if (typeof value === 'string')
+    return value
+      .split(/[\s,;]+/)
+      .map((v) => v.trim())
+      .filter(Boolean);
   return [];
 }
 
@@ -132,16 +136,25 @@ export class BmwCarDataStreamTrigger implements INodeType {
         type: 'options',
         default: 'event',
         options: [
-          { name: 'Charging Events', value: 'charging', description: 'Plugged in, charging started, finished (with kWh and SoC), interrupted, unplugged, worked out from the stream' },
+          {
+            name: 'Charging Events',
+            value: 'charging',
+            description: 'Plugged in, charging started, finished (with kWh and SoC), interrupted, unplugged, worked out from the stream',
+          },
           {
             name: 'Monthly Summary',
             value: 'summary',
-            description: "Each car's month so far after every finished charge or trip (sessions, kWh, cost with the credential's tariff, trips, km), and its final figures once the month has ended",
+            description:
+              "Each car's month so far after every finished charge or trip (sessions, kWh, cost with the credential's tariff, trips, km), and its final figures once the month has ended",
           },
           { name: 'One Item per BMW Message', value: 'message', description: 'All values of one message together, as BMW sent them' },
           { name: 'One Item per Value', value: 'event', description: 'Vin, descriptor, value, unit, timestamp' },
           { name: "The Car's State on Change", value: 'state', description: 'The latest typed value of every descriptor of the vehicle, whenever one changes' },
-          { name: 'Trip Events', value: 'trips', description: 'Trip started, trip finished (with distance, duration, positions, energy or fuel used), worked out from the stream' },
+          {
+            name: 'Trip Events',
+            value: 'trips',
+            description: 'Trip started, trip finished (with distance, duration, positions, energy or fuel used), worked out from the stream',
+          },
         ],
       },
       {
@@ -151,7 +164,8 @@ export class BmwCarDataStreamTrigger implements INodeType {
         default: ['charging-finished'],
         displayOptions: { show: { output: ['charging'] } },
         options: CHARGING_EVENT_KINDS.map((kind) => ({ name: EVENT_NAMES[kind], value: kind })),
-        description: 'The charging events that start the workflow. The state behind them is kept in the workflow, so a restart during a charge still gives one finished event.',
+        description:
+          'The charging events that start the workflow. The state behind them is kept in the workflow, so a restart during a charge still gives one finished event.',
       },
       {
         displayName: 'Trigger On',
@@ -238,7 +252,9 @@ export class BmwCarDataStreamTrigger implements INodeType {
     const url = ownUrl || tokens.streamUrl || DEFAULT_STREAM_URL;
     const current = tokens.current();
     if (!current) {
-      throw new NodeOperationError(node, 'The BMW CarData credential is not logged in', { description: 'Open the credential and log in with your BMW ID first.' });
+      throw new NodeOperationError(node, 'The BMW CarData credential is not logged in', {
+        description: 'Open the credential and log in with your BMW ID first.',
+      });
     }
     if (!current.idToken || !current.gcid) {
       // A pasted refresh token: the first refresh brings the id_token and GCID the stream logs in with.
@@ -278,7 +294,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
         lastReported = s.state;
         if (manual) {
           done = true;
-            resolveFirst();
+          resolveFirst();
         }
         this.emitError(new NodeOperationError(node, s.error.message, { description: s.error.hint || undefined }));
       }
@@ -300,7 +316,7 @@ export class BmwCarDataStreamTrigger implements INodeType {
       // whole state as one text (liveData), read once and replaced.
       const cars = (staticData.liveCars ?? {}) as Record<string, string>;
       feed = createLiveFeed({
-        saved: manual ? undefined : staticData.liveData ?? liveStateFromCars(cars).saved,
+        saved: manual ? undefined : (staticData.liveData ?? liveStateFromCars(cars).saved),
         // Readings are kept every 30 s, events before they go out, what is left when the workflow stops.
         saveCars: (changed) => {
           if (manual) return;

@@ -42,7 +42,8 @@ export class BmwCarDataTrigger implements INodeType {
       },
       {
         ...vinLocator('chargingHistory', ['getAll']),
-        description: 'The vehicle, one of those mapped to the BMW account as primary user. Empty: every one of them, checked in turn, each item with its VIN and vehicleName.',
+        description:
+          'The vehicle, one of those mapped to the BMW account as primary user. Empty: every one of them, checked in turn, each item with its VIN and vehicleName.',
         displayOptions: undefined,
       },
       {
@@ -161,13 +162,20 @@ export class BmwCarDataTrigger implements INodeType {
 /** The VINs mapped to the account as PRIMARY user (from the day-long cache of the vehicle list). */
 async function vehiclesOf(ctx: IPollFunctions, account: N8nAccount): Promise<string[]> {
   const vins = await primaryVehicles(account);
-  if (vins.length === 0) throw new NodeOperationError(ctx.getNode(), 'The account has no vehicle mapped as PRIMARY user', { description: 'Map the vehicle to your BMW ID as primary user in the My BMW app, or set the VIN.' });
+  if (vins.length === 0)
+    throw new NodeOperationError(ctx.getNode(), 'The account has no vehicle mapped as PRIMARY user', {
+      description: 'Map the vehicle to your BMW ID as primary user in the My BMW app, or set the VIN.',
+    });
   return vins;
 }
 
 /** The first page of the car's history in the range, newest first: a check never costs more than one call. */
 async function firstPage(account: N8nAccount, vin: string, range: { from: number; to: number }): Promise<ChargingHistoryPage | undefined> {
-  const read = account.client.paginate('getChargingHistory', { vin, from: new Date(range.from * 1000).toISOString(), to: new Date(range.to * 1000).toISOString() });
+  const read = account.client.paginate('getChargingHistory', {
+    vin,
+    from: new Date(range.from * 1000).toISOString(),
+    to: new Date(range.to * 1000).toISOString(),
+  });
   for await (const first of read.pages()) return first;
   return undefined;
 }

@@ -74,7 +74,12 @@ export function pickCar(cars: Record<string, CarState>, vins: string[], spacingM
  */
 export function afterCarCheck(cars: Record<string, CarState>, vin: string, now: number, outcome?: { next: PollState; busy: boolean }): PollState {
   const car: CarState = outcome
-    ? { floor: outcome.next.floor, emitted: outcome.next.emitted, ...(outcome.next.before !== undefined ? { before: outcome.next.before } : {}), busy: outcome.busy }
+    ? {
+        floor: outcome.next.floor,
+        emitted: outcome.next.emitted,
+        ...(outcome.next.before !== undefined ? { before: outcome.next.before } : {}),
+        busy: outcome.busy,
+      }
     : { ...cars[vin] };
   car.checkedAt = now;
   return { version: 2, cars: { ...cars, [vin]: car } };

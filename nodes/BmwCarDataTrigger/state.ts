@@ -146,7 +146,8 @@ export function decide(
     const fresh = finished.filter((s) => epochSeconds(s.startTime) >= floor && !emitted.has(s.startTime));
     emit = fresh.slice(0, limit);
     for (const s of emit) emitted.add(s.startTime);
-    if (fresh.length > emit.length) before = known.before; // the same range again, for the rest
+    if (fresh.length > emit.length)
+      before = known.before; // the same range again, for the rest
     else if (page.more && oldestOnPage !== undefined && oldestOnPage > floor) before = oldestOnPage;
     pending = fresh.length > emit.length || before !== undefined;
   }

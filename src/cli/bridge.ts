@@ -287,7 +287,7 @@ class BrokerPublisher implements Publisher {
           this.credentialsSaid = true;
           this.events.warn?.(
             `bridge: the broker ${this.label} refuses the user name and password (${this.lastError}). Check --username and --password ` +
-              '(or $BMW_CARDATA_BROKER_PASSWORD) and the broker\'s user list; the bridge tries again, less often each time, then once a minute.',
+              "(or $BMW_CARDATA_BROKER_PASSWORD) and the broker's user list; the bridge tries again, less often each time, then once a minute.",
           );
         }
       } else {
@@ -335,11 +335,20 @@ class BrokerPublisher implements Publisher {
         if (e) reject(e);
         else resolve();
       };
-      const timer = setTimeout(() => finish(new CarDataError({ kind: 'network', message: `bridge: cannot reach the broker${this.lastError ? `: ${this.lastError}` : ''}` })), ms);
+      const timer = setTimeout(
+        () => finish(new CarDataError({ kind: 'network', message: `bridge: cannot reach the broker${this.lastError ? `: ${this.lastError}` : ''}` })),
+        ms,
+      );
       const connected = (): void => finish();
       const failed = (e: unknown): void => {
         if (!refusalOf(e)?.credentials) return;
-        finish(new CarDataError({ kind: 'auth', message: `bridge: the broker ${this.label} refuses the user name and password (${describeError(e)})`, hint: 'Check --username and --password.' }));
+        finish(
+          new CarDataError({
+            kind: 'auth',
+            message: `bridge: the broker ${this.label} refuses the user name and password (${describeError(e)})`,
+            hint: 'Check --username and --password.',
+          }),
+        );
       };
       this.client.once('connect', connected);
       this.client.on('error', failed);
@@ -486,7 +495,14 @@ function isPendingEvent(e: Record<string, unknown>): boolean {
 function vinList(values: Values): string[] {
   const text = str(values, 'vin');
   if (!text) return [];
-  return [...new Set(text.split(/[\s,;]+/).filter(Boolean).map((v) => checkVin(v)))];
+  return [
+    ...new Set(
+      text
+        .split(/[\s,;]+/)
+        .filter(Boolean)
+        .map((v) => checkVin(v)),
+    ),
+  ];
 }
 
 /** The charging history's page size at BMW: a page is one call. */
@@ -498,7 +514,8 @@ function importHistoryDays(values: Values): number | undefined {
   if (text === undefined) return undefined;
   const m = /^\s*(\d{1,3})\s*([dm])\s*$/i.exec(text);
   const days = m ? (m[2].toLowerCase() === 'm' ? Math.round(Number(m[1]) * 30.5) : Number(m[1])) : NaN;
-  if (!(days >= 1 && days <= 732)) throw bad(`--import-history ${JSON.stringify(text)}: give months (1m to 24m) or days (1d to 730d)`, 'For example --import-history 12m');
+  if (!(days >= 1 && days <= 732))
+    throw bad(`--import-history ${JSON.stringify(text)}: give months (1m to 24m) or days (1d to 730d)`, 'For example --import-history 12m');
   return days;
 }
 
@@ -547,7 +564,11 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const account = ctx.openAccount();
   const streamUrl = ctx.streamUrl();
   if (!account.tokens.current()?.gcid) {
-    throw new CarDataError({ kind: 'auth', message: 'bridge: the saved login has no stream access (no GCID)', hint: 'Run: bmw-cardata login --client-id <your client ID>' });
+    throw new CarDataError({
+      kind: 'auth',
+      message: 'bridge: the saved login has no stream access (no GCID)',
+      hint: 'Run: bmw-cardata login --client-id <your client ID>',
+    });
   }
   const stop = stopSignal();
   // Events wait on disk until the broker has them (in memory only for --dry-run, which writes nothing).
@@ -670,15 +691,15 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
    * they happened is saved: a crash at any moment can send an event twice (with the same id, logged once), never lose it.
    */
   const persist = async (u: LiveUpdate): Promise<void> => {
-    const finished = u.trips
-      .filter((e): e is TripFinishedEvent => e.kind === 'trip-finished')
-      .map((e): LoggedTrip => ({ id: eventId(e), ...e }));
-    if (finished.length > 0) await tripLog.append(finished).catch((e: unknown) => warn(`bridge: cannot log the trip in ${tripLogFile(stateFile)}: ${describeError(e)}`));
+    const finished = u.trips.filter((e): e is TripFinishedEvent => e.kind === 'trip-finished').map((e): LoggedTrip => ({ id: eventId(e), ...e }));
+    if (finished.length > 0)
+      await tripLog.append(finished).catch((e: unknown) => warn(`bridge: cannot log the trip in ${tripLogFile(stateFile)}: ${describeError(e)}`));
     const events = [
       ...u.events.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e) })),
       ...u.trips.map((e): PendingEvent => ({ id: eventId(e), vin: u.vin, payload: eventPayload(e), topic: SUBTOPICS.trip })),
     ];
-    if (events.length > 0) await outbox.add(events).catch((e: unknown) => warn(`bridge: cannot save the events in ${outboxFile(stateFile)}: ${describeError(e)}`));
+    if (events.length > 0)
+      await outbox.add(events).catch((e: unknown) => warn(`bridge: cannot save the events in ${outboxFile(stateFile)}: ${describeError(e)}`));
   };
 
   /** Once the state is saved: a new car is announced, the car's retained topics and the waiting events go out. */
@@ -697,7 +718,9 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
   const importing = new Map<string, Promise<void>>();
   const importHistory = (vin: string): Promise<void> => {
     if (importDays === undefined || importing.has(vin) || live.vehicle(vin)?.ledger?.historyImportedAt) return importing.get(vin) ?? Promise.resolve();
-    const p = readHistory(vin).catch((e: unknown) => warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)}); it is tried again at the next start`));
+    const p = readHistory(vin).catch((e: unknown) =>
+      warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)}); it is tried again at the next start`),
+    );
     importing.set(vin, p);
     return p;
   };
@@ -712,19 +735,27 @@ export async function runBridge(ctx: BridgeContext): Promise<void> {
     const q = await account.client.quotaState();
     const reserve = account.quota.reserve;
     const free = q ? Math.max(0, q.limit - reserve - q.used) : account.quota.limit - reserve;
-    const quotaText = q ? `${q.remaining} of the day's ${q.limit} calls left, ${reserve} kept in reserve` : `${account.quota.limit} calls a day, ${reserve} kept in reserve`;
+    const quotaText = q
+      ? `${q.remaining} of the day's ${q.limit} calls left, ${reserve} kept in reserve`
+      : `${account.quota.limit} calls a day, ${reserve} kept in reserve`;
     if (free < expected) {
-      warn(`bridge: ${vin}: the charging history of ${range} is not imported: it may cost ${expected} calls (1 per page of ${SESSIONS_PER_PAGE} sessions), and only ${free} are left today before the reserve (${quotaText}); it is tried again at the next start, or give a shorter --import-history`);
+      warn(
+        `bridge: ${vin}: the charging history of ${range} is not imported: it may cost ${expected} calls (1 per page of ${SESSIONS_PER_PAGE} sessions), and only ${free} are left today before the reserve (${quotaText}); it is tried again at the next start, or give a shorter --import-history`,
+      );
       return;
     }
-    warn(`bridge: ${vin}: importing the charging history of ${range} into the energy counter: 1 call per page of ${SESSIONS_PER_PAGE} sessions, about ${expected} if the car charged every day (${quotaText})`);
+    warn(
+      `bridge: ${vin}: importing the charging history of ${range} into the energy counter: 1 call per page of ${SESSIONS_PER_PAGE} sessions, about ${expected} if the car charged every day (${quotaText})`,
+    );
     let pages = 0;
     const sessions = await account.client
       .forRun({ attended: false })
       .paginate('getChargingHistory', { vin, from: from.toISOString(), to: to.toISOString() }, { onPage: (page) => void (pages = page.pages), maxAgeMs: 0 });
     // Counted in turn with the stream's messages, so that a charge finishing meanwhile is seen by one or the other;
     // saved, and the car's topics published, before the next message.
-    const result = await feed.importChargingHistory(vin, sessions).catch((e: unknown) => void warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)})`));
+    const result = await feed
+      .importChargingHistory(vin, sessions)
+      .catch((e: unknown) => void warn(`bridge: ${vin}: the charging history is not imported (${describeError(e)})`));
     if (!result || result.alreadyImported) return;
     warn(
       `bridge: ${vin}: imported the charging history of ${range} (${pages} ${pages === 1 ? 'call' : 'calls'}): ${result.counted} sessions, ${result.kwh} kWh added, ` +
@@ -799,9 +830,14 @@ async function tariffOf(ctx: BridgeContext): Promise<Tariff | undefined> {
   return readTariff((await readConfig(ctx.configFile)).tariff, `bridge: the "tariff" of ${ctx.configFile}`);
 }
 
-async function removeDiscovery(ctx: BridgeContext, opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[]; currency?: string }): Promise<void> {
+async function removeDiscovery(
+  ctx: BridgeContext,
+  opts: { prefix: string; discoveryPrefix: string; dryRun: boolean; vins: string[]; currency?: string },
+): Promise<void> {
   if (opts.vins.length === 0) throw bad('no vehicles known to remove; give them with --vin');
-  const removals = opts.vins.flatMap((vin) => discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin, currency: opts.currency }).map((d) => d.topic));
+  const removals = opts.vins.flatMap((vin) =>
+    discoveryConfigs({ prefix: opts.prefix, discoveryPrefix: opts.discoveryPrefix, vin, currency: opts.currency }).map((d) => d.topic),
+  );
   let publisher: Publisher;
   if (opts.dryRun) publisher = new PrintPublisher(ctx.stdout);
   else {

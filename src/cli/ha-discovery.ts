@@ -43,11 +43,41 @@ const DOORS: Array<[string, string, string]> = [
 ];
 
 const ENTITIES: Entity[] = [
-  { key: 'soc', component: 'sensor', name: 'State of charge', topic: 'evcc/soc', fields: { device_class: 'battery', unit_of_measurement: '%', state_class: 'measurement' } },
-  { key: 'electric_range', component: 'sensor', name: 'Electric range', topic: 'evcc/range', fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement' } },
-  { key: 'total_range', component: 'sensor', name: 'Total range', topic: DESCRIPTORS.totalRange, fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement' } },
-  { key: 'odometer', component: 'sensor', name: 'Odometer', topic: 'evcc/odometer', fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'total_increasing', icon: 'mdi:counter' } },
-  { key: 'charging_status', component: 'sensor', name: 'Charging status', topic: 'vehicle.drivetrain.electricEngine.charging.status', fields: { icon: 'mdi:ev-station' } },
+  {
+    key: 'soc',
+    component: 'sensor',
+    name: 'State of charge',
+    topic: 'evcc/soc',
+    fields: { device_class: 'battery', unit_of_measurement: '%', state_class: 'measurement' },
+  },
+  {
+    key: 'electric_range',
+    component: 'sensor',
+    name: 'Electric range',
+    topic: 'evcc/range',
+    fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement' },
+  },
+  {
+    key: 'total_range',
+    component: 'sensor',
+    name: 'Total range',
+    topic: DESCRIPTORS.totalRange,
+    fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement' },
+  },
+  {
+    key: 'odometer',
+    component: 'sensor',
+    name: 'Odometer',
+    topic: 'evcc/odometer',
+    fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'total_increasing', icon: 'mdi:counter' },
+  },
+  {
+    key: 'charging_status',
+    component: 'sensor',
+    name: 'Charging status',
+    topic: 'vehicle.drivetrain.electricEngine.charging.status',
+    fields: { icon: 'mdi:ev-station' },
+  },
   {
     key: 'charging_power',
     component: 'sensor',
@@ -61,18 +91,36 @@ const ENTITIES: Entity[] = [
   ...DOORS.map(([key, name, topic]): Entity => ({ key, component: 'binary_sensor', name, topic, fields: { device_class: 'door', ...BOOLEAN } })),
   { key: 'trunk', component: 'binary_sensor', name: 'Trunk', topic: 'vehicle.body.trunk.isOpen', fields: { device_class: 'opening', ...BOOLEAN } },
   { key: 'hood', component: 'binary_sensor', name: 'Hood', topic: 'vehicle.body.hood.isOpen', fields: { device_class: 'opening', ...BOOLEAN } },
-  { key: 'trunk_lock', component: 'binary_sensor', name: 'Trunk lock', topic: 'vehicle.body.trunk.isLocked', fields: { device_class: 'lock', ...LOCKED_IS_OFF } },
+  {
+    key: 'trunk_lock',
+    component: 'binary_sensor',
+    name: 'Trunk lock',
+    topic: 'vehicle.body.trunk.isLocked',
+    fields: { device_class: 'lock', ...LOCKED_IS_OFF },
+  },
   {
     key: 'last_trip_distance',
     component: 'sensor',
     name: 'Last trip distance',
     topic: SUBTOPICS.lastTrip,
     // An unknown distance (null) renders as None, which Home Assistant shows as unknown, never as 0.
-    fields: { device_class: 'distance', unit_of_measurement: 'km', state_class: 'measurement', value_template: '{{ value_json.distanceKm }}', icon: 'mdi:map-marker-distance' },
+    fields: {
+      device_class: 'distance',
+      unit_of_measurement: 'km',
+      state_class: 'measurement',
+      value_template: '{{ value_json.distanceKm }}',
+      icon: 'mdi:map-marker-distance',
+    },
     attributes: true,
   },
   // The energy counter, for Home Assistant's Energy dashboard: it only ever increases.
-  { key: 'energy_charged', component: 'sensor', name: 'Energy charged', topic: SUBTOPICS.energy, fields: { device_class: 'energy', state_class: 'total_increasing', unit_of_measurement: 'kWh', icon: 'mdi:ev-station' } },
+  {
+    key: 'energy_charged',
+    component: 'sensor',
+    name: 'Energy charged',
+    topic: SUBTOPICS.energy,
+    fields: { device_class: 'energy', state_class: 'total_increasing', unit_of_measurement: 'kWh', icon: 'mdi:ev-station' },
+  },
   { key: 'position', component: 'device_tracker', name: 'Position', topic: SUBTOPICS.location, fields: { source_type: 'gps', icon: 'mdi:car' } },
 ];
 
@@ -106,7 +154,16 @@ export function discoveryConfigs(opts: DiscoveryOptions): DiscoveryConfig[] {
   // Monetary sensors take the currency as their unit and no state class of measurement; the month's cost starts
   // again at 0 each month, so it has no state class at all.
   const entities: Entity[] = opts.currency
-    ? [...ENTITIES, { key: 'month_cost', component: 'sensor', name: 'Charging cost this month', topic: SUBTOPICS.month, fields: { device_class: 'monetary', unit_of_measurement: opts.currency, value_template: '{{ value_json.cost }}', icon: 'mdi:cash' } }]
+    ? [
+        ...ENTITIES,
+        {
+          key: 'month_cost',
+          component: 'sensor',
+          name: 'Charging cost this month',
+          topic: SUBTOPICS.month,
+          fields: { device_class: 'monetary', unit_of_measurement: opts.currency, value_template: '{{ value_json.cost }}', icon: 'mdi:cash' },
+        },
+      ]
     : ENTITIES;
   return entities.map((e) => {
     const objectId = objectIdOf(vin, e.key);

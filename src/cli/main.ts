@@ -197,11 +197,15 @@ function openAccount(ctx: Context, wrapQuotaStore: (store: QuotaStore) => QuotaS
     onTokens: (tokens) => saveChange(ctx, { tokens }),
     onPersistError: (e) => {
       ctx.unsaved = true;
-      ctx.stderr.write(`\nbmw-cardata: ${ctx.m.tokensNotSaved((e as Error).message)}\n${e instanceof CarDataError && e.hint ? `${ctx.m.hint}: ${e.hint}\n` : ''}`);
+      ctx.stderr.write(
+        `\nbmw-cardata: ${ctx.m.tokensNotSaved((e as Error).message)}\n${e instanceof CarDataError && e.hint ? `${ctx.m.hint}: ${e.hint}\n` : ''}`,
+      );
     },
     // Another run (or Node-RED on the same file) may have rotated the refresh token meanwhile.
     reloadTokens: async () => (await readConfig(ctx.configFile)).tokens,
-    quotaStore: wrapQuotaStore(new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) })),
+    quotaStore: wrapQuotaStore(
+      new FileQuotaStore(path.join(path.dirname(ctx.configFile), 'quota.json'), { warn: (message) => ctx.stderr.write(`${message}\n`) }),
+    ),
     // A command is typed by hand: it may spend the calls kept in reserve, which unattended work sharing this quota
     // file leaves alone.
     quotaReserve: DEFAULT_QUOTA_RESERVE,
@@ -230,7 +234,9 @@ function answerFile(ctx: Context): AnswerStore {
       }
     },
     save: (answers) => {
-      queueWrite(ctx, () => writePrivateJson(file, answers)).catch((e: unknown) => ctx.stderr.write(`bmw-cardata: ${ctx.m.answerNotKept(file, (e as Error).message)}\n`));
+      queueWrite(ctx, () => writePrivateJson(file, answers)).catch((e: unknown) =>
+        ctx.stderr.write(`bmw-cardata: ${ctx.m.answerNotKept(file, (e as Error).message)}\n`),
+      );
     },
   };
 }
@@ -301,7 +307,10 @@ async function login(ctx: Context): Promise<void> {
   await writeConfig(ctx.configFile, ctx.config);
   ctx.stderr.write(`${ctx.m.loggedIn(ctx.configFile)}\n`);
   if (!streamUrl && !atBmw(apiBaseUrl, authBaseUrl)) ctx.stderr.write(`${ctx.m.streamUrlForBridge}\n`);
-  if (ctx.values.print) ctx.stdout.write(`${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`);
+  if (ctx.values.print)
+    ctx.stdout.write(
+      `${JSON.stringify({ refreshToken: tokens.refreshToken, accessToken: tokens.accessToken, idToken: tokens.idToken, gcid: tokens.gcid, expiresAt: new Date(tokens.expiresAt).toISOString() }, null, 2)}\n`,
+    );
 }
 
 /** The range of --last or --from/--to; `zone` starts the months of --last. */
@@ -366,13 +375,24 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       return output(
         ctx,
         found,
-        found.map((d) => ({ id: d.id, name: d.name, unit: unitLabel(d.unit), category: d.category, streamable: d.streamable, words: descriptorWords(d.id).join(', ') })),
+        found.map((d) => ({
+          id: d.id,
+          name: d.name,
+          unit: unitLabel(d.unit),
+          category: d.category,
+          streamable: d.streamable,
+          words: descriptorWords(d.id).join(', '),
+        })),
       );
     }
     case 'vehicles': {
       const account = openAccount(ctx);
       const list = await account.client.getMappings(read);
-      await output(ctx, list, list.map((m) => ({ ...m })));
+      await output(
+        ctx,
+        list,
+        list.map((m) => ({ ...m })),
+      );
       return quotaNote(ctx, account);
     }
     case 'basic-data': {
@@ -398,16 +418,32 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       // The account file's tariff prices the rows (our cost in columns of its own, beside BMW's); read before any call.
       const tariff = readTariff(ctx.config.tariff, `the "tariff" of ${ctx.configFile}`);
       const account = openAccount(ctx);
-      const sessions = await account.client.paginate('getChargingHistory', { vin, ...range }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read });
+      const sessions = await account.client.paginate(
+        'getChargingHistory',
+        { vin, ...range },
+        { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'sessions'), ...read },
+      );
       if ((ctx.stderr as NodeJS.WriteStream).isTTY) ctx.stderr.write('\n');
-      await output(ctx, sessions, sessions.map((s) => (tariff ? flattenChargingSessionWithCost(s, tariff) : flattenChargingSession(s))));
+      await output(
+        ctx,
+        sessions,
+        sessions.map((s) => (tariff ? flattenChargingSessionWithCost(s, tariff) : flattenChargingSession(s))),
+      );
       ctx.stderr.write(`${m.sessions(sessions.length, range.from, range.to, last ? m.lastIn(last, zone) : '')}\n`);
       return quotaNote(ctx, account);
     }
     case 'charging-settings': {
       const account = openAccount(ctx);
-      const settings = await account.client.paginate('getLocationBasedChargingSettings', { vin: required(m, v, 'vin', command) }, { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations'), ...read });
-      await output(ctx, settings, settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })));
+      const settings = await account.client.paginate(
+        'getLocationBasedChargingSettings',
+        { vin: required(m, v, 'vin', command) },
+        { limit: checkLimit(str(v, 'limit')), onPage: progress(ctx, 'locations'), ...read },
+      );
+      await output(
+        ctx,
+        settings,
+        settings.map((s) => ({ ...s, chargingTimeWindows: s.chargingTimeWindows })),
+      );
       return quotaNote(ctx, account);
     }
     case 'tyres': {
@@ -428,7 +464,11 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
       const account = openAccount(ctx);
       if (!sub || sub === 'list') {
         const list = await account.client.listContainers();
-        await output(ctx, list, list.map((c) => ({ ...c })));
+        await output(
+          ctx,
+          list,
+          list.map((c) => ({ ...c })),
+        );
       } else if (sub === 'delete') {
         await output(ctx, await account.client.deleteContainer(required(m, v, 'container-id', 'containers delete')));
       } else throw new UsageError(m.unknownContainerAction(sub));
@@ -455,7 +495,14 @@ async function run(command: string, sub: string | undefined, ctx: Context): Prom
     case 'trips':
       return trips(ctx);
     case 'bridge':
-      return runBridge({ values: v, configFile: ctx.configFile, stdout: ctx.stdout, stderr: ctx.stderr, openAccount: () => openAccount(ctx), streamUrl: () => bridgeStreamUrl(ctx) });
+      return runBridge({
+        values: v,
+        configFile: ctx.configFile,
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+        openAccount: () => openAccount(ctx),
+        streamUrl: () => bridgeStreamUrl(ctx),
+      });
     default:
       throw new UsageError(`${m.unknownCommand(command)}\n\n${globalHelp(m)}`);
   }

@@ -92,7 +92,13 @@ export const STATE_DESCRIPTORS: readonly string[] = [
 ];
 
 /** The named ranges of charging_sessions, as the assistant says them, and core's range ids. */
-const RANGES = { 'last 24 hours': 'last24h', 'last 7 days': 'last7d', 'last 30 days': 'last30d', 'this month': 'thisMonth', 'last month': 'lastMonth' } as const;
+const RANGES = {
+  'last 24 hours': 'last24h',
+  'last 7 days': 'last7d',
+  'last 30 days': 'last30d',
+  'this month': 'thisMonth',
+  'last month': 'lastMonth',
+} as const;
 type RangeName = keyof typeof RANGES;
 const RANGE_NAMES = Object.keys(RANGES) as [RangeName, ...RangeName[]];
 
@@ -151,7 +157,8 @@ export function durationText(ms: number): string {
 
 function originOf(report: CacheReport, now: number): Origin {
   const summary = report.summary(now);
-  if (summary?.fromCache) return { source: 'cache', age: `${durationText((summary.cacheAgeSeconds ?? 0) * 1000)} old`, ageSeconds: summary.cacheAgeSeconds ?? 0 };
+  if (summary?.fromCache)
+    return { source: 'cache', age: `${durationText((summary.cacheAgeSeconds ?? 0) * 1000)} old`, ageSeconds: summary.cacheAgeSeconds ?? 0 };
   return { source: 'BMW', age: 'just now', ageSeconds: 0 };
 }
 
@@ -212,7 +219,10 @@ function newestReading(record: VehicleRecord): number | undefined {
 
 /** A flat session row without its empty columns: what the assistant reads, in fewer words. */
 function compactRow(session: ChargingSession, tariff?: Tariff): Record<string, string | number | boolean> {
-  return withoutEmptyColumns(tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session)) as Record<string, string | number | boolean>;
+  return withoutEmptyColumns(tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session)) as Record<
+    string,
+    string | number | boolean
+  >;
 }
 
 /** Runs the MCP server on standard input and output until the client closes it (or SIGTERM, SIGINT). */
@@ -235,11 +245,21 @@ export async function runMcp(ctx: McpContext): Promise<void> {
     const q = await account.client.quotaState();
     if (!q) return {};
     const reserve = account.quota.reserve;
-    return { usedToday: q.used, limit: q.limit, leftToday: q.remaining, leftForAssistant: Math.max(0, q.limit - reserve - q.used), reserve, resetsAt: q.resetsAt };
+    return {
+      usedToday: q.used,
+      limit: q.limit,
+      leftToday: q.remaining,
+      leftForAssistant: Math.max(0, q.limit - reserve - q.used),
+      reserve,
+      resetsAt: q.resetsAt,
+    };
   };
 
   /** A read's cache rule: --max-age when given, else the operation's own lifetime, else the assistant's. */
-  const readFor = (operation: OperationId, report: CacheReport): ReadOptions => ({ maxAgeMs: ctx.maxAgeMs ?? (OPERATIONS[operation].cacheMs || MCP_FRESH_MS), report });
+  const readFor = (operation: OperationId, report: CacheReport): ReadOptions => ({
+    maxAgeMs: ctx.maxAgeMs ?? (OPERATIONS[operation].cacheMs || MCP_FRESH_MS),
+    report,
+  });
 
   // One tool call at a time: what each spent is counted exactly, and a question asked twice at once is answered
   // by BMW once and by the cache the second time.
@@ -328,7 +348,8 @@ export async function runMcp(ctx: McpContext): Promise<void> {
     'list_vehicles',
     {
       title: 'List vehicles',
-      description: 'The vehicles mapped to the BMW account, with their names. BMW serves data only for those mapped as PRIMARY. 1 call, then none for a day (cached).',
+      description:
+        'The vehicles mapped to the BMW account, with their names. BMW serves data only for those mapped as PRIMARY. 1 call, then none for a day (cached).',
       annotations: readOnly,
     },
     async () => {
@@ -362,7 +383,7 @@ export async function runMcp(ctx: McpContext): Promise<void> {
       title: 'Vehicle state',
       description:
         'Current values of a car (state of charge, range, odometer, plug, charging, locks, location, fuel; or the descriptors asked for). ' +
-        "From the live data the bridge (bmw-cardata bridge) saves, at no cost, when there is some; else from BMW through a container the account already has " +
+        'From the live data the bridge (bmw-cardata bridge) saves, at no cost, when there is some; else from BMW through a container the account already has ' +
         '(1 call; the cache answers again for 10 minutes). Never creates a container: `bmw-cardata telematics` sets one up.',
       inputSchema: {
         vin: vinInput,
@@ -422,7 +443,12 @@ export async function runMcp(ctx: McpContext): Promise<void> {
       } catch (e) {
         if (e instanceof CarDataError && e.exveErrorId === 'CU-105') {
           client.containerCache.delete(name);
-          throw new CarDataError({ kind: 'bmw', exveErrorId: e.exveErrorId, message: `${e.message} (the container of these descriptors is gone)`, hint: setUp });
+          throw new CarDataError({
+            kind: 'bmw',
+            exveErrorId: e.exveErrorId,
+            message: `${e.message} (the container of these descriptors is gone)`,
+            hint: setUp,
+          });
         }
         throw e;
       }
@@ -431,7 +457,8 @@ export async function runMcp(ctx: McpContext): Promise<void> {
       for (const [key, entry] of Object.entries(data.telematicData ?? {})) {
         const value = telematicValue(key, entry?.value);
         if (value === null || value === '') notReported.push(key);
-        else values.push({ key, name: findDescriptor(key)?.name ?? key, value, unit: cleanUnit(entry?.unit) ?? catalogueUnit(key), at: entry?.timestamp ?? null });
+        else
+          values.push({ key, name: findDescriptor(key)?.name ?? key, value, unit: cleanUnit(entry?.unit) ?? catalogueUnit(key), at: entry?.timestamp ?? null });
       }
       return { ...originOf(report, now()), vin, values, ...(notReported.length ? { notReported } : {}) };
     },
@@ -451,7 +478,13 @@ export async function runMcp(ctx: McpContext): Promise<void> {
         from: z.string().optional().describe('Start, ISO 8601 date or date-time (2026-01-01, 2026-01-31T18:00:00Z); with to'),
         to: z.string().optional().describe('End, ISO 8601 date or date-time; with from'),
         time_zone: z.string().optional().describe("IANA time zone of the named months (default this machine's)"),
-        limit: z.number().int().min(1).max(MAX_SESSIONS).optional().describe(`At most this many sessions, the newest (default ${DEFAULT_SESSIONS}): fewer pages, fewer calls`),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_SESSIONS)
+          .optional()
+          .describe(`At most this many sessions, the newest (default ${DEFAULT_SESSIONS}): fewer pages, fewer calls`),
       },
       annotations: readOnly,
     },
@@ -478,14 +511,24 @@ export async function runMcp(ctx: McpContext): Promise<void> {
       }
       const shown = sessions.slice(0, limit);
       const rows = shown.map((s) => compactRow(s, tariff));
-      const sum = (column: 'energyFromGridKwh' | 'chargingMinutes' | 'tariffCost'): number => Math.round(rows.reduce((t, r) => t + (typeof r[column] === 'number' ? (r[column] as number) : 0), 0) * 1000) / 1000;
-      const more = sessions.length > limit ? 'more sessions of the range exist' : unread && shown.length >= limit ? 'more sessions of the range may exist (the next page was not read)' : undefined;
+      const sum = (column: 'energyFromGridKwh' | 'chargingMinutes' | 'tariffCost'): number =>
+        Math.round(rows.reduce((t, r) => t + (typeof r[column] === 'number' ? (r[column] as number) : 0), 0) * 1000) / 1000;
+      const more =
+        sessions.length > limit
+          ? 'more sessions of the range exist'
+          : unread && shown.length >= limit
+            ? 'more sessions of the range may exist (the next page was not read)'
+            : undefined;
       return {
         ...originOf(report, now()),
         vin,
         range: { ...range, ...(args.range ? { name: args.range, timeZone: zone } : {}) },
         count: rows.length,
-        totals: { energyFromGridKwh: sum('energyFromGridKwh'), chargingMinutes: sum('chargingMinutes'), ...(tariff ? { tariffCost: sum('tariffCost'), tariffCurrency: tariff.currency } : {}) },
+        totals: {
+          energyFromGridKwh: sum('energyFromGridKwh'),
+          chargingMinutes: sum('chargingMinutes'),
+          ...(tariff ? { tariffCost: sum('tariffCost'), tariffCurrency: tariff.currency } : {}),
+        },
         ...(more ? { note: `Showing the newest ${limit}; ${more}. Narrow the range, or raise limit (up to ${MAX_SESSIONS}; each page is a call).` } : {}),
         sessions: rows,
       };

@@ -134,7 +134,8 @@ Assistant configuration: command "npx", args ["bmw-cardata", "mcp"] (see the REA
   quota: (used: number, limit: number, resetsAt: string) => `quota: ${used}/${limit} calls used today, resets ${resetsAt}`,
   loginNeedsClientId: 'login: --client-id is required (from the BMW CarData portal; see bmw-cardata login --help)',
   savedClientId: (file: string) => `Using the client ID saved in ${file} (give --client-id to use another one)`,
-  openLink: (link: string, uri: string, code: string) => `Open this link, log in with your BMW ID and approve:\n\n  ${link}\n\n(or open ${uri} and enter the code ${code})`,
+  openLink: (link: string, uri: string, code: string) =>
+    `Open this link, log in with your BMW ID and approve:\n\n  ${link}\n\n(or open ${uri} and enter the code ${code})`,
   waiting: (left: string) => `waiting for approval… ${left} left`,
   loggedIn: (file: string) => `Logged in. Tokens saved to ${file}`,
   streamUrlForBridge: 'For the bridge, log in again with --stream-url (the stream of this login service; the simulator prints it).',
@@ -144,11 +145,13 @@ Assistant configuration: command "npx", args ["bmw-cardata", "mcp"] (see the REA
   noRange: (command: string, ranges: string) => `${command}: give --last ${ranges}, or --from DATE and --to DATE (see bmw-cardata ${command} --help)`,
   sessions: (count: number, from: string, to: string, last: string) => `${count} session${count === 1 ? '' : 's'} from ${from} to ${to}${last}`,
   lastIn: (last: string, zone: string) => ` (${last} in ${zone})`,
-  trips: (count: number, from: string, to: string, last: string, zone: string) => `${count} trip${count === 1 ? '' : 's'} from ${from} to ${to}${last}, times in ${zone}`,
+  trips: (count: number, from: string, to: string, last: string, zone: string) =>
+    `${count} trip${count === 1 ? '' : 's'} from ${from} to ${to}${last}, times in ${zone}`,
   noTripLog: (file: string) => ` (no trip log at ${file} yet: the bridge writes it)`,
   unknownContainerAction: (sub: string) => `containers: unknown action ${sub} (list or delete)`,
   unknownCommand: (command: string) => `unknown command: ${command}`,
-  unexpectedArgument: (command: string, argument: string, hint: string) => `${command}: unexpected argument ${argument}${hint}; see bmw-cardata ${command} --help`,
+  unexpectedArgument: (command: string, argument: string, hint: string) =>
+    `${command}: unexpected argument ${argument}${hint}; see bmw-cardata ${command} --help`,
   toSearch: (text: string) => ` (to search: --search ${text})`,
   badFormat: (format: string) => `--format must be json or csv, not ${format}`,
   onlyJson: (command: string) => `${command}: no CSV output, only JSON (see bmw-cardata ${command} --help)`,
@@ -206,7 +209,8 @@ Client-ID stammt aus dem BMW CarData-Portal; sie kann auch als $BMW_CARDATA_CLIE
                    Simulator gibt seinen eigenen aus)
   --print          Die Tokens zusätzlich als JSON auf die Standardausgabe schreiben (um das Refresh-Token in n8n
                    einzufügen)`,
-    vehicles: 'Aufruf: bmw-cardata vehicles [--format json|csv] [--out DATEI]\n\nListet die zugeordneten Fahrzeuge auf (VIN, Art der Zuordnung, zugeordnet seit).',
+    vehicles:
+      'Aufruf: bmw-cardata vehicles [--format json|csv] [--out DATEI]\n\nListet die zugeordneten Fahrzeuge auf (VIN, Art der Zuordnung, zugeordnet seit).',
     'basic-data': 'Aufruf: bmw-cardata basic-data --vin VIN [--format json|csv] [--out DATEI]',
     telematics: `Aufruf: bmw-cardata telematics --vin VIN --descriptors SCHLÜSSEL[,SCHLÜSSEL...] [--format json|csv] [--out DATEI]
 
@@ -287,11 +291,13 @@ Konfiguration des Assistenten: Befehl "npx", Argumente ["bmw-cardata", "mcp"] (s
   noRange: (command: string, ranges: string) => `${command}: --last ${ranges} angeben oder --from DATUM und --to DATUM (siehe bmw-cardata ${command} --help)`,
   sessions: (count: number, from: string, to: string, last: string) => `${count} ${count === 1 ? 'Ladevorgang' : 'Ladevorgänge'} von ${from} bis ${to}${last}`,
   lastIn: (last: string, zone: string) => ` (${last} in ${zone})`,
-  trips: (count: number, from: string, to: string, last: string, zone: string) => `${count} ${count === 1 ? 'Fahrt' : 'Fahrten'} von ${from} bis ${to}${last}, Zeiten in ${zone}`,
+  trips: (count: number, from: string, to: string, last: string, zone: string) =>
+    `${count} ${count === 1 ? 'Fahrt' : 'Fahrten'} von ${from} bis ${to}${last}, Zeiten in ${zone}`,
   noTripLog: (file: string) => ` (noch kein Fahrtenprotokoll unter ${file}: die Bridge schreibt es)`,
   unknownContainerAction: (sub: string) => `containers: unbekannte Aktion ${sub} (list oder delete)`,
   unknownCommand: (command: string) => `unbekannter Befehl: ${command}`,
-  unexpectedArgument: (command: string, argument: string, hint: string) => `${command}: unerwartetes Argument ${argument}${hint}; siehe bmw-cardata ${command} --help`,
+  unexpectedArgument: (command: string, argument: string, hint: string) =>
+    `${command}: unerwartetes Argument ${argument}${hint}; siehe bmw-cardata ${command} --help`,
   toSearch: (text: string) => ` (zum Suchen: --search ${text})`,
   badFormat: (format: string) => `--format muss json oder csv sein, nicht ${format}`,
   onlyJson: (command: string) => `${command}: keine CSV-Ausgabe, nur JSON (siehe bmw-cardata ${command} --help)`,

@@ -22,20 +22,32 @@ export const DESCRIPTOR_WORDS: Readonly<Record<string, DescriptorWords>> = {
     de: ['reichweite', 'elektrische reichweite', 'restreichweite'],
   },
   'vehicle.drivetrain.totalRemainingRange': { en: ['total range', 'range'], de: ['gesamtreichweite', 'reichweite'] },
-  'vehicle.vehicle.travelledDistance': { en: ['odometer', 'mileage', 'kilometres', 'kilometers', 'distance travelled'], de: ['kilometerstand', 'laufleistung', 'tachostand'] },
-  'vehicle.drivetrain.electricEngine.charging.status': { en: ['charging status', 'charging', 'is charging', 'charge status'], de: ['ladestatus', 'laden', 'lädt', 'ladevorgang'] },
+  'vehicle.vehicle.travelledDistance': {
+    en: ['odometer', 'mileage', 'kilometres', 'kilometers', 'distance travelled'],
+    de: ['kilometerstand', 'laufleistung', 'tachostand'],
+  },
+  'vehicle.drivetrain.electricEngine.charging.status': {
+    en: ['charging status', 'charging', 'is charging', 'charge status'],
+    de: ['ladestatus', 'laden', 'lädt', 'ladevorgang'],
+  },
   'vehicle.powertrain.electric.battery.charging.power': { en: ['charging power', 'power', 'charge rate', 'kw'], de: ['ladeleistung', 'leistung'] },
   'vehicle.powertrain.electric.battery.stateOfCharge.target': {
     en: ['target soc', 'target state of charge', 'charge limit', 'charging target'],
     de: ['ladeziel', 'ladegrenze', 'ladelimit', 'ziel-ladestand'],
   },
-  'vehicle.body.chargingPort.status': { en: ['plugged', 'plugged in', 'plug', 'charging cable', 'cable'], de: ['eingesteckt', 'angesteckt', 'stecker', 'ladekabel'] },
+  'vehicle.body.chargingPort.status': {
+    en: ['plugged', 'plugged in', 'plug', 'charging cable', 'cable'],
+    de: ['eingesteckt', 'angesteckt', 'stecker', 'ladekabel'],
+  },
   'vehicle.drivetrain.electricEngine.charging.timeToFullyCharged': {
     en: ['time to full', 'charging time', 'remaining charging time', 'time remaining'],
     de: ['restladezeit', 'ladedauer', 'ladezeit'],
   },
   'vehicle.drivetrain.electricEngine.charging.chargingMode': { en: ['charging mode', 'ac or dc'], de: ['lademodus', 'ladeart'] },
-  'vehicle.drivetrain.batteryManagement.maxEnergy': { en: ['battery capacity', 'battery size', 'battery energy'], de: ['akkukapazität', 'batteriekapazität', 'akkugröße'] },
+  'vehicle.drivetrain.batteryManagement.maxEnergy': {
+    en: ['battery capacity', 'battery size', 'battery energy'],
+    de: ['akkukapazität', 'batteriekapazität', 'akkugröße'],
+  },
   'vehicle.cabin.door.lock.status': {
     en: ['locked', 'lock', 'doors locked', 'central locking', 'unlocked'],
     de: ['verriegelt', 'abgeschlossen', 'zugesperrt', 'zentralverriegelung', 'entriegelt'],
@@ -58,7 +70,10 @@ export const DESCRIPTOR_WORDS: Readonly<Record<string, DescriptorWords>> = {
     de: ['standort', 'position', 'längengrad', 'wo ist das auto'],
   },
   'vehicle.cabin.infotainment.navigation.currentLocation.heading': { en: ['heading', 'direction', 'compass'], de: ['richtung', 'fahrtrichtung', 'kompass'] },
-  'vehicle.drivetrain.fuelSystem.level': { en: ['fuel level', 'fuel', 'tank', 'petrol', 'gas tank'], de: ['tankfüllung', 'tankstand', 'tank', 'sprit', 'benzin', 'kraftstoff'] },
+  'vehicle.drivetrain.fuelSystem.level': {
+    en: ['fuel level', 'fuel', 'tank', 'petrol', 'gas tank'],
+    de: ['tankfüllung', 'tankstand', 'tank', 'sprit', 'benzin', 'kraftstoff'],
+  },
   'vehicle.drivetrain.fuelSystem.remainingFuel': { en: ['fuel litres', 'fuel liters', 'tank content'], de: ['tankinhalt', 'liter im tank'] },
   'vehicle.chassis.axle.row1.wheel.left.tire.pressure': TYRE,
   'vehicle.chassis.axle.row1.wheel.right.tire.pressure': TYRE,

@@ -178,7 +178,8 @@ const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 // An HTTP credential: "Bearer <token>", "Basic <token>".
 const SCHEME = /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/-]{8,}=*/gi;
 // A secret named as a JSON field, a form or query field, or a header: "access_token":"…", refresh_token=…, Authorization: ….
-const FIELD = /\b((?:access|refresh|id)_?token|device_?code|client_?(?:id|secret)|authorization)("?\s*[:=]\s*"?)(?!Bearer\b|Basic\b|\[redacted\])[^\s"&,;}]{8,}/gi;
+const FIELD =
+  /\b((?:access|refresh|id)_?token|device_?code|client_?(?:id|secret)|authorization)("?\s*[:=]\s*"?)(?!Bearer\b|Basic\b|\[redacted\])[^\s"&,;}]{8,}/gi;
 // An opaque token: 40 or more base64 or base64url characters of at least two kinds (upper case, lower case, digits).
 const OPAQUE = /[A-Za-z0-9_~+-]{40,}=*/g;
 const kinds = (t: string): number => Number(/[a-z]/.test(t)) + Number(/[A-Z]/.test(t)) + Number(/\d/.test(t));
@@ -379,8 +380,7 @@ export const OAUTH_HINTS: Readonly<Record<string, string>> = {
   expired_token: 'The login code expired before it was approved. Start the authorization again.',
   invalid_grant:
     'BMW refused the grant. After a login this is usually a temporary BMW sync problem: wait a few minutes and authorize again. For a refresh it means the refresh token is no longer valid: authorize again.',
-  invalid_client:
-    'BMW does not know this client ID (or the account is pending activation). Check the client ID from the BMW CarData portal.',
+  invalid_client: 'BMW does not know this client ID (or the account is pending activation). Check the client ID from the BMW CarData portal.',
   invalid_request: 'BMW refused the login request as malformed. Check the client ID.',
   invalid_token: 'BMW refused the login code as malformed. Start the authorization again.',
 };

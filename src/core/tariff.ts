@@ -54,14 +54,16 @@ function price(value: unknown, what: string): number {
 function minuteOfDay(value: unknown, what: string): number {
   const m = typeof value === 'string' ? /^(\d{1,2}):(\d{2})$/.exec(value.trim()) : null;
   const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-  if (!m || Number(m[2]) > 59 || minutes > 24 * 60) throw inputError('tariff', `${what} must be a time of day as HH:MM, got ${shown(value)}`, 'For example "22:00"; 24:00 is the end of the day.');
+  if (!m || Number(m[2]) > 59 || minutes > 24 * 60)
+    throw inputError('tariff', `${what} must be a time of day as HH:MM, got ${shown(value)}`, 'For example "22:00"; 24:00 is the end of the day.');
   return minutes;
 }
 
 function weekday(value: unknown): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 7) return value;
   const i = typeof value === 'string' ? DAY_NAMES.indexOf(value.trim().slice(0, 3).toLowerCase()) : -1;
-  if (i < 0) throw inputError('tariff', `A day must be 1 (Monday) to 7 (Sunday) or a day's name, got ${shown(value)}`, 'For example [1, 2, 3, 4, 5] or ["mon", "fri"].');
+  if (i < 0)
+    throw inputError('tariff', `A day must be 1 (Monday) to 7 (Sunday) or a day's name, got ${shown(value)}`, 'For example [1, 2, 3, 4, 5] or ["mon", "fri"].');
   return i + 1;
 }
 
@@ -79,24 +81,32 @@ export function parseTariff(input: unknown): Tariff {
       throw inputError('tariff', 'The tariff is not JSON', 'For example {"currency": "EUR", "pricePerKwh": 0.32}.');
     }
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw inputError('tariff', 'The tariff must be an object', 'For example {"currency": "EUR", "pricePerKwh": 0.32}.');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw inputError('tariff', 'The tariff must be an object', 'For example {"currency": "EUR", "pricePerKwh": 0.32}.');
   const t = value as Record<string, unknown>;
   const currency = typeof t.currency === 'string' ? t.currency.trim().toUpperCase() : '';
-  if (!/^[A-Z]{3}$/.test(currency)) throw inputError('tariff', `The currency must be a three-letter code, got ${shown(t.currency)}`, 'For example EUR, CHF or GBP.');
+  if (!/^[A-Z]{3}$/.test(currency))
+    throw inputError('tariff', `The currency must be a three-letter code, got ${shown(t.currency)}`, 'For example EUR, CHF or GBP.');
   const tariff: Tariff = { currency, pricePerKwh: price(t.pricePerKwh, 'pricePerKwh') };
   if (t.perSession !== undefined && t.perSession !== null && t.perSession !== '') tariff.perSession = price(t.perSession, 'perSession');
   if (t.timeZone !== undefined && t.timeZone !== '') {
-    if (typeof t.timeZone !== 'string' || !IANAZone.isValidZone(t.timeZone)) throw inputError('tariff', `Unknown time zone ${shown(t.timeZone)}`, 'An IANA name, for example Europe/Berlin.');
+    if (typeof t.timeZone !== 'string' || !IANAZone.isValidZone(t.timeZone))
+      throw inputError('tariff', `Unknown time zone ${shown(t.timeZone)}`, 'An IANA name, for example Europe/Berlin.');
     tariff.timeZone = t.timeZone;
   }
   if (t.timeOfUse !== undefined) {
-    if (!Array.isArray(t.timeOfUse)) throw inputError('tariff', 'timeOfUse must be a list of windows', 'For example [{"from": "22:00", "to": "06:00", "pricePerKwh": 0.22}].');
+    if (!Array.isArray(t.timeOfUse))
+      throw inputError('tariff', 'timeOfUse must be a list of windows', 'For example [{"from": "22:00", "to": "06:00", "pricePerKwh": 0.22}].');
     tariff.timeOfUse = t.timeOfUse.map((w: unknown, i) => {
       if (!w || typeof w !== 'object') throw inputError('tariff', `Window ${i + 1} of timeOfUse must be an object`);
       const win = w as Record<string, unknown>;
       minuteOfDay(win.from, `from of window ${i + 1}`);
       minuteOfDay(win.to, `to of window ${i + 1}`);
-      const parsed: TariffWindow = { from: String(win.from).trim(), to: String(win.to).trim(), pricePerKwh: price(win.pricePerKwh, `pricePerKwh of window ${i + 1}`) };
+      const parsed: TariffWindow = {
+        from: String(win.from).trim(),
+        to: String(win.to).trim(),
+        pricePerKwh: price(win.pricePerKwh, `pricePerKwh of window ${i + 1}`),
+      };
       if (win.days !== undefined) {
         if (!Array.isArray(win.days) || win.days.length === 0) throw inputError('tariff', `days of window ${i + 1} must be a list of weekdays`);
         parsed.days = [...new Set(win.days.map(weekday))].sort();
@@ -145,7 +155,7 @@ export function chargingCost(tariff: Tariff, session: { startedAt: string; ended
   // Minute by minute, taken in runs: the price can change only at a window's edge or midnight. Where the local clock
   // jumps within a run (daylight saving, on the hour or half hour), the run ends at the half hour instead.
   const edges = [...new Set(windows.flatMap((w) => [w.from, w.to]))].sort((a, b) => a - b);
-  for (let i = 0; i < minutes; ) {
+  for (let i = 0; i < minutes;) {
     const local = DateTime.fromMillis(start + i * 60_000, { zone });
     const minute = local.hour * 60 + local.minute;
     const w = windows.find((x) => holds(x, local.weekday, minute));

@@ -86,10 +86,18 @@ export function parseInstant(value: DateInput, parameter: string, now: Clock = r
   else throw inputError(parameter, `"${parameter}" is required`, 'Give an ISO 8601 date-time such as 2026-01-31T00:00:00Z.');
   if (!dt.isValid) {
     const digits = typeof value === 'string' && /^\d+$/.test(value.trim());
-    throw inputError(parameter, `"${parameter}" is not an ISO 8601 date-time: ${shown(value)}`, digits ? `Give an epoch time as a number, not as text. ${EPOCH_HINT}` : FORMAT_HINT);
+    throw inputError(
+      parameter,
+      `"${parameter}" is not an ISO 8601 date-time: ${shown(value)}`,
+      digits ? `Give an epoch time as a number, not as text. ${EPOCH_HINT}` : FORMAT_HINT,
+    );
   }
   if (dt.toMillis() < EARLIEST.toMillis()) {
-    throw inputError(parameter, `"${parameter}" (${iso(dt)}) is before 1970`, typeof value === 'number' ? `Check the number. ${EPOCH_HINT}` : 'Check the year.');
+    throw inputError(
+      parameter,
+      `"${parameter}" (${iso(dt)}) is before 1970`,
+      typeof value === 'number' ? `Check the number. ${EPOCH_HINT}` : 'Check the year.',
+    );
   }
   if (dt.toMillis() > DateTime.fromMillis(now(), { zone: 'utc' }).plus({ years: 1 }).toMillis()) {
     throw inputError(

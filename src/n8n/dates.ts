@@ -11,7 +11,11 @@ function instant(value: unknown, zone: string, parameter: string): string {
   const textValue = typeof value === 'string' ? value.trim() : '';
   const parsed = DateTime.fromISO(textValue, { zone });
   if (!textValue || !parsed.isValid) {
-    throw inputError(parameter, `${parameter === 'from' ? 'From' : 'To'} is not a date: ${textValue.slice(0, 40) || 'empty'}`, 'Pick a date or give an ISO 8601 date-time.');
+    throw inputError(
+      parameter,
+      `${parameter === 'from' ? 'From' : 'To'} is not a date: ${textValue.slice(0, 40) || 'empty'}`,
+      'Pick a date or give an ISO 8601 date-time.',
+    );
   }
   return parsed.toUTC().toISO({ suppressMilliseconds: true }) as string;
 }

@@ -26,7 +26,9 @@ export async function getDescriptors(this: ILoadOptionsFunctions): Promise<INode
       .map((d) => ({
         name: `${label(category.name)}: ${d.name}${aka(d.id)}`,
         value: d.id,
-        description: [d.description?.replace(/\.+$/, ''), unitLabel(d.unit) ? `Unit: ${unitLabel(d.unit)}` : '', d.streamable ? 'Also streamed' : ''].filter(Boolean).join('. '),
+        description: [d.description?.replace(/\.+$/, ''), unitLabel(d.unit) ? `Unit: ${unitLabel(d.unit)}` : '', d.streamable ? 'Also streamed' : '']
+          .filter(Boolean)
+          .join('. '),
       })),
   );
 }

@@ -20,7 +20,11 @@ function unwrap(error: unknown): { login?: LoginError; carData?: CarDataError } 
 export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
   const { login, carData } = unwrap(error);
   if (login) {
-    return new NodeApiError(node, { message: login.message, code: login.oauthError ?? 'login' }, { message: login.message, description: login.hint || undefined, itemIndex });
+    return new NodeApiError(
+      node,
+      { message: login.message, code: login.oauthError ?? 'login' },
+      { message: login.message, description: login.hint || undefined, itemIndex },
+    );
   }
   if (error instanceof NodeOperationError || error instanceof NodeApiError) return error;
   if (carData) {

@@ -20,7 +20,8 @@ export function vinLocator(resource: string, operations: string[]): INodePropert
     name: 'vin',
     type: 'resourceLocator',
     default: { mode: 'list', value: '' },
-    description: 'The vehicle, one of those mapped to the BMW account as primary user. Empty: every one of them, one call each, each item with its VIN and vehicleName.',
+    description:
+      'The vehicle, one of those mapped to the BMW account as primary user. Empty: every one of them, one call each, each item with its VIN and vehicleName.',
     displayOptions: { show: { resource: [resource], operation: operations } },
     modes: [
       {
@@ -118,13 +119,26 @@ export function cacheOption(defaultMs: number): INodeProperties {
 const QUOTA_DESCRIPTION = `Whether to add _quota to each item: calls used today, the daily limit (${DEFAULT_DAILY_QUOTA}), calls remaining and when the count resets (00:00 UTC)`;
 
 /** Whether items carry `_quota` (calls used, limit, remaining, reset time): on for single answers... */
-export const quotaOptionOn: INodeProperties = { displayName: 'Include Quota', name: 'includeQuota', type: 'boolean', default: true, description: QUOTA_DESCRIPTION };
+export const quotaOptionOn: INodeProperties = {
+  displayName: 'Include Quota',
+  name: 'includeQuota',
+  type: 'boolean',
+  default: true,
+  description: QUOTA_DESCRIPTION,
+};
 
 /** ...off for rows that feed a CSV or a sheet. */
-export const quotaOptionOff: INodeProperties = { displayName: 'Include Quota', name: 'includeQuota', type: 'boolean', default: false, description: QUOTA_DESCRIPTION };
+export const quotaOptionOff: INodeProperties = {
+  displayName: 'Include Quota',
+  name: 'includeQuota',
+  type: 'boolean',
+  default: false,
+  description: QUOTA_DESCRIPTION,
+};
 
 /** How tool descriptions name the quota: every call counts against the account's day, whatever the car. */
 export const DAILY_CALLS = `of the account's ${DEFAULT_DAILY_QUOTA} CarData calls a day (shared by all its cars, reset at 00:00 UTC)`;
 
 /** What an empty Vehicle means to an agent, and what it costs. */
-export const EVERY_CAR = 'Without a VIN it reads every car mapped to the account as primary user, one call per car (the vehicle list costs one more, at most once a day).';
+export const EVERY_CAR =
+  'Without a VIN it reads every car mapped to the account as primary user, one call per car (the vehicle list costs one more, at most once a day).';

@@ -42,9 +42,11 @@ export interface Resource {
  * whose API operation belongs to it. A resource none of the operations belongs to is left out.
  */
 export function resourcesOf(names: Readonly<Record<ResourceId, string>>, operations: readonly Operation[]): Resource[] {
-  return RESOURCE_IDS.map((value) => ({ value, name: names[value], operations: operations.filter((op) => OPERATIONS[op.operationId].resource === value) })).filter(
-    (r) => r.operations.length > 0,
-  );
+  return RESOURCE_IDS.map((value) => ({
+    value,
+    name: names[value],
+    operations: operations.filter((op) => OPERATIONS[op.operationId].resource === value),
+  })).filter((r) => r.operations.length > 0);
 }
 
 /** The operation selector and every field of one resource, each shown only for its operation. */
@@ -60,7 +62,11 @@ export function describeResource(resource: Resource): INodeProperties[] {
     default: resource.operations[0].value,
   };
   const fields = resource.operations.flatMap((op) => [
-    ...op.fields.map((f) => ({ ...f, default: f.default, displayOptions: f.displayOptions ?? { show: { resource: [resource.value], operation: [op.value] } } })),
+    ...op.fields.map((f) => ({
+      ...f,
+      default: f.default,
+      displayOptions: f.displayOptions ?? { show: { resource: [resource.value], operation: [op.value] } },
+    })),
     {
       displayName: 'Options',
       name: 'options',
@@ -69,7 +75,11 @@ export function describeResource(resource: Resource): INodeProperties[] {
       default: {},
       displayOptions: { show: { resource: [resource.value], operation: [op.value] } },
       // Operations the operations table gives a cache lifetime take "Answer From Cache Up To".
-      options: [...(op.options ?? []), ...(OPERATIONS[op.operationId].cacheMs !== undefined ? [cacheOption(OPERATIONS[op.operationId].cacheMs ?? 0)] : []), op.quotaByDefault ? quotaOptionOn : quotaOptionOff].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+      options: [
+        ...(op.options ?? []),
+        ...(OPERATIONS[op.operationId].cacheMs !== undefined ? [cacheOption(OPERATIONS[op.operationId].cacheMs ?? 0)] : []),
+        op.quotaByDefault ? quotaOptionOn : quotaOptionOff,
+      ].sort((a, b) => a.displayName.localeCompare(b.displayName)),
     },
   ]);
   // The tool node only (n8n shows `@tool` parameters on the <name>Tool type): its Description, one per operation, which

@@ -89,7 +89,8 @@ export function selectFields(json: IDataObject, fields: readonly string[]): IDat
     let value: unknown = json[field];
     if (value === undefined) {
       value = json;
-      for (const part of field.split('.')) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject)[part] : undefined;
+      for (const part of field.split('.'))
+        value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject)[part] : undefined;
     }
     if (value !== undefined) out[field] = value as IDataObject[string];
   }
@@ -112,4 +113,3 @@ export function withoutEmpty(value: unknown): unknown {
   }
   return value === null || value === '' ? undefined : value;
 }
-

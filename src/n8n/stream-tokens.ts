@@ -12,7 +12,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-
 /**
  * The stream's login (GCID + id_token) from the n8n credential. A refresh must go through n8n, so that the
  * rotated refresh token is stored in the credential (BMW refuses the old one afterwards): n8n runs the
@@ -76,7 +75,13 @@ export class CredentialStreamTokens implements StreamTokenSource {
       const login = loginFailureIn(error);
       if (login?.retryable) {
         // The login service had a hiccup (5xx, no answer); the login itself is kept and the stream tries again.
-        throw new LoginError({ kind: 'network', retryable: true, oauthError: login.oauthError, message: login.message, hint: login.hint || 'The stream tries again.' });
+        throw new LoginError({
+          kind: 'network',
+          retryable: true,
+          oauthError: login.oauthError,
+          message: login.message,
+          hint: login.hint || 'The stream tries again.',
+        });
       }
       if (login) {
         throw new LoginError({ kind: 'auth', oauthError: login.oauthError, message: login.message, hint: login.hint || 'Log in again in the credential.' });

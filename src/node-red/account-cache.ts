@@ -68,7 +68,8 @@ export class AccountCache {
       try {
         parsed = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<FileShape>;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`The BMW CarData cache could not be read; containers and vehicles are looked up again (${(e as Error).message})`);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          this.warn(`The BMW CarData cache could not be read; containers and vehicles are looked up again (${(e as Error).message})`);
       }
       for (const [id, entry] of Object.entries(parsed?.accounts && typeof parsed.accounts === 'object' ? parsed.accounts : {})) {
         if (!entry || typeof entry.key !== 'string') continue;

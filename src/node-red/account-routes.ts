@@ -59,11 +59,23 @@ export function registerAccountRoutes(RED: NodeAPI, accounts: RouteAccounts): vo
     const site = req.get('sec-fetch-site');
     const origin = req.get('origin');
     if (site ? site !== 'same-origin' && site !== 'none' : origin !== undefined && !sameHost(origin, req.get('host'))) {
-      fail(res, 403, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.otherSite'), hint: RED._('bmw-cardata-account.error.otherSiteHint') }));
+      fail(
+        res,
+        403,
+        new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.otherSite'), hint: RED._('bmw-cardata-account.error.otherSiteHint') }),
+      );
       return;
     }
     if (!req.get(EDITOR_HEADER)) {
-      fail(res, 403, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.editorOnly'), hint: RED._('bmw-cardata-account.error.editorOnlyHint', { header: EDITOR_HEADER }) }));
+      fail(
+        res,
+        403,
+        new CarDataError({
+          kind: 'input',
+          message: RED._('bmw-cardata-account.error.editorOnly'),
+          hint: RED._('bmw-cardata-account.error.editorOnlyHint', { header: EDITOR_HEADER }),
+        }),
+      );
       return;
     }
     next();
@@ -72,7 +84,11 @@ export function registerAccountRoutes(RED: NodeAPI, accounts: RouteAccounts): vo
   // without asking the browser, but JSON only after a CORS preflight.
   const jsonBody = (req: Request, res: Response, next: NextFunction): void => {
     if (!req.is('application/json')) {
-      fail(res, 415, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.jsonBody'), hint: RED._('bmw-cardata-account.error.jsonBodyHint') }));
+      fail(
+        res,
+        415,
+        new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.jsonBody'), hint: RED._('bmw-cardata-account.error.jsonBodyHint') }),
+      );
       return;
     }
     next();
@@ -110,7 +126,11 @@ export function registerAccountRoutes(RED: NodeAPI, accounts: RouteAccounts): vo
   RED.httpAdmin.post('/bmw-cardata/:id/vehicles/refresh', write, jsonBody, fromEditor, (req: Request, res: Response) => {
     const node = accounts.deployed(idOf(req));
     if (!node) {
-      fail(res, 409, new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.notDeployed'), hint: RED._('bmw-cardata-account.error.notDeployedHint') }));
+      fail(
+        res,
+        409,
+        new CarDataError({ kind: 'input', message: RED._('bmw-cardata-account.error.notDeployed'), hint: RED._('bmw-cardata-account.error.notDeployedHint') }),
+      );
       return;
     }
     // The picker's refresh button: the user asked, so it may spend the reserve.
@@ -154,7 +174,16 @@ export function registerAccountRoutes(RED: NodeAPI, accounts: RouteAccounts): vo
       authBaseUrl = requestedUrl || DEFAULT_AUTH_BASE_URL;
     }
     if (!isWebLink(authBaseUrl)) {
-      fail(res, 400, new CarDataError({ kind: 'input', parameter: 'authBaseUrl', message: RED._('bmw-cardata-account.error.authUrl'), hint: RED._('bmw-cardata-account.error.authUrlHint', { url: DEFAULT_AUTH_BASE_URL }) }));
+      fail(
+        res,
+        400,
+        new CarDataError({
+          kind: 'input',
+          parameter: 'authBaseUrl',
+          message: RED._('bmw-cardata-account.error.authUrl'),
+          hint: RED._('bmw-cardata-account.error.authUrlHint', { url: DEFAULT_AUTH_BASE_URL }),
+        }),
+      );
       return;
     }
     accounts.logins.start(id, clientId, authBaseUrl).then(

@@ -177,7 +177,12 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
       };
       const run = async (): Promise<void> => {
         if (!accountNode || accountNode.type !== ACCOUNT_TYPE) {
-          throw new CarDataError({ kind: 'input', parameter: 'account', message: RED._('bmw-cardata-action.error.noAccount'), hint: RED._('bmw-cardata-action.error.noAccountHint') });
+          throw new CarDataError({
+            kind: 'input',
+            parameter: 'account',
+            message: RED._('bmw-cardata-action.error.noAccount'),
+            hint: RED._('bmw-cardata-action.error.noAccountHint'),
+          });
         }
         const maxAgeMs = parseMaxAge(pick(msg.cacheMaxAge, config.cacheMaxAge ?? ''));
         // Only a run started by hand may spend the calls the account keeps in reserve.
@@ -201,7 +206,8 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
           const vehicleName = needsVin ? accountNode.vehicleName(vin) : undefined;
           if (implicit) carMsg.vin = vin;
           if (vehicleName !== undefined) carMsg.vehicleName = vehicleName;
-          const named = (out: NodeMessage): NodeMessage => (vehicleName !== undefined ? Object.assign(out, { vehicleName: accountNode.vehicleName(vin) }) : out);
+          const named = (out: NodeMessage): NodeMessage =>
+            vehicleName !== undefined ? Object.assign(out, { vehicleName: accountNode.vehicleName(vin) }) : out;
           const report = new CacheReport();
           try {
             const outcome = await handler({
@@ -237,8 +243,15 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
         const state = sent ?? (await quota());
         // From the cache when every car's answers were, as old as the oldest.
         const allCached = cached.length > 0 && cached.every((c) => c.fromCache);
-        const fromCache = allCached ? RED._('bmw-cardata-action.status.fromCache', { age: ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0))) }) : '';
-        const what = vins.length > 1 ? RED._('bmw-cardata-action.status.vehicles', { count: vins.length }) : implicit ? RED._('bmw-cardata-action.status.onlyVehicle', { vin: vins[0] }) : '';
+        const fromCache = allCached
+          ? RED._('bmw-cardata-action.status.fromCache', { age: ageText(Math.max(...cached.map((c) => c.cacheAgeSeconds ?? 0))) })
+          : '';
+        const what =
+          vins.length > 1
+            ? RED._('bmw-cardata-action.status.vehicles', { count: vins.length })
+            : implicit
+              ? RED._('bmw-cardata-action.status.onlyVehicle', { vin: vins[0] })
+              : '';
         node.status({ fill: 'green', shape: 'dot', text: joinStatus(what, vins.length > 1 ? '' : summaries[0], fromCache, quotaText(RED, state)) });
       };
       run().then(
@@ -255,4 +268,3 @@ export function registerAction<C extends ActionConfig>(RED: NodeAPI, type: strin
   }
   RED.nodes.registerType(type, ActionNode);
 }
-

@@ -135,7 +135,9 @@ export = function (RED: NodeAPI): void {
     let initialTokens = fromFile && (!fromCredentials || fromFile.expiresAt >= fromCredentials.expiresAt) ? fromFile : fromCredentials;
 
     const keep = (key: string, what: string, change: Parameters<AccountCache['update']>[2]): void => {
-      accountCache.update(node.id, key, change).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.notSaved', { what, error: e instanceof Error ? e.message : String(e) })));
+      accountCache
+        .update(node.id, key, change)
+        .catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.notSaved', { what, error: e instanceof Error ? e.message : String(e) })));
     };
 
     async function persist(tokens: TokenSet): Promise<void> {
@@ -170,8 +172,7 @@ export = function (RED: NodeAPI): void {
           tokenRing: processTokens,
           // Refreshed only once the token file is known to be writable: BMW retires the refresh token it was given.
           tokenFile: tokenFile.file,
-          onPersistError: (e) =>
-            node.error(RED._('bmw-cardata-account.error.tokenNotSaved', { error: e instanceof Error ? e.message : String(e) })),
+          onPersistError: (e) => node.error(RED._('bmw-cardata-account.error.tokenNotSaved', { error: e instanceof Error ? e.message : String(e) })),
           containers: accountCache.get(node.id, key)?.containers,
           onContainers: (containers) => keep(key, RED._('bmw-cardata-account.saved.containers'), (entry) => (entry.containers = containers)),
           answerStore: {
@@ -237,8 +238,12 @@ export = function (RED: NodeAPI): void {
       if (!removed) return void accountCache.flush().then(done);
       logins.stop(node.id);
       Promise.all([
-        tokenFile.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.tokensNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
-        accountCache.remove(node.id).catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.cacheNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
+        tokenFile
+          .remove(node.id)
+          .catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.tokensNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
+        accountCache
+          .remove(node.id)
+          .catch((e: unknown) => node.warn(RED._('bmw-cardata-account.warn.cacheNotRemoved', { error: e instanceof Error ? e.message : String(e) }))),
       ]).then(() => done());
     });
   }

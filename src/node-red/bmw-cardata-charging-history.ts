@@ -1,5 +1,13 @@
 import type { NodeAPI } from 'node-red';
-import { checkTimeZone, flattenChargingSession, flattenChargingSessionWithCost, isRelativeRange, relativeRange, type ChargingSession, type FlatChargingSession } from '../core';
+import {
+  checkTimeZone,
+  flattenChargingSession,
+  flattenChargingSessionWithCost,
+  isRelativeRange,
+  relativeRange,
+  type ChargingSession,
+  type FlatChargingSession,
+} from '../core';
 import { machineTimeZone } from '../node/time-zone';
 import { pick, registerAction, type ActionConfig } from './action';
 
@@ -38,10 +46,12 @@ export = function (RED: NodeAPI): void {
     const output = pick(msg.output, config.output || 'array') as string;
     // The account's tariff prices the flat rows: our cost in columns of its own, beside BMW's.
     const tariff = accountNode.tariff;
-    const flatten = (session: ChargingSession): FlatChargingSession => (tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session));
+    const flatten = (session: ChargingSession): FlatChargingSession =>
+      tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session);
     const options = {
       limit: pick(msg.limit, config.limit) as number | undefined,
-      onPage: ({ pages, items }: { pages: number; items: number }) => progress(RED._('bmw-cardata-charging-history.status.page', { page: pages, count: items })),
+      onPage: ({ pages, items }: { pages: number; items: number }) =>
+        progress(RED._('bmw-cardata-charging-history.status.page', { page: pages, count: items })),
     };
     // A relative range says the zone it was computed in, in the status and as msg.timeZone.
     const describe = (n: number) => `${RED._('bmw-cardata-charging-history.status.sessions', { count: n })}${timeZone ? ` (${timeZone})` : ''}`;

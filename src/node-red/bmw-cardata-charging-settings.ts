@@ -11,7 +11,8 @@ export = function (RED: NodeAPI): void {
     const options = {
       ...read,
       limit: pick(msg.limit, config.limit) as number | undefined,
-      onPage: ({ pages, items }: { pages: number; items: number }) => progress(RED._('bmw-cardata-charging-settings.status.page', { page: pages, count: items })),
+      onPage: ({ pages, items }: { pages: number; items: number }) =>
+        progress(RED._('bmw-cardata-charging-settings.status.page', { page: pages, count: items })),
     };
     const settings: LocationBasedChargingSetting[] = await account.client.paginate('getLocationBasedChargingSettings', { vin }, options);
     msg.payload = settings;

@@ -17,7 +17,11 @@ export = function (RED: NodeAPI): void {
   registerAction<ContainersConfig>(RED, 'bmw-cardata-containers', async ({ account, msg, config }) => {
     const operation = pick(msg.operation, config.operation || 'list');
     if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation)) {
-      throw inputError('operation', RED._('bmw-cardata-containers.error.unknownOperation', { operation: String(operation).slice(0, 20) }), RED._('bmw-cardata-containers.error.operations', { operations: OPERATIONS.join(', ') }));
+      throw inputError(
+        'operation',
+        RED._('bmw-cardata-containers.error.unknownOperation', { operation: String(operation).slice(0, 20) }),
+        RED._('bmw-cardata-containers.error.operations', { operations: OPERATIONS.join(', ') }),
+      );
     }
     const client = account.client;
     const containerId = pick(msg.containerId, config.containerId ?? '') as string;
@@ -46,7 +50,10 @@ export = function (RED: NodeAPI): void {
       case 'delete': {
         const result = await client.deleteContainer(containerId);
         msg.payload = result;
-        return { summary: result.alreadyDeleted ? RED._('bmw-cardata-containers.status.alreadyDeleted') : RED._('bmw-cardata-containers.status.deleted'), output: msg };
+        return {
+          summary: result.alreadyDeleted ? RED._('bmw-cardata-containers.status.alreadyDeleted') : RED._('bmw-cardata-containers.status.deleted'),
+          output: msg,
+        };
       }
       case 'ensure': {
         const ensured = await client.ensureContainer(descriptors);

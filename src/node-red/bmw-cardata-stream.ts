@@ -63,7 +63,11 @@ function settleSeconds(value: unknown): number {
 
 function list(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
-  if (typeof value === 'string') return value.split(/[\s,;]+/).map((v) => v.trim()).filter(Boolean);
+  if (typeof value === 'string')
+    return value
+      .split(/[\s,;]+/)
+      .map((v) => v.trim())
+      .filter(Boolean);
   return [];
 }
 
@@ -198,7 +202,11 @@ export = function (RED: NodeAPI): void {
           node.status({ fill: 'yellow', shape: 'ring', text: RED._('bmw-cardata-stream.status.connecting') });
           break;
         case 'connected':
-          node.status({ fill: 'green', shape: 'dot', text: lastData ? RED._('bmw-cardata-stream.status.connectedAt', { time: lastData }) : RED._('bmw-cardata-stream.status.connected') });
+          node.status({
+            fill: 'green',
+            shape: 'dot',
+            text: lastData ? RED._('bmw-cardata-stream.status.connectedAt', { time: lastData }) : RED._('bmw-cardata-stream.status.connected'),
+          });
           break;
         case 'reconnecting':
           node.status({ fill: 'yellow', shape: 'ring', text: RED._('bmw-cardata-stream.status.reconnecting', { reason: s.reason ?? '' }).trim() });
@@ -208,7 +216,11 @@ export = function (RED: NodeAPI): void {
           if (changed) node.warn(`${s.error?.message ?? RED._('bmw-cardata-stream.warn.notConfigured')}. ${s.error?.hint ?? ''}`.trim());
           break;
         case 'unauthorized':
-          node.status({ fill: 'red', shape: 'ring', text: s.error?.code === 'no-login' ? RED._('bmw-cardata-stream.status.notAuthorized') : RED._('bmw-cardata-stream.status.authorizeAgain') });
+          node.status({
+            fill: 'red',
+            shape: 'ring',
+            text: s.error?.code === 'no-login' ? RED._('bmw-cardata-stream.status.notAuthorized') : RED._('bmw-cardata-stream.status.authorizeAgain'),
+          });
           if (changed) node.warn(`${s.error?.message ?? RED._('bmw-cardata-stream.warn.refused')}. ${s.error?.hint ?? ''}`.trim());
           break;
         case 'closed':
@@ -225,7 +237,13 @@ export = function (RED: NodeAPI): void {
     /** One REST read per car of the values picked (a container: 1 call, 3 the first time), fed in as if streamed. */
     const seed = async (feed: LiveFeed, descriptors: string[]): Promise<void> => {
       try {
-        if (descriptors.length === 0) throw new CarDataError({ kind: 'input', parameter: 'descriptors', message: RED._('bmw-cardata-stream.error.seedNeedsValues'), hint: RED._('bmw-cardata-stream.error.seedNeedsValuesHint') });
+        if (descriptors.length === 0)
+          throw new CarDataError({
+            kind: 'input',
+            parameter: 'descriptors',
+            message: RED._('bmw-cardata-stream.error.seedNeedsValues'),
+            hint: RED._('bmw-cardata-stream.error.seedNeedsValuesHint'),
+          });
         const configured = list(config.vin);
         const vins = configured.length > 0 ? configured : await primaryVins(accountNode);
         for (const vin of vins) {
@@ -233,7 +251,9 @@ export = function (RED: NodeAPI): void {
           await feed.seed(vin, read.telematicData);
         }
       } catch (e) {
-        node.warn(RED._('bmw-cardata-stream.warn.seedFailed', { error: e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e) }));
+        node.warn(
+          RED._('bmw-cardata-stream.warn.seedFailed', { error: e instanceof CarDataError ? `${e.message}${e.hint ? ` (${e.hint})` : ''}` : String(e) }),
+        );
       }
     };
 

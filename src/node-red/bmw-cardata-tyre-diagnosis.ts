@@ -7,6 +7,11 @@ export = function (RED: NodeAPI): void {
     msg.payload = diagnosis;
     msg.vin = vin;
     const quality = diagnosis.passengerCar?.mountedTyres?.aggregatedQualityStatus?.qualityStatus;
-    return { summary: quality ? RED._('bmw-cardata-tyre-diagnosis.status.quality', { quality: quality.toLowerCase() }) : RED._('bmw-cardata-tyre-diagnosis.status.read'), output: msg };
+    return {
+      summary: quality
+        ? RED._('bmw-cardata-tyre-diagnosis.status.quality', { quality: quality.toLowerCase() })
+        : RED._('bmw-cardata-tyre-diagnosis.status.read'),
+      output: msg,
+    };
   });
 };

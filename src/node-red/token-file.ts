@@ -27,7 +27,8 @@ export function tokenFileProblem(text: string): FileShape | string {
   if (wrong) return wrong;
   const accounts = p.accounts ?? {};
   if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) return 'accounts is not an object';
-  for (const entry of Object.values(accounts)) if (!entry || typeof entry !== 'object' || typeof (entry as StoredEntry).issuedAt !== 'number') return 'an entry is not a token set';
+  for (const entry of Object.values(accounts))
+    if (!entry || typeof entry !== 'object' || typeof (entry as StoredEntry).issuedAt !== 'number') return 'an entry is not a token set';
   return { version: FILE_VERSION, accounts: accounts as Record<string, StoredEntry> };
 }
 

@@ -136,7 +136,12 @@ export class FileQuotaStore implements QuotaStore {
       const code = (e as NodeJS.ErrnoException)?.code;
       if (code === 'EISDIR') {
         const where = (e as NodeJS.ErrnoException).path;
-        throw fileError(e, this.file, 'lock the quota count', `${where} is a folder, not a lock file: remove it (the lock is a file this package creates and removes).`);
+        throw fileError(
+          e,
+          this.file,
+          'lock the quota count',
+          `${where} is a folder, not a lock file: remove it (the lock is a file this package creates and removes).`,
+        );
       }
       throw this.storageError(e, code === 'ELOCKED' ? 'lock' : 'write');
     }
@@ -174,8 +179,8 @@ export function quotaFileProblem(text: string): QuotaFile | string {
   if (wrong) return wrong;
   const accounts = p.accounts ?? {};
   if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) return 'accounts is not an object';
-  for (const [id, record] of Object.entries(accounts)) if (!isQuotaRecord(record)) return `the count of account ${id.slice(0, 8)}... is not a day and a whole number`;
+  for (const [id, record] of Object.entries(accounts))
+    if (!isQuotaRecord(record)) return `the count of account ${id.slice(0, 8)}... is not a day and a whole number`;
   if (p.unknownDay !== undefined && (typeof p.unknownDay !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(p.unknownDay))) return 'unknownDay is not a day';
   return { version: FILE_VERSION, accounts: accounts as Record<string, QuotaRecord>, unknownDay: p.unknownDay as string | undefined };
 }
-

@@ -65,7 +65,9 @@ export const mqttConnect: MqttConnect = (url, login, events) => {
     subscribe: (topics) =>
       new Promise<MqttSubscribeResult>((resolve) => {
         if (!client) return resolve({ refused: false, error: new Error('not connected') });
-        client.subscribe(topics, { qos: 1 }, (err, _granted, packet) => resolve(refusedIn(err, packet) ? { refused: true } : { refused: false, error: err ?? undefined }));
+        client.subscribe(topics, { qos: 1 }, (err, _granted, packet) =>
+          resolve(refusedIn(err, packet) ? { refused: true } : { refused: false, error: err ?? undefined }),
+        );
       }),
     unsubscribe: (topics) =>
       new Promise<void>((resolve) => {

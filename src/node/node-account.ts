@@ -23,7 +23,12 @@ export async function checkTokenFile(file: string): Promise<void> {
     await checkWritable(file);
   } catch (e) {
     const folder = path.dirname(file);
-    throw fileError(e, file, 'save the BMW tokens', `Nothing was spent and a saved login still works: make the folder ${folder} writable by this process, then try again.`);
+    throw fileError(
+      e,
+      file,
+      'save the BMW tokens',
+      `Nothing was spent and a saved login still works: make the folder ${folder} writable by this process, then try again.`,
+    );
   }
 }
 

@@ -65,7 +65,8 @@ export class FileOutbox<T extends OutboxEntry> {
     let saved: Partial<OutboxFile>;
     try {
       saved = JSON.parse(text) as Partial<OutboxFile>;
-      if (saved?.version !== 1 || !Array.isArray(saved.entries)) throw new Error(saved?.version !== 1 ? `version ${JSON.stringify(saved?.version)}` : 'no entries');
+      if (saved?.version !== 1 || !Array.isArray(saved.entries))
+        throw new Error(saved?.version !== 1 ? `version ${JSON.stringify(saved?.version)}` : 'no entries');
     } catch (e) {
       const aside = `${file}.broken-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
       await fs.rename(file, aside);

@@ -16,8 +16,12 @@ export interface WritePrivateOptions {
  * never leaves half a file. Used for tokens and quota counts.
  */
 export async function writePrivateJson(file: string, value: unknown, options: WritePrivateOptions = {}): Promise<void> {
-  await writePrivateText(file, `${JSON.stringify(value, null, 2)}
-`, options);
+  await writePrivateText(
+    file,
+    `${JSON.stringify(value, null, 2)}
+`,
+    options,
+  );
 }
 
 /** writePrivateJson for text already serialised (the live state, whose cars are serialised one by one). */
@@ -117,7 +121,13 @@ export async function removeLeftovers(file: string, olderThanMs: number): Promis
     if (!stat?.isFile()) continue;
     const pid = Number(match[1]);
     if (processAlive(pid) && Date.now() - stat.mtimeMs <= olderThanMs) continue;
-    if (await fs.unlink(leftover).then(() => true, () => false)) removed += 1;
+    if (
+      await fs.unlink(leftover).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed += 1;
   }
   return removed;
 }

@@ -59,7 +59,16 @@ function minutesTo80(s: CarStreamState): number {
 function charging(s: CarStreamState): ScenarioStep[] {
   if (s.soc >= 75) s.soc = 48;
   const steps: ScenarioStep[] = [
-    { [PORT]: 'CONNECTED', [HV_STATUS]: 'CHARGING', [AMPERE]: 16, [SOC]: s.soc, [TIME_REMAINING]: minutesTo80(s), [TARGET]: 80, [BATTERY]: s.capacityKwh, [POWER]: 11000 },
+    {
+      [PORT]: 'CONNECTED',
+      [HV_STATUS]: 'CHARGING',
+      [AMPERE]: 16,
+      [SOC]: s.soc,
+      [TIME_REMAINING]: minutesTo80(s),
+      [TARGET]: 80,
+      [BATTERY]: s.capacityKwh,
+      [POWER]: 11000,
+    },
   ];
   while (s.soc < 80) {
     s.soc = Math.min(80, s.soc + 4);

@@ -2,9 +2,7 @@ import { TokenStore, type TokenConfig } from './tokens';
 import type { TokenResponse } from './types';
 
 /** The stream's password is the id_token; the broker needs to know which ones are valid and for how long. */
-export type IdTokenCheck =
-  | { ok: true; gcid: string; expiresAt: number; streaming: boolean }
-  | { ok: false; reason: 'unknown' | 'expired' };
+export type IdTokenCheck = { ok: true; gcid: string; expiresAt: number; streaming: boolean } | { ok: false; reason: 'unknown' | 'expired' };
 
 interface IdRecord {
   gcid: string;

@@ -249,11 +249,16 @@ export class StreamBroker implements StreamControl {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
-  private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
     const token = password ? password.toString('utf8') : '';
     const check = token ? this.opts.tokens.checkIdToken(token) : ({ ok: false, reason: 'unknown' } as const);
     let refusal: AuthenticateError | undefined;
-    if (!username || !check.ok && check.reason === 'unknown') refusal = authError('bad user name or password', 4);
+    if (!username || (!check.ok && check.reason === 'unknown')) refusal = authError('bad user name or password', 4);
     else if (!check.ok) refusal = authError('not authorized: the id_token expired', 5);
     else if (check.gcid !== username) refusal = authError('not authorized: the id_token belongs to another account', 5);
     else if (!check.streaming) refusal = authError('not authorized: the token has no cardata:streaming:read scope', 5);

@@ -18,9 +18,7 @@ export type ChargingScriptName = 'ac-session' | 'dc-session' | 'interrupted' | '
  * timestamp); a step whose `at` is earlier than the one before arrived out of order. A marker says what happens
  * to the connection or the host at that point.
  */
-export type ChargingScriptStep =
-  | { at: number; data: Record<string, StreamScalar> }
-  | { at: number; marker: ChargingScriptMarker };
+export type ChargingScriptStep = { at: number; data: Record<string, StreamScalar> } | { at: number; marker: ChargingScriptMarker };
 
 /**
  * - `stream-drop`: the connection drops; messages until `stream-back` are sent while nobody listens (lost);
@@ -204,7 +202,9 @@ function unitOf(descriptor: string): string | null {
 
 /** A UUID-shaped id that is the same for the same message, as a re-sent message keeps its id. */
 function entityIdOf(vin: string, at: string, data: Record<string, StreamScalar>): string {
-  const h = createHash('sha256').update(JSON.stringify([vin, at, data])).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify([vin, at, data]))
+    .digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

@@ -1,5 +1,5 @@
 import type { ChargingBlock, ChargingSession } from '../core/types';
-import type { Place} from './places';
+import type { Place } from './places';
 import { formattedAddress, HOME, PUBLIC_PLACES, WORK } from './places';
 import type { Rng } from './random';
 import { rngFor, round } from './random';
@@ -26,13 +26,21 @@ function berlinOffsetHours(epochSec: number): number {
 
 function pickPlace(v: VehicleProfile, rng: Rng): Place {
   if (v.propulsion === 'BEV') {
-    const kind = rng.weighted([['home', 55], ['work', 20], ['public', 25]] as const);
+    const kind = rng.weighted([
+      ['home', 55],
+      ['work', 20],
+      ['public', 25],
+    ] as const);
     if (kind === 'home') return HOME;
     if (kind === 'work') return WORK;
     return rng.pick(PUBLIC_PLACES);
   }
   // A PHEV charges AC only, mostly at home.
-  const kind = rng.weighted([['home', 70], ['work', 25], ['public', 5]] as const);
+  const kind = rng.weighted([
+    ['home', 70],
+    ['work', 25],
+    ['public', 5],
+  ] as const);
   if (kind === 'home') return HOME;
   if (kind === 'work') return WORK;
   return rng.pick(PUBLIC_PLACES.filter((p) => !p.dc));

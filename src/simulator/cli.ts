@@ -144,7 +144,10 @@ async function main(): Promise<void> {
   }
   if (!cli.quiet) {
     // Paths only: query strings can carry page tokens and are of no use in a console log.
-    cli.sim.onRequest = (e) => process.stdout.write(`${new Date(e.at).toISOString()} ${e.kind.padEnd(4)} ${e.method} ${e.path} -> ${e.status}${e.exveErrorId ? ` ${e.exveErrorId}` : ''}${e.oauthError ? ` ${e.oauthError}` : ''}\n`);
+    cli.sim.onRequest = (e) =>
+      process.stdout.write(
+        `${new Date(e.at).toISOString()} ${e.kind.padEnd(4)} ${e.method} ${e.path} -> ${e.status}${e.exveErrorId ? ` ${e.exveErrorId}` : ''}${e.oauthError ? ` ${e.oauthError}` : ''}\n`,
+      );
   }
 
   // Handlers first: a supervisor may signal as soon as it reads the banner, or even before.

@@ -1,11 +1,4 @@
-import type {
-  ChargingSession,
-  LocationBasedChargingSetting,
-  TelematicDataEntry,
-  TyreDiagnosis,
-  VehicleBasicData,
-  VehicleMapping,
-} from '../core/types';
+import type { ChargingSession, LocationBasedChargingSetting, TelematicDataEntry, TyreDiagnosis, VehicleBasicData, VehicleMapping } from '../core/types';
 import { generateSessions } from './charging';
 import { demoTelematic } from './demo';
 import { renderVehicleImage } from './image';

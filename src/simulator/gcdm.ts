@@ -1,4 +1,4 @@
-import type { DeviceCodeStore} from './accounts';
+import type { DeviceCodeStore } from './accounts';
 import { pkceChallenge } from './accounts';
 import type { Reply } from './reply';
 import { json, oauthError } from './reply';
@@ -82,8 +82,7 @@ function deviceCodeGrant(form: Record<string, string>, deps: GcdmDeps): Reply {
   if (state === 'expired') return oauthError(401, 'expired_token', 'The code is expired');
 
   const now = deps.now();
-  const tooSoon =
-    deps.pollIntervalSec > 0 && rec.lastPollAt !== undefined && now - rec.lastPollAt < deps.pollIntervalSec * 1000;
+  const tooSoon = deps.pollIntervalSec > 0 && rec.lastPollAt !== undefined && now - rec.lastPollAt < deps.pollIntervalSec * 1000;
   rec.lastPollAt = now;
   if (tooSoon) return oauthError(400, 'slow_down', 'The polling interval has not elapsed since the last request');
 

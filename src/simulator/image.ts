@@ -36,10 +36,32 @@ function shade(c: Rgb, f: number): Rgb {
   return [adj(c[0]), adj(c[1]), adj(c[2])];
 }
 
-const CABIN: Point[] = [[118, 140], [178, 94], [206, 86], [318, 84], [352, 96], [392, 140]];
-const FRONT_WINDOW: Point[] = [[150, 136], [188, 100], [210, 93], [258, 92], [258, 136]];
-const REAR_WINDOW: Point[] = [[268, 136], [268, 92], [314, 91], [340, 101], [368, 136]];
-const WHEELS: Point[] = [[138, 200], [352, 200]];
+const CABIN: Point[] = [
+  [118, 140],
+  [178, 94],
+  [206, 86],
+  [318, 84],
+  [352, 96],
+  [392, 140],
+];
+const FRONT_WINDOW: Point[] = [
+  [150, 136],
+  [188, 100],
+  [210, 93],
+  [258, 92],
+  [258, 136],
+];
+const REAR_WINDOW: Point[] = [
+  [268, 136],
+  [268, 92],
+  [314, 91],
+  [340, 101],
+  [368, 136],
+];
+const WHEELS: Point[] = [
+  [138, 200],
+  [352, 200],
+];
 
 /** Colour at one sample point, painting back to front. */
 function sample(x: number, y: number, body: Rgb): Rgb {

@@ -7,13 +7,13 @@ import { ContainerStore } from './containers';
 import { DEMO_STALE_CONTAINER } from './demo';
 import { FixtureData } from './data';
 import { Faults } from './faults';
-import type { GcdmDeps} from './gcdm';
+import type { GcdmDeps } from './gcdm';
 import { deviceCode, token } from './gcdm';
 import { decide, indexPage, linkPage } from './pages';
 import { PageTokenStore } from './paging';
 import { QuotaCounter } from './quota';
 import { rngFor } from './random';
-import type { Reply} from './reply';
+import type { Reply } from './reply';
 import { cuError, isFormEncoded, oauthError, parseForm, readBody, send } from './reply';
 import type { RestDeps } from './rest';
 import { handleRest } from './rest';
@@ -27,16 +27,17 @@ export { SIM_VINS } from './vehicles';
 export { playScenarios } from './scenario-loop';
 export { startPlainBroker, type PlainBroker } from './plain-broker';
 export { PLUGGED_WAITING_INTERVALS, SCENARIO_NAMES } from './broker-scenarios';
-export type { ScenarioHandle, ScenarioName, ScenarioOptions, StreamControl, StreamInput, StreamLogEntry, StreamLogEvent, StreamPublishedMessage } from './broker';
 export type {
-  DeviceCodeState,
-  FaultControl,
-  QuotaSnapshot,
-  RequestKind,
-  RequestLogEntry,
-  SimulatorOptions,
-  TokenResponse,
-} from './types';
+  ScenarioHandle,
+  ScenarioName,
+  ScenarioOptions,
+  StreamControl,
+  StreamInput,
+  StreamLogEntry,
+  StreamLogEvent,
+  StreamPublishedMessage,
+} from './broker';
+export type { DeviceCodeState, FaultControl, QuotaSnapshot, RequestKind, RequestLogEntry, SimulatorOptions, TokenResponse } from './types';
 
 /** A well-formed container id that exists but belongs to another account: answers CU-105. */
 export const SIM_FOREIGN_CONTAINER_ID = 'CFOREIGN00001';
@@ -60,7 +61,8 @@ function nextSession(list: ChargingSession[], startTime?: number): ChargingSessi
   const shift = start - template.startTime;
   const endTime = ended(template) ? (template.endTime as number) + shift : start + 3600;
   const session: ChargingSession = { ...template, startTime: start, endTime, mileage: newest.mileage + 42 };
-  if (template.chargingBlocks) session.chargingBlocks = template.chargingBlocks.map((b) => ({ ...b, startTime: b.startTime + shift, endTime: b.endTime + shift }));
+  if (template.chargingBlocks)
+    session.chargingBlocks = template.chargingBlocks.map((b) => ({ ...b, startTime: b.startTime + shift, endTime: b.endTime + shift }));
   return session;
 }
 
@@ -284,7 +286,8 @@ export class Simulator {
     const list = this.historyOf(vin, 'startChargingSession');
     const final = nextSession(list, changes.startTime);
     const ongoing: ChargingSession = { ...final, endTime: null, totalChargingDurationSec: 0, displayedSoc: final.displayedStartSoc };
-    for (const field of ['energyConsumedFromPowerGridKwh', 'energyDecreaseHvbKwh', 'energyDischargedKwh', 'businessErrors', 'chargingBlocks'] as const) delete ongoing[field];
+    for (const field of ['energyConsumedFromPowerGridKwh', 'energyDecreaseHvbKwh', 'energyDischargedKwh', 'businessErrors', 'chargingBlocks'] as const)
+      delete ongoing[field];
     Object.assign(ongoing, changes);
     this.finals.set(`${vin}:${ongoing.startTime}`, final);
     insertByStart(list, ongoing);
@@ -333,7 +336,11 @@ export class Simulator {
   /** Sends the headers, then the body one byte per interval (a connection that never goes quiet long enough to time out). */
   private drip(res: ServerResponse, reply: Reply, intervalMs: number): void {
     const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
-    res.writeHead(reply.status, { ...(reply.headers ?? {}), ...(reply.contentType ? { 'Content-Type': reply.contentType } : {}), 'Content-Length': body.length });
+    res.writeHead(reply.status, {
+      ...(reply.headers ?? {}),
+      ...(reply.contentType ? { 'Content-Type': reply.contentType } : {}),
+      'Content-Length': body.length,
+    });
     let sent = 0;
     const next = (): void => {
       if (res.destroyed) return;

@@ -1,5 +1,5 @@
 import type { LocationBasedChargingSetting } from '../core/types';
-import type { Place} from './places';
+import type { Place } from './places';
 import { HOME, PUBLIC_PLACES, WORK } from './places';
 import { rngFor, round } from './random';
 import type { VehicleProfile } from './vehicles';

@@ -94,12 +94,7 @@ const STATE_TEXT: Record<DeviceCodeState, string> = {
 
 function resultPage(userCode: string, state: DeviceCodeState, justNow: boolean): string {
   const good = state === 'approved' || state === 'used';
-  const headline =
-    justNow && state === 'approved'
-      ? 'Access approved'
-      : justNow && state === 'denied'
-        ? 'Access denied'
-        : `Code ${escapeHtml(userCode)}`;
+  const headline = justNow && state === 'approved' ? 'Access approved' : justNow && state === 'denied' ? 'Access denied' : `Code ${escapeHtml(userCode)}`;
   const detail =
     justNow && state === 'approved'
       ? 'The application can now fetch its tokens. You can close this window and return to it.'

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { CuCode} from './errors';
+import type { CuCode } from './errors';
 import { CarDataError, errorBody } from './errors';
 
 /**

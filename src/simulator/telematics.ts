@@ -189,7 +189,7 @@ function derivedValue(item: CatalogueItem, rng: Rng, anchorMs: number): string |
     return rng.pick(real.length > 0 ? real : tokens);
   }
   const isNumber = INTEGER_TYPES.test(item.datatype) || item.datatype === 'float' || item.datatype === 'double';
-  const numeric = !isNumber ? undefined : numericBounds(range) ?? (INTEGER_TYPES.test(item.datatype) ? ([0, 100] as [number, number]) : undefined);
+  const numeric = !isNumber ? undefined : (numericBounds(range) ?? (INTEGER_TYPES.test(item.datatype) ? ([0, 100] as [number, number]) : undefined));
   if (numeric) {
     const [min, max] = numeric;
     // Wide ranges ("0 - 65500 Min") are upper limits, not typical values: skew towards the low end.

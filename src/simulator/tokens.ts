@@ -27,9 +27,7 @@ interface RefreshRecord {
   used: boolean;
 }
 
-export type AccessCheck =
-  | { ok: true; gcid: string; scopes: ReadonlySet<string> }
-  | { ok: false; code: 'CU-101' | 'CU-102' };
+export type AccessCheck = { ok: true; gcid: string; scopes: ReadonlySet<string> } | { ok: false; code: 'CU-101' | 'CU-102' };
 
 export interface TokenConfig {
   now: () => number;

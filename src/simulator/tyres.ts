@@ -63,7 +63,7 @@ function fullTyre(label: string, m: TyreModel, rng: Rng, anchorMs: number, mount
       value: `${wearMm.toFixed(1)} mm`,
       status: wearMm < 4.5 ? 'CHECK_SOON' : 'OK',
       statusColor: wearMm < 4.5 ? 'YELLOW' : 'GREEN',
-      dueMileage: Math.round(((wearMm - 3) / 0.00011) / 100) * 100,
+      dueMileage: Math.round((wearMm - 3) / 0.00011 / 100) * 100,
       unit: 'KILOMETER',
     },
   };
@@ -98,12 +98,28 @@ export function generateTyreDiagnosis(v: VehicleProfile, anchorMs: number, seed:
   const rng = rngFor(seed, 'tyres', v.vin);
   if (v.propulsion === 'BEV') {
     const summer: TyreModel = {
-      manufacturer: 'Michelin', treadDesign: 'Pilot Sport EV', season: 'SUMMER', sectionWidth: 245, aspectRatio: 45,
-      rimDiameter: 18, loadIndex: 100, speedRating: 'Y', partNumber: '36 11 5 A0D 0B4', runFlat: false,
+      manufacturer: 'Michelin',
+      treadDesign: 'Pilot Sport EV',
+      season: 'SUMMER',
+      sectionWidth: 245,
+      aspectRatio: 45,
+      rimDiameter: 18,
+      loadIndex: 100,
+      speedRating: 'Y',
+      partNumber: '36 11 5 A0D 0B4',
+      runFlat: false,
     };
     const winter: TyreModel = {
-      manufacturer: 'Pirelli', treadDesign: 'P Zero Winter', season: 'WINTER', sectionWidth: 245, aspectRatio: 45,
-      rimDiameter: 18, loadIndex: 100, speedRating: 'V', partNumber: '36 11 5 A21 7F0', runFlat: false,
+      manufacturer: 'Pirelli',
+      treadDesign: 'P Zero Winter',
+      season: 'WINTER',
+      sectionWidth: 245,
+      aspectRatio: 45,
+      rimDiameter: 18,
+      loadIndex: 100,
+      speedRating: 'V',
+      partNumber: '36 11 5 A21 7F0',
+      runFlat: false,
     };
     return {
       passengerCar: {
@@ -114,8 +130,16 @@ export function generateTyreDiagnosis(v: VehicleProfile, anchorMs: number, seed:
     };
   }
   const allSeason: TyreModel = {
-    manufacturer: 'Bridgestone', treadDesign: 'Turanza 6', season: 'ALL_SEASON', sectionWidth: 225, aspectRatio: 45,
-    rimDiameter: 18, loadIndex: 95, speedRating: 'Y', partNumber: '36 11 6 88D 1A2', runFlat: true,
+    manufacturer: 'Bridgestone',
+    treadDesign: 'Turanza 6',
+    season: 'ALL_SEASON',
+    sectionWidth: 225,
+    aspectRatio: 45,
+    rimDiameter: 18,
+    loadIndex: 95,
+    speedRating: 'Y',
+    partNumber: '36 11 6 88D 1A2',
+    runFlat: true,
   };
   return {
     passengerCar: { mountedTyres: tyreSet('Mounted tyres', allSeason, rng, anchorMs, rng.int(300, 600), true) },

@@ -30,8 +30,11 @@ function chargingStory() {
   const car = initialCarState();
   const steps = scenarioSteps('charging', car);
   const soc = steps.map((s) => s['vehicle.drivetrain.batteryManagement.header']).filter((v) => v !== undefined);
-  const powers = steps.map((s) => s['vehicle.powertrain.electric.battery.charging.power']).filter((v) => v !== undefined).map((w) => w / 1000);
-  const kwh = Math.round((((soc.at(-1) - soc[0]) / 100) * car.capacityKwh) * 100) / 100;
+  const powers = steps
+    .map((s) => s['vehicle.powertrain.electric.battery.charging.power'])
+    .filter((v) => v !== undefined)
+    .map((w) => w / 1000);
+  const kwh = Math.round(((soc.at(-1) - soc[0]) / 100) * car.capacityKwh * 100) / 100;
   return { soc, powers, kwh, startSoc: soc[0], endSoc: soc.at(-1) };
 }
 
@@ -71,7 +74,12 @@ async function main(run) {
       const port = await h.freePort();
       const simPort = await h.freePort();
       const started = Date.now();
-      const proc = run.spawn('sandbox', process.execPath, [path.join(ROOT, 'scripts', 'sandbox.js'), '--dir', dir, '--port', String(port), '--sim-port', String(simPort)], { cwd: ROOT, group: true });
+      const proc = run.spawn(
+        'sandbox',
+        process.execPath,
+        [path.join(ROOT, 'scripts', 'sandbox.js'), '--dir', dir, '--port', String(port), '--sim-port', String(simPort)],
+        { cwd: ROOT, group: true },
+      );
       // The install from the registry takes 20 s to a minute on a cold cache; the sandbox gives up after 4 minutes.
       await h.waitFor('the sandbox to start', () => /is running|Pick another one|could not start/.test(proc.output()) || proc.exited(), 200_000);
       const out = proc.output();
@@ -81,7 +89,10 @@ async function main(run) {
       }
       h.assert(/is running/.test(out), `the sandbox did not start:\n${out.slice(-1500)}`);
       const editor = `http://127.0.0.1:${port}`;
-      h.assert(out.includes(`Dashboard         ${editor}/dashboard  (the tab "${DASHBOARD.example}", FlowFuse Dashboard 2 ${DASHBOARD.version})`), `the printout does not name the dashboard:\n${out}`);
+      h.assert(
+        out.includes(`Dashboard         ${editor}/dashboard  (the tab "${DASHBOARD.example}", FlowFuse Dashboard 2 ${DASHBOARD.version})`),
+        `the printout does not name the dashboard:\n${out}`,
+      );
       const installed = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', DASHBOARD.name, 'package.json'), 'utf8'));
       h.assert(installed.version === DASHBOARD.version, `Dashboard 2 ${installed.version} installed, not ${DASHBOARD.version}`);
       console.log(`    started in ${((Date.now() - started) / 1000).toFixed(1)} s, Dashboard 2 installed into a fresh folder`);
@@ -98,10 +109,15 @@ async function main(run) {
     await page.waitForSelector(widget('dash-soc'), { timeout: 45_000 });
     // The stream's story starts a second after the flows connect, with the car plugged in and charging.
     let charging = '';
-    await h.waitFor('the charging story on the dashboard', async () => {
-      charging = await textValue(page, 'dash-charging', 'Charging');
-      return /^charging · /.test(charging);
-    }, 60_000, sandbox.proc);
+    await h.waitFor(
+      'the charging story on the dashboard',
+      async () => {
+        charging = await textValue(page, 'dash-charging', 'Charging');
+        return /^charging · /.test(charging);
+      },
+      60_000,
+      sandbox.proc,
+    );
     const soc = await gaugeSoc(page);
     h.assert(story.soc.includes(soc), `the gauge shows ${soc} %, not a state of charge of the story (${story.soc.join(', ')})`);
     const kw = Number(/· ([\d.]+) kW$/.exec(charging)?.[1]);
@@ -133,7 +149,11 @@ async function main(run) {
     const dark = flows.find((n) => n.type === 'ui-theme' && n.name === 'Dark');
     h.assert(pageNode && dark, 'the example has no page or no Dark theme');
     pageNode.theme = dark.id;
-    const res = await fetch(`${sandbox.editor}/flows`, { method: 'POST', headers: { ...headers, 'Node-RED-Deployment-Type': 'nodes' }, body: JSON.stringify({ rev, flows }) });
+    const res = await fetch(`${sandbox.editor}/flows`, {
+      method: 'POST',
+      headers: { ...headers, 'Node-RED-Deployment-Type': 'nodes' },
+      body: JSON.stringify({ rev, flows }),
+    });
     h.assert(res.ok, `the deploy failed: ${res.status}`);
     await page.reload({ waitUntil: 'domcontentloaded' });
     await h.waitFor('the dark background', async () => (await background(page)).luminance < 0.2, 30_000);
@@ -145,7 +165,13 @@ async function main(run) {
 
   await run.step('Node-RED logged no error', async () => {
     const log = fs.readFileSync(path.join(dir, 'node-red.log'), 'utf8');
-    h.assert(!/\[error\]/.test(log), `Node-RED logged an error:\n${log.split('\n').filter((l) => /\[error\]/.test(l)).join('\n')}`);
+    h.assert(
+      !/\[error\]/.test(log),
+      `Node-RED logged an error:\n${log
+        .split('\n')
+        .filter((l) => /\[error\]/.test(l))
+        .join('\n')}`,
+    );
   });
 }
 

@@ -7,7 +7,15 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { freePort } = require('../support/free-port');
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 class AssertionError extends Error {}
 
@@ -38,10 +46,14 @@ async function waitFor(what, check, timeoutMs = 20_000, proc) {
 async function waitForText(page, selector, pattern, timeoutMs = 15_000) {
   let seen = '';
   try {
-    await waitFor(`${selector} to match ${pattern}`, async () => {
-      seen = (await page.locator(selector).first().textContent({ timeout: 1000 })) || '';
-      return pattern.test(seen);
-    }, timeoutMs);
+    await waitFor(
+      `${selector} to match ${pattern}`,
+      async () => {
+        seen = (await page.locator(selector).first().textContent({ timeout: 1000 })) || '';
+        return pattern.test(seen);
+      },
+      timeoutMs,
+    );
   } catch {
     throw new AssertionError(`${selector} does not match ${pattern}; it shows "${seen.trim().slice(0, 300)}"`);
   }
@@ -95,7 +107,11 @@ class Run {
       if (this.stopping) throw e; // the run is already ending (timeout or signal); that failure is the one reported
       this.failed++;
       console.log(`  not ok ${this.passed + this.failed} - ${title} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-      console.log(`    ${String(e && e.stack ? (e instanceof AssertionError ? e.message : e.stack) : e).split('\n').join('\n    ')}`);
+      console.log(
+        `    ${String(e && e.stack ? (e instanceof AssertionError ? e.message : e.stack) : e)
+          .split('\n')
+          .join('\n    ')}`,
+      );
       e.reported = true;
       throw e;
     }
@@ -149,7 +165,8 @@ class Run {
       });
     });
     this.procs.splice(this.procs.indexOf(proc), 1);
-    if (code !== 0) throw new Error(`${label} failed (${code === 'timeout' ? `no end after ${timeoutMs / 1000} s` : `exit ${code}`}):\n${proc.output().slice(-2000)}`);
+    if (code !== 0)
+      throw new Error(`${label} failed (${code === 'timeout' ? `no end after ${timeoutMs / 1000} s` : `exit ${code}`}):\n${proc.output().slice(-2000)}`);
     return proc.output();
   }
 
@@ -207,7 +224,10 @@ class Run {
   async failureShots() {
     const files = [];
     for (const browser of this.browsers) {
-      for (const [i, page] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+      for (const [i, page] of browser
+        .contexts()
+        .flatMap((c) => c.pages())
+        .entries()) {
         const file = path.join(os.tmpdir(), `${this.name}-failure-${process.pid}-${i + 1}.png`);
         try {
           await Promise.race([page.screenshot({ path: file, timeout: 5000 }), sleep(6000)]);

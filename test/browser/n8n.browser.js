@@ -48,7 +48,19 @@ async function main(run) {
     const out = await run.exec(
       'bmw-cardata login',
       process.execPath,
-      [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'login', '--client-id', CLIENT_ID, '--print', '--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', path.join(work, 'account.json')],
+      [
+        path.join(ROOT, 'dist', 'src', 'cli', 'main.js'),
+        'login',
+        '--client-id',
+        CLIENT_ID,
+        '--print',
+        '--base-url',
+        sim.apiBaseUrl,
+        '--auth-url',
+        sim.authBaseUrl,
+        '--config',
+        path.join(work, 'account.json'),
+      ],
       { timeoutMs: 30_000 },
     );
     // --print writes the token set as JSON to standard output; the link and code go to standard error.
@@ -138,7 +150,11 @@ async function main(run) {
     sim.clearLog();
     await page.click('[data-test-id="execute-workflow-button"]');
     await page.getByText('Workflow executed successfully').first().waitFor();
-    await cardataNode.locator('xpath=..').getByText(/^\s*3 items\s*$/).first().waitFor(); // the label on the node's output
+    await cardataNode
+      .locator('xpath=..')
+      .getByText(/^\s*3 items\s*$/)
+      .first()
+      .waitFor(); // the label on the node's output
     const log = sim.log();
     h.assert(/POST \/gcdm\/oauth\/token -> 200/.test(log), 'n8n did not refresh the access token with the stored refresh token');
     h.assert(/GET \/customers\/vehicles\/mappings -> 200/.test(log), 'the simulator saw no mappings call');
@@ -156,7 +172,10 @@ async function main(run) {
     const ndv = await page.locator('[data-test-id="ndv"] .el-dialog, [data-test-id="ndv"]').first().boundingBox();
     const table = await output.locator('table').first().boundingBox();
     h.assert(ndv && table, 'the node view or its output table is not on screen');
-    await page.screenshot({ path: path.join(shotsDir, 'n8n-node.png'), clip: { x: ndv.x, y: ndv.y, width: ndv.width, height: table.y + table.height + 24 - ndv.y } });
+    await page.screenshot({
+      path: path.join(shotsDir, 'n8n-node.png'),
+      clip: { x: ndv.x, y: ndv.y, width: ndv.width, height: table.y + table.height + 24 - ndv.y },
+    });
   });
 
   await run.step('the credential dialog tests the connection successfully, at no CarData call', async () => {
@@ -174,11 +193,18 @@ async function main(run) {
     h.assert(/GET \/gcdm\/oauth\/token -> 405/.test(during), `the connection test did not reach the login service: ${during}`);
     h.assert(!/\/customers\//.test(during), `the connection test spent a CarData call: ${during}`);
     await page.mouse.move(5, 5);
-    await h.waitFor('the dialog to stop animating', () => modal.evaluate((el) => el.getAnimations({ subtree: true }).every((a) => a.playState !== 'running')), 5000);
+    await h.waitFor(
+      'the dialog to stop animating',
+      () => modal.evaluate((el) => el.getAnimations({ subtree: true }).every((a) => a.playState !== 'running')),
+      5000,
+    );
     const box = await modal.boundingBox();
     const lastField = await modal.locator('[data-test-id="refreshToken"]').boundingBox();
     h.assert(box && lastField, 'the credential dialog is not on screen');
-    await page.screenshot({ path: path.join(shotsDir, 'n8n-credential.png'), clip: { ...box, height: Math.min(box.height, lastField.y + lastField.height + 24 - box.y) } });
+    await page.screenshot({
+      path: path.join(shotsDir, 'n8n-credential.png'),
+      clip: { ...box, height: Math.min(box.height, lastField.y + lastField.height + 24 - box.y) },
+    });
   });
 }
 

@@ -83,12 +83,19 @@ async function dialogClip(page, lastRow) {
 
 /** Closes the editor's notifications (they would cover the flow in screenshots). */
 async function closeNotifications(page) {
-  await h.waitFor('the notifications to close', async () => {
-    const open = page.locator('.red-ui-notification:visible');
-    if ((await open.count()) === 0) return true;
-    await open.first().click({ timeout: 1000 }).catch(() => {});
-    return false;
-  }, 10_000);
+  await h.waitFor(
+    'the notifications to close',
+    async () => {
+      const open = page.locator('.red-ui-notification:visible');
+      if ((await open.count()) === 0) return true;
+      await open
+        .first()
+        .click({ timeout: 1000 })
+        .catch(() => {});
+      return false;
+    },
+    10_000,
+  );
 }
 
 async function main(run) {
@@ -103,7 +110,12 @@ async function main(run) {
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true }));
     await run.npmInstall(userDir, tgz);
     const installed = path.join(userDir, 'node_modules', PACKAGE);
-    for (const file of ['dist/src/node-red/bmw-cardata-account.html', 'dist/src/node-red/bmw-cardata-vehicles.js', 'dist/src/node-red/locales/en-US/bmw-cardata-vehicles.html', 'resources/bmw-cardata-editor.js']) {
+    for (const file of [
+      'dist/src/node-red/bmw-cardata-account.html',
+      'dist/src/node-red/bmw-cardata-vehicles.js',
+      'dist/src/node-red/locales/en-US/bmw-cardata-vehicles.html',
+      'resources/bmw-cardata-editor.js',
+    ]) {
       h.assert(fs.existsSync(path.join(installed, file)), `${file} is missing from the installed package`);
     }
   });
@@ -138,7 +150,10 @@ async function main(run) {
     const res = await fetch(`${url}/nodes`, { headers: { accept: 'application/json' } });
     const sets = (await res.json()).filter((s) => s.module === PACKAGE);
     const types = sets.flatMap((s) => (s.enabled && !s.err ? s.types : []));
-    h.assert(types.includes('bmw-cardata-account') && types.includes('bmw-cardata-vehicles'), `node types not loaded: ${JSON.stringify(sets.map((s) => s.err || s.types))}`);
+    h.assert(
+      types.includes('bmw-cardata-account') && types.includes('bmw-cardata-vehicles'),
+      `node types not loaded: ${JSON.stringify(sets.map((s) => s.err || s.types))}`,
+    );
     h.assert(!/\[error\]/.test(proc.output()), 'Node-RED logged an error while starting');
     return { url, proc };
   });
@@ -150,7 +165,11 @@ async function main(run) {
   await run.step('the editor shows the flow: inject, BMW vehicles, debug', async () => {
     await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.RED && window.RED.nodes && window.RED.nodes.node('vehicles'), null, { timeout: 45_000 });
-    for (const [id, label] of [['inject-vehicles', 'list vehicles'], ['vehicles', 'BMW vehicles'], ['debug-vins', 'VINs']]) {
+    for (const [id, label] of [
+      ['inject-vehicles', 'list vehicles'],
+      ['vehicles', 'BMW vehicles'],
+      ['debug-vins', 'VINs'],
+    ]) {
       const text = await page.locator(`g[id="${id}"] .red-ui-flow-node-label`).textContent();
       h.assert(text && text.includes(label), `node ${id} shows "${text}", expected "${label}"`);
     }
@@ -222,7 +241,14 @@ async function main(run) {
       route.fulfill({
         status: 200,
         contentType: 'application/json',
-        body: JSON.stringify({ status: 'pending', userCode: 'EVIL-1', verificationUri: 'javascript:alert(1)', verificationUriComplete: 'javascript:alert(1)', interval: 5, expiresAt: new Date(Date.now() + 300_000).toISOString() }),
+        body: JSON.stringify({
+          status: 'pending',
+          userCode: 'EVIL-1',
+          verificationUri: 'javascript:alert(1)',
+          verificationUriComplete: 'javascript:alert(1)',
+          interval: 5,
+          expiresAt: new Date(Date.now() + 300_000).toISOString(),
+        }),
       }),
     );
     await page.click('#node-config-bmw-cardata-authorize');
@@ -247,11 +273,15 @@ async function main(run) {
     await page.locator('.red-ui-notification', { hasText: 'Successfully deployed' }).waitFor();
     await closeNotifications(page);
     // Tokens are never printed: only their presence is checked.
-    await h.waitFor('the deploy to save the named account and its tokens', () => {
-      const saved = JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8'));
-      const creds = JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8'))[ACCOUNT_ID] || {};
-      return saved.some((n) => n.id === ACCOUNT_ID && n.name === 'Simulator') && creds.clientId === CLIENT_ID && !!creds.refreshToken && !!creds.accessToken;
-    }, 10_000);
+    await h.waitFor(
+      'the deploy to save the named account and its tokens',
+      () => {
+        const saved = JSON.parse(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8'));
+        const creds = JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8'))[ACCOUNT_ID] || {};
+        return saved.some((n) => n.id === ACCOUNT_ID && n.name === 'Simulator') && creds.clientId === CLIENT_ID && !!creds.refreshToken && !!creds.accessToken;
+      },
+      10_000,
+    );
   });
 
   await run.step('the inject button runs the flow: one mappings call, status shows the quota', async () => {
@@ -264,7 +294,9 @@ async function main(run) {
     await page.mouse.click(900, 600); // nothing selected: the flow as it is
     await page.locator('#red-ui-palette-search input').pressSequentially('bmw'); // the palette shows the package's nodes
     await h.waitFor('the palette to show only the BMW CarData nodes', async () => {
-      const types = await page.locator('#red-ui-palette .red-ui-palette-node:visible').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-type')));
+      const types = await page
+        .locator('#red-ui-palette .red-ui-palette-node:visible')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-type')));
       const headers = await page.locator('#red-ui-palette .red-ui-palette-header:visible').allTextContents();
       h.assert(types.length >= 8 && types.every((t) => t.startsWith('bmw-cardata-')), `palette shows ${types.join(', ')}`);
       h.assert(headers.join('|') === 'BMW CarData', `palette categories shown: ${headers.join(', ')}`);
@@ -273,7 +305,10 @@ async function main(run) {
     await page.evaluate(() => window.$('#red-ui-workspace-chart').scrollTop(0).scrollLeft(0));
     const clip = await h.unionBox(page, ['#red-ui-palette', 'g[id="debug-vins"]']);
     const lastPaletteNode = await page.locator('#red-ui-palette .red-ui-palette-node:visible').last().boundingBox();
-    await page.screenshot({ path: path.join(shotsDir, 'nodered-flow.png'), clip: { ...clip, width: clip.width + 120, height: lastPaletteNode.y + lastPaletteNode.height + 20 - clip.y } });
+    await page.screenshot({
+      path: path.join(shotsDir, 'nodered-flow.png'),
+      clip: { ...clip, width: clip.width + 120, height: lastPaletteNode.y + lastPaletteNode.height + 20 - clip.y },
+    });
   });
 
   await run.step('the debug sidebar shows the VINs', async () => {
@@ -287,7 +322,11 @@ async function main(run) {
       if ((await collapsed.count()) === 0) break;
       await collapsed.first().click();
     }
-    await h.waitForText(page, '#red-ui-sidebar .red-ui-debug-msg:last-child', new RegExp(`${SIM_VINS.bev}[\\s\\S]*${SIM_VINS.phev}|${SIM_VINS.phev}[\\s\\S]*${SIM_VINS.bev}`));
+    await h.waitForText(
+      page,
+      '#red-ui-sidebar .red-ui-debug-msg:last-child',
+      new RegExp(`${SIM_VINS.bev}[\\s\\S]*${SIM_VINS.phev}|${SIM_VINS.phev}[\\s\\S]*${SIM_VINS.bev}`),
+    );
     const text = await msg.textContent();
     h.assert(text.includes('PRIMARY'), 'the mapping type is not shown');
     h.assert(text.includes('debug-vins') || text.includes('VINs'), 'the message is not from the VINs debug node');
@@ -295,15 +334,26 @@ async function main(run) {
     await closeNotifications(page);
     const box = await h.unionBox(page, ['#red-ui-workspace', '#red-ui-sidebar']);
     const msgBox = await msg.boundingBox();
-    await page.screenshot({ path: path.join(shotsDir, 'nodered-output.png'), clip: { ...box, height: Math.min(box.height, msgBox.y + msgBox.height + 40 - box.y) } });
+    await page.screenshot({
+      path: path.join(shotsDir, 'nodered-output.png'),
+      clip: { ...box, height: Math.min(box.height, msgBox.y + msgBox.height + 40 - box.y) },
+    });
   });
 
   await run.step('an action dialog has the shared rows, a VIN picker with the listed vehicles, and its help', async () => {
     await page.evaluate(() => window.RED.editor.edit(window.RED.nodes.node('basic-data')));
     await page.waitForSelector('#node-input-account', { state: 'attached' });
     const labels = await page.locator('.red-ui-tray:last-child form label').allTextContents();
-    for (const text of ['Account', 'VIN', 'Name']) h.assert(labels.some((l) => l.trim() === text), `no "${text}" row: ${labels.join(' | ')}`);
-    await h.waitFor('the VIN picker to list the vehicles', async () => (await page.locator('.bmw-cardata-vin-picker option').allTextContents()).some((o) => o.includes(SIM_VINS.bev)), 10_000);
+    for (const text of ['Account', 'VIN', 'Name'])
+      h.assert(
+        labels.some((l) => l.trim() === text),
+        `no "${text}" row: ${labels.join(' | ')}`,
+      );
+    await h.waitFor(
+      'the VIN picker to list the vehicles',
+      async () => (await page.locator('.bmw-cardata-vin-picker option').allTextContents()).some((o) => o.includes(SIM_VINS.bev)),
+      10_000,
+    );
     await page.selectOption('.bmw-cardata-vin-picker select', SIM_VINS.bev);
     h.assert((await page.inputValue('#node-input-vin')) === SIM_VINS.bev, 'picking a vehicle does not fill the VIN');
     const help = await page.evaluate(() => window.$('script[data-help-name="bmw-cardata-basic-data"]').html() || '');

@@ -47,7 +47,10 @@ describe('bridge process: no stream message ends it', function () {
       fc.record({
         vin: fc.oneof(fc.constant(vin), fc.string()),
         timestamp: fc.oneof(fc.double(), fc.string(), fc.constantFrom(1e20, 9e15)),
-        data: fc.dictionary(fc.oneof(fc.constantFrom(SOC, STATUS, '__proto__'), fc.string()), fc.record({ value: fc.jsonValue({ maxDepth: 3 }), timestamp: fc.oneof(fc.double(), fc.string(), fc.constant(1e20)) }, { requiredKeys: [] })),
+        data: fc.dictionary(
+          fc.oneof(fc.constantFrom(SOC, STATUS, '__proto__'), fc.string()),
+          fc.record({ value: fc.jsonValue({ maxDepth: 3 }), timestamp: fc.oneof(fc.double(), fc.string(), fc.constant(1e20)) }, { requiredKeys: [] }),
+        ),
       }),
       { numRuns: 60, seed: 7 },
     );
@@ -56,7 +59,11 @@ describe('bridge process: no stream message ends it', function () {
     // the bad ones are read, so that it is the newer.
     await new Promise((r) => setTimeout(r, 1500));
     await sim.stream.publish(vin, { [SOC]: 88.5 });
-    await until(() => watcher.messages.some((m) => m.topic === `bmw-cardata/${vin}/${SOC}` && m.payload === '88.5'), 20_000, () => `the good value at the broker (${watcher.messages.map((m) => `${m.topic}=${m.payload.slice(0, 30)}`).join(", ")})`);
+    await until(
+      () => watcher.messages.some((m) => m.topic === `bmw-cardata/${vin}/${SOC}` && m.payload === '88.5'),
+      20_000,
+      () => `the good value at the broker (${watcher.messages.map((m) => `${m.topic}=${m.payload.slice(0, 30)}`).join(', ')})`,
+    );
     assert.strictEqual(bridge.proc.exitCode, null, 'still running');
     assert.doesNotMatch(bridge.stderr, /RangeError|Invalid time value/);
     assert.ok(!watcher.messages.some((m) => m.topic.includes('#') || m.topic.includes('__proto__')), 'no topic from a name that is not a VIN');

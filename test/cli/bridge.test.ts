@@ -13,7 +13,22 @@ import { CHARGING_SCRIPTS, chargingScriptItems, playChargingScript } from '../..
 import { TRIP_SCRIPTS, playTripScript } from '../../src/simulator/trip-scripts';
 import { tripStart, directTrips } from '../support/trip-replay';
 import { LiveData, FileOutbox, createAccount, isVin } from '../../src/node';
-import { CLI, NPX_BIN, CLIENT_ID, CONNECTED, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, seeded, killTrial } from '../support/bridge';
+import {
+  CLI,
+  NPX_BIN,
+  CLIENT_ID,
+  CONNECTED,
+  startBroker,
+  Relay,
+  sleep,
+  until,
+  watch,
+  writeAccount,
+  spawnBridge,
+  withId,
+  seeded,
+  killTrial,
+} from '../support/bridge';
 import { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, coreNode } from '../support/nodered';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
@@ -78,12 +93,79 @@ const ALLOWED = {
   ],
 };
 const DEVICE_KEYS = {
-  sensor: ['configuration_url', 'connections', 'hw_version', 'identifiers', 'manufacturer', 'model', 'model_id', 'name', 'serial_number', 'suggested_area', 'sw_version', 'via_device'],
-  binary_sensor: ['configuration_url', 'connections', 'hw_version', 'identifiers', 'manufacturer', 'model', 'model_id', 'name', 'serial_number', 'suggested_area', 'sw_version', 'via_device'],
-  device_tracker: ['configuration_url', 'connections', 'hw_version', 'identifiers', 'manufacturer', 'model', 'model_id', 'name', 'suggested_area', 'sw_version', 'via_device'],
+  sensor: [
+    'configuration_url',
+    'connections',
+    'hw_version',
+    'identifiers',
+    'manufacturer',
+    'model',
+    'model_id',
+    'name',
+    'serial_number',
+    'suggested_area',
+    'sw_version',
+    'via_device',
+  ],
+  binary_sensor: [
+    'configuration_url',
+    'connections',
+    'hw_version',
+    'identifiers',
+    'manufacturer',
+    'model',
+    'model_id',
+    'name',
+    'serial_number',
+    'suggested_area',
+    'sw_version',
+    'via_device',
+  ],
+  device_tracker: [
+    'configuration_url',
+    'connections',
+    'hw_version',
+    'identifiers',
+    'manufacturer',
+    'model',
+    'model_id',
+    'name',
+    'suggested_area',
+    'sw_version',
+    'via_device',
+  ],
 };
 const ORIGIN_KEYS = ['name', 'sw_version', 'support_url'];
-const BINARY_CLASSES = ['battery', 'battery_charging', 'carbon_monoxide', 'cold', 'connectivity', 'door', 'garage_door', 'gas', 'heat', 'light', 'lock', 'moisture', 'motion', 'moving', 'occupancy', 'opening', 'plug', 'power', 'presence', 'problem', 'running', 'safety', 'smoke', 'sound', 'tamper', 'update', 'vibration', 'window'];
+const BINARY_CLASSES = [
+  'battery',
+  'battery_charging',
+  'carbon_monoxide',
+  'cold',
+  'connectivity',
+  'door',
+  'garage_door',
+  'gas',
+  'heat',
+  'light',
+  'lock',
+  'moisture',
+  'motion',
+  'moving',
+  'occupancy',
+  'opening',
+  'plug',
+  'power',
+  'presence',
+  'problem',
+  'running',
+  'safety',
+  'smoke',
+  'sound',
+  'tamper',
+  'update',
+  'vibration',
+  'window',
+];
 /** The sensor device classes used here, with the units Home Assistant accepts for them. */
 const SENSOR_UNITS = {
   battery: ['%'],
@@ -103,7 +185,8 @@ function discoveryProblems(topic, config) {
   for (const key of Object.keys(config)) if (!ALLOWED[component].includes(key)) problems.push(`${topic}: ${key} is not a ${component} option`);
   if (component === 'device_tracker') {
     if (!config.state_topic && !config.json_attributes_topic) problems.push(`${topic}: needs state_topic or json_attributes_topic`);
-    if (config.source_type && !['gps', 'router', 'bluetooth', 'bluetooth_le'].includes(config.source_type)) problems.push(`${topic}: source_type ${config.source_type}`);
+    if (config.source_type && !['gps', 'router', 'bluetooth', 'bluetooth_le'].includes(config.source_type))
+      problems.push(`${topic}: source_type ${config.source_type}`);
   } else if (typeof config.state_topic !== 'string') problems.push(`${topic}: state_topic is required`);
   if (config.unique_id !== objectId) problems.push(`${topic}: unique_id ${config.unique_id} is not the object id`);
   if (config.availability_topic && config.availability) problems.push(`${topic}: availability and availability_topic together`);
@@ -112,7 +195,8 @@ function discoveryProblems(topic, config) {
   if (!device.identifiers?.length && !device.connections?.length) problems.push(`${topic}: device without identifiers`);
   for (const key of Object.keys(config.origin ?? {})) if (!ORIGIN_KEYS.includes(key)) problems.push(`${topic}: origin.${key}`);
   if (config.origin && !config.origin.name) problems.push(`${topic}: origin without name`);
-  if (component === 'binary_sensor' && config.device_class && !BINARY_CLASSES.includes(config.device_class)) problems.push(`${topic}: device_class ${config.device_class}`);
+  if (component === 'binary_sensor' && config.device_class && !BINARY_CLASSES.includes(config.device_class))
+    problems.push(`${topic}: device_class ${config.device_class}`);
   if (component === 'sensor' && config.device_class) {
     const units = SENSOR_UNITS[config.device_class];
     // A monetary sensor's unit is an ISO 4217 currency code; it takes no state class of measurement.
@@ -122,8 +206,10 @@ function discoveryProblems(topic, config) {
     } else if (!units) problems.push(`${topic}: device_class ${config.device_class} not checked here`);
     else if (!units.includes(config.unit_of_measurement)) problems.push(`${topic}: unit ${config.unit_of_measurement} for ${config.device_class}`);
   }
-  if (config.state_class && !['measurement', 'total', 'total_increasing'].includes(config.state_class)) problems.push(`${topic}: state_class ${config.state_class}`);
-  if (config.device_class === 'energy' && !ENERGY_STATE_CLASSES.includes(config.state_class)) problems.push(`${topic}: energy without total or total_increasing`);
+  if (config.state_class && !['measurement', 'total', 'total_increasing'].includes(config.state_class))
+    problems.push(`${topic}: state_class ${config.state_class}`);
+  if (config.device_class === 'energy' && !ENERGY_STATE_CLASSES.includes(config.state_class))
+    problems.push(`${topic}: energy without total or total_increasing`);
   return problems;
 }
 
@@ -191,11 +277,20 @@ describe('bmw-cardata bridge', function () {
     else assert.deepStrictEqual([month.sessions, month.kwh, month.cost], [0, 0, 0]);
 
     const configs = await retained(mosq.url(), 'homeassistant/#');
-    assert.deepStrictEqual([...configs].flatMap(([topic, payload]) => discoveryProblems(topic, JSON.parse(payload))), []);
+    assert.deepStrictEqual(
+      [...configs].flatMap(([topic, payload]) => discoveryProblems(topic, JSON.parse(payload))),
+      [],
+    );
     const energy = JSON.parse(configs.get(`homeassistant/sensor/bmw_cardata_${vin}_energy_charged/config`));
-    assert.deepStrictEqual([energy.device_class, energy.state_class, energy.unit_of_measurement, energy.state_topic], ['energy', 'total_increasing', 'kWh', `bmw-cardata/${vin}/energy`]);
+    assert.deepStrictEqual(
+      [energy.device_class, energy.state_class, energy.unit_of_measurement, energy.state_topic],
+      ['energy', 'total_increasing', 'kWh', `bmw-cardata/${vin}/energy`],
+    );
     const cost = JSON.parse(configs.get(`homeassistant/sensor/bmw_cardata_${vin}_month_cost/config`));
-    assert.deepStrictEqual([cost.device_class, cost.unit_of_measurement, cost.state_topic, cost.state_class], ['monetary', 'EUR', `bmw-cardata/${vin}/month`, undefined]);
+    assert.deepStrictEqual(
+      [cost.device_class, cost.unit_of_measurement, cost.state_topic, cost.state_class],
+      ['monetary', 'EUR', `bmw-cardata/${vin}/month`, undefined],
+    );
     // What Home Assistant reads through the value template is the month's cost.
     assert.strictEqual(cost.value_template, '{{ value_json.cost }}');
     assert.strictEqual(typeof month.cost, 'number');
@@ -234,7 +329,11 @@ describe('bmw-cardata bridge', function () {
     // What the bridge will read: the history of the last 12 months, read here on an account of its own.
     const reader = createAccount({ clientId: CLIENT_ID, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: acc.tokens });
     const to = new Date();
-    const history = await reader.client.paginate('getChargingHistory', { vin, from: new Date(to.getTime() - 366 * 86_400_000).toISOString(), to: to.toISOString() });
+    const history = await reader.client.paginate('getChargingHistory', {
+      vin,
+      from: new Date(to.getTime() - 366 * 86_400_000).toISOString(),
+      to: to.toISOString(),
+    });
     const counted = [charged];
     let kwh = 25.82;
     for (const s of [...history].sort((a, b) => a.startTime - b.startTime)) {
@@ -252,9 +351,17 @@ describe('bmw-cardata bridge', function () {
     const pages = Math.ceil(history.length / 25);
     assert.strictEqual(spent, pages, 'one call per page');
     // Said before it started: the cost per page, the estimate, and the day's quota.
-    assert.match(second.stderr, new RegExp(`${vin}: importing the charging history of \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d into the energy counter: 1 call per page of 25 sessions, about 15 if the car charged every day \\(50 of the day's 50 calls left, 10 kept in reserve\\)`));
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `${vin}: importing the charging history of \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d into the energy counter: 1 call per page of 25 sessions, about 15 if the car charged every day \\(50 of the day's 50 calls left, 10 kept in reserve\\)`,
+      ),
+    );
     assert.ok(second.stderr.indexOf('importing the charging history') < second.stderr.indexOf('imported the charging history'));
-    assert.match(second.stderr, new RegExp(`\\(${pages} calls\\): ${counted.length - 1} sessions, [\\d.]+ kWh added, ${history.length - (counted.length - 1)} left out`));
+    assert.match(
+      second.stderr,
+      new RegExp(`\\(${pages} calls\\): ${counted.length - 1} sessions, [\\d.]+ kWh added, ${history.length - (counted.length - 1)} left out`),
+    );
     await until(async () => Number(await energyOf()) > 25.82, 5000, 'the energy counter after the import');
     assert.ok(Math.abs(Number(await energyOf()) - kwh) < 0.001, `${await energyOf()} against ${kwh}`);
     assert.strictEqual((await second.stop()).code, 0, second.stderr);
@@ -280,7 +387,10 @@ describe('bmw-cardata bridge', function () {
     fs.writeFileSync(quotaFile, JSON.stringify(ledger));
     const fourth = bridge([...acc.args, '--broker', mosq.url(), '--vin', vin, '--import-history', '12m', '--state', path.join(dir, 'other-state.json')]);
     await fourth.waitFor(/is not imported/, 10000);
-    assert.match(fourth.stderr, /it may cost 15 calls \(1 per page of 25 sessions\), and only 10 are left today before the reserve \(20 of the day's 50 calls left, 10 kept in reserve\)/);
+    assert.match(
+      fourth.stderr,
+      /it may cost 15 calls \(1 per page of 25 sessions\), and only 10 are left today before the reserve \(20 of the day's 50 calls left, 10 kept in reserve\)/,
+    );
     assert.strictEqual(historyCalls(), 0);
     assert.strictEqual((await fourth.stop()).code, 0, fourth.stderr);
     const wrong = bridge([...acc.args, '--broker', mosq.url(), '--import-history', 'a year']);
@@ -319,10 +429,16 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), String(car.values[SOC].value));
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/plugged`), 'false');
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/charging`), 'false');
-    assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/range`), String(Math.round(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value as number)));
+    assert.strictEqual(
+      r.get(`bmw-cardata/${vin}/evcc/range`),
+      String(Math.round(car.values['vehicle.drivetrain.electricEngine.remainingElectricRange'].value as number)),
+    );
     assert.ok(!w.messages.some((m) => m.topic.endsWith('/evcc/odometer')), 'the script has no mileage: no odometer, not a 0');
     assert.ok(![...r.keys()].some((t) => t.endsWith('/event')), 'events are not retained');
-    assert.ok(w.messages.some((m) => m.topic === `bmw-cardata/${vin}/evcc/charging` && m.payload === 'true'), 'charging was true while it charged');
+    assert.ok(
+      w.messages.some((m) => m.topic === `bmw-cardata/${vin}/evcc/charging` && m.payload === 'true'),
+      'charging was true while it charged',
+    );
 
     const { code } = await b.stop();
     assert.strictEqual(code, 0, b.stderr);
@@ -347,13 +463,21 @@ describe('bmw-cardata bridge', function () {
     const start = tripStart('commute', 3000);
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
     await until(() => tripsOf(w, vin).length >= 1, 5000, 'trip-started');
-    if (Date.now() < due - 500) assert.deepStrictEqual(tripsOf(w, vin).map((e) => e.kind), ['trip-started'], 'the finish waits');
+    if (Date.now() < due - 500)
+      assert.deepStrictEqual(
+        tripsOf(w, vin).map((e) => e.kind),
+        ['trip-started'],
+        'the finish waits',
+      );
     await until(() => tripsOf(w, vin).length >= 2, 8000, 'trip-finished');
     assert.ok(Date.now() >= due, 'not before it is due');
     await sleep(200);
     const want = expectedTrips('commute', start);
     assert.deepStrictEqual(tripsOf(w, vin), want, 'the trips core derives from the same messages, each with its id first');
-    assert.deepStrictEqual(want.map((e) => e.kind), ['trip-started', 'trip-finished']);
+    assert.deepStrictEqual(
+      want.map((e) => e.kind),
+      ['trip-started', 'trip-finished'],
+    );
     assert.ok(want[1].distanceKm > 0);
     for (const m of w.messages.filter((m) => m.topic.endsWith('/trip'))) assert.strictEqual(m.retain, false, 'events are not retained');
     assert.deepStrictEqual(eventsOf(w, vin), [], 'nothing on the charging events topic');
@@ -369,7 +493,14 @@ describe('bmw-cardata bridge', function () {
     const acc = account(dir);
     const vin = TRIP_SCRIPTS.commute.vin;
     const log = path.join(dir, 'bridge-state.trips.jsonl');
-    const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+    const lines = () =>
+      fs.existsSync(log)
+        ? fs
+            .readFileSync(log, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [];
     const w = await watch(mosq.url(), `bmw-cardata/${vin}/#`);
     let b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery']);
     await b.waitFor(CONNECTED);
@@ -381,7 +512,10 @@ describe('bmw-cardata bridge', function () {
     // Home Assistant's last trip distance reads it from trip/last.
     const config = JSON.parse((await retained(mosq.url(), `homeassistant/sensor/bmw_cardata_${vin}_last_trip_distance/config`)).values().next().value);
     assert.deepStrictEqual(discoveryProblems(`homeassistant/sensor/bmw_cardata_${vin}_last_trip_distance/config`, config), []);
-    assert.deepStrictEqual([config.state_topic, config.json_attributes_topic, config.device_class, config.unit_of_measurement], [`bmw-cardata/${vin}/trip/last`, `bmw-cardata/${vin}/trip/last`, 'distance', 'km']);
+    assert.deepStrictEqual(
+      [config.state_topic, config.json_attributes_topic, config.device_class, config.unit_of_measurement],
+      [`bmw-cardata/${vin}/trip/last`, `bmw-cardata/${vin}/trip/last`, 'distance', 'km'],
+    );
     const last = JSON.parse((await retained(mosq.url(), config.state_topic)).get(config.state_topic));
     assert.strictEqual(last[/value_json\.(\w+)/.exec(config.value_template)[1]], want[1].distanceKm);
     assert.strictEqual(fs.statSync(log).mode & 0o777, 0o600, 'only its owner reads where the car went');
@@ -411,7 +545,22 @@ describe('bmw-cardata bridge', function () {
     sim.clearLog();
     const out = path.join(dir, 'logbook.csv');
     const day = (ms) => new Date(ms).toISOString().slice(0, 10);
-    const cli = spawn(process.execPath, [CLI, 'trips', '--config', acc.file, '--from', day(start), '--to', day(start + 2 * 86_400_000), '--vin', vin, '--time-zone', 'Europe/Berlin', '--out', out]);
+    const cli = spawn(process.execPath, [
+      CLI,
+      'trips',
+      '--config',
+      acc.file,
+      '--from',
+      day(start),
+      '--to',
+      day(start + 2 * 86_400_000),
+      '--vin',
+      vin,
+      '--time-zone',
+      'Europe/Berlin',
+      '--out',
+      out,
+    ]);
     let err = '';
     cli.stderr.on('data', (d) => (err += d));
     assert.strictEqual(await new Promise((resolve) => cli.on('exit', resolve)), 0, err);
@@ -495,19 +644,38 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(devices.size, 2, 'one device per VIN, the same in every config');
     for (const [device, vin] of devices) {
       const basic = await client.getBasicData(vin);
-      assert.deepStrictEqual(JSON.parse(device), { identifiers: [`bmw_cardata_${vin}`], name: `BMW ${basic.modelName}`, manufacturer: 'BMW', model: basic.modelName });
+      assert.deepStrictEqual(JSON.parse(device), {
+        identifiers: [`bmw_cardata_${vin}`],
+        name: `BMW ${basic.modelName}`,
+        manufacturer: 'BMW',
+        model: basic.modelName,
+      });
     }
     const ids = [...configs.values()].map((p) => JSON.parse(p).unique_id);
     assert.strictEqual(new Set(ids).size, ids.length, 'unique ids');
     for (const vin of vins) {
       const keys = ids.filter((id) => id.startsWith(`bmw_cardata_${vin}_`)).map((id) => id.slice(`bmw_cardata_${vin}_`.length));
-      for (const k of ['soc', 'electric_range', 'total_range', 'odometer', 'charging_status', 'charging_power', 'plugged', 'charging', 'door_front_left', 'door_lock', 'trunk_lock', 'last_trip_distance', 'position']) {
+      for (const k of [
+        'soc',
+        'electric_range',
+        'total_range',
+        'odometer',
+        'charging_status',
+        'charging_power',
+        'plugged',
+        'charging',
+        'door_front_left',
+        'door_lock',
+        'trunk_lock',
+        'last_trip_distance',
+        'position',
+      ]) {
         assert.ok(keys.includes(k), `${vin}: ${k}`);
       }
     }
     assert.ok([...configs.keys()].some((t) => t === `homeassistant/device_tracker/bmw_cardata_${SIM_VINS.bev}_position/config`));
     const basicDataCalls = () => sim.restCalls().filter((r) => r.path.endsWith('/basicData')).length;
-    assert.strictEqual(basicDataCalls(), 2 + vins.length, 'one call per car by the bridge (and the test\'s own)');
+    assert.strictEqual(basicDataCalls(), 2 + vins.length, "one call per car by the bridge (and the test's own)");
 
     assert.strictEqual((await b.stop()).code, 0);
     const again = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery', '--vin', vins.join(',')]);
@@ -573,7 +741,11 @@ describe('bmw-cardata bridge', function () {
     assert.strictEqual(r.get(`bmw-cardata/${vin}/evcc/soc`), '55');
     assert.strictEqual(r.get(`bmw-cardata/${vin}/${PORT}`), 'CONNECTED');
     await sim.stream.publish(vin, { [SOC]: 56 });
-    await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '56', 5000, 'soc 56 after the restart');
+    await until(
+      async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '56',
+      5000,
+      'soc 56 after the restart',
+    );
   });
 
   it('keeps the events of a broker outage and delivers them when the broker is reachable again', async () => {
@@ -626,7 +798,10 @@ describe('bmw-cardata bridge', function () {
 
     b = bridge(args);
     await b.waitFor(/BMW stream: connected/);
-    await sim.stream.publish(vin, { 'vehicle.drivetrain.electricEngine.charging.status': 'CHARGINGACTIVE', 'vehicle.powertrain.electric.battery.charging.power': 11000 });
+    await sim.stream.publish(vin, {
+      'vehicle.drivetrain.electricEngine.charging.status': 'CHARGINGACTIVE',
+      'vehicle.powertrain.electric.battery.charging.power': 11000,
+    });
     await until(() => state()?.phase === 'charging', 5000, 'the start of the charge saved');
     b.proc.kill('SIGKILL');
     await b.exited;
@@ -640,7 +815,11 @@ describe('bmw-cardata bridge', function () {
     await until(() => w.messages.length >= 2, 5000, 'the two events');
     await sleep(200);
     const got = w.messages.map((m) => JSON.parse(m.payload));
-    assert.deepStrictEqual(got.map((e) => e.kind), ['plugged-in', 'charging-started'], 'both, in the order they happened');
+    assert.deepStrictEqual(
+      got.map((e) => e.kind),
+      ['plugged-in', 'charging-started'],
+      'both, in the order they happened',
+    );
     for (const e of got) assert.match(e.id, /^[0-9a-f]{24}$/);
     await until(() => waiting().length === 0, 5000, 'the outbox emptied once the broker acknowledged them');
     assert.strictEqual(fs.statSync(outbox).mode & 0o777, 0o600);
@@ -666,12 +845,27 @@ describe('bmw-cardata bridge', function () {
     const start = tripStart('commute', 2000);
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 20 });
     await until(() => waiting().length === 2, 8000, 'both trip events on disk');
-    assert.deepStrictEqual(waiting(), [['trip', 'trip-started'], ['trip', 'trip-finished']]);
-    const logged = fs.readFileSync(path.join(dir, 'bridge-state.trips.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepStrictEqual(logged.map((t) => t.id), [JSON.parse(JSON.parse(fs.readFileSync(outbox, 'utf8')).entries[1].payload).id], 'logged before it went to the outbox');
+    assert.deepStrictEqual(waiting(), [
+      ['trip', 'trip-started'],
+      ['trip', 'trip-finished'],
+    ]);
+    const logged = fs
+      .readFileSync(path.join(dir, 'bridge-state.trips.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      logged.map((t) => t.id),
+      [JSON.parse(JSON.parse(fs.readFileSync(outbox, 'utf8')).entries[1].payload).id],
+      'logged before it went to the outbox',
+    );
     b.proc.kill('SIGKILL');
     await b.exited;
-    assert.deepStrictEqual(w.messages.filter((m) => m.topic.endsWith('/trip')), [], 'nothing reached the broker yet');
+    assert.deepStrictEqual(
+      w.messages.filter((m) => m.topic.endsWith('/trip')),
+      [],
+      'nothing reached the broker yet',
+    );
 
     b = bridge(args);
     await b.waitFor(/BMW stream: connected/);
@@ -697,8 +891,16 @@ describe('bmw-cardata bridge', function () {
       for (let t = 0; t < trials; t++) {
         const r = await killTrial({ sim, mosq, random, brokerUp, spawn: bridge });
         const what = `seed ${seed}, trial ${t}: ${r.name}, killed ${r.killDelay.toFixed(1)} ms after message ${r.killAfter}`;
-        assert.deepStrictEqual(r.missing.map((e) => e.kind), [], `${what}: events lost`);
-        assert.deepStrictEqual(r.unexpected.map((e) => e.kind), [], `${what}: events that did not happen`);
+        assert.deepStrictEqual(
+          r.missing.map((e) => e.kind),
+          [],
+          `${what}: events lost`,
+        );
+        assert.deepStrictEqual(
+          r.unexpected.map((e) => e.kind),
+          [],
+          `${what}: events that did not happen`,
+        );
         assert.strictEqual(r.differing, 0, `${what}: copies under one id differ`);
         assert.strictEqual(r.wrong, 0, `${what}: an event not as core derives it`);
         await until(() => sim.stream.connections() === 0, 5000, 'the trial bridge to go');
@@ -718,7 +920,11 @@ describe('bmw-cardata bridge', function () {
     await sim.stream.resume();
     await b.waitFor(CONNECTED, 20000, mark);
     await sim.stream.publish(vin, { [SOC]: 71 });
-    await until(async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '71', 5000, 'a value after the outage');
+    await until(
+      async () => (await retained(mosq.url(), `bmw-cardata/${vin}/evcc/soc`)).get(`bmw-cardata/${vin}/evcc/soc`) === '71',
+      5000,
+      'a value after the outage',
+    );
   });
 
   it('killed in the middle of a charge and started again, it gives one charging-finished (the saved live data)', async () => {
@@ -767,7 +973,10 @@ describe('bmw-cardata bridge', function () {
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 42 });
     await until(() => b.stdout.includes('/evcc/soc'), 5000, 'the printed publications');
     assert.strictEqual((await b.stop()).code, 0, b.stderr);
-    const lines = b.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = b.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const find = (topic) => lines.find((l) => l.topic === topic);
     assert.deepStrictEqual(lines[0], { topic: 'bmw-cardata/status', payload: 'online', retain: true });
     assert.deepStrictEqual(lines[lines.length - 1], { topic: 'bmw-cardata/status', payload: 'offline', retain: true });
@@ -823,11 +1032,18 @@ describe('bmw-cardata bridge', function () {
       while (refusals.length < n) refusals.push(Date.now());
     }, 20);
     try {
-      await until(() => refusals.length >= 2, 10000, () => `two refusals:\n${b.stderr}`);
+      await until(
+        () => refusals.length >= 2,
+        10000,
+        () => `two refusals:\n${b.stderr}`,
+      );
     } finally {
       clearInterval(poll);
     }
-    assert.match(b.stderr, /bridge: the broker mqtt:\/\/127\.0\.0\.1:\d+ refuses the user name and password \(Connection refused: Not authorized\)\. Check --username and --password/);
+    assert.match(
+      b.stderr,
+      /bridge: the broker mqtt:\/\/127\.0\.0\.1:\d+ refuses the user name and password \(Connection refused: Not authorized\)\. Check --username and --password/,
+    );
     assert.strictEqual(b.stderr.match(/^bridge: the broker .* refuses/gm).length, 1, 'said once in the log');
     assert.match(b.stderr, /broker \S+: refuses the user name and password \(Connection refused: Not authorized\); next try in 2 s/);
     await b.waitFor(/broker \S+: refuses the user name and password \(Connection refused: Not authorized\); next try in 4 s/, 1000);
@@ -849,35 +1065,61 @@ describe('bmw-cardata bridge', function () {
     const stateFile = path.join(dir, 'bridge-state.json');
     const charging = { plugged: null, status: null, phase: null, charging: false, powerKw: null, session: null };
     const record = (vin) => ({ vin, updatedAt: null, values: {}, charging });
-    fs.writeFileSync(stateFile, JSON.stringify({ version: 1, live: { version: 1, vehicles: { 'WBY31AW090FP1573#': record('WBY31AW090FP1573#'), [SIM_VINS.phev]: record(SIM_VINS.phev) } }, vehicles: { 'A/B': {} } }));
+    fs.writeFileSync(
+      stateFile,
+      JSON.stringify({
+        version: 1,
+        live: { version: 1, vehicles: { 'WBY31AW090FP1573#': record('WBY31AW090FP1573#'), [SIM_VINS.phev]: record(SIM_VINS.phev) } },
+        vehicles: { 'A/B': {} },
+      }),
+    );
     const w = await watch(mosq.url(), '#');
     const b = bridge([...acc.args, '--broker', mosq.url(), '--ha-discovery']);
     await b.waitFor(CONNECTED);
     assert.match(b.stderr, /bridge: dropping "WBY31AW090FP1573#" from .*bridge-state\.json: not a VIN/);
     assert.match(b.stderr, /bridge: dropping "A\/B" from .*bridge-state\.json: not a VIN/);
-    const raw = (vin, value) => JSON.stringify({ vin, entityId: null, topic: good, timestamp: new Date().toISOString(), data: { [SOC]: { value, unit: '%', timestamp: new Date().toISOString() } } });
+    const raw = (vin, value) =>
+      JSON.stringify({
+        vin,
+        entityId: null,
+        topic: good,
+        timestamp: new Date().toISOString(),
+        data: { [SOC]: { value, unit: '%', timestamp: new Date().toISOString() } },
+      });
     const bad = ['WBY31AW090FP1573#', 'WBY31AW090FP157+2', 'WBY31AW0/0FP15732', 'wby31aw090fp15732', 'WBY31AW090FP15732X', 'WBI31AW090FP15732'];
     for (const vin of [...bad, ...bad]) await sim.stream.publishRaw(good, raw(vin, 12));
     await sim.stream.publishRaw(good, raw(good, 63));
-    await until(async () => (await retained(mosq.url(), `bmw-cardata/${good}/evcc/soc`)).get(`bmw-cardata/${good}/evcc/soc`) === '63', 5000, () => `the good message relayed:\n${b.stderr}`);
+    await until(
+      async () => (await retained(mosq.url(), `bmw-cardata/${good}/evcc/soc`)).get(`bmw-cardata/${good}/evcc/soc`) === '63',
+      5000,
+      () => `the good message relayed:\n${b.stderr}`,
+    );
     await sleep(300);
-    for (const vin of bad) assert.strictEqual(b.stderr.split(`skipping the messages of ${JSON.stringify(vin)}: not a VIN`).length - 1, 1, `one warning for ${vin}`);
+    for (const vin of bad)
+      assert.strictEqual(b.stderr.split(`skipping the messages of ${JSON.stringify(vin)}: not a VIN`).length - 1, 1, `one warning for ${vin}`);
     assert.doesNotMatch(b.stderr, /reconnecting/, 'the broker never dropped the bridge');
     const topics = [...new Set<string>(w.messages.map((m) => m.topic))];
     const cars = new Set(topics.filter((t) => t.startsWith('bmw-cardata/') && t !== 'bmw-cardata/status').map((t) => t.split('/')[1]));
     assert.deepStrictEqual([...cars].sort(), [good, SIM_VINS.phev].sort(), 'topics for the real cars only');
-    assert.ok(topics.filter((t) => t.startsWith('homeassistant/')).every((t) => /^homeassistant\/\w+\/bmw_cardata_[A-Z0-9]{17}_\w+\/config$/.test(t)), 'discovery topics for the real cars only');
+    assert.ok(
+      topics.filter((t) => t.startsWith('homeassistant/')).every((t) => /^homeassistant\/\w+\/bmw_cardata_[A-Z0-9]{17}_\w+\/config$/.test(t)),
+      'discovery topics for the real cars only',
+    );
     assert.strictEqual((await b.stop()).code, 0, b.stderr);
     const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
     assert.deepStrictEqual(Object.keys(saved.live.vehicles).sort(), [good, SIM_VINS.phev].sort());
-    assert.ok(Object.keys(saved.vehicles).every((vin) => isVin(vin)), Object.keys(saved.vehicles).join());
+    assert.ok(
+      Object.keys(saved.vehicles).every((vin) => isVin(vin)),
+      Object.keys(saved.vehicles).join(),
+    );
     await w.close();
   });
 
   it("the simulator's VINs are VINs", () => {
     for (const vin of Object.values(SIM_VINS)) assert.ok(isVin(vin), vin);
     for (const script of Object.values(CHARGING_SCRIPTS)) assert.ok(isVin(script.vin), script.vin);
-    for (const notVin of ['WBY31AW090FP1573', 'WBY31AW090FP15732 ', 'WBO31AW090FP15732', 'WBQ31AW090FP15732', 'wby31aw090fp15732', 'WBY31AW090FP1573/', '', 17]) assert.ok(!isVin(notVin), String(notVin));
+    for (const notVin of ['WBY31AW090FP1573', 'WBY31AW090FP15732 ', 'WBO31AW090FP15732', 'WBQ31AW090FP15732', 'wby31aw090fp15732', 'WBY31AW090FP1573/', '', 17])
+      assert.ok(!isVin(notVin), String(notVin));
   });
 
   describe('the outbox', () => {
@@ -890,7 +1132,10 @@ describe('bmw-cardata bridge', function () {
       await box.add([entry(1), entry(2)]);
       await box.add([entry(2), entry(3), entry(4)]);
       await box.add([entry(5)]);
-      assert.deepStrictEqual(box.pending().map((e) => e.id), ['e3', 'e4', 'e5']);
+      assert.deepStrictEqual(
+        box.pending().map((e) => e.id),
+        ['e3', 'e4', 'e5'],
+      );
       assert.strictEqual(said.length, 1, said.join('\n'));
       assert.match(said[0], /more than 3 messages wait for delivery in .*outbox\.json; the oldest are dropped/);
       box.remove('e4');
@@ -952,7 +1197,6 @@ describe('bmw-cardata bridge', function () {
   });
 
   describe('Node-RED example "Bridge the stream to your MQTT broker"', function () {
-
     afterEach(async () => {
       await helper.unload();
       await helper.stopServer();

@@ -61,7 +61,14 @@ function records(text) {
 
 describe('flat charging rows and CSV', function () {
   describe('flattenChargingSession and toCsv', () => {
-    const base = { startTime: 1780000000, endTime: 1780003600, timeZone: 'Europe/Berlin', displayedStartSoc: 20, displayedSoc: 80, totalChargingDurationSec: 3000 };
+    const base = {
+      startTime: 1780000000,
+      endTime: 1780003600,
+      timeZone: 'Europe/Berlin',
+      displayedStartSoc: 20,
+      displayedSoc: 80,
+      totalChargingDurationSec: 3000,
+    };
 
     it('an end that is null, 0 or before the start is unknown: empty, with no plugged-in minutes', () => {
       assert.strictEqual(flattenChargingSession(base).pluggedMinutes, 60);
@@ -91,7 +98,11 @@ describe('flat charging rows and CSV', function () {
       };
       const row = flattenChargingSession(odd);
       assert.deepStrictEqual([row.timeZone, row.address, row.publicProvider, row.businessErrors, row.cost, row.chargingBlocks], ['UTC', '', '', '', null, 0]);
-      const strange = flattenChargingSession({ ...base, chargingLocation: { municipality: 5, formattedAddress: null }, businessErrors: [null, { hint: 3 }, { hint: 'Stopped' }] });
+      const strange = flattenChargingSession({
+        ...base,
+        chargingLocation: { municipality: 5, formattedAddress: null },
+        businessErrors: [null, { hint: 3 }, { hint: 'Stopped' }],
+      });
       assert.deepStrictEqual([strange.municipality, strange.address, strange.businessErrors], ['', '', 'Stopped']);
       assert.deepStrictEqual([null, undefined, 7, 'x', [], {}, base].map(isChargingSessionEntry), [false, false, false, false, false, true, true]);
     });
@@ -108,7 +119,11 @@ describe('flat charging rows and CSV', function () {
       plain.forEach((t, i) => assert.strictEqual(got[`p${i}`], t, JSON.stringify(t)));
       assert.deepStrictEqual([got.n, got.f, got.big, got.yes], ['-7', '-0.25', '-1e+21', 'false']);
       assert.ok(csv.split('\r\n')[1].startsWith('-7,-0.25,-1e+21,false,'), 'numbers are written bare');
-      assert.deepStrictEqual(records(toCsv([{ '=header': 1 }])).map((r) => Object.keys(r)), [["'=header"]], 'header cells too');
+      assert.deepStrictEqual(
+        records(toCsv([{ '=header': 1 }])).map((r) => Object.keys(r)),
+        [["'=header"]],
+        'header cells too',
+      );
     });
   });
 
@@ -118,7 +133,22 @@ describe('flat charging rows and CSV', function () {
     let config;
     const nowS = () => Math.floor(Date.now() / 1000);
     const history = (baseUrl, extra = []) =>
-      runCli(['charging-history', '--vin', VIN, '--last', '24h', '--format', 'csv', '--base-url', baseUrl, '--auth-url', sim.authBaseUrl, '--config', config, ...extra]);
+      runCli([
+        'charging-history',
+        '--vin',
+        VIN,
+        '--last',
+        '24h',
+        '--format',
+        'csv',
+        '--base-url',
+        baseUrl,
+        '--auth-url',
+        sim.authBaseUrl,
+        '--config',
+        config,
+        ...extra,
+      ]);
 
     before(async () => {
       sim = await startSimulator({ autoApprove: true, pollIntervalSec: 0, chargingSessions: 60, dailyQuota: 1000 });
@@ -181,7 +211,12 @@ describe('flat charging rows and CSV', function () {
 
     it('with a "tariff" in the account file the rows gain our cost beside BMW\'s own, never mixed; without one they are as before', async () => {
       const start = nowS() - 20 * HOUR;
-      const priced = sim.addChargingSession(VIN, { startTime: start, endTime: start + 2 * HOUR, energyConsumedFromPowerGridKwh: 20, chargingCostInformation: { currency: 'CHF', calculatedChargingCost: 7.1, calculatedSavings: 0 } });
+      const priced = sim.addChargingSession(VIN, {
+        startTime: start,
+        endTime: start + 2 * HOUR,
+        energyConsumedFromPowerGridKwh: 20,
+        chargingCostInformation: { currency: 'CHF', calculatedChargingCost: 7.1, calculatedSavings: 0 },
+      });
       const ongoing = sim.startChargingSession(VIN, { startTime: nowS() - HOUR });
       const withTariff = (tariff) => fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), tariff }));
       try {
@@ -196,7 +231,10 @@ describe('flat charging rows and CSV', function () {
         const at = (session) => rows.find((r) => Date.parse(r.start) === session.startTime * 1000);
         const row = at(priced);
         // 20 kWh at 0.30 and 1 for the session: 7 EUR, beside BMW's 7.1 CHF.
-        assert.deepStrictEqual([row.cost, row.currency, row.tariffCost, row.tariffCurrency, row.tariffKwh, row.tariffMethod], ['7.1', 'CHF', '7', 'EUR', '20', 'flat']);
+        assert.deepStrictEqual(
+          [row.cost, row.currency, row.tariffCost, row.tariffCurrency, row.tariffKwh, row.tariffMethod],
+          ['7.1', 'CHF', '7', 'EUR', '20', 'flat'],
+        );
         assert.deepStrictEqual([at(ongoing).tariffCost, at(ongoing).tariffKwh, at(ongoing).tariffCurrency], ['', '', 'EUR'], 'no cost before the end is known');
         assert.deepStrictEqual(parseCsv(res.stdout)[0], parseCsv(before.stdout)[0].concat(['tariffCost', 'tariffCurrency', 'tariffKwh', 'tariffMethod']));
         // JSON is BMW's answer as it came: no column of ours in it.
@@ -226,7 +264,11 @@ describe('flat charging rows and CSV', function () {
           });
           const headers = { ...req.headers };
           delete headers.host;
-          const upstream = await fetch(`${sim.apiBaseUrl}${req.url}`, { method: req.method, headers: headers as Record<string, string>, body: (body.length ? body : undefined) as unknown as Parameters<typeof fetch>[1]['body'] });
+          const upstream = await fetch(`${sim.apiBaseUrl}${req.url}`, {
+            method: req.method,
+            headers: headers as Record<string, string>,
+            body: (body.length ? body : undefined) as unknown as Parameters<typeof fetch>[1]['body'],
+          });
           let answer = Buffer.from(await upstream.arrayBuffer());
           if (/\/chargingHistory$/.test(new URL(req.url, 'http://proxy.invalid').pathname) && upstream.ok) {
             const page = JSON.parse(answer.toString());
@@ -242,7 +284,17 @@ describe('flat charging rows and CSV', function () {
       const proxyUrl = () => `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
 
       it('partial sessions (missing fields, fields of another type) become rows; the export does not crash', async () => {
-        spoil = (data) => [{}, { startTime: nowS() - HOUR, endTime: null, chargingLocation: null, businessErrors: 'oops', publicChargingPoint: { potentialChargingPointMatches: null } }, ...data];
+        spoil = (data) => [
+          {},
+          {
+            startTime: nowS() - HOUR,
+            endTime: null,
+            chargingLocation: null,
+            businessErrors: 'oops',
+            publicChargingPoint: { potentialChargingPointMatches: null },
+          },
+          ...data,
+        ];
         const res = await history(proxyUrl());
         assert.strictEqual(res.code, 0, res.stderr);
         assert.doesNotMatch(res.stderr, /TypeError/);

@@ -58,14 +58,32 @@ describe('command line', function () {
   it('lists vehicles and reports the quota on stderr', async () => {
     const res = await runCli(['vehicles', ...urls()]);
     assert.strictEqual(res.code, 0, res.stderr);
-    assert.deepStrictEqual(JSON.parse(res.stdout).map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort());
+    assert.deepStrictEqual(
+      JSON.parse(res.stdout)
+        .map((m) => m.vin)
+        .sort(),
+      [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort(),
+    );
     assert.match(res.stderr, /quota: \d+\/50 calls used today/);
   });
 
   it('exports several pages of charging history to CSV with a progress line', async () => {
     sim.clearLog();
     const out = path.join(dir, 'history.csv');
-    const res = await runCli(['charging-history', '--vin', SIM_VINS.bev, '--from', new Date(Date.now() - 180 * 86400_000).toISOString(), '--to', new Date().toISOString(), '--format', 'csv', '--out', out, ...urls()]);
+    const res = await runCli([
+      'charging-history',
+      '--vin',
+      SIM_VINS.bev,
+      '--from',
+      new Date(Date.now() - 180 * 86400_000).toISOString(),
+      '--to',
+      new Date().toISOString(),
+      '--format',
+      'csv',
+      '--out',
+      out,
+      ...urls(),
+    ]);
     assert.strictEqual(res.code, 0, res.stderr);
     const pages = sim.restCalls().filter((r) => r.path.endsWith('/chargingHistory')).length;
     assert.ok(pages >= 3, `expected several pages, got ${pages}`);
@@ -89,7 +107,10 @@ describe('command line', function () {
     const all = JSON.parse((await runCli(['charging-history', '--vin', SIM_VINS.bev, '--last', '30d', ...urls()])).stdout);
     assert.ok(all.length > 3 && all.every((x) => typeof x.startTime === 'number'), `${all.length} sessions in 30 days`);
     const newest = [...all].sort((a, b) => b.startTime - a.startTime).slice(0, 3);
-    assert.deepStrictEqual(limited.map((x) => x.startTime), newest.map((x) => x.startTime));
+    assert.deepStrictEqual(
+      limited.map((x) => x.startTime),
+      newest.map((x) => x.startTime),
+    );
     const help = await runCli(['charging-history', '--help']);
     assert.match(help.stdout, /--limit N +The newest N sessions of the range, newest first/);
   });
@@ -120,7 +141,16 @@ describe('command line', function () {
   });
 
   it('reads telematic values through a managed container', async () => {
-    const res = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', 'vehicle.drivetrain.batteryManagement.header', '--format', 'csv', ...urls()]);
+    const res = await runCli([
+      'telematics',
+      '--vin',
+      SIM_VINS.bev,
+      '--descriptors',
+      'vehicle.drivetrain.batteryManagement.header',
+      '--format',
+      'csv',
+      ...urls(),
+    ]);
     assert.strictEqual(res.code, 0, res.stderr);
     assert.match(res.stdout, /^descriptor,value,unit,timestamp\r\nvehicle\.drivetrain\.batteryManagement\.header,\d/);
   });
@@ -259,7 +289,21 @@ describe('command line', function () {
     // A folder of its own: the quota count of the other tests stays behind.
     const own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-cli-tz-')), 'account.json');
     fs.copyFileSync(config, own);
-    const args = ['charging-history', '--vin', SIM_VINS.bev, '--last', 'last-month', '--limit', '1', '--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', own];
+    const args = [
+      'charging-history',
+      '--vin',
+      SIM_VINS.bev,
+      '--last',
+      'last-month',
+      '--limit',
+      '1',
+      '--base-url',
+      sim.apiBaseUrl,
+      '--auth-url',
+      sim.authBaseUrl,
+      '--config',
+      own,
+    ];
     const res = await runCli(args, { TZ: 'Europe/Berlin' });
     assert.strictEqual(res.code, 0, res.stderr);
     assert.match(res.stderr, /\(last-month in Europe\/Berlin\)/);
@@ -300,12 +344,20 @@ describe('command line', function () {
 
       // BMW no longer knows the container: found or created again once, and that one is remembered.
       const token = JSON.parse(fs.readFileSync(own, 'utf8')).tokens.accessToken;
-      const gone = await fetch(`${sim.apiBaseUrl}/customers/containers/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'x-version': 'v1' } });
+      const gone = await fetch(`${sim.apiBaseUrl}/customers/containers/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}`, 'x-version': 'v1' },
+      });
       assert.ok(gone.ok, `deleted at BMW (${gone.status})`);
       sim.clearLog();
       const again = await runCli(['telematics', '--vin', SIM_VINS.bev, '--descriptors', descriptors, ...args()]);
       assert.strictEqual(again.code, 0, again.stderr);
-      assert.deepStrictEqual(served(), ['GET /customers/vehicles/{vin}/telematicData', 'GET /customers/containers', 'POST /customers/containers', 'GET /customers/vehicles/{vin}/telematicData']);
+      assert.deepStrictEqual(served(), [
+        'GET /customers/vehicles/{vin}/telematicData',
+        'GET /customers/containers',
+        'POST /customers/containers',
+        'GET /customers/vehicles/{vin}/telematicData',
+      ]);
       const renewed = JSON.parse(again.stdout).containerId;
       assert.notStrictEqual(renewed, id);
       assert.deepStrictEqual(Object.values(JSON.parse(fs.readFileSync(own, 'utf8')).containers), [renewed]);

@@ -110,7 +110,10 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
   it('list_vehicles: the mapped cars, PRIMARY marked, with names; asked again, the cache answers at no call', async () => {
     const first = await call('list_vehicles');
     assert.ok(!first.result.isError, first.text);
-    assert.deepStrictEqual(first.rest.map((r) => r.path), ['/customers/vehicles/mappings']);
+    assert.deepStrictEqual(
+      first.rest.map((r) => r.path),
+      ['/customers/vehicles/mappings'],
+    );
     assert.strictEqual(first.json.source, 'BMW');
     assert.strictEqual(first.json.age, 'just now');
     assert.strictEqual(first.json.cost.calls, 1);
@@ -145,8 +148,14 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
     const { from, to } = relativeRange('lastMonth', { timeZone: 'UTC' });
     assert.deepStrictEqual(first.json.range, { from, to, name: 'last month', timeZone: 'UTC' });
     assert.strictEqual(first.json.count, history.length);
-    assert.deepStrictEqual(first.json.sessions, history.map((s) => compact(flattenChargingSession(s))));
-    assert.ok(first.json.sessions.every((s) => !Object.values(s).some((v) => v === null || v === '')), 'no empty column');
+    assert.deepStrictEqual(
+      first.json.sessions,
+      history.map((s) => compact(flattenChargingSession(s))),
+    );
+    assert.ok(
+      first.json.sessions.every((s) => !Object.values(s).some((v) => v === null || v === '')),
+      'no empty column',
+    );
     assert.strictEqual(first.json.note, undefined, 'nothing left out');
     const energy = history.reduce((t, s) => t + (flattenChargingSession(s).energyFromGridKwh ?? 0), 0);
     assert.ok(Math.abs(first.json.totals.energyFromGridKwh - energy) < 0.01);
@@ -225,16 +234,26 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
     assert.strictEqual(first.unit, '%');
     assert.match(first.words, /state of charge.*ladestand/);
     const byCli = JSON.parse(await cli('descriptors', '--search', 'state of charge'));
-    assert.deepStrictEqual(res.json.results.map((r) => r.key), byCli.slice(0, 10).map((d) => d.id));
+    assert.deepStrictEqual(
+      res.json.results.map((r) => r.key),
+      byCli.slice(0, 10).map((d) => d.id),
+    );
     assert.strictEqual(res.json.count, byCli.length);
   });
 
   it('vehicle_state: never creates a container; reads the one the command line set up, then the cache; keeps the newest login in the account file', async () => {
     const missing = await call('vehicle_state', { vin: SIM_VINS.bev });
     assert.strictEqual(missing.result.isError, true, missing.text);
-    assert.match(missing.text, /^no container of the account holds exactly these \d+ descriptors, and the assistant never creates one\nhint: Set one up once by hand: bmw-cardata telematics --vin WBY31AW090FP15732 --descriptors vehicle\./);
+    assert.match(
+      missing.text,
+      /^no container of the account holds exactly these \d+ descriptors, and the assistant never creates one\nhint: Set one up once by hand: bmw-cardata telematics --vin WBY31AW090FP15732 --descriptors vehicle\./,
+    );
     assert.match(missing.text, /\ncost: 1 call \(/);
-    assert.deepStrictEqual(missing.rest.map((r) => `${r.method} ${r.path}`), ['GET /customers/containers'], 'looked, created nothing');
+    assert.deepStrictEqual(
+      missing.rest.map((r) => `${r.method} ${r.path}`),
+      ['GET /customers/containers'],
+      'looked, created nothing',
+    );
     const soon = await call('vehicle_state', { vin: SIM_VINS.bev });
     assert.match(soon.text, /looked a moment ago/);
     assert.strictEqual(soon.rest.length, 0, 'not looked up again at once');
@@ -248,7 +267,11 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
 
     const read = await call('vehicle_state', { vin: SIM_VINS.bev });
     assert.ok(!read.result.isError, read.text);
-    assert.deepStrictEqual(read.rest.map((r) => `${r.method} ${r.path}`), [`GET /customers/vehicles/${SIM_VINS.bev}/telematicData`], 'the remembered container: the read alone');
+    assert.deepStrictEqual(
+      read.rest.map((r) => `${r.method} ${r.path}`),
+      [`GET /customers/vehicles/${SIM_VINS.bev}/telematicData`],
+      'the remembered container: the read alone',
+    );
     assert.strictEqual(read.json.source, 'BMW');
     assert.strictEqual(read.json.cost.calls, 1);
     const values = Object.fromEntries(read.json.values.map((v) => [v.key, v]));
@@ -289,7 +312,11 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
     assert.match(res.json.age, /^5 min since the newest reading$/);
     assert.strictEqual(res.json.cost.calls, 0);
     const values = Object.fromEntries(res.json.values.map((v) => [v.key, v.value]));
-    assert.deepStrictEqual(values, { 'vehicle.drivetrain.batteryManagement.header': 67, 'vehicle.vehicle.travelledDistance': 41600, 'vehicle.body.chargingPort.status': 'CONNECTED' });
+    assert.deepStrictEqual(values, {
+      'vehicle.drivetrain.batteryManagement.header': 67,
+      'vehicle.vehicle.travelledDistance': 41600,
+      'vehicle.body.chargingPort.status': 'CONNECTED',
+    });
     assert.ok(res.json.notInLiveData.includes('vehicle.drivetrain.totalRemainingRange'));
 
     const fromBmw = await call('vehicle_state', { vin: SIM_VINS.bev, source: 'bmw' });
@@ -303,7 +330,10 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
   it("errors come back as tool errors in core's words (message and hint) with their cost, never a stack", async () => {
     const denied = await call('charging_sessions', { vin: SIM_VINS.secondary, range: 'last 7 days' });
     assert.strictEqual(denied.result.isError, true);
-    assert.match(denied.text, /^getChargingHistory: BMW CarData error CU-104: No permission for specified VIN \(HTTP 403\)\nhint: This VIN is not mapped to the account as PRIMARY user/);
+    assert.match(
+      denied.text,
+      /^getChargingHistory: BMW CarData error CU-104: No permission for specified VIN \(HTTP 403\)\nhint: This VIN is not mapped to the account as PRIMARY user/,
+    );
     assert.match(denied.text, /\ncost: 1 call \(\d+ of 50 used today; \d+ left for the assistant, 10 kept in reserve; resets /);
     const badVin = await call('charging_sessions', { vin: 'abc', range: 'last month' });
     assert.match(badVin.text, /^The VIN must be 17 characters, got 3\nhint: Copy the VIN from the mapped vehicles\.\ncost: 0 calls/);
@@ -335,7 +365,10 @@ describe('bmw-cardata mcp: the car as tools for AI assistants', function () {
     const refused = await call('charging_sessions', { vin: SIM_VINS.bev, range: 'last 7 days' });
     assert.strictEqual(refused.result.isError, true);
     assert.strictEqual(refused.rest.length, 0, 'BMW was not called');
-    assert.match(refused.text, /^getChargingHistory: the last 10 of the 50 daily CarData calls are kept in reserve for what you start by hand \(40 used\); refused locally, BMW was not called\./);
+    assert.match(
+      refused.text,
+      /^getChargingHistory: the last 10 of the 50 daily CarData calls are kept in reserve for what you start by hand \(40 used\); refused locally, BMW was not called\./,
+    );
     assert.match(refused.text, /\nhint: The assistant counts as unattended work: the last calls of the day are kept for the commands you type/);
     assert.match(refused.text, /\ncost: 0 calls \(40 of 50 used today; 0 left for the assistant, 10 kept in reserve; /);
 

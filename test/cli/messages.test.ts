@@ -42,7 +42,8 @@ describe('command line in German and English', function () {
   it('has one table per language with the same keys, none empty', () => {
     assert.deepStrictEqual(Object.keys(MESSAGES).sort(), ['de', 'en']);
     assert.deepStrictEqual(shape(MESSAGES.de), shape(MESSAGES.en));
-    const texts = (table) => Object.values(table).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v : v && typeof v === 'object' ? texts(v) : []));
+    const texts = (table) =>
+      Object.values(table).flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v : v && typeof v === 'object' ? texts(v) : []));
     for (const text of texts(MESSAGES.de)) assert.ok(text.trim() !== '', 'an empty German text');
   });
 
@@ -78,8 +79,26 @@ describe('command line in German and English', function () {
     const urls = (config) => ['--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', config];
 
     for (const [locale, words] of [
-      [{ LANG: 'de_DE.UTF-8' }, { help: /^Aufruf: bmw-cardata <Befehl>/, login: /Öffnen Sie diesen Link[\s\S]*Angemeldet\. Tokens gespeichert in/, quota: /Kontingent: heute \d+\/50 Aufrufe verbraucht/, usage: /charging-history: --last 24h\|7d\|30d\|this-month\|last-month angeben oder --from DATUM und --to DATUM/, notLoggedIn: /nicht angemeldet \(keine Tokens in .*\)\nHinweis: Führen Sie aus: bmw-cardata login/ }],
-      [{ LANG: 'C' }, { help: /^Usage: bmw-cardata <command>/, login: /Open this link, log in with your BMW ID and approve[\s\S]*Logged in\. Tokens saved to/, quota: /quota: \d+\/50 calls used today/, usage: /charging-history: give --last 24h\|7d\|30d\|this-month\|last-month, or --from DATE and --to DATE/, notLoggedIn: /not logged in \(no tokens in .*\)\nhint: Run: bmw-cardata login/ }],
+      [
+        { LANG: 'de_DE.UTF-8' },
+        {
+          help: /^Aufruf: bmw-cardata <Befehl>/,
+          login: /Öffnen Sie diesen Link[\s\S]*Angemeldet\. Tokens gespeichert in/,
+          quota: /Kontingent: heute \d+\/50 Aufrufe verbraucht/,
+          usage: /charging-history: --last 24h\|7d\|30d\|this-month\|last-month angeben oder --from DATUM und --to DATUM/,
+          notLoggedIn: /nicht angemeldet \(keine Tokens in .*\)\nHinweis: Führen Sie aus: bmw-cardata login/,
+        },
+      ],
+      [
+        { LANG: 'C' },
+        {
+          help: /^Usage: bmw-cardata <command>/,
+          login: /Open this link, log in with your BMW ID and approve[\s\S]*Logged in\. Tokens saved to/,
+          quota: /quota: \d+\/50 calls used today/,
+          usage: /charging-history: give --last 24h\|7d\|30d\|this-month\|last-month, or --from DATE and --to DATE/,
+          notLoggedIn: /not logged in \(no tokens in .*\)\nhint: Run: bmw-cardata login/,
+        },
+      ],
     ]) {
       it(`LANG=${locale.LANG}: help, login, quota line and errors in ${locale.LANG === 'C' ? 'English' : 'German'}; the same JSON and exit codes`, async () => {
         const config = path.join(dir, `${locale.LANG}.json`);
@@ -91,7 +110,12 @@ describe('command line in German and English', function () {
         assert.match(login.stderr, words.login);
         const vehicles = await runCli(['vehicles', ...urls(config)], locale);
         assert.strictEqual(vehicles.code, 0, vehicles.stderr);
-        assert.deepStrictEqual(JSON.parse(vehicles.stdout).map((v) => v.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort());
+        assert.deepStrictEqual(
+          JSON.parse(vehicles.stdout)
+            .map((v) => v.vin)
+            .sort(),
+          [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort(),
+        );
         assert.match(vehicles.stderr, words.quota);
         const usage = await runCli(['charging-history', '--vin', SIM_VINS.bev, ...urls(config)], locale);
         assert.strictEqual(usage.code, 2);

@@ -3,7 +3,18 @@
 import assert from 'assert';
 import * as core from '../../src/node';
 
-const { DESCRIPTORS, CATEGORIES, findDescriptor, searchDescriptors, descriptorsByCategory, dedicatedEndpointOf, DEDICATED_ENDPOINT_DESCRIPTORS, normaliseMappings, OPERATIONS, OPERATION_IDS } = core;
+const {
+  DESCRIPTORS,
+  CATEGORIES,
+  findDescriptor,
+  searchDescriptors,
+  descriptorsByCategory,
+  dedicatedEndpointOf,
+  DEDICATED_ENDPOINT_DESCRIPTORS,
+  normaliseMappings,
+  OPERATIONS,
+  OPERATION_IDS,
+} = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 
@@ -16,7 +27,10 @@ describe('core catalogue', function () {
       assert.strictEqual(d.description, d.description.trim());
       assert.strictEqual(typeof d.streamable, 'boolean');
       assert.ok(Array.isArray(d.vehicleTypes));
-      assert.ok(CATEGORIES.some((c) => c.name === d.category), d.id);
+      assert.ok(
+        CATEGORIES.some((c) => c.name === d.category),
+        d.id,
+      );
     }
     assert.strictEqual(findDescriptor('vehicle.no.such.key'), undefined);
     assert.strictEqual(findDescriptor(SOC.toUpperCase()), undefined, 'ids are exact');
@@ -27,14 +41,23 @@ describe('core catalogue', function () {
     for (let i = 1; i < CATEGORIES.length; i += 1) assert.ok(CATEGORIES[i - 1].rank <= CATEGORIES[i].rank);
     const groups = descriptorsByCategory();
     assert.ok(groups.length > 3);
-    assert.deepStrictEqual(groups.map((g) => g.category.name), CATEGORIES.filter((c) => DESCRIPTORS.some((d) => d.category === c.name)).map((c) => c.name));
+    assert.deepStrictEqual(
+      groups.map((g) => g.category.name),
+      CATEGORIES.filter((c) => DESCRIPTORS.some((d) => d.category === c.name)).map((c) => c.name),
+    );
     for (const g of groups) {
       assert.ok(g.descriptors.length > 0);
       assert.ok(g.descriptors.every((d) => d.category === g.category.name));
       const names = g.descriptors.map((d) => d.name);
-      assert.deepStrictEqual(names, [...names].sort((a, b) => a.localeCompare(b)));
+      assert.deepStrictEqual(
+        names,
+        [...names].sort((a, b) => a.localeCompare(b)),
+      );
     }
-    assert.strictEqual(groups.reduce((n, g) => n + g.descriptors.length, 0), DESCRIPTORS.length);
+    assert.strictEqual(
+      groups.reduce((n, g) => n + g.descriptors.length, 0),
+      DESCRIPTORS.length,
+    );
   });
 
   it('search: every word, in any case, in the id, name or description', () => {

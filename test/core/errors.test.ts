@@ -23,7 +23,7 @@ describe('core errors', function () {
   });
 
   describe('errorFromResponse', () => {
-    it('a BMW code: kind bmw, BMW\'s message and reference, the code\'s hint, the operation in front', () => {
+    it("a BMW code: kind bmw, BMW's message and reference, the code's hint, the operation in front", () => {
       const e = errorFromResponse(403, bmw('CU-104', 'VIN not allowed'), 'getBasicData');
       assert.ok(e instanceof CarDataError);
       assert.deepStrictEqual(
@@ -34,13 +34,13 @@ describe('core errors', function () {
       assert.strictEqual(e.hint, CU_CODES['CU-104'].hint);
     });
 
-    it('without BMW\'s message the code\'s own message is used, and without an operation no prefix', () => {
+    it("without BMW's message the code's own message is used, and without an operation no prefix", () => {
       const e = errorFromResponse(400, { exveErrorId: 'CU-401' });
       assert.strictEqual(e.bmwMessage, CU_CODES['CU-401'].message);
       assert.strictEqual(e.message, `BMW CarData error CU-401: ${CU_CODES['CU-401'].message} (HTTP 400)`);
     });
 
-    it('an unknown code keeps BMW\'s words and has no hint; without any message says so', () => {
+    it("an unknown code keeps BMW's words and has no hint; without any message says so", () => {
       const e = errorFromResponse(400, { exveErrorId: 'CU-999' }, 'getMappings');
       assert.deepStrictEqual([e.kind, e.hint, e.bmwMessage], ['bmw', '', undefined]);
       assert.strictEqual(e.message, 'getMappings: BMW CarData error CU-999: no message (HTTP 400)');
@@ -90,11 +90,11 @@ describe('core errors', function () {
       assert.match(errorFromResponse(429, undefined, undefined, 0).message, /^BMW CarData asks to slow down \(HTTP 429, retry after 0 s\)$/);
     });
 
-    it('reads BMW\'s body from text and bytes, and ignores bodies that are not BMW\'s', () => {
+    it("reads BMW's body from text and bytes, and ignores bodies that are not BMW's", () => {
       assert.strictEqual(errorFromResponse(403, JSON.stringify(bmw('CU-105'))).exveErrorId, 'CU-105');
       assert.strictEqual(errorFromResponse(403, Buffer.from(JSON.stringify(bmw('CU-105')))).exveErrorId, 'CU-105');
       const noId = errorFromResponse(400, { exveErrorMsg: 'words without a code' });
-      assert.deepStrictEqual([noId.exveErrorId, noId.bmwMessage, noId.kind], [undefined, undefined, 'http'], 'without exveErrorId it is not BMW\'s error body');
+      assert.deepStrictEqual([noId.exveErrorId, noId.bmwMessage, noId.kind], [undefined, undefined, 'http'], "without exveErrorId it is not BMW's error body");
       for (const body of ['{"error":"x"}', '<html></html>', { message: 'x' }, null, 42, '42', 'null']) {
         assert.strictEqual(errorFromResponse(403, body).exveErrorId, undefined, JSON.stringify(body));
       }
@@ -112,7 +112,19 @@ describe('core errors', function () {
       assert.strictEqual(new CarDataError({ kind: 'auth', message: 'm', oauthError: 'invalid_grant' }).code, 'invalid_grant');
       assert.strictEqual(new CarDataError({ kind: 'auth', message: 'm', oauthError: 'invalid_grant', exveErrorId: 'CU-101' }).code, 'CU-101');
       assert.strictEqual('cause' in new CarDataError({ kind: 'http', message: 'm' }), false);
-      const full = new CarDataError({ kind: 'bmw', message: 'msg', hint: 'h', status: 403, exveErrorId: 'CU-104', bmwMessage: 'b', exveErrorRef: 'r', retryable: true, operation: 'op', parameter: 'p', cause });
+      const full = new CarDataError({
+        kind: 'bmw',
+        message: 'msg',
+        hint: 'h',
+        status: 403,
+        exveErrorId: 'CU-104',
+        bmwMessage: 'b',
+        exveErrorRef: 'r',
+        retryable: true,
+        operation: 'op',
+        parameter: 'p',
+        cause,
+      });
       assert.deepStrictEqual(full.toJSON(), {
         name: 'CarDataError',
         kind: 'bmw',

@@ -4,10 +4,21 @@ import assert from 'assert';
 import * as core from '../../src/core';
 import { createAccount } from '../../src/node';
 
-const { tokenUrl, DEFAULT_DAILY_QUOTA, QuotaLedger, OPERATIONS, lacksApiScope, operationHeaders, VehicleCache, VEHICLE_CACHE_MS, imageFileName, imageExtension } = core;
+const {
+  tokenUrl,
+  DEFAULT_DAILY_QUOTA,
+  QuotaLedger,
+  OPERATIONS,
+  lacksApiScope,
+  operationHeaders,
+  VehicleCache,
+  VEHICLE_CACHE_MS,
+  imageFileName,
+  imageExtension,
+} = core;
 
 describe('core facts', () => {
-  it('the token endpoint of an auth base URL, with or without a trailing slash, and BMW\'s by default', () => {
+  it("the token endpoint of an auth base URL, with or without a trailing slash, and BMW's by default", () => {
     assert.strictEqual(tokenUrl('http://127.0.0.1:1/gcdm/'), 'http://127.0.0.1:1/gcdm/oauth/token');
     assert.strictEqual(tokenUrl('http://127.0.0.1:1/gcdm'), 'http://127.0.0.1:1/gcdm/oauth/token');
     assert.strictEqual(tokenUrl(), 'https://customer.bmwgroup.com/gcdm/oauth/token');

@@ -54,25 +54,57 @@ describe('core retry rules', function () {
       assert.deepStrictEqual(low, [250, 500, 1000]);
       assert.deepStrictEqual(mid, [375, 750, 1500]);
       const capped = { ...OPTS, maxAttempts: 10 };
-      assert.deepStrictEqual([4, 5, 9].map((a) => retryDelay(a, capped, undefined, () => 1)), [3000, 3000, 3000]);
+      assert.deepStrictEqual(
+        [4, 5, 9].map((a) => retryDelay(a, capped, undefined, () => 1)),
+        [3000, 3000, 3000],
+      );
     });
 
     it('rounds to whole milliseconds', () => {
-      assert.strictEqual(retryDelay(1, { ...OPTS, baseDelayMs: 333 }, undefined, () => 0.5), Math.round(333 / 2 + 333 / 4));
+      assert.strictEqual(
+        retryDelay(1, { ...OPTS, baseDelayMs: 333 }, undefined, () => 0.5),
+        Math.round(333 / 2 + 333 / 4),
+      );
     });
 
     it('stops once the attempts are used up', () => {
-      assert.notStrictEqual(retryDelay(3, OPTS, undefined, () => 1), undefined);
-      assert.strictEqual(retryDelay(4, OPTS, undefined, () => 1), undefined);
-      assert.strictEqual(retryDelay(5, OPTS, undefined, () => 1), undefined);
+      assert.notStrictEqual(
+        retryDelay(3, OPTS, undefined, () => 1),
+        undefined,
+      );
+      assert.strictEqual(
+        retryDelay(4, OPTS, undefined, () => 1),
+        undefined,
+      );
+      assert.strictEqual(
+        retryDelay(5, OPTS, undefined, () => 1),
+        undefined,
+      );
     });
 
     it('waits at least what the server asked, up to maxRetryAfterMs, and reports a longer wait instead', () => {
-      assert.strictEqual(retryDelay(1, OPTS, 10_000, () => 1), 10_000);
-      assert.strictEqual(retryDelay(1, OPTS, 100, () => 1), 500, 'a shorter Retry-After does not shorten the backoff');
-      assert.strictEqual(retryDelay(1, OPTS, 30_000, () => 1), 30_000, 'exactly the limit is waited for');
-      assert.strictEqual(retryDelay(1, OPTS, 30_001, () => 1), undefined);
-      assert.strictEqual(retryDelay(1, OPTS, 0, () => 0), 250);
+      assert.strictEqual(
+        retryDelay(1, OPTS, 10_000, () => 1),
+        10_000,
+      );
+      assert.strictEqual(
+        retryDelay(1, OPTS, 100, () => 1),
+        500,
+        'a shorter Retry-After does not shorten the backoff',
+      );
+      assert.strictEqual(
+        retryDelay(1, OPTS, 30_000, () => 1),
+        30_000,
+        'exactly the limit is waited for',
+      );
+      assert.strictEqual(
+        retryDelay(1, OPTS, 30_001, () => 1),
+        undefined,
+      );
+      assert.strictEqual(
+        retryDelay(1, OPTS, 0, () => 0),
+        250,
+      );
     });
 
     it('uses Math.random when no source is given, within the step', () => {

@@ -22,7 +22,14 @@ describe('core tariff and charging cost', () => {
 
   it('time of use: the energy spread over the charging time, each minute at its window, in the tariff time zone', () => {
     // 21:00 to 23:00 in Berlin (20:00 to 22:00 UTC): half at 0.40, half at 0.20.
-    assert.deepStrictEqual(cost(NIGHT, '2026-12-01T20:00:00Z', '2026-12-01T22:00:00Z', 10), { amount: 3, currency: 'EUR', kwh: 10, energy: 'measured', method: 'time-of-use', perSession: 0 });
+    assert.deepStrictEqual(cost(NIGHT, '2026-12-01T20:00:00Z', '2026-12-01T22:00:00Z', 10), {
+      amount: 3,
+      currency: 'EUR',
+      kwh: 10,
+      energy: 'measured',
+      method: 'time-of-use',
+      perSession: 0,
+    });
     // Entirely in the night window, across midnight.
     assert.strictEqual(cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-02T02:00:00Z', 8).amount, 1.6);
     // The same hours in UTC would be priced otherwise: the zone matters.
@@ -34,11 +41,22 @@ describe('core tariff and charging cost', () => {
     // 2026-12-04 is a Friday.
     assert.strictEqual(cost(fridays, '2026-12-04T23:00:00Z', '2026-12-05T01:00:00Z', 10).amount, 1);
     assert.strictEqual(cost(fridays, '2026-12-07T01:00:00Z', '2026-12-07T02:00:00Z', 10).amount, 4, 'Monday morning follows Sunday: not in the window');
-    assert.strictEqual(cost(fridays, '2026-12-03T23:00:00Z', '2026-12-04T01:00:00Z', 10).amount, 4, "Thursday's late hour at 0.40, and Friday's first hour belongs to Thursday night");
+    assert.strictEqual(
+      cost(fridays, '2026-12-03T23:00:00Z', '2026-12-04T01:00:00Z', 10).amount,
+      4,
+      "Thursday's late hour at 0.40, and Friday's first hour belongs to Thursday night",
+    );
   });
 
   it('the first window that holds a minute prices it; a session without charging time is priced flat', () => {
-    const two = { currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '00:00', to: '24:00', pricePerKwh: 0.3 }, { from: '10:00', to: '11:00', pricePerKwh: 0.1 }] };
+    const two = {
+      currency: 'EUR',
+      pricePerKwh: 0.4,
+      timeOfUse: [
+        { from: '00:00', to: '24:00', pricePerKwh: 0.3 },
+        { from: '10:00', to: '11:00', pricePerKwh: 0.1 },
+      ],
+    };
     assert.strictEqual(cost(two, '2026-12-01T10:00:00Z', '2026-12-01T11:00:00Z', 10).amount, 3);
     const zero = cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-01T22:00:00Z', 5);
     assert.deepStrictEqual([zero.amount, zero.method], [2, 'flat']);
@@ -46,23 +64,45 @@ describe('core tariff and charging cost', () => {
 
   it('generated: a window over the whole day costs as its price flat; more energy never costs less', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 600 }), fc.double({ min: 0, max: 200, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), (startMin, minutes, kwh, p) => {
-        const startedAt = new Date(Date.UTC(2026, 0, 1) + startMin * 60_000).toISOString();
-        const endedAt = new Date(Date.parse(startedAt) + minutes * 60_000).toISOString();
-        const whole = cost({ currency: 'EUR', pricePerKwh: 9, timeZone: 'Europe/Berlin', timeOfUse: [{ from: '00:00', to: '24:00', pricePerKwh: p }] }, startedAt, endedAt, kwh);
-        const flat = cost({ currency: 'EUR', pricePerKwh: p }, startedAt, endedAt, kwh);
-        assert.ok(Math.abs(whole.amount - flat.amount) <= 0.011, `${whole.amount} vs ${flat.amount}`);
-        assert.ok(cost(NIGHT, startedAt, endedAt, kwh + 1).amount >= cost(NIGHT, startedAt, endedAt, kwh).amount);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.double({ min: 0, max: 200, noNaN: true }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        (startMin, minutes, kwh, p) => {
+          const startedAt = new Date(Date.UTC(2026, 0, 1) + startMin * 60_000).toISOString();
+          const endedAt = new Date(Date.parse(startedAt) + minutes * 60_000).toISOString();
+          const whole = cost(
+            { currency: 'EUR', pricePerKwh: 9, timeZone: 'Europe/Berlin', timeOfUse: [{ from: '00:00', to: '24:00', pricePerKwh: p }] },
+            startedAt,
+            endedAt,
+            kwh,
+          );
+          const flat = cost({ currency: 'EUR', pricePerKwh: p }, startedAt, endedAt, kwh);
+          assert.ok(Math.abs(whole.amount - flat.amount) <= 0.011, `${whole.amount} vs ${flat.amount}`);
+          assert.ok(cost(NIGHT, startedAt, endedAt, kwh + 1).amount >= cost(NIGHT, startedAt, endedAt, kwh).amount);
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it('reads a tariff from JSON text, with day names or numbers; refuses what it cannot price, naming the field', () => {
-    const t = parseTariff('{"currency":"GBP","pricePerKwh":0.25,"timeOfUse":[{"days":["Sat","sunday",6],"from":"0:30","to":"04:30","pricePerKwh":0.07}],"timeZone":"Europe/London"}');
-    assert.deepStrictEqual(t, { currency: 'GBP', pricePerKwh: 0.25, timeZone: 'Europe/London', timeOfUse: [{ days: [6, 7], from: '0:30', to: '04:30', pricePerKwh: 0.07 }] });
+    const t = parseTariff(
+      '{"currency":"GBP","pricePerKwh":0.25,"timeOfUse":[{"days":["Sat","sunday",6],"from":"0:30","to":"04:30","pricePerKwh":0.07}],"timeZone":"Europe/London"}',
+    );
+    assert.deepStrictEqual(t, {
+      currency: 'GBP',
+      pricePerKwh: 0.25,
+      timeZone: 'Europe/London',
+      timeOfUse: [{ days: [6, 7], from: '0:30', to: '04:30', pricePerKwh: 0.07 }],
+    });
     const refused = (input, words) =>
-      assert.throws(() => parseTariff(input), (e) => e instanceof CarDataError && e.kind === 'input' && e.parameter === 'tariff' && words.test(e.message), String(JSON.stringify(input)));
+      assert.throws(
+        () => parseTariff(input),
+        (e) => e instanceof CarDataError && e.kind === 'input' && e.parameter === 'tariff' && words.test(e.message),
+        String(JSON.stringify(input)),
+      );
     refused('not json', /not JSON/);
     refused(null, /must be an object/);
     refused([], /must be an object/);
@@ -89,7 +129,11 @@ describe('core tariff and charging cost', () => {
     assert.deepStrictEqual(win({ from: ' 07:15 ', to: '24:00' }), { from: '07:15', to: '24:00', pricePerKwh: 0.1 });
     assert.deepStrictEqual(win({ days: [7, 1, ' Monday ', 'SUN'] }).days, [1, 7]);
     const refused = (input, words) =>
-      assert.throws(() => parseTariff(input), (e) => e instanceof CarDataError && e.parameter === 'tariff' && words.test(e.message), JSON.stringify(input));
+      assert.throws(
+        () => parseTariff(input),
+        (e) => e instanceof CarDataError && e.parameter === 'tariff' && words.test(e.message),
+        JSON.stringify(input),
+      );
     refused({ ...base, pricePerKwh: 1000.01 }, /pricePerKwh must be a number from 0 to 1000, got 1000.01/);
     refused({ ...base, pricePerKwh: '' }, /pricePerKwh must be a number/);
     refused({ ...base, pricePerKwh: '  ' }, /pricePerKwh must be a number/);
@@ -99,7 +143,8 @@ describe('core tariff and charging cost', () => {
     refused({ ...base, timeOfUse: [{ from: '24:01', to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1 must be a time of day/);
     refused({ ...base, timeOfUse: [{ from: '23:60', to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
     refused({ ...base, timeOfUse: [{ from: 2200, to: '06:00', pricePerKwh: 0.1 }] }, /from of window 1/);
-    for (const day of [0, 8, 1.5, 'xy']) refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: [day] }] }, /A day must be 1 \(Monday\) to 7 \(Sunday\)/);
+    for (const day of [0, 8, 1.5, 'xy'])
+      refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: [day] }] }, /A day must be 1 \(Monday\) to 7 \(Sunday\)/);
     refused({ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: 'mon' }] }, /days of window 1 must be a list of weekdays/);
     refused({ ...base, pricePerKwh: null }, /pricePerKwh must be a number/);
     refused(5, /The tariff must be an object/);
@@ -117,7 +162,12 @@ describe('core tariff and charging cost', () => {
       [{ ...base, timeOfUse: [{ from: '7', to: '06:00', pricePerKwh: 0.1 }] }, /24:00 is the end of the day/],
       [{ ...base, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.1, days: ['someday'] }] }, /^For example \[1, 2, 3, 4, 5\] or \["mon", "fri"\]\.$/],
     ];
-    for (const [input, hint] of hints) assert.throws(() => parseTariff(input), (e: any) => hint.test(e.hint), JSON.stringify(input));
+    for (const [input, hint] of hints)
+      assert.throws(
+        () => parseTariff(input),
+        (e: any) => hint.test(e.hint),
+        JSON.stringify(input),
+      );
   });
 
   it("a window's first minute is in it, its end is not; a night window's morning belongs to the day before, Sunday's to Monday", () => {
@@ -144,7 +194,10 @@ describe('core tariff and charging cost', () => {
     assert.strictEqual(cost(sundays, '2026-12-08T01:00:00Z', '2026-12-08T01:01:00Z', 1).amount, 0.4);
     // A charge shorter than a minute is priced as one minute at its start, plus the price per session.
     assert.deepStrictEqual(
-      [cost({ ...NIGHT, timeZone: 'UTC', perSession: 0.5 }, '2026-12-01T22:00:00Z', '2026-12-01T22:00:20Z', 1).amount, cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-01T22:00:20Z', 1).method],
+      [
+        cost({ ...NIGHT, timeZone: 'UTC', perSession: 0.5 }, '2026-12-01T22:00:00Z', '2026-12-01T22:00:20Z', 1).amount,
+        cost(NIGHT, '2026-12-01T22:00:00Z', '2026-12-01T22:00:20Z', 1).method,
+      ],
       [0.7, 'time-of-use'],
     );
   });

@@ -85,8 +85,14 @@ describe('core input checks', function () {
       const e = refusal(() => checkContainerId('CABCDEFGHJ12'), 'containerId');
       assert.strictEqual(e.message, 'A container ID is 13 letters or digits, got "CABCDEFGHJ12"');
       assert.strictEqual(e.hint, 'List the containers to find one.');
-      assert.strictEqual(refusal(() => checkContainerId('X'.repeat(60)), 'containerId').message, `A container ID is 13 letters or digits, got "${'X'.repeat(60)}"`);
-      assert.strictEqual(refusal(() => checkContainerId('X'.repeat(61)), 'containerId').message, `A container ID is 13 letters or digits, got "${'X'.repeat(60)}…"`);
+      assert.strictEqual(
+        refusal(() => checkContainerId('X'.repeat(60)), 'containerId').message,
+        `A container ID is 13 letters or digits, got "${'X'.repeat(60)}"`,
+      );
+      assert.strictEqual(
+        refusal(() => checkContainerId('X'.repeat(61)), 'containerId').message,
+        `A container ID is 13 letters or digits, got "${'X'.repeat(60)}…"`,
+      );
     });
   });
 
@@ -115,7 +121,10 @@ describe('core input checks', function () {
       assert.match(nan.hint, /^Use a form such as 2026-01-31/);
       const text = refusal(() => parseInstant('31/01/2026', 'from', clock), 'from');
       assert.strictEqual(text.message, '"from" is not an ISO 8601 date-time: 31/01/2026');
-      assert.match(text.hint, /^Use a form such as 2026-01-31 or 2026-01-31T18:30:00Z \(BMW answers CU-401 otherwise\), a Date, or a number\. A number is read as epoch seconds below 100000000000/);
+      assert.match(
+        text.hint,
+        /^Use a form such as 2026-01-31 or 2026-01-31T18:30:00Z \(BMW answers CU-401 otherwise\), a Date, or a number\. A number is read as epoch seconds below 100000000000/,
+      );
       const digits = refusal(() => parseInstant(' 1767225600 ', 'from', clock), 'from');
       assert.match(digits.hint, /^Give an epoch time as a number, not as text\. A number is read/);
       const mixed = refusal(() => parseInstant('2026x', 'from', clock), 'from');
@@ -140,7 +149,10 @@ describe('core input checks', function () {
 
     it('a range: ISO UTC without milliseconds, from strictly before to', () => {
       assert.deepStrictEqual(checkRange('2026-01-01T01:00:00+01:00', '2026-01-02', clock), { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' });
-      assert.deepStrictEqual(checkRange('2026-01-01T00:00:00.250Z', '2026-01-01T00:00:01Z', clock), { from: '2026-01-01T00:00:00.250Z', to: '2026-01-01T00:00:01Z' });
+      assert.deepStrictEqual(checkRange('2026-01-01T00:00:00.250Z', '2026-01-01T00:00:01Z', clock), {
+        from: '2026-01-01T00:00:00.250Z',
+        to: '2026-01-01T00:00:01Z',
+      });
       const e = refusal(() => checkRange('2026-01-02', '2026-01-01T01:00:00+01:00', clock), 'from');
       assert.strictEqual(e.message, '"from" (2026-01-02T00:00:00.000Z) must be before "to" (2026-01-01T00:00:00.000Z)');
       assert.strictEqual(e.hint, 'Swap the dates or widen the range.');
@@ -152,7 +164,8 @@ describe('core input checks', function () {
   describe('web links', () => {
     it('only trimmed absolute http(s) links with a host', () => {
       assert.strictEqual(isWebLink('HTTPS://customer.example/x'), true);
-      for (const bad of ['https://a.example ', 'ftp://a.example/', 'mailto:a@b.example', 'not a url', null, {}]) assert.strictEqual(isWebLink(bad), false, String(bad));
+      for (const bad of ['https://a.example ', 'ftp://a.example/', 'mailto:a@b.example', 'not a url', null, {}])
+        assert.strictEqual(isWebLink(bad), false, String(bad));
     });
   });
 
@@ -222,7 +235,16 @@ describe('core input checks', function () {
     });
 
     it('anything else is refused, quoted up to 20 characters', () => {
-      for (const [v, shown] of [[-1, '-1'], [2.5, '2.5'], ['abc', 'abc'], ['0', '0'], [true, 'true'], [NaN, 'NaN'], ['x'.repeat(30), `${'x'.repeat(20)}…`], [[3], '3']]) {
+      for (const [v, shown] of [
+        [-1, '-1'],
+        [2.5, '2.5'],
+        ['abc', 'abc'],
+        ['0', '0'],
+        [true, 'true'],
+        [NaN, 'NaN'],
+        ['x'.repeat(30), `${'x'.repeat(20)}…`],
+        [[3], '3'],
+      ]) {
         const e = refusal(() => checkLimit(v), 'limit');
         assert.strictEqual(e.message, `The limit must be a positive whole number, got ${shown}`);
         assert.strictEqual(e.hint, 'Leave it empty to read everything.');

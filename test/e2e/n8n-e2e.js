@@ -67,7 +67,14 @@ async function main() {
       id: 'bmwE2eCredential01',
       name: 'BMW CarData (simulator)',
       type: 'bmwCarDataApi',
-      data: { clientId: 'e2e-client-id', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid },
+      data: {
+        clientId: 'e2e-client-id',
+        apiBaseUrl: sim.apiBaseUrl,
+        authBaseUrl: sim.authBaseUrl,
+        accessToken: t.access_token,
+        refreshToken: t.refresh_token,
+        gcid: t.gcid,
+      },
     };
     const creds = { bmwCarDataApi: { id: credential.id, name: credential.name } };
     const vin = { __rl: true, mode: 'vin', value: SIM_VINS.bev };
@@ -85,7 +92,16 @@ async function main() {
           typeVersion: 1,
           position: [200, 0],
           credentials: creds,
-          parameters: { resource: 'chargingHistory', operation: 'getAll', vin, range: 'custom', from: '2000-01-01T00:00:00Z', to: new Date(Date.now() + 86_400_000).toISOString(), returnAll: false, limit: 15 },
+          parameters: {
+            resource: 'chargingHistory',
+            operation: 'getAll',
+            vin,
+            range: 'custom',
+            from: '2000-01-01T00:00:00Z',
+            to: new Date(Date.now() + 86_400_000).toISOString(),
+            returnAll: false,
+            limit: 15,
+          },
         },
         {
           id: 'a3',
@@ -120,7 +136,12 @@ async function main() {
     const refreshes = sim.requests.filter((r) => r.grantType === 'refresh_token');
     assert.strictEqual(refreshes.length, 1, 'one refresh after the 401');
     for (const line of checkModuleTrace(TRACE, install, path.resolve(N8N_DIR))) console.log(line);
-    console.log(`n8n run 1: ${sessions.length} sessions, image ${image[0].json.bytes} bytes, REST ${sim.restCalls().map((c) => c.status).join(',')}`);
+    console.log(
+      `n8n run 1: ${sessions.length} sessions, image ${image[0].json.bytes} bytes, REST ${sim
+        .restCalls()
+        .map((c) => c.status)
+        .join(',')}`,
+    );
 
     const exported = path.join(work, 'creds-out.json');
     await n8n(['export:credentials', '--all', '--decrypted', `--output=${exported}`]);
@@ -134,7 +155,12 @@ async function main() {
     const second = runData(await n8n(['execute', `--id=${workflow.id}`, '--rawOutput']));
     assert.strictEqual(second['Charging sessions'][0].data.main[0].length, 15);
     assert.strictEqual(sim.requests.filter((r) => r.kind === 'auth').length, 0, 'second run reuses the stored access token');
-    console.log(`n8n run 2: no login call, REST ${sim.restCalls().map((c) => c.status).join(',')}`);
+    console.log(
+      `n8n run 2: no login call, REST ${sim
+        .restCalls()
+        .map((c) => c.status)
+        .join(',')}`,
+    );
     console.log('n8n end to end: OK');
   } finally {
     await sim.close();

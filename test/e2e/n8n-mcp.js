@@ -38,7 +38,15 @@ function mcpWorkflow(credentials) {
     active: false,
     settings: { executionOrder: 'v1', timezone: ZONE, saveDataSuccessExecution: 'all' },
     nodes: [
-      { id: 'mcp', name: 'MCP Server Trigger', type: '@n8n/n8n-nodes-langchain.mcpTrigger', typeVersion: 2, position: [200, -200], webhookId: '5b0c6c83-1b8e-4d4a-9a51-5d0f1b7f0a11', parameters: { path: MCP_PATH } },
+      {
+        id: 'mcp',
+        name: 'MCP Server Trigger',
+        type: '@n8n/n8n-nodes-langchain.mcpTrigger',
+        typeVersion: 2,
+        position: [200, -200],
+        webhookId: '5b0c6c83-1b8e-4d4a-9a51-5d0f1b7f0a11',
+        parameters: { path: MCP_PATH },
+      },
       tool('vehicles', 'Get vehicles', { resource: 'vehicle', operation: 'getAll' }, 0),
       tool(
         'sessions',
@@ -60,7 +68,10 @@ function mcpWorkflow(credentials) {
 /** The JSON a tool answered (n8n hands the node's items over as JSON text). */
 function answerOf(result) {
   h.assert(!result.isError, `the tool failed: ${JSON.stringify(result.content).slice(0, 500)}`);
-  const text = result.content.filter((c) => c.type === 'text').map((c) => c.text).join('');
+  const text = result.content
+    .filter((c) => c.type === 'text')
+    .map((c) => c.text)
+    .join('');
   return { text, json: JSON.parse(text) };
 }
 
@@ -101,20 +112,26 @@ async function main(run) {
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
     h.assert(JSON.stringify(Object.keys(byName).sort()) === JSON.stringify(['Charging_history', 'Get_vehicles']), `tools: ${Object.keys(byName).join(', ')}`);
     for (const t of tools) console.log(`    ${t.name}: ${t.description}`);
-    h.assert(/^Lists the cars of the BMW account.*Costs 1 of the account's 50 CarData calls a day/.test(byName.Get_vehicles.description), byName.Get_vehicles.description);
+    h.assert(
+      /^Lists the cars of the BMW account.*Costs 1 of the account's 50 CarData calls a day/.test(byName.Get_vehicles.description),
+      byName.Get_vehicles.description,
+    );
     h.assert(/charging sessions of a period.*per page of sessions/.test(byName.Charging_history.description), byName.Charging_history.description);
     const args = Object.keys(byName.Charging_history.inputSchema.properties || {}).sort();
     h.assert(JSON.stringify(args) === JSON.stringify(['period', 'vin']), `Charging history takes ${args.join(', ')}`);
     h.assert(sim.restCalls().length === 0, 'listing the tools asked BMW');
   });
 
-  await run.step("\"get vehicles\": the simulator's cars, Simplified, for one call", async () => {
+  await run.step('"get vehicles": the simulator\'s cars, Simplified, for one call', async () => {
     const before = sim.quota().used;
     const { text, json } = answerOf(await client.callTool({ name: 'Get_vehicles', arguments: {} }));
     console.log(`    answer (${text.length} characters): ${text}`);
     const mapped = [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary];
     h.assert(JSON.stringify(json.map((c) => c.vin).sort()) === JSON.stringify(mapped.sort()), `vehicles: ${json.map((c) => c.vin).join(', ')}`);
-    h.assert(json.every((c) => c.mappingType && c.vehicleName && !('mappedSince' in c)), 'Simplified: vin, vehicleName, mappingType');
+    h.assert(
+      json.every((c) => c.mappingType && c.vehicleName && !('mappedSince' in c)),
+      'Simplified: vin, vehicleName, mappingType',
+    );
     h.assert(json.at(-1)._quota && json.at(-1)._quota.used === 1, `quota on the last car: ${JSON.stringify(json.at(-1)._quota)}`);
     const calls = sim.restCalls();
     h.assert(calls.length === 1 && calls[0].path === '/customers/vehicles/mappings', `calls: ${calls.map((c) => c.path).join(', ')}`);
@@ -131,8 +148,14 @@ async function main(run) {
     const calls = sim.restCalls();
     const spent = sim.quota().used - before;
     h.assert(spent === calls.length, `the simulator counted ${spent} calls for ${calls.length} requests`);
-    h.assert(calls.length >= 1 && calls.every((c) => c.path === `/customers/vehicles/${VIN}/chargingHistory` && c.status === 200), `calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
-    h.assert(calls[0].query.from === from && calls[0].query.to === to, `asked ${calls[0].query.from}..${calls[0].query.to}, expected last month in ${ZONE}: ${from}..${to}`);
+    h.assert(
+      calls.length >= 1 && calls.every((c) => c.path === `/customers/vehicles/${VIN}/chargingHistory` && c.status === 200),
+      `calls: ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`,
+    );
+    h.assert(
+      calls[0].query.from === from && calls[0].query.to === to,
+      `asked ${calls[0].query.from}..${calls[0].query.to}, expected last month in ${ZONE}: ${from}..${to}`,
+    );
     h.assert(json.length > 0, 'the simulator has sessions last month');
     for (const s of json) {
       const start = Date.parse(s.start);
@@ -155,7 +178,9 @@ async function main(run) {
     h.assert(pagesRead === Math.max(1, Math.ceil(expected.length / PAGE_SIZE)), `${pagesRead} pages for ${expected.length} sessions of ${PAGE_SIZE} a page`);
     h.assert(json.at(-1)._quota === undefined, 'no _quota unless Include Quota is on');
     console.log(`    answer (${text.length} characters, ${json.length} sessions): ${text.slice(0, 400)}…`);
-    console.log(`    quota: ${pagesRead} calls (${pagesRead} pages of ${PAGE_SIZE} sessions); the simulator counts ${sim.quota().used} of ${sim.quota().limit} today`);
+    console.log(
+      `    quota: ${pagesRead} calls (${pagesRead} pages of ${PAGE_SIZE} sessions); the simulator counts ${sim.quota().used} of ${sim.quota().limit} today`,
+    );
   });
 
   await run.step("no token of the credential appears in n8n's log", async () => {

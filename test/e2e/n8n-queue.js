@@ -47,12 +47,23 @@ const NODE = 'BMW CarData';
 const DESCRIPTORS = ['vehicle.drivetrain.batteryManagement.header', 'vehicle.vehicle.travelledDistance'];
 /** The two workflows: vehicles (the concurrency check) and telematic data through a managed container. */
 const WORKFLOWS = {
-  vehicles: { id: 'bmwQueueWorkflow001', name: 'BMW CarData in queue mode', path: 'bmw-cardata-queue', parameters: { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } } },
+  vehicles: {
+    id: 'bmwQueueWorkflow001',
+    name: 'BMW CarData in queue mode',
+    path: 'bmw-cardata-queue',
+    parameters: { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } },
+  },
   telematics: {
     id: 'bmwQueueWorkflow002',
     name: 'BMW CarData telematics in queue mode',
     path: 'bmw-cardata-queue-telematics',
-    parameters: { resource: 'telematicData', operation: 'get', vin: { __rl: true, mode: 'vin', value: SIM_VINS.bev }, containerMode: 'managed', descriptors: DESCRIPTORS },
+    parameters: {
+      resource: 'telematicData',
+      operation: 'get',
+      vin: { __rl: true, mode: 'vin', value: SIM_VINS.bev },
+      containerMode: 'managed',
+      descriptors: DESCRIPTORS,
+    },
   },
 };
 
@@ -150,14 +161,22 @@ async function main(run) {
     console.log(`    ${describeInstall(installed)}`);
     return installed;
   });
-  const cli = async (args) => run.exec(`n8n ${args[0]}`, NODE24, [N8N_BIN, ...args], { cwd: work, env: { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) } });
+  const cli = async (args) =>
+    run.exec(`n8n ${args[0]}`, NODE24, [N8N_BIN, ...args], { cwd: work, env: { ...env, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) } });
 
   await run.step('the credential (expired access token) and the workflows are imported and published', async () => {
     const credential = {
       id: CREDENTIAL_ID,
       name: 'BMW CarData (simulator)',
       type: 'bmwCarDataApi',
-      data: { clientId: CLIENT_ID, apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, gcid: tokens.gcid },
+      data: {
+        clientId: CLIENT_ID,
+        apiBaseUrl: sim.apiBaseUrl,
+        authBaseUrl: sim.authBaseUrl,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+        gcid: tokens.gcid,
+      },
     };
     fs.writeFileSync(path.join(work, 'creds.json'), JSON.stringify([credential]));
     fs.writeFileSync(path.join(work, 'wf.json'), JSON.stringify(Object.values(WORKFLOWS).map(workflow)));
@@ -181,7 +200,12 @@ async function main(run) {
     }
     await h.waitFor('n8n main to open its editor', () => /Editor is now accessible/.test(n8nMain.output()), 150_000, n8nMain);
     for (const w of Object.values(WORKFLOWS)) {
-      await h.waitFor(`n8n main to register the webhook of "${w.name}"`, () => n8nMain.output().includes(`Added webhook "Webhook" for workflow "${w.name}"`), 90_000, n8nMain);
+      await h.waitFor(
+        `n8n main to register the webhook of "${w.name}"`,
+        () => n8nMain.output().includes(`Added webhook "Webhook" for workflow "${w.name}"`),
+        90_000,
+        n8nMain,
+      );
     }
     for (const w of started) await h.waitFor(`${w.label} to be ready`, () => /n8n worker is now ready/.test(w.output()), 150_000, w);
     for (let i = 1; i <= WORKERS; i += 1) {
@@ -216,7 +240,13 @@ async function main(run) {
       return rows.map((row) => {
         const node = flatted.parse(row.data).resultData.runData[NODE];
         const task = node && node[0];
-        return { id: Number(row.id), status: row.status, worker: workerOf(row.id), items: task && task.data ? task.data.main[0].map((i) => i.json) : [], error: task && task.error && task.error.message };
+        return {
+          id: Number(row.id),
+          status: row.status,
+          worker: workerOf(row.id),
+          items: task && task.data ? task.data.main[0].map((i) => i.json) : [],
+          error: task && task.error && task.error.message,
+        };
       });
     };
     const lastId = async () => Number((await db.query('SELECT COALESCE(MAX(id), 0) AS id FROM execution_entity')).rows[0].id);
@@ -233,11 +263,21 @@ async function main(run) {
       const status = (s) => sim.restCalls().filter((c) => c.status === s).length;
       const perWorker = [1, 2].map((n) => list.filter((e) => e.worker === n).length);
       const failed = list.filter((e) => e.status !== 'success' || !e.items.length || !e.items[0].vin);
-      console.log(`    ${CONCURRENT} executions ended within ${seconds.toFixed(1)} s, ${CONCURRENT - failed.length} succeeded; workers ran ${perWorker.join(' + ')}`);
-      console.log(`    refresh requests: ${refreshes.length} (${refreshes.length - refused.length} accepted, ${refused.length} refused: the refresh token was already used); CarData calls: ${status(200)} x 200, ${status(401)} x 401`);
+      console.log(
+        `    ${CONCURRENT} executions ended within ${seconds.toFixed(1)} s, ${CONCURRENT - failed.length} succeeded; workers ran ${perWorker.join(' + ')}`,
+      );
+      console.log(
+        `    refresh requests: ${refreshes.length} (${refreshes.length - refused.length} accepted, ${refused.length} refused: the refresh token was already used); CarData calls: ${status(200)} x 200, ${status(401)} x 401`,
+      );
       h.assert(failed.length === 0, `${failed.length} of ${CONCURRENT} executions failed: ${[...new Set(failed.map((e) => e.error || e.status))].join('; ')}`);
-      h.assert(list.every((e) => e.worker > 0), `an execution is missing from the worker logs: ${list.map((e) => `${e.id}:${e.worker}`).join(' ')}`);
-      h.assert(perWorker.every((n) => n > 0), `one worker ran all executions: ${perWorker.join(' + ')}`);
+      h.assert(
+        list.every((e) => e.worker > 0),
+        `an execution is missing from the worker logs: ${list.map((e) => `${e.id}:${e.worker}`).join(' ')}`,
+      );
+      h.assert(
+        perWorker.every((n) => n > 0),
+        `one worker ran all executions: ${perWorker.join(' + ')}`,
+      );
       h.assert(refreshes.length - refused.length === 1, `${refreshes.length - refused.length} refreshes were accepted; the executions should share one`);
       h.assert(status(200) === CONCURRENT, `${status(200)} CarData calls answered 200, expected ${CONCURRENT}`);
       return list.map((e) => ({ id: e.id, worker: e.worker, used: e.items[0]._quota.used }));
@@ -249,10 +289,15 @@ async function main(run) {
     const highest = [1, 2].map((n) => Math.max(...concurrent.filter((e) => e.worker === n).map((e) => e.used)));
     await run.step('the local quota ledger: each worker counted its own calls only', async () => {
       const counts = [1, 2].map((n) => concurrent.filter((e) => e.worker === n).map((e) => e.used));
-      console.log(`    the simulator counted ${sim.quota().used} calls; the ledger's highest count: ${highest.map((s, i) => `worker ${i + 1} ${s}`).join(', ')}`);
+      console.log(
+        `    the simulator counted ${sim.quota().used} calls; the ledger's highest count: ${highest.map((s, i) => `worker ${i + 1} ${s}`).join(', ')}`,
+      );
       console.log(`    counts the executions reported: ${counts.map((u, i) => `worker ${i + 1} [${[...u].sort((a, b) => a - b).join(',')}]`).join(', ')}`);
       for (const [i, u] of counts.entries()) h.assert(highest[i] <= u.length, `worker ${i + 1} counted ${highest[i]} calls but made ${u.length}`);
-      h.assert(highest.every((s) => s < sim.quota().used), 'a worker counted the calls of the other one');
+      h.assert(
+        highest.every((s) => s < sim.quota().used),
+        'a worker counted the calls of the other one',
+      );
     });
 
     await run.step(`${SEQUENTIAL} sequential executions: each worker's count goes up by its own calls only`, async () => {
@@ -281,8 +326,17 @@ async function main(run) {
         const [from, after] = [sim.restCalls().length, await lastId()];
         await start(WORKFLOWS.telematics);
         const [e] = await ended(WORKFLOWS.telematics, after, 1);
-        h.assert(e.status === 'success' && e.items[0] && DESCRIPTORS.every((d) => e.items[0].telematicData[d]), `telematic execution ${i + 1} failed: ${e.error || e.status}`);
-        calls.push({ worker: e.worker, made: sim.restCalls().slice(from).map((c) => `${c.method} ${c.path.replace(/^\/customers\//, '').replace(/vehicles\/\w+\//, '')}`) });
+        h.assert(
+          e.status === 'success' && e.items[0] && DESCRIPTORS.every((d) => e.items[0].telematicData[d]),
+          `telematic execution ${i + 1} failed: ${e.error || e.status}`,
+        );
+        calls.push({
+          worker: e.worker,
+          made: sim
+            .restCalls()
+            .slice(from)
+            .map((c) => `${c.method} ${c.path.replace(/^\/customers\//, '').replace(/vehicles\/\w+\//, '')}`),
+        });
       }
       for (const c of calls) console.log(`    worker ${c.worker}: ${c.made.join(', ')}`);
       const created = calls.flatMap((c) => c.made).filter((m) => m === 'POST containers').length;
@@ -290,7 +344,9 @@ async function main(run) {
       // A new execution gets no static data from n8n: the worker's own memory of the container is what counts.
       const seen = new Set();
       for (const c of calls) {
-        const expected = seen.has(c.worker) ? ['GET telematicData'] : ['GET containers', ...(c.made.includes('POST containers') ? ['POST containers'] : []), 'GET telematicData'];
+        const expected = seen.has(c.worker)
+          ? ['GET telematicData']
+          : ['GET containers', ...(c.made.includes('POST containers') ? ['POST containers'] : []), 'GET telematicData'];
         h.assert(c.made.join() === expected.join(), `worker ${c.worker} made ${c.made.join(', ')}, expected ${expected.join(', ')}`);
         seen.add(c.worker);
       }
@@ -307,7 +363,10 @@ async function main(run) {
     h.assert(stored.refreshToken && stored.refreshToken !== tokens.refresh_token, 'the stored refresh token was not rotated');
     h.assert(!used.has(stored.refreshToken), 'the stored refresh token was already used');
     const log = procs.map((p) => p.output()).join('\n');
-    h.assert(![tokens.access_token, tokens.refresh_token, stored.refreshToken, stored.accessToken].some((t) => log.includes(t)), "a token appears in n8n's log");
+    h.assert(
+      ![tokens.access_token, tokens.refresh_token, stored.refreshToken, stored.accessToken].some((t) => log.includes(t)),
+      "a token appears in n8n's log",
+    );
     // Checked against the simulator outside n8n: the first refresh token is refused when reused, the stored one
     // is accepted (which uses it up, so this comes last).
     const login = { transport: new AxiosTransport(), sleep: nodeSleep, clientId: CLIENT_ID, authBaseUrl: sim.authBaseUrl };

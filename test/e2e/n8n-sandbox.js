@@ -61,7 +61,8 @@ function isFree(port) {
 const client = (url) => restClient(url, 'n8n-sandbox-test').call;
 
 async function main(run) {
-  if (EMPTY_CACHE) h.assert(process.env.BMW_CARDATA_CACHE && !fs.existsSync(N8N_DIR), `--empty-cache needs BMW_CARDATA_CACHE set to an empty folder, not ${CACHE}`);
+  if (EMPTY_CACHE)
+    h.assert(process.env.BMW_CARDATA_CACHE && !fs.existsSync(N8N_DIR), `--empty-cache needs BMW_CARDATA_CACHE set to an empty folder, not ${CACHE}`);
   else h.assert(fs.existsSync(N8N_BIN) && fs.existsSync(NODE24), `n8n ${N8N_VERSION} or Node 24 is not installed under ${CACHE}: run test/e2e/n8n-install.sh`);
   // n8n stores execution data with flatted; its own copy reads it back (once installed).
   const flatted = { parse: (text) => require(path.join(N8N_DIR, 'node_modules', 'flatted')).parse(text) };
@@ -78,7 +79,8 @@ async function main(run) {
     N8N_DIAGNOSTICS_ENABLED: 'false',
     N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
   };
-  const n8nCli = async (label, cliArgs) => run.exec(label, NODE24, [N8N_BIN, ...cliArgs], { cwd: work, env: { ...n8nEnv, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) }, timeoutMs: 120_000 });
+  const n8nCli = async (label, cliArgs) =>
+    run.exec(label, NODE24, [N8N_BIN, ...cliArgs], { cwd: work, env: { ...n8nEnv, N8N_RUNNERS_BROKER_PORT: String(await h.freePort()) }, timeoutMs: 120_000 });
   const timings = {};
 
   await run.step('a busy editor port is refused before anything starts, naming the port and --port', async () => {
@@ -121,7 +123,12 @@ async function main(run) {
     const { exitCode, signalCode } = sandbox.proc.child;
     h.assert(exitCode === 0 || signalCode === 'SIGINT', `the sandbox ended with ${signalCode ?? `code ${exitCode}`}`);
     h.assert(sandbox.proc.output().includes('Stopped.'), 'the sandbox did not say it stopped');
-    for (const [p, what] of [[port, 'the editor'], [port + 1, "n8n's task runners"], [simPort, 'the simulator'], [simPort + 1, "the simulator's stream"]]) {
+    for (const [p, what] of [
+      [port, 'the editor'],
+      [port + 1, "n8n's task runners"],
+      [simPort, 'the simulator'],
+      [simPort + 1, "the simulator's stream"],
+    ]) {
       h.assert(await isFree(p), `port ${p} (${what}) is still taken after Ctrl-C`);
     }
   };
@@ -155,7 +162,10 @@ async function main(run) {
     const sandbox = await start('start:n8n', INSTALL_MS);
     const out = sandbox.proc.output();
     if (EMPTY_CACHE) {
-      h.assert(out.includes(`Installing n8n ${N8N_VERSION} into ${N8N_DIR}`), `the first start did not install n8n into the empty cache:\n${out.slice(0, 1500)}`);
+      h.assert(
+        out.includes(`Installing n8n ${N8N_VERSION} into ${N8N_DIR}`),
+        `the first start did not install n8n into the empty cache:\n${out.slice(0, 1500)}`,
+      );
       h.assert(fs.existsSync(path.join(N8N_DIR, '.checked')), 'the install is not marked checked');
     }
     h.assert(out.includes(`${url}/workflow/`) && out.includes('Execute workflow'), 'the banner does not say what to click first');
@@ -204,24 +214,36 @@ async function main(run) {
     const workflow = (await call('GET', `rest/workflows/${listed.id}`)).data;
     const t0 = Date.now();
     await call('POST', `rest/workflows/${workflow.id}/activate`, { versionId: workflow.versionId });
-    const status = await h.waitFor('the publication', async () => {
-      const p = (await call('GET', `rest/workflows/${workflow.id}/publication-status`)).data;
-      return p.status !== 'in_progress' && p;
-    }, 30_000);
+    const status = await h.waitFor(
+      'the publication',
+      async () => {
+        const p = (await call('GET', `rest/workflows/${workflow.id}/publication-status`)).data;
+        return p.status !== 'in_progress' && p;
+      },
+      30_000,
+    );
     h.assert(status.status === 'published', `the stream example was not published: ${JSON.stringify(status)}`);
     const publishedAt = Date.now();
     const filter = encodeURIComponent(JSON.stringify({ workflowId: workflow.id }));
-    const [execution] = await h.waitFor('a run of the stream example', async () => {
-      const list = (await call('GET', `rest/executions?limit=10&filter=${filter}`)).data.results;
-      return list.length > 0 && list.every((e) => e.status === 'success') && list;
-    }, 240_000, first.proc);
+    const [execution] = await h.waitFor(
+      'a run of the stream example',
+      async () => {
+        const list = (await call('GET', `rest/executions?limit=10&filter=${filter}`)).data.results;
+        return list.length > 0 && list.every((e) => e.status === 'success') && list;
+      },
+      240_000,
+      first.proc,
+    );
     const data = flatted.parse((await call('GET', `rest/executions/${execution.id}`)).data.data);
     const output = (node) => data.resultData.runData[node][0].data.main[0].map((item) => item.json);
     const [event] = output(STREAM_EXAMPLE.nodes[0].name);
     const [{ text }] = output(MESSAGE_NODE);
     h.assert(event.kind === 'charging-finished' && event.vin === SIM_VINS.bev, `the trigger emitted ${JSON.stringify(event).slice(0, 300)}`);
     const energy = event.energyAdded && event.energyAdded.kwh != null ? `${event.energyAdded.kwh.toFixed(1)} kWh` : 'energy not reported';
-    h.assert(typeof text === 'string' && text.startsWith(`Charging finished: ${event.startSoc} % to ${event.endSoc} %, ${energy}`), `the message is ${JSON.stringify(text)} for ${JSON.stringify(event).slice(0, 300)}`);
+    h.assert(
+      typeof text === 'string' && text.startsWith(`Charging finished: ${event.startSoc} % to ${event.endSoc} %, ${energy}`),
+      `the message is ${JSON.stringify(text)} for ${JSON.stringify(event).slice(0, 300)}`,
+    );
     await call('POST', `rest/workflows/${workflow.id}/deactivate`, {});
     console.log(`    "${text}", ${((Date.now() - t0) / 1000).toFixed(0)} s after publishing (published in ${((publishedAt - t0) / 1000).toFixed(0)} s)`);
   });
@@ -235,7 +257,10 @@ async function main(run) {
     const simUrl = `http://127.0.0.1:${simPort}`;
     h.assert(exported.data.apiBaseUrl === simUrl && exported.data.authBaseUrl === `${simUrl}/gcdm`, 'the credential is not pointed at the simulator');
     tokens = [exported.data.accessToken, exported.data.refreshToken, exported.data.idToken];
-    h.assert(tokens.every((t) => typeof t === 'string' && t.length > 20), 'the credential has no tokens');
+    h.assert(
+      tokens.every((t) => typeof t === 'string' && t.length > 20),
+      'the credential has no tokens',
+    );
     h.assert(Date.parse(exported.data.expiresAt) > Date.now(), 'the access token has expired already');
     const texts = [first.proc.output(), fs.readFileSync(path.join(state, 'n8n.log'), 'utf8'), simLog()];
     h.assert(!tokens.some((t) => texts.some((text) => text.includes(t))), 'a token appears in the output or a log');
@@ -248,15 +273,30 @@ async function main(run) {
     const thisMonth = DateTime.now().setZone(zone).startOf('month');
     const [from, to] = [thisMonth.minus({ months: 1 }).toMillis(), thisMonth.toMillis()];
     h.assert(sessions.length > 0, 'no sessions');
-    h.assert(sessions.every((s) => s.vin === SIM_VINS.bev), 'a session of another vehicle');
+    h.assert(
+      sessions.every((s) => s.vin === SIM_VINS.bev),
+      'a session of another vehicle',
+    );
     const outside = sessions.filter((s) => !(Date.parse(s.start) >= from && Date.parse(s.start) < to));
     h.assert(outside.length === 0, `sessions outside last month (${zone}): ${outside.map((s) => s.start).join(', ')}`);
-    h.assert(sessions.every((s) => typeof s.energyFromGridKwh === 'number' && typeof s.endSoc === 'number'), 'sessions without their figures');
+    h.assert(
+      sessions.every((s) => typeof s.energyFromGridKwh === 'number' && typeof s.endSoc === 'number'),
+      'sessions without their figures',
+    );
     h.assert(csv.mimeType === 'text/csv' && csv.fileName === 'charging-sessions-last-month.csv', `the CSV file is ${csv.mimeType} ${csv.fileName}`);
-    const rows = fs.readFileSync(path.join(state, '.n8n', 'storage', csv.id.replace(/^filesystem-v2:/, '')), 'utf8').trim().split('\n');
-    h.assert(rows.length === sessions.length + 1 && rows[0].replace(/^\uFEFF/, '').startsWith('vin,start,end'), `the CSV has ${rows.length} lines for ${sessions.length} sessions: ${rows[0]}`);
+    const rows = fs
+      .readFileSync(path.join(state, '.n8n', 'storage', csv.id.replace(/^filesystem-v2:/, '')), 'utf8')
+      .trim()
+      .split('\n');
+    h.assert(
+      rows.length === sessions.length + 1 && rows[0].replace(/^\uFEFF/, '').startsWith('vin,start,end'),
+      `the CSV has ${rows.length} lines for ${sessions.length} sessions: ${rows[0]}`,
+    );
     const charging = `GET /customers/vehicles/${SIM_VINS.bev}/chargingHistory`;
-    h.assert(calls.length > 0 && calls.every((l) => l.includes(`rest ${charging}`) && l.endsWith('-> 200')), `unexpected simulator calls:\n${calls.join('\n')}`);
+    h.assert(
+      calls.length > 0 && calls.every((l) => l.includes(`rest ${charging}`) && l.endsWith('-> 200')),
+      `unexpected simulator calls:\n${calls.join('\n')}`,
+    );
     console.log(`    ${sessions.length} sessions from ${calls.length} CarData call(s)`);
   });
 
@@ -270,7 +310,10 @@ async function main(run) {
     await again('POST', 'rest/login', { emailOrLdapLoginId: 'sandbox@example.com', password: /password (\S+)/.exec(sandbox.proc.output())[1] });
     const { sessions, calls } = await execute(again, ids.workflow);
     h.assert(sessions.length > 0, 'no sessions after the restart');
-    h.assert(calls.every((l) => l.endsWith('-> 200')), `calls after the restart:\n${calls.join('\n')}`);
+    h.assert(
+      calls.every((l) => l.endsWith('-> 200')),
+      `calls after the restart:\n${calls.join('\n')}`,
+    );
     await ctrlC(sandbox);
   });
 

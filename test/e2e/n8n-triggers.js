@@ -101,12 +101,21 @@ async function main(run) {
   // same with the second pinned 20 s ahead makes the first scheduled poll come about 20 s after activation,
   // not anywhere within the minute (a poll right after activation would race with the test's checks).
   const everyMinute = () => ({ mode: 'custom', cronExpression: `${(new Date().getSeconds() + 20) % 60} * * * * *` });
-  const pollParameters = (pollTimes) => ({ pollTimes: { item: [pollTimes] }, vin: { __rl: true, mode: 'vin', value: VIN }, limit: 50, emitExisting: false, output: 'flat' });
+  const pollParameters = (pollTimes) => ({
+    pollTimes: { item: [pollTimes] },
+    vin: { __rl: true, mode: 'vin', value: VIN },
+    limit: 50,
+    emitExisting: false,
+    output: 'flat',
+  });
 
   const ids = await run.step('the owner, a credential on the simulator and the stream workflow are set up over REST', async () => {
     await rest('POST', 'owner/setup', OWNER);
     const names = (await n8n.call('GET', 'types/nodes.json')).map((t) => t.name);
-    h.assert(names.includes(TYPES.bmwCarDataTrigger) && names.includes(TYPES.bmwCarDataStreamTrigger), 'n8n did not load the BMW CarData triggers from the packages');
+    h.assert(
+      names.includes(TYPES.bmwCarDataTrigger) && names.includes(TYPES.bmwCarDataStreamTrigger),
+      'n8n did not load the BMW CarData triggers from the packages',
+    );
     const credential = await rest('POST', 'credentials', {
       name: 'BMW CarData (simulator)',
       type: 'bmwCarDataApi',
@@ -197,11 +206,17 @@ async function main(run) {
     await h.waitFor('the first poll', () => sim.restCalls().length >= 1 && pollsStarted() >= 1, 20_000, n8n.proc);
     await h.sleep(1500);
     const calls = sim.restCalls();
-    h.assert(calls.length === 1 && calls[0].path === chargingPath && calls[0].status === 200, `the first poll made ${calls.length} CarData call(s): ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`);
+    h.assert(
+      calls.length === 1 && calls[0].path === chargingPath && calls[0].status === 200,
+      `the first poll made ${calls.length} CarData call(s): ${calls.map((c) => `${c.path} ${c.status}`).join(', ')}`,
+    );
     h.assert(pollsStarted() === 1, `n8n started ${pollsStarted()} polls, expected 1`);
     const list = await executions(ids.poll.id);
     h.assert(list.length === 0, `the first poll started ${list.length} execution(s); it should only remember the sessions`);
-    h.assert(!/Poll trigger[^\n]*error|There was a problem with the trigger node "BMW CarData Trigger"/i.test(n8n.proc.output()), 'n8n logged a problem with the polling trigger');
+    h.assert(
+      !/Poll trigger[^\n]*error|There was a problem with the trigger node "BMW CarData Trigger"/i.test(n8n.proc.output()),
+      'n8n logged a problem with the polling trigger',
+    );
     // BMW's history grows meanwhile: the paced polls must not ask for it before their check is due.
     sim.addChargingSession(VIN);
     sim.startChargingSession(VIN, { startTime: Math.floor(Date.now() / 1000) - 300 });
@@ -237,10 +252,16 @@ async function main(run) {
     await h.sleep(2000);
     const settled = await executions(ids.stream.id);
     h.assert(settled.length === 2, `the stream workflow ran ${settled.length} times, expected 2 (one per message of its VINs)`);
-    h.assert(list.every((e) => e.mode === 'trigger'), `stream executions ran in mode ${list.map((e) => e.mode).join(', ')}`);
+    h.assert(
+      list.every((e) => e.mode === 'trigger'),
+      `stream executions ran in mode ${list.map((e) => e.mode).join(', ')}`,
+    );
     const items = [];
     for (const e of settled) items.push(await output(e.id, STREAM_NODE));
-    h.assert(items.every((i) => i.length === 1), `each message should be one item: ${items.map((i) => i.length).join(', ')}`);
+    h.assert(
+      items.every((i) => i.length === 1),
+      `each message should be one item: ${items.map((i) => i.length).join(', ')}`,
+    );
     const expected = [
       // A car without a name in the credential is called by its VIN.
       { vin: SIM_VINS.bev, vehicleName: SIM_VINS.bev, descriptor: SOC, value: 64, unit: '%', timestamp: '2026-01-02T03:04:05.000Z', numericValue: 64 },
@@ -258,7 +279,10 @@ async function main(run) {
   await run.step('deactivating the stream workflow closes its connection; later messages start nothing', async () => {
     await deactivate(ids.stream);
     await h.waitFor('the stream connection to close', () => sim.stream.connections() === 0, 10_000, n8n.proc);
-    h.assert(sim.stream.log.some((e) => e.event === 'disconnect'), 'the broker saw no disconnect');
+    h.assert(
+      sim.stream.log.some((e) => e.event === 'disconnect'),
+      'the broker saw no disconnect',
+    );
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 65 });
     await h.sleep(2000);
     const list = await executions(ids.stream.id);
@@ -286,7 +310,10 @@ async function main(run) {
     const kinds = [];
     for (const e of settled) for (const item of await output(e.id, STREAM_NODE)) kinds.push(item);
     kinds.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-    h.assert(JSON.stringify(kinds.map((k) => k.kind)) === JSON.stringify(['charging-started', 'charging-finished']), `events: ${kinds.map((k) => k.kind).join(', ')}`);
+    h.assert(
+      JSON.stringify(kinds.map((k) => k.kind)) === JSON.stringify(['charging-started', 'charging-finished']),
+      `events: ${kinds.map((k) => k.kind).join(', ')}`,
+    );
     const done = kinds[1];
     h.assert(done.vin === SIM_VINS.bev && done.socAdded > 0 && typeof done.energyAdded.kwh === 'number', `finished event: ${JSON.stringify(done)}`);
     await deactivate(ids.charging);
@@ -304,7 +331,10 @@ async function main(run) {
     h.assert(calls.length === 1, `${pollsStarted()} polls made ${calls.length} CarData calls, expected only the first poll's`);
     const list = await executions(ids.poll.id);
     h.assert(list.length === 0, `the polling workflow ran ${list.length} times before its next check was due`);
-    h.assert(!/Poll trigger[^\n]*error|There was a problem with the trigger node "BMW CarData Trigger"/i.test(n8n.proc.output()), 'n8n logged a problem with the polling trigger');
+    h.assert(
+      !/Poll trigger[^\n]*error|There was a problem with the trigger node "BMW CarData Trigger"/i.test(n8n.proc.output()),
+      'n8n logged a problem with the polling trigger',
+    );
     h.assert(sim.requests.filter((r) => r.kind === 'auth').length === 0, 'a trigger refreshed the token although the stored one was valid');
     const log = n8n.proc.output();
     h.assert(![tokens.access_token, tokens.refresh_token, tokens.id_token].some((t) => log.includes(t)), "a token appears in n8n's log");

@@ -11,7 +11,11 @@ const [redUrl, simBin, repo] = process.argv.slice(2);
 const EDITOR = { 'Content-Type': 'application/json', Accept: 'application/json', 'BMW-CarData-Editor': '1' };
 
 async function call(method, route, body) {
-  const res = await fetch(`${redUrl}/${route}`, { method, headers: { ...EDITOR, 'Node-RED-Deployment-Type': 'full' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${redUrl}/${route}`, {
+    method,
+    headers: { ...EDITOR, 'Node-RED-Deployment-Type': 'full' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} /${route}: HTTP ${res.status} ${text.slice(0, 300)}`);
   return /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;

@@ -158,8 +158,23 @@ async function scriptedBmw(gcid) {
  * the units counted after the step, and the requests that reached BMW's API in it.
  */
 const STEPS = [
-  { name: '401 CU-102, refresh, 200', rest: [[401, CU('CU-102', 'Token expired')], [200, MAPPED]], token: [], used: 1, restCalls: 2 },
-  { name: 'dead login: 401 CU-101, the refresh refused (invalid_grant)', rest: [[401, CU('CU-101', 'Authentication error')]], token: [[400, { error: 'invalid_grant' }]], used: 1, restCalls: 1 },
+  {
+    name: '401 CU-102, refresh, 200',
+    rest: [
+      [401, CU('CU-102', 'Token expired')],
+      [200, MAPPED],
+    ],
+    token: [],
+    used: 1,
+    restCalls: 2,
+  },
+  {
+    name: 'dead login: 401 CU-101, the refresh refused (invalid_grant)',
+    rest: [[401, CU('CU-101', 'Authentication error')]],
+    token: [[400, { error: 'invalid_grant' }]],
+    used: 1,
+    restCalls: 1,
+  },
   { name: '200', rest: [[200, MAPPED]], token: [], used: 2, restCalls: 1 },
   { name: '403 CU-429', rest: [[403, CU('CU-429', 'API rate limit reached')]], token: [], used: 50, restCalls: 1 },
   { name: '200, refused locally', rest: [[200, MAPPED]], token: [], used: 50, restCalls: 0 },
@@ -171,7 +186,14 @@ const HOSTS = {
     freshUserDir();
     const gcid = bmw.issueTokens().gcid;
     const t = bmw.issueTokens();
-    const credentials = { clientId: 'agree-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid, expiresAt: String(Date.now() + 3_600_000) };
+    const credentials = {
+      clientId: 'agree-client',
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token,
+      idToken: t.id_token,
+      gcid,
+      expiresAt: String(Date.now() + 3_600_000),
+    };
     const { node, out, caught, account } = await loadAction(bmw, 'vehicles', { cacheMaxAge: '0' }, { credentials });
     return {
       async call() {
@@ -185,10 +207,21 @@ const HOSTS = {
   },
   async n8n(bmw) {
     const t = bmw.issueTokens();
-    const creds = new MemoryCredentialsHelper({ clientId: 'agree-client', apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, accessToken: t.access_token, refreshToken: t.refresh_token, gcid: t.gcid });
+    const creds = new MemoryCredentialsHelper({
+      clientId: 'agree-client',
+      apiBaseUrl: bmw.apiBaseUrl,
+      authBaseUrl: bmw.authBaseUrl,
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token,
+      gcid: t.gcid,
+    });
     return {
       async call() {
-        const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } }, { nodeExtra: { onError: 'continueRegularOutput' } });
+        const { items, error } = await runNode(
+          creds,
+          { resource: 'vehicle', operation: 'getAll', options: { cacheMaxAge: '0' } },
+          { nodeExtra: { onError: 'continueRegularOutput' } },
+        );
         assert.ifError(error);
         return items[0].json._quota.used;
       },
@@ -201,7 +234,12 @@ const HOSTS = {
     const t = bmw.issueTokens();
     fs.writeFileSync(
       config,
-      JSON.stringify({ clientId: 'agree-client', apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, tokens: { accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid: t.gcid, expiresAt: Date.now() + 3_600_000 } }),
+      JSON.stringify({
+        clientId: 'agree-client',
+        apiBaseUrl: bmw.apiBaseUrl,
+        authBaseUrl: bmw.authBaseUrl,
+        tokens: { accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid: t.gcid, expiresAt: Date.now() + 3_600_000 },
+      }),
     );
     const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
     return {
@@ -235,7 +273,11 @@ describe('Node-RED, n8n and the CLI count the same quota', function () {
           const before = bmw.restCalls;
           counts[host].push(await run.call());
           assert.strictEqual(bmw.restCalls - before, step.restCalls, `${host}, ${step.name}: requests that reached BMW`);
-          assert.deepStrictEqual([bmw.rest.length, bmw.token.length], [step.rest.length - step.restCalls, 0], `${host}, ${step.name}: the scripted answers were asked for`);
+          assert.deepStrictEqual(
+            [bmw.rest.length, bmw.token.length],
+            [step.rest.length - step.restCalls, 0],
+            `${host}, ${step.name}: the scripted answers were asked for`,
+          );
         }
       } finally {
         await run.close();

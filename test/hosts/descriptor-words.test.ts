@@ -38,7 +38,13 @@ describe('the words people use for descriptors', function () {
           assert.ok(exact.includes(id));
           const hits = searchDescriptors(word).map((d) => d.id);
           assert.ok(hits.slice(0, exact.length).includes(id), `${id} in the first ${exact.length} of ${hits.slice(0, 5).join(', ')}`);
-          assert.deepStrictEqual(searchDescriptors(word.toUpperCase()).map((d) => d.id).slice(0, exact.length), hits.slice(0, exact.length), 'case is ignored');
+          assert.deepStrictEqual(
+            searchDescriptors(word.toUpperCase())
+              .map((d) => d.id)
+              .slice(0, exact.length),
+            hits.slice(0, exact.length),
+            'case is ignored',
+          );
         });
       }
     }
@@ -111,7 +117,8 @@ describe('the words people use for descriptors', function () {
     it('each option of the most wanted descriptors carries the words in its name (n8n filters names), no "null" unit', async () => {
       const options = await new BmwCarData().methods.loadOptions.getDescriptors.call({});
       const soc = options.find((o) => o.value === SOC);
-      for (const w of ['state of charge', 'soc', 'battery', 'charge level', 'ladestand']) assert.ok(soc.name.toLowerCase().includes(w), `${w} in "${soc.name}"`);
+      for (const w of ['state of charge', 'soc', 'battery', 'charge level', 'ladestand'])
+        assert.ok(soc.name.toLowerCase().includes(w), `${w} in "${soc.name}"`);
       assert.ok(!options.some((o) => /Unit: null/.test(o.description)));
     });
   });

@@ -15,7 +15,8 @@ import { BmwCarDataApi } from '../../credentials/BmwCarDataApi.credentials.js';
 
 const { QuotaLedger, MemoryQuotaStore, DEFAULT_QUOTA_RESERVE } = core;
 const VIN = SIM_VINS.bev;
-const RESERVE_ERROR = /the last (\d+) of the (\d+) daily CarData calls are kept in reserve for what you start by hand \((\d+) used\); refused locally, BMW was not called\. Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/;
+const RESERVE_ERROR =
+  /the last (\d+) of the (\d+) daily CarData calls are kept in reserve for what you start by hand \((\d+) used\); refused locally, BMW was not called\. Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/;
 
 describe('the reserve the user keeps', function () {
   describe('core ledger', () => {
@@ -28,7 +29,10 @@ describe('the reserve the user keeps', function () {
       const e = await failure(ledger.take('a', 'getBasicData'));
       assert.strictEqual(e.kind, 'quota');
       assert.strictEqual(e.exveErrorId, undefined, "not BMW's CU-429: BMW was not asked");
-      assert.strictEqual(e.message, 'getBasicData: the last 2 of the 5 daily CarData calls are kept in reserve for what you start by hand (3 used); refused locally, BMW was not called. Resets at 2026-03-11T00:00:00Z');
+      assert.strictEqual(
+        e.message,
+        'getBasicData: the last 2 of the 5 daily CarData calls are kept in reserve for what you start by hand (3 used); refused locally, BMW was not called. Resets at 2026-03-11T00:00:00Z',
+      );
       assert.match(e.hint, /Keep in Reserve/);
       assert.strictEqual(e.retryAfterMs, 4 * 3600_000, 'the time to the reset');
       assert.deepStrictEqual(await store.load('a'), { day: '2026-03-10', used: 3 }, 'a refusal spends nothing');
@@ -43,7 +47,10 @@ describe('the reserve the user keeps', function () {
       await ledger.take('a');
       assert.strictEqual((await ledger.take('a')).used, 2);
       assert.strictEqual(DEFAULT_QUOTA_RESERVE, 10);
-      assert.deepStrictEqual([core.quotaReserve(undefined), core.quotaReserve(''), core.quotaReserve('3'), core.quotaReserve(-1), core.quotaReserve(0)], [10, 10, 3, 10, 0]);
+      assert.deepStrictEqual(
+        [core.quotaReserve(undefined), core.quotaReserve(''), core.quotaReserve('3'), core.quotaReserve(-1), core.quotaReserve(0)],
+        [10, 10, 3, 10, 0],
+      );
     });
 
     it("a client's forRun view shares the ledger, and says for each run whether it was started by hand", async () => {
@@ -100,7 +107,9 @@ describe('the reserve the user keeps', function () {
         { id: 'catch', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
         { id: 'caught', z: 'tab', type: 'helper' },
       ].map((n, i) => (n.z ? { x: 100, y: 40 * (i + 1), ...n } : n));
-      await helper.load([...nr.allNodes, nr.coreNode('common/20-inject.js'), nr.coreNode('function/15-change.js')], flow, { acc: nr.authorizedCredentials(sim) });
+      await helper.load([...nr.allNodes, nr.coreNode('common/20-inject.js'), nr.coreNode('function/15-change.js')], flow, {
+        acc: nr.authorizedCredentials(sim),
+      });
       return { out: nr.collector(helper.getNode('out')), caught: nr.collector(helper.getNode('caught')) };
     }
 
@@ -188,8 +197,11 @@ describe('the reserve the user keeps', function () {
     });
     const run = (args) =>
       new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [CLI, ...args, '--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', path.join(dir, 'account.json')], { timeout: 30_000 }, (error, stdout, stderr) =>
-          resolve({ code: error ? error.code : 0, stdout, stderr }),
+        execFile(
+          process.execPath,
+          [CLI, ...args, '--base-url', sim.apiBaseUrl, '--auth-url', sim.authBaseUrl, '--config', path.join(dir, 'account.json')],
+          { timeout: 30_000 },
+          (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
         );
       });
 

@@ -39,7 +39,12 @@ async function echoingBmw() {
       res.writeHead(400, { 'content-type': 'application/json' });
       if (req.url.endsWith('/oauth/token')) {
         const form = new URLSearchParams(body);
-        res.end(JSON.stringify({ error: 'invalid_client', error_description: `refused ${body}; token ${form.get('refresh_token')} for client ${form.get('client_id')}` }));
+        res.end(
+          JSON.stringify({
+            error: 'invalid_client',
+            error_description: `refused ${body}; token ${form.get('refresh_token')} for client ${form.get('client_id')}`,
+          }),
+        );
         return;
       }
       const auth = req.headers.authorization ?? '';
@@ -80,9 +85,17 @@ describe('tokens and client IDs a server echoes never reach an error message', f
     const text = `Authorization: Bearer ${ACCESS} / ${ID_TOKEN} / {"refresh_token":"${REFRESH}","client_id":"${CLIENT_ID}"} / refresh_token=${REFRESH}&client_id=${CLIENT_ID} / ${REFRESH}`;
     const out = redactSecrets(text);
     noSecret(out, 'redacted text');
-    assert.strictEqual(out, 'Authorization: Bearer [redacted] / [redacted] / {"refresh_token":"[redacted]","client_id":"[redacted]"} / refresh_token=[redacted]&client_id=[redacted] / [redacted]');
+    assert.strictEqual(
+      out,
+      'Authorization: Bearer [redacted] / [redacted] / {"refresh_token":"[redacted]","client_id":"[redacted]"} / refresh_token=[redacted]&client_id=[redacted] / [redacted]',
+    );
     // What BMW says without secrets stays as it is.
-    for (const plain of ['CU-402: Telematic key vehicle.drivetrain.electricEngine.kombiRemainingElectricRange is invalid', 'Bearer token missing', 'authorization_pending', 'client_id: unknown']) {
+    for (const plain of [
+      'CU-402: Telematic key vehicle.drivetrain.electricEngine.kombiRemainingElectricRange is invalid',
+      'Bearer token missing',
+      'authorization_pending',
+      'client_id: unknown',
+    ]) {
       assert.strictEqual(redactSecrets(plain), plain);
     }
     // A UUID may be the client ID; BMW's error reference is one too, and is kept where it is asked to be.
@@ -94,7 +107,13 @@ describe('tokens and client IDs a server echoes never reach an error message', f
   for (const [name, expiresAt, code, n8nAccess] of CASES) {
     describe(`in ${name}`, function () {
       it('core: the CarDataError', async () => {
-        const { client } = createAccount({ clientId: CLIENT_ID, apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, tokens: tokens(expiresAt()), dailyQuota: 50 });
+        const { client } = createAccount({
+          clientId: CLIENT_ID,
+          apiBaseUrl: bmw.apiBaseUrl,
+          authBaseUrl: bmw.authBaseUrl,
+          tokens: tokens(expiresAt()),
+          dailyQuota: 50,
+        });
         const e = await failure(client.getMappings());
         assert.match(`${e.code} ${e.message}`, code);
         noSecret(`${e.message} ${e.hint} ${JSON.stringify(e)} ${e.stack}`, 'the error');
@@ -119,7 +138,13 @@ describe('tokens and client IDs a server echoes never reach an error message', f
       });
 
       it('n8n: the NodeApiError', async () => {
-        const credentials = new MemoryCredentialsHelper({ clientId: CLIENT_ID, apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, ...tokens(new Date(expiresAt()).toISOString()), accessToken: n8nAccess });
+        const credentials = new MemoryCredentialsHelper({
+          clientId: CLIENT_ID,
+          apiBaseUrl: bmw.apiBaseUrl,
+          authBaseUrl: bmw.authBaseUrl,
+          ...tokens(new Date(expiresAt()).toISOString()),
+          accessToken: n8nAccess,
+        });
         const { error } = await runNode(credentials, { resource: 'vehicle', operation: 'getAll' });
         assert.ok(error, 'the node failed');
         const shown = `${error.message} ${error.description} ${JSON.stringify(error)}`;
@@ -130,9 +155,14 @@ describe('tokens and client IDs a server echoes never reach an error message', f
       it('command line: stderr', async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-echo-'));
         const config = path.join(dir, 'account.json');
-        fs.writeFileSync(config, JSON.stringify({ clientId: CLIENT_ID, apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, tokens: tokens(expiresAt()) }));
+        fs.writeFileSync(
+          config,
+          JSON.stringify({ clientId: CLIENT_ID, apiBaseUrl: bmw.apiBaseUrl, authBaseUrl: bmw.authBaseUrl, tokens: tokens(expiresAt()) }),
+        );
         const res = await new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) =>
-          execFile(process.execPath, [CLI, 'vehicles', '--config', config], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr })),
+          execFile(process.execPath, [CLI, 'vehicles', '--config', config], { timeout: 30_000 }, (error, stdout, stderr) =>
+            resolve({ code: error ? error.code : 0, stdout, stderr }),
+          ),
         );
         assert.notStrictEqual(res.code, 0);
         assert.match(res.stderr, code);

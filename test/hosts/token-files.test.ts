@@ -17,7 +17,9 @@ const reEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function runCli(args, options = {}) {
   return new Promise<{ code: number | string | null | undefined; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000, ...options }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
+    execFile(process.execPath, [CLI, ...args], { timeout: 30_000, ...options }, (error, stdout, stderr) =>
+      resolve({ code: error ? error.code : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -137,13 +139,20 @@ describe('token files', function () {
 
     async function readOnce(loaded) {
       loaded.node.receive({});
-      return Promise.race([loaded.out.wait(loaded.out.messages.length + 1).then((m) => m.at(-1)), loaded.caught.wait(loaded.caught.messages.length + 1).then((m) => ({ error: m.at(-1) }))]);
+      return Promise.race([
+        loaded.out.wait(loaded.out.messages.length + 1).then((m) => m.at(-1)),
+        loaded.caught.wait(loaded.caught.messages.length + 1).then((m) => ({ error: m.at(-1) })),
+      ]);
     }
 
     const broken: [string, () => unknown, string][] = [
       ['truncated', () => fs.writeFileSync(tokenFile(), '{"version":1,"accounts":{"acc":{"issuedAt":17'), 'not JSON'],
       ['not JSON', () => fs.writeFileSync(tokenFile(), '<html>'), 'not JSON'],
-      ['a newer version', () => fs.writeFileSync(tokenFile(), JSON.stringify({ version: 2, accounts: { acc: { issuedAt: 1, sealed: 'x' } } })), 'a newer format (version 2)'],
+      [
+        'a newer version',
+        () => fs.writeFileSync(tokenFile(), JSON.stringify({ version: 2, accounts: { acc: { issuedAt: 1, sealed: 'x' } } })),
+        'a newer format (version 2)',
+      ],
       ['a folder', () => (fs.mkdirSync(tokenFile()), fs.writeFileSync(path.join(tokenFile(), 'inside'), 'x')), 'a folder, not a file'],
     ];
     for (const [label, make, problem] of broken) {
@@ -183,7 +192,11 @@ describe('token files', function () {
       assert.strictEqual(refreshes(), 0, 'no refresh was made');
       fs.rmSync(tokenFile(), { recursive: true });
       assert.strictEqual((await readOnce(loaded)).payload.vin, SIM_VINS.bev);
-      assert.strictEqual(sim.requests.filter((r) => r.grantType === 'refresh_token' && r.status === 200).length, 1, 'the deployed refresh token was still good');
+      assert.strictEqual(
+        sim.requests.filter((r) => r.grantType === 'refresh_token' && r.status === 200).length,
+        1,
+        'the deployed refresh token was still good',
+      );
     });
 
     it('new tokens that cannot be saved after the refresh: an error naming the folder, and the tokens are used from memory', async () => {
@@ -203,7 +216,10 @@ describe('token files', function () {
       assert.strictEqual(refreshes(), 1);
       sim.expireAccessTokens();
       assert.strictEqual((await readOnce(loaded)).payload.vin, SIM_VINS.bev);
-      assert.deepStrictEqual(sim.requests.filter((r) => r.grantType === 'refresh_token').map((r) => r.status), [200, 200]);
+      assert.deepStrictEqual(
+        sim.requests.filter((r) => r.grantType === 'refresh_token').map((r) => r.status),
+        [200, 200],
+      );
     });
   });
 
@@ -312,7 +328,9 @@ describe('token files', function () {
       assert.strictEqual(store.loadSync('acc'), undefined);
       assert.strictEqual(store.loadSync('other'), undefined);
       assert.strictEqual(store.loadSync('acc'), undefined);
-      assert.deepStrictEqual(warnings, [`BMW CarData: Cannot read the saved BMW tokens in ${path.dirname(file)} (ENOTDIR); the accounts start from their deployed tokens.`]);
+      assert.deepStrictEqual(warnings, [
+        `BMW CarData: Cannot read the saved BMW tokens in ${path.dirname(file)} (ENOTDIR); the accounts start from their deployed tokens.`,
+      ]);
       await assert.rejects(store.load('acc'), /Cannot read the saved BMW tokens in .* \(ENOTDIR\)/);
     });
   });

@@ -104,7 +104,10 @@ describe('n8n credential bmwCarDataApi: device login and test through n8n-core',
     await assert.rejects(credential.authenticate({ ...good, accessToken: '' }, { ...check }), /Not logged in yet/);
     await assert.rejects(credential.authenticate({ ...good, scope: 'openid' }, { ...check }), /CU-103/);
     // Every other request carries the access token, renewed or not.
-    const call = await credential.authenticate({ accessToken: ' t ', renewedAt: '' }, { url: '/customers/containers', method: 'GET', headers: { 'x-version': 'v1' } });
+    const call = await credential.authenticate(
+      { accessToken: ' t ', renewedAt: '' },
+      { url: '/customers/containers', method: 'GET', headers: { 'x-version': 'v1' } },
+    );
     assert.deepStrictEqual(call.headers, { 'x-version': 'v1', Authorization: 'Bearer t' });
   });
 

@@ -9,7 +9,9 @@ const node: INode = { id: 'n1', name: 'BMW CarData', type: 'n8n-nodes-bmw-cardat
 
 describe('n8n errors carry the hint', function () {
   const errors = [
-    ...Object.entries(CU_CODES).map(([code, { message, hint }]) => new CarDataError({ kind: 'bmw', status: 400, exveErrorId: code, message: `${code}: ${message}`, hint })),
+    ...Object.entries(CU_CODES).map(
+      ([code, { message, hint }]) => new CarDataError({ kind: 'bmw', status: 400, exveErrorId: code, message: `${code}: ${message}`, hint }),
+    ),
     new CarDataError({ kind: 'quota', status: 403, exveErrorId: 'CU-429', message: 'daily quota spent', hint: CU_CODES['CU-429'].hint }),
     new CarDataError({ kind: 'input', parameter: 'vin', message: 'The VIN must be 17 characters', hint: 'Pick the vehicle.' }),
     // Words n8n replaces by its own message must not cost the hint.
@@ -30,7 +32,13 @@ describe('n8n errors carry the hint', function () {
 
 describe('n8n errors: what a failed item and the error panel show', function () {
   const login = (init = {}) =>
-    new LoginError({ kind: 'auth', oauthError: 'invalid_grant', message: 'BMW no longer accepts the saved refresh token: authorize the account again', hint: 'Run the device login again.', ...init });
+    new LoginError({
+      kind: 'auth',
+      oauthError: 'invalid_grant',
+      message: 'BMW no longer accepts the saved refresh token: authorize the account again',
+      hint: 'Run the device login again.',
+      ...init,
+    });
   // How n8n hands back a refresh that failed inside the credential: its own error, the login error as the cause.
   const wrapped = () => new NodeApiError(node, { message: 'Request failed' }, { message: 'Request failed' });
   const wrap = (e) => Object.assign(wrapped(), { cause: e });

@@ -20,13 +20,19 @@ const ours: Record<string, BmwCarData | BmwCarDataTrigger | BmwCarDataStreamTrig
 };
 // n8n names the tool it makes of a node marked usableAsTool <name>Tool; its parameters are the node's.
 ours.bmwCarDataTool = ours.bmwCarData;
-const connectionsOf = (wf) => Object.entries(wf.connections).flatMap(([from, outs]) => Object.entries(outs).flatMap(([kind, lists]) => lists.flat().map((c) => ({ from, kind, ...c }))));
+const connectionsOf = (wf) =>
+  Object.entries(wf.connections).flatMap(([from, outs]) => Object.entries(outs).flatMap(([kind, lists]) => lists.flat().map((c) => ({ from, kind, ...c }))));
 
 describe('n8n example workflows', function () {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
   it('there is one for charging finished, one for plugged in but not charging and one for the trip logbook', () => {
-    assert.ok(files.includes('charging-finished-chat-message.json') && files.includes('plugged-in-not-charging.json') && files.includes('trip-logbook-to-google-sheets.json'), files.join());
+    assert.ok(
+      files.includes('charging-finished-chat-message.json') &&
+        files.includes('plugged-in-not-charging.json') &&
+        files.includes('trip-logbook-to-google-sheets.json'),
+      files.join(),
+    );
   });
 
   describe('trip-logbook-to-google-sheets.json with a replayed trip (the Sheets node, which needs Google, left out)', () => {
@@ -53,7 +59,15 @@ describe('n8n example workflows', function () {
     function row(json) {
       const set = byType('n8n-nodes-base.set');
       // The Set node is n8n's (not installed here): the workflow holds it without its description, as n8n does for a type it does not know.
-      const workflow = new Workflow({ id: 'wf', name: wf.name, nodes: [set], connections: {}, active: false, nodeTypes: { getByNameAndVersion: () => undefined, getByName: () => undefined, getKnownTypes: () => ({}) }, settings: { timezone: 'UTC' } });
+      const workflow = new Workflow({
+        id: 'wf',
+        name: wf.name,
+        nodes: [set],
+        connections: {},
+        active: false,
+        nodeTypes: { getByNameAndVersion: () => undefined, getByName: () => undefined, getKnownTypes: () => ({}) },
+        settings: { timezone: 'UTC' },
+      });
       const runData = createRunExecutionData({ resultData: { runData: {} } });
       const out: Record<string, any> = {};
       for (const a of set.parameters.assignments.assignments) {
@@ -78,7 +92,10 @@ describe('n8n example workflows', function () {
       }
       const sheets = byType('n8n-nodes-base.googleSheets');
       assert.deepStrictEqual([sheets.parameters.operation, sheets.parameters.columns.mappingMode], ['append', 'autoMapInputData']);
-      assert.deepStrictEqual(wf.connections['Logbook row'].main[0].map((c) => c.node), [sheets.name]);
+      assert.deepStrictEqual(
+        wf.connections['Logbook row'].main[0].map((c) => c.node),
+        [sheets.name],
+      );
       const credentials = wf.nodes.flatMap((n) => Object.values<any>(n.credentials ?? {}).map((c) => c.id));
       assert.ok(credentials.length === 2 && credentials.every((id) => id.startsWith('REPLACE_WITH_')), 'the user picks the credentials');
       assert.match(sheets.parameters.documentId.value, /^REPLACE_WITH_/, 'and the spreadsheet');
@@ -87,7 +104,10 @@ describe('n8n example workflows', function () {
     it('a figure the car did not send stays empty (null), never 0, and the missing column names it', () => {
       const { json } = tripItem('commute');
       const got = row({ ...json, startPosition: null, energyUsed: null, distanceKm: null, missing: ['startPosition', 'energyUsed'] });
-      assert.deepStrictEqual([got.startLatitude, got.energyUsedKwh, got.energyUsedEstimate, got.distanceKm, got.missing], [null, null, null, null, 'startPosition; energyUsed']);
+      assert.deepStrictEqual(
+        [got.startLatitude, got.energyUsedKwh, got.energyUsedEstimate, got.distanceKm, got.missing],
+        [null, null, null, null, 'startPosition; energyUsed'],
+      );
     });
   });
 
@@ -109,7 +129,9 @@ describe('n8n example workflows', function () {
         for (const [name, value] of Object.entries(node.parameters)) {
           const candidates = props.filter((p) => p.name === name);
           assert.ok(candidates.length > 0, `${file}: ${node.name}: no parameter ${name}`);
-          const choices = candidates.flatMap((p) => (p.type === 'options' || p.type === 'multiOptions') && Array.isArray(p.options) ? p.options.map((o) => (o as INodePropertyOptions).value) : []);
+          const choices = candidates.flatMap((p) =>
+            (p.type === 'options' || p.type === 'multiOptions') && Array.isArray(p.options) ? p.options.map((o) => (o as INodePropertyOptions).value) : [],
+          );
           if (choices.length === 0 || (typeof value === 'string' && value.startsWith('='))) continue;
           for (const v of Array.isArray(value) ? value : [value]) assert.ok(choices.includes(v), `${file}: ${node.name}: ${name} = ${v}`);
         }
@@ -120,15 +142,27 @@ describe('n8n example workflows', function () {
   it('"Ask your car": a chat trigger, an AI Agent with a chat model, and the BMW CarData tool, its arguments from the agent', () => {
     const wf = JSON.parse(fs.readFileSync(path.join(dir, 'ask-your-car.json'), 'utf8'));
     const byName = Object.fromEntries(wf.nodes.map((n) => [n.name, n]));
-    const into = (kind) => connectionsOf(wf).filter((c) => c.kind === kind).map((c) => [byName[c.from].type, byName[c.node].type]);
+    const into = (kind) =>
+      connectionsOf(wf)
+        .filter((c) => c.kind === kind)
+        .map((c) => [byName[c.from].type, byName[c.node].type]);
     const AGENT = '@n8n/n8n-nodes-langchain.agent';
     assert.deepStrictEqual(into('main'), [['@n8n/n8n-nodes-langchain.chatTrigger', AGENT]]);
-    assert.ok(into('ai_languageModel').some(([from, to]) => /^@n8n\/n8n-nodes-langchain\.lmChat/.test(from) && to === AGENT), 'a chat model');
+    assert.ok(
+      into('ai_languageModel').some(([from, to]) => /^@n8n\/n8n-nodes-langchain\.lmChat/.test(from) && to === AGENT),
+      'a chat model',
+    );
     const tools = into('ai_tool');
     assert.ok(tools.length >= 2 && tools.every(([from, to]) => from === 'n8n-nodes-bmw-cardata.bmwCarDataTool' && to === AGENT), JSON.stringify(tools));
     const toolNodes = wf.nodes.filter((n) => n.type === 'n8n-nodes-bmw-cardata.bmwCarDataTool');
-    assert.ok(toolNodes.some((n) => n.parameters.resource === 'vehicle' && n.parameters.operation === 'getAll'), 'Get vehicles');
-    assert.ok(toolNodes.some((n) => n.parameters.resource === 'chargingHistory'), 'the charging history');
+    assert.ok(
+      toolNodes.some((n) => n.parameters.resource === 'vehicle' && n.parameters.operation === 'getAll'),
+      'Get vehicles',
+    );
+    assert.ok(
+      toolNodes.some((n) => n.parameters.resource === 'chargingHistory'),
+      'the charging history',
+    );
     // $fromAI keys as n8n accepts them (letters, digits, _ and -), one description per key.
     const keys = new Map();
     for (const n of toolNodes) {

@@ -43,7 +43,11 @@ describe('n8n node bmwCarData through n8n-core', function () {
     });
 
     it('Vehicle > Get returns the basic data of the VIN chosen from the list mode', async () => {
-      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'get', vin: { __rl: true, mode: 'list', value: VIN } });
+      const { items, error } = await runNode(authorizedCredentials(sim), {
+        resource: 'vehicle',
+        operation: 'get',
+        vin: { __rl: true, mode: 'list', value: VIN },
+      });
       assert.ifError(error);
       assert.strictEqual(items.length, 1);
       assert.strictEqual(items[0].json.vin, VIN);
@@ -58,8 +62,15 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ifError(tyres.error);
       assert.deepStrictEqual(tyres.items.map((i) => i.json.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort(), 'both PRIMARY cars, not the SECONDARY one');
       assert.deepStrictEqual(
-        sim.restCalls().map((c) => c.path).sort(),
-        ['/customers/vehicles/mappings', `/customers/vehicles/${SIM_VINS.bev}/smartMaintenanceTyreDiagnosis`, `/customers/vehicles/${SIM_VINS.phev}/smartMaintenanceTyreDiagnosis`].sort(),
+        sim
+          .restCalls()
+          .map((c) => c.path)
+          .sort(),
+        [
+          '/customers/vehicles/mappings',
+          `/customers/vehicles/${SIM_VINS.bev}/smartMaintenanceTyreDiagnosis`,
+          `/customers/vehicles/${SIM_VINS.phev}/smartMaintenanceTyreDiagnosis`,
+        ].sort(),
       );
       const byVin = Object.fromEntries(tyres.items.map((i) => [i.json.vin, i.json]));
       assert.strictEqual(byVin[SIM_VINS.phev].vehicleName, 'Family car');
@@ -77,13 +88,22 @@ describe('n8n node bmwCarData through n8n-core', function () {
       sim.clearLog();
       const one = await runNode(creds, { resource: 'tyreDiagnosis', operation: 'get', vin: vin(SIM_VINS.phev), options: { cacheMaxAge: '0' } });
       assert.ifError(one.error);
-      assert.deepStrictEqual(one.items.map((i) => [i.json.vin, i.json.vehicleName]), [[SIM_VINS.phev, 'Family car']]);
+      assert.deepStrictEqual(
+        one.items.map((i) => [i.json.vin, i.json.vehicleName]),
+        [[SIM_VINS.phev, 'Family car']],
+      );
       assert.strictEqual(sim.restCalls().length, 1);
     });
 
     it('Telematic Data > Get manages the container and remembers it in static data (next run: one call)', async () => {
       const creds = authorizedCredentials(sim);
-      const params = { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: ['vehicle.drivetrain.batteryManagement.header', 'vehicle.vehicle.travelledDistance'] };
+      const params = {
+        resource: 'telematicData',
+        operation: 'get',
+        vin: vin(),
+        containerMode: 'managed',
+        descriptors: ['vehicle.drivetrain.batteryManagement.header', 'vehicle.vehicle.travelledDistance'],
+      };
       const staticData = {};
       const first = await runNode(creds, params, { staticData });
       assert.ifError(first.error);
@@ -94,12 +114,21 @@ describe('n8n node bmwCarData through n8n-core', function () {
       sim.clearLog();
       const second = await runNode(creds, { ...params, options: { simplify: true } }, { staticData: first.staticData });
       assert.ifError(second.error);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), [`/customers/vehicles/${VIN}/telematicData`]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.path),
+        [`/customers/vehicles/${VIN}/telematicData`],
+      );
       assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
       assert.notStrictEqual(second.items[0].json['vehicle.vehicle.travelledDistance'], undefined);
 
       sim.clearLog();
-      const byId = await runNode(creds, { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'id', containerId: first.items[0].json.containerId });
+      const byId = await runNode(creds, {
+        resource: 'telematicData',
+        operation: 'get',
+        vin: vin(),
+        containerMode: 'id',
+        containerId: first.items[0].json.containerId,
+      });
       assert.ifError(byId.error);
       assert.strictEqual(sim.restCalls().length, 1);
       assert.ok(byId.items[0].json.telematicData['vehicle.drivetrain.batteryManagement.header']);
@@ -114,7 +143,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
       // An n8n worker hands a new execution no static data: only the process remembers the container.
       const second = await runNode(creds, params, { staticData: {} });
       assert.ifError(second.error);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), [`/customers/vehicles/${VIN}/telematicData`]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.path),
+        [`/customers/vehicles/${VIN}/telematicData`],
+      );
       assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
     });
 
@@ -131,12 +163,21 @@ describe('n8n node bmwCarData through n8n-core', function () {
       sim.clearLog();
       const second = await runNode(other, params, { staticData: { global: { [`bmwCarDataContainers:${hash(other.data.gcid)}`]: kept } } });
       assert.ifError(second.error);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), [`/customers/vehicles/${VIN}/telematicData`]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.path),
+        [`/customers/vehicles/${VIN}/telematicData`],
+      );
       assert.strictEqual(second.items[0].json.containerId, first.items[0].json.containerId);
     });
 
     it('Charging History > Get Many with Return All follows every page, one flat item per session', async () => {
-      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: true });
+      const { items, error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        ...ALL_TIME,
+        returnAll: true,
+      });
       assert.ifError(error);
       assert.strictEqual(items.length, 60);
       const pages = sim.restCalls().length;
@@ -148,12 +189,26 @@ describe('n8n node bmwCarData through n8n-core', function () {
     });
 
     it('Flat Rows carry _quota with Include Quota on, as the README says', async () => {
-      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, returnAll: false, limit: 3, options: { includeQuota: true } });
+      const { items, error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        ...ALL_TIME,
+        returnAll: false,
+        limit: 3,
+        options: { includeQuota: true },
+      });
       assert.ifError(error);
       assert.strictEqual(items.length, 3);
-      assert.ok(items.every((item) => 'start' in item.json && item.json._quota && item.json._quota.used === 1), 'flat rows, each with the quota');
+      assert.ok(
+        items.every((item) => 'start' in item.json && item.json._quota && item.json._quota.used === 1),
+        'flat rows, each with the quota',
+      );
       const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
-      assert.match(readme, /Items carry `_quota` \(used, limit, remaining, resetsAt\), except the Flat Rows of Charging History and Charging Settings, .* when the option \*Include Quota\* is on/);
+      assert.match(
+        readme,
+        /Items carry `_quota` \(used, limit, remaining, resetsAt\), except the Flat Rows of Charging History and Charging Settings, .* when the option \*Include Quota\* is on/,
+      );
     });
 
     it('Charging History > Get Many with a Limit stops paging at the limit; raw output keeps BMW fields', async () => {
@@ -261,7 +316,12 @@ describe('n8n node bmwCarData through n8n-core', function () {
 
     it('Container > Create, Get, Get Many, Delete', async () => {
       const creds = authorizedCredentials(sim);
-      const created = await runNode(creds, { resource: 'container', operation: 'create', name: 'n8n test', descriptors: ['vehicle.vehicle.travelledDistance'] });
+      const created = await runNode(creds, {
+        resource: 'container',
+        operation: 'create',
+        name: 'n8n test',
+        descriptors: ['vehicle.vehicle.travelledDistance'],
+      });
       assert.ifError(created.error);
       const id = created.items[0].json.containerId;
       assert.match(id, /^.{13}$/);
@@ -315,7 +375,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
         authorizedCredentials(sim),
         { ...params, from: '={{ $json.from }}', to: '={{ $json.to }}' },
         {
-          items: [{ json: { from: 'yesterday at noon, or so, said the person who filled in the form', to: '2026-01-31T00:00:00' } }, { json: { from: '2026-01-01T00:00:00', to: '   ' } }],
+          items: [
+            { json: { from: 'yesterday at noon, or so, said the person who filled in the form', to: '2026-01-31T00:00:00' } },
+            { json: { from: '2026-01-01T00:00:00', to: '   ' } },
+          ],
           nodeExtra: { onError: 'continueRegularOutput' },
         },
       );
@@ -375,7 +438,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ok(creds.data.expiresAt > new Date().toISOString());
       const refreshes = sim.requests.filter((r) => r.grantType === 'refresh_token');
       assert.strictEqual(refreshes.length, 1);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [401, 200]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.status),
+        [401, 200],
+      );
       // The old refresh token is now dead at BMW: using the stored one is the only way on.
       const again = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
       assert.ifError(again.error);
@@ -384,13 +450,21 @@ describe('n8n node bmwCarData through n8n-core', function () {
 
     it('a refresh token pasted by hand (no access token yet) is used at once and rotated', async () => {
       const t = sim.issueTokens({ clientId: 'sim-client-id' });
-      const creds = new MemoryCredentialsHelper({ clientId: 'sim-client-id', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, refreshToken: t.refresh_token });
+      const creds = new MemoryCredentialsHelper({
+        clientId: 'sim-client-id',
+        apiBaseUrl: sim.apiBaseUrl,
+        authBaseUrl: sim.authBaseUrl,
+        refreshToken: t.refresh_token,
+      });
       const { error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
       assert.ifError(error);
       assert.ok(creds.data.accessToken);
       assert.notStrictEqual(creds.data.refreshToken, t.refresh_token);
       assert.strictEqual(creds.data.gcid, t.gcid);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [200]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.status),
+        [200],
+      );
     });
 
     it('when another execution already rotated the refresh token, the credential is read again and the call succeeds', async () => {
@@ -398,7 +472,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
       const stale = { ...creds.data };
       sim.expireAccessTokens();
       // Another execution refreshes first and stores its tokens.
-      const fresh = await refreshTokens({ transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
+      const fresh = await refreshTokens(
+        { transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl },
+        stale.refreshToken,
+      );
       creds.data = { ...stale, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
       // This execution still holds the stale copy on its first read.
       const getDecrypted = creds.getDecrypted.bind(creds);
@@ -408,7 +485,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
       const { items, error } = await runNode(creds, { resource: 'vehicle', operation: 'getAll' });
       assert.ifError(error);
       assert.ok(items.length >= 2);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [401, 200]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.status),
+        [401, 200],
+      );
       const refusals = sim.requests.filter((r) => r.grantType === 'refresh_token' && r.oauthError === 'invalid_grant');
       assert.strictEqual(refusals.length, 1);
       assert.strictEqual(creds.data.refreshToken, fresh.refreshToken, 'the winner’s token is kept');
@@ -420,7 +500,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
       sim.expireAccessTokens();
       // Another execution (another worker) refreshed first, but its tokens reach the database 1.5 s later, as
       // under load in queue mode; until then every read returns the stale tokens.
-      const fresh = await refreshTokens({ transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl }, stale.refreshToken);
+      const fresh = await refreshTokens(
+        { transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl },
+        stale.refreshToken,
+      );
       const stored = setTimeout(() => {
         creds.data = { ...stale, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken };
       }, 1500);
@@ -431,7 +514,10 @@ describe('n8n node bmwCarData through n8n-core', function () {
       } finally {
         clearTimeout(stored);
       }
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.status), [401, 200]);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.status),
+        [401, 200],
+      );
       const refusals = sim.requests.filter((r) => r.grantType === 'refresh_token' && r.oauthError === 'invalid_grant');
       assert.strictEqual(refusals.length, 1, 'one refused refresh, then it waited instead of asking BMW again');
       assert.strictEqual(creds.data.refreshToken, fresh.refreshToken);
@@ -481,7 +567,11 @@ describe('n8n node bmwCarData through n8n-core', function () {
       assert.ifError(fresh.error);
       assert.deepStrictEqual(served(), ['/customers/vehicles/{vin}/basicData']);
       assert.strictEqual(fresh.items[0].json._quota.fromCache, false);
-      const short = await runNode(creds, { resource: 'vehicle', operation: 'get', vin: vin(), options: { cacheMaxAge: 'soon' } }, { nodeExtra: { onError: 'continueRegularOutput' } });
+      const short = await runNode(
+        creds,
+        { resource: 'vehicle', operation: 'get', vin: vin(), options: { cacheMaxAge: 'soon' } },
+        { nodeExtra: { onError: 'continueRegularOutput' } },
+      );
       assert.match(short.items[0].json.error, /must be a duration/);
       assert.strictEqual(served().length, 1, 'refused before any call');
     });

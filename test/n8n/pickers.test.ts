@@ -29,10 +29,16 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
         results.find((r) => r.value === SIM_VINS.bev),
         { name: `${SIM_VINS.bev} (primary)`, value: SIM_VINS.bev },
       );
-      assert.ok(results.some((r) => /\(secondary\)$/.test(r.name)), JSON.stringify(results));
+      assert.ok(
+        results.some((r) => /\(secondary\)$/.test(r.name)),
+        JSON.stringify(results),
+      );
       assert.strictEqual(results.length, new Set(results.map((r) => r.value)).size);
       for (const r of results) assert.match(r.value, /^[A-Z0-9]{17}$/);
-      assert.deepStrictEqual(sim.restCalls().map((c) => c.path), ['/customers/vehicles/mappings']);
+      assert.deepStrictEqual(
+        sim.restCalls().map((c) => c.path),
+        ['/customers/vehicles/mappings'],
+      );
 
       sim.clearLog();
       const again = await searchVehicles(creds);
@@ -45,7 +51,10 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
       const all = (await searchVehicles(creds)).results;
       const part = SIM_VINS.bev.slice(5, 12);
       const { results } = await searchVehicles(creds, `  ${part.toLowerCase()} `);
-      assert.deepStrictEqual(results, all.filter((r) => r.value.includes(part)));
+      assert.deepStrictEqual(
+        results,
+        all.filter((r) => r.value.includes(part)),
+      );
       assert.ok(results.length >= 1 && results.length < all.length);
       assert.deepStrictEqual((await searchVehicles(creds, 'NO SUCH VIN')).results, []);
       assert.deepStrictEqual((await searchVehicles(creds, '   ')).results, all);
@@ -85,10 +94,19 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
       assert.strictEqual(byId.get('vehicle.vehicleIdentification.basicVehicleData'), undefined);
       assert.strictEqual(byId.get('vehicle.sim.status'), undefined);
       assert.strictEqual(byId.get('vehicle.vehicle.antiTheftAlarmSystem.alarm.activationTime').name, 'Vehicle Status: AntiTheftAlarm activation time');
-      assert.match(byId.get('vehicle.drivetrain.batteryManagement.header').name, /^BEV PHEV Data: Charging status of high-voltage battery \(state of charge, soc, [^)]*ladestand[^)]*\)$/, 'with the words people search for');
+      assert.match(
+        byId.get('vehicle.drivetrain.batteryManagement.header').name,
+        /^BEV PHEV Data: Charging status of high-voltage battery \(state of charge, soc, [^)]*ladestand[^)]*\)$/,
+        'with the words people search for',
+      );
 
       const categories = [...new Set(options.map((o) => o.name.slice(0, o.name.indexOf(':'))))];
-      assert.deepStrictEqual(categories, ['Basic Data', 'Vehicle Status', 'Usage Based', 'Events', 'BEV PHEV Data', 'Meta Data', 'Tyre Data', 'CD Contract'].filter((c) => categories.includes(c)));
+      assert.deepStrictEqual(
+        categories,
+        ['Basic Data', 'Vehicle Status', 'Usage Based', 'Events', 'BEV PHEV Data', 'Meta Data', 'Tyre Data', 'CD Contract'].filter((c) =>
+          categories.includes(c),
+        ),
+      );
       assert.ok(categories.includes('BEV PHEV Data'), categories.join());
     });
 
@@ -98,7 +116,10 @@ describe('n8n pickers through n8n-core LoadOptionsContext', function () {
       assert.ok(soc, 'the state of charge is offered');
       assert.match(soc.description, /^This value indicates the current charging status[^]*[^.]\. Unit: %\. Also streamed$/);
       const care = options.find((o) => o.value === 'vehicle.powertrain.electric.battery.charging.batteryCarePersisted.isPreservingChargingMode');
-      assert.strictEqual(care.description, 'Charging to departure time starts as late as possible, to reduce the time where the car has a high SoE (State of Energy)');
+      assert.strictEqual(
+        care.description,
+        'Charging to departure time starts as late as possible, to reduce the time where the car has a high SoE (State of Energy)',
+      );
       const distance = options.find((o) => o.value === 'vehicle.status.conditionBasedServicesAverageDistancePerDay');
       assert.match(distance.description, /^Condition Based Services\. [^]*\. Unit: km$/);
       assert.strictEqual(sim.restCalls().length, 0, 'the options cost no call');

@@ -11,7 +11,7 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import type { ResourceId } from '../../src/core';
 
 describe('n8n resources from the operations table', () => {
-  it('lists the table\'s resources in the table\'s order', () => {
+  it("lists the table's resources in the table's order", () => {
     assert.deepStrictEqual(RESOURCE_IDS, ['vehicle', 'telematicData', 'chargingHistory', 'chargingSettings', 'tyreDiagnosis', 'image', 'container']);
     const { properties } = new BmwCarData().description;
     const resource = properties.find((p) => p.name === 'resource');
@@ -43,7 +43,8 @@ describe('n8n resources from the operations table', () => {
   });
 
   it('groups operations by the table, not by where they are listed', () => {
-    const op = (operationId, value) => ({ operationId, value, name: value, action: value, description: '', quotaByDefault: false, fields: [], execute: async () => [] }) as unknown as Operation;
+    const op = (operationId, value) =>
+      ({ operationId, value, name: value, action: value, description: '', quotaByDefault: false, fields: [], execute: async () => [] }) as unknown as Operation;
     const names = Object.fromEntries(RESOURCE_IDS.map((id) => [id, id.toUpperCase()])) as Record<ResourceId, string>;
     const got = resourcesOf(names, [op('deleteContainer', 'delete'), op('getImage', 'get'), op('getMappings', 'getAll'), op('listContainers', 'getAll')]);
     assert.deepStrictEqual(
@@ -67,7 +68,9 @@ describe("n8n's editor on the node's description", () => {
   it('each resource opens on its first operation, offered with its name, action and description', () => {
     for (const r of RESOURCES) {
       assert.strictEqual(shown({ resource: r.value }).operation, r.operations[0].value, r.value);
-      const selectors = description.properties.filter((p) => p.name === 'operation' && NodeHelpers.displayParameter({ resource: r.value }, p, node, description));
+      const selectors = description.properties.filter(
+        (p) => p.name === 'operation' && NodeHelpers.displayParameter({ resource: r.value }, p, node, description),
+      );
       assert.strictEqual(selectors.length, 1, r.value);
       const [selector] = selectors;
       assert.deepStrictEqual(
@@ -107,16 +110,24 @@ describe("n8n's editor on the node's description", () => {
       for (const op of r.operations) {
         const [collection] = optionsShown({ resource: r.value, operation: op.value });
         const names = collection.options.map((o) => (o as INodeProperties).displayName);
-        assert.deepStrictEqual(names, [...names].sort((a, b) => a.localeCompare(b)), `${r.value} ${op.value}`);
         assert.deepStrictEqual(
-          collection.options.map((o) => o.name).filter((n) => !(op.options ?? []).some((extra) => extra.name === n)).sort(),
+          names,
+          [...names].sort((a, b) => a.localeCompare(b)),
+          `${r.value} ${op.value}`,
+        );
+        assert.deepStrictEqual(
+          collection.options
+            .map((o) => o.name)
+            .filter((n) => !(op.options ?? []).some((extra) => extra.name === n))
+            .sort(),
           OPERATIONS[op.operationId].cacheMs === undefined ? ['includeQuota'] : ['cacheMaxAge', 'includeQuota'],
           `${r.value} ${op.value}`,
         );
         assert.strictEqual((collection.options.find((o) => o.name === 'includeQuota') as INodeProperties).default, op.quotaByDefault, `${r.value} ${op.value}`);
       }
     }
-    const cacheOf = (resource, operation) => (optionsShown({ resource, operation })[0].options.find((o) => o.name === 'cacheMaxAge') as INodeProperties).description;
+    const cacheOf = (resource, operation) =>
+      (optionsShown({ resource, operation })[0].options.find((o) => o.name === 'cacheMaxAge') as INodeProperties).description;
     assert.match(cacheOf('vehicle', 'get'), /the operation's default \(1 day\)/);
     assert.match(cacheOf('telematicData', 'get'), /the operation's default \(none: BMW is asked every time\)/);
     // The telematic read's own options (its Output, the fields Output picks) and the two every read has, mixed into one order.

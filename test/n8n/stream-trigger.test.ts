@@ -108,10 +108,13 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 58, [PORT]: 'CONNECTED', 'vehicle.body.trunk.isLocked': true });
     await until(() => active.items.length >= 2, 3000, 'items');
     await sleep(100);
-    assert.deepStrictEqual(active.items.map((i) => [i.vin, i.descriptor, i.value]), [
-      [SIM_VINS.bev, SOC, 58],
-      [SIM_VINS.bev, PORT, 'CONNECTED'],
-    ]);
+    assert.deepStrictEqual(
+      active.items.map((i) => [i.vin, i.descriptor, i.value]),
+      [
+        [SIM_VINS.bev, SOC, 58],
+        [SIM_VINS.bev, PORT, 'CONNECTED'],
+      ],
+    );
     assert.strictEqual(active.items[0].numericValue, 58);
     assert.strictEqual(active.items[0].unit, '%');
     assert.strictEqual(active.items[0].vehicleName, SIM_VINS.bev, 'a car without a name is called by its VIN');
@@ -218,21 +221,32 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     sim = await startSimulator({ stream: true });
     const at = '2026-11-26T14:03:12.000Z';
     const send = async () => {
-      for (const [value, timestamp] of [[64, at], [64, at], [65, at]]) await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value, timestamp } });
+      for (const [value, timestamp] of [
+        [64, at],
+        [64, at],
+        [65, at],
+      ])
+        await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value, timestamp } });
     };
     active = await activate(credentialsFor(sim), { descriptors: [SOC], streamUrl: sim.streamUrl });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await send();
     await until(() => active.items.length === 2, 3000, 'items');
     await sleep(100);
-    assert.deepStrictEqual(active.items.map((i) => i.value), [64, 65]);
+    assert.deepStrictEqual(
+      active.items.map((i) => i.value),
+      [64, 65],
+    );
     await active.response.closeFunction();
 
     active = await activate(credentialsFor(sim), { descriptors: [SOC], streamUrl: sim.streamUrl, deduplicate: false });
     await until(() => sim.stream.log.filter((l) => l.event === 'subscribe').length === 2, 5000, 'subscription');
     await send();
     await until(() => active.items.length === 3, 3000, 'items');
-    assert.deepStrictEqual(active.items.map((i) => i.value), [64, 64, 65]);
+    assert.deepStrictEqual(
+      active.items.map((i) => i.value),
+      [64, 64, 65],
+    );
   });
 
   it('a pasted refresh token (no id_token yet) is refreshed first, then the stream connects', async () => {
@@ -259,7 +273,11 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
 
   it('manual mode: a sample item when the car sends nothing in time', async () => {
     sim = await startSimulator({ stream: true });
-    active = await activate(credentialsFor(sim), { vins: SIM_VINS.phev, descriptors: [SOC], streamUrl: sim.streamUrl, options: { sampleAfterSec: 0.3 } }, 'manual');
+    active = await activate(
+      credentialsFor(sim),
+      { vins: SIM_VINS.phev, descriptors: [SOC], streamUrl: sim.streamUrl, options: { sampleAfterSec: 0.3 } },
+      'manual',
+    );
     await active.response.manualTriggerFunction();
     assert.strictEqual(active.items.length, 1);
     assert.deepStrictEqual(
@@ -289,21 +307,35 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
 
   it('Trigger On charging events: started and finished of an AC session, with its figures, no quota', async () => {
     sim = await startSimulator({ stream: true });
-    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX` }), { output: 'charging', events: ['charging-started', 'charging-finished'], streamUrl: sim.streamUrl });
+    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX` }), {
+      output: 'charging',
+      events: ['charging-started', 'charging-finished'],
+      streamUrl: sim.streamUrl,
+    });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
     await until(() => active.items.some((i) => i.kind === 'charging-finished'), 5000, 'finished');
-    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started', 'charging-finished']);
+    assert.deepStrictEqual(
+      active.items.map((i) => i.kind),
+      ['charging-started', 'charging-finished'],
+    );
     const finished = active.items[1];
     assert.ok(finished.socAdded > 0 && typeof finished.energyAdded.kwh === 'number', JSON.stringify(finished));
-    assert.deepStrictEqual(active.items.map((i) => i.vehicleName), ['Family iX', 'Family iX']);
+    assert.deepStrictEqual(
+      active.items.map((i) => i.vehicleName),
+      ['Family iX', 'Family iX'],
+    );
     assert.strictEqual(sim.restCalls().length, 0);
   });
 
   it("Trigger On Monthly Summary with the credential's Tariff: the month's summary and, once it has ended, its final figures with the cost; a tariff that cannot be read stops the trigger", async () => {
     sim = await startSimulator({ stream: true });
     const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1,"timeZone":"Europe/Berlin"}';
-    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX`, tariff }), { output: 'summary', summaryEvents: ['summary', 'month-closed'], streamUrl: sim.streamUrl });
+    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX`, tariff }), {
+      output: 'summary',
+      summaryEvents: ['summary', 'month-closed'],
+      streamUrl: sim.streamUrl,
+    });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     // A charge in November; this machine's clock is later, so November closes after it.
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
@@ -318,7 +350,10 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     assert.strictEqual(sim.restCalls().length, 0);
     await active.response.closeFunction();
     active = undefined;
-    await assert.rejects(activate(credentialsFor(sim, { tariff: '{"currency":"EUR"}' }), { output: 'charging', streamUrl: sim.streamUrl }), /Tariff: pricePerKwh must be a number/);
+    await assert.rejects(
+      activate(credentialsFor(sim, { tariff: '{"currency":"EUR"}' }), { output: 'charging', streamUrl: sim.streamUrl }),
+      /Tariff: pricePerKwh must be a number/,
+    );
   });
 
   it('a restart of the active workflow mid-charge still gives exactly one finished event (static data)', async () => {
@@ -353,14 +388,23 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
   it('Trigger On trip events: one item per event, the finish once the pause and the wait are over, each naming its car, no quota', async () => {
     sim = await startSimulator({ stream: true });
     assert.deepStrictEqual(trigger.description.properties.find((p) => p.name === 'tripEvents').default, ['trip-finished'], 'by default the finished trip');
-    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX` }), { output: 'trips', tripEvents: ['trip-started', 'trip-finished'], streamUrl: sim.streamUrl });
+    active = await activate(credentialsFor(sim, { vehicleNames: `${SIM_VINS.bev}=Family iX` }), {
+      output: 'trips',
+      tripEvents: ['trip-started', 'trip-finished'],
+      streamUrl: sim.streamUrl,
+    });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     // The drive happened just now: its finish is due 3 s from here, after the script was played.
     const due = Date.now() + 3000;
     const start = tripStart('commute', 3000);
     await playTripScript(sim.stream, 'commute', { start, intervalMs: 5 });
     await until(() => active.items.length >= 1, 5000, 'started');
-    if (Date.now() < due - 500) assert.deepStrictEqual(active.items.map((i) => i.kind), ['trip-started'], 'the finish waits');
+    if (Date.now() < due - 500)
+      assert.deepStrictEqual(
+        active.items.map((i) => i.kind),
+        ['trip-started'],
+        'the finish waits',
+      );
     await until(() => active.items.length >= 2, 8000, 'finished');
     assert.ok(Date.now() >= due, 'not before it is due');
     const expected = directTrips('commute', start).map(({ vin, ...rest }) => ({ vin, vehicleName: 'Family iX', ...rest }));
@@ -396,14 +440,22 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await until(() => active.items.length >= 1, 5000, 'finished');
     await sleep(100);
     seen.push(...active.items);
-    assert.deepStrictEqual(seen.map((i) => i.kind), ['trip-finished']);
+    assert.deepStrictEqual(
+      seen.map((i) => i.kind),
+      ['trip-finished'],
+    );
     assert.strictEqual(seen[0].distanceKm, 30, 'the whole trip, across the restart');
   });
 
   it('a charge that ends now: the finish waits the late-readings time set in the node, then goes out with the unplugging behind it', async () => {
     sim = await startSimulator({ stream: true });
     const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
-    active = await activate(credentialsFor(sim), { output: 'charging', events: ['charging-started', 'charging-finished', 'unplugged'], settleSeconds: 1, streamUrl: sim.streamUrl });
+    active = await activate(credentialsFor(sim), {
+      output: 'charging',
+      events: ['charging-started', 'charging-finished', 'unplugged'],
+      settleSeconds: 1,
+      streamUrl: sim.streamUrl,
+    });
     await until(() => sim.stream.log.some((l) => l.event === 'subscribe'), 5000, 'subscription');
     await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'CONNECTED', [SOC]: 50 });
     await sim.stream.publish(SIM_VINS.bev, { [STATUS]: 'CHARGINGACTIVE' });
@@ -412,10 +464,17 @@ describe('n8n stream trigger (n8n-core TriggerContext) against the simulated bro
     await sim.stream.publish(SIM_VINS.bev, { [PORT]: 'DISCONNECTED' });
     const ended = Date.now();
     await sleep(300);
-    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started'], 'the finish waits');
+    assert.deepStrictEqual(
+      active.items.map((i) => i.kind),
+      ['charging-started'],
+      'the finish waits',
+    );
     await until(() => active.items.length === 3, 5000, 'finished');
     assert.ok(Date.now() - ended >= 700, 'about a second after the end');
-    assert.deepStrictEqual(active.items.map((i) => i.kind), ['charging-started', 'charging-finished', 'unplugged']);
+    assert.deepStrictEqual(
+      active.items.map((i) => i.kind),
+      ['charging-started', 'charging-finished', 'unplugged'],
+    );
     assert.deepStrictEqual([active.items[1].startSoc, active.items[1].endSoc], [50, 60]);
   });
 
@@ -478,16 +537,40 @@ describe("the stream's login from the n8n credential, in n8n's TriggerContext", 
 
   /** The stream's token source on a trigger context over this credential store. */
   function tokensOf(credentials) {
-    const node: INode = { id: 'node-stream', name: 'BMW CarData Stream Trigger', type: 'CUSTOM.bmwCarDataStreamTrigger', typeVersion: 1, position: [0, 0], parameters: {}, credentials: { bmwCarDataApi: CREDENTIAL } };
+    const node: INode = {
+      id: 'node-stream',
+      name: 'BMW CarData Stream Trigger',
+      type: 'CUSTOM.bmwCarDataStreamTrigger',
+      typeVersion: 1,
+      position: [0, 0],
+      parameters: {},
+      credentials: { bmwCarDataApi: CREDENTIAL },
+    };
     const workflow = new Workflow({ id: 'wf-tokens', name: 'tokens', nodes: [node], connections: {}, active: true, nodeTypes, staticData: {} });
-    const ctx = new TriggerContext(workflow, node, additionalData(credentials), 'trigger', 'activate', () => undefined, () => undefined);
+    const ctx = new TriggerContext(
+      workflow,
+      node,
+      additionalData(credentials),
+      'trigger',
+      'activate',
+      () => undefined,
+      () => undefined,
+    );
     return new CredentialStreamTokens(ctx);
   }
   const tokenRequests = () => sim.requests.filter((r) => r.path === '/gcdm/oauth/token');
-  const failure = (promise) => promise.then(() => assert.fail('resolved'), (e) => e);
+  const failure = (promise) =>
+    promise.then(
+      () => assert.fail('resolved'),
+      (e) => e,
+    );
 
   it('reads the broker URL, the car names and the account as the credential holds them, trimmed; the set it gives is a copy', async () => {
-    const credentials = credentialsFor(sim, { streamUrl: ' mqtt://127.0.0.1:1883 \n', vehicleNames: `${SIM_VINS.bev}=Family iX`, gcid: ' gcid-of-the-account ' });
+    const credentials = credentialsFor(sim, {
+      streamUrl: ' mqtt://127.0.0.1:1883 \n',
+      vehicleNames: `${SIM_VINS.bev}=Family iX`,
+      gcid: ' gcid-of-the-account ',
+    });
     const tokens = tokensOf(credentials);
     assert.deepStrictEqual([tokens.streamUrl, tokens.accountId, tokens.current()], ['', '', undefined], 'nothing before it is loaded');
     const loaded = await tokens.load();

@@ -27,7 +27,10 @@ describe('n8n node bmwCarData as an AI tool, and its Output option', function ()
       assert.match(agent.description, /Costs 1 of the account's 50 CarData calls a day .*then none for a day/);
       const cars = agent.answer;
       assert.deepStrictEqual(cars.map((c) => c.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev, SIM_VINS.secondary].sort());
-      assert.deepStrictEqual(cars.find((c) => c.vin === VIN), { vin: VIN, vehicleName: 'i4', mappingType: 'PRIMARY' });
+      assert.deepStrictEqual(
+        cars.find((c) => c.vin === VIN),
+        { vin: VIN, vehicleName: 'i4', mappingType: 'PRIMARY' },
+      );
       for (const car of cars.slice(0, -1)) assert.deepStrictEqual(Object.keys(car), ['vin', 'vehicleName', 'mappingType']);
       assert.strictEqual(cars.at(-1)._quota.used, 1, 'the last item says the quota');
       assert.strictEqual(sim.restCalls().length, 1);
@@ -69,7 +72,13 @@ describe('n8n node bmwCarData as an AI tool, and its Output option', function ()
     });
 
     it('Telematic Data: each key with its value and unit, the time of the newest reading', async () => {
-      const { agent, error } = await runTool(authorizedCredentials(sim), { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: [SOC] });
+      const { agent, error } = await runTool(authorizedCredentials(sim), {
+        resource: 'telematicData',
+        operation: 'get',
+        vin: vin(),
+        containerMode: 'managed',
+        descriptors: [SOC],
+      });
       assert.ifError(error);
       const [state] = agent.answer;
       assert.deepStrictEqual(Object.keys(state.values), [SOC]);
@@ -117,7 +126,14 @@ describe('n8n node bmwCarData as an AI tool, and its Output option', function ()
     });
 
     it('Simplified in a workflow node: the summary columns', async () => {
-      const { items, error } = await runNode(authorizedCredentials(sim), { resource: 'chargingHistory', operation: 'getAll', vin: vin(), ...ALL_TIME, limit: 3, options: { output: 'simple' } });
+      const { items, error } = await runNode(authorizedCredentials(sim), {
+        resource: 'chargingHistory',
+        operation: 'getAll',
+        vin: vin(),
+        ...ALL_TIME,
+        limit: 3,
+        options: { output: 'simple' },
+      });
       assert.ifError(error);
       assert.strictEqual(items.length, 3);
       for (const item of items) {
@@ -137,16 +153,35 @@ describe('n8n node bmwCarData as an AI tool, and its Output option', function ()
       });
       assert.ifError(sessions.error);
       for (const item of sessions.items) assert.deepStrictEqual(Object.keys(item.json), ['vin', 'start', 'endSoc', 'vehicleName']);
-      const basic = await runNode(authorizedCredentials(sim), { resource: 'vehicle', operation: 'get', vin: vin(), options: { output: 'fields', fields: 'modelName\nbrand' } });
+      const basic = await runNode(authorizedCredentials(sim), {
+        resource: 'vehicle',
+        operation: 'get',
+        vin: vin(),
+        options: { output: 'fields', fields: 'modelName\nbrand' },
+      });
       assert.ifError(basic.error);
       assert.deepStrictEqual(Object.keys(basic.items[0].json).sort(), ['_quota', 'brand', 'modelName', 'vehicleName', 'vin']);
       const tyres = await runNode(authorizedCredentials(sim), { resource: 'tyreDiagnosis', operation: 'get', vin: vin(), options: { output: 'raw' } });
-      const [nested] = Object.keys(tyres.items[0].json).filter((k) => tyres.items[0].json[k] && typeof tyres.items[0].json[k] === 'object' && !Array.isArray(tyres.items[0].json[k]) && k !== '_quota');
+      const [nested] = Object.keys(tyres.items[0].json).filter(
+        (k) => tyres.items[0].json[k] && typeof tyres.items[0].json[k] === 'object' && !Array.isArray(tyres.items[0].json[k]) && k !== '_quota',
+      );
       const [inner] = Object.keys(tyres.items[0].json[nested]);
-      const picked = await runNode(authorizedCredentials(sim), { resource: 'tyreDiagnosis', operation: 'get', vin: vin(), options: { output: 'fields', fields: `${nested}.${inner}` } });
+      const picked = await runNode(authorizedCredentials(sim), {
+        resource: 'tyreDiagnosis',
+        operation: 'get',
+        vin: vin(),
+        options: { output: 'fields', fields: `${nested}.${inner}` },
+      });
       assert.deepStrictEqual(picked.items[0].json[`${nested}.${inner}`], tyres.items[0].json[nested][inner]);
       // A telematic descriptor is one key, dots and all.
-      const state = await runNode(authorizedCredentials(sim), { resource: 'telematicData', operation: 'get', vin: vin(), containerMode: 'managed', descriptors: [SOC], options: { output: 'fields', fields: SOC } });
+      const state = await runNode(authorizedCredentials(sim), {
+        resource: 'telematicData',
+        operation: 'get',
+        vin: vin(),
+        containerMode: 'managed',
+        descriptors: [SOC],
+        options: { output: 'fields', fields: SOC },
+      });
       assert.ifError(state.error);
       assert.strictEqual(typeof state.items[0].json[SOC], 'number');
     });

@@ -124,7 +124,13 @@ describe('n8n transport: timeout and abort signal reach n8n', function () {
   it('a request within its deadline is answered as before', async () => {
     const creds = authorizedCredentials(sim);
     const transport = new N8nTransport(executeContext(creds));
-    const res = await transport.request({ method: 'GET', url: `${sim.apiBaseUrl}/customers/vehicles/mappings`, headers: { 'x-version': 'v1' }, timeoutMs: 5000, signal: AbortSignal.timeout(5000) });
+    const res = await transport.request({
+      method: 'GET',
+      url: `${sim.apiBaseUrl}/customers/vehicles/mappings`,
+      headers: { 'x-version': 'v1' },
+      timeoutMs: 5000,
+      signal: AbortSignal.timeout(5000),
+    });
     assert.strictEqual(res.status, 200);
     assert.ok(Array.isArray(res.body));
   });

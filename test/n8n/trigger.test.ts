@@ -15,7 +15,7 @@ const nowS = () => Math.floor(Date.now() / 1000);
 /** The Vehicle field left empty: every car mapped as PRIMARY user (the simulator's BEV and PHEV, in that order). */
 const EVERY_CAR = { vin: { __rl: true, mode: 'list', value: '' } };
 const CARS = { [SIM_VINS.bev]: 'bev', [SIM_VINS.phev]: 'phev' };
-const readOf = (call) => (/\/mappings$/.test(call.path) ? 'list' : CARS[call.path.split('/')[3]] ?? call.path);
+const readOf = (call) => (/\/mappings$/.test(call.path) ? 'list' : (CARS[call.path.split('/')[3]] ?? call.path));
 
 /**
  * The trigger's clock: Date.now stands still at `at` (epoch ms) and moves only when told. The simulator keeps the real
@@ -60,7 +60,16 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
    * with `byCar` followed by what each read (list: the vehicle list; bev, phev: a car's history). The items emitted
    * go to `into`.
    */
-  const pollFor = async (hours: number, { minutes = 5, extra = {}, each, byCar = false, into = [] }: { minutes?: number; extra?: Record<string, unknown>; each?: (hhmm: string) => unknown; byCar?: boolean; into?: any[] } = {}) => {
+  const pollFor = async (
+    hours: number,
+    {
+      minutes = 5,
+      extra = {},
+      each,
+      byCar = false,
+      into = [],
+    }: { minutes?: number; extra?: Record<string, unknown>; each?: (hhmm: string) => unknown; byCar?: boolean; into?: any[] } = {},
+  ) => {
     const checks = [];
     for (let t = 0; t < (hours * 60) / minutes; t++) {
       if (t > 0) clock.advance(minutes * MINUTE_MS);
@@ -149,9 +158,15 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     const starts = [];
     for (let i = 6; i >= 1; i--) starts.push(sim.addChargingSession(VIN, { startTime: nowS() - i * 3 * HOUR }).startTime);
     const first = await next({ output: 'raw' });
-    assert.deepStrictEqual(first.map((i) => i.json.startTime), starts.slice(0, 5));
+    assert.deepStrictEqual(
+      first.map((i) => i.json.startTime),
+      starts.slice(0, 5),
+    );
     const second = await next({ output: 'raw' });
-    assert.deepStrictEqual(second.map((i) => i.json.startTime), starts.slice(5));
+    assert.deepStrictEqual(
+      second.map((i) => i.json.startTime),
+      starts.slice(5),
+    );
     assert.deepStrictEqual(await next(), []);
   });
 
@@ -163,7 +178,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     const emitted = [];
     for (let i = 0; i < 4; i++) emitted.push(...(await next({ output: 'raw', limit: 50 })).map((item) => item.json.startTime));
     assert.strictEqual(sim.restCalls().length, 4);
-    assert.deepStrictEqual([...emitted].sort((a, b) => a - b), starts);
+    assert.deepStrictEqual(
+      [...emitted].sort((a, b) => a - b),
+      starts,
+    );
   });
 
   it('a session BMW reports late, older than the newest one, is emitted once', async () => {
@@ -172,7 +190,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.strictEqual((await next()).length, 1);
     const late = sim.addChargingSession(VIN, { startTime: nowS() - 3 * DAY });
     const items = await next({ output: 'raw' });
-    assert.deepStrictEqual(items.map((i) => i.json.startTime), [late.startTime]);
+    assert.deepStrictEqual(
+      items.map((i) => i.json.startTime),
+      [late.startTime],
+    );
     assert.deepStrictEqual(await next(), []);
   });
 
@@ -185,7 +206,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     await next();
     const weekAgo = nowS() - 7 * DAY - 60;
     assert.ok(state().emitted.length >= 2 && state().emitted.length < firstCount, JSON.stringify(state()));
-    assert.ok(state().emitted.every((t) => t >= weekAgo), 'nothing older than the window is kept');
+    assert.ok(
+      state().emitted.every((t) => t >= weekAgo),
+      'nothing older than the window is kept',
+    );
     assert.ok(state().floor >= weekAgo);
   });
 
@@ -197,7 +221,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     assert.ok(!('highWater' in state()) && !('seenAtHighWater' in state()), 'the old shape is replaced');
     const added = sim.addChargingSession(VIN, { startTime: nowS() - HOUR });
     const items = await next({ output: 'raw' });
-    assert.deepStrictEqual(items.map((i) => i.json.startTime), [added.startTime]);
+    assert.deepStrictEqual(
+      items.map((i) => i.json.startTime),
+      [added.startTime],
+    );
   });
 
   it('Emit Existing Sessions: the first poll emits the latest finished sessions (oldest first, up to the limit), the next none', async () => {
@@ -206,11 +233,18 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     const newer = sim.addChargingSession(VIN, { startTime: nowS() - 30 * 60 });
     const ongoing = sim.startChargingSession(VIN, { startTime: nowS() - 20 * 60 });
     const first = await next({ emitExisting: true, output: 'raw', limit: 2 });
-    assert.deepStrictEqual(first.map((i) => i.json.startTime), [older.startTime, newer.startTime]);
+    assert.deepStrictEqual(
+      first.map((i) => i.json.startTime),
+      [older.startTime, newer.startTime],
+    );
     assert.deepStrictEqual(await next({ emitExisting: true }), []);
     sim.finishChargingSession(VIN, ongoing.startTime);
     const later = await next({ emitExisting: true, output: 'raw' });
-    assert.deepStrictEqual(later.map((i) => i.json.startTime), [ongoing.startTime], 'the session in progress comes when it has finished');
+    assert.deepStrictEqual(
+      later.map((i) => i.json.startTime),
+      [ongoing.startTime],
+      'the session in progress comes when it has finished',
+    );
   });
 
   it('another VIN starts afresh: its existing sessions are remembered, not emitted', async () => {
@@ -224,7 +258,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
     const done = sim.addChargingSession(VIN, { startTime: nowS() - 4 * HOUR });
     sim.startChargingSession(VIN, { startTime: nowS() - HOUR });
     const items = await next({ output: 'raw' }, { mode: 'manual' });
-    assert.deepStrictEqual(items.map((i) => i.json.startTime), [done.startTime]);
+    assert.deepStrictEqual(
+      items.map((i) => i.json.startTime),
+      [done.startTime],
+    );
     assert.strictEqual(Object.keys(state() || {}).length, 0);
     assert.strictEqual(sim.restCalls().length, 1);
   });
@@ -301,7 +338,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
 
     it('a check the quota refused (the reserve) says so once, and the next check waits for the reset at 00:00 UTC', async () => {
       creds.data.quotaReserve = 50;
-      await assert.rejects(next(), (e: Error) => e.name === 'NodeApiError' && /kept in reserve/.test(e.message) && /Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/.test(e.message));
+      await assert.rejects(
+        next(),
+        (e: Error) => e.name === 'NodeApiError' && /kept in reserve/.test(e.message) && /Resets at \d{4}-\d{2}-\d{2}T00:00:00Z/.test(e.message),
+      );
       assert.strictEqual(sim.restCalls().length, 0, 'BMW was not called');
       // The user lowers the reserve; the trigger still waits for the new day.
       creds.data.quotaReserve = 0;
@@ -327,7 +367,10 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
       const items = [];
       // Every car: the PHEV, never checked, comes first, then the BEV.
       for (let i = 0; i < 3; i++) items.push(...(await next({ ...extra, output: 'raw' })));
-      assert.deepStrictEqual(items.map((i) => [i.json.vin, i.json.startTime]), [[VIN, added.startTime]]);
+      assert.deepStrictEqual(
+        items.map((i) => [i.json.vin, i.json.startTime]),
+        [[VIN, added.startTime]],
+      );
     });
   }
 
@@ -355,7 +398,19 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
       };
       const first = await pollFor(24, { extra: EVERY_CAR, each, byCar: true, into: emitted });
       // One car's day (see the pacing tests): 11 checks, each of one car, in turn; the list once.
-      assert.deepStrictEqual(first, ['00:00 list+bev', '04:00 phev', '06:00 bev', '08:00 phev', '10:00 bev', '12:00 phev', '14:00 bev', '16:00 phev', '18:00 bev', '20:00 phev', '22:00 bev']);
+      assert.deepStrictEqual(first, [
+        '00:00 list+bev',
+        '04:00 phev',
+        '06:00 bev',
+        '08:00 phev',
+        '10:00 bev',
+        '12:00 phev',
+        '14:00 bev',
+        '16:00 phev',
+        '18:00 bev',
+        '20:00 phev',
+        '22:00 bev',
+      ]);
       assert.strictEqual(sim.restCalls().length, 12);
       assert.deepStrictEqual(emitted.map((i) => i.key).sort(), [...added].sort(), 'every session of both cars, once');
       for (const item of emitted) assert.strictEqual(item.vehicleName, item.vin === SIM_VINS.bev ? 'Blue i4' : 'Grey 330e');
@@ -363,14 +418,28 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
       clock.advance(5 * MINUTE_MS);
       const second = await pollFor(24, { extra: EVERY_CAR, byCar: true, into: emitted });
       // The next day as one car's: after the check at 22:00 the night's next at 2:00; the list read again after 24 hours.
-      assert.deepStrictEqual(second, ['02:00 list+phev', '06:00 bev', '08:00 phev', '10:00 bev', '12:00 phev', '14:00 bev', '16:00 phev', '18:00 bev', '20:00 phev', '22:00 bev']);
+      assert.deepStrictEqual(second, [
+        '02:00 list+phev',
+        '06:00 bev',
+        '08:00 phev',
+        '10:00 bev',
+        '12:00 phev',
+        '14:00 bev',
+        '16:00 phev',
+        '18:00 bev',
+        '20:00 phev',
+        '22:00 bev',
+      ]);
       assert.strictEqual(emitted.length, added.length, 'none twice');
       assert.deepStrictEqual(Object.keys(state().cars).sort(), [SIM_VINS.phev, SIM_VINS.bev].sort());
       // One car, the same two days: the same checks.
       staticData = {};
       clock.set(tomorrowAt(0));
       const one = await pollFor(48);
-      assert.deepStrictEqual(one, [...first, ...second].map((check) => check.slice(0, 5)));
+      assert.deepStrictEqual(
+        one,
+        [...first, ...second].map((check) => check.slice(0, 5)),
+      );
     });
 
     it("a car's first check comes after the trigger began: a session that ended since then is emitted (Raw, with VIN and vehicleName), an older one is not", async () => {
@@ -404,8 +473,21 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
         },
       });
       // 08:00 the BEV; the charge starts at 09:00, is seen at 10:00 and ends at 12:40.
-      assert.deepStrictEqual(checks, ['08:00 list+bev', '10:00 phev', '10:30 phev', '11:00 phev', '11:30 phev', '12:00 bev', '12:30 phev', '13:00 phev', '15:00 bev']);
-      assert.deepStrictEqual(emitted.map((i) => [i.vin, i.startTime]), [[SIM_VINS.phev, started.startTime]]);
+      assert.deepStrictEqual(checks, [
+        '08:00 list+bev',
+        '10:00 phev',
+        '10:30 phev',
+        '11:00 phev',
+        '11:30 phev',
+        '12:00 bev',
+        '12:30 phev',
+        '13:00 phev',
+        '15:00 bev',
+      ]);
+      assert.deepStrictEqual(
+        emitted.map((i) => [i.vin, i.startTime]),
+        [[SIM_VINS.phev, started.startTime]],
+      );
       assert.strictEqual(emittedAt, '13:05', 'emitted by the 13:00 check');
     });
 
@@ -415,20 +497,29 @@ describe('n8n trigger bmwCarDataTrigger through n8n-core PollContext', function 
       sim.startChargingSession(SIM_VINS.bev, { startTime: nowS() - HOUR });
       const done = sim.addChargingSession(SIM_VINS.phev, { startTime: nowS() - 5 * HOUR, endTime: nowS() - 4 * HOUR });
       let items = await next({ ...EVERY_CAR, output: 'raw' }, { mode: 'manual', after: 0 });
-      assert.deepStrictEqual(items.map((i) => [i.json.vin, i.json.vehicleName, i.json.startTime]), [[SIM_VINS.phev, 'Grey 330e', done.startTime]]);
+      assert.deepStrictEqual(
+        items.map((i) => [i.json.vin, i.json.vehicleName, i.json.startTime]),
+        [[SIM_VINS.phev, 'Grey 330e', done.startTime]],
+      );
       assert.deepStrictEqual(sim.restCalls().map(readOf), ['list', 'bev', 'phev']);
       assert.strictEqual(Object.keys(state() || {}).length, 0);
       // The BEV has a finished one too: it alone is read.
       sim.clearLog();
       const bev = sim.addChargingSession(SIM_VINS.bev, { startTime: nowS() - 8 * HOUR, endTime: nowS() - 7 * HOUR });
       items = await next(EVERY_CAR, { mode: 'manual', after: MINUTE_MS });
-      assert.deepStrictEqual(items.map((i) => [i.json.vin, i.json.key]), [[SIM_VINS.bev, `${SIM_VINS.bev}-${bev.startTime}`]]);
+      assert.deepStrictEqual(
+        items.map((i) => [i.json.vin, i.json.key]),
+        [[SIM_VINS.bev, `${SIM_VINS.bev}-${bev.startTime}`]],
+      );
       assert.deepStrictEqual(sim.restCalls().map(readOf), ['bev']);
     });
   });
 
   it('reports BMW errors as NodeApiError', async () => {
-    await assert.rejects(poll(creds, { ...params(), vin: { __rl: true, mode: 'vin', value: SIM_VINS.secondary } }), (e: Error) => e.name === 'NodeApiError' && /CU-104/.test(e.message));
+    await assert.rejects(
+      poll(creds, { ...params(), vin: { __rl: true, mode: 'vin', value: SIM_VINS.secondary } }),
+      (e: Error) => e.name === 'NodeApiError' && /CU-104/.test(e.message),
+    );
   });
 });
 
@@ -443,7 +534,14 @@ describe('n8n trigger: the decisions for every car (cars.ts), and what a first c
   });
 
   it("carsOf: a state kept for one VIN becomes that car's, its turn the pacing's last check", () => {
-    const state: PollState = { version: 2, vin: A, floor: 5, emitted: [6, 7], before: 9, pacing: { checkedAt: 1000, busy: true, day: '2026-01-01', closer: 0 } };
+    const state: PollState = {
+      version: 2,
+      vin: A,
+      floor: 5,
+      emitted: [6, 7],
+      before: 9,
+      pacing: { checkedAt: 1000, busy: true, day: '2026-01-01', closer: 0 },
+    };
     assert.deepStrictEqual(carsOf(state, [B, A], 100), { [B]: { since: 100 }, [A]: { floor: 5, emitted: [6, 7], before: 9, checkedAt: 1000, busy: true } });
     assert.deepStrictEqual(knownOf(carsOf(state, [A], 100)[A]), { floor: 5, emitted: new Set([6, 7]), before: 9 });
     assert.strictEqual(knownOf({ since: 100 }), undefined, 'never checked');
@@ -482,11 +580,20 @@ describe('n8n trigger: the decisions for every car (cars.ts), and what a first c
     const sessions = [session(100, 150), session(200, 260), session(300, 390), session(400, 450), session(500, null)];
     const range = { from: 0, to: 1000 };
     const first = decide(undefined, A, { sessions, more: false }, range, { limit: 1, emitExisting: false, since: 255 });
-    assert.deepStrictEqual(first.emit.map((s) => s.startTime), [200]);
+    assert.deepStrictEqual(
+      first.emit.map((s) => s.startTime),
+      [200],
+    );
     assert.strictEqual(first.pending, true);
     assert.deepStrictEqual(first.next.emitted, [100, 200]);
-    const again = decide({ floor: first.next.floor, emitted: new Set(first.next.emitted) }, A, { sessions, more: false }, range, { limit: 5, emitExisting: false });
-    assert.deepStrictEqual(again.emit.map((s) => s.startTime), [300, 400]);
+    const again = decide({ floor: first.next.floor, emitted: new Set(first.next.emitted) }, A, { sessions, more: false }, range, {
+      limit: 5,
+      emitExisting: false,
+    });
+    assert.deepStrictEqual(
+      again.emit.map((s) => s.startTime),
+      [300, 400],
+    );
     // One VIN (no since): the first poll remembers them all.
     assert.deepStrictEqual(decide(undefined, A, { sessions, more: false }, range, { limit: 5, emitExisting: false }).emit, []);
   });

@@ -23,7 +23,16 @@ async function startForeignLogin(deviceAnswer = {}) {
       requests.push({ method: req.method, url: req.url, body });
       if (req.url.endsWith('/oauth/device/code')) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ device_code: 'dc-1', user_code: 'AB-12', verification_uri: 'https://login.example/link', interval: 0, expires_in: 300, ...deviceAnswer }));
+        res.end(
+          JSON.stringify({
+            device_code: 'dc-1',
+            user_code: 'AB-12',
+            verification_uri: 'https://login.example/link',
+            interval: 0,
+            expires_in: 300,
+            ...deviceAnswer,
+          }),
+        );
         return;
       }
       res.writeHead(400, { 'content-type': 'application/json' });
@@ -73,7 +82,14 @@ describe('Node-RED account routes: JSON only, no foreign auth URL, web links onl
     const bodies: [string, string, (fields: Record<string, string>) => string][] = [
       ['a form', 'application/x-www-form-urlencoded', (fields) => new URLSearchParams(fields).toString()],
       ['plain text', 'text/plain', (fields) => JSON.stringify(fields)],
-      ['multipart', 'multipart/form-data; boundary=x', (fields) => Object.entries(fields).map(([k, v]) => `--x\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--x--\r\n'],
+      [
+        'multipart',
+        'multipart/form-data; boundary=x',
+        (fields) =>
+          Object.entries(fields)
+            .map(([k, v]) => `--x\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+            .join('') + '--x--\r\n',
+      ],
     ];
 
     for (const [name, type, encode] of bodies) {
@@ -127,7 +143,11 @@ describe('Node-RED account routes: JSON only, no foreign auth URL, web links onl
   describe("a deployed account's client ID never goes to an auth URL from the request", function () {
     it('a foreign auth URL for a deployed account is refused (409); the foreign service gets nothing', async () => {
       await deployed({ clientId: CLIENT_ID });
-      for (const body of [{ authBaseUrl: foreign.url }, { clientId: CLIENT_ID, authBaseUrl: foreign.url }, { clientId: 'other-client-id', authBaseUrl: `${foreign.url}/` }]) {
+      for (const body of [
+        { authBaseUrl: foreign.url },
+        { clientId: CLIENT_ID, authBaseUrl: foreign.url },
+        { clientId: 'other-client-id', authBaseUrl: `${foreign.url}/` },
+      ]) {
         const res = await editor().post('/bmw-cardata/acc/auth/start').send(body).expect(409);
         assert.strictEqual(res.body.error.code, 'input');
         assert.match(res.body.error.hint, /Deploy/);
@@ -145,7 +165,10 @@ describe('Node-RED account routes: JSON only, no foreign auth URL, web links onl
         sim.clearLog();
         const res = await editor().post('/bmw-cardata/acc/auth/start').send(body).expect(200);
         assert.ok(res.body.verificationUriComplete.startsWith(`${sim.authBaseUrl}/`));
-        assert.deepStrictEqual(authRequests(sim).map((r) => r.path), ['/gcdm/oauth/device/code']);
+        assert.deepStrictEqual(
+          authRequests(sim).map((r) => r.path),
+          ['/gcdm/oauth/device/code'],
+        );
       }
       assert.deepStrictEqual(foreign.requests, []);
     });
@@ -236,7 +259,13 @@ describe('Node-RED process without adminAuth: a page on another site can neither
   const crossSite = (route, fields) =>
     fetch(`${red.url}/${route}`, {
       method: 'POST',
-      headers: { origin: 'http://evil.example', referer: 'http://evil.example/', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        origin: 'http://evil.example',
+        referer: 'http://evil.example/',
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'navigate',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams(fields).toString(),
     });
 
@@ -255,7 +284,7 @@ describe('Node-RED process without adminAuth: a page on another site can neither
     assert.ok(!red.log().includes(CLIENT_ID), 'the client ID is not logged');
   });
 
-  it('a JSON post from another site, which Node-RED may let through its preflight, is refused by the browser\'s Sec-Fetch-Site', async () => {
+  it("a JSON post from another site, which Node-RED may let through its preflight, is refused by the browser's Sec-Fetch-Site", async () => {
     sim.clearLog();
     // Node-RED 4's admin API answers every origin's preflight (Node-RED 5 answers none): JSON alone would not keep
     // another site out of Node-RED 4, so the routes look at Sec-Fetch-Site themselves, whatever the version.
@@ -289,7 +318,11 @@ describe('Node-RED process without adminAuth: a page on another site can neither
   it("the editor's own JSON request still works: the deployed account logs in at its own URL", async () => {
     sim.clearLog();
     const editor = { ...EDITOR_HEADERS, 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', origin: red.url };
-    const res = await fetch(`${red.url}/bmw-cardata/acc/auth/start`, { method: 'POST', headers: editor, body: JSON.stringify({ authBaseUrl: sim.authBaseUrl }) });
+    const res = await fetch(`${red.url}/bmw-cardata/acc/auth/start`, {
+      method: 'POST',
+      headers: editor,
+      body: JSON.stringify({ authBaseUrl: sim.authBaseUrl }),
+    });
     assert.strictEqual(res.status, 200);
     assert.ok(((await res.json()) as any).verificationUriComplete.startsWith(`${sim.authBaseUrl}/`));
     assert.strictEqual(authRequests(sim).length >= 1, true);
@@ -298,7 +331,8 @@ describe('Node-RED process without adminAuth: a page on another site can neither
     assert.deepStrictEqual(foreign.requests, []);
   });
   const READS = ['bmw-cardata/acc/vehicles', 'bmw-cardata/acc/state', 'bmw-cardata/catalogue', 'bmw-cardata/acc/auth/status'];
-  const refresh = (headers) => fetch(`${red.url}/bmw-cardata/acc/vehicles/refresh`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+  const refresh = (headers) =>
+    fetch(`${red.url}/bmw-cardata/acc/vehicles/refresh`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
 
   it("the editor's requests are answered, on HTTPS (Sec-Fetch-Site) and on plain HTTP (Origin only), with no Access-Control-Allow-Origin", async () => {
     sim.clearLog();
@@ -315,13 +349,20 @@ describe('Node-RED process without adminAuth: a page on another site can neither
       }
     }
     const vehicles: any = await (await fetch(`${red.url}/bmw-cardata/acc/vehicles`, { headers: EDITOR_HEADERS })).json();
-    assert.ok(vehicles.vehicles.some((v) => v.vin === SIM_VINS.bev), 'the list is there to be read');
+    assert.ok(
+      vehicles.vehicles.some((v) => v.vin === SIM_VINS.bev),
+      'the list is there to be read',
+    );
   });
 
   it('every request of the served editor code goes through the two helpers that send the header', async () => {
     const html = await (await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html' } })).text();
     const script = await (await fetch(`${red.url}/resources/node-red-contrib-bmw-cardata/bmw-cardata-editor.js`)).text();
-    const ours = html.split(/(?=<script)/).filter((part) => part.includes('bmw-cardata')).join('\n') + script;
+    const ours =
+      html
+        .split(/(?=<script)/)
+        .filter((part) => part.includes('bmw-cardata'))
+        .join('\n') + script;
     assert.ok(ours.includes("getJson(base + '/state'") && ours.includes("postJson(base + '/auth/start'"), 'the account dialog was found');
     assert.doesNotMatch(ours, /\$\.(getJSON|get|post|ajaxSetup)\(|\bfetch\(|XMLHttpRequest/, 'a request that bypasses the helpers');
     const ajax = ours.match(/\$\.ajax\(.*$/gm);

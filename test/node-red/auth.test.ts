@@ -5,7 +5,19 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
-import { helper, editor, freshUserDir, allNodes, accountConfig, authorizedCredentials, collector, sleep, lastStatus, CLIENT_ID, serverPerTest } from '../support/nodered';
+import {
+  helper,
+  editor,
+  freshUserDir,
+  allNodes,
+  accountConfig,
+  authorizedCredentials,
+  collector,
+  sleep,
+  lastStatus,
+  CLIENT_ID,
+  serverPerTest,
+} from '../support/nodered';
 
 async function pollStatus(id, until, timeoutMs = 8000) {
   const end = Date.now() + timeoutMs;
@@ -70,9 +82,16 @@ describe('Node-RED account: admin routes', function () {
 
   it('a deployed account takes the tokens of an editor login at once', async () => {
     sim.setAutoApprove(true);
-    await helper.load(allNodes, flowWith(sim, [{ id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] }, { id: 'out', type: 'helper' }]), {
-      acc: { clientId: CLIENT_ID },
-    });
+    await helper.load(
+      allNodes,
+      flowWith(sim, [
+        { id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ]),
+      {
+        acc: { clientId: CLIENT_ID },
+      },
+    );
     await editor().post('/bmw-cardata/acc/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(200);
     assert.strictEqual((await pollStatus('acc', (b) => b.status !== 'pending')).status, 'success');
     const out = collector(helper.getNode('out'));
@@ -128,7 +147,11 @@ describe('Node-RED account: admin routes', function () {
           res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>Service Unavailable</body></html>');
           return;
         }
-        const answer = await fetch(`${sim.authBaseUrl}${req.url}`, { method: req.method, headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body: req.method === 'POST' ? body : undefined });
+        const answer = await fetch(`${sim.authBaseUrl}${req.url}`, {
+          method: req.method,
+          headers: { 'content-type': String(req.headers['content-type'] ?? '') },
+          body: req.method === 'POST' ? body : undefined,
+        });
         res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text());
       });
     });
@@ -217,7 +240,11 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
   });
 
   // Every read asks BMW (cacheMaxAge 0), so each one after an expiry needs the login.
-  const flow = (s) => flowWith(s, [{ id: 'b', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, cacheMaxAge: '0', wires: [['out']] }, { id: 'out', type: 'helper' }]);
+  const flow = (s) =>
+    flowWith(s, [
+      { id: 'b', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, cacheMaxAge: '0', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
 
   async function readOnce() {
     const out = collector(helper.getNode('out'));
@@ -270,7 +297,11 @@ describe('Node-RED account: rotated tokens survive a restart', function () {
     sim.expireAccessTokens();
     await helper.load(
       allNodes,
-      [...flow(sim), { id: 'catch', z: 'tab', x: 1, y: 1, type: 'catch', scope: null, wires: [['caught']] }, { id: 'caught', z: 'tab', x: 1, y: 2, type: 'helper' }],
+      [
+        ...flow(sim),
+        { id: 'catch', z: 'tab', x: 1, y: 1, type: 'catch', scope: null, wires: [['caught']] },
+        { id: 'caught', z: 'tab', x: 1, y: 2, type: 'helper' },
+      ],
       { acc: { ...deployed } },
     );
     const caught = collector(helper.getNode('caught'));

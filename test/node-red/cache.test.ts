@@ -4,7 +4,19 @@ import assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
-import { helper, editor, allNodes, accountConfig, authorizedCredentials, collector, freshUserDir, sleep, lastStatus, CLIENT_ID, serverPerTest } from '../support/nodered';
+import {
+  helper,
+  editor,
+  allNodes,
+  accountConfig,
+  authorizedCredentials,
+  collector,
+  freshUserDir,
+  sleep,
+  lastStatus,
+  CLIENT_ID,
+  serverPerTest,
+} from '../support/nodered';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const VIN = SIM_VINS.bev;
@@ -23,7 +35,6 @@ describe('Node-RED account cache', function () {
   });
 
   describe('Node-RED account: containers and vehicles survive a restart', function () {
-
     const calls = () => sim.restCalls().map((c) => `${c.method} ${c.path.replace(VIN, '{vin}').replace(/containers\/\w{13}$/, 'containers/{id}')}`);
     const cacheFile = () => path.join(userDir, 'bmw-cardata-cache.json');
 
@@ -60,14 +71,20 @@ describe('Node-RED account cache', function () {
       assert.deepStrictEqual(calls(), ['GET /customers/vehicles/{vin}/telematicData'], 'no container lookup after the restart');
       assert.strictEqual(fs.statSync(cacheFile()).mode & 0o777, 0o600);
       const content = fs.readFileSync(cacheFile(), 'utf8');
-      assert.ok(!content.includes(credentials.refreshToken) && !content.includes(credentials.accessToken) && !content.includes(CLIENT_ID), 'no secret in the file');
+      assert.ok(
+        !content.includes(credentials.refreshToken) && !content.includes(credentials.accessToken) && !content.includes(CLIENT_ID),
+        'no secret in the file',
+      );
     });
 
     it('a remembered container BMW no longer knows is found or created again once, and that one is remembered', async () => {
       await start();
       const first = await read();
       await restart();
-      const res = await fetch(`${sim.apiBaseUrl}/customers/containers/${first.containerId}`, { method: 'DELETE', headers: { authorization: `Bearer ${credentials.accessToken}`, 'x-version': 'v1' } });
+      const res = await fetch(`${sim.apiBaseUrl}/customers/containers/${first.containerId}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${credentials.accessToken}`, 'x-version': 'v1' },
+      });
       assert.ok(res.ok, `deleted at BMW (${res.status})`);
       sim.clearLog();
       const second = await read();
@@ -109,7 +126,13 @@ describe('Node-RED account cache', function () {
       sim.clearLog();
       await read();
       assert.deepStrictEqual(calls().slice(0, 1), ['GET /customers/containers']);
-      assert.ok(helper.log().getCalls().some((c) => /BMW CarData cache could not be read/.test(String(c.args[0].msg))), 'warned');
+      assert.ok(
+        helper
+          .log()
+          .getCalls()
+          .some((c) => /BMW CarData cache could not be read/.test(String(c.args[0].msg))),
+        'warned',
+      );
       const saved = JSON.parse(fs.readFileSync(cacheFile(), 'utf8'));
       const [key] = Object.keys(saved.accounts.acc.containers);
       saved.accounts.acc.containers[key] = 'javascript:alert(1)';
@@ -133,7 +156,6 @@ describe('Node-RED account cache', function () {
   });
 
   describe('Node-RED: answers that stay the same all day are read once per account', function () {
-
     const cacheFile = () => path.join(userDir, 'bmw-cardata-cache.json');
 
     /** Basic data wired to the image, and a second basic-data node of the same account with its own cache setting. */
@@ -233,7 +255,10 @@ describe('Node-RED account cache', function () {
       assert.deepStrictEqual(served(), ['/customers/vehicles/{vin}/basicData', '/customers/vehicles/{vin}/image']);
       assert.strictEqual(later.quota.fromCache, false);
       const content = fs.readFileSync(cacheFile(), 'utf8');
-      assert.ok(!content.includes(credentials.refreshToken) && !content.includes(credentials.accessToken) && !content.includes(CLIENT_ID), 'no secret in the file');
+      assert.ok(
+        !content.includes(credentials.refreshToken) && !content.includes(credentials.accessToken) && !content.includes(CLIENT_ID),
+        'no secret in the file',
+      );
     });
   });
 });

@@ -20,9 +20,48 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 const load = (name) => JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
 
 /** The node types of FlowFuse Dashboard 2 (@flowfuse/node-red-dashboard 1.31.0, its package.json's node-red.nodes). */
-const DASHBOARD_TYPES = new Set(['ui-base', 'ui-page', 'ui-link', 'ui-group', 'ui-theme', 'ui-form', 'ui-text-input', 'ui-number-input', 'ui-file-input', 'ui-button', 'ui-button-group', 'ui-dropdown', 'ui-radio-group', 'ui-slider', 'ui-spacer', 'ui-switch', 'ui-text', 'ui-table', 'ui-chart', 'ui-gauge', 'ui-notification', 'ui-audio', 'ui-markdown', 'ui-template', 'ui-event', 'ui-control', 'ui-progress']);
+const DASHBOARD_TYPES = new Set([
+  'ui-base',
+  'ui-page',
+  'ui-link',
+  'ui-group',
+  'ui-theme',
+  'ui-form',
+  'ui-text-input',
+  'ui-number-input',
+  'ui-file-input',
+  'ui-button',
+  'ui-button-group',
+  'ui-dropdown',
+  'ui-radio-group',
+  'ui-slider',
+  'ui-spacer',
+  'ui-switch',
+  'ui-text',
+  'ui-table',
+  'ui-chart',
+  'ui-gauge',
+  'ui-notification',
+  'ui-audio',
+  'ui-markdown',
+  'ui-template',
+  'ui-event',
+  'ui-control',
+  'ui-progress',
+]);
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-function.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js'];
+const CORE = [
+  'common/20-inject.js',
+  'common/21-debug.js',
+  'common/90-comment.js',
+  'function/10-function.js',
+  'function/10-switch.js',
+  'function/15-change.js',
+  'function/80-template.js',
+  'parsers/70-CSV.js',
+  'storage/10-file.js',
+  'sequence/17-split.js',
+];
 
 describe('Node-RED example flows', function () {
   it('each starts with a comment, uses the simulator account and holds no credentials', () => {
@@ -31,14 +70,22 @@ describe('Node-RED example flows', function () {
       const flow = load(f.replace(/\.json$/, ''));
       assert.strictEqual(flow[0].type, 'comment', f);
       // Imported after another one, Node-RED offers Cancel, View nodes... and Import copy (a second account).
-      assert.match(flow[0].info, /already exist.*Press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*.*\*\*Import copy\*\* would add a second account/, f);
+      assert.match(
+        flow[0].info,
+        /already exist.*Press \*\*View nodes\.\.\.\*\*, then \*\*Import selected\*\*.*\*\*Import copy\*\* would add a second account/,
+        f,
+      );
       // A deployed account logs in only at the URL it is deployed with: deploy a changed URL, then Authorize.
-      if (/set the BMW URLs/.test(flow[0].info)) assert.match(flow[0].info, /set the BMW URLs and your own client ID, deploy, then open the account again and press Authorize/, f);
+      if (/set the BMW URLs/.test(flow[0].info))
+        assert.match(flow[0].info, /set the BMW URLs and your own client ID, deploy, then open the account again and press Authorize/, f);
       const accounts = flow.filter((n) => n.type === 'bmw-cardata-account');
       assert.strictEqual(accounts.length, 1, f);
       // One account node id in every example: importing several reuses one account.
       assert.strictEqual(accounts[0].id, 'bmw-cardata-example-account', f);
-      assert.ok(flow.every((n) => !n.vin), `${f}: no hard-coded VIN`);
+      assert.ok(
+        flow.every((n) => !n.vin),
+        `${f}: no hard-coded VIN`,
+      );
       // A debug node has no output: wires for one make the editor warn "node.wires longer than node.outputs".
       for (const n of flow.filter((x) => x.type === 'debug')) assert.deepStrictEqual(n.wires ?? [], [], `${f}: ${n.id}`);
       assert.deepStrictEqual([accounts[0].apiBaseUrl, accounts[0].authBaseUrl], ['http://127.0.0.1:4010', 'http://127.0.0.1:4010/gcdm'], f);
@@ -55,7 +102,10 @@ describe('Node-RED example flows', function () {
     // Node-RED's own node types, as its core editor files register them.
     const core = new Set<string>();
     const coreDir = path.dirname(require.resolve('@node-red/nodes/package.json'));
-    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.html') && core.add(fs.readFileSync(path.join(d, e.name), 'utf8'))));
+    const walk = (d) =>
+      fs
+        .readdirSync(d, { withFileTypes: true })
+        .forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.html') && core.add(fs.readFileSync(path.join(d, e.name), 'utf8'))));
     walk(path.join(coreDir, 'core'));
     const coreTypes = new Set([...core].flatMap((html) => [...html.matchAll(/registerType\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1])));
     assert.ok(coreTypes.has('function') && coreTypes.has('inject'));
@@ -69,7 +119,11 @@ describe('Node-RED example flows', function () {
       }
       // The types of Dashboard 2 (its package.json, node-red.nodes) and no others; its comment names the package
       // and the version the sandbox installs.
-      assert.deepStrictEqual(foreign.filter((t) => !DASHBOARD_TYPES.has(t)), [], f);
+      assert.deepStrictEqual(
+        foreign.filter((t) => !DASHBOARD_TYPES.has(t)),
+        [],
+        f,
+      );
       assert.ok(foreign.includes('ui-base') && foreign.includes('ui-gauge'), f);
       assert.ok(flow[0].name.includes(DASHBOARD.name), `${f}: the comment's name says it needs ${DASHBOARD.name}`);
       assert.ok(flow[0].info.includes(`\`${DASHBOARD.name}\`, tested with ${DASHBOARD.version}`), `${f}: the info names the package and its version`);
@@ -130,14 +184,24 @@ describe('Node-RED example flows', function () {
       // A session of last month for which BMW reported no energy, SoC or mileage: empty cells, never the text "null".
       const month = relativeRange('lastMonth', { timeZone: 'Europe/Berlin' });
       const start = Date.parse(month.from) / 1000 + 2 * 86_400;
-      sim.addChargingSession(SIM_VINS.bev, { startTime: start, endTime: start + 3_600, energyConsumedFromPowerGridKwh: null, displayedStartSoc: null, displayedSoc: null, mileage: null });
+      sim.addChargingSession(SIM_VINS.bev, {
+        startTime: start,
+        endTime: start + 3_600,
+        energyConsumedFromPowerGridKwh: null,
+        displayedStartSoc: null,
+        displayedSoc: null,
+        mileage: null,
+      });
       helper.getNode('in1').receive({});
       await done.wait(2);
       // Both cars of the account, each in a file of its own.
       const account = createAccount({ clientId: 'x', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: { ...tokenSet(sim) } });
       let csv;
       for (const vin of [SIM_VINS.bev, SIM_VINS.phev]) {
-        csv = fs.readFileSync(path.join(tmp, `bmw-charging-last-month-${vin}.csv`), 'utf8').trim().split('\n');
+        csv = fs
+          .readFileSync(path.join(tmp, `bmw-charging-last-month-${vin}.csv`), 'utf8')
+          .trim()
+          .split('\n');
         assert.match(csv[0], /^start,end,timeZone,chargingMinutes/);
         const expected = await account.client.paginate('getChargingHistory', { vin, ...relativeRange('lastMonth', { timeZone: 'Europe/Berlin' }) });
         assert.ok(expected.length > 0);
@@ -181,8 +245,16 @@ describe('Node-RED example flows', function () {
 
     it('containers housekeeping: list, delete old-*, ensure', async () => {
       const account = createAccount({ clientId: 'x', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: tokenSet(sim) });
-      const old = await account.client.createContainer({ name: 'old-test', purpose: 'test', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] });
-      const keep = await account.client.createContainer({ name: 'keep-me', purpose: 'test', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] });
+      const old = await account.client.createContainer({
+        name: 'old-test',
+        purpose: 'test',
+        technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'],
+      });
+      const keep = await account.client.createContainer({
+        name: 'keep-me',
+        purpose: 'test',
+        technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'],
+      });
       const out = await run('Containers housekeeping');
       const listed = out('d4a');
       const deleted = out('d4b');
@@ -267,7 +339,12 @@ describe('Node-RED example "Trip logbook to a CSV file" with a replayed trip', f
     helper.getNode('tl2').receive({ payload: next, vin, topic: `${vin}/trip-finished` });
     await logged.wait(2);
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    assert.deepStrictEqual(lines, toCsv([expected, flattenTrip(next, 'Europe/Berlin')]).trim().split('\r\n'));
+    assert.deepStrictEqual(
+      lines,
+      toCsv([expected, flattenTrip(next, 'Europe/Berlin')])
+        .trim()
+        .split('\r\n'),
+    );
     assert.match(lines[2], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?\+0[12]:00,\d{4}-.*,Europe\/Berlin,/);
     assert.strictEqual(lines[0].split(',').indexOf('purpose'), 6);
     assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');

@@ -41,7 +41,9 @@ function keysInCode(dir = path.join(__dirname, '../../src/node-red')) {
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))
-    .flatMap((file) => [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/\bRED\._\(\s*(?:'([^'\\]+)'|([^\s]))/g)].map((m) => ({ file, key: m[1] ?? null })));
+    .flatMap((file) =>
+      [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/\bRED\._\(\s*(?:'([^'\\]+)'|([^\s]))/g)].map((m) => ({ file, key: m[1] ?? null })),
+    );
 }
 
 /** The keys used in code that a catalog of `lang` lacks, as sentences; `catalogs` maps a file name to its catalog. */
@@ -59,7 +61,8 @@ function missingInCatalogs(uses, catalogs, lang) {
     if (top !== SHARED && top !== node) problems.push(`${file}: ${key} is another node's message`);
     const catalog = new Map(leaves(catalogs[catalogOf(key)] ?? {}));
     // i18next picks key_one, key_other... by the count it is given.
-    const found = catalog.has(key) || [...catalog.keys()].some((k) => k.startsWith(`${key}_`) && /^(zero|one|two|few|many|other)$/.test(k.slice(key.length + 1)));
+    const found =
+      catalog.has(key) || [...catalog.keys()].some((k) => k.startsWith(`${key}_`) && /^(zero|one|two|few|many|other)$/.test(k.slice(key.length + 1)));
     if (!found) problems.push(`${lang}/${catalogOf(key)} lacks ${key} (${file})`);
   }
   return problems;
@@ -69,7 +72,9 @@ const placeholders = (text) => (String(text).match(/__\w+__/g) || []).sort();
 
 /** A help file with the shared parts of its language put in, as the build does (scripts/copy-assets.js). */
 function builtHelp(lang, file) {
-  const parts = new Map([...read(lang, 'shared-help.html').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2]]));
+  const parts = new Map(
+    [...read(lang, 'shared-help.html').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2]]),
+  );
   return read(lang, file).replace(/<!-- shared: ([\w-]+) -->/g, (_, name) => {
     assert.ok(parts.has(name), `${lang}/${file}: no shared help part "${name}"`);
     return parts.get(name);
@@ -83,7 +88,10 @@ function builtHelp(lang, file) {
 function outline(html) {
   const properties = [...html.matchAll(/<dt\b[^>]*>([\s\S]*?)<\/dt>/g)].map((m) => {
     const type = /<span class="property-type">([\s\S]*?)<\/span>/.exec(m[1]);
-    const name = m[1].replace(/<span class="property-type">[\s\S]*?<\/span>/, '').replace(/<[^>]+>/g, '').trim();
+    const name = m[1]
+      .replace(/<span class="property-type">[\s\S]*?<\/span>/, '')
+      .replace(/<[^>]+>/g, '')
+      .trim();
     if (!/^[\w.$]+(,\s*[\w.$]+)*$/.test(name)) return '(text)';
     return type ? `${name} <${type[1].trim()}>` : name;
   });
@@ -104,42 +112,66 @@ describe('Node-RED editor translations', () => {
     const english = { a: { label: { x: 'X', y: 'Y' } } };
     assert.deepStrictEqual(keyDifferences(english, { a: { label: { x: 'X' } } }, 'de'), ['de lacks a.label.y']);
     assert.deepStrictEqual(keyDifferences({ a: { label: { x: 'X' } } }, english, 'de'), [`de has a.label.y, which ${ENGLISH} lacks`]);
-    assert.deepStrictEqual(keyDifferences(english, { a: { label: 'X' } }, 'de'), ['de lacks a.label.x', 'de lacks a.label.y', `de has a.label, which ${ENGLISH} lacks`]);
+    assert.deepStrictEqual(keyDifferences(english, { a: { label: 'X' } }, 'de'), [
+      'de lacks a.label.x',
+      'de lacks a.label.y',
+      `de has a.label, which ${ENGLISH} lacks`,
+    ]);
   });
 
   it('finds a key the code uses that a catalog lacks, and a key made up at run time', () => {
-    const catalogs = { 'bmw-cardata-x.json': { 'bmw-cardata-x': { status: { a: 'A', n_one: 'one', n_other: 'more' } } }, 'shared-messages.json': { [SHARED]: { status: { b: 'B' } } } };
+    const catalogs = {
+      'bmw-cardata-x.json': { 'bmw-cardata-x': { status: { a: 'A', n_one: 'one', n_other: 'more' } } },
+      'shared-messages.json': { [SHARED]: { status: { b: 'B' } } },
+    };
     const uses = (keys) => keys.map((key) => ({ file: 'bmw-cardata-x.ts', key }));
     assert.deepStrictEqual(missingInCatalogs(uses(['bmw-cardata-x.status.a', 'bmw-cardata-x.status.n', `${SHARED}.status.b`]), catalogs, 'de'), []);
     assert.deepStrictEqual(missingInCatalogs(uses(['bmw-cardata-x.status.c', `${SHARED}.status.a`]), catalogs, 'de'), [
       'de/bmw-cardata-x.json lacks bmw-cardata-x.status.c (bmw-cardata-x.ts)',
       `de/shared-messages.json lacks ${SHARED}.status.a (bmw-cardata-x.ts)`,
     ]);
-    assert.deepStrictEqual(missingInCatalogs([{ file: 'bmw-cardata-y.ts', key: 'bmw-cardata-x.status.a' }, { file: 'bmw-cardata-y.ts', key: null }], catalogs, 'de'), [
-      "bmw-cardata-y.ts: bmw-cardata-x.status.a is another node's message",
-      'bmw-cardata-y.ts: RED._ with a key that is not a literal text',
+    assert.deepStrictEqual(
+      missingInCatalogs(
+        [
+          { file: 'bmw-cardata-y.ts', key: 'bmw-cardata-x.status.a' },
+          { file: 'bmw-cardata-y.ts', key: null },
+        ],
+        catalogs,
+        'de',
+      ),
+      ["bmw-cardata-y.ts: bmw-cardata-x.status.a is another node's message", 'bmw-cardata-y.ts: RED._ with a key that is not a literal text'],
+    );
+    assert.deepStrictEqual(missingInCatalogs([{ file: 'account-routes.ts', key: 'bmw-cardata-x.status.a' }], catalogs, 'de'), [
+      "account-routes.ts: bmw-cardata-x.status.a is another node's message",
     ]);
-    assert.deepStrictEqual(missingInCatalogs([{ file: 'account-routes.ts', key: 'bmw-cardata-x.status.a' }], catalogs, 'de'), ["account-routes.ts: bmw-cardata-x.status.a is another node's message"]);
   });
 
   it('the Node-RED sources look their statuses and errors up by key (RED._)', () => {
     const uses = keysInCode();
     assert.ok(uses.length >= 50, `${uses.length} RED._ calls`);
     for (const file of ['action.ts', 'bmw-cardata-stream.ts', 'bmw-cardata-account.ts', 'bmw-cardata-vehicles.ts']) {
-      assert.ok(uses.some((u) => u.file === file), `${file} uses no RED._`);
+      assert.ok(
+        uses.some((u) => u.file === file),
+        `${file} uses no RED._`,
+      );
     }
   });
 
   for (const lang of [ENGLISH, ...LANGUAGES]) {
     it(`${lang}: every message key the Node-RED code uses is in the catalog its node gets`, () => {
-      const catalogs = Object.fromEntries(fs.readdirSync(path.join(LOCALES, lang)).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(read(lang, f))]));
+      const catalogs = Object.fromEntries(
+        fs
+          .readdirSync(path.join(LOCALES, lang))
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => [f, JSON.parse(read(lang, f))]),
+      );
       assert.deepStrictEqual(missingInCatalogs(keysInCode(), catalogs, lang), []);
     });
   }
 
   for (const lang of LANGUAGES) {
     describe(lang, () => {
-      it('shared-messages.json (the action nodes\' statuses) has exactly the English keys, none empty, with the same placeholders', () => {
+      it("shared-messages.json (the action nodes' statuses) has exactly the English keys, none empty, with the same placeholders", () => {
         const english = JSON.parse(read(ENGLISH, 'shared-messages.json'));
         const other = JSON.parse(read(lang, 'shared-messages.json'));
         assert.deepStrictEqual(keyDifferences(english, other, lang), []);
@@ -181,7 +213,10 @@ describe('Node-RED editor translations', () => {
       });
 
       it('has no file English lacks', () => {
-        assert.deepStrictEqual(fs.readdirSync(path.join(LOCALES, lang)).filter((f) => !fs.existsSync(path.join(LOCALES, ENGLISH, f))), []);
+        assert.deepStrictEqual(
+          fs.readdirSync(path.join(LOCALES, lang)).filter((f) => !fs.existsSync(path.join(LOCALES, ENGLISH, f))),
+          [],
+        );
       });
     });
   }

@@ -2,7 +2,20 @@
 import assert from 'assert';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { relativeRange } from '../../src/core';
-import { helper, editor, freshUserDir, loadAction, sleep, lastStatus, coreNode, allNodes, accountConfig, authorizedCredentials, collector, serverPerTest } from '../support/nodered';
+import {
+  helper,
+  editor,
+  freshUserDir,
+  loadAction,
+  sleep,
+  lastStatus,
+  coreNode,
+  allNodes,
+  accountConfig,
+  authorizedCredentials,
+  collector,
+  serverPerTest,
+} from '../support/nodered';
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
@@ -34,7 +47,10 @@ describe('Node-RED nodes', function () {
       await sleep(20);
       assert.match(lastStatus(node).text, /^\d+ vehicles · 49\/50 left$/);
       const cached = await editor().get('/bmw-cardata/acc/vehicles').expect(200);
-      assert.deepStrictEqual(cached.body.vehicles.map((v) => v.vin), vins);
+      assert.deepStrictEqual(
+        cached.body.vehicles.map((v) => v.vin),
+        vins,
+      );
       assert.strictEqual(sim.restCalls().length, 1, 'the picker cache costs no call');
     });
   });
@@ -87,8 +103,14 @@ describe('Node-RED nodes', function () {
       assert.deepStrictEqual(msgs.map((m) => m.vin).sort(), [SIM_VINS.bev, SIM_VINS.phev].sort());
       for (const m of msgs) assert.strictEqual(m.payload.vin, m.vin);
       assert.notStrictEqual(msgs[0]._msgid, msgs[1]._msgid, 'each car has its own message');
-      assert.deepStrictEqual(msgs.map((m) => m.quota.used), [2, 3]);
-      assert.deepStrictEqual(restPaths().sort(), ['/customers/vehicles/mappings', `/customers/vehicles/${SIM_VINS.bev}/basicData`, `/customers/vehicles/${SIM_VINS.phev}/basicData`].sort());
+      assert.deepStrictEqual(
+        msgs.map((m) => m.quota.used),
+        [2, 3],
+      );
+      assert.deepStrictEqual(
+        restPaths().sort(),
+        ['/customers/vehicles/mappings', `/customers/vehicles/${SIM_VINS.bev}/basicData`, `/customers/vehicles/${SIM_VINS.phev}/basicData`].sort(),
+      );
       assert.strictEqual(caught.messages.length, 0);
       assert.match(lastStatus(node).text, /^2 vehicles · 47\/50 left$/);
       // The second run reads the list from the cache: one call per car, nothing more.
@@ -105,7 +127,10 @@ describe('Node-RED nodes', function () {
         { vin: '', descriptors: [SOC] },
         {
           account: { vehicleNames: `${SIM_VINS.phev.toLowerCase()} = Family car\nnot-a-vin=x` },
-          extraFlow: [{ id: 'basic', z: 'tab', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['basicOut']] }, { id: 'basicOut', z: 'tab', type: 'helper' }],
+          extraFlow: [
+            { id: 'basic', z: 'tab', type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['basicOut']] },
+            { id: 'basicOut', z: 'tab', type: 'helper' },
+          ],
         },
       );
       const nameOf = (list, vin) => list.find((m) => m.vin === vin).vehicleName;
@@ -124,15 +149,24 @@ describe('Node-RED nodes', function () {
     });
 
     it('one car failing keeps no other car from answering: the first failure reaches Catch once, naming its car; a Complete node hears of each message once', async () => {
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: '', cacheMaxAge: '0' }, {
-        account: { vehicleNames: `${SIM_VINS.bev}=Family iX` },
-        extraFlow: [
-          { id: 'complete', z: 'tab', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
-          { id: 'completed', z: 'tab', type: 'helper' },
-        ],
-      });
+      const { node, out, caught } = await loadAction(
+        sim,
+        'basic-data',
+        { vin: '', cacheMaxAge: '0' },
+        {
+          account: { vehicleNames: `${SIM_VINS.bev}=Family iX` },
+          extraFlow: [
+            { id: 'complete', z: 'tab', type: 'complete', scope: ['n1'], uncaught: false, wires: [['completed']] },
+            { id: 'completed', z: 'tab', type: 'helper' },
+          ],
+        },
+      );
       const completed = collector(helper.getNode('completed'));
-      sim.faults.answerNext(1, { status: 400, body: '{"exveErrorId":"CU-400","exveErrorMsg":"Bad request"}', contentType: 'application/json' }, { path: new RegExp(`${SIM_VINS.bev}/basicData`) });
+      sim.faults.answerNext(
+        1,
+        { status: 400, body: '{"exveErrorId":"CU-400","exveErrorMsg":"Bad request"}', contentType: 'application/json' },
+        { path: new RegExp(`${SIM_VINS.bev}/basicData`) },
+      );
       node.receive({ _msgid: 'both-cars' });
       const [err] = await caught.wait(1);
       const [msg] = await out.wait(1);
@@ -189,7 +223,10 @@ describe('Node-RED nodes', function () {
         msgs.map((m) => m.payload.vin),
         [SIM_VINS.phev, SIM_VINS.phev, SIM_VINS.phev, SIM_VINS.phev, SIM_VINS.bev],
       );
-      assert.deepStrictEqual(restPaths(), [...Array(4).fill(`/customers/vehicles/${SIM_VINS.phev}/basicData`), `/customers/vehicles/${SIM_VINS.bev}/basicData`]);
+      assert.deepStrictEqual(restPaths(), [
+        ...Array(4).fill(`/customers/vehicles/${SIM_VINS.phev}/basicData`),
+        `/customers/vehicles/${SIM_VINS.bev}/basicData`,
+      ]);
     });
 
     it('the status says "requesting…" while BMW is asked, then what came back', async () => {
@@ -198,7 +235,10 @@ describe('Node-RED nodes', function () {
       await out.wait(1);
       await sleep(20);
       const statuses = node.status.getCalls().map((c) => c.args[0]);
-      assert.deepStrictEqual(statuses.find((st) => st.fill === 'blue'), { fill: 'blue', shape: 'dot', text: 'requesting…' });
+      assert.deepStrictEqual(
+        statuses.find((st) => st.fill === 'blue'),
+        { fill: 'blue', shape: 'dot', text: 'requesting…' },
+      );
       assert.strictEqual(statuses.at(-1).fill, 'green');
       assert.strictEqual(statuses.at(-1).shape, 'dot');
     });
@@ -214,7 +254,11 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(err.cardataError.hint, 'Map the vehicle to your BMW ID as primary user in the My BMW app.');
       assert.strictEqual(sim.restCalls().length, 0);
       await sleep(20);
-      assert.deepStrictEqual(lastStatus(node), { fill: 'red', shape: 'ring', text: 'input: vin (The account has no vehicle mapped as PRIMARY user) · 50/50 left' });
+      assert.deepStrictEqual(lastStatus(node), {
+        fill: 'red',
+        shape: 'ring',
+        text: 'input: vin (The account has no vehicle mapped as PRIMARY user) · 50/50 left',
+      });
     });
   });
 
@@ -322,7 +366,10 @@ describe('Node-RED nodes', function () {
       await sleep(20);
       const statuses = node.status.getCalls().map((c) => c.args[0]);
       for (const vin of [SIM_VINS.bev, SIM_VINS.phev]) {
-        assert.ok(statuses.some((st) => st.text === `${vin}: page 1 · 25 sessions` && st.fill === 'blue' && st.shape === 'dot'), statuses.map((st) => st.text).join(' | '));
+        assert.ok(
+          statuses.some((st) => st.text === `${vin}: page 1 · 25 sessions` && st.fill === 'blue' && st.shape === 'dot'),
+          statuses.map((st) => st.text).join(' | '),
+        );
       }
       assert.match(lastStatus(node).text, /^2 vehicles · \d+\/50 left$/);
     });
@@ -342,7 +389,12 @@ describe('Node-RED nodes', function () {
 
     it("with the account's Tariff, flat rows gain our cost beside BMW's own; one message per session too; the sessions as BMW sends them stay as they are", async () => {
       const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1}';
-      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 5, output: 'rows' }, { account: { tariff } });
+      const { node, out } = await loadAction(
+        sim,
+        'charging-history',
+        { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 5, output: 'rows' },
+        { account: { tariff } },
+      );
       node.receive({});
       node.receive({ output: 'each', limit: 2 });
       node.receive({ output: 'array', limit: 2 });
@@ -374,12 +426,21 @@ describe('Node-RED nodes', function () {
         sim,
         'charging-history',
         { vin: SIM_VINS.bev, rangeMode: 'fixed', from, to, limit: 27, output: 'each', wires: [['out', 'join']] },
-        { modules: [join], extraFlow: [{ id: 'join', z: 'tab', type: 'join', mode: 'auto', build: 'array', wires: [['joined']] }, { id: 'joined', z: 'tab', type: 'helper' }] },
+        {
+          modules: [join],
+          extraFlow: [
+            { id: 'join', z: 'tab', type: 'join', mode: 'auto', build: 'array', wires: [['joined']] },
+            { id: 'joined', z: 'tab', type: 'helper' },
+          ],
+        },
       );
       const joined = collector(helper.getNode('joined'));
       node.receive({ topic: 'history' });
       const messages = await out.wait(27);
-      assert.deepStrictEqual(messages.map((m) => m.parts.index), [...Array(27).keys()]);
+      assert.deepStrictEqual(
+        messages.map((m) => m.parts.index),
+        [...Array(27).keys()],
+      );
       assert.strictEqual(messages[26].parts.count, 27);
       assert.ok(messages.every((m) => m.topic === 'history' && m.quota && typeof m.payload.start === 'string' && m.session));
       const [all] = await joined.wait(1);
@@ -413,7 +474,13 @@ describe('Node-RED nodes', function () {
     });
 
     it('computes a relative range in the chosen time zone, and msg.from/msg.to override it', async () => {
-      const { node, out } = await loadAction(sim, 'charging-history', { vin: SIM_VINS.bev, rangeMode: 'relative', range: 'lastMonth', timeZone: 'Europe/Berlin', limit: 1 });
+      const { node, out } = await loadAction(sim, 'charging-history', {
+        vin: SIM_VINS.bev,
+        rangeMode: 'relative',
+        range: 'lastMonth',
+        timeZone: 'Europe/Berlin',
+        limit: 1,
+      });
       node.receive({});
       const [msg] = await out.wait(1);
       const expected = relativeRange('lastMonth', { timeZone: 'Europe/Berlin' });
@@ -535,7 +602,7 @@ describe('Node-RED nodes', function () {
       assert.strictEqual(second.payload.created, false);
     });
 
-    it("creates a container from msg.descriptors alone, named as the telematics node names one, which it then reuses", async () => {
+    it('creates a container from msg.descriptors alone, named as the telematics node names one, which it then reuses', async () => {
       // Descriptors no other test of this simulator puts in a container.
       const MILEAGE = 'vehicle.vehicle.travelledDistance';
       const { node, out, caught } = await loadAction(sim, 'containers', { operation: 'create' });
@@ -592,7 +659,12 @@ describe('Node-RED nodes', function () {
 
     it('refuses locally once the daily quota is spent', async () => {
       // Messages no button started are unattended: without a reserve they may spend the whole (small) day.
-      const { node, out, caught } = await loadAction(sim, 'basic-data', { vin: SIM_VINS.bev, cacheMaxAge: '0' }, { account: { dailyQuota: 2, quotaReserve: 0 } });
+      const { node, out, caught } = await loadAction(
+        sim,
+        'basic-data',
+        { vin: SIM_VINS.bev, cacheMaxAge: '0' },
+        { account: { dailyQuota: 2, quotaReserve: 0 } },
+      );
       node.receive({});
       node.receive({});
       const [, second] = await out.wait(2);
@@ -677,7 +749,10 @@ describe('Node-RED nodes', function () {
       await helper.unload();
       // With an account, the node starts with a clear status.
       const { node: ok } = await loadAction(sim, 'vehicles');
-      assert.deepStrictEqual(ok.status.getCalls().map((c) => c.args[0]), [{}]);
+      assert.deepStrictEqual(
+        ok.status.getCalls().map((c) => c.args[0]),
+        [{}],
+      );
     });
 
     it('reports an account without authorization', async () => {
@@ -690,13 +765,17 @@ describe('Node-RED nodes', function () {
 
     it('every node of an account shares one quota ledger', async () => {
       const creds = authorizedCredentials(sim);
-      await helper.load(allNodes, [
-        { id: 'tab', type: 'tab' },
-        accountConfig(sim),
-        { id: 'a', z: 'tab', x: 1, y: 1, type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] },
-        { id: 'b', z: 'tab', x: 1, y: 2, type: 'bmw-cardata-tyre-diagnosis', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] },
-        { id: 'out', z: 'tab', x: 1, y: 3, type: 'helper' },
-      ], { acc: creds });
+      await helper.load(
+        allNodes,
+        [
+          { id: 'tab', type: 'tab' },
+          accountConfig(sim),
+          { id: 'a', z: 'tab', x: 1, y: 1, type: 'bmw-cardata-basic-data', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] },
+          { id: 'b', z: 'tab', x: 1, y: 2, type: 'bmw-cardata-tyre-diagnosis', account: 'acc', vin: SIM_VINS.bev, wires: [['out']] },
+          { id: 'out', z: 'tab', x: 1, y: 3, type: 'helper' },
+        ],
+        { acc: creds },
+      );
       const out = collector(helper.getNode('out'));
       helper.getNode('a').receive({});
       await out.wait(1);

@@ -83,7 +83,9 @@ describe('Node-RED runtime with adminAuth', function () {
     const account = await (await call('GET', `locales/${MODULE}/bmw-cardata-account?lng=de`, adminToken)).json();
     assert.strictEqual(account['bmw-cardata-account'].label.authorize, 'Autorisieren');
     assert.strictEqual(account['bmw-cardata'].label.account, 'Konto');
-    const html = await (await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html', 'accept-language': 'de-DE,de;q=0.9', authorization: `Bearer ${adminToken}` } })).text();
+    const html = await (
+      await fetch(`${red.url}/nodes`, { headers: { accept: 'text/html', 'accept-language': 'de-DE,de;q=0.9', authorization: `Bearer ${adminToken}` } })
+    ).text();
     assert.ok(html.includes('<h3>Eingangsdaten</h3>'));
     assert.ok(!html.includes('<!-- shared:'), 'a shared help part was left out');
     assert.strictEqual(html.split('Jede Abfrage wird auf das Tageskontingent').length - 1, 8);
@@ -129,7 +131,10 @@ describe('Node-RED runtime with adminAuth', function () {
     assert.deepStrictEqual([state.deployed, state.authorized], [true, true]);
     assert.strictEqual((await call('POST', 'inject/inj', adminToken)).status, 200);
     for (let i = 0; i < 50 && sim.restCalls().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepStrictEqual(sim.restCalls().map((r) => [r.path, r.status]), [['/customers/vehicles/mappings', 200]]);
+    assert.deepStrictEqual(
+      sim.restCalls().map((r) => [r.path, r.status]),
+      [['/customers/vehicles/mappings', 200]],
+    );
     assert.ok(!red.log().includes('runtime-client'), 'the client ID is not logged');
   });
 });
@@ -149,7 +154,14 @@ for (const [lang, expected] of <[string, { vehicles: RegExp; noAccount: string }
     before(async () => {
       sim = await startSimulator({ autoApprove: true, pollIntervalSec: 0 });
       const t = sim.issueTokens({ clientId: 'runtime-client' });
-      const credentials = { clientId: 'runtime-client', accessToken: t.access_token, refreshToken: t.refresh_token, idToken: t.id_token, gcid: t.gcid, expiresAt: String(Date.now() + t.expires_in * 1000) };
+      const credentials = {
+        clientId: 'runtime-client',
+        accessToken: t.access_token,
+        refreshToken: t.refresh_token,
+        idToken: t.id_token,
+        gcid: t.gcid,
+        expiresAt: String(Date.now() + t.expires_in * 1000),
+      };
       statusFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-nr-status-')), 'statuses.txt');
       const at = (i) => ({ z: 'tab', x: 100 + 200 * (i % 3), y: 40 + 60 * Math.floor(i / 3) });
       red = await startNodeRed({
@@ -165,7 +177,18 @@ for (const [lang, expected] of <[string, { vehicles: RegExp; noAccount: string }
           // Every status of the tab, one text a line, in a file the test reads.
           { id: 'st', type: 'status', scope: null, wires: [['text']], ...at(6) },
           { id: 'text', type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'status.text', tot: 'msg' }], wires: [['file']], ...at(7) },
-          { id: 'file', type: 'file', filename: statusFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [], ...at(8) },
+          {
+            id: 'file',
+            type: 'file',
+            filename: statusFile,
+            filenameType: 'str',
+            appendNewline: true,
+            createDir: true,
+            overwriteFile: 'false',
+            encoding: 'utf8',
+            wires: [],
+            ...at(8),
+          },
         ],
       });
     });
@@ -183,7 +206,10 @@ for (const [lang, expected] of <[string, { vehicles: RegExp; noAccount: string }
     it(`shows the statuses of a read and of a node without an account in ${lang}`, async () => {
       assert.strictEqual((await fetch(`${red.url}/inject/inj`, { method: 'POST' })).status, 200);
       const read = await until((s) => expected.vehicles.test(s));
-      assert.ok(read.some((s) => expected.vehicles.test(s)), `statuses: ${read.join(' | ')}`);
+      assert.ok(
+        read.some((s) => expected.vehicles.test(s)),
+        `statuses: ${read.join(' | ')}`,
+      );
       assert.strictEqual((await fetch(`${red.url}/inject/inj2`, { method: 'POST' })).status, 200);
       const failed = await until((s) => s === expected.noAccount);
       assert.ok(failed.includes(expected.noAccount), `statuses: ${failed.join(' | ')}`);

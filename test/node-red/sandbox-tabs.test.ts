@@ -14,7 +14,20 @@ import { STREAM_INTERVAL_MS } from '../../scripts/sandbox-support';
 import { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } from '../support/nodered';
 import { until } from '../support/wait';
 
-const CORE = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-function.js', 'function/10-switch.js', 'function/15-change.js', 'function/80-template.js', 'parsers/70-CSV.js', 'storage/10-file.js', 'sequence/17-split.js', 'network/10-mqtt.js', 'function/89-trigger.js'];
+const CORE = [
+  'common/20-inject.js',
+  'common/21-debug.js',
+  'common/90-comment.js',
+  'function/10-function.js',
+  'function/10-switch.js',
+  'function/15-change.js',
+  'function/80-template.js',
+  'parsers/70-CSV.js',
+  'storage/10-file.js',
+  'sequence/17-split.js',
+  'network/10-mqtt.js',
+  'function/89-trigger.js',
+];
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 
 describe('sandbox tabs show a result', function () {
@@ -55,7 +68,10 @@ describe('sandbox tabs show a result', function () {
   });
 
   it("the simulator's story: below 20 % for the first 20 minutes of each hour, then charged", () => {
-    assert.deepStrictEqual([0, 10, 19.9, 35, 55, 60, 79].map((m) => demoSoc(m * 60_000)), [17, 16, 15, 48, 80, 17, 15]);
+    assert.deepStrictEqual(
+      [0, 10, 19.9, 35, 55, 60, 79].map((m) => demoSoc(m * 60_000)),
+      [17, 16, 15, 48, 80, 17, 15],
+    );
   });
 
   it("every reference to another node of an example names that node's copy on its tab (or the sandbox account)", () => {
@@ -101,10 +117,14 @@ describe('sandbox tabs show a result', function () {
     const summary = withDashboard.flows.find((n) => n.z === tab.id && n.type === 'bmw-cardata-stream' && n.output === 'summary');
     assert.strictEqual(summary.settle, 0);
     assert.match(tab.info, /month's figures at once/);
-    assert.deepStrictEqual(JSON.parse(withDashboard.flows.find((n) => n.type === 'bmw-cardata-account').tariff), { currency: 'EUR', pricePerKwh: 0.32, timeZone: 'Europe/Berlin' });
+    assert.deepStrictEqual(JSON.parse(withDashboard.flows.find((n) => n.type === 'bmw-cardata-account').tariff), {
+      currency: 'EUR',
+      pricePerKwh: 0.32,
+      timeZone: 'Europe/Berlin',
+    });
   });
 
-  it('flows saved by an earlier start get the dashboard\'s tab once Dashboard 2 is installed, and lose it when it is not', () => {
+  it("flows saved by an earlier start get the dashboard's tab once Dashboard 2 is installed, and lose it when it is not", () => {
     const withDashboard = exampleFlows(sim.url, sim.streamUrl, SIM_VINS.bev, broker, { dashboard: true }).flows;
     const file = path.join(tmp, 'flows.json');
     // An earlier start without Dashboard 2, and a node the user added on a tab.
@@ -145,7 +165,9 @@ describe('sandbox tabs show a result', function () {
 
   it('every button of every tab that has buttons and no stream gives a debug message', async () => {
     const tabs = flows.filter((n) => n.type === 'tab');
-    const clickable = tabs.filter((t) => flows.some((n) => n.z === t.id && n.type === 'inject') && !flows.some((n) => n.z === t.id && n.type === 'bmw-cardata-stream'));
+    const clickable = tabs.filter(
+      (t) => flows.some((n) => n.z === t.id && n.type === 'inject') && !flows.some((n) => n.z === t.id && n.type === 'bmw-cardata-stream'),
+    );
     assert.ok(clickable.length >= 5, clickable.map((t) => t.label).join(', '));
     for (const tab of clickable) {
       const { nodes, debug } = await loadTab(tab.label);
@@ -153,7 +175,8 @@ describe('sandbox tabs show a result', function () {
         const before = Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0);
         helper.getNode(inject.id).receive({ payload: Date.now() });
         const deadline = Date.now() + 10_000;
-        while (Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        while (Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0) === before && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
         assert.ok(Object.values(debug).reduce((sum, c) => sum + c.messages.length, 0) > before, `${tab.label}: "${inject.name}" showed nothing`);
       }
       await helper.unload();
@@ -164,7 +187,10 @@ describe('sandbox tabs show a result', function () {
     const { debug, click } = await loadTab('Containers housekeeping');
     click('list');
     const [list] = await debug.containers.wait(1);
-    assert.deepStrictEqual(list.payload.filter((c) => c.name.startsWith('old-')).map((c) => c.state), ['ACTIVE']);
+    assert.deepStrictEqual(
+      list.payload.filter((c) => c.name.startsWith('old-')).map((c) => c.state),
+      ['ACTIVE'],
+    );
     click('delete old-*');
     const [deleted] = await debug.deleted.wait(1);
     assert.strictEqual(deleted.payload.deleted, true);
@@ -207,13 +233,22 @@ describe('sandbox tabs show a result', function () {
       await watcher.endAsync();
     }
     const tab = flows.find((n) => n.type === 'tab' && n.label === 'Bridge the stream to your MQTT broker');
-    assert.match(tab.info, new RegExp(`local MQTT broker at mqtt://127\\.0\\.0\\.1:${broker.port}; watch what arrives with npx mqtt sub -h 127\\.0\\.0\\.1 -p ${broker.port} -t 'bmw-cardata/#' -v`));
+    assert.match(
+      tab.info,
+      new RegExp(
+        `local MQTT broker at mqtt://127\\.0\\.0\\.1:${broker.port}; watch what arrives with npx mqtt sub -h 127\\.0\\.0\\.1 -p ${broker.port} -t 'bmw-cardata/#' -v`,
+      ),
+    );
   });
 
   it('"Plugged in but not charging": the stream story sends the notification once a round, with the sandbox\'s shorter wait', async () => {
     const label = 'Plugged in but not charging';
     const example = JSON.parse(fs.readFileSync(path.join(__dirname, `../../examples/${label}.json`), 'utf8'));
-    assert.deepStrictEqual(example.filter((n) => n.type === 'trigger').map((n) => [n.duration, n.units]), [['10', 'min']], 'the example itself waits 10 minutes');
+    assert.deepStrictEqual(
+      example.filter((n) => n.type === 'trigger').map((n) => [n.duration, n.units]),
+      [['10', 'min']],
+      'the example itself waits 10 minutes',
+    );
     const tab = flows.find((n) => n.type === 'tab' && n.label === label);
     const trigger = flows.find((n) => n.z === tab.id && n.type === 'trigger');
     assert.deepStrictEqual([trigger.duration, trigger.units, trigger.name], [String(SANDBOX_WAIT_MIN), 'min', `wait ${SANDBOX_WAIT_MIN} minute (sandbox)`]);

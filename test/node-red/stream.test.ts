@@ -29,7 +29,10 @@ describe('Node-RED stream node', function () {
     assert.deepStrictEqual(streamConnections(), [], 'redeploy/stop closes the stream');
   });
 
-  async function load(nodes, { credentials, account = {}, modules = [] }: { credentials?: Record<string, unknown>; account?: Record<string, unknown>; modules?: any[] } = {}) {
+  async function load(
+    nodes,
+    { credentials, account = {}, modules = [] }: { credentials?: Record<string, unknown>; account?: Record<string, unknown>; modules?: any[] } = {},
+  ) {
     const flow = [
       { id: 'tab', type: 'tab', label: 'test' },
       { id: 'acc', type: 'bmw-cardata-account', name: 'sim', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, dailyQuota: 50, ...account },
@@ -40,12 +43,15 @@ describe('Node-RED stream node', function () {
 
   it('emits one message per descriptor, filtered by VIN and descriptor, over one shared connection', async () => {
     sim = await startSimulator({ stream: true });
-    await load([
-      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, descriptors: [SOC], streamUrl: sim.streamUrl, wires: [['o1']] },
-      { id: 's2', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], streamUrl: sim.streamUrl, wires: [['o2']] },
-      { id: 'o1', type: 'helper' },
-      { id: 'o2', type: 'helper' },
-    ], { account: { vehicleNames: `${SIM_VINS.bev}=iX` } });
+    await load(
+      [
+        { id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, descriptors: [SOC], streamUrl: sim.streamUrl, wires: [['o1']] },
+        { id: 's2', type: 'bmw-cardata-stream', account: 'acc', vin: '', descriptors: [], streamUrl: sim.streamUrl, wires: [['o2']] },
+        { id: 'o1', type: 'helper' },
+        { id: 'o2', type: 'helper' },
+      ],
+      { account: { vehicleNames: `${SIM_VINS.bev}=iX` } },
+    );
     const s1 = helper.getNode('s1');
     const o1 = collector(helper.getNode('o1'));
     const o2 = collector(helper.getNode('o2'));
@@ -64,13 +70,19 @@ describe('Node-RED stream node', function () {
       { topic: SOC, payload: 64, numericValue: 64, vin: SIM_VINS.bev, unit: '%', descriptor: SOC },
     );
     assert.match(msg.timestamp, /^\d{4}-\d\d-\d\dT/);
-    assert.deepStrictEqual(o2.messages.map((m) => [m.vin, m.topic, m.payload]), [
-      [SIM_VINS.phev, SOC, 33],
-      [SIM_VINS.bev, SOC, 64],
-      [SIM_VINS.bev, PORT, 'CONNECTED'],
-    ]);
+    assert.deepStrictEqual(
+      o2.messages.map((m) => [m.vin, m.topic, m.payload]),
+      [
+        [SIM_VINS.phev, SOC, 33],
+        [SIM_VINS.bev, SOC, 64],
+        [SIM_VINS.bev, PORT, 'CONNECTED'],
+      ],
+    );
     // Every car's messages carry its name: the account's, else the VIN.
-    assert.deepStrictEqual(o2.messages.map((m) => m.vehicleName), [SIM_VINS.phev, 'iX', 'iX']);
+    assert.deepStrictEqual(
+      o2.messages.map((m) => m.vehicleName),
+      [SIM_VINS.phev, 'iX', 'iX'],
+    );
     assert.match(lastStatus(s1).text, /^connected · \d\d:\d\d:\d\d$/);
   });
 
@@ -103,7 +115,10 @@ describe('Node-RED stream node', function () {
     await until(() => lastStatus(s1)?.text === 'stream not configured in the BMW portal', 5000, 'not configured');
     assert.strictEqual(lastStatus(s1).fill, 'red');
     const warned = s1.warn.getCalls().map((c) => String(c.args[0]));
-    assert.ok(warned.some((w) => /Configure data stream/.test(w)), warned.join('\n'));
+    assert.ok(
+      warned.some((w) => /Configure data stream/.test(w)),
+      warned.join('\n'),
+    );
     await helper.unload();
 
     sim.setStreamConfigured(true);
@@ -134,7 +149,9 @@ describe('Node-RED stream node', function () {
 
   it('shows "not authorized" for an account without a login and opens nothing', async () => {
     sim = await startSimulator({ stream: true });
-    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }], { credentials: { clientId: 'nr-test-client' } });
+    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', streamUrl: sim.streamUrl, wires: [] }], {
+      credentials: { clientId: 'nr-test-client' },
+    });
     const s1 = helper.getNode('s1');
     assert.deepStrictEqual(lastStatus(s1), { fill: 'red', shape: 'ring', text: 'not authorized' });
     await sleep(200);
@@ -181,12 +198,20 @@ describe('Node-RED stream node', function () {
     sim.stream.kick();
     await until(() => /^reconnecting: BMW refused the stream login/.test(lastStatus(s1)?.text ?? ''), 5000, 'the refusal shown as the reason');
     await until(() => lastStatus(s1)?.text === 'connected', 15000, 'connected again');
-    assert.deepStrictEqual(sim.requests.filter((r) => r.refreshToken).map((r) => r.status), [500, 500, 200, 200], 'a renewed login after each refusal');
+    assert.deepStrictEqual(
+      sim.requests.filter((r) => r.refreshToken).map((r) => r.status),
+      [500, 500, 200, 200],
+      'a renewed login after each refusal',
+    );
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 55 });
     const [msg] = await o1.wait(1);
     assert.strictEqual(msg.payload, 55);
     assert.ok(!statusTexts(s1).some((t) => /authorize again|unauthorized/.test(t)), statusTexts(s1).join('\n'));
-    assert.deepStrictEqual(s1.warn.getCalls().map((c) => String(c.args[0])), [], 'nothing to warn the user about');
+    assert.deepStrictEqual(
+      s1.warn.getCalls().map((c) => String(c.args[0])),
+      [],
+      'nothing to warn the user about',
+    );
   });
 
   it('a refresh token BMW refuses stops the node with "authorize again" and a warning', async () => {
@@ -222,12 +247,24 @@ describe('Node-RED stream node', function () {
     const [o1, o2, o3] = ['o1', 'o2', 'o3'].map((id) => collector(helper.getNode(id)));
     await until(() => lastStatus(s1)?.text === 'connected', 5000, 'connected');
     const at = '2026-11-26T14:03:12.000Z';
-    for (const [value, timestamp] of [[64, at], [64, at], [64, at], [65, at]]) await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value, timestamp } });
+    for (const [value, timestamp] of [
+      [64, at],
+      [64, at],
+      [64, at],
+      [65, at],
+    ])
+      await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value, timestamp } });
     await o2.wait(4);
     await o3.wait(4);
     await sleep(100);
-    assert.deepStrictEqual(o1.messages.map((m) => m.payload), [64, 65]);
-    assert.deepStrictEqual(o2.messages.map((m) => m.payload), [64, 64, 64, 65]);
+    assert.deepStrictEqual(
+      o1.messages.map((m) => m.payload),
+      [64, 65],
+    );
+    assert.deepStrictEqual(
+      o2.messages.map((m) => m.payload),
+      [64, 64, 64, 65],
+    );
     assert.strictEqual(o3.messages.length, 4);
   });
 
@@ -274,8 +311,14 @@ describe('Node-RED stream node', function () {
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
     await until(() => out.messages.some((m) => m.topic === 'unplugged'), 5000, 'unplugged');
     const kinds = out.messages.map((m) => m.topic);
-    assert.deepStrictEqual(kinds, ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged'].filter((k) => kinds.includes(k)));
-    assert.ok(['plugged-in', 'charging-started', 'charging-finished', 'unplugged'].every((k) => kinds.filter((x) => x === k).length === 1), kinds.join());
+    assert.deepStrictEqual(
+      kinds,
+      ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged'].filter((k) => kinds.includes(k)),
+    );
+    assert.ok(
+      ['plugged-in', 'charging-started', 'charging-finished', 'unplugged'].every((k) => kinds.filter((x) => x === k).length === 1),
+      kinds.join(),
+    );
     const finished = out.messages.find((m) => m.topic === 'charging-finished').payload;
     assert.strictEqual(finished.vin, SIM_VINS.bev);
     assert.ok(finished.socAdded > 0 && finished.endSoc > finished.startSoc, JSON.stringify(finished));
@@ -283,7 +326,7 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
   });
 
-  it('with the account\'s tariff: charging-finished carries its cost, the summary output <VIN>/summary its month and <VIN>/month-closed once', async () => {
+  it("with the account's tariff: charging-finished carries its cost, the summary output <VIN>/summary its month and <VIN>/month-closed once", async () => {
     sim = await startSimulator({ stream: true });
     const tariff = '{"currency":"EUR","pricePerKwh":0.3,"perSession":1,"timeZone":"Europe/Berlin"}';
     await load(
@@ -305,7 +348,15 @@ describe('Node-RED stream node', function () {
     // 25.82 kWh estimated × 0.30 + 1 per session (test/core/live/ledger.test.ts).
     assert.deepStrictEqual(finished.cost, { currency: 'EUR', kwh: 25.82, energy: 'estimate', perSession: 1, amount: 8.75, method: 'flat' });
     assert.deepStrictEqual(
-      summaries.messages.map((m) => [m.topic, m.payload.month, m.payload.sessions, m.payload.kwh, m.payload.cost, m.payload.currency, m.vehicleName !== undefined]),
+      summaries.messages.map((m) => [
+        m.topic,
+        m.payload.month,
+        m.payload.sessions,
+        m.payload.kwh,
+        m.payload.cost,
+        m.payload.currency,
+        m.vehicleName !== undefined,
+      ]),
       [
         [`${SIM_VINS.bev}/summary`, '2026-11', 1, 25.82, 8.75, 'EUR', true],
         [`${SIM_VINS.bev}/month-closed`, '2026-11', 1, 25.82, 8.75, 'EUR', true],
@@ -317,7 +368,15 @@ describe('Node-RED stream node', function () {
   it('charging events survive a restart of Node-RED mid-charge: exactly one finished event', async () => {
     sim = await startSimulator({ stream: true });
     const nodes = [
-      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', output: 'charging', kinds: 'charging-started, charging-finished', streamUrl: sim.streamUrl, wires: [['o1']] },
+      {
+        id: 's1',
+        type: 'bmw-cardata-stream',
+        account: 'acc',
+        output: 'charging',
+        kinds: 'charging-started, charging-finished',
+        streamUrl: sim.streamUrl,
+        wires: [['o1']],
+      },
       { id: 'o1', type: 'helper' },
     ];
     await load(nodes);
@@ -366,7 +425,10 @@ describe('Node-RED stream node', function () {
     await until(() => out.messages.length >= 2, 8000, 'trip-finished');
     assert.ok(Date.now() >= due, 'not before it is due');
     const vin = SIM_VINS.bev;
-    assert.deepStrictEqual(out.messages.map((m) => m.topic), [`${vin}/trip-started`, `${vin}/trip-finished`]);
+    assert.deepStrictEqual(
+      out.messages.map((m) => m.topic),
+      [`${vin}/trip-started`, `${vin}/trip-finished`],
+    );
     const [expectedStart, expectedFinish] = directTrips('commute', start);
     const [started, finished] = out.messages;
     assert.deepStrictEqual(started.payload, expectedStart);
@@ -375,7 +437,10 @@ describe('Node-RED stream node', function () {
     assert.ok(finished.payload.distanceKm > 0 && finished.payload.endPosition, JSON.stringify(finished.payload));
     assert.deepStrictEqual([finished.vin, finished.timestamp, typeof finished.vehicleName], [vin, finished.payload.endedAt, 'string']);
     await until(() => finishes.messages.length >= 1, 5000, 'the finish on the node that wants only finishes');
-    assert.deepStrictEqual(finishes.messages.map((m) => m.topic), [`${vin}/trip-finished`]);
+    assert.deepStrictEqual(
+      finishes.messages.map((m) => m.topic),
+      [`${vin}/trip-finished`],
+    );
     assert.strictEqual(sim.restCalls().length, 0, 'no quota spent');
   });
 
@@ -490,7 +555,17 @@ describe('Node-RED stream node', function () {
   it("the car's state seeded at deploy by one REST read (off by default), then kept current by the stream", async () => {
     sim = await startSimulator({ stream: true });
     await load([
-      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, output: 'state', seed: true, descriptors: [SOC, PORT], streamUrl: sim.streamUrl, wires: [['o1']] },
+      {
+        id: 's1',
+        type: 'bmw-cardata-stream',
+        account: 'acc',
+        vin: SIM_VINS.bev,
+        output: 'state',
+        seed: true,
+        descriptors: [SOC, PORT],
+        streamUrl: sim.streamUrl,
+        wires: [['o1']],
+      },
       { id: 'o1', type: 'helper' },
     ]);
     const out = collector(helper.getNode('o1'));
@@ -508,7 +583,9 @@ describe('Node-RED stream node', function () {
 
   it("the car's state is not seeded unless asked: no REST call", async () => {
     sim = await startSimulator({ stream: true });
-    await load([{ id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, output: 'state', descriptors: [SOC], streamUrl: sim.streamUrl, wires: [] }]);
+    await load([
+      { id: 's1', type: 'bmw-cardata-stream', account: 'acc', vin: SIM_VINS.bev, output: 'state', descriptors: [SOC], streamUrl: sim.streamUrl, wires: [] },
+    ]);
     await until(() => lastStatus(helper.getNode('s1'))?.text === 'connected', 5000, 'connected');
     await sleep(200);
     assert.strictEqual(sim.restCalls().length, 0);
@@ -571,7 +648,8 @@ describe('Node-RED stream node', function () {
     }
     const modules = ['function/10-function.js', 'common/90-comment.js'].map(coreNode);
     await helper.load([accountNode, streamNode, ...modules], flow, { 'bmw-cardata-example-account': authorizedCredentials(sim) });
-    for (const s of example.filter((n) => n.type === 'bmw-cardata-stream')) await until(() => lastStatus(helper.getNode(s.id))?.text === 'connected', 5000, 'connected');
+    for (const s of example.filter((n) => n.type === 'bmw-cardata-stream'))
+      await until(() => lastStatus(helper.getNode(s.id))?.text === 'connected', 5000, 'connected');
     return example;
   }
 
@@ -588,7 +666,9 @@ describe('Node-RED stream node', function () {
   it('example "Car dashboard": each car live from the stream at no call, a picker for several cars, the month\'s sessions and kWh per day, this month\'s cost', async () => {
     sim = await startSimulator({ stream: true });
     const example = await loadDashboard();
-    const [picker, gauge, range, quota, table, chart] = ['dash-picker', 'dash-soc', 'dash-range', 'dash-quota', 'dash-sessions', 'dash-kwh'].map((id) => collector(helper.getNode(id)));
+    const [picker, gauge, range, quota, table, chart] = ['dash-picker', 'dash-soc', 'dash-range', 'dash-quota', 'dash-sessions', 'dash-kwh'].map((id) =>
+      collector(helper.getNode(id)),
+    );
     const [cost, kwh, km] = ['dash-month-cost', 'dash-month-kwh', 'dash-month-km'].map((id) => collector(helper.getNode(id)));
     const shown = () => [cost, kwh, km].map((w) => w.messages.at(-1)?.payload);
     /** Waits until this month's widgets show `expected` (cost, kWh, km), else fails with what they show. */
@@ -605,7 +685,10 @@ describe('Node-RED stream node', function () {
     await playChargingScript(sim.stream, 'ac-session', { vin: SIM_VINS.bev, intervalMs: 5 });
     await until(() => table.messages.at(-1)?.payload.length === 1, 5000, 'the session in the table');
     // (Through JSON: what a function node builds has the prototypes of its sandbox.)
-    assert.deepStrictEqual(JSON.parse(JSON.stringify(picker.messages.map((m) => m.ui_update?.options.map((o) => o.value) ?? m.payload))), [[SIM_VINS.bev], SIM_VINS.bev]);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(picker.messages.map((m) => m.ui_update?.options.map((o) => o.value) ?? m.payload))), [
+      [SIM_VINS.bev],
+      SIM_VINS.bev,
+    ]);
     const [row] = table.messages.at(-1).payload;
     assert.match(row.kwh, /^\d+(\.\d+)? \(est\.\)$/);
     assert.deepStrictEqual([row.soc, row.power], ['48 → 80 %', '11.04 kW']);
@@ -632,7 +715,11 @@ describe('Node-RED stream node', function () {
     assert.strictEqual(gauge.messages.at(-1).payload, 64);
     helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.phev });
     await until(() => gauge.messages.at(-1).payload === 33, 5000, "the PHEV's state of charge");
-    assert.deepStrictEqual([range.messages.at(-1).payload, table.messages.at(-1).payload.length], ['–', 0], 'what the PHEV did not send, and no session of its own');
+    assert.deepStrictEqual(
+      [range.messages.at(-1).payload, table.messages.at(-1).payload.length],
+      ['–', 0],
+      'what the PHEV did not send, and no session of its own',
+    );
     assert.deepStrictEqual(shown(), ['–', '–', '–'], 'no month of the PHEV yet');
 
     // A drive of the BEV that ended 20 minutes ago: its trip, and the km in this month's figures, once the BEV is
@@ -645,11 +732,10 @@ describe('Node-RED stream node', function () {
     helper.getNode('dash-show').receive({ topic: 'car', payload: SIM_VINS.bev });
     await until(() => /^[\d.]+ km in \d+ min, .*ended /.test(trip.messages.at(-1)?.payload ?? ''), 8000, "the BEV's last trip");
     assert.match(trip.messages.at(-1).payload, new RegExp(`^${directTrips('commute', 0)[1].distanceKm} km in`));
-    await showsMonth([
-      charged ? '17.47 EUR' : '0.00 EUR',
-      charged ? '54.6 kWh, 1 charge' : '0 kWh',
-      drove ? `${Math.round(drive.distanceKm * 10) / 10} km, 1 trip` : '0 km',
-    ], 'the trip in the month');
+    await showsMonth(
+      [charged ? '17.47 EUR' : '0.00 EUR', charged ? '54.6 kWh, 1 charge' : '0 kWh', drove ? `${Math.round(drive.distanceKm * 10) / 10} km, 1 trip` : '0 km'],
+      'the trip in the month',
+    );
     assert.strictEqual(sim.restCalls().length, 0, 'no call');
   });
 
@@ -664,7 +750,10 @@ describe('Node-RED stream node', function () {
     await until(() => kwh.messages.some((m) => m.payload !== '–'), 5000, 'the month on the dashboard');
     // Months in UTC without a tariff (in the first minute of a month the charge may be last month's).
     const charged = monthIn(ended, 'UTC') === monthIn(Date.now(), 'UTC');
-    assert.deepStrictEqual([cost, kwh, km].map((w) => w.messages.at(-1).payload), ['no tariff set', charged ? '54.6 kWh, 1 charge' : '0 kWh', '0 km']);
+    assert.deepStrictEqual(
+      [cost, kwh, km].map((w) => w.messages.at(-1).payload),
+      ['no tariff set', charged ? '54.6 kWh, 1 charge' : '0 kWh', '0 km'],
+    );
   });
 
   it('example "Monthly charging cost report": one report when the month of a charge has ended, with the cost under the account\'s tariff', async () => {

@@ -32,10 +32,12 @@ async function server(handler) {
   };
 }
 
-const reply = (status, type, body, extra = {}) => (req, res) => {
-  res.writeHead(status, { ...(type ? { 'content-type': type } : {}), ...extra });
-  res.end(body);
-};
+const reply =
+  (status, type, body, extra = {}) =>
+  (req, res) => {
+    res.writeHead(status, { ...(type ? { 'content-type': type } : {}), ...extra });
+    res.end(body);
+  };
 
 describe('core axios transport', function () {
   let srv;
@@ -104,11 +106,16 @@ describe('core axios transport', function () {
   });
 
   it('every status is an answer, and redirects are not followed', async () => {
-    srv = await server((req, res) => (req.url === '/moved' ? reply(302, 'text/plain', 'moved', { location: '/elsewhere' })(req, res) : reply(503, 'application/json', '{"e":1}')(req, res)));
+    srv = await server((req, res) =>
+      req.url === '/moved' ? reply(302, 'text/plain', 'moved', { location: '/elsewhere' })(req, res) : reply(503, 'application/json', '{"e":1}')(req, res),
+    );
     const moved = await t.request({ method: 'GET', url: `${srv.url}/moved` });
     assert.deepStrictEqual([moved.status, moved.headers.location, moved.body], [302, '/elsewhere', 'moved']);
     assert.strictEqual((await t.request({ method: 'GET', url: `${srv.url}/x` })).status, 503);
-    assert.deepStrictEqual(srv.seen.map((s) => s.url), ['/moved', '/x']);
+    assert.deepStrictEqual(
+      srv.seen.map((s) => s.url),
+      ['/moved', '/x'],
+    );
   });
 
   it('a deadline ends an answer that never comes or drips in: ETIMEDOUT, naming only the host', async () => {
@@ -130,7 +137,7 @@ describe('core axios transport', function () {
     }
   });
 
-  it('the default deadline is the adapter\'s own', async () => {
+  it("the default deadline is the adapter's own", async () => {
     srv = await server(() => {});
     const quick = new AxiosTransport(200);
     const e = await failure(quick.request({ method: 'GET', url: srv.url }));
@@ -147,7 +154,7 @@ describe('core axios transport', function () {
     assert.deepStrictEqual((await t.request({ method: 'GET', url: `${srv.url}/ok`, signal: idle.signal })).body, { ok: true });
   });
 
-  it('a refused connection keeps Node\'s code', async () => {
+  it("a refused connection keeps Node's code", async () => {
     const e = await failure(t.request({ method: 'GET', url: 'http://127.0.0.1:9/x' }));
     assert.strictEqual(e.code, 'ECONNREFUSED');
     assert.strictEqual(e.message, 'no answer from 127.0.0.1:9 (ECONNREFUSED)');

@@ -31,7 +31,7 @@ function exited(child) {
 }
 
 function usedOnDisk(file) {
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).accounts['gcid-1']?.used ?? 0 : 0;
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')).accounts['gcid-1']?.used ?? 0) : 0;
 }
 
 /** A lock file as a process of this machine writes it, with a time. */
@@ -60,8 +60,15 @@ describe('quota file lock between processes', function () {
       );
       const codes = await Promise.all(workers.map(exited));
       crashed += codes.filter((c) => c === 9).length;
-      assert.deepStrictEqual(codes.filter((c) => c !== 0 && c !== 9), [], 'no worker failed');
-      const granted = workers.reduce((sum, _, i) => sum + (fs.existsSync(path.join(dir, `granted-${i}`)) ? fs.statSync(path.join(dir, `granted-${i}`)).size : 0), 0);
+      assert.deepStrictEqual(
+        codes.filter((c) => c !== 0 && c !== 9),
+        [],
+        'no worker failed',
+      );
+      const granted = workers.reduce(
+        (sum, _, i) => sum + (fs.existsSync(path.join(dir, `granted-${i}`)) ? fs.statSync(path.join(dir, `granted-${i}`)).size : 0),
+        0,
+      );
       total += granted;
       if (usedOnDisk(file) !== granted) lost.push(`trial ${trial}: ${granted} granted, ${usedOnDisk(file)} on file`);
     }
@@ -130,10 +137,13 @@ describe('quota file lock between processes', function () {
     const a = new FileQuotaStore(file);
     const b = new FileQuotaStore(file);
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).update('gcid-1', increment)));
-    assert.deepStrictEqual(results.map((r) => r.used).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepStrictEqual(
+      results.map((r) => r.used).sort((x, y) => x - y),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
   });
 
-  it('two copies of the lock in one process (two packages) never take each other\'s lock for one of an earlier life', async () => {
+  it("two copies of the lock in one process (two packages) never take each other's lock for one of an earlier life", async () => {
     const file = `${tmpFile()}.lock`;
     const modulePath = require.resolve('../../src/node/file-lock');
     /* eslint-disable @typescript-eslint/no-require-imports -- two copies of one module, loaded from its path */
@@ -158,7 +168,10 @@ describe('quota file lock between processes', function () {
     assert.strictEqual(entered, true);
   });
 
-  for (const [label, mtime] of [['new', undefined], ['old', new Date(Date.now() - 60_000)]]) {
+  for (const [label, mtime] of [
+    ['new', undefined],
+    ['old', new Date(Date.now() - 60_000)],
+  ]) {
     it(`a folder (${label}) at the lock path is a clear error naming it, at once`, async () => {
       const file = tmpFile();
       fs.mkdirSync(`${file}.lock`);

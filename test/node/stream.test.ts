@@ -18,7 +18,6 @@ const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
 const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
 const FAST = { refreshMarginMs: 1000, backoffMinMs: 50, backoffMaxMs: 400, notConfiguredRetryMs: 0 };
 
-
 // Core's refresh retries a login-service hiccup a few times itself; here without waiting between the tries.
 const noWait = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -45,7 +44,12 @@ const refusals = (sim) => sim.stream.log.filter((l) => l.event === 'refused');
 
 /** A subscriber that records everything it is told. */
 function record(tokens, sim, opts = {}) {
-  const rec: { events: any[]; messages: any[]; states: any[]; errors: any[]; sub?: ReturnType<typeof subscribeStream> } = { events: [], messages: [], states: [], errors: [] };
+  const rec: { events: any[]; messages: any[]; states: any[]; errors: any[]; sub?: ReturnType<typeof subscribeStream> } = {
+    events: [],
+    messages: [],
+    states: [],
+    errors: [],
+  };
   rec.sub = subscribeStream(tokens, {
     url: sim.streamUrl,
     ...FAST,
@@ -128,20 +132,26 @@ describe('CarData stream: core client against the simulated broker', function ()
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: { value: '64', timestamp: later } });
     await until(() => all.events.length === 8, 3000, 'every event for the subscriber without deduplication');
     await sleep(100);
-    assert.deepStrictEqual(once.events.map((e) => [e.vin, e.descriptor, e.value, e.timestamp]), [
-      [SIM_VINS.bev, SOC, 64, at],
-      [SIM_VINS.bev, PORT, 'CONNECTED', at],
-      [SIM_VINS.bev, SOC, 64, later],
-      [SIM_VINS.phev, SOC, 64, at],
-      [SIM_VINS.bev, SOC, '64', later],
-    ]);
+    assert.deepStrictEqual(
+      once.events.map((e) => [e.vin, e.descriptor, e.value, e.timestamp]),
+      [
+        [SIM_VINS.bev, SOC, 64, at],
+        [SIM_VINS.bev, PORT, 'CONNECTED', at],
+        [SIM_VINS.bev, SOC, 64, later],
+        [SIM_VINS.phev, SOC, 64, at],
+        [SIM_VINS.bev, SOC, '64', later],
+      ],
+    );
     assert.strictEqual(once.messages.length, 5, 'onMessage sees every message');
   });
 
   it('the deduplicator keeps one reading per VIN and descriptor, for a bounded number of them', () => {
     const d = new ReadingDeduplicator(3);
     const ev = (vin, descriptor, value, timestamp = 't1') => ({ vin, descriptor, value, timestamp }) as StreamEvent;
-    assert.deepStrictEqual([ev('A', 'x', 1), ev('A', 'x', 1), ev('A', 'x', 2), ev('A', 'x', 1)].map((e) => d.pass(e)), [true, false, true, true]);
+    assert.deepStrictEqual(
+      [ev('A', 'x', 1), ev('A', 'x', 1), ev('A', 'x', 2), ev('A', 'x', 1)].map((e) => d.pass(e)),
+      [true, false, true, true],
+    );
     assert.strictEqual(d.pass(ev('A', 'x', null, null)), true, 'no timestamp: cannot tell a repeat');
     assert.strictEqual(d.pass(ev('A', 'x', null, null)), true);
     for (let i = 0; i < 1000; i++) d.pass(ev('A', `d${i}`, i));
@@ -161,10 +171,13 @@ describe('CarData stream: core client against the simulated broker', function ()
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 71, [PORT]: 'CONNECTED', 'vehicle.cabin.door.row1.driver.isOpen': true });
     await until(() => a.events.length >= 2, 3000, 'filtered events');
     await sleep(100);
-    assert.deepStrictEqual(a.events.map((e) => [e.vin, e.descriptor]), [
-      [SIM_VINS.bev, SOC],
-      [SIM_VINS.bev, 'vehicle.cabin.door.row1.driver.isOpen'],
-    ]);
+    assert.deepStrictEqual(
+      a.events.map((e) => [e.vin, e.descriptor]),
+      [
+        [SIM_VINS.bev, SOC],
+        [SIM_VINS.bev, 'vehicle.cabin.door.row1.driver.isOpen'],
+      ],
+    );
     assert.strictEqual(a.messages.length, 1);
     assert.deepStrictEqual(Object.keys(a.messages[0].data), [SOC, 'vehicle.cabin.door.row1.driver.isOpen']);
     assert.strictEqual(Object.keys(a.messages[0].raw.data).length, 3, 'raw stays unfiltered');
@@ -182,7 +195,10 @@ describe('CarData stream: core client against the simulated broker', function ()
     // b leaves: back to the single VIN topic.
     await b.sub.close();
     await until(() => a.sub.status.topics[0] === `${sim.gcid}/${SIM_VINS.bev}`, 3000, 'back to the VIN topic');
-    assert.throws(() => subscribeStream(tokens, { url: sim.streamUrl, vins: ['wba123'] }), (e: any) => e.kind === 'input' && e.parameter === 'vin');
+    assert.throws(
+      () => subscribeStream(tokens, { url: sim.streamUrl, vins: ['wba123'] }),
+      (e: any) => e.kind === 'input' && e.parameter === 'vin',
+    );
   });
 
   it('shares one broker connection between two subscribers of one account', async () => {
@@ -250,7 +266,11 @@ describe('CarData stream: core client against the simulated broker', function ()
     await until(() => rec.states.filter((s) => s.state === 'connected').length >= 2, 5000, 'connected again');
     assert.strictEqual(rotations.length, 1, 'one refresh');
     const refused = sim.stream.log.filter((l) => l.event === 'refused');
-    assert.deepStrictEqual(refused.map((r) => r.returnCode), [5], 'the old id_token was refused as not authorized, once');
+    assert.deepStrictEqual(
+      refused.map((r) => r.returnCode),
+      [5],
+      'the old id_token was refused as not authorized, once',
+    );
     await sim.stream.publish(SIM_VINS.bev, { [SOC]: 77 });
     await until(() => rec.events.some((e) => e.value === 77), 3000, 'message after reconnect');
   });
@@ -262,7 +282,10 @@ describe('CarData stream: core client against the simulated broker', function ()
     const rec = track(record(tokens, sim));
     await rec.sub.waitFor('connected', 5000);
     assert.strictEqual(rotations.length, 1);
-    assert.deepStrictEqual(sim.stream.log.filter((l) => l.event === 'refused').map((r) => r.returnCode), [4]);
+    assert.deepStrictEqual(
+      sim.stream.log.filter((l) => l.event === 'refused').map((r) => r.returnCode),
+      [4],
+    );
   });
 
   it('wrong credentials end in "unauthorized" with a clear error, without hammering the login', async () => {
@@ -459,8 +482,13 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     await until(() => rec.events.some((e) => e.value === value), 3000, `the reading ${value}`);
   }
   /** Connection attempts that failed with a reason matching `pattern`: each one is told as "reconnecting". */
-  const failedAttempts = (rec, pattern) => rec.states.filter((s) => s.state === 'reconnecting' && s.error?.code === 'connection' && pattern.test(s.reason ?? '')).length;
-  const neverStopped = (rec) => assert.deepStrictEqual(rec.states.filter((s) => s.state === 'unauthorized' || s.state === 'not-configured').map((s) => s.reason), []);
+  const failedAttempts = (rec, pattern) =>
+    rec.states.filter((s) => s.state === 'reconnecting' && s.error?.code === 'connection' && pattern.test(s.reason ?? '')).length;
+  const neverStopped = (rec) =>
+    assert.deepStrictEqual(
+      rec.states.filter((s) => s.state === 'unauthorized' || s.state === 'not-configured').map((s) => s.reason),
+      [],
+    );
 
   it('a valid id_token refused at night while the login service answers 500: keeps trying, reconnects and receives data', async () => {
     sim = await startSimulator({ stream: true });
@@ -481,7 +509,10 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     assert.strictEqual(refusals(sim).length, 3);
     const failed = refreshes(sim).filter((r) => r.status === 500).length;
     assert.strictEqual(failed, 6, 'every 500 was met');
-    assert.ok(rec.states.some((s) => s.state === 'reconnecting' && /login could not be renewed.*unavailable/.test(s.reason)), 'the 500s show as the reason');
+    assert.ok(
+      rec.states.some((s) => s.state === 'reconnecting' && /login could not be renewed.*unavailable/.test(s.reason)),
+      'the 500s show as the reason',
+    );
     // Three refused id_tokens, none offered twice: three successful refreshes after the failed ones.
     assert.strictEqual(refreshes(sim).filter((r) => r.status === 200).length, 3);
   });
@@ -560,7 +591,10 @@ describe('CarData stream: transient failures never stop it, a dead login does', 
     await until(() => rec.states.filter((s) => s.state === 'connected').length >= 2, 5000, 'connected again');
     await receives(rec, 80);
     assert.strictEqual(rotations.length, 0);
-    assert.ok(refreshes(sim).length >= 8, `the refresh was tried (${refreshes(sim).length} times) ${JSON.stringify(rec.states.map((s) => [s.state, s.reason]))}`);
+    assert.ok(
+      refreshes(sim).length >= 8,
+      `the refresh was tried (${refreshes(sim).length} times) ${JSON.stringify(rec.states.map((s) => [s.state, s.reason]))}`,
+    );
     neverStopped(rec);
   });
 
@@ -670,7 +704,10 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     const c = raw(t.gcid, t.id_token);
     await connected(c);
     const granted = await c.subscribeAsync([`${t.gcid}/+`, `${t.gcid}/${SIM_VINS.phev}`], { qos: 1 });
-    assert.deepStrictEqual(granted.map((g) => g.qos), [1, 1]);
+    assert.deepStrictEqual(
+      granted.map((g) => g.qos),
+      [1, 1],
+    );
     const gone = closed(c);
     c.subscribe('other-gcid/+', { qos: 1 }, () => undefined);
     await gone;
@@ -721,8 +758,15 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     await connected(c);
     sim.stream.refuseNextSubscriptions(1);
     await assert.rejects(c.subscribeAsync(`${t.gcid}/+`, { qos: 1 }), (e: any) => e.packet.granted[0] === 128);
-    assert.deepStrictEqual((await c.subscribeAsync(`${t.gcid}/+`, { qos: 1 })).map((g) => g.qos), [1], 'the stream is configured');
-    assert.deepStrictEqual(sim.stream.log.filter((l) => l.event === 'refused').map((l) => l.returnCode), [5, 5, 4]);
+    assert.deepStrictEqual(
+      (await c.subscribeAsync(`${t.gcid}/+`, { qos: 1 })).map((g) => g.qos),
+      [1],
+      'the stream is configured',
+    );
+    assert.deepStrictEqual(
+      sim.stream.log.filter((l) => l.event === 'refused').map((l) => l.returnCode),
+      [5, 5, 4],
+    );
 
     const gone = closed(c);
     await sim.stream.pause();
@@ -747,7 +791,11 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     await until(() => messages.length === charging.published.length, 3000, 'charging messages');
     const socs = messages.map((m) => m.body.data[SOC]?.value).filter((v) => v !== undefined);
     assert.ok(socs.length >= 5, 'several state-of-charge readings');
-    assert.deepStrictEqual([...socs].sort((a, b) => a - b), socs, 'rising');
+    assert.deepStrictEqual(
+      [...socs].sort((a, b) => a - b),
+      socs,
+      'rising',
+    );
     assert.strictEqual(socs[socs.length - 1], 80);
     assert.strictEqual(messages[0].body.data[HV].value, 'CHARGING');
     for (const m of messages) {
@@ -771,7 +819,10 @@ describe('CarData stream: the simulated broker keeps BMW rules', function () {
     const lat = messages.filter((m) => LAT in m.body.data);
     const lon = messages.filter((m) => LON in m.body.data);
     assert.ok(lat.length >= 3 && lon.length === lat.length);
-    assert.ok(lat.every((m) => !(LON in m.body.data)), 'latitude and longitude arrive in separate messages');
+    assert.ok(
+      lat.every((m) => !(LON in m.body.data)),
+      'latitude and longitude arrive in separate messages',
+    );
     assert.strictEqual(typeof lat[0].body.data[LAT].value, 'number');
   });
 });

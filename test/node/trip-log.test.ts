@@ -25,7 +25,12 @@ function loggedTrip(name, start) {
 }
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-trips-'));
-const linesOf = (file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const linesOf = (file) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe('the trip log', () => {
   const NOW = Date.parse('2026-11-30T12:00:00Z');
@@ -77,7 +82,7 @@ describe('the trip log', () => {
     assert.match(warnings[1], /holds 1 line that is not a trip \(the last one cut off, as by a crash while it was written\); skipped/);
   });
 
-  it('read-only (the bridge\'s --dry-run): read, never written', async () => {
+  it("read-only (the bridge's --dry-run): read, never written", async () => {
     const file = path.join(tmp(), 'log.jsonl');
     const a = loggedTrip('commute', NOW - DAY);
     fs.writeFileSync(file, `${JSON.stringify(a)}\n{"cut`);
@@ -109,8 +114,14 @@ describe('bmw-cardata trips', function () {
     assert.strictEqual(r.code, 0, r.stderr);
     assert.match(r.stderr, /2 trips from 2026-11-01T00:00:00Z to 2026-12-01T00:00:00Z, times in Europe\/Berlin/);
     const [header, ...rows] = fs.readFileSync(out, 'utf8').split('\r\n').filter(Boolean);
-    assert.strictEqual(header, 'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,missing,vin,tripId');
-    assert.strictEqual(rows[0], `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,,${commute.vin},${commute.tripId}`);
+    assert.strictEqual(
+      header,
+      'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,missing,vin,tripId',
+    );
+    assert.strictEqual(
+      rows[0],
+      `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,,${commute.vin},${commute.tripId}`,
+    );
     assert.strictEqual(rows[1].split(',')[0], '2026-11-28T07:30:00+01:00');
     assert.strictEqual(rows.length, 2);
     assert.ok(!fs.existsSync(path.join(dir, 'quota.json')), 'no quota counted');
@@ -118,10 +129,27 @@ describe('bmw-cardata trips', function () {
 
   it('--vin picks a car, --format json gives the rows as JSON, --last a calendar range; a cut-off line is skipped with one warning', async () => {
     fs.appendFileSync(path.join(dir, 'bridge-state.trips.jsonl'), JSON.stringify(commute).slice(0, 50));
-    const r = await runCli(['trips', '--config', config, '--from', '2026-11-01', '--to', '2026-12-31', '--vin', phev.vin, '--format', 'json', '--time-zone', 'UTC']);
+    const r = await runCli([
+      'trips',
+      '--config',
+      config,
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-12-31',
+      '--vin',
+      phev.vin,
+      '--format',
+      'json',
+      '--time-zone',
+      'UTC',
+    ]);
     assert.strictEqual(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout);
-    assert.deepStrictEqual(rows.map((row) => [row.tripId, row.fuelUnit, row.start]), [[phev.tripId, 'l', '2026-11-28T06:30:00Z']]);
+    assert.deepStrictEqual(
+      rows.map((row) => [row.tripId, row.fuelUnit, row.start]),
+      [[phev.tripId, 'l', '2026-11-28T06:30:00Z']],
+    );
     assert.strictEqual(r.stderr.match(/cut off/g).length, 1, r.stderr);
     const last = await runCli(['trips', '--config', config, '--last', 'this-month']);
     assert.strictEqual(last.code, 0, last.stderr);

@@ -116,7 +116,10 @@ interface Answer {
   json: any;
 }
 
-function request(url: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {}): Promise<Answer> {
+function request(
+  url: string,
+  { method = 'GET', headers = {}, body }: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks = [];
@@ -135,7 +138,12 @@ function request(url: string, { method = 'GET', headers = {}, body }: { method?:
 }
 
 /** A REST call: x-version v1 and the bearer unless told otherwise. */
-function rest(sim: Simulator, method: string, p: string, { token, version = 'v1', json, headers = {} }: { token?: string; version?: string; json?: unknown; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
+function rest(
+  sim: Simulator,
+  method: string,
+  p: string,
+  { token, version = 'v1', json, headers = {} }: { token?: string; version?: string; json?: unknown; headers?: http.OutgoingHttpHeaders } = {},
+): Promise<Answer> {
   const h: http.OutgoingHttpHeaders = { ...headers };
   if (version) h['x-version'] = version;
   if (token) h.authorization = `Bearer ${token}`;
@@ -283,7 +291,10 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
 
     it('createContainer answers 201 with a ContainerDetailsDto', async () => {
       const descriptors = [SOC_KEY, MILEAGE_KEY, FUEL_KEY, DOOR_KEY, BASIC_KEY, ...DEDICATED_KEYS];
-      const res = await rest(sim, 'POST', '/customers/containers', { token, json: { name: 'dashboard', purpose: 'schema test', technicalDescriptors: descriptors } });
+      const res = await rest(sim, 'POST', '/customers/containers', {
+        token,
+        json: { name: 'dashboard', purpose: 'schema test', technicalDescriptors: descriptors },
+      });
       assert.strictEqual(res.status, 201);
       assertRest('ContainerDetailsDto', res.json);
       created = res.json;
@@ -299,7 +310,7 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
       assertRest('ContainerListDto', res.json);
       const mine = res.json.containers.find((c) => c.containerId === created.containerId);
       assert.deepStrictEqual(mine, { containerId: created.containerId, name: 'dashboard', purpose: 'schema test', state: 'ACTIVE', created: created.created });
-      assert.ok(!res.json.containers.some((c) => c.containerId === SIM_FOREIGN_CONTAINER_ID), 'another account\'s container is listed');
+      assert.ok(!res.json.containers.some((c) => c.containerId === SIM_FOREIGN_CONTAINER_ID), "another account's container is listed");
     });
 
     it('getContainerDetails answers a ContainerDetailsDto', async () => {
@@ -332,7 +343,9 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
       assert.strictEqual(res.status, 200);
       assertRest('ExVeTelematicDataResponseDto', res.json);
       assert.match(res.json.telematicData[FUEL_KEY].value, /^\d+$/);
-      const history = await rest(sim, 'GET', `/customers/vehicles/${SIM_VINS.phev}/chargingHistory?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`, { token });
+      const history = await rest(sim, 'GET', `/customers/vehicles/${SIM_VINS.phev}/chargingHistory?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`, {
+        token,
+      });
       const newest = history.json.data[0];
       assert.ok(newest.mileage <= Number(res.json.telematicData[MILEAGE_KEY].value));
     });
@@ -404,7 +417,10 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
       }
       previous = s;
     }
-    assert.ok(res.json.data.some((s) => s.publicChargingPoint), 'no public session on the first page');
+    assert.ok(
+      res.json.data.some((s) => s.publicChargingPoint),
+      'no public session on the first page',
+    );
   });
 
   it('charging history paging returns every session in range exactly once', async () => {
@@ -420,7 +436,10 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
     const to = new Date(everything.sessions[42].startTime * 1000).toISOString();
     const windowed = await allSessions(sim, token, SIM_VINS.bev, from, to);
     const expected = everything.sessions.slice(43, 301);
-    assert.deepStrictEqual(windowed.sessions.map((s) => s.startTime), expected.map((s) => s.startTime));
+    assert.deepStrictEqual(
+      windowed.sessions.map((s) => s.startTime),
+      expected.map((s) => s.startTime),
+    );
     assert.strictEqual(windowed.pages, Math.ceil(expected.length / 25));
   });
 
@@ -450,18 +469,26 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
       const listed = list[0];
       assert.strictEqual(listed.startTime, ongoing.startTime);
       assert.strictEqual(listed.endTime, null);
-      for (const field of ['energyConsumedFromPowerGridKwh', 'energyDecreaseHvbKwh', 'energyDischargedKwh', 'chargingBlocks']) assert.ok(!(field in listed), `${field} while in progress`);
+      for (const field of ['energyConsumedFromPowerGridKwh', 'energyDecreaseHvbKwh', 'energyDischargedKwh', 'chargingBlocks'])
+        assert.ok(!(field in listed), `${field} while in progress`);
 
       const done = own.finishChargingSession(vin, ongoing.startTime);
       const corrected = own.updateChargingSession(vin, added.startTime, { mileage: added.mileage + 1 });
       const late = own.addChargingSession(vin, { startTime: before[2].startTime + 60 });
       list = await read();
       assert.strictEqual(list.length, before.length + 3);
-      assert.deepStrictEqual(list.map((s) => s.startTime), [...list.map((s) => s.startTime)].sort((a, b) => b - a), 'still newest first');
+      assert.deepStrictEqual(
+        list.map((s) => s.startTime),
+        [...list.map((s) => s.startTime)].sort((a, b) => b - a),
+        'still newest first',
+      );
       assert.ok(done.endTime > done.startTime && done.energyConsumedFromPowerGridKwh > 0);
       assert.deepStrictEqual(list[0], done);
       assert.strictEqual(list[1].mileage, corrected.mileage);
-      assert.deepStrictEqual(list.find((s) => s.startTime === late.startTime), late);
+      assert.deepStrictEqual(
+        list.find((s) => s.startTime === late.startTime),
+        late,
+      );
       for (const s of list.slice(0, 6)) assertRest('ChargingSessionDto', s);
       assert.throws(() => own.finishChargingSession(vin, ongoing.startTime), /no ongoing session/);
       assert.throws(() => own.updateChargingSession(vin, 1, {}), /no session that started at 1/);
@@ -524,7 +551,7 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
     const png = res.body;
     assert.deepStrictEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const chunks = [];
-    for (let off = 8; off < png.length; ) {
+    for (let off = 8; off < png.length;) {
       const len = png.readUInt32BE(off);
       const type = png.toString('latin1', off + 4, off + 8);
       const data = png.subarray(off + 8, off + 8 + len);
@@ -558,7 +585,9 @@ describe('simulator: success answers match the CarData OpenAPI schemas', functio
         const t = s.issueTokens().access_token;
         const cont = await createContainer(s, t, ALL_KEYS);
         const tele = await rest(s, 'GET', `/customers/vehicles/${SIM_VINS.bev}/telematicData?containerId=${cont.containerId}`, { token: t });
-        const hist = await rest(s, 'GET', `/customers/vehicles/${SIM_VINS.bev}/chargingHistory?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z`, { token: t });
+        const hist = await rest(s, 'GET', `/customers/vehicles/${SIM_VINS.bev}/chargingHistory?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z`, {
+          token: t,
+        });
         return { tele: tele.json, hist: hist.json.data, gcid: s.gcid };
       };
       const [ra, rb, rc] = await Promise.all([fetchAll(a), fetchAll(b), fetchAll(c)]);
@@ -792,7 +821,11 @@ describe('simulator: GCDM device code flow', () => {
       const res = await form(sim, '/oauth/device/code', { ...base, ...change });
       assertOauthError(res, 400, 'invalid_request', 'TokenBadRequestResponse');
     }
-    const json = await request(`${sim.authBaseUrl}/oauth/device/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(base) });
+    const json = await request(`${sim.authBaseUrl}/oauth/device/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(base),
+    });
     assertOauthError(json, 400, 'invalid_request', 'TokenBadRequestResponse');
   });
 
@@ -843,7 +876,12 @@ describe('simulator: GCDM device code flow', () => {
     assertOauthError(await poll(sim, byClock.deviceCode, byClock.verifier), 401, 'expired_token', 'TokenExpiredResponse');
 
     const other = await startDeviceFlow(sim);
-    assertOauthError(await poll(sim, other.deviceCode, other.verifier, 'b1b2b3b4-0000-4000-8000-000000000000'), 401, 'invalid_client', 'TokenInvalidClientResponse');
+    assertOauthError(
+      await poll(sim, other.deviceCode, other.verifier, 'b1b2b3b4-0000-4000-8000-000000000000'),
+      401,
+      'invalid_client',
+      'TokenInvalidClientResponse',
+    );
     assertOauthError(await poll(sim, 'no-such-device-code', other.verifier), 400, 'invalid_grant', 'TokenBadRequestResponse');
   });
 
@@ -906,7 +944,11 @@ describe('simulator: GCDM device code flow', () => {
     assert.strictEqual(sim.lastDeviceCode().state, 'approved');
 
     const other = await startDeviceFlow(sim);
-    const deny = await request(`${sim.authBaseUrl}/oneid/deny`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user_code=${other.userCode}` });
+    const deny = await request(`${sim.authBaseUrl}/oneid/deny`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `user_code=${other.userCode}`,
+    });
     assert.match(deny.body.toString(), /denied/i);
     assert.strictEqual(sim.lastDeviceCode().state, 'denied');
 
@@ -1031,7 +1073,14 @@ describe('simulator: fault injection and request log', () => {
     assert.strictEqual(sim.quota().used, before);
     assert.strictEqual((await rest(sim, 'GET', '/customers/vehicles/mappings', { token })).status, 200);
     assert.strictEqual(sim.quota().used, before + 1);
-    assert.deepStrictEqual(sim.restCalls().map((r) => [r.status, r.exveErrorId]), [[503, 'CU-503'], [503, 'CU-503'], [200, undefined]]);
+    assert.deepStrictEqual(
+      sim.restCalls().map((r) => [r.status, r.exveErrorId]),
+      [
+        [503, 'CU-503'],
+        [503, 'CU-503'],
+        [200, undefined],
+      ],
+    );
   });
 
   it('failNext with a path only hits matching requests', async () => {
@@ -1044,10 +1093,16 @@ describe('simulator: fault injection and request log', () => {
   it('dropNext destroys the socket without an answer and logs status 0', async () => {
     const before = sim.quota().used;
     sim.faults.dropNext(1, { path: /mappings/ });
-    await assert.rejects(rest(sim, 'GET', '/customers/vehicles/mappings', { token }), (err: Error & { code?: string }) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
+    await assert.rejects(
+      rest(sim, 'GET', '/customers/vehicles/mappings', { token }),
+      (err: Error & { code?: string }) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message),
+    );
     assert.strictEqual(sim.quota().used, before);
     assert.strictEqual((await rest(sim, 'GET', '/customers/vehicles/mappings', { token })).status, 200);
-    assert.deepStrictEqual(sim.restCalls().map((r) => r.status), [0, 200]);
+    assert.deepStrictEqual(
+      sim.restCalls().map((r) => r.status),
+      [0, 200],
+    );
   });
 
   it('failNextRefresh answers 5xx server_error and dropNextRefresh no answer, without using up the refresh token', async () => {
@@ -1060,11 +1115,23 @@ describe('simulator: fault injection and request log', () => {
       assert.strictEqual(res.status, status);
       assert.deepStrictEqual(res.json, { error: 'server_error', error_description: 'Internal server error.' });
     }
-    await assert.rejects(refresh(sim, set.refresh_token), (err: Error & { code?: string }) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message));
+    await assert.rejects(
+      refresh(sim, set.refresh_token),
+      (err: Error & { code?: string }) => ['ECONNRESET', 'ECONNREFUSED'].includes(err.code) || /socket hang up/.test(err.message),
+    );
     const ok = await refresh(sim, set.refresh_token);
     assert.strictEqual(ok.status, 200, 'the refresh token was not used up by the failed attempts');
     const auth = sim.requests.filter((r) => r.kind === 'auth');
-    assert.deepStrictEqual(auth.map((r) => [r.status, r.oauthError]), [[500, 'server_error'], [500, 'server_error'], [503, 'server_error'], [0, undefined], [200, undefined]]);
+    assert.deepStrictEqual(
+      auth.map((r) => [r.status, r.oauthError]),
+      [
+        [500, 'server_error'],
+        [500, 'server_error'],
+        [503, 'server_error'],
+        [0, undefined],
+        [200, undefined],
+      ],
+    );
     assert.throws(() => sim.faults.failNextRefresh(1, 404), /500, 502 or 503/);
   });
 

@@ -37,7 +37,22 @@ class Mosquitto {
     fs.writeFileSync(file('san'), 'subjectAltName=IP:127.0.0.1\n');
     for (const who of ['server', 'client']) {
       ssl('req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'bridge'}`);
-      ssl('x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', ...(who === 'server' ? ['-extfile', 'san'] : []));
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${who}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${who}.pem`,
+        '-days',
+        '2',
+        ...(who === 'server' ? ['-extfile', 'san'] : []),
+      );
     }
     m.config = file('mosquitto.conf');
     fs.writeFileSync(
@@ -79,7 +94,11 @@ class Mosquitto {
     this.proc = spawn('mosquitto', ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr.on('data', (d) => (this.log += d));
     this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
-    await until(() => /running/.test(this.log) || this.proc.exitCode !== null, 5000, () => `mosquitto to start:\n${this.log}`);
+    await until(
+      () => /running/.test(this.log) || this.proc.exitCode !== null,
+      5000,
+      () => `mosquitto to start:\n${this.log}`,
+    );
     assert.strictEqual(this.proc.exitCode, null, `mosquitto did not start:\n${this.log}`);
   }
 
@@ -219,7 +238,12 @@ function spawnBridge(args, env = {}, bin = CLI) {
   proc.stderr.on('data', (d) => (b.stderr += d));
   b.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   /** Waits for `re` on standard error, in what came after `since` (a length of b.stderr). */
-  b.waitFor = (re, timeoutMs = 10000, since = 0) => until(() => re.test(b.stderr.slice(since)), timeoutMs, () => `${re} on the bridge's standard error:\n${b.stderr}`);
+  b.waitFor = (re, timeoutMs = 10000, since = 0) =>
+    until(
+      () => re.test(b.stderr.slice(since)),
+      timeoutMs,
+      () => `${re} on the bridge's standard error:\n${b.stderr}`,
+    );
   b.stop = async () => {
     proc.kill('SIGTERM');
     return b.exited;
@@ -236,7 +260,6 @@ function expectedEvents(messages) {
   return messages.flatMap((m) => live.ingest(m).events.map(withId));
 }
 
-
 /** Charging scripts without stream drops or restarts of their own. */
 const KILL_SCRIPTS = ['ac-session', 'dc-session', 'interrupted', 'phev-no-soc', 'duplicates-out-of-order'];
 
@@ -251,7 +274,9 @@ const KILL_SCRIPTS = ['ac-session', 'dc-session', 'interrupted', 'phev-no-soc', 
 async function killTrial({ sim, mosq, random, brokerUp, intervalMs = 20, spawn: start = spawnBridge }) {
   const name = KILL_SCRIPTS[Math.floor(random() * KILL_SCRIPTS.length)];
   const script = CHARGING_SCRIPTS[name];
-  const messages = chargingScriptItems(script).filter((i) => 'message' in i).map((i) => i.message);
+  const messages = chargingScriptItems(script)
+    .filter((i) => 'message' in i)
+    .map((i) => i.message);
   const killAfter = Math.floor(random() * messages.length);
   const killDelay = random() * intervalMs;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-bridge-kill-'));
@@ -281,7 +306,11 @@ async function killTrial({ sim, mosq, random, brokerUp, intervalMs = 20, spawn: 
     if (!brokerUp) relay.restore();
     const want = expectedEvents(messages);
     const ids = () => new Set(w.messages.map((m) => JSON.parse(m.payload).id));
-    await until(() => want.every((e) => ids().has(e.id)), 10000, () => `the events of ${name} (${want.length}, got ${w.messages.length}):\n${b.stderr}`).catch(() => undefined);
+    await until(
+      () => want.every((e) => ids().has(e.id)),
+      10000,
+      () => `the events of ${name} (${want.length}, got ${w.messages.length}):\n${b.stderr}`,
+    ).catch(() => undefined);
     await sleep(100);
     const got = w.messages.map((m) => JSON.parse(m.payload));
     const byId = new Map();
@@ -311,4 +340,23 @@ async function killTrial({ sim, mosq, random, brokerUp, intervalMs = 20, spawn: 
   }
 }
 
-module.exports = { CLI, NPX_BIN, CLIENT_ID, CONNECTED, Mosquitto, EmbeddedBroker, startBroker, Relay, sleep, until, watch, writeAccount, spawnBridge, withId, expectedEvents, seeded, killTrial, KILL_SCRIPTS };
+module.exports = {
+  CLI,
+  NPX_BIN,
+  CLIENT_ID,
+  CONNECTED,
+  Mosquitto,
+  EmbeddedBroker,
+  startBroker,
+  Relay,
+  sleep,
+  until,
+  watch,
+  writeAccount,
+  spawnBridge,
+  withId,
+  expectedEvents,
+  seeded,
+  killTrial,
+  KILL_SCRIPTS,
+};

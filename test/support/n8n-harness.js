@@ -157,7 +157,13 @@ async function runNode(credentials, parameters, { items = [{ json: {} }], static
  * install): the same node named <name>Tool, with no main input and an ai_tool output.
  */
 function toolTypeOf(nodeType) {
-  const description = { ...nodeType.description, name: `${nodeType.description.name}Tool`, displayName: `${nodeType.description.displayName} Tool`, inputs: [], outputs: ['ai_tool'] };
+  const description = {
+    ...nodeType.description,
+    name: `${nodeType.description.name}Tool`,
+    displayName: `${nodeType.description.displayName} Tool`,
+    inputs: [],
+    outputs: ['ai_tool'],
+  };
   delete description.usableAsTool;
   return { description, methods: nodeType.methods, execute: nodeType.execute };
 }
@@ -171,7 +177,15 @@ nodeTypes.types.bmwCarDataTool = toolTypeOf(nodeTypes.types.bmwCarData);
  */
 function agentType(args) {
   return {
-    description: { name: 'agent', displayName: 'Agent', version: 1, defaults: {}, inputs: ['main', { type: 'ai_tool', displayName: 'Tools' }], outputs: ['main'], properties: [] },
+    description: {
+      name: 'agent',
+      displayName: 'Agent',
+      version: 1,
+      defaults: {},
+      inputs: ['main', { type: 'ai_tool', displayName: 'Tools' }],
+      outputs: ['main'],
+      properties: [],
+    },
     async execute() {
       const [tool] = await this.getInputConnectionData('ai_tool', 0);
       const text = await tool.invoke(args);
@@ -201,7 +215,12 @@ async function runTool(credentials, parameters, { args = {}, name = 'BMW CarData
   const runData = createRunExecutionData({ executionData: { nodeExecutionStack: [{ node: agent, data: { main: [[{ json: {} }]] }, source: null }] } });
   const run = await new WorkflowExecute(data, 'manual', runData).processRunExecutionData(workflow);
   const task = run.data.resultData.runData.Agent[0];
-  return { run, error: run.data.resultData.error || task.error, agent: task.data ? task.data.main[0][0].json : undefined, parameters: workflow.getNode(name).parameters };
+  return {
+    run,
+    error: run.data.resultData.error || task.error,
+    agent: task.data ? task.data.main[0][0].json : undefined,
+    parameters: workflow.getNode(name).parameters,
+  };
 }
 
 /**
@@ -233,13 +252,33 @@ function executeContext(credentials, { abortSignal } = {}) {
   const workflow = new Workflow({ id: 'wf-1', name: 'test', nodes: [node], connections: {}, active: false, nodeTypes });
   const runExecutionData = createRunExecutionData({ executionData: { nodeExecutionStack: [] } });
   const inputData = { main: [[{ json: {} }]] };
-  return new ExecuteContext(workflow, node, additionalData(credentials), 'manual', runExecutionData, 0, [], inputData, { node, data: inputData, source: null }, [], abortSignal);
+  return new ExecuteContext(
+    workflow,
+    node,
+    additionalData(credentials),
+    'manual',
+    runExecutionData,
+    0,
+    [],
+    inputData,
+    { node, data: inputData, source: null },
+    [],
+    abortSignal,
+  );
 }
 
 /** The credential test as n8n's CredentialsTester runs it: RoutingNode on a temp noOp node, then the rules. */
 async function testCredential(credentials) {
   const test = credentialType.test;
-  const node = { id: 'temp', parameters: {}, name: 'Temp-Node', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [0, 0], credentials: { bmwCarDataApi: CREDENTIAL } };
+  const node = {
+    id: 'temp',
+    parameters: {},
+    name: 'Temp-Node',
+    type: 'n8n-nodes-base.noOp',
+    typeVersion: 1,
+    position: [0, 0],
+    credentials: { bmwCarDataApi: CREDENTIAL },
+  };
   const nodeType = {
     description: {
       name: 'n8n-nodes-base.noOp',
@@ -255,7 +294,18 @@ async function testCredential(credentials) {
   const types = { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) };
   const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: types });
   const data = additionalData(credentials);
-  const ctx = new ExecuteContext(workflow, node, data, 'internal', { resultData: { runData: {} } }, 0, [], { main: [[{ json: {} }]] }, { node, data: {}, source: null }, []);
+  const ctx = new ExecuteContext(
+    workflow,
+    node,
+    data,
+    'internal',
+    { resultData: { runData: {} } },
+    0,
+    [],
+    { main: [[{ json: {} }]] },
+    { node, data: {}, source: null },
+    [],
+  );
   const decrypted = { id: CREDENTIAL.id, name: CREDENTIAL.name, type: 'bmwCarDataApi', data: await credentials.getDecrypted() };
   let response;
   try {
@@ -263,7 +313,8 @@ async function testCredential(credentials) {
   } catch (error) {
     if (error.cause && error.cause.response) {
       const status = error.cause.response.status;
-      for (const rule of test.rules || []) if (rule.type === 'responseCode' && rule.properties.value === status) return { status: 'Error', message: rule.properties.message };
+      for (const rule of test.rules || [])
+        if (rule.type === 'responseCode' && rule.properties.value === status) return { status: 'Error', message: rule.properties.message };
       return { status: 'Error', message: error.cause.response.statusText || `Received HTTP status code: ${status}` };
     }
     if (error.cause && error.cause.code) return { status: 'Error', message: error.cause.code };
@@ -322,4 +373,18 @@ function cleanup() {
   fs.rmSync(userFolder, { recursive: true, force: true });
 }
 
-module.exports = { MemoryCredentialsHelper, runNode, runTool, poll, executeContext, testCredential, authorizedCredentials, cleanup, useSimulator, CREDENTIAL, additionalData, nodeOf, nodeTypes };
+module.exports = {
+  MemoryCredentialsHelper,
+  runNode,
+  runTool,
+  poll,
+  executeContext,
+  testCredential,
+  authorizedCredentials,
+  cleanup,
+  useSimulator,
+  CREDENTIAL,
+  additionalData,
+  nodeOf,
+  nodeTypes,
+};

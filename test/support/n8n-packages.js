@@ -142,7 +142,9 @@ function checkModuleTrace(file, { nodesDir }, n8nDir) {
     const resolved = rest.join(' ');
     const home = HOST_PROVIDED.includes(module) ? n8nDir : nodesDir;
     if (!resolved.startsWith(home + path.sep)) throw new Error(`${pkg} loaded ${module} from ${resolved}, not from ${home}`);
-    (byPackage[pkg] ??= []).push(`${module} from ${HOST_PROVIDED.includes(module) ? "n8n's" : 'its own'} ${path.relative(home, resolved).split(path.sep).slice(0, 2).join('/')}`);
+    (byPackage[pkg] ??= []).push(
+      `${module} from ${HOST_PROVIDED.includes(module) ? "n8n's" : 'its own'} ${path.relative(home, resolved).split(path.sep).slice(0, 2).join('/')}`,
+    );
   }
   for (const module of HOST_PROVIDED) {
     if (!Object.values(byPackage).some((list) => list.some((l) => l.startsWith(`${module} `)))) throw new Error(`no package loaded ${module}`);

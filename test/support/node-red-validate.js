@@ -16,7 +16,9 @@ const notRun = {};
 
 function nodeRedDocument() {
   try {
-    const view = JSON.parse(execFileSync('npm', ['view', 'node-red', 'dist-tags', 'engines', '--json'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] }));
+    const view = JSON.parse(
+      execFileSync('npm', ['view', 'node-red', 'dist-tags', 'engines', '--json'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] }),
+    );
     return { 'dist-tags': view['dist-tags'], versions: { [view['dist-tags'].latest]: { engines: view.engines } } };
   } catch {
     return undefined;
@@ -30,7 +32,8 @@ notRun.D03 = 'needs the latest versions from the npm registry (npm-check)';
 
 // node-red-dev's HTTP client answers from here: the node-red document, an empty catalogue (its checks are not run).
 devRequire('axios').defaults.adapter = async (config) => {
-  const data = config.url === 'https://registry.npmjs.org/node-red' && nodeRed ? nodeRed : /catalogue\.nodered\.org/.test(config.url) ? { modules: [] } : undefined;
+  const data =
+    config.url === 'https://registry.npmjs.org/node-red' && nodeRed ? nodeRed : /catalogue\.nodered\.org/.test(config.url) ? { modules: [] } : undefined;
   if (!data) throw new Error(`offline: ${config.url} is not asked`);
   return { data, status: 200, statusText: 'OK', headers: {}, config, request: {} };
 };
@@ -59,7 +62,9 @@ const cli = {
   // checknodes finds the node types by parsing each editor file; none found would pass N02 for nothing.
   const unparsed = lines.filter((l) => /Unable to parse/.test(l));
   let failed = unparsed.length > 0;
-  for (const [rule, result] of Object.entries(scorecard).filter(([k]) => /^[PND]\d\d$/.test(k)).sort()) {
+  for (const [rule, result] of Object.entries(scorecard)
+    .filter(([k]) => /^[PND]\d\d$/.test(k))
+    .sort()) {
     if (notRun[rule]) console.log(`${rule} not run: ${notRun[rule]}`);
     else {
       console.log(`${rule} ${result.test ? 'passed' : 'FAILED'}${result.nodes ? ` (${result.nodes.length} node types)` : ''}`);
@@ -68,7 +73,9 @@ const cli = {
   }
   for (const l of lines.filter((x) => /^warning|Unable/.test(x))) console.log(`  node-red-dev: ${l}`);
   if (!scorecard.N02 || !(scorecard.N02.nodes || []).length) failed = true;
-  console.log(failed ? 'node-red-dev validate: FAILED' : `node-red-dev validate: every check that runs offline passed (${Object.keys(notRun).sort().join(', ')} not run)`);
+  console.log(
+    failed ? 'node-red-dev validate: FAILED' : `node-red-dev validate: every check that runs offline passed (${Object.keys(notRun).sort().join(', ')} not run)`,
+  );
   process.exit(failed ? 1 : 0);
 })().catch((e) => {
   console.error(`node-red-dev validate: ${e.message}`);

@@ -26,9 +26,14 @@ function getJson(port, route) {
 
 (async () => {
   const port = await freePort();
-  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, credentialSecret: false, flowFile: 'flows.json', logging: { console: { level: 'warn' } }, telemetry: { enabled: false } };\n`);
+  fs.writeFileSync(
+    path.join(userDir, 'settings.js'),
+    `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, credentialSecret: false, flowFile: 'flows.json', logging: { console: { level: 'warn' } }, telemetry: { enabled: false } };\n`,
+  );
   const redJs = process.env.NODE_RED_PATH ? path.join(process.env.NODE_RED_PATH, 'red.js') : require.resolve('node-red/red.js');
-  const red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const red = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   try {
     let nodes;
     for (let i = 0; i < 120 && !nodes; i += 1) {
@@ -42,8 +47,16 @@ function getJson(port, route) {
       const set = sets.find((s) => s.id === `${MODULE}/${name}`);
       return !set || set.enabled === false || set.err || !set.types?.length;
     });
-    if (problems.length) throw new Error(`not loaded: ${problems.map((n) => `${n} (${sets.find((s) => s.id === `${MODULE}/${n}`)?.err ?? 'missing'})`).join(', ')}`);
-    const script = await new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port, path: `/resources/${MODULE}/bmw-cardata-editor.js` }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', reject));
+    if (problems.length)
+      throw new Error(`not loaded: ${problems.map((n) => `${n} (${sets.find((s) => s.id === `${MODULE}/${n}`)?.err ?? 'missing'})`).join(', ')}`);
+    const script = await new Promise((resolve, reject) =>
+      http
+        .get({ host: '127.0.0.1', port, path: `/resources/${MODULE}/bmw-cardata-editor.js` }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+        .on('error', reject),
+    );
     if (script !== 200) throw new Error(`resources/${MODULE}/bmw-cardata-editor.js: ${script}`);
     console.log(`Node-RED ${version} on Node ${process.version}: ${MODULE} loaded ${sets.length} node sets (${sets.flatMap((s) => s.types).join(', ')})`);
   } finally {

@@ -53,7 +53,9 @@ async function startNodeRed({ users = [], flows = [], credentials, lang = 'en-US
   // Starts the process on the user directory and waits until the admin API answers and the flows run.
   const launch = async () => {
     const since = output.length;
-    child = spawn(process.execPath, [redScript(), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [redScript(), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const deadline = Date.now() + 30_000;

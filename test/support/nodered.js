@@ -157,7 +157,23 @@ function lastStatus(node) {
 }
 
 module.exports = {
-  serverPerTest, helper, editor, EDITOR_HEADERS, accountNode, streamNode, actionNodes, allNodes, CLIENT_ID, freshUserDir, accountConfig, authorizedCredentials, loadAction, collector, sleep, lastStatus };
+  serverPerTest,
+  helper,
+  editor,
+  EDITOR_HEADERS,
+  accountNode,
+  streamNode,
+  actionNodes,
+  allNodes,
+  CLIENT_ID,
+  freshUserDir,
+  accountConfig,
+  authorizedCredentials,
+  loadAction,
+  collector,
+  sleep,
+  lastStatus,
+};
 
 /** A core node module of the Node-RED under test (e.g. 'sequence/17-split.js' for Join). */
 function coreNode(relative) {

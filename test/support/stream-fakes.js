@@ -102,7 +102,10 @@ function fakeBroker() {
           events.connect();
           return;
         }
-        const message = typeof answer === 'number' ? `Connection refused: ${answer === 4 ? 'Bad username or password' : 'Not authorized'}` : `connect ${answer} 127.0.0.1:1883`;
+        const message =
+          typeof answer === 'number'
+            ? `Connection refused: ${answer === 4 ? 'Bad username or password' : 'Not authorized'}`
+            : `connect ${answer} 127.0.0.1:1883`;
         events.error(Object.assign(new Error(message), { code: answer }));
         events.close();
       });

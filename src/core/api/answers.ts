@@ -71,7 +71,12 @@ export function checkAnswer(spec: OperationSpec, res: TransportResponse): unknow
     const list = findList(res.body, shape);
     if (!list) throw notCarData(spec, res, `JSON without its list (${shape.list.filter(Boolean).join(' or ') || 'an array'})`);
     const bad = list.findIndex((item) => !isObject(item) || (shape.itemFields && hasFields(item, shape.itemFields)));
-    if (bad >= 0) throw notCarData(spec, res, `a list whose entry ${bad + 1} of ${list.length} is ${isObject(list[bad]) ? 'incomplete' : String(list[bad] === null ? 'null' : typeof list[bad])}`);
+    if (bad >= 0)
+      throw notCarData(
+        spec,
+        res,
+        `a list whose entry ${bad + 1} of ${list.length} is ${isObject(list[bad]) ? 'incomplete' : String(list[bad] === null ? 'null' : typeof list[bad])}`,
+      );
     return res.body;
   }
   if (!isObject(res.body)) throw notCarData(spec, res, 'JSON that is not an object');

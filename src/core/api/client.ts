@@ -266,7 +266,10 @@ export class CarDataClient {
           new CarDataError({
             kind: 'network',
             message: `${spec.id}: no answer from BMW CarData (${code})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
-            hint: code === 'ETIMEDOUT' ? `BMW did not answer within ${Math.round(this.timeoutMs / 1000)} s. Try again later.` : 'Check the network connection and the API base URL; try again later.',
+            hint:
+              code === 'ETIMEDOUT'
+                ? `BMW did not answer within ${Math.round(this.timeoutMs / 1000)} s. Try again later.`
+                : 'Check the network connection and the API base URL; try again later.',
             retryable: true,
             operation: spec.id,
             cause: e,
@@ -296,7 +299,9 @@ export class CarDataClient {
       // A 429 with a Retry-After is a rate limit: BMW did not process the request, so any method may wait and retry.
       const retryable = res.status === 429 || (idempotent && isRetryableStatus(res.status));
       const answer = res;
-      await backOff(retryable ? retryDelay(attempt, this.retry, retryAfter, this.random) : undefined, () => errorFromResponse(answer.status, answer.body, spec.id, retryAfter));
+      await backOff(retryable ? retryDelay(attempt, this.retry, retryAfter, this.random) : undefined, () =>
+        errorFromResponse(answer.status, answer.body, spec.id, retryAfter),
+      );
     }
   }
 
@@ -334,11 +339,20 @@ export class CarDataClient {
    * `options.limit`), iterate it with `for await` for one item at a time, or iterate `.pages()` for the pages.
    * Parameters are checked before the first request; no page is fetched past the limit.
    */
-  paginate<Op extends PagedOperationId>(operationId: Op, params: PagedOperations[Op]['params'], options: PageOptions & ReadOptions = {}): Paged<PagedOperations[Op]['item'], PagedOperations[Op]['page']> {
+  paginate<Op extends PagedOperationId>(
+    operationId: Op,
+    params: PagedOperations[Op]['params'],
+    options: PageOptions & ReadOptions = {},
+  ): Paged<PagedOperations[Op]['item'], PagedOperations[Op]['page']> {
     const spec = Object.hasOwn(OPERATIONS, operationId) ? OPERATIONS[operationId] : undefined;
     const paging = spec?.paging;
     // Only a caller without the types can name another operation: told at once, before anything is read.
-    if (!spec || !paging) throw inputError('operation', `${String(operationId).slice(0, 40)} is not a paged operation`, `One of: ${OPERATION_IDS.filter((id) => OPERATIONS[id].paging).join(', ')}`);
+    if (!spec || !paging)
+      throw inputError(
+        'operation',
+        `${String(operationId).slice(0, 40)} is not a paged operation`,
+        `One of: ${OPERATION_IDS.filter((id) => OPERATIONS[id].paging).join(', ')}`,
+      );
     const read: ReadOptions = { maxAgeMs: options.maxAgeMs, report: options.report };
     return paginate((nextToken) => this.json(spec.id, { ...params, [paging.tokenQuery]: nextToken }, read), spec, options);
   }
@@ -374,7 +388,11 @@ export class CarDataClient {
    * Telematic values for descriptors, with the container managed: found or created once, then remembered. If
    * BMW no longer knows the remembered container (CU-105), it is found or created again, once.
    */
-  async getTelematicValues(vin: string, descriptors: unknown, options: EnsureContainerOptions & ReadOptions = {}): Promise<TelematicDataResponse & { containerId: string }> {
+  async getTelematicValues(
+    vin: string,
+    descriptors: unknown,
+    options: EnsureContainerOptions & ReadOptions = {},
+  ): Promise<TelematicDataResponse & { containerId: string }> {
     const checkedVin = checkVin(vin);
     const ids = checkDescriptors(descriptors, options);
     const read: ReadOptions = { maxAgeMs: options.maxAgeMs, report: options.report };
@@ -401,7 +419,8 @@ function answerKey(spec: OperationSpec, path: string, query: Record<string, stri
 
 function checkMaxAge(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw inputError('cacheMaxAge', 'The longest age of a cached answer must be 0 or more milliseconds');
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw inputError('cacheMaxAge', 'The longest age of a cached answer must be 0 or more milliseconds');
   return value;
 }
 

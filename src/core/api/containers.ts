@@ -72,7 +72,10 @@ export class ContainerMemory extends Map<string, string> {
 
 /** A short, stable hash of a descriptor set: the same keys in any order give the same name. */
 export function descriptorSetKey(descriptors: readonly string[]): string {
-  return createHash('sha256').update([...new Set(descriptors)].sort().join('\n')).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update([...new Set(descriptors)].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 export function containerNameFor(descriptors: readonly string[], prefix = DEFAULT_CONTAINER_PREFIX): string {

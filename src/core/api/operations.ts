@@ -221,4 +221,3 @@ export const RESOURCE_IDS: readonly ResourceId[] = [...new Set(OPERATION_IDS.map
 export function operationHeaders(spec: OperationSpec): Record<string, string> {
   return { 'x-version': 'v1', Accept: spec.response === 'binary' ? '*/*' : 'application/json' };
 }
-

@@ -68,7 +68,12 @@ const HV_STATUS_PHASES: Readonly<Record<string, ChargingPhase>> = {
 const PLUG_SET: ReadonlySet<string> = new Set(CHARGING_DESCRIPTORS.plug);
 
 /** The descriptors whose readings a session keeps to compute its figures by time. */
-const SAMPLED: ReadonlySet<string> = new Set([...CHARGING_DESCRIPTORS.soc, CHARGING_DESCRIPTORS.energyContent, CHARGING_DESCRIPTORS.gridEnergy, CHARGING_DESCRIPTORS.power]);
+const SAMPLED: ReadonlySet<string> = new Set([
+  ...CHARGING_DESCRIPTORS.soc,
+  CHARGING_DESCRIPTORS.energyContent,
+  CHARGING_DESCRIPTORS.gridEnergy,
+  CHARGING_DESCRIPTORS.power,
+]);
 
 /** An open charging session, as kept in the state. */
 export interface ChargingSessionState {
@@ -141,13 +146,7 @@ export const FINISH_SETTLE_MS = 5 * 60_000;
 const MAX_SAMPLES = 1_000;
 
 export type ChargingEventKind =
-  | 'plugged-in'
-  | 'charging-started'
-  | 'charging-interrupted'
-  | 'charging-error'
-  | 'target-reached'
-  | 'charging-finished'
-  | 'unplugged';
+  'plugged-in' | 'charging-started' | 'charging-interrupted' | 'charging-error' | 'target-reached' | 'charging-finished' | 'unplugged';
 
 /** Every event kind, in the order they come within one message; hosts offer them as choices. */
 export const CHARGING_EVENT_KINDS: readonly ChargingEventKind[] = [
@@ -244,13 +243,7 @@ export interface ChargingFinishedEvent extends EventBase {
   cost?: ChargingCost | null;
 }
 
-export type ChargingEvent =
-  | PluggedInEvent
-  | UnpluggedEvent
-  | ChargingStartedEvent
-  | ChargingInterruptedEvent
-  | TargetReachedEvent
-  | ChargingFinishedEvent;
+export type ChargingEvent = PluggedInEvent | UnpluggedEvent | ChargingStartedEvent | ChargingInterruptedEvent | TargetReachedEvent | ChargingFinishedEvent;
 
 interface Timed {
   value: number;
@@ -581,7 +574,12 @@ export function trackCharging(
   if (state.session) upgradeSession(state.session, values);
   if (state.finishing) upgradeSession(state.finishing.session, values);
   const ids = [...touched];
-  record(state, values, opts.readings ?? ids.filter((id) => values[id]).map((id) => ({ descriptor: id, value: values[id].value, unit: values[id].unit, time: Date.parse(values[id].timestamp) })));
+  record(
+    state,
+    values,
+    opts.readings ??
+      ids.filter((id) => values[id]).map((id) => ({ descriptor: id, value: values[id].value, unit: values[id].unit, time: Date.parse(values[id].timestamp) })),
+  );
   const end = (session: ChargingSessionState, endedAt: string, endedBy: 'status' | 'unplugged', endStatus: string | null): void => {
     // A finish still waiting goes out now: only one waits at a time.
     out.push(...release(vin, state, values));
@@ -661,7 +659,13 @@ export function trackCharging(
     updateSession(session, values);
     const current = inSession(session, firstNumber(values, CHARGING_DESCRIPTORS.soc));
     const target = numberOf(values, CHARGING_DESCRIPTORS.targetSoc);
-    if (current && target && target.value > 0 && current.value >= target.value && (session.targetReachedSoc === null || target.value > session.targetReachedSoc)) {
+    if (
+      current &&
+      target &&
+      target.value > 0 &&
+      current.value >= target.value &&
+      (session.targetReachedSoc === null || target.value > session.targetReachedSoc)
+    ) {
       session.targetReachedSoc = target.value;
       emit({
         kind: 'target-reached',

@@ -141,7 +141,12 @@ function bounds(month: string, zone: string): Bounds {
   if (!b) {
     const start = monthStart(month, zone);
     const next = start.plus({ months: 1 });
-    b = { startMs: start.toMillis(), endMs: next.toMillis(), from: start.toISO({ suppressMilliseconds: true }) ?? '', to: next.toISO({ suppressMilliseconds: true }) ?? '' };
+    b = {
+      startMs: start.toMillis(),
+      endMs: next.toMillis(),
+      from: start.toISO({ suppressMilliseconds: true }) ?? '',
+      to: next.toISO({ suppressMilliseconds: true }) ?? '',
+    };
     if (boundsCache.size >= 256) boundsCache.clear();
     boundsCache.set(key, b);
   }
@@ -235,7 +240,13 @@ function remember(state: LedgerState, start: number, end: number): void {
  * Counts one update's finished charges and trips and closes the open month when it has ended: adds `cost` to each
  * `charging-finished` when a tariff is set (in place), and returns the ledger events in order.
  */
-export function recordLedger(vin: string, state: LedgerState, charging: readonly ChargingEvent[], trips: readonly TripEvent[], opts: LedgerOptions): LedgerEvent[] {
+export function recordLedger(
+  vin: string,
+  state: LedgerState,
+  charging: readonly ChargingEvent[],
+  trips: readonly TripEvent[],
+  opts: LedgerOptions,
+): LedgerEvent[] {
   const out: LedgerEvent[] = [];
   const touched: MonthFigures[] = [];
   const atOf = new Map<MonthFigures, string>();
@@ -256,7 +267,8 @@ export function recordLedger(vin: string, state: LedgerState, charging: readonly
     if (e.kind !== 'charging-finished') continue;
     const endMs = Date.parse(e.endedAt);
     const energy = e.energyAdded;
-    if (opts.tariff) e.cost = energy ? chargingCost(opts.tariff, { startedAt: e.startedAt, endedAt: e.endedAt, kwh: energy.kwh, estimate: energy.estimate }) : null;
+    if (opts.tariff)
+      e.cost = energy ? chargingCost(opts.tariff, { startedAt: e.startedAt, endedAt: e.endedAt, kwh: energy.kwh, estimate: energy.estimate }) : null;
     const figures = count(endMs, e.at);
     figures.sessions += 1;
     if (!energy) figures.sessionsWithoutEnergy += 1;
@@ -331,7 +343,8 @@ function toMillis(value: unknown): number | null {
  * figures stay the stream's.
  */
 export function importChargingHistory(state: LedgerState, sessions: readonly ChargingSession[], now: number): HistoryImport {
-  if (state.historyImportedAt !== null) return { counted: 0, kwh: 0, skipped: sessions.length, alreadyImported: true, energyCounterKwh: round(state.energyKwh, 3) };
+  if (state.historyImportedAt !== null)
+    return { counted: 0, kwh: 0, skipped: sessions.length, alreadyImported: true, energyCounterKwh: round(state.energyKwh, 3) };
   let counted = 0;
   let kwh = 0;
   let skipped = 0;
@@ -343,7 +356,16 @@ export function importChargingHistory(state: LedgerState, sessions: readonly Cha
     const end = toMillis(s.endTime);
     const energy = s.energyConsumedFromPowerGridKwh;
     const clash = start !== null && end !== null && added.some(([a, b]) => start < b && a < end);
-    if (start === null || end === null || end <= start || typeof energy !== 'number' || !Number.isFinite(energy) || energy < 0 || clash || overlaps(state, start, end)) {
+    if (
+      start === null ||
+      end === null ||
+      end <= start ||
+      typeof energy !== 'number' ||
+      !Number.isFinite(energy) ||
+      energy < 0 ||
+      clash ||
+      overlaps(state, start, end)
+    ) {
       skipped += 1;
       continue;
     }
@@ -371,10 +393,31 @@ export function restoreLedger(saved: unknown, vin: string): LedgerState | undefi
   const bad = (): never => {
     throw new TypeError(`Not a saved live-data state: ledger of ${vin}`);
   };
-  if (!isObject(saved) || typeof saved.timeZone !== 'string' || !finite(saved.energyKwh) || saved.energyKwh < 0 || !Array.isArray(saved.sessions) || !Array.isArray(saved.months)) bad();
+  if (
+    !isObject(saved) ||
+    typeof saved.timeZone !== 'string' ||
+    !finite(saved.energyKwh) ||
+    saved.energyKwh < 0 ||
+    !Array.isArray(saved.sessions) ||
+    !Array.isArray(saved.months)
+  )
+    bad();
   const s = saved as unknown as LedgerState;
   if (!s.sessions.every((x) => Array.isArray(x) && x.length === 2 && finite(x[0]) && finite(x[1]))) bad();
-  if (!s.months.every((m) => isObject(m) && typeof m.month === 'string' && /^\d{4}-\d{2}$/.test(m.month) && finite(m.sessions) && finite(m.kwhMeasured) && finite(m.kwhEstimate) && finite(m.trips) && finite(m.distanceKm))) bad();
+  if (
+    !s.months.every(
+      (m) =>
+        isObject(m) &&
+        typeof m.month === 'string' &&
+        /^\d{4}-\d{2}$/.test(m.month) &&
+        finite(m.sessions) &&
+        finite(m.kwhMeasured) &&
+        finite(m.kwhEstimate) &&
+        finite(m.trips) &&
+        finite(m.distanceKm),
+    )
+  )
+    bad();
   if ((s.open !== null && typeof s.open !== 'string') || (s.endsAt !== null && !finite(s.endsAt))) bad();
   return JSON.parse(JSON.stringify(s)) as LedgerState;
 }

@@ -3,7 +3,16 @@ import type { TripEvent, TripEventKind } from './trips';
 import type { HistoryImport, LedgerEvent, LedgerEventKind } from './ledger';
 import type { Tariff } from '../tariff';
 import type { ChargingSession } from '../types';
-import { DEFAULT_LIVE_DATA_LIMITS, LiveData, restoreLiveDataState, type DroppedReadings, type LiveDataLimits, type LiveDataState, type LiveUpdate, type VehicleRecord } from './live-data';
+import {
+  DEFAULT_LIVE_DATA_LIMITS,
+  LiveData,
+  restoreLiveDataState,
+  type DroppedReadings,
+  type LiveDataLimits,
+  type LiveDataState,
+  type LiveUpdate,
+  type VehicleRecord,
+} from './live-data';
 import { normalizeStreamMessage, type StreamEvent, type StreamMessage, type StreamRawMessage } from '../stream/message';
 import type { StreamTimers } from '../stream/types';
 import type { TelematicDataResponse } from '../types';
@@ -258,7 +267,9 @@ export function createLiveFeed(options: LiveFeedOptions): LiveFeed {
     if (update.dropped) report(update.vin, update.dropped);
     if (update.future > 0 && !told.has(`future\n${update.vin}`)) {
       told.add(`future\n${update.vin}`);
-      options.onProblem?.(`Car ${short(update.vin)} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`);
+      options.onProblem?.(
+        `Car ${short(update.vin)} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`,
+      );
     }
     await deliver(update);
     scheduleSettle();

@@ -307,10 +307,10 @@ const STOP = 0;
 function scan(state: TripState, from: number, pauseMs: number): Scan {
   const s = state.samples;
   const mode = state.ignitionKey ? 'ignition' : state.movingSeen ? 'moving' : 'position';
-  const ign = state.ignitionKey ? s[state.ignitionKey] ?? [] : [];
+  const ign = state.ignitionKey ? (s[state.ignitionKey] ?? []) : [];
   // Indirect motion counts while the ignition (else the motion flag) is on or not known off, or comes on within the
   // slack: the last fixes of a drive stamped after the car stopped are no new motion.
-  const gate = mode === 'ignition' ? ign : mode === 'moving' ? s[TRIP_DESCRIPTORS.moving] ?? [] : [];
+  const gate = mode === 'ignition' ? ign : mode === 'moving' ? (s[TRIP_DESCRIPTORS.moving] ?? []) : [];
   const ignitionAllows = (t: number): boolean => {
     const i = indexAt(gate, t);
     if (i < 0 || gate[i][1] === 1) return true;
@@ -458,7 +458,7 @@ function startRef(start: number, firstMove: number): number {
 
 /** Where the trip of a scan ends: its end signal, or after a silence its last motion. */
 function endOf(trip: OpenTripState, s: Scan, silence: boolean): number {
-  return silence ? s.lastMove ?? trip.lastMoveMs : (s.endAt as number);
+  return silence ? (s.lastMove ?? trip.lastMoveMs) : (s.endAt as number);
 }
 
 function finished(vin: string, state: TripState, values: Record<string, StateValue>, s: Scan, silence: boolean): TripFinishedEvent {
@@ -490,7 +490,7 @@ function finished(vin: string, state: TripState, values: Record<string, StateVal
   const startFuel = startValue(fuelList, from);
   const endFuel = endValue(fuelList, end);
   let fuelUnit: string | null = null;
-  if (fuelList && fuelList.length > 0) fuelUnit = fuelList === litres ? values[TRIP_DESCRIPTORS.fuel[0]]?.unit?.toLowerCase() ?? 'l' : '%';
+  if (fuelList && fuelList.length > 0) fuelUnit = fuelList === litres ? (values[TRIP_DESCRIPTORS.fuel[0]]?.unit?.toLowerCase() ?? 'l') : '%';
   const durationSeconds = Math.max(0, Math.round((end - start) / 1000));
   const endedAt = iso(end);
   const figures = {
@@ -588,7 +588,13 @@ interface Fast {
 /** The readings that are motion only while the ignition is on. */
 const INDIRECT = [TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude];
 /** The readings scan() decides from, but the ignition (only the one the car streams counts: see latestMotion). */
-const MOTION_LISTS = [TRIP_DESCRIPTORS.moving, TRIP_DESCRIPTORS.speedLowerBound, TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude];
+const MOTION_LISTS = [
+  TRIP_DESCRIPTORS.moving,
+  TRIP_DESCRIPTORS.speedLowerBound,
+  TRIP_DESCRIPTORS.odometer,
+  TRIP_DESCRIPTORS.latitude,
+  TRIP_DESCRIPTORS.longitude,
+];
 
 /**
  * The latest time of the motion readings and of the ignition the car streams, before the one just appended to
@@ -692,7 +698,13 @@ function timeBefore(list: readonly Sample[], t: number): number {
  * Updates `state` after one message of `vin` was applied to `values`, and returns the trip events it showed, in
  * order. `readings` are every reading of the message that was not a duplicate, late (stale) ones included.
  */
-export function trackTrips(vin: string, state: TripState, values: Record<string, StateValue>, readings: readonly TrackedReading[], opts: TripTrackOptions = {}): TripEvent[] {
+export function trackTrips(
+  vin: string,
+  state: TripState,
+  values: Record<string, StateValue>,
+  readings: readonly TrackedReading[],
+  opts: TripTrackOptions = {},
+): TripEvent[] {
   let motion = false;
   // The usual reading of a drive comes after every motion reading held: what it does is known without reading the
   // timeline again (see fastStep).

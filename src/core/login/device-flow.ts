@@ -71,7 +71,13 @@ function asRecord(body: unknown): Record<string, unknown> {
   return body && typeof body === 'object' && !Buffer.isBuffer(body) ? (body as Record<string, unknown>) : {};
 }
 
-async function postForm(endpoint: AuthEndpoint, url: string, form: Record<string, string>, context: string, timeoutMs = endpoint.timeoutMs ?? DEFAULT_LOGIN_ATTEMPT_MS) {
+async function postForm(
+  endpoint: AuthEndpoint,
+  url: string,
+  form: Record<string, string>,
+  context: string,
+  timeoutMs = endpoint.timeoutMs ?? DEFAULT_LOGIN_ATTEMPT_MS,
+) {
   try {
     return await endpoint.transport.request({
       method: 'POST',
@@ -117,7 +123,7 @@ function unavailable(res: TransportResponse, context: string, error: string | un
     status: res.status,
     oauthError: code,
     message: `${context}: BMW's login service is unavailable (${code ?? `HTTP ${res.status}`})`,
-    hint: 'This is a problem on BMW\'s side or on the way to it, not with your login, which is kept. Try again in a few minutes.',
+    hint: "This is a problem on BMW's side or on the way to it, not with your login, which is kept. Try again in a few minutes.",
     retryable: true,
     retryAfterMs: parseRetryAfter(res.headers?.['retry-after'], now),
   });
@@ -165,7 +171,12 @@ export function tokenSetFromResponse(body: unknown, now: number): TokenSet {
 /** Step 1 of the device login: asks BMW for a user code and returns what the user must see. */
 export async function startDeviceAuthorization(endpoint: AuthEndpoint, scope = DEFAULT_SCOPE): Promise<DeviceAuthorization> {
   if (!endpoint.clientId || !endpoint.clientId.trim()) {
-    throw new CarDataError({ kind: 'input', parameter: 'clientId', message: 'A client ID is required to log in', hint: 'Create one in the BMW CarData portal and paste it here.' });
+    throw new CarDataError({
+      kind: 'input',
+      parameter: 'clientId',
+      message: 'A client ID is required to log in',
+      hint: 'Create one in the BMW CarData portal and paste it here.',
+    });
   }
   const now = (endpoint.now ?? realClock)();
   const pkce = createPkcePair();
@@ -203,7 +214,12 @@ export async function pollDeviceAuthorization(endpoint: AuthEndpoint, auth: Devi
   const res = await postForm(
     endpoint,
     tokenUrl(endpoint.authBaseUrl),
-    { client_id: endpoint.clientId.trim(), grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.deviceCode, code_verifier: auth.codeVerifier },
+    {
+      client_id: endpoint.clientId.trim(),
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: auth.deviceCode,
+      code_verifier: auth.codeVerifier,
+    },
     'BMW login',
   );
   if (res.status === 200) return { status: 'success', tokens: tokenSetFromResponse(res.body, now()) };

@@ -150,9 +150,14 @@ export function chargingSessionCost(entry: ChargingSession, tariff: Tariff): Cha
 /** flattenChargingSession with our cost under `tariff` in columns of its own (TariffCostColumns). */
 export function flattenChargingSessionWithCost(entry: ChargingSession, tariff: Tariff): FlatChargingSession & TariffCostColumns {
   const cost = chargingSessionCost(entry, tariff);
-  return { ...flattenChargingSession(entry), tariffCost: cost?.amount ?? null, tariffCurrency: tariff.currency, tariffKwh: cost ? round(cost.kwh, 3) : null, tariffMethod: cost?.method ?? '' };
+  return {
+    ...flattenChargingSession(entry),
+    tariffCost: cost?.amount ?? null,
+    tariffCurrency: tariff.currency,
+    tariffKwh: cost ? round(cost.kwh, 3) : null,
+    tariffMethod: cost?.method ?? '',
+  };
 }
-
 
 /** A row without its empty columns (null or ''): what a reader, or a language model, reads in fewer words. */
 export function withoutEmptyColumns<T extends Record<string, unknown>>(row: T): Partial<T> {
@@ -166,7 +171,20 @@ export function withoutEmptyColumns<T extends Record<string, unknown>>(row: T): 
  * which state of charge to which, how fast, where, at what cost, what went wrong): a month of sessions in a few
  * thousand characters.
  */
-export const SESSION_SUMMARY_COLUMNS = ['start', 'end', 'chargingMinutes', 'energyFromGridKwh', 'startSoc', 'endSoc', 'averagePowerKw', 'municipality', 'publicProvider', 'cost', 'currency', 'businessErrors'] as const;
+export const SESSION_SUMMARY_COLUMNS = [
+  'start',
+  'end',
+  'chargingMinutes',
+  'energyFromGridKwh',
+  'startSoc',
+  'endSoc',
+  'averagePowerKw',
+  'municipality',
+  'publicProvider',
+  'cost',
+  'currency',
+  'businessErrors',
+] as const;
 
 /** A charging session in the summary's columns, the empty ones left out. */
 export function summarizeChargingSession(entry: ChargingSession): Partial<FlatChargingSession> {

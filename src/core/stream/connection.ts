@@ -175,10 +175,13 @@ export class StreamConnection {
 
   private schedule(ms: number, fn: () => void): void {
     this.clearTimer();
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      fn();
-    }, Math.max(0, ms));
+    this.timer = this.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        fn();
+      },
+      Math.max(0, ms),
+    );
   }
 
   /** The next reconnect delay: doubling from the minimum up to the maximum, each drawn from its upper half. */
@@ -219,7 +222,14 @@ export class StreamConnection {
     }
     if (gen !== this.generation || this.subs.size === 0) return;
     if (tokens.gcid !== this.gcid) {
-      this.stop(new StreamError({ streamCode: 'unauthorized', kind: 'auth', message: 'The login belongs to another BMW account than this stream', hint: 'Use one account node per BMW account.' }));
+      this.stop(
+        new StreamError({
+          streamCode: 'unauthorized',
+          kind: 'auth',
+          message: 'The login belongs to another BMW account than this stream',
+          hint: 'Use one account node per BMW account.',
+        }),
+      );
       return;
     }
 
@@ -257,7 +267,11 @@ export class StreamConnection {
         },
       });
     } catch (e) {
-      this.setStatus('reconnecting', describe(e), new StreamError({ streamCode: 'connection', kind: 'network', message: `Cannot open the stream: ${describe(e)}`, cause: e }));
+      this.setStatus(
+        'reconnecting',
+        describe(e),
+        new StreamError({ streamCode: 'connection', kind: 'network', message: `Cannot open the stream: ${describe(e)}`, cause: e }),
+      );
       this.schedule(this.backoffDelay(), () => void this.open());
       return;
     }
@@ -421,7 +435,9 @@ export class StreamConnection {
     const delay = this.refusals === 0 ? 0 : this.backoffDelay();
     this.refusals++;
     const subscription = code === SUBSCRIPTION_REFUSED;
-    const what = subscription ? `BMW refused the stream subscription (0x80)` : `BMW refused the stream login (${code === 4 ? 'bad user name or password' : 'not authorized'})`;
+    const what = subscription
+      ? `BMW refused the stream subscription (0x80)`
+      : `BMW refused the stream login (${code === 4 ? 'bad user name or password' : 'not authorized'})`;
     const error = new StreamError({
       streamCode: subscription ? 'not-configured' : 'unauthorized',
       kind: subscription ? 'bmw' : 'auth',
@@ -458,7 +474,12 @@ export class StreamConnection {
     this.setStatus(
       'reconnecting',
       reason,
-      new StreamError({ streamCode: 'connection', kind: 'network', message: `Stream connection lost: ${reason}`, hint: takenOver ? TAKEN_OVER_HINT : undefined }),
+      new StreamError({
+        streamCode: 'connection',
+        kind: 'network',
+        message: `Stream connection lost: ${reason}`,
+        hint: takenOver ? TAKEN_OVER_HINT : undefined,
+      }),
     );
     this.schedule(expired ? 0 : this.backoffDelay(), () => void this.open(reason));
   }
@@ -494,4 +515,3 @@ export class StreamConnection {
     this.statusValue = { state: 'closed', at: this.now(), topics: [] };
   }
 }
-

@@ -51,7 +51,9 @@ export class MessageDispatch {
     const n = this.skips.count;
     this.skips = { count: 0, reportedAt: now };
     const what = n === 1 ? 'A stream message' : `${n} stream messages (since the last report)`;
-    const err = new Error(`${what} could not be read and ${n === 1 ? 'was' : 'were'} skipped; the last, for ${vinOfTopic(topic) || 'an unknown car'}, because ${clip(reason)}`);
+    const err = new Error(
+      `${what} could not be read and ${n === 1 ? 'was' : 'were'} skipped; the last, for ${vinOfTopic(topic) || 'an unknown car'}, because ${clip(reason)}`,
+    );
     for (const s of [...this.subs]) report(s, err);
   }
 }

@@ -1,7 +1,15 @@
 import { CarDataError } from '../errors';
 import { compileFilter, ReadingDeduplicator } from './message';
 import { StreamConnection, type Subscriber } from './connection';
-import { DEFAULT_STREAM_URL, StreamError, type StreamPorts, type StreamStatus, type StreamSubscribeOptions, type StreamSubscription, type StreamTokenSource } from './types';
+import {
+  DEFAULT_STREAM_URL,
+  StreamError,
+  type StreamPorts,
+  type StreamStatus,
+  type StreamSubscribeOptions,
+  type StreamSubscription,
+  type StreamTokenSource,
+} from './types';
 import { realClock } from '../transport';
 import { checkVin } from '../validation';
 
@@ -19,7 +27,12 @@ function keyOf(url: string, gcid: string): string {
 function normalizeUrl(url: string | undefined): string {
   const u = (url ?? '').trim() || DEFAULT_STREAM_URL;
   if (!/^(mqtts?|wss?|tcp|ssl|tls):\/\//i.test(u)) {
-    throw new CarDataError({ kind: 'input', parameter: 'streamUrl', message: `The stream URL must start with mqtts:// or mqtt://, got "${u}"`, hint: `BMW's stream is ${DEFAULT_STREAM_URL}.` });
+    throw new CarDataError({
+      kind: 'input',
+      parameter: 'streamUrl',
+      message: `The stream URL must start with mqtts:// or mqtt://, got "${u}"`,
+      hint: `BMW's stream is ${DEFAULT_STREAM_URL}.`,
+    });
   }
   return u;
 }
@@ -61,9 +74,16 @@ export function subscribeStream(tokens: StreamTokenSource, options: StreamSubscr
   let conn = registry.get(key);
   if (!conn) {
     const after = closingByKey.get(key);
-    conn = new StreamConnection(key, gcid, url, options, (c) => {
-      if (registry.get(c.key) === c) registry.delete(c.key);
-    }, after);
+    conn = new StreamConnection(
+      key,
+      gcid,
+      url,
+      options,
+      (c) => {
+        if (registry.get(c.key) === c) registry.delete(c.key);
+      },
+      after,
+    );
     registry.set(key, conn);
   }
   const connection = conn;

@@ -8,8 +8,7 @@ import type { TokenSet } from '../types';
 /** BMW's CarData stream broker (MQTT over TLS). */
 export const DEFAULT_STREAM_URL = 'mqtts://customer.streaming-cardata.bmwgroup.com:9000';
 
-export const STREAM_PORTAL_HINT =
-  "In the BMW CarData portal, open 'Configure data stream', pick the data keys, save. Data then flows when the car sends it.";
+export const STREAM_PORTAL_HINT = "In the BMW CarData portal, open 'Configure data stream', pick the data keys, save. Data then flows when the car sends it.";
 
 /**
  * - `connecting`: first connection attempt under way.
@@ -41,7 +40,13 @@ export class StreamError extends CarDataError {
     retryable?: boolean;
     cause?: unknown;
   }) {
-    super({ kind: init.kind ?? 'bmw', message: init.message, hint: init.hint, retryable: init.retryable ?? init.streamCode === 'connection', cause: init.cause });
+    super({
+      kind: init.kind ?? 'bmw',
+      message: init.message,
+      hint: init.hint,
+      retryable: init.retryable ?? init.streamCode === 'connection',
+      cause: init.cause,
+    });
     this.name = 'StreamError';
     this.streamCode = init.streamCode;
     this.reasonCode = init.reasonCode;

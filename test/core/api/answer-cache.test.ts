@@ -4,7 +4,11 @@ import { AnswerCache, CacheReport, CarDataClient, parseMaxAge } from '../../../s
 /** A store as a host keeps it: what was saved last, as JSON. */
 function jsonStore(initial?: unknown) {
   let text = initial === undefined ? undefined : JSON.stringify(initial);
-  return { load: () => (text === undefined ? undefined : JSON.parse(text)), save: (answers) => (text = JSON.stringify(answers)), saved: () => JSON.parse(text) };
+  return {
+    load: () => (text === undefined ? undefined : JSON.parse(text)),
+    save: (answers) => (text = JSON.stringify(answers)),
+    saved: () => JSON.parse(text),
+  };
 }
 
 describe('core answer cache: bounded, checked, by age', function () {
@@ -26,7 +30,12 @@ describe('core answer cache: bounded, checked, by age', function () {
   });
 
   it('serves an answer younger than the asked age only, never one stamped in the future; what a store held that is no answer is left out', () => {
-    const store = jsonStore({ good: { at: now - 5000, status: 200, body: { vin: 'X' } }, future: { at: now + 60_000, status: 200, body: {} }, junk: { at: 'yesterday' }, nothing: null });
+    const store = jsonStore({
+      good: { at: now - 5000, status: 200, body: { vin: 'X' } },
+      future: { at: now + 60_000, status: 200, body: {} },
+      junk: { at: 'yesterday' },
+      nothing: null,
+    });
     const cache = new AnswerCache(store, {}, clock);
     assert.deepStrictEqual(cache.get('good', 10_000).body, { vin: 'X' });
     assert.strictEqual(cache.get('good', 5000), undefined);
@@ -77,6 +86,10 @@ describe('core answer cache: bounded, checked, by age', function () {
     assert.strictEqual(parseMaxAge('30m'), 1_800_000);
     assert.strictEqual(parseMaxAge(' 2 hours '), 7_200_000);
     assert.strictEqual(parseMaxAge('1d'), 86_400_000);
-    for (const bad of ['soon', '-1', '1w', '1e3', {}]) assert.throws(() => parseMaxAge(bad), (e: any) => e.kind === 'input' && e.parameter === 'cacheMaxAge');
+    for (const bad of ['soon', '-1', '1w', '1e3', {}])
+      assert.throws(
+        () => parseMaxAge(bad),
+        (e: any) => e.kind === 'input' && e.parameter === 'cacheMaxAge',
+      );
   });
 });

@@ -18,7 +18,17 @@ function refused(spec, response) {
 }
 
 describe('core answers', function () {
-  const { getMappings, getBasicData, getTelematicData, getChargingHistory, getImage, listContainers, deleteContainer, createContainer, getSmartMaintenanceTyreDiagnosis } = OPERATIONS;
+  const {
+    getMappings,
+    getBasicData,
+    getTelematicData,
+    getChargingHistory,
+    getImage,
+    listContainers,
+    deleteContainer,
+    createContainer,
+    getSmartMaintenanceTyreDiagnosis,
+  } = OPERATIONS;
 
   it('hands back the body of a good answer unchanged', () => {
     const body = { vin: 'X', model: 'i4' };
@@ -63,7 +73,7 @@ describe('core answers', function () {
     assert.deepStrictEqual(checkAnswer(getChargingHistory, res({ data: [], next_token: 't' })), { data: [], next_token: 't' });
   });
 
-  it('a list that is missing, or holds something else, is refused with the list\'s name and the bad entry', () => {
+  it("a list that is missing, or holds something else, is refused with the list's name and the bad entry", () => {
     assert.match(refused(getChargingHistory, res({ sessions: [] })), /JSON without its list \(data\)/);
     assert.match(refused(getChargingHistory, res({ data: {} })), /JSON without its list \(data\)/);
     assert.match(refused(getChargingHistory, res([{}])), /JSON without its list \(data\)/);

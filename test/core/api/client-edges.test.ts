@@ -66,21 +66,42 @@ describe('core client edges', function () {
   const client = (extra = {}) => new CarDataClient({ apiBaseUrl: bmw.url, transport: new AxiosTransport(), sleep: async () => {}, random: () => 1, ...extra });
 
   it('a base URL with trailing slashes, path parameters encoded, query parameters, x-version and Accept', async () => {
-    bmw = await scriptedBmw((r) => (r.path.endsWith('/image') ? { type: 'image/jpeg; charset=binary', body: Buffer.from([1, 2, 3]) } : r.path.endsWith('/telematicData') ? { body: { telematicData: {} } } : { body: [{ vin: VIN }] }));
+    bmw = await scriptedBmw((r) =>
+      r.path.endsWith('/image')
+        ? { type: 'image/jpeg; charset=binary', body: Buffer.from([1, 2, 3]) }
+        : r.path.endsWith('/telematicData')
+          ? { body: { telematicData: {} } }
+          : { body: [{ vin: VIN }] },
+    );
     const transport = recordingTransport();
     const c = new CarDataClient({ apiBaseUrl: `${bmw.url}///`, transport, sleep: async () => {} });
     assert.strictEqual(c.apiBaseUrl, bmw.url);
     await c.getMappings();
     await c.getTelematicData(VIN, CONTAINER);
     const image = await c.getImage(VIN);
-    assert.deepStrictEqual(bmw.requests.map((r) => r.path), ['/customers/vehicles/mappings', `/customers/vehicles/${VIN}/telematicData`, `/customers/vehicles/${VIN}/image`]);
+    assert.deepStrictEqual(
+      bmw.requests.map((r) => r.path),
+      ['/customers/vehicles/mappings', `/customers/vehicles/${VIN}/telematicData`, `/customers/vehicles/${VIN}/image`],
+    );
     assert.deepStrictEqual(bmw.requests[1].query, { containerId: CONTAINER });
     assert.deepStrictEqual(bmw.requests[0].query, {});
     assert.ok(bmw.requests.every((r) => r.headers['x-version'] === 'v1'));
-    assert.deepStrictEqual(bmw.requests.map((r) => r.headers.accept), ['application/json', 'application/json', '*/*']);
-    assert.ok(bmw.requests.every((r) => r.headers.authorization === undefined), 'no token provider: no Authorization');
-    assert.deepStrictEqual(transport.asked.map((r) => r.responseType), ['json', 'json', 'binary']);
-    assert.deepStrictEqual(transport.asked.map((r) => r.method), ['GET', 'GET', 'GET']);
+    assert.deepStrictEqual(
+      bmw.requests.map((r) => r.headers.accept),
+      ['application/json', 'application/json', '*/*'],
+    );
+    assert.ok(
+      bmw.requests.every((r) => r.headers.authorization === undefined),
+      'no token provider: no Authorization',
+    );
+    assert.deepStrictEqual(
+      transport.asked.map((r) => r.responseType),
+      ['json', 'json', 'binary'],
+    );
+    assert.deepStrictEqual(
+      transport.asked.map((r) => r.method),
+      ['GET', 'GET', 'GET'],
+    );
     assert.deepStrictEqual({ type: image.contentType, data: [...image.data] }, { type: 'image/jpeg', data: [1, 2, 3] });
   });
 
@@ -97,7 +118,10 @@ describe('core client edges', function () {
     await client({ tokens }).getMappings();
     token = '';
     await client({ tokens }).getMappings();
-    assert.deepStrictEqual(bmw.requests.map((r) => r.headers.authorization), ['Bearer tok-1', undefined]);
+    assert.deepStrictEqual(
+      bmw.requests.map((r) => r.headers.authorization),
+      ['Bearer tok-1', undefined],
+    );
   });
 
   it('each attempt gets the attempt timeout, or what is left of the deadline, but never less than a second', async () => {
@@ -131,7 +155,10 @@ describe('core client edges', function () {
     assert.strictEqual(bmw.requests.length, 0);
     await c.call('getLocationBasedChargingSettings', { vin: VIN, nextToken: '' });
     await c.call('getLocationBasedChargingSettings', { vin: VIN, nextToken: 'abc' });
-    assert.deepStrictEqual(bmw.requests.map((r) => r.query), [{}, { nextToken: 'abc' }]);
+    assert.deepStrictEqual(
+      bmw.requests.map((r) => r.query),
+      [{}, { nextToken: 'abc' }],
+    );
   });
 
   it('an unknown operation is refused, naming the ones there are', async () => {
@@ -246,11 +273,17 @@ describe('core client edges', function () {
     it('a 401 that persists: one refresh, one retry, then the error', async () => {
       bmw = await scriptedBmw(() => ({ status: 401, body: { exveErrorId: 'CU-101', exveErrorMsg: 'bad token' } }));
       const refreshedFor = [];
-      const tokens = { getAccessToken: async () => `tok-${refreshedFor.length}`, refreshAfterUnauthorized: async (t) => (refreshedFor.push(t), `tok-${refreshedFor.length}`) };
+      const tokens = {
+        getAccessToken: async () => `tok-${refreshedFor.length}`,
+        refreshAfterUnauthorized: async (t) => (refreshedFor.push(t), `tok-${refreshedFor.length}`),
+      };
       const e = await failure(client({ tokens }).getMappings());
       assert.strictEqual(e.kind, 'auth');
       assert.deepStrictEqual(refreshedFor, ['tok-0']);
-      assert.deepStrictEqual(bmw.requests.map((r) => r.headers.authorization), ['Bearer tok-0', 'Bearer tok-1']);
+      assert.deepStrictEqual(
+        bmw.requests.map((r) => r.headers.authorization),
+        ['Bearer tok-0', 'Bearer tok-1'],
+      );
     });
 
     it('a 401 without a token provider is the error at once', async () => {
@@ -275,7 +308,10 @@ describe('core client edges', function () {
       assert.deepStrictEqual([...c.containerCache], [['b', 'CABCDEFGHJ124']], 'the ID as checked (trimmed) is forgotten, the other kept');
       assert.deepStrictEqual(await c.deleteContainer(CONTAINER), { containerId: CONTAINER, deleted: true, alreadyDeleted: true });
       assert.deepStrictEqual([...c.containerCache], [['b', 'CABCDEFGHJ124']]);
-      assert.deepStrictEqual(bmw.requests.map((r) => `${r.method} ${r.path}`), [`DELETE /customers/containers/${CONTAINER}`, `DELETE /customers/containers/${CONTAINER}`]);
+      assert.deepStrictEqual(
+        bmw.requests.map((r) => `${r.method} ${r.path}`),
+        [`DELETE /customers/containers/${CONTAINER}`, `DELETE /customers/containers/${CONTAINER}`],
+      );
     });
 
     it('a remembered container BMW no longer knows is found again once; other errors are not', async () => {
@@ -329,7 +365,10 @@ describe('core client edges', function () {
       const c = client();
       for (const body of [null, 'text', 42]) {
         const e = await failure(c.call('createContainer', { body }));
-        assert.deepStrictEqual([e.parameter, e.message], ['body', body === null ? '"body" is required for createContainer' : 'A container needs a name, a purpose and descriptors']);
+        assert.deepStrictEqual(
+          [e.parameter, e.message],
+          ['body', body === null ? '"body" is required for createContainer' : 'A container needs a name, a purpose and descriptors'],
+        );
       }
       for (const name of [undefined, '   ', 5]) {
         const e = await failure(c.createContainer({ name, technicalDescriptors: [SOC] } as CreateContainerRequest));

@@ -90,7 +90,9 @@ describe('core client against the simulator', function () {
     assert.deepStrictEqual(await client.deleteContainer(created.containerId), { containerId: created.containerId, deleted: true, alreadyDeleted: false });
     assert.deepStrictEqual(await client.deleteContainer(created.containerId), { containerId: created.containerId, deleted: true, alreadyDeleted: true });
 
-    const called = new Set(sim.restCalls().map((r) => `${r.method} ${r.path.replace(/\/[A-Z0-9]{17}\//, '/{vin}/').replace(/containers\/[^/]+$/, 'containers/{containerId}')}`));
+    const called = new Set(
+      sim.restCalls().map((r) => `${r.method} ${r.path.replace(/\/[A-Z0-9]{17}\//, '/{vin}/').replace(/containers\/[^/]+$/, 'containers/{containerId}')}`),
+    );
     const expected = OPERATION_IDS.map((id) => `${core.OPERATIONS[id].method} ${core.OPERATIONS[id].path}`);
     for (const op of expected) assert.ok(called.has(op), `operation not exercised: ${op}`);
   });
@@ -109,7 +111,10 @@ describe('core client against the simulator', function () {
     const pages = [];
     for await (const page of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }).pages()) pages.push(page);
     assert.ok(pages.length > 3, `expected several pages, got ${pages.length}`);
-    assert.ok(pages.slice(0, -1).every((p) => typeof p.next_token === 'string' && p.nextToken === undefined), 'history uses snake_case tokens');
+    assert.ok(
+      pages.slice(0, -1).every((p) => typeof p.next_token === 'string' && p.nextToken === undefined),
+      'history uses snake_case tokens',
+    );
     const starts = pages.flatMap((p) => p.data.map((s) => s.startTime));
     assert.strictEqual(new Set(starts).size, starts.length, 'no session twice');
     assert.strictEqual(sim.restCalls().length, pages.length);
@@ -135,7 +140,8 @@ describe('core client against the simulator', function () {
     for (const id of ['getMappings', 'getImage', 'noSuchOperation']) {
       assert.throws(
         () => client.paginate(id, { vin: SIM_VINS.bev }),
-        (e) => e instanceof CarDataError && e.kind === 'input' && e.parameter === 'operation' && /getChargingHistory, getLocationBasedChargingSettings/.test(e.hint),
+        (e) =>
+          e instanceof CarDataError && e.kind === 'input' && e.parameter === 'operation' && /getChargingHistory, getLocationBasedChargingSettings/.test(e.hint),
       );
     }
     assert.strictEqual(sim.restCalls().length, 0);
@@ -146,7 +152,10 @@ describe('core client against the simulator', function () {
     const pages = [];
     for await (const page of client.paginate('getLocationBasedChargingSettings', { vin: SIM_VINS.bev }).pages()) pages.push(page);
     assert.ok(pages.length >= 2);
-    assert.ok(pages.slice(0, -1).every((p) => typeof p.nextToken === 'string' && p.next_token === undefined), 'settings use camelCase tokens');
+    assert.ok(
+      pages.slice(0, -1).every((p) => typeof p.nextToken === 'string' && p.next_token === undefined),
+      'settings use camelCase tokens',
+    );
     const ids = pages.flatMap((p) => p.data.map((d) => d.id));
     assert.strictEqual(new Set(ids).size, ids.length);
   });
@@ -155,11 +164,15 @@ describe('core client against the simulator', function () {
     const { client } = accountFor(sim);
     const progress = [];
     const sessions = [];
-    for await (const s of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }, { limit: 30, onPage: (p) => progress.push(p) })) sessions.push(s);
+    for await (const s of client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: YEAR_AGO, to: NOW }, { limit: 30, onPage: (p) => progress.push(p) }))
+      sessions.push(s);
     assert.strictEqual(sessions.length, 30);
     // 25 per page: 30 items need exactly two pages, not one more.
     assert.strictEqual(sim.restCalls().length, 2);
-    assert.deepStrictEqual(progress.map((p) => p.pages), [1, 2]);
+    assert.deepStrictEqual(
+      progress.map((p) => p.pages),
+      [1, 2],
+    );
   });
 
   it('reports an expired page token (CU-125) as a clear error instead of looping', async () => {
@@ -178,7 +191,10 @@ describe('core client against the simulator', function () {
     sim.faults.failNext(3, 503);
     const mappings = await client.getMappings();
     assert.strictEqual(mappings.length, 3);
-    assert.deepStrictEqual(sim.restCalls().map((r) => r.status), [503, 503, 503, 200]);
+    assert.deepStrictEqual(
+      sim.restCalls().map((r) => r.status),
+      [503, 503, 503, 200],
+    );
     assert.strictEqual(sleep.waits.length, 3);
     // Exponential caps 500, 1000, 2000 ms with jitter in the upper half of each.
     sleep.waits.forEach((w, i) => assert.ok(w >= 250 * 2 ** i && w <= 500 * 2 ** i, `wait ${i} = ${w}`));
@@ -220,7 +236,9 @@ describe('core client against the simulator', function () {
   it('does not retry a POST on a 503', async () => {
     const { client } = accountFor(sim);
     sim.faults.failNext(1, 503);
-    await rejects(client.createContainer({ name: 'x', purpose: 'x', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] }), (e) => assert.strictEqual(e.status, 503));
+    await rejects(client.createContainer({ name: 'x', purpose: 'x', technicalDescriptors: ['vehicle.drivetrain.batteryManagement.header'] }), (e) =>
+      assert.strictEqual(e.status, 503),
+    );
     assert.strictEqual(sim.restCalls().length, 1);
   });
 
@@ -316,7 +334,12 @@ describe('tokens', function () {
     assert.notStrictEqual(rotations[0].refreshToken, oldRefresh);
     assert.strictEqual(rotations[0].refreshToken, tokens.current().refreshToken);
     // BMW rotates refresh tokens: the old one is now refused.
-    const stale = createAccount({ clientId: 'test-client-id', apiBaseUrl: sim.apiBaseUrl, authBaseUrl: sim.authBaseUrl, tokens: { ...tokens.current(), refreshToken: oldRefresh, expiresAt: 0 } });
+    const stale = createAccount({
+      clientId: 'test-client-id',
+      apiBaseUrl: sim.apiBaseUrl,
+      authBaseUrl: sim.authBaseUrl,
+      tokens: { ...tokens.current(), refreshToken: oldRefresh, expiresAt: 0 },
+    });
     await rejects(stale.client.getMappings(), (e) => {
       assert.strictEqual(e.kind, 'auth');
       assert.strictEqual(e.oauthError, 'invalid_grant');
@@ -337,7 +360,10 @@ describe('tokens', function () {
     const { client, rotations } = accountFor(sim);
     sim.expireAccessTokens();
     await client.getBasicData(SIM_VINS.bev);
-    assert.deepStrictEqual(sim.restCalls().map((r) => r.status), [401, 200]);
+    assert.deepStrictEqual(
+      sim.restCalls().map((r) => r.status),
+      [401, 200],
+    );
     assert.strictEqual(rotations.length, 1);
   });
 });

@@ -61,11 +61,10 @@ describe('core containers', function () {
     });
     afterEach(() => sim.close());
 
-    const accountFor = () =>
-      simulatorAccount(sim, { clientId: 'containers-client', sleep: async () => {} });
+    const accountFor = () => simulatorAccount(sim, { clientId: 'containers-client', sleep: async () => {} });
     const calls = () => sim.restCalls().map((c) => `${c.method} ${c.path}`);
 
-    it('creates the container with the set\'s name, the purpose, and the descriptors sorted; remembers it', async () => {
+    it("creates the container with the set's name, the purpose, and the descriptors sorted; remembers it", async () => {
       const { client } = accountFor();
       const made = await client.ensureContainer([RANGE, SOC], { namePrefix: 'fleet', purpose: 'dashboard' });
       assert.deepStrictEqual(
@@ -155,7 +154,10 @@ describe('core containers', function () {
         createContainer: (r) => client.createContainer(r),
       };
       const both = await Promise.allSettled([ensureContainer(api, [SOC]), ensureContainer(api, [SOC])]);
-      assert.deepStrictEqual(both.map((r) => r.status), ['rejected', 'rejected']);
+      assert.deepStrictEqual(
+        both.map((r) => r.status),
+        ['rejected', 'rejected'],
+      );
       assert.strictEqual((both[0] as PromiseRejectedResult).reason, (both[1] as PromiseRejectedResult).reason);
       assert.strictEqual(api.listCalls, 1);
       const ok = await ensureContainer(api, [SOC]);

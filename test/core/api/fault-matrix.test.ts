@@ -74,7 +74,11 @@ describe('fault matrix: every operation against a hostile BMW', function () {
   });
 
   const badAnswers: [string, { status: number; body: string; contentType: string }, RegExp][] = [
-    ['an HTML page with 200', { status: 200, body: '<html><body>Corporate proxy: please log in</body></html>', contentType: 'text/html' }, /text\/html, 56 bytes/],
+    [
+      'an HTML page with 200',
+      { status: 200, body: '<html><body>Corporate proxy: please log in</body></html>', contentType: 'text/html' },
+      /text\/html, 56 bytes/,
+    ],
     ['truncated JSON', { status: 200, body: '{"data":[{"startTime":17', contentType: 'application/json' }, /not CarData JSON: application\/json, 24 bytes/],
   ];
   for (const [label, answer, message] of badAnswers) {
@@ -155,7 +159,14 @@ describe('fault matrix: every operation against a hostile BMW', function () {
         continue;
       }
       await run(client);
-      assert.strictEqual(sim.restCalls().length - before, 3, `${id}: ${sim.restCalls().slice(before).map((r) => `${r.path} ${r.status}`)}`);
+      assert.strictEqual(
+        sim.restCalls().length - before,
+        3,
+        `${id}: ${sim
+          .restCalls()
+          .slice(before)
+          .map((r) => `${r.path} ${r.status}`)}`,
+      );
       assert.strictEqual(await spent(client), 3, `${id}: three requests reached BMW`);
       assert.strictEqual(time.waits.length, 2);
     }
@@ -326,7 +337,11 @@ describe('fault matrix: logins', function () {
       assert.match(e.hint, /try again in a few minutes/i);
       assert.doesNotMatch(`${e.message} ${e.hint}`, /client ID|authorize (the account )?again|WAF|maintenance|captive/i);
       assert.strictEqual(time.waits.length, 3, 'four attempts with backoff');
-      if (answer.headers) assert.ok(time.waits.every((w) => w >= 1000), `Retry-After honoured: ${time.waits}`);
+      if (answer.headers)
+        assert.ok(
+          time.waits.every((w) => w >= 1000),
+          `Retry-After honoured: ${time.waits}`,
+        );
       assert.strictEqual(reloads, 0, 'nothing to read again: the login is not in doubt');
       assert.strictEqual(tokens.current().refreshToken, before);
       assert.strictEqual(sim.restCalls().length, 0);
@@ -348,7 +363,7 @@ describe('fault matrix: logins', function () {
     assert.strictEqual(await spent(client), 0);
   });
 
-  it("a Retry-After of the login service is waited for before the refresh is tried again", async () => {
+  it('a Retry-After of the login service is waited for before the refresh is tried again', async () => {
     const { client, tokens, time } = accountFor(sim);
     await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
     sim.faults.answerNext(1, { status: 429, headers: { 'Retry-After': '7' }, body: '', contentType: 'text/plain' }, { path: /oauth\/token/ });
@@ -367,7 +382,11 @@ describe('fault matrix: logins', function () {
       let reloads = 0;
       const { client, tokens, time } = accountFor(sim, { reloadTokens: async () => (reloads++, tokens.current()) });
       await tokens.setTokens({ ...tokens.current(), expiresAt: 0 });
-      sim.faults.answerNext(1, { status, body: JSON.stringify({ error, error_description: 'Unknown refresh token' }), contentType: 'application/json' }, { path: /oauth\/token/ });
+      sim.faults.answerNext(
+        1,
+        { status, body: JSON.stringify({ error, error_description: 'Unknown refresh token' }), contentType: 'application/json' },
+        { path: /oauth\/token/ },
+      );
       const e = await failure(client.getMappings());
       assert.deepStrictEqual([e.kind, e.retryable, e.oauthError], ['auth', false, error]);
       assert.match(e.message, /authorize the account again/);
@@ -412,7 +431,9 @@ describe('fault matrix: logins', function () {
     const { tokens } = accountFor(sim);
     const old = tokens.current().refreshToken;
     await tokens.refresh();
-    const dead = accountFor(sim, { tokens: { ...tokens.current(), accessToken: 'revoked-access-token', refreshToken: old, expiresAt: Date.now() + 3_600_000 } });
+    const dead = accountFor(sim, {
+      tokens: { ...tokens.current(), accessToken: 'revoked-access-token', refreshToken: old, expiresAt: Date.now() + 3_600_000 },
+    });
     for (let i = 0; i < 55; i++) {
       const e = await failure(dead.client.getMappings());
       assert.strictEqual(e.kind, 'auth');

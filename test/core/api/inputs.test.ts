@@ -21,7 +21,6 @@ describe('the client checks its inputs', function () {
   after(() => sim.close());
 
   describe('inputs refused before any request', function () {
-
     const bev = SIM_VINS.bev;
     const now = () => new Date().toISOString();
     const yearAgo = () => new Date(Date.now() - 365 * DAY_MS).toISOString();
@@ -35,7 +34,12 @@ describe('the client checks its inputs', function () {
       ['a VIN with a Q', (c) => c.getImage('QBY31AW090FP15732'), 'vin', /I, O or Q.*"Q" at position 1/],
       ['a lower-case VIN with an o', (c) => c.paginate('getLocationBasedChargingSettings', { vin: 'wby31aw090fp1573o' }), 'vin', /I, O or Q/],
       ['a VIN with an O in a telematics read', (c) => c.getTelematicData('WBY31AW090FP1573O', 'CABCDEFGHJ123'), 'vin', /I, O or Q/],
-      ['a VIN with an O in the charging history', (c) => c.paginate('getChargingHistory', { vin: 'WBY31AW090FP1573O', from: yearAgo(), to: now() }), 'vin', /I, O or Q/],
+      [
+        'a VIN with an O in the charging history',
+        (c) => c.paginate('getChargingHistory', { vin: 'WBY31AW090FP1573O', from: yearAgo(), to: now() }),
+        'vin',
+        /I, O or Q/,
+      ],
       // A container ID is 13 letters and digits.
       ['a container ID with an underscore', (c) => c.getContainer('ABCDEF_123456'), 'containerId', /13 letters or digits/],
       ['a container ID with a hyphen', (c) => c.deleteContainer('ABCDEF-123456'), 'containerId', /13 letters or digits/],
@@ -46,18 +50,43 @@ describe('the client checks its inputs', function () {
       // Years before 1970 or more than a year ahead.
       ['from in 1969', (c) => c.paginate('getChargingHistory', { vin: bev, from: '1969-12-31T23:59:59Z', to: now() }), 'from', /before 1970/],
       ['from in year 1', (c) => c.paginate('getChargingHistory', { vin: bev, from: '0001-01-01', to: now() }), 'from', /before 1970/],
-      ['a page token that is not text', (c) => c.call('getChargingHistory', { vin: bev, from: yearAgo(), to: now(), nextToken: { token: 'x' } }), 'nextToken', /page token text/],
+      [
+        'a page token that is not text',
+        (c) => c.call('getChargingHistory', { vin: bev, from: yearAgo(), to: now(), nextToken: { token: 'x' } }),
+        'nextToken',
+        /page token text/,
+      ],
       ['an unknown operation', (c) => c.call('__proto__'), 'operation', /Unknown operation __proto__/],
-      ['from as a Date before 1970', (c) => c.paginate('getChargingHistory', { vin: bev, from: new Date('1960-05-01T00:00:00Z'), to: now() }), 'from', /before 1970/],
+      [
+        'from as a Date before 1970',
+        (c) => c.paginate('getChargingHistory', { vin: bev, from: new Date('1960-05-01T00:00:00Z'), to: now() }),
+        'from',
+        /before 1970/,
+      ],
       ['to two years ahead', (c) => c.paginate('getChargingHistory', { vin: bev, from: yearAgo(), to: inTwoYears() }), 'to', /more than a year ahead/],
       ['to in 2100', (c) => c.paginate('getChargingHistory', { vin: bev, from: yearAgo(), to: '2100-01-01T00:00:00Z' }), 'to', /more than a year ahead/],
       ['from far ahead as well', (c) => c.paginate('getChargingHistory', { vin: bev, from: '9999-01-01', to: '9999-12-31' }), 'from', /more than a year ahead/],
-      ['to a year and a day ahead', (c) => c.paginate('getChargingHistory', { vin: bev, from: yearAgo(), to: new Date(Date.now() + 367 * DAY_MS) }), 'to', /more than a year ahead/],
+      [
+        'to a year and a day ahead',
+        (c) => c.paginate('getChargingHistory', { vin: bev, from: yearAgo(), to: new Date(Date.now() + 367 * DAY_MS) }),
+        'to',
+        /more than a year ahead/,
+      ],
       ['from before 1970 through call()', (c) => c.call('getChargingHistory', { vin: bev, from: '1901-01-01', to: now() }), 'from', /before 1970/],
       // Numbers: seconds below 1e11, milliseconds from there on; neither reading may leave the window.
       ['negative epoch seconds', (c) => c.paginate('getChargingHistory', { vin: bev, from: -86400, to: nowS() }), 'from', /before 1970/],
-      ['epoch seconds of the year 2100', (c) => c.paginate('getChargingHistory', { vin: bev, from: nowS() - 86400, to: 4_102_444_800 }), 'to', /2100-01-01T00:00:00Z\) is more than a year ahead/],
-      ['epoch milliseconds times a thousand', (c) => c.paginate('getChargingHistory', { vin: bev, from: Date.now() - DAY_MS, to: Date.now() * 1000 }), 'to', /more than a year ahead/],
+      [
+        'epoch seconds of the year 2100',
+        (c) => c.paginate('getChargingHistory', { vin: bev, from: nowS() - 86400, to: 4_102_444_800 }),
+        'to',
+        /2100-01-01T00:00:00Z\) is more than a year ahead/,
+      ],
+      [
+        'epoch milliseconds times a thousand',
+        (c) => c.paginate('getChargingHistory', { vin: bev, from: Date.now() - DAY_MS, to: Date.now() * 1000 }),
+        'to',
+        /more than a year ahead/,
+      ],
       ['NaN as from', (c) => c.paginate('getChargingHistory', { vin: bev, from: NaN, to: nowS() }), 'from', /not a date/],
       ['Infinity as to', (c) => c.paginate('getChargingHistory', { vin: bev, from: nowS() - 86400, to: Infinity }), 'to', /not a date/],
       ['epoch seconds as text', (c) => c.paginate('getChargingHistory', { vin: bev, from: String(nowS() - 86400), to: now() }), 'from', /not an ISO 8601/],
@@ -81,7 +110,11 @@ describe('the client checks its inputs', function () {
     }
 
     it('the date hints say how a number is read', async () => {
-      for (const bad of [{ from: -1, to: nowS() }, { from: 'x', to: nowS() }, { from: nowS() - 60, to: Date.now() * 1000 }]) {
+      for (const bad of [
+        { from: -1, to: nowS() },
+        { from: 'x', to: nowS() },
+        { from: nowS() - 60, to: Date.now() * 1000 },
+      ]) {
         const e = await failure(client.paginate('getChargingHistory', { vin: bev, ...bad }));
         assert.match(e.hint, /epoch seconds below 100000000000 and as epoch milliseconds from there on/);
       }
@@ -121,13 +154,19 @@ describe('the client checks its inputs', function () {
       const [session] = await client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: toMs - 365 * DAY_MS, to: toMs }, { limit: 1 });
       assert.ok(session.startTime < 1e11, 'BMW session times are epoch seconds');
       const again = await client.paginate('getChargingHistory', { vin: SIM_VINS.bev, from: session.startTime, to: session.endTime + 1 }, { limit: 25 });
-      assert.ok(again.some((s) => s.startTime === session.startTime), 'the session is found');
+      assert.ok(
+        again.some((s) => s.startTime === session.startTime),
+        'the session is found',
+      );
     });
 
     it('the threshold: just below 1e11 is seconds, 1e11 itself is milliseconds', () => {
       const clock = () => Date.parse('2026-06-01T00:00:00Z');
       // 99 999 999 999 seconds would be the year 5138: refused as seconds, never read as 1973 milliseconds.
-      assert.throws(() => core.checkRange(99_999_999_999 - 1, 99_999_999_999, clock), (e: any) => e.parameter === 'from' && /more than a year ahead/.test(e.message));
+      assert.throws(
+        () => core.checkRange(99_999_999_999 - 1, 99_999_999_999, clock),
+        (e: any) => e.parameter === 'from' && /more than a year ahead/.test(e.message),
+      );
       assert.deepStrictEqual(core.checkRange(1e11, 1e11 + 1000, clock), { from: '1973-03-03T09:46:40Z', to: '1973-03-03T09:46:41Z' });
       assert.deepStrictEqual(core.checkRange(0, 1, clock), { from: '1970-01-01T00:00:00Z', to: '1970-01-01T00:00:01Z' });
     });
@@ -135,17 +174,39 @@ describe('the client checks its inputs', function () {
     it('the window: 1970 onwards, up to a year after the clock', () => {
       const nowMs = Date.parse('2026-06-01T12:00:00Z');
       const clock = () => nowMs;
-      assert.deepStrictEqual(core.checkRange('1970-01-01T00:00:00Z', '2027-06-01T12:00:00Z', clock), { from: '1970-01-01T00:00:00Z', to: '2027-06-01T12:00:00Z' });
-      assert.throws(() => core.checkRange('1970-01-01', '2027-06-01T12:00:01Z', clock), (e: any) => e.parameter === 'to' && /2027-06-01T12:00:01Z\) is more than a year ahead/.test(e.message));
-      assert.throws(() => core.checkRange('1969-12-31T23:59:59Z', '2026-01-01', clock), (e: any) => e.parameter === 'from' && /before 1970/.test(e.message));
+      assert.deepStrictEqual(core.checkRange('1970-01-01T00:00:00Z', '2027-06-01T12:00:00Z', clock), {
+        from: '1970-01-01T00:00:00Z',
+        to: '2027-06-01T12:00:00Z',
+      });
+      assert.throws(
+        () => core.checkRange('1970-01-01', '2027-06-01T12:00:01Z', clock),
+        (e: any) => e.parameter === 'to' && /2027-06-01T12:00:01Z\) is more than a year ahead/.test(e.message),
+      );
+      assert.throws(
+        () => core.checkRange('1969-12-31T23:59:59Z', '2026-01-01', clock),
+        (e: any) => e.parameter === 'from' && /before 1970/.test(e.message),
+      );
     });
   });
 });
 
 describe('web links', function () {
   it('accepts http and https links only', () => {
-    for (const good of ['https://customer.bmwgroup.com/oneid/link?user_code=AB-12', 'http://127.0.0.1:4010/gcdm/oneid/link']) assert.strictEqual(core.isWebLink(good), true, good);
-    for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,<b>x</b>', 'file:///etc/passwd', '//evil.example/x', '/relative', 'https://', ' https://a.example', '', undefined, 42]) {
+    for (const good of ['https://customer.bmwgroup.com/oneid/link?user_code=AB-12', 'http://127.0.0.1:4010/gcdm/oneid/link'])
+      assert.strictEqual(core.isWebLink(good), true, good);
+    for (const bad of [
+      'javascript:alert(1)',
+      'JavaScript:alert(1)',
+      'data:text/html,<b>x</b>',
+      'file:///etc/passwd',
+      '//evil.example/x',
+      '/relative',
+      'https://',
+      ' https://a.example',
+      '',
+      undefined,
+      42,
+    ]) {
       assert.strictEqual(core.isWebLink(bad), false, String(bad));
     }
   });

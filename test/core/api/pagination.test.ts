@@ -64,7 +64,7 @@ describe('core paging', function () {
       assert.strictEqual(pageToken({ next_token: 'a' }, OPERATIONS.getMappings), undefined);
     });
 
-    it('takes the items from the operation\'s items field, or from data when it does not page', () => {
+    it("takes the items from the operation's items field, or from data when it does not page", () => {
       assert.deepStrictEqual(pageItems({ data: [1, 2] }, HISTORY), [1, 2]);
       assert.deepStrictEqual(pageItems({ data: [3] }, OPERATIONS.getMappings), [3]);
       assert.deepStrictEqual(pageItems({ items: [1] }, HISTORY), []);

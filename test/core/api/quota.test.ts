@@ -36,7 +36,10 @@ describe('core quota', function () {
       await ledger.take('a');
       await ledger.take('a');
       const e = await failure(ledger.take('a', 'getMappings'));
-      assert.deepStrictEqual([e.kind, e.exveErrorId, e.operation, e.bmwMessage, e.hint], ['quota', 'CU-429', 'getMappings', CU_CODES['CU-429'].message, CU_CODES['CU-429'].hint]);
+      assert.deepStrictEqual(
+        [e.kind, e.exveErrorId, e.operation, e.bmwMessage, e.hint],
+        ['quota', 'CU-429', 'getMappings', CU_CODES['CU-429'].message, CU_CODES['CU-429'].hint],
+      );
       assert.strictEqual(e.message, 'getMappings: daily CarData quota spent (2/2); refused locally, BMW was not called. Resets at 2026-03-11T00:00:00Z');
       const bare = await failure(ledger.take('a'));
       assert.strictEqual(bare.message, 'daily CarData quota spent (2/2); refused locally, BMW was not called. Resets at 2026-03-11T00:00:00Z');
@@ -110,14 +113,34 @@ describe('core quota', function () {
       assert.deepStrictEqual(await store.load('a'), { day: DAY, used: 1 });
       const loaded = await store.load('a');
       loaded.used = 97;
-      assert.deepStrictEqual(await store.update('a', (c) => (c.used = 96, undefined)), { day: DAY, used: 1 });
+      assert.deepStrictEqual(await store.update('a', (c) => ((c.used = 96), undefined)), { day: DAY, used: 1 });
     });
   });
 
   describe('records and files', () => {
     it('a record is a YYYY-MM-DD day and a whole count from zero, with optional flags', () => {
-      for (const r of [{ day: DAY, used: 0 }, { day: DAY, used: 7, exhausted: true }, { day: DAY, used: 7, unknown: false }]) assert.strictEqual(isQuotaRecord(r), true, JSON.stringify(r));
-      for (const r of [null, 'x', { day: DAY }, { used: 1 }, { day: '2026-3-10', used: 1 }, { day: `${DAY}x`, used: 1 }, { day: `x${DAY}`, used: 1 }, { day: [DAY], used: 1 }, { day: 20260310, used: 1 }, { day: DAY, used: -1 }, { day: DAY, used: 1.5 }, { day: DAY, used: '1' }, { day: DAY, used: 1, exhausted: 'yes' }, { day: DAY, used: 1, unknown: 1 }]) {
+      for (const r of [
+        { day: DAY, used: 0 },
+        { day: DAY, used: 7, exhausted: true },
+        { day: DAY, used: 7, unknown: false },
+      ])
+        assert.strictEqual(isQuotaRecord(r), true, JSON.stringify(r));
+      for (const r of [
+        null,
+        'x',
+        { day: DAY },
+        { used: 1 },
+        { day: '2026-3-10', used: 1 },
+        { day: `${DAY}x`, used: 1 },
+        { day: `x${DAY}`, used: 1 },
+        { day: [DAY], used: 1 },
+        { day: 20260310, used: 1 },
+        { day: DAY, used: -1 },
+        { day: DAY, used: 1.5 },
+        { day: DAY, used: '1' },
+        { day: DAY, used: 1, exhausted: 'yes' },
+        { day: DAY, used: 1, unknown: 1 },
+      ]) {
         assert.strictEqual(isQuotaRecord(r), false, JSON.stringify(r));
       }
     });
@@ -135,11 +158,18 @@ describe('core quota', function () {
       assert.strictEqual(quotaFileProblem('{"accounts":[]}'), 'accounts is not an object');
       assert.deepStrictEqual(quotaFileProblem('{"accounts":null}'), { version: 1, accounts: {}, unknownDay: undefined }, 'null is no accounts');
       assert.strictEqual(quotaFileProblem('{"accounts":5}'), 'accounts is not an object');
-      assert.strictEqual(quotaFileProblem('{"accounts":{"gcid-123456789":{"day":"x","used":1}}}'), 'the count of account gcid-123... is not a day and a whole number');
+      assert.strictEqual(
+        quotaFileProblem('{"accounts":{"gcid-123456789":{"day":"x","used":1}}}'),
+        'the count of account gcid-123... is not a day and a whole number',
+      );
       assert.strictEqual(quotaFileProblem('{"unknownDay":"yesterday"}'), 'unknownDay is not a day');
       assert.strictEqual(quotaFileProblem('{"unknownDay":5}'), 'unknownDay is not a day');
       assert.deepStrictEqual(quotaFileProblem('{}'), { version: 1, accounts: {}, unknownDay: undefined });
-      assert.deepStrictEqual(quotaFileProblem(`{"version":1,"accounts":{"a":{"day":"${DAY}","used":2}},"unknownDay":"${DAY}"}`), { version: 1, accounts: { a: { day: DAY, used: 2 } }, unknownDay: DAY });
+      assert.deepStrictEqual(quotaFileProblem(`{"version":1,"accounts":{"a":{"day":"${DAY}","used":2}},"unknownDay":"${DAY}"}`), {
+        version: 1,
+        accounts: { a: { day: DAY, used: 2 } },
+        unknownDay: DAY,
+      });
     });
   });
 
@@ -210,7 +240,10 @@ describe('core quota', function () {
       fs.mkdirSync(aside);
       fs.writeFileSync(path.join(aside, 'x'), '');
       const e = await failure(new FileQuotaStore(file, { now: at(`${DAY}T07:08:09Z`), warn: () => {} }).load('a'));
-      assert.deepStrictEqual([e.kind, e.message], ['storage', `Cannot move aside the quota count in ${path.dirname(file)} (${e.message.match(/\((\w+)\)$/)[1]})`]);
+      assert.deepStrictEqual(
+        [e.kind, e.message],
+        ['storage', `Cannot move aside the quota count in ${path.dirname(file)} (${e.message.match(/\((\w+)\)$/)[1]})`],
+      );
       assert.match(e.message, /\((EISDIR|ENOTEMPTY|EEXIST)\)$/);
       assert.strictEqual(fs.readFileSync(file, 'utf8'), 'garbage', 'the broken file is left where it was');
 
@@ -238,7 +271,7 @@ describe('core quota', function () {
       const e = await failure(store.update('a', () => ({ day: DAY, used: 1 })));
       assert.deepStrictEqual([e.kind, e.message], ['storage', `Cannot lock the quota count in ${path.dirname(file)} (ELOCKED)`]);
       assert.deepStrictEqual(waits, [5, 10, 15, 20, 25, 30], 'given up once more than 5 s went by');
-      assert.ok(fs.existsSync(`${file}.lock`), 'another process\'s lock is left alone');
+      assert.ok(fs.existsSync(`${file}.lock`), "another process's lock is left alone");
       assert.ok(!fs.existsSync(file));
     });
 
@@ -275,9 +308,11 @@ describe('core quota', function () {
     it('a change that fails releases the lock and does not stop the next one', async () => {
       const file = tmpFile();
       const store = new FileQuotaStore(file);
-      const e = await failure(store.update('a', () => {
-        throw new Error('boom');
-      }));
+      const e = await failure(
+        store.update('a', () => {
+          throw new Error('boom');
+        }),
+      );
       assert.strictEqual(e.message, 'boom');
       assert.ok(!fs.existsSync(`${file}.lock`));
       assert.strictEqual((await store.update('a', () => ({ day: DAY, used: 2 }))).used, 2);
@@ -308,7 +343,10 @@ describe('quota ledger and stores', function () {
 
   async function settle(promises) {
     const results = await Promise.allSettled(promises);
-    return { ok: results.filter((r) => r.status === 'fulfilled').length, refused: results.filter((r) => r.status === 'rejected' && r.reason.kind === 'quota').length };
+    return {
+      ok: results.filter((r) => r.status === 'fulfilled').length,
+      refused: results.filter((r) => r.status === 'rejected' && r.reason.kind === 'quota').length,
+    };
   }
 
   this.timeout(30_000);
@@ -337,7 +375,10 @@ describe('quota ledger and stores', function () {
       const { QuotaLedger, FileQuotaStore } = require(${JSON.stringify(path.join(ROOT, 'src/node'))});
       const ledger = new QuotaLedger({ store: new FileQuotaStore(process.argv[1]), limit: 1000 });
       Promise.all(Array.from({ length: 100 }, () => ledger.take('gcid-1'))).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
-    const run = () => new Promise<void>((resolve, reject) => execFile(process.execPath, [...WITH_SOURCES, '-e', script, file], (e, _out, err) => (e ? reject(new Error(err)) : resolve())));
+    const run = () =>
+      new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, [...WITH_SOURCES, '-e', script, file], (e, _out, err) => (e ? reject(new Error(err)) : resolve())),
+      );
     await Promise.all([run(), run()]);
     assert.strictEqual(JSON.parse(fs.readFileSync(file, 'utf8')).accounts['gcid-1'].used, 200);
   });

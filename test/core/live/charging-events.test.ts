@@ -14,7 +14,9 @@ import type { ChargingStartedEvent } from '../../../src/core/live/charging-event
 const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState } = core;
 const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, playChargingScript } = scripts;
 /** A script's items as the tests read them: a message, or a marker (which has none). */
-const chargingScriptItems = scripts.chargingScriptItems as (...args: Parameters<typeof scripts.chargingScriptItems>) => { at: string; message?: StreamRawMessage; marker?: ChargingScriptMarker }[];
+const chargingScriptItems = scripts.chargingScriptItems as (
+  ...args: Parameters<typeof scripts.chargingScriptItems>
+) => { at: string; message?: StreamRawMessage; marker?: ChargingScriptMarker }[];
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
@@ -85,7 +87,10 @@ describe('Live data: charging events from scripted streams', () => {
       ...CHARGING_DESCRIPTORS.batterySize,
       ...CHARGING_DESCRIPTORS.plug,
     ];
-    assert.deepStrictEqual(ids.filter((id) => !findDescriptor(id)), []);
+    assert.deepStrictEqual(
+      ids.filter((id) => !findDescriptor(id)),
+      [],
+    );
     assert.strictEqual(findDescriptor(CHARGING_DESCRIPTORS.soc[1]), undefined);
   });
 
@@ -117,7 +122,13 @@ describe('Live data: charging events from scripted streams', () => {
     // BMW stopped sending power at the end: the last reading stays in the values, the charging state says 0.
     assert.strictEqual(car.values[POWER].value, 9870);
     assert.deepStrictEqual(
-      { plugged: car.charging.plugged, phase: car.charging.phase, charging: car.charging.charging, powerKw: car.charging.powerKw, session: car.charging.session },
+      {
+        plugged: car.charging.plugged,
+        phase: car.charging.phase,
+        charging: car.charging.charging,
+        powerKw: car.charging.powerKw,
+        session: car.charging.session,
+      },
       { plugged: false, phase: 'idle', charging: false, powerKw: 0, session: null },
     );
   });
@@ -230,12 +241,18 @@ describe('Live data: charging events from scripted streams', () => {
       { kind: 'unplugged', vin: BEV, at: T(140 * MIN), soc: 70 },
     ]);
     const redelivered = restarted.updates[3];
-    assert.deepStrictEqual({ changed: redelivered.changed, duplicates: redelivered.duplicates, events: redelivered.events }, { changed: false, duplicates: 2, events: [] });
+    assert.deepStrictEqual(
+      { changed: redelivered.changed, duplicates: redelivered.duplicates, events: redelivered.events },
+      { changed: false, duplicates: 2, events: [] },
+    );
 
     // A host that lost its state instead starts from nothing: no open session, so neither target reached nor
     // finished, and no unplugging from a plug state it never knew. Restoring the state is what keeps the session.
     const forgotten = replay('restart', { restart: 'forget' });
-    assert.deepStrictEqual(forgotten.events.map((e) => e.kind), ['plugged-in', 'charging-started']);
+    assert.deepStrictEqual(
+      forgotten.events.map((e) => e.kind),
+      ['plugged-in', 'charging-started'],
+    );
   });
 
   it('duplicated and out-of-order readings: the events of the plain session, nothing more', () => {
@@ -348,20 +365,26 @@ describe('Live data: charging edge cases', () => {
       [700, { [STATUS]: 'CHARGINGACTIVE' }],
     ]);
     // The first message of all already said "charging": the start was not observed, and the event says so.
-    assert.deepStrictEqual(first.map((e) => [e.kind, e.startObserved]), [
-      ['plugged-in', undefined],
-      ['charging-started', false],
-      ['charging-finished', false],
-      ['unplugged', undefined],
-    ]);
+    assert.deepStrictEqual(
+      first.map((e) => [e.kind, e.startObserved]),
+      [
+        ['plugged-in', undefined],
+        ['charging-started', false],
+        ['charging-finished', false],
+        ['unplugged', undefined],
+      ],
+    );
     const second = feed(live, BEV, [
       [900, { [PORT]: 'CONNECTED' }],
       [905, { [STATUS]: 'CHARGINGACTIVE' }],
     ]);
-    assert.deepStrictEqual(second.map((e) => [e.kind, e.startObserved, e.at]), [
-      ['plugged-in', undefined, T(900)],
-      ['charging-started', true, T(905)],
-    ]);
+    assert.deepStrictEqual(
+      second.map((e) => [e.kind, e.startObserved, e.at]),
+      [
+        ['plugged-in', undefined, T(900)],
+        ['charging-started', true, T(905)],
+      ],
+    );
     assert.strictEqual(live.vehicle(BEV).charging.charging, true);
   });
 
@@ -389,7 +412,7 @@ describe('Live data: charging edge cases', () => {
     assert.strictEqual(events[4].endSoc, 70);
   });
 
-  it('cars that stream only hvStatus (the simulator\'s charging scenario) get the same events, the power, the target and the energy', () => {
+  it("cars that stream only hvStatus (the simulator's charging scenario) get the same events, the power, the target and the energy", () => {
     let clock = CHARGING_SCRIPT_START;
     const live = new LiveData({ now: () => clock });
     const events = [];
@@ -401,7 +424,10 @@ describe('Live data: charging edge cases', () => {
     });
     clock += 3_600_000;
     for (const u of live.settle()) events.push(...u.events);
-    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged']);
+    assert.deepStrictEqual(
+      events.map((e) => e.kind),
+      ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged'],
+    );
     const f = events[3];
     assert.deepStrictEqual([f.startSoc, f.endSoc, f.endStatus, f.startObserved], [48, 80, 'NOT_CHARGING', false]);
     // 32 % of the 80.7 kWh battery, at up to 11 kW: a dashboard has a session's energy and power.
@@ -411,24 +437,33 @@ describe('Live data: charging edge cases', () => {
   it("the simulator's plugged-waiting scenario: plugged in, nothing sent for a while, unplugged, no charge", () => {
     const live = new LiveData({ now: () => CHARGING_SCRIPT_START });
     const steps = scenarioSteps('plugged-waiting', initialCarState());
-    assert.deepStrictEqual(steps.map((s) => Object.keys(s).length > 0), [true, ...Array(PLUGGED_WAITING_INTERVALS - 1).fill(false), true]);
+    assert.deepStrictEqual(
+      steps.map((s) => Object.keys(s).length > 0),
+      [true, ...Array(PLUGGED_WAITING_INTERVALS - 1).fill(false), true],
+    );
     const events = [];
     steps.forEach((step, i) => {
       const data = {};
       for (const [k, v] of Object.entries(step)) data[k] = { value: v, unit: null, timestamp: T(i * 5) };
       if (Object.keys(data).length > 0) events.push(...live.ingest({ vin: BEV, data }).events);
     });
-    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'unplugged']);
+    assert.deepStrictEqual(
+      events.map((e) => e.kind),
+      ['plugged-in', 'unplugged'],
+    );
   });
 
-  it('event times are ISO 8601 with milliseconds whatever BMW\'s spelling (no milliseconds, epoch seconds)', () => {
+  it("event times are ISO 8601 with milliseconds whatever BMW's spelling (no milliseconds, epoch seconds)", () => {
     const live = new LiveData();
     const a = live.ingest({ vin: BEV, data: { [PORT]: { value: 'CONNECTED', timestamp: '2026-11-26T17:00:00Z' } } });
     const b = live.ingest({ vin: BEV, data: { [STATUS]: { value: 'CHARGINGACTIVE', timestamp: 1795712405 } } });
-    assert.deepStrictEqual([...a.events, ...b.events].map((e) => [e.kind, e.at]), [
-      ['plugged-in', '2026-11-26T17:00:00.000Z'],
-      ['charging-started', '2026-11-26T17:00:05.000Z'],
-    ]);
+    assert.deepStrictEqual(
+      [...a.events, ...b.events].map((e) => [e.kind, e.at]),
+      [
+        ['plugged-in', '2026-11-26T17:00:00.000Z'],
+        ['charging-started', '2026-11-26T17:00:05.000Z'],
+      ],
+    );
     assert.strictEqual((b.events[0] as ChargingStartedEvent).sessionId, `${BEV}/2026-11-26T17:00:05.000Z`);
   });
 
@@ -443,12 +478,12 @@ describe('Live data: charging edge cases', () => {
   });
 });
 
-describe('Live data: the car\'s state', () => {
+describe("Live data: the car's state", () => {
   const LOCK = 'vehicle.cabin.door.lock.status';
   const TRUNK = 'vehicle.body.trunk.isLocked';
   const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
 
-  it('types values with the catalogue and keeps the unit BMW sent, else the catalogue\'s', () => {
+  it("types values with the catalogue and keeps the unit BMW sent, else the catalogue's", () => {
     const live = new LiveData();
     const u = live.ingest({
       vin: BEV,
@@ -511,7 +546,14 @@ describe('Live data: the car\'s state', () => {
     const saved = live.serialize();
     assert.deepStrictEqual(JSON.parse(JSON.stringify(saved)), saved);
     assert.deepStrictEqual(new LiveData({ state: saved }).serialize(), saved);
-    for (const bad of [null, [], { version: 2, vehicles: {} }, { version: 1 }, { version: 1, vehicles: { [BEV]: { values: {} } } }, { version: 1, vehicles: { [BEV]: { values: { [SOC]: { value: {}, timestamp: T(0) } }, charging: {} } } }]) {
+    for (const bad of [
+      null,
+      [],
+      { version: 2, vehicles: {} },
+      { version: 1 },
+      { version: 1, vehicles: { [BEV]: { values: {} } } },
+      { version: 1, vehicles: { [BEV]: { values: { [SOC]: { value: {}, timestamp: T(0) } }, charging: {} } } },
+    ]) {
       assert.throws(() => restoreLiveDataState(bad), TypeError, JSON.stringify(bad));
     }
   });
@@ -534,7 +576,22 @@ describe('Live data: readings out of order and from the future', () => {
     return events;
   }
 
-  const FIGURES = ['sessionId', 'startedAt', 'endedAt', 'durationSeconds', 'startSoc', 'endSoc', 'socAdded', 'maxPowerKw', 'energyAdded', 'targetSoc', 'targetReached', 'endedBy', 'endStatus', 'startObserved'];
+  const FIGURES = [
+    'sessionId',
+    'startedAt',
+    'endedAt',
+    'durationSeconds',
+    'startSoc',
+    'endSoc',
+    'socAdded',
+    'maxPowerKw',
+    'energyAdded',
+    'targetSoc',
+    'targetReached',
+    'endedBy',
+    'endStatus',
+    'startObserved',
+  ];
   const figures = (e) => Object.fromEntries(FIGURES.map((k) => [k, e[k]]));
 
   for (const name of ['ac-session', 'dc-session', 'duplicates-out-of-order', 'phev-no-soc']) {
@@ -568,7 +625,10 @@ describe('Live data: readings out of order and from the future', () => {
     const items = chargingScriptItems(CHARGING_SCRIPTS['ac-session']).filter((i) => !('marker' in i));
     const events = [];
     // Before the charge: a status and a state of charge stamped far ahead.
-    const u = live.ingest({ vin: BEV, data: { [STATUS]: { value: 'NOCHARGING', timestamp: '2027-06-01T00:00:00Z' }, [SOC]: { value: 40, timestamp: T(86_400) } } }, '');
+    const u = live.ingest(
+      { vin: BEV, data: { [STATUS]: { value: 'NOCHARGING', timestamp: '2027-06-01T00:00:00Z' }, [SOC]: { value: 40, timestamp: T(86_400) } } },
+      '',
+    );
     assert.strictEqual(u.future, 2);
     for (const i of items) {
       clock = Date.parse(i.at);
@@ -576,7 +636,10 @@ describe('Live data: readings out of order and from the future', () => {
     }
     clock += 3_600_000;
     for (const s of live.settle()) events.push(...s.events);
-    assert.deepStrictEqual(events.map((e) => e.kind), ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged']);
+    assert.deepStrictEqual(
+      events.map((e) => e.kind),
+      ['plugged-in', 'charging-started', 'target-reached', 'charging-finished', 'unplugged'],
+    );
     assert.strictEqual(live.vehicle(BEV).values[SOC].value, 80);
     // A state saved with a value from the future is restamped when it is restored.
     const saved = live.serialize();
@@ -601,7 +664,10 @@ describe('Live data: readings out of order and from the future', () => {
     assert.deepStrictEqual(live.settle(), []);
     clock += 1;
     const [u] = live.settle();
-    assert.deepStrictEqual(u.events.map((e) => e.kind), ['charging-finished', 'unplugged']);
+    assert.deepStrictEqual(
+      u.events.map((e) => e.kind),
+      ['charging-finished', 'unplugged'],
+    );
     assert.strictEqual(live.nextSettleAt(), undefined);
     assert.deepStrictEqual(live.settle(), [], 'once');
   });
@@ -773,7 +839,12 @@ describe('core charging tracker', function () {
 
   it('energy: the grid counter first, then the battery content, then an estimate from the battery size', () => {
     const grid = charging({ [D.gridEnergy]: [1000, 0, 'kWh'], [D.energyContent]: [40, 0, 'kWh'], [SOC]: [20, 0, '%'] });
-    const [g] = grid.send({ [D.gridEnergy]: [1012.345, 100, 'kWh'], [D.energyContent]: [50, 100, 'kWh'], [SOC]: [40, 100, '%'], [D.status]: ['CHARGINGENDED', 100] });
+    const [g] = grid.send({
+      [D.gridEnergy]: [1012.345, 100, 'kWh'],
+      [D.energyContent]: [50, 100, 'kWh'],
+      [SOC]: [40, 100, '%'],
+      [D.status]: ['CHARGINGENDED', 100],
+    });
     assert.deepStrictEqual(g.energyAdded, { kwh: 12.35, estimate: false, method: 'grid-energy-counter' });
     assert.deepStrictEqual([g.startSoc, g.endSoc, g.socAdded, g.durationSeconds, g.endedBy, g.endStatus], [20, 40, 20, 100, 'status', 'CHARGINGENDED']);
 
@@ -783,7 +854,11 @@ describe('core charging tracker', function () {
 
     const back = charging({ [D.gridEnergy]: [1000, 0, 'kWh'], [D.energyContent]: [40, 0, 'kWh'], [SOC]: [20, 0, '%'], [D.batterySize[0]]: [80, -1000, 'kWh'] });
     const [b] = back.send({ [D.gridEnergy]: [999, 10, 'kWh'], [D.energyContent]: [45.5, 10, 'kWh'], [SOC]: [27, 10, '%'], [D.status]: ['CHARGINGENDED', 10] });
-    assert.deepStrictEqual(b.energyAdded, { kwh: 5.5, estimate: false, method: 'battery-energy-content' }, 'a counter that went back is not used; the content agrees with 7 % of 80 kWh');
+    assert.deepStrictEqual(
+      b.energyAdded,
+      { kwh: 5.5, estimate: false, method: 'battery-energy-content' },
+      'a counter that went back is not used; the content agrees with 7 % of 80 kWh',
+    );
 
     // maxEnergy sent as the usable capacity, about constant over a charge: its rise (0) disagrees with the SoC, so
     // the estimate is taken, with maxEnergy as the battery's size when the car sends no size of its own.
@@ -792,7 +867,12 @@ describe('core charging tracker', function () {
     assert.deepStrictEqual(cap.energyAdded, { kwh: 22.26, estimate: true, method: 'soc-x-battery-size' });
 
     // Within 30 % of SoC added × size (or 1 kWh): measured; beyond: the estimate.
-    const near = (end) => charging({ [D.energyContent]: [40, 0, 'kWh'], [SOC]: [20, 0, '%'], [D.batterySize[0]]: [80, -1000, 'kWh'] }).send({ [D.energyContent]: [end, 100, 'kWh'], [SOC]: [45, 100, '%'], [D.status]: ['CHARGINGENDED', 100] })[0].energyAdded;
+    const near = (end) =>
+      charging({ [D.energyContent]: [40, 0, 'kWh'], [SOC]: [20, 0, '%'], [D.batterySize[0]]: [80, -1000, 'kWh'] }).send({
+        [D.energyContent]: [end, 100, 'kWh'],
+        [SOC]: [45, 100, '%'],
+        [D.status]: ['CHARGINGENDED', 100],
+      })[0].energyAdded;
     assert.deepStrictEqual(near(66), { kwh: 26, estimate: false, method: 'battery-energy-content' }, '26 of 20 kWh: within 30 %');
     assert.deepStrictEqual(near(54), { kwh: 14, estimate: false, method: 'battery-energy-content' }, '14 of 20 kWh: within 30 %');
     assert.deepStrictEqual(near(66.5), { kwh: 20, estimate: true, method: 'soc-x-battery-size' }, '26.5 of 20 kWh: not');

@@ -31,7 +31,10 @@ function drive(name, start, vin = TRIP_SCRIPTS[name].vin) {
  * nextSettleAt() the finishes and month ends due go out. With `restartEvery`, the host restarts from the saved
  * state after every that many messages and the broker delivers the last message again.
  */
-function play(items, { tariff, until, restartEvery, timers = true, saved }: { tariff?: Tariff; until?: number; restartEvery?: number; timers?: boolean; saved?: any } = {}) {
+function play(
+  items,
+  { tariff, until, restartEvery, timers = true, saved }: { tariff?: Tariff; until?: number; restartEvery?: number; timers?: boolean; saved?: any } = {},
+) {
   let clock = 0;
   const now = () => clock;
   let live = new LiveData({ now, tariff, state: saved });
@@ -66,7 +69,9 @@ function play(items, { tariff, until, restartEvery, timers = true, saved }: { ta
 
 /** How long after its first message the AC script's charge ends (CHARGINGENDED). */
 const AC_SPAN = Date.parse(
-  chargingScriptItems(CHARGING_SCRIPTS['ac-session'], { start: 0 }).find((i) => 'message' in i && Object.values(i.message.data).some((d) => d.value === 'CHARGINGENDED')).at,
+  chargingScriptItems(CHARGING_SCRIPTS['ac-session'], { start: 0 }).find(
+    (i) => 'message' in i && Object.values(i.message.data).some((d) => d.value === 'CHARGINGENDED'),
+  ).at,
 );
 const finishedCharges = (out) => out.filter((e) => e.kind === 'charging-finished');
 const summaries = (out) => out.filter((e) => e.kind === 'summary');
@@ -127,7 +132,10 @@ describe('Ledger: charging cost, energy counter and monthly figures from the str
       costPer100Km: r2((cost / km) * 100),
       energyCounterKwh: Math.round(kwh * 1000) / 1000,
     });
-    assert.deepStrictEqual([s[3].from, s[3].to, s[3].at], ['2026-11-01T00:00:00+01:00', '2026-12-01T00:00:00+01:00', out.filter((e) => e.kind === 'trip-finished')[1].at]);
+    assert.deepStrictEqual(
+      [s[3].from, s[3].to, s[3].at],
+      ['2026-11-01T00:00:00+01:00', '2026-12-01T00:00:00+01:00', out.filter((e) => e.kind === 'trip-finished')[1].at],
+    );
     // Each summary comes after the finish it follows from, before the next one.
     const order = out.filter((e) => ['charging-finished', 'trip-finished', 'summary'].includes(e.kind)).map((e) => e.kind);
     assert.deepStrictEqual(order, ['charging-finished', 'summary', 'trip-finished', 'summary', 'charging-finished', 'summary', 'trip-finished', 'summary']);
@@ -138,10 +146,16 @@ describe('Ledger: charging cost, energy counter and monthly figures from the str
   it('no tariff: no cost anywhere, the energy counter and the other figures all the same', () => {
     const { out } = play(month(), { until: Date.UTC(2026, 10, 20) });
     for (const e of [...finishedCharges(out), ...summaries(out)]) {
-      assert.deepStrictEqual(['cost', 'currency', 'costPer100Km'].filter((k) => k in e), []);
+      assert.deepStrictEqual(
+        ['cost', 'currency', 'costPer100Km'].filter((k) => k in e),
+        [],
+      );
     }
     const last = summaries(out).at(-1);
-    assert.deepStrictEqual([last.timeZone, last.sessions, last.trips, last.kwh, last.distanceKm], ['UTC', 2, 2, Math.round((AC_KWH + DC_KWH) * 1000) / 1000, COMMUTE_KM + TUNNEL_KM]);
+    assert.deepStrictEqual(
+      [last.timeZone, last.sessions, last.trips, last.kwh, last.distanceKm],
+      ['UTC', 2, 2, Math.round((AC_KWH + DC_KWH) * 1000) / 1000, COMMUTE_KM + TUNNEL_KM],
+    );
   });
 
   it('a restart after every message (the broker delivering the last one again) counts nothing twice and loses nothing', () => {
@@ -161,7 +175,7 @@ describe('Ledger: charging cost, energy counter and monthly figures from the str
     assert.strictEqual(live.vehicle(CHARGING_SCRIPTS.restart.vin).ledger.energyKwh, finishedCharges(out)[0].energyAdded.kwh);
   });
 
-  it('the month closes at its end in the tariff\'s time zone, exactly once, with the final figures; the next month starts at zero', () => {
+  it("the month closes at its end in the tariff's time zone, exactly once, with the final figures; the next month starts at zero", () => {
     // 23:30 UTC on 30 November is 00:30 on 1 December in Berlin: a charge ending then belongs to December there.
     const endingAt = (end) => charge('ac-session', end - AC_SPAN);
     const { out } = play([...month(), ...endingAt(Date.UTC(2026, 10, 30, 23, 30))], { tariff: FLAT, until: Date.UTC(2026, 11, 2) });
@@ -170,14 +184,20 @@ describe('Ledger: charging cost, energy counter and monthly figures from the str
     assert.deepStrictEqual([c[0].month, c[0].at, c[0].sessions, c[0].trips], ['2026-11', '2026-11-30T23:00:00.000Z', 2, 2]);
     assert.deepStrictEqual(figures(c[0]), figures(summaries(out)[3]));
     const december = summaries(out).at(-1);
-    assert.deepStrictEqual([december.month, december.sessions, december.trips, december.kwh, december.from], ['2026-12', 1, 0, AC_KWH, '2026-12-01T00:00:00+01:00']);
+    assert.deepStrictEqual(
+      [december.month, december.sessions, december.trips, december.kwh, december.from],
+      ['2026-12', 1, 0, AC_KWH, '2026-12-01T00:00:00+01:00'],
+    );
     // In UTC the same charge is still November's.
     const utc = play([...month(), ...endingAt(Date.UTC(2026, 10, 30, 23, 30))], { until: Date.UTC(2026, 11, 2) });
     assert.deepStrictEqual(summaries(utc.out).at(-1).month, '2026-11');
-    assert.deepStrictEqual(closed(utc.out).map((e) => [e.month, e.at, e.sessions]), [['2026-11', '2026-12-01T00:00:00.000Z', 3]]);
+    assert.deepStrictEqual(
+      closed(utc.out).map((e) => [e.month, e.at, e.sessions]),
+      [['2026-11', '2026-12-01T00:00:00.000Z', 3]],
+    );
   });
 
-  it('a charge that ended just before the month\'s end holds the month until its finish has gone out; without timers the month closes at the first reading after', () => {
+  it("a charge that ended just before the month's end holds the month until its finish has gone out; without timers the month closes at the first reading after", () => {
     // Ends at 23:58 in Berlin on 30 November; its finish waits five minutes for late readings, into December.
     const late = charge('ac-session', Date.UTC(2026, 10, 30, 22, 58) - AC_SPAN);
     const { out } = play([...month(), ...late], { tariff: FLAT, until: Date.UTC(2026, 11, 2) });
@@ -190,7 +210,10 @@ describe('Ledger: charging cost, energy counter and monthly figures from the str
     const quiet = play(month(), { tariff: FLAT, timers: false, until: Date.UTC(2026, 11, 5) });
     assert.strictEqual(closed(quiet.out).length, 0);
     const more = play([...month(), ...drive('commute', Date.UTC(2026, 11, 5, 6, 30))], { tariff: FLAT, timers: false });
-    assert.deepStrictEqual(closed(more.out).map((e) => [e.month, e.at, e.sessions, e.trips]), [['2026-11', '2026-11-30T23:00:00.000Z', 2, 2]]);
+    assert.deepStrictEqual(
+      closed(more.out).map((e) => [e.month, e.at, e.sessions, e.trips]),
+      [['2026-11', '2026-11-30T23:00:00.000Z', 2, 2]],
+    );
     assert.deepStrictEqual(more.live.vehicle(BEV).ledger.open, '2026-12');
   });
 
@@ -210,7 +233,18 @@ describe('Ledger: charging cost, energy counter and monthly figures from the str
 
 describe('Ledger: the charging history imported over REST', () => {
   const sec = (iso) => Date.parse(iso) / 1000;
-  const session = (start, end, kwh) => ({ startTime: sec(start), endTime: end === null ? null : sec(end), energyConsumedFromPowerGridKwh: kwh, timeZone: 'Europe/Berlin', displayedSoc: 80, displayedStartSoc: 20, totalChargingDurationSec: 3600, isPreconditioningActivated: false, mileage: 1, mileageUnits: 'MileageUnits.KM' });
+  const session = (start, end, kwh) => ({
+    startTime: sec(start),
+    endTime: end === null ? null : sec(end),
+    energyConsumedFromPowerGridKwh: kwh,
+    timeZone: 'Europe/Berlin',
+    displayedSoc: 80,
+    displayedStartSoc: 20,
+    totalChargingDurationSec: 3600,
+    isPreconditioningActivated: false,
+    mileage: 1,
+    mileageUnits: 'MileageUnits.KM',
+  });
 
   it('counts the sessions once; one overlapping a stream session, one still in progress and a repeated one are left out; a second import counts nothing', async () => {
     let clock = Date.UTC(2026, 10, 10, 17);
@@ -249,13 +283,25 @@ describe('Ledger: the charging history imported over REST', () => {
     live.importChargingHistory(BEV, [session('2026-11-10T17:00:00Z', '2026-11-10T19:26:00Z', 26.4)]);
     clock += DAY;
     const [u] = live.settle();
-    assert.deepStrictEqual(u.ledger.map((e) => [e.kind, e.sessions, e.kwh, e.energyCounterKwh]), [['summary', 1, 25.82, 26.4]]);
+    assert.deepStrictEqual(
+      u.ledger.map((e) => [e.kind, e.sessions, e.kwh, e.energyCounterKwh]),
+      [['summary', 1, 25.82, 26.4]],
+    );
   });
 
   it('the energy counter only ever increases, whatever the order of charges, restarts, imports and month ends (property)', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('charge'), day: fc.integer({ min: 0, max: 400 }), kwh: fc.oneof(fc.constant(null), fc.double({ min: -5, max: 120, noNaN: true })), estimate: fc.boolean() }),
-      fc.record({ kind: fc.constant('import'), days: fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 6 }), kwh: fc.double({ min: 0, max: 90, noNaN: true }) }),
+      fc.record({
+        kind: fc.constant('charge'),
+        day: fc.integer({ min: 0, max: 400 }),
+        kwh: fc.oneof(fc.constant(null), fc.double({ min: -5, max: 120, noNaN: true })),
+        estimate: fc.boolean(),
+      }),
+      fc.record({
+        kind: fc.constant('import'),
+        days: fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 6 }),
+        kwh: fc.double({ min: 0, max: 90, noNaN: true }),
+      }),
       fc.record({ kind: fc.constant('restart') }),
       fc.record({ kind: fc.constant('wait'), days: fc.integer({ min: 1, max: 60 }) }),
     );
@@ -273,7 +319,14 @@ describe('Ledger: the charging history imported over REST', () => {
         for (const o of ops) {
           if (o.kind === 'charge') {
             const start = Date.UTC(2026, 0, 1) + o.day * DAY;
-            const finished = { kind: 'charging-finished', vin: BEV, at: new Date(start + HOUR).toISOString(), startedAt: new Date(start).toISOString(), endedAt: new Date(start + HOUR).toISOString(), energyAdded: o.kwh === null ? null : { kwh: o.kwh, estimate: o.estimate, method: 'soc-x-battery-size' } } as ChargingFinishedEvent;
+            const finished = {
+              kind: 'charging-finished',
+              vin: BEV,
+              at: new Date(start + HOUR).toISOString(),
+              startedAt: new Date(start).toISOString(),
+              endedAt: new Date(start + HOUR).toISOString(),
+              energyAdded: o.kwh === null ? null : { kwh: o.kwh, estimate: o.estimate, method: 'soc-x-battery-size' },
+            } as ChargingFinishedEvent;
             const record = live.vehicle(BEV) ?? { ledger: undefined };
             const state = record.ledger ?? core.initialLedgerState();
             core.recordLedger(BEV, state, [finished], [], { now: clock, tariff });
@@ -282,7 +335,16 @@ describe('Ledger: the charging history imported over REST', () => {
             saved.vehicles[BEV].ledger = state;
             live = new LiveData({ now: () => clock, tariff, state: saved });
           } else if (o.kind === 'import') {
-            live.importChargingHistory(BEV, o.days.map((d) => session(new Date(Date.UTC(2026, 0, 1) + d * DAY + 2 * HOUR).toISOString(), new Date(Date.UTC(2026, 0, 1) + d * DAY + 3 * HOUR).toISOString(), o.kwh)));
+            live.importChargingHistory(
+              BEV,
+              o.days.map((d) =>
+                session(
+                  new Date(Date.UTC(2026, 0, 1) + d * DAY + 2 * HOUR).toISOString(),
+                  new Date(Date.UTC(2026, 0, 1) + d * DAY + 3 * HOUR).toISOString(),
+                  o.kwh,
+                ),
+              ),
+            );
           } else if (o.kind === 'restart') {
             live = new LiveData({ now: () => clock, tariff, state: live.serialize() });
           } else {
@@ -318,16 +380,22 @@ describe('Ledger: the live feed and the charging-history rows', () => {
     }
     clock += DAY;
     await feed.push(streamed({ vin: PHEV, data: { 'vehicle.vehicle.travelledDistance': { value: 1, timestamp: new Date(clock).toISOString() } } }));
-    assert.deepStrictEqual(seen.filter((x) => Array.isArray(x) || x === 'charging-finished'), ['charging-finished', ['summary', 10.5, 10.5]]);
+    assert.deepStrictEqual(
+      seen.filter((x) => Array.isArray(x) || x === 'charging-finished'),
+      ['charging-finished', ['summary', 10.5, 10.5]],
+    );
     await feed.close();
   });
 
-  it('with timers, the month\'s end is a timer of at most 2^31 - 1 ms (a longer one would fire at once), and month-closed goes out when it is due', async () => {
+  it("with timers, the month's end is a timer of at most 2^31 - 1 ms (a longer one would fire at once), and month-closed goes out when it is due", async () => {
     // Charged on 2 November: the month ends 29 days later.
     let clock = Date.UTC(2026, 10, 2, 17);
     const delays = [];
     const pending = [];
-    const timers = { setTimeout: (fn, ms) => (delays.push(ms), pending.push({ fn, at: clock + ms }), pending.length), clearTimeout: (id) => (pending[id - 1] = undefined) };
+    const timers = {
+      setTimeout: (fn, ms) => (delays.push(ms), pending.push({ fn, at: clock + ms }), pending.length),
+      clearTimeout: (id) => (pending[id - 1] = undefined),
+    };
     const seen = [];
     const feed = createLiveFeed({ now: () => clock, timers, tariff: FLAT, onLedgerEvent: (e) => seen.push([e.kind, e.month]) });
     for (const item of charge('ac-session', Date.UTC(2026, 10, 2, 17))) {
@@ -336,24 +404,42 @@ describe('Ledger: the live feed and the charging-history rows', () => {
     }
     // Run the timers as the clock passes them, up to 2 December.
     for (let guard = 0; guard < 50; guard += 1) {
-      const next = pending.map((p, i) => [p, i]).filter(([p]) => p).sort((a, b) => a[0].at - b[0].at)[0];
+      const next = pending
+        .map((p, i) => [p, i])
+        .filter(([p]) => p)
+        .sort((a, b) => a[0].at - b[0].at)[0];
       if (!next || next[0].at > Date.UTC(2026, 11, 2)) break;
       pending[next[1]] = undefined;
       clock = next[0].at;
       next[0].fn();
       await feed.flush();
     }
-    assert.ok(delays.every((ms) => ms >= 0 && ms <= 2_147_483_647), delays.join());
-    assert.deepStrictEqual(seen, [['summary', '2026-11'], ['month-closed', '2026-11']]);
+    assert.ok(
+      delays.every((ms) => ms >= 0 && ms <= 2_147_483_647),
+      delays.join(),
+    );
+    assert.deepStrictEqual(seen, [
+      ['summary', '2026-11'],
+      ['month-closed', '2026-11'],
+    ]);
     await feed.close();
   });
 
-  it('a charging-history row gains our cost in columns of its own beside BMW\'s cost; the session from 21:00 to 01:00 under a night price', () => {
+  it("a charging-history row gains our cost in columns of its own beside BMW's cost; the session from 21:00 to 01:00 under a night price", () => {
     const tariff = parseTariff({ currency: 'EUR', pricePerKwh: 0.4, timeOfUse: [{ from: '22:00', to: '06:00', pricePerKwh: 0.2 }], timeZone: 'Europe/Berlin' });
-    const s = { startTime: Date.UTC(2026, 10, 2, 20) / 1000, endTime: Date.UTC(2026, 10, 3, 0) / 1000, energyConsumedFromPowerGridKwh: 20, timeZone: 'Europe/Berlin', chargingCostInformation: { currency: 'EUR', calculatedChargingCost: 7.1, calculatedSavings: 0 } } as ChargingSession;
+    const s = {
+      startTime: Date.UTC(2026, 10, 2, 20) / 1000,
+      endTime: Date.UTC(2026, 10, 3, 0) / 1000,
+      energyConsumedFromPowerGridKwh: 20,
+      timeZone: 'Europe/Berlin',
+      chargingCostInformation: { currency: 'EUR', calculatedChargingCost: 7.1, calculatedSavings: 0 },
+    } as ChargingSession;
     const row = flattenChargingSessionWithCost(s, tariff);
     // One hour at 0.40, three at 0.20: 5 kWh × 0.40 + 15 kWh × 0.20.
-    assert.deepStrictEqual([row.cost, row.currency, row.tariffCost, row.tariffCurrency, row.tariffKwh, row.tariffMethod], [7.1, 'EUR', 5, 'EUR', 20, 'time-of-use']);
+    assert.deepStrictEqual(
+      [row.cost, row.currency, row.tariffCost, row.tariffCurrency, row.tariffKwh, row.tariffMethod],
+      [7.1, 'EUR', 5, 'EUR', 20, 'time-of-use'],
+    );
     const open = flattenChargingSessionWithCost({ ...s, endTime: null }, tariff);
     assert.deepStrictEqual([open.tariffCost, open.tariffKwh, open.tariffMethod], [null, null, '']);
     assert.ok(!('tariffCost' in core.flattenChargingSession(s)));

@@ -18,7 +18,14 @@ function saved(vehicle = {}) {
   return {
     version: 1,
     vehicles: {
-      [VIN]: { vin: VIN, updatedAt: T(0), values: { [SOC]: { value: 50, unit: '%', timestamp: T(0) } }, charging: initialChargingState(), trips: initialTripState(), ...vehicle },
+      [VIN]: {
+        vin: VIN,
+        updatedAt: T(0),
+        values: { [SOC]: { value: 50, unit: '%', timestamp: T(0) } },
+        charging: initialChargingState(),
+        trips: initialTripState(),
+        ...vehicle,
+      },
     },
   };
 }
@@ -50,11 +57,24 @@ describe('core live data', function () {
       assert.deepStrictEqual(restoreLiveDataState(old).vehicles[VIN].trips, initialTripState());
       const trips = {
         driving: true,
-        trip: { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: Date.parse(T(60)), endMs: null, endedBy: null, latestMs: Date.parse(T(60)) },
+        trip: {
+          id: `${VIN}/${T(0)}`,
+          startedAt: T(0),
+          startObserved: true,
+          lastMoveMs: Date.parse(T(60)),
+          endMs: null,
+          endedBy: null,
+          latestMs: Date.parse(T(60)),
+        },
         lastEndedAt: null,
         ignitionKey: 'vehicle.drivetrain.engine.isIgnitionOn',
         movingSeen: true,
-        samples: { 'vehicle.vehicle.travelledDistance': [[Date.parse(T(0)), 100], [Date.parse(T(60)), 101]] },
+        samples: {
+          'vehicle.vehicle.travelledDistance': [
+            [Date.parse(T(0)), 100],
+            [Date.parse(T(60)), 101],
+          ],
+        },
       };
       assert.deepStrictEqual(restoreLiveDataState(saved({ trips })).vehicles[VIN].trips, trips);
     });
@@ -123,10 +143,13 @@ describe('core live data', function () {
       const live = new LiveData();
       const ev = (vin, value) => ({ vin, descriptor: SOC, value, unit: '%', timestamp: T(1), messageTimestamp: null, topic: '' });
       const updates = live.ingestEvents([ev(VIN2, 10), ev(VIN, 20), ev(VIN2, 30)]);
-      assert.deepStrictEqual(updates.map((u) => [u.vin, [...new Set(u.changes)]]), [
-        [VIN2, [SOC]],
-        [VIN, [SOC]],
-      ]);
+      assert.deepStrictEqual(
+        updates.map((u) => [u.vin, [...new Set(u.changes)]]),
+        [
+          [VIN2, [SOC]],
+          [VIN, [SOC]],
+        ],
+      );
       assert.strictEqual(live.vehicle(VIN2).values[SOC].value, 30, 'later readings of the same time replace earlier ones');
       const byTopic = live.ingest({ data: { [SOC]: { value: 5, timestamp: T(2) } } }, `gcid/${VIN}`);
       assert.strictEqual(byTopic.vin, VIN);
@@ -155,11 +178,14 @@ describe('core live data', function () {
       assert.deepStrictEqual([refresh.changed, refresh.changes], [false, []]);
     });
 
-    it('a refreshed status still drives the charging tracker; the tracker\'s change alone is a change', () => {
+    it("a refreshed status still drives the charging tracker; the tracker's change alone is a change", () => {
       const live = new LiveData();
       live.ingest(msg({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }));
       const start = live.ingest(msg({ [STATUS]: { value: 'CHARGINGACTIVE', timestamp: T(1) } }));
-      assert.deepStrictEqual(start.events.map((e) => e.kind), ['charging-started']);
+      assert.deepStrictEqual(
+        start.events.map((e) => e.kind),
+        ['charging-started'],
+      );
       assert.strictEqual(live.vehicle(VIN).charging.charging, true);
       const power = 'vehicle.powertrain.electric.battery.charging.power';
       const p = live.ingest(msg({ [power]: { value: 11000, unit: 'W', timestamp: T(2) } }));
@@ -206,7 +232,9 @@ describe('core live data', function () {
       assert.strictEqual(u.changes.length, 1000);
       assert.strictEqual(u.dropped.keys.length, 49001);
       assert.deepStrictEqual([u.dropped.keys[0], u.dropped.size], ['x.unknown.key999', []]);
-      const later = live.ingest(msg({ [PORT]: { value: 'CONNECTED', timestamp: T(1) }, 'x.unknown.key5': { value: 'held', timestamp: T(1) }, 'x.new': { value: 1, timestamp: T(1) } }));
+      const later = live.ingest(
+        msg({ [PORT]: { value: 'CONNECTED', timestamp: T(1) }, 'x.unknown.key5': { value: 'held', timestamp: T(1) }, 'x.new': { value: 1, timestamp: T(1) } }),
+      );
       assert.deepStrictEqual(later.changes, [PORT, 'x.unknown.key5'], 'a catalogue key and a key held go on; a new unknown one does not');
       assert.deepStrictEqual(later.dropped, { keys: ['x.new'], size: [] });
       assert.strictEqual(live.vehicle(VIN).charging.plugged, true);
@@ -258,7 +286,11 @@ describe('core live data', function () {
 
     it('the saved text of each car is its state, whatever the order of messages and saves (generated)', () => {
       const keys = [SOC, STATUS, PORT, '123', ...Array.from({ length: 36 }, (_, i) => `vehicle.k${i}`)];
-      const reading = fc.record({ key: fc.constantFrom(...keys), value: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom('CHARGINGACTIVE', 'CONNECTED', 'x')), at: fc.integer({ min: 0, max: 40 }) });
+      const reading = fc.record({
+        key: fc.constantFrom(...keys),
+        value: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom('CHARGINGACTIVE', 'CONNECTED', 'x')),
+        at: fc.integer({ min: 0, max: 40 }),
+      });
       const step = fc.oneof(
         fc.record({ vin: fc.constantFrom(VIN, VIN2), readings: fc.array(reading, { minLength: 1, maxLength: 10 }) }),
         fc.constantFrom('cars', 'text', 'one'),
@@ -270,7 +302,8 @@ describe('core live data', function () {
           for (const s of steps) {
             if (s === 'cars') for (const [vin, text] of Object.entries(live.serializeCars())) assert.deepStrictEqual(JSON.parse(text), asSaved(live, vin));
             else if (s === 'one') for (const vin of live.vins()) assert.deepStrictEqual(JSON.parse(live.serializeCars([vin])[vin]), asSaved(live, vin));
-            else if (s === 'text') for (const [vin, car] of Object.entries(JSON.parse(live.serializeText()).vehicles)) assert.deepStrictEqual(car, asSaved(live, vin));
+            else if (s === 'text')
+              for (const [vin, car] of Object.entries(JSON.parse(live.serializeText()).vehicles)) assert.deepStrictEqual(car, asSaved(live, vin));
             else live.ingest(msg(Object.fromEntries(s.readings.map((r) => [r.key, { value: r.value, timestamp: T(r.at) }])), s.vin));
           }
           for (const vin of live.vins()) assert.deepStrictEqual(JSON.parse(live.serializeCars([vin])[vin]), asSaved(live, vin));

@@ -36,7 +36,7 @@ function recorder(extra = {}) {
 }
 
 describe('core live feed', function () {
-  it('saves first, then hands out the car\'s state, then the events, in order', async () => {
+  it("saves first, then hands out the car's state, then the events, in order", async () => {
     const { feed, seen } = recorder();
     await feed.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(0) }, [SOC]: { value: 40, unit: '%', timestamp: T(0) } }));
     await feed.push(message({ [STATUS]: { value: 'CHARGINGACTIVE', timestamp: T(1) } }));
@@ -81,8 +81,14 @@ describe('core live feed', function () {
       await feed.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }));
       await feed.push(message({ [STATUS]: { value: 'CHARGINGACTIVE', timestamp: T(1) } }));
     }
-    assert.deepStrictEqual(only.seen.events.map((e) => e.kind), ['charging-started']);
-    assert.deepStrictEqual(every.seen.events.map((e) => e.kind), ['plugged-in', 'charging-started']);
+    assert.deepStrictEqual(
+      only.seen.events.map((e) => e.kind),
+      ['charging-started'],
+    );
+    assert.deepStrictEqual(
+      every.seen.events.map((e) => e.kind),
+      ['plugged-in', 'charging-started'],
+    );
   });
 
   it('continues from a saved state; a broken one is reported and dropped', async () => {
@@ -98,7 +104,9 @@ describe('core live feed', function () {
     }
     const broken = recorder({ saved: { version: 9 } });
     assert.deepStrictEqual(broken.feed.live.vins(), []);
-    assert.deepStrictEqual(broken.seen.problems, ['The saved live state could not be used (Not a saved live-data state: version 9 (expected 1)); starting afresh.']);
+    assert.deepStrictEqual(broken.seen.problems, [
+      'The saved live state could not be used (Not a saved live-data state: version 9 (expected 1)); starting afresh.',
+    ]);
   });
 
   it('a save that fails is reported and the car and events still go out', async () => {
@@ -159,7 +167,20 @@ describe('core live feed', function () {
       subscriber: { beforeSave: (u) => void order.push(`before ${u.vin} ${u.changed}`), afterSave: (u) => void order.push(`after ${u.vin}`) },
     });
     const at = (h) => Date.parse('2025-12-20T00:00:00Z') / 1000 + h * 3600;
-    const sessions = [{ startTime: at(18), endTime: at(20), energyConsumedFromPowerGridKwh: 12.5, timeZone: 'Europe/Berlin', displayedSoc: 80, displayedStartSoc: 20, totalChargingDurationSec: 7200, isPreconditioningActivated: false, mileage: 1, mileageUnits: 'MileageUnits.KM' }];
+    const sessions = [
+      {
+        startTime: at(18),
+        endTime: at(20),
+        energyConsumedFromPowerGridKwh: 12.5,
+        timeZone: 'Europe/Berlin',
+        displayedSoc: 80,
+        displayedStartSoc: 20,
+        totalChargingDurationSec: 7200,
+        isPreconditioningActivated: false,
+        mileage: 1,
+        mileageUnits: 'MileageUnits.KM',
+      },
+    ];
     const result = await feed.importChargingHistory(VIN, sessions);
     assert.strictEqual(result.counted, 1);
     assert.deepStrictEqual(order, [`before ${VIN} true`, 'save', 'vehicle 12.5', `after ${VIN}`]);
@@ -168,7 +189,7 @@ describe('core live feed', function () {
     assert.strictEqual(order.length, 4);
   });
 
-  it('without hosts\' callbacks the feed only keeps the state', async () => {
+  it("without hosts' callbacks the feed only keeps the state", async () => {
     const feed = createLiveFeed({});
     await feed.push(message({ [PORT]: { value: 'CONNECTED', timestamp: T(0) } }));
     assert.strictEqual(feed.live.vehicle(VIN).charging.plugged, true);
@@ -207,7 +228,7 @@ describe('core live feed', function () {
       const { feed, seen, clock } = batched();
       for (let i = 0; i < 100; i += 1) await feed.push(soc(i, i, i % 2 ? VIN : 'WBA12345678909999'));
       assert.strictEqual(seen.saves.length, 0);
-      assert.strictEqual(seen.vehicles.length, 100, 'the car\'s state goes out at once all the same');
+      assert.strictEqual(seen.vehicles.length, 100, "the car's state goes out at once all the same");
       assert.deepStrictEqual(clock.asked, [30000], 'one timer for the batch');
       await clock.advance(29999);
       assert.strictEqual(seen.saves.length, 0);
@@ -340,7 +361,15 @@ describe('core live feed', function () {
 
     it('dropped readings are said once per car and limit, with the key cut short', async () => {
       const { feed, seen } = batched({ limits: { maxKeysPerCar: 2 } });
-      const unknown = (from, vin = VIN) => message({ [`x.a${from}`]: { value: 1, timestamp: T(0) }, [`x.a${from + 1}`]: { value: 1, timestamp: T(0) }, [`x.a${from + 2}`]: { value: 1, timestamp: T(0) } }, vin);
+      const unknown = (from, vin = VIN) =>
+        message(
+          {
+            [`x.a${from}`]: { value: 1, timestamp: T(0) },
+            [`x.a${from + 1}`]: { value: 1, timestamp: T(0) },
+            [`x.a${from + 2}`]: { value: 1, timestamp: T(0) },
+          },
+          vin,
+        );
       await feed.push(unknown(0));
       await feed.push(unknown(10));
       await feed.push(unknown(0, VIN2));
@@ -413,7 +442,10 @@ describe('core live feed', function () {
       const only = await commute({ tripKinds: ['trip-finished'] });
       await only.clock.advance(3_600_000);
       await only.feed.flush();
-      assert.deepStrictEqual(only.seen.map((e) => e.kind), ['trip-finished']);
+      assert.deepStrictEqual(
+        only.seen.map((e) => e.kind),
+        ['trip-finished'],
+      );
       const none = await commute({ onTripEvent: undefined });
       await none.clock.advance(3_600_000);
       await none.feed.flush();
@@ -425,7 +457,9 @@ describe('core live feed', function () {
   });
 
   describe('a finish that waits for late readings', () => {
-    const items = scripts.chargingScriptItems(scripts.CHARGING_SCRIPTS['dc-session']).filter((i): i is Extract<typeof i, { message: unknown }> => !('marker' in i));
+    const items = scripts
+      .chargingScriptItems(scripts.CHARGING_SCRIPTS['dc-session'])
+      .filter((i): i is Extract<typeof i, { message: unknown }> => !('marker' in i));
 
     it('goes out on the timer five minutes after the end, saved first, with what the car did meanwhile behind it', async () => {
       const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
@@ -460,7 +494,9 @@ describe('core live feed', function () {
       const ahead = (v) => message({ [SOC]: { value: v, unit: '%', timestamp: '2027-01-01T00:00:00Z' } });
       await feed.push(ahead(50));
       await feed.push(ahead(51));
-      assert.deepStrictEqual(problems, [`Car ${VIN} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`]);
+      assert.deepStrictEqual(problems, [
+        `Car ${VIN} sends readings stamped ahead of this machine's clock: they are taken as received now (is the clock right?).`,
+      ]);
       assert.deepStrictEqual(feed.live.vehicle(VIN).values[SOC], { value: 51, unit: '%', timestamp: new Date(now).toISOString() });
     });
 
@@ -517,7 +553,12 @@ describe('core live feed', function () {
       const clock = fakeClock(scripts.CHARGING_SCRIPT_START);
       let saved;
       const kinds = [];
-      let feed = createLiveFeed({ timers: clock.timers, now: clock.now, save: (json) => (saved = JSON.parse(json)), onChargingEvent: (e) => kinds.push(e.kind) });
+      let feed = createLiveFeed({
+        timers: clock.timers,
+        now: clock.now,
+        save: (json) => (saved = JSON.parse(json)),
+        onChargingEvent: (e) => kinds.push(e.kind),
+      });
       for (const i of items.slice(0, -2)) {
         await clock.advance(Date.parse(i.at) - clock.now());
         await feed.push(streamed(i.message));
@@ -526,7 +567,10 @@ describe('core live feed', function () {
       assert.ok(!kinds.includes('charging-finished'));
       feed = createLiveFeed({ saved, timers: clock.timers, now: clock.now, save: () => undefined, onChargingEvent: (e) => kinds.push(e.kind) });
       await clock.advance(10 * 60_000);
-      assert.deepStrictEqual(kinds.filter((k) => k === 'charging-finished'), ['charging-finished']);
+      assert.deepStrictEqual(
+        kinds.filter((k) => k === 'charging-finished'),
+        ['charging-finished'],
+      );
       await feed.close();
     });
   });

@@ -98,8 +98,20 @@ function figuresOrder(e) {
 
 describe('Trips: scripted drives', () => {
   it('the descriptors it reads exist in the catalogue and are streamable', () => {
-    const ids = [...TRIP_DESCRIPTORS.ignition, TRIP_DESCRIPTORS.moving, TRIP_DESCRIPTORS.speedLowerBound, TRIP_DESCRIPTORS.odometer, TRIP_DESCRIPTORS.latitude, TRIP_DESCRIPTORS.longitude, ...TRIP_DESCRIPTORS.fuel, TRIP_DESCRIPTORS.energyContent];
-    assert.deepStrictEqual(ids.filter((id) => !findDescriptor(id)?.streamable), []);
+    const ids = [
+      ...TRIP_DESCRIPTORS.ignition,
+      TRIP_DESCRIPTORS.moving,
+      TRIP_DESCRIPTORS.speedLowerBound,
+      TRIP_DESCRIPTORS.odometer,
+      TRIP_DESCRIPTORS.latitude,
+      TRIP_DESCRIPTORS.longitude,
+      ...TRIP_DESCRIPTORS.fuel,
+      TRIP_DESCRIPTORS.energyContent,
+    ];
+    assert.deepStrictEqual(
+      ids.filter((id) => !findDescriptor(id)?.streamable),
+      [],
+    );
   });
 
   it('commute: started at the ignition, finished once at the ignition off, with distance, positions, state of charge and an estimated energy', () => {
@@ -193,7 +205,7 @@ describe('Trips: scripted drives', () => {
     ]);
   });
 
-  it('stream drop mid-trip: one trip across the gap; the distance is the odometer\'s, lost readings included', () => {
+  it("stream drop mid-trip: one trip across the gap; the distance is the odometer's, lost readings included", () => {
     const { trips } = replay('stream-drop');
     assert.deepStrictEqual(trips, [
       started(BEV, 0, { odometerKm: 23464, position: WORK, soc: 68 }),
@@ -233,16 +245,22 @@ describe('Trips: scripted drives', () => {
     ]);
     assert.deepStrictEqual(replay('restart', { restart: 'restore-without-latest' }).trips, restarted.trips);
     const redelivered = restarted.updates[8];
-    assert.deepStrictEqual({ changed: redelivered.changed, duplicates: redelivered.duplicates, trips: redelivered.trips }, { changed: false, duplicates: 2, trips: [] });
+    assert.deepStrictEqual(
+      { changed: redelivered.changed, duplicates: redelivered.duplicates, trips: redelivered.trips },
+      { changed: false, duplicates: 2, trips: [] },
+    );
 
     // A host that lost its state starts from nothing: the first trip never finishes, and a second one opens at the
     // next motion it can see (the odometer moving on). Restoring the state is what keeps the trip whole.
     const forgotten = replay('restart', { restart: 'forget' }).trips;
-    assert.deepStrictEqual(forgotten.map((e) => [e.kind, e.at]), [
-      ['trip-started', T(0)],
-      ['trip-started', T(15 * MIN)],
-      ['trip-finished', T(25 * MIN + 10)],
-    ]);
+    assert.deepStrictEqual(
+      forgotten.map((e) => [e.kind, e.at]),
+      [
+        ['trip-started', T(0)],
+        ['trip-started', T(15 * MIN)],
+        ['trip-finished', T(25 * MIN + 10)],
+      ],
+    );
     assert.deepStrictEqual([forgotten[2].startOdometerKm, forgotten[2].distanceKm], [23502, 18]);
   });
 });
@@ -274,11 +292,14 @@ describe('Trips: stops, silences and cars that stream less', () => {
       [45 * MIN, { [ODO]: 116, [MOVING]: false }],
       [45 * MIN + 10, { [IGNITION]: false }],
     ]);
-    assert.deepStrictEqual(trips.map((e) => [e.kind, e.at]), [
-      ['trip-started', T(0)],
-      ['trip-finished', T(10 * MIN + 20)],
-      ['trip-started', T(35 * MIN + 20)],
-    ]);
+    assert.deepStrictEqual(
+      trips.map((e) => [e.kind, e.at]),
+      [
+        ['trip-started', T(0)],
+        ['trip-finished', T(10 * MIN + 20)],
+        ['trip-started', T(35 * MIN + 20)],
+      ],
+    );
     // No battery size: no energy, and it says so.
     assert.deepStrictEqual([trips[1].distanceKm, trips[1].stops, trips[1].missing], [8, 0, ['startPosition', 'endPosition', 'energyUsed']]);
     // In the logbook: what the car did not send is empty, never 0, and the row names it.
@@ -295,7 +316,10 @@ describe('Trips: stops, silences and cars that stream less', () => {
       [10, { [MOVING]: true }],
       [5 * MIN, { [ODO]: 104, [IGNITION]: false }],
     ]);
-    assert.deepStrictEqual(trips.map((e) => e.kind), ['trip-started']);
+    assert.deepStrictEqual(
+      trips.map((e) => e.kind),
+      ['trip-started'],
+    );
     const due = Date.parse(T(5 * MIN)) + TRIP_PAUSE_MS + FINISH_SETTLE_MS;
     assert.strictEqual(live.nextSettleAt(), due);
     advance(TRIP_PAUSE_MS / 1000 + FINISH_SETTLE_MS / 1000 - 1);
@@ -320,12 +344,18 @@ describe('Trips: stops, silences and cars that stream less', () => {
       [10, { [MOVING]: true }],
       [20 * MIN, { [ODO]: 120 }],
     ]);
-    assert.deepStrictEqual(trips.map((e) => e.kind), ['trip-started']);
+    assert.deepStrictEqual(
+      trips.map((e) => e.kind),
+      ['trip-started'],
+    );
     advance(59 * MIN);
     assert.deepStrictEqual(live.settle(), []);
     advance(2 * MIN + FINISH_SETTLE_MS / 1000);
     const [u] = live.settle();
-    assert.deepStrictEqual(u.trips.map((e) => [e.kind, e.endedAt, e.endedBy, e.distanceKm]), [['trip-finished', T(20 * MIN), 'silence', 20]]);
+    assert.deepStrictEqual(
+      u.trips.map((e) => [e.kind, e.endedAt, e.endedBy, e.distanceKm]),
+      [['trip-finished', T(20 * MIN), 'silence', 20]],
+    );
   });
 
   it('a car that streams neither ignition nor motion (position and odometer only): the trip ends at the last motion, the fuel of a BEV is not missing', () => {
@@ -338,7 +368,10 @@ describe('Trips: stops, silences and cars that stream less', () => {
       // Parked: the same fix again a few minutes later is no motion.
       [12 * MIN, p(1)],
     ]);
-    assert.deepStrictEqual(trips.map((e) => [e.kind, e.at, e.startObserved]), [['trip-started', T(3 * MIN), true]]);
+    assert.deepStrictEqual(
+      trips.map((e) => [e.kind, e.at, e.startObserved]),
+      [['trip-started', T(3 * MIN), true]],
+    );
     advance(TRIP_PAUSE_MS / 1000 + FINISH_SETTLE_MS / 1000);
     const [u] = live.settle();
     const f = u.trips[0];
@@ -357,10 +390,13 @@ describe('Trips: stops, silences and cars that stream less', () => {
     ]);
     advance(TRIP_PAUSE_MS / 1000 + FINISH_SETTLE_MS / 1000);
     trips.push(...live.settle().flatMap((u) => u.trips));
-    assert.deepStrictEqual(trips.map((e) => [e.kind, e.at, e.endedBy ?? null, e.stops ?? null, e.startObserved]), [
-      ['trip-started', T(0), null, null, false],
-      ['trip-finished', T(9 * MIN), 'stopped', 1, false],
-    ]);
+    assert.deepStrictEqual(
+      trips.map((e) => [e.kind, e.at, e.endedBy ?? null, e.stops ?? null, e.startObserved]),
+      [
+        ['trip-started', T(0), null, null, false],
+        ['trip-finished', T(9 * MIN), 'stopped', 1, false],
+      ],
+    );
   });
 
   it('a combustion car: fuel figures, no state of charge missing; the odometer in miles is turned into km', () => {
@@ -421,7 +457,11 @@ describe('Trips: readings late by minutes', () => {
       let exact = 0;
       for (let run = 0; run < 200; run += 1) {
         const trips = delayed(name, () => Math.floor(next() * 5 * 60_000));
-        assert.deepStrictEqual(trips.map((e) => e.kind), ['trip-started', 'trip-finished'], `run ${run}: one trip`);
+        assert.deepStrictEqual(
+          trips.map((e) => e.kind),
+          ['trip-started', 'trip-finished'],
+          `run ${run}: one trip`,
+        );
         assert.strictEqual(trips[1].tripId, trips[0].tripId, `run ${run}: one id`);
         if (JSON.stringify(figures(trips[1])) === JSON.stringify(figures(expected))) exact += 1;
       }
@@ -465,12 +505,21 @@ describe('Trips: the logbook', () => {
     });
     assert.deepStrictEqual([rows[1].fuelUnit, rows[1].fuelUsed, rows[1].energyUsedEstimate, rows[1].stops], ['l', 2.7, false, 1]);
     const csv = toCsv(rows).split('\r\n');
-    assert.strictEqual(csv[0], 'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,missing,vin,tripId');
-    assert.strictEqual(csv[1], `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,,${BEV},${tid(BEV, 20)}`);
-    assert.deepStrictEqual(tripLogbookRows(events).map((r) => [r.start, r.timeZone]), [
-      ['2026-11-27T06:30:20Z', 'UTC'],
-      ['2026-11-27T06:30:00Z', 'UTC'],
-    ]);
+    assert.strictEqual(
+      csv[0],
+      'start,end,timeZone,startOdometerKm,endOdometerKm,distanceKm,purpose,startLatitude,startLongitude,endLatitude,endLongitude,durationMinutes,averageSpeedKmh,stops,startSoc,endSoc,socUsed,energyUsedKwh,energyUsedEstimate,fuelUnit,startFuel,endFuel,fuelUsed,missing,vin,tripId',
+    );
+    assert.strictEqual(
+      csv[1],
+      `2026-11-27T07:30:20+01:00,2026-11-27T07:47:20+01:00,Europe/Berlin,23418,23424,6,,48.16402,11.57118,48.18322,11.56945,17,21.2,0,80,78,2,1.61,true,,,,,,${BEV},${tid(BEV, 20)}`,
+    );
+    assert.deepStrictEqual(
+      tripLogbookRows(events).map((r) => [r.start, r.timeZone]),
+      [
+        ['2026-11-27T06:30:20Z', 'UTC'],
+        ['2026-11-27T06:30:00Z', 'UTC'],
+      ],
+    );
     assert.throws(() => tripLogbookRows(events, { timeZone: 'Europe/Berln' }), /Unknown time zone/);
   });
 });
@@ -510,8 +559,7 @@ describe('Trips: scripts replayed through the simulated stream', function () {
 });
 
 describe("Trips: the sandboxes' stream story", () => {
-
-  it('every round of the scenarios gives one trip, finished with the tracker\'s rules: the commute, then the way home with a stop', async () => {
+  it("every round of the scenarios gives one trip, finished with the tracker's rules: the commute, then the way home with a stop", async () => {
     let clock = Date.parse('2026-12-01T07:00:00Z');
     const waiting = [];
     const timers = {
@@ -553,7 +601,10 @@ describe("Trips: the sandboxes' stream story", () => {
       }
     }
     await advance(clock + 3_600_000);
-    assert.deepStrictEqual(seen.map((e) => e.kind), ['trip-started', 'trip-finished', 'trip-started', 'trip-finished', 'trip-started', 'trip-finished']);
+    assert.deepStrictEqual(
+      seen.map((e) => e.kind),
+      ['trip-started', 'trip-finished', 'trip-started', 'trip-finished', 'trip-started', 'trip-finished'],
+    );
     const finished = seen.filter((e) => e.kind === 'trip-finished');
     assert.deepStrictEqual(
       finished.map((f) => [f.startOdometerKm, f.distanceKm, f.stops, f.startPosition, f.endPosition, f.endedBy, f.energyUsed?.estimate, f.missing]),

@@ -37,7 +37,7 @@ describe('LoginError', function () {
     assert.strictEqual(e.toJSON().name, 'LoginError');
   });
 
-  it('is what a refused refresh and a refused login throw; BMW\'s API errors are not login errors', async () => {
+  it("is what a refused refresh and a refused login throw; BMW's API errors are not login errors", async () => {
     const endpoint = { transport: new AxiosTransport(), sleep: nodeSleep, clientId: 'sim-client-id', authBaseUrl: sim.authBaseUrl };
     const refused = await refreshTokens(endpoint, 'no-such-refresh-token').catch((e) => e);
     assert.ok(refused instanceof LoginError, refused.stack);

@@ -5,7 +5,21 @@ import { startSimulator } from '../../../src/simulator';
 import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
 
-const { TokenManager, AxiosTransport, tokenSetFromResponse, refreshTokens, startDeviceAuthorization, pollDeviceAuthorization, waitForDeviceAuthorization, isDeadLogin, CarDataError, DEFAULT_SCOPE, storedTokens, tokensFromStored, TokenRing } = core;
+const {
+  TokenManager,
+  AxiosTransport,
+  tokenSetFromResponse,
+  refreshTokens,
+  startDeviceAuthorization,
+  pollDeviceAuthorization,
+  waitForDeviceAuthorization,
+  isDeadLogin,
+  CarDataError,
+  DEFAULT_SCOPE,
+  storedTokens,
+  tokensFromStored,
+  TokenRing,
+} = core;
 
 const CLIENT = 'tokens-client';
 
@@ -90,10 +104,22 @@ describe('core login', function () {
     it('a refresh keeps the GCID and id_token when GCDM does not send them again', async () => {
       const tokens = { ...issued(), gcid: 'kept-gcid', idToken: 'kept-id' };
       const tm = manager({ tokens });
-      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ access_token: 'a2', refresh_token: 'r2', expires_in: 3600 }) }, { path: /oauth\/token/ });
+      sim.faults.answerNext(
+        1,
+        { status: 200, contentType: 'application/json', body: JSON.stringify({ access_token: 'a2', refresh_token: 'r2', expires_in: 3600 }) },
+        { path: /oauth\/token/ },
+      );
       const fresh = await tm.refresh();
       assert.deepStrictEqual([fresh.accessToken, fresh.refreshToken, fresh.gcid, fresh.idToken], ['a2', 'r2', 'kept-gcid', 'kept-id']);
-      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ access_token: 'a3', refresh_token: 'r3', gcid: 'new-gcid', id_token: 'new-id' }) }, { path: /oauth\/token/ });
+      sim.faults.answerNext(
+        1,
+        {
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ access_token: 'a3', refresh_token: 'r3', gcid: 'new-gcid', id_token: 'new-id' }),
+        },
+        { path: /oauth\/token/ },
+      );
       const next = await tm.refresh();
       assert.deepStrictEqual([next.gcid, next.idToken], ['new-gcid', 'new-id']);
     });
@@ -146,7 +172,12 @@ describe('core login', function () {
     it('the stored set is the same, missing, or unreadable: "authorize again" stands', async () => {
       const mine = issued();
       await manager({ tokens: { ...mine } }).refresh();
-      for (const reload of [async () => ({ ...mine }), async () => undefined, async () => ({ ...mine, refreshToken: '' }), () => Promise.reject(new Error('EACCES'))]) {
+      for (const reload of [
+        async () => ({ ...mine }),
+        async () => undefined,
+        async () => ({ ...mine, refreshToken: '' }),
+        () => Promise.reject(new Error('EACCES')),
+      ]) {
         const tm = manager({ tokens: { ...mine }, reload });
         const e = await failure(tm.refresh());
         assert.ok(isDeadLogin(e), e.message);
@@ -168,9 +199,13 @@ describe('core login', function () {
       const refused = new CarDataError({ kind: 'storage', message: 'Cannot save the BMW tokens in /x (EACCES)' });
       let writable = false;
       const stored = [];
-      const tm = manager({ tokens: { ...mine }, checkStore: async () => {
-        if (!writable) throw refused;
-      }, onTokens: (t) => stored.push(t) });
+      const tm = manager({
+        tokens: { ...mine },
+        checkStore: async () => {
+          if (!writable) throw refused;
+        },
+        onTokens: (t) => stored.push(t),
+      });
       assert.strictEqual(await failure(tm.refresh()), refused);
       assert.strictEqual(await failure(tm.refreshAfterUnauthorized(mine.accessToken)), refused);
       assert.strictEqual(refreshes(), 0, 'no refresh was made');
@@ -257,11 +292,15 @@ describe('core login', function () {
       const auth = await startDeviceAuthorization(padded);
       sim.approve(auth.userCode);
       assert.strictEqual((await pollDeviceAuthorization(padded, auth)).status, 'success');
-      assert.ok(sim.requests.every((r) => !r.path.includes('//')), sim.requests.map((r) => r.path).join());
+      assert.ok(
+        sim.requests.every((r) => !r.path.includes('//')),
+        sim.requests.map((r) => r.path).join(),
+      );
     });
 
     it('OAuth errors carry GCDM\'s description; any answer without one, and every 5xx, is "unavailable"', async () => {
-      const answer = (status, body) => sim.faults.answerNext(1, { status, contentType: 'application/json', body: JSON.stringify(body) }, { path: /device\/code/ });
+      const answer = (status, body) =>
+        sim.faults.answerNext(1, { status, contentType: 'application/json', body: JSON.stringify(body) }, { path: /device\/code/ });
       answer(400, { error: 'invalid_client', error_description: 'unknown client' });
       const described = await failure(startDeviceAuthorization(endpoint()));
       assert.strictEqual(described.message, 'Starting the BMW login: invalid_client (unknown client)');
@@ -270,12 +309,19 @@ describe('core login', function () {
       assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).message, 'Starting the BMW login: invalid_client');
       answer(400, { error: 5 });
       const numeric = await failure(startDeviceAuthorization(endpoint()));
-      assert.deepStrictEqual([numeric.kind, numeric.retryable, numeric.message], ['http', true, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"]);
+      assert.deepStrictEqual(
+        [numeric.kind, numeric.retryable, numeric.message],
+        ['http', true, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"],
+      );
       answer(499, {});
       assert.deepStrictEqual([(await failure(startDeviceAuthorization(endpoint()))).kind], ['http']);
       answer(400, { error: 'Rate <b>limited</b>, see https://example.invalid' });
       const odd = await failure(startDeviceAuthorization(endpoint()));
-      assert.deepStrictEqual([odd.kind, odd.oauthError, odd.message], ['http', undefined, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"], 'a text that is no OAuth code is not repeated');
+      assert.deepStrictEqual(
+        [odd.kind, odd.oauthError, odd.message],
+        ['http', undefined, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"],
+        'a text that is no OAuth code is not repeated',
+      );
       answer(429, { error: 'invalid_request' });
       assert.strictEqual((await failure(startDeviceAuthorization(endpoint()))).kind, 'http', 'a 429 is a hiccup whatever its body says');
       answer(500, { error: 'invalid_grant' });
@@ -295,7 +341,11 @@ describe('core login', function () {
     });
 
     it('a device login with a negative or missing interval polls every 5 s; waiting sleeps the interval in ms', async () => {
-      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'u', interval: 'soon' }) }, { path: /device\/code/ });
+      sim.faults.answerNext(
+        1,
+        { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'u', interval: 'soon' }) },
+        { path: /device\/code/ },
+      );
       const auth = await startDeviceAuthorization(endpoint());
       assert.strictEqual(auth.interval, 5);
       const real = await startDeviceAuthorization(endpoint());
@@ -336,7 +386,7 @@ describe('core login', function () {
   });
 
   describe('token answers', () => {
-    it('maps GCDM\'s answer, with an hour by default and numbers given as text', () => {
+    it("maps GCDM's answer, with an hour by default and numbers given as text", () => {
       const body = { access_token: 'a', refresh_token: 'r', id_token: 'i', gcid: 'g', scope: 's', expires_in: 60 };
       assert.deepStrictEqual(tokenSetFromResponse(body, 1000), { accessToken: 'a', refreshToken: 'r', idToken: 'i', gcid: 'g', scope: 's', expiresAt: 61_000 });
       assert.strictEqual(tokenSetFromResponse({ access_token: 'a', refresh_token: 'r' }, 0).expiresAt, 3_599_000);
@@ -345,7 +395,10 @@ describe('core login', function () {
       const bare = tokenSetFromResponse({ access_token: 'a', refresh_token: 'r', id_token: 5, gcid: null, scope: [] }, 0);
       assert.deepStrictEqual([bare.idToken, bare.gcid, bare.scope], [undefined, undefined, undefined]);
       for (const body2 of [{ access_token: 'a' }, { refresh_token: 'r' }, null, 'x', Buffer.from('{}')]) {
-        assert.throws(() => tokenSetFromResponse(body2, 0), (e) => e instanceof CarDataError && e.kind === 'response');
+        assert.throws(
+          () => tokenSetFromResponse(body2, 0),
+          (e) => e instanceof CarDataError && e.kind === 'response',
+        );
       }
     });
   });
@@ -365,13 +418,25 @@ describe('core login', function () {
     });
 
     it('fills what GCDM leaves out: the complete link, a 5 s interval, 300 s of life', async () => {
-      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'U C', verification_uri: 'https://x.example/verify', interval: -1 }) }, { path: /device\/code/ });
+      sim.faults.answerNext(
+        1,
+        {
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ device_code: 'd', user_code: 'U C', verification_uri: 'https://x.example/verify', interval: -1 }),
+        },
+        { path: /device\/code/ },
+      );
       const auth = await startDeviceAuthorization({ ...endpoint(), now: () => 1000 });
       assert.deepStrictEqual(
         { c: auth.verificationUriComplete, i: auth.interval, e: auth.expiresAt, u: auth.userCode, d: auth.deviceCode },
         { c: 'https://x.example/verify?user_code=U%20C', i: 5, e: 301_000, u: 'U C', d: 'd' },
       );
-      sim.faults.answerNext(1, { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'u', interval: 0, expires_in: 60 }) }, { path: /device\/code/ });
+      sim.faults.answerNext(
+        1,
+        { status: 200, contentType: 'application/json', body: JSON.stringify({ device_code: 'd', user_code: 'u', interval: 0, expires_in: 60 }) },
+        { path: /device\/code/ },
+      );
       const zero = await startDeviceAuthorization({ ...endpoint(), now: () => 0 });
       assert.deepStrictEqual([zero.interval, zero.expiresAt, zero.verificationUri], [0, 60_000, '']);
     });
@@ -391,7 +456,10 @@ describe('core login', function () {
       assert.strictEqual(down.message, "Starting the BMW login: BMW's login service is unavailable (HTTP 503)");
       sim.faults.answerNext(1, { status: 400, contentType: 'text/plain', body: 'no' }, { path: /device\/code/ });
       const plain = await failure(startDeviceAuthorization(endpoint()));
-      assert.deepStrictEqual([plain.kind, plain.status, plain.retryable, plain.message], ['http', 400, true, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"]);
+      assert.deepStrictEqual(
+        [plain.kind, plain.status, plain.retryable, plain.message],
+        ['http', 400, true, "Starting the BMW login: BMW's login service is unavailable (HTTP 400)"],
+      );
       sim.faults.answerNext(1, { status: 400, contentType: 'application/json', body: '{"error":"temporarily_unavailable"}' }, { path: /device\/code/ });
       const busy = await failure(startDeviceAuthorization(endpoint()));
       assert.deepStrictEqual([busy.kind, busy.oauthError, busy.retryable], ['http', 'temporarily_unavailable', true]);
@@ -568,7 +636,14 @@ describe('core login', function () {
     });
 
     it('trims pasted fields, leaves out empty ones, and has no token set without a refresh token', () => {
-      assert.deepStrictEqual(tokensFromStored({ refreshToken: ' r \n', accessToken: ' a', idToken: ' ', gcid: 5, scope: '' }), { accessToken: 'a', refreshToken: 'r', idToken: undefined, gcid: undefined, scope: undefined, expiresAt: 0 });
+      assert.deepStrictEqual(tokensFromStored({ refreshToken: ' r \n', accessToken: ' a', idToken: ' ', gcid: 5, scope: '' }), {
+        accessToken: 'a',
+        refreshToken: 'r',
+        idToken: undefined,
+        gcid: undefined,
+        scope: undefined,
+        expiresAt: 0,
+      });
       for (const none of [undefined, {}, { refreshToken: '  ' }, { refreshToken: 7, accessToken: 'a' }]) assert.strictEqual(tokensFromStored(none), undefined);
     });
   });

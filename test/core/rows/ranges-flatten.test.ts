@@ -1,6 +1,16 @@
 // Named date ranges and the flat rows for CSV (pure).
 import assert from 'assert';
-import { relativeRange, isRelativeRange, checkTimeZone, RELATIVE_RANGES, flattenChargingSession as flattenSession, flattenChargingSetting as flattenSetting, formatChargingWindow as formatWindow, isChargingSessionEntry, CarDataError } from '../../../src/node';
+import {
+  relativeRange,
+  isRelativeRange,
+  checkTimeZone,
+  RELATIVE_RANGES,
+  flattenChargingSession as flattenSession,
+  flattenChargingSetting as flattenSetting,
+  formatChargingWindow as formatWindow,
+  isChargingSessionEntry,
+  CarDataError,
+} from '../../../src/node';
 import type { Raw } from '../../support/raw';
 
 // Fed raw entries as BMW may send them.
@@ -63,7 +73,10 @@ describe('core named ranges', function () {
   });
 
   it('isRelativeRange knows exactly the five ranges', () => {
-    assert.deepStrictEqual(RELATIVE_RANGES.map((r) => r.id), ['last24h', 'last7d', 'last30d', 'thisMonth', 'lastMonth']);
+    assert.deepStrictEqual(
+      RELATIVE_RANGES.map((r) => r.id),
+      ['last24h', 'last7d', 'last30d', 'thisMonth', 'lastMonth'],
+    );
     for (const r of RELATIVE_RANGES) assert.strictEqual(isRelativeRange(r.id), true);
     for (const v of ['lastYear', '', 7, null, undefined, 'LAST24H']) assert.strictEqual(isRelativeRange(v), false, String(v));
   });
@@ -162,8 +175,17 @@ describe('core flat rows', function () {
   });
 
   it('numbers that are not finite are null; no average power without a duration', () => {
-    const flat = flattenChargingSession({ displayedSoc: Infinity, displayedStartSoc: '20', energyConsumedFromPowerGridKwh: 10, totalChargingDurationSec: 0, mileage: NaN });
-    assert.deepStrictEqual([flat.endSoc, flat.startSoc, flat.socAdded, flat.averagePowerKw, flat.mileage, flat.chargingMinutes], [null, null, null, null, null, 0]);
+    const flat = flattenChargingSession({
+      displayedSoc: Infinity,
+      displayedStartSoc: '20',
+      energyConsumedFromPowerGridKwh: 10,
+      totalChargingDurationSec: 0,
+      mileage: NaN,
+    });
+    assert.deepStrictEqual(
+      [flat.endSoc, flat.startSoc, flat.socAdded, flat.averagePowerKw, flat.mileage, flat.chargingMinutes],
+      [null, null, null, null, null, 0],
+    );
     assert.strictEqual(flattenChargingSession({ energyConsumedFromPowerGridKwh: 10, totalChargingDurationSec: 1800 }).averagePowerKw, 20);
     assert.strictEqual(flattenChargingSession({ displayedStartSoc: 50 }).socAdded, null);
     assert.strictEqual(flattenChargingSession({ startTime: 1767258000 }).pluggedMinutes, null);
@@ -199,7 +221,10 @@ describe('core flat rows', function () {
       businessErrors: 'oops',
       mileageUnits: 'MILES',
     });
-    assert.deepStrictEqual([odd.municipality, odd.cost, odd.currency, odd.publicProvider, odd.businessErrors, odd.mileageUnit], ['', null, '', 'EnBW', '', 'MILES']);
+    assert.deepStrictEqual(
+      [odd.municipality, odd.cost, odd.currency, odd.publicProvider, odd.businessErrors, odd.mileageUnit],
+      ['', null, '', 'EnBW', '', 'MILES'],
+    );
     const hints = flattenChargingSession({ businessErrors: [null, { hint: 7 }, { hint: 'a' }] });
     assert.strictEqual(hints.businessErrors, 'a');
     assert.strictEqual(flattenChargingSession({ publicChargingPoint: { potentialChargingPointMatches: 'Ionity' } }).publicProvider, '');
@@ -208,7 +233,15 @@ describe('core flat rows', function () {
   });
 
   it('charging windows read HH:MM-HH:MM, minutes default to 00, an unset window is empty', () => {
-    assert.strictEqual(formatChargingWindow({ startChargingTimePeriodHour: 22, startChargingTimePeriodMinute: 5, stopChargingTimePeriodHour: 6, stopChargingTimePeriodMinute: 30 }), '22:05-06:30');
+    assert.strictEqual(
+      formatChargingWindow({
+        startChargingTimePeriodHour: 22,
+        startChargingTimePeriodMinute: 5,
+        stopChargingTimePeriodHour: 6,
+        stopChargingTimePeriodMinute: 30,
+      }),
+      '22:05-06:30',
+    );
     assert.strictEqual(formatChargingWindow({ startChargingTimePeriodHour: 7, stopChargingTimePeriodHour: 9 }), '07:00-09:00');
     assert.strictEqual(formatChargingWindow({ startChargingTimePeriodHour: 1 }), '01:00-');
     assert.strictEqual(formatChargingWindow({ stopChargingTimePeriodHour: 2, stopChargingTimePeriodMinute: 'x' }), '-02:00');
@@ -227,7 +260,11 @@ describe('core flat rows', function () {
       optimizedChargingPreference: 'PRICE',
       startChargingTimePeriodHour: 22,
       stopChargingTimePeriodHour: 6,
-      chargingTimeWindows: [{ startChargingTimePeriodHour: 1, stopChargingTimePeriodHour: 2 }, {}, { startChargingTimePeriodHour: 13, startChargingTimePeriodMinute: 15, stopChargingTimePeriodHour: 14 }],
+      chargingTimeWindows: [
+        { startChargingTimePeriodHour: 1, stopChargingTimePeriodHour: 2 },
+        {},
+        { startChargingTimePeriodHour: 13, startChargingTimePeriodMinute: 15, stopChargingTimePeriodHour: 14 },
+      ],
       acCurrentLimit: 16,
       acCurrentLimitFlag: 'ON',
       acousticLimit: 'OFF',

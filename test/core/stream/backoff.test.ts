@@ -179,7 +179,13 @@ describe('core stream: reconnects, renewals and backoff on a fake clock', functi
   it('a refresh token BMW refuses at the renewal stops the stream at once, with nothing left to run', async () => {
     await start();
     login.failNext = 1;
-    login.failWith = () => new CarDataError({ kind: 'auth', message: 'BMW refused the refresh token (invalid_grant)', hint: 'Authorize the account again (device login).', retryable: false });
+    login.failWith = () =>
+      new CarDataError({
+        kind: 'auth',
+        message: 'BMW refused the refresh token (invalid_grant)',
+        hint: 'Authorize the account again (device login).',
+        retryable: false,
+      });
     await clock.advance(HOUR - 5 * MINUTE);
     const st = sub.status;
     assert.strictEqual(st.state, 'unauthorized');
@@ -195,12 +201,15 @@ describe('core stream: reconnects, renewals and backoff on a fake clock', functi
     assert.strictEqual(sub.status.state, 'not-configured');
     assert.deepStrictEqual([sub.status.error.code, sub.status.error.reasonCode], ['not-configured', 0x80]);
     assert.deepStrictEqual([broker.connections.length, login.refreshes], [2, 1], 'asked twice, the second time with a renewed login');
-    assert.ok(broker.connections.every((c) => c.ended), 'and let go of both connections');
+    assert.ok(
+      broker.connections.every((c) => c.ended),
+      'and let go of both connections',
+    );
     assert.strictEqual(await nextWait(), 15 * MINUTE);
     assert.strictEqual(sub.status.state, 'connected');
   });
 
-  it('waitFor times out on the stream\'s timers', async () => {
+  it("waitFor times out on the stream's timers", async () => {
     await start();
     let outcome;
     sub.waitFor('not-configured', 30_000).then(

@@ -23,7 +23,12 @@ describe('core stream API', function () {
     assert.deepStrictEqual(streamConnections(), []);
   });
   const tokensOf = (s) =>
-    createAccount({ clientId: 'api-client', apiBaseUrl: s.apiBaseUrl, authBaseUrl: s.authBaseUrl, tokens: tokenSetFromResponse(s.issueTokens({ clientId: 'api-client' }), Date.now()) }).tokens;
+    createAccount({
+      clientId: 'api-client',
+      apiBaseUrl: s.apiBaseUrl,
+      authBaseUrl: s.authBaseUrl,
+      tokens: tokenSetFromResponse(s.issueTokens({ clientId: 'api-client' }), Date.now()),
+    }).tokens;
   const open = (tokens, opts) => {
     const sub = subscribeStream(tokens, { ...FAST, ...opts });
     subs.push(sub);
@@ -34,11 +39,19 @@ describe('core stream API', function () {
     for (const url of ['http://broker.example', 'broker.example:9000', 'ftp://x']) {
       assert.throws(
         () => subscribeStream(noLogin, { url }),
-        (e) => e instanceof CarDataError && e.kind === 'input' && e.parameter === 'streamUrl' && e.message === `The stream URL must start with mqtts:// or mqtt://, got "${url}"` && e.hint === `BMW's stream is ${DEFAULT_STREAM_URL}.`,
+        (e) =>
+          e instanceof CarDataError &&
+          e.kind === 'input' &&
+          e.parameter === 'streamUrl' &&
+          e.message === `The stream URL must start with mqtts:// or mqtt://, got "${url}"` &&
+          e.hint === `BMW's stream is ${DEFAULT_STREAM_URL}.`,
         url,
       );
     }
-    assert.throws(() => subscribeStream(noLogin, { vins: ['WBA123'] }), (e: any) => e.kind === 'input' && e.parameter === 'vin');
+    assert.throws(
+      () => subscribeStream(noLogin, { vins: ['WBA123'] }),
+      (e: any) => e.kind === 'input' && e.parameter === 'vin',
+    );
     assert.deepStrictEqual(streamConnections(), []);
   });
 
@@ -48,7 +61,10 @@ describe('core stream API', function () {
       const sub = subscribeStream(noLogin, { url, onState: (s) => states.push(s) });
       assert.strictEqual(sub.status.state, 'unauthorized', String(url));
       assert.ok(sub.status.error instanceof StreamError);
-      assert.deepStrictEqual([sub.status.error.code, sub.status.error.kind, sub.status.error.retryable, sub.status.error.name], ['no-login', 'auth', false, 'StreamError']);
+      assert.deepStrictEqual(
+        [sub.status.error.code, sub.status.error.kind, sub.status.error.retryable, sub.status.error.name],
+        ['no-login', 'auth', false, 'StreamError'],
+      );
       assert.strictEqual(sub.status.reason, 'The account is not authorized, so the stream cannot log in');
       assert.deepStrictEqual(sub.status.topics, []);
       assert.strictEqual((await sub.waitFor('unauthorized')).state, 'unauthorized');
@@ -124,7 +140,7 @@ describe('core stream API', function () {
     assert.strictEqual(sim.stream.connections(), 1, 'one shared connection');
   });
 
-  it('a broker that is not there: reconnecting, with the network\'s code in the reason', async () => {
+  it("a broker that is not there: reconnecting, with the network's code in the reason", async () => {
     sim = await startSimulator({});
     const states = [];
     const sub = open(tokensOf(sim), { url: 'mqtt://127.0.0.1:9', onState: (s) => states.push(s) });

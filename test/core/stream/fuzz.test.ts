@@ -9,8 +9,18 @@ import * as core from '../../../src/node';
 import { fakeClock, fakeBroker, fakeLogin } from '../../support/stream-fakes';
 import { streamed } from '../../support/stream-message';
 
-const { parseStreamPayload, normalizeStreamMessage, compileFilter, filterStreamMessage, LiveData, createLiveFeed, restoreLiveDataState, subscribeStream, streamConnections, CHARGING_DESCRIPTORS: D } =
-  core;
+const {
+  parseStreamPayload,
+  normalizeStreamMessage,
+  compileFilter,
+  filterStreamMessage,
+  LiveData,
+  createLiveFeed,
+  restoreLiveDataState,
+  subscribeStream,
+  streamConnections,
+  CHARGING_DESCRIPTORS: D,
+} = core;
 
 const VIN = 'WBA00000000000001';
 const SOC = D.soc[0];
@@ -21,14 +31,37 @@ const descriptors = fc.oneof(
   fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype', '', 'vehicle.unknown.thing'),
   fc.string({ maxLength: 40 }),
 );
-const extremeNumbers = fc.constantFrom(0, -0, 1e20, -1e20, 9e15, 8.64e15, 8.64e12, 1e12 - 1, Number.MAX_VALUE, Number.MIN_VALUE, -Number.MAX_VALUE, 2 ** 53, -(2 ** 53));
+const extremeNumbers = fc.constantFrom(
+  0,
+  -0,
+  1e20,
+  -1e20,
+  9e15,
+  8.64e15,
+  8.64e12,
+  1e12 - 1,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  -Number.MAX_VALUE,
+  2 ** 53,
+  -(2 ** 53),
+);
 const timestamps = fc.oneof(
   fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
   fc.integer({ min: 0, max: 4_102_444_800 }),
   fc.integer({ min: 0, max: 4_102_444_800_000 }),
   extremeNumbers,
   fc.double(),
-  fc.constantFrom('2027-01-01T00:00:00Z', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '99999999999999', '1e20', 'garbage', '', 'Mon, 01 Jan 2026 10:00:00 GMT'),
+  fc.constantFrom(
+    '2027-01-01T00:00:00Z',
+    '+275760-09-13T00:00:00.000Z',
+    '-271821-04-20T00:00:00.000Z',
+    '99999999999999',
+    '1e20',
+    'garbage',
+    '',
+    'Mon, 01 Jan 2026 10:00:00 GMT',
+  ),
   fc.string({ maxLength: 30 }),
   fc.constant(null),
   fc.boolean(),
@@ -40,19 +73,41 @@ const values = fc.oneof(
   fc.integer(),
   fc.boolean(),
   fc.constant(null),
-  fc.constantFrom('CHARGINGACTIVE', 'CHARGINGENDED', 'NOCHARGING', 'CHARGINGINTERRUPTED', 'CHARGINGERROR', 'CONNECTED', 'DISCONNECTED', 'CHARGING', 'NOT_CHARGING', 'true', '80', '1e999', 'NaN'),
+  fc.constantFrom(
+    'CHARGINGACTIVE',
+    'CHARGINGENDED',
+    'NOCHARGING',
+    'CHARGINGINTERRUPTED',
+    'CHARGINGERROR',
+    'CONNECTED',
+    'DISCONNECTED',
+    'CHARGING',
+    'NOT_CHARGING',
+    'true',
+    '80',
+    '1e999',
+    'NaN',
+  ),
   fc.string({ maxLength: 50 }),
   fc.jsonValue({ maxDepth: 6 }),
   fc.nat({ max: 3 }).map((n) => 'x'.repeat(10 ** (n + 2))),
 );
 const point = fc.oneof(
-  fc.record({ value: values, unit: fc.oneof(fc.constantFrom('%', 'kW', 'W', 'kWh', '', null), fc.jsonValue({ maxDepth: 1 })), timestamp: timestamps }, { requiredKeys: [] }),
+  fc.record(
+    { value: values, unit: fc.oneof(fc.constantFrom('%', 'kW', 'W', 'kWh', '', null), fc.jsonValue({ maxDepth: 1 })), timestamp: timestamps },
+    { requiredKeys: [] },
+  ),
   values,
 );
 const data = fc.oneof(fc.dictionary(descriptors, point, { maxKeys: 12 }), fc.jsonValue({ maxDepth: 3 }));
 const message = fc.record(
   {
-    vin: fc.oneof(fc.constant(VIN), fc.constantFrom('__proto__', 'constructor', '', 'A/B', '#', '+'), fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })),
+    vin: fc.oneof(
+      fc.constant(VIN),
+      fc.constantFrom('__proto__', 'constructor', '', 'A/B', '#', '+'),
+      fc.string({ maxLength: 20 }),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
     entityId: fc.oneof(fc.uuid(), fc.jsonValue({ maxDepth: 1 })),
     topic: fc.string({ maxLength: 20 }),
     timestamp: timestamps,
@@ -68,13 +123,25 @@ const payload = fc.oneof(
     const i = at % (text.length || 1);
     return text.slice(0, i) + text.slice(i + 1, Math.max(i + 1, cut % (text.length + 1)));
   }),
-  fc.constantFrom('{"vin":"__proto__","data":{"__proto__":{"value":1}}}', '{"data":{"constructor":{"value":{"prototype":1}}}}', '[1,2]', 'null', '', '{', '\u0000\uffff'),
+  fc.constantFrom(
+    '{"vin":"__proto__","data":{"__proto__":{"value":1}}}',
+    '{"data":{"constructor":{"value":{"prototype":1}}}}',
+    '[1,2]',
+    'null',
+    '',
+    '{',
+    '\u0000\uffff',
+  ),
   fc.string({ maxLength: 200 }),
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
 );
 
 const good = (soc) =>
-  JSON.stringify({ vin: VIN, timestamp: '2026-12-01T10:00:00Z', data: { [SOC]: { value: soc, unit: '%', timestamp: new Date(Date.parse('2026-12-01T10:00:00Z') + soc * 1000).toISOString() } } });
+  JSON.stringify({
+    vin: VIN,
+    timestamp: '2026-12-01T10:00:00Z',
+    data: { [SOC]: { value: soc, unit: '%', timestamp: new Date(Date.parse('2026-12-01T10:00:00Z') + soc * 1000).toISOString() } },
+  });
 
 describe('stream fuzzing: no message can throw, the state stays sound, a good message still passes', function () {
   this.timeout(120_000);
@@ -111,7 +178,8 @@ describe('stream fuzzing: no message can throw, the state stays sound, a good me
         const u = again.ingest(JSON.parse(good(50)), `gcid/${VIN}`);
         assert.ok(u, 'a good message after the bad ones is read');
         assert.ok(again.vehicle(VIN).values[SOC], 'and its value is held');
-        for (const record of Object.values<any>(saved.vehicles)) for (const v of Object.values<any>(record.values)) assert.ok(!Number.isNaN(Date.parse(v.timestamp)));
+        for (const record of Object.values<any>(saved.vehicles))
+          for (const v of Object.values<any>(record.values)) assert.ok(!Number.isNaN(Date.parse(v.timestamp)));
       }),
       { numRuns: RUNS },
     );
@@ -123,7 +191,12 @@ describe('stream fuzzing: no message can throw, the state stays sound, a good me
         const seen = [];
         const problems = [];
         // The host's clock stands before the good message: nothing generated can be newer than it.
-        const feed = createLiveFeed({ now: () => Date.parse('2026-12-01T09:00:00Z'), save: () => undefined, onVehicle: (v) => seen.push(v), onProblem: (m) => problems.push(m) });
+        const feed = createLiveFeed({
+          now: () => Date.parse('2026-12-01T09:00:00Z'),
+          save: () => undefined,
+          onVehicle: (v) => seen.push(v),
+          onProblem: (m) => problems.push(m),
+        });
         for (const p of payloads) {
           const raw = parseStreamPayload(p);
           const m = raw && streamed(raw, `gcid/${VIN}`);
@@ -188,7 +261,17 @@ describe('stream fuzzing: no message can throw, the state stays sound, a good me
       const broker = fakeBroker();
       const login = fakeLogin(clock);
       const got = [];
-      const a = subscribeStream(login, { connect: broker.connect, timers: clock.timers, now: clock.now, onMessage: () => { throw new Error('flow failed'); }, onError: () => { throw new Error('and so did its error handler'); } });
+      const a = subscribeStream(login, {
+        connect: broker.connect,
+        timers: clock.timers,
+        now: clock.now,
+        onMessage: () => {
+          throw new Error('flow failed');
+        },
+        onError: () => {
+          throw new Error('and so did its error handler');
+        },
+      });
       const b = subscribeStream(login, { connect: broker.connect, timers: clock.timers, now: clock.now, onMessage: (m) => got.push(m.data[SOC].value) });
       try {
         await clock.advance(0);

@@ -29,7 +29,8 @@ describe('core stream messages', function () {
     assert.strictEqual(streamTimestamp(' 2026-01-01T00:00:00Z '), '2026-01-01T00:00:00Z');
     for (const v of [NaN, Infinity, '', '  ', null, undefined, {}, true]) assert.strictEqual(streamTimestamp(v), null, String(v));
     // Beyond the dates JavaScript holds (±8.64e15 ms): no timestamp, never an exception.
-    for (const v of [1e20, 9e15, -9e15, -1e20, Number.MAX_VALUE, -Number.MAX_VALUE, '99999999999999']) assert.strictEqual(streamTimestamp(v), v === '99999999999999' ? v : null, String(v));
+    for (const v of [1e20, 9e15, -9e15, -1e20, Number.MAX_VALUE, -Number.MAX_VALUE, '99999999999999'])
+      assert.strictEqual(streamTimestamp(v), v === '99999999999999' ? v : null, String(v));
     assert.strictEqual(streamTimestamp(8.64e15), '+275760-09-13T00:00:00.000Z', 'the last date JavaScript holds');
     assert.strictEqual(streamTimestamp(-1767225600), '1914-01-01T00:00:00.000Z', 'negative seconds');
   });
@@ -38,7 +39,16 @@ describe('core stream messages', function () {
     assert.strictEqual(numericValueOf(80), 80);
     assert.strictEqual(numericValueOf(Infinity), undefined);
     assert.strictEqual(numericValueOf(NaN), undefined);
-    for (const [text, n] of <[string, number][]>[['80', 80], [' 48.16402 ', 48.16402], ['-3', -3], ['+2.5', 2.5], ['.5', 0.5], ['5.', 5], ['1e3', 1000], ['2E-2', 0.02]]) {
+    for (const [text, n] of <[string, number][]>[
+      ['80', 80],
+      [' 48.16402 ', 48.16402],
+      ['-3', -3],
+      ['+2.5', 2.5],
+      ['.5', 0.5],
+      ['5.', 5],
+      ['1e3', 1000],
+      ['2E-2', 0.02],
+    ]) {
       assert.strictEqual(numericValueOf(text), n, text);
     }
     for (const v of ['', 'abc', '1,5', '0x10', '1e', '--1', '1 2', true, null]) assert.strictEqual(numericValueOf(v), undefined, String(v));
@@ -74,12 +84,53 @@ describe('core stream messages', function () {
     };
     const events = normalizeStreamMessage(raw, `g/${VIN}`);
     assert.deepStrictEqual(events, [
-      { vin: VIN, descriptor: SOC, value: '63.5', numericValue: 63.5, unit: '%', timestamp: '2026-01-01T00:00:01.000Z', messageTimestamp: '2026-01-01T00:00:00Z', topic: `g/${VIN}` },
-      { vin: VIN, descriptor: PORT, value: 'CONNECTED', unit: null, timestamp: '2026-01-01T00:00:00Z', messageTimestamp: '2026-01-01T00:00:00Z', topic: `g/${VIN}` },
+      {
+        vin: VIN,
+        descriptor: SOC,
+        value: '63.5',
+        numericValue: 63.5,
+        unit: '%',
+        timestamp: '2026-01-01T00:00:01.000Z',
+        messageTimestamp: '2026-01-01T00:00:00Z',
+        topic: `g/${VIN}`,
+      },
+      {
+        vin: VIN,
+        descriptor: PORT,
+        value: 'CONNECTED',
+        unit: null,
+        timestamp: '2026-01-01T00:00:00Z',
+        messageTimestamp: '2026-01-01T00:00:00Z',
+        topic: `g/${VIN}`,
+      },
       { vin: VIN, descriptor: 'flag', value: true, unit: null, timestamp: '2026-01-01T00:00:00Z', messageTimestamp: '2026-01-01T00:00:00Z', topic: `g/${VIN}` },
-      { vin: VIN, descriptor: 'list', value: '[1,2]', unit: null, timestamp: '2026-01-01T00:00:00Z', messageTimestamp: '2026-01-01T00:00:00Z', topic: `g/${VIN}` },
-      { vin: VIN, descriptor: 'nothing', value: null, unit: null, timestamp: '2026-01-01T00:00:00Z', messageTimestamp: '2026-01-01T00:00:00Z', topic: `g/${VIN}` },
-      { vin: VIN, descriptor: 'obj', value: '{"a":1}', unit: null, timestamp: '2026-01-01T00:00:00Z', messageTimestamp: '2026-01-01T00:00:00Z', topic: `g/${VIN}` },
+      {
+        vin: VIN,
+        descriptor: 'list',
+        value: '[1,2]',
+        unit: null,
+        timestamp: '2026-01-01T00:00:00Z',
+        messageTimestamp: '2026-01-01T00:00:00Z',
+        topic: `g/${VIN}`,
+      },
+      {
+        vin: VIN,
+        descriptor: 'nothing',
+        value: null,
+        unit: null,
+        timestamp: '2026-01-01T00:00:00Z',
+        messageTimestamp: '2026-01-01T00:00:00Z',
+        topic: `g/${VIN}`,
+      },
+      {
+        vin: VIN,
+        descriptor: 'obj',
+        value: '{"a":1}',
+        unit: null,
+        timestamp: '2026-01-01T00:00:00Z',
+        messageTimestamp: '2026-01-01T00:00:00Z',
+        topic: `g/${VIN}`,
+      },
     ]);
     const fromTopic = normalizeStreamMessage({ vin: '', data: { a: { value: 1 } } }, `g/${VIN}`);
     assert.deepStrictEqual([fromTopic[0].vin, fromTopic[0].timestamp, fromTopic[0].messageTimestamp, fromTopic[0].topic], [VIN, null, null, `g/${VIN}`]);
@@ -90,7 +141,12 @@ describe('core stream messages', function () {
   });
 
   describe('filters', () => {
-    const raw = { vin: VIN, entityId: 'e-1', timestamp: 1767225600, data: { [SOC]: { value: 50, unit: '%' }, [PORT]: { value: 'CONNECTED' }, 'vehicle.cabin.door.row1.isOpen': false } };
+    const raw = {
+      vin: VIN,
+      entityId: 'e-1',
+      timestamp: 1767225600,
+      data: { [SOC]: { value: 50, unit: '%' }, [PORT]: { value: 'CONNECTED' }, 'vehicle.cabin.door.row1.isOpen': false },
+    };
     const events = normalizeStreamMessage(raw, `g/${VIN}`);
 
     it('no filter: every VIN, every descriptor, the message as BMW sent it', () => {
@@ -117,7 +173,10 @@ describe('core stream messages', function () {
       assert.strictEqual(f.matchesDescriptor(PORT), false);
       const m = filterStreamMessage(raw, `g/${VIN}`, events, f);
       assert.deepStrictEqual(Object.keys(m.data), [SOC, 'vehicle.cabin.door.row1.isOpen']);
-      assert.deepStrictEqual(m.events.map((e) => e.descriptor), [SOC, 'vehicle.cabin.door.row1.isOpen']);
+      assert.deepStrictEqual(
+        m.events.map((e) => e.descriptor),
+        [SOC, 'vehicle.cabin.door.row1.isOpen'],
+      );
       assert.strictEqual(m.raw, raw, 'raw stays unfiltered');
     });
 
@@ -160,7 +219,16 @@ describe('core vehicle state', function () {
     for (const u of ['', '  ', 'null', null, undefined, 5]) assert.strictEqual(cleanUnit(u), null, String(u));
   });
 
-  const event = (descriptor, value, extra = {}) => ({ vin: VIN, descriptor, value, unit: null, timestamp: '2026-01-01T00:00:00Z', messageTimestamp: null, topic: '', ...extra });
+  const event = (descriptor, value, extra = {}) => ({
+    vin: VIN,
+    descriptor,
+    value,
+    unit: null,
+    timestamp: '2026-01-01T00:00:00Z',
+    messageTimestamp: null,
+    topic: '',
+    ...extra,
+  });
 
   it('types numeric text of numeric descriptors as numbers and true/false of boolean ones as booleans', () => {
     assert.strictEqual(typeReading(event(SOC, ' 63.5 '), 0).value, 63.5);
@@ -175,7 +243,7 @@ describe('core vehicle state', function () {
     assert.strictEqual(typeReading(event(SOC, null), 0).value, null);
   });
 
-  it('the unit BMW sent, else the catalogue\'s; the reading\'s time, else now', () => {
+  it("the unit BMW sent, else the catalogue's; the reading's time, else now", () => {
     assert.strictEqual(typeReading(event(SOC, '1', { unit: 'percent' }), 0).unit, '%');
     assert.strictEqual(typeReading(event(SOC, '1'), 0).unit, '%', 'from the catalogue');
     assert.strictEqual(typeReading(event('vehicle.not.in.catalogue', '1'), 0).unit, null);
@@ -216,7 +284,11 @@ describe('core vehicle state', function () {
   });
 
   it('numberOf: finite numbers only, with unit and time', () => {
-    const values = { a: { value: 5, unit: 'kW', timestamp: '2026-01-01T00:00:00Z' }, b: { value: '5', unit: null, timestamp: '2026-01-01T00:00:00Z' }, c: { value: Infinity, unit: null, timestamp: '2026-01-01T00:00:00Z' } };
+    const values = {
+      a: { value: 5, unit: 'kW', timestamp: '2026-01-01T00:00:00Z' },
+      b: { value: '5', unit: null, timestamp: '2026-01-01T00:00:00Z' },
+      c: { value: Infinity, unit: null, timestamp: '2026-01-01T00:00:00Z' },
+    };
     assert.deepStrictEqual(numberOf(values, 'a'), { value: 5, unit: 'kW', time: Date.parse('2026-01-01T00:00:00Z') });
     assert.strictEqual(numberOf(values, 'b'), undefined);
     assert.strictEqual(numberOf(values, 'c'), undefined);

@@ -31,8 +31,22 @@ const getChargingSessions: Operation = {
     },
     // Not marked required: n8n would then refuse to activate a workflow whose Period is an expression (an agent's
     // $fromAI() among them), as it cannot tell the period is not Custom. An empty one is refused when the node runs.
-    { displayName: 'From', name: 'from', type: 'dateTime', default: '', description: 'Start of the period (needed for Custom)', displayOptions: show({ range: ['custom'] }) },
-    { displayName: 'To', name: 'to', type: 'dateTime', default: '', description: 'End of the period (needed for Custom)', displayOptions: show({ range: ['custom'] }) },
+    {
+      displayName: 'From',
+      name: 'from',
+      type: 'dateTime',
+      default: '',
+      description: 'Start of the period (needed for Custom)',
+      displayOptions: show({ range: ['custom'] }),
+    },
+    {
+      displayName: 'To',
+      name: 'to',
+      type: 'dateTime',
+      default: '',
+      description: 'End of the period (needed for Custom)',
+      displayOptions: show({ range: ['custom'] }),
+    },
     ...returnAllAndLimit('chargingHistory', 'getAll'),
   ],
   options: [
@@ -62,7 +76,8 @@ const getChargingSessions: Operation = {
     const fields = output === 'fields' ? fieldsOf(this, i) : [];
     // The account's tariff prices the flat rows (ours beside BMW's own cost).
     const tariff = output === 'flat' || output === 'fields' ? account.tariff() : undefined;
-    const row = (session: Parameters<typeof flattenChargingSession>[0]) => (tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session));
+    const row = (session: Parameters<typeof flattenChargingSession>[0]) =>
+      tariff ? flattenChargingSessionWithCost(session, tariff) : flattenChargingSession(session);
     const out = [];
     for await (const session of account.client.paginate('getChargingHistory', { vin, from, to }, { limit, ...read })) {
       if (output === 'simple') out.push({ json: { vin, ...summarizeChargingSession(session) } as IDataObject });

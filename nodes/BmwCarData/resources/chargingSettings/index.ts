@@ -13,16 +13,13 @@ const getChargingSettings: Operation = {
   description: 'Get the charging settings the vehicle keeps per location, one item per location: 1 call per page, then none for an hour (cache)',
   toolDescription: `Lists the charging settings a car keeps per location (place, charging mode, preferred charging window, AC current limit, plug and flap lock), one item per location. Costs 1 ${DAILY_CALLS} per page of locations, then none for an hour: the answer is cached. ${EVERY_CAR}`,
   quotaByDefault: false,
-  fields: [
-    vinLocator('chargingSettings', ['getAll']),
-    ...returnAllAndLimit('chargingSettings', 'getAll'),
-  ],
+  fields: [vinLocator('chargingSettings', ['getAll']), ...returnAllAndLimit('chargingSettings', 'getAll')],
   options: outputOptions({
-      workflowDefault: 'flat',
-      flat: 'One row per location with plain columns, time windows as text',
-      simplified: 'The columns of Flat Rows, the empty ones left out',
-      raw: 'Settings as BMW sends them',
-    }),
+    workflowDefault: 'flat',
+    flat: 'One row per location with plain columns, time windows as text',
+    simplified: 'The columns of Flat Rows, the empty ones left out',
+    raw: 'Settings as BMW sends them',
+  }),
   async execute(account, i, vin, read) {
     const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
     const limit = returnAll ? undefined : (this.getNodeParameter('limit', i, 50) as number);

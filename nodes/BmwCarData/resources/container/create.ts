@@ -11,7 +11,15 @@ export const createContainer: Operation = {
   toolDescription: `Creates a container of telematic keys on the BMW account (an account may hold 10; Telematic Data > Get manages its own). Returns its ID. Costs 1 ${DAILY_CALLS}.`,
   quotaByDefault: true,
   fields: [
-    { displayName: 'Name', name: 'name', type: 'string', default: '', required: true, description: 'A name you will recognise (at most 64 characters)', displayOptions: shownFor('container', 'create') },
+    {
+      displayName: 'Name',
+      name: 'name',
+      type: 'string',
+      default: '',
+      required: true,
+      description: 'A name you will recognise (at most 64 characters)',
+      displayOptions: shownFor('container', 'create'),
+    },
     descriptorsField(shownFor('container', 'create')),
   ],
   options: [{ displayName: 'Purpose', name: 'purpose', type: 'string', default: '', description: 'What the container is for; defaults to the name' }],

@@ -2,7 +2,8 @@ import { DAILY_CALLS, vinLocator } from '../../../../src/n8n/node-parameters';
 import { type Operation } from '../../../../src/n8n/operation';
 
 /** What the image operation answers an agent: a model reads no binary data, so BMW is not asked. */
-export const IMAGE_FOR_TOOL = 'The vehicle image is a picture (binary data), which an AI agent cannot read; it is not fetched, so no call was spent. Use Vehicle > Get for what the car is (brand, model, colour).';
+export const IMAGE_FOR_TOOL =
+  'The vehicle image is a picture (binary data), which an AI agent cannot read; it is not fetched, so no call was spent. Use Vehicle > Get for what the car is (brand, model, colour).';
 
 const getImage: Operation = {
   operationId: 'getImage',

@@ -12,7 +12,8 @@ const getTelematicData: Operation = {
   value: 'get',
   name: 'Get',
   action: 'Get telematic data',
-  description: 'Get the latest values of telematic keys (state of charge, range, mileage, doors, location, ...): 1 call per car; 3 the first time (list and create the container)',
+  description:
+    'Get the latest values of telematic keys (state of charge, range, mileage, doors, location, ...): 1 call per car; 3 the first time (list and create the container)',
   toolDescription: `Reads the latest values of the car's telematic keys set in this tool (state of charge, range, mileage, doors, location, ...), each with its unit and the time of the newest reading. Costs 1 ${DAILY_CALLS} per car; the first read of a new set of keys costs 2 or 3 (the container is found or created). ${EVERY_CAR}`,
   quotaByDefault: true,
   fields: [

@@ -5,7 +5,19 @@ import { fieldsOf, outputOptions, outputOf, selectFields, withoutEmpty } from '.
 import { rememberModel } from '../../../../src/n8n/vehicles';
 
 /** What Simplified keeps of the basic data: what the car is, its drive and battery, when it was built. */
-const SIMPLE_BASIC_DATA = ['brand', 'modelName', 'series', 'bodyType', 'propulsionType', 'driveTrain', 'hvsMaxEnergyAbsolute', 'chargingModes', 'colourCodeRaw', 'constructionDate', 'countryCodeISO'] as const;
+const SIMPLE_BASIC_DATA = [
+  'brand',
+  'modelName',
+  'series',
+  'bodyType',
+  'propulsionType',
+  'driveTrain',
+  'hvsMaxEnergyAbsolute',
+  'chargingModes',
+  'colourCodeRaw',
+  'constructionDate',
+  'countryCodeISO',
+] as const;
 
 export const getVehicle: Operation = {
   operationId: 'getBasicData',
