@@ -788,3 +788,113 @@ describe('Trip rules: what the tracker keeps', () => {
     }
   });
 });
+
+describe('Trip rules: when the finish is due, after every reading', () => {
+  const E = (s) => ms(s) + TRIP_PAUSE_MS + FINISH_SETTLE_MS;
+  const S = (s) => ms(s) + TRIP_SILENCE_MS + FINISH_SETTLE_MS;
+
+  it('each motion moves it to an hour after, the ignition going off to the pause after; what is neither changes nothing', () => {
+    const t = tracker();
+    const steps = [
+      [0, { [IGNITION]: true, [ODO]: 100, [LAT]: LAT0, [LON]: LON0 }, undefined],
+      [10, { [MOVING]: true }, S(10)],
+      [60, { [ODO]: 101 }, S(60)],
+      [90, { [ODO]: 101 }, S(60)],
+      [120, { [LAT]: LAT0 + latDeg(150) }, S(120)],
+      [150, { [LAT]: LAT0 + latDeg(200) }, S(120)],
+      [160, { [LON]: LON0 + lonDeg(20, LAT0) }, S(120)],
+      [180, { [SPEED]: 0 }, S(120)],
+      // A car with the ignition: "not moving" ends nothing.
+      [200, { [MOVING]: false }, S(120)],
+      [240, { [SPEED]: 20 }, S(240)],
+      [300, { [IGNITION]: false }, E(300)],
+      [310, { [ODO]: 102, [LAT]: LAT0 + latDeg(900) }, E(300)],
+      [320, { [IGNITION]: false }, E(300)],
+      [330, { [ENGINE]: false }, E(300)],
+      [400, { [IGNITION]: true }, E(300)],
+      [430, { [ODO]: 103 }, S(430)],
+      [500, { [IGNITION]: false }, E(500)],
+      [530, { [ODO]: 104 }, E(500)],
+      // The ignition comes on 30 s after the odometer ticked: that tick was motion.
+      [560, { [IGNITION]: true }, S(530)],
+      [570, { [MOVING]: true }, S(570)],
+      // Motion stamped with the ignition going off comes first: the end stands.
+      [600, { [IGNITION]: false, [SPEED]: 10 }, E(600)],
+      [610, { [SPEED]: 0, [MOVING]: false }, E(600)],
+    ];
+    for (const [s, data, due] of steps) {
+      t.feed(s, data);
+      assert.strictEqual(tripDueAt(t.state), due, `after second ${s}`);
+    }
+    assert.deepStrictEqual(t.settle(600 + DUE - 1), []);
+    const [f] = t.settle(600 + DUE);
+    assert.deepStrictEqual([f.startedAt, f.endedAt, f.stops, f.distanceKm, f.endedBy], [T(0), T(600), 2, 4, 'ignition-off']);
+  });
+
+  it('the same readings fed to a tracker restored before each of them give the same due times and finish', () => {
+    const steps = [
+      [0, { [IGNITION]: true, [ODO]: 100 }],
+      [10, { [MOVING]: true }],
+      [60, { [ODO]: 101 }],
+      [300, { [IGNITION]: false }],
+      [310, { [ODO]: 102 }],
+      [400, { [IGNITION]: true }],
+      [430, { [ODO]: 103 }],
+      [500, { [IGNITION]: false }],
+    ];
+    const straight = tracker();
+    const dues = steps.map(([s, data]) => {
+      straight.feed(s, data);
+      return tripDueAt(straight.state);
+    });
+    const restored = tracker();
+    steps.forEach(([s, data], i) => {
+      if (restored.state.trip) delete restored.state.trip.latestMs;
+      restored.feed(s, data);
+      assert.strictEqual(tripDueAt(restored.state), dues[i], `after second ${s}`);
+    });
+    assert.deepStrictEqual(dues.slice(1), [S(10), S(60), E(300), E(300), E(300), S(430), E(500)]);
+  });
+
+  it('an ignition off that arrives after a later motion reading is no end; one after the latest motion is', () => {
+    const t = tracker();
+    t.feed(0, { [IGNITION]: true, [ODO]: 100 });
+    t.feed(10, { [MOVING]: true });
+    t.feed(300, { [SPEED]: 30, [ODO]: 103 });
+    t.feed(250, { [IGNITION]: false });
+    assert.strictEqual(tripDueAt(t.state), S(300));
+    t.feed(290, { [IGNITION]: true });
+    assert.strictEqual(tripDueAt(t.state), S(300));
+    t.feed(320, { [IGNITION]: false });
+    assert.strictEqual(tripDueAt(t.state), E(320));
+    t.feed(280, { [SPEED]: 30 });
+    assert.strictEqual(tripDueAt(t.state), E(320));
+    t.settle(320 + DUE);
+    assert.deepStrictEqual([t.finish().endedAt, t.finish().stops], [T(320), 1]);
+  });
+
+  it('parked, every kind of motion opens a trip at once: the motion flag, a speed, the odometer, a position', () => {
+    const open = (first, second) => {
+      const t = tracker();
+      t.feed(0, first);
+      t.feed(60, second);
+      return t.kinds();
+    };
+    assert.deepStrictEqual(open({ [IGNITION]: false }, { [MOVING]: true }), [['trip-started', T(60)]]);
+    assert.deepStrictEqual(open({ [IGNITION]: false }, { [SPEED]: 5 }), [['trip-started', T(60)]]);
+    assert.deepStrictEqual(open({ [ODO]: 5 }, { [ODO]: 6 }), [['trip-started', T(60)]]);
+    assert.deepStrictEqual(open({ [ODO]: 5 }, { [ODO]: 5 }), []);
+    assert.deepStrictEqual(open({ [LAT]: LAT0, [LON]: LON0 }, { [LON]: LON0 + lonDeg(150, LAT0) }), [['trip-started', T(60)]]);
+    assert.deepStrictEqual(open({ [LAT]: LAT0, [LON]: LON0 }, { [LON]: LON0 + lonDeg(50, LAT0) }), []);
+    // The ignition on is the start of the motion that follows.
+    assert.deepStrictEqual(open({ [IGNITION]: true, [ODO]: 5 }, { [ODO]: 6 }), [['trip-started', T(0)]]);
+    // Latitude and longitude of one fix in two messages: the position moved once.
+    const t = tracker();
+    t.feed(0, { [LAT]: LAT0, [LON]: LON0 });
+    t.feed(30, { [LAT]: LAT0 + latDeg(60) });
+    t.feed(31, { [LON]: LON0 + lonDeg(60, LAT0) });
+    assert.deepStrictEqual(t.kinds(), []);
+    t.feed(60, { [LAT]: LAT0 + latDeg(200) });
+    assert.deepStrictEqual(t.kinds(), [['trip-started', T(60)]]);
+  });
+});
