@@ -452,13 +452,14 @@ describe('Trip rules: where a trip starts and ends', () => {
     const t = tracker();
     t.feed(0, { [IGNITION]: true, [ODO]: 100 });
     t.feed(10, { [MOVING]: true });
+    for (let m = 1; m < 5; m += 1) t.feed(m * MIN, { [ODO]: 100 + m / 2 });
     t.feed(5 * MIN, { [IGNITION]: false, [ODO]: 103 });
     t.feed(8 * MIN, { [IGNITION]: true, [MOVING]: true });
     t.feed(9 * MIN, { [IGNITION]: false, [ODO]: 104 });
     assert.deepStrictEqual(t.settle(5 * MIN + DUE), []);
     assert.deepStrictEqual(t.settle(9 * MIN + DUE - 1), []);
     const [f] = t.settle(9 * MIN + DUE);
-    assert.deepStrictEqual([f.endedAt, f.stops, f.distanceKm], [T(9 * MIN), 1, 4]);
+    assert.deepStrictEqual([f.endedAt, f.stops, f.startOdometerKm, f.distanceKm], [T(9 * MIN), 1, 100, 4]);
   });
 
   it('without the host\'s clock, the car\'s is used: the latest reading\'s time with the settle window passed', () => {
@@ -896,5 +897,45 @@ describe('Trip rules: when the finish is due, after every reading', () => {
     assert.deepStrictEqual(t.kinds(), []);
     t.feed(60, { [LAT]: LAT0 + latDeg(200) });
     assert.deepStrictEqual(t.kinds(), [['trip-started', T(60)]]);
+  });
+});
+
+describe('Trip rules: figures at the edges', () => {
+  it('with the ignition on before the first motion, the start values are those at the ignition, not just before the motion', () => {
+    const t = tracker();
+    t.feed(0, { [IGNITION]: true, [ODO]: 100, [SOC]: 80, [LAT]: LAT0, [LON]: LON0 });
+    t.feed(30, { [SOC]: 79, [ODO]: 100.4 });
+    t.feed(60, { [MOVING]: true });
+    assert.deepStrictEqual([t.events[0].at, t.events[0].soc, t.events[0].odometerKm, t.events[0].position], [T(0), 80, 100, { lat: LAT0, lon: LON0 }]);
+    t.feed(5 * MIN, { [IGNITION]: false, [ODO]: 105, [SOC]: 77 });
+    t.settle(5 * MIN + DUE);
+    const f = t.finish();
+    assert.deepStrictEqual([f.startSoc, f.socUsed, f.startOdometerKm, f.distanceKm], [80, 3, 100, 5]);
+  });
+
+  it('a trip of no time has no average speed', () => {
+    const t = tracker();
+    t.feed(0, { [ODO]: 100 });
+    t.feed(60, { [IGNITION]: true, [SPEED]: 10, [ODO]: 101 });
+    t.feed(60, { [IGNITION]: false });
+    assert.deepStrictEqual(t.kinds(), [['trip-started', T(60)]]);
+    const [f] = t.settle(60 + DUE);
+    assert.deepStrictEqual([f.durationSeconds, f.distanceKm, f.averageSpeedKmh, f.missing.includes('averageSpeedKmh')], [0, 1, null, true]);
+  });
+
+  it('fuel: no start value, no fuel used; a reading exactly the slack after the end still counts', () => {
+    const late = tracker();
+    const f = shortDrive(late, { end: { [LITRES]: 30 } });
+    assert.deepStrictEqual([f.fuelUnit, f.startFuel, f.endFuel, f.fuelUsed], ['l', null, 30, null]);
+    assert.deepStrictEqual(f.missing, ['startPosition', 'endPosition', 'startFuel', 'fuelUsed']);
+
+    const edge = tracker();
+    edge.feed(0, { [IGNITION]: true, [ODO]: 100, [LITRES]: 40 });
+    edge.feed(10, { [MOVING]: true });
+    edge.feed(5 * MIN, { [IGNITION]: false, [ODO]: 105, [LITRES]: 39 });
+    edge.feed(6 * MIN, { [LITRES]: 38.5 });
+    edge.settle(5 * MIN + DUE);
+    const g = edge.finish();
+    assert.deepStrictEqual([g.startFuel, g.endFuel, g.fuelUsed], [40, 38.5, 1.5]);
   });
 });
