@@ -344,3 +344,119 @@ describe('Charging rules: states saved by earlier versions and the clock', () =>
     assert.deepStrictEqual(c.at(14 * MIN + SETTLE).map((e) => [e.kind, e.at]), [['charging-finished', T(14 * MIN)]]);
   });
 });
+
+describe('Charging rules: edges of the figures and of the signals', () => {
+  it('a fresh state knows nothing and charges nothing', () => {
+    assert.deepStrictEqual(initialChargingState(), { plugged: null, status: null, statusAt: null, phase: null, charging: false, powerKw: 0, session: null, finishing: null });
+  });
+
+  it('the open session keeps its start values and its highest power as later readings come', () => {
+    const c = charging(undefined, { [CONTENT]: [30, 'kWh'], [GRID]: [100, 'kWh'], [POWER]: [11, 'kW'] });
+    c.send(10 * MIN, { [SOC]: [50, '%'], [CONTENT]: [35, 'kWh'], [GRID]: [105, 'kWh'], [POWER]: [7, 'kW'] });
+    c.send(20 * MIN, { [POWER]: [11, 'kW'] });
+    const s = c.live.vehicle(VIN).charging;
+    assert.deepStrictEqual([s.session.startSoc, s.session.startEnergyContentKwh, s.session.startGridEnergyKwh, s.session.maxPowerKw, s.powerKw], [40, 30, 100, 11, 11]);
+    c.send(21 * MIN, { [POWER]: [12.5, 'kW'] });
+    assert.strictEqual(c.live.vehicle(VIN).charging.session.maxPowerKw, 12.5);
+  });
+
+  it('a first state of charge exactly the slack after the start is the start value of the finish too', () => {
+    const c = car();
+    c.send(-60, { [PORT]: 'CONNECTED' });
+    c.send(0, { [STATUS]: 'CHARGINGACTIVE' });
+    c.send(20 * MIN, { [STATUS]: 'CHARGINGENDED', [SOC]: [70, '%'] });
+    c.send(SESSION_SLACK_MS / 1000, { [SOC]: [41, '%'] }, 21 * MIN);
+    c.at(20 * MIN + SETTLE);
+    assert.deepStrictEqual([c.finish().startSoc, c.finish().socAdded], [41, 29]);
+  });
+
+  it('power readings exactly the slack before the start and exactly at the end count', () => {
+    const atEnd = car();
+    atEnd.send(-60, { [PORT]: 'CONNECTED' });
+    atEnd.send(0, { [STATUS]: 'CHARGINGACTIVE', [POWER]: [7, 'kW'] });
+    atEnd.send(20 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    atEnd.send(20 * MIN, { [POWER]: [9, 'kW'] }, 21 * MIN);
+    atEnd.at(20 * MIN + SETTLE);
+    assert.strictEqual(atEnd.finish().maxPowerKw, 9);
+
+    const before = car();
+    before.send(-SESSION_SLACK_MS / 1000, { [PORT]: 'CONNECTED', [POWER]: [8, 'kW'] });
+    before.send(0, { [STATUS]: 'CHARGINGACTIVE' });
+    before.send(20 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    before.at(20 * MIN + SETTLE);
+    assert.strictEqual(before.finish().maxPowerKw, 8);
+  });
+
+  it('a grid counter without a start value gives no energy: the estimate is taken; a tiny estimate without content is still the estimate', () => {
+    const c = charging(undefined, { [SIZE]: [50, 'kWh'] });
+    c.send(10 * MIN, { [GRID]: [1005, 'kWh'] });
+    c.send(20 * MIN, { [STATUS]: 'CHARGINGENDED', [SOC]: [60, '%'], [GRID]: [1010, 'kWh'] });
+    c.at(20 * MIN + SETTLE);
+    assert.deepStrictEqual(c.finish().energyAdded, { kwh: 10, estimate: true, method: 'soc-x-battery-size' });
+
+    const tiny = charging(undefined, { [SIZE]: [50, 'kWh'] });
+    tiny.send(5 * MIN, { [STATUS]: 'CHARGINGENDED', [SOC]: [41, '%'] });
+    tiny.at(5 * MIN + SETTLE);
+    assert.deepStrictEqual(tiny.finish().energyAdded, { kwh: 0.5, estimate: true, method: 'soc-x-battery-size' });
+  });
+
+  it('a late state of charge reaching the target exactly at the end reaches it', () => {
+    const c = charging(undefined, { [TARGET]: [80, '%'] });
+    c.send(60 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    c.send(60 * MIN, { [SOC]: [80, '%'] }, 61 * MIN);
+    c.at(60 * MIN + SETTLE);
+    assert.deepStrictEqual(c.kinds().slice(2), [['target-reached', T(60 * MIN)], ['charging-finished', T(60 * MIN)]]);
+  });
+
+  it('a state of charge that is no number is no figure', () => {
+    const c = charging();
+    c.send(10 * MIN, { [SOC]: [55, '%'] });
+    c.send(20 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    c.send(15 * MIN, { [SOC]: ['N/A', '%'], [POWER]: ['high', 'kW'] }, 21 * MIN);
+    c.at(20 * MIN + SETTLE);
+    assert.deepStrictEqual([c.finish().endSoc, c.finish().socAdded, c.finish().maxPowerKw], [55, 15, null]);
+  });
+
+  it('a plug reading stamped exactly at the start, arriving late, does not show the start was observed', () => {
+    const c = car();
+    c.send(0, { [STATUS]: 'CHARGINGACTIVE' });
+    c.send(0, { [PORT]: 'CONNECTED' }, 10);
+    c.send(30 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    c.at(30 * MIN + SETTLE);
+    assert.strictEqual(c.finish().startObserved, false);
+  });
+
+  it('a late unplugging stamped exactly at the end leaves the end to the status; a late idle status exactly at the start ends the session there', () => {
+    const same = charging();
+    same.send(20 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    same.send(20 * MIN, { [ISPLUGGED]: false }, 21 * MIN);
+    same.at(20 * MIN + SETTLE);
+    assert.deepStrictEqual([same.finish().endedBy, same.finish().endStatus], ['status', 'CHARGINGENDED']);
+
+    const start = car();
+    start.send(-60, { [PORT]: 'CONNECTED' });
+    start.send(0, { [STATUS]: 'CHARGINGACTIVE' });
+    start.send(20 * MIN, { [PORT]: 'DISCONNECTED' });
+    start.send(0, { [HV]: 'NOT_CHARGING' }, 21 * MIN);
+    start.send(0, { [STATUS]: 'NOCHARGING' }, 21 * MIN);
+    assert.deepStrictEqual([start.finish().endedAt, start.finish().endedBy, start.finish().durationSeconds], [T(0), 'status', 0]);
+  });
+
+  it('unplugged at the time of the plug reading, not of other readings in the same message', () => {
+    const c = car();
+    c.send(-60, { [PORT]: 'CONNECTED' });
+    const out = c.send(100, { [PORT]: ['DISCONNECTED', null, 50], [SOC]: [40, '%', 100] });
+    assert.deepStrictEqual(out, [{ kind: 'unplugged', vin: VIN, at: T(50), soc: 40 }]);
+  });
+
+  it('an interruption sent again is one interruption', () => {
+    const c = charging();
+    assert.deepStrictEqual(c.send(10 * MIN, { [STATUS]: 'CHARGINGINTERRUPTED' }).map((e) => e.kind), ['charging-interrupted']);
+    assert.deepStrictEqual(c.send(11 * MIN, { [STATUS]: 'CHARGINGINTERRUPTED' }), []);
+    c.send(12 * MIN, { [STATUS]: 'CHARGINGERROR' });
+    assert.deepStrictEqual(c.send(13 * MIN, { [STATUS]: 'CHARGINGERROR' }), []);
+    c.send(20 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    c.at(20 * MIN + SETTLE);
+    assert.deepStrictEqual([c.finish().interruptions, c.finish().errors], [1, 1]);
+  });
+});
