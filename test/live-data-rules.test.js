@@ -224,9 +224,9 @@ describe('Live data rules: months and saves', () => {
     clock = ms(110 * MIN);
     live.ingest(msg(110 * MIN, { [IGNITION]: true }));
     live.ingest(msg(110 * MIN + 10, { [MOVING]: true }));
+    assert.strictEqual(live.nextMonthEnd(), undefined);
     clock = midnight;
     assert.deepStrictEqual(live.settle(), []);
-    assert.strictEqual(live.nextMonthEnd(), undefined);
     clock = ms(130 * MIN);
     const u = live.ingest(msg(130 * MIN, { [IGNITION]: false, [ODO]: 125 }));
     assert.deepStrictEqual(u.ledger, []);
@@ -269,5 +269,68 @@ describe('Live data rules: months and saves', () => {
     live.ingest(msg(1, { [PORT]: 'CONNECTED', [STATUS]: 'CHARGINGACTIVE' }, VIN2));
     live.importChargingHistory(VIN2, sessions);
     assert.deepStrictEqual([live.vehicle(VIN2).charging.phase, live.vehicle(VIN2).ledger.energyKwh], ['charging', 12.5]);
+  });
+});
+
+describe('Live data rules: a charge across the month end, sizes without unit or time', () => {
+  it('a charge that ended before midnight holds the month until its finish; then the month closes with it', () => {
+    let clock = ms(0);
+    const live = new LiveData({ now: () => clock });
+    const send = (s, data) => {
+      clock = Math.max(clock, ms(s));
+      return live.ingest(msg(s, data));
+    };
+    // A first charge in March opens the car's ledger.
+    send(0, { [PORT]: 'CONNECTED', [SOC]: 40 });
+    send(60, { [STATUS]: 'CHARGINGACTIVE' });
+    send(20 * MIN, { [STATUS]: 'CHARGINGENDED', [SOC]: 50 });
+    clock = ms(25 * MIN);
+    assert.deepStrictEqual(live.settle().map((u) => u.ledger.map((e) => e.kind)), [['summary']]);
+    const midnight = Date.parse('2026-04-01T00:00:00.000Z');
+    assert.strictEqual(live.nextMonthEnd(), midnight);
+    // A second one ends at 23:58; its finish is due at 00:03.
+    send(100 * MIN, { [STATUS]: 'CHARGINGACTIVE' });
+    send(118 * MIN, { [STATUS]: 'CHARGINGENDED', [SOC]: 60 });
+    assert.deepStrictEqual([live.nextMonthEnd(), live.nextSettleAt()], [undefined, ms(123 * MIN)]);
+    clock = midnight;
+    assert.deepStrictEqual(live.settle(), []);
+    clock = ms(123 * MIN);
+    const [u] = live.settle();
+    assert.deepStrictEqual([u.events.map((e) => e.kind), u.ledger.map((e) => [e.kind, e.month, e.sessions])], [
+      ['charging-finished'],
+      [
+        ['summary', '2026-03', 2],
+        ['month-closed', '2026-03', 2],
+      ],
+    ]);
+    assert.strictEqual(live.nextMonthEnd(), Date.parse('2026-05-01T00:00:00.000Z'));
+  });
+
+  it('the next month end is the earliest over the cars', () => {
+    let clock = ms(0);
+    const zoned = new LiveData({ now: () => clock, tariff: core.parseTariff({ currency: 'EUR', pricePerKwh: 0.3, timeZone: 'Asia/Tokyo' }) });
+    const plain = new LiveData({ now: () => clock });
+    for (const live of [zoned, plain]) {
+      for (const vin of [VIN, VIN2]) {
+        clock = ms(0);
+        live.ingest(msg(0, { [PORT]: 'CONNECTED' }, vin));
+        live.ingest(msg(0, { [STATUS]: 'CHARGINGACTIVE' }, vin));
+        clock = ms(10);
+        live.ingest(msg(10, { [STATUS]: 'CHARGINGENDED' }, vin));
+      }
+      clock = ms(10 + FINISH_SETTLE_MS / 1000);
+      live.settle();
+    }
+    // 22:00 UTC on 31 March is 07:00 on 1 April in Tokyo: its month ends at the end of April, Tokyo time.
+    assert.deepStrictEqual([zoned.nextMonthEnd(), plain.nextMonthEnd()], [Date.parse('2026-04-30T15:00:00.000Z'), Date.parse('2026-04-01T00:00:00.000Z')]);
+  });
+
+  it('a reading without unit or time is sized by its key and value alone', () => {
+    const live = new LiveData({ now: () => ms(0), limits: { maxReadingChars: 10 } });
+    const ev = (value, extra = {}) => ({ vin: VIN, descriptor: 'x.a', value, unit: null, timestamp: null, messageTimestamp: null, topic: '', ...extra });
+    assert.strictEqual(live.ingestEvents([ev('y'.repeat(7))])[0].dropped, undefined);
+    assert.deepStrictEqual(live.ingestEvents([ev('y'.repeat(8))])[0].dropped, { keys: [], size: ['x.a'] });
+    assert.deepStrictEqual(live.ingestEvents([ev('y'.repeat(6), { unit: 'kW' })])[0].dropped, { keys: [], size: ['x.a'] });
+    assert.strictEqual(live.ingestEvents([ev(1234567890)])[0].dropped, undefined);
   });
 });

@@ -376,6 +376,7 @@ export class LiveData {
       }
     }
     const before = { ...record.charging };
+    const held = this.held(record);
     // One options object for both trackers (the trip tracker reads `pauseMs` too).
     const opts = { now, settleMs: this.settleMs, pauseMs: this.tripPauseMs, readings };
     const events = readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
@@ -383,6 +384,8 @@ export class LiveData {
     const trips = readings.length > 0 ? trackTrips(vin, record.trips, record.values, readings, opts) : settleTrips(vin, record.trips, record.values, opts);
     // A late reading that only joins a session's or trip's figures changes nothing shown; it is saved with the next change.
     const ledger = this.ledger(record, events, trips, now);
+    // A car that starts or stops waiting for a finish before its month's end moves the next month end (see held).
+    if (this.held(record) !== held) this.monthEndKnown = false;
     const changed = changes.length > 0 || events.length > 0 || trips.length > 0 || ledger.length > 0 || driving !== record.trips.driving || !sameCharging(before, record.charging);
     if (record.charging.finishing || record.trips.trip) this.settling.add(vin);
     else this.settling.delete(vin);
