@@ -334,3 +334,66 @@ describe('Live data rules: a charge across the month end, sizes without unit or 
     assert.strictEqual(live.ingestEvents([ev(1234567890)])[0].dropped, undefined);
   });
 });
+
+describe('Live data rules: the host options and what waits', () => {
+  it("the host's trip pause and settle window decide when a trip ends and its finish goes out", () => {
+    let clock = ms(0);
+    const live = new LiveData({ now: () => clock, tripPauseMs: 60_000, settleMs: 30_000 });
+    const send = (s, data) => {
+      clock = ms(s);
+      return live.ingest(msg(s, data)).trips.map((e) => [e.kind, e.at]);
+    };
+    send(0, { [IGNITION]: true, [ODO]: 100 });
+    send(10, { [MOVING]: true });
+    send(5 * MIN, { [IGNITION]: false, [ODO]: 105 });
+    assert.strictEqual(live.nextSettleAt(), ms(5 * MIN + 60 + 30));
+    // Two minutes standing is longer than this host's pause: the next motion is a new trip, and the first finishes with it.
+    assert.deepStrictEqual(send(7 * MIN, { [IGNITION]: true, [MOVING]: true }), [
+      ['trip-finished', T(5 * MIN)],
+      ['trip-started', T(7 * MIN)],
+    ]);
+    assert.strictEqual(live.nextSettleAt(), ms(7 * MIN) + 3600_000 + 30_000);
+  });
+
+  it('the next finish due is the earliest of every car\'s charge and trip', () => {
+    let clock = ms(0);
+    const live = new LiveData({ now: () => clock });
+    const send = (s, data, vin = VIN) => {
+      clock = Math.max(clock, ms(s));
+      live.ingest(msg(s, data, vin));
+    };
+    send(0, { [PORT]: 'CONNECTED', [IGNITION]: false });
+    send(1, { [STATUS]: 'CHARGINGACTIVE' });
+    send(10 * MIN, { [STATUS]: 'CHARGINGENDED' });
+    assert.strictEqual(live.nextSettleAt(), ms(10 * MIN) + FINISH_SETTLE_MS);
+    // The same car drives off a minute later: its trip's finish (silence) is due after the charge's.
+    send(11 * MIN, { [IGNITION]: true, [MOVING]: true });
+    assert.strictEqual(live.nextSettleAt(), ms(10 * MIN) + FINISH_SETTLE_MS);
+    send(12 * MIN, { [IGNITION]: true, [ODO]: 5 }, VIN2);
+    send(12 * MIN + 10, { [MOVING]: true }, VIN2);
+    send(13 * MIN, { [IGNITION]: false }, VIN2);
+    assert.strictEqual(live.nextSettleAt(), ms(10 * MIN) + FINISH_SETTLE_MS);
+    clock = ms(10 * MIN) + FINISH_SETTLE_MS;
+    assert.deepStrictEqual(live.settle().map((u) => [u.vin, u.events.map((e) => e.kind), u.trips.map((e) => e.kind)]), [[VIN, ['charging-finished'], []]]);
+    // Now the second car's trip end (ignition off at 13 min) comes before the first car's silence.
+    assert.strictEqual(live.nextSettleAt(), ms(13 * MIN) + TRIP_PAUSE_MS + FINISH_SETTLE_MS);
+    clock = live.nextSettleAt();
+    assert.deepStrictEqual(live.settle().map((u) => [u.vin, u.trips.map((e) => e.kind)]), [[VIN2, ['trip-finished']]]);
+    assert.strictEqual(live.nextSettleAt(), ms(11 * MIN) + 3600_000 + FINISH_SETTLE_MS);
+  });
+
+  it("a car's snapshot is a copy: its trip state and ledger can be changed without touching LiveData", () => {
+    let clock = ms(0);
+    const live = new LiveData({ now: () => clock });
+    live.ingest(msg(0, { [IGNITION]: true, [ODO]: 100 }));
+    clock = ms(10);
+    live.ingest(msg(10, { [MOVING]: true }));
+    live.importChargingHistory(VIN, [{ startTime: ms(-7200) / 1000, endTime: ms(-3600) / 1000, energyConsumedFromPowerGridKwh: 3 }]);
+    const snap = live.vehicle(VIN);
+    snap.trips.trip.lastMoveMs = 0;
+    snap.trips.samples[ODO].push([ms(20), 999]);
+    snap.ledger.energyKwh = 99;
+    const again = live.vehicle(VIN);
+    assert.deepStrictEqual([again.trips.trip.lastMoveMs, again.trips.samples[ODO].length, again.ledger.energyKwh], [ms(10), 1, 3]);
+  });
+});
