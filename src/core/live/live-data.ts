@@ -1,9 +1,27 @@
-import { initialChargingState, settleCharging, settleDueAt, trackCharging, type ChargingEvent, type ChargingPhase, type ChargingState, type TrackedReading } from './charging-events';
+import {
+  initialChargingState,
+  settleCharging,
+  settleDueAt,
+  trackCharging,
+  type ChargingEvent,
+  type ChargingPhase,
+  type ChargingState,
+  type TrackedReading,
+} from './charging-events';
 import { findDescriptor } from '../catalogue';
 import { initialTripState, settleTrips, trackTrips, tripDueAt, type TripEvent, type TripState, type TripTrackOptions } from './trips';
 import { normalizeStreamMessage, type StreamEvent, type StreamRawMessage } from '../stream/message';
 import { applyReading, FUTURE_TOLERANCE_MS, typeReading, type StateValue } from './vehicle-state';
-import { importChargingHistory, initialLedgerState, ledgerDue, recordLedger, restoreLedger, type HistoryImport, type LedgerEvent, type LedgerState } from './ledger';
+import {
+  importChargingHistory,
+  initialLedgerState,
+  ledgerDue,
+  recordLedger,
+  restoreLedger,
+  type HistoryImport,
+  type LedgerEvent,
+  type LedgerState,
+} from './ledger';
 import type { Tariff } from '../tariff';
 import type { ChargingSession } from '../types';
 
@@ -136,10 +154,19 @@ export function restoreLiveDataState(saved: unknown, now = Date.now()): LiveData
     const charging: ChargingState = { ...initialChargingState(), ...(JSON.parse(JSON.stringify(c)) as Partial<ChargingState>) };
     if (charging.session !== null && (!isObject(charging.session) || typeof charging.session.startedAt !== 'string')) bad(`charging session of ${vin}`);
     const f = charging.finishing;
-    if (f != null && (!isObject(f) || !isObject(f.session) || typeof f.session.startedAt !== 'string' || typeof f.endedAt !== 'string' || !Array.isArray(f.after))) {
+    if (
+      f != null &&
+      (!isObject(f) || !isObject(f.session) || typeof f.session.startedAt !== 'string' || typeof f.endedAt !== 'string' || !Array.isArray(f.after))
+    ) {
       bad(`finishing charging session of ${vin}`);
     }
-    state.vehicles[vin] = { vin, updatedAt: typeof record.updatedAt === 'string' ? record.updatedAt : null, values, charging, trips: restoreTrips(record.trips, vin) };
+    state.vehicles[vin] = {
+      vin,
+      updatedAt: typeof record.updatedAt === 'string' ? record.updatedAt : null,
+      values,
+      charging,
+      trips: restoreTrips(record.trips, vin),
+    };
     const ledger = restoreLedger(record.ledger, vin);
     if (ledger) state.vehicles[vin].ledger = ledger;
   }
@@ -154,7 +181,13 @@ function isTime(v: unknown): v is string {
 function restoreTrips(saved: unknown, vin: string): TripState {
   if (saved === undefined) return initialTripState();
   const t = saved;
-  if (!isObject(t) || !isObject(t.samples) || (t.lastEndedAt !== null && !isTime(t.lastEndedAt)) || (t.ignitionKey !== null && typeof t.ignitionKey !== 'string')) bad(`trips of ${vin}`);
+  if (
+    !isObject(t) ||
+    !isObject(t.samples) ||
+    (t.lastEndedAt !== null && !isTime(t.lastEndedAt)) ||
+    (t.ignitionKey !== null && typeof t.ignitionKey !== 'string')
+  )
+    bad(`trips of ${vin}`);
   const trip = t.trip;
   if (
     trip !== null &&
@@ -170,7 +203,8 @@ function restoreTrips(saved: unknown, vin: string): TripState {
   const samples: TripState['samples'] = {};
   for (const [id, list] of Object.entries(t.samples)) {
     if (!isPlainKey(id)) continue;
-    if (!Array.isArray(list) || !list.every((x) => Array.isArray(x) && x.length === 2 && Number.isFinite(x[0]) && Number.isFinite(x[1]))) bad(`trip readings ${id} of ${vin}`);
+    if (!Array.isArray(list) || !list.every((x) => Array.isArray(x) && x.length === 2 && Number.isFinite(x[0]) && Number.isFinite(x[1])))
+      bad(`trip readings ${id} of ${vin}`);
     samples[id] = (list as Array<[number, number]>).map(([time, value]) => [time, value] as [number, number]).sort((a, b) => a[0] - b[0]);
   }
   return {
@@ -207,7 +241,11 @@ function readingChars(e: StreamEvent): number {
 }
 
 /** The readings of one car that fit the limits, and the keys of those that do not. */
-function withinLimits(values: Record<string, StateValue> | undefined, list: StreamEvent[], limits: LiveDataLimits): { kept: StreamEvent[]; dropped?: DroppedReadings } {
+function withinLimits(
+  values: Record<string, StateValue> | undefined,
+  list: StreamEvent[],
+  limits: LiveDataLimits,
+): { kept: StreamEvent[]; dropped?: DroppedReadings } {
   let kept: StreamEvent[] | undefined;
   let dropped: DroppedReadings | undefined;
   let keys = -1;
@@ -271,7 +309,14 @@ class CarText {
 }
 
 function sameCharging(a: ChargingState, b: ChargingState): boolean {
-  return a.plugged === b.plugged && a.phase === b.phase && a.charging === b.charging && a.powerKw === b.powerKw && a.session === b.session && a.finishing === b.finishing;
+  return (
+    a.plugged === b.plugged &&
+    a.phase === b.phase &&
+    a.charging === b.charging &&
+    a.powerKw === b.powerKw &&
+    a.session === b.session &&
+    a.finishing === b.finishing
+  );
 }
 
 /**
@@ -376,14 +421,24 @@ export class LiveData {
       }
     }
     const before = { ...record.charging };
+    const held = this.held(record);
     // One options object for both trackers (the trip tracker reads `pauseMs` too).
     const opts = { now, settleMs: this.settleMs, pauseMs: this.tripPauseMs, readings };
-    const events = readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
+    const events =
+      readings.length > 0 ? trackCharging(vin, record.charging, record.values, touched, opts) : settleCharging(vin, record.charging, record.values, opts);
     const driving = record.trips.driving;
     const trips = readings.length > 0 ? trackTrips(vin, record.trips, record.values, readings, opts) : settleTrips(vin, record.trips, record.values, opts);
     // A late reading that only joins a session's or trip's figures changes nothing shown; it is saved with the next change.
     const ledger = this.ledger(record, events, trips, now);
-    const changed = changes.length > 0 || events.length > 0 || trips.length > 0 || ledger.length > 0 || driving !== record.trips.driving || !sameCharging(before, record.charging);
+    // A car that starts or stops waiting for a finish before its month's end moves the next month end (see held).
+    if (this.held(record) !== held) this.monthEndKnown = false;
+    const changed =
+      changes.length > 0 ||
+      events.length > 0 ||
+      trips.length > 0 ||
+      ledger.length > 0 ||
+      driving !== record.trips.driving ||
+      !sameCharging(before, record.charging);
     if (record.charging.finishing || record.trips.trip) this.settling.add(vin);
     else this.settling.delete(vin);
     return { vin, changed, changes, duplicates, stale, future, events, trips, ledger };
@@ -561,5 +616,4 @@ export class LiveData {
     this.json.set(record.vin, text);
     return text;
   }
-
 }
