@@ -8,7 +8,19 @@ import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { createAccount, relativeRange, flattenTrip } from '../../src/node';
 import { VEHICLE_NODE_TYPES } from '../../src/node-red/action';
 const VEHICLE_NODES = new Set(VEHICLE_NODE_TYPES);
-import { helper, freshUserDir, allNodes, authorizedCredentials, collector, coreNode, sleep, streamNode, lastStatus, serverPerTest } from '../support/nodered';
+import {
+  helper,
+  freshUserDir,
+  allNodes,
+  authorizedCredentials,
+  collector,
+  coreNode,
+  sleep,
+  streamNode,
+  lastStatus,
+  serverPerTest,
+  EXAMPLE_CORE_NODES,
+} from '../support/nodered';
 import { DASHBOARD } from '../../scripts/sandbox';
 import { until } from '../support/bridge';
 import { toCsv } from '../../src/cli/csv';
@@ -49,19 +61,6 @@ const DASHBOARD_TYPES = new Set([
   'ui-control',
   'ui-progress',
 ]);
-
-const CORE = [
-  'common/20-inject.js',
-  'common/21-debug.js',
-  'common/90-comment.js',
-  'function/10-function.js',
-  'function/10-switch.js',
-  'function/15-change.js',
-  'function/80-template.js',
-  'parsers/70-CSV.js',
-  'storage/10-file.js',
-  'sequence/17-split.js',
-];
 
 describe('Node-RED example flows', function () {
   it('each starts with a comment, uses the simulator account and holds no credentials', () => {
@@ -147,7 +146,7 @@ describe('Node-RED example flows', function () {
     let coreModules;
     before(async () => {
       sim = await startSimulator({ chargingSessions: 400 });
-      coreModules = CORE.map(coreNode);
+      coreModules = EXAMPLE_CORE_NODES.map(coreNode);
     });
     after(() => sim.close());
     serverPerTest(async () => {

@@ -11,23 +11,21 @@ import { startSimulator, startPlainBroker, SIM_VINS, SCENARIO_NAMES, PLUGGED_WAI
 import { demoSoc } from '../../src/simulator/demo';
 import { exampleFlows, syncDashboardTab, nodeRedSettings, SIMULATOR_OPTIONS, SANDBOX_WAIT_MIN, ACCOUNT_ID, DASHBOARD } from '../../scripts/sandbox';
 import { STREAM_INTERVAL_MS } from '../../scripts/sandbox-support';
-import { helper, freshUserDir, allNodes, streamNode, authorizedCredentials, collector, coreNode, sleep, lastStatus } from '../support/nodered';
+import {
+  helper,
+  freshUserDir,
+  allNodes,
+  streamNode,
+  authorizedCredentials,
+  collector,
+  coreNode,
+  sleep,
+  lastStatus,
+  EXAMPLE_CORE_NODES,
+} from '../support/nodered';
 import { until } from '../support/wait';
 
-const CORE = [
-  'common/20-inject.js',
-  'common/21-debug.js',
-  'common/90-comment.js',
-  'function/10-function.js',
-  'function/10-switch.js',
-  'function/15-change.js',
-  'function/80-template.js',
-  'parsers/70-CSV.js',
-  'storage/10-file.js',
-  'sequence/17-split.js',
-  'network/10-mqtt.js',
-  'function/89-trigger.js',
-];
+const CORE = [...EXAMPLE_CORE_NODES, 'network/10-mqtt.js', 'function/89-trigger.js'];
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
 
 describe('sandbox tabs show a result', function () {

@@ -143,6 +143,20 @@ function serverPerTest(prepare = async () => {}) {
   });
 }
 
+/** The core nodes the example flows use, loaded beside ours when a test deploys an example. */
+const EXAMPLE_CORE_NODES = [
+  'common/20-inject.js',
+  'common/21-debug.js',
+  'common/90-comment.js',
+  'function/10-function.js',
+  'function/10-switch.js',
+  'function/15-change.js',
+  'function/80-template.js',
+  'parsers/70-CSV.js',
+  'storage/10-file.js',
+  'sequence/17-split.js',
+];
+
 /** The account's admin routes as the editor calls them (supertest on the helper's admin app). */
 function editor() {
   const request = helper.request();
@@ -158,6 +172,7 @@ function lastStatus(node) {
 
 module.exports = {
   serverPerTest,
+  EXAMPLE_CORE_NODES,
   helper,
   editor,
   EDITOR_HEADERS,

@@ -3,6 +3,7 @@
 // a month's end, and what a save of some cars writes.
 import assert from 'assert';
 import * as core from '../../../src/node';
+import { savedLiveState } from '../../support/live-state';
 
 const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, FINISH_SETTLE_MS, TRIP_PAUSE_MS } = core as any; // loosely typed: these rule tests feed hand-written, partial states and readings
 
@@ -21,21 +22,7 @@ const MIN = 60;
 
 const msg = (s, data, vin = VIN) => ({ vin, data: Object.fromEntries(Object.entries(data).map(([k, value]) => [k, { value, timestamp: T(s) }])) });
 
-function saved(vehicle = {}) {
-  return {
-    version: 1,
-    vehicles: {
-      [VIN]: {
-        vin: VIN,
-        updatedAt: T(0),
-        values: { [SOC]: { value: 50, unit: '%', timestamp: T(0) } },
-        charging: initialChargingState(),
-        trips: initialTripState(),
-        ...vehicle,
-      },
-    },
-  };
-}
+const saved = (vehicle = {}) => savedLiveState(VIN, T(0), vehicle);
 
 function refused(state, what) {
   assert.throws(

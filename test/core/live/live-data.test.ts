@@ -3,6 +3,7 @@
 import assert from 'assert';
 import fc from 'fast-check';
 import * as core from '../../../src/node';
+import { savedLiveState } from '../../support/live-state';
 
 const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, DEFAULT_LIVE_DATA_LIMITS } = core;
 
@@ -14,21 +15,7 @@ const PORT = 'vehicle.body.chargingPort.status';
 const T = (s) => new Date(Date.parse('2026-01-01T10:00:00Z') + s * 1000).toISOString();
 const msg = (data, vin = VIN) => ({ vin, data });
 
-function saved(vehicle = {}) {
-  return {
-    version: 1,
-    vehicles: {
-      [VIN]: {
-        vin: VIN,
-        updatedAt: T(0),
-        values: { [SOC]: { value: 50, unit: '%', timestamp: T(0) } },
-        charging: initialChargingState(),
-        trips: initialTripState(),
-        ...vehicle,
-      },
-    },
-  };
-}
+const saved = (vehicle = {}) => savedLiveState(VIN, T(0), vehicle);
 
 function refused(state, what) {
   assert.throws(
