@@ -63,7 +63,7 @@ export interface AccountNode extends Node<AccountCredentials> {
   rememberModel(vin: string, modelName: string): void;
   /** Puts fresh mappings into the cache (the vehicles node does this after its own call). */
   rememberVehicles(vehicles: VehicleMapping[]): void;
-  /** Takes tokens from a device login done in the editor (with the client ID the login used). */
+  /** Takes tokens from a device login done in the editor (with the client ID the login used), stored already. */
   adoptTokens(tokens: TokenSet, clientId?: string): Promise<void>;
 }
 

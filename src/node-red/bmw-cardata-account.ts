@@ -73,15 +73,12 @@ export = function (RED: NodeAPI): void {
     return (RED.nodes.getCredentials(id) as AccountCredentials | undefined) ?? undefined;
   }
 
-  // An editor login's tokens go to the credentials and the token file first, so a failed write ends the login with
-  // an error the dialog shows; a deployed account then takes them (and, with the same client ID, its onTokens writes
-  // them once more, where a failure would only reach the log).
+  // An editor login's tokens are written once, to the credentials and the token file, before any account takes them:
+  // a failed write ends the login with an error the dialog shows.
   async function saveLogin(id: string, tokens: TokenSet, clientId: string): Promise<void> {
-    const merged = credentialsWith(storedCredentials(id), tokens, clientId);
-    await RED.nodes.addCredentials(id, merged);
+    await RED.nodes.addCredentials(id, credentialsWith(storedCredentials(id), tokens, clientId));
     await tokenFile.save(id, tokens);
-    const node = deployedAccount(id);
-    if (node) await node.adoptTokens(tokens, clientId);
+    await deployedAccount(id)?.adoptTokens(tokens, clientId);
   }
   const logins = new LoginSessions(RED, transport, saveLogin);
 
@@ -184,16 +181,17 @@ export = function (RED: NodeAPI): void {
       return account;
     };
 
+    // The tokens of an editor login, stored already (saveLogin): the account takes them without writing them again.
     node.adoptTokens = async (tokens: TokenSet, loginClientId?: string): Promise<void> => {
+      node.credentials = storedCredentials(node.id) ?? node.credentials;
       // A login with another client ID than the deployed one: the account follows the login.
       if (loginClientId && loginClientId !== clientId) {
         clientId = loginClientId;
         account = undefined;
         initialTokens = tokens;
-        node.credentials = storedCredentials(node.id) ?? node.credentials;
         return;
       }
-      if (clientId) await node.account().tokens.setTokens(tokens);
+      if (clientId) await node.account().tokens.setTokens(tokens, { stored: true });
     };
 
     // The cache file keeps the list per account: a list of another client ID or base URL is not this account's.

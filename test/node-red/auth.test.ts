@@ -80,20 +80,34 @@ describe('Node-RED account: admin routes', function () {
     for (const secret of [creds.accessToken, creds.refreshToken, creds.idToken, 'new-client-id', sim.gcid]) assert.ok(!text.includes(secret));
   });
 
-  it('a deployed account takes the tokens of an editor login at once', async () => {
+  it('a deployed account takes the tokens of an editor login at once, written once', async () => {
     sim.setAutoApprove(true);
-    await helper.load(
-      allNodes,
-      flowWith(sim, [
-        { id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] },
-        { id: 'out', type: 'helper' },
-      ]),
-      {
-        acc: { clientId: CLIENT_ID },
-      },
-    );
-    await editor().post('/bmw-cardata/acc/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(200);
-    assert.strictEqual((await pollStatus('acc', (b) => b.status !== 'pending')).status, 'success');
+    // One login is written once: one credentials save, one token-file save (an atomic rename). Node-RED hands the
+    // nodes its credentials API when they load, so the count is put in before.
+    const writes = { credentials: 0, tokenFile: 0 };
+    const addCredentials = helper._redNodes.addCredentials;
+    const rename = fs.promises.rename;
+    helper._redNodes.addCredentials = (...args) => (writes.credentials++, addCredentials.apply(helper._redNodes, args));
+    fs.promises.rename = (from, to) => (String(to).endsWith('bmw-cardata-tokens.json') && writes.tokenFile++, rename(from, to));
+    try {
+      await helper.load(
+        allNodes,
+        flowWith(sim, [
+          { id: 'v', type: 'bmw-cardata-vehicles', account: 'acc', wires: [['out']] },
+          { id: 'out', type: 'helper' },
+        ]),
+        {
+          acc: { clientId: CLIENT_ID },
+        },
+      );
+      Object.assign(writes, { credentials: 0, tokenFile: 0 });
+      await editor().post('/bmw-cardata/acc/auth/start').send({ authBaseUrl: sim.authBaseUrl }).expect(200);
+      assert.strictEqual((await pollStatus('acc', (b) => b.status !== 'pending')).status, 'success');
+    } finally {
+      helper._redNodes.addCredentials = addCredentials;
+      fs.promises.rename = rename;
+    }
+    assert.deepStrictEqual(writes, { credentials: 1, tokenFile: 1 });
     const out = collector(helper.getNode('out'));
     helper.getNode('v').receive({});
     const [msg] = await out.wait(1);

@@ -69,11 +69,15 @@ export class TokenManager implements TokenProvider {
     return this.tokens?.gcid;
   }
 
-  /** Replaces the token set, e.g. after a device login. Calls onTokens. */
-  async setTokens(tokens: TokenSet): Promise<void> {
+  /**
+   * Replaces the token set, e.g. after a device login. Calls onTokens, unless the host says it has stored this set
+   * already (`stored`), so a login is written once.
+   */
+  async setTokens(tokens: TokenSet, options: { stored?: boolean } = {}): Promise<void> {
     this.tokens = { ...tokens };
     this.share(this.tokens);
-    await this.persist(this.tokens);
+    if (options.stored) this.unsaved = false;
+    else await this.persist(this.tokens);
   }
 
   private ringKey(tokens: TokenSet | undefined): string | undefined {

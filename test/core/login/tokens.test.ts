@@ -101,6 +101,26 @@ describe('core login', function () {
       await manager().setTokens(issued());
     });
 
+    it('setTokens of a set the host has stored already writes nothing, and a store that failed before is checked again no more', async () => {
+      const written = [];
+      let failing = true;
+      const checks = [];
+      const tm = manager({
+        onTokens: (t) => (failing ? Promise.reject(new Error('disk full')) : void written.push(t.refreshToken)),
+        onPersistError: () => {},
+        checkStore: async () => void checks.push('checked'),
+      });
+      await tm.setTokens(issued());
+      failing = false;
+      const stored = issued();
+      await tm.setTokens(stored, { stored: true });
+      assert.deepStrictEqual(written, [], 'not written a second time');
+      assert.strictEqual(tm.current().refreshToken, stored.refreshToken);
+      await tm.refresh();
+      assert.deepStrictEqual(checks, ['checked'], 'the store is checked before spending the refresh token again');
+      assert.strictEqual(written.length, 1);
+    });
+
     it('a refresh keeps the GCID and id_token when GCDM does not send them again', async () => {
       const tokens = { ...issued(), gcid: 'kept-gcid', idToken: 'kept-id' };
       const tm = manager({ tokens });
