@@ -349,6 +349,17 @@ async function main(run) {
         labels.some((l) => l.trim() === text),
         `no "${text}" row: ${labels.join(' | ')}`,
       );
+    // The shared rows in the template's order, the VIN picker right below the VIN.
+    const rows = await page.evaluate(() =>
+      window
+        .$('.red-ui-tray:last-child #dialog-form > .form-row')
+        .map((_, row) => row.querySelector('[id^="node-input-"]')?.id || (row.classList.contains('bmw-cardata-vin-picker') ? 'picker' : ''))
+        .get(),
+    );
+    h.assert(
+      JSON.stringify(rows) === JSON.stringify(['node-input-account', 'node-input-vin', 'picker', 'node-input-cacheMaxAge', 'node-input-name']),
+      `rows: ${rows.join(' | ')}`,
+    );
     await h.waitFor(
       'the VIN picker to list the vehicles',
       async () => (await page.locator('.bmw-cardata-vin-picker option').allTextContents()).some((o) => o.includes(SIM_VINS.bev)),

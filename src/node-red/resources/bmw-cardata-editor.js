@@ -58,7 +58,7 @@
         return value && value !== '_ADD_' ? value : null;
     }
 
-    // The rows the dialogs share. A template asks for one with <div class="form-row" data-bmw-cardata-row="...">;
+    // The rows the dialogs share. A template asks for them with <div class="form-row" data-bmw-cardata-row="...">;
     // the row keeps the element's classes. "vin" also adds the picker's row, "vins" is the stream's (any vehicle).
     function label(forId, icon, key) {
         return '<label' + (forId ? ' for="' + forId + '"' : '') + '><i class="fa ' + icon + '"></i> <span data-i18n="' + key + '"></span></label>';
@@ -77,10 +77,16 @@
         var module = moduleOf(type);
         var k = function (key) { return sharedKey(module, key); };
         var form = $('<div>').html(template.html());
+        // data-bmw-cardata-row="account vin": one row each, in that order, each with the element's classes.
         form.find('[data-bmw-cardata-row]').each(function () {
-            var name = $(this).attr('data-bmw-cardata-row');
-            $(this).removeAttr('data-bmw-cardata-row').html(ROWS[name](k));
-            if (name === 'vin' || name === 'vins') $('<div class="form-row bmw-cardata-vin-picker"></div>').insertAfter(this);
+            var first = $(this);
+            var names = first.attr('data-bmw-cardata-row').split(/\s+/);
+            var last = first.removeAttr('data-bmw-cardata-row');
+            names.forEach(function (name, i) {
+                var row = i === 0 ? first : first.clone().insertAfter(last);
+                last = row.html(ROWS[name](k));
+                if (name === 'vin' || name === 'vins') last = $('<div class="form-row bmw-cardata-vin-picker"></div>').insertAfter(row);
+            });
         });
         template.html(form.html());
     }
