@@ -1,4 +1,6 @@
 import { HOME, WORK } from './places';
+import { SOC, RANGE, HV_STATUS, TIME_REMAINING, PORT, AC_AMPERE as AMPERE, LAT, LON, HEADING, ODOMETER as MILEAGE, LOCK, TARGET } from './descriptor-names';
+import { POWER, BATTERY, IGNITION, MOVING } from './descriptor-names';
 
 // Scripted stream scenarios: what a car sends while charging, while plugged in without charging, while being
 // unlocked and opened, and on a trip (the commute, or the way home with a stop), then parked. Each scenario is a list of messages (descriptor -> value) published
@@ -27,21 +29,6 @@ export interface CarStreamState {
 export function initialCarState(): CarStreamState {
   return { soc: 48, mileageKm: 23_418, lat: HOME.lat, lon: HOME.lon, capacityKwh: 80.7, consumptionKwhPer100Km: 18.5 };
 }
-
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const RANGE = 'vehicle.drivetrain.electricEngine.remainingElectricRange';
-const HV_STATUS = 'vehicle.drivetrain.electricEngine.charging.hvStatus';
-const TIME_REMAINING = 'vehicle.drivetrain.electricEngine.charging.timeRemaining';
-const PORT = 'vehicle.body.chargingPort.status';
-const AMPERE = 'vehicle.drivetrain.electricEngine.charging.acAmpere';
-const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
-const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
-const HEADING = 'vehicle.cabin.infotainment.navigation.currentLocation.heading';
-const MILEAGE = 'vehicle.vehicle.travelledDistance';
-const LOCK = 'vehicle.cabin.door.lock.status';
-const TARGET = 'vehicle.powertrain.electric.battery.stateOfCharge.target';
-const POWER = 'vehicle.powertrain.electric.battery.charging.power';
-const BATTERY = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
 
 function rangeKm(s: CarStreamState): number {
   return Math.round(((s.soc / 100) * s.capacityKwh * 100) / s.consumptionKwhPer100Km);
@@ -106,9 +93,6 @@ function doors(): ScenarioStep[] {
 function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
-
-const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
-const MOVING = 'vehicle.isMoving';
 
 /**
  * Intervals the car stands parked after a drive: with the rest of a round (the other scenarios, about 3.5 minutes

@@ -5,6 +5,7 @@ import type { StreamRawMessage } from '../core/stream/message';
 import type { StreamControl } from './broker';
 import type { StreamScalar } from './broker-scenarios';
 import { SIM_VINS } from './vehicles';
+import { CHARGING_STATUS as STATUS, SOC, TARGET, POWER, PORT, DC_PORT, PLUGGED, BATTERY, ENERGY, GRID, RANGE, TIME_TO_FULL } from './descriptor-names';
 
 // Scripted charging streams as data: what a car sends during a charge, with BMW's habits (values seconds
 // apart, the same message twice, messages out of order, no power once the charge ends, a PHEV without state of
@@ -32,19 +33,6 @@ export interface ChargingScript {
   vin: string;
   steps: ChargingScriptStep[];
 }
-
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const TARGET = 'vehicle.powertrain.electric.battery.stateOfCharge.target';
-const POWER = 'vehicle.powertrain.electric.battery.charging.power';
-const PORT = 'vehicle.body.chargingPort.status';
-const DC_PORT = 'vehicle.body.chargingPort.dcStatus';
-const PLUGGED = 'vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged';
-const BATTERY = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
-const ENERGY = 'vehicle.drivetrain.batteryManagement.maxEnergy';
-const GRID = 'vehicle.drivetrain.electricEngine.charging.consumptionOverLifeTime.overall.gridEnergy';
-const RANGE = 'vehicle.drivetrain.electricEngine.remainingElectricRange';
-const TIME_TO_FULL = 'vehicle.drivetrain.electricEngine.charging.timeToFullyCharged';
 
 const MIN = 60;
 

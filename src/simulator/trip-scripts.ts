@@ -3,6 +3,7 @@ import { chargingScriptItems, playScript, type ChargingScriptItem, type Charging
 import type { StreamControl } from './broker';
 import { HOME, WORK } from './places';
 import { SIM_VINS } from './vehicles';
+import { IGNITION, ENGINE_ACTIVE as ENGINE, MOVING, ODOMETER, LAT, LON, SOC, BATTERY, ENERGY, FUEL, FUEL_LEVEL, LOCK } from './descriptor-names';
 
 // Scripted drives as data, beside the charging scripts and in their format: what a car sends on a trip, with BMW's
 // habits (latitude and longitude in separate messages with the same time, bursts of the same fix, the last fix
@@ -18,19 +19,6 @@ export interface TripScript {
   vin: string;
   steps: ChargingScriptStep[];
 }
-
-const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
-const ENGINE = 'vehicle.drivetrain.engine.isActive';
-const MOVING = 'vehicle.isMoving';
-const ODOMETER = 'vehicle.vehicle.travelledDistance';
-const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
-const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const BATTERY = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
-const ENERGY = 'vehicle.drivetrain.batteryManagement.maxEnergy';
-const FUEL = 'vehicle.drivetrain.fuelSystem.remainingFuel';
-const FUEL_LEVEL = 'vehicle.drivetrain.fuelSystem.level';
-const LOCK = 'vehicle.cabin.door.lock.status';
 
 const MIN = 60;
 

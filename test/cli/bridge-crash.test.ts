@@ -9,9 +9,7 @@ import fc from 'fast-check';
 import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { startPlainBroker } from '../../src/simulator/plain-broker';
 import { writeAccount, spawnBridge, watch, until, CONNECTED } from '../support/bridge';
-
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+import { SOC, CHARGING_STATUS as STATUS } from '../../src/simulator/descriptor-names';
 
 describe('bridge process: no stream message ends it', function () {
   this.timeout(120_000);

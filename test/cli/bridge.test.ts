@@ -30,11 +30,7 @@ import {
   killTrial,
 } from '../support/bridge';
 import { helper, freshUserDir, accountNode, streamNode, authorizedCredentials, coreNode } from '../support/nodered';
-
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const PORT = 'vehicle.body.chargingPort.status';
-const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
-const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
+import { SOC, PORT, LAT, LON } from '../../src/simulator/descriptor-names';
 
 /** The retained messages under `filter`, topic -> payload. */
 async function retained(url: string, filter = '#'): Promise<Map<string, string>> {

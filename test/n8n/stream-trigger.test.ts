@@ -15,9 +15,8 @@ import { tripStart, directTrips } from '../support/trip-replay';
 import { CredentialStreamTokens } from '../../src/n8n/stream-tokens';
 import { BmwCarDataApi } from '../../credentials/BmwCarDataApi.credentials.js';
 import { sleep, until } from '../support/wait';
+import { SOC, PORT } from '../../src/simulator/descriptor-names';
 
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const PORT = 'vehicle.body.chargingPort.status';
 const trigger = new BmwCarDataStreamTrigger();
 const nodeTypes = {
   getByName: () => trigger,

@@ -17,8 +17,8 @@ import {
   CLIENT_ID,
   serverPerTest,
 } from '../support/nodered';
+import { SOC } from '../../src/simulator/descriptor-names';
 
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
 const VIN = SIM_VINS.bev;
 
 describe('Node-RED account cache', function () {

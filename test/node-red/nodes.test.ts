@@ -16,9 +16,7 @@ import {
   collector,
   serverPerTest,
 } from '../support/nodered';
-
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
+import { SOC, KOMBI_RANGE as RANGE } from '../../src/simulator/descriptor-names';
 
 describe('Node-RED nodes', function () {
   let sim;

@@ -7,9 +7,7 @@ import { startSimulator, SIM_VINS } from '../../src/simulator';
 import { startNodeRed } from '../support/nodered-runtime';
 import { authorizedCredentials } from '../support/nodered';
 import { until } from '../support/wait';
-
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+import { SOC, CHARGING_STATUS as STATUS } from '../../src/simulator/descriptor-names';
 
 describe('Node-RED process: no stream message ends it', function () {
   this.timeout(120_000);

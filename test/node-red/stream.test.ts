@@ -10,9 +10,7 @@ import { playChargingScript } from '../../src/simulator/charging-scripts';
 import { playTripScript } from '../../src/simulator/trip-scripts';
 import { tripStart, directTrips } from '../support/trip-replay';
 import { until } from '../support/wait';
-
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const PORT = 'vehicle.body.chargingPort.status';
+import { SOC, PORT } from '../../src/simulator/descriptor-names';
 
 describe('Node-RED stream node', function () {
   this.timeout(20000);

@@ -8,14 +8,10 @@ import { parseArgs } from '../../src/simulator/cli';
 import { sleep, until } from '../support/wait';
 import type { StreamEvent } from '../../src/core/stream/message';
 import type { TokenSet } from '../../src/node';
+import { SOC, PORT, HV_STATUS as HV, LAT, LON } from '../../src/simulator/descriptor-names';
 
 const { createAccount, tokenSetFromResponse, subscribeStream, streamConnections, normalizeStreamMessage, StreamError, ReadingDeduplicator } = core;
 
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const PORT = 'vehicle.body.chargingPort.status';
-const HV = 'vehicle.drivetrain.electricEngine.charging.hvStatus';
-const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
-const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
 const FAST = { refreshMarginMs: 1000, backoffMinMs: 50, backoffMaxMs: 400, notConfiguredRetryMs: 0 };
 
 // Core's refresh retries a login-service hiccup a few times itself; here without waiting between the tries.

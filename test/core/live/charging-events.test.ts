@@ -10,6 +10,7 @@ import { seeded } from '../../support/random';
 import type { StreamRawMessage } from '../../../src/core/stream/message';
 import type { ChargingScriptMarker } from '../../../src/simulator/charging-scripts';
 import type { ChargingStartedEvent } from '../../../src/core/live/charging-events';
+import { SOC, CHARGING_STATUS as STATUS, PORT, POWER } from '../../../src/simulator/descriptor-names';
 
 const { LiveData, CHARGING_DESCRIPTORS, findDescriptor, restoreLiveDataState } = core;
 const { CHARGING_SCRIPTS, CHARGING_SCRIPT_START, playChargingScript } = scripts;
@@ -20,10 +21,6 @@ const chargingScriptItems = scripts.chargingScriptItems as (
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
-const PORT = 'vehicle.body.chargingPort.status';
-const POWER = 'vehicle.powertrain.electric.battery.charging.power';
 const MIN = 60;
 
 /** ISO time `s` seconds after the scripts' start. */

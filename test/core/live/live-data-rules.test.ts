@@ -4,17 +4,12 @@
 import assert from 'assert';
 import * as core from '../../../src/node';
 import { savedLiveState } from '../../support/live-state';
+import { SOC, CHARGING_STATUS as STATUS, PORT, IGNITION, MOVING, ODOMETER as ODO } from '../../../src/simulator/descriptor-names';
 
 const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, FINISH_SETTLE_MS, TRIP_PAUSE_MS } = core as any; // loosely typed: these rule tests feed hand-written, partial states and readings
 
 const VIN = 'WBA00000000000003';
 const VIN2 = 'WBA00000000000004';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
-const PORT = 'vehicle.body.chargingPort.status';
-const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
-const MOVING = 'vehicle.isMoving';
-const ODO = 'vehicle.vehicle.travelledDistance';
 const START = Date.parse('2026-03-31T22:00:00.000Z');
 const ms = (s) => START + s * 1000;
 const T = (s) => new Date(ms(s)).toISOString();

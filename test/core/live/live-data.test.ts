@@ -4,14 +4,12 @@ import assert from 'assert';
 import fc from 'fast-check';
 import * as core from '../../../src/node';
 import { savedLiveState } from '../../support/live-state';
+import { SOC, CHARGING_STATUS as STATUS, PORT } from '../../../src/simulator/descriptor-names';
 
 const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, DEFAULT_LIVE_DATA_LIMITS } = core;
 
 const VIN = 'WBA12345678901234';
 const VIN2 = 'WBA12345678901235';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
-const PORT = 'vehicle.body.chargingPort.status';
 const T = (s) => new Date(Date.parse('2026-01-01T10:00:00Z') + s * 1000).toISOString();
 const msg = (data, vin = VIN) => ({ vin, data });
 

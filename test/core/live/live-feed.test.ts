@@ -8,14 +8,12 @@ import { streamed } from '../../support/stream-message';
 import * as trips from '../../../src/simulator/trip-scripts';
 import * as scripts from '../../../src/simulator/charging-scripts';
 import type { StreamEvent, StreamMessage } from '../../../src/core/stream/message';
+import { SOC, PORT, CHARGING_STATUS as STATUS } from '../../../src/simulator/descriptor-names';
 
 const { createLiveFeed, ReadingDeduplicator } = core;
 
 const VIN = 'WBA12345678901234';
 const VIN2 = 'WBA12345678901235';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const PORT = 'vehicle.body.chargingPort.status';
-const STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
 const T = (s) => new Date(Date.parse('2026-01-01T10:00:00Z') + s * 1000).toISOString();
 
 /** A stream message as subscribeStream hands it to onMessage. */

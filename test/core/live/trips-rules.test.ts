@@ -3,6 +3,8 @@
 // the settle clock and what the tracker keeps while parked. Fed through trackTrips / settleTrips as LiveData does.
 import assert from 'assert';
 import * as core from '../../../src/node';
+import { IGNITION, ENGINE_ACTIVE as ENGINE, MOVING, SPEED, ODOMETER as ODO, LAT, LON, SOC } from '../../../src/simulator/descriptor-names';
+import { SOC_DISPLAYED as SOC2, ENERGY as CONTENT, BATTERY as SIZE, FUEL as LITRES, FUEL_LEVEL as LEVEL } from '../../../src/simulator/descriptor-names';
 
 const {
   LiveData,
@@ -20,19 +22,6 @@ const {
 } = core as any; // loosely typed: these rule tests feed hand-written, partial states and readings
 
 const VIN = 'WBA00000000000001';
-const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
-const ENGINE = 'vehicle.drivetrain.engine.isActive';
-const MOVING = 'vehicle.isMoving';
-const SPEED = 'vehicle.vehicle.speedRange.lowerBound';
-const ODO = 'vehicle.vehicle.travelledDistance';
-const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
-const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const SOC2 = 'vehicle.powertrain.electric.battery.stateOfCharge.displayed';
-const CONTENT = 'vehicle.drivetrain.batteryManagement.maxEnergy';
-const SIZE = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
-const LITRES = 'vehicle.drivetrain.fuelSystem.remainingFuel';
-const LEVEL = 'vehicle.drivetrain.fuelSystem.level';
 const MIN = 60;
 const DUE = (TRIP_PAUSE_MS + FINISH_SETTLE_MS) / 1000;
 

@@ -11,18 +11,12 @@ import { seeded } from '../../support/random';
 import { replayScriptsOverMqtt } from '../../support/stream-replay';
 import { scenarioSteps, initialCarState, SCENARIO_NAMES } from '../../../src/simulator/broker-scenarios';
 import { STREAM_INTERVAL_MS } from '../../../scripts/sandbox-support';
+import { IGNITION, MOVING, ODOMETER as ODO, LAT, LON, SOC, FUEL } from '../../../src/simulator/descriptor-names';
 
 const { LiveData, TRIP_DESCRIPTORS, TRIP_PAUSE_MS, FINISH_SETTLE_MS, findDescriptor, tripLogbookRows, createLiveFeed } = core;
 
 const BEV = SIM_VINS.bev;
 const PHEV = SIM_VINS.phev;
-const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
-const MOVING = 'vehicle.isMoving';
-const ODO = 'vehicle.vehicle.travelledDistance';
-const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
-const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
-const SOC = 'vehicle.drivetrain.batteryManagement.header';
-const FUEL = 'vehicle.drivetrain.fuelSystem.remainingFuel';
 const MIN = 60;
 
 const HOME = { lat: 48.16402, lon: 11.57118 };

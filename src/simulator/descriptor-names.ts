@@ -1,0 +1,30 @@
+// The stream descriptors the simulator's scripts send (and the tests replay), by a short name: BMW's names are
+// long, and one misspelt is a descriptor the car never sends.
+export const SOC = 'vehicle.drivetrain.batteryManagement.header';
+export const SOC_DISPLAYED = 'vehicle.powertrain.electric.battery.stateOfCharge.displayed';
+export const TARGET = 'vehicle.powertrain.electric.battery.stateOfCharge.target';
+export const CHARGING_STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+export const HV_STATUS = 'vehicle.drivetrain.electricEngine.charging.hvStatus';
+export const PORT = 'vehicle.body.chargingPort.status';
+export const DC_PORT = 'vehicle.body.chargingPort.dcStatus';
+export const PLUGGED = 'vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged';
+export const POWER = 'vehicle.powertrain.electric.battery.charging.power';
+export const AC_AMPERE = 'vehicle.drivetrain.electricEngine.charging.acAmpere';
+export const TIME_REMAINING = 'vehicle.drivetrain.electricEngine.charging.timeRemaining';
+export const TIME_TO_FULL = 'vehicle.drivetrain.electricEngine.charging.timeToFullyCharged';
+export const BATTERY = 'vehicle.drivetrain.batteryManagement.batterySizeMax';
+export const ENERGY = 'vehicle.drivetrain.batteryManagement.maxEnergy';
+export const GRID = 'vehicle.drivetrain.electricEngine.charging.consumptionOverLifeTime.overall.gridEnergy';
+export const RANGE = 'vehicle.drivetrain.electricEngine.remainingElectricRange';
+export const KOMBI_RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
+export const IGNITION = 'vehicle.drivetrain.engine.isIgnitionOn';
+export const ENGINE_ACTIVE = 'vehicle.drivetrain.engine.isActive';
+export const MOVING = 'vehicle.isMoving';
+export const SPEED = 'vehicle.vehicle.speedRange.lowerBound';
+export const ODOMETER = 'vehicle.vehicle.travelledDistance';
+export const LAT = 'vehicle.cabin.infotainment.navigation.currentLocation.latitude';
+export const LON = 'vehicle.cabin.infotainment.navigation.currentLocation.longitude';
+export const HEADING = 'vehicle.cabin.infotainment.navigation.currentLocation.heading';
+export const FUEL = 'vehicle.drivetrain.fuelSystem.remainingFuel';
+export const FUEL_LEVEL = 'vehicle.drivetrain.fuelSystem.level';
+export const LOCK = 'vehicle.cabin.door.lock.status';
