@@ -13,25 +13,28 @@ for (const dir of ['nodes', 'credentials', 'icons', 'src/node-red']) {
   });
 }
 // Node-RED help: each language's shared-help.html holds the parts every node's help repeats; a help file names
-// one with the comment `<!-- shared: name -->`, and the build puts the part there.
+// one with the comment `<!-- shared: name -->`, and the build puts the part there (a part can name parts too).
+function withParts(text, parts, where, depth = 0) {
+  return text.replace(/^( *)<!-- shared: ([\w-]+) -->$/gm, (_, indent, name) => {
+    if (!parts.has(name)) throw new Error(`${where}: no shared help part "${name}" in shared-help.html`);
+    if (depth > 3) throw new Error(`${where}: shared help part "${name}" names itself`);
+    return withParts(parts.get(name), parts, where, depth + 1)
+      .split('\n')
+      .map((line) => indent + line)
+      .join('\n');
+  });
+}
 const locales = path.join(root, 'dist', 'src', 'node-red', 'locales');
 for (const lang of fs.existsSync(locales) ? fs.readdirSync(locales) : []) {
   const sharedFile = path.join(locales, lang, 'shared-help.html');
   if (!fs.existsSync(sharedFile)) continue;
   const parts = new Map(
-    [...fs.readFileSync(sharedFile, 'utf8').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2].split('\n')]),
+    [...fs.readFileSync(sharedFile, 'utf8').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2]]),
   );
   fs.rmSync(sharedFile);
   for (const file of fs.readdirSync(path.join(locales, lang)).filter((f) => f.endsWith('.html'))) {
     const help = path.join(locales, lang, file);
-    const text = fs.readFileSync(help, 'utf8').replace(/^( *)<!-- shared: ([\w-]+) -->$/gm, (_, indent, name) => {
-      if (!parts.has(name)) throw new Error(`${lang}/${file}: no shared help part "${name}" in shared-help.html`);
-      return parts
-        .get(name)
-        .map((line) => indent + line)
-        .join('\n');
-    });
-    fs.writeFileSync(help, text);
+    fs.writeFileSync(help, withParts(fs.readFileSync(help, 'utf8'), parts, `${lang}/${file}`));
   }
 }
 // Node-RED messages: each language's shared-messages.json holds what every node's runtime says alike (the action

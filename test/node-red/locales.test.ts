@@ -70,15 +70,17 @@ function missingInCatalogs(uses, catalogs, lang) {
 
 const placeholders = (text) => (String(text).match(/__\w+__/g) || []).sort();
 
-/** A help file with the shared parts of its language put in, as the build does (scripts/copy-assets.js). */
+/** A help file with the shared parts of its language put in (parts in parts too), as the build does (scripts/copy-assets.js). */
 function builtHelp(lang, file) {
   const parts = new Map(
     [...read(lang, 'shared-help.html').matchAll(/<template data-shared-help="([\w-]+)">\n([\s\S]*?)\n<\/template>/g)].map((m) => [m[1], m[2]]),
   );
-  return read(lang, file).replace(/<!-- shared: ([\w-]+) -->/g, (_, name) => {
-    assert.ok(parts.has(name), `${lang}/${file}: no shared help part "${name}"`);
-    return parts.get(name);
-  });
+  const withParts = (text) =>
+    text.replace(/<!-- shared: ([\w-]+) -->/g, (_, name) => {
+      assert.ok(parts.has(name), `${lang}/${file}: no shared help part "${name}"`);
+      return withParts(parts.get(name));
+    });
+  return withParts(read(lang, file));
 }
 
 /**
