@@ -129,22 +129,25 @@ describe('stream login', () => {
   });
 
   it('loginFailure: a dead login says to authorize again; anything else that the stream retries', () => {
-    const gone = loginFailure(dead());
-    assert.strictEqual(gone.streamCode, 'refresh-failed');
-    assert.strictEqual(gone.kind, 'auth');
-    assert.strictEqual(gone.retryable, false);
-    assert.strictEqual(gone.message, 'The stream login could not be renewed: The login is no longer valid');
-    assert.strictEqual(gone.hint, 'Authorize again.');
+    const fields = (e: StreamError) => ({ streamCode: e.streamCode, kind: e.kind, retryable: e.retryable, message: e.message, hint: e.hint });
+    assert.deepStrictEqual(fields(loginFailure(dead())), {
+      streamCode: 'refresh-failed',
+      kind: 'auth',
+      retryable: false,
+      message: 'The stream login could not be renewed: The login is no longer valid',
+      hint: 'Authorize again.',
+    });
     assert.strictEqual(loginFailure(new LoginError({ kind: 'auth', message: 'x' })).hint, 'Authorize the account again.');
     const own = new StreamError({ streamCode: 'no-login', kind: 'auth', message: 'none' });
     assert.strictEqual(loginFailure(own), own, 'a stream error of its own is passed on as it is');
 
-    const later = loginFailure(hiccup());
-    assert.strictEqual(later.streamCode, 'connection');
-    assert.strictEqual(later.kind, 'network');
-    assert.strictEqual(later.retryable, true);
-    assert.strictEqual(later.message, 'The stream login could not be renewed: The login service did not answer');
-    assert.strictEqual(later.hint, 'Check the network; the stream retries by itself.');
+    assert.deepStrictEqual(fields(loginFailure(hiccup())), {
+      streamCode: 'connection',
+      kind: 'network',
+      retryable: true,
+      message: 'The stream login could not be renewed: The login service did not answer',
+      hint: 'Check the network; the stream retries by itself.',
+    });
     assert.strictEqual(loginFailure(new CarDataError({ kind: 'network', message: 'm', hint: 'Wait.' })).hint, 'Wait.');
     const reset = loginFailure(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     assert.strictEqual(reset.message, 'The stream login could not be renewed: socket hang up (ECONNRESET)');
