@@ -4,8 +4,19 @@
 // point.
 import assert from 'assert';
 import * as core from '../../../src/node';
+import type {
+  ChargingEvent,
+  ChargingFinishedEvent,
+  ChargingStartedEvent,
+  LiveDataOptions,
+  StateScalar,
+  StateValue,
+  StreamDataPoint,
+  StreamRawMessage,
+  TrackOptions,
+} from '../../../src/node';
 
-const { LiveData, trackCharging, settleCharging, settleDueAt, initialChargingState, CHARGING_DESCRIPTORS: D, FINISH_SETTLE_MS, SESSION_SLACK_MS } = core as any; // loosely typed: these rule tests feed hand-written, partial states and readings
+const { LiveData, trackCharging, settleCharging, settleDueAt, initialChargingState, CHARGING_DESCRIPTORS: D, FINISH_SETTLE_MS, SESSION_SLACK_MS } = core;
 
 const VIN = 'WBA00000000000002';
 const STATUS = D.status;
@@ -22,34 +33,54 @@ const MIN = 60;
 const SETTLE = FINISH_SETTLE_MS / 1000;
 
 const START = Date.parse('2026-05-04T18:00:00.000Z');
-const ms = (s) => START + s * 1000;
-const T = (s) => new Date(ms(s)).toISOString();
+const ms = (s: number) => START + s * 1000;
+const T = (s: number) => new Date(ms(s)).toISOString();
 const SID = `${VIN}/${T(0)}`;
+
+/** A reading as a test writes it: the value, or `[value, unit, second]` for another unit or time. */
+type Sent = StateScalar | [StateScalar, string | null, number?];
+/** The readings of one message: descriptor -> reading. */
+type Data = Record<string, Sent>;
+
+/** The event at `index` of `events`, which must be a finished charge. */
+function finished(events: readonly ChargingEvent[], index = 0): ChargingFinishedEvent {
+  const e = events[index];
+  assert.ok(e?.kind === 'charging-finished', `expected a finished charge at ${index}, got ${e?.kind ?? 'no event'}`);
+  return e;
+}
+
+/** The event at `index` of `events`, which must be a started charge. */
+function started(events: readonly ChargingEvent[], index = 0): ChargingStartedEvent {
+  const e = events[index];
+  assert.ok(e?.kind === 'charging-started', `expected a started charge at ${index}, got ${e?.kind ?? 'no event'}`);
+  return e;
+}
 
 /**
  * A car fed through LiveData. `send(s, data)` sends one message measured at second `s` (a value may be
  * `[value, unit, second]` for another unit or time) arriving at `arrive` (default `s`); the host's clock follows the
  * arrivals. `at(s)` is the host's timer at second `s`.
  */
-function car(opts = {}) {
+function car(opts: LiveDataOptions = {}) {
   let clock = START - 3600_000;
   const live = new LiveData({ now: () => clock, ...opts });
-  const events = [];
+  const events: ChargingEvent[] = [];
   const c = {
     live,
     events,
-    send(s, data, arrive = s) {
+    send(s: number, data: Data, arrive = s) {
       clock = Math.max(clock, ms(arrive));
-      const message = { vin: VIN, data: {} };
+      const points: Record<string, StreamDataPoint> = {};
       for (const [id, v] of Object.entries(data)) {
         const [value, unit, at] = Array.isArray(v) ? v : [v, null, s];
-        message.data[id] = { value, unit, timestamp: T(at ?? s) };
+        points[id] = { value, unit, timestamp: T(at ?? s) };
       }
+      const message: StreamRawMessage = { vin: VIN, data: points };
       const out = live.ingest(message).events;
       events.push(...out);
       return out;
     },
-    at(s) {
+    at(s: number) {
       clock = ms(s);
       const out = live.settle().flatMap((u) => u.events);
       events.push(...out);
@@ -62,7 +93,7 @@ function car(opts = {}) {
 }
 
 /** Plugged in at -60 s, charging from 0 with the state of charge at 40 %. */
-function charging(opts?, extra = {}) {
+function charging(opts?: LiveDataOptions, extra: Data = {}) {
   const c = car(opts);
   c.send(-60, { [PORT]: 'CONNECTED', [SOC]: [40, '%'] });
   c.send(0, { [STATUS]: 'CHARGINGACTIVE', ...extra });
@@ -82,10 +113,8 @@ describe('Charging rules: the end of a session, whatever order its signals came 
         ['unplugged', T(50 * MIN)],
       ],
     );
-    assert.deepStrictEqual(
-      [out[0].endedAt, out[0].endedBy, out[0].endStatus, out[0].durationSeconds, out[0].endSoc],
-      [T(50 * MIN), 'unplugged', null, 50 * MIN, 40],
-    );
+    const f = finished(out);
+    assert.deepStrictEqual([f.endedAt, f.endedBy, f.endStatus, f.durationSeconds, f.endSoc], [T(50 * MIN), 'unplugged', null, 50 * MIN, 40]);
     assert.deepStrictEqual(c.at(60 * MIN + SETTLE), []);
   });
 
@@ -95,7 +124,7 @@ describe('Charging rules: the end of a session, whatever order its signals came 
     c.send(58 * MIN, { [ISPLUGGED]: false }, 60 * MIN + 30);
     assert.strictEqual(c.live.nextSettleAt(), ms(58 * MIN + SETTLE));
     assert.deepStrictEqual(c.at(58 * MIN + SETTLE - 1), []);
-    const [f] = c.at(58 * MIN + SETTLE);
+    const f = finished(c.at(58 * MIN + SETTLE));
     assert.deepStrictEqual([f.kind, f.endedAt, f.endedBy, f.endStatus], ['charging-finished', T(58 * MIN), 'unplugged', null]);
   });
 
@@ -140,7 +169,7 @@ describe('Charging rules: the end of a session, whatever order its signals came 
   it('a status or plug reading from before the start that arrives late shows the start was observed; a figure does not', () => {
     const seen = car();
     seen.send(0, { [STATUS]: 'CHARGINGACTIVE', [SOC]: [40, '%'] });
-    assert.strictEqual(seen.events[0].startObserved, false);
+    assert.strictEqual(started(seen.events).startObserved, false);
     seen.send(-120, { [PORT]: 'CONNECTED' }, 10);
     seen.send(30 * MIN, { [STATUS]: 'CHARGINGENDED' });
     seen.at(30 * MIN + SETTLE);
@@ -176,7 +205,8 @@ describe("Charging rules: a session's figures from readings by their own times",
       ],
     );
     assert.deepStrictEqual(out[0], { kind: 'target-reached', vin: VIN, at: T(55 * MIN), sessionId: SID, soc: 80, targetSoc: 80 });
-    assert.deepStrictEqual([out[1].targetReached, out[1].endSoc, out[1].socAdded], [true, 80, 40]);
+    const f = finished(out, 1);
+    assert.deepStrictEqual([f.targetReached, f.endSoc, f.socAdded], [true, 80, 40]);
   });
 
   it('a late state of charge below the target, or above it only after the end, reaches nothing', () => {
@@ -189,7 +219,8 @@ describe("Charging rules: a session's figures from readings by their own times",
       out.map((e) => e.kind),
       ['charging-finished'],
     );
-    assert.deepStrictEqual([out[0].targetReached, out[0].endSoc, out[0].targetSoc], [false, 79, 80]);
+    const f = finished(out);
+    assert.deepStrictEqual([f.targetReached, f.endSoc, f.targetSoc], [false, 79, 80]);
   });
 
   it('a target of 0 is no target, at the finish too', () => {
@@ -197,7 +228,7 @@ describe("Charging rules: a session's figures from readings by their own times",
     c.send(60 * MIN, { [STATUS]: 'CHARGINGENDED' });
     c.send(55 * MIN, { [SOC]: [80, '%'] }, 61 * MIN);
     const out = c.at(60 * MIN + SETTLE);
-    assert.deepStrictEqual([out.map((e) => e.kind), out[0].targetReached, out[0].targetSoc], [['charging-finished'], false, 0]);
+    assert.deepStrictEqual([out.map((e) => e.kind), finished(out).targetReached, finished(out).targetSoc], [['charging-finished'], false, 0]);
   });
 
   it('the end state of charge is the latest at or before the end; a start value arriving late within the slack counts', () => {
@@ -259,7 +290,7 @@ describe("Charging rules: a session's figures from readings by their own times",
     grid.at(30 * MIN + SETTLE);
     assert.deepStrictEqual(grid.finish().energyAdded, { kwh: 7.5, estimate: false, method: 'grid-energy-counter' });
 
-    const content = (end) => {
+    const content = (end: number) => {
       const c = charging(undefined, { [CONTENT]: [30, 'kWh'], [SIZE]: [50, 'kWh'] });
       c.send(30 * MIN, { [STATUS]: 'CHARGINGENDED' });
       c.send(29 * MIN, { [SOC]: [60, '%'], [CONTENT]: [end, 'kWh'] }, 31 * MIN);
@@ -276,7 +307,7 @@ describe("Charging rules: a session's figures from readings by their own times",
   });
 
   it('a small charge: the content counts within 1 kWh of the estimate even beyond 30 %', () => {
-    const small = (end) => {
+    const small = (end: number) => {
       const c = charging(undefined, { [CONTENT]: [30, 'kWh'], [SIZE]: [50, 'kWh'] });
       c.send(10 * MIN, { [STATUS]: 'CHARGINGENDED', [SOC]: [42, '%'], [CONTENT]: [end, 'kWh'] });
       c.at(10 * MIN + SETTLE);
@@ -308,7 +339,7 @@ describe('Charging rules: states saved by earlier versions and the clock', () =>
     Object.assign(session, { startSoc: 35, startEnergyContentKwh: 28, startGridEnergyKwh: 490, maxPowerKw: 22 });
     let clock = ms(1);
     const live = new LiveData({ state, now: () => clock });
-    const send = (s, data: Record<string, any>) => {
+    const send = (s: number, data: Record<string, [StateScalar, string | null]>) => {
       clock = ms(s);
       return live.ingest({ vin: VIN, data: Object.fromEntries(Object.entries(data).map(([id, [value, unit]]) => [id, { value, unit, timestamp: T(s) }])) })
         .events;
@@ -316,7 +347,7 @@ describe('Charging rules: states saved by earlier versions and the clock', () =>
     send(10 * MIN, { [SOC]: [45, '%'], [CONTENT]: [33, 'kWh'], [GRID]: [496, 'kWh'], [POWER]: [7, 'kW'] });
     send(20 * MIN, { [STATUS]: ['CHARGINGENDED', null] });
     clock = ms(20 * MIN + SETTLE);
-    const [f] = live.settle()[0].events;
+    const f = finished(live.settle()[0].events);
     assert.deepStrictEqual(
       [f.startSoc, f.endSoc, f.socAdded, f.maxPowerKw, f.energyAdded],
       [35, 45, 10, 22, { kwh: 6, estimate: false, method: 'grid-energy-counter' }],
@@ -337,8 +368,8 @@ describe('Charging rules: states saved by earlier versions and the clock', () =>
     assert.strictEqual(settleDueAt(c.live.vehicle(VIN).charging), undefined);
 
     const state = initialChargingState();
-    const values = {};
-    const send = (s, data, opts?) => {
+    const values: Record<string, StateValue> = {};
+    const send = (s: number, data: Record<string, StateScalar>, opts?: TrackOptions) => {
       for (const [id, value] of Object.entries(data)) values[id] = { value, unit: null, timestamp: T(s) };
       return trackCharging(VIN, state, values, Object.keys(data), opts);
     };

@@ -3,23 +3,46 @@
 // a month's end, and what a save of some cars writes.
 import assert from 'assert';
 import * as core from '../../../src/node';
+import type {
+  ChargingSession,
+  ChargingSessionState,
+  FinishingState,
+  LiveData as Live,
+  OpenTripState,
+  StateScalar,
+  StateValue,
+  StreamEvent,
+  StreamRawMessage,
+} from '../../../src/node';
 import { savedLiveState } from '../../support/live-state';
 import { SOC, CHARGING_STATUS as STATUS, PORT, IGNITION, MOVING, ODOMETER as ODO } from '../../../src/simulator/descriptor-names';
 
-const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, FINISH_SETTLE_MS, TRIP_PAUSE_MS } = core as any; // loosely typed: these rule tests feed hand-written, partial states and readings
+const { LiveData, restoreLiveDataState, initialChargingState, initialTripState, FINISH_SETTLE_MS, TRIP_PAUSE_MS } = core;
 
 const VIN = 'WBA00000000000003';
 const VIN2 = 'WBA00000000000004';
 const START = Date.parse('2026-03-31T22:00:00.000Z');
-const ms = (s) => START + s * 1000;
-const T = (s) => new Date(ms(s)).toISOString();
+const ms = (s: number) => START + s * 1000;
+const T = (s: number) => new Date(ms(s)).toISOString();
 const MIN = 60;
 
-const msg = (s, data, vin = VIN) => ({ vin, data: Object.fromEntries(Object.entries(data).map(([k, value]) => [k, { value, timestamp: T(s) }])) });
+/** The readings of one message as a test writes them: descriptor -> value. */
+type Data = Record<string, StateScalar>;
+
+const msg = (s: number, data: Data, vin = VIN): StreamRawMessage => ({
+  vin,
+  data: Object.fromEntries(Object.entries(data).map(([k, value]) => [k, { value, timestamp: T(s) }])),
+});
+
+/**
+ * A session of the charging history with only the fields the import reads (its times and the grid energy); BMW's
+ * other fields do not matter to it, so they are left out on purpose.
+ */
+const historySession = (fields: Pick<ChargingSession, 'startTime' | 'endTime' | 'energyConsumedFromPowerGridKwh'>) => fields as ChargingSession;
 
 const saved = (vehicle = {}) => savedLiveState(VIN, T(0), vehicle);
 
-function refused(state, what) {
+function refused(state: unknown, what: string) {
   assert.throws(
     () => restoreLiveDataState(state, ms(0)),
     (e) => e instanceof TypeError && e.message === `Not a saved live-data state: ${what}`,
@@ -27,8 +50,8 @@ function refused(state, what) {
   );
 }
 
-const OPEN = { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: ms(60), endMs: null, endedBy: null };
-const trips = (fields) => ({ trips: { ...initialTripState(), ...fields } });
+const OPEN: OpenTripState = { id: `${VIN}/${T(0)}`, startedAt: T(0), startObserved: true, lastMoveMs: ms(60), endMs: null, endedBy: null };
+const trips = (fields: Record<string, unknown>) => ({ trips: { ...initialTripState(), ...fields } });
 
 describe('Live data rules: saved states', () => {
   it('refuses a trip state whose every part is not what the tracker wrote, naming it', () => {
@@ -91,7 +114,7 @@ describe('Live data rules: saved states', () => {
   });
 
   it('refuses a charging finish that is not what the tracker wrote; takes back one that is, due as saved', () => {
-    const session = {
+    const session: ChargingSessionState = {
       id: `${VIN}/${T(0)}`,
       startedAt: T(0),
       startObserved: true,
@@ -109,9 +132,9 @@ describe('Live data rules: saved states', () => {
         ],
       },
     };
-    const finishing = { session, endedAt: T(600), endedBy: 'status', endStatus: 'CHARGINGENDED', after: [] };
-    const charging = (f) => ({ charging: { ...initialChargingState(), phase: 'ended', finishing: f } });
-    for (const f of [
+    const finishing: FinishingState = { session, endedAt: T(600), endedBy: 'status', endStatus: 'CHARGINGENDED', after: [] };
+    const charging = (f: unknown) => ({ charging: { ...initialChargingState(), phase: 'ended', finishing: f } });
+    const broken: unknown[] = [
       'x',
       [],
       { ...finishing, session: null },
@@ -119,7 +142,8 @@ describe('Live data rules: saved states', () => {
       { ...finishing, endedAt: ms(600) },
       { ...finishing, after: null },
       { ...finishing, after: {} },
-    ]) {
+    ];
+    for (const f of broken) {
       refused(saved(charging(f)), `finishing charging session of ${VIN}`);
     }
     refused(saved({ charging: { ...initialChargingState(), session: [] } }), `charging session of ${VIN}`);
@@ -133,7 +157,7 @@ describe('Live data rules: saved states', () => {
     const [u] = live.settle();
     assert.deepStrictEqual([u.vin, u.changed, u.changes, u.duplicates, u.stale, u.future, u.trips], [VIN, true, [], 0, 0, 0, []]);
     assert.deepStrictEqual(
-      u.events.map((e) => [e.kind, e.endedAt, e.startSoc, e.endSoc]),
+      u.events.map((e) => (e.kind === 'charging-finished' ? [e.kind, e.endedAt, e.startSoc, e.endSoc] : [e.kind])),
       [['charging-finished', T(600), 40, 55]],
     );
     assert.deepStrictEqual([live.nextSettleAt(), live.settle()], [undefined, []]);
@@ -160,7 +184,7 @@ describe('Live data rules: saved states', () => {
     clock = live.nextSettleAt();
     const [u] = live.settle();
     assert.deepStrictEqual(
-      u.trips.map((e) => [e.kind, e.endedAt, e.endedBy, e.distanceKm]),
+      u.trips.map((e) => (e.kind === 'trip-finished' ? [e.kind, e.endedAt, e.endedBy, e.distanceKm] : [e.kind])),
       [['trip-finished', T(60), 'silence', 3]],
     );
     assert.strictEqual(live.nextSettleAt(), undefined);
@@ -184,7 +208,10 @@ describe('Live data rules: saved states', () => {
   });
 
   it('a saved value stamped more than five minutes ahead of the clock is restamped with the clock; one within is kept', () => {
-    const values = { [SOC]: { value: 50, unit: '%', timestamp: T(5 * MIN) }, [PORT]: { value: 'CONNECTED', unit: null, timestamp: T(5 * MIN + 1) } };
+    const values: Record<string, StateValue> = {
+      [SOC]: { value: 50, unit: '%', timestamp: T(5 * MIN) },
+      [PORT]: { value: 'CONNECTED', unit: null, timestamp: T(5 * MIN + 1) },
+    };
     const restored = restoreLiveDataState(saved({ values }), ms(0)).vehicles[VIN].values;
     assert.deepStrictEqual([restored[SOC].timestamp, restored[PORT].timestamp], [T(5 * MIN), T(0)]);
   });
@@ -201,7 +228,15 @@ describe('Live data rules: readings', () => {
 
   it('the key limit counts the new keys of one message one by one, a key sent twice once', () => {
     const live = new LiveData({ now: () => ms(0), limits: { maxKeysPerCar: 3 } });
-    const ev = (descriptor, value) => ({ vin: VIN, descriptor, value, unit: null, timestamp: T(0), messageTimestamp: null, topic: '' });
+    const ev = (descriptor: string, value: StateScalar): StreamEvent => ({
+      vin: VIN,
+      descriptor,
+      value,
+      unit: null,
+      timestamp: T(0),
+      messageTimestamp: null,
+      topic: '',
+    });
     const [u] = live.ingestEvents([ev('x.a', 1), ev('x.b', 1), ev('x.a', 2), ev(SOC, 50), ev('x.c', 1), ev('x.d', 1), ev(PORT, 'CONNECTED')]);
     // The catalogue's keys are always kept but count: the third key is the state of charge.
     assert.deepStrictEqual(u.dropped, { keys: ['x.c', 'x.d'], size: [] });
@@ -229,17 +264,18 @@ describe('Live data rules: readings', () => {
 
 describe('Live data rules: months and saves', () => {
   /** A car that finished a trip at 23:10 UTC on 31 March: its ledger's month ends at midnight. */
-  function afterTrip(live, vin = VIN) {
-    for (const [s, data] of [
+  function afterTrip(live: Live, vin = VIN) {
+    const steps: Array<[number, Data]> = [
       [0, { [IGNITION]: true, [ODO]: 100 }],
       [10, { [MOVING]: true }],
       [10 * MIN, { [IGNITION]: false, [ODO]: 110 }],
-    ]) {
+    ];
+    for (const [s, data] of steps) {
       clock = ms(s);
       live.ingest(msg(s, data, vin));
     }
   }
-  let clock;
+  let clock: number;
 
   it("a month closes at its end by the host's timer, for each car at once, after the trip that finishes in it", () => {
     clock = ms(0);
@@ -323,7 +359,7 @@ describe('Live data rules: months and saves', () => {
 
   it('the charging history of a car not yet heard of is counted once into a new ledger', () => {
     const live = new LiveData({ now: () => ms(0) });
-    const sessions = [{ startTime: ms(-7200) / 1000, endTime: ms(-3600) / 1000, energyConsumedFromPowerGridKwh: 12.5 }];
+    const sessions = [historySession({ startTime: ms(-7200) / 1000, endTime: ms(-3600) / 1000, energyConsumedFromPowerGridKwh: 12.5 })];
     const first = live.importChargingHistory(VIN, sessions);
     assert.deepStrictEqual([first.counted, first.kwh, first.alreadyImported, first.energyCounterKwh], [1, 12.5, false, 12.5]);
     assert.deepStrictEqual(live.vins(), [VIN]);
@@ -341,7 +377,7 @@ describe('Live data rules: a charge across the month end, sizes without unit or 
   it('a charge that ended before midnight holds the month until its finish; then the month closes with it', () => {
     let clock = ms(0);
     const live = new LiveData({ now: () => clock });
-    const send = (s, data) => {
+    const send = (s: number, data: Data) => {
       clock = Math.max(clock, ms(s));
       return live.ingest(msg(s, data));
     };
@@ -398,7 +434,16 @@ describe('Live data rules: a charge across the month end, sizes without unit or 
 
   it('a reading without unit or time is sized by its key and value alone', () => {
     const live = new LiveData({ now: () => ms(0), limits: { maxReadingChars: 10 } });
-    const ev = (value, extra = {}) => ({ vin: VIN, descriptor: 'x.a', value, unit: null, timestamp: null, messageTimestamp: null, topic: '', ...extra });
+    const ev = (value: StateScalar, extra: Partial<StreamEvent> = {}): StreamEvent => ({
+      vin: VIN,
+      descriptor: 'x.a',
+      value,
+      unit: null,
+      timestamp: null,
+      messageTimestamp: null,
+      topic: '',
+      ...extra,
+    });
     assert.strictEqual(live.ingestEvents([ev('y'.repeat(7))])[0].dropped, undefined);
     assert.deepStrictEqual(live.ingestEvents([ev('y'.repeat(8))])[0].dropped, { keys: [], size: ['x.a'] });
     assert.deepStrictEqual(live.ingestEvents([ev('y'.repeat(6), { unit: 'kW' })])[0].dropped, { keys: [], size: ['x.a'] });
@@ -410,7 +455,7 @@ describe('Live data rules: the host options and what waits', () => {
   it("the host's trip pause and settle window decide when a trip ends and its finish goes out", () => {
     let clock = ms(0);
     const live = new LiveData({ now: () => clock, tripPauseMs: 60_000, settleMs: 30_000 });
-    const send = (s, data) => {
+    const send = (s: number, data: Data) => {
       clock = ms(s);
       return live.ingest(msg(s, data)).trips.map((e) => [e.kind, e.at]);
     };
@@ -429,7 +474,7 @@ describe('Live data rules: the host options and what waits', () => {
   it("the next finish due is the earliest of every car's charge and trip", () => {
     let clock = ms(0);
     const live = new LiveData({ now: () => clock });
-    const send = (s, data, vin = VIN) => {
+    const send = (s: number, data: Data, vin = VIN) => {
       clock = Math.max(clock, ms(s));
       live.ingest(msg(s, data, vin));
     };
@@ -465,7 +510,7 @@ describe('Live data rules: the host options and what waits', () => {
     live.ingest(msg(0, { [IGNITION]: true, [ODO]: 100 }));
     clock = ms(10);
     live.ingest(msg(10, { [MOVING]: true }));
-    live.importChargingHistory(VIN, [{ startTime: ms(-7200) / 1000, endTime: ms(-3600) / 1000, energyConsumedFromPowerGridKwh: 3 }]);
+    live.importChargingHistory(VIN, [historySession({ startTime: ms(-7200) / 1000, endTime: ms(-3600) / 1000, energyConsumedFromPowerGridKwh: 3 })]);
     const snap = live.vehicle(VIN);
     snap.trips.trip.lastMoveMs = 0;
     snap.trips.samples[ODO].push([ms(20), 999]);
