@@ -11,12 +11,18 @@ const {
   descriptorsByCategory,
   dedicatedEndpointOf,
   DEDICATED_ENDPOINT_DESCRIPTORS,
+  unitLabel,
   normaliseMappings,
   OPERATIONS,
   OPERATION_IDS,
 } = core;
 
 const SOC = 'vehicle.drivetrain.batteryManagement.header';
+const ELECTRIC_RANGE = 'vehicle.drivetrain.electricEngine.kombiRemainingElectricRange';
+const TOTAL_RANGE = 'vehicle.drivetrain.totalRemainingRange';
+const PRECONDITIONING = 'vehicle.vehicle.preConditioning.activity';
+const CHARGING_STATUS = 'vehicle.drivetrain.electricEngine.charging.status';
+const ids = (text: string) => searchDescriptors(text).map((d) => d.id);
 
 describe('core catalogue', function () {
   it('every descriptor is found by its id, with trimmed texts; unknown ids are not', () => {
@@ -70,6 +76,55 @@ describe('core catalogue', function () {
     assert.strictEqual(searchDescriptors('   ').length, DESCRIPTORS.length, 'no words: everything');
     assert.deepStrictEqual(searchDescriptors('zzzz-nothing-like-this'), []);
     assert.ok(searchDescriptors('header zzzz-nothing').length === 0, 'all words must match');
+  });
+
+  // The ranks: 0 a word of the descriptor's is the whole text, 1 a word starts with it, 2 a word holds it (both from
+  // three letters on), 3 its id, name, description and words hold every word typed. Rank 0 in the order of the
+  // table of words, the others in the catalogue's, where the total range comes before the electric range.
+  it('search: a whole word first, in the order of the table of words, even before the catalogue’s own order', () => {
+    assert.ok(
+      DESCRIPTORS.findIndex((d) => d.id === TOTAL_RANGE) < DESCRIPTORS.findIndex((d) => d.id === ELECTRIC_RANGE),
+      'the catalogue lists the total range first',
+    );
+    assert.deepStrictEqual(ids('Reichweite'), [ELECTRIC_RANGE, TOTAL_RANGE], 'both say "reichweite"; the table lists the electric range first');
+    assert.deepStrictEqual(ids('eich'), [TOTAL_RANGE, ELECTRIC_RANGE], 'inside their words only: the catalogue’s order');
+  });
+
+  it('search: a word that starts with the text before one that holds it, before any text that holds it', () => {
+    // "vorklimatisierung" starts with "vor", "ladevorgang" holds it, although charging comes first in the catalogue.
+    assert.deepStrictEqual(ids('VOR'), [PRECONDITIONING, CHARGING_STATUS]);
+    // "ladevorgang" holds "dev"; the mode deviation only has it in its name, though it comes first in the catalogue.
+    assert.deepStrictEqual(ids('dev'), [CHARGING_STATUS, 'vehicle.drivetrain.electricEngine.charging.modeDeviation']);
+    assert.deepStrictEqual(ids('charge level'), [SOC, 'vehicle.drivetrain.electricEngine.charging.authentication.status']);
+  });
+
+  it('search: under three letters only a whole word ranks first; parts of words count as any text, in catalogue order', () => {
+    // "kw" is a word of the charging power; the others say kW or kWh in their descriptions.
+    assert.deepStrictEqual(ids('kW'), [
+      'vehicle.powertrain.electric.battery.charging.power',
+      'vehicle.vehicle.avgAuxPower',
+      'vehicle.drivetrain.avgElectricRangeConsumption',
+      'vehicle.trip.segment.accumulated.drivetrain.electricEngine.energyConsumptionComfort',
+      'vehicle.trip.segment.accumulated.drivetrain.electricEngine.recuperationTotal',
+    ]);
+    // "klima" starts with "kl" and "heckklappe" holds it, yet both keep their catalogue places after "weekly".
+    assert.deepStrictEqual(ids('kl'), [
+      'vehicle.vehicle.averageWeeklyDistanceShortTerm',
+      'vehicle.vehicle.averageWeeklyDistanceLongTerm',
+      PRECONDITIONING,
+      'vehicle.body.trunk.isOpen',
+    ]);
+  });
+
+  it('unitLabel: nothing for no unit, an empty one or the catalogue’s "null", "%" for "percent", else the unit trimmed', () => {
+    assert.strictEqual(unitLabel(undefined), '');
+    assert.strictEqual(unitLabel(null), '');
+    assert.strictEqual(unitLabel(''), '');
+    assert.strictEqual(unitLabel(' null '), '');
+    assert.strictEqual(unitLabel('percent'), '%');
+    assert.strictEqual(unitLabel(' percent\t'), '%');
+    assert.strictEqual(unitLabel(' kPa '), 'kPa');
+    assert.strictEqual(unitLabel('km'), 'km');
   });
 
   it('keys with endpoints of their own, and the basic-data category', () => {
