@@ -1,8 +1,23 @@
-// BMW's error answers turned into CarDataError (pure): kinds, codes, hints, the quota rule and OAuth errors.
+// BMW's error answers turned into CarDataError (pure): kinds, codes, hints, the quota rule, OAuth errors, and the secrets
+// taken out of every text an error carries.
 import assert from 'assert';
-import { errorFromResponse, isQuotaAnswer, CarDataError, isCarDataError, inputError, oauthError, CU_CODES, OAUTH_HINTS } from '../../src/node';
+import {
+  errorFromResponse,
+  isQuotaAnswer,
+  CarDataError,
+  isCarDataError,
+  inputError,
+  oauthError,
+  cuCode,
+  redactSecrets,
+  CU_CODES,
+  OAUTH_HINTS,
+} from '../../src/node';
 
 const bmw = (id, msg = `message of ${id}`, ref = 'ref-1') => ({ exveErrorId: id, exveErrorMsg: msg, exveErrorRef: ref });
+// Made-up secrets of the shapes BMW uses: a UUID (a client ID, or BMW's error reference) and opaque tokens.
+const UUID = '3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b';
+const opaque = (pair: string) => pair.repeat(20);
 
 describe('core errors', function () {
   describe('isQuotaAnswer', () => {
@@ -19,6 +34,42 @@ describe('core errors', function () {
       assert.strictEqual(isQuotaAnswer(429, undefined, 3_600_000), false);
       assert.strictEqual(isQuotaAnswer(429, undefined, 0), false);
       assert.strictEqual(isQuotaAnswer(503, undefined), false);
+    });
+  });
+
+  describe('cuCode', () => {
+    it("the catalogue's entry of a BMW code; nothing for no code, an unknown one or a name every object has", () => {
+      assert.strictEqual(cuCode('CU-429'), CU_CODES['CU-429']);
+      assert.strictEqual(cuCode('CU-104'), CU_CODES['CU-104']);
+      for (const id of [undefined, 'CU-999', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) assert.strictEqual(cuCode(id), undefined, id);
+    });
+  });
+
+  describe('redactSecrets', () => {
+    it('replaces a UUID unless told to keep UUIDs', () => {
+      assert.strictEqual(redactSecrets(`client ${UUID} unknown`), 'client [redacted] unknown');
+      assert.strictEqual(redactSecrets(`client ${UUID} unknown`, {}), 'client [redacted] unknown');
+      assert.strictEqual(redactSecrets(`reference ${UUID}`, { uuids: false }), `reference ${UUID}`);
+    });
+
+    it('keeps the scheme of a credential and the name of a field, and replaces only their value', () => {
+      assert.strictEqual(redactSecrets('sent Bearer abc123xyz789 to BMW'), 'sent Bearer [redacted] to BMW');
+      assert.strictEqual(redactSecrets('basic  dXNlcjpwYXNz'), 'basic  [redacted]');
+      assert.strictEqual(redactSecrets('grant_type=refresh_token&refresh_token=abc123xyz789&x=1'), 'grant_type=refresh_token&refresh_token=[redacted]&x=1');
+      assert.strictEqual(redactSecrets('{"access_token":"abcdefgh1234","scope":"x"}'), '{"access_token":"[redacted]","scope":"x"}');
+      assert.strictEqual(redactSecrets('client_id: short'), 'client_id: short', 'under eight characters is no secret');
+    });
+
+    it('replaces a run of 40 or more token characters of at least two kinds (lower case, upper case, digits)', () => {
+      for (const pair of ['a1', 'aB', 'A1']) assert.strictEqual(redactSecrets(`token ${opaque(pair)} end`), 'token [redacted] end', pair);
+      assert.strictEqual(redactSecrets(`token ${'aB1'.repeat(14)} end`), 'token [redacted] end', 'three kinds');
+      assert.strictEqual(redactSecrets(`token ${opaque('aB')}== end`), 'token [redacted] end', 'with its padding');
+      for (const one of ['a', 'B', '7']) {
+        const run = one.repeat(40);
+        assert.strictEqual(redactSecrets(`kept ${run}`), `kept ${run}`, `${one}: one kind is not a token`);
+      }
+      const short = opaque('a1').slice(0, 39);
+      assert.strictEqual(redactSecrets(short), short, '39 characters are not a token');
     });
   });
 
@@ -141,6 +192,24 @@ describe('core errors', function () {
       });
       assert.strictEqual(isCarDataError(full), true);
       assert.strictEqual(isCarDataError(new Error('x')), false);
+    });
+
+    it("redacts every text it is built from, but keeps a UUID as BMW's error reference", () => {
+      const e = new CarDataError({
+        kind: 'bmw',
+        message: `refused client ${UUID}`,
+        hint: 'send Bearer abc123xyz789 again',
+        exveErrorRef: UUID,
+        bmwMessage: `echo ${UUID}`,
+      });
+      assert.deepStrictEqual(
+        [e.message, e.hint, e.bmwMessage, e.exveErrorRef],
+        ['refused client [redacted]', 'send Bearer [redacted] again', 'echo [redacted]', UUID],
+      );
+      assert.strictEqual(
+        new CarDataError({ kind: 'bmw', message: 'm', exveErrorRef: `${UUID} Bearer abc123xyz789` }).exveErrorRef,
+        `${UUID} Bearer [redacted]`,
+      );
     });
 
     it('inputError names the parameter', () => {
