@@ -116,6 +116,12 @@ describe('core catalogue', function () {
     ]);
   });
 
+  it('search: the words of a descriptor stay apart, so text running from one into the next finds nothing', () => {
+    // The state of charge's words "state of charge" and "soc" follow each other in the table of words.
+    assert.deepStrictEqual(ids('charge soc').slice(0, 1), [SOC]);
+    assert.deepStrictEqual(ids('chargesoc'), []);
+  });
+
   it('unitLabel: nothing for no unit, an empty one or the catalogue’s "null", "%" for "percent", else the unit trimmed', () => {
     assert.strictEqual(unitLabel(undefined), '');
     assert.strictEqual(unitLabel(null), '');
