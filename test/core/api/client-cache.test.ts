@@ -7,7 +7,7 @@ import * as core from '../../../src/node';
 import { failure } from '../../support/failure';
 import type { OperationId } from '../../../src/core';
 
-const { CarDataClient, AxiosTransport, AnswerCache, CacheReport, QuotaLedger, MemoryQuotaStore, CarDataError, normaliseMappings } = core;
+const { CarDataClient, AxiosTransport, TokenManager, AnswerCache, CacheReport, QuotaLedger, MemoryQuotaStore, CarDataError, normaliseMappings } = core;
 
 const VIN = 'WBA12345678901234';
 const CONTAINER = 'CABCDEFGHJ123';
@@ -249,6 +249,18 @@ describe('core client: options and refusals', function () {
     const attended = new CarDataClient({ apiBaseUrl: bmw.url, transport: new AxiosTransport(), sleep: async () => {}, quota, attended: true });
     await attended.getBasicData(VIN);
     assert.strictEqual(bmw.requests.length, 3);
+  });
+
+  it("the refresh after a 401 keeps to the call's deadline: a login hiccup is not waited out past it", async () => {
+    bmw = await scriptedBmw((req) =>
+      req.path === '/oauth/token' ? { status: 503, body: {} } : { status: 401, body: { exveErrorId: 'CU-101', exveErrorMsg: 'bad token' } },
+    );
+    const endpoint = { transport: new AxiosTransport(), clientId: 'client-1', authBaseUrl: bmw.url, sleep: async () => {}, random: () => 0 };
+    const tokens = new TokenManager({ ...endpoint, tokens: { accessToken: 'at', refreshToken: 'rt', expiresAt: Date.now() + 3_600_000 } });
+    const client = new CarDataClient({ apiBaseUrl: bmw.url, transport: new AxiosTransport(), sleep: async () => {}, tokens, deadlineMs: 1000 });
+    const e = await failure(client.getBasicData(VIN));
+    assert.deepStrictEqual([e.kind, e.status], ['http', 503]);
+    assert.deepStrictEqual(asked(bmw), [`GET /customers/vehicles/${VIN}/basicData`, 'POST /oauth/token']);
   });
 
   it('the retries given replace the default ones', async () => {
