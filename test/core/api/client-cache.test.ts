@@ -288,12 +288,14 @@ describe('core client: options and refusals', function () {
     assert.ok(e instanceof CarDataError && e.kind === 'quota', String(e));
   });
 
-  it('charging history needs its range: a missing "from" is refused before a request', async () => {
+  it('charging history needs its range: a missing "from", or no range at all, is refused before a request', async () => {
     bmw = await scriptedBmw(() => ({ body: { data: [] } }));
     const client = new CarDataClient({ apiBaseUrl: bmw.url, transport: new AxiosTransport(), sleep: async () => {} });
     const e = await failure(client.call('getChargingHistory', { vin: VIN, to: '2026-05-01T00:00:00Z' }));
     assert.ok(e instanceof CarDataError);
     assert.deepStrictEqual([e.kind, e.parameter, e.message], ['input', 'from', '"from" is required']);
+    const neither = await failure(client.call('getChargingHistory', { vin: VIN }));
+    assert.deepStrictEqual([neither.parameter, neither.message], ['from', '"from" is required']);
     assert.strictEqual(bmw.requests.length, 0);
   });
 
