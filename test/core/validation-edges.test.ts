@@ -28,6 +28,7 @@ describe('core validation at its edges', function () {
       'WBA1234567890123O',
       '-'.repeat(17),
       12345678901234,
+      [VIN],
       null,
     ]) {
       assert.strictEqual(isVin(bad), false, String(bad));
