@@ -1,12 +1,14 @@
 // The quota file's lock between real processes (forked workers): stale locks taken over by exactly one process,
 // a killed holder's lock taken at once, a lock stamped in the future, a folder in the lock's place, and the
-// temporary files of crashed writers.
+// temporary files of crashed writers. Then the lock itself in this process, on a clock of its own: which locks are
+// taken at once, which are waited for and for how long, the takeover guard, and what a holder removes when it is done.
 import assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { fork, spawnSync } from 'child_process';
 import { FileQuotaStore } from '../../src/node';
+import { FileLock } from '../../src/node/file-lock';
 import { failure } from '../support/failure';
 import { until } from '../support/wait';
 
@@ -203,5 +205,229 @@ describe('quota file lock between processes', function () {
     fs.utimesSync(path.join(dir, names.oldOfRunning), old, old);
     assert.strictEqual((await new FileQuotaStore(file).update('gcid-1', increment)).used, 1);
     assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['quota.json', names.running, names.otherFile, names.notTemporary].sort());
+  });
+});
+
+describe('the file lock in one process, on a clock of its own', () => {
+  const STALE = 10_000;
+  const folders: string[] = [];
+  after(() => {
+    for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const lockFile = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'file-lock-'));
+    folders.push(dir);
+    return path.join(dir, 'quota.json.lock');
+  };
+
+  /**
+   * A clock that moves only when the lock waits: each wait moves it `step` ms (not the few ms asked for), and may
+   * change the files (`onWait`, given the number of the wait). `noWait` fails on the first wait.
+   */
+  function clock(options: { step?: number; timeoutMs?: number; noWait?: boolean; onWait?: (n: number) => void } = {}) {
+    const c = { start: Date.now(), t: Date.now(), waits: 0 };
+    const lock = (file: string) =>
+      new FileLock(file, {
+        now: () => c.t,
+        sleep: async () => {
+          if (options.noWait) assert.fail('the lock waited');
+          c.waits += 1;
+          c.t += options.step ?? 1000;
+          options.onWait?.(c.waits);
+        },
+        staleMs: STALE,
+        timeoutMs: options.timeoutMs ?? 60_000,
+      });
+    return { c, lock };
+  }
+
+  const write = (file: string, content: unknown, mtime?: Date) => {
+    fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+    if (mtime) fs.utimesSync(file, mtime, mtime);
+  };
+  const host = os.hostname();
+  /** What the holder sees of its lock file: it names this process, only its owner reads it. */
+  const holding = (file: string) => async () => {
+    const owner = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepStrictEqual([owner.pid, owner.host, typeof owner.token], [process.pid, host, 'string']);
+    assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+    return 'done';
+  };
+  /** After a run: nothing is left in the folder (no lock, no guard, no temporary file). */
+  const nothingLeft = (file: string) => assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), []);
+
+  it('a free lock is created (private, naming this process), and removed with nothing left when the run ends', async () => {
+    const file = lockFile();
+    const { lock } = clock({ noWait: true });
+    assert.strictEqual(await lock(file).run(holding(file)), 'done');
+    nothingLeft(file);
+    const e = await failure(lock(file).run(() => Promise.reject(new Error('inside'))));
+    assert.strictEqual(e.message, 'inside');
+    nothingLeft(file);
+  });
+
+  const takenAtOnce: [string, () => unknown, Date?][] = [
+    ['of a process of this machine that no longer runs', () => ({ pid: deadPid(), host, token: 'gone' })],
+    ['of this very process id that this process does not hold (an earlier life)', () => ({ pid: process.pid, host, token: 'earlier' })],
+    ['older than the stale time (of a running process)', () => ({ pid: 1, host, token: 'hung' }), new Date(Date.now() - STALE - 5000)],
+  ];
+  for (const [what, owner, mtime] of takenAtOnce) {
+    it(`a lock ${what} is taken at once, without waiting`, async () => {
+      const file = lockFile();
+      write(file, owner(), mtime);
+      const { lock } = clock({ noWait: true });
+      assert.strictEqual(await lock(file).run(holding(file)), 'done');
+      nothingLeft(file);
+    });
+  }
+
+  const waitedFor: [string, () => unknown][] = [
+    ['a running process of this machine', () => ({ pid: 1, host, token: 'alive' })],
+    ['a process of another machine', () => ({ pid: deadPid(), host: `not-${host}`, token: 'elsewhere' })],
+    ['no owner (empty)', () => ''],
+    ['a holder without a token', () => ({ pid: deadPid(), host })],
+    ['a holder without a host', () => ({ pid: deadPid(), token: 'x' })],
+    ['a holder whose pid is no number', () => ({ pid: String(deadPid()), host, token: 'x' })],
+    ['a holder named after a thousand characters', () => `${' '.repeat(1000)}${JSON.stringify({ pid: deadPid(), host, token: 'x' })}`],
+  ];
+  for (const [what, content] of waitedFor) {
+    it(`a fresh lock of ${what} is waited for, then refused with ELOCKED, and left as it was`, async () => {
+      const file = lockFile();
+      const text = typeof content() === 'string' ? (content() as string) : JSON.stringify(content());
+      write(file, text);
+      const { c, lock } = clock({ timeoutMs: 5000 });
+      const e = await failure(lock(file).run(() => assert.fail('entered')));
+      assert.deepStrictEqual([e.code, e.message], ['ELOCKED', `${file} is held by another process`]);
+      assert.strictEqual(c.t - c.start, 6000, 'refused on the first look after the timeout');
+      assert.strictEqual(fs.readFileSync(file, 'utf8'), text);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), [path.basename(file)]);
+    });
+  }
+
+  it('a lock another lock of this process holds is waited for (its token is known as held)', async () => {
+    const file = lockFile();
+    const holder = clock({ noWait: true }).lock(file);
+    const waiter = clock({ timeoutMs: 3000 }).lock(file);
+    await holder.run(async () => {
+      const e = await failure(waiter.run(() => assert.fail('entered')));
+      assert.strictEqual(e.code, 'ELOCKED');
+      assert.strictEqual(JSON.parse(fs.readFileSync(file, 'utf8')).pid, process.pid);
+    });
+    nothingLeft(file);
+  });
+
+  it('a lock stamped in the future is taken once it was seen unchanged for more than the stale time, not at it', async () => {
+    const file = lockFile();
+    write(file, '', new Date(Date.now() + 86_400_000));
+    const { c, lock } = clock();
+    await lock(file).run(async () => {
+      assert.strictEqual(c.t - c.start, STALE + 1000);
+    });
+    nothingLeft(file);
+  });
+
+  it('a lock replaced while waited for is timed from when the new one was first seen', async () => {
+    const file = lockFile();
+    const future = new Date(Date.now() + 86_400_000);
+    write(file, 'first', future);
+    const { c, lock } = clock({ onWait: (n) => n === 5 && write(file, 'second', future) });
+    await lock(file).run(async () => {
+      assert.strictEqual(c.t - c.start, 5000 + STALE + 1000);
+    });
+    nothingLeft(file);
+  });
+
+  it('a folder in the place of the lock is refused with EISDIR, naming it', async () => {
+    const file = lockFile();
+    fs.mkdirSync(file);
+    const e = await failure(
+      clock({ noWait: true })
+        .lock(file)
+        .run(() => assert.fail('entered')),
+    );
+    assert.deepStrictEqual([e.code, e.message], ['EISDIR', `${file} is a folder, not a lock file`]);
+  });
+
+  it('a lock that cannot be opened (a link to itself) is refused with the reason, not taken for a free one', async () => {
+    const file = lockFile();
+    fs.symlinkSync(file, file);
+    const e = await failure(
+      clock({ noWait: true })
+        .lock(file)
+        .run(() => assert.fail('entered')),
+    );
+    assert.strictEqual(e.code, 'ELOOP');
+  });
+
+  describe('the takeover guard', () => {
+    const staleLock = (file: string) => write(file, '', new Date(Date.now() - STALE - 5000));
+
+    it('a takeover under way (a fresh guard of a running process) is waited for: neither the lock nor the guard is removed', async () => {
+      const file = lockFile();
+      staleLock(file);
+      write(`${file}.takeover`, { pid: 1, host, token: 'busy' });
+      const e = await failure(
+        clock({ timeoutMs: 3000 })
+          .lock(file)
+          .run(() => assert.fail('entered')),
+      );
+      assert.strictEqual(e.code, 'ELOCKED');
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)).sort(), [path.basename(file), `${path.basename(file)}.takeover`]);
+    });
+
+    const deadGuards: [string, () => unknown, Date?][] = [
+      ['of a process that no longer runs', () => ({ pid: deadPid(), host, token: 'died' })],
+      ['older than the stale time', () => ({ pid: 1, host, token: 'hung' }), new Date(Date.now() - STALE - 5000)],
+    ];
+    for (const [what, owner, mtime] of deadGuards) {
+      it(`a guard ${what} is removed, then the stale lock is taken`, async () => {
+        const file = lockFile();
+        staleLock(file);
+        write(`${file}.takeover`, owner(), mtime);
+        const { lock } = clock({ timeoutMs: 5000 });
+        assert.strictEqual(await lock(file).run(holding(file)), 'done');
+        nothingLeft(file);
+      });
+    }
+
+    it('a guard stamped in the future is removed once seen unchanged for more than the stale time', async () => {
+      const file = lockFile();
+      staleLock(file);
+      write(`${file}.takeover`, { pid: 1, host, token: 'future' }, new Date(Date.now() + 86_400_000));
+      const { c, lock } = clock();
+      assert.strictEqual(await lock(file).run(holding(file)), 'done');
+      assert.ok(c.t - c.start > STALE, `taken after ${c.t - c.start} ms`);
+      nothingLeft(file);
+    });
+  });
+
+  describe('a holder removes only its own lock when it is done', () => {
+    it('a lock taken over meanwhile by another process (held past the stale time) stays', async () => {
+      const file = lockFile();
+      const other = JSON.stringify({ pid: 1, host, token: 'took-over' });
+      await clock({ noWait: true })
+        .lock(file)
+        .run(async () => write(file, other));
+      assert.strictEqual(fs.readFileSync(file, 'utf8'), other);
+    });
+
+    it('a lock replaced by one naming no owner stays', async () => {
+      const file = lockFile();
+      await clock({ noWait: true })
+        .lock(file)
+        .run(async () => write(file, ''));
+      assert.strictEqual(fs.readFileSync(file, 'utf8'), '');
+    });
+
+    it('a lock already gone is no error', async () => {
+      const file = lockFile();
+      assert.strictEqual(
+        await clock({ noWait: true })
+          .lock(file)
+          .run(async () => (fs.unlinkSync(file), 'done')),
+        'done',
+      );
+      nothingLeft(file);
+    });
   });
 });
