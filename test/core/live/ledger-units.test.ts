@@ -229,6 +229,26 @@ describe('Ledger: the figures of a month', () => {
     assert.deepStrictEqual(recordLedger(VIN, s, [], [], { now: end + 2 * HOUR, tariff: TARIFF }), []);
   });
 
+  it("a month closes once when the tariff's time zone changes: the month after it opens, though the new zone's clock is still in it", () => {
+    const berlin = parseTariff({ currency: 'EUR', pricePerKwh: 0.3, perSession: 1, timeZone: 'Europe/Berlin' });
+    const s = initialLedgerState();
+    recordLedger(VIN, s, [charge(NOV(10), NOV(10) + HOUR, 10)], [], { now: NOV(10) + HOUR, tariff: berlin });
+    // November ends at 23:00 UTC in Berlin; the tariff is now in UTC, where November has an hour to go.
+    const end = Date.UTC(2026, 10, 30, 23);
+    assert.strictEqual(s.endsAt, end);
+    const out = recordLedger(VIN, s, [], [], { now: end, tariff: TARIFF });
+    assert.deepStrictEqual(
+      out.map((e) => [e.kind, e.month, e.at, e.cost]),
+      [['month-closed', '2026-11', iso(end), 4]],
+    );
+    assert.deepStrictEqual([s.timeZone, s.open, s.endsAt], ['UTC', '2026-12', Date.UTC(2027, 0, 1)]);
+    assert.deepStrictEqual(recordLedger(VIN, s, [], [], { now: Date.UTC(2026, 11, 1, 1), tariff: TARIFF }), []);
+    assert.deepStrictEqual(
+      recordLedger(VIN, s, [], [], { now: Date.UTC(2027, 0, 1), tariff: TARIFF }).map((e) => [e.kind, e.month]),
+      [['month-closed', '2026-12']],
+    );
+  });
+
   it('the open month summary: none before the first finish, none when its figures are gone, at "" when a saved month has no time', () => {
     assert.strictEqual(openMonthSummary(undefined, VIN), undefined);
     assert.strictEqual(openMonthSummary(initialLedgerState(), VIN), undefined);
