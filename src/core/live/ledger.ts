@@ -174,9 +174,11 @@ function monthEntry(state: LedgerState, month: string): MonthFigures {
   return entry;
 }
 
-function openMonth(state: LedgerState, ms: number, tariff: Tariff | undefined): void {
+function openMonth(state: LedgerState, ms: number, tariff: Tariff | undefined, after?: string): void {
   state.timeZone = tariff?.timeZone ?? 'UTC';
-  const month = monthOf(ms, state.timeZone);
+  let month = monthOf(ms, state.timeZone);
+  // A month closes once: in a tariff's new time zone `ms` may still be in the month just closed.
+  if (after !== undefined && month <= after) month = monthStart(after, state.timeZone).plus({ months: 1 }).toFormat('yyyy-MM');
   state.open = month;
   const b = bounds(month, state.timeZone);
   state.endsAt = b.endMs;
@@ -304,7 +306,7 @@ function closeOpen(vin: string, state: LedgerState, tariff: Tariff | undefined, 
   const figures = monthEntry(state, state.open as string);
   const at = new Date(state.endsAt as number).toISOString();
   const closed: MonthClosedEvent = { kind: 'month-closed', ...monthSummary(state, figures, vin, at) };
-  openMonth(state, ms, tariff);
+  openMonth(state, ms, tariff, figures.month);
   return closed;
 }
 
