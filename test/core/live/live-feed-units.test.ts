@@ -11,7 +11,7 @@ import { SOC } from '../../../src/simulator/descriptor-names';
 import type { ChargingSession } from '../../../src/core';
 import type { LiveUpdate } from '../../../src/core/live/live-data';
 
-const { createLiveFeed, FINISH_SETTLE_MS } = core;
+const { createLiveFeed, liveStateFromCars, FINISH_SETTLE_MS } = core;
 
 const VIN = 'WBA12345678901234';
 const VIN2 = 'WBA12345678901235';
@@ -165,6 +165,24 @@ describe('core live feed: edges', () => {
     await every.push(soc(10, 0, VIN2));
     await every.push(soc(40, 1));
     assert.deepStrictEqual(cars, [VIN2, VIN]);
+  });
+
+  it('the records saved per car come back as a saved state, as text or parsed; a broken record is named and left out', async () => {
+    const records: Record<string, string> = {};
+    const feed = createLiveFeed({ saveCars: (cars) => void Object.assign(records, cars) });
+    await feed.push(soc(40, 0));
+    await feed.push(soc(70, 1, VIN2));
+    const { saved, broken } = liveStateFromCars({
+      [VIN]: records[VIN],
+      [VIN2]: JSON.parse(records[VIN2]),
+      WBA00000000000003: '{not json',
+      WBA00000000000004: { values: 5 },
+      '': records[VIN], // no VIN
+    });
+    assert.deepStrictEqual(broken, ['WBA00000000000003', 'WBA00000000000004']);
+    assert.deepStrictEqual(saved, feed.live.serialize());
+    const again = createLiveFeed({ saved });
+    assert.deepStrictEqual([again.live.vehicle(VIN)?.values[SOC].value, again.live.vehicle(VIN2)?.values[SOC].value], [40, 70]);
   });
 
   describe('trip and ledger event kinds', () => {
