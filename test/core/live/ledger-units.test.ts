@@ -249,6 +249,36 @@ describe('Ledger: the figures of a month', () => {
     );
   });
 
+  it('months the car was not followed in are skipped: the month of the next finish opens, and only the open month closes', () => {
+    const s = initialLedgerState();
+    recordLedger(VIN, s, [charge(NOV(10), NOV(10) + HOUR, 10)], [], { now: NOV(10) + HOUR });
+    const feb = Date.UTC(2027, 1, 3, 9);
+    const out = recordLedger(VIN, s, [charge(feb - HOUR, feb, 6)], [], { now: feb });
+    assert.deepStrictEqual(
+      out.map((e) => [e.kind, e.month, e.kwh]),
+      [
+        ['month-closed', '2026-11', 10],
+        ['summary', '2027-02', 6],
+      ],
+    );
+    assert.deepStrictEqual([s.open, s.endsAt], ['2027-02', Date.UTC(2027, 2, 1)]);
+  });
+
+  it("the first finish opens its month in the tariff's time zone, with the month's bounds there", () => {
+    const kathmandu = parseTariff({ currency: 'EUR', pricePerKwh: 0.3, timeZone: 'Asia/Kathmandu' });
+    const s = initialLedgerState('Asia/Kathmandu');
+    // 19:00 UTC on 31 March 2031 is 00:45 on 1 April in Kathmandu (UTC+05:45).
+    const end = Date.UTC(2031, 2, 31, 19);
+    const [summary] = recordLedger(VIN, s, [charge(end - HOUR, end, 8)], [], { now: end, tariff: kathmandu });
+    assert.deepStrictEqual(pick(summary, ['month', 'timeZone', 'from', 'to', 'cost']), {
+      month: '2031-04',
+      timeZone: 'Asia/Kathmandu',
+      from: '2031-04-01T00:00:00+05:45',
+      to: '2031-05-01T00:00:00+05:45',
+      cost: 2.4,
+    });
+  });
+
   it('the open month summary: none before the first finish, none when its figures are gone, at "" when a saved month has no time', () => {
     assert.strictEqual(openMonthSummary(undefined, VIN), undefined);
     assert.strictEqual(openMonthSummary(initialLedgerState(), VIN), undefined);
@@ -420,6 +450,7 @@ describe('Ledger: a saved ledger is checked before it is used', () => {
     ['a month named by a number', (s) => ({ ...s, months: [{ ...s.months[0], month: 202611 }] })],
     ['a month name with a prefix', (s) => ({ ...s, months: [{ ...s.months[0], month: 'x2026-11' }] })],
     ['a month name with a suffix', (s) => ({ ...s, months: [{ ...s.months[0], month: '2026-11x' }] })],
+    ['a month name in a list', (s) => ({ ...s, months: [{ ...s.months[0], month: ['2026-11'] }] })],
     ['a month name of one digit', (s) => ({ ...s, months: [{ ...s.months[0], month: '2026-1' }] })],
     ['a month whose sessions are text', (s) => ({ ...s, months: [{ ...s.months[0], sessions: '1' }] })],
     ['a month whose measured kWh are null', (s) => ({ ...s, months: [{ ...s.months[0], kwhMeasured: null }] })],
