@@ -212,6 +212,20 @@ describe('core live feed: edges', () => {
       assert.deepStrictEqual(await commute({ tripKinds: [], ledgerKinds: [] }), ALL);
     });
 
+    it('without onTripEvent the trips are not handed out and nothing goes wrong', async () => {
+      const problems: string[] = [];
+      const said: string[] = [];
+      let clock = 0;
+      const feed = createLiveFeed({ now: () => clock, onProblem: (m) => problems.push(m), onLedgerEvent: (e) => said.push(e.kind) });
+      for (const i of messages(tripScriptItems(TRIP_SCRIPTS.commute, { vin, start: Date.UTC(2026, 10, 10, 6, 30) }))) {
+        clock = Date.parse(i.at);
+        await feed.push(streamed(i.message));
+      }
+      clock += 24 * 3_600_000;
+      await feed.push(streamed({ vin, data: { 'vehicle.vehicle.travelledDistance': { value: 1, timestamp: new Date(clock).toISOString() } } }));
+      assert.deepStrictEqual([problems, said], [[], ['summary']]);
+    });
+
     it('tripKinds and ledgerKinds keep only those', async () => {
       assert.deepStrictEqual(await commute({ tripKinds: ['trip-finished'], ledgerKinds: ['month-closed'] }), ['trip-finished', 'month-closed 2026-11']);
       assert.deepStrictEqual(await commute({ tripKinds: ['trip-started'], ledgerKinds: ['summary'] }), ['trip-started', 'summary 2026-11']);
@@ -220,6 +234,24 @@ describe('core live feed: edges', () => {
 
   describe('the settle timer', () => {
     const vin = CHARGING_SCRIPTS['ac-session'].vin;
+
+    it("the month's close on its timer is saved before it goes out, though plain readings wait for their batch", async () => {
+      const clock = fakeClock(Date.UTC(2026, 10, 30, 12));
+      const order: string[] = [];
+      const feed = createLiveFeed({
+        timers: clock.timers,
+        now: clock.now,
+        save: (t) => void order.push(`save ${JSON.parse(t).vehicles[vin].ledger.open}`),
+        onLedgerEvent: (e) => order.push(`${e.kind} ${e.month}`),
+      });
+      for (const i of messages(chargingScriptItems(CHARGING_SCRIPTS['ac-session'], { vin, start: Date.UTC(2026, 10, 30, 12) }))) {
+        await clock.advance(Date.parse(i.at) - clock.now());
+        await feed.push(streamed(i.message));
+      }
+      await clock.advance(Date.UTC(2026, 11, 1) - clock.now());
+      assert.deepStrictEqual(order.slice(-2), ['save 2026-12', 'month-closed 2026-11']);
+      await feed.close();
+    });
 
     it("none while nothing waits; a finish's timer when its wait ends, then the month's end; none new while that stays; none after close", async () => {
       const clock = fakeClock(Date.UTC(2026, 10, 10, 17));
