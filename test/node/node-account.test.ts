@@ -3,28 +3,22 @@
 // names the folder; a host's own check is taken instead of the file's.
 import assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { CarDataError, createAccount, tokenSetFromResponse } from '../../src/node';
 import { checkTokenFile } from '../../src/node/node-account';
 import { startSimulator } from '../../src/simulator';
 import { failure } from '../support/failure';
+import { tmpFolders } from '../support/tmp-folders';
 
 describe('the account of the Node.js hosts', () => {
   let sim;
-  const folders: string[] = [];
   before(async () => {
     sim = await startSimulator({ port: 0 });
   });
   after(async () => {
     await sim?.close();
-    for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
   });
-  const tmpFolder = () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-account-'));
-    folders.push(dir);
-    return dir;
-  };
+  const tmpFolder = tmpFolders('cardata-account-');
   /** A folder that cannot hold a token file: a plain file stands where it should be. */
   const blockedFile = () => {
     const dir = tmpFolder();

@@ -3,10 +3,10 @@
 // file cut by a crash, a folder that cannot be read or written, and the limit.
 import assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_OUTBOX_LIMIT, FileOutbox } from '../../src/node';
 import { failure } from '../support/failure';
+import { tmpFolders } from '../support/tmp-folders';
 
 interface Msg {
   id: string;
@@ -16,16 +16,8 @@ interface Msg {
 const msg = (id: string, payload = `payload of ${id}`): Msg => ({ id, payload });
 
 describe('the outbox', () => {
-  const folders: string[] = [];
-  const tmpFolder = () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-outbox-'));
-    folders.push(dir);
-    return dir;
-  };
+  const tmpFolder = tmpFolders('cardata-outbox-');
   const tmpFile = () => path.join(tmpFolder(), 'bridge-state.outbox.json');
-  after(() => {
-    for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   /** Warnings said to the user, collected. */
   const warnings = () => {

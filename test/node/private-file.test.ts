@@ -3,7 +3,6 @@
 // the storage error that names the folder, and what a saved file's text or version says is wrong with it.
 import assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
 import {
@@ -18,20 +17,13 @@ import {
 } from '../../src/node/private-file';
 import { CarDataError } from '../../src/core/errors';
 import { failure } from '../support/failure';
+import { tmpFolders } from '../support/tmp-folders';
 
 /** The pid of a process that has ended. */
 const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid as number;
 
 describe('private files', () => {
-  const folders: string[] = [];
-  const tmpFolder = () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cardata-private-'));
-    folders.push(dir);
-    return dir;
-  };
-  after(() => {
-    for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const tmpFolder = tmpFolders('cardata-private-');
   const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
   describe('writePrivateJson / writePrivateText', () => {
